@@ -1,0 +1,669 @@
+//! The master formulation record: what a preparation is made of, read from TOML.
+//!
+//! Loading is two steps. Serde reads the file into raw structs that keep each value's place in
+//! the source (so numbers are re-read from their text, never through `f64`, and every message
+//! can name its line). Validation then turns the raw structs into the domain types below and
+//! collects every problem rather than stopping at the first, so `troche check` can list them.
+
+use std::collections::BTreeSet;
+
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::bud::BudCategory;
+use crate::error::{Error, Result};
+use crate::quantity::{self, Dimension, ParseError, Quantity};
+
+/// How an ingredient's mass is converted into the mass of base it pushes out of the mold.
+///
+/// The two conventions are reciprocal and are named by the same loose word ("factor") in the
+/// literature, so a formula must say which one it means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Displacement {
+    /// Grams of base displaced by 1 g of ingredient (troche-base suppliers): displaced = m × f.
+    Replacement(Decimal),
+    /// Grams of ingredient that displace 1 g of base (suppository tables): displaced = m ÷ DF.
+    Density(Decimal),
+}
+
+impl Displacement {
+    /// The mass of base displaced by `mass` grams of this ingredient.
+    pub fn displaced(self, mass: Decimal) -> Option<Decimal> {
+        match self {
+            Displacement::Replacement(f) => mass.checked_mul(f),
+            Displacement::Density(df) => quantity::div(mass, df),
+        }
+    }
+
+    /// A short description for a worksheet step, e.g. "× 0.7 (replacement factor)".
+    pub fn describe(self) -> String {
+        match self {
+            Displacement::Replacement(f) => format!("× {} (replacement factor)", f.normalize()),
+            Displacement::Density(df) => format!("÷ {} (density factor)", df.normalize()),
+        }
+    }
+}
+
+/// DEA controlled-substance schedule of an active.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub enum Schedule {
+    CII,
+    CIII,
+    CIV,
+    CV,
+}
+
+impl Schedule {
+    fn parse(text: &str) -> Option<Schedule> {
+        let t: String = text.chars().filter(|c| *c != '-' && !c.is_whitespace()).collect();
+        Some(match t.to_ascii_uppercase().as_str() {
+            "CII" => Schedule::CII,
+            "CIII" => Schedule::CIII,
+            "CIV" => Schedule::CIV,
+            "CV" => Schedule::CV,
+            _ => return None,
+        })
+    }
+
+    /// Schedules II–IV carry the federal transfer warning (21 CFR 290.5).
+    pub fn needs_transfer_warning(self) -> bool {
+        matches!(self, Schedule::CII | Schedule::CIII | Schedule::CIV)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Schedule::CII => "CII",
+            Schedule::CIII => "CIII",
+            Schedule::CIV => "CIV",
+            Schedule::CV => "CV",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Mold {
+    pub name: String,
+    pub cavities: u32,
+    /// Average weight of one unit of plain base from this mold, in grams.
+    pub blank_weight: Decimal,
+}
+
+#[derive(Debug, Clone)]
+pub struct Base {
+    pub name: String,
+    /// Applies to every ingredient that states no factor of its own.
+    pub default_displacement: Option<Displacement>,
+}
+
+/// The form a strength may be written in when it is not the form weighed (e.g. ketamine base
+/// for ketamine hydrochloride).
+#[derive(Debug, Clone)]
+pub struct Moiety {
+    pub name: String,
+    pub mw: Decimal,
+}
+
+#[derive(Debug, Clone)]
+pub struct Active {
+    pub name: String,
+    /// Molecular weight of the form weighed, water of hydration included.
+    pub mw: Decimal,
+    pub moiety: Option<Moiety>,
+    pub schedule: Option<Schedule>,
+    /// Largest strength per unit, of the weighed form, that the formula allows.
+    pub max_strength: Option<Quantity>,
+    pub default_strength: Option<Quantity>,
+    pub displacement: Option<Displacement>,
+}
+
+#[derive(Debug, Clone)]
+pub enum ExcipientAmount {
+    /// A fixed amount per unit (mass, or volume with a density).
+    PerUnit(Quantity),
+    /// A percentage of the blank weight per unit.
+    PercentOfBlank(Decimal),
+}
+
+#[derive(Debug, Clone)]
+pub struct Excipient {
+    pub name: String,
+    pub amount: ExcipientAmount,
+    /// g/mL; required for volumes.
+    pub density: Option<Decimal>,
+    pub displacement: Option<Displacement>,
+}
+
+#[derive(Debug, Clone)]
+pub struct BudRule {
+    pub category: BudCategory,
+    pub storage: String,
+    /// Days from compounding; never more than the category allows.
+    pub days: u32,
+    pub reference: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct LabelText {
+    pub directions: String,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Procedure {
+    pub equipment: Vec<String>,
+    pub steps: Vec<String>,
+}
+
+/// One master formulation record.
+#[derive(Debug, Clone)]
+pub struct Formula {
+    pub id: String,
+    pub name: String,
+    pub dosage_form: String,
+    pub route: String,
+    pub version: u32,
+    pub description: String,
+    pub mold: Mold,
+    pub base: Base,
+    pub actives: Vec<Active>,
+    pub excipients: Vec<Excipient>,
+    pub bud: BudRule,
+    pub label: LabelText,
+    pub procedure: Procedure,
+    /// Accepted deviation of each unit's weight from the theoretical, in percent.
+    pub weight_tolerance_percent: Decimal,
+    /// Where the formula was read from: a path, or "library:ID" for an embedded one.
+    pub origin: String,
+}
+
+impl Formula {
+    /// Any scheduled active makes the whole preparation a controlled substance.
+    pub fn schedule(&self) -> Option<Schedule> {
+        self.actives.iter().filter_map(|a| a.schedule).min()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Raw file shape
+
+/// A number as it appears in the file: a quoted string, or a bare TOML number whose exact text
+/// is re-read from the source (its parsed value is thrown away, since it went through f64).
+#[derive(Debug)]
+pub(crate) enum RawNum {
+    Text(String),
+    Bare,
+}
+
+impl<'de> Deserialize<'de> for RawNum {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = RawNum;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a quoted number such as \"0.892 g\" or \"0.7\"")
+            }
+            fn visit_str<E>(self, v: &str) -> std::result::Result<RawNum, E> {
+                Ok(RawNum::Text(v.to_string()))
+            }
+            fn visit_i64<E>(self, _: i64) -> std::result::Result<RawNum, E> {
+                Ok(RawNum::Bare)
+            }
+            fn visit_u64<E>(self, _: u64) -> std::result::Result<RawNum, E> {
+                Ok(RawNum::Bare)
+            }
+            fn visit_f64<E>(self, _: f64) -> std::result::Result<RawNum, E> {
+                Ok(RawNum::Bare)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+type Num = Spanned<RawNum>;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFormula {
+    id: Spanned<String>,
+    name: Spanned<String>,
+    dosage_form: Spanned<String>,
+    route: Spanned<String>,
+    version: Spanned<i64>,
+    description: Spanned<String>,
+    mold: RawMold,
+    base: RawBase,
+    #[serde(default)]
+    active: Vec<Spanned<RawActive>>,
+    #[serde(default)]
+    excipient: Vec<Spanned<RawExcipient>>,
+    bud: RawBud,
+    label: RawLabel,
+    procedure: RawProcedure,
+    qc: Option<RawQc>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMold {
+    name: Spanned<String>,
+    cavities: Spanned<i64>,
+    blank_weight: Num,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBase {
+    name: Spanned<String>,
+    replacement_factor: Option<Num>,
+    density_factor: Option<Num>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawActive {
+    name: Spanned<String>,
+    mw: Num,
+    moiety: Option<Spanned<String>>,
+    moiety_mw: Option<Num>,
+    schedule: Option<Spanned<String>>,
+    max_strength: Option<Num>,
+    default_strength: Option<Num>,
+    replacement_factor: Option<Num>,
+    density_factor: Option<Num>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExcipient {
+    name: Spanned<String>,
+    per_unit: Option<Num>,
+    percent_of_blank: Option<Num>,
+    density: Option<Num>,
+    replacement_factor: Option<Num>,
+    density_factor: Option<Num>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBud {
+    category: Spanned<String>,
+    storage: Spanned<String>,
+    days: Option<Spanned<i64>>,
+    reference: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLabel {
+    directions: Spanned<String>,
+    #[serde(default)]
+    warnings: Vec<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProcedure {
+    #[serde(default)]
+    equipment: Vec<Spanned<String>>,
+    #[serde(default)]
+    steps: Vec<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawQc {
+    weight_tolerance_percent: Option<Num>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Source-located validation, shared with the order and recipe loaders.
+
+/// Validation state for one source file: the text (to re-read numbers and find lines) and every
+/// problem found so far.
+pub(crate) struct Source<'a> {
+    pub text: &'a str,
+    pub file: &'a str,
+    pub errors: Vec<Error>,
+}
+
+impl<'a> Source<'a> {
+    pub fn new(text: &'a str, file: &'a str) -> Self {
+        Source { text, file, errors: Vec::new() }
+    }
+
+    pub fn line_of(&self, offset: usize) -> usize {
+        let end = offset.min(self.text.len());
+        self.text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1
+    }
+
+    pub fn error_at(&self, span: Option<std::ops::Range<usize>>, key: &str, msg: impl Into<String>) -> Error {
+        Error::Input {
+            file: self.file.to_string(),
+            line: span.map(|s| self.line_of(s.start)),
+            key: (!key.is_empty()).then(|| key.to_string()),
+            message: msg.into(),
+        }
+    }
+
+    pub fn push(&mut self, span: Option<std::ops::Range<usize>>, key: &str, msg: impl Into<String>) {
+        let e = self.error_at(span, key, msg);
+        self.errors.push(e);
+    }
+
+    /// Turns a TOML syntax or shape error into a located message with advice.
+    pub fn toml_error(&self, e: &toml::de::Error) -> Error {
+        let mut message = e.message().trim().to_string();
+        if message.contains("unknown field `factor`") {
+            message.push_str(
+                "; a bare `factor` is ambiguous: write `replacement_factor` (grams of base \
+                 displaced by 1 g of ingredient) or `density_factor` (grams of ingredient that \
+                 displace 1 g of base)",
+            );
+        }
+        self.error_at(e.span(), "", message)
+    }
+
+    /// The text of a number field as typed: the string, or the source text of a bare number.
+    pub fn num_text(&self, n: &Num) -> String {
+        match n.get_ref() {
+            RawNum::Text(t) => t.clone(),
+            RawNum::Bare => self.text.get(n.span()).unwrap_or("").replace('_', ""),
+        }
+    }
+
+    fn parsed<T>(&mut self, n: &Num, key: &str, f: impl Fn(&str) -> Result<T, ParseError>) -> Option<T> {
+        match f(&self.num_text(n)) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.push(Some(n.span()), key, e.0);
+                None
+            }
+        }
+    }
+
+    /// A dimensionless number that must be positive (a factor, a molecular weight, a percent).
+    pub fn positive(&mut self, n: &Num, key: &str) -> Option<Decimal> {
+        self.parsed(n, key, |t| quantity::parse_positive(t, "the value"))
+    }
+
+    pub fn mass(&mut self, n: &Num, key: &str) -> Option<Quantity> {
+        self.parsed(n, key, quantity::parse_mass)
+    }
+
+    pub fn quantity(&mut self, n: &Num, key: &str) -> Option<Quantity> {
+        self.parsed(n, key, quantity::parse_quantity)
+    }
+
+    pub fn text(&mut self, s: &Spanned<String>, key: &str) -> String {
+        let t = s.get_ref().trim();
+        if t.is_empty() {
+            self.push(Some(s.span()), key, "must not be empty");
+        }
+        t.to_string()
+    }
+
+    pub fn count(&mut self, n: &Spanned<i64>, key: &str, min: i64, max: i64) -> Option<u32> {
+        let v = *n.get_ref();
+        if v < min || v > max {
+            self.push(Some(n.span()), key, format!("must be a whole number from {min} to {max}, got {v}"));
+            return None;
+        }
+        u32::try_from(v).ok()
+    }
+
+    /// Reads the pair of displacement keys; stating both is refused.
+    fn displacement(&mut self, replacement: &Option<Num>, density: &Option<Num>, key: &str) -> Option<Displacement> {
+        match (replacement, density) {
+            (Some(r), Some(d)) => {
+                self.push(
+                    Some(d.span()),
+                    key,
+                    "both replacement_factor and density_factor are given; they are reciprocal \
+                     conventions, state only one",
+                );
+                let _ = r;
+                None
+            }
+            (Some(r), None) => self.positive(r, &format!("{key}.replacement_factor")).map(Displacement::Replacement),
+            (None, Some(d)) => self.positive(d, &format!("{key}.density_factor")).map(Displacement::Density),
+            (None, None) => None,
+        }
+    }
+
+    pub fn finish(self) -> Result<()> {
+        match self.errors.len() {
+            0 => Ok(()),
+            1 => Err(self.errors.into_iter().next().expect("one error")),
+            _ => Err(Error::Many(self.errors)),
+        }
+    }
+}
+
+/// Strips a UTF-8 byte-order mark, which word processors and Windows editors add and which
+/// carries no meaning.
+pub(crate) fn strip_bom(text: &str) -> &str {
+    text.strip_prefix('\u{feff}').unwrap_or(text)
+}
+
+/// Parses and validates a formula. `file` names the source in messages.
+pub fn parse(text: &str, file: &str) -> Result<Formula> {
+    let text = strip_bom(text);
+    let mut src = Source::new(text, file);
+    let raw: RawFormula = toml::from_str(text).map_err(|e| src.toml_error(&e))?;
+    let formula = validate(&mut src, raw);
+    src.finish()?;
+    formula.ok_or_else(|| Error::calc("formula invalid"))
+}
+
+fn validate(src: &mut Source, raw: RawFormula) -> Option<Formula> {
+    let id = src.text(&raw.id, "id");
+    if !id.is_empty() && !id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
+        src.push(Some(raw.id.span()), "id", "may hold only lowercase letters, digits and hyphens");
+    }
+    let name = src.text(&raw.name, "name");
+    let dosage_form = src.text(&raw.dosage_form, "dosage_form");
+    let route = src.text(&raw.route, "route");
+    let version = src.count(&raw.version, "version", 1, 1_000_000);
+    let description = src.text(&raw.description, "description");
+
+    let mold_name = src.text(&raw.mold.name, "mold.name");
+    let cavities = src.count(&raw.mold.cavities, "mold.cavities", 1, 100_000);
+    let blank = src.mass(&raw.mold.blank_weight, "mold.blank_weight");
+
+    let base = Base {
+        name: src.text(&raw.base.name, "base.name"),
+        default_displacement: src.displacement(&raw.base.replacement_factor, &raw.base.density_factor, "base"),
+    };
+
+    let mut names = BTreeSet::new();
+    let mut check_name = |src: &mut Source, name: &Spanned<String>, key: &str| {
+        let n = src.text(name, key);
+        if !n.is_empty() && !names.insert(n.to_lowercase()) {
+            src.push(Some(name.span()), key, format!("\"{n}\" appears twice; every ingredient needs its own name"));
+        }
+        n
+    };
+    if raw.active.is_empty() {
+        src.push(None, "active", "a formula needs at least one [[active]] ingredient");
+    }
+    let mut actives = Vec::new();
+    for (i, a) in raw.active.iter().enumerate() {
+        let a = a.get_ref();
+        let key = format!("active[{}]", i + 1);
+        let name = check_name(src, &a.name, &format!("{key}.name"));
+        let mw = src.positive(&a.mw, &format!("{key}.mw"));
+        let moiety = match (&a.moiety, &a.moiety_mw) {
+            (Some(m), Some(mmw)) => {
+                let mname = src.text(m, &format!("{key}.moiety"));
+                src.positive(mmw, &format!("{key}.moiety_mw")).map(|mw| Moiety { name: mname, mw })
+            }
+            (Some(m), None) => {
+                src.push(Some(m.span()), &format!("{key}.moiety"), "needs moiety_mw (the molecular weight of the moiety)");
+                None
+            }
+            (None, Some(mmw)) => {
+                src.push(Some(mmw.span()), &format!("{key}.moiety_mw"), "needs moiety (the name of the form)");
+                None
+            }
+            (None, None) => None,
+        };
+        if let (Some(mw), Some(m)) = (mw, &moiety)
+            && m.mw > mw
+        {
+            src.push(
+                Some(a.mw.span()),
+                &format!("{key}.mw"),
+                format!(
+                    "the weighed form's mw ({}) is smaller than the moiety's ({}); a salt or hydrate is heavier than its moiety",
+                    mw, m.mw
+                ),
+            );
+        }
+        let schedule = a.schedule.as_ref().and_then(|s| {
+            let parsed = Schedule::parse(s.get_ref());
+            if parsed.is_none() {
+                src.push(Some(s.span()), &format!("{key}.schedule"), format!("unknown schedule \"{}\"; allowed: CII, CIII, CIV, CV", s.get_ref()));
+            }
+            parsed
+        });
+        let max_strength = a.max_strength.as_ref().and_then(|n| src.mass(n, &format!("{key}.max_strength")));
+        let default_strength = a.default_strength.as_ref().and_then(|n| src.mass(n, &format!("{key}.default_strength")));
+        if let (Some(max), Some(def)) = (max_strength, default_strength)
+            && def.in_base() > max.in_base()
+        {
+            src.push(a.default_strength.as_ref().map(Spanned::span), &format!("{key}.default_strength"), format!("{def} is above max_strength {max}"));
+        }
+        let displacement = src.displacement(&a.replacement_factor, &a.density_factor, &key);
+        actives.push(Active {
+            name,
+            mw: mw.unwrap_or(Decimal::ONE),
+            moiety,
+            schedule,
+            max_strength,
+            default_strength,
+            displacement,
+        });
+    }
+
+    let mut excipients = Vec::new();
+    for (i, e) in raw.excipient.iter().enumerate() {
+        let e = e.get_ref();
+        let key = format!("excipient[{}]", i + 1);
+        let name = check_name(src, &e.name, &format!("{key}.name"));
+        let amount = match (&e.per_unit, &e.percent_of_blank) {
+            (Some(q), None) => src.quantity(q, &format!("{key}.per_unit")).map(ExcipientAmount::PerUnit),
+            (None, Some(p)) => {
+                let p = src.positive(p, &format!("{key}.percent_of_blank"));
+                if let Some(v) = p
+                    && v >= Decimal::ONE_HUNDRED
+                {
+                    let span = e.percent_of_blank.as_ref().map(Spanned::span);
+                    src.push(span, &format!("{key}.percent_of_blank"), format!("{v} % of the blank weight leaves no room for base; it must be below 100"));
+                }
+                p.map(ExcipientAmount::PercentOfBlank)
+            }
+            (Some(_), Some(p)) => {
+                src.push(Some(p.span()), &key, "give either per_unit or percent_of_blank, not both");
+                None
+            }
+            (None, None) => {
+                src.push(Some(e.name.span()), &key, "needs per_unit (e.g. \"10 mg\") or percent_of_blank (e.g. \"1\")");
+                None
+            }
+        };
+        let density = e.density.as_ref().and_then(|d| {
+            let text = src.num_text(d);
+            match quantity::parse_density(&text) {
+                Ok(v) => Some(v),
+                Err(err) => {
+                    src.push(Some(d.span()), &format!("{key}.density"), err.0);
+                    None
+                }
+            }
+        });
+        if let Some(ExcipientAmount::PerUnit(q)) = &amount
+            && q.dimension() == Dimension::Volume
+            && density.is_none()
+            && e.density.is_none()
+        {
+            let span = e.per_unit.as_ref().map(Spanned::span);
+            src.push(span, &format!("{key}.per_unit"), format!("{q} is a volume; add density = \"... g/mL\" so its weight can be counted"));
+        }
+        let displacement = src.displacement(&e.replacement_factor, &e.density_factor, &key);
+        if let Some(amount) = amount {
+            excipients.push(Excipient { name, amount, density, displacement });
+        }
+    }
+
+    let category = match BudCategory::parse(raw.bud.category.get_ref()) {
+        Some(c) => Some(c),
+        None => {
+            src.push(
+                Some(raw.bud.category.span()),
+                "bud.category",
+                format!("unknown category \"{}\"; allowed: {}", raw.bud.category.get_ref(), BudCategory::ALLOWED),
+            );
+            None
+        }
+    };
+    let storage = src.text(&raw.bud.storage, "bud.storage");
+    let days = match (&raw.bud.days, category) {
+        (Some(d), Some(c)) if *d.get_ref() > i64::from(c.max_days()) => {
+            src.push(
+                Some(d.span()),
+                "bud.days",
+                format!(
+                    "{} days is longer than USP <795> allows for the \"{}\" category ({} days); \
+                     a formula may only shorten it",
+                    d.get_ref(),
+                    c.key(),
+                    c.max_days()
+                ),
+            );
+            None
+        }
+        (Some(d), Some(c)) => src.count(d, "bud.days", 1, i64::from(c.max_days())),
+        (None, Some(c)) => Some(c.max_days()),
+        _ => None,
+    };
+    let reference = raw.bud.reference.as_ref().map_or_else(
+        || category.map(|c| c.reference().to_string()).unwrap_or_default(),
+        |r| src.text(r, "bud.reference"),
+    );
+
+    let directions = src.text(&raw.label.directions, "label.directions");
+    let warnings = raw.label.warnings.iter().map(|w| src.text(w, "label.warnings")).collect();
+    let equipment = raw.procedure.equipment.iter().map(|w| src.text(w, "procedure.equipment")).collect();
+    let steps = raw.procedure.steps.iter().map(|w| src.text(w, "procedure.steps")).collect();
+    let tolerance = match raw.qc.as_ref().and_then(|q| q.weight_tolerance_percent.as_ref()) {
+        Some(n) => {
+            let t = src.positive(n, "qc.weight_tolerance_percent");
+            if let Some(v) = t
+                && v >= Decimal::ONE_HUNDRED
+            {
+                src.push(Some(n.span()), "qc.weight_tolerance_percent", "must be below 100");
+            }
+            t
+        }
+        None => Some(Decimal::TEN),
+    };
+
+    Some(Formula {
+        id,
+        name,
+        dosage_form,
+        route,
+        version: version?,
+        description,
+        mold: Mold { name: mold_name, cavities: cavities?, blank_weight: blank?.in_base() },
+        base,
+        actives,
+        excipients,
+        bud: BudRule { category: category?, storage, days: days?, reference },
+        label: LabelText { directions, warnings },
+        procedure: Procedure { equipment, steps },
+        weight_tolerance_percent: tolerance?,
+        origin: src.file.to_string(),
+    })
+}

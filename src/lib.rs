@@ -1,0 +1,20 @@
+//! `troche`: exact batch calculations, compounding worksheets and labels for molded unit
+//! dosage forms (troches, lozenges, lollipops, suppositories).
+//!
+//! The binary is a thin shell over [`cli::run`]; everything a pharmacist relies on lives in
+//! modules named for what they are, so the arithmetic can be tested without a terminal.
+
+#![forbid(unsafe_code)]
+
+pub mod bud;
+pub mod calc;
+pub mod cli;
+pub mod error;
+pub mod formula;
+pub mod library;
+pub mod order;
+pub mod quantity;
+pub mod report;
+pub mod trial;
+
+pub use error::{Error, Result};

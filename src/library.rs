@@ -1,0 +1,99 @@
+//! The formulas embedded in the binary, and finding a formula by id or path.
+
+use std::path::Path;
+
+use crate::error::{Error, Result};
+use crate::formula::{self, Formula};
+
+include!(concat!(env!("OUT_DIR"), "/library.rs"));
+
+/// The TOML text of an embedded formula.
+pub fn get(id: &str) -> Option<&'static str> {
+    FORMULAS.iter().find(|(i, _)| *i == id).map(|(_, text)| *text)
+}
+
+/// Every embedded formula, parsed. The library is tested to parse, so a failure here is a bug
+/// in the build, reported rather than panicking.
+pub fn all() -> Result<Vec<Formula>> {
+    FORMULAS
+        .iter()
+        .map(|(id, text)| formula::parse(text, &format!("library:{id}")))
+        .collect()
+}
+
+/// Ids close to a mistyped one, best first, for "did you mean".
+pub fn suggest(id: &str) -> Vec<&'static str> {
+    let id = id.to_lowercase();
+    let mut scored: Vec<(f64, &'static str)> = FORMULAS
+        .iter()
+        .map(|(i, _)| {
+            let score = strsim::jaro_winkler(&id, i).max(if i.contains(id.as_str()) { 0.9 } else { 0.0 });
+            (score, *i)
+        })
+        .filter(|(s, _)| *s >= 0.75)
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
+    scored.into_iter().take(3).map(|(_, i)| i).collect()
+}
+
+/// Loads a formula named on the command line: a path to a TOML file, or an embedded id.
+pub fn load(arg: &str) -> Result<Formula> {
+    let path = Path::new(arg);
+    let looks_like_path = arg.ends_with(".toml") || arg.contains('/') || arg.contains('\\');
+    if looks_like_path || path.is_file() {
+        return load_file(path);
+    }
+    if let Some(text) = get(arg) {
+        return formula::parse(text, &format!("library:{arg}"));
+    }
+    let hint = match suggest(arg).as_slice() {
+        [] => format!("run `troche formulas` to list the {} formulas in the library", FORMULAS.len()),
+        s => format!("did you mean {}?", s.join(", ")),
+    };
+    Err(Error::arg("FORMULA", format!("no formula \"{arg}\" in the library and no such file; {hint}")))
+}
+
+/// Reads a formula file; bytes that are not UTF-8 are refused with the offset named.
+pub fn load_file(path: &Path) -> Result<Formula> {
+    let text = read_text(path)?;
+    formula::parse(&text, &path.display().to_string())
+}
+
+/// Reads an input file as UTF-8 text with a clear message when it is not.
+pub fn read_text(path: &Path) -> Result<String> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let text = &e.as_bytes()[..at];
+        let line = text.iter().filter(|&&b| b == b'\n').count() + 1;
+        Error::Input {
+            file: path.display().to_string(),
+            line: Some(line),
+            key: None,
+            message: format!(
+                "is not UTF-8 text (invalid byte at offset {at}); save the file as UTF-8"
+            ),
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_embedded_formula_parses_and_matches_its_file_name() {
+        assert!(FORMULAS.len() >= 8, "the library must hold at least eight formulas");
+        for (id, text) in FORMULAS {
+            let f = formula::parse(text, id).unwrap_or_else(|e| panic!("{id}: {e}"));
+            assert_eq!(&f.id, id);
+        }
+    }
+
+    #[test]
+    fn suggests_near_ids() {
+        if get("ketamine-hcl-troche").is_some() {
+            assert_eq!(suggest("ketamine-hcl-troch").first(), Some(&"ketamine-hcl-troche"));
+        }
+    }
+}

@@ -1,0 +1,241 @@
+//! The calculation as text for the terminal and as JSON for other programs.
+//!
+//! The table shows each amount with the steps that produced it. The JSON keeps every exact
+//! value as a string so that no reader has to pass it through a float.
+
+use std::fmt::Write as _;
+
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use crate::calc::{Calculation, DisplacementSource, Ingredient, Role};
+use crate::formula::Formula;
+use crate::quantity::{round_to, show, show_mass};
+
+fn exact(d: Decimal) -> String {
+    d.normalize().to_string()
+}
+
+/// Strength line for one active, e.g. "50 mg Ketamine (moiety basis)".
+pub fn strength_text(i: &Ingredient) -> Option<String> {
+    let a = i.active.as_ref()?;
+    Some(format!("{} {} per unit ({} basis)", a.strength, a.strength_form, a.basis.as_str()))
+}
+
+/// Prints the calculation for a pharmacist: header, ingredient table with steps, totals and
+/// warnings.
+pub fn table(formula: &Formula, calc: &Calculation) -> String {
+    let mut out = String::new();
+    let w = &mut out;
+    let _ = writeln!(
+        w,
+        "{} ({} v{}; {}, {})",
+        formula.name, formula.id, formula.version, formula.dosage_form, formula.route
+    );
+    for i in &calc.ingredients {
+        if let Some(s) = strength_text(i) {
+            let sched = i.active.as_ref().and_then(|a| a.schedule).map(|s| format!(" [{}]", s.as_str())).unwrap_or_default();
+            let _ = writeln!(w, "Strength: {s}{sched}");
+        }
+    }
+    let _ = writeln!(w, "Mold: {} ({} cavities, blank weight {} g)", formula.mold.name, calc.cavities, show(calc.blank_weight));
+    let _ = writeln!(w);
+
+    let _ = writeln!(w, "{:>14}   Ingredient", "Amount");
+    let rule = "-".repeat(78);
+    let _ = writeln!(w, "{rule}");
+    for i in &calc.ingredients {
+        let mut tags = vec![match i.role {
+            Role::Active => "active",
+            Role::Excipient => "excipient",
+            Role::Base => "base",
+        }];
+        if let Some(s) = i.active.as_ref().and_then(|a| a.schedule) {
+            tags.push(s.as_str());
+        }
+        let _ = writeln!(
+            w,
+            "{:>11} {:<2}   {} [{}]",
+            i.amount.to_string(),
+            i.dimension.base_unit(),
+            i.name,
+            tags.join(", ")
+        );
+        for s in &i.steps {
+            let _ = writeln!(w, "{:17}{s}", "");
+        }
+        if let Some(a) = &i.aliquot {
+            let _ = writeln!(
+                w,
+                "{:17}aliquot: weigh {}, dilute to {}, take {}",
+                "",
+                show_mass(a.weigh),
+                show_mass(a.total),
+                show_mass(a.portion)
+            );
+        }
+    }
+    let _ = writeln!(w, "{rule}");
+    let _ = writeln!(
+        w,
+        "{:>11} g    Batch weight (theoretical)",
+        round_to(calc.batch_weight, calc.balance.readability).unwrap_or(calc.batch_weight).to_string()
+    );
+    let _ = writeln!(w);
+    let _ = writeln!(w, "Calculation:");
+    let label_width = calc.steps.iter().map(|(k, _)| k.chars().count()).max().unwrap_or(10);
+    for (k, v) in &calc.steps {
+        let _ = writeln!(w, "  {k:<label_width$}  {v}");
+    }
+    if !calc.warnings.is_empty() {
+        let _ = writeln!(w);
+        let _ = writeln!(w, "Warnings:");
+        for warn in &calc.warnings {
+            let _ = writeln!(w, "  ! {warn}");
+        }
+    }
+    out
+}
+
+#[derive(Serialize)]
+struct StrengthJson {
+    strength: String,
+    basis: &'static str,
+    form: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    salt_factor: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    assay_percent: Option<String>,
+    per_unit_weighed: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    schedule: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+struct AliquotJson {
+    multiple: u32,
+    weigh: String,
+    diluent: String,
+    total: String,
+    portion: String,
+}
+
+#[derive(Serialize)]
+struct IngredientJson {
+    name: String,
+    role: Role,
+    amount: String,
+    unit: &'static str,
+    exact: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mass: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    displaced: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    displacement: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    active: Option<StrengthJson>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    aliquot: Option<AliquotJson>,
+    steps: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct StepJson {
+    step: String,
+    work: String,
+}
+
+#[derive(Serialize)]
+struct CalcJson {
+    formula: String,
+    version: u32,
+    units_dispensed: u32,
+    units_prepared: u32,
+    extra_units: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    overage_percent: Option<String>,
+    unit_equivalents: String,
+    cavities: u32,
+    molds: u64,
+    blank_weight: String,
+    blank_total: String,
+    ingredients: Vec<IngredientJson>,
+    added_mass: String,
+    load_percent: String,
+    displaced_total: String,
+    batch_weight: String,
+    unit_weight: String,
+    unit_weight_low: String,
+    unit_weight_high: String,
+    readability: String,
+    minimum_weighable_quantity: String,
+    steps: Vec<StepJson>,
+    warnings: Vec<String>,
+}
+
+fn ingredient_json(i: &Ingredient) -> IngredientJson {
+    IngredientJson {
+        name: i.name.clone(),
+        role: i.role,
+        amount: i.amount.to_string(),
+        unit: i.dimension.base_unit(),
+        exact: exact(i.exact),
+        mass: (i.mass != i.exact).then(|| exact(i.mass)),
+        displaced: i.displaced.map(exact),
+        displacement: i.displacement.map(|d| match d {
+            DisplacementSource::Stated(f) => f.describe(),
+            DisplacementSource::BaseDefault(f) => format!("{} (base default)", f.describe()),
+            DisplacementSource::AssumedOneToOne => "1:1 assumed (negligible load)".to_string(),
+        }),
+        active: i.active.as_ref().map(|a| StrengthJson {
+            strength: a.strength.to_string(),
+            basis: a.basis.as_str(),
+            form: a.strength_form.clone(),
+            salt_factor: a.salt_factor.map(|(n, d)| format!("{}/{}", n.normalize(), d.normalize())),
+            assay_percent: a.assay_percent.map(exact),
+            per_unit_weighed: exact(a.per_unit_weighed),
+            schedule: a.schedule.map(|s| s.as_str()),
+        }),
+        aliquot: i.aliquot.as_ref().map(|a| AliquotJson {
+            multiple: a.multiple,
+            weigh: exact(a.weigh),
+            diluent: exact(a.diluent),
+            total: exact(a.total),
+            portion: exact(a.portion),
+        }),
+        steps: i.steps.clone(),
+    }
+}
+
+/// The calculation as one JSON object (pretty-printed, stable key order).
+pub fn json(formula: &Formula, calc: &Calculation) -> String {
+    let doc = CalcJson {
+        formula: formula.id.clone(),
+        version: formula.version,
+        units_dispensed: calc.units_dispensed,
+        units_prepared: calc.units_prepared,
+        extra_units: calc.extra_units,
+        overage_percent: calc.overage_percent.map(exact),
+        unit_equivalents: exact(calc.unit_equivalents),
+        cavities: calc.cavities,
+        molds: calc.molds,
+        blank_weight: exact(calc.blank_weight),
+        blank_total: exact(calc.blank_total),
+        ingredients: calc.ingredients.iter().map(ingredient_json).collect(),
+        added_mass: exact(calc.added_mass),
+        load_percent: exact(calc.load_percent),
+        displaced_total: exact(calc.displaced_total),
+        batch_weight: exact(calc.batch_weight),
+        unit_weight: exact(calc.unit_weight),
+        unit_weight_low: exact(calc.unit_weight_low),
+        unit_weight_high: exact(calc.unit_weight_high),
+        readability: exact(calc.balance.readability),
+        minimum_weighable_quantity: exact(calc.mwq),
+        steps: calc.steps.iter().map(|(s, w)| StepJson { step: s.clone(), work: w.clone() }).collect(),
+        warnings: calc.warnings.clone(),
+    };
+    let mut s = serde_json::to_string_pretty(&doc).expect("plain structs serialize");
+    s.push('\n');
+    s
+}
