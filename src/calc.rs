@@ -43,7 +43,10 @@ impl Default for Balance {
 impl Balance {
     /// Minimum weighable quantity: sensitivity ÷ acceptable error.
     pub fn mwq(&self) -> Option<Decimal> {
-        quantity::div(self.sensitivity.checked_mul(Decimal::ONE_HUNDRED)?, self.acceptable_error_percent)
+        quantity::div(
+            self.sensitivity.checked_mul(Decimal::ONE_HUNDRED)?,
+            self.acceptable_error_percent,
+        )
     }
 }
 
@@ -82,6 +85,9 @@ pub struct Aliquot {
     pub diluent: Decimal,
     pub total: Decimal,
     pub portion: Decimal,
+    /// What one portion holds: weigh ÷ multiple (equal to the amount unless rounding to the
+    /// balance changed the weighing).
+    pub delivers: Decimal,
 }
 
 /// The salt and potency conversion of an active, kept as the fractions they are.
@@ -151,11 +157,16 @@ pub struct Calculation {
 
 impl Calculation {
     pub fn base(&self) -> &Ingredient {
-        self.ingredients.last().expect("the base is always the last ingredient")
+        self.ingredients
+            .last()
+            .expect("the base is always the last ingredient")
     }
 
     pub fn schedule(&self) -> Option<Schedule> {
-        self.ingredients.iter().filter_map(|i| i.active.as_ref()?.schedule).min()
+        self.ingredients
+            .iter()
+            .filter_map(|i| i.active.as_ref()?.schedule)
+            .min()
     }
 }
 
@@ -173,23 +184,38 @@ fn div(a: Decimal, b: Decimal, what: &str) -> Result<Decimal> {
 
 /// Units that belong to no ingredient in particular, formatted for steps.
 fn units(n: Decimal) -> String {
-    if n.fract().is_zero() { format!("{} units", n.normalize()) } else { format!("{} unit-equivalents", show(n)) }
+    if n.fract().is_zero() {
+        format!("{} units", n.normalize())
+    } else {
+        format!("{} unit-equivalents", show(n))
+    }
 }
 
-/// Finds the strength (or assay) the order gives for one active among several.
+/// The name an order may use for an active: its full name, its moiety's name, or its short
+/// name (the full name up to the first comma or parenthesis: "Estriol" for "Estriol, USP
+/// (micronized)").
+fn answers_to(active: &Active, n: &str) -> bool {
+    let short = active.name.split([',', '(']).next().unwrap_or("").trim();
+    n.eq_ignore_ascii_case(&active.name)
+        || n.trim().eq_ignore_ascii_case(short)
+        || active
+            .moiety
+            .as_ref()
+            .is_some_and(|m| n.trim().eq_ignore_ascii_case(&m.name))
+}
+
+/// Finds the strength (or assay, or basis) the order gives for one active: a named one first,
+/// else an unnamed one where `unnamed_ok`.
 fn pick<'a, T>(
     items: &'a [T],
     name_of: impl Fn(&T) -> Option<&str>,
     active: &Active,
-    single: bool,
+    unnamed_ok: bool,
 ) -> Option<&'a T> {
-    items.iter().find(|s| match name_of(s) {
-        None => single,
-        Some(n) => {
-            n.eq_ignore_ascii_case(&active.name)
-                || active.moiety.as_ref().is_some_and(|m| n.eq_ignore_ascii_case(&m.name))
-        }
-    })
+    items
+        .iter()
+        .find(|s| name_of(s).is_some_and(|n| answers_to(active, n)))
+        .or_else(|| items.iter().find(|s| unnamed_ok && name_of(s).is_none()))
 }
 
 /// Checks that every named strength or assay refers to an active of the formula, and that
@@ -199,9 +225,10 @@ fn check_names<T>(
     name_of: impl Fn(&T) -> Option<&str>,
     formula: &Formula,
     arg: &str,
+    unnamed_for_all: bool,
 ) -> Result<()> {
     let names: Vec<&str> = formula.actives.iter().map(|a| a.name.as_str()).collect();
-    let single = formula.actives.len() == 1;
+    let single = formula.actives.len() == 1 || unnamed_for_all;
     let mut seen = Vec::new();
     for item in items {
         match name_of(item) {
@@ -216,18 +243,35 @@ fn check_names<T>(
                     ),
                 ));
             }
-            None => seen.push(0),
+            None => seen.push(if formula.actives.len() == 1 {
+                0
+            } else {
+                usize::MAX
+            }),
             Some(n) => {
-                let idx = formula.actives.iter().position(|a| {
-                    n.eq_ignore_ascii_case(&a.name)
-                        || a.moiety.as_ref().is_some_and(|m| n.eq_ignore_ascii_case(&m.name))
-                });
+                let matching: Vec<usize> = (0..formula.actives.len())
+                    .filter(|&i| answers_to(&formula.actives[i], n))
+                    .collect();
+                if matching.len() > 1 {
+                    return Err(Error::arg(
+                        arg,
+                        format!(
+                            "\"{n}\" matches more than one active; write the full name (actives: {})",
+                            names.join(", ")
+                        ),
+                    ));
+                }
+                let idx = matching.first().copied();
                 match idx {
                     Some(i) => seen.push(i),
                     None => {
                         return Err(Error::arg(
                             arg,
-                            format!("\"{n}\" is not an active of {}; actives: {}", formula.id, names.join(", ")),
+                            format!(
+                                "\"{n}\" is not an active of {}; actives: {}",
+                                formula.id,
+                                names.join(", ")
+                            ),
                         ));
                     }
                 }
@@ -237,7 +281,8 @@ fn check_names<T>(
     let mut sorted = seen.clone();
     sorted.sort_unstable();
     if let Some(w) = sorted.windows(2).find(|w| w[0] == w[1]) {
-        return Err(Error::arg(arg, format!("{} is given more than once", names[w[0]])));
+        let which = names.get(w[0]).copied().unwrap_or("the value");
+        return Err(Error::arg(arg, format!("{which} is given more than once")));
     }
     Ok(())
 }
@@ -258,15 +303,29 @@ pub fn calculate(formula: &Formula, order: &Order, balance: &Balance) -> Result<
     let q = Decimal::from(order.quantity);
     let (units_prepared, extra, overage, n) = match order.preparation {
         Preparation::Extra(e) => {
-            let prepared = order.quantity.checked_add(e).ok_or_else(|| overflow("the units to prepare"))?;
+            let prepared = order
+                .quantity
+                .checked_add(e)
+                .ok_or_else(|| overflow("the units to prepare"))?;
             steps.push((
                 "Units prepared".into(),
-                format!("{} dispensed + {e} extra = {prepared} units", order.quantity),
+                format!(
+                    "{} dispensed + {e} extra = {prepared} units",
+                    order.quantity
+                ),
             ));
             (prepared, e, None, Decimal::from(prepared))
         }
         Preparation::Overage(o) => {
-            let n = div(mul(q, add(Decimal::ONE_HUNDRED, o, "the overage")?, "the overage")?, Decimal::ONE_HUNDRED, "the overage")?;
+            let n = div(
+                mul(
+                    q,
+                    add(Decimal::ONE_HUNDRED, o, "the overage")?,
+                    "the overage",
+                )?,
+                Decimal::ONE_HUNDRED,
+                "the overage",
+            )?;
             steps.push((
                 "Units prepared".into(),
                 format!(
@@ -289,34 +348,78 @@ pub fn calculate(formula: &Formula, order: &Order, balance: &Balance) -> Result<
         .map_err(|_| overflow("the molds"))?;
     steps.push((
         "Molds".into(),
-        format!("ceil({} / {} cavities) = {molds}", show(n), formula.mold.cavities),
+        format!(
+            "ceil({} / {} cavities) = {molds}",
+            show(n),
+            formula.mold.cavities
+        ),
     ));
 
     let b = formula.mold.blank_weight;
     let blank_total = mul(b, n, "the blank total")?;
     steps.push((
         "Blank total".into(),
-        format!("{} g blank weight × {} = {} g", show(b), units(n), show(blank_total)),
+        format!(
+            "{} g blank weight × {} = {} g",
+            show(b),
+            units(n),
+            show(blank_total)
+        ),
     ));
 
     // 3. Actives.
-    check_names(&order.strengths, |s| s.active.as_deref(), formula, "--strength")?;
-    check_names(&order.assays, |s| s.active.as_deref(), formula, "--assay")?;
+    check_names(
+        &order.strengths,
+        |s| s.active.as_deref(),
+        formula,
+        "--strength",
+        false,
+    )?;
+    check_names(
+        &order.assays,
+        |s| s.active.as_deref(),
+        formula,
+        "--assay",
+        false,
+    )?;
+    check_names(
+        &order.bases,
+        |s| s.active.as_deref(),
+        formula,
+        "--basis",
+        true,
+    )?;
     let single = formula.actives.len() == 1;
     let mut ingredients = Vec::new();
     for active in &formula.actives {
-        let spec = pick(&order.strengths, |s| s.active.as_deref(), active, single).ok_or_else(|| {
-            Error::arg(
-                "--strength",
-                if single {
-                    format!("the strength per unit of {} is required, e.g. --strength \"50 mg\"", active.name)
-                } else {
-                    format!("no strength given for {}; add --strength \"{}=...\"", active.name, active.name)
-                },
-            )
-        })?;
+        let spec =
+            pick(&order.strengths, |s| s.active.as_deref(), active, single).ok_or_else(|| {
+                Error::arg(
+                    "--strength",
+                    if single {
+                        format!(
+                            "the strength per unit of {} is required, e.g. --strength \"50 mg\"",
+                            active.name
+                        )
+                    } else {
+                        format!(
+                            "no strength given for {}; add --strength \"{}=...\"",
+                            active.name, active.name
+                        )
+                    },
+                )
+            })?;
         let assay = pick(&order.assays, |s| s.active.as_deref(), active, single).map(|a| a.percent);
-        ingredients.push(active_ingredient(formula, active, spec.amount, order.basis, assay, n)?);
+        let basis = pick(&order.bases, |s| s.active.as_deref(), active, true)
+            .map_or(Basis::Salt, |b| b.basis);
+        ingredients.push(active_ingredient(
+            formula,
+            active,
+            spec.amount,
+            basis,
+            assay,
+            n,
+        )?);
     }
 
     // 4. Excipients.
@@ -333,7 +436,10 @@ pub fn calculate(formula: &Formula, order: &Order, balance: &Balance) -> Result<
                     }
                     Dimension::Volume => {
                         let density = e.density.ok_or_else(|| {
-                            Error::calc(format!("{} is a volume; the formula must give its density", e.name))
+                            Error::calc(format!(
+                                "{} is a volume; the formula must give its density",
+                                e.name
+                            ))
                         })?;
                         steps.push(format!("{qty} × {} = {} mL", units(n), show(total)));
                         let m = mul(total, density, &e.name)?;
@@ -348,7 +454,11 @@ pub fn calculate(formula: &Formula, order: &Order, balance: &Balance) -> Result<
                 }
             }
             ExcipientAmount::PercentOfBlank(p) => {
-                let total = div(mul(mul(*p, b, &e.name)?, n, &e.name)?, Decimal::ONE_HUNDRED, &e.name)?;
+                let total = div(
+                    mul(mul(*p, b, &e.name)?, n, &e.name)?,
+                    Decimal::ONE_HUNDRED,
+                    &e.name,
+                )?;
                 steps.push(format!(
                     "{} % × {} g blank weight × {} = {}",
                     p.normalize(),
@@ -379,7 +489,11 @@ pub fn calculate(formula: &Formula, order: &Order, balance: &Balance) -> Result<
     for i in &ingredients {
         added_mass = add(added_mass, i.mass, "the added ingredients")?;
     }
-    let load_percent = div(mul(added_mass, Decimal::ONE_HUNDRED, "the load")?, blank_total, "the load")?;
+    let load_percent = div(
+        mul(added_mass, Decimal::ONE_HUNDRED, "the load")?,
+        blank_total,
+        "the load",
+    )?;
     let negligible = load_percent <= Decimal::from(NEGLIGIBLE_LOAD_PERCENT);
     let mut assumed = Vec::new();
     for i in &mut ingredients {
@@ -403,7 +517,10 @@ pub fn calculate(formula: &Formula, order: &Order, balance: &Balance) -> Result<
                 )));
             }
         };
-        let displaced = source.factor().displaced(i.mass).ok_or_else(|| overflow(&i.name))?;
+        let displaced = source
+            .factor()
+            .displaced(i.mass)
+            .ok_or_else(|| overflow(&i.name))?;
         let whence = match source {
             DisplacementSource::Stated(_) => "",
             DisplacementSource::BaseDefault(_) => ", the base's default",
@@ -425,7 +542,11 @@ pub fn calculate(formula: &Formula, order: &Order, balance: &Balance) -> Result<
             show_mass(added_mass),
             show(blank_total),
             show(load_percent),
-            if negligible { " (at most 5 %: displacement negligible)" } else { "" }
+            if negligible {
+                " (at most 5 %: displacement negligible)"
+            } else {
+                ""
+            }
         ),
     ));
     if negligible {
@@ -448,9 +569,15 @@ pub fn calculate(formula: &Formula, order: &Order, balance: &Balance) -> Result<
     // 6. Base.
     let mut displaced_total = Decimal::ZERO;
     for i in &ingredients {
-        displaced_total = add(displaced_total, i.displaced.unwrap_or_default(), "the displacement")?;
+        displaced_total = add(
+            displaced_total,
+            i.displaced.unwrap_or_default(),
+            "the displacement",
+        )?;
     }
-    let base = blank_total.checked_sub(displaced_total).ok_or_else(|| overflow("the base"))?;
+    let base = blank_total
+        .checked_sub(displaced_total)
+        .ok_or_else(|| overflow("the base"))?;
     let displaced_terms: Vec<String> = ingredients
         .iter()
         .map(|i| show(i.displaced.unwrap_or_default()))
@@ -474,7 +601,11 @@ pub fn calculate(formula: &Formula, order: &Order, balance: &Balance) -> Result<
             "the base is {} g, {} % of the blank total {} g; at least two thirds is needed for sound \
              units (powder load too high). Lower the strength, split the dose or use a larger mold.",
             show(base),
-            show(div(mul(base, Decimal::ONE_HUNDRED, "the base")?, blank_total, "the base")?),
+            show(div(
+                mul(base, Decimal::ONE_HUNDRED, "the base")?,
+                blank_total,
+                "the base"
+            )?),
             show(blank_total)
         )));
     }
@@ -496,15 +627,29 @@ pub fn calculate(formula: &Formula, order: &Order, balance: &Balance) -> Result<
     let batch_weight = add(base, added_mass, "the batch weight")?;
     steps.push((
         "Batch weight".into(),
-        format!("{} g base + {} added = {} g", show(base), show_mass(added_mass), show(batch_weight)),
+        format!(
+            "{} g base + {} added = {} g",
+            show(base),
+            show_mass(added_mass),
+            show(batch_weight)
+        ),
     ));
     let unit_weight = div(batch_weight, n, "the unit weight")?;
     steps.push((
         "Unit weight".into(),
-        format!("{} g ÷ {} = {} g (theoretical)", show(batch_weight), units(n), show(unit_weight)),
+        format!(
+            "{} g ÷ {} = {} g (theoretical)",
+            show(batch_weight),
+            units(n),
+            show(unit_weight)
+        ),
     ));
     let tol = formula.weight_tolerance_percent;
-    let delta = div(mul(unit_weight, tol, "the weight range")?, Decimal::ONE_HUNDRED, "the weight range")?;
+    let delta = div(
+        mul(unit_weight, tol, "the weight range")?,
+        Decimal::ONE_HUNDRED,
+        "the weight range",
+    )?;
     let low = unit_weight - delta;
     let high = add(unit_weight, delta, "the weight range")?;
     steps.push((
@@ -519,7 +664,9 @@ pub fn calculate(formula: &Formula, order: &Order, balance: &Balance) -> Result<
     ));
 
     // 9–10. Rounding and the minimum weighable quantity.
-    let mwq = balance.mwq().ok_or_else(|| overflow("the minimum weighable quantity"))?;
+    let mwq = balance
+        .mwq()
+        .ok_or_else(|| overflow("the minimum weighable quantity"))?;
     steps.push((
         "Minimum weighable quantity".into(),
         format!(
@@ -548,7 +695,8 @@ pub fn calculate(formula: &Formula, order: &Order, balance: &Balance) -> Result<
             let plan = aliquot(i.exact, mwq, balance.readability)?;
             warnings.push(format!(
                 "{}: {} is below the minimum weighable quantity of {} ({} ÷ {} %). Aliquot: weigh {} \
-                 ({} × the amount), mix with {} of an inert diluent (e.g. lactose) to {}, and take {}.",
+                 ({} × the amount), mix with {} of an inert diluent (e.g. lactose) to {}, and take {}, \
+                 which holds {}.",
                 i.name,
                 show_mass(i.exact),
                 show_mass(mwq),
@@ -559,6 +707,7 @@ pub fn calculate(formula: &Formula, order: &Order, balance: &Balance) -> Result<
                 show_mass(plan.diluent),
                 show_mass(plan.total),
                 show_mass(plan.portion),
+                show_mass(plan.delivers),
             ));
             i.aliquot = Some(plan);
         }
@@ -643,10 +792,18 @@ fn active_ingredient(
         Some(a) => (Decimal::ONE_HUNDRED, a),
         None => (Decimal::ONE, Decimal::ONE),
     };
-    let numerator = mul(mul(mul(s, n, &active.name)?, num_salt, &active.name)?, num_pot, &active.name)?;
+    let numerator = mul(
+        mul(mul(s, n, &active.name)?, num_salt, &active.name)?,
+        num_pot,
+        &active.name,
+    )?;
     let denominator = mul(den_salt, den_pot, &active.name)?;
     let exact = div(numerator, denominator, &active.name)?;
-    let per_unit = div(mul(mul(s, num_salt, &active.name)?, num_pot, &active.name)?, denominator, &active.name)?;
+    let per_unit = div(
+        mul(mul(s, num_salt, &active.name)?, num_pot, &active.name)?,
+        denominator,
+        &active.name,
+    )?;
 
     let mut line = format!("{strength} {strength_form} × {}", units(n));
     if let Some((mw, mmw)) = salt {
@@ -668,7 +825,11 @@ fn active_ingredient(
     line.push_str(&format!(" = {}", show_mass(exact)));
     let mut steps = vec![line];
     if salt.is_some() || assay.is_some() {
-        steps.push(format!("per unit: {} of {} as weighed", show_mass(per_unit), active.name));
+        steps.push(format!(
+            "per unit: {} of {} as weighed",
+            show_mass(per_unit),
+            active.name
+        ));
     }
 
     Ok(Ingredient {
@@ -700,31 +861,76 @@ const PORTION_STEP_MG: i64 = 25;
 
 /// Plans an aliquot for `amount` grams below the minimum weighable quantity `mwq`.
 ///
-/// k = ceil(mwq / amount), so k × amount reaches the MWQ. The portion taken is the MWQ rounded
-/// up to 25 mg; the mixture is k portions, so one portion holds exactly `amount`. Where
-/// k × amount is not a multiple of the readability, k is raised (by at most tenfold) until it
-/// is, so the weighing is exact on the balance.
+/// k = ceil(mwq / amount), so k × amount reaches the MWQ; the weighing is k × amount rounded
+/// to the balance (raising k by one if rounding fell below the MWQ). The portion taken is the
+/// MWQ rounded up to 25 mg; the mixture is k portions, so one portion delivers weighed ÷ k,
+/// which differs from the amount by at most half the readability ÷ k (reported, never hidden).
 pub fn aliquot(amount: Decimal, mwq: Decimal, readability: Decimal) -> Result<Aliquot> {
     if amount <= Decimal::ZERO {
         return Err(Error::calc("an aliquot needs an amount greater than zero"));
     }
-    let k0 = div(mwq, amount, "the aliquot")?.ceil();
-    let mut k = k0;
-    let limit = mul(k0, Decimal::TEN, "the aliquot")?;
-    while k <= limit {
-        let w = mul(k, amount, "the aliquot")?;
-        if (w % readability).is_zero() {
-            break;
-        }
+    // The tolerance keeps a quotient's last digit (36.000…0004) from costing a whole extra
+    // multiple; the check below still guarantees the weighing reaches the MWQ.
+    let mut k = (div(mwq, amount, "the aliquot")? - Decimal::new(1, 9))
+        .ceil()
+        .max(Decimal::ONE);
+    let mut weigh = round_to(mul(k, amount, "the aliquot")?, readability)
+        .ok_or_else(|| overflow("the aliquot"))?;
+    if weigh < mwq {
         k += Decimal::ONE;
-    }
-    if k > limit {
-        k = k0;
+        weigh = round_to(mul(k, amount, "the aliquot")?, readability)
+            .ok_or_else(|| overflow("the aliquot"))?;
     }
     let multiple: u32 = k.try_into().map_err(|_| overflow("the aliquot"))?;
-    let weigh = mul(k, amount, "the aliquot")?;
     let step = Decimal::new(PORTION_STEP_MG, 3);
     let portion = mul(div(mwq, step, "the aliquot")?.ceil(), step, "the aliquot")?;
     let total = mul(k, portion, "the aliquot")?;
-    Ok(Aliquot { multiple, weigh, diluent: total - weigh, total, portion })
+    let delivers = div(weigh, k, "the aliquot")?;
+    Ok(Aliquot {
+        multiple,
+        weigh,
+        diluent: total - weigh,
+        total,
+        portion,
+        delivers,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The textbook aliquot: 2 mg needed, weigh 120 mg, make 7500 mg with 7380 mg lactose, take
+    /// 125 mg.
+    #[test]
+    fn classic_aliquot() {
+        let a = aliquot(Decimal::new(2, 3), Decimal::new(120, 3), Decimal::new(1, 3)).unwrap();
+        assert_eq!(a.multiple, 60);
+        assert_eq!(a.weigh, Decimal::new(120, 3));
+        assert_eq!(a.total, Decimal::new(7500, 3));
+        assert_eq!(a.diluent, Decimal::new(7380, 3));
+        assert_eq!(a.portion, Decimal::new(125, 3));
+        assert_eq!(a.delivers, Decimal::new(2, 3));
+    }
+
+    #[test]
+    fn aliquot_of_an_unweighable_quotient_reports_what_it_delivers() {
+        let amount = quantity::div(Decimal::new(1, 2), Decimal::from(3)).unwrap(); // 3.333… mg
+        let a = aliquot(amount, Decimal::new(120, 3), Decimal::new(1, 3)).unwrap();
+        assert_eq!(a.multiple, 36);
+        assert_eq!(a.weigh, Decimal::new(120, 3));
+        assert!((a.delivers - amount).abs() <= Decimal::new(5, 4) / Decimal::from(36));
+        assert_eq!(a.weigh.scale(), 3);
+    }
+
+    #[test]
+    fn mwq_is_sensitivity_over_error() {
+        let b = Balance::default();
+        assert_eq!(b.mwq().unwrap(), Decimal::new(120, 3));
+        let b = Balance {
+            acceptable_error_percent: Decimal::ONE,
+            ..Balance::default()
+        };
+        assert_eq!(b.mwq().unwrap(), Decimal::new(600, 3));
+    }
 }

@@ -68,14 +68,20 @@ struct OrderArgs {
     #[arg(long, value_name = "N", allow_hyphen_values = true)]
     quantity: Option<String>,
     /// Extra units to prepare for losses in pouring.
-    #[arg(long, value_name = "N", conflicts_with = "overage", allow_hyphen_values = true)]
+    #[arg(
+        long,
+        value_name = "N",
+        conflicts_with = "overage",
+        allow_hyphen_values = true
+    )]
     extra: Option<String>,
     /// Percent added to every ingredient amount instead of extra units.
     #[arg(long, value_name = "PERCENT", allow_hyphen_values = true)]
     overage: Option<String>,
-    /// Whether strengths are of the form weighed (salt) or of the active moiety.
-    #[arg(long, value_name = "salt|moiety")]
-    basis: Option<String>,
+    /// Whether strengths are of the form weighed (salt, the default) or of the active moiety;
+    /// "NAME=moiety" for one active of several.
+    #[arg(long, value_name = "[ACTIVE=]salt|moiety")]
+    basis: Vec<String>,
     /// Assay of the lot as-is, percent, from its certificate of analysis; "NAME=99.5" with several actives.
     #[arg(long, value_name = "[ACTIVE=]PERCENT", allow_hyphen_values = true)]
     assay: Vec<String>,
@@ -121,15 +127,24 @@ fn arg<T>(flag: &str, r: std::result::Result<T, ParseError>) -> Result<T> {
 fn balance_from(args: &OrderArgs) -> Result<Balance> {
     let mut b = Balance::default();
     if let Some(r) = &args.readability {
-        b.readability = arg("--readability", quantity::parse_positive(r.trim().trim_end_matches('g').trim(), "readability"))?;
+        b.readability = arg(
+            "--readability",
+            quantity::parse_positive(r.trim().trim_end_matches('g').trim(), "readability"),
+        )?;
     }
     if let Some(s) = &args.sensitivity {
         b.sensitivity = arg("--sensitivity", quantity::parse_mass(s))?.in_base();
     }
     if let Some(e) = &args.acceptable_error {
-        let v = arg("--acceptable-error", quantity::parse_positive(e.trim().trim_end_matches('%'), "acceptable error"))?;
+        let v = arg(
+            "--acceptable-error",
+            quantity::parse_positive(e.trim().trim_end_matches('%'), "acceptable error"),
+        )?;
         if v > rust_decimal::Decimal::ONE_HUNDRED {
-            return Err(Error::arg("--acceptable-error", "must be a percent from above 0 to 100"));
+            return Err(Error::arg(
+                "--acceptable-error",
+                "must be a percent from above 0 to 100",
+            ));
         }
         b.acceptable_error_percent = v;
     }
@@ -139,10 +154,17 @@ fn balance_from(args: &OrderArgs) -> Result<Balance> {
 fn order_from(args: &OrderArgs) -> Result<Order> {
     let quantity = match &args.quantity {
         Some(q) => arg("--quantity", order::parse_count(q, "quantity", false))?,
-        None => return Err(Error::arg("--quantity", "the number of units to dispense is required, e.g. --quantity 30")),
+        None => {
+            return Err(Error::arg(
+                "--quantity",
+                "the number of units to dispense is required, e.g. --quantity 30",
+            ));
+        }
     };
     let preparation = match (&args.extra, &args.overage) {
-        (Some(e), None) => Preparation::Extra(arg("--extra", order::parse_count(e, "extra units", true))?),
+        (Some(e), None) => {
+            Preparation::Extra(arg("--extra", order::parse_count(e, "extra units", true))?)
+        }
         (None, Some(o)) => Preparation::Overage(arg("--overage", order::parse_overage(o))?),
         _ => Preparation::Extra(0),
     };
@@ -154,8 +176,16 @@ fn order_from(args: &OrderArgs) -> Result<Order> {
             .collect::<Result<_>>()?,
         quantity,
         preparation,
-        basis: args.basis.as_deref().map(order::Basis::parse).transpose().map_err(|e| Error::arg("--basis", e.0))?.unwrap_or_default(),
-        assays: args.assay.iter().map(|a| arg("--assay", order::parse_assay(a))).collect::<Result<_>>()?,
+        bases: args
+            .basis
+            .iter()
+            .map(|b| arg("--basis", order::parse_basis(b)))
+            .collect::<Result<_>>()?,
+        assays: args
+            .assay
+            .iter()
+            .map(|a| arg("--assay", order::parse_assay(a)))
+            .collect::<Result<_>>()?,
         ..Order::default()
     })
 }
@@ -217,10 +247,19 @@ where
             let all = library::all()?;
             let mut out = String::new();
             let w = all.iter().map(|f| f.id.len()).max().unwrap_or(2);
-            out.push_str(&format!("{:<w$}  {:<12}  {}\n", "ID", "FORM", "NAME (ACTIVES)"));
+            out.push_str(&format!(
+                "{:<w$}  {:<12}  {}\n",
+                "ID", "FORM", "NAME (ACTIVES)"
+            ));
             for f in &all {
                 let actives: Vec<&str> = f.actives.iter().map(|a| a.name.as_str()).collect();
-                out.push_str(&format!("{:<w$}  {:<12}  {} ({})\n", f.id, f.dosage_form, f.name, actives.join(", ")));
+                out.push_str(&format!(
+                    "{:<w$}  {:<12}  {} ({})\n",
+                    f.id,
+                    f.dosage_form,
+                    f.name,
+                    actives.join(", ")
+                ));
             }
             print(&out)?;
             Ok(0)
@@ -241,7 +280,12 @@ where
             let mut failed = 0;
             for f in &files {
                 match library::load_file(f) {
-                    Ok(formula) => print(&format!("ok: {} ({} v{})\n", f.display(), formula.id, formula.version))?,
+                    Ok(formula) => print(&format!(
+                        "ok: {} ({} v{})\n",
+                        f.display(),
+                        formula.id,
+                        formula.version
+                    ))?,
                     Err(e) => {
                         failed += 1;
                         eprintln!("{e}");
@@ -249,7 +293,10 @@ where
                 }
             }
             if failed > 0 {
-                eprintln!("troche: {failed} of {} formula files have problems", files.len());
+                eprintln!(
+                    "troche: {failed} of {} formula files have problems",
+                    files.len()
+                );
                 return Ok(2);
             }
             Ok(0)

@@ -56,7 +56,10 @@ pub enum Schedule {
 
 impl Schedule {
     fn parse(text: &str) -> Option<Schedule> {
-        let t: String = text.chars().filter(|c| *c != '-' && !c.is_whitespace()).collect();
+        let t: String = text
+            .chars()
+            .filter(|c| *c != '-' && !c.is_whitespace())
+            .collect();
         Some(match t.to_ascii_uppercase().as_str() {
             "CII" => Schedule::CII,
             "CIII" => Schedule::CIII,
@@ -329,15 +332,28 @@ pub(crate) struct Source<'a> {
 
 impl<'a> Source<'a> {
     pub fn new(text: &'a str, file: &'a str) -> Self {
-        Source { text, file, errors: Vec::new() }
+        Source {
+            text,
+            file,
+            errors: Vec::new(),
+        }
     }
 
     pub fn line_of(&self, offset: usize) -> usize {
         let end = offset.min(self.text.len());
-        self.text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1
+        self.text.as_bytes()[..end]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            + 1
     }
 
-    pub fn error_at(&self, span: Option<std::ops::Range<usize>>, key: &str, msg: impl Into<String>) -> Error {
+    pub fn error_at(
+        &self,
+        span: Option<std::ops::Range<usize>>,
+        key: &str,
+        msg: impl Into<String>,
+    ) -> Error {
         Error::Input {
             file: self.file.to_string(),
             line: span.map(|s| self.line_of(s.start)),
@@ -346,7 +362,12 @@ impl<'a> Source<'a> {
         }
     }
 
-    pub fn push(&mut self, span: Option<std::ops::Range<usize>>, key: &str, msg: impl Into<String>) {
+    pub fn push(
+        &mut self,
+        span: Option<std::ops::Range<usize>>,
+        key: &str,
+        msg: impl Into<String>,
+    ) {
         let e = self.error_at(span, key, msg);
         self.errors.push(e);
     }
@@ -372,7 +393,12 @@ impl<'a> Source<'a> {
         }
     }
 
-    fn parsed<T>(&mut self, n: &Num, key: &str, f: impl Fn(&str) -> Result<T, ParseError>) -> Option<T> {
+    fn parsed<T>(
+        &mut self,
+        n: &Num,
+        key: &str,
+        f: impl Fn(&str) -> Result<T, ParseError>,
+    ) -> Option<T> {
         match f(&self.num_text(n)) {
             Ok(v) => Some(v),
             Err(e) => {
@@ -406,14 +432,23 @@ impl<'a> Source<'a> {
     pub fn count(&mut self, n: &Spanned<i64>, key: &str, min: i64, max: i64) -> Option<u32> {
         let v = *n.get_ref();
         if v < min || v > max {
-            self.push(Some(n.span()), key, format!("must be a whole number from {min} to {max}, got {v}"));
+            self.push(
+                Some(n.span()),
+                key,
+                format!("must be a whole number from {min} to {max}, got {v}"),
+            );
             return None;
         }
         u32::try_from(v).ok()
     }
 
     /// Reads the pair of displacement keys; stating both is refused.
-    fn displacement(&mut self, replacement: &Option<Num>, density: &Option<Num>, key: &str) -> Option<Displacement> {
+    fn displacement(
+        &mut self,
+        replacement: &Option<Num>,
+        density: &Option<Num>,
+        key: &str,
+    ) -> Option<Displacement> {
         match (replacement, density) {
             (Some(r), Some(d)) => {
                 self.push(
@@ -425,8 +460,12 @@ impl<'a> Source<'a> {
                 let _ = r;
                 None
             }
-            (Some(r), None) => self.positive(r, &format!("{key}.replacement_factor")).map(Displacement::Replacement),
-            (None, Some(d)) => self.positive(d, &format!("{key}.density_factor")).map(Displacement::Density),
+            (Some(r), None) => self
+                .positive(r, &format!("{key}.replacement_factor"))
+                .map(Displacement::Replacement),
+            (None, Some(d)) => self
+                .positive(d, &format!("{key}.density_factor"))
+                .map(Displacement::Density),
             (None, None) => None,
         }
     }
@@ -458,8 +497,16 @@ pub fn parse(text: &str, file: &str) -> Result<Formula> {
 
 fn validate(src: &mut Source, raw: RawFormula) -> Option<Formula> {
     let id = src.text(&raw.id, "id");
-    if !id.is_empty() && !id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
-        src.push(Some(raw.id.span()), "id", "may hold only lowercase letters, digits and hyphens");
+    if !id.is_empty()
+        && !id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    {
+        src.push(
+            Some(raw.id.span()),
+            "id",
+            "may hold only lowercase letters, digits and hyphens",
+        );
     }
     let name = src.text(&raw.name, "name");
     let dosage_form = src.text(&raw.dosage_form, "dosage_form");
@@ -473,19 +520,31 @@ fn validate(src: &mut Source, raw: RawFormula) -> Option<Formula> {
 
     let base = Base {
         name: src.text(&raw.base.name, "base.name"),
-        default_displacement: src.displacement(&raw.base.replacement_factor, &raw.base.density_factor, "base"),
+        default_displacement: src.displacement(
+            &raw.base.replacement_factor,
+            &raw.base.density_factor,
+            "base",
+        ),
     };
 
     let mut names = BTreeSet::new();
     let mut check_name = |src: &mut Source, name: &Spanned<String>, key: &str| {
         let n = src.text(name, key);
         if !n.is_empty() && !names.insert(n.to_lowercase()) {
-            src.push(Some(name.span()), key, format!("\"{n}\" appears twice; every ingredient needs its own name"));
+            src.push(
+                Some(name.span()),
+                key,
+                format!("\"{n}\" appears twice; every ingredient needs its own name"),
+            );
         }
         n
     };
     if raw.active.is_empty() {
-        src.push(None, "active", "a formula needs at least one [[active]] ingredient");
+        src.push(
+            None,
+            "active",
+            "a formula needs at least one [[active]] ingredient",
+        );
     }
     let mut actives = Vec::new();
     for (i, a) in raw.active.iter().enumerate() {
@@ -496,14 +555,23 @@ fn validate(src: &mut Source, raw: RawFormula) -> Option<Formula> {
         let moiety = match (&a.moiety, &a.moiety_mw) {
             (Some(m), Some(mmw)) => {
                 let mname = src.text(m, &format!("{key}.moiety"));
-                src.positive(mmw, &format!("{key}.moiety_mw")).map(|mw| Moiety { name: mname, mw })
+                src.positive(mmw, &format!("{key}.moiety_mw"))
+                    .map(|mw| Moiety { name: mname, mw })
             }
             (Some(m), None) => {
-                src.push(Some(m.span()), &format!("{key}.moiety"), "needs moiety_mw (the molecular weight of the moiety)");
+                src.push(
+                    Some(m.span()),
+                    &format!("{key}.moiety"),
+                    "needs moiety_mw (the molecular weight of the moiety)",
+                );
                 None
             }
             (None, Some(mmw)) => {
-                src.push(Some(mmw.span()), &format!("{key}.moiety_mw"), "needs moiety (the name of the form)");
+                src.push(
+                    Some(mmw.span()),
+                    &format!("{key}.moiety_mw"),
+                    "needs moiety (the name of the form)",
+                );
                 None
             }
             (None, None) => None,
@@ -523,16 +591,33 @@ fn validate(src: &mut Source, raw: RawFormula) -> Option<Formula> {
         let schedule = a.schedule.as_ref().and_then(|s| {
             let parsed = Schedule::parse(s.get_ref());
             if parsed.is_none() {
-                src.push(Some(s.span()), &format!("{key}.schedule"), format!("unknown schedule \"{}\"; allowed: CII, CIII, CIV, CV", s.get_ref()));
+                src.push(
+                    Some(s.span()),
+                    &format!("{key}.schedule"),
+                    format!(
+                        "unknown schedule \"{}\"; allowed: CII, CIII, CIV, CV",
+                        s.get_ref()
+                    ),
+                );
             }
             parsed
         });
-        let max_strength = a.max_strength.as_ref().and_then(|n| src.mass(n, &format!("{key}.max_strength")));
-        let default_strength = a.default_strength.as_ref().and_then(|n| src.mass(n, &format!("{key}.default_strength")));
+        let max_strength = a
+            .max_strength
+            .as_ref()
+            .and_then(|n| src.mass(n, &format!("{key}.max_strength")));
+        let default_strength = a
+            .default_strength
+            .as_ref()
+            .and_then(|n| src.mass(n, &format!("{key}.default_strength")));
         if let (Some(max), Some(def)) = (max_strength, default_strength)
             && def.in_base() > max.in_base()
         {
-            src.push(a.default_strength.as_ref().map(Spanned::span), &format!("{key}.default_strength"), format!("{def} is above max_strength {max}"));
+            src.push(
+                a.default_strength.as_ref().map(Spanned::span),
+                &format!("{key}.default_strength"),
+                format!("{def} is above max_strength {max}"),
+            );
         }
         let displacement = src.displacement(&a.replacement_factor, &a.density_factor, &key);
         actives.push(Active {
@@ -552,7 +637,9 @@ fn validate(src: &mut Source, raw: RawFormula) -> Option<Formula> {
         let key = format!("excipient[{}]", i + 1);
         let name = check_name(src, &e.name, &format!("{key}.name"));
         let amount = match (&e.per_unit, &e.percent_of_blank) {
-            (Some(q), None) => src.quantity(q, &format!("{key}.per_unit")).map(ExcipientAmount::PerUnit),
+            (Some(q), None) => src
+                .quantity(q, &format!("{key}.per_unit"))
+                .map(ExcipientAmount::PerUnit),
             (None, Some(p)) => {
                 let p = src.positive(p, &format!("{key}.percent_of_blank"));
                 if let Some(v) = p
@@ -564,11 +651,19 @@ fn validate(src: &mut Source, raw: RawFormula) -> Option<Formula> {
                 p.map(ExcipientAmount::PercentOfBlank)
             }
             (Some(_), Some(p)) => {
-                src.push(Some(p.span()), &key, "give either per_unit or percent_of_blank, not both");
+                src.push(
+                    Some(p.span()),
+                    &key,
+                    "give either per_unit or percent_of_blank, not both",
+                );
                 None
             }
             (None, None) => {
-                src.push(Some(e.name.span()), &key, "needs per_unit (e.g. \"10 mg\") or percent_of_blank (e.g. \"1\")");
+                src.push(
+                    Some(e.name.span()),
+                    &key,
+                    "needs per_unit (e.g. \"10 mg\") or percent_of_blank (e.g. \"1\")",
+                );
                 None
             }
         };
@@ -588,11 +683,27 @@ fn validate(src: &mut Source, raw: RawFormula) -> Option<Formula> {
             && e.density.is_none()
         {
             let span = e.per_unit.as_ref().map(Spanned::span);
-            src.push(span, &format!("{key}.per_unit"), format!("{q} is a volume; add density = \"... g/mL\" so its weight can be counted"));
+            src.push(
+                span,
+                &format!("{key}.per_unit"),
+                format!("{q} is a volume; add density = \"... g/mL\" so its weight can be counted"),
+            );
+        }
+        if let (Some(d), Some(q)) = (&e.density, &amount) {
+            let is_volume =
+                matches!(q, ExcipientAmount::PerUnit(q) if q.dimension() == Dimension::Volume);
+            if !is_volume {
+                src.push(Some(d.span()), &format!("{key}.density"), "a density is only used for an amount given as a volume (mL); remove it, or give per_unit in mL");
+            }
         }
         let displacement = src.displacement(&e.replacement_factor, &e.density_factor, &key);
         if let Some(amount) = amount {
-            excipients.push(Excipient { name, amount, density, displacement });
+            excipients.push(Excipient {
+                name,
+                amount,
+                density,
+                displacement,
+            });
         }
     }
 
@@ -602,7 +713,11 @@ fn validate(src: &mut Source, raw: RawFormula) -> Option<Formula> {
             src.push(
                 Some(raw.bud.category.span()),
                 "bud.category",
-                format!("unknown category \"{}\"; allowed: {}", raw.bud.category.get_ref(), BudCategory::ALLOWED),
+                format!(
+                    "unknown category \"{}\"; allowed: {}",
+                    raw.bud.category.get_ref(),
+                    BudCategory::ALLOWED
+                ),
             );
             None
         }
@@ -628,21 +743,48 @@ fn validate(src: &mut Source, raw: RawFormula) -> Option<Formula> {
         _ => None,
     };
     let reference = raw.bud.reference.as_ref().map_or_else(
-        || category.map(|c| c.reference().to_string()).unwrap_or_default(),
+        || {
+            category
+                .map(|c| c.reference().to_string())
+                .unwrap_or_default()
+        },
         |r| src.text(r, "bud.reference"),
     );
 
     let directions = src.text(&raw.label.directions, "label.directions");
-    let warnings = raw.label.warnings.iter().map(|w| src.text(w, "label.warnings")).collect();
-    let equipment = raw.procedure.equipment.iter().map(|w| src.text(w, "procedure.equipment")).collect();
-    let steps = raw.procedure.steps.iter().map(|w| src.text(w, "procedure.steps")).collect();
-    let tolerance = match raw.qc.as_ref().and_then(|q| q.weight_tolerance_percent.as_ref()) {
+    let warnings = raw
+        .label
+        .warnings
+        .iter()
+        .map(|w| src.text(w, "label.warnings"))
+        .collect();
+    let equipment = raw
+        .procedure
+        .equipment
+        .iter()
+        .map(|w| src.text(w, "procedure.equipment"))
+        .collect();
+    let steps = raw
+        .procedure
+        .steps
+        .iter()
+        .map(|w| src.text(w, "procedure.steps"))
+        .collect();
+    let tolerance = match raw
+        .qc
+        .as_ref()
+        .and_then(|q| q.weight_tolerance_percent.as_ref())
+    {
         Some(n) => {
             let t = src.positive(n, "qc.weight_tolerance_percent");
             if let Some(v) = t
                 && v >= Decimal::ONE_HUNDRED
             {
-                src.push(Some(n.span()), "qc.weight_tolerance_percent", "must be below 100");
+                src.push(
+                    Some(n.span()),
+                    "qc.weight_tolerance_percent",
+                    "must be below 100",
+                );
             }
             t
         }
@@ -656,12 +798,24 @@ fn validate(src: &mut Source, raw: RawFormula) -> Option<Formula> {
         route,
         version: version?,
         description,
-        mold: Mold { name: mold_name, cavities: cavities?, blank_weight: blank?.in_base() },
+        mold: Mold {
+            name: mold_name,
+            cavities: cavities?,
+            blank_weight: blank?.in_base(),
+        },
         base,
         actives,
         excipients,
-        bud: BudRule { category: category?, storage, days: days?, reference },
-        label: LabelText { directions, warnings },
+        bud: BudRule {
+            category: category?,
+            storage,
+            days: days?,
+            reference,
+        },
+        label: LabelText {
+            directions,
+            warnings,
+        },
         procedure: Procedure { equipment, steps },
         weight_tolerance_percent: tolerance?,
         origin: src.file.to_string(),

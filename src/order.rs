@@ -59,6 +59,13 @@ pub struct StrengthSpec {
     pub amount: Quantity,
 }
 
+/// The basis of the strengths: for one named active, or (unnamed) for all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BasisSpec {
+    pub active: Option<String>,
+    pub basis: Basis,
+}
+
 /// An assay (percent, as-is basis) from a lot's certificate of analysis.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AssaySpec {
@@ -80,7 +87,8 @@ pub struct Order {
     pub strengths: Vec<StrengthSpec>,
     pub quantity: u32,
     pub preparation: Preparation,
-    pub basis: Basis,
+    /// Empty means every strength is of the salt (the form weighed).
+    pub bases: Vec<BasisSpec>,
     pub assays: Vec<AssaySpec>,
     pub date: Option<Date>,
     pub lot: Option<String>,
@@ -97,14 +105,16 @@ pub fn parse_count(text: &str, what: &str, allow_zero: bool) -> Result<u32, Pars
     let t = text.trim();
     let v = quantity::parse_decimal(t).map_err(|e| ParseError(format!("{what}: {e}")))?;
     if !v.fract().is_zero() {
-        return Err(ParseError(format!("{what} must be a whole number of units, got \"{t}\"")));
+        return Err(ParseError(format!(
+            "{what} must be a whole number of units, got \"{t}\""
+        )));
     }
     let min = u32::from(!allow_zero);
-    let n = v
-        .to_u32()
-        .filter(|n| *n >= min && *n <= MAX_UNITS);
+    let n = v.to_u32().filter(|n| *n >= min && *n <= MAX_UNITS);
     n.ok_or_else(|| {
-        ParseError(format!("{what} must be a whole number from {min} to {MAX_UNITS}, got \"{t}\""))
+        ParseError(format!(
+            "{what} must be a whole number from {min} to {MAX_UNITS}, got \"{t}\""
+        ))
     })
 }
 
@@ -127,6 +137,15 @@ pub fn parse_strength(text: &str) -> Result<StrengthSpec, ParseError> {
         )));
     }
     Ok(StrengthSpec { active, amount })
+}
+
+/// Parses "moiety" or "Name=moiety".
+pub fn parse_basis(text: &str) -> Result<BasisSpec, ParseError> {
+    let (active, value) = split_named(text);
+    Ok(BasisSpec {
+        active,
+        basis: Basis::parse(value)?,
+    })
 }
 
 /// Parses "99.5" or "Name=99.5": an assay percent in (0, 110].
@@ -156,7 +175,10 @@ pub fn parse_overage(text: &str) -> Result<Decimal, ParseError> {
 /// Parses an ISO date (YYYY-MM-DD).
 pub fn parse_date(text: &str) -> Result<Date, ParseError> {
     text.trim().parse::<Date>().map_err(|_| {
-        ParseError(format!("\"{}\" is not a date; write it as YYYY-MM-DD, e.g. 2026-11-23", text.trim()))
+        ParseError(format!(
+            "\"{}\" is not a date; write it as YYYY-MM-DD, e.g. 2026-11-23",
+            text.trim()
+        ))
     })
 }
 

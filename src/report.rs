@@ -19,7 +19,12 @@ fn exact(d: Decimal) -> String {
 /// Strength line for one active, e.g. "50 mg Ketamine (moiety basis)".
 pub fn strength_text(i: &Ingredient) -> Option<String> {
     let a = i.active.as_ref()?;
-    Some(format!("{} {} per unit ({} basis)", a.strength, a.strength_form, a.basis.as_str()))
+    Some(format!(
+        "{} {} per unit ({} basis)",
+        a.strength,
+        a.strength_form,
+        a.basis.as_str()
+    ))
 }
 
 /// Prints the calculation for a pharmacist: header, ingredient table with steps, totals and
@@ -34,11 +39,22 @@ pub fn table(formula: &Formula, calc: &Calculation) -> String {
     );
     for i in &calc.ingredients {
         if let Some(s) = strength_text(i) {
-            let sched = i.active.as_ref().and_then(|a| a.schedule).map(|s| format!(" [{}]", s.as_str())).unwrap_or_default();
+            let sched = i
+                .active
+                .as_ref()
+                .and_then(|a| a.schedule)
+                .map(|s| format!(" [{}]", s.as_str()))
+                .unwrap_or_default();
             let _ = writeln!(w, "Strength: {s}{sched}");
         }
     }
-    let _ = writeln!(w, "Mold: {} ({} cavities, blank weight {} g)", formula.mold.name, calc.cavities, show(calc.blank_weight));
+    let _ = writeln!(
+        w,
+        "Mold: {} ({} cavities, blank weight {} g)",
+        formula.mold.name,
+        calc.cavities,
+        show(calc.blank_weight)
+    );
     let _ = writeln!(w);
 
     let _ = writeln!(w, "{:>14}   Ingredient", "Amount");
@@ -79,11 +95,18 @@ pub fn table(formula: &Formula, calc: &Calculation) -> String {
     let _ = writeln!(
         w,
         "{:>11} g    Batch weight (theoretical)",
-        round_to(calc.batch_weight, calc.balance.readability).unwrap_or(calc.batch_weight).to_string()
+        round_to(calc.batch_weight, calc.balance.readability)
+            .unwrap_or(calc.batch_weight)
+            .to_string()
     );
     let _ = writeln!(w);
     let _ = writeln!(w, "Calculation:");
-    let label_width = calc.steps.iter().map(|(k, _)| k.chars().count()).max().unwrap_or(10);
+    let label_width = calc
+        .steps
+        .iter()
+        .map(|(k, _)| k.chars().count())
+        .max()
+        .unwrap_or(10);
     for (k, v) in &calc.steps {
         let _ = writeln!(w, "  {k:<label_width$}  {v}");
     }
@@ -118,6 +141,7 @@ struct AliquotJson {
     diluent: String,
     total: String,
     portion: String,
+    delivers: String,
 }
 
 #[derive(Serialize)]
@@ -192,7 +216,9 @@ fn ingredient_json(i: &Ingredient) -> IngredientJson {
             strength: a.strength.to_string(),
             basis: a.basis.as_str(),
             form: a.strength_form.clone(),
-            salt_factor: a.salt_factor.map(|(n, d)| format!("{}/{}", n.normalize(), d.normalize())),
+            salt_factor: a
+                .salt_factor
+                .map(|(n, d)| format!("{}/{}", n.normalize(), d.normalize())),
             assay_percent: a.assay_percent.map(exact),
             per_unit_weighed: exact(a.per_unit_weighed),
             schedule: a.schedule.map(|s| s.as_str()),
@@ -203,6 +229,7 @@ fn ingredient_json(i: &Ingredient) -> IngredientJson {
             diluent: exact(a.diluent),
             total: exact(a.total),
             portion: exact(a.portion),
+            delivers: exact(a.delivers),
         }),
         steps: i.steps.clone(),
     }
@@ -232,7 +259,14 @@ pub fn json(formula: &Formula, calc: &Calculation) -> String {
         unit_weight_high: exact(calc.unit_weight_high),
         readability: exact(calc.balance.readability),
         minimum_weighable_quantity: exact(calc.mwq),
-        steps: calc.steps.iter().map(|(s, w)| StepJson { step: s.clone(), work: w.clone() }).collect(),
+        steps: calc
+            .steps
+            .iter()
+            .map(|(s, w)| StepJson {
+                step: s.clone(),
+                work: w.clone(),
+            })
+            .collect(),
         warnings: calc.warnings.clone(),
     };
     let mut s = serde_json::to_string_pretty(&doc).expect("plain structs serialize");
