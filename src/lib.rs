@@ -9,11 +9,14 @@
 pub mod bud;
 pub mod calc;
 pub mod cli;
+pub mod config;
 pub mod error;
 pub mod formula;
 pub mod library;
 pub mod order;
 pub mod quantity;
+pub mod record;
+pub mod render;
 pub mod report;
 pub mod trial;
 

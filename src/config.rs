@@ -1,0 +1,323 @@
+//! Pharmacy settings: who prints the paperwork, on what paper, weighing on which balance.
+//!
+//! Read from `--config FILE`, else `troche.toml` in the current directory, else the user's
+//! config directory (`$XDG_CONFIG_HOME/troche/troche.toml`, `~/.config/troche/troche.toml`, or
+//! `%APPDATA%\troche\troche.toml`). Missing everywhere is fine for calculations and worksheets;
+//! a label needs the pharmacy and says how to give it.
+
+use std::path::{Path, PathBuf};
+
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::calc::Balance;
+use crate::error::{Error, Result};
+use crate::formula::{RawNum, Source, strip_bom};
+use crate::library::read_text;
+use crate::quantity;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pharmacy {
+    pub name: String,
+    pub address: String,
+    pub phone: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Paper {
+    #[default]
+    Letter,
+    A4,
+}
+
+impl Paper {
+    /// Width and height in PDF points.
+    pub fn size_pt(self) -> (f32, f32) {
+        match self {
+            Paper::Letter => (612.0, 792.0),
+            Paper::A4 => (595.28, 841.89),
+        }
+    }
+}
+
+/// Label stock size in points (f32 only because it is a PDF coordinate).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LabelSize {
+    pub width_pt: f32,
+    pub height_pt: f32,
+}
+
+impl Default for LabelSize {
+    /// 4 × 2 in, the common pharmacy prescription label.
+    fn default() -> Self {
+        LabelSize {
+            width_pt: 288.0,
+            height_pt: 144.0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    pub pharmacy: Option<Pharmacy>,
+    pub balance: Balance,
+    pub paper: Paper,
+    pub label: LabelSize,
+    /// Where the settings came from, for messages ("defaults" when no file was found).
+    pub origin: String,
+}
+
+impl Settings {
+    /// The pharmacy, or an error that says how to configure it.
+    pub fn require_pharmacy(&self) -> Result<&Pharmacy> {
+        self.pharmacy.as_ref().ok_or_else(|| {
+            Error::arg(
+                "--config",
+                format!(
+                    "a label must show the pharmacy's name, address and phone, and none is configured \
+                     (settings: {}). Add a [pharmacy] table with name, address and phone to \
+                     troche.toml in this directory (see troche.example.toml), or pass --config FILE",
+                    self.origin
+                ),
+            )
+        })
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawSettings {
+    pharmacy: Option<RawPharmacy>,
+    balance: Option<RawBalance>,
+    paper: Option<RawPaper>,
+    label: Option<RawLabel>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPharmacy {
+    name: Spanned<String>,
+    address: Spanned<String>,
+    phone: Spanned<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawBalance {
+    readability: Option<Spanned<RawNum>>,
+    volume_readability: Option<Spanned<RawNum>>,
+    sensitivity: Option<Spanned<RawNum>>,
+    acceptable_error_percent: Option<Spanned<RawNum>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPaper {
+    size: Spanned<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLabel {
+    width: Spanned<String>,
+    height: Spanned<String>,
+}
+
+/// Reads a balance table (shared with recipe files, which may override the pharmacy's).
+pub(crate) fn balance(src: &mut Source, raw: &RawBalance, mut b: Balance) -> Balance {
+    if let Some(n) = &raw.readability {
+        if let Some(q) = src.mass(n, "balance.readability") {
+            b.readability = q.in_base();
+        }
+    }
+    if let Some(n) = &raw.volume_readability {
+        if let Some(q) = src.quantity(n, "balance.volume_readability") {
+            if q.dimension() == quantity::Dimension::Volume {
+                b.volume_readability = q.in_base();
+            } else {
+                src.push(
+                    Some(n.span()),
+                    "balance.volume_readability",
+                    "must be a volume, e.g. \"0.01 mL\"",
+                );
+            }
+        }
+    }
+    if let Some(n) = &raw.sensitivity {
+        if let Some(q) = src.mass(n, "balance.sensitivity") {
+            b.sensitivity = q.in_base();
+        }
+    }
+    if let Some(n) = &raw.acceptable_error_percent {
+        if let Some(v) = src.positive(n, "balance.acceptable_error_percent") {
+            if v > Decimal::ONE_HUNDRED {
+                src.push(
+                    Some(n.span()),
+                    "balance.acceptable_error_percent",
+                    "must be at most 100",
+                );
+            } else {
+                b.acceptable_error_percent = v;
+            }
+        }
+    }
+    b
+}
+
+/// Parses a label dimension such as "4 in" or "101.6 mm" into points.
+fn length_pt(src: &mut Source, s: &Spanned<String>, key: &str) -> Option<f32> {
+    let t = s.get_ref().trim();
+    let (num, unit) = t.split_at(t.find(|c: char| c.is_alphabetic()).unwrap_or(t.len()));
+    let per_unit = match unit.trim().to_ascii_lowercase().as_str() {
+        "in" => 72.0,
+        "mm" => 72.0 / 25.4,
+        _ => {
+            src.push(
+                Some(s.span()),
+                key,
+                format!("\"{t}\" needs a unit: in or mm, e.g. \"4 in\""),
+            );
+            return None;
+        }
+    };
+    match quantity::parse_positive(num, "the length") {
+        Ok(v) => {
+            let pt = v.to_f32().unwrap_or(0.0) * per_unit;
+            if (72.0..=1440.0).contains(&pt) {
+                Some(pt)
+            } else {
+                src.push(
+                    Some(s.span()),
+                    key,
+                    format!("\"{t}\" is outside 1 to 20 inches"),
+                );
+                None
+            }
+        }
+        Err(e) => {
+            src.push(Some(s.span()), key, e.0);
+            None
+        }
+    }
+}
+
+/// Parses settings text; `file` names it in messages.
+pub fn parse(text: &str, file: &str) -> Result<Settings> {
+    let text = strip_bom(text);
+    let mut src = Source::new(text, file);
+    let raw: RawSettings = toml::from_str(text).map_err(|e| src.toml_error(&e))?;
+    let pharmacy = raw.pharmacy.as_ref().map(|p| Pharmacy {
+        name: src.text(&p.name, "pharmacy.name"),
+        address: src.text(&p.address, "pharmacy.address"),
+        phone: src.text(&p.phone, "pharmacy.phone"),
+    });
+    let balance = match &raw.balance {
+        Some(b) => balance(&mut src, b, Balance::default()),
+        None => Balance::default(),
+    };
+    let paper = match &raw.paper {
+        None => Paper::Letter,
+        Some(p) => match p.size.get_ref().trim().to_ascii_lowercase().as_str() {
+            "letter" => Paper::Letter,
+            "a4" => Paper::A4,
+            other => {
+                src.push(
+                    Some(p.size.span()),
+                    "paper.size",
+                    format!("unknown paper \"{other}\"; allowed: letter, a4"),
+                );
+                Paper::Letter
+            }
+        },
+    };
+    let label = match &raw.label {
+        None => LabelSize::default(),
+        Some(l) => {
+            let w = length_pt(&mut src, &l.width, "label.width");
+            let h = length_pt(&mut src, &l.height, "label.height");
+            LabelSize {
+                width_pt: w.unwrap_or(288.0),
+                height_pt: h.unwrap_or(144.0),
+            }
+        }
+    };
+    src.finish()?;
+    Ok(Settings {
+        pharmacy,
+        balance,
+        paper,
+        label,
+        origin: file.to_string(),
+    })
+}
+
+fn user_config_file() -> Option<PathBuf> {
+    let dir = std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))
+        .or_else(|| std::env::var_os("APPDATA").map(PathBuf::from))?;
+    Some(dir.join("troche").join("troche.toml"))
+}
+
+/// Finds and reads the settings in the documented order.
+pub fn load(explicit: Option<&Path>) -> Result<Settings> {
+    if let Some(p) = explicit {
+        return parse(&read_text(p)?, &p.display().to_string());
+    }
+    let candidates = [Some(PathBuf::from("troche.toml")), user_config_file()];
+    for c in candidates.into_iter().flatten() {
+        if c.is_file() {
+            return parse(&read_text(&c)?, &c.display().to_string());
+        }
+    }
+    Ok(Settings {
+        origin: "none found: no --config, no ./troche.toml, no user config file".to_string(),
+        ..Settings::default()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_a_full_config() {
+        let s = parse(
+            r#"
+[pharmacy]
+name = "Main Street Compounding"
+address = "1 Main St, Springfield"
+phone = "555-0100"
+[balance]
+readability = "0.0001 g"
+sensitivity = "1 mg"
+acceptable_error_percent = "5"
+[paper]
+size = "a4"
+[label]
+width = "3 in"
+height = "50.8 mm"
+"#,
+            "t",
+        )
+        .unwrap();
+        assert_eq!(s.pharmacy.unwrap().phone, "555-0100");
+        assert_eq!(s.balance.readability, Decimal::new(1, 4));
+        assert_eq!(s.balance.mwq().unwrap(), Decimal::new(2, 2));
+        assert_eq!(s.paper, Paper::A4);
+        assert!((s.label.height_pt - 144.0).abs() < 0.01);
+    }
+
+    #[test]
+    fn names_bad_keys() {
+        let e = parse("[balance]\nreadability = \"1 mL\"\n", "cfg.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("cfg.toml:2: `balance.readability`"), "{e}");
+        assert!(parse("[pharmacy]\nname = \"x\"\n", "c").is_err());
+        assert!(parse("[label]\nwidth = \"4\"\nheight = \"2 in\"", "c").is_err());
+    }
+}

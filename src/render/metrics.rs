@@ -1,0 +1,456 @@
+//! Glyph widths of the standard PDF fonts and the text conversions that depend on them.
+//!
+//! Layouts must know how wide a string will be *as the viewer draws it*, or right-aligned
+//! numbers and wrapped paragraphs drift. The built-in PDF fonts are not embedded, so the
+//! viewer advances by the Adobe Core14 metrics; these tables hold exactly those numbers,
+//! indexed by WinAnsiEncoding byte, which is the encoding printpdf declares for built-in
+//! fonts. printpdf's own look-alike widths are not used because they differ for
+//! characters such as `±`, `µ` and `°`.
+
+/// A built-in PDF font the worksheets and labels may use.
+///
+/// Only faces with metrics tables here are offered, so every string the layouts measure
+/// is measured with the widths the viewer will use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Font {
+    /// Body text.
+    Helvetica,
+    /// Headings and the figures a compounder must not misread.
+    HelveticaBold,
+    /// Monospaced, for lot numbers and codes where every character must be distinct.
+    Courier,
+}
+
+/// Largest font size, in points, that measuring and drawing accept; larger sizes are
+/// clamped so arithmetic stays finite and the PDF stays within implementation limits.
+pub const MAX_FONT_SIZE_PT: f32 = 1000.0;
+
+// Advance widths in 1/1000 em by WinAnsiEncoding byte (PDF 32000-1:2008, Annex D.2);
+// 0 marks a byte the encoding leaves undefined. Copied from the `WX` values of Adobe's
+// Core14 AFM files "Helvetica.afm" (UniqueID 43054) and "Helvetica-Bold.afm"
+// (UniqueID 43052), both "Version 002.000", Copyright (c) 1985, 1987, 1989, 1990, 1997
+// Adobe Systems Incorporated, as bundled verbatim in PDFKit's standalone build
+// (STANDARD_FONTS in lib/font.js). Cross-checked glyph by glyph against groff's devps
+// HR/HB files (afmtodit output of Adobe's 1999 revision 003.001): the only difference is
+// `mu`, which that revision widened to 578 in Helvetica; PDF viewers use 556 (Core14).
+// Courier is monospaced: every glyph is 600 wide.
+
+#[rustfmt::skip]
+static HELVETICA: [u16; 256] = [
+       0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0, // 0x00
+       0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0, // 0x10
+     278,  278,  355,  556,  556,  889,  667,  191,  333,  333,  389,  584,  278,  333,  278,  278, // 0x20
+     556,  556,  556,  556,  556,  556,  556,  556,  556,  556,  278,  278,  584,  584,  584,  556, // 0x30
+    1015,  667,  667,  722,  722,  667,  611,  778,  722,  278,  500,  667,  556,  833,  722,  778, // 0x40
+     667,  778,  722,  667,  611,  722,  667,  944,  667,  667,  611,  278,  278,  278,  469,  556, // 0x50
+     333,  556,  556,  500,  556,  556,  278,  556,  556,  222,  222,  500,  222,  833,  556,  556, // 0x60
+     556,  556,  333,  500,  278,  556,  500,  722,  500,  500,  500,  334,  260,  334,  584,    0, // 0x70
+     556,    0,  222,  556,  333, 1000,  556,  556,  333, 1000,  667,  333, 1000,    0,  611,    0, // 0x80
+       0,  222,  222,  333,  333,  350,  556, 1000,  333, 1000,  500,  333,  944,    0,  500,  667, // 0x90
+     278,  333,  556,  556,  556,  556,  260,  556,  333,  737,  370,  556,  584,  333,  737,  333, // 0xA0
+     400,  584,  333,  333,  333,  556,  537,  278,  333,  333,  365,  556,  834,  834,  834,  611, // 0xB0
+     667,  667,  667,  667,  667,  667, 1000,  722,  667,  667,  667,  667,  278,  278,  278,  278, // 0xC0
+     722,  722,  778,  778,  778,  778,  778,  584,  778,  722,  722,  722,  722,  667,  667,  611, // 0xD0
+     556,  556,  556,  556,  556,  556,  889,  500,  556,  556,  556,  556,  278,  278,  278,  278, // 0xE0
+     556,  556,  556,  556,  556,  556,  556,  584,  611,  556,  556,  556,  556,  500,  556,  500, // 0xF0
+];
+
+#[rustfmt::skip]
+static HELVETICA_BOLD: [u16; 256] = [
+       0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0, // 0x00
+       0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0, // 0x10
+     278,  333,  474,  556,  556,  889,  722,  238,  333,  333,  389,  584,  278,  333,  278,  278, // 0x20
+     556,  556,  556,  556,  556,  556,  556,  556,  556,  556,  333,  333,  584,  584,  584,  611, // 0x30
+     975,  722,  722,  722,  722,  667,  611,  778,  722,  278,  556,  722,  611,  833,  722,  778, // 0x40
+     667,  778,  722,  667,  611,  722,  667,  944,  667,  667,  611,  333,  278,  333,  584,  556, // 0x50
+     333,  556,  611,  556,  611,  556,  333,  611,  611,  278,  278,  556,  278,  889,  611,  611, // 0x60
+     611,  611,  389,  556,  333,  611,  556,  778,  556,  556,  500,  389,  280,  389,  584,    0, // 0x70
+     556,    0,  278,  556,  500, 1000,  556,  556,  333, 1000,  667,  333, 1000,    0,  611,    0, // 0x80
+       0,  278,  278,  500,  500,  350,  556, 1000,  333, 1000,  556,  333,  944,    0,  500,  667, // 0x90
+     278,  333,  556,  556,  556,  556,  280,  556,  333,  737,  370,  556,  584,  333,  737,  333, // 0xA0
+     400,  584,  333,  333,  333,  611,  556,  278,  333,  333,  365,  556,  834,  834,  834,  611, // 0xB0
+     722,  722,  722,  722,  722,  722, 1000,  722,  667,  667,  667,  667,  278,  278,  278,  278, // 0xC0
+     722,  722,  778,  778,  778,  778,  778,  584,  778,  722,  722,  722,  722,  667,  667,  611, // 0xD0
+     556,  556,  556,  556,  556,  556,  889,  556,  556,  556,  556,  556,  278,  278,  278,  278, // 0xE0
+     611,  611,  611,  611,  611,  611,  611,  584,  611,  611,  611,  611,  611,  556,  611,  556, // 0xF0
+];
+
+/// Width of every Courier glyph, in 1/1000 em.
+const COURIER_WIDTH: u16 = 600;
+
+/// The WinAnsiEncoding byte of `c`, or `None` if the encoding cannot represent it.
+///
+/// This mirrors the encoder printpdf applies to built-in font text, so that a character
+/// accepted here is drawn as itself rather than as printpdf's `?` fallback.
+#[must_use]
+pub fn win_ansi_byte(c: char) -> Option<u8> {
+    match u32::from(c) {
+        cp @ (0x20..=0x7E | 0xA0..=0xFF) => u8::try_from(cp).ok(),
+        _ => Some(match c {
+            '€' => 0x80,
+            '‚' => 0x82,
+            'ƒ' => 0x83,
+            '„' => 0x84,
+            '…' => 0x85,
+            '†' => 0x86,
+            '‡' => 0x87,
+            'ˆ' => 0x88,
+            '‰' => 0x89,
+            'Š' => 0x8A,
+            '‹' => 0x8B,
+            'Œ' => 0x8C,
+            'Ž' => 0x8E,
+            '\u{2018}' => 0x91,
+            '\u{2019}' => 0x92,
+            '\u{201C}' => 0x93,
+            '\u{201D}' => 0x94,
+            '•' => 0x95,
+            '–' => 0x96,
+            '—' => 0x97,
+            '˜' => 0x98,
+            '™' => 0x99,
+            'š' => 0x9A,
+            '›' => 0x9B,
+            'œ' => 0x9C,
+            'ž' => 0x9E,
+            'Ÿ' => 0x9F,
+            _ => return None,
+        }),
+    }
+}
+
+/// Combining marks that may follow a base letter in decomposed (NFD) input, with the
+/// base letters they combine with and the precomposed WinAnsi results, position by
+/// position. Text pasted from some systems arrives decomposed; composing it keeps `é`
+/// an `é` instead of an `e` followed by a visible code.
+const COMPOSITIONS: [(char, &str, &str); 8] = [
+    ('\u{0300}', "AEIOUaeiou", "ÀÈÌÒÙàèìòù"),
+    ('\u{0301}', "AEIOUYaeiouy", "ÁÉÍÓÚÝáéíóúý"),
+    ('\u{0302}', "AEIOUaeiou", "ÂÊÎÔÛâêîôû"),
+    ('\u{0303}', "ANOano", "ÃÑÕãñõ"),
+    ('\u{0308}', "AEIOUYaeiouy", "ÄËÏÖÜŸäëïöüÿ"),
+    ('\u{030A}', "Aa", "Åå"),
+    ('\u{030C}', "SZsz", "ŠŽšž"),
+    ('\u{0327}', "Cc", "Çç"),
+];
+
+/// The precomposed form of `base` followed by the combining `mark`, if WinAnsi has one.
+fn compose(base: char, mark: char) -> Option<char> {
+    let (_, bases, composed) = COMPOSITIONS.iter().find(|(m, _, _)| *m == mark)?;
+    let index = bases.chars().position(|b| b == base)?;
+    composed.chars().nth(index)
+}
+
+/// Readable stand-ins for characters WinAnsi lacks but pharmacy text commonly contains.
+fn substitute(c: char) -> Option<&'static str> {
+    Some(match c {
+        '\u{03BC}' => "µ", // Greek small mu -> micro sign, which WinAnsi has
+        '\u{2212}' | '\u{2010}' | '\u{2011}' => "-",
+        '\u{2012}' => "–",
+        '\u{2015}' => "—",
+        '≥' => ">=",
+        '≤' => "<=",
+        '≈' | '\u{223C}' => "~",
+        '→' => "->",
+        '←' => "<-",
+        '⇒' => "=>",
+        '✓' | '✔' => "v",
+        '✗' | '✘' => "x",
+        '\u{2032}' => "'",
+        '\u{2033}' => "\"",
+        '\u{2044}' | '\u{2215}' => "/",
+        '\u{2217}' => "*",
+        '\u{2219}' | '\u{22C5}' => "·",
+        '\u{2103}' => "°C",
+        '\u{2109}' => "°F",
+        // Tabs, no-break, thin and other fixed-width spaces: layout decides where lines
+        // break and where columns are, so they only need to look like a space.
+        '\t'
+        | '\u{00A0}'
+        | '\u{1680}'
+        | '\u{2000}'..='\u{200A}'
+        | '\u{202F}'
+        | '\u{205F}'
+        | '\u{3000}' => " ",
+        // Zero-width and invisible formatting characters draw nothing anyway.
+        '\u{00AD}' | '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}' => "",
+        '\u{0085}' | '\u{2028}' | '\u{2029}' => "\n",
+        _ => return None,
+    })
+}
+
+/// Rewrites `text` so that every character can be drawn by a built-in PDF font.
+///
+/// WinAnsi characters pass through unchanged, `\n` is kept as a line break (`\r\n` and a
+/// lone `\r` become `\n`), decomposed accents are composed, and common symbols outside
+/// WinAnsi get readable ASCII stand-ins (`≥` -> `>=`, Greek `μ` -> `µ`). Anything else
+/// becomes `[U+XXXX]`: on a compounding worksheet a silently dropped or `?`-replaced
+/// character could change the meaning of an instruction, a visible code cannot.
+///
+/// The result is idempotent: converting it again returns it unchanged.
+#[must_use]
+pub fn to_winansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\r' {
+            chars.next_if_eq(&'\n');
+            out.push('\n');
+            continue;
+        }
+        if c == '\n' || (win_ansi_byte(c).is_some() && c != '\u{00A0}' && c != '\u{00AD}') {
+            out.push(c);
+            continue;
+        }
+        if let Some(s) = substitute(c) {
+            out.push_str(s);
+            continue;
+        }
+        let composed = out
+            .chars()
+            .next_back()
+            .and_then(|base| compose(base, c).map(|ch| (base, ch)));
+        if let Some((base, ch)) = composed {
+            out.truncate(out.len() - base.len_utf8());
+            out.push(ch);
+            continue;
+        }
+        out.push_str(&format!("[U+{:04X}]", u32::from(c)));
+    }
+    out
+}
+
+/// `text` as a single drawable line: converted to WinAnsi, with line breaks drawn as
+/// spaces, because a text operator in a PDF cannot break lines itself.
+pub(crate) fn single_line(text: &str) -> String {
+    to_winansi(text).replace('\n', " ")
+}
+
+/// Clamps a font size into the range drawing supports; non-finite or negative sizes
+/// become 0 so that they measure (and draw) as nothing instead of poisoning layout maths.
+pub(crate) fn clamp_size(size_pt: f32) -> f32 {
+    if size_pt.is_finite() && size_pt > 0.0 {
+        size_pt.min(MAX_FONT_SIZE_PT)
+    } else {
+        0.0
+    }
+}
+
+/// Advance width of `c` in 1/1000 em, for a character already converted to WinAnsi.
+/// Characters without a WinAnsi byte (only `\n` after conversion) are measured as a
+/// space, which is how [`single_line`] draws them.
+fn char_units(font: Font, c: char) -> u64 {
+    let byte = win_ansi_byte(c).unwrap_or(b' ');
+    let units = match font {
+        Font::Helvetica => HELVETICA[usize::from(byte)],
+        Font::HelveticaBold => HELVETICA_BOLD[usize::from(byte)],
+        Font::Courier => COURIER_WIDTH,
+    };
+    u64::from(units)
+}
+
+/// Sum of the advance widths of already-converted text, in 1/1000 em.
+///
+/// Integer sums keep measuring exact and order-independent; the single conversion to
+/// points happens in [`units_to_pt`].
+fn units(font: Font, converted: &str) -> u64 {
+    converted.chars().map(|c| char_units(font, c)).sum()
+}
+
+/// Converts 1/1000-em units to points; the one place widths become floats, so that a
+/// width computed by [`wrap`] and by [`text_width`] for the same line are identical.
+fn units_to_pt(units: u64, size_pt: f32) -> f32 {
+    // f64 keeps the product exact for any realistic line before the final rounding.
+    (units as f64 * f64::from(clamp_size(size_pt)) / 1000.0) as f32
+}
+
+/// Width in points of `text` drawn in `font` at `size_pt`, exactly as
+/// [`Canvas::text`](super::canvas::Canvas::text) draws it (converted by [`to_winansi`],
+/// line breaks as spaces, no kerning: printpdf does not kern built-in fonts).
+#[must_use]
+pub fn text_width(font: Font, size_pt: f32, text: &str) -> f32 {
+    units_to_pt(units(font, &to_winansi(text)), size_pt)
+}
+
+/// Greedy word wrap of `text` into lines no wider than `max_width_pt`.
+///
+/// Returns converted lines (see [`to_winansi`]) ready to draw. Explicit line breaks are
+/// kept, and an empty paragraph yields an empty line so that blank lines survive. Words
+/// are separated by single spaces in the output: runs of spaces and leading spaces are not
+/// meaningful in the free-text fields this wraps. A word wider than the line is broken
+/// between characters; only a single character wider than the whole line can exceed
+/// `max_width_pt`, since every line must hold at least one character to make progress.
+#[must_use]
+pub fn wrap(font: Font, size_pt: f32, text: &str, max_width_pt: f32) -> Vec<String> {
+    let fits = |units: u64| units_to_pt(units, size_pt) <= max_width_pt;
+    let space = char_units(font, ' ');
+    let mut lines = Vec::new();
+    for paragraph in to_winansi(text).split('\n') {
+        let mut line = String::new();
+        let mut line_units = 0u64;
+        for word in paragraph.split(' ').filter(|w| !w.is_empty()) {
+            let word_units = units(font, word);
+            if !line.is_empty() {
+                if fits(line_units + space + word_units) {
+                    line.push(' ');
+                    line.push_str(word);
+                    line_units += space + word_units;
+                    continue;
+                }
+                lines.push(std::mem::take(&mut line));
+                line_units = 0;
+            }
+            if fits(word_units) {
+                line.push_str(word);
+                line_units = word_units;
+                continue;
+            }
+            for c in word.chars() {
+                let c_units = char_units(font, c);
+                if !line.is_empty() && !fits(line_units + c_units) {
+                    lines.push(std::mem::take(&mut line));
+                    line_units = 0;
+                }
+                line.push(c);
+                line_units += c_units;
+            }
+        }
+        lines.push(line);
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const FONTS: [Font; 3] = [Font::Helvetica, Font::HelveticaBold, Font::Courier];
+
+    #[test]
+    fn widths_match_the_adobe_metrics() {
+        let hello = (722 + 556 + 222 + 222 + 556) as f32 * 12.0 / 1000.0;
+        assert_eq!(text_width(Font::Helvetica, 12.0, "Hello"), hello);
+        let cases: [(Font, char, u64); 16] = [
+            (Font::Helvetica, ' ', 278),
+            (Font::Helvetica, 'a', 556),
+            (Font::Helvetica, 'i', 222),
+            (Font::Helvetica, 'W', 944),
+            (Font::Helvetica, '±', 584),
+            (Font::Helvetica, 'µ', 556),
+            (Font::Helvetica, '°', 400),
+            (Font::Helvetica, '×', 584),
+            (Font::Helvetica, '–', 556),
+            (Font::Helvetica, '—', 1000),
+            (Font::Helvetica, '\'', 191),
+            (Font::HelveticaBold, 'a', 556),
+            (Font::HelveticaBold, 'i', 278),
+            (Font::HelveticaBold, 'W', 944),
+            (Font::HelveticaBold, 'µ', 611),
+            (Font::Courier, 'µ', 600),
+        ];
+        for (font, c, expected) in cases {
+            assert_eq!(char_units(font, c), expected, "{font:?} {c:?}");
+        }
+    }
+
+    #[test]
+    fn every_winansi_character_has_a_width_and_no_other_byte_does() {
+        let defined: Vec<u8> = (0..=0x10FFFFu32)
+            .filter_map(char::from_u32)
+            .filter_map(win_ansi_byte)
+            .collect();
+        assert_eq!(defined.len(), 218);
+        for byte in 0..=255u8 {
+            let is_defined = defined.contains(&byte);
+            for table in [&HELVETICA, &HELVETICA_BOLD] {
+                assert_eq!(
+                    table[usize::from(byte)] != 0,
+                    is_defined,
+                    "byte {byte:#04X}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn measuring_handles_degenerate_input() {
+        for font in FONTS {
+            assert_eq!(text_width(font, 12.0, ""), 0.0);
+            assert_eq!(text_width(font, f32::NAN, "abc"), 0.0);
+            assert_eq!(text_width(font, -4.0, "abc"), 0.0);
+            assert!(text_width(font, f32::INFINITY, "abc").is_finite());
+        }
+        assert_eq!(text_width(Font::Courier, 10.0, "a\nb"), 18.0);
+    }
+
+    #[test]
+    fn symbols_outside_winansi_become_readable_text() {
+        assert_eq!(to_winansi("≥ 5 ≤ 7"), ">= 5 <= 7");
+        assert_eq!(to_winansi("5 μg"), "5 µg");
+        assert_eq!(to_winansi("−20 °C"), "-20 °C");
+        assert_eq!(to_winansi("≈ 3 → 4 ✓"), "~ 3 -> 4 v");
+        assert_eq!(
+            to_winansi("10\u{00A0}mg 5\u{2009}mL\u{202F}x"),
+            "10 mg 5 mL x"
+        );
+        assert_eq!(to_winansi("± µg 2–8 °C × é"), "± µg 2–8 °C × é");
+        assert_eq!(to_winansi("e\u{0301}a\u{0308}"), "éä");
+        assert_eq!(to_winansi("a\r\nb\rc\td"), "a\nb\nc d");
+        assert_eq!(to_winansi("Ω ☺ \u{7}"), "[U+03A9] [U+263A] [U+0007]");
+        assert_eq!(to_winansi("\u{0301}x"), "[U+0301]x");
+        assert_eq!(to_winansi(""), "");
+    }
+
+    #[test]
+    fn text_width_measures_the_converted_text() {
+        assert_eq!(
+            text_width(Font::Helvetica, 10.0, "≥ 5 μg"),
+            text_width(Font::Helvetica, 10.0, ">= 5 µg")
+        );
+    }
+
+    #[test]
+    fn wrap_breaks_between_words_and_keeps_explicit_breaks() {
+        let lines = wrap(Font::Courier, 10.0, "aaa bbb ccc\n\nddd", 42.0);
+        assert_eq!(lines, ["aaa bbb", "ccc", "", "ddd"]);
+        assert_eq!(
+            wrap(Font::Courier, 10.0, "abcdefghij", 24.0),
+            ["abcd", "efgh", "ij"]
+        );
+        assert_eq!(wrap(Font::Courier, 10.0, "", 100.0), [""]);
+        assert_eq!(wrap(Font::Courier, 10.0, "ab", 1.0), ["a", "b"]);
+        assert_eq!(wrap(Font::Helvetica, 10.0, "x ≥ y", 1000.0), ["x >= y"]);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn to_winansi_is_idempotent_and_drawable(text in "\\PC{0,40}") {
+            let converted = to_winansi(&text);
+            prop_assert_eq!(to_winansi(&converted), converted.clone());
+            prop_assert!(converted.chars().all(|c| c == '\n' || win_ansi_byte(c).is_some()));
+        }
+
+        #[test]
+        fn wrapped_lines_fit_and_keep_every_word(
+            text in "[a-zA-Zµ°±×–0-9 \n]{0,120}",
+            max_width in 1.0f32..300.0,
+            size in 4.0f32..30.0,
+            font_index in 0usize..3,
+        ) {
+            let font = FONTS[font_index];
+            let lines = wrap(font, size, &text, max_width);
+            for line in &lines {
+                prop_assert!(
+                    text_width(font, size, line) <= max_width || line.chars().count() == 1,
+                    "{:?} is {} wide, more than {}", line, text_width(font, size, line), max_width
+                );
+            }
+            let squeeze = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>();
+            prop_assert_eq!(squeeze(&lines.concat()), squeeze(&text));
+            prop_assert!(lines.len() > text.matches('\n').count());
+        }
+    }
+}
