@@ -6,7 +6,8 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 fn main() {
-    let dir = Path::new(&std::env::var("CARGO_MANIFEST_DIR").expect("set by cargo")).join("formulas");
+    let dir =
+        Path::new(&std::env::var("CARGO_MANIFEST_DIR").expect("set by cargo")).join("formulas");
     println!("cargo:rerun-if-changed={}", dir.display());
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .map(|rd| {
@@ -16,11 +17,21 @@ fn main() {
         })
         .unwrap_or_default();
     files.sort();
-    let mut out = String::from("/// (id, TOML text) of every formula in `formulas/`, sorted by id.\npub static FORMULAS: &[(&str, &str)] = &[\n");
+    let mut out = String::from(
+        "/// (id, TOML text) of every formula in `formulas/`, sorted by id.\npub static FORMULAS: &[(&str, &str)] = &[\n",
+    );
     for f in &files {
         println!("cargo:rerun-if-changed={}", f.display());
-        let id = f.file_stem().and_then(|s| s.to_str()).expect("formula file names are UTF-8");
-        writeln!(out, "    ({id:?}, include_str!({:?})),", f.display().to_string()).expect("write to String");
+        let id = f
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .expect("formula file names are UTF-8");
+        writeln!(
+            out,
+            "    ({id:?}, include_str!({:?})),",
+            f.display().to_string()
+        )
+        .expect("write to String");
     }
     out.push_str("];\n");
     let dest = Path::new(&std::env::var("OUT_DIR").expect("set by cargo")).join("library.rs");

@@ -27,13 +27,15 @@ impl BudCategory {
         "aqueous-unpreserved, aqueous-preserved, nonaqueous-oral-liquid, nonaqueous";
 
     pub fn parse(text: &str) -> Option<BudCategory> {
-        Some(match text.trim().to_ascii_lowercase().replace('_', "-").as_str() {
-            "aqueous-unpreserved" => BudCategory::AqueousUnpreserved,
-            "aqueous-preserved" => BudCategory::AqueousPreserved,
-            "nonaqueous-oral-liquid" => BudCategory::NonaqueousOralLiquid,
-            "nonaqueous" => BudCategory::Nonaqueous,
-            _ => return None,
-        })
+        Some(
+            match text.trim().to_ascii_lowercase().replace('_', "-").as_str() {
+                "aqueous-unpreserved" => BudCategory::AqueousUnpreserved,
+                "aqueous-preserved" => BudCategory::AqueousPreserved,
+                "nonaqueous-oral-liquid" => BudCategory::NonaqueousOralLiquid,
+                "nonaqueous" => BudCategory::Nonaqueous,
+                _ => return None,
+            },
+        )
     }
 
     pub fn key(self) -> &'static str {
@@ -139,8 +141,16 @@ mod tests {
     #[test]
     fn earliest_expiry_caps() {
         let e = [
-            Expiry { component: "PEG", lot: "A1", date: date(2027, 3, 1) },
-            Expiry { component: "Ketamine", lot: "K9", date: date(2027, 2, 1) },
+            Expiry {
+                component: "PEG",
+                lot: "A1",
+                date: date(2027, 3, 1),
+            },
+            Expiry {
+                component: "Ketamine",
+                lot: "K9",
+                date: date(2027, 2, 1),
+            },
         ];
         let b = compute(date(2026, 11, 23), 180, "USP", &e).unwrap();
         assert_eq!(b.date, date(2027, 2, 1));
@@ -149,7 +159,11 @@ mod tests {
 
     #[test]
     fn expired_component_refused() {
-        let e = [Expiry { component: "PEG", lot: "A1", date: date(2026, 11, 23) }];
+        let e = [Expiry {
+            component: "PEG",
+            lot: "A1",
+            date: date(2026, 11, 23),
+        }];
         assert!(compute(date(2026, 11, 23), 180, "USP", &e).is_err());
     }
 }

@@ -59,7 +59,10 @@ fn located(file: &str, line: Option<usize>, key: Option<&str>, message: &str) ->
 
 impl Error {
     pub fn arg(arg: impl Into<String>, message: impl Into<String>) -> Error {
-        Error::Argument { arg: arg.into(), message: message.into() }
+        Error::Argument {
+            arg: arg.into(),
+            message: message.into(),
+        }
     }
 
     pub fn calc(message: impl Into<String>) -> Error {
@@ -67,7 +70,10 @@ impl Error {
     }
 
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Error {
-        Error::Io { path: path.into(), source }
+        Error::Io {
+            path: path.into(),
+            source,
+        }
     }
 
     /// Exit status for this error: 2 for anything the user can fix in the input, 1 for the

@@ -9,7 +9,10 @@ include!(concat!(env!("OUT_DIR"), "/library.rs"));
 
 /// The TOML text of an embedded formula.
 pub fn get(id: &str) -> Option<&'static str> {
-    FORMULAS.iter().find(|(i, _)| *i == id).map(|(_, text)| *text)
+    FORMULAS
+        .iter()
+        .find(|(i, _)| *i == id)
+        .map(|(_, text)| *text)
 }
 
 /// Every embedded formula, parsed. The library is tested to parse, so a failure here is a bug
@@ -27,7 +30,8 @@ pub fn suggest(id: &str) -> Vec<&'static str> {
     let mut scored: Vec<(f64, &'static str)> = FORMULAS
         .iter()
         .map(|(i, _)| {
-            let score = strsim::jaro_winkler(&id, i).max(if i.contains(id.as_str()) { 0.9 } else { 0.0 });
+            let score =
+                strsim::jaro_winkler(&id, i).max(if i.contains(id.as_str()) { 0.9 } else { 0.0 });
             (score, *i)
         })
         .filter(|(s, _)| *s >= 0.75)
@@ -47,10 +51,16 @@ pub fn load(arg: &str) -> Result<Formula> {
         return formula::parse(text, &format!("library:{arg}"));
     }
     let hint = match suggest(arg).as_slice() {
-        [] => format!("run `troche formulas` to list the {} formulas in the library", FORMULAS.len()),
+        [] => format!(
+            "run `troche formulas` to list the {} formulas in the library",
+            FORMULAS.len()
+        ),
         s => format!("did you mean {}?", s.join(", ")),
     };
-    Err(Error::arg("FORMULA", format!("no formula \"{arg}\" in the library and no such file; {hint}")))
+    Err(Error::arg(
+        "FORMULA",
+        format!("no formula \"{arg}\" in the library and no such file; {hint}"),
+    ))
 }
 
 /// Reads a formula file; bytes that are not UTF-8 are refused with the offset named.
@@ -83,7 +93,10 @@ mod tests {
 
     #[test]
     fn every_embedded_formula_parses_and_matches_its_file_name() {
-        assert!(FORMULAS.len() >= 8, "the library must hold at least eight formulas");
+        assert!(
+            FORMULAS.len() >= 8,
+            "the library must hold at least eight formulas"
+        );
         for (id, text) in FORMULAS {
             let f = formula::parse(text, id).unwrap_or_else(|e| panic!("{id}: {e}"));
             assert_eq!(&f.id, id);
@@ -93,7 +106,10 @@ mod tests {
     #[test]
     fn suggests_near_ids() {
         if get("ketamine-hcl-troche").is_some() {
-            assert_eq!(suggest("ketamine-hcl-troch").first(), Some(&"ketamine-hcl-troche"));
+            assert_eq!(
+                suggest("ketamine-hcl-troch").first(),
+                Some(&"ketamine-hcl-troche")
+            );
         }
     }
 }

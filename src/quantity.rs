@@ -56,7 +56,10 @@ pub fn parse_decimal(text: &str) -> Result<Decimal, ParseError> {
         Some(rest) => (true, rest),
         None => (false, body),
     };
-    if body.contains(['e', 'E']) && body.chars().all(|c| c.is_ascii_digit() || "eE.+-".contains(c))
+    if body.contains(['e', 'E'])
+        && body
+            .chars()
+            .all(|c| c.is_ascii_digit() || "eE.+-".contains(c))
     {
         return err(format!(
             "\"{t}\" is in scientific notation; write the number out in full (e.g. 0.0005)"
@@ -82,7 +85,9 @@ pub fn parse_decimal(text: &str) -> Result<Decimal, ParseError> {
     }
     let int_digits = int_part.trim_start_matches('0').len();
     if int_digits > 10 {
-        return err(format!("\"{t}\" is too large; numbers up to 1000000000 are allowed"));
+        return err(format!(
+            "\"{t}\" is too large; numbers up to 1000000000 are allowed"
+        ));
     }
     let normalised = format!(
         "{}{}{}",
@@ -93,17 +98,26 @@ pub fn parse_decimal(text: &str) -> Result<Decimal, ParseError> {
     let value = Decimal::from_str_exact(&normalised)
         .map_err(|_| ParseError(format!("\"{t}\" cannot be represented exactly")))?;
     if value.abs() > Decimal::from(MAX_INPUT_MAGNITUDE) {
-        return err(format!("\"{t}\" is too large; numbers up to 1000000000 are allowed"));
+        return err(format!(
+            "\"{t}\" is too large; numbers up to 1000000000 are allowed"
+        ));
     }
     // "-0" means zero: drop the sign so it can never print as "-0".
-    Ok(if value.is_zero() { Decimal::ZERO } else { value })
+    Ok(if value.is_zero() {
+        Decimal::ZERO
+    } else {
+        value
+    })
 }
 
 /// Parses a number that must be strictly positive, naming what it is in the message.
 pub fn parse_positive(text: &str, what: &str) -> Result<Decimal, ParseError> {
     let v = parse_decimal(text).map_err(|e| ParseError(format!("{what}: {e}")))?;
     if v <= Decimal::ZERO {
-        return err(format!("{what} must be greater than zero, got \"{}\"", text.trim()));
+        return err(format!(
+            "{what} must be greater than zero, got \"{}\"",
+            text.trim()
+        ));
     }
     Ok(v)
 }
@@ -202,7 +216,10 @@ impl Quantity {
     }
 
     pub fn grams(value: Decimal) -> Quantity {
-        Quantity { value, unit: Unit::Gram }
+        Quantity {
+            value,
+            unit: Unit::Gram,
+        }
     }
 }
 
@@ -225,7 +242,10 @@ fn split_number_unit(t: &str) -> (&str, &str) {
 pub fn parse_quantity(text: &str) -> Result<Quantity, ParseError> {
     let t = text.trim();
     if t.is_empty() {
-        return err(format!("no quantity was given; write a number and a unit ({})", Unit::ALLOWED));
+        return err(format!(
+            "no quantity was given; write a number and a unit ({})",
+            Unit::ALLOWED
+        ));
     }
     let (num, unit_text) = split_number_unit(t);
     if num.is_empty() {
@@ -246,7 +266,10 @@ pub fn parse_quantity(text: &str) -> Result<Quantity, ParseError> {
         ));
     }
     let unit = Unit::parse(unit_text).ok_or_else(|| {
-        ParseError(format!("unknown unit \"{unit_text}\" in \"{t}\"; allowed units: {}", Unit::ALLOWED))
+        ParseError(format!(
+            "unknown unit \"{unit_text}\" in \"{t}\"; allowed units: {}",
+            Unit::ALLOWED
+        ))
     })?;
     let value = parse_decimal(num).map_err(|e| ParseError(format!("in \"{t}\": {e}")))?;
     if value <= Decimal::ZERO {
@@ -273,7 +296,9 @@ pub fn parse_density(text: &str) -> Result<Decimal, ParseError> {
     let (num, unit_text) = split_number_unit(t);
     let compact: String = unit_text.chars().filter(|c| !c.is_whitespace()).collect();
     if !compact.eq_ignore_ascii_case("g/ml") {
-        return err(format!("density \"{t}\" must be written in g/mL, e.g. \"1.0 g/mL\""));
+        return err(format!(
+            "density \"{t}\" must be written in g/mL, e.g. \"1.0 g/mL\""
+        ));
     }
     parse_positive(num, "density")
 }
@@ -367,8 +392,14 @@ mod tests {
         assert_eq!(round_to(d("1.0005"), step).unwrap().to_string(), "1.001");
         assert_eq!(round_to(d("1.0025"), step).unwrap().to_string(), "1.003");
         assert_eq!(round_to(d("1.6"), step).unwrap().to_string(), "1.600");
-        assert_eq!(round_to(d("25.6665"), d("0.005")).unwrap().to_string(), "25.665");
-        assert_eq!(round_to(d("25.6675"), d("0.005")).unwrap().to_string(), "25.670");
+        assert_eq!(
+            round_to(d("25.6665"), d("0.005")).unwrap().to_string(),
+            "25.665"
+        );
+        assert_eq!(
+            round_to(d("25.6675"), d("0.005")).unwrap().to_string(),
+            "25.670"
+        );
     }
 
     #[test]

@@ -28,7 +28,11 @@ pub struct Factors {
 
 impl Trial {
     pub fn factors(self) -> Result<Factors> {
-        let Trial { blank: a, medicated: c, per_unit: b } = self;
+        let Trial {
+            blank: a,
+            medicated: c,
+            per_unit: b,
+        } = self;
         let base_in_medicated = c - b;
         if base_in_medicated <= Decimal::ZERO {
             return Err(Error::arg(
@@ -65,7 +69,11 @@ impl Trial {
 
 impl Factors {
     pub fn table(&self) -> String {
-        let Trial { blank: a, medicated: c, per_unit: b } = self.trial;
+        let Trial {
+            blank: a,
+            medicated: c,
+            per_unit: b,
+        } = self.trial;
         format!(
             "base displaced per unit = A - C + B = {a} g - {c} g + {b} g = {d} g\n\
              density factor     = B / (A - C + B) = {b} / {d} = {df}\n\

@@ -18,7 +18,15 @@ fn suppository_density_factor_example_12_units() {
 #[test]
 fn suppository_density_factor_example_14_units() {
     let f = fixture("supp-density-1-5.toml");
-    let v = calc_json(&[&f, "--strength", "250 mg", "--quantity", "12", "--extra", "2"]);
+    let v = calc_json(&[
+        &f,
+        "--strength",
+        "250 mg",
+        "--quantity",
+        "12",
+        "--extra",
+        "2",
+    ]);
     assert_eq!(v["units_prepared"], 14);
     assert_eq!(ingredient(&v, "Drug")["amount"], "3.500");
     assert_eq!(base(&v)["amount"], "25.667");
@@ -46,12 +54,26 @@ fn silica_below_mwq_gets_an_aliquot_plan() {
     let a = &ingredient(&v, "Silica gel")["aliquot"];
     assert_eq!(a["multiple"], 2);
     assert_eq!(a["weigh"], "0.12");
-    assert!(v["warnings"].to_string().contains("minimum weighable quantity"));
+    assert!(
+        v["warnings"]
+            .to_string()
+            .contains("minimum weighable quantity")
+    );
 }
 
 #[test]
 fn ketamine_salt_factor_moiety_basis() {
-    let v = calc_json(&["ketamine-hcl-troche", "--strength", "50 mg", "--quantity", "30", "--extra", "2", "--basis", "moiety"]);
+    let v = calc_json(&[
+        "ketamine-hcl-troche",
+        "--strength",
+        "50 mg",
+        "--quantity",
+        "30",
+        "--extra",
+        "2",
+        "--basis",
+        "moiety",
+    ]);
     let k = &v["ingredients"][0];
     assert_eq!(k["role"], "active");
     // 50 mg × 32 × 274.19 / 237.73 = 1845.387624... mg
@@ -64,7 +86,15 @@ fn ketamine_salt_factor_moiety_basis() {
 
 #[test]
 fn ketamine_default_json_shape() {
-    let v = calc_json(&["ketamine-hcl-troche", "--strength", "50 mg", "--quantity", "30", "--extra", "2"]);
+    let v = calc_json(&[
+        "ketamine-hcl-troche",
+        "--strength",
+        "50 mg",
+        "--quantity",
+        "30",
+        "--extra",
+        "2",
+    ]);
     assert_eq!(v["formula"], "ketamine-hcl-troche");
     assert_eq!(v["units_dispensed"], 30);
     let k = &v["ingredients"][0];
@@ -80,7 +110,15 @@ fn ketamine_default_json_shape() {
 #[test]
 fn overage_scales_every_ingredient() {
     let f = fixture("hydrocortisone-1-1.toml");
-    let v = calc_json(&[&f, "--strength", "100 mg", "--quantity", "12", "--overage", "10"]);
+    let v = calc_json(&[
+        &f,
+        "--strength",
+        "100 mg",
+        "--quantity",
+        "12",
+        "--overage",
+        "10",
+    ]);
     assert_eq!(v["unit_equivalents"], "13.2");
     assert_eq!(v["units_prepared"], 12);
     assert_eq!(ingredient(&v, "Hydrocortisone")["exact"], "1.32");
@@ -90,9 +128,22 @@ fn overage_scales_every_ingredient() {
 
 #[test]
 fn potency_and_salt_compose() {
-    let v = calc_json(&["ketamine-hcl-troche", "--strength", "50 mg", "--quantity", "30", "--assay", "98"]);
+    let v = calc_json(&[
+        "ketamine-hcl-troche",
+        "--strength",
+        "50 mg",
+        "--quantity",
+        "30",
+        "--assay",
+        "98",
+    ]);
     // 50 mg × 30 × 100 / 98 = 1530.612244... mg
-    assert!(v["ingredients"][0]["exact"].as_str().unwrap().starts_with("1.530612244897959"));
+    assert!(
+        v["ingredients"][0]["exact"]
+            .as_str()
+            .unwrap()
+            .starts_with("1.530612244897959")
+    );
     assert_eq!(v["ingredients"][0]["amount"], "1.531");
 }
 
@@ -101,26 +152,66 @@ fn two_actives_need_named_strengths() {
     let f = fixture("two-actives.toml");
     let err = fails(&["calc", &f, "--strength", "50 mg", "--quantity", "24"]);
     assert!(err.contains("name each one"), "{err}");
-    let v = calc_json(&[&f, "--strength", "Alpha hydrochloride=50 mg", "--strength", "beta=20 mg", "--quantity", "24"]);
+    let v = calc_json(&[
+        &f,
+        "--strength",
+        "Alpha hydrochloride=50 mg",
+        "--strength",
+        "beta=20 mg",
+        "--quantity",
+        "24",
+    ]);
     assert_eq!(ingredient(&v, "Alpha hydrochloride")["exact"], "1.2");
     // Beta: 0.48 g ÷ 2 (density factor) = 0.24 g displaced; sweetener 2 % × 2.5 × 24 = 1.2 g.
     assert_eq!(ingredient(&v, "Beta")["displaced"], "0.24");
     assert_eq!(ingredient(&v, "Sweetener")["exact"], "1.2");
     // 60 − (0.84 + 0.24 + 1.2) = 57.72
     assert_eq!(base(&v)["exact"], "57.72");
-    let err = fails(&["calc", &f, "--strength", "Alpha hydrochloride=50 mg", "--strength", "Gamma=1 mg", "--quantity", "24"]);
+    let err = fails(&[
+        "calc",
+        &f,
+        "--strength",
+        "Alpha hydrochloride=50 mg",
+        "--strength",
+        "Gamma=1 mg",
+        "--quantity",
+        "24",
+    ]);
     assert!(err.contains("not an active"), "{err}");
-    let err = fails(&["calc", &f, "--strength", "Alpha hydrochloride=50 mg", "--quantity", "24"]);
+    let err = fails(&[
+        "calc",
+        &f,
+        "--strength",
+        "Alpha hydrochloride=50 mg",
+        "--quantity",
+        "24",
+    ]);
     assert!(err.contains("no strength given for Beta"), "{err}");
 }
 
 #[test]
 fn strength_above_maximum_is_refused() {
-    let err = fails(&["calc", "ketamine-hcl-troche", "--strength", "500 mg", "--quantity", "30"]);
+    let err = fails(&[
+        "calc",
+        "ketamine-hcl-troche",
+        "--strength",
+        "500 mg",
+        "--quantity",
+        "30",
+    ]);
     assert!(err.contains("above the maximum of 200 mg"), "{err}");
     assert!(err.contains("ten-fold"), "{err}");
     // 180 mg of moiety = 207.6 mg of the salt: also above the salt maximum.
-    let err = fails(&["calc", "ketamine-hcl-troche", "--strength", "180 mg", "--basis", "moiety", "--quantity", "30"]);
+    let err = fails(&[
+        "calc",
+        "ketamine-hcl-troche",
+        "--strength",
+        "180 mg",
+        "--basis",
+        "moiety",
+        "--quantity",
+        "30",
+    ]);
     assert!(err.contains("above the maximum"), "{err}");
 }
 
@@ -137,17 +228,54 @@ fn powder_load_too_high_is_refused() {
 #[test]
 fn bad_arguments_name_the_flag() {
     for (args, flag) in [
-        (vec!["--strength", "50 mg", "--quantity", "30.5"], "--quantity"),
+        (
+            vec!["--strength", "50 mg", "--quantity", "30.5"],
+            "--quantity",
+        ),
         (vec!["--strength", "50 mg", "--quantity", "0"], "--quantity"),
-        (vec!["--strength", "50 mg", "--quantity", "-3"], "--quantity"),
-        (vec!["--strength", "fifty", "--quantity", "30"], "--strength"),
-        (vec!["--strength", "50 mL", "--quantity", "30"], "--strength"),
-        (vec!["--strength", "5 mg/mL", "--quantity", "30"], "--strength"),
-        (vec!["--strength", "1,5 mg", "--quantity", "30"], "--strength"),
-        (vec!["--strength", "50 mg", "--quantity", "30", "--assay", "0"], "--assay"),
-        (vec!["--strength", "50 mg", "--quantity", "30", "--assay", "111"], "--assay"),
-        (vec!["--strength", "50 mg", "--quantity", "30", "--basis", "ester"], "--basis"),
-        (vec!["--strength", "50 mg", "--quantity", "99999999999"], "--quantity"),
+        (
+            vec!["--strength", "50 mg", "--quantity", "-3"],
+            "--quantity",
+        ),
+        (
+            vec!["--strength", "fifty", "--quantity", "30"],
+            "--strength",
+        ),
+        (
+            vec!["--strength", "50 mL", "--quantity", "30"],
+            "--strength",
+        ),
+        (
+            vec!["--strength", "5 mg/mL", "--quantity", "30"],
+            "--strength",
+        ),
+        (
+            vec!["--strength", "1,5 mg", "--quantity", "30"],
+            "--strength",
+        ),
+        (
+            vec!["--strength", "50 mg", "--quantity", "30", "--assay", "0"],
+            "--assay",
+        ),
+        (
+            vec!["--strength", "50 mg", "--quantity", "30", "--assay", "111"],
+            "--assay",
+        ),
+        (
+            vec![
+                "--strength",
+                "50 mg",
+                "--quantity",
+                "30",
+                "--basis",
+                "ester",
+            ],
+            "--basis",
+        ),
+        (
+            vec!["--strength", "50 mg", "--quantity", "99999999999"],
+            "--quantity",
+        ),
         (vec!["--quantity", "30"], "--strength"),
     ] {
         let mut full = vec!["calc", "ketamine-hcl-troche"];
@@ -159,37 +287,80 @@ fn bad_arguments_name_the_flag() {
 
 #[test]
 fn unknown_formula_suggests_near_ids() {
-    let err = fails(&["calc", "ketamine-hcl-troch", "--strength", "50 mg", "--quantity", "30"]);
+    let err = fails(&[
+        "calc",
+        "ketamine-hcl-troch",
+        "--strength",
+        "50 mg",
+        "--quantity",
+        "30",
+    ]);
     assert!(err.contains("did you mean ketamine-hcl-troche"), "{err}");
 }
 
 #[test]
 fn huge_values_are_an_error_not_a_panic() {
     let f = fixture("supp-density-1-5.toml");
-    let err = fails(&["calc", &f, "--strength", "999999999 kg", "--quantity", "1000000"]);
+    let err = fails(&[
+        "calc",
+        &f,
+        "--strength",
+        "999999999 kg",
+        "--quantity",
+        "1000000",
+    ]);
     assert!(err.contains("error"), "{err}");
 }
 
 #[test]
 fn factor_from_trial_units() {
     let out = troche()
-        .args(["factor", "--blank", "2.000 g", "--medicated", "2.100 g", "--per-unit", "250 mg", "--format", "json"])
+        .args([
+            "factor",
+            "--blank",
+            "2.000 g",
+            "--medicated",
+            "2.100 g",
+            "--per-unit",
+            "250 mg",
+            "--format",
+            "json",
+        ])
         .output()
         .unwrap();
     assert!(out.status.success());
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert!(v["density_factor"].as_str().unwrap().starts_with("1.666666666"));
+    assert!(
+        v["density_factor"]
+            .as_str()
+            .unwrap()
+            .starts_with("1.666666666")
+    );
     assert_eq!(v["replacement_factor"], "0.6");
 }
 
 #[test]
 fn table_shows_the_work() {
     let out = troche()
-        .args(["calc", "ketamine-hcl-troche", "--strength", "50 mg", "--quantity", "30", "--extra", "2", "--basis", "moiety"])
+        .args([
+            "calc",
+            "ketamine-hcl-troche",
+            "--strength",
+            "50 mg",
+            "--quantity",
+            "30",
+            "--extra",
+            "2",
+            "--basis",
+            "moiety",
+        ])
         .output()
         .unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.contains("50 mg Ketamine × 32 units × 274.19/237.73"), "{text}");
+    assert!(
+        text.contains("50 mg Ketamine × 32 units × 274.19/237.73"),
+        "{text}"
+    );
     assert!(text.contains("1.845 g"), "{text}");
     assert!(text.contains("ceil(32 / 30 cavities) = 2"), "{text}");
     assert!(text.contains("28.544 g"), "{text}");
@@ -207,5 +378,9 @@ fn library_lists_and_checks() {
         .map(|e| e.unwrap().path().display().to_string())
         .collect();
     let out = troche().arg("check").args(&files).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -14,15 +14,29 @@ pub fn fixture(name: &str) -> String {
 /// Runs `troche calc ... --format json` and returns the parsed object; panics with stderr on
 /// failure so the test says why.
 pub fn calc_json(args: &[&str]) -> serde_json::Value {
-    let out = troche().arg("calc").args(args).args(["--format", "json"]).output().expect("run");
-    assert!(out.status.success(), "troche failed: {}", String::from_utf8_lossy(&out.stderr));
+    let out = troche()
+        .arg("calc")
+        .args(args)
+        .args(["--format", "json"])
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "troche failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).expect("valid JSON")
 }
 
 /// Runs `troche` expecting failure with exit status 2; returns stderr.
 pub fn fails(args: &[&str]) -> String {
     let out = troche().args(args).output().expect("run");
-    assert_eq!(out.status.code(), Some(2), "expected exit 2; stdout: {}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "expected exit 2; stdout: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     assert!(out.stdout.is_empty(), "no output on failure");
     let err = String::from_utf8_lossy(&out.stderr).to_string();
     assert!(!err.contains("panicked"), "panic: {err}");
@@ -39,5 +53,10 @@ pub fn ingredient<'a>(v: &'a serde_json::Value, name: &str) -> &'a serde_json::V
 }
 
 pub fn base(v: &serde_json::Value) -> &serde_json::Value {
-    v["ingredients"].as_array().expect("ingredients").iter().find(|i| i["role"] == "base").expect("base")
+    v["ingredients"]
+        .as_array()
+        .expect("ingredients")
+        .iter()
+        .find(|i| i["role"] == "base")
+        .expect("base")
 }

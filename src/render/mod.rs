@@ -1,0 +1,4 @@
+//! Page drawing for worksheets and labels: font metrics and a top-left-origin PDF canvas.
+
+pub mod canvas;
+pub mod metrics;
