@@ -8,7 +8,7 @@
 use rust_decimal::Decimal;
 
 use crate::error::{Error, Result, overflow};
-use crate::formula::{Active, Displacement, ExcipientAmount, Formula, Schedule};
+use crate::formula::{Active, Displacement, ExcipientAmount, Formula, Schedule, name_matches};
 use crate::order::{Basis, Order, Preparation};
 use crate::quantity::{self, Dimension, round_to, show, show_mass};
 
@@ -191,17 +191,15 @@ fn units(n: Decimal) -> String {
     }
 }
 
-/// The name an order may use for an active: its full name, its moiety's name, or its short
-/// name (the full name up to the first comma or parenthesis: "Estriol" for "Estriol, USP
-/// (micronized)").
+/// The name an order may use for an active: its full name, its moiety's name, or the short
+/// form of either (up to the first comma or parenthesis: "Estriol" for "Estriol, USP
+/// (micronized)", "Estradiol" for a moiety "Estradiol (anhydrous)").
 fn answers_to(active: &Active, n: &str) -> bool {
-    let short = active.name.split([',', '(']).next().unwrap_or("").trim();
-    n.eq_ignore_ascii_case(&active.name)
-        || n.trim().eq_ignore_ascii_case(short)
+    name_matches(&active.name, n)
         || active
             .moiety
             .as_ref()
-            .is_some_and(|m| n.trim().eq_ignore_ascii_case(&m.name))
+            .is_some_and(|m| name_matches(&m.name, n))
 }
 
 /// Finds the strength (or assay, or basis) the order gives for one active: a named one first,

@@ -10,11 +10,14 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::calc::{self, Balance};
+use crate::config::{self, Settings};
 use crate::error::{Error, Result};
 use crate::formula::Formula;
+use crate::lots::Lots;
 use crate::order::{self, Order, Preparation};
 use crate::quantity::{self, ParseError};
-use crate::{library, report, trial};
+use crate::record::Record;
+use crate::{batch, library, output, paperwork, recipe, render, report, trial};
 
 #[derive(Parser)]
 #[command(
@@ -32,6 +35,14 @@ struct Cli {
 enum Command {
     /// Work out every ingredient to weigh for one batch.
     Calc(CalcArgs),
+    /// Print the compounding worksheet (the batch's compounding record) as a PDF.
+    Worksheet(DocArgs),
+    /// Print the container label as a PDF.
+    Label(DocArgs),
+    /// Write the worksheet, the label and the JSON record of one batch into a directory.
+    Make(MakeArgs),
+    /// Make every batch of a recipe file: worksheets, labels, records, a summary and a pick list.
+    Batch(BatchArgs),
     /// Derive displacement factors from trial units (blank and medicated average weights).
     Factor(FactorArgs),
     /// List the formulas embedded in the program.
@@ -59,8 +70,15 @@ enum Format {
 /// What defines one batch, shared by every command that computes one.
 #[derive(Args)]
 struct OrderArgs {
-    /// Library id (see `troche formulas`) or path to a formula file.
-    formula: String,
+    /// Library id (see `troche formulas`) or path to a formula file; may be given in --order instead.
+    formula: Option<String>,
+    /// Order file (TOML) with the strength, quantity and prescription details (docs/order-format.md);
+    /// flags given as well override its values.
+    #[arg(long = "order", value_name = "FILE")]
+    order_file: Option<PathBuf>,
+    /// Pharmacy settings file (default: ./troche.toml, else the user's config directory).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
     /// Prescribed strength per unit, e.g. "50 mg"; with several actives "NAME=50 mg", once each.
     #[arg(long, value_name = "[ACTIVE=]AMOUNT", allow_hyphen_values = true)]
     strength: Vec<String>,
@@ -105,6 +123,78 @@ struct CalcArgs {
     format: Format,
 }
 
+/// The particulars of the prescription and the batch, for the worksheet and the label.
+#[derive(Args)]
+struct PaperArgs {
+    /// Compounding date, YYYY-MM-DD (default: today). Sets the BUD and the PDF dates.
+    #[arg(long, value_name = "DATE")]
+    date: Option<String>,
+    /// Internal lot number (default: the next free YYMMDD-NNN in the output directory).
+    #[arg(long)]
+    lot: Option<String>,
+    /// Prescription (Rx) or order number.
+    #[arg(long)]
+    rx: Option<String>,
+    #[arg(long)]
+    patient: Option<String>,
+    #[arg(long)]
+    prescriber: Option<String>,
+    /// Directions for the label (default: the formula's).
+    #[arg(long)]
+    directions: Option<String>,
+    #[arg(long, value_name = "N")]
+    refills: Option<String>,
+    /// A component lot used: "NAME|LOT|EXPIRY[|MANUFACTURER]" (expiry YYYY-MM-DD); once per component.
+    #[arg(long, value_name = "NAME|LOT|EXPIRY[|MFR]")]
+    component: Vec<String>,
+    /// Replace output files that already exist.
+    #[arg(long)]
+    force: bool,
+}
+
+#[derive(Args)]
+struct DocArgs {
+    #[command(flatten)]
+    order: OrderArgs,
+    #[command(flatten)]
+    paper: PaperArgs,
+    /// The PDF file to write.
+    #[arg(short, long, value_name = "FILE")]
+    output: PathBuf,
+}
+
+#[derive(Args)]
+struct MakeArgs {
+    #[command(flatten)]
+    order: OrderArgs,
+    #[command(flatten)]
+    paper: PaperArgs,
+    /// Directory for LOT-worksheet.pdf, LOT-label.pdf and LOT.json (created if missing).
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+}
+
+#[derive(Args)]
+struct BatchArgs {
+    /// Recipe file (docs/recipe-format.md).
+    recipes: PathBuf,
+    /// Output directory (created if missing).
+    #[arg(long, value_name = "DIR", required_unless_present = "check")]
+    out: Option<PathBuf>,
+    /// Validate every entry (and lay out its documents) without writing anything.
+    #[arg(long)]
+    check: bool,
+    /// Worker threads (default: one per core). Output is identical for any number.
+    #[arg(long, value_name = "N")]
+    jobs: Option<usize>,
+    /// Replace existing files of a batch whose lot is given explicitly.
+    #[arg(long)]
+    force: bool,
+    /// Pharmacy settings file (default: the recipe's `config`, else ./troche.toml, else the user's).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+}
+
 #[derive(Args)]
 struct FactorArgs {
     /// Average weight of the blank (plain base) units, e.g. "2.000 g".
@@ -124,8 +214,7 @@ fn arg<T>(flag: &str, r: std::result::Result<T, ParseError>) -> Result<T> {
     r.map_err(|e| Error::arg(flag, e.0))
 }
 
-fn balance_from(args: &OrderArgs) -> Result<Balance> {
-    let mut b = Balance::default();
+fn balance_from(args: &OrderArgs, mut b: Balance) -> Result<Balance> {
     if let Some(r) = &args.readability {
         b.readability = arg(
             "--readability",
@@ -151,51 +240,146 @@ fn balance_from(args: &OrderArgs) -> Result<Balance> {
     Ok(b)
 }
 
-fn order_from(args: &OrderArgs) -> Result<Order> {
-    let quantity = match &args.quantity {
-        Some(q) => arg("--quantity", order::parse_count(q, "quantity", false))?,
-        None => {
-            return Err(Error::arg(
-                "--quantity",
-                "the number of units to dispense is required, e.g. --quantity 30",
-            ));
+/// The order: from the order file if one is given, with flags overriding its values. Returns
+/// the formula argument too (flag, else the file's `formula`).
+fn order_from(args: &OrderArgs, paper: Option<&PaperArgs>) -> Result<(String, Order)> {
+    let (file_formula, mut order) = match &args.order_file {
+        Some(p) => {
+            let (f, o) = order::parse_file(&library::read_text(p)?, &p.display().to_string())?;
+            // A formula path in an order file is relative to the order file.
+            let f = f.map(|f| relative_to(p, &f));
+            (f, o)
         }
+        None => (None, Order::default()),
     };
-    let preparation = match (&args.extra, &args.overage) {
+    let formula = args.formula.clone().or(file_formula).ok_or_else(|| {
+        Error::arg(
+            "FORMULA",
+            "name a formula (a library id or a file), or set formula = \"...\" in the --order file",
+        )
+    })?;
+    if let Some(q) = &args.quantity {
+        order.quantity = arg("--quantity", order::parse_count(q, "quantity", false))?;
+    }
+    if order.quantity == 0 {
+        return Err(Error::arg(
+            "--quantity",
+            "the number of units to dispense is required, e.g. --quantity 30",
+        ));
+    }
+    match (&args.extra, &args.overage) {
         (Some(e), None) => {
-            Preparation::Extra(arg("--extra", order::parse_count(e, "extra units", true))?)
+            order.preparation =
+                Preparation::Extra(arg("--extra", order::parse_count(e, "extra units", true))?)
         }
-        (None, Some(o)) => Preparation::Overage(arg("--overage", order::parse_overage(o))?),
-        _ => Preparation::Extra(0),
-    };
-    Ok(Order {
-        strengths: args
+        (None, Some(o)) => {
+            order.preparation = Preparation::Overage(arg("--overage", order::parse_overage(o))?)
+        }
+        _ => {}
+    }
+    if !args.strength.is_empty() {
+        order.strengths = args
             .strength
             .iter()
             .map(|s| arg("--strength", order::parse_strength(s)))
-            .collect::<Result<_>>()?,
-        quantity,
-        preparation,
-        bases: args
+            .collect::<Result<_>>()?;
+    }
+    if !args.basis.is_empty() {
+        order.bases = args
             .basis
             .iter()
             .map(|b| arg("--basis", order::parse_basis(b)))
-            .collect::<Result<_>>()?,
-        assays: args
+            .collect::<Result<_>>()?;
+    }
+    if !args.assay.is_empty() {
+        order.assays = args
             .assay
             .iter()
             .map(|a| arg("--assay", order::parse_assay(a)))
-            .collect::<Result<_>>()?,
-        ..Order::default()
-    })
+            .collect::<Result<_>>()?;
+    }
+    if let Some(p) = paper {
+        if let Some(d) = &p.date {
+            order.date = Some(arg("--date", order::parse_date(d))?);
+        }
+        let text = |flag: &str, v: &Option<String>| -> Result<Option<String>> {
+            match v.as_deref().map(str::trim) {
+                Some("") => Err(Error::arg(flag, "must not be empty")),
+                other => Ok(other.map(String::from)),
+            }
+        };
+        order.lot = text("--lot", &p.lot)?.or(order.lot);
+        order.rx = text("--rx", &p.rx)?.or(order.rx);
+        order.patient = text("--patient", &p.patient)?.or(order.patient);
+        order.prescriber = text("--prescriber", &p.prescriber)?.or(order.prescriber);
+        order.directions = text("--directions", &p.directions)?.or(order.directions);
+        if let Some(r) = &p.refills {
+            order.refills = Some(arg("--refills", order::parse_count(r, "refills", true))?);
+        }
+        for c in &p.component {
+            order
+                .components
+                .push(arg("--component", order::parse_component(c))?);
+        }
+    }
+    Ok((formula, order))
+}
+
+/// Resolves a formula named in a file: a relative path is taken from that file's directory
+/// when it exists there; an id stays an id.
+fn relative_to(file: &std::path::Path, formula: &str) -> String {
+    let candidate = file.parent().map(|d| d.join(formula));
+    match candidate {
+        Some(c) if (formula.ends_with(".toml") || formula.contains('/')) && c.is_file() => {
+            c.display().to_string()
+        }
+        _ => formula.to_string(),
+    }
 }
 
 fn compute(args: &OrderArgs) -> Result<(Formula, calc::Calculation)> {
-    let formula = library::load(&args.formula)?;
-    let order = order_from(args)?;
-    let balance = balance_from(args)?;
+    let settings = config::load(args.config.as_deref())?;
+    let (formula_arg, order) = order_from(args, None)?;
+    let formula = library::load(&formula_arg)?;
+    let balance = balance_from(args, settings.balance.clone())?;
     let calc = calc::calculate(&formula, &order, &balance)?;
     Ok((formula, calc))
+}
+
+/// Builds the batch record for the paperwork commands: settings, order, formula, date, and a
+/// lot that is free in `dir`.
+fn prepare(
+    args: &OrderArgs,
+    paper: &PaperArgs,
+    dir: &std::path::Path,
+) -> Result<(Settings, Record, String)> {
+    let mut settings = config::load(args.config.as_deref())?;
+    settings.balance = balance_from(args, settings.balance.clone())?;
+    let (formula_arg, order) = order_from(args, Some(paper))?;
+    let formula = library::load(&formula_arg)?;
+    let date = order.date.unwrap_or_else(today);
+    let mut lots = Lots::scan(dir)?;
+    let (lot, stem) = match &order.lot {
+        Some(l) => (l.clone(), lots.claim(l, paper.force)?),
+        None => {
+            let l = lots.next(date)?;
+            (l.clone(), l)
+        }
+    };
+    let record = Record::new(formula, order, &settings, date, lot)?;
+    Ok((settings, record, stem))
+}
+
+/// Today in the machine's time zone: the pharmacy's date, not UTC's.
+fn today() -> jiff::civil::Date {
+    jiff::Zoned::now().date()
+}
+
+fn parent_dir(p: &std::path::Path) -> PathBuf {
+    match p.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
 }
 
 fn print(text: &str) -> Result<()> {
@@ -229,6 +413,73 @@ where
                 Format::Json => report::json(&formula, &calc),
             })?;
             Ok(0)
+        }
+        Command::Worksheet(a) => {
+            let (settings, record, _) = prepare(&a.order, &a.paper, &parent_dir(&a.output))?;
+            let pdf = render::worksheet::worksheet(&record, settings.paper)?;
+            output::write(&a.output, &pdf, a.paper.force)?;
+            eprintln!(
+                "wrote {} (lot {}, BUD {})",
+                a.output.display(),
+                record.lot,
+                record.bud.date
+            );
+            Ok(0)
+        }
+        Command::Label(a) => {
+            let (settings, record, _) = prepare(&a.order, &a.paper, &parent_dir(&a.output))?;
+            settings.require_pharmacy()?;
+            let pdf = render::label::label(&record, settings.label)?;
+            output::write(&a.output, &pdf, a.paper.force)?;
+            eprintln!(
+                "wrote {} (lot {}, BUD {})",
+                a.output.display(),
+                record.lot,
+                record.bud.date
+            );
+            Ok(0)
+        }
+        Command::Make(a) => {
+            std::fs::create_dir_all(&a.out).map_err(|e| Error::io(&a.out, e))?;
+            let (settings, record, stem) = prepare(&a.order, &a.paper, &a.out)?;
+            let files = paperwork::render_all(&record, &settings, &a.out, &stem)?;
+            output::write_all(&files, a.paper.force)?;
+            for (p, _) in &files {
+                eprintln!("wrote {}", p.display());
+            }
+            eprintln!("lot {}, BUD {}", record.lot, record.bud.date);
+            Ok(0)
+        }
+        Command::Batch(a) => {
+            let recipe = recipe::parse(&library::read_text(&a.recipes)?, &a.recipes)?;
+            let out = a.out.clone().unwrap_or_else(|| PathBuf::from("."));
+            let opts = batch::Options {
+                out: out.clone(),
+                check_only: a.check,
+                jobs: a.jobs,
+                force: a.force,
+                config: a.config.clone(),
+                today: today(),
+            };
+            let report = batch::run(
+                &recipe,
+                &opts,
+                batch::progress_reporter(recipe.entries.len()),
+            )?;
+            if !a.check {
+                output::write(
+                    &out.join("summary.csv"),
+                    batch::summary_csv(&report).as_bytes(),
+                    true,
+                )?;
+                output::write(
+                    &out.join("picklist.csv"),
+                    batch::picklist_csv(&report).as_bytes(),
+                    true,
+                )?;
+            }
+            print(&batch::text(&report))?;
+            Ok(if report.failed() > 0 { 2 } else { 0 })
         }
         Command::Factor(a) => {
             let t = trial::Trial {

@@ -127,40 +127,40 @@ struct RawLabel {
 
 /// Reads a balance table (shared with recipe files, which may override the pharmacy's).
 pub(crate) fn balance(src: &mut Source, raw: &RawBalance, mut b: Balance) -> Balance {
-    if let Some(n) = &raw.readability {
-        if let Some(q) = src.mass(n, "balance.readability") {
-            b.readability = q.in_base();
+    if let Some(n) = &raw.readability
+        && let Some(q) = src.mass(n, "balance.readability")
+    {
+        b.readability = q.in_base();
+    }
+    if let Some(n) = &raw.volume_readability
+        && let Some(q) = src.quantity(n, "balance.volume_readability")
+    {
+        if q.dimension() == quantity::Dimension::Volume {
+            b.volume_readability = q.in_base();
+        } else {
+            src.push(
+                Some(n.span()),
+                "balance.volume_readability",
+                "must be a volume, e.g. \"0.01 mL\"",
+            );
         }
     }
-    if let Some(n) = &raw.volume_readability {
-        if let Some(q) = src.quantity(n, "balance.volume_readability") {
-            if q.dimension() == quantity::Dimension::Volume {
-                b.volume_readability = q.in_base();
-            } else {
-                src.push(
-                    Some(n.span()),
-                    "balance.volume_readability",
-                    "must be a volume, e.g. \"0.01 mL\"",
-                );
-            }
-        }
+    if let Some(n) = &raw.sensitivity
+        && let Some(q) = src.mass(n, "balance.sensitivity")
+    {
+        b.sensitivity = q.in_base();
     }
-    if let Some(n) = &raw.sensitivity {
-        if let Some(q) = src.mass(n, "balance.sensitivity") {
-            b.sensitivity = q.in_base();
-        }
-    }
-    if let Some(n) = &raw.acceptable_error_percent {
-        if let Some(v) = src.positive(n, "balance.acceptable_error_percent") {
-            if v > Decimal::ONE_HUNDRED {
-                src.push(
-                    Some(n.span()),
-                    "balance.acceptable_error_percent",
-                    "must be at most 100",
-                );
-            } else {
-                b.acceptable_error_percent = v;
-            }
+    if let Some(n) = &raw.acceptable_error_percent
+        && let Some(v) = src.positive(n, "balance.acceptable_error_percent")
+    {
+        if v > Decimal::ONE_HUNDRED {
+            src.push(
+                Some(n.span()),
+                "balance.acceptable_error_percent",
+                "must be at most 100",
+            );
+        } else {
+            b.acceptable_error_percent = v;
         }
     }
     b

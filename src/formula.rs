@@ -187,6 +187,15 @@ impl Formula {
     }
 }
 
+/// Whether `given` names the ingredient `full`: the full name, or its short form (up to the
+/// first comma or parenthesis: "Estriol" for "Estriol, USP (micronized)"), ignoring case.
+pub fn name_matches(full: &str, given: &str) -> bool {
+    let given = given.trim();
+    let short = full.split([',', '(']).next().unwrap_or("").trim();
+    given.eq_ignore_ascii_case(full.trim())
+        || (!short.is_empty() && given.eq_ignore_ascii_case(short))
+}
+
 // ---------------------------------------------------------------------------------------------
 // Raw file shape
 

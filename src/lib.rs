@@ -6,6 +6,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod batch;
 pub mod bud;
 pub mod calc;
 pub mod cli;
@@ -13,11 +14,16 @@ pub mod config;
 pub mod error;
 pub mod formula;
 pub mod library;
+pub mod lots;
 pub mod order;
+pub mod output;
+pub mod paperwork;
 pub mod quantity;
+pub mod recipe;
 pub mod record;
 pub mod render;
 pub mod report;
+pub mod sample;
 pub mod trial;
 
 pub use error::{Error, Result};

@@ -213,3 +213,240 @@ mod tests {
         assert_eq!(parse_assay("X=99.5%").unwrap().active.as_deref(), Some("X"));
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Order files (and the [[batch]] entries of recipe files, which have the same shape).
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::error::Result;
+use crate::formula::{RawNum, Source, strip_bom};
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawOrder {
+    pub formula: Option<Spanned<String>>,
+    strength: Option<Spanned<toml::Value>>,
+    quantity: Option<Spanned<RawNum>>,
+    extra: Option<Spanned<RawNum>>,
+    overage: Option<Spanned<RawNum>>,
+    basis: Option<Spanned<toml::Value>>,
+    assay: Option<Spanned<toml::Value>>,
+    date: Option<Spanned<toml::Value>>,
+    lot: Option<Spanned<String>>,
+    rx: Option<Spanned<String>>,
+    patient: Option<Spanned<String>>,
+    prescriber: Option<Spanned<String>>,
+    directions: Option<Spanned<String>>,
+    refills: Option<Spanned<RawNum>>,
+    #[serde(default)]
+    component: Vec<Spanned<RawComponent>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawComponent {
+    name: Spanned<String>,
+    manufacturer: Option<Spanned<String>>,
+    lot: Spanned<String>,
+    expiry: Option<Spanned<toml::Value>>,
+}
+
+impl RawOrder {
+    /// The line the entry starts on, for messages about the entry as a whole.
+    pub fn first_span(&self) -> Option<std::ops::Range<usize>> {
+        self.formula
+            .as_ref()
+            .map(Spanned::span)
+            .or_else(|| self.quantity.as_ref().map(Spanned::span))
+    }
+
+    pub fn rx_text(&self) -> Option<&str> {
+        self.rx.as_ref().map(|r| r.get_ref().as_str())
+    }
+}
+
+/// Reads a value that may be one text ("50 mg", or a bare number re-read from the source) or a
+/// table of texts by active name.
+fn named_texts(
+    src: &mut Source,
+    v: &Spanned<toml::Value>,
+    key: &str,
+) -> Vec<(Option<String>, String)> {
+    match v.get_ref() {
+        toml::Value::String(s) => vec![(None, s.clone())],
+        toml::Value::Integer(_) | toml::Value::Float(_) => {
+            vec![(None, src.text.get(v.span()).unwrap_or("").replace('_', ""))]
+        }
+        toml::Value::Table(t) => {
+            let mut out = Vec::new();
+            for (name, value) in t {
+                match value {
+                    toml::Value::String(s) => out.push((Some(name.clone()), s.clone())),
+                    _ => src.push(
+                        Some(v.span()),
+                        key,
+                        format!("the value for \"{name}\" must be a quoted string, e.g. \"{name}\" = \"50 mg\""),
+                    ),
+                }
+            }
+            out
+        }
+        _ => {
+            src.push(
+                Some(v.span()),
+                key,
+                "must be a quoted value, or a table of quoted values by active name",
+            );
+            Vec::new()
+        }
+    }
+}
+
+fn date_value(src: &mut Source, v: &Spanned<toml::Value>, key: &str) -> Option<Date> {
+    let text = match v.get_ref() {
+        toml::Value::String(s) => s.clone(),
+        toml::Value::Datetime(d) => d.to_string(),
+        _ => String::new(),
+    };
+    match parse_date(&text) {
+        Ok(d) => Some(d),
+        Err(e) => {
+            src.push(Some(v.span()), key, e.0);
+            None
+        }
+    }
+}
+
+fn opt_text(src: &mut Source, v: &Option<Spanned<String>>, key: &str) -> Option<String> {
+    v.as_ref().map(|s| src.text(s, key))
+}
+
+/// Validates an order read from a file; problems go to `src`. `prefix` names the entry in
+/// messages (e.g. "batch[3]."), empty for an order file.
+pub(crate) fn from_raw(src: &mut Source, raw: &RawOrder, prefix: &str) -> Order {
+    let k = |name: &str| format!("{prefix}{name}");
+    let mut order = Order::default();
+    if let Some(v) = &raw.strength {
+        for (name, text) in named_texts(src, v, &k("strength")) {
+            match parse_strength(&text) {
+                Ok(mut s) => {
+                    s.active = name.or(s.active);
+                    order.strengths.push(s);
+                }
+                Err(e) => src.push(Some(v.span()), &k("strength"), e.0),
+            }
+        }
+    }
+    if let Some(q) = &raw.quantity {
+        match parse_count(&src.num_text(q), "quantity", false) {
+            Ok(n) => order.quantity = n,
+            Err(e) => src.push(Some(q.span()), &k("quantity"), e.0),
+        }
+    }
+    match (&raw.extra, &raw.overage) {
+        (Some(_), Some(o)) => src.push(
+            Some(o.span()),
+            &k("overage"),
+            "give extra units or an overage percent, not both",
+        ),
+        (Some(e), None) => match parse_count(&src.num_text(e), "extra", true) {
+            Ok(n) => order.preparation = Preparation::Extra(n),
+            Err(err) => src.push(Some(e.span()), &k("extra"), err.0),
+        },
+        (None, Some(o)) => match parse_overage(&src.num_text(o)) {
+            Ok(p) => order.preparation = Preparation::Overage(p),
+            Err(err) => src.push(Some(o.span()), &k("overage"), err.0),
+        },
+        (None, None) => {}
+    }
+    if let Some(v) = &raw.basis {
+        for (name, text) in named_texts(src, v, &k("basis")) {
+            match Basis::parse(&text) {
+                Ok(basis) => order.bases.push(BasisSpec {
+                    active: name,
+                    basis,
+                }),
+                Err(e) => src.push(Some(v.span()), &k("basis"), e.0),
+            }
+        }
+    }
+    if let Some(v) = &raw.assay {
+        for (name, text) in named_texts(src, v, &k("assay")) {
+            match parse_assay(&text) {
+                Ok(mut a) => {
+                    a.active = name.or(a.active);
+                    order.assays.push(a);
+                }
+                Err(e) => src.push(Some(v.span()), &k("assay"), e.0),
+            }
+        }
+    }
+    order.date = raw
+        .date
+        .as_ref()
+        .and_then(|d| date_value(src, d, &k("date")));
+    order.lot = opt_text(src, &raw.lot, &k("lot"));
+    order.rx = opt_text(src, &raw.rx, &k("rx"));
+    order.patient = opt_text(src, &raw.patient, &k("patient"));
+    order.prescriber = opt_text(src, &raw.prescriber, &k("prescriber"));
+    order.directions = opt_text(src, &raw.directions, &k("directions"));
+    if let Some(r) = &raw.refills {
+        match parse_count(&src.num_text(r), "refills", true) {
+            Ok(n) if n <= 99 => order.refills = Some(n),
+            Ok(n) => src.push(
+                Some(r.span()),
+                &k("refills"),
+                format!("{n} refills is not plausible; at most 99"),
+            ),
+            Err(e) => src.push(Some(r.span()), &k("refills"), e.0),
+        }
+    }
+    for (i, c) in raw.component.iter().enumerate() {
+        let key = k(&format!("component[{}]", i + 1));
+        let c = c.get_ref();
+        order.components.push(ComponentLot {
+            name: src.text(&c.name, &format!("{key}.name")),
+            manufacturer: opt_text(src, &c.manufacturer, &format!("{key}.manufacturer")),
+            lot: src.text(&c.lot, &format!("{key}.lot")),
+            expiry: c
+                .expiry
+                .as_ref()
+                .and_then(|d| date_value(src, d, &format!("{key}.expiry"))),
+        });
+    }
+    order
+}
+
+/// Reads an order file. The formula may be named in it (`formula = "..."`).
+pub fn parse_file(text: &str, file: &str) -> Result<(Option<String>, Order)> {
+    let text = strip_bom(text);
+    let mut src = Source::new(text, file);
+    let raw: RawOrder = toml::from_str(text).map_err(|e| src.toml_error(&e))?;
+    let order = from_raw(&mut src, &raw, "");
+    src.finish()?;
+    Ok((raw.formula.map(|f| f.into_inner()), order))
+}
+
+/// Parses "NAME|LOT|EXPIRY[|MANUFACTURER]" from the command line.
+pub fn parse_component(text: &str) -> Result<ComponentLot, ParseError> {
+    let parts: Vec<&str> = text.split('|').map(str::trim).collect();
+    let usage = "write NAME|LOT|EXPIRY (YYYY-MM-DD) or NAME|LOT|EXPIRY|MANUFACTURER";
+    if !(3..=4).contains(&parts.len()) || parts[0].is_empty() || parts[1].is_empty() {
+        return Err(ParseError(format!("\"{text}\": {usage}")));
+    }
+    Ok(ComponentLot {
+        name: parts[0].to_string(),
+        lot: parts[1].to_string(),
+        expiry: if parts[2].is_empty() {
+            None
+        } else {
+            Some(parse_date(parts[2])?)
+        },
+        manufacturer: parts
+            .get(3)
+            .filter(|m| !m.is_empty())
+            .map(|m| (*m).to_string()),
+    })
+}

@@ -8,8 +8,8 @@ use crate::bud::{self, Bud, Expiry};
 use crate::calc::{self, Calculation};
 use crate::config::{Pharmacy, Settings};
 use crate::error::{Error, Result};
-use crate::formula::{Formula, Schedule};
-use crate::order::{ComponentLot, Order};
+use crate::formula::{Formula, Schedule, name_matches};
+use crate::order::{Basis, ComponentLot, Order};
 
 /// The federal transfer warning for Schedule II–IV drugs, word for word (21 CFR 290.5).
 pub const FEDERAL_TRANSFER_WARNING: &str = "Caution: Federal law prohibits the transfer of this drug to any person other than the patient for whom it was prescribed.";
@@ -27,6 +27,16 @@ pub struct Record {
     pub pharmacy: Option<Pharmacy>,
     /// Directions for the label: the order's, else the formula's.
     pub directions: String,
+    /// The recipe entry this batch was made from, so a rerun of the recipe recognises it.
+    pub origin: Option<Origin>,
+}
+
+/// Where a batch came from in a recipe file.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Origin {
+    pub recipe: String,
+    pub entry: usize,
+    pub fingerprint: String,
 }
 
 impl Record {
@@ -65,6 +75,7 @@ impl Record {
             bud,
             pharmacy: settings.pharmacy.clone(),
             directions,
+            origin: None,
         })
     }
 
@@ -78,24 +89,53 @@ impl Record {
             .is_some_and(Schedule::needs_transfer_warning)
     }
 
-    /// The strength line for label and worksheet, per unit with its basis, e.g.
-    /// "Ketamine hydrochloride 50 mg per troche (as the hydrochloride salt)".
+    /// The strength per unit for label and worksheet, with its basis said in words and the
+    /// equivalent in the other form, e.g. "Ketamine 50 mg per troche (as the moiety; = 57.67 mg
+    /// ketamine hydrochloride)". Short names: the grade ("USP", "micronized") is for the bench.
     pub fn strength_lines(&self) -> Vec<String> {
+        let short = |name: &str| {
+            name.split([',', '('])
+                .next()
+                .unwrap_or(name)
+                .trim()
+                .to_string()
+        };
+        let form = &self.formula.dosage_form;
         self.calc
             .ingredients
             .iter()
             .filter_map(|i| {
                 let a = i.active.as_ref()?;
-                let basis = match a.basis {
-                    crate::order::Basis::Salt => format!("strength of {} as weighed", i.name),
-                    crate::order::Basis::Moiety => {
-                        format!("strength as {}, weighed as {}", a.strength_form, i.name)
+                let active = self.formula.actives.iter().find(|x| x.name == i.name)?;
+                let mg = |grams: rust_decimal::Decimal| {
+                    let v = (grams * rust_decimal::Decimal::ONE_THOUSAND).round_dp_with_strategy(
+                        2,
+                        rust_decimal::RoundingStrategy::MidpointAwayFromZero,
+                    );
+                    format!("{} mg", v.normalize())
+                };
+                let s = a.strength.in_base();
+                let basis = match (a.basis, &active.moiety) {
+                    (Basis::Salt, None) => "as weighed".to_string(),
+                    (Basis::Salt, Some(m)) => format!(
+                        "as the salt; = {} {}",
+                        mg(s.checked_mul(m.mw)?.checked_div(active.mw)?),
+                        short(&m.name).to_lowercase()
+                    ),
+                    (Basis::Moiety, _) => {
+                        let (mw, mmw) = a.salt_factor?;
+                        format!(
+                            "as the moiety; = {} {}",
+                            mg(s.checked_mul(mw)?.checked_div(mmw)?),
+                            short(&i.name).to_lowercase()
+                        )
                     }
                 };
-                Some(format!(
-                    "{} {} per {} ({basis})",
-                    a.strength_form, a.strength, self.formula.dosage_form
-                ))
+                let name = match a.basis {
+                    Basis::Salt => short(&i.name),
+                    Basis::Moiety => short(&a.strength_form),
+                };
+                Some(format!("{name} {} per {form} ({basis})", a.strength))
             })
             .collect()
     }
@@ -120,7 +160,7 @@ fn check_components(formula: &Formula, components: &[ComponentLot]) -> Result<()
         .chain(std::iter::once(formula.base.name.as_str()))
         .collect();
     for c in components {
-        if !names.iter().any(|n| n.eq_ignore_ascii_case(&c.name)) {
+        if !names.iter().any(|n| name_matches(n, &c.name)) {
             return Err(Error::arg(
                 "component",
                 format!(

@@ -237,7 +237,81 @@ fn ingredient_json(i: &Ingredient) -> IngredientJson {
 
 /// The calculation as one JSON object (pretty-printed, stable key order).
 pub fn json(formula: &Formula, calc: &Calculation) -> String {
-    let doc = CalcJson {
+    to_json(&calc_json(formula, calc))
+}
+
+fn to_json(doc: &impl Serialize) -> String {
+    let mut s = serde_json::to_string_pretty(doc).expect("plain structs serialize");
+    s.push('\n');
+    s
+}
+
+#[derive(Serialize)]
+struct ComponentJson<'a> {
+    name: &'a str,
+    manufacturer: Option<&'a str>,
+    lot: &'a str,
+    expiry: Option<String>,
+}
+
+#[derive(Serialize)]
+struct RecordJson<'a> {
+    lot: &'a str,
+    compounding_date: String,
+    beyond_use_date: String,
+    beyond_use_rule: &'a str,
+    storage: &'a str,
+    rx: Option<&'a str>,
+    patient: Option<&'a str>,
+    prescriber: Option<&'a str>,
+    directions: &'a str,
+    refills: Option<u32>,
+    formula_name: &'a str,
+    dosage_form: &'a str,
+    schedule: Option<&'static str>,
+    strengths: Vec<String>,
+    components: Vec<ComponentJson<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    origin: Option<&'a crate::record::Origin>,
+    calculation: CalcJson,
+}
+
+/// The whole compounding record of a batch as JSON: what the worksheet holds, machine-readable,
+/// with every exact value.
+pub fn record_json(r: &crate::record::Record) -> String {
+    to_json(&RecordJson {
+        lot: &r.lot,
+        compounding_date: r.date.to_string(),
+        beyond_use_date: r.bud.date.to_string(),
+        beyond_use_rule: &r.bud.rule,
+        storage: &r.formula.bud.storage,
+        rx: r.order.rx.as_deref(),
+        patient: r.order.patient.as_deref(),
+        prescriber: r.order.prescriber.as_deref(),
+        directions: &r.directions,
+        refills: r.order.refills,
+        formula_name: &r.formula.name,
+        dosage_form: &r.formula.dosage_form,
+        schedule: r.schedule().map(|s| s.as_str()),
+        strengths: r.strength_lines(),
+        components: r
+            .order
+            .components
+            .iter()
+            .map(|c| ComponentJson {
+                name: &c.name,
+                manufacturer: c.manufacturer.as_deref(),
+                lot: &c.lot,
+                expiry: c.expiry.map(|d| d.to_string()),
+            })
+            .collect(),
+        origin: r.origin.as_ref(),
+        calculation: calc_json(&r.formula, &r.calc),
+    })
+}
+
+fn calc_json(formula: &Formula, calc: &Calculation) -> CalcJson {
+    CalcJson {
         formula: formula.id.clone(),
         version: formula.version,
         units_dispensed: calc.units_dispensed,
@@ -268,8 +342,5 @@ pub fn json(formula: &Formula, calc: &Calculation) -> String {
             })
             .collect(),
         warnings: calc.warnings.clone(),
-    };
-    let mut s = serde_json::to_string_pretty(&doc).expect("plain structs serialize");
-    s.push('\n');
-    s
+    }
 }

@@ -1,4 +1,6 @@
 //! Page drawing for worksheets and labels: font metrics and a top-left-origin PDF canvas.
 
 pub mod canvas;
+pub mod label;
 pub mod metrics;
+pub mod worksheet;

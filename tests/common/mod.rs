@@ -60,3 +60,23 @@ pub fn base(v: &serde_json::Value) -> &serde_json::Value {
         .find(|i| i["role"] == "base")
         .expect("base")
 }
+
+/// The text of every page of a PDF, extracted in Rust (no external tool), with runs of
+/// whitespace collapsed so that line breaks do not matter.
+pub fn pdf_text(bytes: &[u8]) -> String {
+    let doc = lopdf::Document::load_mem(bytes).expect("a valid PDF");
+    let pages: Vec<u32> = doc.get_pages().keys().copied().collect();
+    let text = doc.extract_text(&pages).expect("text");
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+pub fn page_count(bytes: &[u8]) -> usize {
+    lopdf::Document::load_mem(bytes)
+        .expect("a valid PDF")
+        .get_pages()
+        .len()
+}
+
+pub fn config() -> String {
+    fixture("troche.toml")
+}

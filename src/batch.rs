@@ -1,0 +1,593 @@
+//! Running a recipe file: every batch's worksheet, label and record, a summary and a pick list.
+//!
+//! Entries are taken in chunks. Within a chunk, the cheap and order-sensitive work (reading the
+//! order, the calculation, assigning lots) runs in file order on one thread, so lots and every
+//! byte written are the same whatever the number of threads; the expensive work (laying out
+//! and writing PDFs) then runs in parallel. Only one chunk of documents is in memory at a time.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::IsTerminal as _;
+use std::path::{Path, PathBuf};
+
+use jiff::civil::Date;
+use rayon::prelude::*;
+use rust_decimal::Decimal;
+
+use crate::config::{self, Settings};
+use crate::error::{Error, Result};
+use crate::formula::{Formula, Schedule};
+use crate::lots::{self, Lots};
+use crate::quantity::round_to;
+use crate::recipe::{Entry, Recipe};
+use crate::record::{Origin, Record};
+use crate::{library, output, paperwork};
+
+/// Entries laid out at once. Large enough to keep both cores busy, small enough that memory
+/// does not depend on the size of the recipe.
+const CHUNK: usize = 64;
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub out: PathBuf,
+    /// Validate and lay out everything, write nothing.
+    pub check_only: bool,
+    /// Worker threads; `None` uses every core.
+    pub jobs: Option<usize>,
+    pub force: bool,
+    pub config: Option<PathBuf>,
+    /// Compounding date for entries that give none (the recipe's `date` comes first).
+    pub today: Date,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Status {
+    /// Written in this run.
+    Made,
+    /// Valid (with `--check`: nothing written).
+    Valid,
+    /// Made by an earlier run of the same recipe entry; its files are complete.
+    DoneEarlier,
+    Failed(String),
+}
+
+impl Status {
+    pub fn word(&self) -> &'static str {
+        match self {
+            Status::Made => "made",
+            Status::Valid => "valid",
+            Status::DoneEarlier => "done-earlier",
+            Status::Failed(_) => "failed",
+        }
+    }
+}
+
+/// One line of the summary.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub index: usize,
+    pub line: usize,
+    pub lot: String,
+    pub rx: String,
+    pub formula: String,
+    pub strength: String,
+    pub quantity: String,
+    pub bud: String,
+    pub status: Status,
+}
+
+/// One ingredient to pull from stock, summed over the batches made.
+#[derive(Debug, Clone)]
+pub struct Pick {
+    pub name: String,
+    pub schedule: Option<Schedule>,
+    pub unit: &'static str,
+    pub total: Decimal,
+    pub batches: usize,
+}
+
+#[derive(Debug, Default)]
+pub struct Report {
+    pub rows: Vec<Row>,
+    pub picks: Vec<Pick>,
+    pub readability: Decimal,
+}
+
+impl Report {
+    pub fn failed(&self) -> usize {
+        self.rows
+            .iter()
+            .filter(|r| matches!(r.status, Status::Failed(_)))
+            .count()
+    }
+}
+
+/// Pick-list order: controlled substances first (`false` sorts before `true`), by schedule,
+/// then by name and unit.
+type PickKey = (bool, Option<Schedule>, String, &'static str);
+
+/// A batch ready to be laid out and written.
+struct Job {
+    row: usize,
+    record: Record,
+    stem: String,
+}
+
+/// The lot and date an earlier run gave an entry, read from its JSON record.
+struct Earlier {
+    lot: String,
+    date: Date,
+}
+
+/// Reads the JSON records in `dir` for recipe fingerprints (see `recipe::Entry::fingerprint`).
+fn earlier_runs(dir: &Path) -> HashMap<String, Earlier> {
+    let mut map = HashMap::new();
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return map;
+    };
+    for e in rd.filter_map(std::result::Result::ok) {
+        let p = e.path();
+        if p.extension().is_none_or(|x| x != "json") {
+            continue;
+        }
+        let Ok(text) = std::fs::read(&p) else {
+            continue;
+        };
+        let Ok(v) = serde_json::from_slice::<serde_json::Value>(&text) else {
+            continue;
+        };
+        let (Some(fp), Some(lot), Some(date)) = (
+            v["origin"]["fingerprint"].as_str(),
+            v["lot"].as_str(),
+            v["compounding_date"]
+                .as_str()
+                .and_then(|d| d.parse::<Date>().ok()),
+        ) else {
+            continue;
+        };
+        map.insert(
+            fp.to_string(),
+            Earlier {
+                lot: lot.to_string(),
+                date,
+            },
+        );
+    }
+    map
+}
+
+fn strength_text(record: &Record) -> String {
+    record
+        .calc
+        .ingredients
+        .iter()
+        .filter_map(|i| {
+            i.active
+                .as_ref()
+                .map(|a| format!("{} {}", a.strength, a.strength_form))
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Runs (or checks) every entry of a recipe.
+pub fn run(
+    recipe: &Recipe,
+    opts: &Options,
+    mut progress: impl FnMut(&Row, usize, usize),
+) -> Result<Report> {
+    let recipe_name = recipe.path.display().to_string();
+    let mut settings: Settings =
+        config::load(opts.config.as_deref().or(recipe.shared.config.as_deref()))?;
+    settings.balance = recipe
+        .shared
+        .balance(settings.balance.clone(), &recipe_name)?;
+    // Every entry needs a label, and a label needs the pharmacy: fail the run, not each entry.
+    settings.require_pharmacy()?;
+
+    if !opts.check_only {
+        std::fs::create_dir_all(&opts.out).map_err(|e| Error::io(&opts.out, e))?;
+        output::remove_stale_partials(&opts.out);
+    }
+    let mut lots = Lots::scan(&opts.out)?;
+    let earlier = earlier_runs(&opts.out);
+    let mut formulas: HashMap<String, std::result::Result<Formula, String>> = HashMap::new();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(opts.jobs.unwrap_or(0))
+        .build()
+        .map_err(|e| Error::calc(format!("cannot start worker threads: {e}")))?;
+
+    let mut report = Report {
+        readability: settings.balance.readability,
+        ..Report::default()
+    };
+    let mut picks: BTreeMap<PickKey, (Decimal, usize)> = BTreeMap::new();
+    let total = recipe.entries.len();
+
+    for chunk in recipe.entries.chunks(CHUNK) {
+        let mut jobs = Vec::with_capacity(chunk.len());
+        for entry in chunk {
+            let row_index = report.rows.len();
+            let (row, job) = prepare(
+                entry,
+                recipe,
+                opts,
+                &settings,
+                &mut lots,
+                &earlier,
+                &mut formulas,
+                row_index,
+            );
+            report.rows.push(row);
+            jobs.extend(job);
+        }
+        // Lay out and write in parallel; results come back in entry order.
+        let results: Vec<(usize, Result<()>, Option<Record>)> = pool.install(|| {
+            jobs.into_par_iter()
+                .map(|job| {
+                    let r = paperwork::render_all(&job.record, &settings, &opts.out, &job.stem)
+                        .and_then(|files| {
+                            if opts.check_only {
+                                Ok(())
+                            } else {
+                                write_missing(&files, opts.force)
+                            }
+                        });
+                    (job.row, r, Some(job.record))
+                })
+                .collect()
+        });
+        for (row, result, record) in results {
+            match result {
+                Ok(()) => {
+                    if report.rows[row].status == Status::Made
+                        && let Some(rec) = record
+                    {
+                        for i in &rec.calc.ingredients {
+                            let schedule = i.active.as_ref().and_then(|a| a.schedule);
+                            let key = (
+                                schedule.is_none(),
+                                schedule,
+                                i.name.clone(),
+                                i.dimension.base_unit(),
+                            );
+                            let e = picks.entry(key).or_insert((Decimal::ZERO, 0));
+                            e.0 =
+                                e.0.checked_add(i.exact)
+                                    .ok_or_else(|| crate::error::overflow("the pick list"))?;
+                            e.1 += 1;
+                        }
+                    }
+                }
+                Err(e) => {
+                    // Nothing of this batch was written, so it has no lot to report.
+                    report.rows[row].lot.clear();
+                    report.rows[row].status = Status::Failed(e.to_string());
+                }
+            }
+        }
+        let done = report.rows.len();
+        for r in &report.rows[done - chunk.len()..] {
+            progress(r, r.index, total);
+        }
+    }
+    if !opts.check_only {
+        output::sync_dir(&opts.out);
+    }
+    report.picks = picks
+        .into_iter()
+        .map(|((_, schedule, name, unit), (total, batches))| Pick {
+            name,
+            schedule,
+            unit,
+            total,
+            batches,
+        })
+        .collect();
+    Ok(report)
+}
+
+/// Publishes the files of a batch that are not there yet. A fresh batch has none of them; a
+/// batch finished by an earlier run that was killed may miss a PDF, which is rendered again
+/// byte for byte and completed under the same lot.
+fn write_missing(files: &[(PathBuf, Vec<u8>)], force: bool) -> Result<()> {
+    let missing: Vec<(PathBuf, Vec<u8>)> = files
+        .iter()
+        .filter(|(p, _)| force || !p.exists())
+        .cloned()
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    output::write_all_unsynced(&missing, force)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn prepare(
+    entry: &Entry,
+    recipe: &Recipe,
+    opts: &Options,
+    settings: &Settings,
+    lots: &mut Lots,
+    earlier: &HashMap<String, Earlier>,
+    formulas: &mut HashMap<String, std::result::Result<Formula, String>>,
+    row_index: usize,
+) -> (Row, Option<Job>) {
+    let mut row = Row {
+        index: entry.index,
+        line: entry.line,
+        lot: String::new(),
+        rx: entry.rx.clone().unwrap_or_default(),
+        formula: entry.formula.clone().unwrap_or_default(),
+        strength: String::new(),
+        quantity: String::new(),
+        bud: String::new(),
+        status: Status::Valid,
+    };
+    let fail = |mut row: Row, msg: String| {
+        row.status = Status::Failed(msg);
+        (row, None)
+    };
+    let order = match &entry.order {
+        Ok(o) => o.clone(),
+        Err(e) => return fail(row, e.clone()),
+    };
+    let Some(formula_arg) = &entry.formula else {
+        return fail(row, "no formula".into());
+    };
+    let formula = formulas
+        .entry(formula_arg.clone())
+        .or_insert_with(|| {
+            let resolved = match recipe.path.parent().map(|d| d.join(formula_arg)) {
+                Some(p)
+                    if (formula_arg.ends_with(".toml") || formula_arg.contains('/'))
+                        && p.is_file() =>
+                {
+                    p.display().to_string()
+                }
+                _ => formula_arg.clone(),
+            };
+            library::load(&resolved).map_err(|e| e.to_string())
+        })
+        .clone();
+    let formula = match formula {
+        Ok(f) => f,
+        Err(e) => return fail(row, e),
+    };
+    row.formula = formula.id.clone();
+    row.quantity = order.quantity.to_string();
+
+    let previous = earlier.get(&entry.fingerprint);
+    let date = previous
+        .map(|p| p.date)
+        .or(order.date)
+        .or(recipe.shared.date)
+        .unwrap_or(opts.today);
+    let origin = Origin {
+        recipe: recipe.path.display().to_string(),
+        entry: entry.index,
+        fingerprint: entry.fingerprint.clone(),
+    };
+    let explicit_lot = order.lot.clone();
+    let mut record = match Record::new(formula, order, settings, date, String::new()) {
+        Ok(r) => r,
+        Err(e) => return fail(row, e.to_string()),
+    };
+    row.strength = strength_text(&record);
+    row.bud = record.bud.date.to_string();
+    record.origin = Some(origin);
+
+    // Lots are assigned only to entries that compute, in file order.
+    let (lot, stem, status) = if let Some(p) = previous {
+        (p.lot.clone(), lots::file_stem(&p.lot), Status::DoneEarlier)
+    } else {
+        let claimed = match &explicit_lot {
+            Some(l) => lots.claim(l, opts.force).map(|s| (l.clone(), s)),
+            None => lots.next(date).map(|l| (l.clone(), l)),
+        };
+        match claimed {
+            Ok((l, s)) => (
+                l,
+                s,
+                if opts.check_only {
+                    Status::Valid
+                } else {
+                    Status::Made
+                },
+            ),
+            Err(e) => return fail(row, e.to_string()),
+        }
+    };
+    record.lot = lot.clone();
+    row.lot = lot;
+    row.status = status;
+    (
+        row,
+        Some(Job {
+            row: row_index,
+            record,
+            stem,
+        }),
+    )
+}
+
+/// A CSV field, quoted when needed; a leading `= + - @` is defused so a spreadsheet never runs
+/// a field from an order as a formula.
+fn csv_field(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    };
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
+}
+
+fn csv_line(fields: &[&str]) -> String {
+    let mut l = fields
+        .iter()
+        .map(|f| csv_field(f))
+        .collect::<Vec<_>>()
+        .join(",");
+    l.push('\n');
+    l
+}
+
+pub fn summary_csv(report: &Report) -> String {
+    let mut out = csv_line(&[
+        "entry", "line", "lot", "rx", "formula", "strength", "quantity", "status", "bud", "message",
+    ]);
+    for r in &report.rows {
+        let msg = match &r.status {
+            Status::Failed(m) => m.as_str(),
+            _ => "",
+        };
+        out.push_str(&csv_line(&[
+            &r.index.to_string(),
+            &r.line.to_string(),
+            &r.lot,
+            &r.rx,
+            &r.formula,
+            &r.strength,
+            &r.quantity,
+            r.status.word(),
+            &r.bud,
+            msg,
+        ]));
+    }
+    out
+}
+
+fn pick_amount(p: &Pick, readability: Decimal) -> String {
+    match p.unit {
+        "g" => {
+            round_to(p.total, readability).map_or_else(|| p.total.to_string(), |d| d.to_string())
+        }
+        _ => round_to(p.total, Decimal::new(1, 2))
+            .map_or_else(|| p.total.to_string(), |d| d.to_string()),
+    }
+}
+
+pub fn picklist_csv(report: &Report) -> String {
+    let mut out = csv_line(&[
+        "ingredient",
+        "schedule",
+        "total",
+        "unit",
+        "exact",
+        "batches",
+    ]);
+    for p in &report.picks {
+        out.push_str(&csv_line(&[
+            &p.name,
+            p.schedule.map_or("", Schedule::as_str),
+            &pick_amount(p, report.readability),
+            p.unit,
+            &p.total.normalize().to_string(),
+            &p.batches.to_string(),
+        ]));
+    }
+    out
+}
+
+/// The summary and pick list for the terminal.
+pub fn text(report: &Report) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:>5}  {:<12} {:<14} {:<30} {:>5}  {:<12} {:<10}",
+        "ENTRY", "LOT", "RX", "FORMULA", "QTY", "STATUS", "BUD"
+    );
+    for r in &report.rows {
+        let _ = writeln!(
+            out,
+            "{:>5}  {:<12} {:<14} {:<30} {:>5}  {:<12} {:<10}",
+            r.index,
+            r.lot,
+            truncate(&r.rx, 14),
+            truncate(&r.formula, 30),
+            r.quantity,
+            r.status.word(),
+            r.bud
+        );
+        if let Status::Failed(m) = &r.status {
+            let _ = writeln!(out, "       {m}");
+        }
+    }
+    let made = report
+        .rows
+        .iter()
+        .filter(|r| r.status == Status::Made)
+        .count();
+    let _ = writeln!(
+        out,
+        "\n{} entries: {} made, {} done earlier, {} valid, {} failed",
+        report.rows.len(),
+        made,
+        report
+            .rows
+            .iter()
+            .filter(|r| r.status == Status::DoneEarlier)
+            .count(),
+        report
+            .rows
+            .iter()
+            .filter(|r| r.status == Status::Valid)
+            .count(),
+        report.failed()
+    );
+    if !report.picks.is_empty() {
+        let _ = writeln!(out, "\nPick list (controlled substances first):");
+        for p in &report.picks {
+            let _ = writeln!(
+                out,
+                "  {:>14} {:<2}  {}{}  ({} batches)",
+                pick_amount(p, report.readability),
+                p.unit,
+                p.name,
+                p.schedule
+                    .map(|s| format!(" [{}]", s.as_str()))
+                    .unwrap_or_default(),
+                p.batches
+            );
+        }
+    }
+    out
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        s.chars().take(n - 1).chain(std::iter::once('~')).collect()
+    }
+}
+
+/// A progress reporter: a bar on a terminal, plain lines otherwise.
+pub fn progress_reporter(total: usize) -> impl FnMut(&Row, usize, usize) {
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let b = indicatif::ProgressBar::new(total as u64);
+        b.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} entries {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        b
+    });
+    move |row: &Row, index: usize, total: usize| match &bar {
+        Some(b) => {
+            b.set_position(index as u64);
+            if index == total {
+                b.finish_and_clear();
+            }
+        }
+        None => eprintln!(
+            "[{index}/{total}] {} {} {}",
+            row.status.word(),
+            row.lot,
+            row.rx
+        ),
+    }
+}

@@ -1,0 +1,133 @@
+//! Internal lot numbers and the file names made from them.
+//!
+//! A lot names a batch's files, so it must be unique within a run and must never reuse a lot
+//! whose files already exist in the output directory; and since lots can come from recipe
+//! files written by other systems, the file name made from one must not escape the directory.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use jiff::civil::Date;
+
+use crate::error::{Error, Result};
+
+/// Lots already used: on disk in the output directory, or earlier in this run.
+#[derive(Debug, Default, Clone)]
+pub struct Lots {
+    taken: BTreeSet<String>,
+}
+
+/// The longest file stem a lot may produce; beyond it names get unwieldy on every file system.
+const MAX_STEM: usize = 64;
+
+/// Makes a lot safe as a file name stem: ASCII letters, digits, '-', '_' and '.' are kept, any
+/// other character becomes '_', and a leading '.' (hidden file, "..") becomes '_'.
+pub fn file_stem(lot: &str) -> String {
+    let mut s: String = lot
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(MAX_STEM)
+        .collect();
+    if s.starts_with('.') || s.is_empty() {
+        s.insert(0, '_');
+    }
+    s
+}
+
+impl Lots {
+    /// Reads the lots whose files are already in `dir` (a file `STEM-worksheet.pdf`,
+    /// `STEM-label.pdf` or `STEM.json` takes STEM). A missing directory has none.
+    pub fn scan(dir: &Path) -> Result<Lots> {
+        let mut taken = BTreeSet::new();
+        let rd = match std::fs::read_dir(dir) {
+            Ok(rd) => rd,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Lots::default()),
+            Err(e) => return Err(Error::io(dir, e)),
+        };
+        for entry in rd {
+            let entry = entry.map_err(|e| Error::io(dir, e))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            for suffix in ["-worksheet.pdf", "-label.pdf", ".json"] {
+                if let Some(stem) = name.strip_suffix(suffix) {
+                    taken.insert(stem.to_ascii_lowercase());
+                }
+            }
+        }
+        Ok(Lots { taken })
+    }
+
+    /// Claims a lot given by the user. Two lots that make the same file name clash, and so
+    /// does a lot whose files exist already (unless `force`, which replaces them).
+    pub fn claim(&mut self, lot: &str, force: bool) -> Result<String> {
+        let stem = file_stem(lot);
+        let key = stem.to_ascii_lowercase();
+        if self.taken.contains(&key) && !force {
+            return Err(Error::arg(
+                "lot",
+                format!(
+                    "lot \"{lot}\" is already used (its files, named \"{stem}\", exist in the output \
+                     directory or belong to another batch in this run); give a new lot number, or \
+                     --force to replace the files"
+                ),
+            ));
+        }
+        self.taken.insert(key);
+        Ok(stem)
+    }
+
+    /// Assigns the next free lot `YYMMDD-NNN` for a compounding date.
+    pub fn next(&mut self, date: Date) -> Result<String> {
+        let prefix = format!(
+            "{:02}{:02}{:02}",
+            date.year().rem_euclid(100),
+            date.month(),
+            date.day()
+        );
+        for n in 1..=999 {
+            let lot = format!("{prefix}-{n:03}");
+            if !self.taken.contains(&lot.to_ascii_lowercase()) {
+                self.taken.insert(lot.to_ascii_lowercase());
+                return Ok(lot);
+            }
+        }
+        Err(Error::calc(format!(
+            "all 999 lot numbers {prefix}-001 to {prefix}-999 are used; give lot numbers explicitly"
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stems_cannot_escape() {
+        assert_eq!(file_stem("../../x"), "_.._.._x");
+        assert_eq!(file_stem(".."), "_..");
+        assert_eq!(file_stem("a/b\\c\n"), "a_b_c_");
+        assert_eq!(file_stem(""), "_");
+        assert_eq!(file_stem("261123-001"), "261123-001");
+        assert!(!file_stem(&"x".repeat(500)).contains('/'));
+        assert_eq!(file_stem(&"x".repeat(500)).len(), MAX_STEM);
+    }
+
+    #[test]
+    fn next_skips_taken_lots() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("261123-001-worksheet.pdf"), b"x").unwrap();
+        let mut lots = Lots::scan(dir.path()).unwrap();
+        let d = jiff::civil::date(2026, 11, 23);
+        assert_eq!(lots.next(d).unwrap(), "261123-002");
+        assert_eq!(lots.next(d).unwrap(), "261123-003");
+        assert!(lots.claim("261123-001", false).is_err());
+        assert!(lots.claim("261123-003", false).is_err());
+        assert_eq!(lots.claim("A/B", false).unwrap(), "A_B");
+        assert!(lots.claim("A_B", false).is_err());
+    }
+}

@@ -1,0 +1,184 @@
+//! Writing output files so that no reader ever sees half of one.
+//!
+//! Each file is written to a hidden temporary name in its own directory, flushed to disk, and
+//! only then given its real name. Without `--force` the final step is a hard link, which the
+//! operating system refuses atomically if the name exists, so an existing file is never
+//! replaced even by a race. A set of files (one batch's worksheet, label and record) is
+//! published together or not at all.
+
+use std::fs;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::error::{Error, Result};
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// A file written under a temporary name, not yet visible under its real one. Dropping it
+/// without publishing removes the temporary file.
+struct Staged {
+    temp: PathBuf,
+    target: PathBuf,
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.temp);
+    }
+}
+
+fn stage(target: &Path, bytes: &[u8], sync: bool) -> Result<Staged> {
+    let dir = match target.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let temp = dir.join(format!(
+        ".{name}.{}-{}.partial",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    let staged = Staged {
+        temp,
+        target: target.to_path_buf(),
+    };
+    let mut f = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&staged.temp)
+        .map_err(|e| Error::io(&staged.temp, e))?;
+    f.write_all(bytes).map_err(|e| Error::io(&staged.temp, e))?;
+    if sync {
+        f.sync_all().map_err(|e| Error::io(&staged.temp, e))?;
+    }
+    Ok(staged)
+}
+
+/// Gives a staged file its real name. Returns whether it replaced an existing file.
+fn publish(s: &Staged, force: bool) -> Result<()> {
+    if force {
+        return fs::rename(&s.temp, &s.target).map_err(|e| Error::io(&s.target, e));
+    }
+    match fs::hard_link(&s.temp, &s.target) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            Err(Error::Exists(s.target.clone()))
+        }
+        // File systems without hard links: check, then rename (not race-free, but the best
+        // such a file system allows).
+        Err(_) if !s.target.exists() => {
+            fs::rename(&s.temp, &s.target).map_err(|e| Error::io(&s.target, e))
+        }
+        Err(_) => Err(Error::Exists(s.target.clone())),
+    }
+}
+
+/// Writes every file or none, each flushed to disk before it is named. On failure, files
+/// already published in this call are removed again (only ones this call created; with `force`
+/// nothing is rolled back, since the old contents are gone anyway).
+pub fn write_all(files: &[(PathBuf, Vec<u8>)], force: bool) -> Result<()> {
+    write_files(files, force, true)
+}
+
+/// As [`write_all`], but leaves flushing to the caller (a batch run flushes once at the end
+/// with [`sync_dir`] instead of once per file). A killed process still never leaves a partial
+/// file under a real name; only a power cut before the final flush can lose recent files.
+pub fn write_all_unsynced(files: &[(PathBuf, Vec<u8>)], force: bool) -> Result<()> {
+    write_files(files, force, false)
+}
+
+/// Flushes a directory's entries to disk.
+pub fn sync_dir(dir: &Path) {
+    if let Ok(d) = fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+}
+
+/// Removes temporary files left by a run that was killed (`.NAME.PID-N.partial`).
+pub fn remove_stale_partials(dir: &Path) -> usize {
+    let Ok(rd) = fs::read_dir(dir) else { return 0 };
+    rd.filter_map(std::result::Result::ok)
+        .filter(|e| {
+            let n = e.file_name();
+            let n = n.to_string_lossy();
+            n.starts_with('.') && n.ends_with(".partial")
+        })
+        .filter(|e| fs::remove_file(e.path()).is_ok())
+        .count()
+}
+
+fn write_files(files: &[(PathBuf, Vec<u8>)], force: bool, sync: bool) -> Result<()> {
+    if !force && let Some((p, _)) = files.iter().find(|(p, _)| p.exists()) {
+        return Err(Error::Exists(p.clone()));
+    }
+    let staged: Vec<Staged> = files
+        .iter()
+        .map(|(p, b)| stage(p, b, sync))
+        .collect::<Result<_>>()?;
+    let mut done: Vec<&Path> = Vec::new();
+    for s in &staged {
+        if let Err(e) = publish(s, force) {
+            if !force {
+                for p in done {
+                    let _ = fs::remove_file(p);
+                }
+            }
+            return Err(e);
+        }
+        done.push(&s.target);
+    }
+    if let Some(dir) = files
+        .first()
+        .and_then(|(p, _)| p.parent())
+        .filter(|d| sync && !d.as_os_str().is_empty())
+    {
+        // Make the new names durable too; a failure here loses nothing already written.
+        sync_dir(dir);
+    }
+    Ok(())
+}
+
+/// Writes one file (see [`write_all`]).
+pub fn write(path: &Path, bytes: &[u8], force: bool) -> Result<()> {
+    write_all(&[(path.to_path_buf(), bytes.to_vec())], force)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_to_overwrite_without_force_and_leaves_no_temp() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.pdf");
+        write(&p, b"one", false).unwrap();
+        assert!(matches!(write(&p, b"two", false), Err(Error::Exists(_))));
+        assert_eq!(fs::read(&p).unwrap(), b"one");
+        write(&p, b"two", true).unwrap();
+        assert_eq!(fs::read(&p).unwrap(), b"two");
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names.len(), 1, "{names:?}");
+    }
+
+    #[test]
+    fn all_or_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a");
+        let b = dir.path().join("b");
+        write(&b, b"old", false).unwrap();
+        let r = write_all(
+            &[(a.clone(), b"1".to_vec()), (b.clone(), b"2".to_vec())],
+            false,
+        );
+        assert!(r.is_err());
+        assert!(!a.exists());
+        assert_eq!(fs::read(&b).unwrap(), b"old");
+    }
+}

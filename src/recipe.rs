@@ -1,0 +1,261 @@
+//! Recipe files: a day's queue of batches in one TOML file.
+//!
+//! The file must be valid TOML as a whole, but each `[[batch]]` entry is then read on its own,
+//! so that one entry with a typo fails alone while every other entry is still made. Entries are
+//! cut from the source at their `[[batch]]` headers (the text keeps its line numbers, so every
+//! message names the line in the recipe file).
+
+use std::path::{Path, PathBuf};
+
+use jiff::civil::Date;
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::calc::Balance;
+use crate::config::{self, RawBalance};
+use crate::error::{Error, Result};
+use crate::formula::{Source, strip_bom};
+use crate::order::{self, Order, RawOrder};
+
+/// Settings shared by every entry, from the top of the recipe file.
+#[derive(Debug, Clone, Default)]
+pub struct Shared {
+    pub date: Option<Date>,
+    /// Pharmacy settings file named by the recipe (relative to it).
+    pub config: Option<PathBuf>,
+    /// The header's source text when it has a `[balance]` table, read again once the
+    /// pharmacy's balance (which it overrides) is known.
+    header: Option<String>,
+}
+
+/// One `[[batch]]` entry, read and validated as far as it can be without its formula.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// 1-based position in the file.
+    pub index: usize,
+    pub line: usize,
+    /// The entry's Rx number as written, for reports even when the entry is invalid.
+    pub rx: Option<String>,
+    /// The formula as named (id or path), when readable.
+    pub formula: Option<String>,
+    /// The order, or why the entry cannot be read.
+    pub order: std::result::Result<Order, String>,
+    /// A fingerprint of the entry's text and the shared date: identifies the same entry in a
+    /// rerun of the same recipe, so finished batches are not made twice.
+    pub fingerprint: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Recipe {
+    pub path: PathBuf,
+    pub shared: Shared,
+    pub entries: Vec<Entry>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHeader {
+    date: Option<Spanned<toml::Value>>,
+    config: Option<Spanned<String>>,
+    balance: Option<RawBalance>,
+}
+
+/// FNV-1a, 64 bit: a stable fingerprint with no dependency; not a security hash (a recipe
+/// author gains nothing by colliding two of their own entries).
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// Whether a line is a `[[batch]]` header (allowing spaces and a trailing comment).
+fn is_batch_header(line: &str) -> bool {
+    let t = line.trim();
+    let Some(inner) = t.strip_prefix("[[").and_then(|r| r.split_once("]]")) else {
+        return false;
+    };
+    inner.0.trim() == "batch" && {
+        let rest = inner.1.trim();
+        rest.is_empty() || rest.starts_with('#')
+    }
+}
+
+impl Shared {
+    /// The balance for the recipe: the pharmacy's, with the recipe's `[balance]` over it.
+    pub fn balance(&self, base: Balance, file: &str) -> Result<Balance> {
+        let Some(text) = &self.header else {
+            return Ok(base);
+        };
+        let mut src = Source::new(text, file);
+        let raw: RawHeader = toml::from_str(text).map_err(|e| src.toml_error(&e))?;
+        let Some(rb) = &raw.balance else {
+            return Ok(base);
+        };
+        let b = config::balance(&mut src, rb, base);
+        src.finish()?;
+        Ok(b)
+    }
+}
+
+/// Reads a recipe file. A file that is not valid TOML, or whose shared settings are wrong, is
+/// an error as a whole; entries with problems are returned with their reasons.
+pub fn parse(text: &str, path: &Path) -> Result<Recipe> {
+    let file = path.display().to_string();
+    let text = strip_bom(text);
+    let whole = Source::new(text, &file);
+    // The whole file must be TOML before it is cut into entries.
+    let _: toml::Table = toml::from_str(text).map_err(|e| whole.toml_error(&e))?;
+
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let starts: Vec<usize> = lines
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| is_batch_header(l))
+        .map(|(i, _)| i)
+        .collect();
+    let header_end = starts.first().copied().unwrap_or(lines.len());
+    let header_text: String = lines[..header_end].concat();
+
+    let mut src = Source::new(&header_text, &file);
+    let raw: RawHeader = toml::from_str(&header_text).map_err(|e| src.toml_error(&e))?;
+    let date = raw.date.as_ref().and_then(|d| {
+        let t = match d.get_ref() {
+            toml::Value::String(s) => s.clone(),
+            toml::Value::Datetime(dt) => dt.to_string(),
+            _ => String::new(),
+        };
+        order::parse_date(&t)
+            .map_err(|e| src.push(Some(d.span()), "date", e.0))
+            .ok()
+    });
+    let config = raw.config.as_ref().map(|c| {
+        let p = PathBuf::from(c.get_ref());
+        if p.is_relative() {
+            path.parent().map_or(p.clone(), |d| d.join(&p))
+        } else {
+            p
+        }
+    });
+    if let Some(b) = &raw.balance {
+        // Checked now, so a bad [balance] fails the file before anything is made.
+        config::balance(&mut src, b, Balance::default());
+    }
+    src.finish()?;
+    let header = raw.balance.is_some().then(|| header_text.clone());
+
+    if starts.is_empty() {
+        return Err(Error::Input {
+            file,
+            line: None,
+            key: Some("batch".into()),
+            message: "the recipe has no [[batch]] entries; add one [[batch]] table per order"
+                .into(),
+        });
+    }
+
+    let mut entries = Vec::with_capacity(starts.len());
+    for (n, &start) in starts.iter().enumerate() {
+        let end = starts.get(n + 1).copied().unwrap_or(lines.len());
+        // Same line numbers as the file: blank lines stand in for everything before the entry;
+        // the header is blanked and sub-tables `[[batch.component]]` become `[[component]]`.
+        let mut chunk = "\n".repeat(start + 1);
+        for l in &lines[start + 1..end] {
+            chunk.push_str(&rewrite_subtable(l));
+        }
+        let fingerprint = format!(
+            "{:016x}",
+            fnv1a(
+                format!(
+                    "{}\u{0}{}",
+                    date.map(|d| d.to_string()).unwrap_or_default(),
+                    chunk.trim()
+                )
+                .as_bytes()
+            )
+        );
+        let mut esrc = Source::new(&chunk, &file);
+        let prefix = format!("batch[{}].", n + 1);
+        let (rx, formula, order) = match toml::from_str::<RawOrder>(&chunk) {
+            Err(e) => (None, None, Err(esrc.toml_error(&e).to_string())),
+            Ok(raw) => {
+                let order = order::from_raw(&mut esrc, &raw, &prefix);
+                let formula = raw.formula.as_ref().map(|f| f.get_ref().clone());
+                if formula.is_none() {
+                    esrc.push(
+                        Some(0..chunk.len().min(start + 1)),
+                        &format!("{prefix}formula"),
+                        "every batch needs formula = \"ID or path\"",
+                    );
+                }
+                if order.quantity == 0 && raw.first_span().is_some() && esrc.errors.is_empty() {
+                    esrc.push(
+                        raw.first_span(),
+                        &format!("{prefix}quantity"),
+                        "every batch needs quantity = N (units to dispense)",
+                    );
+                }
+                let rx = raw.rx_text().map(String::from);
+                (
+                    rx,
+                    formula,
+                    esrc.finish().map(|()| order).map_err(|e| e.to_string()),
+                )
+            }
+        };
+        entries.push(Entry {
+            index: n + 1,
+            line: start + 1,
+            rx,
+            formula,
+            order,
+            fingerprint,
+        });
+    }
+    Ok(Recipe {
+        path: path.to_path_buf(),
+        shared: Shared {
+            date,
+            config,
+            header,
+        },
+        entries,
+    })
+}
+
+fn rewrite_subtable(line: &str) -> String {
+    let t = line.trim_start();
+    for (from, to) in [("[[batch.", "[["), ("[batch.", "[")] {
+        if let Some(rest) = t.strip_prefix(from) {
+            return format!("{to}{rest}");
+        }
+    }
+    line.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_fail_alone_and_keep_line_numbers() {
+        let text = "date = 2026-11-23\n\n[[batch]]\nformula = \"ketamine-hcl-troche\"\nstrength = \"50 mg\"\nquantity = 30\nrx = \"R1\"\n\n[[batch]]\nformula = \"x\"\nstrenght = \"5 mg\"\nrx = \"R2\"\n\n[[batch]]\nformula = \"y\"\nquantity = 2\n[[batch.component]]\nname = \"Y\"\nlot = \"L\"\n";
+        let r = parse(text, Path::new("r.toml")).unwrap();
+        assert_eq!(r.entries.len(), 3);
+        assert_eq!(r.shared.date, Some(jiff::civil::date(2026, 11, 23)));
+        assert!(r.entries[0].order.is_ok());
+        let e = r.entries[1].order.as_ref().unwrap_err();
+        assert!(e.starts_with("r.toml:11"), "{e}");
+        assert!(e.contains("strenght"), "{e}");
+        let o = r.entries[2].order.as_ref().unwrap();
+        assert_eq!(o.components[0].lot, "L");
+        assert_ne!(r.entries[0].fingerprint, r.entries[1].fingerprint);
+    }
+
+    #[test]
+    fn header_problems_fail_the_file() {
+        assert!(parse("dat = 1\n[[batch]]\n", Path::new("r")).is_err());
+        assert!(parse("date = \"tomorrow\"\n[[batch]]\n", Path::new("r")).is_err());
+        assert!(parse("[[batch]\n", Path::new("r")).is_err());
+        assert!(parse("date = 2026-11-23\n", Path::new("r")).is_err());
+    }
+}

@@ -1,0 +1,1576 @@
+//! The compounding record of one batch, printed to be filled in and signed at the bench.
+//!
+//! USP <795> asks for a record per batch that carries the master formulation record's content
+//! and what actually happened: who weighed what from which lot, every unit's weight, the
+//! yield, and for a controlled substance where every milligram went. The layout is a form:
+//! prefilled values in boxes, blank boxes and lines where the bench writes, amounts in one
+//! column with their decimal points aligned so a misplaced point stands out.
+//!
+//! Layout flows top to bottom. Small blocks (a table row, a signature block, a numbered step)
+//! are measured first and moved whole to the next page when they would be split; page numbers
+//! are written last, once the page count is known.
+
+use rust_decimal::Decimal;
+
+use crate::calc::{Ingredient, Role};
+use crate::config::Paper;
+use crate::error::{Error, Result};
+use crate::formula::Schedule;
+use crate::quantity::{Dimension, round_to, show, show_mass};
+use crate::record::Record;
+
+use super::canvas::{Canvas, DocMeta};
+use super::label::{Run, date, doc_date, draw_runs, or_blank, strength_runs, wrap_runs};
+use super::metrics::{self, Font};
+
+const MARGIN_X: f32 = 40.0;
+const MARGIN_TOP: f32 = 36.0;
+/// Room below the content for the footer (lot, formula id, page n of m).
+const MARGIN_BOTTOM: f32 = 54.0;
+/// Body text: readable at arm's length on a bench, small enough for a one-sheet batch.
+const BODY: f32 = 9.5;
+const LEAD: f32 = 12.5;
+/// Captions above boxes and notes under names.
+const SMALL: f32 = 7.0;
+/// Height of a line with a handwriting blank: room for pen above the rule.
+const FORM_LEAD: f32 = 18.0;
+/// Most unit-weight boxes printed; see [`Sheet::unit_grid`].
+pub const UNIT_GRID_LIMIT: u32 = 2000;
+/// Target width of one unit-weight box: wide enough to write "1.011".
+const UNIT_BOX_MIN_W: f32 = 50.0;
+const UNIT_BOX_H: f32 = 22.0;
+
+fn bold(text: impl Into<String>) -> Run {
+    (Font::HelveticaBold, text.into())
+}
+
+fn regular(text: impl Into<String>) -> Run {
+    (Font::Helvetica, text.into())
+}
+
+/// Where text sits in a line box: glyphs (accents and descenders included) stay inside it.
+fn baseline(top: f32, size: f32, lead: f32) -> f32 {
+    top + (lead - size) * 0.5 + size * 0.78
+}
+
+/// One caption-and-value box of a form row; `weight` sets its share of the row's width.
+struct Cell {
+    caption: String,
+    value: Vec<Vec<Run>>,
+    weight: f32,
+}
+
+fn cell(caption: impl Into<String>, value: Vec<Vec<Run>>, weight: f32) -> Cell {
+    Cell {
+        caption: caption.into(),
+        value,
+        weight,
+    }
+}
+
+/// A box with a one-line value.
+fn cell1(caption: impl Into<String>, value: Run, weight: f32) -> Cell {
+    cell(caption, vec![vec![value]], weight)
+}
+
+/// An empty box to write in.
+fn blank(caption: impl Into<String>, weight: f32) -> Cell {
+    cell(caption, Vec::new(), weight)
+}
+
+/// A piece of a form line; a group of pieces is never split across lines.
+enum Piece {
+    Bold(String),
+    Text(String),
+    /// A handwriting rule this many points long.
+    Blank(f32),
+    /// A tick box.
+    Check,
+}
+
+const CHECK: f32 = 8.5;
+
+impl Piece {
+    fn width(&self) -> f32 {
+        match self {
+            Piece::Bold(t) => metrics::text_width(Font::HelveticaBold, BODY, t),
+            Piece::Text(t) => metrics::text_width(Font::Helvetica, BODY, t),
+            Piece::Blank(w) => *w,
+            Piece::Check => CHECK,
+        }
+    }
+}
+
+/// The page being filled and the position on it.
+struct Sheet {
+    canvas: Canvas,
+    left: f32,
+    right: f32,
+    /// Top of the content area on a continuation page (below the running header).
+    first_y: f32,
+    bottom: f32,
+    y: f32,
+    /// Measuring: nothing is drawn and pages never break.
+    dry: bool,
+    running: String,
+}
+
+impl Sheet {
+    fn width(&self) -> f32 {
+        self.right - self.left
+    }
+
+    fn body_height(&self) -> f32 {
+        self.bottom - self.first_y
+    }
+
+    fn at_top(&self) -> bool {
+        self.y <= self.first_y + 0.5
+    }
+
+    /// Starts a new page unless `h` more points fit on this one. A block taller than a whole
+    /// page is started where it is and breaks line by line.
+    fn need(&mut self, h: f32) {
+        if !self.dry && self.y + h > self.bottom && !self.at_top() {
+            self.break_page();
+        }
+    }
+
+    fn break_page(&mut self) {
+        self.canvas.new_page();
+        let top = self.first_y - 20.0;
+        self.canvas
+            .text(self.left, top + 8.0, Font::Helvetica, 8.0, &self.running);
+        self.canvas
+            .line(self.left, top + 12.0, self.right, top + 12.0, 0.5);
+        self.y = self.first_y;
+    }
+
+    /// Height `f` takes when drawn from the current position, without drawing it.
+    fn measure(&self, f: &impl Fn(&mut Sheet)) -> f32 {
+        let mut probe = Sheet {
+            canvas: Canvas::new(3.0, 3.0),
+            left: self.left,
+            right: self.right,
+            first_y: self.first_y,
+            bottom: f32::INFINITY,
+            y: self.y,
+            dry: true,
+            running: String::new(),
+        };
+        f(&mut probe);
+        probe.y - self.y
+    }
+
+    /// Draws `f` on one page: on the next one if it would otherwise be split.
+    fn keep(&mut self, f: impl Fn(&mut Sheet)) {
+        let h = self.measure(&f);
+        self.need(h);
+        f(self);
+    }
+
+    // Drawing, skipped while measuring.
+
+    fn text(&mut self, x: f32, y: f32, font: Font, size: f32, text: &str) -> f32 {
+        if self.dry {
+            metrics::text_width(font, size, text)
+        } else {
+            self.canvas.text(x, y, font, size, text)
+        }
+    }
+
+    fn text_right(&mut self, x: f32, y: f32, font: Font, size: f32, text: &str) {
+        if !self.dry {
+            self.canvas.text_right(x, y, font, size, text);
+        }
+    }
+
+    fn runs(&mut self, x: f32, y: f32, size: f32, line: &[Run]) {
+        if !self.dry {
+            draw_runs(&mut self.canvas, x, y, size, line);
+        }
+    }
+
+    fn line(&mut self, x1: f32, y1: f32, x2: f32, y2: f32, w: f32) {
+        if !self.dry {
+            self.canvas.line(x1, y1, x2, y2, w);
+        }
+    }
+
+    fn rect(&mut self, x: f32, y: f32, w: f32, h: f32, lw: f32) {
+        if !self.dry {
+            self.canvas.rect(x, y, w, h, lw);
+        }
+    }
+
+    fn fill(&mut self, x: f32, y: f32, w: f32, h: f32, gray: f32) {
+        if !self.dry {
+            self.canvas.fill_rect(x, y, w, h, gray);
+        }
+    }
+
+    fn check(&mut self, x: f32, y: f32) {
+        if !self.dry {
+            self.canvas.checkbox(x, y, CHECK, false);
+        }
+    }
+
+    // Blocks.
+
+    /// A wrapped paragraph starting at `x`, at most `width` wide; may break across pages
+    /// between lines.
+    fn para(&mut self, x: f32, width: f32, size: f32, lead: f32, runs: &[Run]) {
+        for line in wrap_runs(runs, size, width) {
+            self.need(lead);
+            let b = baseline(self.y, size, lead);
+            self.runs(x, b, size, &line);
+            self.y += lead;
+        }
+    }
+
+    /// A paragraph with a marker (bullet, number, tick box) hanging in the left `indent`.
+    fn hanging(&mut self, marker: impl Fn(&mut Sheet, f32), indent: f32, runs: &[Run]) {
+        let mut lines = wrap_runs(runs, BODY, self.width() - indent);
+        if lines.is_empty() {
+            // An empty step still gets its number and tick box, so numbering has no gaps.
+            lines.push(Vec::new());
+        }
+        for (i, line) in lines.iter().enumerate() {
+            self.need(LEAD);
+            let b = baseline(self.y, BODY, LEAD);
+            if i == 0 {
+                marker(self, b);
+            }
+            self.runs(self.left + indent, b, BODY, line);
+            self.y += LEAD;
+        }
+    }
+
+    fn gap(&mut self, h: f32) {
+        self.y += h;
+    }
+
+    /// A shaded section heading, kept on the page with the `keep_with` points that follow.
+    fn heading(&mut self, title: &str, keep_with: f32) {
+        const BAND: f32 = 15.0;
+        self.need(8.0 + BAND + 5.0 + keep_with);
+        if !self.at_top() {
+            self.y += 8.0;
+        }
+        let (left, y, w) = (self.left, self.y, self.width());
+        self.fill(left, y, w, BAND, 0.85);
+        self.text(left + 4.0, y + 11.0, Font::HelveticaBold, 10.5, title);
+        self.y += BAND + 5.0;
+    }
+
+    /// A heading kept together with the first block of its section.
+    fn section(&mut self, title: &str, first: impl Fn(&mut Sheet)) {
+        let h = self.measure(&first);
+        self.heading(title, h.min(self.body_height() * 0.5));
+        self.keep(first);
+    }
+
+    /// A row of captioned boxes sharing one height.
+    fn cells(&mut self, cells: &[Cell], min_h: f32) {
+        const PAD: f32 = 4.0;
+        const VALUE: f32 = 9.0;
+        const VLEAD: f32 = 11.0;
+        let total: f32 = cells.iter().map(|c| c.weight.max(0.0)).sum();
+        if cells.is_empty() || total <= 0.0 {
+            return;
+        }
+        let widths: Vec<f32> = cells
+            .iter()
+            .map(|c| self.width() * c.weight.max(0.0) / total)
+            .collect();
+        let wrapped: Vec<(Vec<String>, Vec<Vec<Run>>)> = cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| {
+                let inner = w - 2.0 * PAD;
+                let caption = metrics::wrap(Font::Helvetica, SMALL, &c.caption, inner)
+                    .into_iter()
+                    .filter(|l| !l.is_empty())
+                    .collect();
+                let value = c
+                    .value
+                    .iter()
+                    .flat_map(|p| wrap_runs(p, VALUE, inner))
+                    .collect();
+                (caption, value)
+            })
+            .collect();
+        let cap_h = |n: usize| 3.0 + n as f32 * 8.0;
+        let h = wrapped
+            .iter()
+            .map(|(c, v)| cap_h(c.len()) + v.len() as f32 * VLEAD + PAD)
+            .fold(min_h, f32::max);
+        if h > self.body_height() {
+            // Only absurd input gets here; flow it as text rather than clip a box.
+            for (c, (_, value)) in cells.iter().zip(&wrapped) {
+                let mut runs = vec![bold(format!("{}:", c.caption))];
+                for line in value {
+                    runs.extend(line.iter().cloned());
+                }
+                let (left, width) = (self.left, self.width());
+                self.para(left, width, BODY, LEAD, &runs);
+            }
+            return;
+        }
+        self.need(h);
+        let mut x = self.left;
+        for ((w, (caption, value)), _) in widths.iter().zip(&wrapped).zip(cells) {
+            let y = self.y;
+            self.rect(x, y, *w, h, 0.6);
+            for (i, l) in caption.iter().enumerate() {
+                self.text(x + PAD, y + 8.0 + i as f32 * 8.0, Font::Helvetica, SMALL, l);
+            }
+            let mut top = y + cap_h(caption.len());
+            for line in value {
+                let b = baseline(top, VALUE, VLEAD);
+                self.runs(x + PAD, b, VALUE, line);
+                top += VLEAD;
+            }
+            x += w;
+        }
+        self.y += h;
+    }
+
+    /// A line of labels, values, handwriting rules and tick boxes; groups wrap as wholes.
+    fn form(&mut self, groups: &[Vec<Piece>]) {
+        const PIECE_GAP: f32 = 3.0;
+        const GROUP_GAP: f32 = 18.0;
+        let mut x = self.left;
+        let mut fresh = true;
+        self.need(FORM_LEAD);
+        for group in groups {
+            let gw = group.iter().map(Piece::width).sum::<f32>()
+                + PIECE_GAP * group.len().saturating_sub(1) as f32;
+            if !fresh && x + GROUP_GAP + gw > self.right {
+                self.y += FORM_LEAD;
+                self.need(FORM_LEAD);
+                x = self.left;
+                fresh = true;
+            }
+            if gw > self.width() {
+                // Longer than a line (only with very long text): wrap it as a paragraph.
+                if !fresh {
+                    self.y += FORM_LEAD;
+                }
+                let ticked = matches!(group.first(), Some(Piece::Check));
+                let runs: Vec<Run> = group
+                    .iter()
+                    .skip(usize::from(ticked))
+                    .map(|p| match p {
+                        Piece::Bold(t) => bold(t.as_str()),
+                        Piece::Text(t) => regular(t.as_str()),
+                        Piece::Blank(_) => regular("____________"),
+                        Piece::Check => regular("[  ]"),
+                    })
+                    .collect();
+                if ticked {
+                    self.hanging(|s, b| s.check(s.left + 1.0, b - CHECK + 1.0), 16.0, &runs);
+                } else {
+                    let (left, width) = (self.left, self.width());
+                    self.para(left, width, BODY, LEAD, &runs);
+                }
+                self.y += 4.0;
+                x = self.left;
+                fresh = true;
+                continue;
+            }
+            if !fresh {
+                x += GROUP_GAP;
+            }
+            let b = self.y + FORM_LEAD - 5.0;
+            for p in group {
+                match p {
+                    Piece::Bold(t) => {
+                        self.text(x, b, Font::HelveticaBold, BODY, t);
+                    }
+                    Piece::Text(t) => {
+                        self.text(x, b, Font::Helvetica, BODY, t);
+                    }
+                    Piece::Blank(w) => self.line(x, b + 2.0, x + w, b + 2.0, 0.5),
+                    Piece::Check => self.check(x, b - CHECK + 1.0),
+                }
+                x += p.width() + PIECE_GAP;
+            }
+            x -= PIECE_GAP;
+            fresh = false;
+        }
+        if !fresh {
+            self.y += FORM_LEAD;
+        }
+    }
+}
+
+/// Schedule as printed on a record: the DEA's own wording.
+fn schedule_name(s: Schedule) -> &'static str {
+    match s {
+        Schedule::CII => "Schedule II (CII)",
+        Schedule::CIII => "Schedule III (CIII)",
+        Schedule::CIV => "Schedule IV (CIV)",
+        Schedule::CV => "Schedule V (CV)",
+    }
+}
+
+/// A mass in grams rounded to the balance, as the bench reads it off the display.
+fn grams(record: &Record, g: Decimal) -> String {
+    match round_to(g, record.calc.balance.readability) {
+        Some(r) => format!("{r} g"),
+        None => format!("{} g", show(g)),
+    }
+}
+
+/// Renders the compounding record for `record` on Letter or A4 paper.
+///
+/// # Errors
+///
+/// `Error::Render` if the PDF cannot be written.
+pub fn worksheet(record: &Record, paper: Paper) -> Result<Vec<u8>> {
+    let canvas = layout(record, paper);
+    let f = &record.formula;
+    let meta = DocMeta {
+        title: format!("Compounding record {} — {}", record.lot, f.name),
+        subject: Some(format!(
+            "Compounding record from master formulation record {} version {}",
+            f.id, f.version
+        )),
+        author: record.pharmacy.as_ref().map(|p| p.name.clone()),
+        date: doc_date(record.date),
+        document_id: format!("troche/{}/{}/{}/worksheet", f.id, f.version, record.lot),
+    };
+    canvas.to_pdf(&meta).map_err(Error::Render)
+}
+
+/// Lays out every page and writes the footers.
+fn layout(record: &Record, paper: Paper) -> Canvas {
+    let (w, h) = paper.size_pt();
+    let f = &record.formula;
+    let mut s = Sheet {
+        canvas: Canvas::new(w, h),
+        left: MARGIN_X,
+        right: w - MARGIN_X,
+        first_y: MARGIN_TOP + 20.0,
+        bottom: h - MARGIN_BOTTOM,
+        y: MARGIN_TOP,
+        dry: false,
+        running: format!(
+            "{} — compounding record, lot {} (continued)",
+            f.name, record.lot
+        ),
+    };
+
+    header(&mut s, record);
+    ingredients(&mut s, record);
+    calculation(&mut s, record);
+    notes(&mut s, record);
+    procedure(&mut s, record);
+    quality(&mut s, record);
+    if record.schedule().is_some() {
+        reconciliation(&mut s, record);
+    }
+    signatures(&mut s);
+
+    let pages = s.canvas.page_count();
+    let footer = format!(
+        "Lot {} · {} version {} · compounded {}",
+        record.lot,
+        f.id,
+        f.version,
+        date(record.date)
+    );
+    let footer = metrics::wrap(Font::Helvetica, 8.0, &footer, s.width() - 80.0)
+        .into_iter()
+        .next()
+        .unwrap_or_default();
+    let rule_y = h - MARGIN_BOTTOM + 16.0;
+    for page in 0..pages {
+        if s.canvas.set_page(page).is_err() {
+            break;
+        }
+        s.canvas.line(s.left, rule_y, s.right, rule_y, 0.5);
+        s.canvas
+            .text(s.left, rule_y + 11.0, Font::Helvetica, 8.0, &footer);
+        s.canvas.text_right(
+            s.right,
+            rule_y + 11.0,
+            Font::HelveticaBold,
+            8.0,
+            &format!("Page {} of {pages}", page + 1),
+        );
+    }
+    s.canvas
+}
+
+fn header(s: &mut Sheet, record: &Record) {
+    let f = &record.formula;
+    let c = &record.calc;
+    let o = &record.order;
+    let (left, right, width) = (s.left, s.right, s.width());
+
+    let top = s.y;
+    if let Some(p) = &record.pharmacy {
+        let name = metrics::wrap(Font::HelveticaBold, 9.0, &p.name, width - 160.0);
+        s.text(
+            left,
+            top + 8.0,
+            Font::HelveticaBold,
+            9.0,
+            name.first().map_or("", String::as_str),
+        );
+    }
+    s.text_right(
+        right,
+        top + 8.0,
+        Font::HelveticaBold,
+        9.0,
+        "COMPOUNDING RECORD",
+    );
+    s.y = top + 14.0;
+    s.para(left, width, 17.0, 20.0, &[bold(&f.name)]);
+    s.para(
+        left,
+        width,
+        9.0,
+        12.0,
+        &[regular(format!(
+            "Batch record prepared from master formulation record {}, version {}",
+            f.id, f.version
+        ))],
+    );
+    s.gap(6.0);
+
+    let mut strengths: Vec<Vec<Run>> = record
+        .strength_lines()
+        .iter()
+        .map(|l| strength_runs(l))
+        .collect();
+    if strengths.is_empty() {
+        strengths.push(vec![regular("no active ingredient")]);
+    }
+    let prepared = match c.overage_percent {
+        Some(p) => format!(
+            "{} units + {} % overage on every ingredient ({} unit-equivalents)",
+            c.units_prepared,
+            p.normalize(),
+            show(c.unit_equivalents)
+        ),
+        None if c.extra_units > 0 => format!(
+            "{} units ({} + {} extra)",
+            c.units_prepared, c.units_dispensed, c.extra_units
+        ),
+        None => format!("{} units", c.units_prepared),
+    };
+
+    s.cells(
+        &[
+            cell1("Rx / order number", regular(or_value(o.rx.as_deref())), 1.2),
+            cell1("Lot number", bold(&record.lot), 1.2),
+            cell1("Compounding date", regular(date(record.date)), 1.0),
+            blank("Time started", 0.8),
+            blank("Time finished", 0.8),
+        ],
+        28.0,
+    );
+    let mut people = vec![
+        cell1("Patient", regular(or_value(o.patient.as_deref())), 1.0),
+        cell1(
+            "Prescriber",
+            regular(or_value(o.prescriber.as_deref())),
+            1.0,
+        ),
+    ];
+    if let Some(p) = &record.pharmacy {
+        people.push(cell1("Pharmacy", regular(&p.name), 1.0));
+    }
+    s.cells(&people, 28.0);
+    s.cells(
+        &[cell("Strength per unit (with basis)", strengths, 1.0)],
+        26.0,
+    );
+    s.cells(
+        &[
+            cell1("Dosage form", regular(&f.dosage_form), 0.8),
+            cell1("Route", regular(&f.route), 0.7),
+            cell1(
+                "Quantity dispensed",
+                regular(format!("{} units", c.units_dispensed)),
+                0.9,
+            ),
+            cell1("Quantity prepared", regular(prepared), 1.5),
+        ],
+        26.0,
+    );
+    s.cells(
+        &[
+            cell1(
+                "Mold",
+                regular(format!(
+                    "{} × {} ({} cavities)",
+                    c.molds, f.mold.name, c.cavities
+                )),
+                2.0,
+            ),
+            cell1(
+                "Calibrated blank weight",
+                regular(format!("{} g per unit", show(c.blank_weight))),
+                1.0,
+            ),
+            cell1("Base", regular(&f.base.name), 1.2),
+        ],
+        26.0,
+    );
+    s.cells(
+        &[
+            cell1("Beyond-use date", bold(date(record.bud.date)), 0.7),
+            cell1("Storage", regular(&f.bud.storage), 2.5),
+        ],
+        26.0,
+    );
+    s.cells(
+        &[cell1(
+            "How the beyond-use date was set",
+            regular(&record.bud.rule),
+            1.0,
+        )],
+        24.0,
+    );
+    if let Some(sched) = record.schedule() {
+        s.cells(
+            &[cell1(
+                "Controlled substance",
+                bold(format!(
+                    "DEA {}: enter the drug in the controlled-substance record and complete the \
+                     reconciliation below",
+                    schedule_name(sched)
+                )),
+                1.0,
+            )],
+            24.0,
+        );
+    }
+}
+
+/// A value from the order, or nothing (the box itself is the blank to fill in).
+fn or_value(v: Option<&str>) -> String {
+    let v = or_blank(v);
+    if v == super::label::BLANK {
+        String::new()
+    } else {
+        v
+    }
+}
+
+/// Column layout of the ingredient table.
+struct Columns {
+    x: [f32; 10],
+}
+
+const TITLES: [&str; 9] = [
+    "#",
+    "Ingredient",
+    "Amount to weigh",
+    "Actual weighed",
+    "Manufacturer",
+    "Lot no.",
+    "Expiry",
+    "Weighed by",
+    "Checked by",
+];
+
+impl Columns {
+    fn new(left: f32, right: f32) -> Self {
+        // Fixed widths for everything but the ingredient name, which takes the rest.
+        let fixed = [16.0, 0.0, 74.0, 52.0, 68.0, 60.0, 50.0, 34.0, 34.0];
+        let flex = (right - left - fixed.iter().sum::<f32>()).max(60.0);
+        let mut x = [left; 10];
+        for i in 0..9 {
+            let w = if i == 1 { flex } else { fixed[i] };
+            x[i + 1] = x[i] + w;
+        }
+        Columns { x }
+    }
+
+    fn w(&self, i: usize) -> f32 {
+        self.x[i + 1] - self.x[i]
+    }
+}
+
+/// Where an amount's integer part ends (the decimal point) and where its unit starts, so
+/// every amount in the column lines up on the point.
+struct AmountColumn {
+    point_x: f32,
+    unit_x: f32,
+}
+
+const AMOUNT_SIZE: f32 = 9.5;
+
+fn split_amount(a: &str) -> (&str, &str) {
+    match a.find('.') {
+        Some(i) => a.split_at(i),
+        None => (a, ""),
+    }
+}
+
+impl AmountColumn {
+    fn new(cols: &Columns, amounts: &[(String, &str)]) -> Self {
+        let unit_w = amounts
+            .iter()
+            .map(|(_, u)| metrics::text_width(Font::HelveticaBold, AMOUNT_SIZE, u))
+            .fold(0.0, f32::max);
+        let frac_w = amounts
+            .iter()
+            .map(|(a, _)| metrics::text_width(Font::HelveticaBold, AMOUNT_SIZE, split_amount(a).1))
+            .fold(0.0, f32::max);
+        let unit_x = cols.x[3] - 5.0 - unit_w;
+        AmountColumn {
+            point_x: unit_x - 3.0 - frac_w,
+            unit_x,
+        }
+    }
+
+    fn draw(&self, s: &mut Sheet, b: f32, amount: &str, unit: &str) {
+        let (int, frac) = split_amount(amount);
+        s.text_right(self.point_x, b, Font::HelveticaBold, AMOUNT_SIZE, int);
+        s.text(self.point_x, b, Font::HelveticaBold, AMOUNT_SIZE, frac);
+        s.text(self.unit_x, b, Font::HelveticaBold, AMOUNT_SIZE, unit);
+    }
+}
+
+fn role_note(i: &Ingredient) -> String {
+    let mut note = match i.role {
+        Role::Active => {
+            let mut note = "active".to_owned();
+            if let Some(a) = &i.active {
+                if let Some(s) = a.schedule {
+                    note.push_str(&format!(", {}", schedule_name(s)));
+                }
+                // Salt/base confusion is a known cause of overdoses: say which form the
+                // strength is of, next to the amount.
+                match a.salt_factor {
+                    Some((mw, moiety_mw)) => note.push_str(&format!(
+                        "; strength is of {}, converted by the salt factor {}/{}",
+                        a.strength_form,
+                        mw.normalize(),
+                        moiety_mw.normalize()
+                    )),
+                    None => {
+                        note.push_str("; strength is of the form weighed (salt), no conversion")
+                    }
+                }
+                if let Some(assay) = a.assay_percent {
+                    note.push_str(&format!(
+                        "; potency-corrected for assay {} %",
+                        assay.normalize()
+                    ));
+                }
+            }
+            note
+        }
+        Role::Excipient => "excipient".to_owned(),
+        Role::Base => "base".to_owned(),
+    };
+    if i.dimension == Dimension::Volume {
+        note.push_str("; measure by volume");
+    }
+    if let Some(a) = &i.aliquot {
+        note.push_str(&format!(
+            "; below the minimum weighable quantity: weigh {}, dilute to {}, take {} \
+             (aliquot, see notes)",
+            show_mass(a.weigh),
+            show_mass(a.total),
+            show_mass(a.portion)
+        ));
+    }
+    note
+}
+
+fn ingredients(s: &mut Sheet, record: &Record) {
+    let c = &record.calc;
+    let cols = Columns::new(s.left, s.right);
+    let total = grams(record, c.batch_weight);
+    let mut amounts: Vec<(String, &str)> = c
+        .ingredients
+        .iter()
+        .map(|i| (i.amount.to_string(), i.dimension.base_unit()))
+        .collect();
+    amounts.push((total.trim_end_matches(" g").to_owned(), "g"));
+    let amount_col = AmountColumn::new(&cols, &amounts);
+
+    let header_lines: Vec<Vec<String>> = TITLES
+        .iter()
+        .enumerate()
+        .map(|(i, t)| metrics::wrap(Font::HelveticaBold, 7.0, t, cols.w(i) - 4.0))
+        .collect();
+    let header_h = header_lines.iter().map(Vec::len).max().unwrap_or(1) as f32 * 8.5 + 6.0;
+    let table_header = |s: &mut Sheet| {
+        let y = s.y;
+        let width = s.width();
+        s.fill(cols.x[0], y, width, header_h, 0.88);
+        for (i, lines) in header_lines.iter().enumerate() {
+            for (k, l) in lines.iter().enumerate() {
+                s.text(
+                    cols.x[i] + 2.5,
+                    y + 9.0 + k as f32 * 8.5,
+                    Font::HelveticaBold,
+                    7.0,
+                    l,
+                );
+            }
+        }
+        grid(s, &cols, y, header_h);
+        s.y += header_h;
+    };
+
+    let rows: Vec<Row> = c
+        .ingredients
+        .iter()
+        .enumerate()
+        .map(|(n, i)| Row::new(record, &cols, n + 1, i))
+        .collect();
+
+    let first_row_h = rows.first().map_or(0.0, |r| r.h);
+    s.heading(
+        "Components: weigh, record and check each",
+        (header_h + first_row_h).min(s.body_height() * 0.5),
+    );
+    table_header(s);
+    let body_h = s.body_height();
+    for (row, i) in rows.iter().zip(&c.ingredients) {
+        if row.h + header_h > body_h {
+            row.flow(s, record, i);
+            continue;
+        }
+        if s.y + row.h > s.bottom && !s.at_top() {
+            s.break_page();
+            table_header(s);
+        }
+        row.draw(s, &cols, &amount_col, i);
+    }
+
+    // Total row.
+    let h = 22.0;
+    if s.y + h > s.bottom && !s.at_top() {
+        s.break_page();
+    }
+    let y = s.y;
+    let b = baseline(y, BODY, h);
+    s.text_right(
+        cols.x[2] - 4.0,
+        b,
+        Font::HelveticaBold,
+        BODY,
+        "Theoretical batch weight",
+    );
+    amount_col.draw(s, b, split_total(&total), "g");
+    s.rect(cols.x[0], y, cols.x[9] - cols.x[0], h, 0.6);
+    for i in [2, 3, 4] {
+        s.line(cols.x[i], y, cols.x[i], y + h, 0.6);
+    }
+    s.text(
+        cols.x[4] + 4.0,
+        b,
+        Font::Helvetica,
+        SMALL,
+        "Write the actual weight of the melt under Actual weighed",
+    );
+    s.y += h;
+    if c.ingredients
+        .iter()
+        .any(|i| i.dimension == Dimension::Volume)
+    {
+        s.gap(2.0);
+        let (left, width) = (s.left, s.width());
+        s.para(
+            left,
+            width,
+            SMALL + 0.5,
+            10.0,
+            &[regular(
+                "Liquids are measured by volume (mL); the batch weight counts them by mass \
+                 (volume × density). Amounts are rounded half away from zero to the balance \
+                 readability; the exact values are in the calculation below.",
+            )],
+        );
+    }
+}
+
+fn split_total(total: &str) -> &str {
+    total.trim_end_matches(" g")
+}
+
+/// Vertical rules between the table's columns for a band `h` high starting at `y`.
+fn grid(s: &mut Sheet, cols: &Columns, y: f32, h: f32) {
+    s.rect(cols.x[0], y, cols.x[9] - cols.x[0], h, 0.6);
+    for x in &cols.x[1..9] {
+        s.line(*x, y, *x, y + h, 0.6);
+    }
+}
+
+/// One ingredient's row, wrapped and measured.
+struct Row {
+    number: String,
+    name: Vec<Vec<Run>>,
+    note: Vec<Vec<Run>>,
+    prefill: [Vec<String>; 3],
+    h: f32,
+}
+
+const NAME_LEAD: f32 = 11.0;
+const NOTE_LEAD: f32 = 8.5;
+const FILL_SIZE: f32 = 8.0;
+const FILL_LEAD: f32 = 9.5;
+
+impl Row {
+    fn new(record: &Record, cols: &Columns, number: usize, i: &Ingredient) -> Row {
+        let w = cols.w(1) - 6.0;
+        let name = wrap_runs(&[bold(&i.name)], BODY, w);
+        let note = wrap_runs(&[regular(role_note(i))], SMALL, w);
+        let lot = record.component(&i.name);
+        let fill = |col: usize, text: Option<String>| -> Vec<String> {
+            text.map(|t| metrics::wrap(Font::Helvetica, FILL_SIZE, &t, cols.w(col) - 5.0))
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|l| !l.is_empty())
+                .collect()
+        };
+        let prefill = [
+            fill(4, lot.and_then(|l| l.manufacturer.clone())),
+            fill(5, lot.map(|l| l.lot.clone())),
+            fill(6, lot.and_then(|l| l.expiry).map(date)),
+        ];
+        let text_h = 6.0 + name.len() as f32 * NAME_LEAD + note.len() as f32 * NOTE_LEAD + 4.0;
+        let fill_h = prefill.iter().map(Vec::len).max().unwrap_or(0) as f32 * FILL_LEAD + 10.0;
+        Row {
+            number: number.to_string(),
+            name,
+            note,
+            prefill,
+            h: text_h.max(fill_h).max(28.0),
+        }
+    }
+
+    fn draw(&self, s: &mut Sheet, cols: &Columns, amount: &AmountColumn, i: &Ingredient) {
+        let y = s.y;
+        grid(s, cols, y, self.h);
+        let b = baseline(y + 3.0, BODY, NAME_LEAD);
+        s.text(cols.x[0] + 3.0, b, Font::Helvetica, BODY, &self.number);
+        let mut top = y + 3.0;
+        for l in &self.name {
+            s.runs(cols.x[1] + 3.0, baseline(top, BODY, NAME_LEAD), BODY, l);
+            top += NAME_LEAD;
+        }
+        for l in &self.note {
+            s.runs(cols.x[1] + 3.0, baseline(top, SMALL, NOTE_LEAD), SMALL, l);
+            top += NOTE_LEAD;
+        }
+        amount.draw(s, b, &i.amount.to_string(), i.dimension.base_unit());
+        for (k, lines) in self.prefill.iter().enumerate() {
+            for (n, l) in lines.iter().enumerate() {
+                let yb = baseline(y + 3.0 + n as f32 * FILL_LEAD, FILL_SIZE, FILL_LEAD);
+                s.text(cols.x[4 + k] + 3.0, yb, Font::Helvetica, FILL_SIZE, l);
+            }
+        }
+        s.y += self.h;
+    }
+
+    /// A row too tall for any page (absurdly long text) as plain paragraphs.
+    fn flow(&self, s: &mut Sheet, record: &Record, i: &Ingredient) {
+        let (left, width) = (s.left, s.width());
+        let lot = record.component(&i.name);
+        s.para(
+            left,
+            width,
+            BODY,
+            LEAD,
+            &[
+                regular(format!("{}.", self.number)),
+                bold(&i.name),
+                regular(format!("({})", role_note(i))),
+                bold(format!("{} {}", i.amount, i.dimension.base_unit())),
+            ],
+        );
+        let lot_text = lot.map_or_else(String::new, |l| {
+            format!(
+                "manufacturer {}, lot {}, expiry {}",
+                l.manufacturer.as_deref().unwrap_or("____"),
+                l.lot,
+                l.expiry.map_or_else(|| "____".to_owned(), date)
+            )
+        });
+        s.form(&[
+            vec![Piece::Text(lot_text)],
+            vec![Piece::Bold("Actual:".into()), Piece::Blank(60.0)],
+            vec![Piece::Bold("Weighed by:".into()), Piece::Blank(40.0)],
+            vec![Piece::Bold("Checked by:".into()), Piece::Blank(40.0)],
+        ]);
+    }
+}
+
+fn calculation(s: &mut Sheet, record: &Record) {
+    let c = &record.calc;
+    let indent = 12.0;
+    let ingredient_block = |i: &Ingredient| {
+        let name = i.name.clone();
+        let steps = i.steps.clone();
+        move |s: &mut Sheet| {
+            let (left, width) = (s.left, s.width());
+            s.para(left, width, BODY, LEAD, &[bold(&name)]);
+            for step in &steps {
+                s.hanging(
+                    |s, b| {
+                        s.text(s.left + 3.0, b, Font::Helvetica, BODY, "–");
+                    },
+                    indent,
+                    &[regular(step)],
+                );
+            }
+            s.gap(3.0);
+        }
+    };
+    let mut blocks = c.ingredients.iter().map(ingredient_block);
+    match blocks.next() {
+        Some(first) => s.section("Calculation, step by step (verify every line)", first),
+        None => s.heading("Calculation, step by step (verify every line)", 0.0),
+    }
+    for b in blocks {
+        s.keep(b);
+    }
+
+    s.gap(4.0);
+    let mut rows: Vec<(String, String)> = c.steps.clone();
+    rows.push(("Beyond-use date".to_owned(), record.bud.rule.clone()));
+    // Wide enough for the longest step name on one line, but never most of the page.
+    let key_w = rows
+        .iter()
+        .map(|(k, _)| metrics::text_width(Font::HelveticaBold, BODY, k) + 12.0)
+        .fold(90.0, f32::max)
+        .min(s.width() * 0.35);
+    s.keep(|s| {
+        let (left, width) = (s.left, s.width());
+        s.para(left, width, BODY, LEAD, &[bold("Batch")]);
+    });
+    for (k, v) in &rows {
+        s.keep(|s| {
+            let key = wrap_runs(&[bold(k.as_str())], BODY, key_w - 6.0);
+            let val = wrap_runs(&[regular(v.as_str())], BODY, s.width() - key_w - indent);
+            let n = key.len().max(val.len());
+            let y = s.y;
+            for (j, l) in key.iter().enumerate() {
+                s.runs(
+                    s.left + indent,
+                    baseline(y + j as f32 * LEAD, BODY, LEAD),
+                    BODY,
+                    l,
+                );
+            }
+            for (j, l) in val.iter().enumerate() {
+                s.runs(
+                    s.left + indent + key_w,
+                    baseline(y + j as f32 * LEAD, BODY, LEAD),
+                    BODY,
+                    l,
+                );
+            }
+            s.y += n as f32 * LEAD;
+        });
+    }
+    s.gap(2.0);
+    s.keep(|s| {
+        s.form(&[
+            vec![
+                Piece::Bold("Calculations checked by (pharmacist):".into()),
+                Piece::Blank(120.0),
+            ],
+            vec![Piece::Bold("Date:".into()), Piece::Blank(70.0)],
+        ]);
+    });
+}
+
+fn notes(s: &mut Sheet, record: &Record) {
+    let warnings = &record.calc.warnings;
+    if warnings.is_empty() {
+        return;
+    }
+    let item = |w: &String| {
+        let w = w.clone();
+        move |s: &mut Sheet| {
+            s.hanging(
+                |s, b| {
+                    s.text(s.left + 2.0, b, Font::HelveticaBold, BODY, "!");
+                },
+                12.0,
+                &[regular(&w)],
+            );
+            s.gap(2.0);
+        }
+    };
+    let mut items = warnings.iter().map(item);
+    if let Some(first) = items.next() {
+        s.section("Notes and warnings", first);
+    }
+    for i in items {
+        s.keep(i);
+    }
+}
+
+fn procedure(s: &mut Sheet, record: &Record) {
+    let p = &record.formula.procedure;
+    let checked_item = |text: &str, number: Option<usize>| {
+        let text = text.to_owned();
+        move |s: &mut Sheet| {
+            let indent = if number.is_some() { 32.0 } else { 16.0 };
+            s.hanging(
+                |s, b| {
+                    s.check(s.left + 1.0, b - CHECK + 1.0);
+                    if let Some(n) = number {
+                        s.text(
+                            s.left + 14.0,
+                            b,
+                            Font::HelveticaBold,
+                            BODY,
+                            &format!("{n}."),
+                        );
+                    }
+                },
+                indent,
+                &[regular(&text)],
+            );
+            s.gap(1.5);
+        }
+    };
+    // Equipment items are short: packed several to a line, each with its own tick box.
+    let equipment: Vec<Vec<Piece>> = p
+        .equipment
+        .iter()
+        .map(|e| vec![Piece::Check, Piece::Text(e.clone())])
+        .collect();
+    if !equipment.is_empty() {
+        s.section("Equipment (tick when clean and ready)", |s| {
+            s.form(&equipment)
+        });
+    }
+    let mut steps = p
+        .steps
+        .iter()
+        .enumerate()
+        .map(|(n, t)| checked_item(t, Some(n + 1)));
+    if let Some(first) = steps.next() {
+        s.section("Compounding procedure (tick each step as done)", first);
+        for st in steps {
+            s.keep(st);
+        }
+    }
+
+    let description = record.formula.description.clone();
+    s.section("Physical description of the finished preparation", |s| {
+        let (left, width) = (s.left, s.width());
+        s.para(
+            left,
+            width,
+            BODY,
+            LEAD,
+            &[bold("Expected:"), regular(&description)],
+        );
+        s.form(&[
+            vec![
+                Piece::Bold("Observed:".into()),
+                Piece::Check,
+                Piece::Text("conforms".into()),
+            ],
+            vec![Piece::Check, Piece::Text("does not conform".into())],
+            vec![Piece::Bold("Comments:".into()), Piece::Blank(180.0)],
+        ]);
+    });
+}
+
+fn quality(s: &mut Sheet, record: &Record) {
+    let c = &record.calc;
+    let low = grams(record, c.unit_weight_low);
+    let high = grams(record, c.unit_weight_high);
+    let unit = grams(record, c.unit_weight);
+    let tol = c.tolerance_percent.normalize();
+    let range = format!("{low} to {high}");
+    s.section("Quality control", |s| {
+        s.cells(
+            &[
+                cell1("Theoretical unit weight", bold(&unit), 1.0),
+                cell1(format!("Accepted range (± {tol} %)"), bold(&range), 1.3),
+                blank("Mean unit weight (g)", 1.0),
+                blank("Units outside the range", 1.0),
+            ],
+            28.0,
+        );
+    });
+    unit_grid(s, record, &range);
+    s.gap(4.0);
+    s.keep(|s| {
+        s.hanging(
+            |s, b| s.check(s.left + 1.0, b - CHECK + 1.0),
+            16.0,
+            &[
+                bold("Visual inspection passed:"),
+                regular(
+                    "uniform color and surface; no cracks, chips, air pockets or settled \
+                     powder; matches the description above",
+                ),
+            ],
+        );
+        s.form(&[
+            vec![Piece::Bold("Inspected by:".into()), Piece::Blank(90.0)],
+            vec![Piece::Bold("Units rejected:".into()), Piece::Blank(50.0)],
+            vec![Piece::Bold("Reason:".into()), Piece::Blank(150.0)],
+        ]);
+        s.gap(4.0);
+        s.cells(
+            &[
+                cell1(
+                    "Theoretical yield",
+                    bold(format!("{} units", c.units_prepared)),
+                    1.0,
+                ),
+                blank("Actual yield (units)", 1.0),
+                cell1(
+                    "Units dispensed",
+                    regular(format!("{} units", c.units_dispensed)),
+                    1.0,
+                ),
+                blank("Percent yield (actual ÷ theoretical × 100)", 1.4),
+            ],
+            30.0,
+        );
+    });
+}
+
+/// One box per unit, numbered, so every unit is weighed on its own (group weighing is an
+/// inspection finding). Batches above [`UNIT_GRID_LIMIT`] units get a note instead: tens of
+/// pages of boxes are no longer a usable form, and such batches are weighed with a printing
+/// balance whose printout is attached.
+fn unit_grid(s: &mut Sheet, record: &Record, range: &str) {
+    let n = record.calc.units_prepared;
+    let caption = format!(
+        "Weigh each unit individually and write its weight in grams (accepted {range}); \
+         circle any outside the range."
+    );
+    if n > UNIT_GRID_LIMIT {
+        s.keep(|s| {
+            let (left, width) = (s.left, s.width());
+            s.gap(4.0);
+            s.para(
+                left,
+                width,
+                BODY,
+                LEAD,
+                &[
+                    bold("Individual unit weights:"),
+                    regular(format!(
+                        "this batch has {n} units, more than the {UNIT_GRID_LIMIT} boxes this \
+                         record prints. Weigh every unit individually on a printing balance or \
+                         on continuation sheets numbered 1 to {n}, and attach them to this record."
+                    )),
+                ],
+            );
+            s.form(&[
+                vec![
+                    Piece::Check,
+                    Piece::Text("balance printout attached".into()),
+                ],
+                vec![
+                    Piece::Check,
+                    Piece::Text("continuation sheets attached, pages:".into()),
+                    Piece::Blank(60.0),
+                ],
+            ]);
+        });
+        return;
+    }
+    if n == 0 {
+        return;
+    }
+    let cols = ((s.width() / UNIT_BOX_MIN_W).floor() as u32).max(1);
+    let box_w = s.width() / cols as f32;
+    let rows = n.div_ceil(cols);
+    let caption_block = |s: &mut Sheet, text: &str| {
+        let (left, width) = (s.left, s.width());
+        s.gap(4.0);
+        s.para(left, width, 8.5, 11.0, &[regular(text)]);
+        s.gap(2.0);
+    };
+    let cap_h = s.measure(&|s: &mut Sheet| caption_block(s, &caption));
+    s.need(cap_h + UNIT_BOX_H);
+    caption_block(s, &caption);
+    let continued = format!("Individual unit weights (g), continued; accepted {range}");
+    for r in 0..rows {
+        if s.y + UNIT_BOX_H > s.bottom && !s.at_top() {
+            s.break_page();
+            caption_block(s, &continued);
+        }
+        let y = s.y;
+        for k in 0..cols {
+            let unit = r * cols + k + 1;
+            if unit > n {
+                break;
+            }
+            let x = s.left + k as f32 * box_w;
+            s.rect(x, y, box_w, UNIT_BOX_H, 0.5);
+            s.text(x + 2.5, y + 7.5, Font::Helvetica, 6.5, &unit.to_string());
+            s.text_right(
+                x + box_w - 3.0,
+                y + UNIT_BOX_H - 3.5,
+                Font::Helvetica,
+                6.5,
+                "g",
+            );
+        }
+        s.y += UNIT_BOX_H;
+    }
+}
+
+fn reconciliation(s: &mut Sheet, record: &Record) {
+    let c = &record.calc;
+    let scheduled: Vec<&Ingredient> = c
+        .ingredients
+        .iter()
+        .filter(|i| i.active.as_ref().is_some_and(|a| a.schedule.is_some()))
+        .collect();
+    for (k, i) in scheduled.iter().enumerate() {
+        let Some(a) = i.active.as_ref() else { continue };
+        let sched = a.schedule.map_or("", schedule_name);
+        let lot = record
+            .component(&i.name)
+            .map(|l| l.lot.clone())
+            .unwrap_or_default();
+        let amount = format!("{} {}", i.amount, i.dimension.base_unit());
+        let per_unit = format!("{} {}", a.strength, a.strength_form);
+        let block = |s: &mut Sheet| {
+            s.cells(
+                &[
+                    cell1(format!("Drug, DEA {sched}"), bold(&i.name), 2.2),
+                    cell1("Drug lot", regular(&lot), 1.0),
+                    cell1("Amount to weigh (theoretical)", bold(&amount), 1.2),
+                ],
+                28.0,
+            );
+            s.cells(
+                &[
+                    blank("Bulk drug weighed (g)", 1.0),
+                    blank("Used in the batch (g)", 1.0),
+                    blank("Wasted (g)", 0.8),
+                    blank("Reason for waste", 2.0),
+                ],
+                30.0,
+            );
+            s.cells(
+                &[
+                    blank(
+                        format!("Units made (theoretical {})", c.units_prepared),
+                        1.2,
+                    ),
+                    blank(
+                        format!("Quantity in finished form (units × {per_unit}) "),
+                        2.0,
+                    ),
+                    cell1(
+                        "Theoretical yield",
+                        regular(format!("{} units, {amount}", c.units_prepared)),
+                        1.2,
+                    ),
+                    blank("Actual yield (units)", 1.0),
+                ],
+                30.0,
+            );
+            s.cells(
+                &[
+                    blank("Compounder (signature)", 1.0),
+                    blank("Witness (name and signature)", 1.4),
+                    blank("Date", 0.6),
+                ],
+                32.0,
+            );
+        };
+        let title = if scheduled.len() > 1 {
+            format!(
+                "Controlled-substance reconciliation ({} of {})",
+                k + 1,
+                scheduled.len()
+            )
+        } else {
+            "Controlled-substance reconciliation".to_owned()
+        };
+        s.section(&title, block);
+    }
+}
+
+fn signatures(s: &mut Sheet) {
+    s.section("Signatures", |s| {
+        s.cells(
+            &[
+                blank("Compounded by (print name)", 1.2),
+                blank("Signature", 1.3),
+                blank("Date", 0.6),
+            ],
+            32.0,
+        );
+        s.cells(
+            &[
+                blank("Verified by pharmacist (print name)", 1.2),
+                blank("Signature", 1.3),
+                blank("Date", 0.6),
+            ],
+            32.0,
+        );
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::FEDERAL_TRANSFER_WARNING;
+    use crate::render::label::tests::{ketamine, pdf_text};
+
+    fn squash(s: &str) -> String {
+        s.split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+
+    #[test]
+    fn worksheet_holds_every_required_field() {
+        let record = ketamine(30);
+        let pdf = worksheet(&record, Paper::Letter).unwrap();
+        assert_eq!(
+            pdf,
+            worksheet(&record, Paper::Letter).unwrap(),
+            "reproducible"
+        );
+        let Some(text) = pdf_text(&pdf) else { return };
+        let flat = text.replace('\u{c}', " ");
+        let active = &record.formula.actives[0].name;
+        let mut expected: Vec<String> = vec![
+            record.formula.name.clone(),
+            "ketamine-hcl-troche, version 1".into(),
+            "RX-4471203".into(),
+            "261123-001".into(),
+            "2026-11-23".into(),
+            "2027-05-22".into(),
+            "Jane Q. Doe".into(),
+            "Main Street Compounding Pharmacy".into(),
+            "troche".into(),
+            "buccal".into(),
+            "30 units".into(),
+            "32 units (30 + 2 extra)".into(),
+            active.clone(),
+            "1.600".into(),
+            "24.791".into(),
+            "Schedule III".into(),
+            "Manufacturer".into(),
+            "Weighed".into(),
+            "Checked".into(),
+            "0.919 g".into(),
+            "0.827 g to 1.011 g".into(),
+            "Theoretical yield".into(),
+            "Actual yield".into(),
+            "Visual inspection".into(),
+            "Controlled-substance reconciliation".into(),
+            "Bulk drug weighed".into(),
+            "Wasted".into(),
+            "Witness".into(),
+            "Verified by pharmacist".into(),
+            "Compounded by".into(),
+            "day 0".into(),
+            record.formula.bud.storage.clone(),
+            record.formula.description.clone(),
+        ];
+        expected.extend(record.strength_lines());
+        expected.extend(record.formula.procedure.steps.iter().cloned());
+        expected.extend(record.formula.procedure.equipment.iter().cloned());
+        expected.extend(record.calc.warnings.iter().cloned());
+        for i in &record.calc.ingredients {
+            expected.push(i.name.clone());
+            expected.extend(i.steps.iter().cloned());
+        }
+        for (k, v) in &record.calc.steps {
+            expected.push(k.clone());
+            expected.push(v.clone());
+        }
+        for field in &expected {
+            let want = squash(&metrics::to_winansi(field));
+            assert!(flat.contains(&want), "worksheet lacks {want:?}:\n{text}");
+        }
+        // Every unit has its numbered box.
+        assert!(flat.contains(" 32 "), "{text}");
+        assert!(
+            !flat.contains(FEDERAL_TRANSFER_WARNING),
+            "that is for the label"
+        );
+        let pages = text.trim_end_matches('\u{c}').split('\u{c}').count();
+        for p in 1..=pages {
+            assert!(flat.contains(&format!("Page {p} of {pages}")), "{text}");
+        }
+    }
+
+    #[test]
+    fn large_batch_numbers_every_page() {
+        let record = ketamine(298);
+        assert_eq!(record.calc.units_prepared, 300);
+        for paper in [Paper::Letter, Paper::A4] {
+            let pdf = worksheet(&record, paper).unwrap();
+            let Some(text) = pdf_text(&pdf) else { return };
+            let pages: Vec<&str> = text.trim_end_matches('\u{c}').split('\u{c}').collect();
+            let m = pages.len();
+            assert!(m >= 3, "300 unit boxes span pages: {m}");
+            for (n, page) in pages.iter().enumerate() {
+                assert!(
+                    page.contains(&format!("Page {} of {m}", n + 1)),
+                    "page {}: {page}",
+                    n + 1
+                );
+                assert!(page.contains("Lot 261123-001"), "page {}", n + 1);
+                assert!(page.contains("ketamine-hcl-troche"), "page {}", n + 1);
+            }
+            assert!(text.contains(" 300 "), "the last unit has a box");
+            assert!(text.contains("continued"));
+        }
+    }
+
+    #[test]
+    fn huge_batch_gets_a_note_instead_of_boxes() {
+        let record = ketamine(UNIT_GRID_LIMIT + 10);
+        let pdf = worksheet(&record, Paper::Letter).unwrap();
+        let Some(text) = pdf_text(&pdf) else { return };
+        assert!(text.contains("more than the 2000 boxes"), "{text}");
+        assert!(text.split('\u{c}').count() < 10);
+    }
+
+    #[test]
+    fn page_count_and_breaks_are_sane() {
+        // No block runs into the footer: every drawn page ends above the bottom margin.
+        let record = ketamine(30);
+        for paper in [Paper::Letter, Paper::A4] {
+            let canvas = layout(&record, paper);
+            assert!(
+                canvas.page_count() >= 2 && canvas.page_count() <= 5,
+                "{}",
+                canvas.page_count()
+            );
+        }
+    }
+
+    #[test]
+    fn hostile_input_never_panics() {
+        let mut record = ketamine(30);
+        record.formula.name = "N".repeat(3000);
+        record.lot = String::new();
+        record.order.patient = Some("\u{1F600} ".repeat(2000));
+        record.formula.description = String::new();
+        record.formula.procedure.steps = vec![String::new(), "x ".repeat(4000)];
+        record.calc.warnings.push("w".repeat(10_000));
+        if let Some(i) = record.calc.ingredients.first_mut() {
+            i.name = "Ketamine ".repeat(1500);
+        }
+        for paper in [Paper::Letter, Paper::A4] {
+            let pdf = worksheet(&record, paper).unwrap();
+            assert!(pdf.starts_with(b"%PDF-"));
+        }
+    }
+}

@@ -1,0 +1,277 @@
+//! End-to-end tests of `troche batch` on recipe files.
+
+mod common;
+use common::*;
+use std::fs;
+use std::path::Path;
+
+fn recipe(dir: &Path, body: &str) -> String {
+    let p = dir.join("recipe.toml");
+    fs::write(&p, format!("date = 2026-11-23\n\n{body}")).unwrap();
+    p.display().to_string()
+}
+
+fn entry(formula: &str, strength: &str, qty: u32, rx: &str) -> String {
+    format!(
+        "[[batch]]\nformula = \"{formula}\"\nstrength = \"{strength}\"\nquantity = {qty}\nrx = {rx:?}\npatient = \"P\"\nprescriber = \"Dr\"\n\n"
+    )
+}
+
+fn files(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn mixed_good_and_bad_entries() {
+    let tmp = tempfile::tempdir().unwrap();
+    let body = [
+        entry("ketamine-hcl-troche", "50 mg", 30, "RX-1"),
+        entry("ketamine-hcl-troche", "500 mg", 30, "RX-2"), // above max strength
+        entry("no-such-formula", "5 mg", 30, "RX-3"),
+        "[[batch]]\nformula = \"progesterone-troche\"\nstrenght = \"100 mg\"\nquantity = 30\nrx = \"RX-4\"\n\n".to_string(),
+        entry("progesterone-troche", "100 mg", 60, "RX-5"),
+    ]
+    .concat();
+    let r = recipe(tmp.path(), &body);
+    let out = tmp.path().join("out");
+    let o = troche()
+        .args([
+            "batch",
+            &r,
+            "--out",
+            out.to_str().unwrap(),
+            "--config",
+            &config(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let stdout = String::from_utf8(o.stdout).unwrap();
+    assert!(stdout.contains("5 entries: 2 made"), "{stdout}");
+    let f = files(&out);
+    assert!(f.contains(&"261123-001-worksheet.pdf".to_string()), "{f:?}");
+    assert!(f.contains(&"261123-002-label.pdf".to_string()), "{f:?}");
+    assert!(!f.iter().any(|n| n.starts_with("261123-003")), "{f:?}");
+    let summary = fs::read_to_string(out.join("summary.csv")).unwrap();
+    let lines: Vec<&str> = summary.lines().collect();
+    assert_eq!(lines.len(), 6);
+    assert!(
+        lines[2].contains("RX-2") && lines[2].contains("failed") && lines[2].contains("maximum"),
+        "{}",
+        lines[2]
+    );
+    assert!(
+        lines[3].contains("RX-3") && lines[3].contains("did you mean")
+            || lines[3].contains("no formula"),
+        "{}",
+        lines[3]
+    );
+    assert!(lines[4].contains("strenght"), "{}", lines[4]);
+    assert!(
+        lines[5].contains("261123-002") && lines[5].contains("made"),
+        "{}",
+        lines[5]
+    );
+    let pick = fs::read_to_string(out.join("picklist.csv")).unwrap();
+    let first = pick.lines().nth(1).unwrap();
+    assert!(
+        first.starts_with("\"Ketamine hydrochloride") && first.contains("CIII"),
+        "{pick}"
+    );
+}
+
+#[test]
+fn path_escaping_rx_and_lots_stay_inside() {
+    let tmp = tempfile::tempdir().unwrap();
+    let body = [
+        entry("ketamine-hcl-troche", "50 mg", 30, "../../x"),
+        "[[batch]]\nformula = \"ketamine-hcl-troche\"\nstrength = \"50 mg\"\nquantity = 30\nlot = \"../../evil\"\nrx = \"/etc/passwd\"\n\n".to_string(),
+        "[[batch]]\nformula = \"ketamine-hcl-troche\"\nstrength = \"50 mg\"\nquantity = 30\nlot = \"a/b\"\npatient = \"x\\u0007\\n/y\"\n\n".to_string(),
+        "[[batch]]\nformula = \"ketamine-hcl-troche\"\nstrength = \"50 mg\"\nquantity = 30\nlot = \"a_b\"\n\n".to_string(),
+    ]
+    .concat();
+    let r = recipe(tmp.path(), &body);
+    let out = tmp.path().join("out");
+    let o = troche()
+        .args([
+            "batch",
+            &r,
+            "--out",
+            out.to_str().unwrap(),
+            "--config",
+            &config(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let f = files(&out);
+    assert!(
+        f.contains(&"_.._.._evil-worksheet.pdf".to_string()),
+        "{f:?}"
+    );
+    assert!(f.contains(&"a_b-worksheet.pdf".to_string()), "{f:?}");
+    // "a_b" clashes with "a/b" (same file name): refused, not clobbered.
+    let summary = fs::read_to_string(out.join("summary.csv")).unwrap();
+    assert!(
+        summary.lines().nth(4).unwrap().contains("already used"),
+        "{summary}"
+    );
+    // Nothing was written outside out/.
+    let mut top = files(tmp.path());
+    top.sort();
+    assert_eq!(top, vec!["out".to_string(), "recipe.toml".to_string()]);
+    for name in &f {
+        assert!(!name.contains('/'));
+    }
+}
+
+#[test]
+fn existing_dir_and_duplicate_lots() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    fs::create_dir_all(&out).unwrap();
+    fs::write(out.join("261123-001-worksheet.pdf"), b"an earlier run").unwrap();
+    let body = [
+        entry("ketamine-hcl-troche", "50 mg", 30, "RX-1"),
+        entry("ketamine-hcl-troche", "60 mg", 30, "RX-2"),
+        "[[batch]]\nformula = \"ketamine-hcl-troche\"\nstrength = \"50 mg\"\nquantity = 30\nlot = \"L-1\"\n\n".to_string(),
+        "[[batch]]\nformula = \"ketamine-hcl-troche\"\nstrength = \"50 mg\"\nquantity = 30\nlot = \"L-1\"\n\n".to_string(),
+    ]
+    .concat();
+    let r = recipe(tmp.path(), &body);
+    let o = troche()
+        .args([
+            "batch",
+            &r,
+            "--out",
+            out.to_str().unwrap(),
+            "--config",
+            &config(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        fs::read(out.join("261123-001-worksheet.pdf")).unwrap(),
+        b"an earlier run"
+    );
+    let f = files(&out);
+    for lot in ["261123-002", "261123-003", "L-1"] {
+        assert!(f.contains(&format!("{lot}-label.pdf")), "{lot}: {f:?}");
+    }
+    let summary = fs::read_to_string(out.join("summary.csv")).unwrap();
+    assert!(
+        summary.lines().nth(4).unwrap().contains("already used"),
+        "{summary}"
+    );
+}
+
+#[test]
+fn rerun_skips_entries_already_made() {
+    let tmp = tempfile::tempdir().unwrap();
+    let body = [
+        entry("ketamine-hcl-troche", "50 mg", 30, "RX-1"),
+        entry("progesterone-troche", "100 mg", 30, "RX-2"),
+    ]
+    .concat();
+    let r = recipe(tmp.path(), &body);
+    let out = tmp.path().join("out");
+    let run = || {
+        troche()
+            .args([
+                "batch",
+                &r,
+                "--out",
+                out.to_str().unwrap(),
+                "--config",
+                &config(),
+            ])
+            .output()
+            .unwrap()
+    };
+    assert!(run().status.success());
+    let first = files(&out);
+    let label = fs::read(out.join("261123-002-label.pdf")).unwrap();
+    fs::remove_file(out.join("261123-002-label.pdf")).unwrap();
+    let o = run();
+    assert!(o.status.success());
+    let stdout = String::from_utf8(o.stdout).unwrap();
+    assert!(stdout.contains("2 done earlier"), "{stdout}");
+    assert_eq!(files(&out), first, "no new lots");
+    assert_eq!(
+        fs::read(out.join("261123-002-label.pdf")).unwrap(),
+        label,
+        "completed with identical bytes"
+    );
+}
+
+#[test]
+fn check_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let r = recipe(
+        tmp.path(),
+        &entry("ketamine-hcl-troche", "50 mg", 30, "RX-1"),
+    );
+    let out = tmp.path().join("out");
+    let o = troche()
+        .args([
+            "batch",
+            "--check",
+            &r,
+            "--out",
+            out.to_str().unwrap(),
+            "--config",
+            &config(),
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(!out.exists());
+    assert!(String::from_utf8(o.stdout).unwrap().contains("1 valid"));
+}
+
+#[test]
+fn one_thread_and_many_give_identical_bytes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let r = tmp.path().join("recipe.toml");
+    fs::write(&r, troche::sample::recipe(200)).unwrap();
+    let mut outputs = Vec::new();
+    for jobs in ["1", "4"] {
+        let out = tmp.path().join(format!("out-{jobs}"));
+        let o = troche()
+            .args([
+                "batch",
+                r.to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+                "--jobs",
+                jobs,
+                "--config",
+                &config(),
+            ])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+        outputs.push(out);
+    }
+    let names = files(&outputs[0]);
+    assert_eq!(names.len(), 200 * 3 + 2);
+    assert_eq!(names, files(&outputs[1]));
+    for n in &names {
+        assert_eq!(
+            fs::read(outputs[0].join(n)).unwrap(),
+            fs::read(outputs[1].join(n)).unwrap(),
+            "{n} differs"
+        );
+    }
+}
