@@ -15,7 +15,13 @@ use crate::error::{Error, Result};
 #[derive(Debug, Default, Clone)]
 pub struct Lots {
     taken: BTreeSet<String>,
+    /// The next number to try for each date prefix, so a day of thousands of lots is not a
+    /// quadratic search.
+    cursor: std::collections::HashMap<String, u32>,
 }
+
+/// Lots a day: NNN grows past three digits when a pharmacy makes more than 999 batches a day.
+const MAX_PER_DAY: u32 = 99_999;
 
 /// The longest file stem a lot may produce; beyond it names get unwieldy on every file system.
 const MAX_STEM: usize = 64;
@@ -59,7 +65,10 @@ impl Lots {
                 }
             }
         }
-        Ok(Lots { taken })
+        Ok(Lots {
+            taken,
+            cursor: std::collections::HashMap::new(),
+        })
     }
 
     /// Claims a lot given by the user. Two lots that make the same file name clash, and so
@@ -89,15 +98,17 @@ impl Lots {
             date.month(),
             date.day()
         );
-        for n in 1..=999 {
+        let start = self.cursor.get(&prefix).copied().unwrap_or(1);
+        for n in start..=MAX_PER_DAY {
             let lot = format!("{prefix}-{n:03}");
             if !self.taken.contains(&lot.to_ascii_lowercase()) {
                 self.taken.insert(lot.to_ascii_lowercase());
+                self.cursor.insert(prefix, n + 1);
                 return Ok(lot);
             }
         }
         Err(Error::calc(format!(
-            "all 999 lot numbers {prefix}-001 to {prefix}-999 are used; give lot numbers explicitly"
+            "all lot numbers {prefix}-001 to {prefix}-{MAX_PER_DAY} are used; give lot numbers explicitly"
         )))
     }
 }
@@ -129,5 +140,15 @@ mod tests {
         assert!(lots.claim("261123-003", false).is_err());
         assert_eq!(lots.claim("A/B", false).unwrap(), "A_B");
         assert!(lots.claim("A_B", false).is_err());
+    }
+
+    #[test]
+    fn more_than_999_a_day() {
+        let mut lots = Lots::default();
+        let d = jiff::civil::date(2026, 11, 23);
+        let all: Vec<String> = (0..1200).map(|_| lots.next(d).unwrap()).collect();
+        assert_eq!(all[998], "261123-999");
+        assert_eq!(all[999], "261123-1000");
+        assert_eq!(all.iter().collect::<BTreeSet<_>>().len(), 1200);
     }
 }

@@ -145,7 +145,7 @@ impl Record {
         self.order
             .components
             .iter()
-            .find(|c| c.name.eq_ignore_ascii_case(name))
+            .find(|c| name_matches(name, &c.name))
     }
 }
 

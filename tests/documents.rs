@@ -1,0 +1,279 @@
+//! End-to-end tests of the paperwork commands: worksheet, label and make.
+
+mod common;
+use common::*;
+use std::fs;
+
+fn order_file() -> String {
+    format!("{}/docs/examples/order.toml", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn run_ok(args: &[&str]) -> std::process::Output {
+    let o = troche().args(args).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    o
+}
+
+#[test]
+fn make_writes_three_complete_documents() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    run_ok(&[
+        "make",
+        "--order",
+        &order_file(),
+        "--config",
+        &config(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let ws = fs::read(out.join("261123-001-worksheet.pdf")).unwrap();
+    let text = pdf_text(&ws);
+    for needle in [
+        "Ketamine HCl troche",
+        "ketamine-hcl-troche",
+        "261123-001",
+        "RX-100234",
+        "Jane Q. Patient",
+        "Alan Smith, MD",
+        "2026-11-23",
+        "2027-02-28", // BUD capped by the PEG lot's expiry
+        "PEG-5521",
+        "K240117",
+        "Medisca",
+        "1.600",
+        "24.791",
+        "0.919 g",
+        "0.827 g to 1.011 g",
+        "50 mg Ketamine hydrochloride, USP × 32 units = 1.6 g",
+        "ceil(32 / 30 cavities) = 2",
+        "Controlled-substance reconciliation",
+        "Verified by pharmacist",
+        "Page 1 of 3",
+        "Page 3 of 3",
+    ] {
+        assert!(text.contains(needle), "worksheet lacks {needle:?}");
+    }
+    let label = fs::read(out.join("261123-001-label.pdf")).unwrap();
+    let text = pdf_text(&label);
+    for needle in [
+        "Main Street Compounding Pharmacy",
+        "(217) 555-0100",
+        "Ketamine hydrochloride 50 mg per troche (as the salt; = 43.35 mg ketamine)",
+        "Do not use after 2027-02-28",
+        "Compounded preparation",
+        "Caution: Federal law prohibits the transfer of this drug to any person other than the patient for whom it was prescribed.",
+    ] {
+        assert!(text.contains(needle), "label lacks {needle:?}: {text}");
+    }
+    assert_eq!(page_count(&label), 1);
+    let json: serde_json::Value =
+        serde_json::from_slice(&fs::read(out.join("261123-001.json")).unwrap()).unwrap();
+    assert_eq!(json["lot"], "261123-001");
+    assert_eq!(json["beyond_use_date"], "2027-02-28");
+    assert_eq!(json["calculation"]["ingredients"][0]["exact"], "1.6");
+}
+
+#[test]
+fn documents_are_byte_identical_across_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut bytes = Vec::new();
+    for dir in ["a", "b"] {
+        let out = tmp.path().join(dir);
+        run_ok(&[
+            "make",
+            "--order",
+            &order_file(),
+            "--config",
+            &config(),
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        bytes.push(
+            [
+                "261123-001-worksheet.pdf",
+                "261123-001-label.pdf",
+                "261123-001.json",
+            ]
+            .map(|f| fs::read(out.join(f)).unwrap()),
+        );
+    }
+    assert_eq!(bytes[0], bytes[1]);
+}
+
+#[test]
+fn label_without_pharmacy_is_refused_and_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let empty = tmp.path().join("empty.toml");
+    fs::write(&empty, "").unwrap();
+    let out = tmp.path().join("label.pdf");
+    let err = fails(&[
+        "label",
+        "--order",
+        &order_file(),
+        "--config",
+        empty.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        err.contains("[pharmacy]") && err.contains("troche.toml"),
+        "{err}"
+    );
+    assert!(!out.exists());
+    assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 1);
+}
+
+#[test]
+fn existing_files_are_not_overwritten_without_force() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("w.pdf");
+    fs::write(&out, b"keep me").unwrap();
+    let args = [
+        "worksheet",
+        "--order",
+        &order_file(),
+        "--config",
+        &config(),
+        "-o",
+        out.to_str().unwrap(),
+    ];
+    let err = fails(&args);
+    assert!(
+        err.contains("already exists") && err.contains("--force"),
+        "{err}"
+    );
+    assert_eq!(fs::read(&out).unwrap(), b"keep me");
+    let mut forced = args.to_vec();
+    forced.push("--force");
+    run_ok(&forced);
+    assert!(fs::read(&out).unwrap().starts_with(b"%PDF"));
+    assert_eq!(
+        fs::read_dir(tmp.path()).unwrap().count(),
+        1,
+        "no temporary file left"
+    );
+}
+
+#[test]
+fn long_label_text_shrinks_and_absurd_text_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("l.pdf");
+    let long = "Dissolve one troche between the cheek and gum every eight hours as needed for pain; do not chew or swallow it whole, and do not eat or drink until it has dissolved completely.";
+    run_ok(&[
+        "label",
+        "--order",
+        &order_file(),
+        "--config",
+        &config(),
+        "--directions",
+        long,
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        pdf_text(&fs::read(&out).unwrap())
+            .contains("do not eat or drink until it has dissolved completely.")
+    );
+    let absurd = long.repeat(12);
+    let out2 = tmp.path().join("l2.pdf");
+    let err = fails(&[
+        "label",
+        "--order",
+        &order_file(),
+        "--config",
+        &config(),
+        "--directions",
+        &absurd,
+        "-o",
+        out2.to_str().unwrap(),
+    ]);
+    assert!(err.contains("shorten the directions"), "{err}");
+    assert!(!out2.exists());
+}
+
+#[test]
+fn characters_outside_winansi_are_written_readably() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("l.pdf");
+    run_ok(&[
+        "label",
+        "--order",
+        &order_file(),
+        "--config",
+        &config(),
+        "--patient",
+        "Zoë Ødegård",
+        "--directions",
+        "Take 1 if pain ≥ 7/10; store 2–8 °C",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    let text = pdf_text(&fs::read(&out).unwrap());
+    assert!(text.contains("Zoë Ødegård"), "{text}");
+    assert!(
+        text.contains("Take 1 if pain >= 7/10; store 2–8 °C"),
+        "{text}"
+    );
+    assert!(!text.contains('?'), "{text}");
+}
+
+#[test]
+fn a4_paper_from_settings() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = tmp.path().join("troche.toml");
+    fs::write(
+        &cfg,
+        format!(
+            "{}\n[paper]\nsize = \"a4\"\n",
+            fs::read_to_string(config()).unwrap()
+        ),
+    )
+    .unwrap();
+    let out = tmp.path().join("w.pdf");
+    run_ok(&[
+        "worksheet",
+        "--order",
+        &order_file(),
+        "--config",
+        cfg.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    let doc = lopdf::Document::load_mem(&fs::read(&out).unwrap()).unwrap();
+    let (_, page) = doc.get_pages().into_iter().next().unwrap();
+    let media = doc
+        .get_dictionary(page)
+        .unwrap()
+        .get(b"MediaBox")
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .clone();
+    let h = media[3].as_float().unwrap();
+    assert!((h - 841.89).abs() < 0.5, "A4 height, got {h}");
+}
+
+#[test]
+fn default_lot_is_the_next_free_one_in_the_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let args = [
+        "make",
+        "ketamine-hcl-troche",
+        "--strength",
+        "50 mg",
+        "--quantity",
+        "30",
+        "--date",
+        "2026-11-23",
+        "--config",
+        &config(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    run_ok(&args);
+    run_ok(&args);
+    assert!(out.join("261123-001-label.pdf").exists());
+    assert!(out.join("261123-002-label.pdf").exists());
+}
