@@ -1,10 +1,12 @@
 //! Writing output files so that no reader ever sees half of one.
 //!
-//! Each file is written to a hidden temporary name in its own directory, flushed to disk, and
-//! only then given its real name. Without `--force` the final step is a hard link, which the
-//! operating system refuses atomically if the name exists, so an existing file is never
-//! replaced even by a race. A set of files (one batch's worksheet, label and record) is
-//! published together or not at all.
+//! Each file is written under a temporary name in a hidden staging directory
+//! (`.troche-partial`) beside its target, flushed to disk, and only then given its real name.
+//! The staging directory keeps even a killed process's half-written temporaries out of the
+//! output directory's listing, and being on the same file system, moving out of it is atomic.
+//! Without `--force` the final step is a hard link, which the operating system refuses
+//! atomically if the name exists, so an existing file is never replaced even by a race. A set
+//! of files (one batch's worksheet, label and record) is published together or not at all.
 
 use std::fs;
 use std::io::Write as _;
@@ -14,6 +16,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crate::error::{Error, Result};
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// The hidden directory temporaries are written in, beside the final files.
+pub const STAGING: &str = ".troche-partial";
 
 /// A file written under a temporary name, not yet visible under its real one. Dropping it
 /// without publishing removes the temporary file.
@@ -28,22 +33,26 @@ impl Drop for Staged {
     }
 }
 
+fn parent_of(target: &Path) -> &Path {
+    match target.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
 fn stage(target: &Path, bytes: &[u8], sync: bool) -> Result<Staged> {
-    let dir = match target.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
+    let staging = parent_of(target).join(STAGING);
+    fs::create_dir_all(&staging).map_err(|e| Error::io(&staging, e))?;
     let name = target
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let temp = dir.join(format!(
-        ".{name}.{}-{}.partial",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
     let staged = Staged {
-        temp,
+        temp: staging.join(format!(
+            "{name}.{}-{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        )),
         target: target.to_path_buf(),
     };
     let mut f = fs::OpenOptions::new()
@@ -58,7 +67,7 @@ fn stage(target: &Path, bytes: &[u8], sync: bool) -> Result<Staged> {
     Ok(staged)
 }
 
-/// Gives a staged file its real name. Returns whether it replaced an existing file.
+/// Gives a staged file its real name.
 fn publish(s: &Staged, force: bool) -> Result<()> {
     if force {
         return fs::rename(&s.temp, &s.target).map_err(|e| Error::io(&s.target, e));
@@ -81,12 +90,18 @@ fn publish(s: &Staged, force: bool) -> Result<()> {
 /// already published in this call are removed again (only ones this call created; with `force`
 /// nothing is rolled back, since the old contents are gone anyway).
 pub fn write_all(files: &[(PathBuf, Vec<u8>)], force: bool) -> Result<()> {
-    write_files(files, force, true)
+    let result = write_files(files, force, true);
+    if let Some((p, _)) = files.first() {
+        // Single commands leave no staging directory behind.
+        tidy_staging(parent_of(p));
+    }
+    result
 }
 
-/// As [`write_all`], but leaves flushing to the caller (a batch run flushes once at the end
-/// with [`sync_dir`] instead of once per file). A killed process still never leaves a partial
-/// file under a real name; only a power cut before the final flush can lose recent files.
+/// As [`write_all`], but leaves flushing and the staging directory to the caller: a batch run
+/// flushes once at the end ([`sync_dir`]) instead of once per file. A killed process still
+/// never leaves a partial file under a real name; only a power cut before the final flush
+/// can lose recent files.
 pub fn write_all_unsynced(files: &[(PathBuf, Vec<u8>)], force: bool) -> Result<()> {
     write_files(files, force, false)
 }
@@ -98,17 +113,16 @@ pub fn sync_dir(dir: &Path) {
     }
 }
 
-/// Removes temporary files left by a run that was killed (`.NAME.PID-N.partial`).
-pub fn remove_stale_partials(dir: &Path) -> usize {
-    let Ok(rd) = fs::read_dir(dir) else { return 0 };
-    rd.filter_map(std::result::Result::ok)
-        .filter(|e| {
-            let n = e.file_name();
-            let n = n.to_string_lossy();
-            n.starts_with('.') && n.ends_with(".partial")
-        })
-        .filter(|e| fs::remove_file(e.path()).is_ok())
-        .count()
+/// Removes the staging directory of `dir` with any temporaries a killed run left in it.
+/// Only for a directory no other troche process is writing into.
+pub fn remove_staging(dir: &Path) {
+    let _ = fs::remove_dir_all(dir.join(STAGING));
+}
+
+/// Removes the staging directory of `dir` if it is empty (a concurrent writer's temporaries
+/// keep it in place).
+pub fn tidy_staging(dir: &Path) {
+    let _ = fs::remove_dir(dir.join(STAGING));
 }
 
 fn write_files(files: &[(PathBuf, Vec<u8>)], force: bool, sync: bool) -> Result<()> {
@@ -131,13 +145,9 @@ fn write_files(files: &[(PathBuf, Vec<u8>)], force: bool, sync: bool) -> Result<
         }
         done.push(&s.target);
     }
-    if let Some(dir) = files
-        .first()
-        .and_then(|(p, _)| p.parent())
-        .filter(|d| sync && !d.as_os_str().is_empty())
-    {
+    if sync && let Some((p, _)) = files.first() {
         // Make the new names durable too; a failure here loses nothing already written.
-        sync_dir(dir);
+        sync_dir(parent_of(p));
     }
     Ok(())
 }
