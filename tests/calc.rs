@@ -384,3 +384,19 @@ fn library_lists_and_checks() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn check_reports_every_problem_with_its_line() {
+    let f = fixture("many-problems.toml");
+    let err = fails(&["check", &f]);
+    for needle in [
+        "many-problems.toml:2: `id`",
+        "many-problems.toml:6: `version`",
+        "many-problems.toml:11: `mold.blank_weight`",
+        "many-problems.toml:16: `active[1].mw`",
+        "many-problems.toml:18: `active[1]`: both replacement_factor and density_factor",
+        "many-problems.toml:22: `bud.days`",
+    ] {
+        assert!(err.contains(needle), "missing {needle:?} in {err}");
+    }
+}
