@@ -261,7 +261,8 @@ pub fn run(
                 Err(e) => {
                     // Nothing of this batch was written, so it has no lot to report.
                     report.rows[row].lot.clear();
-                    report.rows[row].status = Status::Failed(e.to_string());
+                    let msg = locate(&recipe_name, &report.rows[row], entry_error(e));
+                    report.rows[row].status = Status::Failed(msg);
                 }
             }
         }
@@ -324,8 +325,9 @@ fn prepare(
         bud: String::new(),
         status: Status::Valid,
     };
+    let recipe_name = recipe.path.display().to_string();
     let fail = |mut row: Row, msg: String| {
-        row.status = Status::Failed(msg);
+        row.status = Status::Failed(locate(&recipe_name, &row, msg));
         (row, None)
     };
     let order = match &entry.order {
@@ -347,7 +349,7 @@ fn prepare(
                 }
                 _ => formula_arg.clone(),
             };
-            library::load(&resolved).map_err(|e| e.to_string())
+            library::load(&resolved).map_err(entry_error)
         })
         .clone();
     let formula = match formula {
@@ -371,7 +373,7 @@ fn prepare(
     let explicit_lot = order.lot.clone();
     let mut record = match Record::new(formula, order, settings, date, String::new()) {
         Ok(r) => r,
-        Err(e) => return fail(row, e.to_string()),
+        Err(e) => return fail(row, entry_error(e)),
     };
     row.strength = strength_text(&record);
     row.bud = record.bud.date.to_string();
@@ -395,7 +397,7 @@ fn prepare(
                     Status::Made
                 },
             ),
-            Err(e) => return fail(row, e.to_string()),
+            Err(e) => return fail(row, entry_error(e)),
         }
     };
     record.lot = lot.clone();
@@ -409,6 +411,31 @@ fn prepare(
             stem,
         }),
     )
+}
+
+/// An error about one entry in the words of the recipe file: the library names a value by its
+/// command-line flag (`--strength`, `FORMULA`), which in a recipe is the entry's key.
+fn entry_error(e: Error) -> String {
+    match e {
+        Error::Argument { arg, message } => {
+            format!(
+                "`{}`: {message}",
+                arg.trim_start_matches("--").to_ascii_lowercase()
+            )
+        }
+        other => other.to_string(),
+    }
+}
+
+/// Places a failure in the recipe file: messages about the entry's own text already name
+/// their line; the others (unknown formula, a load too high, a label that cannot fit) get the
+/// entry's line and number, so every message stands on its own.
+fn locate(recipe: &str, row: &Row, msg: String) -> String {
+    if msg.starts_with(recipe) {
+        msg
+    } else {
+        format!("{recipe}:{}: batch[{}]: {msg}", row.line, row.index)
+    }
 }
 
 /// A CSV field, quoted when needed; a leading `= + - @` is defused so a spreadsheet never runs

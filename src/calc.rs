@@ -293,6 +293,30 @@ pub fn calculate(formula: &Formula, order: &Order, balance: &Balance) -> Result<
     if order.quantity == 0 {
         return Err(Error::arg("--quantity", "must be at least 1 unit"));
     }
+    // A component lot must be an ingredient, so a typo cannot leave a lot unrecorded.
+    let names: Vec<&str> = formula
+        .actives
+        .iter()
+        .map(|a| a.name.as_str())
+        .chain(formula.excipients.iter().map(|e| e.name.as_str()))
+        .chain(std::iter::once(formula.base.name.as_str()))
+        .collect();
+    if let Some(c) = order
+        .components
+        .iter()
+        .find(|c| !names.iter().any(|n| name_matches(n, &c.name)))
+    {
+        return Err(Error::arg(
+            "component",
+            format!(
+                "\"{}\" (lot {}) is not an ingredient of {}; ingredients: {}",
+                c.name,
+                c.lot,
+                formula.id,
+                names.join("; ")
+            ),
+        ));
+    }
     if balance.readability <= Decimal::ZERO || balance.volume_readability <= Decimal::ZERO {
         return Err(Error::arg("--readability", "must be greater than zero"));
     }

@@ -16,7 +16,7 @@ use crate::formula::Formula;
 use crate::lots::Lots;
 use crate::order::{self, Order, Preparation};
 use crate::quantity::{self, ParseError};
-use crate::record::Record;
+use crate::record::{self, Record};
 use crate::{batch, library, output, paperwork, recipe, render, report, trial};
 
 #[derive(Parser)]
@@ -242,7 +242,7 @@ fn balance_from(args: &OrderArgs, mut b: Balance) -> Result<Balance> {
 
 /// The order: from the order file if one is given, with flags overriding its values. Returns
 /// the formula argument too (flag, else the file's `formula`).
-fn order_from(args: &OrderArgs, paper: Option<&PaperArgs>) -> Result<(String, Order)> {
+fn order_from(args: &OrderArgs, paper: Option<&PaperArgs>) -> Result<(Formula, Order)> {
     let (file_formula, mut order) = match &args.order_file {
         Some(p) => {
             let (f, o) = order::parse_file(&library::read_text(p)?, &p.display().to_string())?;
@@ -252,20 +252,44 @@ fn order_from(args: &OrderArgs, paper: Option<&PaperArgs>) -> Result<(String, Or
         }
         None => (None, Order::default()),
     };
-    let formula = args.formula.clone().or(file_formula).ok_or_else(|| {
-        Error::arg(
-            "FORMULA",
-            "name a formula (a library id or a file), or set formula = \"...\" in the --order file",
-        )
-    })?;
+    let order_file = args.order_file.as_ref().map(|p| p.display().to_string());
+    let formula = match (&args.formula, file_formula) {
+        (Some(f), _) => library::load(f)?,
+        // Named in the order file: say so, since the user never typed it.
+        (None, Some(f)) => library::load(&f).map_err(|e| match e {
+            Error::Argument { message, .. } => Error::Input {
+                file: order_file.clone().unwrap_or_default(),
+                line: None,
+                key: Some("formula".into()),
+                message,
+            },
+            other => other,
+        })?,
+        (None, None) => {
+            return Err(Error::arg(
+                "FORMULA",
+                "name a formula (a library id or a file), or set formula = \"...\" in the --order file",
+            ));
+        }
+    };
     if let Some(q) = &args.quantity {
         order.quantity = arg("--quantity", order::parse_count(q, "quantity", false))?;
     }
     if order.quantity == 0 {
-        return Err(Error::arg(
-            "--quantity",
-            "the number of units to dispense is required, e.g. --quantity 30",
-        ));
+        return Err(match &order_file {
+            Some(f) => Error::Input {
+                file: f.clone(),
+                line: None,
+                key: Some("quantity".into()),
+                message: "the number of units to dispense is required: add quantity = 30 (or \
+                          pass --quantity)"
+                    .into(),
+            },
+            None => Error::arg(
+                "--quantity",
+                "the number of units to dispense is required, e.g. --quantity 30",
+            ),
+        });
     }
     match (&args.extra, &args.overage) {
         (Some(e), None) => {
@@ -325,6 +349,20 @@ fn order_from(args: &OrderArgs, paper: Option<&PaperArgs>) -> Result<(String, Or
     Ok((formula, order))
 }
 
+/// Component lots come only from the order file (calc has no --component flag), so an error
+/// about one names that file.
+fn components_in_file(e: Error, args: &OrderArgs) -> Error {
+    match (e, &args.order_file) {
+        (Error::Argument { arg, message }, Some(file)) if arg == "component" => Error::Input {
+            file: file.display().to_string(),
+            line: None,
+            key: Some("component".into()),
+            message,
+        },
+        (e, _) => e,
+    }
+}
+
 /// Resolves a formula named in a file: a relative path is taken from that file's directory
 /// when it exists there; an id stays an id.
 fn relative_to(file: &std::path::Path, formula: &str) -> String {
@@ -339,10 +377,13 @@ fn relative_to(file: &std::path::Path, formula: &str) -> String {
 
 fn compute(args: &OrderArgs) -> Result<(Formula, calc::Calculation)> {
     let settings = config::load(args.config.as_deref())?;
-    let (formula_arg, order) = order_from(args, None)?;
-    let formula = library::load(&formula_arg)?;
+    let (formula, order) = order_from(args, None)?;
     let balance = balance_from(args, settings.balance.clone())?;
-    let calc = calc::calculate(&formula, &order, &balance)?;
+    let calc =
+        calc::calculate(&formula, &order, &balance).map_err(|e| components_in_file(e, args))?;
+    // The amounts do not depend on the date, but a component already expired must still be
+    // refused here rather than first at the worksheet.
+    record::beyond_use_date(&formula, &order, order.date.unwrap_or_else(today))?;
     Ok((formula, calc))
 }
 
@@ -355,8 +396,7 @@ fn prepare(
 ) -> Result<(Settings, Record, String)> {
     let mut settings = config::load(args.config.as_deref())?;
     settings.balance = balance_from(args, settings.balance.clone())?;
-    let (formula_arg, order) = order_from(args, Some(paper))?;
-    let formula = library::load(&formula_arg)?;
+    let (formula, order) = order_from(args, Some(paper))?;
     let date = order.date.unwrap_or_else(today);
     let mut lots = Lots::scan(dir)?;
     let (lot, stem) = match &order.lot {

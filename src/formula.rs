@@ -60,11 +60,12 @@ impl Schedule {
             .chars()
             .filter(|c| *c != '-' && !c.is_whitespace())
             .collect();
+        // "C3" can only mean CIII: arabic numerals are read as the roman ones.
         Some(match t.to_ascii_uppercase().as_str() {
-            "CII" => Schedule::CII,
-            "CIII" => Schedule::CIII,
-            "CIV" => Schedule::CIV,
-            "CV" => Schedule::CV,
+            "CII" | "C2" => Schedule::CII,
+            "CIII" | "C3" => Schedule::CIII,
+            "CIV" | "C4" => Schedule::CIV,
+            "CV" | "C5" => Schedule::CV,
             _ => return None,
         })
     }
@@ -213,7 +214,7 @@ impl<'de> Deserialize<'de> for RawNum {
         impl serde::de::Visitor<'_> for V {
             type Value = RawNum;
             fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a quoted number such as \"0.892 g\" or \"0.7\"")
+                f.write_str("a number, or an amount in quotes such as \"0.892 g\"")
             }
             fn visit_str<E>(self, v: &str) -> std::result::Result<RawNum, E> {
                 Ok(RawNum::Text(v.to_string()))
@@ -241,7 +242,7 @@ struct RawFormula {
     name: Spanned<String>,
     dosage_form: Spanned<String>,
     route: Spanned<String>,
-    version: Spanned<i64>,
+    version: Num,
     description: Spanned<String>,
     mold: RawMold,
     base: RawBase,
@@ -259,7 +260,7 @@ struct RawFormula {
 #[serde(deny_unknown_fields)]
 struct RawMold {
     name: Spanned<String>,
-    cavities: Spanned<i64>,
+    cavities: Num,
     blank_weight: Num,
 }
 
@@ -301,7 +302,7 @@ struct RawExcipient {
 struct RawBud {
     category: Spanned<String>,
     storage: Spanned<String>,
-    days: Option<Spanned<i64>>,
+    days: Option<Num>,
     reference: Option<Spanned<String>>,
 }
 
@@ -381,17 +382,41 @@ impl<'a> Source<'a> {
         self.errors.push(e);
     }
 
-    /// Turns a TOML syntax or shape error into a located message with advice.
+    /// Turns a TOML syntax or shape error into a located message with advice, in the words of
+    /// the format documents (keys and tables, whole numbers, quoted text), never serde's.
     pub fn toml_error(&self, e: &toml::de::Error) -> Error {
-        let mut message = e.message().trim().to_string();
-        if message.contains("unknown field `factor`") {
-            message.push_str(
-                "; a bare `factor` is ambiguous: write `replacement_factor` (grams of base \
-                 displaced by 1 g of ingredient) or `density_factor` (grams of ingredient that \
-                 displace 1 g of base)",
-            );
-        }
-        self.error_at(e.span(), "", message)
+        // The key path ("mold.cavities") is only in the error's display without its source.
+        let mut plain = e.clone();
+        plain.set_input(None);
+        let path = plain.to_string().lines().find_map(|l| {
+            l.strip_prefix("in `")
+                .and_then(|k| k.strip_suffix('`'))
+                .map(String::from)
+        });
+        let span = e.span();
+        let at = span.as_ref().map_or(0, |s| s.start.min(self.text.len()));
+        let at = if self.text.is_char_boundary(at) {
+            at
+        } else {
+            0
+        };
+        let line_start = self.text[..at].rfind('\n').map_or(0, |i| i + 1);
+        let line_end = self.text[at..]
+            .find('\n')
+            .map_or(self.text.len(), |i| at + i);
+        let line = &self.text[line_start..line_end];
+        let spanned = span
+            .as_ref()
+            .and_then(|s| self.text.get(s.clone()))
+            .unwrap_or("");
+        let (key, message, whole_file) =
+            explain_toml(e.message().trim(), path.as_deref(), spanned, line);
+        let span = if whole_file || span.as_ref().is_some_and(|s| s.end == 0) {
+            None
+        } else {
+            span
+        };
+        self.error_at(span, &key, message)
     }
 
     /// The text of a number field as typed: the string, or the source text of a bare number.
@@ -419,7 +444,16 @@ impl<'a> Source<'a> {
 
     /// A dimensionless number that must be positive (a factor, a molecular weight, a percent).
     pub fn positive(&mut self, n: &Num, key: &str) -> Option<Decimal> {
-        self.parsed(n, key, |t| quantity::parse_positive(t, "the value"))
+        self.parsed(n, key, |t| {
+            let v = quantity::parse_decimal(t)?;
+            if v <= Decimal::ZERO {
+                return Err(ParseError(format!(
+                    "must be greater than zero, got {}",
+                    quantity::echo(t.trim())
+                )));
+            }
+            Ok(v)
+        })
     }
 
     pub fn mass(&mut self, n: &Num, key: &str) -> Option<Quantity> {
@@ -432,14 +466,61 @@ impl<'a> Source<'a> {
 
     pub fn text(&mut self, s: &Spanned<String>, key: &str) -> String {
         let t = s.get_ref().trim();
+        let limit = text_limit(key);
+        let n = t.chars().count();
         if t.is_empty() {
             self.push(Some(s.span()), key, "must not be empty");
+        } else if n > limit {
+            self.push(
+                Some(s.span()),
+                key,
+                format!(
+                    "is {n} characters long; at most {limit} are allowed here (was something \
+                     pasted by mistake?)"
+                ),
+            );
         }
         t.to_string()
     }
 
-    pub fn count(&mut self, n: &Spanned<i64>, key: &str, min: i64, max: i64) -> Option<u32> {
-        let v = *n.get_ref();
+    /// A count written as a bare whole number (`cavities = 30`). A quoted or fractional one is
+    /// refused with what to write instead.
+    fn whole(&mut self, n: &Num, key: &str) -> Option<i64> {
+        let name = key.rsplit('.').next().unwrap_or(key);
+        let text = self.num_text(n);
+        let t = text.trim();
+        if let RawNum::Text(_) = n.get_ref() {
+            let msg = if !t.is_empty() && t.len() <= 10 && t.chars().all(|c| c.is_ascii_digit()) {
+                format!("must be a whole number without quotes: write {name} = {t}")
+            } else {
+                format!(
+                    "must be a whole number written without quotes, e.g. {name} = 30; got {}",
+                    quantity::echo(t)
+                )
+            };
+            self.push(Some(n.span()), key, msg);
+            return None;
+        }
+        let v = match quantity::parse_decimal(t) {
+            Ok(v) => v,
+            Err(e) => {
+                self.push(Some(n.span()), key, e.0);
+                return None;
+            }
+        };
+        if !v.fract().is_zero() {
+            self.push(
+                Some(n.span()),
+                key,
+                format!("must be a whole number, e.g. {name} = 2; got {t}"),
+            );
+            return None;
+        }
+        rust_decimal::prelude::ToPrimitive::to_i64(&v)
+    }
+
+    pub fn count(&mut self, n: &Num, key: &str, min: i64, max: i64) -> Option<u32> {
+        let v = self.whole(n, key)?;
         if v < min || v > max {
             self.push(
                 Some(n.span()),
@@ -488,6 +569,303 @@ impl<'a> Source<'a> {
     }
 }
 
+/// Tables of the file formats, so a missing one is named as a table rather than a key.
+const TABLES: &[&str] = &[
+    "mold",
+    "base",
+    "bud",
+    "label",
+    "procedure",
+    "qc",
+    "pharmacy",
+    "balance",
+    "paper",
+];
+
+/// The key a `key = value` line sets (its last dotted part), for syntax errors that carry no
+/// key path of their own.
+fn key_of_line(line: &str) -> String {
+    let Some((k, _)) = line.split_once('=') else {
+        return String::new();
+    };
+    let k = k.trim();
+    let ok = !k.is_empty()
+        && k.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-.\"' ".contains(c));
+    if ok {
+        k.trim_matches(['"', '\'']).to_string()
+    } else {
+        String::new()
+    }
+}
+
+/// The backticked words of a serde message ("expected one of `a`, `b`").
+fn backticked(text: &str) -> Vec<&str> {
+    text.split('`').skip(1).step_by(2).collect()
+}
+
+/// The allowed key closest to a misspelt one, if it is close enough to be a typo.
+fn closest<'a>(given: &str, allowed: &[&'a str]) -> Option<&'a str> {
+    allowed
+        .iter()
+        .map(|a| (strsim::jaro_winkler(given, a), *a))
+        .filter(|(s, _)| *s >= 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, a)| a)
+}
+
+/// What a serde "invalid type" found, in words ("the quoted text \"30\"").
+fn found_words(found: &str) -> String {
+    let ticked = backticked(found).first().copied();
+    if let Some(s) = found.strip_prefix("string ") {
+        format!("the quoted text {}", quantity::echo(s.trim_matches('"')))
+    } else if found.starts_with("integer") || found.starts_with("floating point") {
+        format!("the number {}", ticked.unwrap_or(found))
+    } else if found.starts_with("boolean") {
+        ticked.unwrap_or(found).to_string()
+    } else if found == "sequence" {
+        "a list".to_string()
+    } else if found == "map" {
+        "a table".to_string()
+    } else {
+        found.replace('`', "")
+    }
+}
+
+/// A TOML or shape error in a pharmacist's words: (key, message, whether it concerns the
+/// whole file rather than a line). `msg` is the parser's message, `path` the key path it
+/// carries, `spanned` the source text it points at and `line` the whole line there.
+fn explain_toml(
+    msg: &str,
+    path: Option<&str>,
+    spanned: &str,
+    line: &str,
+) -> (String, String, bool) {
+    let join = |k: &str| match path {
+        Some(p) if !p.is_empty() => format!("{p}.{k}"),
+        _ => k.to_string(),
+    };
+    let path_key = path.unwrap_or("").to_string();
+    let last = path_key.rsplit('.').next().unwrap_or("").to_string();
+    let line_key = key_of_line(line);
+
+    if let Some(rest) = msg.strip_prefix("missing field `") {
+        let field = rest.split('`').next().unwrap_or(rest);
+        let whole = path.is_none();
+        return if TABLES.contains(&field) {
+            let needs = match field {
+                "mold" => " with name, cavities and blank_weight",
+                "base" => " with the base's name",
+                "bud" => " with category and storage",
+                "label" => " with directions",
+                "procedure" => " with equipment and steps",
+                "pharmacy" => " with name, address and phone",
+                _ => "",
+            };
+            (
+                field.to_string(),
+                format!("the [{field}] table is missing; add it{needs}"),
+                whole,
+            )
+        } else {
+            let under = path.map(|p| format!(" under [{p}]")).unwrap_or_default();
+            (
+                join(field),
+                format!("is required; add {field} = ...{under}"),
+                whole,
+            )
+        };
+    }
+    if let Some(rest) = msg.strip_prefix("unknown field `") {
+        let field = rest.split('`').next().unwrap_or(rest);
+        let allowed: Vec<&str> = rest
+            .split_once("expected")
+            .map(|(_, a)| backticked(a))
+            .unwrap_or_default();
+        let place = path
+            .map(|p| format!("in [{p}]"))
+            .unwrap_or_else(|| "at the top of the file".to_string());
+        let message = if field == "factor" || field == "displacement_factor" {
+            format!(
+                "a bare `{field}` is ambiguous: write `replacement_factor` (grams of base \
+                 displaced by 1 g of ingredient) or `density_factor` (grams of ingredient that \
+                 displace 1 g of base)"
+            )
+        } else if field.starts_with("batch") && allowed.contains(&"config") {
+            "each order is a [[batch]] table, with double brackets, one per order".to_string()
+        } else if (field == "overage" || field == "extra") && allowed.contains(&"dosage_form") {
+            format!(
+                "`{field}` belongs to the order (or a recipe's [[batch]]), not the formula; \
+                 remove it here"
+            )
+        } else {
+            let hint = closest(field, &allowed)
+                .map(|c| format!("did you mean `{c}`? "))
+                .unwrap_or_default();
+            if allowed.is_empty() {
+                format!("unknown key; {hint}no keys are allowed {place}")
+            } else {
+                format!("unknown key; {hint}allowed {place}: {}", allowed.join(", "))
+            }
+        };
+        return (join(field), message, false);
+    }
+    if let Some(rest) = msg.strip_prefix("invalid type: ") {
+        let (found, expected) = rest.rsplit_once(", expected ").unwrap_or((rest, ""));
+        let name = if last.is_empty() {
+            "key"
+        } else {
+            last.as_str()
+        };
+        if found.contains(" as i128") {
+            return (
+                path_key,
+                "is too large; write a whole number from the range allowed here".to_string(),
+                false,
+            );
+        }
+        let want = match expected {
+            "i64" | "i32" | "u32" | "u64" | "usize" => {
+                format!("a whole number without quotes, e.g. {name} = 30")
+            }
+            "a string" => format!("text in double quotes, e.g. {name} = \"...\""),
+            "a sequence" => format!("a list in square brackets, e.g. {name} = [\"...\", \"...\"]"),
+            e if e.starts_with("struct ") || e == "a map" => {
+                format!("a table, written as a [{name}] section with its keys below it")
+            }
+            e => e.to_string(),
+        };
+        return (
+            path_key,
+            format!("must be {want}, not {}", found_words(found)),
+            false,
+        );
+    }
+    if msg == "duplicate key" {
+        let k = spanned.trim().trim_matches(['"', '\'']);
+        return if line.trim_start().starts_with('[') {
+            (
+                k.to_string(),
+                format!("the table [{k}] appears twice; keep one [{k}] with all its keys"),
+                false,
+            )
+        } else {
+            (
+                k.to_string(),
+                "is given twice in the same table; keep only one".to_string(),
+                false,
+            )
+        };
+    }
+    if msg.contains("number overflowed") {
+        return (
+            if path_key.is_empty() {
+                line_key
+            } else {
+                path_key
+            },
+            "this number is too large; write it with digits and a decimal point (no exponent), \
+             at most 1000000000"
+                .to_string(),
+            false,
+        );
+    }
+    if msg.starts_with("string values must be quoted") {
+        let message = if line.contains(['“', '”', '‘', '’', '„', '«', '»']) {
+            let k = if line_key.is_empty() {
+                "key"
+            } else {
+                line_key.as_str()
+            };
+            format!(
+                "has curly quotes (“ ”), as a word processor types them; use straight quotes: \
+                 {k} = \"...\" (save the file as plain text)"
+            )
+        } else {
+            "this value cannot be read: write text in double quotes (name = \"...\"), numbers \
+             with digits only, and one value per key"
+                .to_string()
+        };
+        return (line_key, message, false);
+    }
+    if msg.starts_with("unexpected key or value") {
+        return (
+            line_key,
+            "unexpected text after the value; write one key = value per line (no comma at the \
+             end; a list goes in square brackets)"
+                .to_string(),
+            false,
+        );
+    }
+    if msg.starts_with("invalid basic string") || msg.starts_with("invalid literal string") {
+        let q = if msg.contains("literal") { "'" } else { "\"" };
+        return (
+            line_key,
+            format!("the quoted text is not closed; end it with {q} on the same line"),
+            false,
+        );
+    }
+    if msg.starts_with("unclosed array table") || msg.starts_with("unclosed table") {
+        let name = line
+            .trim()
+            .trim_matches(['[', ']'])
+            .split('#')
+            .next()
+            .unwrap_or("")
+            .trim();
+        let name = if name.is_empty() { "name" } else { name };
+        let header = if msg.contains("array") {
+            format!("[[{name}]]")
+        } else {
+            format!("[{name}]")
+        };
+        return (
+            String::new(),
+            format!("this table header is not closed; write {header}"),
+            false,
+        );
+    }
+    if msg.starts_with("invalid date") || msg.starts_with("invalid time") {
+        return (
+            line_key,
+            format!(
+                "{} is not a real date ({}); write an existing date as YYYY-MM-DD, e.g. 2026-11-23",
+                spanned.trim(),
+                msg.replace("invalid date, ", "")
+                    .replace("invalid time, ", "")
+            ),
+            false,
+        );
+    }
+    if msg.starts_with("key with no value") {
+        return (
+            String::new(),
+            "a key with no value; write key = value".to_string(),
+            false,
+        );
+    }
+    (line_key, msg.to_string(), false)
+}
+
+/// Whether a file holds nothing but blank lines and comments.
+pub(crate) fn is_empty_toml(text: &str) -> bool {
+    text.lines().all(|l| {
+        let l = l.trim();
+        l.is_empty() || l.starts_with('#')
+    })
+}
+
+/// Longest text a field may hold: names are printed on one line of a label, the rest
+/// (directions, steps, warnings) wraps. Past it, something was pasted by mistake.
+fn text_limit(key: &str) -> usize {
+    let field = key.rsplit('.').next().unwrap_or(key);
+    match field {
+        "id" | "name" | "dosage_form" | "route" | "moiety" | "category" | "lot" | "rx"
+        | "patient" | "prescriber" | "manufacturer" | "formula" => 200,
+        _ => 2000,
+    }
+}
+
 /// Strips a UTF-8 byte-order mark, which word processors and Windows editors add and which
 /// carries no meaning.
 pub(crate) fn strip_bom(text: &str) -> &str {
@@ -497,6 +875,18 @@ pub(crate) fn strip_bom(text: &str) -> &str {
 /// Parses and validates a formula. `file` names the source in messages.
 pub fn parse(text: &str, file: &str) -> Result<Formula> {
     let text = strip_bom(text);
+    if is_empty_toml(text) {
+        return Err(Error::Input {
+            file: file.to_string(),
+            line: None,
+            key: None,
+            message: "holds no formula: the file is empty or has only comments. A formula needs \
+                      id, name, dosage_form, route, version, description and the tables [mold], \
+                      [base], [[active]], [bud], [label] and [procedure] \
+                      (see docs/formula-format.md)"
+                .into(),
+        });
+    }
     let mut src = Source::new(text, file);
     let raw: RawFormula = toml::from_str(text).map_err(|e| src.toml_error(&e))?;
     let formula = validate(&mut src, raw);
@@ -604,8 +994,9 @@ fn validate(src: &mut Source, raw: RawFormula) -> Option<Formula> {
                     Some(s.span()),
                     &format!("{key}.schedule"),
                     format!(
-                        "unknown schedule \"{}\"; allowed: CII, CIII, CIV, CV",
-                        s.get_ref()
+                        "unknown schedule {}; allowed: CII, CIII, CIV, CV (or C2 to C5); leave \
+                         schedule out for a drug that is not controlled",
+                        quantity::echo(s.get_ref())
                     ),
                 );
             }
@@ -723,8 +1114,9 @@ fn validate(src: &mut Source, raw: RawFormula) -> Option<Formula> {
                 Some(raw.bud.category.span()),
                 "bud.category",
                 format!(
-                    "unknown category \"{}\"; allowed: {}",
-                    raw.bud.category.get_ref(),
+                    "unknown category {}; allowed: {} (PEG and fat-based troches, lozenges and \
+                     suppositories are nonaqueous)",
+                    quantity::echo(raw.bud.category.get_ref()),
                     BudCategory::ALLOWED
                 ),
             );
@@ -733,21 +1125,23 @@ fn validate(src: &mut Source, raw: RawFormula) -> Option<Formula> {
     };
     let storage = src.text(&raw.bud.storage, "bud.storage");
     let days = match (&raw.bud.days, category) {
-        (Some(d), Some(c)) if *d.get_ref() > i64::from(c.max_days()) => {
-            src.push(
-                Some(d.span()),
-                "bud.days",
-                format!(
-                    "{} days is longer than USP <795> allows for the \"{}\" category ({} days); \
-                     a formula may only shorten it",
-                    d.get_ref(),
-                    c.key(),
-                    c.max_days()
-                ),
-            );
-            None
-        }
-        (Some(d), Some(c)) => src.count(d, "bud.days", 1, i64::from(c.max_days())),
+        (Some(d), Some(c)) => match src.whole(d, "bud.days") {
+            Some(v) if v > i64::from(c.max_days()) => {
+                src.push(
+                    Some(d.span()),
+                    "bud.days",
+                    format!(
+                        "{v} days is longer than USP <795> allows for the \"{}\" category ({} \
+                         days); a formula may only shorten it",
+                        c.key(),
+                        c.max_days()
+                    ),
+                );
+                None
+            }
+            Some(_) => src.count(d, "bud.days", 1, i64::from(c.max_days())),
+            None => None,
+        },
         (None, Some(c)) => Some(c.max_days()),
         _ => None,
     };

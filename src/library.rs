@@ -76,12 +76,31 @@ pub fn read_text(path: &Path) -> Result<String> {
         let at = e.utf8_error().valid_up_to();
         let text = &e.as_bytes()[..at];
         let line = text.iter().filter(|&&b| b == b'\n').count() + 1;
+        let byte = e.as_bytes().get(at).copied().unwrap_or(0);
+        // What precedes the byte on its line, so the pharmacist can find it.
+        let line_start = text.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        let before: String = String::from_utf8_lossy(&text[line_start..])
+            .trim_start()
+            .chars()
+            .rev()
+            .take(30)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        // Latin-1 and Windows-1252 agree from 0xA0 up: name the letter the author typed.
+        let letter = if byte >= 0xA0 {
+            format!(" (\"{}\" in Latin-1 or Windows-1252)", char::from(byte))
+        } else {
+            String::new()
+        };
         Error::Input {
             file: path.display().to_string(),
             line: Some(line),
             key: None,
             message: format!(
-                "is not UTF-8 text (invalid byte at offset {at}); save the file as UTF-8"
+                "is not UTF-8 text: byte 0x{byte:02X}{letter} after \"{before}\" cannot be \
+                 read; save the file as UTF-8 (in most editors: Save As, encoding UTF-8)"
             ),
         }
     })

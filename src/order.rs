@@ -103,17 +103,32 @@ pub struct Order {
 /// Parses a count of units: a whole positive number, no fractions ("30.5 troches" is a typo).
 pub fn parse_count(text: &str, what: &str, allow_zero: bool) -> Result<u32, ParseError> {
     let t = text.trim();
-    let v = quantity::parse_decimal(t).map_err(|e| ParseError(format!("{what}: {e}")))?;
+    let min = u32::from(!allow_zero);
+    let v = quantity::parse_decimal(t).map_err(|e| {
+        // A comma gets its own advice; anything else that is not digits is not a count.
+        if t.contains(',')
+            || (t.contains(['e', 'E']) && t.starts_with(|c: char| c.is_ascii_digit()))
+        {
+            e
+        } else {
+            ParseError(format!(
+                "{what} must be a whole number written in digits, from {min} to {MAX_UNITS}; \
+                 got {}",
+                quantity::echo(t)
+            ))
+        }
+    })?;
     if !v.fract().is_zero() {
         return Err(ParseError(format!(
-            "{what} must be a whole number of units, got \"{t}\""
+            "{what} must be a whole number of units, got {}",
+            quantity::echo(t)
         )));
     }
-    let min = u32::from(!allow_zero);
     let n = v.to_u32().filter(|n| *n >= min && *n <= MAX_UNITS);
     n.ok_or_else(|| {
         ParseError(format!(
-            "{what} must be a whole number from {min} to {MAX_UNITS}, got \"{t}\""
+            "{what} must be a whole number from {min} to {MAX_UNITS}, got {}",
+            quantity::echo(t)
         ))
     })
 }
@@ -129,7 +144,7 @@ fn split_named(text: &str) -> (Option<String>, &str) {
 /// Parses "50 mg" or "Ketamine hydrochloride=50 mg". A strength is a mass per unit.
 pub fn parse_strength(text: &str) -> Result<StrengthSpec, ParseError> {
     let (active, value) = split_named(text);
-    let amount = quantity::parse_quantity(value)?;
+    let amount = quantity::parse_quantity_in(value, quantity::MASS_UNITS)?;
     if amount.dimension() != quantity::Dimension::Mass {
         return Err(ParseError(format!(
             "\"{}\" is a volume; a strength is the mass of drug in one unit, e.g. \"50 mg\"",
@@ -154,8 +169,8 @@ pub fn parse_assay(text: &str) -> Result<AssaySpec, ParseError> {
     let v = quantity::parse_decimal(value.trim().trim_end_matches('%'))?;
     if v <= Decimal::ZERO || v > Decimal::from(110) {
         return Err(ParseError(format!(
-            "assay {v} % is outside (0, 110]; enter the lot's assay from its certificate of \
-             analysis as a percent, e.g. 99.5"
+            "an assay of {v} % is not possible; enter the lot's assay (as-is) from its \
+             certificate of analysis, a percent above 0 and at most 110, e.g. 99.5"
         )));
     }
     Ok(AssaySpec { active, percent: v })
@@ -164,9 +179,17 @@ pub fn parse_assay(text: &str) -> Result<AssaySpec, ParseError> {
 /// Parses an overage percent: more than 0, at most 100.
 pub fn parse_overage(text: &str) -> Result<Decimal, ParseError> {
     let v = quantity::parse_decimal(text.trim().trim_end_matches('%'))?;
-    if v <= Decimal::ZERO || v > Decimal::ONE_HUNDRED {
+    if v.is_zero() {
+        return Err(ParseError(
+            "an overage of 0 % adds nothing; leave overage out for no overage, or give a \
+             percent above 0 and at most 100 (suppliers suggest 5 to 10)"
+                .to_string(),
+        ));
+    }
+    if v < Decimal::ZERO || v > Decimal::ONE_HUNDRED {
         return Err(ParseError(format!(
-            "overage {v} % is outside (0, 100]; suppliers suggest 5 to 10"
+            "an overage of {v} % is not allowed; give a percent above 0 and at most 100 \
+             (suppliers suggest 5 to 10)"
         )));
     }
     Ok(v)
@@ -174,11 +197,30 @@ pub fn parse_overage(text: &str) -> Result<Decimal, ParseError> {
 
 /// Parses an ISO date (YYYY-MM-DD).
 pub fn parse_date(text: &str) -> Result<Date, ParseError> {
-    text.trim().parse::<Date>().map_err(|_| {
-        ParseError(format!(
-            "\"{}\" is not a date; write it as YYYY-MM-DD, e.g. 2026-11-23",
-            text.trim()
-        ))
+    let t = text.trim();
+    t.parse::<Date>().map_err(|_| {
+        let shape = t.len() == 10
+            && t.char_indices().all(|(i, c)| {
+                if i == 4 || i == 7 {
+                    c == '-'
+                } else {
+                    c.is_ascii_digit()
+                }
+            });
+        ParseError(if shape {
+            format!("{t} is not a real date: check the month and the day (YYYY-MM-DD)")
+        } else if t.contains(['/', '.']) {
+            format!(
+                "{} is ambiguous: month and day are written in either order in different \
+                 countries; write the date as YYYY-MM-DD, e.g. 2026-11-23",
+                quantity::echo(t)
+            )
+        } else {
+            format!(
+                "{} is not a date; write it as YYYY-MM-DD, e.g. 2026-11-23",
+                quantity::echo(t)
+            )
+        })
     })
 }
 
@@ -400,7 +442,14 @@ pub(crate) fn from_raw(src: &mut Source, raw: &RawOrder, prefix: &str) -> Order 
                 &k("refills"),
                 format!("{n} refills is not plausible; at most 99"),
             ),
-            Err(e) => src.push(Some(r.span()), &k("refills"), e.0),
+            Err(_) => src.push(
+                Some(r.span()),
+                &k("refills"),
+                format!(
+                    "refills must be a whole number from 0 to 99, got {}",
+                    quantity::echo(&src.num_text(r))
+                ),
+            ),
         }
     }
     for (i, c) in raw.component.iter().enumerate() {
@@ -416,12 +465,51 @@ pub(crate) fn from_raw(src: &mut Source, raw: &RawOrder, prefix: &str) -> Order 
                 .and_then(|d| date_value(src, d, &format!("{key}.expiry"))),
         });
     }
+    if let Some(date) = order.date {
+        check_expiries(src, raw, &order, date, prefix);
+    }
     order
+}
+
+/// Refuses, with its line, a component lot that expired on or before the compounding date
+/// `date` (the order's own, or a recipe's shared date), before anything is computed.
+pub(crate) fn check_expiries(
+    src: &mut Source,
+    raw: &RawOrder,
+    order: &Order,
+    date: Date,
+    prefix: &str,
+) {
+    for (i, (c, lot)) in raw.component.iter().zip(&order.components).enumerate() {
+        if let (Some(expiry), Some(span)) = (lot.expiry, &c.get_ref().expiry)
+            && expiry <= date
+        {
+            src.push(
+                Some(span.span()),
+                &format!("{prefix}component[{}].expiry", i + 1),
+                format!(
+                    "{} lot {} expired on {expiry}, on or before the compounding date {date}; \
+                     it cannot be used: take a lot within its expiry date",
+                    lot.name, lot.lot
+                ),
+            );
+        }
+    }
 }
 
 /// Reads an order file. The formula may be named in it (`formula = "..."`).
 pub fn parse_file(text: &str, file: &str) -> Result<(Option<String>, Order)> {
     let text = strip_bom(text);
+    if crate::formula::is_empty_toml(text) {
+        return Err(crate::error::Error::Input {
+            file: file.to_string(),
+            line: None,
+            key: None,
+            message: "holds no order: the file is empty or has only comments. An order needs \
+                      at least formula, strength and quantity (see docs/order-format.md)"
+                .into(),
+        });
+    }
     let mut src = Source::new(text, file);
     let raw: RawOrder = toml::from_str(text).map_err(|e| src.toml_error(&e))?;
     let order = from_raw(&mut src, &raw, "");

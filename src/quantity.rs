@@ -35,6 +35,97 @@ fn err<T>(msg: impl Into<String>) -> Result<T, ParseError> {
     Err(ParseError(msg.into()))
 }
 
+/// Longest text echoed back in a message; a pasted page is shortened, not repeated.
+const ECHO_MAX_CHARS: usize = 40;
+
+/// The text as typed, in quotes, shortened when long so a message stays one readable line.
+pub fn echo(text: &str) -> String {
+    let n = text.chars().count();
+    if n <= ECHO_MAX_CHARS {
+        format!("\"{text}\"")
+    } else {
+        let head: String = text.chars().take(20).collect();
+        format!("\"{head}…\" ({n} characters)")
+    }
+}
+
+/// The readings of a number with one comma and no point: as a decimal comma ("5,5": 5.5),
+/// and as a thousands separator where that is possible ("1,000": 1000; never "0,892" or "5,5").
+fn comma_readings(t: &str) -> Option<(Option<String>, String)> {
+    let (a, b) = t.split_once(',')?;
+    let digits = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
+    let a_digits = a.strip_prefix(['+', '-']).unwrap_or(a);
+    if !(digits(a_digits) && digits(b)) {
+        return None;
+    }
+    let thousands = (b.len() == 3 && a_digits.len() <= 3 && !a_digits.starts_with('0'))
+        .then(|| format!("{a}{b}"));
+    Some((thousands, format!("{a}.{b}")))
+}
+
+/// Advice for a number with a comma; `unit` is appended to the readings ("" for none).
+fn comma_advice(t: &str, num: &str, unit: &str) -> String {
+    let q = |v: &str| {
+        if unit.is_empty() {
+            v.to_string()
+        } else {
+            format!("\"{v} {unit}\"")
+        }
+    };
+    match comma_readings(num) {
+        Some((Some(thousands), decimal)) => format!(
+            "{} has a comma, so it could mean {} (comma as thousands separator) or {} (decimal \
+             comma); write it with a decimal point and no separators: {} or {}",
+            echo(t),
+            q(&thousands),
+            q(&decimal),
+            q(&thousands),
+            q(&decimal)
+        ),
+        Some((None, decimal)) => format!(
+            "{} has a comma; only a decimal point is read here, never a comma: if it is a \
+             decimal comma, write {}",
+            echo(t),
+            q(&decimal)
+        ),
+        None => match thousands_then_point(num) {
+            Some(plain) => format!(
+                "{} has a comma; write numbers without thousands separators: {}",
+                echo(t),
+                q(&plain)
+            ),
+            None => format!(
+                "{} has a comma; a comma may be a thousands separator or a decimal comma, so \
+                 write the number with a decimal point and no separators (e.g. 1000 or 5.5)",
+                echo(t)
+            ),
+        },
+    }
+}
+
+/// "1,274.19": a comma three digits before a decimal point can only group thousands; the
+/// number without it, for advice.
+fn thousands_then_point(t: &str) -> Option<String> {
+    let (a, b) = t.split_once(',')?;
+    let (mid, frac) = b.split_once('.')?;
+    let digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
+    let a_digits = a.strip_prefix(['+', '-']).unwrap_or(a);
+    (!a_digits.is_empty()
+        && a_digits.len() <= 3
+        && digits(a_digits)
+        && mid.len() == 3
+        && digits(mid)
+        && digits(frac))
+    .then(|| format!("{a}{mid}.{frac}"))
+}
+
+/// "1e-3" written out ("0.001"), when that is a number a file may hold.
+fn written_out(t: &str) -> Option<String> {
+    let v = Decimal::from_scientific(t).ok()?.normalize();
+    (v.scale() <= MAX_INPUT_DECIMALS && v.abs() <= Decimal::from(MAX_INPUT_MAGNITUDE))
+        .then(|| v.to_string())
+}
+
 /// Parses a plain decimal number exactly ("0.892", "50", ".5", "+3").
 ///
 /// Refused, each with advice: commas (thousands separator or decimal comma: both are read
@@ -46,10 +137,7 @@ pub fn parse_decimal(text: &str) -> Result<Decimal, ParseError> {
         return err("no number was given");
     }
     if t.contains(',') {
-        return err(format!(
-            "\"{t}\" contains a comma; a comma may be a thousands separator or a decimal comma, \
-             so write the number with digits and a decimal point only (e.g. 1000 or 5.5)"
-        ));
+        return err(comma_advice(t, t, ""));
     }
     let body = t.strip_prefix('+').unwrap_or(t);
     let (neg, body) = match body.strip_prefix('-') {
@@ -61,9 +149,17 @@ pub fn parse_decimal(text: &str) -> Result<Decimal, ParseError> {
             .chars()
             .all(|c| c.is_ascii_digit() || "eE.+-".contains(c))
     {
-        return err(format!(
-            "\"{t}\" is in scientific notation; write the number out in full (e.g. 0.0005)"
-        ));
+        return err(match written_out(t) {
+            Some(full) => format!(
+                "{} is in scientific notation; write the number out in full: {full}",
+                echo(t)
+            ),
+            None => format!(
+                "{} is in scientific notation; write the number out in full with digits and a \
+                 decimal point (e.g. 0.0005), up to 1000000000",
+                echo(t)
+            ),
+        });
     }
     let mut parts = body.splitn(2, '.');
     let int_part = parts.next().unwrap_or("");
@@ -74,19 +170,22 @@ pub fn parse_decimal(text: &str) -> Result<Decimal, ParseError> {
         && !(int_part.is_empty() && frac_part.is_none());
     if !valid {
         return err(format!(
-            "\"{t}\" is not a number; write digits with an optional decimal point (e.g. 0.892)"
+            "{} is not a number; write digits with an optional decimal point (e.g. 0.892)",
+            echo(t)
         ));
     }
     let decimals = frac_part.map_or(0, str::len);
     if decimals > MAX_INPUT_DECIMALS as usize {
         return err(format!(
-            "\"{t}\" has {decimals} decimal places; at most {MAX_INPUT_DECIMALS} are allowed"
+            "{} has {decimals} decimal places; at most {MAX_INPUT_DECIMALS} are allowed",
+            echo(t)
         ));
     }
     let int_digits = int_part.trim_start_matches('0').len();
     if int_digits > 10 {
         return err(format!(
-            "\"{t}\" is too large; numbers up to 1000000000 are allowed"
+            "{} is too large; numbers up to 1000000000 are allowed",
+            echo(t)
         ));
     }
     let normalised = format!(
@@ -96,10 +195,11 @@ pub fn parse_decimal(text: &str) -> Result<Decimal, ParseError> {
         frac_part.map(|f| format!(".{f}")).unwrap_or_default()
     );
     let value = Decimal::from_str_exact(&normalised)
-        .map_err(|_| ParseError(format!("\"{t}\" cannot be represented exactly")))?;
+        .map_err(|_| ParseError(format!("{} cannot be represented exactly", echo(t))))?;
     if value.abs() > Decimal::from(MAX_INPUT_MAGNITUDE) {
         return err(format!(
-            "\"{t}\" is too large; numbers up to 1000000000 are allowed"
+            "{} is too large; numbers up to 1000000000 are allowed",
+            echo(t)
         ));
     }
     // "-0" means zero: drop the sign so it can never print as "-0".
@@ -238,53 +338,100 @@ fn split_number_unit(t: &str) -> (&str, &str) {
     (t[..end].trim(), t[end..].trim())
 }
 
+/// Every mass unit, for messages where only a mass will do.
+pub const MASS_UNITS: &str = "g, mg, mcg (or µg, ug), kg";
+
 /// Parses a quantity such as "50 mg" or "0.033 mL". The number must be positive.
 pub fn parse_quantity(text: &str) -> Result<Quantity, ParseError> {
+    parse_quantity_in(text, Unit::ALLOWED)
+}
+
+/// Parses a quantity; `allowed` lists the units that messages offer.
+pub fn parse_quantity_in(text: &str, allowed: &str) -> Result<Quantity, ParseError> {
     let t = text.trim();
     if t.is_empty() {
         return err(format!(
-            "no quantity was given; write a number and a unit ({})",
-            Unit::ALLOWED
+            "no quantity was given; write a number and a unit ({allowed})"
         ));
     }
     let (num, unit_text) = split_number_unit(t);
     if num.is_empty() {
         return err(format!(
-            "\"{t}\" does not start with a number; write a number and a unit, e.g. \"50 mg\""
+            "{} does not start with a number; write a number and a unit, e.g. \"50 mg\"",
+            echo(t)
         ));
+    }
+    // "1e-3 g": the exponent was cut off as if it were the unit.
+    let exponent_len = unit_text
+        .strip_prefix(['e', 'E'])
+        .map(|r| {
+            let r2 = r.strip_prefix(['+', '-']).unwrap_or(r);
+            let digits = r2.len() - r2.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+            if digits == 0 {
+                0
+            } else {
+                1 + (r.len() - r2.len()) + digits
+            }
+        })
+        .unwrap_or(0);
+    if exponent_len > 0 {
+        let scientific = format!("{num}{}", &unit_text[..exponent_len]);
+        let unit = unit_text[exponent_len..].trim();
+        return err(match written_out(&scientific) {
+            Some(full) => format!(
+                "{} is in scientific notation; write the number out in full: \"{full} {unit}\"",
+                echo(t)
+            ),
+            None => format!(
+                "{} is in scientific notation; write the number out in full with digits and a \
+                 decimal point, e.g. \"0.5 {unit}\"",
+                echo(t)
+            ),
+        });
     }
     if unit_text.is_empty() {
         return err(format!(
-            "\"{t}\" has no unit; write a number and a unit ({}), e.g. \"{t} mg\"",
-            Unit::ALLOWED
+            "{} has no unit; write the number followed by its unit ({allowed}), e.g. \"{num} g\" \
+             or \"{num} mg\"",
+            echo(t)
         ));
     }
     if unit_text.contains('/') {
         return err(format!(
-            "\"{t}\" is a concentration; a per-unit amount is needed here, e.g. \"50 mg\" \
-             (the strength of one unit, not per mL)"
+            "{} is a concentration; an amount in one unit (one troche, lozenge or \
+             suppository) is needed here, e.g. \"50 mg\", not an amount per mL",
+            echo(t)
         ));
     }
     let unit = Unit::parse(unit_text).ok_or_else(|| {
+        // "mgs", "gs": a plural of a unit that exists.
+        let plural = unit_text
+            .strip_suffix(['s', 'S'])
+            .and_then(Unit::parse)
+            .map(|u| format!(" (write \"{num} {}\": units take no plural s)", u.symbol()))
+            .unwrap_or_default();
         ParseError(format!(
-            "unknown unit \"{unit_text}\" in \"{t}\"; allowed units: {}",
-            Unit::ALLOWED
+            "unknown unit \"{unit_text}\" in {}{plural}; allowed units: {allowed}",
+            echo(t)
         ))
     })?;
-    let value = parse_decimal(num).map_err(|e| ParseError(format!("in \"{t}\": {e}")))?;
+    if num.contains(',') {
+        return err(comma_advice(t, num, unit.symbol()));
+    }
+    let value = parse_decimal(num).map_err(|e| ParseError(format!("in {}: {e}", echo(t))))?;
     if value <= Decimal::ZERO {
-        return err(format!("\"{t}\" must be greater than zero"));
+        return err(format!("{} must be greater than zero", echo(t)));
     }
     Ok(Quantity { value, unit })
 }
 
 /// Parses a quantity that must be a mass.
 pub fn parse_mass(text: &str) -> Result<Quantity, ParseError> {
-    let q = parse_quantity(text)?;
+    let q = parse_quantity_in(text, MASS_UNITS)?;
     if q.dimension() != Dimension::Mass {
         return err(format!(
-            "\"{}\" is a volume; a mass is needed here (g, mg, mcg, kg)",
-            text.trim()
+            "{} is a volume; a mass is needed here ({MASS_UNITS})",
+            echo(text.trim())
         ));
     }
     Ok(q)
@@ -297,7 +444,8 @@ pub fn parse_density(text: &str) -> Result<Decimal, ParseError> {
     let compact: String = unit_text.chars().filter(|c| !c.is_whitespace()).collect();
     if !compact.eq_ignore_ascii_case("g/ml") {
         return err(format!(
-            "density \"{t}\" must be written in g/mL, e.g. \"1.0 g/mL\""
+            "density {} must be written in g/mL, e.g. \"1.0 g/mL\"",
+            echo(t)
         ));
     }
     parse_positive(num, "density")

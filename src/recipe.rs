@@ -179,10 +179,14 @@ pub fn parse(text: &str, path: &Path) -> Result<Recipe> {
             Err(e) => (None, None, Err(esrc.toml_error(&e).to_string())),
             Ok(raw) => {
                 let order = order::from_raw(&mut esrc, &raw, &prefix);
+                if let (None, Some(d)) = (order.date, date) {
+                    order::check_expiries(&mut esrc, &raw, &order, d, &prefix);
+                }
                 let formula = raw.formula.as_ref().map(|f| f.get_ref().clone());
                 if formula.is_none() {
                     esrc.push(
-                        Some(0..chunk.len().min(start + 1)),
+                        // The entry's [[batch]] line: `start` newlines precede it.
+                        Some(start..start + 1),
                         &format!("{prefix}formula"),
                         "every batch needs formula = \"ID or path\"",
                     );

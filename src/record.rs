@@ -7,7 +7,7 @@ use jiff::civil::Date;
 use crate::bud::{self, Bud, Expiry};
 use crate::calc::{self, Calculation};
 use crate::config::{Pharmacy, Settings};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::formula::{Formula, Schedule, name_matches};
 use crate::order::{Basis, ComponentLot, Order};
 
@@ -48,20 +48,8 @@ impl Record {
         date: Date,
         lot: String,
     ) -> Result<Record> {
-        check_components(&formula, &order.components)?;
         let calc = calc::calculate(&formula, &order, &settings.balance)?;
-        let expiries: Vec<Expiry> = order
-            .components
-            .iter()
-            .filter_map(|c| {
-                c.expiry.map(|d| Expiry {
-                    component: &c.name,
-                    lot: &c.lot,
-                    date: d,
-                })
-            })
-            .collect();
-        let bud = bud::compute(date, formula.bud.days, &formula.bud.reference, &expiries)?;
+        let bud = beyond_use_date(&formula, &order, date)?;
         let directions = order
             .directions
             .clone()
@@ -149,28 +137,19 @@ impl Record {
     }
 }
 
-/// Every component lot must name an ingredient of the formula, so a typo cannot leave a lot
-/// (and its expiry) silently unrecorded.
-fn check_components(formula: &Formula, components: &[ComponentLot]) -> Result<()> {
-    let names: Vec<&str> = formula
-        .actives
+/// The BUD of a batch of `formula` compounded on `date` from the order's component lots; an
+/// error if a component has expired by then.
+pub fn beyond_use_date(formula: &Formula, order: &Order, date: Date) -> Result<Bud> {
+    let expiries: Vec<Expiry> = order
+        .components
         .iter()
-        .map(|a| a.name.as_str())
-        .chain(formula.excipients.iter().map(|e| e.name.as_str()))
-        .chain(std::iter::once(formula.base.name.as_str()))
+        .filter_map(|c| {
+            c.expiry.map(|d| Expiry {
+                component: &c.name,
+                lot: &c.lot,
+                date: d,
+            })
+        })
         .collect();
-    for c in components {
-        if !names.iter().any(|n| name_matches(n, &c.name)) {
-            return Err(Error::arg(
-                "component",
-                format!(
-                    "\"{}\" is not an ingredient of {}; ingredients: {}",
-                    c.name,
-                    formula.id,
-                    names.join("; ")
-                ),
-            ));
-        }
-    }
-    Ok(())
+    bud::compute(date, formula.bud.days, &formula.bud.reference, &expiries)
 }

@@ -159,7 +159,8 @@ proptest! {
     fn salt_and_potency_factors_compose(f in any_formula(), s in 1i64..150, q in 1u32..100, assay_tenths in 800i64..1100) {
         let assay = d(assay_tenths, 1);
         let Ok(both) = calc::calculate(&f, &order(s, q, 0, Basis::Moiety, Some(assay)), &Balance::default()) else { return Ok(()); };
-        let salt_only = calc::calculate(&f, &order(s, q, 0, Basis::Moiety, None), &Balance::default()).unwrap();
+        // An assay above 100 % lowers the amount: the uncorrected batch may be refused for load.
+        let Ok(salt_only) = calc::calculate(&f, &order(s, q, 0, Basis::Moiety, None), &Balance::default()) else { return Ok(()); };
         let expected = exact_of(&salt_only, "Drug hydrochloride") * Decimal::ONE_HUNDRED / assay;
         let got = exact_of(&both, "Drug hydrochloride");
         prop_assert!((expected - got).abs() <= d(1, 16), "{} vs {}", expected, got);

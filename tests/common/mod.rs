@@ -61,13 +61,19 @@ pub fn base(v: &serde_json::Value) -> &serde_json::Value {
         .expect("base")
 }
 
-/// The text of every page of a PDF, extracted in Rust (no external tool), with runs of
-/// whitespace collapsed so that line breaks do not matter.
+/// The text of every page of a PDF, extracted in Rust (no external tool), with all whitespace
+/// removed: where a line breaks, and whether the extractor puts a space there, must not
+/// matter. Compare with [`has`].
 pub fn pdf_text(bytes: &[u8]) -> String {
     let doc = lopdf::Document::load_mem(bytes).expect("a valid PDF");
     let pages: Vec<u32> = doc.get_pages().keys().copied().collect();
     let text = doc.extract_text(&pages).expect("text");
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
+    text.split_whitespace().collect()
+}
+
+/// Whether extracted PDF text (see [`pdf_text`]) holds `needle`, whitespace aside.
+pub fn has(text: &str, needle: &str) -> bool {
+    text.contains(&needle.split_whitespace().collect::<String>())
 }
 
 pub fn page_count(bytes: &[u8]) -> usize {
