@@ -126,7 +126,10 @@ fn earlier_runs(dir: &Path) -> HashMap<String, Earlier> {
     };
     for e in rd.filter_map(std::result::Result::ok) {
         let p = e.path();
-        if p.extension().is_none_or(|x| x != "json") {
+        if !p
+            .extension()
+            .is_some_and(|x| x.eq_ignore_ascii_case("json"))
+        {
             continue;
         }
         let Ok(text) = std::fs::read(&p) else {
@@ -340,23 +343,14 @@ fn prepare(
     let formula = formulas
         .entry(formula_arg.clone())
         .or_insert_with(|| {
-            let resolved = match recipe.path.parent().map(|d| d.join(formula_arg)) {
-                Some(p)
-                    if (formula_arg.ends_with(".toml") || formula_arg.contains('/'))
-                        && p.is_file() =>
-                {
-                    p.display().to_string()
-                }
-                _ => formula_arg.clone(),
-            };
-            library::load(&resolved).map_err(entry_error)
+            library::load(&library::relative_to(&recipe.path, formula_arg)).map_err(entry_error)
         })
         .clone();
     let formula = match formula {
         Ok(f) => f,
         Err(e) => return fail(row, e),
     };
-    row.formula = formula.id.clone();
+    row.formula.clone_from(&formula.id);
     row.quantity = order.quantity.to_string();
 
     let previous = earlier.get(&entry.fingerprint);
@@ -400,7 +394,7 @@ fn prepare(
             Err(e) => return fail(row, entry_error(e)),
         }
     };
-    record.lot = lot.clone();
+    record.lot.clone_from(&lot);
     row.lot = lot;
     row.status = status;
     (

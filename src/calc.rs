@@ -156,6 +156,10 @@ pub struct Calculation {
 }
 
 impl Calculation {
+    /// The base: `calculate` always ends the ingredients with it.
+    ///
+    /// # Panics
+    /// Only on a `Calculation` built by hand without ingredients.
     pub fn base(&self) -> &Ingredient {
         self.ingredients
             .last()
@@ -827,24 +831,29 @@ fn active_ingredient(
         &active.name,
     )?;
 
-    let mut line = format!("{strength} {strength_form} × {}", units(n));
-    if let Some((mw, mmw)) = salt {
-        line.push_str(&format!(
+    let salt_text = match salt {
+        Some((mw, mmw)) => format!(
             " × {}/{} (salt factor {})",
             mw.normalize(),
             mmw.normalize(),
             show(div(mw, mmw, "the salt factor")?)
-        ));
-    }
-    if let Some(a) = assay {
-        line.push_str(&format!(
+        ),
+        None => String::new(),
+    };
+    let potency_text = match assay {
+        Some(a) => format!(
             " × 100/{} (potency factor {}, assay {} %)",
             a.normalize(),
             show(div(Decimal::ONE_HUNDRED, a, "the potency factor")?),
             a.normalize()
-        ));
-    }
-    line.push_str(&format!(" = {}", show_mass(exact)));
+        ),
+        None => String::new(),
+    };
+    let line = format!(
+        "{strength} {strength_form} × {}{salt_text}{potency_text} = {}",
+        units(n),
+        show_mass(exact)
+    );
     let mut steps = vec![line];
     if salt.is_some() || assay.is_some() {
         steps.push(format!(

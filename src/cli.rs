@@ -4,6 +4,7 @@
 //! bad value gets the same message here as in a file, naming the flag.
 
 use std::ffi::OsString;
+use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::PathBuf;
 
@@ -247,7 +248,7 @@ fn order_from(args: &OrderArgs, paper: Option<&PaperArgs>) -> Result<(Formula, O
         Some(p) => {
             let (f, o) = order::parse_file(&library::read_text(p)?, &p.display().to_string())?;
             // A formula path in an order file is relative to the order file.
-            let f = f.map(|f| relative_to(p, &f));
+            let f = f.map(|f| library::relative_to(p, &f));
             (f, o)
         }
         None => (None, Order::default()),
@@ -294,10 +295,10 @@ fn order_from(args: &OrderArgs, paper: Option<&PaperArgs>) -> Result<(Formula, O
     match (&args.extra, &args.overage) {
         (Some(e), None) => {
             order.preparation =
-                Preparation::Extra(arg("--extra", order::parse_count(e, "extra units", true))?)
+                Preparation::Extra(arg("--extra", order::parse_count(e, "extra units", true))?);
         }
         (None, Some(o)) => {
-            order.preparation = Preparation::Overage(arg("--overage", order::parse_overage(o))?)
+            order.preparation = Preparation::Overage(arg("--overage", order::parse_overage(o))?);
         }
         _ => {}
     }
@@ -363,18 +364,6 @@ fn components_in_file(e: Error, args: &OrderArgs) -> Error {
     }
 }
 
-/// Resolves a formula named in a file: a relative path is taken from that file's directory
-/// when it exists there; an id stays an id.
-fn relative_to(file: &std::path::Path, formula: &str) -> String {
-    let candidate = file.parent().map(|d| d.join(formula));
-    match candidate {
-        Some(c) if (formula.ends_with(".toml") || formula.contains('/')) && c.is_file() => {
-            c.display().to_string()
-        }
-        _ => formula.to_string(),
-    }
-}
-
 fn compute(args: &OrderArgs) -> Result<(Formula, calc::Calculation)> {
     let settings = config::load(args.config.as_deref())?;
     let (formula, order) = order_from(args, None)?;
@@ -399,12 +388,11 @@ fn prepare(
     let (formula, order) = order_from(args, Some(paper))?;
     let date = order.date.unwrap_or_else(today);
     let mut lots = Lots::scan(dir)?;
-    let (lot, stem) = match &order.lot {
-        Some(l) => (l.clone(), lots.claim(l, paper.force)?),
-        None => {
-            let l = lots.next(date)?;
-            (l.clone(), l)
-        }
+    let (lot, stem) = if let Some(l) = &order.lot {
+        (l.clone(), lots.claim(l, paper.force)?)
+    } else {
+        let l = lots.next(date)?;
+        (l.clone(), l)
     };
     let record = Record::new(formula, order, &settings, date, lot)?;
     Ok((settings, record, stem))
@@ -413,13 +401,6 @@ fn prepare(
 /// Today in the machine's time zone: the pharmacy's date, not UTC's.
 fn today() -> jiff::civil::Date {
     jiff::Zoned::now().date()
-}
-
-fn parent_dir(p: &std::path::Path) -> PathBuf {
-    match p.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    }
 }
 
 fn print(text: &str) -> Result<()> {
@@ -455,7 +436,7 @@ where
             Ok(0)
         }
         Command::Worksheet(a) => {
-            let (settings, record, _) = prepare(&a.order, &a.paper, &parent_dir(&a.output))?;
+            let (settings, record, _) = prepare(&a.order, &a.paper, output::parent_of(&a.output))?;
             let pdf = render::worksheet::worksheet(&record, settings.paper)?;
             output::write(&a.output, &pdf, a.paper.force)?;
             eprintln!(
@@ -467,7 +448,7 @@ where
             Ok(0)
         }
         Command::Label(a) => {
-            let (settings, record, _) = prepare(&a.order, &a.paper, &parent_dir(&a.output))?;
+            let (settings, record, _) = prepare(&a.order, &a.paper, output::parent_of(&a.output))?;
             settings.require_pharmacy()?;
             let pdf = render::label::label(&record, settings.label)?;
             output::write(&a.output, &pdf, a.paper.force)?;
@@ -538,31 +519,28 @@ where
             let all = library::all()?;
             let mut out = String::new();
             let w = all.iter().map(|f| f.id.len()).max().unwrap_or(2);
-            out.push_str(&format!(
-                "{:<w$}  {:<12}  {}\n",
-                "ID", "FORM", "NAME (ACTIVES)"
-            ));
+            let _ = writeln!(out, "{:<w$}  {:<12}  NAME (ACTIVES)", "ID", "FORM");
             for f in &all {
                 let actives: Vec<&str> = f.actives.iter().map(|a| a.name.as_str()).collect();
-                out.push_str(&format!(
-                    "{:<w$}  {:<12}  {} ({})\n",
+                let _ = writeln!(
+                    out,
+                    "{:<w$}  {:<12}  {} ({})",
                     f.id,
                     f.dosage_form,
                     f.name,
                     actives.join(", ")
-                ));
+                );
             }
             print(&out)?;
             Ok(0)
         }
         Command::Show { formula } => {
-            let text = match library::get(&formula) {
-                Some(t) => t.to_string(),
-                None => {
-                    // Validate first, so `show` of a file never prints something unusable silently.
-                    library::load(&formula)?;
-                    library::read_text(std::path::Path::new(&formula))?
-                }
+            let text = if let Some(t) = library::get(&formula) {
+                t.to_string()
+            } else {
+                // Validate first, so `show` of a file never prints something unusable silently.
+                library::load(&formula)?;
+                library::read_text(std::path::Path::new(&formula))?
             };
             print(&text)?;
             Ok(0)

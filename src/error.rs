@@ -45,16 +45,9 @@ pub enum Error {
 }
 
 fn located(file: &str, line: Option<usize>, key: Option<&str>, message: &str) -> String {
-    let mut s = file.to_string();
-    if let Some(l) = line {
-        s.push_str(&format!(":{l}"));
-    }
-    s.push_str(": ");
-    if let Some(k) = key {
-        s.push_str(&format!("`{k}`: "));
-    }
-    s.push_str(message);
-    s
+    let line = line.map(|l| format!(":{l}")).unwrap_or_default();
+    let key = key.map(|k| format!("`{k}`: ")).unwrap_or_default();
+    format!("{file}{line}: {key}{message}")
 }
 
 impl Error {

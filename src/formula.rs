@@ -351,11 +351,7 @@ impl<'a> Source<'a> {
 
     pub fn line_of(&self, offset: usize) -> usize {
         let end = offset.min(self.text.len());
-        self.text.as_bytes()[..end]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count()
-            + 1
+        count_newlines(&self.text.as_bytes()[..end]) + 1
     }
 
     pub fn error_at(
@@ -535,8 +531,8 @@ impl<'a> Source<'a> {
     /// Reads the pair of displacement keys; stating both is refused.
     fn displacement(
         &mut self,
-        replacement: &Option<Num>,
-        density: &Option<Num>,
+        replacement: Option<&Num>,
+        density: Option<&Num>,
         key: &str,
     ) -> Option<Displacement> {
         match (replacement, density) {
@@ -682,9 +678,10 @@ fn explain_toml(
             .split_once("expected")
             .map(|(_, a)| backticked(a))
             .unwrap_or_default();
-        let place = path
-            .map(|p| format!("in [{p}]"))
-            .unwrap_or_else(|| "at the top of the file".to_string());
+        let place = path.map_or_else(
+            || "at the top of the file".to_string(),
+            |p| format!("in [{p}]"),
+        );
         let message = if field == "factor" || field == "displacement_factor" {
             format!(
                 "a bare `{field}` is ambiguous: write `replacement_factor` (grams of base \
@@ -866,6 +863,13 @@ fn text_limit(key: &str) -> usize {
     }
 }
 
+/// Newlines in a byte string: the line of an offset is one more.
+// Input files are kilobytes; a SIMD byte-counting crate would not pay for itself.
+#[allow(clippy::naive_bytecount)]
+pub(crate) fn count_newlines(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| b == b'\n').count()
+}
+
 /// Strips a UTF-8 byte-order mark, which word processors and Windows editors add and which
 /// carries no meaning.
 pub(crate) fn strip_bom(text: &str) -> &str {
@@ -889,12 +893,12 @@ pub fn parse(text: &str, file: &str) -> Result<Formula> {
     }
     let mut src = Source::new(text, file);
     let raw: RawFormula = toml::from_str(text).map_err(|e| src.toml_error(&e))?;
-    let formula = validate(&mut src, raw);
+    let formula = validate(&mut src, &raw);
     src.finish()?;
     formula.ok_or_else(|| Error::calc("formula invalid"))
 }
 
-fn validate(src: &mut Source, raw: RawFormula) -> Option<Formula> {
+fn validate(src: &mut Source, raw: &RawFormula) -> Option<Formula> {
     let id = src.text(&raw.id, "id");
     if !id.is_empty()
         && !id
@@ -920,8 +924,8 @@ fn validate(src: &mut Source, raw: RawFormula) -> Option<Formula> {
     let base = Base {
         name: src.text(&raw.base.name, "base.name"),
         default_displacement: src.displacement(
-            &raw.base.replacement_factor,
-            &raw.base.density_factor,
+            raw.base.replacement_factor.as_ref(),
+            raw.base.density_factor.as_ref(),
             "base",
         ),
     };
@@ -1019,7 +1023,11 @@ fn validate(src: &mut Source, raw: RawFormula) -> Option<Formula> {
                 format!("{def} is above max_strength {max}"),
             );
         }
-        let displacement = src.displacement(&a.replacement_factor, &a.density_factor, &key);
+        let displacement = src.displacement(
+            a.replacement_factor.as_ref(),
+            a.density_factor.as_ref(),
+            &key,
+        );
         actives.push(Active {
             name,
             mw: mw.unwrap_or(Decimal::ONE),
@@ -1096,7 +1104,11 @@ fn validate(src: &mut Source, raw: RawFormula) -> Option<Formula> {
                 src.push(Some(d.span()), &format!("{key}.density"), "a density is only used for an amount given as a volume (mL); remove it, or give per_unit in mL");
             }
         }
-        let displacement = src.displacement(&e.replacement_factor, &e.density_factor, &key);
+        let displacement = src.displacement(
+            e.replacement_factor.as_ref(),
+            e.density_factor.as_ref(),
+            &key,
+        );
         if let Some(amount) = amount {
             excipients.push(Excipient {
                 name,
@@ -1107,22 +1119,19 @@ fn validate(src: &mut Source, raw: RawFormula) -> Option<Formula> {
         }
     }
 
-    let category = match BudCategory::parse(raw.bud.category.get_ref()) {
-        Some(c) => Some(c),
-        None => {
-            src.push(
-                Some(raw.bud.category.span()),
-                "bud.category",
-                format!(
-                    "unknown category {}; allowed: {} (PEG and fat-based troches, lozenges and \
-                     suppositories are nonaqueous)",
-                    quantity::echo(raw.bud.category.get_ref()),
-                    BudCategory::ALLOWED
-                ),
-            );
-            None
-        }
-    };
+    let category = BudCategory::parse(raw.bud.category.get_ref());
+    if category.is_none() {
+        src.push(
+            Some(raw.bud.category.span()),
+            "bud.category",
+            format!(
+                "unknown category {}; allowed: {} (PEG and fat-based troches, lozenges and \
+                 suppositories are nonaqueous)",
+                quantity::echo(raw.bud.category.get_ref()),
+                BudCategory::ALLOWED
+            ),
+        );
+    }
     let storage = src.text(&raw.bud.storage, "bud.storage");
     let days = match (&raw.bud.days, category) {
         (Some(d), Some(c)) => match src.whole(d, "bud.days") {

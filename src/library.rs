@@ -40,11 +40,28 @@ pub fn suggest(id: &str) -> Vec<&'static str> {
     scored.into_iter().take(3).map(|(_, i)| i).collect()
 }
 
+/// Whether a formula argument is meant as a file rather than a library id.
+fn looks_like_path(arg: &str) -> bool {
+    Path::new(arg)
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("toml"))
+        || arg.contains('/')
+        || arg.contains('\\')
+}
+
+/// A formula named inside a file (an order or a recipe): a relative path is taken from that
+/// file's directory when it exists there; an id stays an id.
+pub fn relative_to(file: &Path, formula: &str) -> String {
+    match file.parent().map(|d| d.join(formula)) {
+        Some(c) if looks_like_path(formula) && c.is_file() => c.display().to_string(),
+        _ => formula.to_string(),
+    }
+}
+
 /// Loads a formula named on the command line: a path to a TOML file, or an embedded id.
 pub fn load(arg: &str) -> Result<Formula> {
     let path = Path::new(arg);
-    let looks_like_path = arg.ends_with(".toml") || arg.contains('/') || arg.contains('\\');
-    if looks_like_path || path.is_file() {
+    if looks_like_path(arg) || path.is_file() {
         return load_file(path);
     }
     if let Some(text) = get(arg) {
@@ -75,7 +92,7 @@ pub fn read_text(path: &Path) -> Result<String> {
     String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
         let text = &e.as_bytes()[..at];
-        let line = text.iter().filter(|&&b| b == b'\n').count() + 1;
+        let line = formula::count_newlines(text) + 1;
         let byte = e.as_bytes().get(at).copied().unwrap_or(0);
         // What precedes the byte on its line, so the pharmacist can find it.
         let line_start = text.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);

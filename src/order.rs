@@ -361,8 +361,8 @@ fn date_value(src: &mut Source, v: &Spanned<toml::Value>, key: &str) -> Option<D
     }
 }
 
-fn opt_text(src: &mut Source, v: &Option<Spanned<String>>, key: &str) -> Option<String> {
-    v.as_ref().map(|s| src.text(s, key))
+fn opt_text(src: &mut Source, v: Option<&Spanned<String>>, key: &str) -> Option<String> {
+    v.map(|s| src.text(s, key))
 }
 
 /// Validates an order read from a file; problems go to `src`. `prefix` names the entry in
@@ -429,11 +429,11 @@ pub(crate) fn from_raw(src: &mut Source, raw: &RawOrder, prefix: &str) -> Order 
         .date
         .as_ref()
         .and_then(|d| date_value(src, d, &k("date")));
-    order.lot = opt_text(src, &raw.lot, &k("lot"));
-    order.rx = opt_text(src, &raw.rx, &k("rx"));
-    order.patient = opt_text(src, &raw.patient, &k("patient"));
-    order.prescriber = opt_text(src, &raw.prescriber, &k("prescriber"));
-    order.directions = opt_text(src, &raw.directions, &k("directions"));
+    order.lot = opt_text(src, raw.lot.as_ref(), &k("lot"));
+    order.rx = opt_text(src, raw.rx.as_ref(), &k("rx"));
+    order.patient = opt_text(src, raw.patient.as_ref(), &k("patient"));
+    order.prescriber = opt_text(src, raw.prescriber.as_ref(), &k("prescriber"));
+    order.directions = opt_text(src, raw.directions.as_ref(), &k("directions"));
     if let Some(r) = &raw.refills {
         match parse_count(&src.num_text(r), "refills", true) {
             Ok(n) if n <= 99 => order.refills = Some(n),
@@ -457,7 +457,7 @@ pub(crate) fn from_raw(src: &mut Source, raw: &RawOrder, prefix: &str) -> Order 
         let c = c.get_ref();
         order.components.push(ComponentLot {
             name: src.text(&c.name, &format!("{key}.name")),
-            manufacturer: opt_text(src, &c.manufacturer, &format!("{key}.manufacturer")),
+            manufacturer: opt_text(src, c.manufacturer.as_ref(), &format!("{key}.manufacturer")),
             lot: src.text(&c.lot, &format!("{key}.lot")),
             expiry: c
                 .expiry
@@ -514,7 +514,7 @@ pub fn parse_file(text: &str, file: &str) -> Result<(Option<String>, Order)> {
     let raw: RawOrder = toml::from_str(text).map_err(|e| src.toml_error(&e))?;
     let order = from_raw(&mut src, &raw, "");
     src.finish()?;
-    Ok((raw.formula.map(|f| f.into_inner()), order))
+    Ok((raw.formula.map(Spanned::into_inner), order))
 }
 
 /// Parses "NAME|LOT|EXPIRY[|MANUFACTURER]" from the command line.

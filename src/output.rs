@@ -33,7 +33,8 @@ impl Drop for Staged {
     }
 }
 
-fn parent_of(target: &Path) -> &Path {
+/// The directory a file is written in ("." for a bare file name).
+pub fn parent_of(target: &Path) -> &Path {
     match target.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),

@@ -362,18 +362,15 @@ pub fn parse_quantity_in(text: &str, allowed: &str) -> Result<Quantity, ParseErr
         ));
     }
     // "1e-3 g": the exponent was cut off as if it were the unit.
-    let exponent_len = unit_text
-        .strip_prefix(['e', 'E'])
-        .map(|r| {
-            let r2 = r.strip_prefix(['+', '-']).unwrap_or(r);
-            let digits = r2.len() - r2.trim_start_matches(|c: char| c.is_ascii_digit()).len();
-            if digits == 0 {
-                0
-            } else {
-                1 + (r.len() - r2.len()) + digits
-            }
-        })
-        .unwrap_or(0);
+    let exponent_len = unit_text.strip_prefix(['e', 'E']).map_or(0, |r| {
+        let r2 = r.strip_prefix(['+', '-']).unwrap_or(r);
+        let digits = r2.len() - r2.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        if digits == 0 {
+            0
+        } else {
+            1 + (r.len() - r2.len()) + digits
+        }
+    });
     if exponent_len > 0 {
         let scientific = format!("{num}{}", &unit_text[..exponent_len]);
         let unit = unit_text[exponent_len..].trim();

@@ -9,7 +9,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::calc::{Calculation, DisplacementSource, Ingredient, Role};
-use crate::formula::Formula;
+use crate::formula::{Formula, Schedule};
 use crate::quantity::{round_to, show, show_mass};
 
 fn exact(d: Decimal) -> String {
@@ -221,7 +221,7 @@ fn ingredient_json(i: &Ingredient) -> IngredientJson {
                 .map(|(n, d)| format!("{}/{}", n.normalize(), d.normalize())),
             assay_percent: a.assay_percent.map(exact),
             per_unit_weighed: exact(a.per_unit_weighed),
-            schedule: a.schedule.map(|s| s.as_str()),
+            schedule: a.schedule.map(Schedule::as_str),
         }),
         aliquot: i.aliquot.as_ref().map(|a| AliquotJson {
             multiple: a.multiple,
@@ -292,7 +292,7 @@ pub fn record_json(r: &crate::record::Record) -> String {
         refills: r.order.refills,
         formula_name: &r.formula.name,
         dosage_form: &r.formula.dosage_form,
-        schedule: r.schedule().map(|s| s.as_str()),
+        schedule: r.schedule().map(Schedule::as_str),
         strengths: r.strength_lines(),
         components: r
             .order

@@ -26,17 +26,20 @@ fn assert_all_complete(dir: &Path) {
     for p in regular_files(dir) {
         let bytes = fs::read(&p).unwrap();
         let name = p.file_name().unwrap().to_string_lossy().into_owned();
-        if name.ends_with(".pdf") {
+        let ext = p
+            .extension()
+            .map(|e| e.to_string_lossy().to_ascii_lowercase());
+        if ext.as_deref() == Some("pdf") {
             assert!(bytes.starts_with(b"%PDF-"), "{name}: no PDF header");
             assert!(
                 bytes.trim_ascii_end().ends_with(b"%%EOF"),
                 "{name}: truncated"
             );
             assert!(page_count(&bytes) >= 1, "{name}: no pages");
-        } else if name.ends_with(".json") {
+        } else if ext.as_deref() == Some("json") {
             serde_json::from_slice::<serde_json::Value>(&bytes)
                 .unwrap_or_else(|e| panic!("{name}: {e}"));
-        } else if name.ends_with(".csv") {
+        } else if ext.as_deref() == Some("csv") {
             assert!(
                 String::from_utf8(bytes).unwrap().ends_with('\n'),
                 "{name}: truncated"
@@ -71,13 +74,14 @@ fn killed_batch_leaves_complete_files_and_rerun_finishes_without_duplicates() {
     // Kill it once some batches are out, while others are being written.
     let start = Instant::now();
     loop {
-        let n = fs::read_dir(&out).map(|rd| rd.count()).unwrap_or(0);
+        let n = fs::read_dir(&out).map_or(0, Iterator::count);
         if n >= 60 || start.elapsed() > Duration::from_secs(60) {
             break;
         }
-        if child.try_wait().unwrap().is_some() {
-            panic!("the batch finished before it could be killed; use more entries");
-        }
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the batch finished before it could be killed; use more entries"
+        );
         std::thread::sleep(Duration::from_millis(2));
     }
     child.kill().unwrap();
