@@ -5,13 +5,24 @@
 //! only with the built-in fonts measured by [`metrics`], and serializes
 //! deterministically so the same batch always produces byte-identical files (reprints can
 //! be verified by hash, and golden tests stay stable).
+//!
+//! Drawing appends PDF content-stream operators to the page directly, in the same form
+//! printpdf writes them (`1 0 0 1 x y Tm`, `(text) Tj`, `x y w h re`, numbers as the
+//! shortest decimal that reads back as the same `f32`), but without printpdf's
+//! per-operation wrapping: consecutive text shares one text object, and the font and line
+//! width are set only when they change. A worksheet has thousands of operations, and
+//! building each as a printpdf `Op`, translating it to lopdf objects and formatting it
+//! again was most of the cost of a document. printpdf still builds the document around
+//! the streams (catalog, page tree, font resources, metadata) and lopdf writes the file.
+
+use std::cell::RefCell;
 
 use printpdf::{
-    BuiltinFont, Color, Date, Greyscale, Line, LinePoint, Offset, Op, PaintMode, PdfDocument,
-    PdfFontHandle, PdfPage, PdfParseErrorSeverity, PdfSaveOptions, Point, Pt, Rect, TextItem,
-    TextMatrix, Time,
+    BuiltinFont, Date, Offset, Op, PdfDocument, PdfFontHandle, PdfPage, PdfParseErrorSeverity,
+    PdfSaveOptions, Pt, Rect, Time,
 };
 
+use super::deflate;
 use super::metrics::{self, Font};
 
 /// Largest coordinate magnitude written to the PDF. PDF 1.x readers only guarantee reals
@@ -24,6 +35,9 @@ const MAX_PAGE_PT: f32 = 14400.0;
 
 /// Written as the document's Creator and Producer.
 const PRODUCER: &str = "troche";
+
+/// Every font a canvas can draw with, in the order their resources are declared.
+const FONTS: [Font; 3] = [Font::Helvetica, Font::HelveticaBold, Font::Courier];
 
 /// Document-level information written into the PDF.
 ///
@@ -52,10 +66,67 @@ pub struct DocMeta {
 /// footers once the page count is known.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Canvas {
-    pages: Vec<Vec<Op>>,
+    pages: Vec<Page>,
     current: usize,
     width_pt: f32,
     height_pt: f32,
+    /// Which of [`FONTS`] have been drawn with, so that only those are declared.
+    fonts_used: [bool; 3],
+}
+
+/// One page's content stream and the graphics state at its end.
+#[derive(Debug, Clone, PartialEq, Default)]
+struct Page {
+    /// Content-stream operators, each followed by a line break. Always a complete
+    /// stream: a text object is closed after every text, and reopened by dropping that
+    /// `ET` when more text follows directly.
+    content: Vec<u8>,
+    /// Whether `content` ends with the `ET` of a text object that may be reopened.
+    text_closed_at_end: bool,
+    /// Font and size last selected with `Tf`. The text state outlives text objects, and
+    /// nothing selects a font inside a saved graphics state, so it stays valid.
+    font: Option<(Font, f32)>,
+    /// Line width last set with `w`, `None` until the first stroke.
+    line_width: Option<f32>,
+}
+
+const END_TEXT: &[u8] = b"ET\n";
+
+impl Page {
+    /// Continues the text object that the content ends with, or begins one.
+    fn begin_text(&mut self) {
+        if self.text_closed_at_end && self.content.ends_with(END_TEXT) {
+            self.content.truncate(self.content.len() - END_TEXT.len());
+        } else {
+            self.content.extend_from_slice(b"BT\n");
+        }
+        self.text_closed_at_end = false;
+    }
+
+    fn end_text(&mut self) {
+        self.content.extend_from_slice(END_TEXT);
+        self.text_closed_at_end = true;
+    }
+
+    /// Prepares a stroke `width` points wide.
+    fn stroke_width(&mut self, width: f32) {
+        self.text_closed_at_end = false;
+        if self.line_width != Some(width) {
+            push_num(&mut self.content, width);
+            self.content.extend_from_slice(b" w\n");
+            self.line_width = Some(width);
+        }
+    }
+
+    /// Appends `numbers` separated by spaces, then `operator` and a line break.
+    fn op(&mut self, numbers: &[f32], operator: &[u8]) {
+        for &n in numbers {
+            push_num(&mut self.content, n);
+            self.content.push(b' ');
+        }
+        self.content.extend_from_slice(operator);
+        self.content.push(b'\n');
+    }
 }
 
 impl Canvas {
@@ -64,10 +135,11 @@ impl Canvas {
     #[must_use]
     pub fn new(width_pt: f32, height_pt: f32) -> Self {
         Self {
-            pages: vec![Vec::new()],
+            pages: vec![Page::default()],
             current: 0,
             width_pt: page_dimension(width_pt),
             height_pt: page_dimension(height_pt),
+            fonts_used: [false; 3],
         }
     }
 
@@ -85,7 +157,7 @@ impl Canvas {
 
     /// Appends an empty page, makes it current and returns its zero-based index.
     pub fn new_page(&mut self) -> usize {
-        self.pages.push(Vec::new());
+        self.pages.push(Page::default());
         self.current = self.pages.len() - 1;
         self.current
     }
@@ -125,28 +197,7 @@ impl Canvas {
     /// width is [`metrics::text_width`] of the same text, so callers can place what
     /// follows.
     pub fn text(&mut self, x: f32, y: f32, font: Font, size_pt: f32, text: &str) -> f32 {
-        let line = metrics::single_line(text);
-        let size = metrics::clamp_size(size_pt);
-        let width = metrics::text_width(font, size, &line);
-        if line.is_empty() || size == 0.0 {
-            return width;
-        }
-        let (x, y) = (coord(x), coord(self.pdf_y(y)));
-        self.ops().extend([
-            Op::StartTextSection,
-            Op::SetFont {
-                font: PdfFontHandle::Builtin(builtin(font)),
-                size: Pt(size),
-            },
-            Op::SetTextMatrix {
-                matrix: TextMatrix::Translate(Pt(x), Pt(y)),
-            },
-            Op::ShowText {
-                items: vec![TextItem::Text(line)],
-            },
-            Op::EndTextSection,
-        ]);
-        width
+        self.place_text(|_| x, y, font, size_pt, text)
     }
 
     /// Draws `text` so that it ends at `x_right`, for columns of numbers that must line up
@@ -159,8 +210,7 @@ impl Canvas {
         size_pt: f32,
         text: &str,
     ) -> f32 {
-        let width = metrics::text_width(font, size_pt, text);
-        self.text(x_right - width, y, font, size_pt, text)
+        self.place_text(|width| x_right - width, y, font, size_pt, text)
     }
 
     /// Draws `text` centred on `x_center`; returns its width.
@@ -172,8 +222,45 @@ impl Canvas {
         size_pt: f32,
         text: &str,
     ) -> f32 {
-        let width = metrics::text_width(font, size_pt, text);
-        self.text(x_center - width / 2.0, y, font, size_pt, text)
+        self.place_text(|width| x_center - width / 2.0, y, font, size_pt, text)
+    }
+
+    /// Draws `text` starting at the x that `x_for` gives for its width (converting and
+    /// measuring it once); returns the width.
+    fn place_text(
+        &mut self,
+        x_for: impl FnOnce(f32) -> f32,
+        y: f32,
+        font: Font,
+        size_pt: f32,
+        text: &str,
+    ) -> f32 {
+        let line = metrics::single_line(text);
+        let size = metrics::clamp_size(size_pt);
+        let width = metrics::converted_width(font, size, &line);
+        if line.is_empty() || size == 0.0 {
+            return width;
+        }
+        let (x, y) = (coord(x_for(width)), coord(self.pdf_y(y)));
+        self.fonts_used[font_index(font)] = true;
+        let page = &mut self.pages[self.current];
+        // Operators and numbers take well under 64 bytes; hex text two per byte.
+        page.content.reserve(64 + 2 * line.len());
+        page.begin_text();
+        if page.font != Some((font, size)) {
+            page.content.push(b'/');
+            page.content
+                .extend_from_slice(builtin(font).get_pdf_id().as_bytes());
+            page.content.push(b' ');
+            page.op(&[size], b"Tf");
+            page.font = Some((font, size));
+        }
+        page.content.extend_from_slice(b"1 0 0 1 ");
+        page.op(&[x, y], b"Tm");
+        push_string(&mut page.content, &line);
+        page.content.extend_from_slice(b" Tj\n");
+        page.end_text();
+        width
     }
 
     /// Draws `text` word-wrapped to `max_width_pt` (see [`metrics::wrap`]), the first
@@ -203,42 +290,22 @@ impl Canvas {
 
     /// Strokes a straight line `width_pt` thick.
     pub fn line(&mut self, x1: f32, y1: f32, x2: f32, y2: f32, width_pt: f32) {
-        let from = self.point(x1, y1);
-        let to = self.point(x2, y2);
-        let line = Line {
-            points: vec![
-                LinePoint {
-                    p: from,
-                    bezier: false,
-                },
-                LinePoint {
-                    p: to,
-                    bezier: false,
-                },
-            ],
-            is_closed: false,
-        };
-        self.ops().extend([
-            Op::SaveGraphicsState,
-            Op::SetOutlineThickness {
-                pt: Pt(line_width(width_pt)),
-            },
-            Op::DrawLine { line },
-            Op::RestoreGraphicsState,
-        ]);
+        let (x1, y1) = (coord(x1), coord(self.pdf_y(y1)));
+        let (x2, y2) = (coord(x2), coord(self.pdf_y(y2)));
+        let page = &mut self.pages[self.current];
+        page.stroke_width(line_width(width_pt));
+        page.op(&[x1, y1], b"m");
+        page.op(&[x2, y2], b"l");
+        page.op(&[], b"S");
     }
 
     /// Strokes the outline of the rectangle whose top-left corner is (`x`, `y`).
     pub fn rect(&mut self, x: f32, y: f32, w: f32, h: f32, line_width_pt: f32) {
-        let rectangle = self.pdf_rect(x, y, w, h, PaintMode::Stroke);
-        self.ops().extend([
-            Op::SaveGraphicsState,
-            Op::SetOutlineThickness {
-                pt: Pt(line_width(line_width_pt)),
-            },
-            Op::DrawRectangle { rectangle },
-            Op::RestoreGraphicsState,
-        ]);
+        let rectangle = self.pdf_rect(x, y, w, h);
+        let page = &mut self.pages[self.current];
+        page.stroke_width(line_width(line_width_pt));
+        page.op(&rectangle, b"re");
+        page.op(&[], b"S");
     }
 
     /// Fills the rectangle whose top-left corner is (`x`, `y`) with a gray level from 0.0
@@ -250,15 +317,15 @@ impl Canvas {
         } else {
             0.0
         };
-        let rectangle = self.pdf_rect(x, y, w, h, PaintMode::Fill);
-        self.ops().extend([
-            Op::SaveGraphicsState,
-            Op::SetFillColor {
-                col: Color::Greyscale(Greyscale::new(gray, None)),
-            },
-            Op::DrawRectangle { rectangle },
-            Op::RestoreGraphicsState,
-        ]);
+        let rectangle = self.pdf_rect(x, y, w, h);
+        let page = &mut self.pages[self.current];
+        page.text_closed_at_end = false;
+        // The fill color is saved and restored around the fill, so text stays black.
+        page.op(&[], b"q");
+        page.op(&[gray], b"g");
+        page.op(&rectangle, b"re");
+        page.op(&[], b"f");
+        page.op(&[], b"Q");
     }
 
     /// Draws a square tick box of side `size` with its top-left corner at (`x`, `y`),
@@ -267,17 +334,18 @@ impl Canvas {
         self.rect(x, y, size, size, 0.75);
         if checked {
             let inset = size * 0.2;
-            let (l, t, r, b) = (x + inset, y + inset, x + size - inset, y + size - inset);
-            self.line(l, t, r, b, 1.0);
-            self.line(l, b, r, t, 1.0);
+            let (left, top) = (x + inset, y + inset);
+            let (right, bottom) = (x + size - inset, y + size - inset);
+            self.line(left, top, right, bottom, 1.0);
+            self.line(left, bottom, right, top, 1.0);
         }
     }
 
     /// Serializes the canvas into PDF bytes.
     ///
     /// The output depends only on the drawing operations and `meta`: dates and the file
-    /// identifier come from `meta`, and streams are Flate-compressed, which is itself
-    /// deterministic.
+    /// identifier come from `meta`, and streams are Flate-compressed by [`deflate`],
+    /// which is itself deterministic.
     ///
     /// # Errors
     ///
@@ -296,25 +364,39 @@ impl Canvas {
         info.metadata_date = date;
         info.author = meta.author.clone().unwrap_or_default();
         info.subject = meta.subject.clone().unwrap_or_default();
-        info.creator = PRODUCER.to_owned();
-        info.producer = PRODUCER.to_owned();
-        info.identifier = meta.document_id.clone();
+        PRODUCER.clone_into(&mut info.creator);
+        PRODUCER.clone_into(&mut info.producer);
+        info.identifier.clone_from(&meta.document_id);
 
+        // printpdf declares a font resource for every font an operation selects; the
+        // first page selects the fonts drawn with, and its stream is replaced below
+        // like every other page's.
+        let font_ops: Vec<Op> = FONTS
+            .iter()
+            .filter(|f| self.fonts_used[font_index(**f)])
+            .map(|f| Op::SetFont {
+                font: PdfFontHandle::Builtin(builtin(*f)),
+                size: Pt(1.0),
+            })
+            .collect();
         let size = Rect::from_wh(Pt(self.width_pt), Pt(self.height_pt));
-        doc.with_pages(
-            self.pages
-                .iter()
-                .map(|ops| PdfPage {
-                    media_box: size.clone(),
-                    trim_box: size.clone(),
-                    crop_box: size.clone(),
-                    ops: ops.clone(),
-                })
-                .collect(),
-        );
+        let mut pages = Vec::with_capacity(self.pages.len());
+        for index in 0..self.pages.len() {
+            pages.push(PdfPage {
+                media_box: size.clone(),
+                trim_box: size.clone(),
+                crop_box: size.clone(),
+                ops: if index == 0 {
+                    font_ops.clone()
+                } else {
+                    Vec::new()
+                },
+            });
+        }
+        doc.with_pages(pages);
 
-        // Compression is applied below, after the identifier is fixed; fonts are never
-        // embedded (built-ins only) and there are no images, so the other options are moot.
+        // Fonts are never embedded (built-ins only) and there are no images, so the
+        // other options are moot; streams are compressed below.
         let options = PdfSaveOptions {
             optimize: false,
             subset_fonts: false,
@@ -342,18 +424,27 @@ impl Canvas {
             .and_then(|ids| ids.as_array_mut())
             .map_err(|e| format!("PDF trailer has no /ID array: {e}"))?;
         for id in ids.iter_mut() {
-            *id.as_str_mut()
-                .map_err(|e| format!("PDF trailer /ID entry is not a string: {e}"))? =
-                file_id.clone();
+            id.as_str_mut()
+                .map_err(|e| format!("PDF trailer /ID entry is not a string: {e}"))?
+                .clone_from(&file_id);
         }
+
+        let literal_template = pdf
+            .trailer
+            .get(b"ID")
+            .and_then(|ids| ids.as_array())
+            .ok()
+            .and_then(|ids| ids.first().cloned());
 
         // printpdf always writes /GTS_PDFXVersion, even empty, which makes readers report
         // the file as PDF/X; it is not. Empty optional entries are dropped as noise.
+        let no_info = |e| format!("PDF trailer has no /Info reference: {e}");
         let info_id = pdf
             .trailer
             .get(b"Info")
-            .and_then(|info| info.as_reference())
-            .map_err(|e| format!("PDF trailer has no /Info reference: {e}"))?;
+            .map_err(no_info)?
+            .as_reference()
+            .map_err(no_info)?;
         let info = pdf
             .get_object_mut(info_id)
             .and_then(|info| info.as_dict_mut())
@@ -368,41 +459,86 @@ impl Canvas {
                 info.remove(key);
             }
         }
-
-        if compress {
-            pdf.compress();
+        // printpdf writes the text entries as UTF-16 hexadecimal strings, which lopdf
+        // formats byte by byte; as literal strings (plain ASCII where the text is ASCII)
+        // they read the same and cost nothing to write. The /ID strings are literal, so
+        // one of them serves as the template.
+        if let Some(template) = literal_template {
+            for key in [
+                b"Title".as_slice(),
+                b"Author",
+                b"Subject",
+                b"Creator",
+                b"Producer",
+            ] {
+                let Ok(bytes) = info.get(key).and_then(|v| v.as_str()) else {
+                    continue;
+                };
+                let mut literal = template.clone();
+                if let Ok(text) = literal.as_str_mut() {
+                    *text = plain_text_string(bytes);
+                    info.set(key, literal);
+                }
+            }
         }
-        let mut bytes = Vec::new();
+
+        let page_ids = pdf.get_pages();
+        if page_ids.len() != self.pages.len() {
+            return Err(format!(
+                "PDF page tree has {} pages instead of {}",
+                page_ids.len(),
+                self.pages.len()
+            ));
+        }
+        for (page, page_id) in self.pages.iter().zip(page_ids.into_values()) {
+            let no_contents = |e| format!("PDF page has no content stream: {e}");
+            let contents = pdf
+                .get_object(page_id)
+                .and_then(|p| p.as_dict())
+                .and_then(|p| p.get(b"Contents"))
+                .map_err(no_contents)?
+                .as_reference()
+                .map_err(no_contents)?;
+            let stream = pdf
+                .get_object_mut(contents)
+                .and_then(|c| c.as_stream_mut())
+                .map_err(|e| format!("PDF page contents are not a stream: {e}"))?;
+            let content = &page.content;
+            // As lopdf's own compression: keep a stream that would not shrink as it is.
+            let packed = compress
+                .then(|| deflate::zlib(content))
+                .filter(|packed| packed.len() + 19 < content.len());
+            match packed {
+                Some(packed) => {
+                    stream.dict.set("Filter", "FlateDecode");
+                    stream.set_content(packed);
+                }
+                None => stream.set_content(content.clone()),
+            }
+        }
+
+        // The streams plus room for the objects around them, so the file is not copied
+        // while it grows.
+        let streams: usize = pdf
+            .objects
+            .values()
+            .filter_map(|o| o.as_stream().ok())
+            .map(|s| s.content.len())
+            .sum();
+        let mut bytes = Vec::with_capacity(streams + 4096);
         pdf.save_to(&mut bytes)
             .map_err(|e| format!("writing the PDF failed: {e}"))?;
         Ok(bytes)
-    }
-
-    fn ops(&mut self) -> &mut Vec<Op> {
-        &mut self.pages[self.current]
     }
 
     fn pdf_y(&self, y: f32) -> f32 {
         self.height_pt - y
     }
 
-    fn point(&self, x: f32, y: f32) -> Point {
-        Point {
-            x: Pt(coord(x)),
-            y: Pt(coord(self.pdf_y(y))),
-        }
-    }
-
-    /// The PDF rectangle for a top-left-origin one: PDF anchors it at the bottom-left.
-    fn pdf_rect(&self, x: f32, y: f32, w: f32, h: f32, mode: PaintMode) -> Rect {
-        Rect {
-            x: Pt(coord(x)),
-            y: Pt(coord(self.pdf_y(y) - h)),
-            width: Pt(coord(w)),
-            height: Pt(coord(h)),
-            mode: Some(mode),
-            winding_order: None,
-        }
+    /// The PDF rectangle (`x y width height`) for a top-left-origin one: PDF anchors it
+    /// at the bottom-left.
+    fn pdf_rect(&self, x: f32, y: f32, w: f32, h: f32) -> [f32; 4] {
+        [coord(x), coord(self.pdf_y(y) - h), coord(w), coord(h)]
     }
 }
 
@@ -412,6 +548,199 @@ fn builtin(font: Font) -> BuiltinFont {
         Font::HelveticaBold => BuiltinFont::HelveticaBold,
         Font::Courier => BuiltinFont::Courier,
     }
+}
+
+fn font_index(font: Font) -> usize {
+    match font {
+        Font::Helvetica => 0,
+        Font::HelveticaBold => 1,
+        Font::Courier => 2,
+    }
+}
+
+/// A PDF text string (UTF-16BE with byte order mark, as printpdf writes it) as ASCII
+/// bytes when it is printable ASCII, which `PDFDocEncoding` reads the same; otherwise
+/// unchanged.
+fn plain_text_string(utf16: &[u8]) -> Vec<u8> {
+    let Some(units) = utf16.strip_prefix(&[0xFE, 0xFF]) else {
+        return utf16.to_vec();
+    };
+    let ascii: Option<Vec<u8>> = units
+        .chunks(2)
+        .map(|unit| match unit {
+            [0, b @ b' '..=b'~'] => Some(*b),
+            _ => None,
+        })
+        .collect();
+    ascii.unwrap_or_else(|| utf16.to_vec())
+}
+
+/// Appends already-converted text (see [`metrics::to_winansi`]) as a PDF string of
+/// `WinAnsi` bytes, the way printpdf writes built-in font text: a literal string when every
+/// byte is printable ASCII other than `(`, `)`, `\` and `%`, hexadecimal otherwise.
+fn push_string(out: &mut Vec<u8>, converted: &str) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let plain = |b: u8| (32..=126).contains(&b) && !matches!(b, b'(' | b')' | b'\\' | b'%');
+    if converted.bytes().all(plain) {
+        out.push(b'(');
+        out.extend_from_slice(converted.as_bytes());
+        out.push(b')');
+        return;
+    }
+    out.push(b'<');
+    for c in converted.chars() {
+        // Converted text holds WinAnsi characters only; anything else would be printpdf's
+        // `?` fallback.
+        let b = metrics::win_ansi_byte(c).unwrap_or(b'?');
+        out.extend_from_slice(&[HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
+    }
+    out.push(b'>');
+}
+
+/// Slots of the per-thread cache of formatted numbers (see [`push_num`]).
+const NUMBER_SLOTS: usize = 1024;
+
+/// A formatted number: the `f32` bits, the length (0 for an empty slot) and the text.
+type NumberSlot = (u32, u8, [u8; 15]);
+
+thread_local! {
+    static NUMBERS: RefCell<Vec<NumberSlot>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Appends `v` as a PDF number exactly as Rust's `Display` (and so lopdf) writes an
+/// `f32` (see [`format_num`]).
+///
+/// Layouts repeat the same coordinates and sizes over and over, within a document and
+/// from one document to the next, so recent results are remembered per thread. The cache
+/// only saves work: the bytes are those [`format_num`] writes.
+fn push_num(out: &mut Vec<u8>, v: f32) {
+    let bits = v.to_bits();
+    NUMBERS.with_borrow_mut(|slots| {
+        if slots.is_empty() {
+            slots.resize(NUMBER_SLOTS, (0, 0, [0; 15]));
+        }
+        let index = (bits.wrapping_mul(0x9E37_79B1) >> 22) as usize % NUMBER_SLOTS;
+        let Some(slot) = slots.get_mut(index) else {
+            format_num(out, v);
+            return;
+        };
+        let (key, len, text) = slot;
+        if *len > 0 && *key == bits {
+            out.extend_from_slice(&text[..usize::from(*len)]);
+            return;
+        }
+        let start = out.len();
+        format_num(out, v);
+        let written = &out[start..];
+        if let (Ok(n @ 1..=15), Some(dst)) =
+            (u8::try_from(written.len()), text.get_mut(..written.len()))
+        {
+            dst.copy_from_slice(written);
+            (*key, *len) = (bits, n);
+        }
+    });
+}
+
+/// Appends `v` as a PDF number exactly as Rust's `Display` (and so lopdf) writes an
+/// `f32`: the shortest decimal that reads back as the same value, never an exponent.
+///
+/// Layout coordinates are integers or short decimals within ±32767, so the shortest
+/// decimal is found directly with exact `f64` arithmetic; anything else (and a tie
+/// between two equally short, equally close decimals) goes through `Display`.
+#[allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_precision_loss,
+    clippy::float_cmp,
+    reason = "exact arithmetic: every value is non-negative, below 2^53 and compared exactly \
+              on purpose; checked against Display over all f32 values below 33000"
+)]
+fn format_num(out: &mut Vec<u8>, v: f32) {
+    use std::io::Write as _;
+    const POW10: [f64; 9] = [1.0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8];
+    // Integer conversions instead of `ceil`/`floor`, which are library calls on the
+    // baseline x86-64 target; every value here is positive and below 2^53.
+    let floor = |x: f64| x as u64;
+    let ceil = |x: f64| {
+        let t = x as u64;
+        if (t as f64) < x { t + 1 } else { t }
+    };
+    let a = v.abs();
+    if v.is_finite() && a < 1e7 {
+        if (a as u32) as f32 == a {
+            if v.is_sign_negative() {
+                out.push(b'-');
+            }
+            push_uint(out, u64::from(a as u32), 0);
+            return;
+        }
+        let bits = a.to_bits();
+        let x = f64::from(a);
+        // Every decimal strictly between the midpoints to the neighbouring f32 values
+        // reads back as `a`; a midpoint itself rounds to the even neighbour.
+        let low = f64::midpoint(x, f64::from(f32::from_bits(bits - 1)));
+        let high = f64::midpoint(x, f64::from(f32::from_bits(bits + 1)));
+        let even = bits & 1 == 0;
+        for (k, &scale) in POW10.iter().enumerate().skip(1) {
+            // Exact: the factors have at most 25 and 27 significant bits.
+            let (lo, hi, target) = (low * scale, high * scale, x * scale);
+            let first = if even || floor(lo) as f64 != lo {
+                ceil(lo)
+            } else {
+                floor(lo) + 1
+            };
+            let last = if even || floor(hi) as f64 != hi {
+                floor(hi)
+            } else {
+                floor(hi) - 1
+            };
+            if first > last {
+                continue;
+            }
+            let whole = floor(target);
+            let frac = target - whole as f64;
+            if frac == 0.5 && first < last {
+                break; // two closest candidates: let Display choose
+            }
+            let nearest = if frac > 0.5 { whole + 1 } else { whole };
+            if v.is_sign_negative() {
+                out.push(b'-');
+            }
+            push_uint(out, nearest.clamp(first, last), k);
+            return;
+        }
+    }
+    let _ = write!(out, "{v}");
+}
+
+/// Appends `digits / 10^decimals` with exactly the significant decimals (trailing zeros
+/// dropped, no point for an integer).
+fn push_uint(out: &mut Vec<u8>, digits: u64, decimals: usize) {
+    let (mut n, mut decimals) = (digits, decimals);
+    while decimals > 0 && n % 10 == 0 {
+        n /= 10;
+        decimals -= 1;
+    }
+    let mut buf = [0u8; 24];
+    let mut i = buf.len();
+    for _ in 0..decimals {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
+    if decimals > 0 {
+        i -= 1;
+        buf[i] = b'.';
+    }
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&buf[i..]);
 }
 
 /// Keeps a coordinate finite and within reader limits; NaN becomes 0 so a layout bug
@@ -608,8 +937,8 @@ mod tests {
         let mut canvas = Canvas::new(612.0, 792.0);
         let width = canvas.text(10.0, 100.0, Font::Helvetica, 12.0, "2–8 °C ≥ 5 µg");
         assert_eq!(
-            width,
-            metrics::text_width(Font::Helvetica, 12.0, "2–8 °C >= 5 µg")
+            width.to_bits(),
+            metrics::text_width(Font::Helvetica, 12.0, "2–8 °C >= 5 µg").to_bits()
         );
         let bytes = canvas.serialize(&meta(), false).unwrap();
         // "2–8 °C >= 5 µg" in WinAnsi: en dash 0x96, degree 0xB0, micro 0xB5.
@@ -626,6 +955,80 @@ mod tests {
         assert!((width - 19.46).abs() < 1e-4);
         let bytes = canvas.serialize(&meta(), false).unwrap();
         assert!(contains(&bytes, b"1 0 0 1 280.54 742 Tm"));
+    }
+
+    /// Every number must read back as the same f32, written as lopdf would write it.
+    #[test]
+    fn numbers_are_written_as_display_writes_them() {
+        let mut values: Vec<f32> = vec![
+            0.0,
+            -0.0,
+            1.0,
+            -1.0,
+            0.5,
+            0.1,
+            0.85,
+            0.75,
+            1e-3,
+            1e-9,
+            7.5e-5,
+            111.274_994,
+            127.67999,
+            280.54,
+            32767.0,
+            -32767.0,
+            1e7,
+            12_345_678.0,
+            f32::MIN_POSITIVE,
+        ];
+        for i in 0..20_000_u16 {
+            let i = f32::from(i);
+            values.push(i / 100.0);
+            values.push(i * 0.001 - 3.0);
+            values.push(792.0 - i * 0.85);
+        }
+        let mut x: u32 = 12345;
+        for _ in 0..200_000 {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            let v = f32::from_bits(x);
+            if v.is_finite() {
+                values.push(v);
+                values.push(v % 33000.0);
+            }
+        }
+        for v in values {
+            let mut out = Vec::new();
+            format_num(&mut out, v);
+            assert_eq!(String::from_utf8(out).unwrap(), format!("{v}"), "{v:e}");
+            // Twice through the cache: a miss, then (if it fitted) a hit.
+            for _ in 0..2 {
+                let mut out = Vec::new();
+                push_num(&mut out, v);
+                assert_eq!(String::from_utf8(out).unwrap(), format!("{v}"), "{v:e}");
+            }
+        }
+    }
+
+    #[test]
+    fn text_objects_and_state_are_shared_but_the_stream_stays_complete() {
+        let mut canvas = Canvas::new(612.0, 792.0);
+        canvas.text(10.0, 10.0, Font::Helvetica, 9.0, "a");
+        canvas.text(10.0, 20.0, Font::Helvetica, 9.0, "(b)");
+        canvas.text(10.0, 30.0, Font::HelveticaBold, 9.0, "c");
+        canvas.line(0.0, 0.0, 10.0, 10.0, 0.5);
+        canvas.rect(0.0, 0.0, 10.0, 10.0, 0.5);
+        canvas.fill_rect(0.0, 0.0, 10.0, 10.0, 0.85);
+        canvas.text(10.0, 40.0, Font::HelveticaBold, 9.0, "d");
+        let content = String::from_utf8_lossy(&canvas.pages[0].content).into_owned();
+        assert_eq!(
+            content,
+            "BT\n/F5 9 Tf\n1 0 0 1 10 782 Tm\n(a) Tj\n1 0 0 1 10 772 Tm\n<286229> Tj\n\
+             /F6 9 Tf\n1 0 0 1 10 762 Tm\n(c) Tj\nET\n0.5 w\n0 792 m\n10 782 l\nS\n\
+             0 782 10 10 re\nS\nq\n0.85 g\n0 782 10 10 re\nf\nQ\n\
+             BT\n1 0 0 1 10 752 Tm\n(d) Tj\nET\n"
+        );
     }
 
     #[test]

@@ -7,6 +7,8 @@
 //! fits; below 6 pt a label is no longer reliably legible, so it refuses and says what to
 //! shorten instead of printing text that runs off the stock or overlaps.
 
+use std::borrow::Cow;
+
 use crate::config::{LabelSize, Pharmacy};
 use crate::error::{Error, Result};
 use crate::record::{FEDERAL_TRANSFER_WARNING, Record};
@@ -20,6 +22,8 @@ const MAX_BODY_PT: f32 = 10.0;
 pub const MIN_BODY_PT: f32 = 6.0;
 /// Sizes are tried in steps this large, so the chosen size is a round figure.
 const STEP_PT: f32 = 0.25;
+/// Sizes tried after the first: (`MAX_BODY_PT` - `MIN_BODY_PT`) / `STEP_PT`.
+const STEPS: u8 = 16;
 /// Line spacing as a multiple of the size: Helvetica's ascender and descender span 0.93 em,
 /// so this keeps lines apart while fitting the most text on small stock.
 const LEADING: f32 = 1.12;
@@ -41,41 +45,179 @@ pub(super) type Run = (Font, String);
 /// widths, measured with [`metrics::text_width`], sum to at most `width_pt` (only a single
 /// character wider than the whole line can exceed it). Empty input gives no lines.
 pub(super) fn wrap_runs(runs: &[Run], size_pt: f32, width_pt: f32) -> Vec<Vec<Run>> {
+    let converted: Vec<(Font, Cow<'_, str>)> = runs
+        .iter()
+        .map(|(font, text)| (*font, metrics::winansi(text)))
+        .collect();
+    let words = converted.iter().flat_map(|(font, text)| {
+        text.split_whitespace()
+            .map(|word| (*font, word, metrics::units(*font, word)))
+    });
+    wrap_words(words, size_pt, width_pt)
+}
+
+/// Runs split into words that are converted to `WinAnsi` and measured once, so that text
+/// can be wrapped at many sizes (the label tries several) without doing either again.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Words {
+    /// The converted words, one after another.
+    text: String,
+    /// Font, byte range in `text`, and advance width in 1/1000 em of each word.
+    words: Vec<(Font, usize, usize, u64)>,
+}
+
+impl Words {
+    pub(super) fn new(runs: &[Run]) -> Self {
+        let len: usize = runs.iter().map(|(_, t)| t.len()).sum();
+        let mut text = String::with_capacity(len);
+        let mut words = Vec::with_capacity(len / 4 + 1);
+        for (font, run) in runs {
+            for word in metrics::winansi(run).split_whitespace() {
+                let start = text.len();
+                text.push_str(word);
+                words.push((*font, start, text.len(), metrics::units(*font, word)));
+            }
+        }
+        Words { text, words }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (Font, &str, u64)> {
+        self.words.iter().map(|&(font, start, end, units)| {
+            (font, self.text.get(start..end).unwrap_or(""), units)
+        })
+    }
+
+    /// [`wrap_runs`] of the runs these words came from.
+    pub(super) fn wrap(&self, size_pt: f32, width_pt: f32) -> Vec<Vec<Run>> {
+        wrap_words(self.iter(), size_pt, width_pt)
+    }
+
+    /// What [`Words::wrap`] would give without building it: the number of lines, and the
+    /// [`runs_width`] of the last one.
+    fn measure(&self, size_pt: f32, width_pt: f32) -> (usize, f32) {
+        measure_words(self.iter(), size_pt, width_pt)
+    }
+}
+
+/// How many lines [`wrap_runs`] gives, without building them.
+pub(super) fn wrap_count(runs: &[Run], size_pt: f32, width_pt: f32) -> usize {
+    let converted: Vec<(Font, Cow<'_, str>)> = runs
+        .iter()
+        .map(|(font, text)| (*font, metrics::winansi(text)))
+        .collect();
+    let words = converted.iter().flat_map(|(font, text)| {
+        text.split_whitespace()
+            .map(|word| (*font, word, metrics::units(*font, word)))
+    });
+    measure_words(words, size_pt, width_pt).0
+}
+
+/// What [`wrap_words`] would give without building it: the number of lines, and the
+/// [`runs_width`] of the last one.
+fn measure_words<'a>(
+    words: impl Iterator<Item = (Font, &'a str, u64)>,
+    size_pt: f32,
+    width_pt: f32,
+) -> (usize, f32) {
+    let limit = width_pt - WIDTH_SLACK_PT;
+    let width = |units: u64| metrics::units_to_pt(units, size_pt);
+    let mut lines = 0;
+    let mut used = 0.0_f32;
+    // The current line: widths of its finished runs, summed in order as
+    // `runs_width` sums them, and the font and units of the run being extended.
+    let mut finished = 0.0_f32;
+    let mut open: Option<(Font, u64)> = None;
+    let push = |finished: &mut f32, open: &mut Option<(Font, u64)>, font, units| match open {
+        Some((f, u)) if *f == font => *u += units,
+        _ => {
+            if let Some((_, u)) = *open {
+                *finished += width(u);
+            }
+            *open = Some((font, units));
+        }
+    };
+    for (font, word, units) in words {
+        if open.is_some() {
+            let spaced = metrics::char_units(font, ' ') + units;
+            let w = width(spaced);
+            if used + w <= limit {
+                push(&mut finished, &mut open, font, spaced);
+                used += w;
+                continue;
+            }
+            lines += 1;
+            (finished, open) = (0.0, None);
+        }
+        let w = width(units);
+        if w <= limit {
+            push(&mut finished, &mut open, font, units);
+            used = w;
+            continue;
+        }
+        let mut pieces = metrics::wrap(font, size_pt, word, limit);
+        let last = pieces.pop().unwrap_or_default();
+        lines += pieces.len();
+        let last_units = metrics::units(font, &last);
+        used = width(last_units);
+        push(&mut finished, &mut open, font, last_units);
+    }
+    match open {
+        Some((_, u)) => (lines + 1, finished + width(u)),
+        None => (lines, 0.0),
+    }
+}
+
+/// The greedy line breaking behind [`wrap_runs`], over converted words with their widths
+/// in 1/1000 em.
+fn wrap_words<'a>(
+    words: impl Iterator<Item = (Font, &'a str, u64)>,
+    size_pt: f32,
+    width_pt: f32,
+) -> Vec<Vec<Run>> {
     let limit = width_pt - WIDTH_SLACK_PT;
     let mut lines: Vec<Vec<Run>> = Vec::new();
     let mut line: Vec<Run> = Vec::new();
     let mut used = 0.0_f32;
-    let push = |line: &mut Vec<Run>, font: Font, text: &str| match line.last_mut() {
-        Some((f, t)) if *f == font => t.push_str(text),
-        _ => line.push((font, text.to_owned())),
-    };
-    for (font, text) in runs {
-        let converted = metrics::to_winansi(text);
-        for word in converted.split_whitespace() {
-            if !line.is_empty() {
-                let spaced = format!(" {word}");
-                let w = metrics::text_width(*font, size_pt, &spaced);
-                if used + w <= limit {
-                    push(&mut line, *font, &spaced);
-                    used += w;
-                    continue;
-                }
-                lines.push(std::mem::take(&mut line));
+    let push = |line: &mut Vec<Run>, font: Font, space: bool, text: &str| match line.last_mut() {
+        Some((f, t)) if *f == font => {
+            if space {
+                t.push(' ');
             }
-            let w = metrics::text_width(*font, size_pt, word);
-            if w <= limit {
-                push(&mut line, *font, word);
-                used = w;
+            t.push_str(text);
+        }
+        _ => {
+            let mut t = String::with_capacity(text.len() + 24);
+            if space {
+                t.push(' ');
+            }
+            t.push_str(text);
+            line.push((font, t));
+        }
+    };
+    for (font, word, units) in words {
+        if !line.is_empty() {
+            // As wide as " word" measured on its own: widths are exact integer sums.
+            let w = metrics::units_to_pt(metrics::char_units(font, ' ') + units, size_pt);
+            if used + w <= limit {
+                push(&mut line, font, true, word);
+                used += w;
                 continue;
             }
-            let mut pieces = metrics::wrap(*font, size_pt, word, limit);
-            let last = pieces.pop().unwrap_or_default();
-            for piece in pieces {
-                lines.push(vec![(*font, piece)]);
-            }
-            used = metrics::text_width(*font, size_pt, &last);
-            push(&mut line, *font, &last);
+            lines.push(std::mem::take(&mut line));
         }
+        let w = metrics::units_to_pt(units, size_pt);
+        if w <= limit {
+            push(&mut line, font, false, word);
+            used = w;
+            continue;
+        }
+        let mut pieces = metrics::wrap(font, size_pt, word, limit);
+        let last = pieces.pop().unwrap_or_default();
+        for piece in pieces {
+            lines.push(vec![(font, piece)]);
+        }
+        used = metrics::text_width(font, size_pt, &last);
+        push(&mut line, font, false, &last);
     }
     if !line.is_empty() {
         lines.push(line);
@@ -203,16 +345,32 @@ pub fn label_layout(record: &Record, size: LabelSize) -> Result<LabelLayout> {
         )
     })?;
     let content = Content::new(record, pharmacy);
-    let mut body = MAX_BODY_PT;
-    while body >= MIN_BODY_PT - f32::EPSILON {
-        for run_together in [false, true] {
-            if let Some(layout) = fit(&content, size, body, run_together) {
-                return Ok(layout);
+    let prepared = Prepared::new(&content);
+    // Sizes from MAX_BODY_PT down to MIN_BODY_PT in STEP_PT steps; the largest that fits
+    // wins, preferring warnings on lines of their own at that size. Smaller text never
+    // needs more room, so the first size that fits is found by bisection rather than by
+    // laying the label out at every size.
+    let body = |step: u8| MAX_BODY_PT - f32::from(step) * STEP_PT;
+    // Which arrangement fits at a step, found without building the layout.
+    let arrangement = |step: u8| {
+        [false, true]
+            .into_iter()
+            .find(|&together| fit(&prepared, size, body(step), together, false).is_some())
+    };
+    // Invariant: every step before `low` does not fit; `best` is what fits at `high`.
+    let (mut low, mut high, mut best) = (0, STEPS + 1, None);
+    while low < high {
+        let mid = low + (high - low) / 2;
+        match arrangement(mid) {
+            Some(together) => {
+                high = mid;
+                best = Some((mid, together));
             }
+            None => low = mid + 1,
         }
-        body -= STEP_PT;
     }
-    Err(Error::Render(too_long(&content, size)))
+    let best = best.and_then(|(step, together)| fit(&prepared, size, body(step), together, true));
+    best.ok_or_else(|| Error::Render(too_long(&content, size)))
 }
 
 /// Renders the label as a one-page PDF the size of the label stock.
@@ -348,6 +506,8 @@ struct Flow {
     lead: f32,
     items: Vec<Item>,
     lines: usize,
+    /// Whether to keep what is laid out; without, only the height is worked out.
+    build: bool,
 }
 
 impl Flow {
@@ -357,45 +517,69 @@ impl Flow {
     }
 
     fn line(&mut self, x: f32, size: f32, lead: f32, runs: Vec<Run>) {
-        let baseline = self.baseline(size);
-        self.items.push(Item::Line {
-            x,
-            baseline,
-            size,
-            runs,
-        });
+        if self.build {
+            let baseline = self.baseline(size);
+            self.items.push(Item::Line {
+                x,
+                baseline,
+                size,
+                runs,
+            });
+        }
         self.y += lead;
         self.lines += 1;
     }
 
     /// A wrapped paragraph at body size.
-    fn para(&mut self, runs: &[Run]) {
+    fn para(&mut self, words: &Words) {
         let (size, lead) = (self.body, self.lead);
-        self.para_at(runs, size, lead);
+        self.para_at(words, size, lead);
     }
 
-    fn para_at(&mut self, runs: &[Run], size: f32, lead: f32) {
-        for line in wrap_runs(runs, size, self.width) {
+    fn para_at(&mut self, words: &Words, size: f32, lead: f32) {
+        if !self.build {
+            for _ in 0..words.measure(size, self.width).0 {
+                self.line(MARGIN_PT, size, lead, Vec::new());
+            }
+            return;
+        }
+        for line in words.wrap(size, self.width) {
             self.line(MARGIN_PT, size, lead, line);
         }
     }
 
     /// Short fields packed onto as few lines as they fit, spread across each line; a field
     /// never breaks inside unless it is longer than a whole line.
-    fn fields(&mut self, groups: &[Vec<Run>]) {
+    fn fields(&mut self, groups: &[Words]) {
         let gap = self.body * 1.5;
         let mut pending: Vec<(Vec<Run>, f32)> = Vec::new();
         for group in groups {
-            let mut lines = wrap_runs(group, self.body, self.width);
-            if lines.len() > 1 {
-                self.flush(&mut pending);
-                for line in lines {
-                    self.line(MARGIN_PT, self.body, self.lead, line);
+            let (line, w) = if self.build {
+                let mut lines = group.wrap(self.body, self.width);
+                if lines.len() > 1 {
+                    self.flush(&mut pending);
+                    for line in lines {
+                        self.line(MARGIN_PT, self.body, self.lead, line);
+                    }
+                    continue;
                 }
-                continue;
-            }
-            let Some(line) = lines.pop() else { continue };
-            let w = runs_width(&line, self.body);
+                let Some(line) = lines.pop() else { continue };
+                let w = runs_width(&line, self.body);
+                (line, w)
+            } else {
+                let (count, w) = group.measure(self.body, self.width);
+                if count > 1 {
+                    self.flush(&mut pending);
+                    for _ in 0..count {
+                        self.line(MARGIN_PT, self.body, self.lead, Vec::new());
+                    }
+                    continue;
+                }
+                if count == 0 {
+                    continue;
+                }
+                (Vec::new(), w)
+            };
             let used: f32 = pending.iter().map(|(_, w)| w + gap).sum();
             if !pending.is_empty() && used + w > self.width {
                 self.flush(&mut pending);
@@ -413,13 +597,16 @@ impl Flow {
         let n = pending.len();
         let total: f32 = pending.iter().map(|(_, w)| w).sum();
         let spacing = if n > 1 {
-            (self.width - total) / (n - 1) as f32
+            (self.width - total) / metrics::count(n - 1)
         } else {
             0.0
         };
         let baseline = self.baseline(self.body);
         let mut x = MARGIN_PT;
         for (runs, w) in pending.drain(..) {
+            if !self.build {
+                continue;
+            }
             self.items.push(Item::Line {
                 x,
                 baseline,
@@ -435,13 +622,95 @@ impl Flow {
     fn rule(&mut self) {
         let gap = self.body * 0.3;
         self.y += gap;
-        self.items.push(Item::Rule { y: self.y });
+        if self.build {
+            self.items.push(Item::Rule { y: self.y });
+        }
         self.y += gap + 0.5;
     }
 }
 
-/// The label at body size `body`, or `None` if it does not fit.
-fn fit(content: &Content, size: LabelSize, body: f32, run_together: bool) -> Option<LabelLayout> {
+/// The label's paragraphs and field groups as words ready to wrap, prepared once for
+/// all the sizes [`label_layout`] tries.
+struct Prepared {
+    pharmacy: Words,
+    contact: Words,
+    order_fields: [Words; 4],
+    people_fields: [Words; 2],
+    strengths: Vec<Words>,
+    unit_fields: [Words; 4],
+    directions: Words,
+    bud: Words,
+    /// Each warning on its own line, or all run together in one paragraph.
+    warnings: Vec<Words>,
+    warnings_together: Words,
+    federal: Option<Words>,
+}
+
+impl Prepared {
+    fn new(content: &Content) -> Self {
+        let pair = |label: &str, value: &str| Words::new(&[bold(label), regular(value)]);
+        let mut together = Vec::new();
+        for (i, w) in content.warnings.iter().enumerate() {
+            if i > 0 {
+                together.push(bold("•"));
+            }
+            together.push(regular(w.as_str()));
+        }
+        Prepared {
+            pharmacy: Words::new(&[bold(content.pharmacy_name.as_str())]),
+            contact: Words::new(&[regular(content.pharmacy_contact.as_str())]),
+            order_fields: [
+                pair("Rx:", &content.rx),
+                pair("Filled:", &content.filled),
+                pair("Refills:", &content.refills),
+                pair("RPh:", BLANK),
+            ],
+            people_fields: [
+                pair("Patient:", &content.patient),
+                pair("Prescriber:", &content.prescriber),
+            ],
+            strengths: content
+                .strengths
+                .iter()
+                .map(|s| Words::new(&strength_runs(s)))
+                .collect(),
+            unit_fields: [
+                pair("Qty:", &content.quantity),
+                pair("Dosage form:", &content.form),
+                pair("Lot:", &content.lot),
+                Words::new(&[bold("Compounded preparation")]),
+            ],
+            directions: if content.directions.is_empty() {
+                pair("Directions:", BLANK)
+            } else {
+                Words::new(&[bold(content.directions.as_str())])
+            },
+            bud: Words::new(&[
+                bold(format!("Do not use after {}.", content.bud)),
+                regular(content.storage.as_str()),
+            ]),
+            warnings: content
+                .warnings
+                .iter()
+                .map(|w| Words::new(&[bold("•"), regular(w.as_str())]))
+                .collect(),
+            warnings_together: Words::new(&together),
+            federal: content
+                .federal
+                .then(|| Words::new(&[bold(FEDERAL_TRANSFER_WARNING)])),
+        }
+    }
+}
+
+/// The label at body size `body`, or `None` if it does not fit. Without `build` the
+/// layout only finds out whether it fits and has no items.
+fn fit(
+    text: &Prepared,
+    size: LabelSize,
+    body: f32,
+    run_together: bool,
+    build: bool,
+) -> Option<LabelLayout> {
     let title = (body + 2.0).min(12.0);
     let mut flow = Flow {
         width: size.width_pt - 2.0 * MARGIN_PT,
@@ -451,63 +720,37 @@ fn fit(content: &Content, size: LabelSize, body: f32, run_together: bool) -> Opt
         lead: body * LEADING,
         items: Vec::new(),
         lines: 0,
+        build,
     };
     if flow.width <= 0.0 || flow.bottom <= flow.y {
         return None;
     }
 
-    flow.para_at(&[bold(&content.pharmacy_name)], title, title * LEADING);
-    flow.para(&[regular(&content.pharmacy_contact)]);
+    flow.para_at(&text.pharmacy, title, title * LEADING);
+    flow.para(&text.contact);
     flow.rule();
 
-    flow.fields(&[
-        vec![bold("Rx:"), regular(&content.rx)],
-        vec![bold("Filled:"), regular(&content.filled)],
-        vec![bold("Refills:"), regular(&content.refills)],
-        vec![bold("RPh:"), regular(BLANK)],
-    ]);
-    flow.fields(&[
-        vec![bold("Patient:"), regular(&content.patient)],
-        vec![bold("Prescriber:"), regular(&content.prescriber)],
-    ]);
-    for s in &content.strengths {
-        flow.para(&strength_runs(s));
+    flow.fields(&text.order_fields);
+    flow.fields(&text.people_fields);
+    for s in &text.strengths {
+        flow.para(s);
     }
-    flow.fields(&[
-        vec![bold("Qty:"), regular(&content.quantity)],
-        vec![bold("Dosage form:"), regular(&content.form)],
-        vec![bold("Lot:"), regular(&content.lot)],
-        vec![bold("Compounded preparation")],
-    ]);
-    if content.directions.is_empty() {
-        flow.para(&[bold("Directions:"), regular(BLANK)]);
-    } else {
-        flow.para(&[bold(&content.directions)]);
-    }
-    flow.para(&[
-        bold(format!("Do not use after {}.", content.bud)),
-        regular(&content.storage),
-    ]);
+    flow.fields(&text.unit_fields);
+    flow.para(&text.directions);
+    flow.para(&text.bud);
 
-    if !content.warnings.is_empty() || content.federal {
+    if !text.warnings.is_empty() || text.federal.is_some() {
         flow.rule();
     }
     if run_together {
-        let mut runs = Vec::new();
-        for (i, w) in content.warnings.iter().enumerate() {
-            if i > 0 {
-                runs.push(bold("•"));
-            }
-            runs.push(regular(w));
-        }
-        flow.para(&runs);
+        flow.para(&text.warnings_together);
     } else {
-        for w in &content.warnings {
-            flow.para(&[bold("•"), regular(w)]);
+        for w in &text.warnings {
+            flow.para(w);
         }
     }
-    if content.federal {
-        flow.para(&[bold(FEDERAL_TRANSFER_WARNING)]);
+    if let Some(federal) = &text.federal {
+        flow.para(federal);
     }
 
     // The last line box ends at `y`; its descenders stay inside it.
@@ -565,7 +808,7 @@ pub(super) mod tests {
     use crate::order::{self, Order, Preparation};
     use crate::{library, record::Record};
 
-    /// The example batch of the brief: ketamine HCl 50 mg troches, #30 + 2 extra.
+    /// The example batch of the brief: ketamine `HCl` 50 mg troches, #30 + 2 extra.
     pub(crate) fn ketamine(quantity: u32) -> Record {
         let formula = library::load("ketamine-hcl-troche").expect("embedded formula");
         let order = Order {
@@ -797,6 +1040,50 @@ pub(super) mod tests {
         }
         record.directions = "y".repeat(5000);
         assert!(label(&record, LabelSize::default()).is_err());
+    }
+
+    #[test]
+    fn the_sizes_tried_end_at_the_smallest() {
+        let smallest = MAX_BODY_PT - f32::from(STEPS) * STEP_PT;
+        assert_eq!(smallest.to_bits(), MIN_BODY_PT.to_bits());
+    }
+
+    #[test]
+    fn measuring_agrees_with_wrapping() {
+        let texts = [
+            "Place one troche between the cheek and gum supercalifragilisticexpialidocious",
+            "a",
+            "",
+            "  spaced   out  ",
+            "Dr. Ana Ruiz, MD · Phone (217) 555-0100 ≥ 5 µg",
+            "WWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWW x",
+        ];
+        for (i, a) in texts.iter().enumerate() {
+            for b in &texts[i..] {
+                let words = Words::new(&[bold(*a), regular(*b), bold("•"), regular(*a)]);
+                for width in [3.0, 20.0, 55.5, 100.0, 276.0, 1000.0] {
+                    for size in [6.0, 6.25, 7.5, 9.75, 10.0, 12.0] {
+                        let lines = words.wrap(size, width);
+                        let (count, last) = words.measure(size, width);
+                        assert_eq!(count, lines.len(), "{a:?} {b:?} {width} {size}");
+                        let expected = lines.last().map_or(0.0, |l| runs_width(l, size));
+                        assert_eq!(
+                            last.to_bits(),
+                            expected.to_bits(),
+                            "{a:?} {b:?} {width} {size}"
+                        );
+                        assert_eq!(
+                            lines,
+                            wrap_runs(
+                                &[bold(*a), regular(*b), bold("•"), regular(*a)],
+                                size,
+                                width
+                            )
+                        );
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -3,9 +3,12 @@
 //! Layouts must know how wide a string will be *as the viewer draws it*, or right-aligned
 //! numbers and wrapped paragraphs drift. The built-in PDF fonts are not embedded, so the
 //! viewer advances by the Adobe Core14 metrics; these tables hold exactly those numbers,
-//! indexed by WinAnsiEncoding byte, which is the encoding printpdf declares for built-in
+//! indexed by `WinAnsiEncoding` byte, which is the encoding printpdf declares for built-in
 //! fonts. printpdf's own look-alike widths are not used because they differ for
 //! characters such as `±`, `µ` and `°`.
+
+use std::borrow::Cow;
+use std::fmt::Write as _;
 
 /// A built-in PDF font the worksheets and labels may use.
 ///
@@ -78,7 +81,7 @@ static HELVETICA_BOLD: [u16; 256] = [
 /// Width of every Courier glyph, in 1/1000 em.
 const COURIER_WIDTH: u16 = 600;
 
-/// The WinAnsiEncoding byte of `c`, or `None` if the encoding cannot represent it.
+/// The `WinAnsiEncoding` byte of `c`, or `None` if the encoding cannot represent it.
 ///
 /// This mirrors the encoder printpdf applies to built-in font text, so that a character
 /// accepted here is drawn as itself rather than as printpdf's `?` fallback.
@@ -120,7 +123,7 @@ pub fn win_ansi_byte(c: char) -> Option<u8> {
 }
 
 /// Combining marks that may follow a base letter in decomposed (NFD) input, with the
-/// base letters they combine with and the precomposed WinAnsi results, position by
+/// base letters they combine with and the precomposed `WinAnsi` results, position by
 /// position. Text pasted from some systems arrives decomposed; composing it keeps `é`
 /// an `é` instead of an `e` followed by a visible code.
 const COMPOSITIONS: [(char, &str, &str); 8] = [
@@ -134,14 +137,14 @@ const COMPOSITIONS: [(char, &str, &str); 8] = [
     ('\u{0327}', "Cc", "Çç"),
 ];
 
-/// The precomposed form of `base` followed by the combining `mark`, if WinAnsi has one.
+/// The precomposed form of `base` followed by the combining `mark`, if `WinAnsi` has one.
 fn compose(base: char, mark: char) -> Option<char> {
     let (_, bases, composed) = COMPOSITIONS.iter().find(|(m, _, _)| *m == mark)?;
     let index = bases.chars().position(|b| b == base)?;
     composed.chars().nth(index)
 }
 
-/// Readable stand-ins for characters WinAnsi lacks but pharmacy text commonly contains.
+/// Readable stand-ins for characters `WinAnsi` lacks but pharmacy text commonly contains.
 fn substitute(c: char) -> Option<&'static str> {
     Some(match c {
         '\u{03BC}' => "µ", // Greek small mu -> micro sign, which WinAnsi has
@@ -181,15 +184,43 @@ fn substitute(c: char) -> Option<&'static str> {
 
 /// Rewrites `text` so that every character can be drawn by a built-in PDF font.
 ///
-/// WinAnsi characters pass through unchanged, `\n` is kept as a line break (`\r\n` and a
+/// `WinAnsi` characters pass through unchanged, `\n` is kept as a line break (`\r\n` and a
 /// lone `\r` become `\n`), decomposed accents are composed, and common symbols outside
-/// WinAnsi get readable ASCII stand-ins (`≥` -> `>=`, Greek `μ` -> `µ`). Anything else
+/// `WinAnsi` get readable ASCII stand-ins (`≥` -> `>=`, Greek `μ` -> `µ`). Anything else
 /// becomes `[U+XXXX]`: on a compounding worksheet a silently dropped or `?`-replaced
 /// character could change the meaning of an instruction, a visible code cannot.
 ///
 /// The result is idempotent: converting it again returns it unchanged.
 #[must_use]
 pub fn to_winansi(text: &str) -> String {
+    winansi(text).into_owned()
+}
+
+/// Whether [`to_winansi`] keeps `c` as it is.
+fn passes(c: char) -> bool {
+    c == '\n' || (win_ansi_byte(c).is_some() && c != '\u{00A0}' && c != '\u{00AD}')
+}
+
+/// [`to_winansi`] without copying text that needs no change, which is nearly all of it
+/// (layouts measure and draw the same strings many times).
+pub(crate) fn winansi(text: &str) -> Cow<'_, str> {
+    // Printable ASCII and line breaks pass; checked eight bytes at a time.
+    let plain = |chunk: &[u8]| chunk.iter().all(|&b| matches!(b, b' '..=b'~' | b'\n'));
+    let words = text.as_bytes().chunks_exact(8);
+    let rest = words.remainder();
+    let ascii = words
+        .map(|w| u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]))
+        .all(|w| {
+            const ONES: u64 = 0x0101_0101_0101_0101;
+            const HIGH: u64 = 0x8080_8080_8080_8080;
+            // No byte >= 0x7F and no byte < 0x20 (then byte by byte, for `\n`).
+            let high_or_del = (w | w.wrapping_add(ONES)) & HIGH;
+            let control = w.wrapping_sub(0x20 * ONES) & !w & HIGH;
+            high_or_del == 0 && (control == 0 || plain(&w.to_le_bytes()))
+        });
+    if (ascii && plain(rest)) || text.chars().all(passes) {
+        return Cow::Borrowed(text);
+    }
     let mut out = String::with_capacity(text.len());
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
@@ -198,7 +229,7 @@ pub fn to_winansi(text: &str) -> String {
             out.push('\n');
             continue;
         }
-        if c == '\n' || (win_ansi_byte(c).is_some() && c != '\u{00A0}' && c != '\u{00AD}') {
+        if passes(c) {
             out.push(c);
             continue;
         }
@@ -215,19 +246,23 @@ pub fn to_winansi(text: &str) -> String {
             out.push(ch);
             continue;
         }
-        out.push_str(&format!("[U+{:04X}]", u32::from(c)));
+        let _ = write!(out, "[U+{:04X}]", u32::from(c));
     }
-    out
+    Cow::Owned(out)
 }
 
-/// `text` as a single drawable line: converted to WinAnsi, with line breaks drawn as
+/// `text` as a single drawable line: converted to `WinAnsi`, with line breaks drawn as
 /// spaces, because a text operator in a PDF cannot break lines itself.
-pub(crate) fn single_line(text: &str) -> String {
-    to_winansi(text).replace('\n', " ")
+pub(crate) fn single_line(text: &str) -> Cow<'_, str> {
+    match winansi(text) {
+        Cow::Borrowed(s) if !s.contains('\n') => Cow::Borrowed(s),
+        c => Cow::Owned(c.replace('\n', " ")),
+    }
 }
 
 /// Clamps a font size into the range drawing supports; non-finite or negative sizes
 /// become 0 so that they measure (and draw) as nothing instead of poisoning layout maths.
+#[inline]
 pub(crate) fn clamp_size(size_pt: f32) -> f32 {
     if size_pt.is_finite() && size_pt > 0.0 {
         size_pt.min(MAX_FONT_SIZE_PT)
@@ -236,10 +271,11 @@ pub(crate) fn clamp_size(size_pt: f32) -> f32 {
     }
 }
 
-/// Advance width of `c` in 1/1000 em, for a character already converted to WinAnsi.
-/// Characters without a WinAnsi byte (only `\n` after conversion) are measured as a
+/// Advance width of `c` in 1/1000 em, for a character already converted to `WinAnsi`.
+/// Characters without a `WinAnsi` byte (only `\n` after conversion) are measured as a
 /// space, which is how [`single_line`] draws them.
-fn char_units(font: Font, c: char) -> u64 {
+#[inline]
+pub(crate) fn char_units(font: Font, c: char) -> u64 {
     let byte = win_ansi_byte(c).unwrap_or(b' ');
     let units = match font {
         Font::Helvetica => HELVETICA[usize::from(byte)],
@@ -253,15 +289,67 @@ fn char_units(font: Font, c: char) -> u64 {
 ///
 /// Integer sums keep measuring exact and order-independent; the single conversion to
 /// points happens in [`units_to_pt`].
-fn units(font: Font, converted: &str) -> u64 {
+pub(crate) fn units(font: Font, converted: &str) -> u64 {
+    let table = match font {
+        Font::Helvetica => &HELVETICA_ASCII,
+        Font::HelveticaBold => &HELVETICA_BOLD_ASCII,
+        Font::Courier => return converted.chars().count() as u64 * u64::from(COURIER_WIDTH),
+    };
+    // One pass over the bytes, assuming ASCII (nearly all text); redone by character if
+    // a byte turns out not to be.
+    let mut sum = 0u64;
+    let mut high = 0u8;
+    for b in converted.bytes() {
+        sum += u64::from(table[usize::from(b & 0x7F)]);
+        high |= b;
+    }
+    if high < 0x80 {
+        return sum;
+    }
     converted.chars().map(|c| char_units(font, c)).sum()
 }
 
+/// Widths of the ASCII bytes, control characters (only `\n` after conversion) measured
+/// as a space, as [`char_units`] measures them.
+const fn ascii_widths(table: &[u16; 256]) -> [u16; 128] {
+    let mut ascii = [0u16; 128];
+    let mut b = 0;
+    while b < 128 {
+        ascii[b] = if b < 0x20 || b == 0x7F {
+            table[0x20]
+        } else {
+            table[b]
+        };
+        b += 1;
+    }
+    ascii
+}
+
+static HELVETICA_ASCII: [u16; 128] = ascii_widths(&HELVETICA);
+static HELVETICA_BOLD_ASCII: [u16; 128] = ascii_widths(&HELVETICA_BOLD);
+
 /// Converts 1/1000-em units to points; the one place widths become floats, so that a
 /// width computed by [`wrap`] and by [`text_width`] for the same line are identical.
-fn units_to_pt(units: u64, size_pt: f32) -> f32 {
+#[inline]
+#[allow(
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    reason = "a line's units are far below 2^52, so the f64 product is exact; the final \
+              rounding to f32 is the intended single rounding"
+)]
+pub(crate) fn units_to_pt(units: u64, size_pt: f32) -> f32 {
     // f64 keeps the product exact for any realistic line before the final rounding.
     (units as f64 * f64::from(clamp_size(size_pt)) / 1000.0) as f32
+}
+
+/// `n` lines, boxes or columns as `f32`, for layout arithmetic. Counts on a page are far
+/// below 2^24, below which every integer is exact in `f32`.
+#[allow(
+    clippy::cast_precision_loss,
+    reason = "counts of lines and boxes are far below 2^24"
+)]
+pub(crate) fn count(n: usize) -> f32 {
+    n as f32
 }
 
 /// Width in points of `text` drawn in `font` at `size_pt`, exactly as
@@ -269,7 +357,13 @@ fn units_to_pt(units: u64, size_pt: f32) -> f32 {
 /// line breaks as spaces, no kerning: printpdf does not kern built-in fonts).
 #[must_use]
 pub fn text_width(font: Font, size_pt: f32, text: &str) -> f32 {
-    units_to_pt(units(font, &to_winansi(text)), size_pt)
+    converted_width(font, size_pt, &winansi(text))
+}
+
+/// [`text_width`] of text that is already converted.
+#[inline]
+pub(crate) fn converted_width(font: Font, size_pt: f32, converted: &str) -> f32 {
+    units_to_pt(units(font, converted), size_pt)
 }
 
 /// Greedy word wrap of `text` into lines no wider than `max_width_pt`.
@@ -285,7 +379,7 @@ pub fn wrap(font: Font, size_pt: f32, text: &str, max_width_pt: f32) -> Vec<Stri
     let fits = |units: u64| units_to_pt(units, size_pt) <= max_width_pt;
     let space = char_units(font, ' ');
     let mut lines = Vec::new();
-    for paragraph in to_winansi(text).split('\n') {
+    for paragraph in winansi(text).split('\n') {
         let mut line = String::new();
         let mut line_units = 0u64;
         for word in paragraph.split(' ').filter(|w| !w.is_empty()) {
@@ -321,6 +415,10 @@ pub fn wrap(font: Font, size_pt: f32, text: &str, max_width_pt: f32) -> Vec<Stri
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::float_cmp,
+    reason = "widths are exact integer sums scaled once, so equal text has equal widths"
+)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
@@ -329,7 +427,7 @@ mod tests {
 
     #[test]
     fn widths_match_the_adobe_metrics() {
-        let hello = (722 + 556 + 222 + 222 + 556) as f32 * 12.0 / 1000.0;
+        let hello = f32::from(722_u16 + 556 + 222 + 222 + 556) * 12.0 / 1000.0;
         assert_eq!(text_width(Font::Helvetica, 12.0, "Hello"), hello);
         let cases: [(Font, char, u64); 16] = [
             (Font::Helvetica, ' ', 278),
@@ -356,7 +454,7 @@ mod tests {
 
     #[test]
     fn every_winansi_character_has_a_width_and_no_other_byte_does() {
-        let defined: Vec<u8> = (0..=0x10FFFFu32)
+        let defined: Vec<u8> = (0..=0x0010_FFFF_u32)
             .filter_map(char::from_u32)
             .filter_map(win_ansi_byte)
             .collect();
@@ -400,6 +498,34 @@ mod tests {
         assert_eq!(to_winansi("Ω ☺ \u{7}"), "[U+03A9] [U+263A] [U+0007]");
         assert_eq!(to_winansi("\u{0301}x"), "[U+0301]x");
         assert_eq!(to_winansi(""), "");
+    }
+
+    #[test]
+    fn text_needing_no_change_is_not_copied() {
+        let mut x: u32 = 7;
+        for len in 0..200 {
+            for _ in 0..20 {
+                let text: String = (0..len)
+                    .map(|_| {
+                        x ^= x << 13;
+                        x ^= x >> 17;
+                        x ^= x << 5;
+                        // Mostly printable, sometimes a control character, DEL or é.
+                        match x % 50 {
+                            0 => '\n',
+                            1 => '\t',
+                            2 => '\u{7F}',
+                            3 => 'é',
+                            4 => '\u{1}',
+                            _ => char::from(b' ' + (x % 95) as u8),
+                        }
+                    })
+                    .collect();
+                let borrowed = matches!(winansi(&text), Cow::Borrowed(_));
+                assert_eq!(borrowed, text.chars().all(passes), "{text:?}");
+                assert_eq!(winansi(&text), to_winansi(&text));
+            }
+        }
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Page drawing for worksheets and labels: font metrics and a top-left-origin PDF canvas.
 
 pub mod canvas;
+mod deflate;
 pub mod label;
 pub mod metrics;
 pub mod worksheet;

@@ -10,6 +10,8 @@
 //! are measured first and moved whole to the next page when they would be split; page numbers
 //! are written last, once the page count is known.
 
+use std::fmt::Write as _;
+
 use rust_decimal::Decimal;
 
 use crate::calc::{Ingredient, Role};
@@ -20,7 +22,9 @@ use crate::quantity::{Dimension, round_to, show, show_mass};
 use crate::record::Record;
 
 use super::canvas::{Canvas, DocMeta};
-use super::label::{Run, date, doc_date, draw_runs, or_blank, strength_runs, wrap_runs};
+use super::label::{
+    Run, date, doc_date, draw_runs, or_blank, strength_runs, wrap_count, wrap_runs,
+};
 use super::metrics::{self, Font};
 
 const MARGIN_X: f32 = 40.0;
@@ -220,6 +224,13 @@ impl Sheet {
     /// A wrapped paragraph starting at `x`, at most `width` wide; may break across pages
     /// between lines.
     fn para(&mut self, x: f32, width: f32, size: f32, lead: f32, runs: &[Run]) {
+        if self.dry {
+            // Measuring only needs the number of lines.
+            for _ in 0..wrap_count(runs, size, width) {
+                self.y += lead;
+            }
+            return;
+        }
         for line in wrap_runs(runs, size, width) {
             self.need(lead);
             let b = baseline(self.y, size, lead);
@@ -230,6 +241,13 @@ impl Sheet {
 
     /// A paragraph with a marker (bullet, number, tick box) hanging in the left `indent`.
     fn hanging(&mut self, marker: impl Fn(&mut Sheet, f32), indent: f32, runs: &[Run]) {
+        if self.dry {
+            // Measuring only needs the number of lines; an empty step still takes one.
+            for _ in 0..wrap_count(runs, BODY, self.width() - indent).max(1) {
+                self.y += LEAD;
+            }
+            return;
+        }
         let mut lines = wrap_runs(runs, BODY, self.width() - indent);
         if lines.is_empty() {
             // An empty step still gets its number and tick box, so numbering has no gaps.
@@ -283,6 +301,27 @@ impl Sheet {
             .iter()
             .map(|c| self.width() * c.weight.max(0.0) / total)
             .collect();
+        let cap_h = |n: usize| 3.0 + metrics::count(n) * 8.0;
+        if self.dry {
+            // Measuring only needs the height, which needs line counts only.
+            let h = cells
+                .iter()
+                .zip(&widths)
+                .map(|(c, w)| {
+                    let inner = w - 2.0 * PAD;
+                    let caption = metrics::wrap(Font::Helvetica, SMALL, &c.caption, inner)
+                        .iter()
+                        .filter(|l| !l.is_empty())
+                        .count();
+                    let value: usize = c.value.iter().map(|p| wrap_count(p, VALUE, inner)).sum();
+                    cap_h(caption) + metrics::count(value) * VLEAD + PAD
+                })
+                .fold(min_h, f32::max);
+            if h <= self.body_height() {
+                self.y += h;
+                return;
+            }
+        }
         let wrapped: Vec<(Vec<String>, Vec<Vec<Run>>)> = cells
             .iter()
             .zip(&widths)
@@ -300,10 +339,9 @@ impl Sheet {
                 (caption, value)
             })
             .collect();
-        let cap_h = |n: usize| 3.0 + n as f32 * 8.0;
         let h = wrapped
             .iter()
-            .map(|(c, v)| cap_h(c.len()) + v.len() as f32 * VLEAD + PAD)
+            .map(|(c, v)| cap_h(c.len()) + metrics::count(v.len()) * VLEAD + PAD)
             .fold(min_h, f32::max);
         if h > self.body_height() {
             // Only absurd input gets here; flow it as text rather than clip a box.
@@ -323,7 +361,13 @@ impl Sheet {
             let y = self.y;
             self.rect(x, y, *w, h, 0.6);
             for (i, l) in caption.iter().enumerate() {
-                self.text(x + PAD, y + 8.0 + i as f32 * 8.0, Font::Helvetica, SMALL, l);
+                self.text(
+                    x + PAD,
+                    y + 8.0 + metrics::count(i) * 8.0,
+                    Font::Helvetica,
+                    SMALL,
+                    l,
+                );
             }
             let mut top = y + cap_h(caption.len());
             for line in value {
@@ -345,7 +389,7 @@ impl Sheet {
         self.need(FORM_LEAD);
         for group in groups {
             let gw = group.iter().map(Piece::width).sum::<f32>()
-                + PIECE_GAP * group.len().saturating_sub(1) as f32;
+                + PIECE_GAP * metrics::count(group.len().saturating_sub(1));
             if !fresh && x + GROUP_GAP + gw > self.right {
                 self.y += FORM_LEAD;
                 self.need(FORM_LEAD);
@@ -504,6 +548,10 @@ fn layout(record: &Record, paper: Paper) -> Canvas {
     s.canvas
 }
 
+#[allow(
+    clippy::many_single_char_names,
+    reason = "s, f, c, o name the sheet, formula, calculation and order throughout this module"
+)]
 fn header(s: &mut Sheet, record: &Record) {
     let f = &record.formula;
     let c = &record.calc;
@@ -745,26 +793,30 @@ fn role_note(i: &Ingredient) -> String {
             let mut note = "active".to_owned();
             if let Some(a) = &i.active {
                 if let Some(s) = a.schedule {
-                    note.push_str(&format!(", {}", schedule_name(s)));
+                    let _ = write!(note, ", {}", schedule_name(s));
                 }
                 // Salt/base confusion is a known cause of overdoses: say which form the
                 // strength is of, next to the amount.
                 match a.salt_factor {
-                    Some((mw, moiety_mw)) => note.push_str(&format!(
-                        "; strength is of {}, converted by the salt factor {}/{}",
-                        a.strength_form,
-                        mw.normalize(),
-                        moiety_mw.normalize()
-                    )),
+                    Some((mw, moiety_mw)) => {
+                        let _ = write!(
+                            note,
+                            "; strength is of {}, converted by the salt factor {}/{}",
+                            a.strength_form,
+                            mw.normalize(),
+                            moiety_mw.normalize()
+                        );
+                    }
                     None => {
-                        note.push_str("; strength is of the form weighed (salt), no conversion")
+                        note.push_str("; strength is of the form weighed (salt), no conversion");
                     }
                 }
                 if let Some(assay) = a.assay_percent {
-                    note.push_str(&format!(
+                    let _ = write!(
+                        note,
                         "; potency-corrected for assay {} %",
                         assay.normalize()
-                    ));
+                    );
                 }
             }
             note
@@ -776,17 +828,22 @@ fn role_note(i: &Ingredient) -> String {
         note.push_str("; measure by volume");
     }
     if let Some(a) = &i.aliquot {
-        note.push_str(&format!(
+        let _ = write!(
+            note,
             "; below the minimum weighable quantity: weigh {}, dilute to {}, take {} \
              (aliquot, see notes)",
             show_mass(a.weigh),
             show_mass(a.total),
             show_mass(a.portion)
-        ));
+        );
     }
     note
 }
 
+#[allow(
+    clippy::many_single_char_names,
+    reason = "s, f, c, o name the sheet, formula, calculation and order throughout this module"
+)]
 fn ingredients(s: &mut Sheet, record: &Record) {
     let c = &record.calc;
     let cols = Columns::new(s.left, s.right);
@@ -804,7 +861,7 @@ fn ingredients(s: &mut Sheet, record: &Record) {
         .enumerate()
         .map(|(i, t)| metrics::wrap(Font::HelveticaBold, 7.0, t, cols.w(i) - 4.0))
         .collect();
-    let header_h = header_lines.iter().map(Vec::len).max().unwrap_or(1) as f32 * 8.5 + 6.0;
+    let header_h = metrics::count(header_lines.iter().map(Vec::len).max().unwrap_or(1)) * 8.5 + 6.0;
     let table_header = |s: &mut Sheet| {
         let y = s.y;
         let width = s.width();
@@ -813,7 +870,7 @@ fn ingredients(s: &mut Sheet, record: &Record) {
             for (k, l) in lines.iter().enumerate() {
                 s.text(
                     cols.x[i] + 2.5,
-                    y + 9.0 + k as f32 * 8.5,
+                    y + 9.0 + metrics::count(k) * 8.5,
                     Font::HelveticaBold,
                     7.0,
                     l,
@@ -941,8 +998,12 @@ impl Row {
             fill(5, lot.map(|l| l.lot.clone())),
             fill(6, lot.and_then(|l| l.expiry).map(date)),
         ];
-        let text_h = 6.0 + name.len() as f32 * NAME_LEAD + note.len() as f32 * NOTE_LEAD + 4.0;
-        let fill_h = prefill.iter().map(Vec::len).max().unwrap_or(0) as f32 * FILL_LEAD + 10.0;
+        let text_h = 6.0
+            + metrics::count(name.len()) * NAME_LEAD
+            + metrics::count(note.len()) * NOTE_LEAD
+            + 4.0;
+        let fill_h =
+            metrics::count(prefill.iter().map(Vec::len).max().unwrap_or(0)) * FILL_LEAD + 10.0;
         Row {
             number: number.to_string(),
             name,
@@ -969,7 +1030,11 @@ impl Row {
         amount.draw(s, b, &i.amount.to_string(), i.dimension.base_unit());
         for (k, lines) in self.prefill.iter().enumerate() {
             for (n, l) in lines.iter().enumerate() {
-                let yb = baseline(y + 3.0 + n as f32 * FILL_LEAD, FILL_SIZE, FILL_LEAD);
+                let yb = baseline(
+                    y + 3.0 + metrics::count(n) * FILL_LEAD,
+                    FILL_SIZE,
+                    FILL_LEAD,
+                );
                 s.text(cols.x[4 + k] + 3.0, yb, Font::Helvetica, FILL_SIZE, l);
             }
         }
@@ -1061,7 +1126,7 @@ fn calculation(s: &mut Sheet, record: &Record) {
             for (j, l) in key.iter().enumerate() {
                 s.runs(
                     s.left + indent,
-                    baseline(y + j as f32 * LEAD, BODY, LEAD),
+                    baseline(y + metrics::count(j) * LEAD, BODY, LEAD),
                     BODY,
                     l,
                 );
@@ -1069,12 +1134,12 @@ fn calculation(s: &mut Sheet, record: &Record) {
             for (j, l) in val.iter().enumerate() {
                 s.runs(
                     s.left + indent + key_w,
-                    baseline(y + j as f32 * LEAD, BODY, LEAD),
+                    baseline(y + metrics::count(j) * LEAD, BODY, LEAD),
                     BODY,
                     l,
                 );
             }
-            s.y += n as f32 * LEAD;
+            s.y += metrics::count(n) * LEAD;
         });
     }
     s.gap(2.0);
@@ -1149,7 +1214,7 @@ fn procedure(s: &mut Sheet, record: &Record) {
         .collect();
     if !equipment.is_empty() {
         s.section("Equipment (tick when clean and ready)", |s| {
-            s.form(&equipment)
+            s.form(&equipment);
         });
     }
     let mut steps = p
@@ -1289,8 +1354,13 @@ fn unit_grid(s: &mut Sheet, record: &Record, range: &str) {
     if n == 0 {
         return;
     }
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "a page holds a few hundred boxes a row at most; `as` saturates, NaN is 0"
+    )]
     let cols = ((s.width() / UNIT_BOX_MIN_W).floor() as u32).max(1);
-    let box_w = s.width() / cols as f32;
+    let box_w = s.width() / metrics::count(cols as usize);
     let rows = n.div_ceil(cols);
     let caption_block = |s: &mut Sheet, text: &str| {
         let (left, width) = (s.left, s.width());
@@ -1313,7 +1383,7 @@ fn unit_grid(s: &mut Sheet, record: &Record, range: &str) {
             if unit > n {
                 break;
             }
-            let x = s.left + k as f32 * box_w;
+            let x = s.left + metrics::count(k as usize) * box_w;
             s.rect(x, y, box_w, UNIT_BOX_H, 0.5);
             s.text(x + 2.5, y + 7.5, Font::Helvetica, 6.5, &unit.to_string());
             s.text_right(
