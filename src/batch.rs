@@ -110,6 +110,8 @@ struct Job {
     row: usize,
     record: Record,
     stem: String,
+    /// Made by an earlier run: complete whichever of its files are missing.
+    resume: bool,
 }
 
 /// The lot and date an earlier run gave an entry, read from its JSON record.
@@ -224,28 +226,30 @@ pub fn run(
             jobs.extend(job);
         }
         // Lay out and write in parallel; results come back in entry order.
-        let results: Vec<(usize, Result<()>, Option<Record>)> = pool.install(|| {
+        let results: Vec<(usize, Result<()>, Record)> = pool.install(|| {
             jobs.into_par_iter()
                 .map(|job| {
                     let r = paperwork::render_all(&job.record, &settings, &opts.out, &job.stem)
                         .and_then(|files| {
                             if opts.check_only {
                                 Ok(())
-                            } else {
+                            } else if job.resume {
                                 write_missing(&files, opts.force)
+                            } else {
+                                // The lot is new, so none of its files exist; the write
+                                // itself refuses (atomically) any that appeared meanwhile.
+                                output::write_all_unsynced(&files, opts.force)
                             }
                         });
-                    (job.row, r, Some(job.record))
+                    (job.row, r, job.record)
                 })
                 .collect()
         });
         for (row, result, record) in results {
             match result {
                 Ok(()) => {
-                    if report.rows[row].status == Status::Made
-                        && let Some(rec) = record
-                    {
-                        for i in &rec.calc.ingredients {
+                    if report.rows[row].status == Status::Made {
+                        for i in &record.calc.ingredients {
                             let schedule = i.active.as_ref().and_then(|a| a.schedule);
                             let key = (
                                 schedule.is_none(),
@@ -396,6 +400,7 @@ fn prepare(
     };
     record.lot.clone_from(&lot);
     row.lot = lot;
+    let resume = status == Status::DoneEarlier;
     row.status = status;
     (
         row,
@@ -403,6 +408,7 @@ fn prepare(
             row: row_index,
             record,
             stem,
+            resume,
         }),
     )
 }

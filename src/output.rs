@@ -41,9 +41,8 @@ pub fn parent_of(target: &Path) -> &Path {
     }
 }
 
-fn stage(target: &Path, bytes: &[u8], sync: bool) -> Result<Staged> {
-    let staging = parent_of(target).join(STAGING);
-    fs::create_dir_all(&staging).map_err(|e| Error::io(&staging, e))?;
+/// Writes `bytes` under a temporary name in `staging` (which exists).
+fn stage(staging: &Path, target: &Path, bytes: &[u8], sync: bool) -> Result<Staged> {
     let name = target
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -127,13 +126,19 @@ pub fn tidy_staging(dir: &Path) {
 }
 
 fn write_files(files: &[(PathBuf, Vec<u8>)], force: bool, sync: bool) -> Result<()> {
-    if !force && let Some((p, _)) = files.iter().find(|(p, _)| p.exists()) {
-        return Err(Error::Exists(p.clone()));
+    // Existing files are refused by the hard link in `publish`, atomically; checking first
+    // only saves the writing in that rare case, at a system call per file in the common one.
+    let mut staged = Vec::with_capacity(files.len());
+    let mut staging: Option<PathBuf> = None;
+    for (p, b) in files {
+        let dir = parent_of(p).join(STAGING);
+        if staging.as_ref() != Some(&dir) {
+            fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+            staging = Some(dir);
+        }
+        let dir = staging.as_deref().unwrap_or(Path::new(STAGING));
+        staged.push(stage(dir, p, b, sync)?);
     }
-    let staged: Vec<Staged> = files
-        .iter()
-        .map(|(p, b)| stage(p, b, sync))
-        .collect::<Result<_>>()?;
     let mut done: Vec<&Path> = Vec::new();
     for s in &staged {
         if let Err(e) = publish(s, force) {
