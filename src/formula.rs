@@ -338,6 +338,8 @@ pub(crate) struct Source<'a> {
     pub text: &'a str,
     pub file: &'a str,
     pub errors: Vec<Error>,
+    /// Lines of the file before `text` (a recipe entry is read on its own).
+    line_offset: usize,
 }
 
 impl<'a> Source<'a> {
@@ -346,12 +348,21 @@ impl<'a> Source<'a> {
             text,
             file,
             errors: Vec::new(),
+            line_offset: 0,
+        }
+    }
+
+    /// A part of a file whose first line is line `offset + 1` of the file.
+    pub fn part(text: &'a str, file: &'a str, offset: usize) -> Self {
+        Source {
+            line_offset: offset,
+            ..Source::new(text, file)
         }
     }
 
     pub fn line_of(&self, offset: usize) -> usize {
         let end = offset.min(self.text.len());
-        count_newlines(&self.text.as_bytes()[..end]) + 1
+        count_newlines(&self.text.as_bytes()[..end]) + 1 + self.line_offset
     }
 
     pub fn error_at(

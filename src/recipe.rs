@@ -8,6 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use jiff::civil::Date;
+use rayon::prelude::*;
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -153,68 +154,11 @@ pub fn parse(text: &str, path: &Path) -> Result<Recipe> {
         });
     }
 
-    let mut entries = Vec::with_capacity(starts.len());
-    for (n, &start) in starts.iter().enumerate() {
-        let end = starts.get(n + 1).copied().unwrap_or(lines.len());
-        // Same line numbers as the file: blank lines stand in for everything before the entry;
-        // the header is blanked and sub-tables `[[batch.component]]` become `[[component]]`.
-        let mut chunk = "\n".repeat(start + 1);
-        for l in &lines[start + 1..end] {
-            chunk.push_str(&rewrite_subtable(l));
-        }
-        let fingerprint = format!(
-            "{:016x}",
-            fnv1a(
-                format!(
-                    "{}\u{0}{}",
-                    date.map(|d| d.to_string()).unwrap_or_default(),
-                    chunk.trim()
-                )
-                .as_bytes()
-            )
-        );
-        let mut esrc = Source::new(&chunk, &file);
-        let prefix = format!("batch[{}].", n + 1);
-        let (rx, formula, order) = match toml::from_str::<RawOrder>(&chunk) {
-            Err(e) => (None, None, Err(esrc.toml_error(&e).to_string())),
-            Ok(raw) => {
-                let order = order::from_raw(&mut esrc, &raw, &prefix);
-                if let (None, Some(d)) = (order.date, date) {
-                    order::check_expiries(&mut esrc, &raw, &order, d, &prefix);
-                }
-                let formula = raw.formula.as_ref().map(|f| f.get_ref().clone());
-                if formula.is_none() {
-                    esrc.push(
-                        // The entry's [[batch]] line: `start` newlines precede it.
-                        Some(start..start + 1),
-                        &format!("{prefix}formula"),
-                        "every batch needs formula = \"ID or path\"",
-                    );
-                }
-                if order.quantity == 0 && raw.first_span().is_some() && esrc.errors.is_empty() {
-                    esrc.push(
-                        raw.first_span(),
-                        &format!("{prefix}quantity"),
-                        "every batch needs quantity = N (units to dispense)",
-                    );
-                }
-                let rx = raw.rx_text().map(String::from);
-                (
-                    rx,
-                    formula,
-                    esrc.finish().map(|()| order).map_err(|e| e.to_string()),
-                )
-            }
-        };
-        entries.push(Entry {
-            index: n + 1,
-            line: start + 1,
-            rx,
-            formula,
-            order,
-            fingerprint,
-        });
-    }
+    // Entries are independent: read them on every core, in file order.
+    let entries = (0..starts.len())
+        .into_par_iter()
+        .map(|n| parse_entry(&lines, &starts, n, date, &file))
+        .collect();
     Ok(Recipe {
         path: path.to_path_buf(),
         shared: Shared {
@@ -224,6 +168,76 @@ pub fn parse(text: &str, path: &Path) -> Result<Recipe> {
         },
         entries,
     })
+}
+
+/// Reads entry `n` (0-based), which starts at line index `starts[n]`.
+fn parse_entry(
+    lines: &[&str],
+    starts: &[usize],
+    n: usize,
+    date: Option<Date>,
+    file: &str,
+) -> Entry {
+    let start = starts[n];
+    let end = starts.get(n + 1).copied().unwrap_or(lines.len());
+    // The entry's text with its `[[batch]]` header line blanked (so the text's first line is
+    // the header's line of the file) and sub-tables `[[batch.component]]` as `[[component]]`.
+    let mut chunk = String::from("\n");
+    for l in &lines[start + 1..end] {
+        chunk.push_str(&rewrite_subtable(l));
+    }
+    let fingerprint = format!(
+        "{:016x}",
+        fnv1a(
+            format!(
+                "{}\u{0}{}",
+                date.map(|d| d.to_string()).unwrap_or_default(),
+                chunk.trim()
+            )
+            .as_bytes()
+        )
+    );
+    let mut esrc = Source::part(&chunk, file, start);
+    let prefix = format!("batch[{}].", n + 1);
+    let (rx, formula, order) = match toml::from_str::<RawOrder>(&chunk) {
+        Err(e) => (None, None, Err(esrc.toml_error(&e).to_string())),
+        Ok(raw) => {
+            let order = order::from_raw(&mut esrc, &raw, &prefix);
+            if let (None, Some(d)) = (order.date, date) {
+                order::check_expiries(&mut esrc, &raw, &order, d, &prefix);
+            }
+            let formula = raw.formula.as_ref().map(|f| f.get_ref().clone());
+            if formula.is_none() {
+                esrc.push(
+                    // The entry's [[batch]] line, the text's first.
+                    Some(0..1),
+                    &format!("{prefix}formula"),
+                    "every batch needs formula = \"ID or path\"",
+                );
+            }
+            if order.quantity == 0 && raw.first_span().is_some() && esrc.errors.is_empty() {
+                esrc.push(
+                    raw.first_span(),
+                    &format!("{prefix}quantity"),
+                    "every batch needs quantity = N (units to dispense)",
+                );
+            }
+            let rx = raw.rx_text().map(String::from);
+            (
+                rx,
+                formula,
+                esrc.finish().map(|()| order).map_err(|e| e.to_string()),
+            )
+        }
+    };
+    Entry {
+        index: n + 1,
+        line: start + 1,
+        rx,
+        formula,
+        order,
+        fingerprint,
+    }
 }
 
 fn rewrite_subtable(line: &str) -> String {
