@@ -215,6 +215,15 @@ fn arg<T>(flag: &str, r: std::result::Result<T, ParseError>) -> Result<T> {
     r.map_err(|e| Error::arg(flag, e.0))
 }
 
+/// Parses every value of a repeatable flag.
+fn all<T>(
+    flag: &str,
+    values: &[String],
+    parse: fn(&str) -> std::result::Result<T, ParseError>,
+) -> Result<Vec<T>> {
+    values.iter().map(|v| arg(flag, parse(v))).collect()
+}
+
 fn balance_from(args: &OrderArgs, mut b: Balance) -> Result<Balance> {
     if let Some(r) = &args.readability {
         b.readability = arg(
@@ -302,26 +311,15 @@ fn order_from(args: &OrderArgs, paper: Option<&PaperArgs>) -> Result<(Formula, O
         }
         _ => {}
     }
+    // Repeatable flags replace the file's values when given at all.
     if !args.strength.is_empty() {
-        order.strengths = args
-            .strength
-            .iter()
-            .map(|s| arg("--strength", order::parse_strength(s)))
-            .collect::<Result<_>>()?;
+        order.strengths = all("--strength", &args.strength, order::parse_strength)?;
     }
     if !args.basis.is_empty() {
-        order.bases = args
-            .basis
-            .iter()
-            .map(|b| arg("--basis", order::parse_basis(b)))
-            .collect::<Result<_>>()?;
+        order.bases = all("--basis", &args.basis, order::parse_basis)?;
     }
     if !args.assay.is_empty() {
-        order.assays = args
-            .assay
-            .iter()
-            .map(|a| arg("--assay", order::parse_assay(a)))
-            .collect::<Result<_>>()?;
+        order.assays = all("--assay", &args.assay, order::parse_assay)?;
     }
     if let Some(p) = paper {
         if let Some(d) = &p.date {

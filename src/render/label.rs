@@ -45,15 +45,7 @@ pub(super) type Run = (Font, String);
 /// widths, measured with [`metrics::text_width`], sum to at most `width_pt` (only a single
 /// character wider than the whole line can exceed it). Empty input gives no lines.
 pub(super) fn wrap_runs(runs: &[Run], size_pt: f32, width_pt: f32) -> Vec<Vec<Run>> {
-    let converted: Vec<(Font, Cow<'_, str>)> = runs
-        .iter()
-        .map(|(font, text)| (*font, metrics::winansi(text)))
-        .collect();
-    let words = converted.iter().flat_map(|(font, text)| {
-        text.split_whitespace()
-            .map(|word| (*font, word, metrics::units(*font, word)))
-    });
-    wrap_words(words, size_pt, width_pt)
+    with_words(runs, |words| wrap_words(words, size_pt, width_pt))
 }
 
 /// Runs split into words that are converted to `WinAnsi` and measured once, so that text
@@ -101,15 +93,24 @@ impl Words {
 
 /// How many lines [`wrap_runs`] gives, without building them.
 pub(super) fn wrap_count(runs: &[Run], size_pt: f32, width_pt: f32) -> usize {
+    with_words(runs, |words| measure_words(words, size_pt, width_pt).0)
+}
+
+/// Runs `f` over the words of `runs`, each converted to `WinAnsi` and measured once in font
+/// units: (font, word, width).
+fn with_words<R>(
+    runs: &[Run],
+    f: impl FnOnce(&mut dyn Iterator<Item = (Font, &str, u64)>) -> R,
+) -> R {
     let converted: Vec<(Font, Cow<'_, str>)> = runs
         .iter()
         .map(|(font, text)| (*font, metrics::winansi(text)))
         .collect();
-    let words = converted.iter().flat_map(|(font, text)| {
+    let mut words = converted.iter().flat_map(|(font, text)| {
         text.split_whitespace()
             .map(|word| (*font, word, metrics::units(*font, word)))
     });
-    measure_words(words, size_pt, width_pt).0
+    f(&mut words)
 }
 
 /// What [`wrap_words`] would give without building it: the number of lines, and the
