@@ -342,6 +342,16 @@ fn split_number_unit(t: &str) -> (&str, &str) {
 pub const MASS_UNITS: &str = "g, mg, mcg (or µg, ug), kg";
 
 /// Parses a quantity such as "50 mg" or "0.033 mL". The number must be positive.
+///
+/// ```
+/// use troche::quantity::{parse_quantity, round_to};
+/// let q = parse_quantity("50mg").unwrap();
+/// assert_eq!(q.in_base().to_string(), "0.050"); // grams, exactly
+/// assert!(parse_quantity("1,000 mg").is_err()); // thousands separator or decimal comma?
+/// // Half away from zero, to the balance's readability:
+/// let step = parse_quantity("0.001 g").unwrap().in_base();
+/// assert_eq!(round_to(parse_quantity("1.0005 g").unwrap().in_base(), step).unwrap().to_string(), "1.001");
+/// ```
 pub fn parse_quantity(text: &str) -> Result<Quantity, ParseError> {
     parse_quantity_in(text, Unit::ALLOWED)
 }
