@@ -396,6 +396,23 @@ fn prepare(
     Ok((settings, record, stem))
 }
 
+/// Prepares the batch, renders one document with `render` and writes it to `-o`.
+fn one_document(
+    a: &DocArgs,
+    render: impl Fn(&Record, &Settings) -> Result<Vec<u8>>,
+) -> Result<i32> {
+    let (settings, record, _) = prepare(&a.order, &a.paper, output::parent_of(&a.output))?;
+    let pdf = render(&record, &settings)?;
+    output::write(&a.output, &pdf, a.paper.force)?;
+    eprintln!(
+        "wrote {} (lot {}, BUD {})",
+        a.output.display(),
+        record.lot,
+        record.bud.date
+    );
+    Ok(0)
+}
+
 /// Today in the machine's time zone: the pharmacy's date, not UTC's.
 fn today() -> jiff::civil::Date {
     jiff::Zoned::now().date()
@@ -433,31 +450,13 @@ where
             })?;
             Ok(0)
         }
-        Command::Worksheet(a) => {
-            let (settings, record, _) = prepare(&a.order, &a.paper, output::parent_of(&a.output))?;
-            let pdf = render::worksheet::worksheet(&record, settings.paper)?;
-            output::write(&a.output, &pdf, a.paper.force)?;
-            eprintln!(
-                "wrote {} (lot {}, BUD {})",
-                a.output.display(),
-                record.lot,
-                record.bud.date
-            );
-            Ok(0)
-        }
-        Command::Label(a) => {
-            let (settings, record, _) = prepare(&a.order, &a.paper, output::parent_of(&a.output))?;
+        Command::Worksheet(a) => one_document(&a, |record, settings| {
+            render::worksheet::worksheet(record, settings.paper)
+        }),
+        Command::Label(a) => one_document(&a, |record, settings| {
             settings.require_pharmacy()?;
-            let pdf = render::label::label(&record, settings.label)?;
-            output::write(&a.output, &pdf, a.paper.force)?;
-            eprintln!(
-                "wrote {} (lot {}, BUD {})",
-                a.output.display(),
-                record.lot,
-                record.bud.date
-            );
-            Ok(0)
-        }
+            render::label::label(record, settings.label)
+        }),
         Command::Make(a) => {
             std::fs::create_dir_all(&a.out).map_err(|e| Error::io(&a.out, e))?;
             let (settings, record, stem) = prepare(&a.order, &a.paper, &a.out)?;
