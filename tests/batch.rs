@@ -17,6 +17,22 @@ fn entry(formula: &str, strength: &str, qty: u32, rx: &str) -> String {
     )
 }
 
+/// Runs `troche batch RECIPE --out OUT --config <fixture> EXTRA...`.
+fn run_batch(recipe: &str, out: &Path, extra: &[&str]) -> std::process::Output {
+    troche()
+        .args([
+            "batch",
+            recipe,
+            "--out",
+            out.to_str().unwrap(),
+            "--config",
+            &config(),
+        ])
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
 fn files(dir: &Path) -> Vec<String> {
     let mut v: Vec<String> = fs::read_dir(dir)
         .unwrap()
@@ -39,17 +55,7 @@ fn mixed_good_and_bad_entries() {
     .concat();
     let r = recipe(tmp.path(), &body);
     let out = tmp.path().join("out");
-    let o = troche()
-        .args([
-            "batch",
-            &r,
-            "--out",
-            out.to_str().unwrap(),
-            "--config",
-            &config(),
-        ])
-        .output()
-        .unwrap();
+    let o = run_batch(&r, &out, &[]);
     assert_eq!(
         o.status.code(),
         Some(2),
@@ -102,17 +108,7 @@ fn path_escaping_rx_and_lots_stay_inside() {
     .concat();
     let r = recipe(tmp.path(), &body);
     let out = tmp.path().join("out");
-    let o = troche()
-        .args([
-            "batch",
-            &r,
-            "--out",
-            out.to_str().unwrap(),
-            "--config",
-            &config(),
-        ])
-        .output()
-        .unwrap();
+    let o = run_batch(&r, &out, &[]);
     assert_eq!(o.status.code(), Some(2));
     let f = files(&out);
     assert!(
@@ -149,17 +145,7 @@ fn existing_dir_and_duplicate_lots() {
     ]
     .concat();
     let r = recipe(tmp.path(), &body);
-    let o = troche()
-        .args([
-            "batch",
-            &r,
-            "--out",
-            out.to_str().unwrap(),
-            "--config",
-            &config(),
-        ])
-        .output()
-        .unwrap();
+    let o = run_batch(&r, &out, &[]);
     assert_eq!(o.status.code(), Some(2));
     assert_eq!(
         fs::read(out.join("261123-001-worksheet.pdf")).unwrap(),
@@ -186,19 +172,7 @@ fn rerun_skips_entries_already_made() {
     .concat();
     let r = recipe(tmp.path(), &body);
     let out = tmp.path().join("out");
-    let run = || {
-        troche()
-            .args([
-                "batch",
-                &r,
-                "--out",
-                out.to_str().unwrap(),
-                "--config",
-                &config(),
-            ])
-            .output()
-            .unwrap()
-    };
+    let run = || run_batch(&r, &out, &[]);
     assert!(run().status.success());
     let first = files(&out);
     let label = fs::read(out.join("261123-002-label.pdf")).unwrap();
@@ -223,18 +197,7 @@ fn check_writes_nothing() {
         &entry("ketamine-hcl-troche", "50 mg", 30, "RX-1"),
     );
     let out = tmp.path().join("out");
-    let o = troche()
-        .args([
-            "batch",
-            "--check",
-            &r,
-            "--out",
-            out.to_str().unwrap(),
-            "--config",
-            &config(),
-        ])
-        .output()
-        .unwrap();
+    let o = run_batch(&r, &out, &["--check"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(!out.exists());
     assert!(String::from_utf8(o.stdout).unwrap().contains("1 valid"));
@@ -248,19 +211,7 @@ fn one_thread_and_many_give_identical_bytes() {
     let mut outputs = Vec::new();
     for jobs in ["1", "4"] {
         let out = tmp.path().join(format!("out-{jobs}"));
-        let o = troche()
-            .args([
-                "batch",
-                r.to_str().unwrap(),
-                "--out",
-                out.to_str().unwrap(),
-                "--jobs",
-                jobs,
-                "--config",
-                &config(),
-            ])
-            .output()
-            .unwrap();
+        let o = run_batch(r.to_str().unwrap(), &out, &["--jobs", jobs]);
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
         outputs.push(out);
     }
