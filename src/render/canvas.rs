@@ -244,8 +244,8 @@ impl Canvas {
         let (x, y) = (coord(x_for(width)), coord(self.pdf_y(y)));
         self.fonts_used[font_index(font)] = true;
         let page = &mut self.pages[self.current];
-        // Operators and numbers take well under 64 bytes; hex text two per byte.
-        page.content.reserve(64 + 2 * line.len());
+        // Operators and numbers take well under 64 bytes; escaped text at most four per byte.
+        page.content.reserve(64 + 4 * line.len());
         page.begin_text();
         if page.font != Some((font, size)) {
             page.content.push(b'/');
@@ -575,26 +575,36 @@ fn plain_text_string(utf16: &[u8]) -> Vec<u8> {
     ascii.unwrap_or_else(|| utf16.to_vec())
 }
 
-/// Appends already-converted text (see [`metrics::to_winansi`]) as a PDF string of
-/// `WinAnsi` bytes, the way printpdf writes built-in font text: a literal string when every
-/// byte is printable ASCII other than `(`, `)`, `\` and `%`, hexadecimal otherwise.
+/// Appends already-converted text (see [`metrics::to_winansi`]) as a PDF literal string of
+/// `WinAnsi` bytes. `(`, `)` and `\` are escaped with a backslash and bytes outside printable
+/// ASCII written as three octal digits (PDF 32000-1, 7.3.4.2). A hexadecimal string would
+/// double every byte of the line for one `×`, and the content streams are compressed on
+/// every document.
 fn push_string(out: &mut Vec<u8>, converted: &str) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    let plain = |b: u8| (32..=126).contains(&b) && !matches!(b, b'(' | b')' | b'\\' | b'%');
-    if converted.bytes().all(plain) {
-        out.push(b'(');
-        out.extend_from_slice(converted.as_bytes());
-        out.push(b')');
-        return;
+    out.push(b'(');
+    let bytes = converted.as_bytes();
+    if bytes
+        .iter()
+        .all(|&b| (b' '..=b'~').contains(&b) && !matches!(b, b'(' | b')' | b'\\'))
+    {
+        out.extend_from_slice(bytes);
+    } else {
+        for c in converted.chars() {
+            // Converted text holds WinAnsi characters only; anything else would be printpdf's
+            // `?` fallback.
+            match metrics::win_ansi_byte(c).unwrap_or(b'?') {
+                b @ (b'(' | b')' | b'\\') => out.extend_from_slice(&[b'\\', b]),
+                b @ b' '..=b'~' => out.push(b),
+                b => out.extend_from_slice(&[
+                    b'\\',
+                    b'0' + (b >> 6),
+                    b'0' + ((b >> 3) & 7),
+                    b'0' + (b & 7),
+                ]),
+            }
+        }
     }
-    out.push(b'<');
-    for c in converted.chars() {
-        // Converted text holds WinAnsi characters only; anything else would be printpdf's
-        // `?` fallback.
-        let b = metrics::win_ansi_byte(c).unwrap_or(b'?');
-        out.extend_from_slice(&[HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
-    }
-    out.push(b'>');
+    out.push(b')');
 }
 
 /// Slots of the per-thread cache of formatted numbers (see [`push_num`]).
@@ -941,8 +951,8 @@ mod tests {
             metrics::text_width(Font::Helvetica, 12.0, "2–8 °C >= 5 µg").to_bits()
         );
         let bytes = canvas.serialize(&meta(), false).unwrap();
-        // "2–8 °C >= 5 µg" in WinAnsi: en dash 0x96, degree 0xB0, micro 0xB5.
-        assert!(contains(&bytes, b"<32963820B043203E3D203520B567> Tj"));
+        // "2–8 °C >= 5 µg" in WinAnsi: en dash 0x96, degree 0xB0, micro 0xB5, in octal.
+        assert!(contains(&bytes, br"(2\2268 \260C >= 5 \265g) Tj"));
         assert!(contains(&bytes, b"/Encoding/WinAnsiEncoding"));
         assert!(contains(&bytes, b"1 0 0 1 10 692 Tm"));
     }
@@ -1024,7 +1034,7 @@ mod tests {
         let content = String::from_utf8_lossy(&canvas.pages[0].content).into_owned();
         assert_eq!(
             content,
-            "BT\n/F5 9 Tf\n1 0 0 1 10 782 Tm\n(a) Tj\n1 0 0 1 10 772 Tm\n<286229> Tj\n\
+            "BT\n/F5 9 Tf\n1 0 0 1 10 782 Tm\n(a) Tj\n1 0 0 1 10 772 Tm\n(\\(b\\)) Tj\n\
              /F6 9 Tf\n1 0 0 1 10 762 Tm\n(c) Tj\nET\n0.5 w\n0 792 m\n10 782 l\nS\n\
              0 782 10 10 re\nS\nq\n0.85 g\n0 782 10 10 re\nf\nQ\n\
              BT\n1 0 0 1 10 752 Tm\n(d) Tj\nET\n"

@@ -6,8 +6,8 @@
 //! codes, written in the same single pass. General-purpose libraries spend most of their
 //! time on deeper match searches and on codes fitted to each block, which gain little on
 //! this kind of text. The output is a pure function of the input (no clocks, no
-//! randomness; the match table reused on a thread is cleared for every stream), so
-//! documents stay byte-identical between runs.
+//! randomness; what the match table reused on a thread holds of earlier streams counts as
+//! empty), so documents stay byte-identical between runs.
 
 // Narrowing casts here are of values DEFLATE itself bounds: symbols below 286, lengths up
 // to 258, distances up to 32768, code lengths up to 15, and input positions below 2^32
@@ -117,12 +117,7 @@ pub fn zlib(data: &[u8]) -> Vec<u8> {
 
 /// [`zlib`], finding repeats only if `matches` (otherwise the data is stored as it is).
 fn zlib_with(data: &[u8], matches: bool) -> Vec<u8> {
-    let mut out = BitWriter {
-        bytes: vec![0; data.len() / 4 + 64],
-        len: 0,
-        acc: 0,
-        n: 0,
-    };
+    let mut out = BitWriter::with_capacity(data.len() / 2 + 256);
     // CMF: deflate, 32 KiB window; FLG: fastest-level hint, header checksum.
     out.put(0x0178, 16);
     if data.is_empty() {
@@ -131,13 +126,15 @@ fn zlib_with(data: &[u8], matches: bool) -> Vec<u8> {
     } else if !matches {
         store(&mut out, data);
     } else {
-        HEAD.with_borrow_mut(|head| {
-            // A table about the size of the input: small streams do not pay for clearing
-            // a large one.
-            let bits = (usize::BITS - data.len().leading_zeros()).clamp(8, HASH_BITS);
-            head.clear();
-            head.resize(1 << bits, 0);
-            compress(data, head, 32 - bits, &mut out);
+        TABLE.with_borrow_mut(|table| {
+            let n = data.len() as u64;
+            if u64::from(table.base) + n + 2 >= u64::from(u32::MAX) {
+                // Only after 4 GiB on one thread: start the numbering again.
+                table.head.fill(0);
+                table.base = 0;
+            }
+            compress(data, &mut table.head, table.base, &mut out);
+            table.base += data.len() as u32 + 1;
         });
     }
     let mut bytes = out.finish();
@@ -145,10 +142,26 @@ fn zlib_with(data: &[u8], matches: bool) -> Vec<u8> {
     bytes
 }
 
+/// Entries of the match table.
+const HASH_SIZE: usize = 1 << HASH_BITS;
+
+/// The match table of a thread: for each hash of four bytes, the latest position that had
+/// it, numbered across every stream the thread has compressed (`base` is where the next
+/// stream starts). An entry at or below `base` belongs to an earlier stream and counts as
+/// empty, so the table never needs clearing and each stream is compressed exactly as with
+/// a fresh table: the output depends on the stream alone.
+struct Table {
+    head: Box<[u32; HASH_SIZE]>,
+    base: u32,
+}
+
 thread_local! {
-    /// The match table, reused between calls on a thread: a worksheet compresses several
-    /// streams, and a batch thousands.
-    static HEAD: RefCell<Vec<u32>> = const { RefCell::new(Vec::new()) };
+    /// Reused between calls on a thread: a worksheet compresses several streams, and a
+    /// batch thousands.
+    static TABLE: RefCell<Table> = RefCell::new(Table {
+        head: Box::new([0; HASH_SIZE]),
+        base: 0,
+    });
 }
 
 /// `data` in stored (uncompressed) blocks of at most 65535 bytes.
@@ -158,13 +171,11 @@ fn store(out: &mut BitWriter, data: &[u8]) {
         let last = chunks.peek().is_none();
         out.put(u64::from(last), 3);
         // Pad to a byte boundary, then the length and its complement.
-        out.put(0, (8 - out.n % 8) % 8);
+        out.align();
         let len = chunk.len() as u16;
         out.put(u64::from(len) | u64::from(!len) << 16, 32);
-        out.flush();
-        out.bytes.truncate(out.len);
+        out.align();
         out.bytes.extend_from_slice(chunk);
-        out.len = out.bytes.len();
     }
 }
 
@@ -274,58 +285,55 @@ impl Preset {
 }
 
 /// Greedy LZ77 parse of `data` with a hash table of the latest position of each 4-byte
-/// prefix (`head`, position plus one, 0 for none, indexed by the top bits left by
-/// `shift`), written as it goes in one final block with the [`PRESET_LIT`] and
-/// [`PRESET_DIST`] codes.
-fn compress(data: &[u8], head: &mut [u32], shift: u32, out: &mut BitWriter) {
+/// prefix (see [`Table`]; positions are numbered from `base + 1`), written as it goes in one
+/// final block with the [`PRESET_LIT`] and [`PRESET_DIST`] codes.
+fn compress(data: &[u8], head: &mut [u32; HASH_SIZE], base: u32, out: &mut BitWriter) {
     let preset = &*PRESET;
-    let hash = |v: u32| (v.wrapping_mul(0x9E37_79B1) >> shift) as usize;
+    let hash = |v: u32| (v.wrapping_mul(0x9E37_79B1) >> (32 - HASH_BITS)) as usize;
+    let pos = |i: usize| base + i as u32 + 1;
     out.put(1 | (0b10 << 1), 3);
     for &(bits, count) in &preset.header {
         out.put(bits, count);
-        out.flush();
     }
     let n = data.len();
+    // Positions from which four bytes can be hashed.
+    let hashable = n.saturating_sub(MIN_MATCH - 1);
     let mut i = 0;
-    while i < n {
+    while i < hashable {
         let v = read32(data, i);
-        if i + MIN_MATCH <= n {
-            let h = hash(v);
-            let candidate = head.get(h).map_or(0, |&c| c as usize);
-            if let Some(slot) = head.get_mut(h) {
-                *slot = (i + 1) as u32;
-            }
-            if candidate != 0 && i + 1 - candidate <= WINDOW && read32(data, candidate - 1) == v {
-                let c = candidate - 1;
+        let slot = &mut head[hash(v)];
+        let seen = *slot;
+        *slot = pos(i);
+        if seen > base {
+            let c = (seen - base - 1) as usize;
+            if i - c <= WINDOW && read32(data, c) == v {
                 let max = (n - i).min(MAX_MATCH);
                 let len = MIN_MATCH + common(data, c + MIN_MATCH, i + MIN_MATCH, max - MIN_MATCH);
                 let dist = i - c;
-                // Length code and its extra bits, then distance code and its extra bits:
-                // at most 15 + 5 + 15 + 13 bits, written at once.
+                // Length code and its extra bits (at most 15 + 5 bits), then distance code
+                // and its extra bits (at most 15 + 13).
                 let lc = usize::from(LEN_CODE[len - 3]);
+                let (bits, count) = preset.lit[257 + lc];
+                out.put(
+                    bits | ((len - usize::from(LEN_BASE[lc])) as u64) << count,
+                    count + u32::from(LEN_EXTRA[lc]),
+                );
                 let dc = dist_code(dist as u32);
-                let (mut bits, mut count) = preset.lit[257 + lc];
-                bits |= ((len - usize::from(LEN_BASE[lc])) as u64) << count;
-                count += u32::from(LEN_EXTRA[lc]);
-                let (code, code_len) = preset.dist[dc];
-                bits |= code << count;
-                count += code_len;
-                bits |= ((dist - usize::from(DIST_BASE[dc])) as u64) << count;
-                count += u32::from(DIST_EXTRA[dc]);
-                out.put(bits, count);
-                out.flush();
+                let (bits, count) = preset.dist[dc];
+                out.put(
+                    bits | ((dist - usize::from(DIST_BASE[dc])) as u64) << count,
+                    count + u32::from(DIST_EXTRA[dc]),
+                );
                 // Index the end of the match so that later repeats can find it; the
                 // middle of a long match rarely starts another.
-                let end = (i + len).min(n.saturating_sub(MIN_MATCH - 1));
+                let end = (i + len).min(hashable);
                 let mut j = if len > INSERT_ALL {
                     end.saturating_sub(INSERT_TAIL).max(i + 1)
                 } else {
                     i + 1
                 };
                 while j < end {
-                    if let Some(slot) = head.get_mut(hash(read32(data, j))) {
-                        *slot = (j + 1) as u32;
-                    }
+                    head[hash(read32(data, j))] = pos(j);
                     j += 1;
                 }
                 i += len;
@@ -334,8 +342,11 @@ fn compress(data: &[u8], head: &mut [u32], shift: u32, out: &mut BitWriter) {
         }
         let (bits, count) = preset.lit[usize::from(data[i])];
         out.put(bits, count);
-        out.flush();
         i += 1;
+    }
+    for &byte in data.get(i..).unwrap_or_default() {
+        let (bits, count) = preset.lit[usize::from(byte)];
+        out.put(bits, count);
     }
     let (bits, count) = preset.lit[256];
     out.put(bits, count);
@@ -538,42 +549,46 @@ fn canonical<const N: usize>(lengths: &[u8; N]) -> [u16; N] {
 
 /// DEFLATE's bit order: codes and values are packed from the least significant bit.
 struct BitWriter {
-    /// Output so far; bytes from `len` on are scratch space for [`BitWriter::flush`].
     bytes: Vec<u8>,
-    len: usize,
-    /// Bits not yet written, fewer than 8 after every [`BitWriter::flush`].
+    /// Bits not yet in `bytes`, fewer than 32 between calls.
     acc: u64,
     n: u32,
 }
 
 impl BitWriter {
-    /// Appends the low `count` bits of `bits`; at most 56 bits between flushes.
+    fn with_capacity(capacity: usize) -> Self {
+        BitWriter {
+            bytes: Vec::with_capacity(capacity),
+            acc: 0,
+            n: 0,
+        }
+    }
+
+    /// Appends the low `count` bits of `bits` (at most 32; no higher bits may be set).
+    #[inline]
     fn put(&mut self, bits: u64, count: u32) {
         self.acc |= bits << self.n;
         self.n += count;
+        if self.n >= 32 {
+            self.bytes
+                .extend_from_slice(&(self.acc as u32).to_le_bytes());
+            self.acc >>= 32;
+            self.n -= 32;
+        }
     }
 
-    /// Moves the complete bytes to the output.
-    fn flush(&mut self) {
-        if self.bytes.len() < self.len + 8 {
-            // Grows geometrically; the zeros are overwritten.
-            let room = self.bytes.len().max(64);
-            self.bytes.resize(self.len + 8 + room, 0);
+    /// Pads with zero bits to a byte boundary and moves every pending byte to the output.
+    fn align(&mut self) {
+        while self.n > 0 {
+            self.bytes.push(self.acc as u8);
+            self.acc >>= 8;
+            self.n = self.n.saturating_sub(8);
         }
-        if let Some(slot) = self.bytes.get_mut(self.len..self.len + 8) {
-            slot.copy_from_slice(&self.acc.to_le_bytes());
-        }
-        let whole = self.n / 8;
-        self.len += whole as usize;
-        self.acc >>= whole * 8;
-        self.n -= whole * 8;
     }
 
     /// The output with the last partial byte.
     fn finish(mut self) -> Vec<u8> {
-        self.n += 7;
-        self.flush();
-        self.bytes.truncate(self.len);
+        self.align();
         self.bytes
     }
 }

@@ -285,7 +285,10 @@ impl Sheet {
     fn section(&mut self, title: &str, first: impl Fn(&mut Sheet)) {
         let h = self.measure(&first);
         self.heading(title, h.min(self.body_height() * 0.5));
-        self.keep(first);
+        // As `keep`, with the height already measured: a block is as tall below the
+        // heading as above it, since no first block starts with a heading of its own.
+        self.need(h);
+        first(self);
     }
 
     /// A row of captioned boxes sharing one height.
