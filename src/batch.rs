@@ -209,19 +209,26 @@ pub fn run(
     let total = recipe.entries.len();
 
     for chunk in recipe.entries.chunks(CHUNK) {
-        let mut jobs = Vec::with_capacity(chunk.len());
+        // Formulas are read once each, in file order, before the entries that use them.
         for entry in chunk {
+            if let Some(arg) = &entry.formula {
+                formulas.entry(arg.clone()).or_insert_with(|| {
+                    library::load(&library::relative_to(&recipe.path, arg)).map_err(entry_error)
+                });
+            }
+        }
+        // The calculations are independent; lots then go, in file order, to those that
+        // computed.
+        let computed: Vec<(Row, Option<Computed>)> = pool.install(|| {
+            chunk
+                .par_iter()
+                .map(|entry| compute(entry, recipe, opts, &settings, &earlier, &formulas))
+                .collect()
+        });
+        let mut jobs = Vec::with_capacity(chunk.len());
+        for (row, computed) in computed {
             let row_index = report.rows.len();
-            let (row, job) = prepare(
-                entry,
-                recipe,
-                opts,
-                &settings,
-                &mut lots,
-                &earlier,
-                &mut formulas,
-                row_index,
-            );
+            let (row, job) = assign_lot(row, computed, &recipe_name, opts, &mut lots, row_index);
             report.rows.push(row);
             jobs.extend(job);
         }
@@ -310,17 +317,25 @@ fn write_missing(files: &[(PathBuf, Vec<u8>)], force: bool) -> Result<()> {
     output::write_all_unsynced(&missing, force)
 }
 
-#[allow(clippy::too_many_arguments)]
-fn prepare(
+/// An entry's record, computed and waiting for its lot.
+struct Computed {
+    record: Record,
+    /// The lot an earlier run of this entry was given.
+    previous: Option<String>,
+    explicit_lot: Option<String>,
+    date: Date,
+}
+
+/// Everything about an entry that does not depend on the others: its order, formula,
+/// calculation and dates. Runs in parallel.
+fn compute(
     entry: &Entry,
     recipe: &Recipe,
     opts: &Options,
     settings: &Settings,
-    lots: &mut Lots,
     earlier: &HashMap<String, Earlier>,
-    formulas: &mut HashMap<String, std::result::Result<Formula, String>>,
-    row_index: usize,
-) -> (Row, Option<Job>) {
+    formulas: &HashMap<String, std::result::Result<Formula, String>>,
+) -> (Row, Option<Computed>) {
     let mut row = Row {
         index: entry.index,
         line: entry.line,
@@ -344,15 +359,10 @@ fn prepare(
     let Some(formula_arg) = &entry.formula else {
         return fail(row, "no formula".into());
     };
-    let formula = formulas
-        .entry(formula_arg.clone())
-        .or_insert_with(|| {
-            library::load(&library::relative_to(&recipe.path, formula_arg)).map_err(entry_error)
-        })
-        .clone();
-    let formula = match formula {
-        Ok(f) => f,
-        Err(e) => return fail(row, e),
+    let formula = match formulas.get(formula_arg) {
+        Some(Ok(f)) => f.clone(),
+        Some(Err(e)) => return fail(row, e.clone()),
+        None => return fail(row, format!("formula `{formula_arg}` was not loaded")),
     };
     row.formula.clone_from(&formula.id);
     row.quantity = order.quantity.to_string();
@@ -364,7 +374,7 @@ fn prepare(
         .or(recipe.shared.date)
         .unwrap_or(opts.today);
     let origin = Origin {
-        recipe: recipe.path.display().to_string(),
+        recipe: recipe_name.clone(),
         entry: entry.index,
         fingerprint: entry.fingerprint.clone(),
     };
@@ -376,10 +386,37 @@ fn prepare(
     row.strength = strength_text(&record);
     row.bud = record.bud.date.to_string();
     record.origin = Some(origin);
+    let computed = Computed {
+        record,
+        previous: previous.map(|p| p.lot.clone()),
+        explicit_lot,
+        date,
+    };
+    (row, Some(computed))
+}
 
-    // Lots are assigned only to entries that compute, in file order.
+/// Gives a computed entry its lot: the one an earlier run gave it, the one the order names,
+/// or the next free one of its date. Runs in file order, so lots do not depend on threads.
+fn assign_lot(
+    mut row: Row,
+    computed: Option<Computed>,
+    recipe_name: &str,
+    opts: &Options,
+    lots: &mut Lots,
+    row_index: usize,
+) -> (Row, Option<Job>) {
+    let Some(Computed {
+        mut record,
+        previous,
+        explicit_lot,
+        date,
+    }) = computed
+    else {
+        return (row, None);
+    };
     let (lot, stem, status) = if let Some(p) = previous {
-        (p.lot.clone(), lots::file_stem(&p.lot), Status::DoneEarlier)
+        let stem = lots::file_stem(&p);
+        (p, stem, Status::DoneEarlier)
     } else {
         let claimed = match &explicit_lot {
             Some(l) => lots.claim(l, opts.force).map(|s| (l.clone(), s)),
@@ -395,7 +432,10 @@ fn prepare(
                     Status::Made
                 },
             ),
-            Err(e) => return fail(row, entry_error(e)),
+            Err(e) => {
+                row.status = Status::Failed(locate(recipe_name, &row, entry_error(e)));
+                return (row, None);
+            }
         }
     };
     record.lot.clone_from(&lot);
