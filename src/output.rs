@@ -4,6 +4,10 @@
 //! (`.troche-partial`) beside its target, flushed to disk, and only then given its real name.
 //! The staging directory keeps even a killed process's half-written temporaries out of the
 //! output directory's listing, and being on the same file system, moving out of it is atomic.
+//! Every thread stages in a subdirectory of its own: creating a file holds its directory's
+//! lock while the file system finds a free inode, which on ext4 can take long enough that
+//! two threads creating in one directory ran slower than one (3,000 files: 1.1 s against
+//! 0.4 s for one thread and 0.1 s for two threads with a directory each).
 //! Without `--force` the final step is a hard link, which the operating system refuses
 //! atomically if the name exists, so an existing file is never replaced even by a race. A set
 //! of files (one batch's worksheet, label and record) is published together or not at all.
@@ -16,6 +20,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crate::error::{Error, Result};
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// Numbers the threads that stage files, for their subdirectories.
+static THREADS: AtomicU64 = AtomicU64::new(0);
+
+thread_local! {
+    static THREAD: u64 = THREADS.fetch_add(1, Ordering::Relaxed);
+}
 
 /// The hidden directory temporaries are written in, beside the final files.
 pub const STAGING: &str = ".troche-partial";
@@ -119,10 +130,16 @@ pub fn remove_staging(dir: &Path) {
     let _ = fs::remove_dir_all(dir.join(STAGING));
 }
 
-/// Removes the staging directory of `dir` if it is empty (a concurrent writer's temporaries
-/// keep it in place).
+/// Removes the staging directory of `dir` and its threads' subdirectories where they are
+/// empty (a concurrent writer's temporaries keep them in place).
 pub fn tidy_staging(dir: &Path) {
-    let _ = fs::remove_dir(dir.join(STAGING));
+    let staging = dir.join(STAGING);
+    if let Ok(entries) = fs::read_dir(&staging) {
+        for e in entries.filter_map(std::result::Result::ok) {
+            let _ = fs::remove_dir(e.path());
+        }
+    }
+    let _ = fs::remove_dir(staging);
 }
 
 fn write_files(files: &[(PathBuf, Vec<u8>)], force: bool, sync: bool) -> Result<()> {
@@ -130,8 +147,9 @@ fn write_files(files: &[(PathBuf, Vec<u8>)], force: bool, sync: bool) -> Result<
     // only saves the writing in that rare case, at a system call per file in the common one.
     let mut staged = Vec::with_capacity(files.len());
     let mut staging: Option<PathBuf> = None;
+    let own = format!("{}-{}", std::process::id(), THREAD.with(|t| *t));
     for (p, b) in files {
-        let dir = parent_of(p).join(STAGING);
+        let dir = parent_of(p).join(STAGING).join(&own);
         if staging.as_ref() != Some(&dir) {
             fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
             staging = Some(dir);

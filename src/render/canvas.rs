@@ -13,7 +13,7 @@
 //! width are set only when they change. A worksheet has thousands of operations, and
 //! building each as a printpdf `Op`, translating it to lopdf objects and formatting it
 //! again was most of the cost of a document. printpdf still builds the document around
-//! the streams (catalog, page tree, font resources, metadata) and lopdf writes the file.
+//! the streams (catalog, page tree, font resources, metadata); [`pdf_file`] writes the file.
 
 use std::cell::RefCell;
 
@@ -22,8 +22,8 @@ use printpdf::{
     PdfSaveOptions, Pt, Rect, Time,
 };
 
-use super::deflate;
 use super::metrics::{self, Font};
+use super::{deflate, pdf_file};
 
 /// Largest coordinate magnitude written to the PDF. PDF 1.x readers only guarantee reals
 /// up to ±32767; clamping keeps a runaway layout value from producing an invalid file.
@@ -517,18 +517,7 @@ impl Canvas {
             }
         }
 
-        // The streams plus room for the objects around them, so the file is not copied
-        // while it grows.
-        let streams: usize = pdf
-            .objects
-            .values()
-            .filter_map(|o| o.as_stream().ok())
-            .map(|s| s.content.len())
-            .sum();
-        let mut bytes = Vec::with_capacity(streams + 4096);
-        pdf.save_to(&mut bytes)
-            .map_err(|e| format!("writing the PDF failed: {e}"))?;
-        Ok(bytes)
+        Ok(pdf_file::write(&pdf))
     }
 
     fn pdf_y(&self, y: f32) -> f32 {
@@ -623,7 +612,7 @@ thread_local! {
 /// Layouts repeat the same coordinates and sizes over and over, within a document and
 /// from one document to the next, so recent results are remembered per thread. The cache
 /// only saves work: the bytes are those [`format_num`] writes.
-fn push_num(out: &mut Vec<u8>, v: f32) {
+pub(super) fn push_num(out: &mut Vec<u8>, v: f32) {
     let bits = v.to_bits();
     NUMBERS.with_borrow_mut(|slots| {
         if slots.is_empty() {

@@ -26,8 +26,9 @@ const MAX_MATCH: usize = 258;
 /// Farthest back a match may reach.
 const WINDOW: usize = 32 * 1024;
 const HASH_BITS: u32 = 13;
-const INSERT_ALL: usize = 16;
-const INSERT_TAIL: usize = 4;
+/// Positions at the end of a match entered in the table. Indexing every position of
+/// every match made the compressor 12 % slower (instructions) for 0.5 % smaller PDFs.
+const INSERT_TAIL: usize = 2;
 
 /// Match lengths 3..=258: base length of each length code 257..=285.
 const LEN_BASE: [u16; 29] = [
@@ -325,13 +326,9 @@ fn compress(data: &[u8], head: &mut [u32; HASH_SIZE], base: u32, out: &mut BitWr
                     count + u32::from(DIST_EXTRA[dc]),
                 );
                 // Index the end of the match so that later repeats can find it; the
-                // middle of a long match rarely starts another.
+                // middle of a match rarely starts another.
                 let end = (i + len).min(hashable);
-                let mut j = if len > INSERT_ALL {
-                    end.saturating_sub(INSERT_TAIL).max(i + 1)
-                } else {
-                    i + 1
-                };
+                let mut j = end.saturating_sub(INSERT_TAIL).max(i + 1);
                 while j < end {
                     head[hash(read32(data, j))] = pos(j);
                     j += 1;

@@ -4,4 +4,5 @@ pub mod canvas;
 mod deflate;
 pub mod label;
 pub mod metrics;
+mod pdf_file;
 pub mod worksheet;
