@@ -103,10 +103,6 @@ impl Shared {
 pub fn parse(text: &str, path: &Path) -> Result<Recipe> {
     let file = path.display().to_string();
     let text = strip_bom(text);
-    let whole = Source::new(text, &file);
-    // The whole file must be TOML before it is cut into entries.
-    let _: toml::Table = toml::from_str(text).map_err(|e| whole.toml_error(&e))?;
-
     let lines: Vec<&str> = text.split_inclusive('\n').collect();
     let starts: Vec<usize> = lines
         .iter()
@@ -116,9 +112,50 @@ pub fn parse(text: &str, path: &Path) -> Result<Recipe> {
         .collect();
     let header_end = starts.first().copied().unwrap_or(lines.len());
     let header_text: String = lines[..header_end].concat();
+    let shared = shared(&header_text, path, &file);
+    let date = shared.as_ref().ok().and_then(|s| s.date);
 
-    let mut src = Source::new(&header_text, &file);
-    let raw: RawHeader = toml::from_str(&header_text).map_err(|e| src.toml_error(&e))?;
+    // The whole file must be TOML (checked while the entries are read, on another core), and
+    // that error comes first: the cut into entries is only meaningful for a TOML file.
+    let (whole, entries) = rayon::join(
+        || {
+            toml::from_str::<toml::Table>(text)
+                .map(drop)
+                .map_err(|e| Source::new(text, &file).toml_error(&e))
+        },
+        || {
+            if shared.is_err() {
+                return Vec::new();
+            }
+            // Entries are independent: read them on every core, in file order.
+            (0..starts.len())
+                .into_par_iter()
+                .map(|n| parse_entry(&lines, &starts, n, date, &file))
+                .collect::<Vec<_>>()
+        },
+    );
+    whole?;
+    let shared = shared?;
+    if starts.is_empty() {
+        return Err(Error::Input {
+            file,
+            line: None,
+            key: Some("batch".into()),
+            message: "the recipe has no [[batch]] entries; add one [[batch]] table per order"
+                .into(),
+        });
+    }
+    Ok(Recipe {
+        path: path.to_path_buf(),
+        shared,
+        entries,
+    })
+}
+
+/// The settings at the top of the file, before its first `[[batch]]`.
+fn shared(header_text: &str, path: &Path, file: &str) -> Result<Shared> {
+    let mut src = Source::new(header_text, file);
+    let raw: RawHeader = toml::from_str(header_text).map_err(|e| src.toml_error(&e))?;
     let date = raw.date.as_ref().and_then(|d| {
         let t = match d.get_ref() {
             toml::Value::String(s) => s.clone(),
@@ -142,31 +179,11 @@ pub fn parse(text: &str, path: &Path) -> Result<Recipe> {
         config::balance(&mut src, b, Balance::default());
     }
     src.finish()?;
-    let header = raw.balance.is_some().then(|| header_text.clone());
-
-    if starts.is_empty() {
-        return Err(Error::Input {
-            file,
-            line: None,
-            key: Some("batch".into()),
-            message: "the recipe has no [[batch]] entries; add one [[batch]] table per order"
-                .into(),
-        });
-    }
-
-    // Entries are independent: read them on every core, in file order.
-    let entries = (0..starts.len())
-        .into_par_iter()
-        .map(|n| parse_entry(&lines, &starts, n, date, &file))
-        .collect();
-    Ok(Recipe {
-        path: path.to_path_buf(),
-        shared: Shared {
-            date,
-            config,
-            header,
-        },
-        entries,
+    let header = raw.balance.is_some().then(|| header_text.to_owned());
+    Ok(Shared {
+        date,
+        config,
+        header,
     })
 }
 
