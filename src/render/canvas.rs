@@ -92,6 +92,21 @@ struct Page {
 
 const END_TEXT: &[u8] = b"ET\n";
 
+/// A state of a canvas that drawing can be taken back to (see [`Canvas::rollback`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Mark {
+    pages: usize,
+    current: usize,
+    len: usize,
+    /// Whether the content ended with a text object's `ET`, which drawing more text removes
+    /// (to continue the object), so that it must be put back.
+    ended_with_text: bool,
+    text_closed_at_end: bool,
+    font: Option<(Font, f32)>,
+    line_width: Option<f32>,
+    fonts_used: [bool; 3],
+}
+
 impl Page {
     /// Continues the text object that the content ends with, or begins one.
     fn begin_text(&mut self) {
@@ -153,6 +168,42 @@ impl Canvas {
     #[must_use]
     pub fn height(&self) -> f32 {
         self.height_pt
+    }
+
+    /// The current state, to return to with [`Canvas::rollback`].
+    #[must_use]
+    pub fn mark(&self) -> Mark {
+        let page = &self.pages[self.current];
+        Mark {
+            pages: self.pages.len(),
+            current: self.current,
+            len: page.content.len(),
+            ended_with_text: page.text_closed_at_end && page.content.ends_with(END_TEXT),
+            text_closed_at_end: page.text_closed_at_end,
+            font: page.font,
+            line_width: page.line_width,
+            fonts_used: self.fonts_used,
+        }
+    }
+
+    /// Takes back everything drawn since `mark` was taken, pages added since included, so
+    /// that the canvas is as it was then. Drawing only ever appends to the current page,
+    /// apart from reopening a text object by dropping its final `ET`, which is restored.
+    pub fn rollback(&mut self, mark: Mark) {
+        self.pages.truncate(mark.pages.max(1));
+        self.current = mark.current.min(self.pages.len() - 1);
+        self.fonts_used = mark.fonts_used;
+        let page = &mut self.pages[self.current];
+        if mark.ended_with_text {
+            page.content
+                .truncate(mark.len.saturating_sub(END_TEXT.len()));
+            page.content.extend_from_slice(END_TEXT);
+        } else {
+            page.content.truncate(mark.len);
+        }
+        page.text_closed_at_end = mark.text_closed_at_end;
+        page.font = mark.font;
+        page.line_width = mark.line_width;
     }
 
     /// Appends an empty page, makes it current and returns its zero-based index.
@@ -1007,6 +1058,41 @@ mod tests {
                 push_num(&mut out, v);
                 assert_eq!(String::from_utf8(out).unwrap(), format!("{v}"), "{v:e}");
             }
+        }
+    }
+
+    #[test]
+    fn rollback_leaves_the_canvas_as_if_nothing_had_been_drawn() {
+        // Marks taken after text (an `ET` that more text reopens), after a stroke and on
+        // an empty page; then text, a new font, a line, a fill and a new page are undone.
+        let befores: [fn(&mut Canvas); 3] = [
+            |c| {
+                c.text(10.0, 10.0, Font::Helvetica, 9.0, "a");
+            },
+            |c| c.line(0.0, 0.0, 10.0, 10.0, 0.5),
+            |_| {},
+        ];
+        for before in befores {
+            let after = |c: &mut Canvas| {
+                c.text(10.0, 40.0, Font::Helvetica, 9.0, "after");
+                c.rect(0.0, 0.0, 5.0, 5.0, 0.6);
+            };
+            let mut straight = Canvas::new(612.0, 792.0);
+            before(&mut straight);
+            after(&mut straight);
+
+            let mut detour = Canvas::new(612.0, 792.0);
+            before(&mut detour);
+            let mark = detour.mark();
+            detour.text(10.0, 20.0, Font::HelveticaBold, 12.0, "taken back");
+            detour.line(0.0, 0.0, 10.0, 10.0, 2.0);
+            detour.fill_rect(0.0, 0.0, 10.0, 10.0, 0.5);
+            detour.text(10.0, 30.0, Font::Courier, 9.0, "also");
+            detour.new_page();
+            detour.text(10.0, 30.0, Font::Helvetica, 9.0, "page 2");
+            detour.rollback(mark);
+            after(&mut detour);
+            assert_eq!(detour, straight);
         }
     }
 

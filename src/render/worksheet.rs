@@ -116,6 +116,8 @@ struct Sheet {
     y: f32,
     /// Measuring: nothing is drawn and pages never break.
     dry: bool,
+    /// Drawing a block that may be taken back (see [`Sheet::keep`]): pages never break.
+    trial: bool,
     running: String,
 }
 
@@ -135,7 +137,7 @@ impl Sheet {
     /// Starts a new page unless `h` more points fit on this one. A block taller than a whole
     /// page is started where it is and breaks line by line.
     fn need(&mut self, h: f32) {
-        if !self.dry && self.y + h > self.bottom && !self.at_top() {
+        if !self.dry && !self.trial && self.y + h > self.bottom && !self.at_top() {
             self.break_page();
         }
     }
@@ -160,6 +162,7 @@ impl Sheet {
             bottom: f32::INFINITY,
             y: self.y,
             dry: true,
+            trial: false,
             running: String::new(),
         };
         f(&mut probe);
@@ -167,10 +170,28 @@ impl Sheet {
     }
 
     /// Draws `f` on one page: on the next one if it would otherwise be split.
+    ///
+    /// Most blocks fit where they stand, so the block is drawn at once with page breaks
+    /// held back, and only one that runs past the bottom is taken back and drawn again
+    /// after [`Sheet::need`]. That is what measuring first would do, with one layout of the
+    /// block instead of two.
     fn keep(&mut self, f: impl Fn(&mut Sheet)) {
-        let h = self.measure(&f);
-        self.need(h);
+        if self.dry || self.trial {
+            f(self);
+            return;
+        }
+        let mark = self.canvas.mark();
+        let y = self.y;
+        self.trial = true;
         f(self);
+        self.trial = false;
+        let h = self.y - y;
+        if y + h > self.bottom {
+            self.canvas.rollback(mark);
+            self.y = y;
+            self.need(h);
+            f(self);
+        }
     }
 
     // Drawing, skipped while measuring.
@@ -503,6 +524,7 @@ fn layout(record: &Record, paper: Paper) -> Canvas {
         bottom: h - MARGIN_BOTTOM,
         y: MARGIN_TOP,
         dry: false,
+        trial: false,
         running: format!(
             "{} — compounding record, lot {} (continued)",
             f.name, record.lot
