@@ -105,6 +105,11 @@ impl Piece {
     }
 }
 
+/// Height of a section heading's shaded band.
+const BAND: f32 = 15.0;
+/// Room a heading takes: the gap above it, the band and the gap below.
+const HEADING: f32 = 8.0 + BAND + 5.0;
+
 /// The page being filled and the position on it.
 struct Sheet {
     canvas: Canvas,
@@ -116,8 +121,10 @@ struct Sheet {
     y: f32,
     /// Measuring: nothing is drawn and pages never break.
     dry: bool,
-    /// Drawing a block that may be taken back (see [`Sheet::keep`]): pages never break.
+    /// Drawing a block that may be taken back (see [`Sheet::keep`]): pages never break,
+    /// and `would_break` records whether one was due.
     trial: bool,
+    would_break: bool,
     running: String,
 }
 
@@ -134,10 +141,20 @@ impl Sheet {
         self.y <= self.first_y + 0.5
     }
 
+    /// Whether [`Sheet::need`] of `h` at `y` starts a new page.
+    fn breaks_at(&self, y: f32, h: f32) -> bool {
+        y + h > self.bottom && y > self.first_y + 0.5
+    }
+
     /// Starts a new page unless `h` more points fit on this one. A block taller than a whole
     /// page is started where it is and breaks line by line.
     fn need(&mut self, h: f32) {
-        if !self.dry && !self.trial && self.y + h > self.bottom && !self.at_top() {
+        if self.dry || !self.breaks_at(self.y, h) {
+            return;
+        }
+        if self.trial {
+            self.would_break = true;
+        } else {
             self.break_page();
         }
     }
@@ -163,6 +180,7 @@ impl Sheet {
             y: self.y,
             dry: true,
             trial: false,
+            would_break: false,
             running: String::new(),
         };
         f(&mut probe);
@@ -170,27 +188,45 @@ impl Sheet {
     }
 
     /// Draws `f` on one page: on the next one if it would otherwise be split.
-    ///
-    /// Most blocks fit where they stand, so the block is drawn at once with page breaks
-    /// held back, and only one that runs past the bottom is taken back and drawn again
-    /// after [`Sheet::need`]. That is what measuring first would do, with one layout of the
-    /// block instead of two.
     fn keep(&mut self, f: impl Fn(&mut Sheet)) {
-        if self.dry || self.trial {
-            f(self);
+        self.attempt(
+            |s| {
+                let y = s.y;
+                f(s);
+                let h = s.y - y;
+                ((y, h), s.breaks_at(y, h))
+            },
+            |s, (y, h)| {
+                s.y = y;
+                s.need(h);
+                f(s);
+            },
+        );
+    }
+
+    /// Draws a block at once with page breaks held back. `draw` returns what it measured and
+    /// whether a break was due before it (inside it, [`Sheet::need`] keeps count). If none
+    /// was, the block stands as drawn, exactly what drawing with breaks gives; most blocks
+    /// fit where they are. Otherwise it is taken back and `redo` draws it with breaks, from
+    /// what `draw` measured. (Measuring first, the obvious way, laid out every block twice.)
+    fn attempt<T>(&mut self, draw: impl Fn(&mut Sheet) -> (T, bool), redo: impl Fn(&mut Sheet, T)) {
+        if self.dry {
+            draw(self);
             return;
         }
+        let outer = (self.trial, self.would_break);
         let mark = self.canvas.mark();
-        let y = self.y;
         self.trial = true;
-        f(self);
-        self.trial = false;
-        let h = self.y - y;
-        if y + h > self.bottom {
+        self.would_break = false;
+        let (measured, due_before) = draw(self);
+        let due = due_before || self.would_break;
+        (self.trial, self.would_break) = outer;
+        if self.trial {
+            // Inside another attempt: only report the break, which takes that one back.
+            self.would_break |= due;
+        } else if due {
             self.canvas.rollback(mark);
-            self.y = y;
-            self.need(h);
-            f(self);
+            redo(self, measured);
         }
     }
 
@@ -291,8 +327,7 @@ impl Sheet {
 
     /// A shaded section heading, kept on the page with the `keep_with` points that follow.
     fn heading(&mut self, title: &str, keep_with: f32) {
-        const BAND: f32 = 15.0;
-        self.need(8.0 + BAND + 5.0 + keep_with);
+        self.need(HEADING + keep_with);
         if !self.at_top() {
             self.y += 8.0;
         }
@@ -302,14 +337,28 @@ impl Sheet {
         self.y += BAND + 5.0;
     }
 
-    /// A heading kept together with the first block of its section.
+    /// A heading kept together with the first block of its section: the heading goes to a
+    /// new page unless it fits there with the block (or half a page of it, if longer), and
+    /// the block as in [`Sheet::keep`].
     fn section(&mut self, title: &str, first: impl Fn(&mut Sheet)) {
-        let h = self.measure(&first);
-        self.heading(title, h.min(self.body_height() * 0.5));
-        // As `keep`, with the height already measured: a block is as tall below the
-        // heading as above it, since no first block starts with a heading of its own.
-        self.need(h);
-        first(self);
+        let keep_with = |s: &Sheet, h: f32| h.min(s.body_height() * 0.5);
+        self.attempt(
+            |s| {
+                let start = s.y;
+                s.heading(title, 0.0);
+                let y = s.y;
+                first(s);
+                let h = s.y - y;
+                let due = s.breaks_at(start, HEADING + keep_with(s, h)) || s.breaks_at(y, h);
+                ((start, h), due)
+            },
+            |s, (start, h)| {
+                s.y = start;
+                s.heading(title, keep_with(s, h));
+                s.need(h);
+                first(s);
+            },
+        );
     }
 
     /// A row of captioned boxes sharing one height.
@@ -525,6 +574,7 @@ fn layout(record: &Record, paper: Paper) -> Canvas {
         y: MARGIN_TOP,
         dry: false,
         trial: false,
+        would_break: false,
         running: format!(
             "{} — compounding record, lot {} (continued)",
             f.name, record.lot
