@@ -6,7 +6,7 @@
 //! and writing PDFs) then runs in parallel. Only one chunk of documents is in memory at a time.
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::IsTerminal as _;
+use std::io::{IsTerminal as _, Write as _};
 use std::path::{Path, PathBuf};
 
 use jiff::civil::Date;
@@ -644,18 +644,22 @@ pub fn progress_reporter(total: usize) -> impl FnMut(&Row, usize, usize) {
         );
         b
     });
-    move |row: &Row, index: usize, total: usize| match &bar {
-        Some(b) => {
+    move |row: &Row, index: usize, total: usize| {
+        if let Some(b) = &bar {
             b.set_position(index as u64);
             if index == total {
                 b.finish_and_clear();
             }
+            return;
         }
-        None => eprintln!(
-            "[{index}/{total}] {} {} {}",
+        // One write a line: standard error is unbuffered, and `eprintln!` writes each piece
+        // of its format on its own (11,000 system calls for 1,000 entries).
+        let line = format!(
+            "[{index}/{total}] {} {} {}\n",
             row.status.word(),
             row.lot,
             row.rx
-        ),
+        );
+        let _ = std::io::stderr().lock().write_all(line.as_bytes());
     }
 }

@@ -15,6 +15,7 @@
 use std::fs;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::error::{Error, Result};
@@ -26,6 +27,13 @@ static THREADS: AtomicU64 = AtomicU64::new(0);
 
 thread_local! {
     static THREAD: u64 = THREADS.fetch_add(1, Ordering::Relaxed);
+}
+
+/// This process's id, asked of the system once (each ask is a system call, and every
+/// temporary name holds it).
+fn pid() -> u32 {
+    static PID: OnceLock<u32> = OnceLock::new();
+    *PID.get_or_init(std::process::id)
 }
 
 /// The hidden directory temporaries are written in, beside the final files.
@@ -52,7 +60,7 @@ pub fn parent_of(target: &Path) -> &Path {
     }
 }
 
-/// Writes `bytes` under a temporary name in `staging` (which exists).
+/// Writes `bytes` under a temporary name in `staging` (made if missing).
 fn stage(staging: &Path, target: &Path, bytes: &[u8], sync: bool) -> Result<Staged> {
     let name = target
         .file_name()
@@ -61,16 +69,27 @@ fn stage(staging: &Path, target: &Path, bytes: &[u8], sync: bool) -> Result<Stag
     let staged = Staged {
         temp: staging.join(format!(
             "{name}.{}-{}",
-            std::process::id(),
+            pid(),
             COUNTER.fetch_add(1, Ordering::Relaxed)
         )),
         target: target.to_path_buf(),
     };
-    let mut f = fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&staged.temp)
-        .map_err(|e| Error::io(&staged.temp, e))?;
+    let open = || {
+        fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&staged.temp)
+    };
+    // The staging directory is made when a file first finds it missing, rather than
+    // checked for before every file.
+    let mut f = match open() {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            fs::create_dir_all(staging).map_err(|e| Error::io(staging, e))?;
+            open()
+        }
+        r => r,
+    }
+    .map_err(|e| Error::io(&staged.temp, e))?;
     f.write_all(bytes).map_err(|e| Error::io(&staged.temp, e))?;
     if sync {
         f.sync_all().map_err(|e| Error::io(&staged.temp, e))?;
@@ -146,16 +165,10 @@ fn write_files(files: &[(PathBuf, Vec<u8>)], force: bool, sync: bool) -> Result<
     // Existing files are refused by the hard link in `publish`, atomically; checking first
     // only saves the writing in that rare case, at a system call per file in the common one.
     let mut staged = Vec::with_capacity(files.len());
-    let mut staging: Option<PathBuf> = None;
-    let own = format!("{}-{}", std::process::id(), THREAD.with(|t| *t));
+    let own = format!("{}-{}", pid(), THREAD.with(|t| *t));
     for (p, b) in files {
         let dir = parent_of(p).join(STAGING).join(&own);
-        if staging.as_ref() != Some(&dir) {
-            fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-            staging = Some(dir);
-        }
-        let dir = staging.as_deref().unwrap_or(Path::new(STAGING));
-        staged.push(stage(dir, p, b, sync)?);
+        staged.push(stage(&dir, p, b, sync)?);
     }
     let mut done: Vec<&Path> = Vec::new();
     for s in &staged {
