@@ -108,6 +108,15 @@ pub struct Mark {
 }
 
 impl Page {
+    /// An empty page with room for a typical worksheet page's stream (7 to 10 KB), which
+    /// otherwise grows by copying itself a dozen times.
+    fn new() -> Self {
+        Page {
+            content: Vec::with_capacity(12 * 1024),
+            ..Page::default()
+        }
+    }
+
     /// Continues the text object that the content ends with, or begins one.
     fn begin_text(&mut self) {
         if self.text_closed_at_end && self.content.ends_with(END_TEXT) {
@@ -150,7 +159,7 @@ impl Canvas {
     #[must_use]
     pub fn new(width_pt: f32, height_pt: f32) -> Self {
         Self {
-            pages: vec![Page::default()],
+            pages: vec![Page::new()],
             current: 0,
             width_pt: page_dimension(width_pt),
             height_pt: page_dimension(height_pt),
@@ -208,7 +217,7 @@ impl Canvas {
 
     /// Appends an empty page, makes it current and returns its zero-based index.
     pub fn new_page(&mut self) -> usize {
-        self.pages.push(Page::default());
+        self.pages.push(Page::new());
         self.current = self.pages.len() - 1;
         self.current
     }
@@ -623,10 +632,7 @@ fn plain_text_string(utf16: &[u8]) -> Vec<u8> {
 fn push_string(out: &mut Vec<u8>, converted: &str) {
     out.push(b'(');
     let bytes = converted.as_bytes();
-    if bytes
-        .iter()
-        .all(|&b| (b' '..=b'~').contains(&b) && !matches!(b, b'(' | b')' | b'\\'))
-    {
+    if literal_as_is(bytes) {
         out.extend_from_slice(bytes);
     } else {
         for c in converted.chars() {
@@ -645,6 +651,31 @@ fn push_string(out: &mut Vec<u8>, converted: &str) {
         }
     }
     out.push(b')');
+}
+
+/// Whether `bytes` go into a literal string unchanged: printable ASCII without `(`, `)` or
+/// `\`. Eight bytes are tested at once, as most text passes.
+fn literal_as_is(bytes: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // Bytes of `w` equal to `b`, as their high bit (exact: no borrow crosses a byte that is
+    // not zero after the exclusive or, and those are the only ones that matter).
+    let has = |w: u64, b: u8| {
+        let x = w ^ (ONES * u64::from(b));
+        x.wrapping_sub(ONES) & !x & HIGH
+    };
+    let plain = |b: u8| (b' '..=b'~').contains(&b) && !matches!(b, b'(' | b')' | b'\\');
+    let words = bytes.chunks_exact(8);
+    let rest = words.remainder();
+    words
+        .map(|w| u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]))
+        .all(|w| {
+            // No byte >= 0x7F, none < 0x20, and none of the three to escape.
+            let high_or_del = (w | w.wrapping_add(ONES)) & HIGH;
+            let control = w.wrapping_sub(0x20 * ONES) & !w & HIGH;
+            high_or_del | control | has(w, b'(') | has(w, b')') | has(w, b'\\') == 0
+        })
+        && rest.iter().all(|&b| plain(b))
 }
 
 /// Slots of the per-thread cache of formatted numbers (see [`push_num`]).
@@ -1059,6 +1090,27 @@ mod tests {
                 assert_eq!(String::from_utf8(out).unwrap(), format!("{v}"), "{v:e}");
             }
         }
+    }
+
+    #[test]
+    fn literal_as_is_agrees_with_the_byte_by_byte_rule() {
+        let plain = |b: u8| (b' '..=b'~').contains(&b) && !matches!(b, b'(' | b')' | b'\\');
+        // Every byte in every position of a 17-byte string (two words and a remainder),
+        // the rest printable, and runs of neighbours that could borrow or carry.
+        for b in 0..=255u8 {
+            for at in 0..17 {
+                let mut text = *b"Estriol 1.6 mg pe";
+                text[at] = b;
+                assert_eq!(literal_as_is(&text), plain(b), "byte {b:#04x} at {at}");
+                if at > 0 {
+                    text[at - 1] = 0xFF;
+                    assert!(!literal_as_is(&text));
+                    text[at - 1] = 0x00;
+                    assert!(!literal_as_is(&text));
+                }
+            }
+        }
+        assert!(literal_as_is(b""));
     }
 
     #[test]
