@@ -187,7 +187,8 @@ fn wrap_words<'a>(
             t.push_str(text);
         }
         _ => {
-            let mut t = String::with_capacity(text.len() + 24);
+            // Room for the rest of the line, so that it does not grow by copying.
+            let mut t = String::with_capacity(metrics::LINE_CAPACITY.max(text.len() + 1));
             if space {
                 t.push(' ');
             }

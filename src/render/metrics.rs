@@ -366,6 +366,10 @@ pub(crate) fn converted_width(font: Font, size_pt: f32, converted: &str) -> f32 
     units_to_pt(units(font, converted), size_pt)
 }
 
+/// Bytes reserved for a wrapped line: a full line of 9 pt text on a letter page is about
+/// 110 characters.
+pub(crate) const LINE_CAPACITY: usize = 128;
+
 /// Greedy word wrap of `text` into lines no wider than `max_width_pt`.
 ///
 /// Returns converted lines (see [`to_winansi`]) ready to draw. Explicit line breaks are
@@ -380,7 +384,8 @@ pub fn wrap(font: Font, size_pt: f32, text: &str, max_width_pt: f32) -> Vec<Stri
     let space = char_units(font, ' ');
     let mut lines = Vec::new();
     for paragraph in winansi(text).split('\n') {
-        let mut line = String::new();
+        // Room for a whole line of body text, so that the line does not grow by copying.
+        let mut line = String::with_capacity(paragraph.len().min(LINE_CAPACITY));
         let mut line_units = 0u64;
         for word in paragraph.split(' ').filter(|w| !w.is_empty()) {
             let word_units = units(font, word);
