@@ -653,6 +653,30 @@ mod tests {
         assert_eq!(inflate(&packed), data, "round trip of {} bytes", data.len());
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+
+        /// Any bytes, and text built of content-stream pieces (long repeats at every
+        /// distance), inflate back to themselves, also when the thread's match table still
+        /// holds an earlier stream.
+        #[test]
+        fn any_input_round_trips(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..3000),
+            pieces in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "1 0 0 1 ", "40 ", "748 ", "Tm\n", "(Estriol) Tj\n", "re\nS\n", "BT\n",
+                    "ET\n", "/F5 9 Tf\n", "0.6 w\n", "q 0.85 g ", "\\(x\\)", "\u{b5}",
+                ]),
+                0..2000,
+            ),
+        ) {
+            check(&bytes);
+            let text: String = pieces.concat();
+            check(text.as_bytes());
+            check(&bytes);
+        }
+    }
+
     #[test]
     fn adler32_matches_the_reference_value() {
         assert_eq!(adler32(b"Wikipedia"), 0x11E6_0398);

@@ -265,6 +265,39 @@ mod tests {
         assert!(text.contains("/Size 3>>"));
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(200))]
+
+        /// Any name, literal or hexadecimal string, integer and real reads back as written.
+        #[test]
+        fn any_value_reads_back(
+            name in proptest::collection::vec(1u8.., 1..40),
+            text in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..80),
+            hex in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..20),
+            int in proptest::prelude::any::<i64>(),
+            real in -32767.0f32..32767.0,
+            content in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
+        ) {
+            let mut doc = Document::with_version("1.3");
+            let stream = doc.add_object(Stream::new(dictionary! {}, content.clone()));
+            let mut dict = Dictionary::new();
+            dict.set(name.clone(), Object::String(text.clone(), StringFormat::Literal));
+            dict.set("Hex", Object::String(hex.clone(), StringFormat::Hexadecimal));
+            dict.set("Numbers", vec![int.into(), real.into(), stream.into()]);
+            let id = doc.add_object(dict);
+            doc.trailer.set("Root", id);
+            let back = Document::load_mem(&write(&doc)).expect("lopdf reads the file");
+            let d = back.get_object(id).unwrap().as_dict().unwrap();
+            proptest::prop_assert_eq!(d.get(&name).unwrap().as_str().unwrap(), &text[..]);
+            proptest::prop_assert_eq!(d.get(b"Hex").unwrap().as_str().unwrap(), &hex[..]);
+            let numbers = d.get(b"Numbers").unwrap().as_array().unwrap();
+            proptest::prop_assert_eq!(numbers[0].as_i64().unwrap(), int);
+            proptest::prop_assert_eq!(numbers[1].as_float().unwrap().to_bits(), real.to_bits());
+            let s = back.get_object(stream).unwrap().as_stream().unwrap();
+            proptest::prop_assert_eq!(&s.content, &content);
+        }
+    }
+
     #[test]
     fn unused_ids_are_free_entries() {
         let mut doc = Document::with_version("1.3");
