@@ -1,18 +1,35 @@
 //! A whole recipe run in the library: 1,000 generated mixed entries (examples/gen-recipe.rs),
-//! each with its worksheet, label and JSON record written to a fresh directory, on every core.
-//! The end-to-end figure with process start is measured with hyperfine (see the closing note
-//! of the batch issue); this isolates the library's part.
+//! each with its worksheet, label and JSON record written to a fresh directory, on every core
+//! and on one. The end-to-end figure with process start is measured with hyperfine (see
+//! docs/performance.md); this isolates the library's part.
+//!
+//! Every run writes into a new directory, and nothing is deleted until all benchmarks are
+//! done: on ext4 without a journal, creating files just after thousands were deleted nearby
+//! is several times slower (docs/performance.md), which would measure the disk's history.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use troche::batch::{self, Options};
 use troche::recipe;
 
+/// Where every benchmark writes; removed when all are done.
+static ROOT: OnceLock<PathBuf> = OnceLock::new();
+
 fn main() {
+    let root = tempfile::tempdir().expect("temp dir");
+    ROOT.set(root.path().to_path_buf()).expect("set once");
     divan::main();
+    drop(root);
+}
+
+fn root() -> &'static Path {
+    ROOT.get().expect("set in main")
 }
 
 fn run(entries: usize, jobs: Option<usize>, bencher: divan::Bencher) {
     let text = troche::sample::recipe(entries);
-    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = tempfile::tempdir_in(root()).expect("temp dir");
     let cfg = dir.path().join("troche.toml");
     std::fs::write(
         &cfg,
@@ -39,6 +56,8 @@ fn run(entries: usize, jobs: Option<usize>, bencher: divan::Bencher) {
             let report = batch::run(&recipe, &opts, |_, _, _| {}).expect("batch");
             assert_eq!(report.failed(), 0);
         });
+    // Kept until the end (see the module comment).
+    std::mem::forget(dir);
 }
 
 #[divan::bench(sample_count = 5, sample_size = 1)]
