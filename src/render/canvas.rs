@@ -796,7 +796,7 @@ fn format_num(out: &mut Vec<u8>, v: f32) {
 
 /// Appends `digits / 10^decimals` with exactly the significant decimals (trailing zeros
 /// dropped, no point for an integer).
-fn push_uint(out: &mut Vec<u8>, digits: u64, decimals: usize) {
+pub(super) fn push_uint(out: &mut Vec<u8>, digits: u64, decimals: usize) {
     let (mut n, mut decimals) = (digits, decimals);
     while decimals > 0 && n % 10 == 0 {
         n /= 10;

@@ -9,7 +9,7 @@
 
 use lopdf::{Dictionary, Document, Object, StringFormat};
 
-use super::canvas::push_num;
+use super::canvas::{self, push_num};
 
 /// The file for `doc`.
 pub fn write(doc: &Document) -> Vec<u8> {
@@ -173,19 +173,9 @@ fn push_name(out: &mut Vec<u8>, name: &[u8]) {
     }
 }
 
+/// `n` in decimal.
 fn push_uint(out: &mut Vec<u8>, n: u64) {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    let mut n = n;
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&digits[i..]);
+    canvas::push_uint(out, n, 0);
 }
 
 /// `n` in exactly `width` digits, zero-padded (the cross-reference table's fixed columns).
