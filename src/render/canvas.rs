@@ -656,25 +656,18 @@ fn push_string(out: &mut Vec<u8>, converted: &str) {
 /// Whether `bytes` go into a literal string unchanged: printable ASCII without `(`, `)` or
 /// `\`. Eight bytes are tested at once, as most text passes.
 fn literal_as_is(bytes: &[u8]) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    // Bytes of `w` equal to `b`, as their high bit (exact: no borrow crosses a byte that is
-    // not zero after the exclusive or, and those are the only ones that matter).
+    use metrics::{HIGH, ONES, unprintable};
+    // Nonzero if and only if a byte of `w` is `b` (a borrow only crosses from a zero byte).
     let has = |w: u64, b: u8| {
         let x = w ^ (ONES * u64::from(b));
         x.wrapping_sub(ONES) & !x & HIGH
     };
     let plain = |b: u8| (b' '..=b'~').contains(&b) && !matches!(b, b'(' | b')' | b'\\');
-    let words = bytes.chunks_exact(8);
-    let rest = words.remainder();
+    let (words, rest) = bytes.as_chunks::<8>();
     words
-        .map(|w| u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]))
-        .all(|w| {
-            // No byte >= 0x7F, none < 0x20, and none of the three to escape.
-            let high_or_del = (w | w.wrapping_add(ONES)) & HIGH;
-            let control = w.wrapping_sub(0x20 * ONES) & !w & HIGH;
-            high_or_del | control | has(w, b'(') | has(w, b')') | has(w, b'\\') == 0
-        })
+        .iter()
+        .map(|w| u64::from_le_bytes(*w))
+        .all(|w| unprintable(w) | has(w, b'(') | has(w, b')') | has(w, b'\\') == 0)
         && rest.iter().all(|&b| plain(b))
 }
 

@@ -201,23 +201,31 @@ fn passes(c: char) -> bool {
     c == '\n' || (win_ansi_byte(c).is_some() && c != '\u{00A0}' && c != '\u{00AD}')
 }
 
+/// One in each byte of a word.
+pub(crate) const ONES: u64 = 0x0101_0101_0101_0101;
+/// The high bit of each byte of a word.
+pub(crate) const HIGH: u64 = 0x8080_8080_8080_8080;
+
+/// Nonzero if and only if a byte of `w` is not printable ASCII (below 0x20, or 0x7F and
+/// above): text is tested eight bytes at a time, since nearly all of it passes.
+pub(crate) fn unprintable(w: u64) -> u64 {
+    // A carry or borrow can only cross from a byte that is itself flagged.
+    let high_or_del = (w | w.wrapping_add(ONES)) & HIGH;
+    let control = w.wrapping_sub(0x20 * ONES) & !w & HIGH;
+    high_or_del | control
+}
+
 /// [`to_winansi`] without copying text that needs no change, which is nearly all of it
 /// (layouts measure and draw the same strings many times).
 pub(crate) fn winansi(text: &str) -> Cow<'_, str> {
     // Printable ASCII and line breaks pass; checked eight bytes at a time.
     let plain = |chunk: &[u8]| chunk.iter().all(|&b| matches!(b, b' '..=b'~' | b'\n'));
-    let words = text.as_bytes().chunks_exact(8);
-    let rest = words.remainder();
+    let (words, rest) = text.as_bytes().as_chunks::<8>();
     let ascii = words
-        .map(|w| u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]))
-        .all(|w| {
-            const ONES: u64 = 0x0101_0101_0101_0101;
-            const HIGH: u64 = 0x8080_8080_8080_8080;
-            // No byte >= 0x7F and no byte < 0x20 (then byte by byte, for `\n`).
-            let high_or_del = (w | w.wrapping_add(ONES)) & HIGH;
-            let control = w.wrapping_sub(0x20 * ONES) & !w & HIGH;
-            high_or_del == 0 && (control == 0 || plain(&w.to_le_bytes()))
-        });
+        .iter()
+        .map(|w| u64::from_le_bytes(*w))
+        // Byte by byte only for a word with a control character, which may be `\n`.
+        .all(|w| unprintable(w) == 0 || plain(&w.to_le_bytes()));
     if (ascii && plain(rest)) || text.chars().all(passes) {
         return Cow::Borrowed(text);
     }
