@@ -22,6 +22,8 @@ use printpdf::{
     PdfSaveOptions, Pt, Rect, Time,
 };
 
+use lopdf::{Object, StringFormat};
+
 use super::metrics::{self, Font};
 use super::{deflate, pdf_file};
 
@@ -489,13 +491,6 @@ impl Canvas {
                 .clone_from(&file_id);
         }
 
-        let literal_template = pdf
-            .trailer
-            .get(b"ID")
-            .and_then(|ids| ids.as_array())
-            .ok()
-            .and_then(|ids| ids.first().cloned());
-
         // printpdf always writes /GTS_PDFXVersion, even empty, which makes readers report
         // the file as PDF/X; it is not. Empty optional entries are dropped as noise.
         let no_info = |e| format!("PDF trailer has no /Info reference: {e}");
@@ -519,27 +514,21 @@ impl Canvas {
                 info.remove(key);
             }
         }
-        // printpdf writes the text entries as UTF-16 hexadecimal strings, which lopdf
-        // formats byte by byte; as literal strings (plain ASCII where the text is ASCII)
-        // they read the same and cost nothing to write. The /ID strings are literal, so
-        // one of them serves as the template.
-        if let Some(template) = literal_template {
-            for key in [
-                b"Title".as_slice(),
-                b"Author",
-                b"Subject",
-                b"Creator",
-                b"Producer",
-            ] {
-                let Ok(bytes) = info.get(key).and_then(|v| v.as_str()) else {
-                    continue;
-                };
-                let mut literal = template.clone();
-                if let Ok(text) = literal.as_str_mut() {
-                    *text = plain_text_string(bytes);
-                    info.set(key, literal);
-                }
-            }
+        // printpdf writes the text entries as UTF-16 hexadecimal strings; as literal strings
+        // (plain ASCII where the text is ASCII) they read the same, and a reader of the raw
+        // file can read them too.
+        for key in [
+            b"Title".as_slice(),
+            b"Author",
+            b"Subject",
+            b"Creator",
+            b"Producer",
+        ] {
+            let Ok(bytes) = info.get(key).and_then(|v| v.as_str()) else {
+                continue;
+            };
+            let literal = Object::String(plain_text_string(bytes), StringFormat::Literal);
+            info.set(key, literal);
         }
 
         let page_ids = pdf.get_pages();

@@ -101,10 +101,9 @@ fn object_bytes(out: &mut Vec<u8>, object: &Object) {
             out.push(b')');
         }
         Object::String(bytes, StringFormat::Hexadecimal) => {
-            const HEX: &[u8; 16] = b"0123456789ABCDEF";
             out.push(b'<');
             for &b in bytes {
-                out.extend_from_slice(&[HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
+                out.extend_from_slice(&hex(b));
             }
             out.push(b'>');
         }
@@ -162,15 +161,21 @@ fn dictionary(out: &mut Vec<u8>, dict: &Dictionary, count: Option<(&str, u64)>) 
 /// A name, with delimiters, white space and bytes outside printable ASCII written as `#xx`
 /// (PDF 32000-1, 7.3.5).
 fn push_name(out: &mut Vec<u8>, name: &[u8]) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     out.push(b'/');
     for &b in name {
         if (b'!'..=b'~').contains(&b) && !b"()<>[]{}/%#".contains(&b) {
             out.push(b);
         } else {
-            out.extend_from_slice(&[b'#', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
+            out.push(b'#');
+            out.extend_from_slice(&hex(b));
         }
     }
+}
+
+/// `b` as two upper-case hexadecimal digits.
+fn hex(b: u8) -> [u8; 2] {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    [HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]
 }
 
 /// `n` in decimal.
