@@ -265,8 +265,10 @@ pub fn run(
                                 i.dimension.base_unit(),
                             );
                             let e = picks.entry(key).or_insert((Decimal::ZERO, 0));
+                            // What is really put on the balance: an aliquot's drug
+                            // and diluent weighings, never the unweighable amount.
                             e.0 =
-                                e.0.checked_add(i.exact)
+                                e.0.checked_add(i.amount)
                                     .ok_or_else(|| crate::error::overflow("the pick list"))?;
                             e.1 += 1;
                         }

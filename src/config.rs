@@ -59,12 +59,23 @@ impl Default for LabelSize {
     }
 }
 
+/// A mold the pharmacy owns: its asset id and the name formulas give it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MoldId {
+    pub id: String,
+    pub name: String,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Settings {
     pub pharmacy: Option<Pharmacy>,
     pub balance: Balance,
     pub paper: Paper,
     pub label: LabelSize,
+    /// The pharmacy's aliquot diluent, for formulas that name none.
+    pub diluent: Option<String>,
+    /// The pharmacy's molds by id, so the worksheet can name the one to use.
+    pub molds: Vec<MoldId>,
     /// Where the settings came from, for messages ("defaults" when no file was found).
     pub origin: String,
 }
@@ -93,6 +104,22 @@ pub(crate) struct RawSettings {
     balance: Option<RawBalance>,
     paper: Option<RawPaper>,
     label: Option<RawLabel>,
+    aliquot: Option<RawAliquot>,
+    #[serde(default)]
+    mold: Vec<RawMoldId>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAliquot {
+    diluent: Spanned<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMoldId {
+    id: Spanned<String>,
+    name: Spanned<String>,
 }
 
 #[derive(Deserialize)]
@@ -106,6 +133,8 @@ struct RawPharmacy {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawBalance {
+    id: Option<Spanned<String>>,
+    minimum_weight: Option<Spanned<RawNum>>,
     readability: Option<Spanned<RawNum>>,
     volume_readability: Option<Spanned<RawNum>>,
     sensitivity: Option<Spanned<RawNum>>,
@@ -127,6 +156,21 @@ struct RawLabel {
 
 /// Reads a balance table (shared with recipe files, which may override the pharmacy's).
 pub(crate) fn balance(src: &mut Source, raw: &RawBalance, mut b: Balance) -> Balance {
+    if let Some(id) = &raw.id {
+        b.id = Some(src.text(id, "balance.id"));
+    }
+    if let Some(n) = &raw.minimum_weight {
+        if let Some(s) = raw.sensitivity.as_ref().or(raw.acceptable_error_percent.as_ref()) {
+            src.push(
+                Some(s.span()),
+                "balance.minimum_weight",
+                "give either minimum_weight (from the balance's USP <41> check) or sensitivity \
+                 and acceptable_error_percent, not both: each sets the minimum weighable quantity",
+            );
+        } else if let Some(q) = src.mass(n, "balance.minimum_weight") {
+            b.minimum_weight = Some(q.in_base());
+        }
+    }
     if let Some(n) = &raw.readability
         && let Some(q) = src.mass(n, "balance.readability")
     {
@@ -243,12 +287,27 @@ pub fn parse(text: &str, file: &str) -> Result<Settings> {
             }
         }
     };
+    let diluent = raw
+        .aliquot
+        .as_ref()
+        .map(|a| src.text(&a.diluent, "aliquot.diluent"));
+    let molds = raw
+        .mold
+        .iter()
+        .enumerate()
+        .map(|(i, m)| MoldId {
+            id: src.text(&m.id, &format!("mold[{}].id", i + 1)),
+            name: src.text(&m.name, &format!("mold[{}].name", i + 1)),
+        })
+        .collect();
     src.finish()?;
     Ok(Settings {
         pharmacy,
         balance,
         paper,
         label,
+        diluent,
+        molds,
         origin: file.to_string(),
     })
 }

@@ -13,6 +13,7 @@ use toml::Spanned;
 
 use crate::bud::BudCategory;
 use crate::error::{Error, Result};
+use crate::order::Basis;
 use crate::quantity::{self, Dimension, ParseError, Quantity};
 
 /// How an ingredient's mass is converted into the mass of base it pushes out of the mold.
@@ -91,6 +92,62 @@ pub struct Mold {
     pub cavities: u32,
     /// Average weight of one unit of plain base from this mold, in grams.
     pub blank_weight: Decimal,
+    /// How the blank weight was derived from a published formula, when it was not measured.
+    pub derived: Option<DerivedBlank>,
+}
+
+/// A blank weight derived from a supplier's or a journal's formula that already holds
+/// excipients: the plain-base blank is (its base + what its other ingredients displace) ÷ its
+/// units. Kept in the formula so the derivation can be shown and checked, since taking that
+/// formula's base ÷ units as the blank counts the excipients' displacement twice.
+#[derive(Debug, Clone)]
+pub struct DerivedBlank {
+    pub from: String,
+    pub units: u32,
+    /// The published formula's base, in grams, for `units` units.
+    pub base: Decimal,
+    pub ingredients: Vec<DerivedIngredient>,
+}
+
+#[derive(Debug, Clone)]
+pub struct DerivedIngredient {
+    pub name: String,
+    /// As published: a mass, or a volume with its density.
+    pub amount: Quantity,
+    pub density: Option<Decimal>,
+    pub displacement: Displacement,
+}
+
+impl DerivedIngredient {
+    /// Mass in grams.
+    pub fn mass(&self) -> Option<Decimal> {
+        match self.amount.dimension() {
+            Dimension::Mass => Some(self.amount.in_base()),
+            Dimension::Volume => self.amount.in_base().checked_mul(self.density?),
+        }
+    }
+
+    /// Grams of base it displaces.
+    pub fn displaced(&self) -> Option<Decimal> {
+        self.displacement.displaced(self.mass()?)
+    }
+}
+
+impl DerivedBlank {
+    /// Σ displaced by the published formula's own ingredients, in grams.
+    pub fn displaced(&self) -> Option<Decimal> {
+        self.ingredients
+            .iter()
+            .try_fold(Decimal::ZERO, |acc, i| acc.checked_add(i.displaced()?))
+    }
+
+    /// The plain-base blank the published formula implies: (base + displaced) ÷ units.
+    pub fn blank_weight(&self) -> Option<Decimal> {
+        quantity::div(
+            self.base.checked_add(self.displaced()?)?,
+            Decimal::from(self.units),
+        )
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -98,7 +155,33 @@ pub struct Base {
     pub name: String,
     /// Applies to every ingredient that states no factor of its own.
     pub default_displacement: Option<Displacement>,
+    /// A base mixed from several components in fixed proportions by mass (glycerinated
+    /// gelatin), each weighed and recorded with its own lot; empty for a single substance.
+    pub components: Vec<BaseComponent>,
 }
+
+#[derive(Debug, Clone)]
+pub struct BaseComponent {
+    pub name: String,
+    pub percent: Decimal,
+}
+
+/// The inert powder an aliquot is diluted with.
+#[derive(Debug, Clone)]
+pub struct Diluent {
+    pub name: String,
+    /// How the portion's diluent displaces base; the base's default applies when `None`.
+    pub displacement: Option<Displacement>,
+}
+
+/// Diluent of aliquots when neither the formula nor the pharmacy names one.
+pub const DEFAULT_DILUENT: &str = "Lactose monohydrate, NF";
+
+/// The as-is assay range accepted when a formula states none: the span of USP
+/// drug-substance monographs (about 90 to 110 %). Outside it an entered assay is a typo until
+/// the formula is changed to say otherwise.
+pub const DEFAULT_ASSAY_RANGE: (Decimal, Decimal) =
+    (Decimal::from_parts(90, 0, 0, false, 0), Decimal::from_parts(110, 0, 0, false, 0));
 
 /// The form a strength may be written in when it is not the form weighed (e.g. ketamine base
 /// for ketamine hydrochloride).
@@ -119,6 +202,20 @@ pub struct Active {
     pub max_strength: Option<Quantity>,
     pub default_strength: Option<Quantity>,
     pub displacement: Option<Displacement>,
+    /// How prescriptions write this active's strength, when the formula says: an order that
+    /// states no basis takes it. An active with a distinct moiety and no `label_basis` needs
+    /// the basis on every order.
+    pub label_basis: Option<Basis>,
+    /// Accepted as-is assay, in percent (low, high).
+    pub assay_range: (Decimal, Decimal),
+}
+
+impl Active {
+    /// Whether a strength of this active can mean two different masses: it has a moiety
+    /// lighter than the form weighed.
+    pub fn has_distinct_moiety(&self) -> bool {
+        self.moiety.as_ref().is_some_and(|m| m.mw != self.mw)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -145,6 +242,8 @@ pub struct BudRule {
     /// Days from compounding; never more than the category allows.
     pub days: u32,
     pub reference: String,
+    /// Container-closure the preparation is packaged in (part of the record and the BUD).
+    pub container: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -177,11 +276,21 @@ pub struct Formula {
     pub procedure: Procedure,
     /// Accepted deviation of each unit's weight from the theoretical, in percent.
     pub weight_tolerance_percent: Decimal,
+    /// The aliquot diluent the formula names; `None` takes the pharmacy's or the default.
+    pub diluent: Option<Diluent>,
     /// Where the formula was read from: a path, or "library:ID" for an embedded one.
     pub origin: String,
 }
 
 impl Formula {
+    /// The diluent aliquots of this formula use.
+    pub fn diluent(&self) -> Diluent {
+        self.diluent.clone().unwrap_or_else(|| Diluent {
+            name: DEFAULT_DILUENT.to_string(),
+            displacement: None,
+        })
+    }
+
     /// Any scheduled active makes the whole preparation a controlled substance.
     pub fn schedule(&self) -> Option<Schedule> {
         self.actives.iter().filter_map(|a| a.schedule).min()
@@ -254,6 +363,42 @@ struct RawFormula {
     label: RawLabel,
     procedure: RawProcedure,
     qc: Option<RawQc>,
+    aliquot: Option<RawAliquot>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAliquot {
+    diluent: Spanned<String>,
+    replacement_factor: Option<Num>,
+    density_factor: Option<Num>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDerived {
+    from: Spanned<String>,
+    units: Num,
+    base: Num,
+    #[serde(default)]
+    ingredient: Vec<Spanned<RawDerivedIngredient>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDerivedIngredient {
+    name: Spanned<String>,
+    amount: Num,
+    density: Option<Num>,
+    replacement_factor: Option<Num>,
+    density_factor: Option<Num>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBaseComponent {
+    name: Spanned<String>,
+    percent: Num,
 }
 
 #[derive(Deserialize)]
@@ -262,6 +407,7 @@ struct RawMold {
     name: Spanned<String>,
     cavities: Num,
     blank_weight: Num,
+    derived: Option<RawDerived>,
 }
 
 #[derive(Deserialize)]
@@ -270,6 +416,8 @@ struct RawBase {
     name: Spanned<String>,
     replacement_factor: Option<Num>,
     density_factor: Option<Num>,
+    #[serde(default)]
+    component: Vec<Spanned<RawBaseComponent>>,
 }
 
 #[derive(Deserialize)]
@@ -284,6 +432,9 @@ struct RawActive {
     default_strength: Option<Num>,
     replacement_factor: Option<Num>,
     density_factor: Option<Num>,
+    label_basis: Option<Spanned<String>>,
+    assay_min: Option<Num>,
+    assay_max: Option<Num>,
 }
 
 #[derive(Deserialize)]
@@ -304,6 +455,7 @@ struct RawBud {
     storage: Spanned<String>,
     days: Option<Num>,
     reference: Option<Spanned<String>>,
+    container: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -584,6 +736,7 @@ const TABLES: &[&str] = &[
     "label",
     "procedure",
     "qc",
+    "aliquot",
     "pharmacy",
     "balance",
     "paper",
@@ -931,6 +1084,11 @@ fn validate(src: &mut Source, raw: &RawFormula) -> Option<Formula> {
     let mold_name = src.text(&raw.mold.name, "mold.name");
     let cavities = src.count(&raw.mold.cavities, "mold.cavities", 1, 100_000);
     let blank = src.mass(&raw.mold.blank_weight, "mold.blank_weight");
+    let derived = raw
+        .mold
+        .derived
+        .as_ref()
+        .and_then(|d| derived_blank(src, d, blank.map(|b| b.in_base())));
 
     let base = Base {
         name: src.text(&raw.base.name, "base.name"),
@@ -939,7 +1097,16 @@ fn validate(src: &mut Source, raw: &RawFormula) -> Option<Formula> {
             raw.base.density_factor.as_ref(),
             "base",
         ),
+        components: base_components(src, &raw.base.component),
     };
+    let diluent = raw.aliquot.as_ref().map(|a| Diluent {
+        name: src.text(&a.diluent, "aliquot.diluent"),
+        displacement: src.displacement(
+            a.replacement_factor.as_ref(),
+            a.density_factor.as_ref(),
+            "aliquot",
+        ),
+    });
 
     let mut names = BTreeSet::new();
     let mut check_name = |src: &mut Source, name: &Spanned<String>, key: &str| {
@@ -1039,6 +1206,26 @@ fn validate(src: &mut Source, raw: &RawFormula) -> Option<Formula> {
             a.density_factor.as_ref(),
             &key,
         );
+        let label_basis = a.label_basis.as_ref().and_then(|b| {
+            let k = format!("{key}.label_basis");
+            match Basis::parse(b.get_ref()) {
+                Ok(basis) if basis == Basis::Moiety && moiety.is_none() => {
+                    src.push(
+                        Some(b.span()),
+                        &k,
+                        "is \"moiety\" but the active names no moiety; add moiety and moiety_mw, \
+                         or write label_basis = \"salt\"",
+                    );
+                    None
+                }
+                Ok(basis) => Some(basis),
+                Err(e) => {
+                    src.push(Some(b.span()), &k, e.0);
+                    None
+                }
+            }
+        });
+        let assay_range = assay_range(src, a, &key);
         actives.push(Active {
             name,
             mw: mw.unwrap_or(Decimal::ONE),
@@ -1047,6 +1234,8 @@ fn validate(src: &mut Source, raw: &RawFormula) -> Option<Formula> {
             max_strength,
             default_strength,
             displacement,
+            label_basis,
+            assay_range,
         });
     }
 
@@ -1173,6 +1362,11 @@ fn validate(src: &mut Source, raw: &RawFormula) -> Option<Formula> {
         },
         |r| src.text(r, "bud.reference"),
     );
+    let container = raw
+        .bud
+        .container
+        .as_ref()
+        .map(|c| src.text(c, "bud.container"));
 
     let directions = src.text(&raw.label.directions, "label.directions");
     let warnings = raw
@@ -1225,6 +1419,7 @@ fn validate(src: &mut Source, raw: &RawFormula) -> Option<Formula> {
             name: mold_name,
             cavities: cavities?,
             blank_weight: blank?.in_base(),
+            derived,
         },
         base,
         actives,
@@ -1234,6 +1429,7 @@ fn validate(src: &mut Source, raw: &RawFormula) -> Option<Formula> {
             storage,
             days: days?,
             reference,
+            container,
         },
         label: LabelText {
             directions,
@@ -1241,6 +1437,158 @@ fn validate(src: &mut Source, raw: &RawFormula) -> Option<Formula> {
         },
         procedure: Procedure { equipment, steps },
         weight_tolerance_percent: tolerance?,
+        diluent,
         origin: src.file.to_string(),
     })
+}
+
+/// The accepted assay range of an active: `assay_min` and `assay_max`, each defaulting to
+/// [`DEFAULT_ASSAY_RANGE`]. A range must contain 100 % and stay within 50 to 200 %: beyond
+/// that no drug substance is sold, and a wider window stops catching typed-in errors.
+fn assay_range(src: &mut Source, a: &RawActive, key: &str) -> (Decimal, Decimal) {
+    let (dlow, dhigh) = DEFAULT_ASSAY_RANGE;
+    let low = a
+        .assay_min
+        .as_ref()
+        .and_then(|n| {
+            let k = format!("{key}.assay_min");
+            let v = src.positive(n, &k)?;
+            if v < Decimal::from(50) || v > Decimal::ONE_HUNDRED {
+                src.push(
+                    Some(n.span()),
+                    &k,
+                    format!("{v} % is not allowed; the lowest accepted assay must be from 50 to 100 %"),
+                );
+                return None;
+            }
+            Some(v)
+        })
+        .unwrap_or(dlow);
+    let high = a
+        .assay_max
+        .as_ref()
+        .and_then(|n| {
+            let k = format!("{key}.assay_max");
+            let v = src.positive(n, &k)?;
+            if v < Decimal::ONE_HUNDRED || v > Decimal::from(200) {
+                src.push(
+                    Some(n.span()),
+                    &k,
+                    format!("{v} % is not allowed; the highest accepted assay must be from 100 to 200 %"),
+                );
+                return None;
+            }
+            Some(v)
+        })
+        .unwrap_or(dhigh);
+    (low, high)
+}
+
+fn base_components(src: &mut Source, raw: &[Spanned<RawBaseComponent>]) -> Vec<BaseComponent> {
+    let mut out = Vec::new();
+    let mut sum = Decimal::ZERO;
+    for (i, c) in raw.iter().enumerate() {
+        let key = format!("base.component[{}]", i + 1);
+        let name = src.text(&c.get_ref().name, &format!("{key}.name"));
+        if let Some(p) = src.positive(&c.get_ref().percent, &format!("{key}.percent")) {
+            sum = sum.checked_add(p).unwrap_or(Decimal::MAX);
+            out.push(BaseComponent { name, percent: p });
+        }
+    }
+    if raw.len() == 1 {
+        src.push(
+            Some(raw[0].span()),
+            "base.component",
+            "a base of one component is the base itself; name it in [base] and drop \
+             [[base.component]], or list every component",
+        );
+    } else if !raw.is_empty() && out.len() == raw.len() && sum != Decimal::ONE_HUNDRED {
+        src.push(
+            Some(raw[0].span()),
+            "base.component",
+            format!(
+                "the components' percents add up to {} %; they are proportions of the base by \
+                 mass and must add up to exactly 100",
+                sum.normalize()
+            ),
+        );
+    }
+    out
+}
+
+fn derived_blank(src: &mut Source, d: &RawDerived, blank: Option<Decimal>) -> Option<DerivedBlank> {
+    let from = src.text(&d.from, "mold.derived.from");
+    let units = src.count(&d.units, "mold.derived.units", 1, 100_000);
+    let base = src.mass(&d.base, "mold.derived.base").map(|q| q.in_base());
+    let mut ingredients = Vec::new();
+    for (i, ing) in d.ingredient.iter().enumerate() {
+        let key = format!("mold.derived.ingredient[{}]", i + 1);
+        let r = ing.get_ref();
+        let name = src.text(&r.name, &format!("{key}.name"));
+        let amount = src.quantity(&r.amount, &format!("{key}.amount"));
+        let density = r.density.as_ref().and_then(|n| {
+            let text = src.num_text(n);
+            match quantity::parse_density(&text) {
+                Ok(v) => Some(v),
+                Err(err) => {
+                    src.push(Some(n.span()), &format!("{key}.density"), err.0);
+                    None
+                }
+            }
+        });
+        if let Some(q) = amount
+            && q.dimension() == Dimension::Volume
+            && r.density.is_none()
+        {
+            src.push(
+                Some(r.amount.span()),
+                &format!("{key}.amount"),
+                format!("{q} is a volume; add density = \"... g/mL\""),
+            );
+        }
+        let displacement = src.displacement(
+            r.replacement_factor.as_ref(),
+            r.density_factor.as_ref(),
+            &key,
+        );
+        if displacement.is_none() && r.replacement_factor.is_none() && r.density_factor.is_none() {
+            src.push(
+                Some(r.name.span()),
+                &key,
+                "needs replacement_factor or density_factor: what it displaces is the point of \
+                 the derivation",
+            );
+        }
+        if let (Some(amount), Some(displacement)) = (amount, displacement) {
+            ingredients.push(DerivedIngredient {
+                name,
+                amount,
+                density,
+                displacement,
+            });
+        }
+    }
+    let derived = DerivedBlank {
+        from,
+        units: units?,
+        base: base?,
+        ingredients,
+    };
+    // The stated blank must agree with the derivation to 1 %, or the file says two things.
+    if let (Some(b), Some(implied)) = (blank, derived.blank_weight()) {
+        let off = (b - implied).abs() * Decimal::ONE_HUNDRED;
+        if off > implied {
+            src.push(
+                Some(d.base.span()),
+                "mold.derived",
+                format!(
+                    "implies a plain-base blank of {} g ((base + displaced) ÷ units), but \
+                     blank_weight is {} g; they must agree within 1 %",
+                    quantity::show(implied),
+                    b.normalize()
+                ),
+            );
+        }
+    }
+    Some(derived)
 }

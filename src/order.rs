@@ -163,14 +163,15 @@ pub fn parse_basis(text: &str) -> Result<BasisSpec, ParseError> {
     })
 }
 
-/// Parses "99.5" or "Name=99.5": an assay percent in (0, 110].
+/// Parses "99.5" or "Name=99.5": an assay percent above 0 and at most 200. Whether it is
+/// plausible for the active is the formula's to say (its accepted range, checked in `calc`).
 pub fn parse_assay(text: &str) -> Result<AssaySpec, ParseError> {
     let (active, value) = split_named(text);
     let v = quantity::parse_decimal(value.trim().trim_end_matches('%'))?;
-    if v <= Decimal::ZERO || v > Decimal::from(110) {
+    if v <= Decimal::ZERO || v > Decimal::from(200) {
         return Err(ParseError(format!(
             "an assay of {v} % is not possible; enter the lot's assay (as-is) from its \
-             certificate of analysis, a percent above 0 and at most 110, e.g. 99.5"
+             certificate of analysis, a percent such as 99.5"
         )));
     }
     Ok(AssaySpec { active, percent: v })
@@ -250,7 +251,7 @@ mod tests {
     #[test]
     fn assay_range() {
         assert!(parse_assay("0").is_err());
-        assert!(parse_assay("110.1").is_err());
+        assert!(parse_assay("200.1").is_err());
         assert_eq!(parse_assay("110").unwrap().percent, Decimal::from(110));
         assert_eq!(parse_assay("X=99.5%").unwrap().active.as_deref(), Some("X"));
     }

@@ -321,6 +321,31 @@ impl Quantity {
             unit: Unit::Gram,
         }
     }
+
+    /// `grams` shown in this quantity's unit to four significant figures, half away from zero:
+    /// an equivalent printed beside a strength keeps the strength's unit and enough digits
+    /// that 25 mcg of a hemihydrate reads "24.2 mcg" of the moiety, never "0.02 mg" or "0 mg".
+    pub fn same_unit(&self, grams: Decimal) -> Option<String> {
+        let v = grams.checked_div(self.unit.to_base())?;
+        if v.is_zero() {
+            return Some(format!("0 {}", self.unit.symbol()));
+        }
+        // Digits before the point: 4 significant figures leave 4 - that many decimals.
+        let int_digits = i64::try_from(v.abs().trunc().normalize().to_string().len()).ok()?;
+        let dp = if v.abs() < Decimal::ONE {
+            let s = v.abs().normalize().to_string();
+            let zeros = s
+                .trim_start_matches("0.")
+                .chars()
+                .take_while(|c| *c == '0')
+                .count();
+            u32::try_from(zeros).ok()? + 4
+        } else {
+            u32::try_from((4 - int_digits).max(0)).ok()?
+        };
+        let r = v.round_dp_with_strategy(dp.min(12), RoundingStrategy::MidpointAwayFromZero);
+        Some(format!("{} {}", r.normalize(), self.unit.symbol()))
+    }
 }
 
 impl fmt::Display for Quantity {
@@ -555,6 +580,16 @@ mod tests {
             round_to(d("25.6675"), d("0.005")).unwrap().to_string(),
             "25.670"
         );
+    }
+
+    #[test]
+    fn equivalents_keep_the_strength_unit_and_four_figures() {
+        let mcg = parse_mass("25 mcg").unwrap();
+        assert_eq!(mcg.same_unit(d("0.0000241995")).unwrap(), "24.2 mcg");
+        let mg = parse_mass("100 mg").unwrap();
+        assert_eq!(mg.same_unit(d("0.14047619")).unwrap(), "140.5 mg");
+        assert_eq!(mg.same_unit(d("0.0000034678")).unwrap(), "0.003468 mg");
+        assert_eq!(mg.same_unit(d("2.5")).unwrap(), "2500 mg");
     }
 
     #[test]

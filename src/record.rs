@@ -48,6 +48,15 @@ impl Record {
         date: Date,
         lot: String,
     ) -> Result<Record> {
+        let mut formula = formula;
+        if formula.diluent.is_none()
+            && let Some(name) = &settings.diluent
+        {
+            formula.diluent = Some(crate::formula::Diluent {
+                name: name.clone(),
+                displacement: None,
+            });
+        }
         let calc = calc::calculate(&formula, &order, &settings.balance)?;
         let bud = beyond_use_date(&formula, &order, date)?;
         let directions = order
@@ -77,53 +86,32 @@ impl Record {
             .is_some_and(Schedule::needs_transfer_warning)
     }
 
-    /// The strength per unit for label and worksheet, with its basis said in words and the
-    /// equivalent in the other form, e.g. "Ketamine 50 mg per troche (as the moiety; = 57.67 mg
-    /// ketamine hydrochloride)". Short names: the grade ("USP", "micronized") is for the bench.
+    /// The strength per unit for label and worksheet, in the form the prescription names,
+    /// with the other form beside it where the active has one, e.g. "Sildenafil 100 mg per
+    /// troche (as sildenafil citrate 140.5 mg)", "Ketamine hydrochloride 50 mg per troche
+    /// (= ketamine 43.35 mg)", "Progesterone 100 mg per troche". Short names: the grade
+    /// ("USP", "micronized") is for the bench, not the patient.
     pub fn strength_lines(&self) -> Vec<String> {
-        let short = |name: &str| {
-            name.split([',', '('])
-                .next()
-                .unwrap_or(name)
-                .trim()
-                .to_string()
-        };
         let form = &self.formula.dosage_form;
         self.calc
             .ingredients
             .iter()
             .filter_map(|i| {
                 let a = i.active.as_ref()?;
-                let active = self.formula.actives.iter().find(|x| x.name == i.name)?;
-                let mg = |grams: rust_decimal::Decimal| {
-                    let v = (grams * rust_decimal::Decimal::ONE_THOUSAND).round_dp_with_strategy(
-                        2,
-                        rust_decimal::RoundingStrategy::MidpointAwayFromZero,
-                    );
-                    format!("{} mg", v.normalize())
-                };
-                let s = a.strength.in_base();
-                let basis = match (a.basis, &active.moiety) {
-                    (Basis::Salt, None) => "as weighed".to_string(),
-                    (Basis::Salt, Some(m)) => format!(
-                        "as the salt; = {} {}",
-                        mg(s.checked_mul(m.mw)?.checked_div(active.mw)?),
-                        short(&m.name).to_lowercase()
-                    ),
-                    (Basis::Moiety, _) => {
-                        let (mw, mmw) = a.salt_factor?;
-                        format!(
-                            "as the moiety; = {} {}",
-                            mg(s.checked_mul(mw)?.checked_div(mmw)?),
-                            short(&i.name).to_lowercase()
-                        )
-                    }
-                };
-                let name = match a.basis {
-                    Basis::Salt => short(&i.name),
-                    Basis::Moiety => short(&a.strength_form),
-                };
-                Some(format!("{name} {} per {form} ({basis})", a.strength))
+                let name = short_name(&a.strength_form);
+                let other = a.equivalent.as_ref().and_then(|(n, g)| {
+                    let amount = a.strength.same_unit(*g)?;
+                    let n = short_name(n).to_lowercase();
+                    Some(match a.basis {
+                        Basis::Moiety => format!(" (as {n} {amount})"),
+                        Basis::Salt => format!(" (= {n} {amount})"),
+                    })
+                });
+                Some(format!(
+                    "{name} {} per {form}{}",
+                    a.strength,
+                    other.unwrap_or_default()
+                ))
             })
             .collect()
     }
@@ -135,6 +123,16 @@ impl Record {
             .iter()
             .find(|c| name_matches(name, &c.name))
     }
+}
+
+/// A name without its grade or form notes: "Estradiol" for "Estradiol (anhydrous)",
+/// "Ketamine hydrochloride" for "Ketamine hydrochloride, USP".
+pub fn short_name(name: &str) -> String {
+    name.split([',', '('])
+        .next()
+        .unwrap_or(name)
+        .trim()
+        .to_string()
 }
 
 /// The BUD of a batch of `formula` compounded on `date` from the order's component lots; an

@@ -8,7 +8,9 @@ use std::fmt::Write as _;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use crate::calc::{Calculation, DisplacementSource, Ingredient, Role};
+use crate::calc::{
+    BasisSource, Calculation, DisplacementSource, Ingredient, Reconciliation, Role,
+};
 use crate::formula::{Formula, Schedule};
 use crate::quantity::{round_to, show, show_mass};
 
@@ -16,14 +18,18 @@ fn exact(d: Decimal) -> String {
     d.normalize().to_string()
 }
 
-/// Strength line for one active, e.g. "50 mg Ketamine (moiety basis)".
+/// Strength line for one active, e.g. "50 mg Ketamine per unit (moiety basis, as ordered)";
+/// an active with no other form has no basis to state.
 pub fn strength_text(i: &Ingredient) -> Option<String> {
     let a = i.active.as_ref()?;
+    let basis = match a.basis_source {
+        BasisSource::Only => String::new(),
+        BasisSource::Order => format!(" ({} basis, as ordered)", a.basis.as_str()),
+        BasisSource::Formula => format!(" ({} basis, as the formula prescribes)", a.basis.as_str()),
+    };
     Some(format!(
-        "{} {} per unit ({} basis)",
-        a.strength,
-        a.strength_form,
-        a.basis.as_str()
+        "{} {} per unit{basis}",
+        a.strength, a.strength_form
     ))
 }
 
@@ -61,11 +67,7 @@ pub fn table(formula: &Formula, calc: &Calculation) -> String {
     let rule = "-".repeat(78);
     let _ = writeln!(w, "{rule}");
     for i in &calc.ingredients {
-        let mut tags = vec![match i.role {
-            Role::Active => "active",
-            Role::Excipient => "excipient",
-            Role::Base => "base",
-        }];
+        let mut tags = vec![i.role.as_str()];
         if let Some(s) = i.active.as_ref().and_then(|a| a.schedule) {
             tags.push(s.as_str());
         }
@@ -83,9 +85,10 @@ pub fn table(formula: &Formula, calc: &Calculation) -> String {
         if let Some(a) = &i.aliquot {
             let _ = writeln!(
                 w,
-                "{:17}aliquot: weigh {}, dilute to {}, take {}",
+                "{:17}aliquot: weigh {}, dilute with {} of diluent to {}, take {} into the batch",
                 "",
                 show_mass(a.weigh),
+                show_mass(a.diluent),
                 show_mass(a.total),
                 show_mass(a.portion)
             );
@@ -110,6 +113,13 @@ pub fn table(formula: &Formula, calc: &Calculation) -> String {
     for (k, v) in &calc.steps {
         let _ = writeln!(w, "  {k:<label_width$}  {v}");
     }
+    if calc.schedule().is_some() {
+        let _ = writeln!(w);
+        let _ = writeln!(w, "Controlled-substance reconciliation (theoretical):");
+        for r in &calc.reconciliation {
+            let _ = writeln!(w, "  {}", reconciliation_line(r));
+        }
+    }
     if !calc.warnings.is_empty() {
         let _ = writeln!(w);
         let _ = writeln!(w, "Warnings:");
@@ -120,11 +130,40 @@ pub fn table(formula: &Formula, calc: &Calculation) -> String {
     out
 }
 
+/// One active's reconciliation in a line: weighed = into units + wasted.
+pub fn reconciliation_line(r: &Reconciliation) -> String {
+    let mut waste = Vec::new();
+    if r.aliquot_waste > Decimal::ZERO {
+        waste.push(format!("{} in the aliquot remainder", show_mass(r.aliquot_waste)));
+    }
+    if r.beaker_waste > Decimal::ZERO {
+        waste.push(format!("{} of overage left in the beaker", show_mass(r.beaker_waste)));
+    }
+    format!(
+        "{}: weighed {}; into the batch {}; in the units poured {}; in the units dispensed {}; \
+         wasted {}{}",
+        r.name,
+        show_mass(r.weighed),
+        show_mass(r.into_batch),
+        show_mass(r.in_units),
+        show_mass(r.dispensed),
+        show_mass(r.wasted()),
+        if waste.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", waste.join(", "))
+        }
+    )
+}
+
 #[derive(Serialize)]
 struct StrengthJson {
     strength: String,
     basis: &'static str,
+    basis_source: BasisSource,
     form: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    equivalent: Option<EquivalentJson>,
     #[serde(skip_serializing_if = "Option::is_none")]
     salt_factor: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -135,13 +174,33 @@ struct StrengthJson {
 }
 
 #[derive(Serialize)]
+struct EquivalentJson {
+    form: String,
+    per_unit: String,
+}
+
+#[derive(Serialize)]
 struct AliquotJson {
     multiple: u32,
     weigh: String,
     diluent: String,
+    diluent_name: String,
     total: String,
     portion: String,
     delivers: String,
+    diluent_in_portion: String,
+    remainder: String,
+}
+
+#[derive(Serialize)]
+struct ReconciliationJson {
+    name: String,
+    weighed: String,
+    aliquot_waste: String,
+    into_batch: String,
+    in_units: String,
+    beaker_waste: String,
+    dispensed: String,
 }
 
 #[derive(Serialize)]
@@ -161,6 +220,8 @@ struct IngredientJson {
     active: Option<StrengthJson>,
     #[serde(skip_serializing_if = "Option::is_none")]
     aliquot: Option<AliquotJson>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    diluent_for: Option<String>,
     steps: Vec<String>,
 }
 
@@ -185,6 +246,7 @@ struct CalcJson {
     blank_weight: String,
     blank_total: String,
     ingredients: Vec<IngredientJson>,
+    base_total: String,
     added_mass: String,
     load_percent: String,
     displaced_total: String,
@@ -194,6 +256,9 @@ struct CalcJson {
     unit_weight_high: String,
     readability: String,
     minimum_weighable_quantity: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    balance: Option<String>,
+    reconciliation: Vec<ReconciliationJson>,
     steps: Vec<StepJson>,
     warnings: Vec<String>,
 }
@@ -215,7 +280,12 @@ fn ingredient_json(i: &Ingredient) -> IngredientJson {
         active: i.active.as_ref().map(|a| StrengthJson {
             strength: a.strength.to_string(),
             basis: a.basis.as_str(),
+            basis_source: a.basis_source,
             form: a.strength_form.clone(),
+            equivalent: a.equivalent.as_ref().map(|(n, g)| EquivalentJson {
+                form: n.clone(),
+                per_unit: exact(*g),
+            }),
             salt_factor: a
                 .salt_factor
                 .map(|(n, d)| format!("{}/{}", n.normalize(), d.normalize())),
@@ -230,7 +300,11 @@ fn ingredient_json(i: &Ingredient) -> IngredientJson {
             total: exact(a.total),
             portion: exact(a.portion),
             delivers: exact(a.delivers),
+            diluent_name: a.diluent_name.clone(),
+            diluent_in_portion: exact(a.diluent_in_portion),
+            remainder: exact(a.remainder),
         }),
+        diluent_for: i.diluent_for.clone(),
         steps: i.steps.clone(),
     }
 }
@@ -324,6 +398,7 @@ fn calc_json(formula: &Formula, calc: &Calculation) -> CalcJson {
         blank_weight: exact(calc.blank_weight),
         blank_total: exact(calc.blank_total),
         ingredients: calc.ingredients.iter().map(ingredient_json).collect(),
+        base_total: exact(calc.base_total),
         added_mass: exact(calc.added_mass),
         load_percent: exact(calc.load_percent),
         displaced_total: exact(calc.displaced_total),
@@ -333,6 +408,20 @@ fn calc_json(formula: &Formula, calc: &Calculation) -> CalcJson {
         unit_weight_high: exact(calc.unit_weight_high),
         readability: exact(calc.balance.readability),
         minimum_weighable_quantity: exact(calc.mwq),
+        balance: calc.balance.id.clone(),
+        reconciliation: calc
+            .reconciliation
+            .iter()
+            .map(|r| ReconciliationJson {
+                name: r.name.clone(),
+                weighed: exact(r.weighed),
+                aliquot_waste: exact(r.aliquot_waste),
+                into_batch: exact(r.into_batch),
+                in_units: exact(r.in_units),
+                beaker_waste: exact(r.beaker_waste),
+                dispensed: exact(r.dispensed),
+            })
+            .collect(),
         steps: calc
             .steps
             .iter()

@@ -882,9 +882,10 @@ fn role_note(i: &Ingredient) -> String {
                             moiety_mw.normalize()
                         );
                     }
-                    None => {
-                        note.push_str("; strength is of the form weighed (salt), no conversion");
+                    None if a.equivalent.is_some() => {
+                        note.push_str("; strength is of the salt weighed, no conversion");
                     }
+                    None => {}
                 }
                 if let Some(assay) = a.assay_percent {
                     let _ = write!(
@@ -897,6 +898,10 @@ fn role_note(i: &Ingredient) -> String {
             note
         }
         Role::Excipient => "excipient".to_owned(),
+        Role::Diluent => format!(
+            "aliquot diluent for {}",
+            i.diluent_for.as_deref().unwrap_or("an aliquot")
+        ),
         Role::Base => "base".to_owned(),
     };
     if i.dimension == Dimension::Volume {
@@ -905,9 +910,11 @@ fn role_note(i: &Ingredient) -> String {
     if let Some(a) = &i.aliquot {
         let _ = write!(
             note,
-            "; below the minimum weighable quantity: weigh {}, dilute to {}, take {} \
-             (aliquot, see notes)",
+            "; aliquot: weigh {} (amount shown), mix with {} of {} to {}, take {} of the \
+             mixture into the batch",
             show_mass(a.weigh),
+            show_mass(a.diluent),
+            a.diluent_name,
             show_mass(a.total),
             show_mass(a.portion)
         );
@@ -1489,12 +1496,31 @@ fn reconciliation(s: &mut Sheet, record: &Record) {
             .unwrap_or_default();
         let amount = format!("{} {}", i.amount, i.dimension.base_unit());
         let per_unit = format!("{} {}", a.strength, a.strength_form);
+        let rec = c.reconciliation.iter().find(|r| r.name == i.name);
+        let g = |v: Option<rust_decimal::Decimal>| v.map_or_else(String::new, |v| grams(record, v));
         let block = |s: &mut Sheet| {
             s.cells(
                 &[
                     cell1(format!("Drug, DEA {sched}"), bold(&i.name), 2.2),
                     cell1("Drug lot", regular(&lot), 1.0),
                     cell1("Amount to weigh (theoretical)", bold(&amount), 1.2),
+                ],
+                28.0,
+            );
+            s.cells(
+                &[
+                    cell1("Into the batch (theoretical)", regular(g(rec.map(|r| r.into_batch))), 1.1),
+                    cell1(
+                        "Waste: aliquot remainder",
+                        regular(g(rec.map(|r| r.aliquot_waste))),
+                        1.0,
+                    ),
+                    cell1(
+                        "Waste: overage left in beaker",
+                        regular(g(rec.map(|r| r.beaker_waste))),
+                        1.1,
+                    ),
+                    cell1("In the units poured", regular(g(rec.map(|r| r.in_units))), 1.0),
                 ],
                 28.0,
             );
@@ -1519,7 +1545,11 @@ fn reconciliation(s: &mut Sheet, record: &Record) {
                     ),
                     cell1(
                         "Theoretical yield",
-                        regular(format!("{} units, {amount}", c.units_prepared)),
+                        regular(format!(
+                            "{} units, {}",
+                            c.units_prepared,
+                            g(rec.map(|r| r.in_units))
+                        )),
                         1.2,
                     ),
                     blank("Actual yield (units)", 1.0),
