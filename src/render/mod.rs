@@ -5,4 +5,7 @@ mod deflate;
 pub mod label;
 pub mod metrics;
 mod pdf_file;
+#[cfg(test)]
+mod test_support;
+mod text;
 pub mod worksheet;

@@ -22,10 +22,8 @@ use crate::quantity::{Dimension, round_to, show, show_mass};
 use crate::record::Record;
 
 use super::canvas::{Canvas, DocMeta};
-use super::label::{
-    Run, date, doc_date, draw_runs, or_blank, strength_runs, wrap_count, wrap_runs,
-};
 use super::metrics::{self, Font};
+use super::text::{Run, date, doc_date, draw_runs, or_blank, strength_runs, wrap_count, wrap_runs};
 
 const MARGIN_X: f32 = 40.0;
 const MARGIN_TOP: f32 = 36.0;
@@ -779,7 +777,7 @@ fn header(s: &mut Sheet, record: &Record) {
 /// A value from the order, or nothing (the box itself is the blank to fill in).
 fn or_value(v: Option<&str>) -> String {
     let v = or_blank(v);
-    if v == super::label::BLANK {
+    if v == super::text::BLANK {
         String::new()
     } else {
         v
@@ -1603,7 +1601,7 @@ fn signatures(s: &mut Sheet) {
 mod tests {
     use super::*;
     use crate::record::FEDERAL_TRANSFER_WARNING;
-    use crate::render::label::tests::{ketamine, pdf_text};
+    use crate::render::test_support::{ketamine, pdf_text};
 
     fn squash(s: &str) -> String {
         s.split_whitespace().collect::<Vec<_>>().join(" ")

@@ -1,0 +1,158 @@
+//! Test helpers shared by the worksheet and label tests: the example batch, PDF text
+//! extraction, and a writer of sample documents for looking at.
+
+use crate::config::{LabelSize, Paper, Pharmacy, Settings};
+use crate::order::{self, Order, Preparation};
+use crate::{library, record::Record};
+
+use super::label::{label, label_layout};
+use super::worksheet::worksheet;
+
+/// The example batch of the brief: ketamine `HCl` 50 mg troches, #30 + 2 extra.
+pub(crate) fn ketamine(quantity: u32) -> Record {
+    let formula = library::load("ketamine-hcl-troche").expect("embedded formula");
+    let order = Order {
+        strengths: vec![order::parse_strength("50 mg").expect("strength")],
+        quantity,
+        preparation: Preparation::Extra(2),
+        rx: Some("RX-4471203".to_owned()),
+        patient: Some("Jane Q. Doe".to_owned()),
+        prescriber: Some("Dr. Ana Ruiz, MD".to_owned()),
+        refills: Some(0),
+        ..Default::default()
+    };
+    let settings = Settings {
+        pharmacy: Some(Pharmacy {
+            name: "Main Street Compounding Pharmacy".to_owned(),
+            address: "1 Main St, Springfield, IL 62701".to_owned(),
+            phone: "(217) 555-0100".to_owned(),
+        }),
+        ..Default::default()
+    };
+    let date = jiff::civil::date(2026, 11, 23);
+    Record::new(formula, order, &settings, date, "261123-001".to_owned()).expect("record")
+}
+
+/// Text of a PDF as pdftotext reads it, whitespace collapsed; pages separated by '\f'.
+/// `None` when poppler's pdftotext is not installed, so the tests still run elsewhere.
+pub(crate) fn pdf_text(pdf: &[u8]) -> Option<String> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("doc.pdf");
+    std::fs::write(&path, pdf).expect("write pdf");
+    let out = match std::process::Command::new("pdftotext")
+        .arg(&path)
+        .arg("-")
+        .output()
+    {
+        Ok(out) => out,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            eprintln!("pdftotext not installed; skipping the text check");
+            return None;
+        }
+        Err(e) => panic!("pdftotext failed to start: {e}"),
+    };
+    assert!(
+        out.status.success(),
+        "pdftotext: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    Some(
+        text.split('\u{c}')
+            .map(|page| page.split_whitespace().collect::<Vec<_>>().join(" "))
+            .collect::<Vec<_>>()
+            .join("\u{c}"),
+    )
+}
+
+/// Text with every run of whitespace made one space, as [`pdf_text`] gives it.
+pub(crate) fn squash(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Writes sample documents for looking at: `TROCHE_SAMPLES=/tmp cargo test -- --ignored`.
+#[test]
+#[ignore = "writes files for visual review"]
+fn write_samples() {
+    let Some(dir) = std::env::var_os("TROCHE_SAMPLES") else {
+        return;
+    };
+    let dir = std::path::PathBuf::from(dir);
+    let record = ketamine(30);
+    let layout = label_layout(&record, LabelSize::default()).unwrap();
+    eprintln!(
+        "label: {} pt body, run together {}",
+        layout.font_size_pt, layout.warnings_run_together
+    );
+    std::fs::write(
+        dir.join("label.pdf"),
+        label(&record, LabelSize::default()).unwrap(),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("ws-letter.pdf"),
+        worksheet(&record, Paper::Letter).unwrap(),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("ws-a4.pdf"),
+        worksheet(&record, Paper::A4).unwrap(),
+    )
+    .unwrap();
+    let big = ketamine(298);
+    std::fs::write(
+        dir.join("ws-300.pdf"),
+        worksheet(&big, Paper::Letter).unwrap(),
+    )
+    .unwrap();
+    let settings = crate::config::Settings {
+        pharmacy: record.pharmacy.clone(),
+        ..Default::default()
+    };
+    for (k, f) in crate::library::all().unwrap().into_iter().enumerate() {
+        let strengths = f
+            .actives
+            .iter()
+            .map(|a| crate::order::StrengthSpec {
+                active: (f.actives.len() > 1).then(|| a.name.clone()),
+                amount: a
+                    .default_strength
+                    .unwrap_or_else(|| crate::quantity::parse_quantity("1 mg").unwrap()),
+            })
+            .collect();
+        let order = crate::order::Order {
+            strengths,
+            quantity: 24,
+            preparation: if k % 2 == 0 {
+                crate::order::Preparation::Overage(rust_decimal::Decimal::from(5))
+            } else {
+                crate::order::Preparation::Extra(1)
+            },
+            ..Default::default()
+        };
+        let id = f.id.clone();
+        let r = match Record::new(f, order, &settings, record.date, "L-1".into()) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("{id}: {e}");
+                continue;
+            }
+        };
+        std::fs::write(
+            dir.join(format!("{id}.pdf")),
+            worksheet(&r, Paper::Letter).unwrap(),
+        )
+        .unwrap();
+        match label_layout(&r, LabelSize::default()) {
+            Ok(l) => {
+                eprintln!("{id}: label {} pt", l.font_size_pt);
+                std::fs::write(
+                    dir.join(format!("{id}-label.pdf")),
+                    label(&r, LabelSize::default()).unwrap(),
+                )
+                .unwrap();
+            }
+            Err(e) => eprintln!("{id}: {e}"),
+        }
+    }
+}

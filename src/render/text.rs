@@ -1,0 +1,361 @@
+//! Rich text for the worksheet and the label: runs of mixed fonts, word wrapping that
+//! measures with the Core14 metrics, and the small formatting rules both documents share.
+
+use std::borrow::Cow;
+
+use super::canvas::Canvas;
+use super::metrics::{self, Font};
+
+/// What a missing order field prints as, so it is filled in by hand rather than forgotten.
+pub(super) const BLANK: &str = "__________";
+/// Float sums of glyph widths may differ in the last bit from a single measurement; wrapping
+/// this much short of the limit keeps every line strictly inside it.
+const WIDTH_SLACK_PT: f32 = 0.01;
+
+/// One line segment in a single font; lines mix bold labels with regular values.
+pub(super) type Run = (Font, String);
+
+/// Word-wraps runs of mixed fonts into lines no wider than `width_pt`.
+///
+/// Words are separated by single spaces, as [`metrics::wrap`] does; a word wider than the
+/// line is broken between characters. Each returned line is a list of runs whose drawn
+/// widths, measured with [`metrics::text_width`], sum to at most `width_pt` (only a single
+/// character wider than the whole line can exceed it). Empty input gives no lines.
+pub(super) fn wrap_runs(runs: &[Run], size_pt: f32, width_pt: f32) -> Vec<Vec<Run>> {
+    with_words(runs, |words| wrap_words(words, size_pt, width_pt))
+}
+
+/// Runs split into words that are converted to `WinAnsi` and measured once, so that text
+/// can be wrapped at many sizes (the label tries several) without doing either again.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Words {
+    /// The converted words, one after another.
+    text: String,
+    /// Font, byte range in `text`, and advance width in 1/1000 em of each word.
+    words: Vec<(Font, usize, usize, u64)>,
+}
+
+impl Words {
+    pub(super) fn new(runs: &[Run]) -> Self {
+        let len: usize = runs.iter().map(|(_, t)| t.len()).sum();
+        let mut text = String::with_capacity(len);
+        let mut words = Vec::with_capacity(len / 4 + 1);
+        for (font, run) in runs {
+            for word in metrics::winansi(run).split_whitespace() {
+                let start = text.len();
+                text.push_str(word);
+                words.push((*font, start, text.len(), metrics::units(*font, word)));
+            }
+        }
+        Words { text, words }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (Font, &str, u64)> {
+        self.words.iter().map(|&(font, start, end, units)| {
+            (font, self.text.get(start..end).unwrap_or(""), units)
+        })
+    }
+
+    /// [`wrap_runs`] of the runs these words came from.
+    pub(super) fn wrap(&self, size_pt: f32, width_pt: f32) -> Vec<Vec<Run>> {
+        wrap_words(self.iter(), size_pt, width_pt)
+    }
+
+    /// What [`Words::wrap`] would give without building it: the number of lines, and the
+    /// [`runs_width`] of the last one.
+    pub(super) fn measure(&self, size_pt: f32, width_pt: f32) -> (usize, f32) {
+        measure_words(self.iter(), size_pt, width_pt)
+    }
+}
+
+/// How many lines [`wrap_runs`] gives, without building them.
+pub(super) fn wrap_count(runs: &[Run], size_pt: f32, width_pt: f32) -> usize {
+    with_words(runs, |words| measure_words(words, size_pt, width_pt).0)
+}
+
+/// Runs `f` over the words of `runs`, each converted to `WinAnsi` and measured once in font
+/// units: (font, word, width).
+fn with_words<R>(
+    runs: &[Run],
+    f: impl FnOnce(&mut dyn Iterator<Item = (Font, &str, u64)>) -> R,
+) -> R {
+    let converted: Vec<(Font, Cow<'_, str>)> = runs
+        .iter()
+        .map(|(font, text)| (*font, metrics::winansi(text)))
+        .collect();
+    let mut words = converted.iter().flat_map(|(font, text)| {
+        text.split_whitespace()
+            .map(|word| (*font, word, metrics::units(*font, word)))
+    });
+    f(&mut words)
+}
+
+/// What [`wrap_words`] would give without building it: the number of lines, and the
+/// [`runs_width`] of the last one.
+fn measure_words<'a>(
+    words: impl Iterator<Item = (Font, &'a str, u64)>,
+    size_pt: f32,
+    width_pt: f32,
+) -> (usize, f32) {
+    let limit = width_pt - WIDTH_SLACK_PT;
+    let width = |units: u64| metrics::units_to_pt(units, size_pt);
+    let mut lines = 0;
+    let mut used = 0.0_f32;
+    // The current line: widths of its finished runs, summed in order as
+    // `runs_width` sums them, and the font and units of the run being extended.
+    let mut finished = 0.0_f32;
+    let mut open: Option<(Font, u64)> = None;
+    let push = |finished: &mut f32, open: &mut Option<(Font, u64)>, font, units| match open {
+        Some((f, u)) if *f == font => *u += units,
+        _ => {
+            if let Some((_, u)) = *open {
+                *finished += width(u);
+            }
+            *open = Some((font, units));
+        }
+    };
+    for (font, word, units) in words {
+        if open.is_some() {
+            let spaced = metrics::char_units(font, ' ') + units;
+            let w = width(spaced);
+            if used + w <= limit {
+                push(&mut finished, &mut open, font, spaced);
+                used += w;
+                continue;
+            }
+            lines += 1;
+            (finished, open) = (0.0, None);
+        }
+        let w = width(units);
+        if w <= limit {
+            push(&mut finished, &mut open, font, units);
+            used = w;
+            continue;
+        }
+        let mut pieces = metrics::wrap(font, size_pt, word, limit);
+        let last = pieces.pop().unwrap_or_default();
+        lines += pieces.len();
+        let last_units = metrics::units(font, &last);
+        used = width(last_units);
+        push(&mut finished, &mut open, font, last_units);
+    }
+    match open {
+        Some((_, u)) => (lines + 1, finished + width(u)),
+        None => (lines, 0.0),
+    }
+}
+
+/// The greedy line breaking behind [`wrap_runs`], over converted words with their widths
+/// in 1/1000 em.
+fn wrap_words<'a>(
+    words: impl Iterator<Item = (Font, &'a str, u64)>,
+    size_pt: f32,
+    width_pt: f32,
+) -> Vec<Vec<Run>> {
+    let limit = width_pt - WIDTH_SLACK_PT;
+    let mut lines: Vec<Vec<Run>> = Vec::new();
+    let mut line: Vec<Run> = Vec::new();
+    let mut used = 0.0_f32;
+    let push = |line: &mut Vec<Run>, font: Font, space: bool, text: &str| match line.last_mut() {
+        Some((f, t)) if *f == font => {
+            if space {
+                t.push(' ');
+            }
+            t.push_str(text);
+        }
+        _ => {
+            // Room for the rest of the line, so that it does not grow by copying.
+            let mut t = String::with_capacity(metrics::LINE_CAPACITY.max(text.len() + 1));
+            if space {
+                t.push(' ');
+            }
+            t.push_str(text);
+            line.push((font, t));
+        }
+    };
+    for (font, word, units) in words {
+        if !line.is_empty() {
+            // As wide as " word" measured on its own: widths are exact integer sums.
+            let w = metrics::units_to_pt(metrics::char_units(font, ' ') + units, size_pt);
+            if used + w <= limit {
+                push(&mut line, font, true, word);
+                used += w;
+                continue;
+            }
+            lines.push(std::mem::take(&mut line));
+        }
+        let w = metrics::units_to_pt(units, size_pt);
+        if w <= limit {
+            push(&mut line, font, false, word);
+            used = w;
+            continue;
+        }
+        let mut pieces = metrics::wrap(font, size_pt, word, limit);
+        let last = pieces.pop().unwrap_or_default();
+        for piece in pieces {
+            lines.push(vec![(font, piece)]);
+        }
+        used = metrics::text_width(font, size_pt, &last);
+        push(&mut line, font, false, &last);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+/// Drawn width of one wrapped line, the way [`draw_runs`] advances along it.
+pub(super) fn runs_width(line: &[Run], size_pt: f32) -> f32 {
+    line.iter()
+        .map(|(f, t)| metrics::text_width(*f, size_pt, t))
+        .sum()
+}
+
+/// Draws one wrapped line starting at `x`; returns the x where it ends.
+pub(super) fn draw_runs(
+    canvas: &mut Canvas,
+    x: f32,
+    baseline: f32,
+    size_pt: f32,
+    line: &[Run],
+) -> f32 {
+    let mut x = x;
+    for (font, text) in line {
+        x += canvas.text(x, baseline, *font, size_pt, text);
+    }
+    x
+}
+
+/// Dates on both documents are ISO 8601: "2027-05-22" cannot be read as 5 Feb or 22 May by
+/// mistake, which a numeric US or European date can.
+pub(super) fn date(d: jiff::civil::Date) -> String {
+    d.to_string()
+}
+
+/// A value from the order, or a blank to fill in by hand.
+pub(super) fn or_blank(value: Option<&str>) -> String {
+    match value.map(str::trim) {
+        Some(v) if !v.is_empty() => v.to_owned(),
+        _ => BLANK.to_owned(),
+    }
+}
+
+/// A run in Helvetica Bold.
+pub(super) fn bold(text: impl Into<String>) -> Run {
+    (Font::HelveticaBold, text.into())
+}
+
+/// A run in Helvetica.
+pub(super) fn regular(text: impl Into<String>) -> Run {
+    (Font::Helvetica, text.into())
+}
+
+/// Splits a strength line "X 50 mg per troche (basis)" so the drug and strength can be bold
+/// and the basis, which qualifies it, regular. Names hold parentheses of their own
+/// ("Estriol, USP (micronized)"), also inside the basis, so the basis is the parenthesis
+/// that closes at the end of the line.
+pub(super) fn strength_runs(line: &str) -> Vec<Run> {
+    let mut depth = 0usize;
+    let mut open = None;
+    if line.ends_with(')') {
+        for (i, c) in line.char_indices().rev() {
+            match c {
+                ')' => depth += 1,
+                '(' => {
+                    depth = depth.saturating_sub(1);
+                    if depth == 0 {
+                        open = Some(i);
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    match open {
+        Some(i) if i > 0 && line[..i].ends_with(' ') => {
+            vec![bold(line[..i].trim_end()), regular(&line[i..])]
+        }
+        _ => vec![bold(line)],
+    }
+}
+
+/// The record's date as the canvas wants it; jiff's ranges always fit.
+pub(super) fn doc_date(d: jiff::civil::Date) -> (i32, u8, u8) {
+    (
+        i32::from(d.year()),
+        u8::try_from(d.month()).unwrap_or(1),
+        u8::try_from(d.day()).unwrap_or(1),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn measuring_agrees_with_wrapping() {
+        let texts = [
+            "Place one troche between the cheek and gum supercalifragilisticexpialidocious",
+            "a",
+            "",
+            "  spaced   out  ",
+            "Dr. Ana Ruiz, MD · Phone (217) 555-0100 ≥ 5 µg",
+            "WWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWW x",
+        ];
+        for (i, a) in texts.iter().enumerate() {
+            for b in &texts[i..] {
+                let words = Words::new(&[bold(*a), regular(*b), bold("•"), regular(*a)]);
+                for width in [3.0, 20.0, 55.5, 100.0, 276.0, 1000.0] {
+                    for size in [6.0, 6.25, 7.5, 9.75, 10.0, 12.0] {
+                        let lines = words.wrap(size, width);
+                        let (count, last) = words.measure(size, width);
+                        assert_eq!(count, lines.len(), "{a:?} {b:?} {width} {size}");
+                        let expected = lines.last().map_or(0.0, |l| runs_width(l, size));
+                        assert_eq!(
+                            last.to_bits(),
+                            expected.to_bits(),
+                            "{a:?} {b:?} {width} {size}"
+                        );
+                        assert_eq!(
+                            lines,
+                            wrap_runs(
+                                &[bold(*a), regular(*b), bold("•"), regular(*a)],
+                                size,
+                                width
+                            )
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn wrap_runs_keeps_lines_within_width() {
+        let runs = vec![
+            bold("Directions:"),
+            regular(
+                "Place one troche between the cheek and gum supercalifragilisticexpialidocious",
+            ),
+        ];
+        for width in [20.0, 55.5, 100.0, 300.0] {
+            for line in wrap_runs(&runs, 8.0, width) {
+                assert!(runs_width(&line, 8.0) <= width, "{line:?} at {width}");
+            }
+        }
+        assert!(wrap_runs(&[regular("  ")], 8.0, 100.0).is_empty());
+        assert_eq!(
+            strength_runs(
+                "Estriol, USP (micronized) 1.6 mg per troche (strength of Estriol, USP (micronized) as weighed)"
+            ),
+            vec![
+                bold("Estriol, USP (micronized) 1.6 mg per troche"),
+                regular("(strength of Estriol, USP (micronized) as weighed)")
+            ]
+        );
+        assert_eq!(strength_runs("X 5 mg (a"), vec![bold("X 5 mg (a")]);
+        assert_eq!(strength_runs("(a)"), vec![bold("(a)")]);
+        assert_eq!(strength_runs("a)"), vec![bold("a)")]);
+    }
+}
