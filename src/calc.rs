@@ -412,6 +412,26 @@ pub fn calculate(formula: &Formula, order: &Order, balance: &Balance) -> Result<
         ));
     }
 
+    if let Some(d) = &formula.mold.derived {
+        let terms: Vec<String> = d
+            .ingredients
+            .iter()
+            .map(|i| show(i.displaced().unwrap_or_default()))
+            .collect();
+        steps.push((
+            "Blank weight".into(),
+            format!(
+                "{} g, the plain-base blank derived from {}: ({} g base + ({}) g displaced by its \
+                 other ingredients) ÷ {} units = {} g",
+                show(formula.mold.blank_weight),
+                d.from,
+                show(d.base),
+                terms.join(" + "),
+                d.units,
+                d.blank_weight().map_or_else(|| "?".to_string(), show)
+            ),
+        ));
+    }
     let u = units_step(formula, order, &mut steps)?;
     let n = u.n;
     let blank_total = mul(formula.mold.blank_weight, n, "the blank total")?;

@@ -27,6 +27,9 @@ pub struct Record {
     pub pharmacy: Option<Pharmacy>,
     /// Directions for the label: the order's, else the formula's.
     pub directions: String,
+    /// The pharmacy's ids of molds of the formula's kind (settings `[[mold]]` whose name is the
+    /// formula's mold name), so the worksheet can name the one to use.
+    pub mold_ids: Vec<String>,
     /// The recipe entry this batch was made from, so a rerun of the recipe recognises it.
     pub origin: Option<Origin>,
 }
@@ -63,6 +66,12 @@ impl Record {
             .directions
             .clone()
             .unwrap_or_else(|| formula.label.directions.clone());
+        let mold_ids = settings
+            .molds
+            .iter()
+            .filter(|m| m.name.trim().eq_ignore_ascii_case(formula.mold.name.trim()))
+            .map(|m| m.id.clone())
+            .collect();
         Ok(Record {
             formula,
             order,
@@ -71,6 +80,7 @@ impl Record {
             lot,
             bud,
             pharmacy: settings.pharmacy.clone(),
+            mold_ids,
             directions,
             origin: None,
         })
