@@ -1298,12 +1298,15 @@ fn active_ingredient(
         ),
         None => String::new(),
     };
+    let written_as = match basis {
+        Basis::Salt => "the salt weighed".to_string(),
+        Basis::Moiety => crate::record::short_name(&strength_form),
+    };
     let basis_text = match basis_source {
-        BasisSource::Order => format!(" [strength of {strength_form}, as ordered]"),
-        BasisSource::Formula => format!(
-            " [strength of {strength_form}, as {} prescribes this active]",
-            formula.id
-        ),
+        BasisSource::Order => format!(" [strength written as {written_as}, as ordered]"),
+        BasisSource::Formula => {
+            format!(" [strength written as {written_as}, the formula's label basis]")
+        }
         BasisSource::Only => String::new(),
     };
     let mut steps = vec![format!(

@@ -127,8 +127,55 @@ proptest! {
             return Ok(()); // a load too high for sound units is refused, not computed
         };
         let displaced: Decimal = c.ingredients.iter().filter_map(|i| i.displaced).sum();
-        prop_assert_eq!(c.base().exact + displaced, f.mold.blank_weight * Decimal::from(q + e));
-        prop_assert_eq!(c.base().exact + c.added_mass, c.batch_weight);
+        prop_assert_eq!(c.base_total + displaced, f.mold.blank_weight * Decimal::from(q + e));
+        prop_assert_eq!(c.base_total + c.added_mass, c.batch_weight);
+        // The batch weight is the sum of what enters the melt, row by row.
+        let masses: Decimal = c.ingredients.iter().map(|i| i.mass).sum();
+        prop_assert_eq!(masses, c.batch_weight);
+    }
+
+    /// Every weighing on the worksheet is at least the minimum weighable quantity: an amount
+    /// below it is replaced by an aliquot whose drug, diluent and portion weighings all reach it.
+    #[test]
+    fn every_weighing_reaches_the_mwq(f in any_formula(), s in 1i64..200, q in 1u32..60, e in 0u32..3, sens in 1i64..20) {
+        let balance = Balance { sensitivity: d(sens, 3), ..Balance::default() };
+        let Ok(c) = calc::calculate(&f, &order(s, q, e, Basis::Salt, None), &balance) else {
+            return Ok(());
+        };
+        for i in c.ingredients.iter().filter(|i| i.role != calc::Role::Base) {
+            if i.dimension == quantity::Dimension::Mass {
+                prop_assert!(i.amount >= c.mwq, "{} weighs {} < MWQ {}", i.name, i.amount, c.mwq);
+            }
+            if let Some(a) = &i.aliquot {
+                prop_assert!(a.diluent >= c.mwq && a.portion >= c.mwq && a.weigh >= c.mwq);
+                prop_assert_eq!(a.weigh + a.diluent, a.total);
+                prop_assert_eq!(a.portion + a.remainder, a.total);
+            }
+        }
+    }
+
+    /// What the units dispensed hold is the labelled strength × the factors × the units, to
+    /// within the rounding of the weighing shown (half the readability, shared by the units).
+    #[test]
+    fn dispensed_units_hold_the_prescribed_dose(f in any_formula(), s in 1i64..200, q in 1u32..200, e in 0u32..4, overage in proptest::option::of(1i64..15), moiety in any::<bool>()) {
+        let basis = if moiety { Basis::Moiety } else { Basis::Salt };
+        let mut o = order(s, q, e, basis, None);
+        if let Some(p) = overage {
+            o.preparation = Preparation::Overage(Decimal::from(p));
+        }
+        let Ok(c) = calc::calculate(&f, &o, &Balance::default()) else { return Ok(()); };
+        let drug = &c.ingredients[0];
+        let per_unit = drug.active.as_ref().unwrap().per_unit_weighed;
+        let r = &c.reconciliation[0];
+        let expected = per_unit * Decimal::from(q);
+        let half = c.balance.readability / Decimal::TWO;
+        // into the batch = exact ± half a step; the dispensed units hold q/n of it.
+        prop_assert!((r.into_batch - drug.exact).abs() <= half, "{} vs {}", r.into_batch, drug.exact);
+        prop_assert!((r.dispensed - expected).abs() <= half, "{} vs {}", r.dispensed, expected);
+        prop_assert_eq!(r.weighed, r.into_batch + r.aliquot_waste);
+        prop_assert!((r.into_batch - r.in_units - r.beaker_waste).abs() <= d(1, 18));
+        // molds count units poured; an overage fills no cavity
+        prop_assert_eq!(c.molds, u64::from((q + if overage.is_some() { 0 } else { e }).div_ceil(30)));
     }
 
     /// Doubling or tripling the units multiplies every amount by the same factor (exactly when no

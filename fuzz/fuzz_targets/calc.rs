@@ -413,13 +413,12 @@ fuzz_target!(|input: Input| {
         return;
     };
 
-    let base = c.base();
-    assert_eq!(base.role, Role::Base);
-    assert!(base.exact > Decimal::ZERO, "base {} <= 0", base.exact);
+    let base = c.base_total;
+    assert!(c.ingredients.last().is_some_and(|i| i.role == Role::Base));
+    assert!(base > Decimal::ZERO, "base {base} <= 0");
     assert!(
-        base.exact * Decimal::from(3) >= c.blank_total * Decimal::TWO,
-        "base {} is below two thirds of the blank total {}",
-        base.exact,
+        base * Decimal::from(3) >= c.blank_total * Decimal::TWO,
+        "base {base} is below two thirds of the blank total {}",
         c.blank_total
     );
 
@@ -429,22 +428,32 @@ fuzz_target!(|input: Input| {
         .checked_mul(c.unit_equivalents)
         .expect("blank total was computed");
     assert_eq!(c.blank_total, expected_blank_total);
-    let mut sum = base.exact;
-    for i in &c.ingredients[..c.ingredients.len() - 1] {
+    let mut sum = base;
+    for i in c.ingredients.iter().filter(|i| i.role != Role::Base) {
         let d = i.displaced.expect("every added ingredient displaces base");
         sum = sum.checked_add(d).expect("sum of displacements");
     }
     assert_eq!(
         sum, expected_blank_total,
-        "base {} + displaced {} != blank weight {} x {} units",
-        base.exact, c.displaced_total, formula.mold.blank_weight, c.unit_equivalents
+        "base {base} + displaced {} != blank weight {} x {} units",
+        c.displaced_total, formula.mold.blank_weight, c.unit_equivalents
     );
 
+    let mwq = balance.mwq().expect("computed");
     for i in &c.ingredients {
         let step = match i.dimension {
             Dimension::Mass => balance.readability,
             Dimension::Volume => balance.volume_readability,
         };
+        if let Some(a) = &i.aliquot {
+            // An aliquot weighs more than needed; what it delivers is within half a step ÷ k.
+            assert!(a.weigh >= mwq && a.diluent >= mwq && a.portion >= mwq);
+            assert!((a.delivers - i.exact).abs() * Decimal::TWO <= step);
+            continue;
+        }
+        if i.role == Role::Diluent {
+            continue;
+        }
         let off = (i.amount - i.exact).abs();
         assert!(
             off * Decimal::TWO <= step,
