@@ -692,7 +692,8 @@ fn actives_step(
         true,
     )?;
     let single = formula.actives.len() == 1;
-    let mut out = Vec::new();
+    // Every strength first: a missing one is the more basic mistake than a missing basis.
+    let mut specs = Vec::with_capacity(formula.actives.len());
     for active in &formula.actives {
         let spec =
             pick(&order.strengths, |s| s.active.as_deref(), active, single).ok_or_else(|| {
@@ -711,6 +712,10 @@ fn actives_step(
                     },
                 )
             })?;
+        specs.push(spec);
+    }
+    let mut out = Vec::new();
+    for (active, spec) in formula.actives.iter().zip(specs) {
         let assay = pick(&order.assays, |s| s.active.as_deref(), active, single).map(|a| a.percent);
         let (basis, source) = match pick(&order.bases, |s| s.active.as_deref(), active, true) {
             Some(b) => (b.basis, BasisSource::Order),
@@ -737,7 +742,10 @@ fn actives_step(
 
 /// The refusal for a strength that could mean two masses.
 fn basis_required(formula: &Formula, active: &Active, strength: Quantity) -> Error {
-    let moiety = active.moiety.as_ref().map_or("the moiety", |m| m.name.as_str());
+    let moiety = active
+        .moiety
+        .as_ref()
+        .map_or("the moiety", |m| m.name.as_str());
     let factor = active
         .moiety
         .as_ref()
@@ -1079,7 +1087,11 @@ fn base_step(
             let amount = if k + 1 == components.len() {
                 left
             } else {
-                div(mul(base, c.percent, &c.name)?, Decimal::ONE_HUNDRED, &c.name)?
+                div(
+                    mul(base, c.percent, &c.name)?,
+                    Decimal::ONE_HUNDRED,
+                    &c.name,
+                )?
             };
             left = sub(left, amount, &c.name)?;
             ingredients.push(row(
@@ -1172,7 +1184,11 @@ fn reconciliation_step(ingredients: &[Ingredient], u: &UnitsStep) -> Result<Vec<
 /// The equivalent of `strength` in the active's other form, per unit: the moiety for a salt
 /// strength, the salt for a moiety strength.
 fn equivalent(active: &Active, s: Decimal, basis: Basis) -> Result<Option<(String, Decimal)>> {
-    let Some(m) = active.moiety.as_ref().filter(|_| active.has_distinct_moiety()) else {
+    let Some(m) = active
+        .moiety
+        .as_ref()
+        .filter(|_| active.has_distinct_moiety())
+    else {
         return Ok(None);
     };
     Ok(Some(match basis {
@@ -1254,10 +1270,17 @@ fn active_ingredient(
         && per_unit > max.in_base()
     {
         let (arg, why) = match assay {
-            Some(a) if div(mul(s, num_salt, "the limit")?, den_salt, "the limit")? <= max.in_base() => (
-                "--assay",
-                format!(", because the assay of {} % raises what is weighed", a.normalize()),
-            ),
+            Some(a)
+                if div(mul(s, num_salt, "the limit")?, den_salt, "the limit")? <= max.in_base() =>
+            {
+                (
+                    "--assay",
+                    format!(
+                        ", because the assay of {} % raises what is weighed",
+                        a.normalize()
+                    ),
+                )
+            }
             _ => ("--strength", String::new()),
         };
         return Err(Error::arg(
@@ -1338,7 +1361,11 @@ fn active_ingredient(
             active.name,
             a.normalize(),
             show(change.abs().round_dp(2)),
-            if change > Decimal::ZERO { "more" } else { "less" },
+            if change > Decimal::ZERO {
+                "more"
+            } else {
+                "less"
+            },
             if salt.is_some() {
                 " and the salt factor"
             } else {

@@ -160,7 +160,11 @@ pub(crate) fn balance(src: &mut Source, raw: &RawBalance, mut b: Balance) -> Bal
         b.id = Some(src.text(id, "balance.id"));
     }
     if let Some(n) = &raw.minimum_weight {
-        if let Some(s) = raw.sensitivity.as_ref().or(raw.acceptable_error_percent.as_ref()) {
+        if let Some(s) = raw
+            .sensitivity
+            .as_ref()
+            .or(raw.acceptable_error_percent.as_ref())
+        {
             src.push(
                 Some(s.span()),
                 "balance.minimum_weight",

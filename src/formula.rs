@@ -180,8 +180,10 @@ pub const DEFAULT_DILUENT: &str = "Lactose monohydrate, NF";
 /// The as-is assay range accepted when a formula states none: the span of USP
 /// drug-substance monographs (about 90 to 110 %). Outside it an entered assay is a typo until
 /// the formula is changed to say otherwise.
-pub const DEFAULT_ASSAY_RANGE: (Decimal, Decimal) =
-    (Decimal::from_parts(90, 0, 0, false, 0), Decimal::from_parts(110, 0, 0, false, 0));
+pub const DEFAULT_ASSAY_RANGE: (Decimal, Decimal) = (
+    Decimal::from_parts(90, 0, 0, false, 0),
+    Decimal::from_parts(110, 0, 0, false, 0),
+);
 
 /// The form a strength may be written in when it is not the form weighed (e.g. ketamine base
 /// for ketamine hydrochloride).
@@ -1457,7 +1459,9 @@ fn assay_range(src: &mut Source, a: &RawActive, key: &str) -> (Decimal, Decimal)
                 src.push(
                     Some(n.span()),
                     &k,
-                    format!("{v} % is not allowed; the lowest accepted assay must be from 50 to 100 %"),
+                    format!(
+                        "{v} % is not allowed; the lowest accepted assay must be from 50 to 100 %"
+                    ),
                 );
                 return None;
             }
@@ -1474,7 +1478,9 @@ fn assay_range(src: &mut Source, a: &RawActive, key: &str) -> (Decimal, Decimal)
                 src.push(
                     Some(n.span()),
                     &k,
-                    format!("{v} % is not allowed; the highest accepted assay must be from 100 to 200 %"),
+                    format!(
+                        "{v} % is not allowed; the highest accepted assay must be from 100 to 200 %"
+                    ),
                 );
                 return None;
             }

@@ -8,9 +8,7 @@ use std::fmt::Write as _;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use crate::calc::{
-    BasisSource, Calculation, DisplacementSource, Ingredient, Reconciliation, Role,
-};
+use crate::calc::{BasisSource, Calculation, DisplacementSource, Ingredient, Reconciliation, Role};
 use crate::formula::{Formula, Schedule};
 use crate::quantity::{round_to, show, show_mass};
 
@@ -134,10 +132,16 @@ pub fn table(formula: &Formula, calc: &Calculation) -> String {
 pub fn reconciliation_line(r: &Reconciliation) -> String {
     let mut waste = Vec::new();
     if r.aliquot_waste > Decimal::ZERO {
-        waste.push(format!("{} in the aliquot remainder", show_mass(r.aliquot_waste)));
+        waste.push(format!(
+            "{} in the aliquot remainder",
+            show_mass(r.aliquot_waste)
+        ));
     }
     if r.beaker_waste > Decimal::ZERO {
-        waste.push(format!("{} of overage left in the beaker", show_mass(r.beaker_waste)));
+        waste.push(format!(
+            "{} of overage left in the beaker",
+            show_mass(r.beaker_waste)
+        ));
     }
     format!(
         "{}: weighed {}; into the batch {}; in the units poured {}; in the units dispensed {}; \
@@ -270,7 +274,7 @@ fn ingredient_json(i: &Ingredient) -> IngredientJson {
         amount: i.amount.to_string(),
         unit: i.dimension.base_unit(),
         exact: exact(i.exact),
-        mass: (i.mass != i.exact).then(|| exact(i.mass)),
+        mass: Some(exact(i.mass)),
         displaced: i.displaced.map(exact),
         displacement: i.displacement.map(|d| match d {
             DisplacementSource::Stated(f) => f.describe(),

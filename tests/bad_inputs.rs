@@ -119,7 +119,15 @@ fn read_as_meant(kind: &str, file: &Path) -> Option<String> {
     let (got, want) = match kind {
         // Every accepted formula is the same formula spelt differently.
         "formula" => (
-            batch_of(&[f, "--strength", "50 mg", "--quantity", "30"]),
+            batch_of(&[
+                f,
+                "--strength",
+                "50 mg",
+                "--quantity",
+                "30",
+                "--basis",
+                "salt",
+            ]),
             batch_of(&[
                 &corpus()
                     .join("accepted/formula/crlf.toml")
@@ -129,6 +137,8 @@ fn read_as_meant(kind: &str, file: &Path) -> Option<String> {
                 "50 mg",
                 "--quantity",
                 "30",
+                "--basis",
+                "salt",
             ]),
         ),
         // Every accepted order is ketamine 50 mg, 30 troches and 2 extra.

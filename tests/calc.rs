@@ -51,9 +51,24 @@ fn silica_below_mwq_gets_an_aliquot_plan() {
     // 0.120 g is exactly the MWQ (6 mg / 5 %): not below it.
     assert!(ingredient(&v, "Silica gel").get("aliquot").is_none());
     let v = calc_json(&[&f, "--strength", "100 mg", "--quantity", "6"]);
-    let a = &ingredient(&v, "Silica gel")["aliquot"];
+    let silica = ingredient(&v, "Silica gel");
+    let a = &silica["aliquot"];
+    // 60 mg: weigh 120 mg, mix with 130 mg lactose to 250 mg, take 125 mg (60 mg silica).
     assert_eq!(a["multiple"], 2);
     assert_eq!(a["weigh"], "0.12");
+    assert_eq!(a["diluent"], "0.13");
+    assert_eq!(a["portion"], "0.125");
+    // The amount to weigh is what is weighed; the batch gets what the portion holds.
+    assert_eq!(silica["amount"], "0.120");
+    assert_eq!(silica["mass"], "0.06");
+    let lactose = ingredient(&v, "Lactose monohydrate, NF");
+    assert_eq!(lactose["role"], "diluent");
+    assert_eq!(lactose["amount"], "0.130");
+    assert_eq!(lactose["mass"], "0.065");
+    assert_eq!(lactose["displaced"], "0.065");
+    // 10.92 − (0.6 + 0.06 + 0.065) = 10.195; batch 10.195 + 0.6 + 0.06 + 0.065 = 10.92
+    assert_eq!(base(&v)["exact"], "10.195");
+    assert_eq!(v["batch_weight"], "10.92");
     assert!(
         v["warnings"]
             .to_string()
@@ -123,7 +138,8 @@ fn overage_scales_every_ingredient() {
     assert_eq!(v["units_prepared"], 12);
     assert_eq!(ingredient(&v, "Hydrocortisone")["exact"], "1.32");
     assert_eq!(base(&v)["exact"], "22.572");
-    assert_eq!(v["molds"], 2);
+    // An overage fills no cavity: 12 units poured into one 12-cavity mold.
+    assert_eq!(v["molds"], 1);
 }
 
 #[test]
@@ -160,6 +176,8 @@ fn two_actives_need_named_strengths() {
         "beta=20 mg",
         "--quantity",
         "24",
+        "--basis",
+        "salt",
     ]);
     assert_eq!(ingredient(&v, "Alpha hydrochloride")["exact"], "1.2");
     // Beta: 0.48 g ÷ 2 (density factor) = 0.24 g displaced; sweetener 2 % × 2.5 × 24 = 1.2 g.
@@ -362,8 +380,12 @@ fn table_shows_the_work() {
         "{text}"
     );
     assert!(text.contains("1.845 g"), "{text}");
-    assert!(text.contains("ceil(32 / 30 cavities) = 2"), "{text}");
-    assert!(text.contains("28.544 g"), "{text}");
+    assert!(
+        text.contains("ceil(32 units poured / 30 cavities) = 2"),
+        "{text}"
+    );
+    // 0.975 × 32 − (1.291771… + 0.224 + 0.672 + 0.32 + 0.36096 + 1.056) = 27.275269…
+    assert!(text.contains("27.275 g"), "{text}");
 }
 
 #[test]
@@ -399,4 +421,252 @@ fn check_reports_every_problem_with_its_line() {
     ] {
         assert!(err.contains(needle), "missing {needle:?} in {err}");
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// No silent wrong dose: each of these was reproduced on an earlier build, which computed a
+// wrongly dosed batch without a word.
+
+/// A mistyped assay (9.85 for 98.5, 50, 0.5) multiplied the dose silently.
+#[test]
+fn implausible_assay_is_refused_with_what_was_likely_meant() {
+    for (assay, likely) in [
+        ("9.85", Some("98.5 %")),
+        ("50", None),
+        ("0.5", Some("50 %")),
+    ] {
+        let err = fails(&[
+            "calc",
+            "ketamine-hcl-troche",
+            "--strength",
+            "10 mg",
+            "--quantity",
+            "30",
+            "--assay",
+            assay,
+        ]);
+        assert!(err.contains("--assay"), "{err}");
+        assert!(err.contains("outside the 90-110 %"), "{err}");
+        assert!(err.contains("assay_min or assay_max"), "{err}");
+        if let Some(l) = likely {
+            assert!(err.contains(&format!("was {l} meant?")), "{err}");
+        }
+    }
+    let err = fails(&[
+        "calc",
+        "bi-est-troche",
+        "--strength",
+        "Estriol=2 mg",
+        "--strength",
+        "Estradiol=0.5 mg",
+        "--quantity",
+        "30",
+        "--assay",
+        "Estradiol=9.95",
+    ]);
+    assert!(err.contains("Estradiol hemihydrate"), "{err}");
+    // A plausible assay is applied and said out loud.
+    let v = calc_json(&[
+        "ketamine-hcl-troche",
+        "--strength",
+        "10 mg",
+        "--quantity",
+        "30",
+        "--assay",
+        "98.5",
+    ]);
+    assert!(
+        v["warnings"].to_string().contains("the assay of 98.5 %"),
+        "{v}"
+    );
+}
+
+/// The limit applies to what is weighed per unit, after the salt and potency factors.
+#[test]
+fn maximum_strength_is_checked_on_what_is_weighed() {
+    let err = fails(&[
+        "calc",
+        "ketamine-hcl-troche",
+        "--strength",
+        "198 mg",
+        "--quantity",
+        "30",
+        "--assay",
+        "95",
+    ]);
+    assert!(err.starts_with("troche: error: --assay:"), "{err}");
+    assert!(err.contains("because the assay of 95 % raises"), "{err}");
+    assert!(err.contains("above the maximum of 200 mg"), "{err}");
+}
+
+/// Sildenafil is prescribed as the base: 100 mg of sildenafil is 140.5 mg of the citrate, and
+/// the formula says so instead of the program assuming the salt.
+#[test]
+fn basis_comes_from_the_order_or_the_formula_never_a_default() {
+    let v = calc_json(&[
+        "sildenafil-citrate-troche",
+        "--strength",
+        "100 mg",
+        "--quantity",
+        "30",
+    ]);
+    let active = &v["ingredients"][0]["active"];
+    assert_eq!(active["basis"], "moiety");
+    assert_eq!(active["basis_source"], "formula");
+    let per_unit: f64 = active["per_unit_weighed"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((per_unit - 0.1405).abs() < 0.0001, "{per_unit}");
+    // A formula that does not say how its strengths are written refuses an order that does
+    // not say either.
+    let err = fails(&[
+        "calc",
+        &fixture("two-actives.toml"),
+        "--strength",
+        "Alpha hydrochloride=50 mg",
+        "--strength",
+        "Beta=20 mg",
+        "--quantity",
+        "24",
+    ]);
+    assert!(err.contains("--basis salt or --basis moiety"), "{err}");
+    // The order overrides the formula.
+    let v = calc_json(&[
+        "sildenafil-citrate-troche",
+        "--strength",
+        "100 mg",
+        "--quantity",
+        "30",
+        "--basis",
+        "salt",
+    ]);
+    assert_eq!(v["ingredients"][0]["active"]["basis_source"], "order");
+}
+
+/// The aliquot is inside the batch: the amount to weigh is the real weighing, the diluent is a
+/// component that displaces base and counts in the weights, the rest is waste.
+#[test]
+fn aliquot_is_weighed_and_counted_in_the_batch() {
+    let v = calc_json(&[
+        "ketamine-hcl-troche",
+        "--strength",
+        "2 mg",
+        "--quantity",
+        "30",
+    ]);
+    let k = ingredient(&v, "Ketamine hydrochloride, USP");
+    assert_eq!(k["amount"], "0.120");
+    assert_eq!(k["mass"], "0.06");
+    let lactose = ingredient(&v, "Lactose monohydrate, NF");
+    assert_eq!(lactose["diluent_for"], "Ketamine hydrochloride, USP");
+    assert_eq!(lactose["amount"], "0.130");
+    let r = &v["reconciliation"][0];
+    assert_eq!(r["weighed"], "0.12");
+    assert_eq!(r["into_batch"], "0.06");
+    assert_eq!(r["aliquot_waste"], "0.06");
+    // Every row's mass adds up to the batch weight.
+    let sum: f64 = v["ingredients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["mass"].as_str().unwrap().parse::<f64>().unwrap())
+        .sum();
+    let batch: f64 = v["batch_weight"].as_str().unwrap().parse().unwrap();
+    assert!((sum - batch).abs() < 1e-9, "{sum} vs {batch}");
+}
+
+/// The diluent weighing itself used to fall below the MWQ ("mix with 58 mg").
+#[test]
+fn methylcobalamin_aliquot_diluent_is_weighable() {
+    let v = calc_json(&[
+        "methylcobalamin-lozenge",
+        "--strength",
+        "4 mg",
+        "--quantity",
+        "24",
+    ]);
+    let a = &ingredient(&v, "Methylcobalamin")["aliquot"];
+    assert_eq!(a["weigh"], "0.192");
+    assert_eq!(a["diluent"], "0.158");
+    assert_eq!(a["portion"], "0.175");
+}
+
+/// An overage makes up for melt left in the beaker: it fills no cavity, and what it leaves
+/// behind is waste in the reconciliation.
+#[test]
+fn overage_fills_no_cavity_and_its_remainder_is_waste() {
+    let v = calc_json(&[
+        "progesterone-troche",
+        "--strength",
+        "100 mg",
+        "--quantity",
+        "60",
+        "--overage",
+        "5",
+    ]);
+    assert_eq!(v["molds"], 2);
+    let v = calc_json(&[
+        "ketamine-hcl-troche",
+        "--strength",
+        "100 mg",
+        "--quantity",
+        "30",
+        "--overage",
+        "7",
+    ]);
+    let r = &v["reconciliation"][0];
+    // 100 mg × 32.1 = 3.21 g into the batch; 3.0 g in the 30 units; 0.21 g left behind.
+    assert_eq!(r["into_batch"], "3.21");
+    assert_eq!(r["in_units"], "3");
+    assert_eq!(r["beaker_waste"], "0.21");
+}
+
+/// Library blank weights are plain-base blanks: at a negligible dose the Medisca-derived PEG
+/// troche calls for the source's 26.77 g of PEG 1450 per 30 (within 1 %), not 24.29 g.
+#[test]
+fn derived_blank_weights_reproduce_their_source() {
+    for f in troche::library::all().unwrap() {
+        let Some(d) = &f.mold.derived else { continue };
+        let displaced = d.displaced().unwrap();
+        let base = f.mold.blank_weight * rust_decimal::Decimal::from(d.units) - displaced;
+        let off = ((base - d.base) / d.base).abs();
+        assert!(
+            off <= rust_decimal::Decimal::new(1, 2),
+            "{}: {base} g vs {} g",
+            f.id,
+            d.base
+        );
+    }
+    let v = calc_json(&[
+        "ketamine-hcl-troche",
+        "--strength",
+        "0.001 mg",
+        "--quantity",
+        "30",
+    ]);
+    let peg: f64 = base(&v)["exact"].as_str().unwrap().parse().unwrap();
+    assert!((peg - 26.77).abs() / 26.77 <= 0.01, "{peg}");
+}
+
+/// Equivalents keep the strength's unit and precision: never "= 0 mg".
+#[test]
+fn moiety_equivalent_is_not_rounded_away() {
+    let v = calc_json(&[
+        "bi-est-troche",
+        "--strength",
+        "Estriol=2 mg",
+        "--strength",
+        "Estradiol hemihydrate=25 mcg",
+        "--basis",
+        "Estradiol hemihydrate=salt",
+        "--quantity",
+        "30",
+    ]);
+    let e = &ingredient(&v, "Estradiol hemihydrate, USP (micronized)")["active"]["equivalent"];
+    assert!(
+        e["per_unit"].as_str().unwrap().starts_with("0.0000241995"),
+        "{e}"
+    );
 }

@@ -569,7 +569,7 @@ mod tests {
         }
         assert_eq!(
             strength[0],
-            "Ketamine hydrochloride 50 mg per troche (as the salt; = 43.35 mg ketamine)"
+            "Ketamine hydrochloride 50 mg per troche (= ketamine 43.35 mg)"
         );
     }
 

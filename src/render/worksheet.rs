@@ -1507,7 +1507,11 @@ fn reconciliation(s: &mut Sheet, record: &Record) {
             );
             s.cells(
                 &[
-                    cell1("Into the batch (theoretical)", regular(g(rec.map(|r| r.into_batch))), 1.1),
+                    cell1(
+                        "Into the batch (theoretical)",
+                        regular(g(rec.map(|r| r.into_batch))),
+                        1.1,
+                    ),
                     cell1(
                         "Waste: aliquot remainder",
                         regular(g(rec.map(|r| r.aliquot_waste))),
@@ -1518,7 +1522,11 @@ fn reconciliation(s: &mut Sheet, record: &Record) {
                         regular(g(rec.map(|r| r.beaker_waste))),
                         1.1,
                     ),
-                    cell1("In the units poured", regular(g(rec.map(|r| r.in_units))), 1.0),
+                    cell1(
+                        "In the units poured",
+                        regular(g(rec.map(|r| r.in_units))),
+                        1.0,
+                    ),
                 ],
                 28.0,
             );
@@ -1621,7 +1629,7 @@ mod tests {
         let active = &record.formula.actives[0].name;
         let mut expected: Vec<String> = vec![
             record.formula.name.clone(),
-            "ketamine-hcl-troche, version 1".into(),
+            "ketamine-hcl-troche, version 2".into(),
             "RX-4471203".into(),
             "261123-001".into(),
             "2026-11-23".into(),
@@ -1634,13 +1642,13 @@ mod tests {
             "32 units (30 + 2 extra)".into(),
             active.clone(),
             "1.600".into(),
-            "24.791".into(),
+            "27.447".into(),
             "Schedule III".into(),
             "Manufacturer".into(),
             "Weighed".into(),
             "Checked".into(),
-            "0.919 g".into(),
-            "0.827 g to 1.011 g".into(),
+            "1.002 g".into(),
+            "0.902 g to 1.102 g".into(),
             "Theoretical yield".into(),
             "Actual yield".into(),
             "Visual inspection".into(),
