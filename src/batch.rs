@@ -256,6 +256,9 @@ pub fn run(
             match result {
                 Ok(()) => {
                     if report.rows[row].status == Status::Made {
+                        // A batch counts once per ingredient, even when it weighs it twice
+                        // (the diluent of two aliquots).
+                        let mut counted = std::collections::BTreeSet::new();
                         for i in &record.calc.ingredients {
                             let schedule = i.active.as_ref().and_then(|a| a.schedule);
                             let key = (
@@ -270,7 +273,9 @@ pub fn run(
                             e.0 =
                                 e.0.checked_add(i.amount)
                                     .ok_or_else(|| crate::error::overflow("the pick list"))?;
-                            e.1 += 1;
+                            if counted.insert(i.name.as_str()) {
+                                e.1 += 1;
+                            }
                         }
                     }
                 }

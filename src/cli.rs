@@ -97,19 +97,25 @@ struct OrderArgs {
     /// Percent added to every ingredient amount instead of extra units.
     #[arg(long, value_name = "PERCENT", allow_hyphen_values = true)]
     overage: Option<String>,
-    /// Whether strengths are of the form weighed (salt, the default) or of the active moiety;
-    /// "NAME=moiety" for one active of several.
+    /// Whether the strength is of the salt weighed or of the active moiety ("NAME=moiety" for
+    /// one active of several). Needed for an active that has both forms unless the formula
+    /// states how its strengths are written (label_basis); never assumed.
     #[arg(long, value_name = "[ACTIVE=]salt|moiety")]
     basis: Vec<String>,
     /// Assay of the lot as-is, percent, from its certificate of analysis; "NAME=99.5" with several actives.
     #[arg(long, value_name = "[ACTIVE=]PERCENT", allow_hyphen_values = true)]
     assay: Vec<String>,
-    /// Balance readability in grams; amounts to weigh are rounded to it.
-    #[arg(long, value_name = "GRAMS")]
+    /// Balance readability, a mass with its unit ("1 mg", "0.001 g"); amounts to weigh are
+    /// rounded to it.
+    #[arg(long, value_name = "MASS")]
     readability: Option<String>,
-    /// Balance sensitivity requirement, e.g. "6 mg".
+    /// Balance sensitivity requirement, a mass with its unit ("6 mg" for a Class III balance).
     #[arg(long, value_name = "MASS")]
     sensitivity: Option<String>,
+    /// Minimum weight of the balance from its USP <41> check ("20 mg"); replaces sensitivity ÷
+    /// acceptable error as the minimum weighable quantity.
+    #[arg(long, value_name = "MASS", conflicts_with_all = ["sensitivity", "acceptable_error"])]
+    minimum_weight: Option<String>,
     /// Acceptable weighing error in percent (minimum weighable quantity = sensitivity / error).
     #[arg(long, value_name = "PERCENT")]
     acceptable_error: Option<String>,
@@ -226,13 +232,14 @@ fn all<T>(
 
 fn balance_from(args: &OrderArgs, mut b: Balance) -> Result<Balance> {
     if let Some(r) = &args.readability {
-        b.readability = arg(
-            "--readability",
-            quantity::parse_positive(r.trim().trim_end_matches('g').trim(), "readability"),
-        )?;
+        b.readability = arg("--readability", quantity::parse_mass(r))?.in_base();
     }
     if let Some(s) = &args.sensitivity {
         b.sensitivity = arg("--sensitivity", quantity::parse_mass(s))?.in_base();
+        b.minimum_weight = None;
+    }
+    if let Some(m) = &args.minimum_weight {
+        b.minimum_weight = Some(arg("--minimum-weight", quantity::parse_mass(m))?.in_base());
     }
     if let Some(e) = &args.acceptable_error {
         let v = arg(
@@ -246,6 +253,7 @@ fn balance_from(args: &OrderArgs, mut b: Balance) -> Result<Balance> {
             ));
         }
         b.acceptable_error_percent = v;
+        b.minimum_weight = None;
     }
     Ok(b)
 }

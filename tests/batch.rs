@@ -226,3 +226,34 @@ fn one_thread_and_many_give_identical_bytes() {
         );
     }
 }
+
+/// The pick list totals what is really weighed: an aliquot's drug and diluent weighings, never
+/// the unweighable amount (it used to list 0.013 g of estradiol).
+#[test]
+fn picklist_totals_the_real_weighings() {
+    let tmp = tempfile::tempdir().unwrap();
+    let body = "[[batch]]\nformula = \"bi-est-troche\"\nstrength = { \"Estriol\" = \"1.6 mg\", \"Estradiol\" = \"0.4 mg\" }\nquantity = 30\nextra = 2\nrx = \"RX-7\"\npatient = \"P\"\nprescriber = \"Dr\"\n";
+    let r = recipe(tmp.path(), body);
+    let out = tmp.path().join("out");
+    let o = run_batch(&r, &out, &[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let csv = fs::read_to_string(out.join("picklist.csv")).unwrap();
+    let line = |name: &str| {
+        csv.lines()
+            .find(|l| l.starts_with(name) || l.starts_with(&format!("\"{name}")))
+            .unwrap_or_else(|| panic!("no {name} in {csv}"))
+            .to_string()
+    };
+    // Estradiol hemihydrate: 0.4 mg × 32 × 281.39/272.38 = 13.22 mg, weighed as 0.132 g (×10).
+    assert!(
+        line("\"Estradiol hemihydrate").contains(",0.132,g,"),
+        "{csv}"
+    );
+    // Estriol: 1.6 mg × 32 = 51.2 mg, weighed as 0.154 g (×3).
+    assert!(line("\"Estriol").contains(",0.154,g,"), "{csv}");
+    // Both aliquots' lactose in one line: 0.226 g + 1.113 g, from one batch.
+    assert!(
+        line("\"Lactose monohydrate").ends_with(",1.339,g,1.339,1"),
+        "{csv}"
+    );
+}
