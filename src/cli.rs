@@ -99,7 +99,7 @@ struct OrderArgs {
     overage: Option<String>,
     /// Whether the strength is of the salt weighed or of the active moiety ("NAME=moiety" for
     /// one active of several). Needed for an active that has both forms unless the formula
-    /// states how its strengths are written (label_basis); never assumed.
+    /// states how its strengths are written (its label basis); never assumed.
     #[arg(long, value_name = "[ACTIVE=]salt|moiety")]
     basis: Vec<String>,
     /// Assay of the lot as-is, percent, from its certificate of analysis; "NAME=99.5" with several actives.
