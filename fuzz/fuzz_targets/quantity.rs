@@ -46,7 +46,7 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     if let Ok(a) = order::parse_assay(text) {
-        assert!(a.percent > Decimal::ZERO && a.percent <= Decimal::from(110), "{text:?}");
+        assert!(a.percent > Decimal::ZERO && a.percent <= Decimal::from(200), "{text:?}");
     }
     if let Ok(o) = order::parse_overage(text) {
         assert!(o > Decimal::ZERO && o <= Decimal::ONE_HUNDRED, "{text:?}");
