@@ -191,7 +191,7 @@ pub fn run(
 
     if !opts.check_only {
         std::fs::create_dir_all(&opts.out).map_err(|e| Error::io(&opts.out, e))?;
-        output::remove_staging(&opts.out);
+        output::remove_stale(&opts.out);
     }
     let mut lots = Lots::scan(&opts.out)?;
     let earlier = earlier_runs(&opts.out);
@@ -294,7 +294,6 @@ pub fn run(
     }
     if !opts.check_only {
         output::sync_dir(&opts.out);
-        output::tidy_staging(&opts.out);
     }
     report.picks = picks
         .into_iter()

@@ -1,56 +1,34 @@
-//! Writing output files so that no reader ever sees half of one.
+//! Writing output files so that no reader ever sees half of one, and nothing existing is
+//! replaced unless asked.
 //!
-//! Each file is written under a temporary name in a hidden staging directory
-//! (`.troche-partial`) beside its target, flushed to disk, and only then given its real name.
-//! The staging directory keeps even a killed process's half-written temporaries out of the
-//! output directory's listing, and being on the same file system, moving out of it is atomic.
-//! Every thread stages in a subdirectory of its own: creating a file holds its directory's
-//! lock while the file system finds a free inode, which on ext4 can take long enough that
-//! two threads creating in one directory ran slower than one (3,000 files: 1.1 s against
-//! 0.4 s for one thread and 0.1 s for two threads with a directory each).
-//! Without `--force` the final step is a hard link, which the operating system refuses
-//! atomically if the name exists, so an existing file is never replaced even by a race. A set
-//! of files (one batch's worksheet, label and record) is published together or not at all.
+//! Each file is written by `tempfile` under a hidden temporary name in its own directory
+//! (`.troche-PID-XXXXXX.partial`, created exclusively, never through a link), flushed, and
+//! then given its real name: `persist` for `--force`, else `persist_noclobber`, which the
+//! operating system refuses atomically when the name exists. A set of files (one batch's
+//! record, worksheet and label) is published together or not at all: on a failure the files
+//! this call already published are removed again.
+//!
+//! File systems that support neither a no-replace rename nor hard links (FAT and exFAT
+//! sticks, some SMB shares) get a fallback that still never replaces a file: the real name is
+//! first claimed by creating it exclusively, and the finished temporary is then renamed over
+//! that empty placeholder. A process killed in between leaves an empty file, never a
+//! half-written one and never a replaced one.
+//!
+//! A killed process leaves its temporaries behind; each name holds the process id, so a later
+//! run removes the ones whose process is provably gone ([`remove_stale`]) and never another
+//! live process's.
 
 use std::fs;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
-use std::sync::atomic::{AtomicU64, Ordering};
+
+use tempfile::NamedTempFile;
 
 use crate::error::{Error, Result};
 
-static COUNTER: AtomicU64 = AtomicU64::new(0);
-
-/// Numbers the threads that stage files, for their subdirectories.
-static THREADS: AtomicU64 = AtomicU64::new(0);
-
-thread_local! {
-    static THREAD: u64 = THREADS.fetch_add(1, Ordering::Relaxed);
-}
-
-/// This process's id, asked of the system once (each ask is a system call, and every
-/// temporary name holds it).
-fn pid() -> u32 {
-    static PID: OnceLock<u32> = OnceLock::new();
-    *PID.get_or_init(std::process::id)
-}
-
-/// The hidden directory temporaries are written in, beside the final files.
-pub const STAGING: &str = ".troche-partial";
-
-/// A file written under a temporary name, not yet visible under its real one. Dropping it
-/// without publishing removes the temporary file.
-struct Staged {
-    temp: PathBuf,
-    target: PathBuf,
-}
-
-impl Drop for Staged {
-    fn drop(&mut self) {
-        let _ = fs::remove_file(&self.temp);
-    }
-}
+/// Prefix of every temporary's name; the process id follows it.
+const PREFIX: &str = ".troche-";
+const SUFFIX: &str = ".partial";
 
 /// The directory a file is written in ("." for a bare file name).
 pub fn parent_of(target: &Path) -> &Path {
@@ -60,80 +38,84 @@ pub fn parent_of(target: &Path) -> &Path {
     }
 }
 
-/// Writes `bytes` under a temporary name in `staging` (made if missing).
-fn stage(staging: &Path, target: &Path, bytes: &[u8], sync: bool) -> Result<Staged> {
-    let name = target
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let staged = Staged {
-        temp: staging.join(format!(
-            "{name}.{}-{}",
-            pid(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        )),
-        target: target.to_path_buf(),
-    };
-    let open = || {
-        fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&staged.temp)
-    };
-    // The staging directory is made when a file first finds it missing, rather than
-    // checked for before every file.
-    let mut f = match open() {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            fs::create_dir_all(staging).map_err(|e| Error::io(staging, e))?;
-            open()
-        }
-        r => r,
-    }
-    .map_err(|e| Error::io(&staged.temp, e))?;
-    f.write_all(bytes).map_err(|e| Error::io(&staged.temp, e))?;
+/// Writes `bytes` to a new temporary file beside `target`.
+fn stage(target: &Path, bytes: &[u8], sync: bool) -> Result<NamedTempFile> {
+    let dir = parent_of(target);
+    let mut temp = tempfile::Builder::new()
+        .prefix(&format!("{PREFIX}{}-", std::process::id()))
+        .suffix(SUFFIX)
+        .tempfile_in(dir)
+        .map_err(|e| Error::io(target, e))?;
+    temp.write_all(bytes).map_err(|e| Error::io(target, e))?;
     if sync {
-        f.sync_all().map_err(|e| Error::io(&staged.temp, e))?;
+        temp.as_file()
+            .sync_all()
+            .map_err(|e| Error::io(target, e))?;
     }
-    Ok(staged)
+    Ok(temp)
+}
+
+/// How a finished temporary gets its real name without replacing anything: tempfile's
+/// no-replace persist in production; tests substitute one that fails as a file system without
+/// hard links does.
+type NoClobber = fn(NamedTempFile, &Path) -> std::result::Result<(), tempfile::PersistError>;
+
+fn persist_noclobber(
+    temp: NamedTempFile,
+    target: &Path,
+) -> std::result::Result<(), tempfile::PersistError> {
+    temp.persist_noclobber(target).map(drop)
 }
 
 /// Gives a staged file its real name.
-fn publish(s: &Staged, force: bool) -> Result<()> {
+fn publish(temp: NamedTempFile, target: &Path, force: bool, noclobber: NoClobber) -> Result<()> {
     if force {
-        return fs::rename(&s.temp, &s.target).map_err(|e| Error::io(&s.target, e));
+        return temp
+            .persist(target)
+            .map(drop)
+            .map_err(|e| Error::io(target, e.error));
     }
-    match fs::hard_link(&s.temp, &s.target) {
-        Ok(()) => Ok(()),
+    let temp = match noclobber(temp, target) {
+        Ok(()) => return Ok(()),
+        Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => {
+            return Err(Error::Exists(target.to_path_buf()));
+        }
+        Err(e) => e.file,
+    };
+    // Neither a no-replace rename nor a hard link: claim the name exclusively, then move the
+    // finished file over the placeholder this call just made.
+    match fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(target)
+    {
+        Ok(_) => {}
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            Err(Error::Exists(s.target.clone()))
+            return Err(Error::Exists(target.to_path_buf()));
         }
-        // File systems without hard links: check, then rename (not race-free, but the best
-        // such a file system allows).
-        Err(_) if !s.target.exists() => {
-            fs::rename(&s.temp, &s.target).map_err(|e| Error::io(&s.target, e))
-        }
-        Err(_) => Err(Error::Exists(s.target.clone())),
+        Err(e) => return Err(Error::io(target, e)),
     }
+    temp.persist(target).map(drop).map_err(|e| {
+        let _ = fs::remove_file(target);
+        Error::io(target, e.error)
+    })
 }
 
 /// Writes every file or none, each flushed to disk before it is named. On failure, files
 /// already published in this call are removed again (only ones this call created; with `force`
 /// nothing is rolled back, since the old contents are gone anyway).
 pub fn write_all(files: &[(PathBuf, Vec<u8>)], force: bool) -> Result<()> {
-    let result = write_files(files, force, true);
     if let Some((p, _)) = files.first() {
-        // Single commands leave no staging directory behind.
-        tidy_staging(parent_of(p));
+        remove_stale(parent_of(p));
     }
-    result
+    write_files(files, force, true, persist_noclobber)
 }
 
-/// As [`write_all`], but leaves flushing and the staging directory to the caller: a batch run
-/// flushes once at the end ([`sync_dir`]) instead of once per file. A killed process still
-/// never leaves a partial file under a real name; only a power cut before the final flush
-/// can lose recent files.
+/// As [`write_all`], but leaves flushing to the caller: a batch run flushes once at the end
+/// ([`sync_dir`]) instead of once per file. A killed process still never leaves a partial file
+/// under a real name; only a power cut before the final flush can lose recent files.
 pub fn write_all_unsynced(files: &[(PathBuf, Vec<u8>)], force: bool) -> Result<()> {
-    write_files(files, force, false)
+    write_files(files, force, false, persist_noclobber)
 }
 
 /// Flushes a directory's entries to disk.
@@ -143,36 +125,47 @@ pub fn sync_dir(dir: &Path) {
     }
 }
 
-/// Removes the staging directory of `dir` with any temporaries a killed run left in it.
-/// Only for a directory no other troche process is writing into.
-pub fn remove_staging(dir: &Path) {
-    let _ = fs::remove_dir_all(dir.join(STAGING));
-}
-
-/// Removes the staging directory of `dir` and its threads' subdirectories where they are
-/// empty (a concurrent writer's temporaries keep them in place).
-pub fn tidy_staging(dir: &Path) {
-    let staging = dir.join(STAGING);
-    if let Ok(entries) = fs::read_dir(&staging) {
-        for e in entries.filter_map(std::result::Result::ok) {
-            let _ = fs::remove_dir(e.path());
+/// Removes the temporaries in `dir` that a killed troche process left behind: those whose
+/// process id is no longer running. Where that cannot be known (no `/proc`), nothing is
+/// removed.
+pub fn remove_stale(dir: &Path) {
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.filter_map(std::result::Result::ok) {
+        let name = e.file_name();
+        let Some(name) = name.to_str() else { continue };
+        let Some(pid) = name
+            .strip_prefix(PREFIX)
+            .filter(|n| n.ends_with(SUFFIX))
+            .and_then(|n| n.split('-').next())
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let is_file = e.file_type().is_ok_and(|t| t.is_file());
+        if is_file && pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = fs::remove_file(e.path());
         }
     }
-    let _ = fs::remove_dir(staging);
 }
 
-fn write_files(files: &[(PathBuf, Vec<u8>)], force: bool, sync: bool) -> Result<()> {
-    // Existing files are refused by the hard link in `publish`, atomically; checking first
-    // only saves the writing in that rare case, at a system call per file in the common one.
+fn write_files(
+    files: &[(PathBuf, Vec<u8>)],
+    force: bool,
+    sync: bool,
+    noclobber: NoClobber,
+) -> Result<()> {
     let mut staged = Vec::with_capacity(files.len());
-    let own = format!("{}-{}", pid(), THREAD.with(|t| *t));
     for (p, b) in files {
-        let dir = parent_of(p).join(STAGING).join(&own);
-        staged.push(stage(&dir, p, b, sync)?);
+        staged.push((stage(p, b, sync)?, p));
     }
     let mut done: Vec<&Path> = Vec::new();
-    for s in &staged {
-        if let Err(e) = publish(s, force) {
+    for (temp, target) in staged {
+        if let Err(e) = publish(temp, target, force, noclobber) {
             if !force {
                 for p in done {
                     let _ = fs::remove_file(p);
@@ -180,7 +173,7 @@ fn write_files(files: &[(PathBuf, Vec<u8>)], force: bool, sync: bool) -> Result<
             }
             return Err(e);
         }
-        done.push(&s.target);
+        done.push(target);
     }
     if sync && let Some((p, _)) = files.first() {
         // Make the new names durable too; a failure here loses nothing already written.
@@ -198,6 +191,15 @@ pub fn write(path: &Path, bytes: &[u8], force: bool) -> Result<()> {
 mod tests {
     use super::*;
 
+    fn names(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
     #[test]
     fn refuses_to_overwrite_without_force_and_leaves_no_temp() {
         let dir = tempfile::tempdir().unwrap();
@@ -207,11 +209,7 @@ mod tests {
         assert_eq!(fs::read(&p).unwrap(), b"one");
         write(&p, b"two", true).unwrap();
         assert_eq!(fs::read(&p).unwrap(), b"two");
-        let names: Vec<_> = fs::read_dir(dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
-        assert_eq!(names.len(), 1, "{names:?}");
+        assert_eq!(names(dir.path()), ["a.pdf"]);
     }
 
     #[test]
@@ -227,5 +225,54 @@ mod tests {
         assert!(r.is_err());
         assert!(!a.exists());
         assert_eq!(fs::read(&b).unwrap(), b"old");
+        assert_eq!(names(dir.path()), ["b"]);
+    }
+
+    /// A file system with neither a no-replace rename nor hard links (FAT, exFAT, some SMB
+    /// shares): the old fallback checked `exists()` and then renamed, which a second writer
+    /// could race into replacing a file. The fallback must still never replace one.
+    #[test]
+    fn without_hard_links_an_existing_file_is_still_never_replaced() {
+        fn no_links(t: NamedTempFile, _: &Path) -> std::result::Result<(), tempfile::PersistError> {
+            Err(tempfile::PersistError {
+                error: std::io::Error::from(std::io::ErrorKind::Unsupported),
+                file: t,
+            })
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a.pdf");
+        let b = dir.path().join("b.pdf");
+        fs::write(&b, b"old").unwrap();
+        let files = [
+            (a.clone(), b"new a".to_vec()),
+            (b.clone(), b"new b".to_vec()),
+        ];
+        let r = write_files(&files, false, true, no_links);
+        assert!(matches!(r, Err(Error::Exists(ref p)) if p == &b), "{r:?}");
+        assert_eq!(fs::read(&b).unwrap(), b"old");
+        // The set is all or nothing: a.pdf, published first, was taken back.
+        assert_eq!(names(dir.path()), ["b.pdf"]);
+        fs::remove_file(&b).unwrap();
+        write_files(&files, false, true, no_links).unwrap();
+        assert_eq!(fs::read(&a).unwrap(), b"new a");
+        assert_eq!(fs::read(&b).unwrap(), b"new b");
+        assert_eq!(names(dir.path()), ["a.pdf", "b.pdf"]);
+    }
+
+    #[test]
+    fn stale_temporaries_of_dead_processes_are_removed_live_ones_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        // Process ids above the kernel's maximum (4194304) never run.
+        let dead = dir.path().join(format!("{PREFIX}4194999-abc{SUFFIX}"));
+        let live = dir
+            .path()
+            .join(format!("{PREFIX}{}-abc{SUFFIX}", std::process::id()));
+        let other = dir.path().join("261130-001.json");
+        for p in [&dead, &live, &other] {
+            fs::write(p, b"x").unwrap();
+        }
+        remove_stale(dir.path());
+        assert!(!dead.exists());
+        assert!(live.exists() && other.exists());
     }
 }

@@ -104,9 +104,14 @@ fn killed_batch_leaves_complete_files_and_rerun_finishes_without_duplicates() {
     assert!(stdout.contains("0 failed"), "{stdout}");
 
     assert_all_complete(&out);
+    let leftovers: Vec<_> = fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".troche-"))
+        .collect();
     assert!(
-        !out.join(".troche-partial").exists(),
-        "staging directory removed"
+        leftovers.is_empty(),
+        "the killed run's temporaries removed: {leftovers:?}"
     );
     // One record per entry, each with both PDFs, no lot and no entry twice.
     let mut lots = BTreeSet::new();
