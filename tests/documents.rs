@@ -65,7 +65,11 @@ fn make_writes_three_complete_documents() {
     ] {
         assert!(has(&text, needle), "label lacks {needle:?}: {text}");
     }
-    assert_eq!(page_count(&label), 1);
+    // The formula's five warnings do not all fit on 4 × 2 in beside the federal one: they
+    // go on an auxiliary label of the same stock, not into smaller type.
+    assert_eq!(page_count(&label), 2);
+    assert!(has(&text, "Auxiliary label 1 of 1"), "{text}");
+    assert!(has(&text, "See auxiliary label"), "{text}");
     let json: serde_json::Value =
         serde_json::from_slice(&fs::read(out.join("261123-001.json")).unwrap()).unwrap();
     assert_eq!(json["lot"], "261123-001");
@@ -272,4 +276,57 @@ fn default_lot_is_the_next_free_one_in_the_directory() {
     run_ok(&args);
     assert!(out.join("261123-001-label.pdf").exists());
     assert!(out.join("261123-002-label.pdf").exists());
+}
+
+#[test]
+fn small_label_stock_moves_warnings_to_auxiliary_labels() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = tmp.path().join("troche.toml");
+    fs::write(
+        &cfg,
+        format!(
+            "{}\n[label]\nwidth = \"3 in\"\nheight = \"1.5 in\"\n",
+            fs::read_to_string(config()).unwrap()
+        ),
+    )
+    .unwrap();
+    let out = tmp.path().join("l.pdf");
+    run_ok(&[
+        "label",
+        "--order",
+        &order_file(),
+        "--config",
+        cfg.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    let pdf = fs::read(&out).unwrap();
+    let text = pdf_text(&pdf);
+    assert!(page_count(&pdf) >= 2);
+    for needle in [
+        "Jane Q. Patient",
+        "Ketamine hydrochloride 50 mg per troche",
+        "Do not use after 2027-02-28",
+        "See auxiliary label",
+        "Auxiliary label 1 of",
+        "Caution: Federal law prohibits the transfer of this drug to any person other than the patient for whom it was prescribed.",
+    ] {
+        assert!(has(&text, needle), "label lacks {needle:?}: {text}");
+    }
+    let doc = lopdf::Document::load_mem(&pdf).unwrap();
+    for (_, page) in doc.get_pages() {
+        let media = doc
+            .get_dictionary(page)
+            .unwrap()
+            .get(b"MediaBox")
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .clone();
+        let (w, h) = (media[2].as_float().unwrap(), media[3].as_float().unwrap());
+        assert!(
+            (w - 216.0).abs() < 0.5 && (h - 108.0).abs() < 0.5,
+            "{w} × {h}"
+        );
+    }
 }

@@ -79,16 +79,7 @@ fn write_samples() {
     };
     let dir = std::path::PathBuf::from(dir);
     let record = ketamine(30);
-    let layout = label_layout(&record, LabelSize::default()).unwrap();
-    eprintln!(
-        "label: {} pt body, run together {}",
-        layout.font_size_pt, layout.warnings_run_together
-    );
-    std::fs::write(
-        dir.join("label.pdf"),
-        label(&record, LabelSize::default()).unwrap(),
-    )
-    .unwrap();
+    write_labels(&dir, "label", &record);
     std::fs::write(
         dir.join("ws-letter.pdf"),
         worksheet(&record, Paper::Letter).unwrap(),
@@ -143,16 +134,38 @@ fn write_samples() {
             worksheet(&r, Paper::Letter).unwrap(),
         )
         .unwrap();
-        match label_layout(&r, LabelSize::default()) {
+        write_labels(&dir, &format!("{id}-label"), &r);
+    }
+}
+
+/// Writes the label of `record` on 4 × 2 in and 3 × 1.5 in stock as `NAME-4x2.pdf` and
+/// `NAME-3x1.5.pdf`, and says what sizes the layout chose.
+fn write_labels(dir: &std::path::Path, name: &str, record: &Record) {
+    let small = LabelSize {
+        width_pt: 216.0,
+        height_pt: 108.0,
+    };
+    for (stock, size) in [("4x2", LabelSize::default()), ("3x1.5", small)] {
+        match label_layout(record, size) {
             Ok(l) => {
-                eprintln!("{id}: label {} pt", l.font_size_pt);
+                eprintln!(
+                    "{name} {stock}: key {} pt, details {} pt, {} of {} warnings on the main \
+                     label, federal on main {}, {} pages, auxiliary at {:?} pt",
+                    l.key_size_pt,
+                    l.detail_size_pt,
+                    l.warnings_on_main,
+                    record.formula.label.warnings.len(),
+                    l.federal_on_main,
+                    l.page_count(),
+                    l.aux_size_pt
+                );
                 std::fs::write(
-                    dir.join(format!("{id}-label.pdf")),
-                    label(&r, LabelSize::default()).unwrap(),
+                    dir.join(format!("{name}-{stock}.pdf")),
+                    label(record, size).unwrap(),
                 )
                 .unwrap();
             }
-            Err(e) => eprintln!("{id}: {e}"),
+            Err(e) => eprintln!("{name} {stock}: {e}"),
         }
     }
 }

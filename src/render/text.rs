@@ -205,6 +205,7 @@ fn wrap_words<'a>(
 }
 
 /// Drawn width of one wrapped line, the way [`draw_runs`] advances along it.
+#[cfg(test)]
 pub(super) fn runs_width(line: &[Run], size_pt: f32) -> f32 {
     line.iter()
         .map(|(f, t)| metrics::text_width(*f, size_pt, t))
