@@ -41,11 +41,17 @@ pub fn parent_of(target: &Path) -> &Path {
 /// Writes `bytes` to a new temporary file beside `target`.
 fn stage(target: &Path, bytes: &[u8], sync: bool) -> Result<NamedTempFile> {
     let dir = parent_of(target);
-    let mut temp = tempfile::Builder::new()
-        .prefix(&format!("{PREFIX}{}-", std::process::id()))
-        .suffix(SUFFIX)
-        .tempfile_in(dir)
-        .map_err(|e| Error::io(target, e))?;
+    let prefix = format!("{PREFIX}{}-", std::process::id());
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).suffix(SUFFIX);
+    // A document gets the permissions any new file of the user gets (0666 less the umask),
+    // not a temporary's owner-only 0600: print queues and shared folders must read it.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        builder.permissions(fs::Permissions::from_mode(0o666));
+    }
+    let mut temp = builder.tempfile_in(dir).map_err(|e| Error::io(target, e))?;
     temp.write_all(bytes).map_err(|e| Error::io(target, e))?;
     if sync {
         temp.as_file()

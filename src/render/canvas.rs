@@ -13,7 +13,8 @@
 //! width are set only when they change. A worksheet has thousands of operations, and
 //! building each as a printpdf `Op`, translating it to lopdf objects and formatting it
 //! again was most of the cost of a document. printpdf still builds the document around
-//! the streams (catalog, page tree, font resources, metadata); [`pdf_file`] writes the file.
+//! the streams (catalog, page tree, font resources, metadata), flate2 (with the zlib-rs
+//! backend, a fast level) compresses the page streams, and lopdf's writer writes the file.
 
 use std::cell::RefCell;
 
@@ -25,7 +26,6 @@ use printpdf::{
 use lopdf::{Object, StringFormat};
 
 use super::metrics::{self, Font};
-use super::{deflate, pdf_file};
 
 /// Largest coordinate magnitude written to the PDF. PDF 1.x readers only guarantee reals
 /// up to ±32767; clamping keeps a runaway layout value from producing an invalid file.
@@ -406,8 +406,8 @@ impl Canvas {
     /// Serializes the canvas into PDF bytes.
     ///
     /// The output depends only on the drawing operations and `meta`: dates and the file
-    /// identifier come from `meta`, and streams are Flate-compressed by [`deflate`],
-    /// which is itself deterministic.
+    /// identifier come from `meta`, and streams are Flate-compressed by flate2, which is
+    /// itself deterministic for a given level and backend.
     ///
     /// # Errors
     ///
@@ -555,7 +555,8 @@ impl Canvas {
             let content = &page.content;
             // As lopdf's own compression: keep a stream that would not shrink as it is.
             let packed = compress
-                .then(|| deflate::zlib(content))
+                .then(|| zlib(content))
+                .transpose()?
                 .filter(|packed| packed.len() + 19 < content.len());
             match packed {
                 Some(packed) => {
@@ -566,7 +567,11 @@ impl Canvas {
             }
         }
 
-        Ok(pdf_file::write(&pdf))
+        let mut out =
+            Vec::with_capacity(self.pages.iter().map(|p| p.content.len()).sum::<usize>() + 4096);
+        pdf.save_to(&mut out)
+            .map_err(|e| format!("the PDF could not be written: {e}"))?;
+        Ok(out)
     }
 
     fn pdf_y(&self, y: f32) -> f32 {
@@ -658,6 +663,19 @@ fn literal_as_is(bytes: &[u8]) -> bool {
         .map(|w| u64::from_le_bytes(*w))
         .all(|w| unprintable(w) | has(w, b'(') | has(w, b')') | has(w, b'\\') == 0)
         && rest.iter().all(|&b| plain(b))
+}
+
+/// A zlib stream of `bytes` at flate2's fastest level: page content is small and mostly
+/// repeated operators, where higher levels gain a few bytes for several times the work.
+fn zlib(bytes: &[u8]) -> Result<Vec<u8>, String> {
+    use std::io::Write as _;
+    let mut e = flate2::write::ZlibEncoder::new(
+        Vec::with_capacity(bytes.len() / 3 + 64),
+        flate2::Compression::fast(),
+    );
+    e.write_all(bytes)
+        .and_then(|()| e.finish())
+        .map_err(|e| format!("a page could not be compressed: {e}"))
 }
 
 /// Slots of the per-thread cache of formatted numbers (see [`push_num`]).

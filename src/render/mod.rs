@@ -1,10 +1,8 @@
 //! Page drawing for worksheets and labels: font metrics and a top-left-origin PDF canvas.
 
 pub mod canvas;
-mod deflate;
 pub mod label;
 pub mod metrics;
-mod pdf_file;
 #[cfg(test)]
 mod test_support;
 mod text;
