@@ -997,10 +997,10 @@ fn role_note(record: &Record, i: &Ingredient, portion_row: Option<usize>) -> Vec
             });
         }
     }
-    if i.dimension == Dimension::Volume {
-        if let Some(last) = lines.last_mut() {
-            last.push_str("; measure by volume");
-        }
+    if i.dimension == Dimension::Volume
+        && let Some(last) = lines.last_mut()
+    {
+        last.push_str("; measure by volume");
     }
     lines
 }
@@ -1065,10 +1065,10 @@ fn ingredients(s: &mut Sheet, record: &Record) {
             lines.push(Line::Portion(active, a));
         }
     }
-    let number_of = |name: &str, role: Role| {
+    let number_of = |name: &str| {
         lines
             .iter()
-            .position(|l| matches!(l, Line::Ingredient(i) if i.name == name && i.role == role))
+            .position(|l| matches!(l, Line::Ingredient(i) if i.name == name))
             .map_or(0, |p| p + 1)
     };
     let portion_of = |active: &str| {
@@ -1090,24 +1090,18 @@ fn ingredients(s: &mut Sheet, record: &Record) {
                 Row::new(record, &cols, n + 1, i, portion)
             }
             Line::Portion(active, a) => {
-                let diluent_row = c
-                    .ingredients
+                let diluent_row = lines
                     .iter()
-                    .find(|d| {
-                        d.role == Role::Diluent
-                            && d.diluent_for.as_deref() == Some(active.name.as_str())
+                    .position(|l| {
+                        matches!(l, Line::Ingredient(d) if d.role == Role::Diluent
+                            && d.diluent_for.as_deref() == Some(active.name.as_str()))
                     })
-                    .map_or(0, |d| number_of(&d.name, Role::Diluent));
+                    .map_or(0, |p| p + 1);
                 Row::portion(
                     record,
                     &cols,
                     n + 1,
-                    portion_runs(
-                        record,
-                        active,
-                        a,
-                        (number_of(&active.name, Role::Active), diluent_row),
-                    ),
+                    portion_runs(record, active, a, (number_of(&active.name), diluent_row)),
                     a,
                 )
             }
@@ -1151,13 +1145,10 @@ fn ingredients(s: &mut Sheet, record: &Record) {
     let mut k = 0;
     while k < lines.len() {
         let len = match lines[k] {
-            Line::Ingredient(i) if i.aliquot.is_some() => {
-                let end = lines[k..]
-                    .iter()
-                    .position(|l| matches!(l, Line::Portion(a, _) if a.name == i.name))
-                    .map_or(1, |p| p + 1);
-                end
-            }
+            Line::Ingredient(i) if i.aliquot.is_some() => lines[k..]
+                .iter()
+                .position(|l| matches!(l, Line::Portion(a, _) if a.name == i.name))
+                .map_or(1, |p| p + 1),
             _ => 1,
         };
         groups.push(k..k + len);
@@ -1807,7 +1798,15 @@ fn reconciliation(s: &mut Sheet, record: &Record) {
                 &[
                     cell1(format!("Drug, DEA {sched}"), bold(&i.name), 2.2),
                     cell1("Drug lot", regular(&lot), 1.0),
-                    cell1("Amount to weigh (theoretical)", bold(&amount), 1.2),
+                    cell1(
+                        if i.aliquot.is_some() {
+                            "Bulk drug to weigh (theoretical, into the aliquot)"
+                        } else {
+                            "Bulk drug to weigh (theoretical)"
+                        },
+                        bold(&amount),
+                        1.2,
+                    ),
                 ],
                 28.0,
             );
@@ -1831,7 +1830,12 @@ fn reconciliation(s: &mut Sheet, record: &Record) {
                     cell1(
                         "In the units poured",
                         regular(g(rec.map(|r| r.in_units))),
-                        1.0,
+                        0.9,
+                    ),
+                    cell1(
+                        "In the units dispensed",
+                        regular(g(rec.map(|r| r.dispensed))),
+                        0.9,
                     ),
                 ],
                 28.0,
@@ -1841,7 +1845,10 @@ fn reconciliation(s: &mut Sheet, record: &Record) {
                     blank("Bulk drug weighed (g)", 1.0),
                     blank("Used in the batch (g)", 1.0),
                     blank("Wasted (g)", 0.8),
-                    blank("Reason for waste", 2.0),
+                    blank(
+                        "Reason for waste (aliquot remainder, beaker residue, spill)",
+                        2.0,
+                    ),
                 ],
                 30.0,
             );
