@@ -668,10 +668,26 @@ fn header(s: &mut Sheet, record: &Record) {
     );
     s.gap(6.0);
 
+    // Each line says which form the strength is of and who decided it, as the label cannot.
+    let actives = c.ingredients.iter().filter_map(|i| i.active.as_ref());
     let mut strengths: Vec<Vec<Run>> = record
         .strength_lines()
         .iter()
-        .map(|l| strength_runs(l))
+        .zip(actives)
+        .map(|(l, a)| {
+            let mut runs = strength_runs(l);
+            match a.basis_source {
+                BasisSource::Order => {
+                    runs.push(regular(format!("· {} basis, as ordered", a.basis.as_str())))
+                }
+                BasisSource::Formula => runs.push(regular(format!(
+                    "· {} basis, as the formula prescribes",
+                    a.basis.as_str()
+                ))),
+                BasisSource::Only => {}
+            }
+            runs
+        })
         .collect();
     if strengths.is_empty() {
         strengths.push(vec![regular("no active ingredient")]);
