@@ -676,15 +676,13 @@ fn header(s: &mut Sheet, record: &Record) {
         .zip(actives)
         .map(|(l, a)| {
             let mut runs = strength_runs(l);
-            match a.basis_source {
-                BasisSource::Order => {
-                    runs.push(regular(format!("· {} basis, as ordered", a.basis.as_str())))
-                }
-                BasisSource::Formula => runs.push(regular(format!(
-                    "· {} basis, as the formula prescribes",
-                    a.basis.as_str()
-                ))),
-                BasisSource::Only => {}
+            let decided = match a.basis_source {
+                BasisSource::Order => Some("as ordered"),
+                BasisSource::Formula => Some("as the formula prescribes"),
+                BasisSource::Only => None,
+            };
+            if let Some(d) = decided {
+                runs.push(regular(format!("· {} basis, {d}", a.basis.as_str())));
             }
             runs
         })
