@@ -2116,6 +2116,37 @@ mod tests {
     }
 
     #[test]
+    fn balance_mold_and_container_are_filled_in_or_left_blank() {
+        let page1 = |record: &Record| {
+            let pdf = worksheet(record, Paper::Letter).unwrap();
+            pdf_text(&pdf).map(|t| t.split('\u{c}').next().unwrap_or_default().to_owned())
+        };
+        let mut record = ketamine(30);
+        let Some(text) = page1(&record) else { return };
+        for blank in [
+            "Balance id (write the balance used)",
+            "Mold id (write the mold used)",
+            "Container-closure used (the master formulation record names none: write it)",
+            "Assay (CoA) ________ % (100 % assumed)",
+            "6 mg sensitivity ÷ 5 % acceptable error = 120 mg",
+        ] {
+            assert!(text.contains(&squash(blank)), "lacks {blank:?}:\n{text}");
+        }
+        record.calc.balance.id = Some("BAL-7".into());
+        record.mold_ids = vec!["M-1".into()];
+        record.formula.bud.container = Some("Blister card, foil lidding".into());
+        let Some(text) = page1(&record) else { return };
+        for filled in ["BAL-7", "M-1", "Blister card, foil lidding"] {
+            assert!(text.contains(filled), "lacks {filled:?}:\n{text}");
+        }
+        record.mold_ids = vec!["M-1".into(), "M-2".into()];
+        let Some(text) = page1(&record) else { return };
+        assert!(text.contains("Mold id (write which was used)"), "{text}");
+        assert!(text.contains("use one of: M-1, M-2"), "{text}");
+        assert!(!text.contains("Balance id (write"), "{text}");
+    }
+
+    #[test]
     fn hostile_input_never_panics() {
         let mut record = ketamine(30);
         record.formula.name = "N".repeat(3000);
