@@ -490,7 +490,7 @@ fn a_derived_blank_weight_is_shown_in_the_calculation() {
         ],
     );
     let text = pdf_text(&ws);
-    assert!(has(&text, "Blank weight"), "{text}");
+    assert!(has(&text, "Blank weight (derived, not measured"), "{text}");
     assert!(
         has(
             &text,

@@ -755,7 +755,11 @@ fn header(s: &mut Sheet, record: &Record) {
             ),
             mold_id_cell(record),
             cell1(
-                "Calibrated blank weight",
+                if f.mold.derived.is_some() {
+                    "Blank weight (derived, not measured: see the calculation)"
+                } else {
+                    "Calibrated blank weight"
+                },
                 regular(format!("{} g per unit", show(c.blank_weight))),
                 0.9,
             ),
@@ -1262,9 +1266,13 @@ fn ingredients(s: &mut Sheet, record: &Record) {
          are in the calculation below."
             .to_owned(),
     );
-    s.gap(2.0);
-    let (left, width) = (s.left, s.width());
-    s.para(left, width, SMALL + 0.5, 10.0, &[regular(notes.join(" "))]);
+    // The notes stay together, under the table or at the top of the next page.
+    let notes = [regular(notes.join(" "))];
+    s.keep(|s| {
+        s.gap(2.0);
+        let (left, width) = (s.left, s.width());
+        s.para(left, width, SMALL + 0.5, 10.0, &notes);
+    });
 }
 
 fn split_total(total: &str) -> &str {
