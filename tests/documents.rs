@@ -49,9 +49,12 @@ fn make_writes_three_complete_documents() {
         "ceil(32 units poured / 30 cavities) = 2",
         "Controlled-substance reconciliation",
         "Verified by pharmacist",
-        "Page 1 of ",
     ] {
         assert!(has(&text, needle), "worksheet lacks {needle:?}");
+    }
+    let pages = page_count(&ws);
+    for p in 1..=pages {
+        assert!(has(&text, &format!("Page {p} of {pages}")), "page {p}");
     }
     let label = fs::read(out.join("261123-001-label.pdf")).unwrap();
     let text = pdf_text(&label);
@@ -263,6 +266,8 @@ fn default_lot_is_the_next_free_one_in_the_directory() {
         "ketamine-hcl-troche",
         "--strength",
         "50 mg",
+        "--basis",
+        "salt",
         "--quantity",
         "30",
         "--date",
@@ -329,4 +334,314 @@ fn small_label_stock_moves_warnings_to_auxiliary_labels() {
             "{w} × {h}"
         );
     }
+}
+/// Writes a worksheet with `args` (after `worksheet`) and returns its bytes.
+fn worksheet(dir: &std::path::Path, cfg: &str, args: &[&str]) -> Vec<u8> {
+    let out = dir.join("w.pdf");
+    let mut all = vec!["worksheet"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&[
+        "--config",
+        cfg,
+        "--date",
+        "2026-11-30",
+        "--lot",
+        "261130-001",
+        "-o",
+        out.to_str().unwrap(),
+        "--force",
+    ]);
+    run_ok(&all);
+    fs::read(&out).unwrap()
+}
+
+/// The text of each page, whitespace removed as [`pdf_text`] does.
+fn page_texts(bytes: &[u8]) -> Vec<String> {
+    let doc = lopdf::Document::load_mem(bytes).expect("a valid PDF");
+    doc.get_pages()
+        .keys()
+        .map(|&p| {
+            doc.extract_text(&[p])
+                .expect("text")
+                .split_whitespace()
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn aliquot_rows_say_what_is_weighed_mixed_taken_and_discarded() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = worksheet(
+        tmp.path(),
+        &config(),
+        &[
+            "ketamine-hcl-troche",
+            "--strength",
+            "2 mg",
+            "--quantity",
+            "30",
+            "--basis",
+            "salt",
+        ],
+    );
+    let text = pdf_text(&ws);
+    for needle in [
+        // Row 1: the drug weighing, into the aliquot, with its assay blank.
+        "1 Ketamine hydrochloride, USP",
+        "0.120 g",
+        "weighed as ketamine hydrochloride; strength is of this salt (as ordered): no conversion",
+        "Assay (CoA) ________ % (100 % assumed)",
+        "weighed into the aliquot mixture (row 3), not into the batch",
+        // Row 2: the diluent, a component with its own lot blanks.
+        "2 Lactose monohydrate, NF",
+        "aliquot diluent for Ketamine hydrochloride",
+        "0.130 g",
+        // Row 3: the portion, with the instruction and room for its weight.
+        "3 Aliquot portion into the batch",
+        "Mix 0.120 g of Ketamine hydrochloride (row 1) with 0.130 g of Lactose monohydrate \
+         (row 2) to 0.250 g; weigh 0.125 g of the mixture into the batch; discard the rest \
+         (0.125 g) as waste.",
+        "Mixture made (0.250 g):",
+        "Rest discarded (0.125 g):",
+        "only the portion taken from it enters the batch",
+        // The reconciliation accounts for the waste.
+        "Bulk drug to weigh (theoretical, into the aliquot)",
+        "Waste: aliquot remainder",
+    ] {
+        assert!(has(&text, needle), "worksheet lacks {needle:?}:\n{text}");
+    }
+    // The portion row is numbered after the diluent and the excipients follow it.
+    assert!(has(&text, "4 Gelatin powder, USP"), "{text}");
+}
+
+#[test]
+fn each_aliquot_of_two_actives_names_its_own_rows() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = worksheet(
+        tmp.path(),
+        &config(),
+        &[
+            "bi-est-troche",
+            "--strength",
+            "Estriol=2 mg",
+            "--strength",
+            "Estradiol=0.5 mg",
+            "--basis",
+            "Estradiol=moiety",
+            "--quantity",
+            "30",
+        ],
+    );
+    let text = pdf_text(&ws);
+    for needle in [
+        "Mix 0.120 g of Estriol (row 1) with 0.130 g of Lactose monohydrate (row 2) to 0.250 g",
+        "Mix 0.124 g of Estradiol hemihydrate (row 4) with 0.876 g of Lactose monohydrate \
+         (row 5) to 1.000 g; weigh 0.125 g of the mixture into the batch; discard the rest \
+         (0.875 g) as waste.",
+        "strength is of estradiol (as ordered): × 281.39/272.38 salt factor",
+    ] {
+        assert!(has(&text, needle), "worksheet lacks {needle:?}:\n{text}");
+    }
+}
+
+#[test]
+fn composite_base_balance_mold_and_container_are_recorded() {
+    let tmp = tempfile::tempdir().unwrap();
+    let library = format!(
+        "{}/formulas/ketamine-hcl-gelatin-troche.toml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    // The library's gelatin troche: a three-component base and a stated container.
+    let path = std::path::PathBuf::from(library);
+    let cfg = tmp.path().join("troche.toml");
+    fs::write(
+        &cfg,
+        fs::read_to_string(config()).unwrap()
+            + "\n[balance]\nid = \"BAL-02\"\nreadability = \"0.001 g\"\nsensitivity = \"6 mg\"\n\
+               acceptable_error_percent = \"5\"\n\n\
+               [[mold]]\nid = \"M-7\"\nname = \"30-cavity troche mold, 0.9 mL\"\n\n\
+               [[mold]]\nid = \"M-9\"\nname = \"30-cavity troche mold, 0.9 mL\"\n",
+    )
+    .unwrap();
+    let ws = worksheet(
+        tmp.path(),
+        cfg.to_str().unwrap(),
+        &[
+            path.to_str().unwrap(),
+            "--strength",
+            "50 mg",
+            "--basis",
+            "salt",
+            "--quantity",
+            "30",
+        ],
+    );
+    let text = pdf_text(&ws);
+    for needle in [
+        "mixed from 3 components, each weighed below",
+        "Glycerin, USP",
+        "base component: 70 % of the",
+        "Gelatin, NF",
+        "base component: 20 % of the",
+        "Purified water, USP",
+        "The base is mixed from rows",
+        "Balance id BAL-02",
+        "Readability 0.001 g",
+        "6 mg sensitivity ÷ 5 % acceptable error = 120 mg",
+        "Mold id (write which was used) use one of: M-7, M-9",
+        "Container-closure Tight, light-resistant container (amber plastic vial)",
+    ] {
+        assert!(has(&text, needle), "worksheet lacks {needle:?}:\n{text}");
+    }
+}
+
+#[test]
+fn a_derived_blank_weight_is_shown_in_the_calculation() {
+    let tmp = tempfile::tempdir().unwrap();
+    let library = format!(
+        "{}/formulas/ketamine-hcl-troche.toml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    // The library formula carries the Medisca blank formula's derivation.
+    let path = std::path::PathBuf::from(library);
+    let ws = worksheet(
+        tmp.path(),
+        &config(),
+        &[
+            path.to_str().unwrap(),
+            "--strength",
+            "50 mg",
+            "--basis",
+            "salt",
+            "--quantity",
+            "30",
+        ],
+    );
+    let text = pdf_text(&ws);
+    assert!(has(&text, "Blank weight (derived, not measured"), "{text}");
+    assert!(
+        has(
+            &text,
+            "the plain-base blank derived from Medisca FIN F 008 741"
+        ),
+        "{text}"
+    );
+}
+
+#[test]
+fn deviations_and_complaints_come_before_the_signatures() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = worksheet(
+        tmp.path(),
+        &config(),
+        &[
+            "ketamine-hcl-troche",
+            "--strength",
+            "50 mg",
+            "--basis",
+            "salt",
+            "--quantity",
+            "30",
+        ],
+    );
+    let text = pdf_text(&ws);
+    let at = |needle: &str| {
+        text.find(&needle.split_whitespace().collect::<String>())
+            .unwrap_or_else(|| panic!("worksheet lacks {needle:?}"))
+    };
+    let deviations = at("Deviations from the master formulation record");
+    let complaints = at("Complaints and adverse events");
+    let signatures = at("Signatures");
+    assert!(deviations < complaints && complaints < signatures);
+    at("Deviation approved by (pharmacist):");
+    at("None known at release");
+}
+
+#[test]
+fn the_signatures_never_stand_alone_on_the_last_page() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ketamine = |q: &'static str| -> Vec<&'static str> {
+        vec![
+            "ketamine-hcl-troche",
+            "--strength",
+            "50 mg",
+            "--basis",
+            "salt",
+            "--quantity",
+            q,
+        ]
+    };
+    // Without keeping the signatures with the section before them, the signatures stood
+    // alone on the last page for ketamine 240, progesterone 100, testosterone 60 and the
+    // gelatin troche 20.
+    let cases: Vec<Vec<&str>> = vec![
+        ketamine("30"),
+        ketamine("240"),
+        ketamine("300"),
+        vec![
+            "bi-est-troche",
+            "--strength",
+            "Estriol=2 mg",
+            "--strength",
+            "Estradiol=0.5 mg",
+            "--basis",
+            "Estradiol=moiety",
+            "--quantity",
+            "30",
+        ],
+        vec![
+            "testosterone-rdt",
+            "--strength",
+            "50 mg",
+            "--quantity",
+            "96",
+        ],
+        vec![
+            "testosterone-rdt",
+            "--strength",
+            "50 mg",
+            "--quantity",
+            "60",
+        ],
+        vec![
+            "progesterone-troche",
+            "--strength",
+            "100 mg",
+            "--quantity",
+            "100",
+        ],
+        vec![
+            "ketamine-hcl-gelatin-troche",
+            "--strength",
+            "50 mg",
+            "--basis",
+            "salt",
+            "--quantity",
+            "20",
+        ],
+    ];
+    let mut counts = Vec::new();
+    for args in &cases {
+        let ws = worksheet(tmp.path(), &config(), args);
+        let pages = page_texts(&ws);
+        counts.push(pages.len());
+        let last = pages.last().unwrap();
+        let heading = last
+            .find("Signatures")
+            .unwrap_or_else(|| panic!("{args:?}: the signatures are on the last page: {last}"));
+        // What comes before the heading on that page, less the running header.
+        let before = &last[..heading];
+        let before = before.split_once("(continued)").map_or(before, |(_, b)| b);
+        assert!(
+            !before.is_empty(),
+            "{args:?}: the last page holds only the signatures: {last}"
+        );
+    }
+    counts.sort_unstable();
+    counts.dedup();
+    assert!(
+        counts.len() > 1,
+        "the cases should span page counts: {counts:?}"
+    );
 }

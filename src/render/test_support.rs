@@ -13,6 +13,7 @@ pub(crate) fn ketamine(quantity: u32) -> Record {
     let formula = library::load("ketamine-hcl-troche").expect("embedded formula");
     let order = Order {
         strengths: vec![order::parse_strength("50 mg").expect("strength")],
+        bases: vec![order::parse_basis("salt").expect("basis")],
         quantity,
         preparation: Preparation::Extra(2),
         rx: Some("RX-4471203".to_owned()),

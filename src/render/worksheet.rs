@@ -14,12 +14,12 @@ use std::fmt::Write as _;
 
 use rust_decimal::Decimal;
 
-use crate::calc::{Ingredient, Role};
+use crate::calc::{Aliquot, BasisSource, Ingredient, Role};
 use crate::config::Paper;
 use crate::error::{Error, Result};
 use crate::formula::Schedule;
-use crate::quantity::{Dimension, round_to, show, show_mass};
-use crate::record::Record;
+use crate::quantity::{Dimension, round_to, show};
+use crate::record::{Record, short_name};
 
 use super::canvas::{Canvas, DocMeta};
 use super::metrics::{self, Font};
@@ -588,7 +588,12 @@ fn layout(record: &Record, paper: Paper) -> Canvas {
     if record.schedule().is_some() {
         reconciliation(&mut s, record);
     }
-    signatures(&mut s);
+    deviations(&mut s);
+    // The signatures never stand alone on a page: they go with the section before them.
+    s.keep(|s| {
+        complaints(s);
+        signatures(s);
+    });
 
     let pages = s.canvas.page_count();
     let footer = format!(
@@ -663,10 +668,24 @@ fn header(s: &mut Sheet, record: &Record) {
     );
     s.gap(6.0);
 
+    // Each line says which form the strength is of and who decided it, as the label cannot.
+    let actives = c.ingredients.iter().filter_map(|i| i.active.as_ref());
     let mut strengths: Vec<Vec<Run>> = record
         .strength_lines()
         .iter()
-        .map(|l| strength_runs(l))
+        .zip(actives)
+        .map(|(l, a)| {
+            let mut runs = strength_runs(l);
+            let decided = match a.basis_source {
+                BasisSource::Order => Some("as ordered"),
+                BasisSource::Formula => Some("as the formula prescribes"),
+                BasisSource::Only => None,
+            };
+            if let Some(d) = decided {
+                runs.push(regular(format!("· {} basis, {d}", a.basis.as_str())));
+            }
+            runs
+        })
         .collect();
     if strengths.is_empty() {
         strengths.push(vec![regular("no active ingredient")]);
@@ -732,21 +751,62 @@ fn header(s: &mut Sheet, record: &Record) {
                     "{} × {} ({} cavities)",
                     c.molds, f.mold.name, c.cavities
                 )),
-                2.0,
+                1.9,
             ),
+            mold_id_cell(record),
             cell1(
-                "Calibrated blank weight",
+                if f.mold.derived.is_some() {
+                    "Blank weight (derived, not measured: see the calculation)"
+                } else {
+                    "Calibrated blank weight"
+                },
                 regular(format!("{} g per unit", show(c.blank_weight))),
-                1.0,
+                0.9,
             ),
-            cell1("Base", regular(&f.base.name), 1.2),
         ],
         26.0,
     );
+    let b = &c.balance;
     s.cells(
         &[
-            cell1("Beyond-use date", bold(date(record.bud.date)), 0.7),
-            cell1("Storage", regular(&f.bud.storage), 2.5),
+            match &b.id {
+                Some(id) => cell1("Balance id", bold(id), 0.9),
+                None => blank("Balance id (write the balance used)", 0.9),
+            },
+            cell1(
+                "Readability",
+                regular(format!("{} g", b.readability.normalize())),
+                0.6,
+            ),
+            cell1(
+                "Minimum weighable quantity (MWQ)",
+                regular(b.mwq_rule()),
+                2.2,
+            ),
+        ],
+        26.0,
+    );
+    let base = if c.base_rows().count() > 1 {
+        format!(
+            "{} (mixed from {} components, each weighed below)",
+            f.base.name,
+            c.base_rows().count()
+        )
+    } else {
+        f.base.name.clone()
+    };
+    s.cells(&[cell1("Base", regular(base), 1.0)], 24.0);
+    s.cells(
+        &[
+            cell1("Beyond-use date", bold(date(record.bud.date)), 0.6),
+            cell1("Storage", regular(&f.bud.storage), 2.0),
+            match &f.bud.container {
+                Some(container) => cell1("Container-closure", regular(container), 1.2),
+                None => blank(
+                    "Container-closure used (the master formulation record names none: write it)",
+                    1.2,
+                ),
+            },
         ],
         26.0,
     );
@@ -771,6 +831,23 @@ fn header(s: &mut Sheet, record: &Record) {
             )],
             24.0,
         );
+    }
+}
+
+/// The pharmacy's id of the mold to use: the one it has, a choice among several with room to
+/// write which, or a box to write it in.
+fn mold_id_cell(record: &Record) -> Cell {
+    match record.mold_ids.as_slice() {
+        [] => blank("Mold id (write the mold used)", 1.0),
+        [one] => cell1("Mold id", bold(one), 1.0),
+        many => cell(
+            "Mold id (write which was used)",
+            vec![
+                vec![regular(format!("use one of: {}", many.join(", ")))],
+                vec![regular("used: ________________")],
+            ],
+            1.0,
+        ),
     }
 }
 
@@ -860,64 +937,127 @@ impl AmountColumn {
     }
 }
 
-fn role_note(i: &Ingredient) -> String {
-    let mut note = match i.role {
-        Role::Active => {
-            let mut note = "active".to_owned();
-            if let Some(a) = &i.active {
-                if let Some(s) = a.schedule {
-                    let _ = write!(note, ", {}", schedule_name(s));
-                }
-                // Salt/base confusion is a known cause of overdoses: say which form the
-                // strength is of, next to the amount.
-                match a.salt_factor {
-                    Some((mw, moiety_mw)) => {
-                        let _ = write!(
-                            note,
-                            "; strength is of {}, converted by the salt factor {}/{}",
-                            a.strength_form,
-                            mw.normalize(),
-                            moiety_mw.normalize()
-                        );
-                    }
-                    None if a.equivalent.is_some() => {
-                        note.push_str("; strength is of the salt weighed, no conversion");
-                    }
-                    None => {}
-                }
-                if let Some(assay) = a.assay_percent {
-                    let _ = write!(
-                        note,
-                        "; potency-corrected for assay {} %",
-                        assay.normalize()
-                    );
-                }
-            }
-            note
-        }
-        Role::Excipient => "excipient".to_owned(),
-        Role::Diluent => format!(
-            "aliquot diluent for {}",
-            i.diluent_for.as_deref().unwrap_or("an aliquot")
-        ),
-        Role::Base => "base".to_owned(),
+/// The lines under an ingredient's name: its role, the form weighed and how its strength was
+/// converted, the assay, and what becomes of it. `portion_row` is the number of the aliquot
+/// portion row an aliquot's weighings go into.
+fn role_note(record: &Record, i: &Ingredient, portion_row: Option<usize>) -> Vec<String> {
+    let mut lines = Vec::new();
+    let into_aliquot = || match portion_row {
+        Some(n) => format!("weighed into the aliquot mixture (row {n}), not into the batch"),
+        None => "weighed into the aliquot mixture, not into the batch".to_owned(),
     };
-    if i.dimension == Dimension::Volume {
-        note.push_str("; measure by volume");
+    match i.role {
+        Role::Active => {
+            let Some(a) = &i.active else {
+                lines.push("active".to_owned());
+                return lines;
+            };
+            let mut first = "active".to_owned();
+            if let Some(s) = a.schedule {
+                let _ = write!(first, ", {}", schedule_name(s));
+            }
+            lines.push(first);
+            // Salt/base confusion is a known cause of overdoses: say which form is weighed and
+            // which form the strength is of, next to the amount.
+            let source = match a.basis_source {
+                BasisSource::Order => "as ordered",
+                BasisSource::Formula => "as the formula prescribes",
+                BasisSource::Only => "its only form",
+            };
+            let weighed = short_name(&i.name).to_lowercase();
+            lines.push(match a.salt_factor {
+                Some((mw, moiety_mw)) => format!(
+                    "weighed as {weighed}; strength is of {} ({source}): × {}/{} salt factor",
+                    short_name(&a.strength_form).to_lowercase(),
+                    mw.normalize(),
+                    moiety_mw.normalize()
+                ),
+                None if a.equivalent.is_some() => format!(
+                    "weighed as {weighed}; strength is of this salt ({source}): no conversion"
+                ),
+                None => format!("weighed as {weighed}; strength is of the form weighed"),
+            });
+            lines.push(match a.assay_percent {
+                Some(assay) => format!(
+                    "assay (CoA) {} %: amount potency-corrected",
+                    assay.normalize()
+                ),
+                None => "Assay (CoA) ________ % (100 % assumed)".to_owned(),
+            });
+            if i.aliquot.is_some() {
+                lines.push(into_aliquot());
+            }
+        }
+        Role::Excipient => lines.push("excipient".to_owned()),
+        Role::Diluent => {
+            lines.push(format!(
+                "aliquot diluent for {}",
+                i.diluent_for
+                    .as_deref()
+                    .map_or("an aliquot".to_owned(), short_name)
+            ));
+            lines.push(into_aliquot());
+        }
+        Role::Base => {
+            let component = record
+                .formula
+                .base
+                .components
+                .iter()
+                .find(|c| c.name == i.name);
+            lines.push(match component {
+                Some(c) => format!(
+                    "base component: {} % of the {} base",
+                    c.percent.normalize(),
+                    grams(record, record.calc.base_total)
+                ),
+                None => "base".to_owned(),
+            });
+        }
     }
-    if let Some(a) = &i.aliquot {
-        let _ = write!(
-            note,
-            "; aliquot: weigh {} (amount shown), mix with {} of {} to {}, take {} of the \
-             mixture into the batch",
-            show_mass(a.weigh),
-            show_mass(a.diluent),
-            a.diluent_name,
-            show_mass(a.total),
-            show_mass(a.portion)
-        );
+    if i.dimension == Dimension::Volume
+        && let Some(last) = lines.last_mut()
+    {
+        last.push_str("; measure by volume");
     }
-    note
+    lines
+}
+
+/// What the aliquot portion row says: mix, weigh the portion, discard the rest.
+fn portion_runs(
+    record: &Record,
+    active: &Ingredient,
+    a: &Aliquot,
+    rows: (usize, usize),
+) -> Vec<Run> {
+    let g = |v: Decimal| grams(record, v);
+    vec![
+        regular("Mix"),
+        bold(g(a.weigh)),
+        regular(format!(
+            "of {} (row {}) with",
+            short_name(&active.name),
+            rows.0
+        )),
+        bold(g(a.diluent)),
+        regular(format!(
+            "of {} (row {}) to",
+            short_name(&a.diluent_name),
+            rows.1
+        )),
+        bold(format!("{};", g(a.total))),
+        regular("weigh"),
+        bold(g(a.portion)),
+        regular("of the mixture into the batch; discard the rest"),
+        bold(format!("({})", g(a.remainder))),
+        regular("as waste."),
+    ]
+}
+
+/// One line of the table: an ingredient, or the portion of an aliquot mixture.
+enum Line<'a> {
+    Ingredient(&'a Ingredient),
+    Portion(&'a Ingredient, &'a Aliquot),
 }
 
 #[allow(
@@ -928,10 +1068,67 @@ fn ingredients(s: &mut Sheet, record: &Record) {
     let c = &record.calc;
     let cols = Columns::new(s.left, s.right);
     let total = grams(record, c.batch_weight);
-    let mut amounts: Vec<(String, &str)> = c
-        .ingredients
+
+    // An aliquot's drug row, its diluent row and the portion row stand together.
+    let mut lines: Vec<Line> = Vec::new();
+    for i in &c.ingredients {
+        lines.push(Line::Ingredient(i));
+        if i.role == Role::Diluent
+            && let Some(active) = c
+                .ingredients
+                .iter()
+                .find(|a| a.aliquot.is_some() && i.diluent_for.as_deref() == Some(a.name.as_str()))
+            && let Some(a) = &active.aliquot
+        {
+            lines.push(Line::Portion(active, a));
+        }
+    }
+    let number_of = |name: &str| {
+        lines
+            .iter()
+            .position(|l| matches!(l, Line::Ingredient(i) if i.name == name))
+            .map_or(0, |p| p + 1)
+    };
+    let portion_of = |active: &str| {
+        lines
+            .iter()
+            .position(|l| matches!(l, Line::Portion(i, _) if i.name == active))
+            .map(|p| p + 1)
+    };
+    let rows: Vec<Row> = lines
         .iter()
-        .map(|i| (i.amount.to_string(), i.dimension.base_unit()))
+        .enumerate()
+        .map(|(n, l)| match l {
+            Line::Ingredient(i) => {
+                let portion = match i.role {
+                    Role::Diluent => i.diluent_for.as_deref().and_then(portion_of),
+                    _ if i.aliquot.is_some() => portion_of(&i.name),
+                    _ => None,
+                };
+                Row::new(record, &cols, n + 1, i, portion)
+            }
+            Line::Portion(active, a) => {
+                let diluent_row = lines
+                    .iter()
+                    .position(|l| {
+                        matches!(l, Line::Ingredient(d) if d.role == Role::Diluent
+                            && d.diluent_for.as_deref() == Some(active.name.as_str()))
+                    })
+                    .map_or(0, |p| p + 1);
+                Row::portion(
+                    record,
+                    &cols,
+                    n + 1,
+                    portion_runs(record, active, a, (number_of(&active.name), diluent_row)),
+                    a,
+                )
+            }
+        })
+        .collect();
+
+    let mut amounts: Vec<(String, &str)> = rows
+        .iter()
+        .map(|r| (r.amount.0.clone(), r.amount.1))
         .collect();
     amounts.push((total.trim_end_matches(" g").to_owned(), "g"));
     let amount_col = AmountColumn::new(&cols, &amounts);
@@ -957,34 +1154,52 @@ fn ingredients(s: &mut Sheet, record: &Record) {
                 );
             }
         }
-        grid(s, &cols, y, header_h);
+        grid(s, &cols, y, header_h, false);
         s.y += header_h;
     };
 
-    let rows: Vec<Row> = c
-        .ingredients
-        .iter()
-        .enumerate()
-        .map(|(n, i)| Row::new(record, &cols, n + 1, i))
-        .collect();
+    // Rows kept on one page together: an aliquot's drug, diluent and portion; others alone.
+    let mut groups: Vec<std::ops::Range<usize>> = Vec::new();
+    let mut k = 0;
+    while k < lines.len() {
+        let len = match lines[k] {
+            Line::Ingredient(i) if i.aliquot.is_some() => lines[k..]
+                .iter()
+                .position(|l| matches!(l, Line::Portion(a, _) if a.name == i.name))
+                .map_or(1, |p| p + 1),
+            _ => 1,
+        };
+        groups.push(k..k + len);
+        k += len;
+    }
 
-    let first_row_h = rows.first().map_or(0.0, |r| r.h);
+    let first_h = groups
+        .first()
+        .map_or(0.0, |g| rows[g.clone()].iter().map(|r| r.h).sum::<f32>());
     s.heading(
         "Components: weigh, record and check each",
-        (header_h + first_row_h).min(s.body_height() * 0.5),
+        (header_h + first_h).min(s.body_height() * 0.5),
     );
     table_header(s);
     let body_h = s.body_height();
-    for (row, i) in rows.iter().zip(&c.ingredients) {
-        if row.h + header_h > body_h {
-            row.flow(s, record, i);
-            continue;
+    for g in groups {
+        let group_h: f32 = rows[g.clone()].iter().map(|r| r.h).sum();
+        for (n, row) in rows[g.clone()].iter().enumerate() {
+            if row.h + header_h > body_h {
+                row.flow(s);
+                continue;
+            }
+            let need = if n == 0 && group_h + header_h <= body_h {
+                group_h
+            } else {
+                row.h
+            };
+            if s.y + need > s.bottom && !s.at_top() {
+                s.break_page();
+                table_header(s);
+            }
+            row.draw(s, &cols, &amount_col);
         }
-        if s.y + row.h > s.bottom && !s.at_top() {
-            s.break_page();
-            table_header(s);
-        }
-        row.draw(s, &cols, &amount_col, i);
     }
 
     // Total row.
@@ -1014,44 +1229,81 @@ fn ingredients(s: &mut Sheet, record: &Record) {
         "Write the actual weight of the melt under Actual weighed",
     );
     s.y += h;
+    let mut notes: Vec<String> = Vec::new();
+    if lines.iter().any(|l| matches!(l, Line::Portion(..))) {
+        notes.push(
+            "An aliquot's drug and diluent are weighed into the aliquot mixture; only the \
+             portion taken from it enters the batch and counts in the batch weight."
+                .to_owned(),
+        );
+    }
+    let base_rows: Vec<usize> = lines
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| matches!(l, Line::Ingredient(i) if i.role == Role::Base))
+        .map(|(n, _)| n + 1)
+        .collect();
+    if let (Some(first), Some(last), true) =
+        (base_rows.first(), base_rows.last(), base_rows.len() > 1)
+    {
+        notes.push(format!(
+            "The base is mixed from rows {first} to {last}: {} in all.",
+            grams(record, c.base_total)
+        ));
+    }
     if c.ingredients
         .iter()
         .any(|i| i.dimension == Dimension::Volume)
     {
-        s.gap(2.0);
-        let (left, width) = (s.left, s.width());
-        s.para(
-            left,
-            width,
-            SMALL + 0.5,
-            10.0,
-            &[regular(
-                "Liquids are measured by volume (mL); the batch weight counts them by mass \
-                 (volume × density). Amounts are rounded half away from zero to the balance \
-                 readability; the exact values are in the calculation below.",
-            )],
+        notes.push(
+            "Liquids are measured by volume (mL); the batch weight counts them by mass \
+             (volume × density)."
+                .to_owned(),
         );
     }
+    notes.push(
+        "Amounts are rounded half away from zero to the balance readability; the exact values \
+         are in the calculation below."
+            .to_owned(),
+    );
+    // The notes stay together, under the table or at the top of the next page.
+    let notes = [regular(notes.join(" "))];
+    s.keep(|s| {
+        s.gap(2.0);
+        let (left, width) = (s.left, s.width());
+        s.para(left, width, SMALL + 0.5, 10.0, &notes);
+    });
 }
 
 fn split_total(total: &str) -> &str {
     total.trim_end_matches(" g")
 }
 
-/// Vertical rules between the table's columns for a band `h` high starting at `y`.
-fn grid(s: &mut Sheet, cols: &Columns, y: f32, h: f32) {
+/// Vertical rules between the table's columns for a band `h` high starting at `y`; with
+/// `span`, none between manufacturer, lot and expiry.
+fn grid(s: &mut Sheet, cols: &Columns, y: f32, h: f32, span: bool) {
     s.rect(cols.x[0], y, cols.x[9] - cols.x[0], h, 0.6);
-    for x in &cols.x[1..9] {
+    for (k, x) in cols.x[1..9].iter().enumerate() {
+        if span && (k + 1 == 5 || k + 1 == 6) {
+            continue;
+        }
         s.line(*x, y, *x, y + h, 0.6);
     }
 }
 
-/// One ingredient's row, wrapped and measured.
+/// One row of the table, wrapped and measured.
 struct Row {
     number: String,
     name: Vec<Vec<Run>>,
     note: Vec<Vec<Run>>,
+    /// The amount to weigh and its unit.
+    amount: (String, &'static str),
     prefill: [Vec<String>; 3],
+    /// Lines written across manufacturer, lot and expiry, each followed by a rule to write on
+    /// (the aliquot portion, which has no lot of its own).
+    span: Vec<String>,
+    /// The row as plain text, for a row too tall for a page.
+    plain: Vec<Run>,
     h: f32,
 }
 
@@ -1059,12 +1311,23 @@ const NAME_LEAD: f32 = 11.0;
 const NOTE_LEAD: f32 = 8.5;
 const FILL_SIZE: f32 = 8.0;
 const FILL_LEAD: f32 = 9.5;
+const SPAN_LEAD: f32 = 16.0;
 
 impl Row {
-    fn new(record: &Record, cols: &Columns, number: usize, i: &Ingredient) -> Row {
+    fn new(
+        record: &Record,
+        cols: &Columns,
+        number: usize,
+        i: &Ingredient,
+        portion_row: Option<usize>,
+    ) -> Row {
         let w = cols.w(1) - 6.0;
         let name = wrap_runs(&[bold(&i.name)], BODY, w);
-        let note = wrap_runs(&[regular(role_note(i))], SMALL, w);
+        let notes = role_note(record, i, portion_row);
+        let note = notes
+            .iter()
+            .flat_map(|n| wrap_runs(&[regular(n)], SMALL, w))
+            .collect();
         let lot = record.component(&i.name);
         let fill = |col: usize, text: Option<String>| -> Vec<String> {
             text.map(|t| metrics::wrap(Font::Helvetica, FILL_SIZE, &t, cols.w(col) - 5.0))
@@ -1078,24 +1341,88 @@ impl Row {
             fill(5, lot.map(|l| l.lot.clone())),
             fill(6, lot.and_then(|l| l.expiry).map(date)),
         ];
+        let amount = (i.amount.to_string(), i.dimension.base_unit());
+        let lot_text = lot.map_or_else(String::new, |l| {
+            format!(
+                "manufacturer {}, lot {}, expiry {}",
+                l.manufacturer.as_deref().unwrap_or("____"),
+                l.lot,
+                l.expiry.map_or_else(|| "____".to_owned(), date)
+            )
+        });
+        let plain = vec![
+            regular(format!("{number}.")),
+            bold(&i.name),
+            regular(format!("({})", notes.join("; "))),
+            bold(format!("{} {}", amount.0, amount.1)),
+            regular(lot_text),
+        ];
+        Row::measured(number, name, note, amount, prefill, Vec::new(), plain)
+    }
+
+    /// The aliquot portion: what is taken from the mixture into the batch.
+    fn portion(
+        record: &Record,
+        cols: &Columns,
+        number: usize,
+        instruction: Vec<Run>,
+        a: &Aliquot,
+    ) -> Row {
+        let w = cols.w(1) - 6.0;
+        let title = "Aliquot portion into the batch";
+        let name = wrap_runs(&[bold(title)], BODY, w);
+        let note = wrap_runs(&instruction, SMALL, w);
+        let amount = (
+            grams(record, a.portion).trim_end_matches(" g").to_owned(),
+            "g",
+        );
+        let span = vec![
+            format!("Mixture made ({}):", grams(record, a.total)),
+            format!("Rest discarded ({}):", grams(record, a.remainder)),
+        ];
+        let mut plain = vec![regular(format!("{number}.")), bold(title)];
+        plain.extend(instruction);
+        plain.push(bold(format!("{} g", amount.0)));
+        plain.push(regular(span.join(" ____ g; ") + " ____ g"));
+        Row::measured(number, name, note, amount, Default::default(), span, plain)
+    }
+
+    fn measured(
+        number: usize,
+        name: Vec<Vec<Run>>,
+        note: Vec<Vec<Run>>,
+        amount: (String, &'static str),
+        prefill: [Vec<String>; 3],
+        span: Vec<String>,
+        plain: Vec<Run>,
+    ) -> Row {
         let text_h = 6.0
             + metrics::count(name.len()) * NAME_LEAD
             + metrics::count(note.len()) * NOTE_LEAD
             + 4.0;
         let fill_h =
             metrics::count(prefill.iter().map(Vec::len).max().unwrap_or(0)) * FILL_LEAD + 10.0;
+        let span_h = metrics::count(span.len()) * SPAN_LEAD + 6.0;
         Row {
             number: number.to_string(),
             name,
             note,
+            amount,
             prefill,
-            h: text_h.max(fill_h).max(28.0),
+            span,
+            plain,
+            h: text_h.max(fill_h).max(span_h).max(28.0),
         }
     }
 
-    fn draw(&self, s: &mut Sheet, cols: &Columns, amount: &AmountColumn, i: &Ingredient) {
+    fn draw(&self, s: &mut Sheet, cols: &Columns, amount: &AmountColumn) {
         let y = s.y;
-        grid(s, cols, y, self.h);
+        let spanned = !self.span.is_empty();
+        if spanned {
+            // No lot to record: shade the cells so nobody looks for one.
+            s.fill(cols.x[4], y, cols.x[7] - cols.x[4], self.h, 0.94);
+        }
+        grid(s, cols, y, self.h, spanned);
         let b = baseline(y + 3.0, BODY, NAME_LEAD);
         s.text(cols.x[0] + 3.0, b, Font::Helvetica, BODY, &self.number);
         let mut top = y + 3.0;
@@ -1107,7 +1434,7 @@ impl Row {
             s.runs(cols.x[1] + 3.0, baseline(top, SMALL, NOTE_LEAD), SMALL, l);
             top += NOTE_LEAD;
         }
-        amount.draw(s, b, &i.amount.to_string(), i.dimension.base_unit());
+        amount.draw(s, b, &self.amount.0, self.amount.1);
         for (k, lines) in self.prefill.iter().enumerate() {
             for (n, l) in lines.iter().enumerate() {
                 let yb = baseline(
@@ -1118,35 +1445,27 @@ impl Row {
                 s.text(cols.x[4 + k] + 3.0, yb, Font::Helvetica, FILL_SIZE, l);
             }
         }
+        let label_w = self
+            .span
+            .iter()
+            .map(|l| metrics::text_width(Font::Helvetica, FILL_SIZE, l))
+            .fold(0.0, f32::max);
+        for (n, l) in self.span.iter().enumerate() {
+            let yb = y + 4.0 + metrics::count(n + 1) * SPAN_LEAD - 3.0;
+            let x = cols.x[4] + 4.0;
+            s.text(x, yb, Font::Helvetica, FILL_SIZE, l);
+            let end = cols.x[7] - 14.0;
+            s.line(x + label_w + 4.0, yb + 1.5, end, yb + 1.5, 0.5);
+            s.text(end + 3.0, yb, Font::Helvetica, FILL_SIZE, "g");
+        }
         s.y += self.h;
     }
 
     /// A row too tall for any page (absurdly long text) as plain paragraphs.
-    fn flow(&self, s: &mut Sheet, record: &Record, i: &Ingredient) {
+    fn flow(&self, s: &mut Sheet) {
         let (left, width) = (s.left, s.width());
-        let lot = record.component(&i.name);
-        s.para(
-            left,
-            width,
-            BODY,
-            LEAD,
-            &[
-                regular(format!("{}.", self.number)),
-                bold(&i.name),
-                regular(format!("({})", role_note(i))),
-                bold(format!("{} {}", i.amount, i.dimension.base_unit())),
-            ],
-        );
-        let lot_text = lot.map_or_else(String::new, |l| {
-            format!(
-                "manufacturer {}, lot {}, expiry {}",
-                l.manufacturer.as_deref().unwrap_or("____"),
-                l.lot,
-                l.expiry.map_or_else(|| "____".to_owned(), date)
-            )
-        });
+        s.para(left, width, BODY, LEAD, &self.plain);
         s.form(&[
-            vec![Piece::Text(lot_text)],
             vec![Piece::Bold("Actual:".into()), Piece::Blank(60.0)],
             vec![Piece::Bold("Weighed by:".into()), Piece::Blank(40.0)],
             vec![Piece::Bold("Checked by:".into()), Piece::Blank(40.0)],
@@ -1501,7 +1820,15 @@ fn reconciliation(s: &mut Sheet, record: &Record) {
                 &[
                     cell1(format!("Drug, DEA {sched}"), bold(&i.name), 2.2),
                     cell1("Drug lot", regular(&lot), 1.0),
-                    cell1("Amount to weigh (theoretical)", bold(&amount), 1.2),
+                    cell1(
+                        if i.aliquot.is_some() {
+                            "Bulk drug to weigh (theoretical, into the aliquot)"
+                        } else {
+                            "Bulk drug to weigh (theoretical)"
+                        },
+                        bold(&amount),
+                        1.2,
+                    ),
                 ],
                 28.0,
             );
@@ -1525,7 +1852,12 @@ fn reconciliation(s: &mut Sheet, record: &Record) {
                     cell1(
                         "In the units poured",
                         regular(g(rec.map(|r| r.in_units))),
-                        1.0,
+                        0.9,
+                    ),
+                    cell1(
+                        "In the units dispensed",
+                        regular(g(rec.map(|r| r.dispensed))),
+                        0.9,
                     ),
                 ],
                 28.0,
@@ -1535,7 +1867,10 @@ fn reconciliation(s: &mut Sheet, record: &Record) {
                     blank("Bulk drug weighed (g)", 1.0),
                     blank("Used in the batch (g)", 1.0),
                     blank("Wasted (g)", 0.8),
-                    blank("Reason for waste", 2.0),
+                    blank(
+                        "Reason for waste (aliquot remainder, beaker residue, spill)",
+                        2.0,
+                    ),
                 ],
                 30.0,
             );
@@ -1582,6 +1917,57 @@ fn reconciliation(s: &mut Sheet, record: &Record) {
         };
         s.section(&title, block);
     }
+}
+
+/// `n` full-width rules to write on.
+fn ruled(s: &mut Sheet, n: usize) {
+    for _ in 0..n {
+        s.need(FORM_LEAD);
+        let (left, right) = (s.left, s.right);
+        let y = s.y + FORM_LEAD - 3.0;
+        s.line(left, y, right, y, 0.5);
+        s.y += FORM_LEAD;
+    }
+}
+
+fn deviations(s: &mut Sheet) {
+    s.section("Deviations from the master formulation record", |s| {
+        s.form(&[
+            vec![Piece::Check, Piece::Bold("None".into())],
+            vec![
+                Piece::Check,
+                Piece::Text(
+                    "Deviations, described below with the reason and their effect on the \
+                     preparation"
+                        .into(),
+                ),
+            ],
+        ]);
+        ruled(s, 4);
+        s.gap(2.0);
+        s.form(&[
+            vec![
+                Piece::Bold("Deviation approved by (pharmacist):".into()),
+                Piece::Blank(130.0),
+            ],
+            vec![Piece::Bold("Date:".into()), Piece::Blank(70.0)],
+        ]);
+    });
+}
+
+fn complaints(s: &mut Sheet) {
+    s.section("Complaints and adverse events", |s| {
+        s.form(&[
+            vec![Piece::Check, Piece::Bold("None known at release".into())],
+            vec![
+                Piece::Check,
+                Piece::Text(
+                    "Reported, described below (date, reporter, what, action taken)".into(),
+                ),
+            ],
+        ]);
+        ruled(s, 3);
+    });
 }
 
 fn signatures(s: &mut Sheet) {
@@ -1735,6 +2121,38 @@ mod tests {
                 canvas.page_count()
             );
         }
+    }
+
+    #[test]
+    fn balance_mold_and_container_are_filled_in_or_left_blank() {
+        let page1 = |record: &Record| {
+            let pdf = worksheet(record, Paper::Letter).unwrap();
+            pdf_text(&pdf).map(|t| t.split('\u{c}').next().unwrap_or_default().to_owned())
+        };
+        let mut record = ketamine(30);
+        record.formula.bud.container = None;
+        let Some(text) = page1(&record) else { return };
+        for blank in [
+            "Balance id (write the balance used)",
+            "Mold id (write the mold used)",
+            "Container-closure used (the master formulation record names none: write it)",
+            "Assay (CoA) ________ % (100 % assumed)",
+            "6 mg sensitivity ÷ 5 % acceptable error = 120 mg",
+        ] {
+            assert!(text.contains(&squash(blank)), "lacks {blank:?}:\n{text}");
+        }
+        record.calc.balance.id = Some("BAL-7".into());
+        record.mold_ids = vec!["M-1".into()];
+        record.formula.bud.container = Some("Blister card, foil lidding".into());
+        let Some(text) = page1(&record) else { return };
+        for filled in ["BAL-7", "M-1", "Blister card, foil lidding"] {
+            assert!(text.contains(filled), "lacks {filled:?}:\n{text}");
+        }
+        record.mold_ids = vec!["M-1".into(), "M-2".into()];
+        let Some(text) = page1(&record) else { return };
+        assert!(text.contains("Mold id (write which was used)"), "{text}");
+        assert!(text.contains("use one of: M-1, M-2"), "{text}");
+        assert!(!text.contains("Balance id (write"), "{text}");
     }
 
     #[test]
