@@ -1269,7 +1269,7 @@ fn active_ingredient(
     if let Some(max) = active.max_strength
         && per_unit > max.in_base()
     {
-        let (arg, why) = match assay {
+        let (arg, why, advice) = match assay {
             Some(a)
                 if div(mul(s, num_salt, "the limit")?, den_salt, "the limit")? <= max.in_base() =>
             {
@@ -1279,16 +1279,22 @@ fn active_ingredient(
                         ", because the assay of {} % raises what is weighed",
                         a.normalize()
                     ),
+                    "check the assay against the certificate of analysis; if both are right, \
+                     the master formulation record's max_strength must allow for the potency \
+                     correction",
                 )
             }
-            _ => ("--strength", String::new()),
+            _ => (
+                "--strength",
+                String::new(),
+                "check for a decimal or ten-fold error",
+            ),
         };
         return Err(Error::arg(
             arg,
             format!(
                 "{strength} of {strength_form} per unit means weighing {} of {} per unit{why}, \
-                 above the maximum of {max} per unit that {} allows; check for a decimal or \
-                 ten-fold error",
+                 above the maximum of {max} per unit that {} allows; {advice}",
                 show_mass(per_unit),
                 active.name,
                 formula.id
@@ -1360,7 +1366,12 @@ fn active_ingredient(
              against the lot's certificate of analysis.",
             active.name,
             a.normalize(),
-            show(change.abs().round_dp(2)),
+            show(
+                change.abs().round_dp_with_strategy(
+                    2,
+                    rust_decimal::RoundingStrategy::MidpointAwayFromZero
+                )
+            ),
             if change > Decimal::ZERO {
                 "more"
             } else {

@@ -391,6 +391,7 @@ fn components_in_file(e: Error, args: &OrderArgs) -> Error {
 fn compute(args: &OrderArgs) -> Result<(Formula, calc::Calculation)> {
     let settings = config::load(args.config.as_deref())?;
     let (formula, order) = order_from(args, None)?;
+    let formula = formula.with_pharmacy_diluent(settings.diluent.as_deref());
     let balance = balance_from(args, settings.balance.clone())?;
     let calc =
         calc::calculate(&formula, &order, &balance).map_err(|e| components_in_file(e, args))?;

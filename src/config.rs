@@ -159,6 +159,13 @@ pub(crate) fn balance(src: &mut Source, raw: &RawBalance, mut b: Balance) -> Bal
     if let Some(id) = &raw.id {
         b.id = Some(src.text(id, "balance.id"));
     }
+    // A table that sets sensitivity or error sets the MWQ that way, over an inherited minimum
+    // weight (a recipe's [balance] over the pharmacy's).
+    if raw.minimum_weight.is_none()
+        && (raw.sensitivity.is_some() || raw.acceptable_error_percent.is_some())
+    {
+        b.minimum_weight = None;
+    }
     if let Some(n) = &raw.minimum_weight {
         if let Some(s) = raw
             .sensitivity
@@ -345,6 +352,31 @@ pub fn load(explicit: Option<&Path>) -> Result<Settings> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Regression: a recipe's [balance] that sets sensitivity kept the pharmacy's minimum
+    /// weight, which silently went on deciding the MWQ.
+    #[test]
+    fn sensitivity_over_an_inherited_minimum_weight_takes_effect() {
+        let s = parse(
+            "[balance]\nid = \"B-1\"\nminimum_weight = \"100 mg\"\n",
+            "cfg.toml",
+        )
+        .unwrap();
+        assert_eq!(s.balance.mwq().unwrap(), Decimal::new(100, 3));
+        assert_eq!(s.balance.id.as_deref(), Some("B-1"));
+        let text = "sensitivity = \"6 mg\"\n";
+        let raw: RawBalance = toml::from_str(text).unwrap();
+        let mut src = Source::new(text, "recipe.toml");
+        let b = balance(&mut src, &raw, s.balance);
+        assert_eq!(b.mwq().unwrap(), Decimal::new(120, 3));
+        let e = parse(
+            "[balance]\nminimum_weight = \"20 mg\"\nsensitivity = \"6 mg\"\n",
+            "cfg.toml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("not both"), "{e}");
+    }
 
     #[test]
     fn reads_a_full_config() {

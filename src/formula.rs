@@ -285,6 +285,20 @@ pub struct Formula {
 }
 
 impl Formula {
+    /// The formula with the pharmacy's aliquot diluent, unless the formula names its own.
+    #[must_use]
+    pub fn with_pharmacy_diluent(mut self, name: Option<&str>) -> Formula {
+        if self.diluent.is_none()
+            && let Some(name) = name
+        {
+            self.diluent = Some(Diluent {
+                name: name.to_string(),
+                displacement: None,
+            });
+        }
+        self
+    }
+
     /// The diluent aliquots of this formula use.
     pub fn diluent(&self) -> Diluent {
         self.diluent.clone().unwrap_or_else(|| Diluent {

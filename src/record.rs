@@ -51,15 +51,7 @@ impl Record {
         date: Date,
         lot: String,
     ) -> Result<Record> {
-        let mut formula = formula;
-        if formula.diluent.is_none()
-            && let Some(name) = &settings.diluent
-        {
-            formula.diluent = Some(crate::formula::Diluent {
-                name: name.clone(),
-                displacement: None,
-            });
-        }
+        let formula = formula.with_pharmacy_diluent(settings.diluent.as_deref());
         let calc = calc::calculate(&formula, &order, &settings.balance)?;
         let bud = beyond_use_date(&formula, &order, date)?;
         let directions = order

@@ -348,6 +348,10 @@ struct RecordJson<'a> {
     dosage_form: &'a str,
     schedule: Option<&'static str>,
     strengths: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    container: Option<&'a str>,
+    mold: &'a str,
+    mold_ids: &'a [String],
     components: Vec<ComponentJson<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     origin: Option<&'a crate::record::Origin>,
@@ -372,6 +376,9 @@ pub fn record_json(r: &crate::record::Record) -> String {
         dosage_form: &r.formula.dosage_form,
         schedule: r.schedule().map(Schedule::as_str),
         strengths: r.strength_lines(),
+        container: r.formula.bud.container.as_deref(),
+        mold: &r.formula.mold.name,
+        mold_ids: &r.mold_ids,
         components: r
             .order
             .components

@@ -670,3 +670,28 @@ fn moiety_equivalent_is_not_rounded_away() {
         "{e}"
     );
 }
+
+/// Regression: `troche calc` ignored the pharmacy's aliquot diluent that the worksheet used.
+#[test]
+fn calc_uses_the_pharmacy_diluent() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = tmp.path().join("troche.toml");
+    std::fs::write(
+        &cfg,
+        "[aliquot]\ndiluent = \"Microcrystalline cellulose, NF\"\n",
+    )
+    .unwrap();
+    let v = calc_json(&[
+        "ketamine-hcl-troche",
+        "--strength",
+        "2 mg",
+        "--quantity",
+        "30",
+        "--config",
+        cfg.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        ingredient(&v, "Microcrystalline cellulose, NF")["role"],
+        "diluent"
+    );
+}
