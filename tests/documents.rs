@@ -645,3 +645,30 @@ fn the_signatures_never_stand_alone_on_the_last_page() {
         "the cases should span page counts: {counts:?}"
     );
 }
+
+/// The committed samples are what the program makes now, byte for byte (regenerate them as
+/// docs/samples.md says when this fails after a deliberate change).
+#[test]
+fn committed_samples_are_what_the_program_makes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = env!("CARGO_MANIFEST_DIR");
+    run_ok(&[
+        "make",
+        "--order",
+        &format!("{root}/docs/examples/order.toml"),
+        "--config",
+        &format!("{root}/tests/fixtures/troche.toml"),
+        "--out",
+        tmp.path().to_str().unwrap(),
+    ]);
+    for (made, committed) in [
+        ("261123-001-worksheet.pdf", "docs/sample-worksheet.pdf"),
+        ("261123-001-label.pdf", "docs/sample-label.pdf"),
+    ] {
+        assert!(
+            fs::read(tmp.path().join(made)).unwrap()
+                == fs::read(format!("{root}/{committed}")).unwrap(),
+            "{committed} is stale: regenerate it as docs/samples.md says"
+        );
+    }
+}
