@@ -22,7 +22,7 @@
 pub mod batch;
 pub mod bud;
 pub mod calc;
-pub mod cli;
+mod cmd;
 pub mod config;
 pub mod error;
 pub mod formula;
@@ -39,4 +39,5 @@ pub mod report;
 pub mod sample;
 pub mod trial;
 
+pub use cmd::run;
 pub use error::{Error, Result};

@@ -1,0 +1,37 @@
+//! `troche factor`: density and replacement factors from trial units.
+
+use clap::Args;
+
+use crate::error::Result;
+use crate::{quantity, trial};
+
+use super::{Format, arg, print};
+
+#[derive(Args)]
+pub(super) struct FactorArgs {
+    /// Average weight of the blank (plain base) units, e.g. "2.000 g".
+    #[arg(long)]
+    pub(super) blank: String,
+    /// Average weight of the medicated units.
+    #[arg(long)]
+    pub(super) medicated: String,
+    /// Amount of the ingredient in each medicated unit, e.g. "250 mg".
+    #[arg(long)]
+    pub(super) per_unit: String,
+    #[arg(long, value_enum, default_value_t)]
+    pub(super) format: Format,
+}
+
+pub(super) fn run(a: &FactorArgs) -> Result<i32> {
+    let t = trial::Trial {
+        blank: arg("--blank", quantity::parse_mass(&a.blank))?.in_base(),
+        medicated: arg("--medicated", quantity::parse_mass(&a.medicated))?.in_base(),
+        per_unit: arg("--per-unit", quantity::parse_mass(&a.per_unit))?.in_base(),
+    };
+    let f = t.factors()?;
+    print(&match a.format {
+        Format::Table => f.table(),
+        Format::Json => f.json(),
+    })?;
+    Ok(0)
+}

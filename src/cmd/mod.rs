@@ -1,0 +1,124 @@
+//! The command line: argument definitions and the dispatch to the library, one file per
+//! subcommand.
+//!
+//! Every argument that carries a number is taken as text and parsed by the library, so that a
+//! bad value gets the same message here as in a file, naming the flag.
+
+mod batch;
+mod calc;
+mod document;
+mod factor;
+mod formulas;
+mod make;
+mod order;
+
+use std::ffi::OsString;
+use std::io::Write as _;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::error::{Error, Result};
+use crate::quantity::ParseError;
+
+#[derive(Parser)]
+#[command(
+    name = "troche",
+    version,
+    about = "Exact batch calculations, worksheets and labels for troches, lozenges, lollipops and suppositories",
+    long_about = None
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Work out every ingredient to weigh for one batch.
+    Calc(calc::CalcArgs),
+    /// Print the compounding worksheet (the batch's compounding record) as a PDF.
+    Worksheet(document::DocArgs),
+    /// Print the container label as a PDF.
+    Label(document::DocArgs),
+    /// Write the worksheet, the label and the JSON record of one batch into a directory.
+    Make(make::MakeArgs),
+    /// Make every batch of a recipe file: worksheets, labels, records, a summary and a pick list.
+    Batch(batch::BatchArgs),
+    /// Derive displacement factors from trial units (blank and medicated average weights).
+    Factor(factor::FactorArgs),
+    /// List the formulas embedded in the program.
+    Formulas,
+    /// Print one formula (library id or file) as its master record.
+    Show {
+        /// Library id or path to a formula file.
+        formula: String,
+    },
+    /// Validate formula files and report every problem found.
+    Check {
+        /// Formula files to check.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum, Default)]
+pub(super) enum Format {
+    #[default]
+    Table,
+    Json,
+}
+
+pub(super) fn arg<T>(flag: &str, r: std::result::Result<T, ParseError>) -> Result<T> {
+    r.map_err(|e| Error::arg(flag, e.0))
+}
+
+/// Parses every value of a repeatable flag.
+pub(super) fn all<T>(
+    flag: &str,
+    values: &[String],
+    parse: fn(&str) -> std::result::Result<T, ParseError>,
+) -> Result<Vec<T>> {
+    values.iter().map(|v| arg(flag, parse(v))).collect()
+}
+
+/// Today in the machine's time zone: the pharmacy's date, not UTC's.
+pub(super) fn today() -> jiff::civil::Date {
+    jiff::Zoned::now().date()
+}
+
+pub(super) fn print(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        // A closed pipe (`troche ... | head`) is the reader's choice, not a failure.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => r.map_err(|e| Error::io("<stdout>", e)),
+    }
+}
+
+/// Runs the program on the given arguments; returns the exit status.
+pub fn run<I, T>(args: I) -> Result<i32>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(c) => c,
+        Err(e) => {
+            let code = e.exit_code();
+            let _ = e.print();
+            return Ok(code);
+        }
+    };
+    match cli.command {
+        Command::Calc(a) => calc::run(&a),
+        Command::Worksheet(a) => document::worksheet(&a),
+        Command::Label(a) => document::label(&a),
+        Command::Make(a) => make::run(&a),
+        Command::Batch(a) => batch::run(&a),
+        Command::Factor(a) => factor::run(&a),
+        Command::Formulas => formulas::formulas(),
+        Command::Show { formula } => formulas::show(&formula),
+        Command::Check { files } => formulas::check(&files),
+    }
+}
