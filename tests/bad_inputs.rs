@@ -11,8 +11,7 @@
 //! (`tests/snapshots/bad_inputs__*.snap`) so a change of wording is reviewed like code.
 //! Regenerate with `INSTA_UPDATE=always cargo test --test bad_inputs`, then read every snapshot.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use std::path::{Path, PathBuf};
 
@@ -50,25 +49,14 @@ struct Run {
 }
 
 fn run(kind: &str, file: &Path) -> Run {
-    // A scratch directory as the working directory, so no ./troche.toml or earlier lot files
-    // of the developer's machine can change the outcome.
-    let cwd = tempfile::tempdir().expect("temporary directory");
-    let mut cmd = troche();
-    cmd.current_dir(cwd.path())
-        .env("XDG_CONFIG_HOME", cwd.path())
-        .env("HOME", cwd.path());
-    match kind {
-        "formula" => cmd.arg("check").arg(file),
-        "order" => cmd
-            .args(["calc", "--config", &config(), "--order"])
-            .arg(file),
-        "recipe" => cmd
-            .args(["batch", "--check"])
-            .arg(file)
-            .args(["--config", &config()]),
+    let file = file.display().to_string();
+    let test = match kind {
+        "formula" => Test::new().args(["check", &file]),
+        "order" => Test::new().args(["calc", "--config", &config(), "--order", &file]),
+        "recipe" => Test::new().args(["batch", "--check", &file, "--config", &config()]),
         other => panic!("unknown kind of input {other}"),
     };
-    let out = cmd.output().expect("run troche");
+    let out = test.output();
     let repo = env!("CARGO_MANIFEST_DIR");
     let clean = |b: &[u8]| String::from_utf8_lossy(b).replace(repo, "<repo>");
     Run {

@@ -1,7 +1,6 @@
 //! End-to-end tests of `troche batch` on recipe files.
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::fs;
 use std::path::Path;
 
@@ -19,7 +18,7 @@ fn entry(formula: &str, strength: &str, qty: u32, rx: &str) -> String {
 
 /// Runs `troche batch RECIPE --out OUT --config <fixture> EXTRA...`.
 fn run_batch(recipe: &str, out: &Path, extra: &[&str]) -> std::process::Output {
-    troche()
+    Test::new()
         .args([
             "batch",
             recipe,
@@ -30,7 +29,6 @@ fn run_batch(recipe: &str, out: &Path, extra: &[&str]) -> std::process::Output {
         ])
         .args(extra)
         .output()
-        .unwrap()
 }
 
 fn files(dir: &Path) -> Vec<String> {

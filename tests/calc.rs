@@ -1,8 +1,7 @@
 //! End-to-end tests of `troche calc` against published worked examples (DOMAIN.md) and the
 //! refusals a pharmacist relies on.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 #[test]
 fn suppository_density_factor_example_12_units() {
@@ -332,7 +331,7 @@ fn huge_values_are_an_error_not_a_panic() {
 
 #[test]
 fn factor_from_trial_units() {
-    let out = troche()
+    let out = Test::new()
         .args([
             "factor",
             "--blank",
@@ -344,10 +343,8 @@ fn factor_from_trial_units() {
             "--format",
             "json",
         ])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        .run();
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     assert!(
         v["density_factor"]
             .as_str()
@@ -359,7 +356,7 @@ fn factor_from_trial_units() {
 
 #[test]
 fn table_shows_the_work() {
-    let out = troche()
+    let text = Test::new()
         .args([
             "calc",
             "ketamine-hcl-troche",
@@ -372,9 +369,8 @@ fn table_shows_the_work() {
             "--basis",
             "moiety",
         ])
-        .output()
-        .unwrap();
-    let text = String::from_utf8(out.stdout).unwrap();
+        .run()
+        .stdout;
     assert!(
         text.contains("50 mg Ketamine × 32 units × 274.19/237.73"),
         "{text}"
@@ -390,21 +386,16 @@ fn table_shows_the_work() {
 
 #[test]
 fn library_lists_and_checks() {
-    let out = troche().arg("formulas").output().unwrap();
-    assert!(out.status.success());
-    let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.contains("ketamine-hcl-troche"));
+    Test::new()
+        .arg("formulas")
+        .stdout_contains("ketamine-hcl-troche")
+        .run();
     let dir = format!("{}/formulas", env!("CARGO_MANIFEST_DIR"));
     let files: Vec<String> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path().display().to_string())
         .collect();
-    let out = troche().arg("check").args(&files).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    Test::new().arg("check").args(&files).run();
 }
 
 #[test]
@@ -672,26 +663,63 @@ fn moiety_equivalent_is_not_rounded_away() {
 }
 
 /// Regression: `troche calc` ignored the pharmacy's aliquot diluent that the worksheet used.
+/// The settings are found where the README says: the user's configuration directory.
 #[test]
 fn calc_uses_the_pharmacy_diluent() {
-    let tmp = tempfile::tempdir().unwrap();
-    let cfg = tmp.path().join("troche.toml");
-    std::fs::write(
-        &cfg,
+    let t = Test::new().file(
+        "xdg/troche/troche.toml",
         "[aliquot]\ndiluent = \"Microcrystalline cellulose, NF\"\n",
-    )
-    .unwrap();
-    let v = calc_json(&[
-        "ketamine-hcl-troche",
-        "--strength",
-        "2 mg",
-        "--quantity",
-        "30",
-        "--config",
-        cfg.to_str().unwrap(),
-    ]);
+    );
+    let xdg = t.at("xdg");
+    let v = t
+        .env("XDG_CONFIG_HOME", &xdg)
+        .args([
+            "calc",
+            "ketamine-hcl-troche",
+            "--strength",
+            "2 mg",
+            "--quantity",
+            "30",
+        ])
+        .json();
     assert_eq!(
         ingredient(&v, "Microcrystalline cellulose, NF")["role"],
         "diluent"
     );
+}
+
+/// The factor table, exactly as a pharmacist reads it.
+#[test]
+fn factor_table_shows_its_arithmetic() {
+    Test::new()
+        .args([
+            "factor",
+            "--blank",
+            "2.000 g",
+            "--medicated",
+            "2.100 g",
+            "--per-unit",
+            "250 mg",
+        ])
+        .stdout(
+            "base displaced per unit = A - C + B = 2 g - 2.1 g + 0.25 g = 0.15 g\n\
+             density factor     = B / (A - C + B) = 0.25 / 0.15 = ≈1.666667\n\
+             replacement factor = (A - C + B) / B = 0.15 / 0.25 = 0.6\n\
+             (density factor: grams of ingredient that displace 1 g of base; replacement factor: \
+             grams of base displaced by 1 g of ingredient)\n",
+        )
+        .run();
+    Test::new()
+        .args([
+            "factor",
+            "--blank",
+            "2 g",
+            "--medicated",
+            "2.1",
+            "--per-unit",
+            "250 mg",
+        ])
+        .status(2)
+        .stderr_contains("--medicated")
+        .run();
 }

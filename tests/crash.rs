@@ -1,8 +1,7 @@
 //! Crash safety: a batch killed in the middle leaves only complete documents, and a rerun
 //! finishes the rest without making any batch twice or reusing a lot.
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::Path;
@@ -101,7 +100,7 @@ fn killed_batch_leaves_complete_files_and_rerun_finishes_without_duplicates() {
         "killed mid-run: {made_before} records"
     );
 
-    let o = troche().args(args).output().unwrap();
+    let o = Test::new().args(args).output();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
     let stdout = String::from_utf8(o.stdout).unwrap();
     assert!(stdout.contains(&format!("{ENTRIES} entries:")), "{stdout}");

@@ -1,17 +1,14 @@
 //! End-to-end tests of the paperwork commands: worksheet, label and make.
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::fs;
 
 fn order_file() -> String {
     format!("{}/docs/examples/order.toml", env!("CARGO_MANIFEST_DIR"))
 }
 
-fn run_ok(args: &[&str]) -> std::process::Output {
-    let o = troche().args(args).output().unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    o
+fn run_ok(args: &[&str]) -> Ran {
+    Test::new().args(args).run()
 }
 
 #[test]

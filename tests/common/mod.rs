@@ -1,46 +1,21 @@
-//! Helpers shared by the end-to-end tests: run the real binary, read its JSON.
+//! What the end-to-end tests share besides the [`Test`] builder: fixtures and readers of
+//! JSON and PDF output.
 #![allow(dead_code)]
 
-use assert_cmd::Command;
-
-pub fn troche() -> Command {
-    Command::cargo_bin("troche").expect("binary built")
-}
+pub use crate::test::{Ran, Test};
 
 pub fn fixture(name: &str) -> String {
     format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Runs `troche calc ... --format json` and returns the parsed object; panics with stderr on
-/// failure so the test says why.
+/// `troche calc ARGS --format json`, which must succeed: the parsed calculation.
 pub fn calc_json(args: &[&str]) -> serde_json::Value {
-    let out = troche()
-        .arg("calc")
-        .args(args)
-        .args(["--format", "json"])
-        .output()
-        .expect("run");
-    assert!(
-        out.status.success(),
-        "troche failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("valid JSON")
+    Test::new().arg("calc").args(args).json()
 }
 
-/// Runs `troche` expecting failure with exit status 2; returns stderr.
+/// `troche ARGS`, which must fail with exit status 2 and print nothing: its stderr.
 pub fn fails(args: &[&str]) -> String {
-    let out = troche().args(args).output().expect("run");
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "expected exit 2; stdout: {}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    assert!(out.stdout.is_empty(), "no output on failure");
-    let err = String::from_utf8_lossy(&out.stderr).to_string();
-    assert!(!err.contains("panicked"), "panic: {err}");
-    err
+    Test::new().args(args).status(2).run().stderr
 }
 
 pub fn ingredient<'a>(v: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {

@@ -1,0 +1,11 @@
+//! The integration tests, one binary (as casey/just keeps them): the real `troche` run end to
+//! end through the [`test::Test`] builder, and property tests of the library.
+
+mod bad_inputs;
+mod batch;
+mod calc;
+mod common;
+mod crash;
+mod documents;
+mod properties;
+mod test;

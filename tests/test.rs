@@ -1,0 +1,161 @@
+//! The one way the integration tests run the binary, after casey/just's `Test`: build up the
+//! invocation and what it must give, then `run`, which asserts the exit status and the output
+//! and hands back what was printed. Every test runs in a scratch directory of its own (xsv's
+//! `Workdir`), with HOME and XDG_CONFIG_HOME pointed into it, so no `troche.toml` or earlier
+//! file of the developer's machine can change an outcome.
+
+use std::path::PathBuf;
+use std::process::Output;
+
+pub struct Test {
+    dir: tempfile::TempDir,
+    args: Vec<String>,
+    status: i32,
+    stdout: Option<String>,
+    stdout_contains: Vec<String>,
+    stderr_contains: Vec<String>,
+    env: Vec<(String, String)>,
+}
+
+/// What a run printed, once its expectations have held.
+pub struct Ran {
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Test {
+    pub fn new() -> Test {
+        Test {
+            dir: tempfile::tempdir().expect("scratch directory"),
+            args: Vec::new(),
+            status: 0,
+            stdout: None,
+            stdout_contains: Vec::new(),
+            stderr_contains: Vec::new(),
+            env: Vec::new(),
+        }
+    }
+
+    /// A path inside the scratch directory, as text for an argument.
+    pub fn at(&self, name: &str) -> String {
+        self.dir.path().join(name).display().to_string()
+    }
+
+    /// Writes a file into the scratch directory (its folders made as needed).
+    pub fn file(self, name: &str, contents: &str) -> Test {
+        let p: PathBuf = self.dir.path().join(name);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent).expect("folder");
+        }
+        std::fs::write(&p, contents).expect("write test file");
+        self
+    }
+
+    pub fn arg(mut self, a: impl AsRef<str>) -> Test {
+        self.args.push(a.as_ref().to_string());
+        self
+    }
+
+    pub fn args<S: AsRef<str>>(mut self, a: impl IntoIterator<Item = S>) -> Test {
+        self.args
+            .extend(a.into_iter().map(|s| s.as_ref().to_string()));
+        self
+    }
+
+    pub fn env(mut self, key: &str, value: &str) -> Test {
+        self.env.push((key.to_string(), value.to_string()));
+        self
+    }
+
+    /// The exit status the run must end with (default 0).
+    pub fn status(mut self, code: i32) -> Test {
+        self.status = code;
+        self
+    }
+
+    /// Standard output, exactly.
+    pub fn stdout(mut self, text: &str) -> Test {
+        self.stdout = Some(text.to_string());
+        self
+    }
+
+    pub fn stdout_contains(mut self, text: &str) -> Test {
+        self.stdout_contains.push(text.to_string());
+        self
+    }
+
+    pub fn stderr_contains(mut self, text: &str) -> Test {
+        self.stderr_contains.push(text.to_string());
+        self
+    }
+
+    /// Runs the binary without checking anything, for tests that judge the outcome
+    /// themselves (a corpus whose files may pass or fail).
+    pub fn output(&self) -> Output {
+        self.command().output().expect("run troche")
+    }
+
+    fn command(&self) -> assert_cmd::Command {
+        let mut cmd = assert_cmd::Command::cargo_bin("troche").expect("binary built");
+        cmd.current_dir(self.dir.path())
+            .env("HOME", self.dir.path())
+            .env("XDG_CONFIG_HOME", self.dir.path())
+            .args(&self.args);
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        cmd
+    }
+
+    /// Runs the binary and checks every expectation; a failure shows both streams.
+    pub fn run(&self) -> Ran {
+        let output = self.output();
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        let show = || {
+            format!(
+                "troche {}\n--- stdout ---\n{stdout}\n--- stderr ---\n{stderr}",
+                self.args.join(" ")
+            )
+        };
+        assert_eq!(
+            output.status.code(),
+            Some(self.status),
+            "exit status\n{}",
+            show()
+        );
+        assert!(!stderr.contains("panicked"), "panic\n{}", show());
+        if self.status != 0 {
+            assert!(
+                stdout.is_empty() || self.stdout.is_some() || !self.stdout_contains.is_empty(),
+                "output on failure\n{}",
+                show()
+            );
+        }
+        if let Some(want) = &self.stdout {
+            assert_eq!(&stdout, want, "stdout\n{}", show());
+        }
+        for want in &self.stdout_contains {
+            assert!(
+                stdout.contains(want.as_str()),
+                "stdout lacks {want:?}\n{}",
+                show()
+            );
+        }
+        for want in &self.stderr_contains {
+            assert!(
+                stderr.contains(want.as_str()),
+                "stderr lacks {want:?}\n{}",
+                show()
+            );
+        }
+        Ran { stdout, stderr }
+    }
+
+    /// Runs with `--format json` added, which must succeed, and returns the parsed JSON.
+    pub fn json(self) -> serde_json::Value {
+        let t = self.args(["--format", "json"]);
+        let ran = t.run();
+        serde_json::from_str(&ran.stdout).expect("valid JSON")
+    }
+}
