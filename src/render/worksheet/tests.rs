@@ -1,0 +1,182 @@
+use super::*;
+use crate::record::FEDERAL_TRANSFER_WARNING;
+use crate::render::test_support::{bare, ketamine, pdf_text};
+
+#[test]
+fn worksheet_holds_every_required_field() {
+    let record = ketamine(30);
+    let pdf = worksheet(&record, Paper::Letter).unwrap();
+    assert_eq!(
+        pdf,
+        worksheet(&record, Paper::Letter).unwrap(),
+        "reproducible"
+    );
+    let text = pdf_text(&pdf);
+    let flat = text.replace('\u{c}', "");
+    let active = &record.formula.actives[0].name;
+    let mut expected: Vec<String> = vec![
+        record.formula.name.clone(),
+        "ketamine-hcl-troche, version 2".into(),
+        "RX-4471203".into(),
+        "261123-001".into(),
+        "2026-11-23".into(),
+        "2027-05-22".into(),
+        "Jane Q. Doe".into(),
+        "Main Street Compounding Pharmacy".into(),
+        "troche".into(),
+        "buccal".into(),
+        "30 units".into(),
+        "32 units (30 + 2 extra)".into(),
+        active.clone(),
+        "1.600".into(),
+        "27.447".into(),
+        "Schedule III".into(),
+        "Manufacturer".into(),
+        "Weighed".into(),
+        "Checked".into(),
+        "1.002 g".into(),
+        "0.902 g to 1.102 g".into(),
+        "Theoretical yield".into(),
+        "Actual yield".into(),
+        "Visual inspection".into(),
+        "Controlled-substance reconciliation".into(),
+        "Bulk drug weighed".into(),
+        "Wasted".into(),
+        "Witness".into(),
+        "Verified by pharmacist".into(),
+        "Compounded by".into(),
+        "day 0".into(),
+        record.formula.bud.storage.clone(),
+        record.formula.description.clone(),
+    ];
+    expected.extend(record.strength_lines());
+    expected.extend(record.formula.procedure.steps.iter().cloned());
+    expected.extend(record.formula.procedure.equipment.iter().cloned());
+    expected.extend(record.calc.warnings.iter().cloned());
+    for i in &record.calc.ingredients {
+        expected.push(i.name.clone());
+        expected.extend(i.steps.iter().cloned());
+    }
+    for (k, v) in &record.calc.steps {
+        expected.push(k.clone());
+        expected.push(v.clone());
+    }
+    for field in &expected {
+        let want = bare(&metrics::to_winansi(field));
+        assert!(flat.contains(&want), "worksheet lacks {want:?}:\n{text}");
+    }
+    // Every unit has its numbered box.
+    assert!(flat.contains("32g"), "{text}");
+    assert!(
+        !flat.contains(&bare(FEDERAL_TRANSFER_WARNING)),
+        "that is for the label"
+    );
+    let pages = text.trim_end_matches('\u{c}').split('\u{c}').count();
+    for p in 1..=pages {
+        assert!(flat.contains(&format!("Page{p}of{pages}")), "{text}");
+    }
+}
+
+#[test]
+fn large_batch_numbers_every_page() {
+    let record = ketamine(298);
+    assert_eq!(record.calc.units_prepared, 300);
+    for paper in [Paper::Letter, Paper::A4] {
+        let pdf = worksheet(&record, paper).unwrap();
+        let text = pdf_text(&pdf);
+        let pages: Vec<&str> = text.trim_end_matches('\u{c}').split('\u{c}').collect();
+        let m = pages.len();
+        assert!(m >= 3, "300 unit boxes span pages: {m}");
+        for (n, page) in pages.iter().enumerate() {
+            assert!(
+                page.contains(&format!("Page{}of{m}", n + 1)),
+                "page {}: {page}",
+                n + 1
+            );
+            assert!(page.contains("Lot261123-001"), "page {}", n + 1);
+            assert!(page.contains("ketamine-hcl-troche"), "page {}", n + 1);
+        }
+        assert!(text.contains("300g"), "the last unit has a box");
+        assert!(text.contains("continued"));
+    }
+}
+
+#[test]
+fn huge_batch_gets_a_note_instead_of_boxes() {
+    let record = ketamine(UNIT_GRID_LIMIT + 10);
+    let pdf = worksheet(&record, Paper::Letter).unwrap();
+    let text = pdf_text(&pdf);
+    assert!(text.contains(&bare("more than the 2000 boxes")), "{text}");
+    assert!(text.split('\u{c}').count() < 10);
+}
+
+#[test]
+fn page_count_and_breaks_are_sane() {
+    // No block runs into the footer: every drawn page ends above the bottom margin.
+    let record = ketamine(30);
+    for paper in [Paper::Letter, Paper::A4] {
+        let canvas = layout(&record, paper);
+        assert!(
+            canvas.page_count() >= 2 && canvas.page_count() <= 5,
+            "{}",
+            canvas.page_count()
+        );
+    }
+}
+
+#[test]
+fn balance_mold_and_container_are_filled_in_or_left_blank() {
+    let page1 = |record: &Record| {
+        let pdf = worksheet(record, Paper::Letter).unwrap();
+        pdf_text(&pdf)
+            .split('\u{c}')
+            .next()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let mut record = ketamine(30);
+    record.formula.bud.container = None;
+    let text = page1(&record);
+    for blank in [
+        "Balance id (write the balance used)",
+        "Mold id (write the mold used)",
+        "Container-closure used (the master formulation record names none: write it)",
+        "Assay (CoA) ________ % (100 % assumed)",
+        "6 mg sensitivity ÷ 5 % acceptable error = 120 mg",
+    ] {
+        assert!(text.contains(&bare(blank)), "lacks {blank:?}:\n{text}");
+    }
+    record.calc.balance.id = Some("BAL-7".into());
+    record.mold_ids = vec!["M-1".into()];
+    record.formula.bud.container = Some("Blister card, foil lidding".into());
+    let text = page1(&record);
+    for filled in ["BAL-7", "M-1", "Blister card, foil lidding"] {
+        assert!(text.contains(&bare(filled)), "lacks {filled:?}:\n{text}");
+    }
+    record.mold_ids = vec!["M-1".into(), "M-2".into()];
+    let text = page1(&record);
+    assert!(
+        text.contains(&bare("Mold id (write which was used)")),
+        "{text}"
+    );
+    assert!(text.contains(&bare("use one of: M-1, M-2")), "{text}");
+    assert!(!text.contains(&bare("Balance id (write")), "{text}");
+}
+
+#[test]
+fn hostile_input_never_panics() {
+    let mut record = ketamine(30);
+    record.formula.name = "N".repeat(3000);
+    record.lot = String::new();
+    record.order.patient = Some("\u{1F600} ".repeat(2000));
+    record.formula.description = String::new();
+    record.formula.procedure.steps = vec![String::new(), "x ".repeat(4000)];
+    record.calc.warnings.push("w".repeat(10_000));
+    if let Some(i) = record.calc.ingredients.first_mut() {
+        i.name = "Ketamine ".repeat(1500);
+    }
+    for paper in [Paper::Letter, Paper::A4] {
+        let pdf = worksheet(&record, paper).unwrap();
+        assert!(pdf.starts_with(b"%PDF-"));
+    }
+}
