@@ -7,6 +7,9 @@
 //! done: on ext4 without a journal, creating files just after thousands were deleted nearby
 //! is several times slower (docs/performance.md), which would measure the disk's history.
 
+#[path = "sample.rs"]
+mod sample;
+
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -28,7 +31,7 @@ fn root() -> &'static Path {
 }
 
 fn run(entries: usize, jobs: Option<usize>, bencher: divan::Bencher) {
-    let text = troche::sample::recipe(entries);
+    let text = sample::recipe(entries);
     let dir = tempfile::tempdir_in(root()).expect("temp dir");
     let cfg = dir.path().join("troche.toml");
     std::fs::write(

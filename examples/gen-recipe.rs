@@ -3,10 +3,13 @@
 //!
 //! cargo run --release --example gen-recipe -- 1000 > /tmp/recipe-1000.toml
 
+#[path = "../benches/sample.rs"]
+mod sample;
+
 fn main() {
     let n: usize = std::env::args()
         .nth(1)
         .and_then(|a| a.parse().ok())
         .unwrap_or(1000);
-    print!("{}", troche::sample::recipe(n));
+    print!("{}", sample::recipe(n));
 }

@@ -36,7 +36,6 @@ pub mod recipe;
 pub mod record;
 pub mod render;
 pub mod report;
-pub mod sample;
 pub mod trial;
 
 pub use cmd::run;

@@ -205,7 +205,7 @@ fn check_writes_nothing() {
 fn one_thread_and_many_give_identical_bytes() {
     let tmp = tempfile::tempdir().unwrap();
     let r = tmp.path().join("recipe.toml");
-    fs::write(&r, troche::sample::recipe(200)).unwrap();
+    fs::write(&r, crate::sample::recipe(200)).unwrap();
     let mut outputs = Vec::new();
     for jobs in ["1", "4"] {
         let out = tmp.path().join(format!("out-{jobs}"));

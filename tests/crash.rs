@@ -57,7 +57,7 @@ fn assert_all_complete(dir: &Path) {
 fn killed_batch_leaves_complete_files_and_rerun_finishes_without_duplicates() {
     let tmp = tempfile::tempdir().unwrap();
     let recipe = tmp.path().join("recipe.toml");
-    fs::write(&recipe, troche::sample::recipe(ENTRIES)).unwrap();
+    fs::write(&recipe, crate::sample::recipe(ENTRIES)).unwrap();
     let out = tmp.path().join("out");
     let args = [
         "batch",

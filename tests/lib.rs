@@ -8,4 +8,6 @@ mod common;
 mod crash;
 mod documents;
 mod properties;
+#[path = "../benches/sample.rs"]
+mod sample;
 mod test;
