@@ -484,54 +484,52 @@ fn locate(recipe: &str, row: &Row, msg: String) -> String {
     }
 }
 
-/// A CSV field, quoted when needed; a leading `= + - @` is defused so a spreadsheet never runs
-/// a field from an order as a formula.
-fn csv_field(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@']) {
-        format!("'{s}")
+/// A spreadsheet cell's text made inert: a leading `= + - @` (or tab/CR, which some
+/// spreadsheets skip before one) gets an apostrophe, so a value from an order is never run as
+/// a formula (CSV injection). Quoting itself is the `csv` crate's.
+fn defuse(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}").into()
     } else {
-        s.to_string()
-    };
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s
+        s.into()
     }
 }
 
-fn csv_line(fields: &[&str]) -> String {
-    let mut l = fields
-        .iter()
-        .map(|f| csv_field(f))
-        .collect::<Vec<_>>()
-        .join(",");
-    l.push('\n');
-    l
+/// Rows written through the `csv` crate, every cell defused.
+fn csv_text<'a>(rows: impl IntoIterator<Item = Vec<std::borrow::Cow<'a, str>>>) -> String {
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    for row in rows {
+        // Writing to memory cannot fail.
+        let _ = w.write_record(row.iter().map(|c| defuse(c).into_owned()));
+    }
+    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
 }
 
 pub fn summary_csv(report: &Report) -> String {
-    let mut out = csv_line(&[
+    let header = [
         "entry", "line", "lot", "rx", "formula", "strength", "quantity", "status", "bud", "message",
-    ]);
-    for r in &report.rows {
+    ];
+    let rows = report.rows.iter().map(|r| {
         let msg = match &r.status {
             Status::Failed(m) => m.as_str(),
             _ => "",
         };
-        out.push_str(&csv_line(&[
-            &r.index.to_string(),
-            &r.line.to_string(),
-            &r.lot,
-            &r.rx,
-            &r.formula,
-            &r.strength,
-            &r.quantity,
-            r.status.word(),
-            &r.bud,
-            msg,
-        ]));
-    }
-    out
+        vec![
+            r.index.to_string().into(),
+            r.line.to_string().into(),
+            r.lot.as_str().into(),
+            r.rx.as_str().into(),
+            r.formula.as_str().into(),
+            r.strength.as_str().into(),
+            r.quantity.as_str().into(),
+            r.status.word().into(),
+            r.bud.as_str().into(),
+            msg.into(),
+        ]
+    });
+    csv_text(std::iter::once(header.iter().map(|h| (*h).into()).collect()).chain(rows))
 }
 
 fn pick_amount(p: &Pick, readability: Decimal) -> String {
@@ -545,25 +543,25 @@ fn pick_amount(p: &Pick, readability: Decimal) -> String {
 }
 
 pub fn picklist_csv(report: &Report) -> String {
-    let mut out = csv_line(&[
+    let header = [
         "ingredient",
         "schedule",
         "total",
         "unit",
         "exact",
         "batches",
-    ]);
-    for p in &report.picks {
-        out.push_str(&csv_line(&[
-            &p.name,
-            p.schedule.map_or("", Schedule::as_str),
-            &pick_amount(p, report.readability),
-            p.unit,
-            &p.total.normalize().to_string(),
-            &p.batches.to_string(),
-        ]));
-    }
-    out
+    ];
+    let rows = report.picks.iter().map(|p| {
+        vec![
+            p.name.as_str().into(),
+            p.schedule.map_or("", Schedule::as_str).into(),
+            pick_amount(p, report.readability).into(),
+            p.unit.into(),
+            p.total.normalize().to_string().into(),
+            p.batches.to_string().into(),
+        ]
+    });
+    csv_text(std::iter::once(header.iter().map(|h| (*h).into()).collect()).chain(rows))
 }
 
 /// The summary and pick list for the terminal.
@@ -667,5 +665,28 @@ pub fn progress_reporter(total: usize) -> impl FnMut(&Row, usize, usize) {
             row.rx
         );
         let _ = std::io::stderr().lock().write_all(line.as_bytes());
+    }
+}
+
+#[cfg(test)]
+mod csv_tests {
+    use super::*;
+
+    /// A value from an order never runs as a spreadsheet formula, and commas, quotes and line
+    /// breaks stay inside their cell.
+    #[test]
+    fn cells_are_defused_and_quoted() {
+        let text = csv_text([vec![
+            "=HYPERLINK(\"x\")".into(),
+            "+1".into(),
+            "a,b".into(),
+            "say \"hi\"".into(),
+            "two\nlines".into(),
+            "plain".into(),
+        ]]);
+        assert_eq!(
+            text,
+            "\"'=HYPERLINK(\"\"x\"\")\",'+1,\"a,b\",\"say \"\"hi\"\"\",\"two\nlines\",plain\n"
+        );
     }
 }
