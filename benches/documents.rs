@@ -53,7 +53,14 @@ fn worksheet_pdf(bencher: divan::Bencher) {
 #[divan::bench]
 fn label_pdf(bencher: divan::Bencher) {
     let r = record();
-    bencher.bench(|| label::label(divan::black_box(&r), LabelSize::default()).expect("label"));
+    bencher.bench(|| {
+        label::label(
+            divan::black_box(&r),
+            r.pharmacy.as_ref().expect("pharmacy"),
+            LabelSize::default(),
+        )
+        .expect("label")
+    });
 }
 
 #[divan::bench]

@@ -199,7 +199,7 @@ pub fn run(
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.jobs.unwrap_or(0))
         .build()
-        .map_err(|e| Error::calc(format!("cannot start worker threads: {e}")))?;
+        .map_err(|e| Error::Internal(format!("cannot start worker threads: {e}")))?;
 
     let mut report = Report {
         readability: settings.balance.readability,
@@ -463,6 +463,7 @@ fn assign_lot(
 /// command-line flag (`--strength`, `FORMULA`), which in a recipe is the entry's key.
 fn entry_error(e: Error) -> String {
     match e {
+        Error::Order { field, message } => format!("`{}`: {message}", field.key()),
         Error::Argument { arg, message } => {
             format!(
                 "`{}`: {message}",

@@ -12,7 +12,7 @@
 
 use rust_decimal::Decimal;
 
-use crate::error::{Error, Result, overflow};
+use crate::error::{Error, Field, Result, overflow};
 use crate::formula::{
     Active, Diluent, Displacement, ExcipientAmount, Formula, Schedule, name_matches,
 };
@@ -336,7 +336,7 @@ fn check_names<T>(
     items: &[T],
     name_of: impl Fn(&T) -> Option<&str>,
     formula: &Formula,
-    arg: &str,
+    field: Field,
     unnamed_for_all: bool,
 ) -> Result<()> {
     let names: Vec<&str> = formula.actives.iter().map(|a| a.name.as_str()).collect();
@@ -345,10 +345,10 @@ fn check_names<T>(
     for item in items {
         match name_of(item) {
             None if !single => {
-                return Err(Error::arg(
-                    arg,
+                return Err(Error::order(
+                    field,
                     format!(
-                        "this formula has {} actives; name each one, e.g. {arg} \"{}=50 mg\" (actives: {})",
+                        "this formula has {} actives; name each one, e.g. \"{}=50 mg\" (actives: {})",
                         names.len(),
                         names[0],
                         names.join(", ")
@@ -365,8 +365,8 @@ fn check_names<T>(
                     .filter(|&i| answers_to(&formula.actives[i], n))
                     .collect();
                 if matching.len() > 1 {
-                    return Err(Error::arg(
-                        arg,
+                    return Err(Error::order(
+                        field,
                         format!(
                             "\"{n}\" matches more than one active; write the full name (actives: {})",
                             names.join(", ")
@@ -376,8 +376,8 @@ fn check_names<T>(
                 match matching.first() {
                     Some(&i) => seen.push(i),
                     None => {
-                        return Err(Error::arg(
-                            arg,
+                        return Err(Error::order(
+                            field,
                             format!(
                                 "\"{n}\" is not an active of {}; actives: {}",
                                 formula.id,
@@ -392,7 +392,10 @@ fn check_names<T>(
     seen.sort_unstable();
     if let Some(w) = seen.windows(2).find(|w| w[0] == w[1]) {
         let which = names.get(w[0]).copied().unwrap_or("the value");
-        return Err(Error::arg(arg, format!("{which} is given more than once")));
+        return Err(Error::order(
+            field,
+            format!("{which} is given more than once"),
+        ));
     }
     Ok(())
 }
@@ -406,8 +409,8 @@ pub fn calculate(formula: &Formula, order: &Order, balance: &Balance) -> Result<
         .mwq()
         .ok_or_else(|| overflow("the minimum weighable quantity"))?;
     if mwq <= Decimal::ZERO {
-        return Err(Error::arg(
-            "balance",
+        return Err(Error::order(
+            Field::Balance,
             "the minimum weighable quantity must be greater than zero",
         ));
     }
@@ -556,7 +559,7 @@ pub fn calculate(formula: &Formula, order: &Order, balance: &Balance) -> Result<
 /// formula, a balance that can round.
 fn check_order(formula: &Formula, order: &Order, balance: &Balance) -> Result<()> {
     if order.quantity == 0 {
-        return Err(Error::arg("--quantity", "must be at least 1 unit"));
+        return Err(Error::order(Field::Quantity, "must be at least 1 unit"));
     }
     // A component lot must be an ingredient, so a typo cannot leave a lot unrecorded.
     let diluent = formula.diluent();
@@ -574,8 +577,8 @@ fn check_order(formula: &Formula, order: &Order, balance: &Balance) -> Result<()
         .iter()
         .find(|c| !names.iter().any(|n| name_matches(n, &c.name)))
     {
-        return Err(Error::arg(
-            "component",
+        return Err(Error::order(
+            Field::Component,
             format!(
                 "\"{}\" (lot {}) is not an ingredient of {}; ingredients: {}",
                 c.name,
@@ -586,7 +589,10 @@ fn check_order(formula: &Formula, order: &Order, balance: &Balance) -> Result<()
         ));
     }
     if balance.readability <= Decimal::ZERO || balance.volume_readability <= Decimal::ZERO {
-        return Err(Error::arg("--readability", "must be greater than zero"));
+        return Err(Error::order(
+            Field::Readability,
+            "must be greater than zero",
+        ));
     }
     Ok(())
 }
@@ -674,21 +680,21 @@ fn actives_step(
         &order.strengths,
         |s| s.active.as_deref(),
         formula,
-        "--strength",
+        Field::Strength,
         false,
     )?;
     check_names(
         &order.assays,
         |s| s.active.as_deref(),
         formula,
-        "--assay",
+        Field::Assay,
         false,
     )?;
     check_names(
         &order.bases,
         |s| s.active.as_deref(),
         formula,
-        "--basis",
+        Field::Basis,
         true,
     )?;
     let single = formula.actives.len() == 1;
@@ -697,16 +703,16 @@ fn actives_step(
     for active in &formula.actives {
         let spec =
             pick(&order.strengths, |s| s.active.as_deref(), active, single).ok_or_else(|| {
-                Error::arg(
-                    "--strength",
+                Error::order(
+                    Field::Strength,
                     if single {
                         format!(
-                            "the strength per unit of {} is required, e.g. --strength \"50 mg\"",
+                            "the strength per unit of {} is required, e.g. \"50 mg\"",
                             active.name
                         )
                     } else {
                         format!(
-                            "no strength given for {}; add --strength \"{}=...\"",
+                            "no strength given for {}; add one as \"{}=...\"",
                             active.name, active.name
                         )
                     },
@@ -751,13 +757,13 @@ fn basis_required(formula: &Formula, active: &Active, strength: Quantity) -> Err
         .as_ref()
         .and_then(|m| quantity::div(active.mw, m.mw))
         .map_or_else(String::new, |f| format!(" (factor {})", show(f)));
-    Error::arg(
-        "--basis",
+    Error::order(
+        Field::Basis,
         format!(
             "{strength} of {} may be written as the salt weighed ({}) or as {moiety}; the two \
              differ by the salt factor{factor}, and {} does not state which its prescriptions \
-             use. Say which: --basis salt or --basis moiety (in an order or recipe file: basis = \
-             \"moiety\"), or set label_basis for this active in the formula",
+             use. Say which: salt or moiety, or set label_basis for this active in the \
+             formula",
             active.name, active.name, formula.id
         ),
     )
@@ -1220,11 +1226,10 @@ fn active_ingredient(
         Basis::Salt => (None, active.name.clone()),
         Basis::Moiety => {
             let m = active.moiety.as_ref().ok_or_else(|| {
-                Error::arg(
-                    "--basis",
+                Error::order(Field::Basis,
                     format!(
                         "{} in {} names no moiety, so a strength of the moiety cannot be converted; \
-                         use --basis salt (the strength is of {} as weighed)",
+                         give the basis as salt (the strength is of {} as weighed)",
                         active.name, formula.id, active.name
                     ),
                 )
@@ -1237,8 +1242,8 @@ fn active_ingredient(
     if let Some(a) = assay {
         let (low, high) = active.assay_range;
         if a < low || a > high {
-            return Err(Error::arg(
-                "--assay",
+            return Err(Error::order(
+                Field::Assay,
                 format!(
                     "an assay of {} % for {} is outside the {}-{} % that {} accepts. A certificate \
                      of analysis gives the as-is assay of a USP drug substance, usually 98-102 %; a \
@@ -1269,12 +1274,12 @@ fn active_ingredient(
     if let Some(max) = active.max_strength
         && per_unit > max.in_base()
     {
-        let (arg, why, advice) = match assay {
+        let (field, why, advice) = match assay {
             Some(a)
                 if div(mul(s, num_salt, "the limit")?, den_salt, "the limit")? <= max.in_base() =>
             {
                 (
-                    "--assay",
+                    Field::Assay,
                     format!(
                         ", because the assay of {} % raises what is weighed",
                         a.normalize()
@@ -1285,13 +1290,13 @@ fn active_ingredient(
                 )
             }
             _ => (
-                "--strength",
+                Field::Strength,
                 String::new(),
                 "check for a decimal or ten-fold error",
             ),
         };
-        return Err(Error::arg(
-            arg,
+        return Err(Error::order(
+            field,
             format!(
                 "{strength} of {strength_form} per unit means weighing {} of {} per unit{why}, \
                  above the maximum of {max} per unit that {} allows; {advice}",

@@ -24,9 +24,18 @@ pub enum Error {
     #[error("{arg}: {message}")]
     Argument { arg: String, message: String },
 
+    /// A value of the order that cannot be used, named by what it is rather than where it
+    /// came from: the command line names it by its flag, an order or recipe file by its key.
+    #[error("{}: {message}", field.flag())]
+    Order { field: Field, message: String },
+
     /// The numbers of this order cannot be made into sound units.
     #[error("{0}")]
     Calculation(String),
+
+    /// The label's own fields do not fit its stock at legible sizes.
+    #[error("{0}")]
+    LabelFit(String),
 
     /// An output file exists and the user did not ask to replace it.
     #[error("{} already exists; pass --force to overwrite it", .0.display())]
@@ -39,9 +48,68 @@ pub enum Error {
         source: std::io::Error,
     },
 
-    /// A document could not be produced (layout cannot fit, or the PDF writer failed).
+    /// A document could not be produced: the PDF writer failed.
     #[error("{0}")]
     Render(String),
+
+    /// The program itself failed (a worker thread could not start), not its input.
+    #[error("{0}")]
+    Internal(String),
+}
+
+/// A value of an order, wherever it was given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Quantity,
+    Strength,
+    Assay,
+    Basis,
+    Component,
+    Readability,
+    Balance,
+}
+
+impl Field {
+    /// The command-line flag that sets it.
+    pub fn flag(self) -> &'static str {
+        match self {
+            Field::Quantity => "--quantity",
+            Field::Strength => "--strength",
+            Field::Assay => "--assay",
+            Field::Basis => "--basis",
+            Field::Component => "--component",
+            Field::Readability => "--readability",
+            Field::Balance => "balance",
+        }
+    }
+
+    /// The key that sets it in an order or recipe file.
+    pub fn key(self) -> &'static str {
+        match self {
+            Field::Quantity => "quantity",
+            Field::Strength => "strength",
+            Field::Assay => "assay",
+            Field::Basis => "basis",
+            Field::Component => "component",
+            Field::Readability => "balance.readability",
+            Field::Balance => "balance",
+        }
+    }
+}
+
+/// What kind of failure an error is; the exit status follows from it, in one place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Something in a file, a flag or an order the user can fix.
+    Input,
+    /// The order cannot be made into sound units.
+    Calculation,
+    /// The label cannot hold its fields.
+    LabelFit,
+    /// The machine failed: files, disks.
+    Io,
+    /// The program failed.
+    Internal,
 }
 
 fn located(file: &str, line: Option<usize>, key: Option<&str>, message: &str) -> String {
@@ -58,6 +126,13 @@ impl Error {
         }
     }
 
+    pub fn order(field: Field, message: impl Into<String>) -> Error {
+        Error::Order {
+            field,
+            message: message.into(),
+        }
+    }
+
     pub fn calc(message: impl Into<String>) -> Error {
         Error::Calculation(message.into())
     }
@@ -69,12 +144,26 @@ impl Error {
         }
     }
 
-    /// Exit status for this error: 2 for anything the user can fix in the input, 1 for the
-    /// machine failing us.
-    pub fn exit_code(&self) -> i32 {
+    pub fn kind(&self) -> Kind {
         match self {
-            Error::Io { .. } => 1,
-            _ => 2,
+            Error::Input { .. }
+            | Error::Many(_)
+            | Error::Argument { .. }
+            | Error::Order { .. }
+            | Error::Exists(_) => Kind::Input,
+            Error::Calculation(_) => Kind::Calculation,
+            Error::LabelFit(_) => Kind::LabelFit,
+            Error::Io { .. } => Kind::Io,
+            Error::Render(_) | Error::Internal(_) => Kind::Internal,
+        }
+    }
+
+    /// Exit status for this error: 2 for anything the user can fix in the input, 1 for the
+    /// machine or the program failing.
+    pub fn exit_code(&self) -> i32 {
+        match self.kind() {
+            Kind::Input | Kind::Calculation | Kind::LabelFit => 2,
+            Kind::Io | Kind::Internal => 1,
         }
     }
 }
@@ -88,3 +177,30 @@ pub fn overflow(what: &str) -> Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The exit status is chosen by kind, here and nowhere else: 2 for what the user can fix,
+    /// 1 for the machine or the program.
+    #[test]
+    fn exit_status_follows_the_kind() {
+        let io = Error::io("x", std::io::Error::from(std::io::ErrorKind::Other));
+        for (e, kind, code) in [
+            (Error::order(Field::Assay, "m"), Kind::Input, 2),
+            (Error::arg("--x", "m"), Kind::Input, 2),
+            (Error::calc("m"), Kind::Calculation, 2),
+            (Error::LabelFit("m".into()), Kind::LabelFit, 2),
+            (io, Kind::Io, 1),
+            (Error::Internal("threads".into()), Kind::Internal, 1),
+            (Error::Render("pdf".into()), Kind::Internal, 1),
+        ] {
+            assert_eq!((e.kind(), e.exit_code()), (kind, code), "{e}");
+        }
+        // On the command line a field is named by its flag, in a file by its key.
+        let e = Error::order(Field::Strength, "too high");
+        assert_eq!(e.to_string(), "--strength: too high");
+        assert_eq!(Field::Readability.key(), "balance.readability");
+    }
+}

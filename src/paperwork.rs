@@ -26,10 +26,10 @@ pub fn render_all(
     dir: &Path,
     stem: &str,
 ) -> Result<Vec<(PathBuf, Vec<u8>)>> {
-    settings.require_pharmacy()?;
+    let pharmacy = settings.require_pharmacy()?;
     let [j, w, l] = paths(dir, stem);
     let worksheet = render::worksheet::worksheet(record, settings.paper)?;
-    let label = render::label::label(record, settings.label)?;
+    let label = render::label::label(record, pharmacy, settings.label)?;
     Ok(vec![
         (j, report::record_json(record).into_bytes()),
         (w, worksheet),

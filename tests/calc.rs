@@ -522,7 +522,8 @@ fn basis_comes_from_the_order_or_the_formula_never_a_default() {
         "--quantity",
         "24",
     ]);
-    assert!(err.contains("--basis salt or --basis moiety"), "{err}");
+    assert!(err.starts_with("troche: error: --basis:"), "{err}");
+    assert!(err.contains("Say which: salt or moiety"), "{err}");
     // The order overrides the formula.
     let v = calc_json(&[
         "sildenafil-citrate-troche",

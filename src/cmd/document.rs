@@ -48,7 +48,6 @@ pub(super) fn worksheet(a: &DocArgs) -> Result<i32> {
 
 pub(super) fn label(a: &DocArgs) -> Result<i32> {
     one_document(a, |record, settings| {
-        settings.require_pharmacy()?;
-        render::label::label(record, settings.label)
+        render::label::label(record, settings.require_pharmacy()?, settings.label)
     })
 }

@@ -226,32 +226,28 @@ pub(super) fn order_from(args: &OrderArgs, paper: Option<&PaperArgs>) -> Result<
 }
 
 /// A calculation error about an order value, placed in the order file when the order came
-/// from one: the calculation names values by their flags, which a file spells as keys.
-pub(super) fn place_in_order_file(e: Error, args: &OrderArgs) -> Error {
-    match (e, &args.order_file) {
-        (Error::Argument { arg, message }, Some(file)) => {
-            let key = arg.trim_start_matches("--").to_string();
-            if !["component", "strength", "assay", "basis", "quantity"].contains(&key.as_str()) {
-                return Error::Argument { arg, message };
-            }
-            // The line where the file sets the key, when it does (flags may also set it).
-            let line = std::fs::read_to_string(file).ok().and_then(|text| {
-                text.lines().position(|l| {
-                    let l = l.trim_start();
-                    l.strip_prefix(key.as_str()).is_some_and(|rest| {
-                        rest.trim_start().starts_with(['=', '.']) || rest.starts_with(']')
-                    }) || l.starts_with(&format!("[{key}"))
-                        || l.starts_with(&format!("[[{key}"))
-                })
-            });
-            Error::Input {
-                file: file.display().to_string(),
-                line: line.map(|l| l + 1),
-                key: Some(key),
-                message,
-            }
-        }
-        (e, _) => e,
+/// from one and the file sets that value: the calculation names values by what they are, a
+/// file by its keys, the command line by its flags.
+fn place_in_order_file(e: Error, args: &OrderArgs) -> Error {
+    let (Error::Order { field, message }, Some(file)) = (&e, &args.order_file) else {
+        return e;
+    };
+    let key = field.key();
+    // The line where the file sets the key, when it does (a flag may have set it instead).
+    let line = std::fs::read_to_string(file).ok().and_then(|text| {
+        text.lines().position(|l| {
+            let l = l.trim_start();
+            l.strip_prefix(key).is_some_and(|rest| {
+                rest.trim_start().starts_with(['=', '.']) || rest.starts_with(']')
+            }) || l.starts_with(&format!("[{key}"))
+                || l.starts_with(&format!("[[{key}"))
+        })
+    });
+    Error::Input {
+        file: file.display().to_string(),
+        line: line.map(|l| l + 1),
+        key: Some(key.to_string()),
+        message: message.clone(),
     }
 }
 

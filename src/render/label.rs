@@ -108,22 +108,16 @@ impl LabelLayout {
 ///
 /// # Errors
 ///
-/// `Error::Render` if the record has no pharmacy, or if the main label's fields do not fit
-/// even at the smallest sizes with every warning moved off it; the message names the
-/// longest fields so the pharmacist knows what to shorten.
-pub fn label_layout(record: &Record, size: LabelSize) -> Result<LabelLayout> {
-    let pharmacy = record.pharmacy.as_ref().ok_or_else(|| {
-        Error::Render(
-            "a label must show the pharmacy's name, address and phone, and none is configured; \
-             add a [pharmacy] table to troche.toml"
-                .to_owned(),
-        )
-    })?;
+/// `Error::LabelFit` if the main label's fields do not fit even at the smallest sizes with
+/// every warning moved off it; the message names the longest fields so the pharmacist knows
+/// what to shorten. A label always shows the pharmacy, so the pharmacy is an argument, not an
+/// optional part of the record.
+pub fn label_layout(record: &Record, pharmacy: &Pharmacy, size: LabelSize) -> Result<LabelLayout> {
     let content = Content::new(record, pharmacy);
     let text = Prepared::new(&content);
-    let plan = choose(&text, size).ok_or_else(|| Error::Render(too_long(&content, size)))?;
+    let plan = choose(&text, size).ok_or_else(|| Error::LabelFit(too_long(&content, size)))?;
     let mut main = main_label(&text, size, &plan, true)
-        .ok_or_else(|| Error::Render(too_long(&content, size)))?;
+        .ok_or_else(|| Error::LabelFit(too_long(&content, size)))?;
     let (aux_size, aux) = auxiliary_labels(&text, &content, size, &plan)?;
     let mut pages = vec![std::mem::take(&mut main.items)];
     pages.extend(aux);
@@ -149,8 +143,8 @@ pub fn label_layout(record: &Record, size: LabelSize) -> Result<LabelLayout> {
 /// # Errors
 ///
 /// As [`label_layout`], or if the PDF cannot be written.
-pub fn label(record: &Record, size: LabelSize) -> Result<Vec<u8>> {
-    let layout = label_layout(record, size)?;
+pub fn label(record: &Record, pharmacy: &Pharmacy, size: LabelSize) -> Result<Vec<u8>> {
+    let layout = label_layout(record, pharmacy, size)?;
     let mut canvas = Canvas::new(size.width_pt, size.height_pt);
     for (i, page) in layout.pages.iter().enumerate() {
         if i > 0 {
@@ -179,7 +173,7 @@ pub fn label(record: &Record, size: LabelSize) -> Result<Vec<u8>> {
             "Prescription label, {} version {}",
             record.formula.id, record.formula.version
         )),
-        author: record.pharmacy.as_ref().map(|p| p.name.clone()),
+        author: Some(pharmacy.name.clone()),
         date: doc_date(record.date),
         document_id: format!(
             "troche/{}/{}/{}/label",
@@ -772,7 +766,7 @@ fn auxiliary_labels(
         .map(|(pt, _)| *pt);
     let laid = best.and_then(|pt| paginate(pt, true).map(|pages| (pt, pages)));
     let Some((pt, pages)) = laid else {
-        return Err(Error::Render(format!(
+        return Err(Error::LabelFit(format!(
             "the warnings do not fit on an auxiliary label of {} × {} in even at {WARNING_PT} pt; \
              use a larger label ([label] width and height in troche.toml)",
             inches(size.width_pt),
@@ -871,7 +865,7 @@ fn too_long(content: &Content, size: LabelSize) -> String {
 mod tests {
     use super::*;
     use crate::render::metrics::Font;
-    use crate::render::test_support::{bare, ketamine, pdf_text, squash};
+    use crate::render::test_support::{bare, ketamine, pdf_text, pharmacy, squash};
     use crate::render::text::runs_width;
 
     /// 3 × 1.5 in, the small vial label.
@@ -964,7 +958,7 @@ mod tests {
     fn label_holds_every_required_field() {
         let record = ketamine(30);
         for stock in stocks() {
-            let layout = label_layout(&record, stock).unwrap();
+            let layout = label_layout(&record, pharmacy(&record), stock).unwrap();
             assert_laid_out_cleanly(&layout);
             let pages = page_texts(&layout);
             let main = &pages[0];
@@ -1007,7 +1001,7 @@ mod tests {
                 assert!(pages[1].contains(&format!("Storage: {storage}")));
             }
             // The PDF itself reads the same, page by page.
-            let pdf = label(&record, stock).unwrap();
+            let pdf = label(&record, pharmacy(&record), stock).unwrap();
             let text = pdf_text(&pdf);
             let pdf_pages: Vec<&str> = text.split('\u{c}').filter(|p| !p.is_empty()).collect();
             assert_eq!(pdf_pages.len(), layout.page_count(), "{text}");
@@ -1021,7 +1015,7 @@ mod tests {
     fn the_patient_drug_and_directions_come_first_and_largest() {
         let record = ketamine(30);
         for (stock, least) in [(LabelSize::default(), 10.0), (SMALL, MIN_KEY_PT)] {
-            let layout = label_layout(&record, stock).unwrap();
+            let layout = label_layout(&record, pharmacy(&record), stock).unwrap();
             assert!(layout.key_size_pt >= least, "{stock:?}: {layout:?}");
             assert!(layout.pharmacy_size_pt < layout.key_size_pt);
             assert!(layout.detail_size_pt < layout.key_size_pt);
@@ -1051,7 +1045,7 @@ mod tests {
         records.push(many);
         for record in &records {
             for stock in stocks() {
-                let layout = label_layout(record, stock).unwrap();
+                let layout = label_layout(record, pharmacy(record), stock).unwrap();
                 assert_laid_out_cleanly(&layout);
                 let all = page_texts(&layout).join(" ");
                 let mut warnings = record.formula.label.warnings.clone();
@@ -1088,10 +1082,10 @@ mod tests {
     fn the_federal_warning_is_on_the_main_label_word_for_word() {
         let record = ketamine(30);
         assert!(record.needs_transfer_warning(), "ketamine is CIII");
-        let layout = label_layout(&record, LabelSize::default()).unwrap();
+        let layout = label_layout(&record, pharmacy(&record), LabelSize::default()).unwrap();
         assert!(layout.federal_on_main);
         assert!(page_texts(&layout)[0].contains(FEDERAL_TRANSFER_WARNING));
-        let pdf = label(&record, LabelSize::default()).unwrap();
+        let pdf = label(&record, pharmacy(&record), LabelSize::default()).unwrap();
         {
             let text = pdf_text(&pdf);
             let main = text.split('\u{c}').next().unwrap_or_default();
@@ -1104,7 +1098,7 @@ mod tests {
         let mut record = ketamine(30);
         record.formula.label.warnings = (1..=8).map(long_warning).collect();
         for (stock, least) in [(LabelSize::default(), 10.0), (SMALL, MIN_KEY_PT)] {
-            let layout = label_layout(&record, stock).unwrap();
+            let layout = label_layout(&record, pharmacy(&record), stock).unwrap();
             assert!(layout.page_count() >= 2, "{stock:?}");
             assert!(
                 layout.key_size_pt >= least,
@@ -1122,7 +1116,7 @@ mod tests {
                 let heading = format!("Auxiliary label {i} of {n} — Rx RX-4471203 — Jane Q. Doe");
                 assert!(page.starts_with(&heading), "{page}");
             }
-            let pdf = label(&record, stock).unwrap();
+            let pdf = label(&record, pharmacy(&record), stock).unwrap();
             {
                 let text = pdf_text(&pdf);
                 assert!(text.contains(&bare("Auxiliary label 1 of")), "{text}");
@@ -1131,7 +1125,7 @@ mod tests {
         // Without auxiliary labels, the main label says nothing about them.
         let mut few = ketamine(30);
         few.formula.label.warnings.truncate(1);
-        let plain = label_layout(&few, LabelSize::default()).unwrap();
+        let plain = label_layout(&few, pharmacy(&few), LabelSize::default()).unwrap();
         assert_eq!(plain.page_count(), 1);
         assert!(!page_texts(&plain)[0].contains("auxiliary"));
     }
@@ -1140,7 +1134,7 @@ mod tests {
     fn the_federal_warning_leads_the_auxiliary_label_when_the_main_one_is_full() {
         // On 3 × 1.5 in, the ketamine label's own fields leave no room for it.
         let record = ketamine(30);
-        let layout = label_layout(&record, SMALL).unwrap();
+        let layout = label_layout(&record, pharmacy(&record), SMALL).unwrap();
         assert_laid_out_cleanly(&layout);
         assert!(!layout.federal_on_main, "{layout:?}");
         assert!(layout.key_size_pt >= MIN_KEY_PT);
@@ -1166,11 +1160,11 @@ mod tests {
             }
         }
         assert!(!record.needs_transfer_warning());
-        let layout = label_layout(&record, LabelSize::default()).unwrap();
+        let layout = label_layout(&record, pharmacy(&record), LabelSize::default()).unwrap();
         assert_eq!(layout.page_count(), 1);
         assert!(!page_texts(&layout)[0].contains("Federal"));
         assert!(layout.key_size_pt >= 10.0);
-        let small = label_layout(&record, SMALL).unwrap();
+        let small = label_layout(&record, pharmacy(&record), SMALL).unwrap();
         assert!(!page_texts(&small).join(" ").contains("Federal"));
     }
 
@@ -1180,8 +1174,8 @@ mod tests {
         many.formula.label.warnings = (1..=8).map(long_warning).collect();
         for record in [ketamine(30), many] {
             for stock in stocks() {
-                let a = label(&record, stock).unwrap();
-                let b = label(&record, stock).unwrap();
+                let a = label(&record, pharmacy(&record), stock).unwrap();
+                let b = label(&record, pharmacy(&record), stock).unwrap();
                 assert_eq!(a, b);
             }
         }
@@ -1194,7 +1188,7 @@ mod tests {
         record.order.patient = Some("  ".to_owned());
         record.order.prescriber = None;
         record.order.refills = None;
-        let layout = label_layout(&record, LabelSize::default()).unwrap();
+        let layout = label_layout(&record, pharmacy(&record), LabelSize::default()).unwrap();
         let text = page_texts(&layout).join("\n");
         for field in [
             "Rx: ____",
@@ -1208,11 +1202,12 @@ mod tests {
 
     #[test]
     fn no_pharmacy_no_label() {
-        let mut record = ketamine(30);
-        record.pharmacy = None;
-        let e = label(&record, LabelSize::default()).unwrap_err();
-        assert!(matches!(e, Error::Render(_)));
-        assert!(e.to_string().contains("pharmacy"), "{e}");
+        // `label` takes the pharmacy by type; settings without one refuse before any layout.
+        let e = crate::config::Settings::default()
+            .require_pharmacy()
+            .unwrap_err();
+        assert!(e.to_string().contains("[pharmacy]"), "{e}");
+        assert_eq!(e.exit_code(), 2);
     }
 
     #[test]
@@ -1222,13 +1217,13 @@ mod tests {
             about 15 to 30 minutes, every 8 hours as needed for pain. Do not chew or swallow \
             whole. Do not eat or drink until it has dissolved."
             .to_owned();
-        let layout = label_layout(&record, LabelSize::default()).unwrap();
+        let layout = label_layout(&record, pharmacy(&record), LabelSize::default()).unwrap();
         assert!(layout.key_size_pt >= 10.0);
         assert!(layout.used_height_pt <= 144.0);
         assert_laid_out_cleanly(&layout);
         assert!(page_texts(&layout)[0].contains(&squash(&record.directions)));
         // Too much for 3 × 1.5 in at 9 pt: refused, naming the directions.
-        let e = label_layout(&record, SMALL).unwrap_err();
+        let e = label_layout(&record, pharmacy(&record), SMALL).unwrap_err();
         assert!(e.to_string().contains("shorten the directions"), "{e}");
     }
 
@@ -1236,9 +1231,9 @@ mod tests {
     fn absurd_text_is_refused_naming_what_to_shorten() {
         let mut record = ketamine(30);
         record.directions = "Dissolve one troche slowly in the mouth. ".repeat(40);
-        let e = label_layout(&record, LabelSize::default()).unwrap_err();
+        let e = label_layout(&record, pharmacy(&record), LabelSize::default()).unwrap_err();
         let msg = e.to_string();
-        assert!(matches!(e, Error::Render(_)));
+        assert!(matches!(e, Error::LabelFit(_)));
         assert!(msg.contains("4 × 2 in"), "{msg}");
         assert!(msg.contains("shorten the directions"), "{msg}");
         assert!(msg.contains("9 pt"), "{msg}");
@@ -1247,7 +1242,7 @@ mod tests {
             width_pt: 288.0,
             height_pt: 576.0,
         };
-        let layout = label_layout(&record, big).unwrap();
+        let layout = label_layout(&record, pharmacy(&record), big).unwrap();
         assert_laid_out_cleanly(&layout);
         assert!(layout.key_size_pt >= MIN_KEY_PT);
     }
@@ -1258,7 +1253,7 @@ mod tests {
         record.directions = String::new();
         record.lot = "X".repeat(300);
         record.order.patient = Some("\u{1F600}\u{0}\n\t".repeat(5));
-        let _ = label_layout(&record, LabelSize::default());
+        let _ = label_layout(&record, pharmacy(&record), LabelSize::default());
         for (w, h) in [
             (72.0, 72.0),
             (1440.0, 1440.0),
@@ -1270,13 +1265,13 @@ mod tests {
                 width_pt: w,
                 height_pt: h,
             };
-            if let Ok(layout) = label_layout(&record, size) {
+            if let Ok(layout) = label_layout(&record, pharmacy(&record), size) {
                 assert!(layout.key_size_pt >= MIN_KEY_PT);
                 assert_laid_out_cleanly(&layout);
             }
         }
         record.directions = "y".repeat(5000);
-        assert!(label(&record, LabelSize::default()).is_err());
+        assert!(label(&record, pharmacy(&record), LabelSize::default()).is_err());
     }
 
     #[test]

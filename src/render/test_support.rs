@@ -34,6 +34,14 @@ pub(crate) fn ketamine(quantity: u32) -> Record {
     Record::new(formula, order, &settings, date, "261123-001".to_owned()).expect("record")
 }
 
+/// The pharmacy of a test record (which always has one).
+pub(crate) fn pharmacy(record: &Record) -> &crate::config::Pharmacy {
+    record
+        .pharmacy
+        .as_ref()
+        .expect("test records have a pharmacy")
+}
+
 /// Text of a PDF read with lopdf (no outside tool, so no test can skip for want of one):
 /// each page with all whitespace removed, pages separated by '\f'. Where a line breaks, and
 /// whether the extractor puts a space there, must not matter; compare with [`bare`].
@@ -135,7 +143,7 @@ fn write_labels(dir: &std::path::Path, name: &str, record: &Record) {
         height_pt: 108.0,
     };
     for (stock, size) in [("4x2", LabelSize::default()), ("3x1.5", small)] {
-        match label_layout(record, size) {
+        match label_layout(record, pharmacy(record), size) {
             Ok(l) => {
                 eprintln!(
                     "{name} {stock}: key {} pt, details {} pt, {} of {} warnings on the main \
@@ -150,7 +158,7 @@ fn write_labels(dir: &std::path::Path, name: &str, record: &Record) {
                 );
                 std::fs::write(
                     dir.join(format!("{name}-{stock}.pdf")),
-                    label(record, size).unwrap(),
+                    label(record, pharmacy(record), size).unwrap(),
                 )
                 .unwrap();
             }
