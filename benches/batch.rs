@@ -7,7 +7,7 @@
 //! done: on ext4 without a journal, creating files just after thousands were deleted nearby
 //! is several times slower (docs/performance.md), which would measure the disk's history.
 
-#[path = "sample.rs"]
+#[path = "support/sample.rs"]
 mod sample;
 
 use std::path::{Path, PathBuf};

@@ -3,7 +3,7 @@
 //!
 //! cargo run --release --example gen-recipe -- 1000 > /tmp/recipe-1000.toml
 
-#[path = "../benches/sample.rs"]
+#[path = "../benches/support/sample.rs"]
 mod sample;
 
 fn main() {

@@ -511,7 +511,7 @@ pub(crate) struct Source<'a> {
 }
 
 impl<'a> Source<'a> {
-    pub fn new(text: &'a str, file: &'a str) -> Self {
+    pub(crate) fn new(text: &'a str, file: &'a str) -> Self {
         Source {
             text,
             file,
@@ -521,19 +521,19 @@ impl<'a> Source<'a> {
     }
 
     /// A part of a file whose first line is line `offset + 1` of the file.
-    pub fn part(text: &'a str, file: &'a str, offset: usize) -> Self {
+    pub(crate) fn part(text: &'a str, file: &'a str, offset: usize) -> Self {
         Source {
             line_offset: offset,
             ..Source::new(text, file)
         }
     }
 
-    pub fn line_of(&self, offset: usize) -> usize {
+    pub(crate) fn line_of(&self, offset: usize) -> usize {
         let end = offset.min(self.text.len());
         count_newlines(&self.text.as_bytes()[..end]) + 1 + self.line_offset
     }
 
-    pub fn error_at(
+    pub(crate) fn error_at(
         &self,
         span: Option<std::ops::Range<usize>>,
         key: &str,
@@ -547,7 +547,7 @@ impl<'a> Source<'a> {
         }
     }
 
-    pub fn push(
+    pub(crate) fn push(
         &mut self,
         span: Option<std::ops::Range<usize>>,
         key: &str,
@@ -559,7 +559,7 @@ impl<'a> Source<'a> {
 
     /// Turns a TOML syntax or shape error into a located message with advice, in the words of
     /// the format documents (keys and tables, whole numbers, quoted text), never serde's.
-    pub fn toml_error(&self, e: &toml::de::Error) -> Error {
+    pub(crate) fn toml_error(&self, e: &toml::de::Error) -> Error {
         // The key path ("mold.cavities") is only in the error's display without its source.
         let mut plain = e.clone();
         plain.set_input(None);
@@ -595,7 +595,7 @@ impl<'a> Source<'a> {
     }
 
     /// The text of a number field as typed: the string, or the source text of a bare number.
-    pub fn num_text(&self, n: &Num) -> String {
+    pub(crate) fn num_text(&self, n: &Num) -> String {
         match n.get_ref() {
             RawNum::Text(t) => t.clone(),
             RawNum::Bare => self.text.get(n.span()).unwrap_or("").replace('_', ""),
@@ -618,7 +618,7 @@ impl<'a> Source<'a> {
     }
 
     /// A dimensionless number that must be positive (a factor, a molecular weight, a percent).
-    pub fn positive(&mut self, n: &Num, key: &str) -> Option<Decimal> {
+    pub(crate) fn positive(&mut self, n: &Num, key: &str) -> Option<Decimal> {
         self.parsed(n, key, |t| {
             let v = quantity::parse_decimal(t)?;
             if v <= Decimal::ZERO {
@@ -631,15 +631,15 @@ impl<'a> Source<'a> {
         })
     }
 
-    pub fn mass(&mut self, n: &Num, key: &str) -> Option<Quantity> {
+    pub(crate) fn mass(&mut self, n: &Num, key: &str) -> Option<Quantity> {
         self.parsed(n, key, quantity::parse_mass)
     }
 
-    pub fn quantity(&mut self, n: &Num, key: &str) -> Option<Quantity> {
+    pub(crate) fn quantity(&mut self, n: &Num, key: &str) -> Option<Quantity> {
         self.parsed(n, key, quantity::parse_quantity)
     }
 
-    pub fn text(&mut self, s: &Spanned<String>, key: &str) -> String {
+    pub(crate) fn text(&mut self, s: &Spanned<String>, key: &str) -> String {
         let t = s.get_ref().trim();
         let limit = text_limit(key);
         let n = t.chars().count();
@@ -694,7 +694,7 @@ impl<'a> Source<'a> {
         rust_decimal::prelude::ToPrimitive::to_i64(&v)
     }
 
-    pub fn count(&mut self, n: &Num, key: &str, min: i64, max: i64) -> Option<u32> {
+    pub(crate) fn count(&mut self, n: &Num, key: &str, min: i64, max: i64) -> Option<u32> {
         let v = self.whole(n, key)?;
         if v < min || v > max {
             self.push(
@@ -735,7 +735,7 @@ impl<'a> Source<'a> {
         }
     }
 
-    pub fn finish(self) -> Result<()> {
+    pub(crate) fn finish(self) -> Result<()> {
         match self.errors.len() {
             0 => Ok(()),
             1 => Err(self.errors.into_iter().next().expect("one error")),

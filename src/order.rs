@@ -298,14 +298,14 @@ struct RawComponent {
 
 impl RawOrder {
     /// The line the entry starts on, for messages about the entry as a whole.
-    pub fn first_span(&self) -> Option<std::ops::Range<usize>> {
+    pub(crate) fn first_span(&self) -> Option<std::ops::Range<usize>> {
         self.formula
             .as_ref()
             .map(Spanned::span)
             .or_else(|| self.quantity.as_ref().map(Spanned::span))
     }
 
-    pub fn rx_text(&self) -> Option<&str> {
+    pub(crate) fn rx_text(&self) -> Option<&str> {
         self.rx.as_ref().map(|r| r.get_ref().as_str())
     }
 }

@@ -8,6 +8,6 @@ mod common;
 mod crash;
 mod documents;
 mod properties;
-#[path = "../benches/sample.rs"]
+#[path = "../benches/support/sample.rs"]
 mod sample;
 mod test;

@@ -1,13 +1,13 @@
 //! The one way the integration tests run the binary, after casey/just's `Test`: build up the
 //! invocation and what it must give, then `run`, which asserts the exit status and the output
 //! and hands back what was printed. Every test runs in a scratch directory of its own (xsv's
-//! `Workdir`), with HOME and XDG_CONFIG_HOME pointed into it, so no `troche.toml` or earlier
+//! `Workdir`), with `HOME` and `XDG_CONFIG_HOME` pointed into it, so no `troche.toml` or earlier
 //! file of the developer's machine can change an outcome.
 
 use std::path::PathBuf;
 use std::process::Output;
 
-pub struct Test {
+pub(crate) struct Test {
     dir: tempfile::TempDir,
     args: Vec<String>,
     status: i32,
@@ -18,13 +18,13 @@ pub struct Test {
 }
 
 /// What a run printed, once its expectations have held.
-pub struct Ran {
+pub(crate) struct Ran {
     pub stdout: String,
     pub stderr: String,
 }
 
 impl Test {
-    pub fn new() -> Test {
+    pub(crate) fn new() -> Test {
         Test {
             dir: tempfile::tempdir().expect("scratch directory"),
             args: Vec::new(),
@@ -37,12 +37,12 @@ impl Test {
     }
 
     /// A path inside the scratch directory, as text for an argument.
-    pub fn at(&self, name: &str) -> String {
+    pub(crate) fn at(&self, name: &str) -> String {
         self.dir.path().join(name).display().to_string()
     }
 
     /// Writes a file into the scratch directory (its folders made as needed).
-    pub fn file(self, name: &str, contents: &str) -> Test {
+    pub(crate) fn file(self, name: &str, contents: &str) -> Test {
         let p: PathBuf = self.dir.path().join(name);
         if let Some(parent) = p.parent() {
             std::fs::create_dir_all(parent).expect("folder");
@@ -51,47 +51,47 @@ impl Test {
         self
     }
 
-    pub fn arg(mut self, a: impl AsRef<str>) -> Test {
+    pub(crate) fn arg(mut self, a: impl AsRef<str>) -> Test {
         self.args.push(a.as_ref().to_string());
         self
     }
 
-    pub fn args<S: AsRef<str>>(mut self, a: impl IntoIterator<Item = S>) -> Test {
+    pub(crate) fn args<S: AsRef<str>>(mut self, a: impl IntoIterator<Item = S>) -> Test {
         self.args
             .extend(a.into_iter().map(|s| s.as_ref().to_string()));
         self
     }
 
-    pub fn env(mut self, key: &str, value: &str) -> Test {
+    pub(crate) fn env(mut self, key: &str, value: &str) -> Test {
         self.env.push((key.to_string(), value.to_string()));
         self
     }
 
     /// The exit status the run must end with (default 0).
-    pub fn status(mut self, code: i32) -> Test {
+    pub(crate) fn status(mut self, code: i32) -> Test {
         self.status = code;
         self
     }
 
     /// Standard output, exactly.
-    pub fn stdout(mut self, text: &str) -> Test {
+    pub(crate) fn stdout(mut self, text: &str) -> Test {
         self.stdout = Some(text.to_string());
         self
     }
 
-    pub fn stdout_contains(mut self, text: &str) -> Test {
+    pub(crate) fn stdout_contains(mut self, text: &str) -> Test {
         self.stdout_contains.push(text.to_string());
         self
     }
 
-    pub fn stderr_contains(mut self, text: &str) -> Test {
+    pub(crate) fn stderr_contains(mut self, text: &str) -> Test {
         self.stderr_contains.push(text.to_string());
         self
     }
 
     /// Runs the binary without checking anything, for tests that judge the outcome
     /// themselves (a corpus whose files may pass or fail).
-    pub fn output(&self) -> Output {
+    pub(crate) fn output(&self) -> Output {
         self.command().output().expect("run troche")
     }
 
@@ -108,7 +108,7 @@ impl Test {
     }
 
     /// Runs the binary and checks every expectation; a failure shows both streams.
-    pub fn run(&self) -> Ran {
+    pub(crate) fn run(&self) -> Ran {
         let output = self.output();
         let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
         let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
@@ -153,7 +153,7 @@ impl Test {
     }
 
     /// Runs with `--format json` added, which must succeed, and returns the parsed JSON.
-    pub fn json(self) -> serde_json::Value {
+    pub(crate) fn json(self) -> serde_json::Value {
         let t = self.args(["--format", "json"]);
         let ran = t.run();
         serde_json::from_str(&ran.stdout).expect("valid JSON")

@@ -2,23 +2,23 @@
 //! JSON and PDF output.
 #![allow(dead_code)]
 
-pub use crate::test::{Ran, Test};
+pub(crate) use crate::test::{Ran, Test};
 
-pub fn fixture(name: &str) -> String {
+pub(crate) fn fixture(name: &str) -> String {
     format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
 }
 
 /// `troche calc ARGS --format json`, which must succeed: the parsed calculation.
-pub fn calc_json(args: &[&str]) -> serde_json::Value {
+pub(crate) fn calc_json(args: &[&str]) -> serde_json::Value {
     Test::new().arg("calc").args(args).json()
 }
 
 /// `troche ARGS`, which must fail with exit status 2 and print nothing: its stderr.
-pub fn fails(args: &[&str]) -> String {
+pub(crate) fn fails(args: &[&str]) -> String {
     Test::new().args(args).status(2).run().stderr
 }
 
-pub fn ingredient<'a>(v: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+pub(crate) fn ingredient<'a>(v: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
     v["ingredients"]
         .as_array()
         .expect("ingredients")
@@ -27,7 +27,7 @@ pub fn ingredient<'a>(v: &'a serde_json::Value, name: &str) -> &'a serde_json::V
         .unwrap_or_else(|| panic!("no ingredient {name} in {v}"))
 }
 
-pub fn base(v: &serde_json::Value) -> &serde_json::Value {
+pub(crate) fn base(v: &serde_json::Value) -> &serde_json::Value {
     v["ingredients"]
         .as_array()
         .expect("ingredients")
@@ -39,7 +39,7 @@ pub fn base(v: &serde_json::Value) -> &serde_json::Value {
 /// The text of every page of a PDF, extracted in Rust (no external tool), with all whitespace
 /// removed: where a line breaks, and whether the extractor puts a space there, must not
 /// matter. Compare with [`has`].
-pub fn pdf_text(bytes: &[u8]) -> String {
+pub(crate) fn pdf_text(bytes: &[u8]) -> String {
     let doc = lopdf::Document::load_mem(bytes).expect("a valid PDF");
     let pages: Vec<u32> = doc.get_pages().keys().copied().collect();
     let text = doc.extract_text(&pages).expect("text");
@@ -47,17 +47,17 @@ pub fn pdf_text(bytes: &[u8]) -> String {
 }
 
 /// Whether extracted PDF text (see [`pdf_text`]) holds `needle`, whitespace aside.
-pub fn has(text: &str, needle: &str) -> bool {
+pub(crate) fn has(text: &str, needle: &str) -> bool {
     text.contains(&needle.split_whitespace().collect::<String>())
 }
 
-pub fn page_count(bytes: &[u8]) -> usize {
+pub(crate) fn page_count(bytes: &[u8]) -> usize {
     lopdf::Document::load_mem(bytes)
         .expect("a valid PDF")
         .get_pages()
         .len()
 }
 
-pub fn config() -> String {
+pub(crate) fn config() -> String {
     fixture("troche.toml")
 }
