@@ -149,8 +149,8 @@ pub fn parse(text: &str, path: &Path) -> Result<Recipe> {
 /// Whether `text` is a TOML document, whatever its keys and values mean.
 ///
 /// A recipe was once checked by parsing it whole, but the tree `toml` builds of a whole file
-/// took about 5 KB per entry (27 MB of a 5,000-entry file's 34 MB peak). Its header and
-/// each entry are checked instead, each as it is read; where an entry's text fails to parse,
+/// grows with every entry (docs/performance.md has the figures). Its header and each entry
+/// are checked instead, each as it is read; where an entry's text fails to parse,
 /// this tells an error of TOML itself (the file's: syntax, an unclosed string, a key given
 /// twice) from a wrong key or value (the entry's).
 fn is_toml(text: &str) -> bool {

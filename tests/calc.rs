@@ -1,4 +1,4 @@
-//! End-to-end tests of `troche calc` against published worked examples (DOMAIN.md) and the
+//! End-to-end tests of `troche calc` against published worked examples (docs/method.md) and the
 //! refusals a pharmacist relies on.
 
 use crate::common::*;
