@@ -323,13 +323,11 @@ pub fn parse(text: &str, file: &str) -> Result<Settings> {
     })
 }
 
+/// The settings file in the user's configuration directory, as the platform names it
+/// (`$XDG_CONFIG_HOME` or `~/.config` on Linux, Application Support on macOS, `%APPDATA%` on
+/// Windows).
 fn user_config_file() -> Option<PathBuf> {
-    let dir = std::env::var_os("XDG_CONFIG_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))
-        .or_else(|| std::env::var_os("APPDATA").map(PathBuf::from))?;
-    Some(dir.join("troche").join("troche.toml"))
+    Some(dirs::config_dir()?.join("troche").join("troche.toml"))
 }
 
 /// Finds and reads the settings in the documented order.
