@@ -218,39 +218,51 @@ fn characters_outside_winansi_are_written_readably() {
     assert!(!text.contains('?'), "{text}");
 }
 
-#[test]
-fn a4_paper_from_settings() {
-    let tmp = tempfile::tempdir().unwrap();
-    let cfg = tmp.path().join("troche.toml");
-    fs::write(
-        &cfg,
-        format!(
-            "{}\n[paper]\nsize = \"a4\"\n",
-            fs::read_to_string(config()).unwrap()
-        ),
-    )
-    .unwrap();
-    let out = tmp.path().join("w.pdf");
-    run_ok(&[
-        "worksheet",
+/// The example order's `command` document ("worksheet" or "label") with `settings` added to
+/// the fixture pharmacy settings.
+fn example_document(command: &str, settings: &str) -> Vec<u8> {
+    let t = Test::new().file(
+        "troche.toml",
+        &format!("{}\n{settings}", fs::read_to_string(config()).unwrap()),
+    );
+    let (cfg, out) = (t.at("troche.toml"), t.at("doc.pdf"));
+    // The scratch directory lives as long as the test value does: read before it goes.
+    let t = t.args([
+        command,
         "--order",
         &order_file(),
         "--config",
-        cfg.to_str().unwrap(),
+        &cfg,
         "-o",
-        out.to_str().unwrap(),
+        &out,
     ]);
-    let doc = lopdf::Document::load_mem(&fs::read(&out).unwrap()).unwrap();
-    let (_, page) = doc.get_pages().into_iter().next().unwrap();
-    let media = doc
-        .get_dictionary(page)
-        .unwrap()
-        .get(b"MediaBox")
-        .unwrap()
-        .as_array()
-        .unwrap()
-        .clone();
-    let h = media[3].as_float().unwrap();
+    t.run();
+    fs::read(out).unwrap()
+}
+
+/// Width and height in points of every page.
+fn page_sizes(pdf: &[u8]) -> Vec<(f32, f32)> {
+    let doc = lopdf::Document::load_mem(pdf).unwrap();
+    doc.get_pages()
+        .into_values()
+        .map(|page| {
+            let media = doc
+                .get_dictionary(page)
+                .unwrap()
+                .get(b"MediaBox")
+                .unwrap()
+                .as_array()
+                .unwrap()
+                .clone();
+            (media[2].as_float().unwrap(), media[3].as_float().unwrap())
+        })
+        .collect()
+}
+
+#[test]
+fn a4_paper_from_settings() {
+    let pdf = example_document("worksheet", "[paper]\nsize = \"a4\"\n");
+    let (_, h) = page_sizes(&pdf)[0];
     assert!((h - 841.89).abs() < 0.5, "A4 height, got {h}");
 }
 
@@ -282,27 +294,7 @@ fn default_lot_is_the_next_free_one_in_the_directory() {
 
 #[test]
 fn small_label_stock_moves_warnings_to_auxiliary_labels() {
-    let tmp = tempfile::tempdir().unwrap();
-    let cfg = tmp.path().join("troche.toml");
-    fs::write(
-        &cfg,
-        format!(
-            "{}\n[label]\nwidth = \"3 in\"\nheight = \"1.5 in\"\n",
-            fs::read_to_string(config()).unwrap()
-        ),
-    )
-    .unwrap();
-    let out = tmp.path().join("l.pdf");
-    run_ok(&[
-        "label",
-        "--order",
-        &order_file(),
-        "--config",
-        cfg.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-    ]);
-    let pdf = fs::read(&out).unwrap();
+    let pdf = example_document("label", "[label]\nwidth = \"3 in\"\nheight = \"1.5 in\"\n");
     let text = pdf_text(&pdf);
     assert!(page_count(&pdf) >= 2);
     for needle in [
@@ -315,17 +307,7 @@ fn small_label_stock_moves_warnings_to_auxiliary_labels() {
     ] {
         assert!(has(&text, needle), "label lacks {needle:?}: {text}");
     }
-    let doc = lopdf::Document::load_mem(&pdf).unwrap();
-    for (_, page) in doc.get_pages() {
-        let media = doc
-            .get_dictionary(page)
-            .unwrap()
-            .get(b"MediaBox")
-            .unwrap()
-            .as_array()
-            .unwrap()
-            .clone();
-        let (w, h) = (media[2].as_float().unwrap(), media[3].as_float().unwrap());
+    for (w, h) in page_sizes(&pdf) {
         assert!(
             (w - 216.0).abs() < 0.5 && (h - 108.0).abs() < 0.5,
             "{w} × {h}"
