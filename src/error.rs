@@ -39,6 +39,10 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// The compounding log's database failed (unreachable, full, corrupt while in use).
+    #[error("compounding log: {0}")]
+    Database(String),
+
     /// A document could not be produced (layout cannot fit, or the PDF writer failed).
     #[error("{0}")]
     Render(String),
@@ -73,7 +77,7 @@ impl Error {
     /// machine failing us.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Io { .. } => 1,
+            Error::Io { .. } | Error::Database(_) => 1,
             _ => 2,
         }
     }

@@ -27,6 +27,7 @@ pub mod config;
 pub mod error;
 pub mod formula;
 pub mod library;
+pub mod logbook;
 pub mod lots;
 pub mod order;
 pub mod output;
@@ -37,6 +38,7 @@ pub mod record;
 pub mod render;
 pub mod report;
 pub mod sample;
+pub mod store;
 pub mod trial;
 
 pub use cmd::run;
