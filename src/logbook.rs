@@ -129,6 +129,16 @@ impl<'a> LotCounter<'a> {
         }
     }
 
+    /// Without a log: the next free lot in the output directory alone.
+    pub fn next_in_dir(&mut self, date: Date) -> Result<String> {
+        self.dir.next(date)
+    }
+
+    /// Without a log: a lot given by the user, free in the output directory.
+    pub fn claim_in_dir(&mut self, lot: &str, force: bool) -> Result<String> {
+        self.dir.claim(lot, force)
+    }
+
     /// A lot given by the user: free in the whole log, and in the output directory.
     pub fn claim(&mut self, db: &mut dyn Db, lot: &str, force: bool) -> Result<String> {
         if exists(db, lot)? {
@@ -152,6 +162,17 @@ pub fn exists(db: &mut dyn Db, lot: &str) -> Result<bool> {
     Ok(!db
         .query("SELECT 1 FROM batches WHERE lot = $1", &[Value::text(lot)])?
         .is_empty())
+}
+
+/// The text of a formula named by a library id or a file path, for the record.
+pub fn formula_source(arg: &str) -> Result<String> {
+    let p = Path::new(arg);
+    if p.is_file() {
+        return crate::library::read_text(p);
+    }
+    crate::library::get(arg)
+        .map(str::to_string)
+        .ok_or_else(|| Error::arg("FORMULA", format!("no formula \"{arg}\"")))
 }
 
 /// The settings a batch was made with, so its paperwork can be made again byte for byte.

@@ -35,13 +35,7 @@ pub(super) fn open_with_config(config_file: Option<&Path>) -> Result<Box<dyn Db>
 
 /// The text of a formula named on the command line (library id or file), for the record.
 pub(super) fn source_text(arg: &str) -> Result<String> {
-    let p = Path::new(arg);
-    if p.is_file() {
-        return library::read_text(p);
-    }
-    library::get(arg)
-        .map(str::to_string)
-        .ok_or_else(|| Error::arg("FORMULA", format!("no formula \"{arg}\"")))
+    logbook::formula_source(arg)
 }
 
 /// The formula's text for an order given by flags and maybe an order file.
