@@ -107,6 +107,12 @@ impl Report {
 /// then by name and unit.
 type PickKey = (bool, Option<Schedule>, String, &'static str);
 
+/// A batch's files in memory: path and bytes.
+type Files = Vec<(PathBuf, Vec<u8>)>;
+
+/// Gives an entry its lot (the one it names, else the next free of its date): lot and stem.
+type ClaimLot<'a> = dyn FnMut(Option<&str>, Date) -> Result<(String, String)> + 'a;
+
 /// A batch ready to be laid out and written.
 struct Job {
     row: usize,
@@ -239,11 +245,11 @@ pub fn run_logged(
                 formulas.entry(arg.clone()).or_insert_with(|| {
                     library::load(&library::relative_to(&recipe.path, arg)).map_err(entry_error)
                 });
-                if log.is_some() && !texts.contains_key(arg) {
-                    if let Ok(t) = logbook::formula_source(&library::relative_to(&recipe.path, arg))
-                    {
-                        texts.insert(arg.clone(), t);
-                    }
+                if log.is_some()
+                    && !texts.contains_key(arg)
+                    && let Ok(t) = logbook::formula_source(&library::relative_to(&recipe.path, arg))
+                {
+                    texts.insert(arg.clone(), t);
                 }
             }
         }
@@ -302,7 +308,7 @@ pub fn run_logged(
             }
         }
         // Lay out in parallel; results come back in entry order.
-        let rendered: Vec<(Job, Result<Vec<(PathBuf, Vec<u8>)>>)> = pool.install(|| {
+        let rendered: Vec<(Job, Result<Files>)> = pool.install(|| {
             jobs.into_par_iter()
                 .map(|job| {
                     let s = job.settings.as_ref().unwrap_or(&settings);
@@ -345,11 +351,11 @@ pub fn run_logged(
         // A new batch whose files could not be written is void: its lot is never reused.
         if let Some(db) = log.as_deref_mut() {
             for (_, r, record, new) in &results {
-                if let (Err(e), true) = (r, *new) {
-                    if report.rows.iter().any(|row| row.lot == record.lot) {
-                        let reason = format!("the files could not be written: {e}");
-                        logbook::void(db, &record.lot, &reason, &actor)?;
-                    }
+                if let (Err(e), true) = (r, *new)
+                    && report.rows.iter().any(|row| row.lot == record.lot)
+                {
+                    let reason = format!("the files could not be written: {e}");
+                    logbook::void(db, &record.lot, &reason, &actor)?;
                 }
             }
         }
@@ -412,7 +418,7 @@ pub fn run_logged(
 /// Enters the chunk's new, rendered batches in the log (inside its write transaction).
 fn enter_chunk(
     db: &mut dyn Db,
-    rendered: &[(Job, Result<Vec<(PathBuf, Vec<u8>)>>)],
+    rendered: &[(Job, Result<Files>)],
     texts: &HashMap<String, String>,
     settings: &Settings,
     opts: &Options,
@@ -550,7 +556,7 @@ fn assign_lot(
     recipe_name: &str,
     opts: &Options,
     row_index: usize,
-    claim: &mut dyn FnMut(Option<&str>, Date) -> Result<(String, String)>,
+    claim: &mut ClaimLot<'_>,
 ) -> (Row, Option<Job>) {
     let Some(Computed {
         mut record,

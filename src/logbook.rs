@@ -109,15 +109,14 @@ impl<'a> LotCounter<'a> {
 
     pub fn next(&mut self, db: &mut dyn Db, date: Date) -> Result<String> {
         let prefix = prefix_of(date);
-        let mut n = match self.next.get(&prefix) {
-            Some(n) => *n,
-            None => {
-                let rows = db.query(
-                    "SELECT max(lot_seq) FROM batches WHERE lot_prefix = $1",
-                    &[Value::text(prefix.clone())],
-                )?;
-                rows.first().and_then(|r| r.int(0)).unwrap_or(0) + 1
-            }
+        let mut n = if let Some(n) = self.next.get(&prefix) {
+            *n
+        } else {
+            let rows = db.query(
+                "SELECT max(lot_seq) FROM batches WHERE lot_prefix = $1",
+                &[Value::text(prefix.clone())],
+            )?;
+            rows.first().and_then(|r| r.int(0)).unwrap_or(0) + 1
         };
         loop {
             let lot = format!("{prefix}-{n:03}");
@@ -413,7 +412,10 @@ fn file_kind(p: &Path) -> String {
         "worksheet".into()
     } else if name.ends_with("-label.pdf") {
         "label".into()
-    } else if name.ends_with(".json") {
+    } else if Path::new(&name)
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+    {
         "json".into()
     } else {
         name
@@ -760,11 +762,12 @@ pub struct Filter {
 impl Filter {
     /// `WHERE` clauses (prefixed with AND) and their parameters, numbered from `first`.
     fn clauses(&self, table: &str, first: usize) -> (String, Vec<Value>) {
+        use std::fmt::Write as _;
         let mut sql = String::new();
         let mut params = Vec::new();
         let mut add = |clause: &str, v: Value| {
             let n = first + params.len();
-            sql.push_str(&format!(" AND {table}.{clause} ${n}"));
+            let _ = write!(sql, " AND {table}.{clause} ${n}");
             params.push(v);
         };
         if let Some(d) = self.from {
@@ -1008,7 +1011,7 @@ pub fn generate(db: &mut dyn Db, n: u64) -> Result<()> {
                         Value::text(lot.clone()),
                         Value::text(date.to_string()),
                         Value::text(FORMULAS[usize::try_from(g % 6).unwrap_or(0)]),
-                        Value::text(format!("RX{:07}", g)),
+                        Value::text(format!("RX{g:07}")),
                         Value::text(format!("Patient {}", g % 20_000)),
                         Value::text(format!("Dr. {}", g % 300)),
                         Value::text(date.to_string()),

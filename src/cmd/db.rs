@@ -20,7 +20,7 @@ pub(super) struct DbArgs {
 
 #[derive(Subcommand)]
 enum DbCommand {
-    /// Copy the SQLite log while it is in use (for PostgreSQL: pg_dump advice).
+    /// Copy the SQLite log while it is in use (for PostgreSQL: advice on `pg_dump`).
     Backup {
         /// The new file (must not exist).
         file: PathBuf,
@@ -62,14 +62,12 @@ pub(super) fn run(a: &DbArgs) -> Result<i32> {
                 found.join("; ")
             );
             for r in &bad {
-                out.push_str(&format!("status differs from its events: {}\n", r.text(0)));
+                out.push_str("status differs from its events: ");
+                out.push_str(&r.text(0));
+                out.push('\n');
             }
             print(&out)?;
-            Ok(if found == ["ok"] && bad.is_empty() {
-                0
-            } else {
-                1
-            })
+            Ok(i32::from(found != ["ok"] || !bad.is_empty()))
         }
         DbCommand::Generate { n } => {
             crate::logbook::generate(db.as_mut(), *n)?;

@@ -17,6 +17,9 @@ use crate::store::{self, Db};
 
 use super::order::OrderArgs;
 
+/// A batch's files in memory: path and bytes.
+pub(super) type Files = Vec<(PathBuf, Vec<u8>)>;
+
 /// `--db` as given on the command line (set once by `run`).
 pub(super) static DB_FLAG: OnceLock<Option<String>> = OnceLock::new();
 
@@ -62,24 +65,21 @@ pub(super) fn enter_and_write(
     dir: &Path,
     kind: &str,
     force: bool,
-    render: impl Fn(&Record, &str) -> Result<Vec<(PathBuf, Vec<u8>)>>,
-) -> Result<(Record, Vec<(PathBuf, Vec<u8>)>)> {
+    render: impl Fn(&Record, &str) -> Result<Files>,
+) -> Result<(Record, Files)> {
     let mut db = open(settings.database.as_deref())?;
     let actor = Actor::current();
     let files = db.write(|db| {
         let mut lots = Lots::scan(dir)?;
         let mut counter = LotCounter::new(&mut lots);
-        let stem = match record.order.lot.clone() {
-            Some(l) => {
-                let stem = counter.claim(db, &l, force)?;
-                record.lot = l;
-                stem
-            }
-            None => {
-                let l = counter.next(db, record.date)?;
-                record.lot.clone_from(&l);
-                l
-            }
+        let stem = if let Some(l) = record.order.lot.clone() {
+            let stem = counter.claim(db, &l, force)?;
+            record.lot = l;
+            stem
+        } else {
+            let l = counter.next(db, record.date)?;
+            record.lot.clone_from(&l);
+            l
         };
         let files = render(&record, &stem)?;
         let json = report::record_json(&record);

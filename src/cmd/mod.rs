@@ -39,8 +39,9 @@ use crate::quantity::ParseError;
 struct Cli {
     #[command(subcommand)]
     command: Command,
-    /// The compounding log: a SQLite file, or a postgres:// URL without a password (default:
-    /// TROCHE_DATABASE_URL, else `database` in troche.toml, else the user's data directory).
+    /// The compounding log: a SQLite file, or a PostgreSQL URL without a password (default:
+    /// the environment's `TROCHE_DATABASE_URL`, else `database` in troche.toml, else the user's
+    /// data directory).
     #[arg(long, global = true, value_name = "FILE|URL")]
     db: Option<String>,
 }

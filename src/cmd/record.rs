@@ -46,8 +46,8 @@ pub(super) struct RecordArgs {
     /// Percent an actual weight may be off the theoretical amount before it is flagged.
     #[arg(long, value_name = "PERCENT", default_value = "5")]
     tolerance: String,
-    /// The same values from a TOML file (by, made, tolerance, [weights] NAME = "MASS",
-    /// unit_weights = [...], rejected = [{ count, reason }], deviations = [...]); flags add to it.
+    /// The same values from a TOML file (docs/log.md: by, made, tolerance, weights, unit
+    /// weights, rejected, deviations); flags add to it.
     #[arg(long = "from", value_name = "FILE")]
     from: Option<PathBuf>,
     /// The filled-in compounding record PDF (default: LOT-record.pdf in the batch's folder).

@@ -74,7 +74,7 @@ pub(super) fn run(a: &ReprintArgs) -> Result<i32> {
         let sha = logbook::sha256_hex(bytes);
         match stored {
             Some((_, _, want)) if *want == sha => {
-                checked.push(json!({"kind": kind, "sha256": sha}))
+                checked.push(json!({"kind": kind, "sha256": sha}));
             }
             Some((_, _, want)) => {
                 return Err(Error::Database(format!(
