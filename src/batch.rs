@@ -16,10 +16,12 @@ use rust_decimal::Decimal;
 use crate::config::{self, Settings};
 use crate::error::{Error, Result};
 use crate::formula::{Formula, Schedule};
+use crate::logbook::{self, LotCounter};
 use crate::lots::{self, Lots};
 use crate::quantity::round_to;
 use crate::recipe::{Entry, Recipe};
 use crate::record::{Origin, Record};
+use crate::store::Db;
 use crate::{library, output, paperwork};
 
 /// Entries laid out at once. Large enough to keep both cores busy, small enough that memory
@@ -105,6 +107,12 @@ impl Report {
 /// then by name and unit.
 type PickKey = (bool, Option<Schedule>, String, &'static str);
 
+/// A batch's files in memory: path and bytes.
+type Files = Vec<(PathBuf, Vec<u8>)>;
+
+/// Gives an entry its lot (the one it names, else the next free of its date): lot and stem.
+type ClaimLot<'a> = dyn FnMut(Option<&str>, Date) -> Result<(String, String)> + 'a;
+
 /// A batch ready to be laid out and written.
 struct Job {
     row: usize,
@@ -112,6 +120,10 @@ struct Job {
     stem: String,
     /// Made by an earlier run: complete whichever of its files are missing.
     resume: bool,
+    /// The settings it was made with, when they come from the log rather than this run.
+    settings: Option<Settings>,
+    /// The entry's `formula` as written in the recipe.
+    formula_arg: Option<String>,
 }
 
 /// The lot and date an earlier run gave an entry, read from its JSON record.
@@ -174,12 +186,30 @@ fn strength_text(record: &Record) -> String {
         .join("; ")
 }
 
-/// Runs (or checks) every entry of a recipe.
+/// Runs (or checks) every entry of a recipe, without the compounding log.
 pub fn run(
     recipe: &Recipe,
     opts: &Options,
+    progress: impl FnMut(&Row, usize, usize),
+) -> Result<Report> {
+    run_logged(recipe, opts, None, progress)
+}
+
+/// Runs (or checks) every entry of a recipe. With a log, each chunk of entries gets its lots
+/// and records in one write transaction, and its files are written after the commit
+/// (`crate::logbook`); an entry the log holds as made is done, and a rerun re-creates that
+/// record's own paperwork.
+pub fn run_logged(
+    recipe: &Recipe,
+    opts: &Options,
+    mut log: Option<&mut (dyn Db + '_)>,
     mut progress: impl FnMut(&Row, usize, usize),
 ) -> Result<Report> {
+    if opts.check_only {
+        log = None;
+    }
+    let actor = logbook::Actor::current();
+    let mut texts: HashMap<String, String> = HashMap::new();
     let recipe_name = recipe.path.display().to_string();
     let mut settings: Settings =
         config::load(opts.config.as_deref().or(recipe.shared.config.as_deref()))?;
@@ -194,7 +224,7 @@ pub fn run(
         output::remove_stale(&opts.out);
     }
     let mut lots = Lots::scan(&opts.out)?;
-    let earlier = earlier_runs(&opts.out);
+    let mut earlier = earlier_runs(&opts.out);
     let mut formulas: HashMap<String, std::result::Result<Formula, String>> = HashMap::new();
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.jobs.unwrap_or(0))
@@ -215,6 +245,20 @@ pub fn run(
                 formulas.entry(arg.clone()).or_insert_with(|| {
                     library::load(&library::relative_to(&recipe.path, arg)).map_err(entry_error)
                 });
+                if log.is_some()
+                    && !texts.contains_key(arg)
+                    && let Ok(t) = logbook::formula_source(&library::relative_to(&recipe.path, arg))
+                {
+                    texts.insert(arg.clone(), t);
+                }
+            }
+        }
+        // An entry the log holds as made (by its fingerprint) is done.
+        if let Some(db) = log.as_deref_mut() {
+            for entry in chunk {
+                if let Some((lot, date, _)) = logbook::by_fingerprint(db, &entry.fingerprint)? {
+                    earlier.insert(entry.fingerprint.clone(), Earlier { lot, date });
+                }
             }
         }
         // The calculations are independent; lots then go, in file order, to those that
@@ -226,33 +270,96 @@ pub fn run(
                 .collect()
         });
         let mut jobs = Vec::with_capacity(chunk.len());
-        for (row, computed) in computed {
-            let row_index = report.rows.len();
-            let (row, job) = assign_lot(row, computed, &recipe_name, opts, &mut lots, row_index);
-            report.rows.push(row);
-            jobs.extend(job);
+        if let Some(db) = log.as_deref_mut() {
+            db.begin_write()?;
         }
-        // Lay out and write in parallel; results come back in entry order.
-        let results: Vec<(usize, Result<()>, Record)> = pool.install(|| {
+        {
+            let mut counter = LotCounter::new(&mut lots);
+            for (row, computed) in computed {
+                let row_index = report.rows.len();
+                let (row, job) = assign_lot(
+                    row,
+                    computed,
+                    &recipe_name,
+                    opts,
+                    row_index,
+                    &mut |explicit, date| match (log.as_deref_mut(), explicit) {
+                        (Some(db), Some(l)) => {
+                            counter.claim(db, l, opts.force).map(|s| (l.to_string(), s))
+                        }
+                        (Some(db), None) => counter.next(db, date).map(|l| (l.clone(), l)),
+                        (None, Some(l)) => counter
+                            .claim_in_dir(l, opts.force)
+                            .map(|s| (l.to_string(), s)),
+                        (None, None) => counter.next_in_dir(date).map(|l| (l.clone(), l)),
+                    },
+                );
+                report.rows.push(row);
+                jobs.extend(job);
+            }
+        }
+        // A batch the log holds is made again from its stored record, not from the recipe.
+        if let Some(db) = log.as_deref_mut() {
+            for job in jobs.iter_mut().filter(|j| j.resume) {
+                if let Ok(r) = logbook::rebuild(db, &job.record.lot) {
+                    job.record = r.record;
+                    job.settings = Some(r.settings);
+                }
+            }
+        }
+        // Lay out in parallel; results come back in entry order.
+        let rendered: Vec<(Job, Result<Files>)> = pool.install(|| {
             jobs.into_par_iter()
                 .map(|job| {
-                    let r = paperwork::render_all(&job.record, &settings, &opts.out, &job.stem)
-                        .and_then(|files| {
-                            if opts.check_only {
-                                Ok(())
-                            } else if job.resume {
-                                write_missing(&files, opts.force)
-                            } else {
-                                // The lot is new, so none of its files exist; the write
-                                // itself refuses (atomically) any that appeared meanwhile.
-                                output::write_all_unsynced(&files, opts.force)
-                            }
-                        });
-                    (job.row, r, job.record)
+                    let s = job.settings.as_ref().unwrap_or(&settings);
+                    let r = paperwork::render_all(&job.record, s, &opts.out, &job.stem);
+                    (job, r)
                 })
                 .collect()
         });
-        for (row, result, record) in results {
+        // The chunk's new batches enter the log, then the transaction commits.
+        if let Some(db) = log.as_deref_mut() {
+            let entered = enter_chunk(db, &rendered, &texts, &settings, opts, &actor);
+            match entered {
+                Ok(()) => db.commit()?,
+                Err(e) => {
+                    let _ = db.rollback();
+                    return Err(e);
+                }
+            }
+        }
+        // Write in parallel, only now that the records are committed.
+        let results: Vec<(usize, Result<()>, Record, bool)> = pool.install(|| {
+            rendered
+                .into_par_iter()
+                .map(|(job, files)| {
+                    let r = files.and_then(|files| {
+                        if opts.check_only {
+                            Ok(())
+                        } else if job.resume {
+                            write_missing(&files, opts.force)
+                        } else {
+                            // The lot is new, so none of its files exist; the write
+                            // itself refuses (atomically) any that appeared meanwhile.
+                            output::write_all_unsynced(&files, opts.force)
+                        }
+                    });
+                    (job.row, r, job.record, !job.resume)
+                })
+                .collect()
+        });
+        // A new batch whose files could not be written is void: its lot is never reused.
+        if let Some(db) = log.as_deref_mut() {
+            for (_, r, record, new) in &results {
+                if let (Err(e), true) = (r, *new)
+                    && report.rows.iter().any(|row| row.lot == record.lot)
+                {
+                    let reason = format!("the files could not be written: {e}");
+                    logbook::void(db, &record.lot, &reason, &actor)?;
+                }
+            }
+        }
+        for (row, result, record, _) in results {
             match result {
                 Ok(()) => {
                     if report.rows[row].status == Status::Made {
@@ -308,6 +415,44 @@ pub fn run(
     Ok(report)
 }
 
+/// Enters the chunk's new, rendered batches in the log (inside its write transaction).
+fn enter_chunk(
+    db: &mut dyn Db,
+    rendered: &[(Job, Result<Files>)],
+    texts: &HashMap<String, String>,
+    settings: &Settings,
+    opts: &Options,
+    actor: &logbook::Actor,
+) -> Result<()> {
+    for (job, files) in rendered {
+        let (Ok(files), false) = (files, job.resume) else {
+            continue;
+        };
+        let json = files
+            .first()
+            .map(|(_, b)| String::from_utf8_lossy(b).into_owned())
+            .unwrap_or_default();
+        logbook::insert(
+            db,
+            &logbook::NewBatch {
+                record: &job.record,
+                kind: "batch",
+                formula_text: job
+                    .formula_arg
+                    .as_ref()
+                    .and_then(|a| texts.get(a))
+                    .map(String::as_str),
+                settings,
+                out_dir: Some(&opts.out),
+                files,
+                record_json: &json,
+            },
+            actor,
+        )?;
+    }
+    Ok(())
+}
+
 /// Publishes the files of a batch that are not there yet. A fresh batch has none of them; a
 /// batch finished by an earlier run that was killed may miss a PDF, which is rendered again
 /// byte for byte and completed under the same lot.
@@ -330,6 +475,7 @@ struct Computed {
     previous: Option<String>,
     explicit_lot: Option<String>,
     date: Date,
+    formula_arg: Option<String>,
 }
 
 /// Everything about an entry that does not depend on the others: its order, formula,
@@ -397,6 +543,7 @@ fn compute(
         previous: previous.map(|p| p.lot.clone()),
         explicit_lot,
         date,
+        formula_arg: entry.formula.clone(),
     };
     (row, Some(computed))
 }
@@ -408,14 +555,15 @@ fn assign_lot(
     computed: Option<Computed>,
     recipe_name: &str,
     opts: &Options,
-    lots: &mut Lots,
     row_index: usize,
+    claim: &mut ClaimLot<'_>,
 ) -> (Row, Option<Job>) {
     let Some(Computed {
         mut record,
         previous,
         explicit_lot,
         date,
+        formula_arg,
     }) = computed
     else {
         return (row, None);
@@ -424,10 +572,7 @@ fn assign_lot(
         let stem = lots::file_stem(&p);
         (p, stem, Status::DoneEarlier)
     } else {
-        let claimed = match &explicit_lot {
-            Some(l) => lots.claim(l, opts.force).map(|s| (l.clone(), s)),
-            None => lots.next(date).map(|l| (l.clone(), l)),
-        };
+        let claimed = claim(explicit_lot.as_deref(), date);
         match claimed {
             Ok((l, s)) => (
                 l,
@@ -452,9 +597,11 @@ fn assign_lot(
         row,
         Some(Job {
             row: row_index,
+            formula_arg,
             record,
             stem,
             resume,
+            settings: None,
         }),
     )
 }

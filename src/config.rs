@@ -78,6 +78,8 @@ pub struct Settings {
     pub molds: Vec<MoldId>,
     /// Where the settings came from, for messages ("defaults" when no file was found).
     pub origin: String,
+    /// The compounding log's location (`database = ...`), a path or a `postgres://` URL.
+    pub database: Option<String>,
 }
 
 impl Settings {
@@ -107,6 +109,8 @@ pub(crate) struct RawSettings {
     aliquot: Option<RawAliquot>,
     #[serde(default)]
     mold: Vec<RawMoldId>,
+    /// The compounding log: a SQLite file path or a `postgres://` URL (docs/log.md).
+    database: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -311,8 +315,10 @@ pub fn parse(text: &str, file: &str) -> Result<Settings> {
             name: src.text(&m.name, &format!("mold[{}].name", i + 1)),
         })
         .collect();
+    let database = raw.database.as_ref().map(|d| src.text(d, "database"));
     src.finish()?;
     Ok(Settings {
+        database,
         pharmacy,
         balance,
         paper,

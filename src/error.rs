@@ -48,6 +48,10 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// The compounding log's database failed (unreachable, full, corrupt while in use).
+    #[error("compounding log: {0}")]
+    Database(String),
+
     /// A document could not be produced: the PDF writer failed.
     #[error("{0}")]
     Render(String),
@@ -153,7 +157,7 @@ impl Error {
             | Error::Exists(_) => Kind::Input,
             Error::Calculation(_) => Kind::Calculation,
             Error::LabelFit(_) => Kind::LabelFit,
-            Error::Io { .. } => Kind::Io,
+            Error::Io { .. } | Error::Database(_) => Kind::Io,
             Error::Render(_) | Error::Internal(_) => Kind::Internal,
         }
     }

@@ -15,6 +15,7 @@ pub mod config;
 pub mod error;
 pub mod formula;
 pub mod library;
+pub mod logbook;
 pub mod lots;
 pub mod order;
 pub mod output;
@@ -24,6 +25,7 @@ pub mod recipe;
 pub mod record;
 pub mod render;
 pub mod report;
+pub mod store;
 pub mod trial;
 
 pub use cmd::run;

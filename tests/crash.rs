@@ -59,6 +59,7 @@ fn killed_batch_leaves_complete_files_and_rerun_finishes_without_duplicates() {
     let recipe = tmp.path().join("recipe.toml");
     fs::write(&recipe, crate::sample::recipe(ENTRIES)).unwrap();
     let out = tmp.path().join("out");
+    let db = tmp.path().join("log.sqlite3");
     let args = [
         "batch",
         recipe.to_str().unwrap(),
@@ -66,6 +67,8 @@ fn killed_batch_leaves_complete_files_and_rerun_finishes_without_duplicates() {
         out.to_str().unwrap(),
         "--config",
         &config(),
+        "--db",
+        db.to_str().unwrap(),
     ];
 
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("troche"))

@@ -7,6 +7,7 @@ mod calc;
 mod common;
 mod crash;
 mod documents;
+mod log;
 mod properties;
 #[path = "../benches/support/sample.rs"]
 mod sample;

@@ -100,6 +100,9 @@ impl Test {
         cmd.current_dir(self.dir.path())
             .env("HOME", self.dir.path())
             .env("XDG_CONFIG_HOME", self.dir.path())
+            // The compounding log goes to the scratch directory, never the user's.
+            .env("XDG_DATA_HOME", self.dir.path())
+            .env_remove("TROCHE_DATABASE_URL")
             .args(&self.args);
         for (k, v) in &self.env {
             cmd.env(k, v);

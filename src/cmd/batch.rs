@@ -41,9 +41,18 @@ pub(super) fn run(a: &BatchArgs) -> Result<i32> {
         config: a.config.clone(),
         today: today(),
     };
-    let report = batch::run(
+    // The log is opened only to make batches; `--check` writes nothing anywhere.
+    let mut log = if a.check {
+        None
+    } else {
+        let settings =
+            crate::config::load(a.config.as_deref().or(recipe.shared.config.as_deref()))?;
+        Some(super::logged::open(settings.database.as_deref())?)
+    };
+    let report = batch::run_logged(
         &recipe,
         &opts,
+        log.as_deref_mut(),
         batch::progress_reporter(recipe.entries.len()),
     )?;
     if !a.check {

@@ -1,4 +1,5 @@
-//! `troche worksheet` and `troche label`: one document of one batch, written to `-o`.
+//! `troche worksheet` and `troche label`: one document of one batch, written to `-o`; its lot
+//! is reserved in the compounding log like a batch's.
 
 use std::path::PathBuf;
 
@@ -10,7 +11,8 @@ use crate::output;
 use crate::record::Record;
 use crate::render;
 
-use super::order::{OrderArgs, PaperArgs, prepare};
+use super::logged;
+use super::order::{OrderArgs, PaperArgs, prepare_record};
 
 #[derive(Args)]
 pub(super) struct DocArgs {
@@ -23,14 +25,24 @@ pub(super) struct DocArgs {
     pub(super) output: PathBuf,
 }
 
-/// Prepares the batch, renders one document with `render` and writes it to `-o`.
+/// Prepares the batch, reserves its lot in the log, renders one document with `render` and
+/// writes it to `-o`.
 pub(super) fn one_document(
     a: &DocArgs,
+    kind: &str,
     render: impl Fn(&Record, &Settings) -> Result<Vec<u8>>,
 ) -> Result<i32> {
-    let (settings, record, _) = prepare(&a.order, &a.paper, output::parent_of(&a.output))?;
-    let pdf = render(&record, &settings)?;
-    output::write(&a.output, &pdf, a.paper.force)?;
+    let (settings, record) = prepare_record(&a.order, &a.paper)?;
+    let text = logged::formula_text(&a.order)?;
+    let (record, _) = logged::enter_and_write(
+        record,
+        &settings,
+        &text,
+        output::parent_of(&a.output),
+        kind,
+        a.paper.force,
+        |record, _| Ok(vec![(a.output.clone(), render(record, &settings)?)]),
+    )?;
     eprintln!(
         "wrote {} (lot {}, BUD {})",
         a.output.display(),
@@ -41,13 +53,13 @@ pub(super) fn one_document(
 }
 
 pub(super) fn worksheet(a: &DocArgs) -> Result<i32> {
-    one_document(a, |record, settings| {
+    one_document(a, "worksheet", |record, settings| {
         render::worksheet::worksheet(record, settings.paper)
     })
 }
 
 pub(super) fn label(a: &DocArgs) -> Result<i32> {
-    one_document(a, |record, settings| {
+    one_document(a, "label", |record, settings| {
         render::label::label(record, settings.require_pharmacy()?, settings.label)
     })
 }

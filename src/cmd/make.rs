@@ -1,13 +1,15 @@
-//! `troche make`: the worksheet, the label and the JSON record of one batch, named by its lot.
+//! `troche make`: the worksheet, the label and the JSON record of one batch, named by its lot,
+//! entered in the compounding log in the transaction that assigns the lot.
 
 use std::path::PathBuf;
 
 use clap::Args;
 
 use crate::error::{Error, Result};
-use crate::{output, paperwork};
+use crate::paperwork;
 
-use super::order::{OrderArgs, PaperArgs, prepare};
+use super::logged;
+use super::order::{OrderArgs, PaperArgs, prepare_record};
 
 #[derive(Args)]
 pub(super) struct MakeArgs {
@@ -22,9 +24,18 @@ pub(super) struct MakeArgs {
 
 pub(super) fn run(a: &MakeArgs) -> Result<i32> {
     std::fs::create_dir_all(&a.out).map_err(|e| Error::io(&a.out, e))?;
-    let (settings, record, stem) = prepare(&a.order, &a.paper, &a.out)?;
-    let files = paperwork::render_all(&record, &settings, &a.out, &stem)?;
-    output::write_all(&files, a.paper.force)?;
+    let (settings, record) = prepare_record(&a.order, &a.paper)?;
+    settings.require_pharmacy()?;
+    let text = logged::formula_text(&a.order)?;
+    let (record, files) = logged::enter_and_write(
+        record,
+        &settings,
+        &text,
+        &a.out,
+        "batch",
+        a.paper.force,
+        |record, stem| paperwork::render_all(record, &settings, &a.out, stem),
+    )?;
     for (p, _) in &files {
         eprintln!("wrote {}", p.display());
     }

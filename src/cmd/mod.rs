@@ -6,11 +6,19 @@
 
 mod batch;
 mod calc;
+mod db;
 mod document;
 mod factor;
 mod formulas;
+mod log;
+mod logged;
+mod lot;
 mod make;
 mod order;
+mod recall;
+mod record;
+mod reprint;
+mod verify;
 
 use std::ffi::OsString;
 use std::io::Write as _;
@@ -31,6 +39,11 @@ use crate::quantity::ParseError;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// The compounding log: a SQLite file, or a PostgreSQL URL without a password (default:
+    /// the environment's `TROCHE_DATABASE_URL`, else `database` in troche.toml, else the user's
+    /// data directory).
+    #[arg(long, global = true, value_name = "FILE|URL")]
+    db: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -54,6 +67,21 @@ enum Command {
         /// Library id or path to a formula file.
         formula: String,
     },
+    /// List the batches in the compounding log, with filters.
+    Log(log::LogArgs),
+    /// One batch's whole record in the log, with its events.
+    Lot(lot::LotArgs),
+    /// Every batch that used a component lot.
+    Recall(recall::RecallArgs),
+    /// Enter what happened at the bench: actual weights, unit weights, units made and rejected.
+    Record(record::RecordArgs),
+    /// Release a batch (--by INITIALS) or reject it (--reject REASON).
+    Verify(verify::VerifyArgs),
+    /// Print a batch's worksheet and label again from its stored record, checked against the
+    /// stored SHA-256.
+    Reprint(reprint::ReprintArgs),
+    /// The log's database: backup, check.
+    Db(db::DbArgs),
     /// Validate formula files and report every problem found.
     Check {
         /// Formula files to check.
@@ -110,6 +138,7 @@ where
             return Ok(code);
         }
     };
+    let _ = logged::DB_FLAG.set(cli.db.clone());
     match cli.command {
         Command::Calc(a) => calc::run(&a),
         Command::Worksheet(a) => document::worksheet(&a),
@@ -120,5 +149,12 @@ where
         Command::Formulas => formulas::formulas(),
         Command::Show { formula } => formulas::show(&formula),
         Command::Check { files } => formulas::check(&files),
+        Command::Log(a) => log::run(&a),
+        Command::Lot(a) => lot::run(&a),
+        Command::Recall(a) => recall::run(&a),
+        Command::Record(a) => record::run(&a),
+        Command::Verify(a) => verify::run(&a),
+        Command::Reprint(a) => reprint::run(&a),
+        Command::Db(a) => db::run(&a),
     }
 }

@@ -10,7 +10,6 @@ use crate::config::{self, Settings};
 use crate::error::{Error, Result};
 use crate::formula::Formula;
 use crate::library;
-use crate::lots::Lots;
 use crate::order::{self, Order, Preparation};
 use crate::quantity;
 use crate::record::{self, Record};
@@ -264,24 +263,12 @@ pub(super) fn compute(args: &OrderArgs) -> Result<(Formula, calc::Calculation)> 
     Ok((formula, calc))
 }
 
-/// Builds the batch record for the paperwork commands: settings, order, formula, date, and a
-/// lot that is free in `dir`.
-pub(super) fn prepare(
-    args: &OrderArgs,
-    paper: &PaperArgs,
-    dir: &std::path::Path,
-) -> Result<(Settings, Record, String)> {
+/// Builds the batch record without its lot (the compounding log gives it, see `logged`).
+pub(super) fn prepare_record(args: &OrderArgs, paper: &PaperArgs) -> Result<(Settings, Record)> {
     let mut settings = config::load(args.config.as_deref())?;
     settings.balance = balance_from(args, settings.balance.clone())?;
     let (formula, order) = order_from(args, Some(paper))?;
     let date = order.date.unwrap_or_else(today);
-    let mut lots = Lots::scan(dir)?;
-    let (lot, stem) = if let Some(l) = &order.lot {
-        (l.clone(), lots.claim(l, paper.force)?)
-    } else {
-        let l = lots.next(date)?;
-        (l.clone(), l)
-    };
-    let record = Record::new(formula, order, &settings, date, lot)?;
-    Ok((settings, record, stem))
+    let record = Record::new(formula, order, &settings, date, String::new())?;
+    Ok((settings, record))
 }

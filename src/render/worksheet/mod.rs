@@ -116,6 +116,29 @@ pub fn worksheet(record: &Record, paper: Paper) -> Result<Vec<u8>> {
     canvas.to_pdf(&meta).map_err(Error::Render)
 }
 
+/// The worksheet with pages that `extra` adds after its own: the filled-in compounding record
+/// (`troche record`) puts the bench's actual values there.
+pub fn worksheet_with(
+    record: &Record,
+    paper: Paper,
+    extra: impl FnOnce(&mut Canvas),
+) -> Result<Vec<u8>> {
+    let mut canvas = layout(record, paper);
+    extra(&mut canvas);
+    let f = &record.formula;
+    let meta = DocMeta {
+        title: format!("Filled-in compounding record {} — {}", record.lot, f.name),
+        subject: Some(format!(
+            "Compounding record with actual values, master formulation record {} version {}",
+            f.id, f.version
+        )),
+        author: record.pharmacy.as_ref().map(|p| p.name.clone()),
+        date: doc_date(record.date),
+        document_id: format!("troche/{}/{}/{}/record", f.id, f.version, record.lot),
+    };
+    canvas.to_pdf(&meta).map_err(Error::Render)
+}
+
 /// Lays out every page and writes the footers.
 pub(super) fn layout(record: &Record, paper: Paper) -> Canvas {
     let (w, h) = paper.size_pt();

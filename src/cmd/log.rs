@@ -1,0 +1,234 @@
+//! `troche log`: the batches in the compounding log, filtered; `troche log import DIR`: JSON
+//! records of batches made before the log existed.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand, ValueEnum};
+
+use crate::error::{Error, Result};
+use crate::logbook::{self, Actor, Filter};
+use crate::order;
+
+use super::{arg, logged, print};
+
+#[derive(Clone, Copy, ValueEnum, Default, PartialEq, Eq)]
+pub(super) enum ListFormat {
+    #[default]
+    Table,
+    Json,
+    Csv,
+}
+
+/// Filters shared by `log` and `recall`.
+#[derive(Args)]
+pub(super) struct FilterArgs {
+    /// First compounding date, YYYY-MM-DD.
+    #[arg(long, value_name = "DATE")]
+    pub(super) from: Option<String>,
+    /// Last compounding date, YYYY-MM-DD.
+    #[arg(long, value_name = "DATE")]
+    pub(super) to: Option<String>,
+    /// Formula id.
+    #[arg(long, value_name = "ID")]
+    pub(super) formula: Option<String>,
+    #[arg(long, value_enum, default_value_t)]
+    pub(super) format: ListFormat,
+    /// Pharmacy settings file (for `database`).
+    #[arg(long, value_name = "FILE")]
+    pub(super) config: Option<PathBuf>,
+}
+
+impl FilterArgs {
+    pub(super) fn filter(&self) -> Result<Filter> {
+        let date = |flag: &str, v: &Option<String>| {
+            v.as_deref()
+                .map(|d| arg(flag, order::parse_date(d)))
+                .transpose()
+        };
+        Ok(Filter {
+            from: date("--from", &self.from)?,
+            to: date("--to", &self.to)?,
+            formula: self.formula.clone(),
+            ..Filter::default()
+        })
+    }
+}
+
+#[derive(Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub(super) struct LogArgs {
+    #[command(subcommand)]
+    sub: Option<LogCommand>,
+    #[command(flatten)]
+    filters: FilterArgs,
+    #[arg(long)]
+    patient: Option<String>,
+    #[arg(long)]
+    rx: Option<String>,
+    /// prepared, recorded, released, rejected or void.
+    #[arg(long)]
+    status: Option<String>,
+    /// At most this many batches, newest first (default 200; 0 for all).
+    #[arg(long, value_name = "N", default_value_t = 200)]
+    limit: u64,
+}
+
+#[derive(Subcommand)]
+enum LogCommand {
+    /// Enter the JSON records (LOT.json) of batches made before the log existed.
+    Import {
+        /// Folder of JSON records (a `troche make` or `troche batch` output folder).
+        dir: PathBuf,
+        /// Pharmacy settings file (for `database`).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
+}
+
+const STATES: [&str; 5] = [
+    logbook::PREPARED,
+    logbook::RECORDED,
+    logbook::RELEASED,
+    logbook::REJECTED,
+    logbook::VOID,
+];
+
+pub(super) fn run(a: &LogArgs) -> Result<i32> {
+    if let Some(LogCommand::Import { dir, config }) = &a.sub {
+        return import(dir, config.as_deref());
+    }
+    let mut f = a.filters.filter()?;
+    f.patient.clone_from(&a.patient);
+    f.rx.clone_from(&a.rx);
+    if let Some(s) = &a.status {
+        if !STATES.contains(&s.as_str()) {
+            return Err(Error::arg(
+                "--status",
+                format!("allowed: {}", STATES.join(", ")),
+            ));
+        }
+        f.status = Some(s.clone());
+    }
+    f.limit = (a.limit > 0).then_some(a.limit);
+    let mut db = logged::open_with_config(a.filters.config.as_deref())?;
+    let rows = logbook::list(db.as_mut(), &f)?;
+    emit(
+        &logbook::LIST_COLUMNS,
+        &rows
+            .iter()
+            .map(|r| {
+                (0..logbook::LIST_COLUMNS.len())
+                    .map(|i| r.text(i))
+                    .collect()
+            })
+            .collect::<Vec<_>>(),
+        a.filters.format,
+    )?;
+    Ok(0)
+}
+
+fn import(dir: &std::path::Path, config: Option<&std::path::Path>) -> Result<i32> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| Error::io(dir, e))?
+        .filter_map(std::result::Result::ok)
+        .map(|e| e.path())
+        .filter(|p| {
+            p.extension()
+                .is_some_and(|x| x.eq_ignore_ascii_case("json"))
+        })
+        .collect();
+    paths.sort();
+    let mut db = logged::open_with_config(config)?;
+    let actor = Actor::current();
+    let (mut added, mut present, mut skipped) = (0, 0, 0);
+    db.write(|db| {
+        for p in &paths {
+            let text = crate::library::read_text(p)?;
+            match logbook::import_record(db, p, &text, &actor) {
+                Ok(true) => added += 1,
+                Ok(false) => present += 1,
+                Err(e @ Error::Input { .. }) => {
+                    eprintln!("troche: skipped {e}");
+                    skipped += 1;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    })?;
+    eprintln!("imported {added} records; {present} already in the log; {skipped} files skipped");
+    Ok(0)
+}
+
+/// A CSV field defused for spreadsheets: a leading `= + - @` becomes text.
+fn defuse(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    }
+}
+
+/// Prints rows as a table, JSON (an array of objects) or CSV.
+pub(super) fn emit(headers: &[&str], rows: &[Vec<String>], format: ListFormat) -> Result<()> {
+    match format {
+        ListFormat::Json => {
+            let v: Vec<serde_json::Map<String, serde_json::Value>> = rows
+                .iter()
+                .map(|r| {
+                    headers
+                        .iter()
+                        .zip(r)
+                        .map(|(h, v)| ((*h).to_string(), serde_json::Value::String(v.clone())))
+                        .collect()
+                })
+                .collect();
+            let mut s =
+                serde_json::to_string_pretty(&v).map_err(|e| Error::Render(e.to_string()))?;
+            s.push('\n');
+            print(&s)
+        }
+        ListFormat::Csv => {
+            let mut w = csv::Writer::from_writer(Vec::new());
+            let io = |e: csv::Error| Error::Render(e.to_string());
+            w.write_record(headers).map_err(io)?;
+            for r in rows {
+                w.write_record(r.iter().map(|f| defuse(f))).map_err(io)?;
+            }
+            let bytes = w.into_inner().map_err(|e| Error::Render(e.to_string()))?;
+            print(&String::from_utf8_lossy(&bytes))
+        }
+        ListFormat::Table => {
+            let mut widths: Vec<usize> = headers.iter().map(|h| h.len()).collect();
+            for r in rows {
+                for (w, f) in widths.iter_mut().zip(r) {
+                    *w = (*w).max(f.chars().count().min(30));
+                }
+            }
+            let mut out = String::new();
+            let line = |out: &mut String, fields: &mut dyn Iterator<Item = String>| {
+                let cells: Vec<String> = fields
+                    .zip(&widths)
+                    .map(|(f, w)| {
+                        let f: String = if f.chars().count() > 30 {
+                            f.chars().take(29).chain(std::iter::once('~')).collect()
+                        } else {
+                            f
+                        };
+                        format!("{f:<w$}")
+                    })
+                    .collect();
+                out.push_str(cells.join("  ").trim_end());
+                out.push('\n');
+            };
+            line(&mut out, &mut headers.iter().map(|h| h.to_uppercase()));
+            for r in rows {
+                line(&mut out, &mut r.iter().cloned());
+            }
+            if rows.is_empty() {
+                out.push_str("(no batches)\n");
+            }
+            print(&out)
+        }
+    }
+}

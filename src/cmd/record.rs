@@ -1,0 +1,399 @@
+//! `troche record LOT`: what happened at the bench, entered by the compounder (flags or a
+//! small TOML file): the actual weight of each ingredient, flagged when it is off the
+//! theoretical amount by more than the tolerance; each unit's weight, flagged outside the
+//! accepted range; units made and rejected; deviations; initials. It appends a `recorded`
+//! event and prints the filled-in compounding record: the worksheet with the actual values.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::error::{Error, Result};
+use crate::formula::name_matches;
+use crate::logbook::{self, Actor};
+use crate::quantity::{self, round_to};
+use crate::render::canvas::Canvas;
+use crate::render::metrics::Font;
+use crate::{library, lots, output, render};
+
+use super::{arg, logged};
+
+#[derive(Args)]
+pub(super) struct RecordArgs {
+    /// The batch's lot.
+    lot: String,
+    /// The compounder's initials.
+    #[arg(long, value_name = "INITIALS")]
+    by: Option<String>,
+    /// Actual weight of an ingredient: "NAME=1.846 g", once per ingredient.
+    #[arg(long, value_name = "NAME=MASS")]
+    weight: Vec<String>,
+    /// Each unit's weight: "0.975 g" (repeat, or separate with commas).
+    #[arg(long, value_name = "MASS")]
+    unit_weight: Vec<String>,
+    /// Units made.
+    #[arg(long, value_name = "N")]
+    made: Option<u32>,
+    /// Units rejected, with the reason: "N=REASON".
+    #[arg(long, value_name = "N=REASON")]
+    rejected: Vec<String>,
+    /// A deviation from the master formulation record.
+    #[arg(long, value_name = "TEXT")]
+    deviation: Vec<String>,
+    /// Percent an actual weight may be off the theoretical amount before it is flagged.
+    #[arg(long, value_name = "PERCENT", default_value = "5")]
+    tolerance: String,
+    /// The same values from a TOML file (docs/log.md: by, made, tolerance, weights, unit
+    /// weights, rejected, deviations); flags add to it.
+    #[arg(long = "from", value_name = "FILE")]
+    from: Option<PathBuf>,
+    /// The filled-in compounding record PDF (default: LOT-record.pdf in the batch's folder).
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Replace the PDF if it exists.
+    #[arg(long)]
+    force: bool,
+    /// Pharmacy settings file (for `database`).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RecordFile {
+    by: Option<String>,
+    made: Option<u32>,
+    tolerance: Option<String>,
+    #[serde(default)]
+    weights: std::collections::BTreeMap<String, String>,
+    #[serde(default)]
+    unit_weights: Vec<String>,
+    #[serde(default)]
+    rejected: Vec<Rejected>,
+    #[serde(default)]
+    deviations: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Rejected {
+    count: u32,
+    reason: String,
+}
+
+fn mass(flag: &str, text: &str) -> Result<Decimal> {
+    Ok(arg(flag, quantity::parse_mass(text.trim()))?.in_base())
+}
+
+fn percent_off(actual: Decimal, want: Decimal) -> Option<Decimal> {
+    if want.is_zero() {
+        return None;
+    }
+    let d = actual
+        .checked_sub(want)?
+        .checked_mul(Decimal::ONE_HUNDRED)?
+        .checked_div(want)?;
+    round_to(d, Decimal::new(1, 2))
+}
+
+pub(super) fn run(a: &RecordArgs) -> Result<i32> {
+    let file: RecordFile = match &a.from {
+        Some(p) => toml::from_str(&library::read_text(p)?).map_err(|e| Error::Input {
+            file: p.display().to_string(),
+            line: None,
+            key: None,
+            message: e.message().to_string(),
+        })?,
+        None => RecordFile::default(),
+    };
+    let by =
+        a.by.clone()
+            .or(file.by.clone())
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| Error::arg("--by", "give the compounder's initials"))?;
+    let tolerance = arg(
+        "--tolerance",
+        quantity::parse_positive(
+            file.tolerance
+                .as_deref()
+                .unwrap_or(&a.tolerance)
+                .trim_end_matches('%')
+                .trim(),
+            "tolerance",
+        ),
+    )?;
+    let lot = a.lot.trim();
+    let mut db = logged::open_with_config(a.config.as_deref())?;
+    logbook::require_status(
+        db.as_mut(),
+        lot,
+        &[logbook::PREPARED, logbook::RECORDED],
+        "recording",
+    )?;
+    let rebuilt = logbook::rebuild(db.as_mut(), lot)?;
+    let record = &rebuilt.record;
+    let calc = &record.calc;
+
+    let mut weights: Vec<(String, Decimal)> = Vec::new();
+    for (name, m) in &file.weights {
+        weights.push((name.clone(), mass("weights", m)?));
+    }
+    for w in &a.weight {
+        let (n, m) = w
+            .split_once('=')
+            .ok_or_else(|| Error::arg("--weight", "give NAME=MASS, e.g. \"Gelatin=0.320 g\""))?;
+        weights.push((n.trim().to_string(), mass("--weight", m)?));
+    }
+    let mut flags = Vec::new();
+    let mut rows = Vec::new();
+    for (name, actual) in &weights {
+        let lower = name.to_lowercase();
+        let Some(i) = calc
+            .ingredients
+            .iter()
+            .find(|i| name_matches(&i.name, name))
+            .or_else(|| {
+                calc.ingredients
+                    .iter()
+                    .find(|i| i.name.to_lowercase().starts_with(&lower))
+            })
+        else {
+            return Err(Error::arg(
+                "--weight",
+                format!(
+                    "no ingredient \"{name}\" in lot {lot}; its ingredients: {}",
+                    calc.ingredients
+                        .iter()
+                        .map(|i| i.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                ),
+            ));
+        };
+        let off = percent_off(*actual, i.amount);
+        let flagged = off.is_some_and(|o| o.abs() > tolerance);
+        if flagged {
+            flags.push(format!("weight:{}", i.name));
+        }
+        rows.push(json!({"ingredient": i.name, "theoretical_g": i.amount.to_string(),
+            "actual_g": actual.to_string(), "off_percent": off.map(|o| o.to_string()), "flagged": flagged}));
+    }
+    let mut units = Vec::new();
+    for (k, w) in file
+        .unit_weights
+        .iter()
+        .chain(&a.unit_weight)
+        .flat_map(|s| s.split(','))
+        .filter(|s| !s.trim().is_empty())
+        .enumerate()
+    {
+        let m = mass("--unit-weight", w)?;
+        let flagged = m < calc.unit_weight_low || m > calc.unit_weight_high;
+        if flagged {
+            flags.push(format!("unit:{}", k + 1));
+        }
+        units.push(json!({"unit": k + 1, "weight_g": m.to_string(), "flagged": flagged}));
+    }
+    let mut rejected: Vec<(u32, String)> = file
+        .rejected
+        .iter()
+        .map(|r| (r.count, r.reason.clone()))
+        .collect();
+    for r in &a.rejected {
+        let (n, why) = r
+            .split_once('=')
+            .ok_or_else(|| Error::arg("--rejected", "give N=REASON"))?;
+        let n: u32 = n
+            .trim()
+            .parse()
+            .map_err(|_| Error::arg("--rejected", "N must be a whole number"))?;
+        rejected.push((n, why.trim().to_string()));
+    }
+    let made = a.made.or(file.made);
+    let deviations: Vec<String> = file
+        .deviations
+        .iter()
+        .chain(&a.deviation)
+        .cloned()
+        .collect();
+    if !deviations.is_empty() {
+        flags.push("deviation".into());
+    }
+    let details = json!({
+        "by": by, "tolerance_percent": tolerance.to_string(),
+        "unit_weight_range_g": [calc.unit_weight_low.to_string(), calc.unit_weight_high.to_string()],
+        "weights": rows, "unit_weights": units, "made": made,
+        "rejected": rejected.iter().map(|(n, r)| json!({"count": n, "reason": r})).collect::<Vec<_>>(),
+        "deviations": deviations, "flags": flags,
+    });
+
+    // The filled-in record: the worksheet, then a page of what was measured.
+    let pdf = render::worksheet::worksheet_with(record, rebuilt.settings.paper, |c| {
+        actuals_page(c, lot, &details);
+    })?;
+    let out = a.output.clone().unwrap_or_else(|| {
+        rebuilt
+            .out_dir
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("."))
+            .join(format!("{}-record.pdf", lots::file_stem(lot)))
+    });
+    let actor = Actor::current();
+    let mut details = details;
+    details["file"] =
+        json!({"path": out.display().to_string(), "sha256": logbook::sha256_hex(&pdf)});
+    db.write(|db| {
+        logbook::append_event(
+            db,
+            lot,
+            "recorded",
+            Some(logbook::RECORDED),
+            Some(&by),
+            &details,
+            &actor,
+        )
+    })?;
+    output::write(&out, &pdf, a.force)?;
+    eprintln!("lot {lot} recorded by {by}; wrote {}", out.display());
+    if flags.is_empty() {
+        eprintln!("no flags");
+    } else {
+        eprintln!("flags to resolve before release: {}", flags.join(", "));
+    }
+    Ok(0)
+}
+
+/// The page of actual values: weights with their flags, unit weights, units made and
+/// rejected, deviations.
+fn actuals_page(c: &mut Canvas, lot: &str, d: &serde_json::Value) {
+    c.new_page();
+    let (left, bottom) = (50.0, c.height() - 50.0);
+    let mut y = 60.0;
+    let line = |c: &mut Canvas, font: Font, size: f32, text: &str, y: &mut f32| {
+        if *y > bottom {
+            c.new_page();
+            *y = 60.0;
+        }
+        c.text(left, *y, font, size, text);
+        *y += size + 5.0;
+    };
+    let s = |v: &serde_json::Value| v.as_str().map_or_else(|| v.to_string(), String::from);
+    line(
+        c,
+        Font::HelveticaBold,
+        14.0,
+        &format!("Actual values, lot {lot}"),
+        &mut y,
+    );
+    line(
+        c,
+        Font::Helvetica,
+        10.0,
+        &format!(
+            "Recorded by {}; tolerance {} %; unit weight range {} g to {} g",
+            s(&d["by"]),
+            s(&d["tolerance_percent"]),
+            s(&d["unit_weight_range_g"][0]),
+            s(&d["unit_weight_range_g"][1])
+        ),
+        &mut y,
+    );
+    y += 6.0;
+    line(
+        c,
+        Font::HelveticaBold,
+        11.0,
+        "Ingredient weights (g): theoretical, actual, off",
+        &mut y,
+    );
+    for w in d["weights"].as_array().into_iter().flatten() {
+        let flag = if w["flagged"].as_bool() == Some(true) {
+            "  ** FLAG **"
+        } else {
+            ""
+        };
+        line(
+            c,
+            if flag.is_empty() {
+                Font::Helvetica
+            } else {
+                Font::HelveticaBold
+            },
+            10.0,
+            &format!(
+                "{}: {} / {} ({} %){flag}",
+                s(&w["ingredient"]),
+                s(&w["theoretical_g"]),
+                s(&w["actual_g"]),
+                s(&w["off_percent"])
+            ),
+            &mut y,
+        );
+    }
+    y += 6.0;
+    line(c, Font::HelveticaBold, 11.0, "Unit weights (g)", &mut y);
+    for u in d["unit_weights"].as_array().into_iter().flatten() {
+        let flag = if u["flagged"].as_bool() == Some(true) {
+            "  ** FLAG: outside range **"
+        } else {
+            ""
+        };
+        line(
+            c,
+            Font::Helvetica,
+            10.0,
+            &format!("unit {}: {}{flag}", s(&u["unit"]), s(&u["weight_g"])),
+            &mut y,
+        );
+    }
+    y += 6.0;
+    line(
+        c,
+        Font::Helvetica,
+        10.0,
+        &format!("Units made: {}", s(&d["made"])),
+        &mut y,
+    );
+    for r in d["rejected"].as_array().into_iter().flatten() {
+        line(
+            c,
+            Font::Helvetica,
+            10.0,
+            &format!("Rejected: {} ({})", s(&r["count"]), s(&r["reason"])),
+            &mut y,
+        );
+    }
+    for dv in d["deviations"].as_array().into_iter().flatten() {
+        line(
+            c,
+            Font::Helvetica,
+            10.0,
+            &format!("Deviation: {}", s(dv)),
+            &mut y,
+        );
+    }
+    let flags: Vec<String> = d["flags"].as_array().into_iter().flatten().map(s).collect();
+    y += 6.0;
+    line(
+        c,
+        Font::HelveticaBold,
+        11.0,
+        &if flags.is_empty() {
+            "Flags: none".to_string()
+        } else {
+            format!("Flags to resolve before release: {}", flags.join(", "))
+        },
+        &mut y,
+    );
+    line(
+        c,
+        Font::Helvetica,
+        10.0,
+        "Verified by: ________  Date: ________",
+        &mut y,
+    );
+}

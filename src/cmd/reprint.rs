@@ -1,0 +1,115 @@
+//! `troche reprint LOT`: the worksheet and label again, made from the record stored in the
+//! log (its formula text, order and settings), and checked byte for byte against the SHA-256
+//! stored when they were first printed.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use serde_json::json;
+
+use crate::error::{Error, Result};
+use crate::logbook::{self, Actor};
+use crate::{lots, output, paperwork, render};
+
+use super::logged;
+
+#[derive(Args)]
+pub(super) struct ReprintArgs {
+    /// The batch's lot.
+    lot: String,
+    /// Folder to write into (default: the folder the batch was made in).
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Replace the files if they exist.
+    #[arg(long)]
+    force: bool,
+    /// Pharmacy settings file (for `database`).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+}
+
+pub(super) fn run(a: &ReprintArgs) -> Result<i32> {
+    let mut db = logged::open_with_config(a.config.as_deref())?;
+    let lot = a.lot.trim();
+    let rebuilt = logbook::rebuild(db.as_mut(), lot)?;
+    let dir = a
+        .out
+        .clone()
+        .or(rebuilt.out_dir.clone())
+        .unwrap_or_else(|| PathBuf::from("."));
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    let stem = lots::file_stem(lot);
+    let r = &rebuilt.record;
+    let s = &rebuilt.settings;
+    let kinds: Vec<&str> = rebuilt.files.iter().map(|(k, _, _)| k.as_str()).collect();
+    let mut files = Vec::new();
+    if kinds.contains(&"json") || kinds.contains(&"label") && kinds.contains(&"worksheet") {
+        files = paperwork::render_all(r, s, &dir, &stem)?;
+    } else if kinds.contains(&"worksheet") {
+        files.push((
+            dir.join(format!("{stem}-worksheet.pdf")),
+            render::worksheet::worksheet(r, s.paper)?,
+        ));
+    } else if kinds.contains(&"label") {
+        files.push((
+            dir.join(format!("{stem}-label.pdf")),
+            render::label::label(r, s.require_pharmacy()?, s.label)?,
+        ));
+    }
+    // Each file made again must be the one printed first.
+    let mut checked = Vec::new();
+    for (p, bytes) in &files {
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let kind = if name.ends_with("-worksheet.pdf") {
+            "worksheet"
+        } else if name.ends_with("-label.pdf") {
+            "label"
+        } else {
+            "json"
+        };
+        let stored = rebuilt.files.iter().find(|(k, _, _)| k == kind);
+        let sha = logbook::sha256_hex(bytes);
+        match stored {
+            Some((_, _, want)) if *want == sha => {
+                checked.push(json!({"kind": kind, "sha256": sha}));
+            }
+            Some((_, _, want)) => {
+                return Err(Error::Database(format!(
+                    "lot {lot}: the {kind} made again from the stored record has SHA-256 {sha}, \
+                     but the one printed had {want}; nothing was written"
+                )));
+            }
+            None => {}
+        }
+    }
+    // Files still there and identical are left alone; missing ones are written.
+    let missing: Vec<_> = files
+        .iter()
+        .filter(|(p, bytes)| a.force || std::fs::read(p).map_or(true, |b| b != *bytes))
+        .cloned()
+        .collect();
+    output::write_all(&missing, a.force)?;
+    let mut db2 = db;
+    db2.write(|db| {
+        logbook::append_event(
+            db,
+            lot,
+            "reprinted",
+            None,
+            None,
+            &json!({"dir": dir.display().to_string(), "files": checked}),
+            &Actor::current(),
+        )
+    })?;
+    for (p, _) in &files {
+        if missing.iter().any(|(m, _)| m == p) {
+            eprintln!("wrote {} (identical to the first print)", p.display());
+        } else {
+            eprintln!("{} is there and identical to the first print", p.display());
+        }
+    }
+    Ok(0)
+}

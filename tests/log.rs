@@ -1,0 +1,538 @@
+//! The compounding log (docs/log.md): lots unique across processes, a record for every printed
+//! lot even when a run is killed, append-only history, and clear refusals. SQLite always;
+//! PostgreSQL too when `TROCHE_TEST_POSTGRES_URL` is set (each test in a fresh schema).
+
+use crate::common::*;
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+fn troche() -> Command {
+    let mut c = Command::new(assert_cmd::cargo::cargo_bin("troche"));
+    c.env_remove("TROCHE_DATABASE_URL");
+    c
+}
+
+/// Where a test's log is: a SQLite file in its scratch directory, or a fresh PostgreSQL schema.
+#[derive(Clone)]
+struct Log {
+    db: String,
+    /// For PostgreSQL: the URL with its password, passed through the environment.
+    env_url: Option<String>,
+}
+
+impl Log {
+    fn sqlite(dir: &Path) -> Log {
+        Log {
+            db: dir.join("log.sqlite3").display().to_string(),
+            env_url: None,
+        }
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        let mut c = troche();
+        c.args(args);
+        match &self.env_url {
+            Some(u) => c.env("TROCHE_DATABASE_URL", u),
+            None => c.args(["--db", &self.db]),
+        };
+        c.output().expect("run troche")
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let o = self.run(args);
+        assert!(
+            o.status.success(),
+            "troche {}\n{}{}",
+            args.join(" "),
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8(o.stdout).unwrap()
+    }
+
+    fn fails(&self, args: &[&str], code: i32, says: &str) -> String {
+        let o = self.run(args);
+        let err = String::from_utf8_lossy(&o.stderr).into_owned();
+        assert_eq!(
+            o.status.code(),
+            Some(code),
+            "troche {}\n{err}",
+            args.join(" ")
+        );
+        assert!(err.contains(says), "stderr lacks {says:?}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+        err
+    }
+
+    fn json(&self, args: &[&str]) -> serde_json::Value {
+        let mut a = args.to_vec();
+        a.extend(["--format", "json"]);
+        serde_json::from_str(&self.ok(&a)).unwrap()
+    }
+}
+
+#[cfg(not(feature = "postgres"))]
+fn postgres_log(_: &str) -> Option<Log> {
+    None
+}
+
+/// A fresh PostgreSQL schema when `TROCHE_TEST_POSTGRES_URL` is set.
+#[cfg(feature = "postgres")]
+fn postgres_log(name: &str) -> Option<Log> {
+    let url = std::env::var("TROCHE_TEST_POSTGRES_URL").ok()?;
+    let schema = format!(
+        "t_{name}_{}_{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+            % 1_000_000_000
+    );
+    let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("test PostgreSQL");
+    client
+        .batch_execute(&format!("CREATE SCHEMA {schema}"))
+        .unwrap();
+    let sep = if url.contains('?') { '&' } else { '?' };
+    Some(Log {
+        db: String::new(),
+        env_url: Some(format!("{url}{sep}options=-c%20search_path%3D{schema}")),
+    })
+}
+
+fn make_args<'a>(out: &'a str, cfg: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut v = vec![
+        "make",
+        "ketamine-hcl-troche",
+        "--strength",
+        "50 mg",
+        "--quantity",
+        "30",
+        "--basis",
+        "moiety",
+        "--date",
+        "2026-11-30",
+        "--config",
+        cfg,
+        "--out",
+        out,
+    ];
+    v.extend_from_slice(extra);
+    v
+}
+
+fn lots_in(log: &Log) -> Vec<String> {
+    log.json(&["log", "--limit", "0"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["lot"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn make_record_recall_verify_reprint(log: &Log, tmp: &Path) {
+    let cfg = fixture("troche.toml");
+    let a = tmp.join("a").display().to_string();
+    let b = tmp.join("b").display().to_string();
+    // Two output folders, one log: the lot goes on, pharmacy-wide.
+    log.ok(&make_args(
+        &a,
+        &cfg,
+        &[
+            "--rx",
+            "RX-1",
+            "--patient",
+            "Ann Lee",
+            "--prescriber",
+            "Dr. Who",
+            "--component",
+            "Ketamine hydrochloride, USP|K-77|2030-01-01|Spectrum",
+        ],
+    ));
+    log.ok(&make_args(
+        &b,
+        &cfg,
+        &[
+            "--rx",
+            "RX-2",
+            "--component",
+            "Ketamine hydrochloride, USP|K-77|2030-01-01",
+        ],
+    ));
+    assert_eq!(lots_in(log), ["261130-002", "261130-001"]);
+    let recall = log.ok(&["recall", "K-77", "--format", "csv"]);
+    assert!(
+        recall.starts_with("lot,date,formula,rx,patient,prescriber,units,status"),
+        "{recall}"
+    );
+    assert!(
+        recall
+            .contains("261130-001,2026-11-30,ketamine-hcl-troche,RX-1,Ann Lee,Dr. Who,30,prepared"),
+        "{recall}"
+    );
+    assert_eq!(recall.lines().count(), 3);
+    assert_eq!(
+        log.ok(&["recall", "NOPE", "--format", "csv"])
+            .lines()
+            .count(),
+        1
+    );
+    let one = log.json(&["lot", "261130-001"]);
+    assert_eq!(one["status"], "prepared");
+    assert_eq!(one["files"].as_array().unwrap().len(), 3);
+    assert_eq!(one["components"][0]["manufacturer"], "Spectrum");
+    assert_eq!(one["formula_sha256"].as_str().unwrap().len(), 64);
+    // Each printed file's hash is stored.
+    for f in one["files"].as_array().unwrap() {
+        use sha2::Digest as _;
+        use std::fmt::Write as _;
+        let bytes = fs::read(f["path"].as_str().unwrap()).unwrap();
+        let sha = sha2::Sha256::digest(&bytes)
+            .iter()
+            .fold(String::new(), |mut s, b| {
+                let _ = write!(s, "{b:02x}");
+                s
+            });
+        assert_eq!(f["sha256"], sha.as_str());
+    }
+    // Release needs a record first; a flag needs an acknowledgement.
+    log.fails(&["verify", "261130-001", "--by", "RPH"], 2, "is prepared");
+    log.ok(&[
+        "record",
+        "261130-001",
+        "--by",
+        "JD",
+        "--weight",
+        "Ketamine=1.50 g",
+        "--unit-weight",
+        "0.975 g, 2 g",
+        "--made",
+        "30",
+    ]);
+    let rec = tmp.join("a/261130-001-record.pdf");
+    assert!(page_count(&fs::read(&rec).unwrap()) >= 2);
+    log.fails(
+        &["verify", "261130-001", "--by", "RPH"],
+        2,
+        "unresolved flags",
+    );
+    log.fails(
+        &[
+            "verify",
+            "261130-001",
+            "--by",
+            "RPH",
+            "--acknowledge",
+            "unit:2=weighed again",
+        ],
+        2,
+        "weight:Ketamine",
+    );
+    log.ok(&[
+        "verify",
+        "261130-001",
+        "--by",
+        "RPH",
+        "--acknowledge",
+        "unit:2=discarded",
+        "--acknowledge",
+        "weight:Ketamine hydrochloride, USP=within assay, approved",
+    ]);
+    log.fails(
+        &["verify", "261130-001", "--by", "RPH", "--reject", "late"],
+        2,
+        "is released",
+    );
+    log.ok(&["verify", "261130-002", "--by", "RPH", "--reject", "spilled"]);
+    let released = log.json(&["log", "--status", "released"]);
+    assert_eq!(released.as_array().unwrap().len(), 1);
+    let events = log.json(&["lot", "261130-001"])["events"].clone();
+    let whats: Vec<&str> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["what"].as_str().unwrap())
+        .collect();
+    assert_eq!(whats, ["prepared", "recorded", "released"]);
+    // Reprint from the stored record: identical bytes.
+    fs::remove_file(tmp.join("a/261130-001-label.pdf")).unwrap();
+    let before = fs::read(tmp.join("a/261130-001-worksheet.pdf")).unwrap();
+    fs::remove_file(tmp.join("a/261130-001-worksheet.pdf")).unwrap();
+    log.ok(&["reprint", "261130-001"]);
+    assert_eq!(
+        fs::read(tmp.join("a/261130-001-worksheet.pdf")).unwrap(),
+        before
+    );
+    assert!(tmp.join("a/261130-001-label.pdf").exists());
+    log.fails(&["lot", "999999-999"], 2, "no lot \"999999-999\"");
+    log.fails(&["record", "261130-002", "--by", "JD"], 2, "is rejected");
+    let check = log.ok(&["db", "check"]);
+    assert!(check.contains("schema version: 1"), "{check}");
+}
+
+#[test]
+fn make_record_verify_recall_reprint_sqlite() {
+    let tmp = tempfile::tempdir().unwrap();
+    let log = Log::sqlite(tmp.path());
+    make_record_recall_verify_reprint(&log, tmp.path());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = fs::metadata(&log.db).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "the log is its owner's only");
+    }
+    let bk = tmp.path().join("backup.sqlite3");
+    log.ok(&["db", "backup", bk.to_str().unwrap()]);
+    let copy = Log {
+        db: bk.display().to_string(),
+        env_url: None,
+    };
+    assert_eq!(lots_in(&copy).len(), 2);
+}
+
+#[test]
+fn make_record_verify_recall_reprint_postgres() {
+    let Some(log) = postgres_log("flow") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    make_record_recall_verify_reprint(&log, tmp.path());
+}
+
+#[test]
+fn reprint_uses_the_stored_formula_after_the_file_changed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let log = Log::sqlite(tmp.path());
+    let f = tmp.path().join("f.toml");
+    fs::copy(fixture("hydrocortisone-1-1.toml"), &f).unwrap();
+    let out = tmp.path().join("out").display().to_string();
+    let cfg = fixture("troche.toml");
+    log.ok(&[
+        "make",
+        f.to_str().unwrap(),
+        "--strength",
+        "25 mg",
+        "--quantity",
+        "12",
+        "--date",
+        "2026-11-30",
+        "--config",
+        &cfg,
+        "--out",
+        &out,
+    ]);
+    let ws = tmp.path().join("out/261130-001-worksheet.pdf");
+    let before = fs::read(&ws).unwrap();
+    fs::write(&f, "not a formula any more").unwrap();
+    fs::remove_file(&ws).unwrap();
+    log.ok(&["reprint", "261130-001"]);
+    assert_eq!(fs::read(&ws).unwrap(), before);
+}
+
+fn concurrent_makes(log: &Log, tmp: &Path) {
+    let cfg = fixture("troche.toml");
+    let children: Vec<_> = (0..16)
+        .map(|i| {
+            let out = tmp.join(format!("ws{i}")).display().to_string();
+            let args = make_args(&out, &cfg, &[]);
+            let mut c = troche();
+            c.args(&args).stdout(Stdio::null()).stderr(Stdio::piped());
+            match &log.env_url {
+                Some(u) => c.env("TROCHE_DATABASE_URL", u),
+                None => c.args(["--db", &log.db]),
+            };
+            c.spawn().unwrap()
+        })
+        .collect();
+    for c in children {
+        let o = c.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(o.status.success(), "{err}");
+        assert!(!err.contains("locked"), "{err}");
+    }
+    let lots = lots_in(log);
+    assert_eq!(lots.len(), 16);
+    let unique: BTreeSet<_> = lots.iter().collect();
+    assert_eq!(unique.len(), 16, "{lots:?}");
+    assert!(lots.contains(&"261130-016".to_string()), "{lots:?}");
+}
+
+#[test]
+fn sixteen_processes_at_once_get_sixteen_lots_sqlite() {
+    let tmp = tempfile::tempdir().unwrap();
+    concurrent_makes(&Log::sqlite(tmp.path()), tmp.path());
+}
+
+#[test]
+fn sixteen_processes_at_once_get_sixteen_lots_postgres() {
+    let Some(log) = postgres_log("concurrent") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    concurrent_makes(&log, tmp.path());
+}
+
+/// Lots whose files lie in `dir`.
+fn printed_lots(dir: &Path) -> BTreeSet<String> {
+    fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(|e| {
+                let n = e.ok()?.file_name().to_string_lossy().into_owned();
+                let stem = n
+                    .strip_suffix("-worksheet.pdf")
+                    .or_else(|| n.strip_suffix("-label.pdf"))
+                    .or_else(|| n.strip_suffix(".json"))?;
+                Some(stem.to_string())
+            })
+            .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn killed_at_random_points_never_prints_a_lot_without_its_record() {
+    let tmp = tempfile::tempdir().unwrap();
+    let log = Log::sqlite(tmp.path());
+    let recipe = tmp.path().join("recipe.toml");
+    fs::write(&recipe, crate::sample::recipe(150)).unwrap();
+    let out = tmp.path().join("out");
+    let cfg = fixture("troche.toml");
+    let args = [
+        "batch",
+        recipe.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--config",
+        &cfg,
+    ];
+    // Kill after different delays: before the log exists, mid-chunk, between chunks.
+    for delay_ms in [0u64, 15, 40, 90, 160] {
+        let mut child = troche()
+            .args(args)
+            .args(["--db", &log.db])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        if !Path::new(&log.db).exists() {
+            continue;
+        }
+        let in_log: BTreeSet<String> = lots_in(&log).into_iter().collect();
+        for lot in printed_lots(&out) {
+            assert!(in_log.contains(&lot), "printed lot {lot} has no record");
+        }
+        log.ok(&["db", "check"]);
+    }
+    // A rerun finishes: every entry once, every file there.
+    let o = log.ok(&args);
+    assert!(o.contains("150 entries:") && o.contains("0 failed"), "{o}");
+    let in_log = lots_in(&log);
+    assert_eq!(in_log.len(), 150);
+    assert_eq!(printed_lots(&out).len(), 150);
+    let unique: BTreeSet<_> = in_log.iter().collect();
+    assert_eq!(unique.len(), 150);
+}
+
+#[test]
+fn bad_logs_and_bad_lots_are_refused_clearly_and_change_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = fixture("troche.toml");
+    let out = tmp.path().join("out").display().to_string();
+    // Not a database.
+    let junk = tmp.path().join("junk.sqlite3");
+    let text = "this is a shopping list, not a database\n".repeat(200);
+    fs::write(&junk, &text).unwrap();
+    let junk_log = Log {
+        db: junk.display().to_string(),
+        env_url: None,
+    };
+    junk_log.fails(&make_args(&out, &cfg, &[]), 2, "not an SQLite database");
+    junk_log.fails(&["log"], 2, "not an SQLite database");
+    assert_eq!(fs::read_to_string(&junk).unwrap(), text);
+    assert!(printed_lots(Path::new(&out)).is_empty());
+    // A schema newer than this program.
+    let log = Log::sqlite(tmp.path());
+    log.ok(&make_args(&out, &cfg, &[]));
+    {
+        let c = rusqlite::Connection::open(&log.db).unwrap();
+        c.execute("INSERT INTO schema_migrations VALUES (99, 'future')", [])
+            .unwrap();
+    }
+    let before = fs::read(&log.db).unwrap();
+    log.fails(&make_args(&out, &cfg, &[]), 2, "newer than this troche");
+    log.fails(&["lot", "261130-001"], 2, "newer than this troche");
+    assert_eq!(fs::read(&log.db).unwrap(), before);
+    assert_eq!(printed_lots(Path::new(&out)).len(), 1);
+    // Unknown lot, wrong state.
+    let fresh = Log {
+        db: tmp.path().join("fresh.sqlite3").display().to_string(),
+        env_url: None,
+    };
+    fresh.fails(&["lot", "000000-001"], 2, "no lot");
+    fresh.fails(&["verify", "000000-001", "--by", "X"], 2, "no lot");
+    // A password on the command line; an unreachable server.
+    let o = troche()
+        .args(["log", "--db", "postgres://u:secret@127.0.0.1:1/x"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("PGPASSWORD"));
+    let o = troche()
+        .args(["log"])
+        .env(
+            "TROCHE_DATABASE_URL",
+            "postgres://u:secret@127.0.0.1:1/x?connect_timeout=2",
+        )
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("cannot reach") && !err.contains("secret"),
+        "{err}"
+    );
+}
+
+#[test]
+fn events_are_append_only_in_the_database() {
+    let tmp = tempfile::tempdir().unwrap();
+    let log = Log::sqlite(tmp.path());
+    let out = tmp.path().join("out").display().to_string();
+    log.ok(&make_args(&out, &fixture("troche.toml"), &[]));
+    let c = rusqlite::Connection::open(&log.db).unwrap();
+    assert!(c.execute("UPDATE events SET what = 'x'", []).is_err());
+    assert!(c.execute("DELETE FROM events", []).is_err());
+}
+
+#[test]
+fn import_enters_records_made_before_the_log() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("old");
+    let cfg = fixture("troche.toml");
+    // Made into one log, imported into another.
+    let first = Log::sqlite(&tmp.path().join("first"));
+    fs::create_dir_all(tmp.path().join("first")).unwrap();
+    first.ok(&make_args(
+        out.to_str().unwrap(),
+        &cfg,
+        &["--component", "Ketamine hydrochloride, USP|G-1|2030-01-01"],
+    ));
+    let log = Log::sqlite(tmp.path());
+    log.ok(&["log", "import", out.to_str().unwrap()]);
+    log.ok(&["log", "import", out.to_str().unwrap()]);
+    assert_eq!(lots_in(&log), ["261130-001"]);
+    assert!(log.ok(&["recall", "G-1"]).contains("261130-001"));
+    // The next lot of that day follows the imported one.
+    let o = log.run(&make_args(
+        tmp.path().join("new").to_str().unwrap(),
+        &cfg,
+        &[],
+    ));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("lot 261130-002"));
+}
