@@ -120,6 +120,9 @@ struct Earlier {
     date: Date,
 }
 
+/// The largest JSON record read back from the output folder; troche's are 10 to 30 KB.
+const MAX_RECORD_BYTES: u64 = 1 << 20;
+
 /// Reads the JSON records in `dir` for recipe fingerprints (see `recipe::Entry::fingerprint`).
 fn earlier_runs(dir: &Path) -> HashMap<String, Earlier> {
     let mut map = HashMap::new();
@@ -134,7 +137,9 @@ fn earlier_runs(dir: &Path) -> HashMap<String, Earlier> {
         {
             continue;
         }
-        let Ok(text) = std::fs::read(&p) else {
+        // Only a regular file of ours, never through a link: a FIFO, a device or a link
+        // planted in the folder must neither block the run nor be read without end.
+        let Ok(text) = crate::input::read_regular(&p, MAX_RECORD_BYTES, false) else {
             continue;
         };
         let Ok(v) = serde_json::from_slice::<serde_json::Value>(&text) else {
@@ -308,13 +313,14 @@ pub fn run(
     Ok(report)
 }
 
-/// Publishes the files of a batch that are not there yet. A fresh batch has none of them; a
-/// batch finished by an earlier run that was killed may miss a PDF, which is rendered again
-/// byte for byte and completed under the same lot.
+/// Publishes the files of a batch made by an earlier run that are not there any more. The
+/// record is published last (see `paperwork::paths`), so an earlier batch whose record exists
+/// had both PDFs; one deleted since is rendered again byte for byte under the same lot. A
+/// name that exists as anything (a link included, never followed) counts as there.
 fn write_missing(files: &[(PathBuf, Vec<u8>)], force: bool) -> Result<()> {
     let missing: Vec<(PathBuf, Vec<u8>)> = files
         .iter()
-        .filter(|(p, _)| force || !p.exists())
+        .filter(|(p, _)| force || std::fs::symlink_metadata(p).is_err())
         .cloned()
         .collect();
     if missing.is_empty() {

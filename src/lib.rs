@@ -26,6 +26,7 @@ mod cmd;
 pub mod config;
 pub mod error;
 pub mod formula;
+pub mod input;
 pub mod library;
 pub mod lots;
 pub mod order;

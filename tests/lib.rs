@@ -7,5 +7,6 @@ mod calc;
 mod common;
 mod crash;
 mod documents;
+mod hostile;
 mod properties;
 mod test;

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use crate::error::Result;
-use crate::{batch, library, output, recipe};
+use crate::{batch, input, library, output, recipe};
 
 use super::{print, today};
 
@@ -31,7 +31,10 @@ pub(super) struct BatchArgs {
 }
 
 pub(super) fn run(a: &BatchArgs) -> Result<i32> {
-    let recipe = recipe::parse(&library::read_text(&a.recipes)?, &a.recipes)?;
+    let recipe = recipe::parse(
+        &library::read_text_limited(&a.recipes, input::MAX_RECIPE_BYTES, "recipe file")?,
+        &a.recipes,
+    )?;
     let out = a.out.clone().unwrap_or_else(|| PathBuf::from("."));
     let opts = batch::Options {
         out: out.clone(),

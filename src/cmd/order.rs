@@ -235,7 +235,7 @@ pub(super) fn place_in_order_file(e: Error, args: &OrderArgs) -> Error {
                 return Error::Argument { arg, message };
             }
             // The line where the file sets the key, when it does (flags may also set it).
-            let line = std::fs::read_to_string(file).ok().and_then(|text| {
+            let line = library::read_text(file).ok().and_then(|text| {
                 text.lines().position(|l| {
                     let l = l.trim_start();
                     l.strip_prefix(key.as_str()).is_some_and(|rest| {

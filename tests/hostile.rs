@@ -1,0 +1,443 @@
+//! Hostile file systems and inputs (issue 12): links planted in the output folder, FIFOs and
+//! devices where a file is expected, concurrent and killed processes, a full disk, terminal
+//! escapes, dates and sizes that cannot be meant.
+
+use crate::common::*;
+use std::fs;
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn troche() -> Command {
+    let mut c = Command::new(assert_cmd::cargo::cargo_bin("troche"));
+    c.stdin(Stdio::null());
+    c
+}
+
+/// Waits for a child at most `secs` seconds; a child still running then is killed and the
+/// test fails (the bug this guards against is a read that never returns).
+fn finish_within(mut child: Child, secs: u64, what: &str) -> Output {
+    let start = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > Duration::from_secs(secs) {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            panic!("{what}: still running after {secs} s (blocked on a read?)");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// Runs troche with `args` in `dir`, which must finish within 30 s.
+fn run_in(dir: &Path, args: &[&str]) -> Output {
+    let child = troche()
+        .current_dir(dir)
+        .env("HOME", dir)
+        .env("XDG_CONFIG_HOME", dir)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    finish_within(child, 30, &args.join(" "))
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn names(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+/// The flags of one ketamine batch for `make`, `worksheet` and `label`.
+fn batch_flags(lot: &str) -> Vec<String> {
+    [
+        "ketamine-hcl-troche",
+        "--strength",
+        "50 mg",
+        "--basis",
+        "salt",
+        "--quantity",
+        "30",
+        "--extra",
+        "2",
+        "--rx",
+        "RX-1",
+        "--patient",
+        "Jane Q. Patient",
+        "--prescriber",
+        "Dr A",
+        "--lot",
+        lot,
+        "--config",
+        &config(),
+    ]
+    .iter()
+    .map(|s| (*s).to_string())
+    .collect()
+}
+
+fn make(out: &Path, lot: &str) -> Command {
+    let mut c = troche();
+    c.arg("make")
+        .args(batch_flags(lot))
+        .arg("--out")
+        .arg(out)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    c
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. Links in the output folder are never followed, and never removed.
+
+#[cfg(unix)]
+#[test]
+fn links_named_like_staging_or_temporaries_are_neither_followed_nor_removed() {
+    use std::os::unix::fs::symlink;
+    let tmp = tempfile::tempdir().unwrap();
+    let elsewhere = tmp.path().join("elsewhere");
+    fs::create_dir_all(elsewhere.join("empty")).unwrap();
+    fs::write(
+        elsewhere.join("victim.txt"),
+        b"patient data of another folder",
+    )
+    .unwrap();
+    let out = tmp.path().join("out");
+    fs::create_dir(&out).unwrap();
+    // The old staging directory's name, and a temporary's name with a process id that never
+    // runs (above the kernel's maximum), both links out of the folder.
+    let staging = out.join(".troche-partial");
+    symlink(&elsewhere, &staging).unwrap();
+    let planted = out.join(".troche-4194999-abcdef.partial");
+    symlink(elsewhere.join("victim.txt"), &planted).unwrap();
+    let planted_dir = out.join(".troche-4194998-abcdef.partial");
+    symlink(&elsewhere, &planted_dir).unwrap();
+
+    let o = make(&out, "L1").output().unwrap();
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    for doc in ["worksheet", "label"] {
+        let o = troche()
+            .arg(doc)
+            .args(batch_flags("L2"))
+            .arg("-o")
+            .arg(out.join(format!("{doc}.pdf")))
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", text(&o.stderr));
+    }
+    let recipe = tmp.path().join("r.toml");
+    fs::write(
+        &recipe,
+        "[[batch]]\nformula = \"ketamine-hcl-troche\"\nstrength = \"50 mg\"\nbasis = \"salt\"\nquantity = 30\nrx = \"RX-2\"\n",
+    )
+    .unwrap();
+    let o = run_in(
+        tmp.path(),
+        &[
+            "batch",
+            recipe.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--config",
+            &config(),
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o.stdout));
+
+    // Nothing was written, removed or replaced through any link.
+    assert_eq!(names(&elsewhere), ["empty", "victim.txt"]);
+    assert_eq!(
+        fs::read(elsewhere.join("victim.txt")).unwrap(),
+        b"patient data of another folder"
+    );
+    for link in [&staging, &planted, &planted_dir] {
+        assert!(
+            fs::symlink_metadata(link).unwrap().file_type().is_symlink(),
+            "{} is still the link it was",
+            link.display()
+        );
+    }
+    // And nothing else was left: the three links, three documents of make, two single ones,
+    // one batch's three and the run's summary and pick list.
+    let files = names(&out);
+    assert_eq!(files.len(), 3 + 3 + 2 + 3 + 2, "{files:?}");
+}
+
+#[cfg(unix)]
+#[test]
+fn summary_and_picklist_links_are_replaced_not_written_through() {
+    use std::os::unix::fs::symlink;
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    fs::create_dir(&out).unwrap();
+    let victim = tmp.path().join("victim.csv");
+    fs::write(&victim, b"keep").unwrap();
+    symlink(&victim, out.join("summary.csv")).unwrap();
+    symlink(&victim, out.join("picklist.csv")).unwrap();
+    let recipe = tmp.path().join("r.toml");
+    fs::write(
+        &recipe,
+        "[[batch]]\nformula = \"ketamine-hcl-troche\"\nstrength = \"50 mg\"\nbasis = \"salt\"\nquantity = 30\nrx = \"RX-2\"\n",
+    )
+    .unwrap();
+    let o = run_in(
+        tmp.path(),
+        &[
+            "batch",
+            recipe.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--config",
+            &config(),
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o.stdout));
+    assert_eq!(fs::read(&victim).unwrap(), b"keep");
+    for f in ["summary.csv", "picklist.csv"] {
+        let m = fs::symlink_metadata(out.join(f)).unwrap();
+        assert!(m.file_type().is_file(), "{f} is this run's own file");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. Concurrent makes into one folder.
+
+#[test]
+fn twenty_concurrent_makes_with_distinct_lots_into_one_folder_all_succeed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let children: Vec<(String, Child)> = (1..=20)
+        .map(|i| {
+            let lot = format!("C{i:02}");
+            let child = make(&out, &lot).spawn().unwrap();
+            (lot, child)
+        })
+        .collect();
+    for (lot, child) in children {
+        let o = finish_within(child, 120, &lot);
+        assert!(o.status.success(), "make {lot}: {}", text(&o.stderr));
+    }
+    let files = names(&out);
+    assert_eq!(
+        files.len(),
+        60,
+        "three files a lot, nothing else: {files:?}"
+    );
+    for i in 1..=20 {
+        for suffix in [".json", "-worksheet.pdf", "-label.pdf"] {
+            let p = out.join(format!("C{i:02}{suffix}"));
+            assert!(fs::metadata(&p).unwrap().len() > 100, "{}", p.display());
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. A killed make: its record is published last, and its temporaries go at the next write.
+
+#[cfg(unix)]
+#[test]
+fn killed_makes_never_leave_a_record_without_its_pdfs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    fs::create_dir(&out).unwrap();
+    // How long one make takes here, so the kills are spread over its whole run.
+    let start = Instant::now();
+    let o = make(&out, "T00").output().unwrap();
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let full = start.elapsed().as_micros().max(1000);
+    for i in 1..=40u128 {
+        let child = make(&out, &format!("K{i:02}")).spawn().unwrap();
+        // From a tenth of the run to all of it, in even steps.
+        let delay = full * (i * 3) / 100;
+        std::thread::sleep(Duration::from_micros(u64::try_from(delay).unwrap()));
+        let mut child = child;
+        let _ = child.kill();
+        child.wait().unwrap();
+    }
+    let files = names(&out);
+    for json in files.iter().filter(|n| n.ends_with(".json")) {
+        let stem = json.trim_end_matches(".json");
+        for pdf in ["-worksheet.pdf", "-label.pdf"] {
+            assert!(
+                files.contains(&format!("{stem}{pdf}")),
+                "{json} published without {stem}{pdf}: {files:?}"
+            );
+        }
+    }
+    // The next make into the folder removes every temporary the killed ones left.
+    let o = make(&out, "Z99").output().unwrap();
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let left: Vec<String> = names(&out)
+        .into_iter()
+        .filter(|n| n.starts_with(".troche-"))
+        .collect();
+    assert!(left.is_empty(), "temporaries left: {left:?}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// 5. Only regular files of bounded size are read.
+
+#[cfg(unix)]
+fn mkfifo(p: &Path) -> bool {
+    Command::new("mkfifo")
+        .arg(p)
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+#[cfg(unix)]
+#[test]
+fn devices_and_fifos_as_inputs_are_refused_at_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fifo = tmp.path().join("formula.toml");
+    assert!(mkfifo(&fifo), "mkfifo");
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (
+            vec!["calc".into(), "/dev/zero".into()],
+            "is a device, not a regular file",
+        ),
+        (
+            vec!["calc".into(), fifo.display().to_string()],
+            "is a FIFO (named pipe), not a regular file",
+        ),
+        (
+            vec![
+                "calc".into(),
+                "ketamine-hcl-troche".into(),
+                "--order".into(),
+                "/dev/zero".into(),
+            ],
+            "is a device",
+        ),
+        (
+            vec![
+                "calc".into(),
+                "ketamine-hcl-troche".into(),
+                "--strength".into(),
+                "50 mg".into(),
+                "--quantity".into(),
+                "30".into(),
+                "--basis".into(),
+                "salt".into(),
+                "--config".into(),
+                fifo.display().to_string(),
+            ],
+            "is a FIFO",
+        ),
+        (
+            vec!["batch".into(), "--check".into(), "/dev/zero".into()],
+            "is a device",
+        ),
+        (vec!["check".into(), "/dev/zero".into()], "is a device"),
+        (vec!["show".into(), "/dev/zero".into()], "is a device"),
+    ];
+    for (args, want) in cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let o = run_in(tmp.path(), &args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", text(&o.stderr));
+        assert!(
+            text(&o.stderr).contains(want),
+            "{args:?}: {}",
+            text(&o.stderr)
+        );
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_recipe_naming_dev_zero_as_formula_fails_that_entry_only() {
+    let tmp = tempfile::tempdir().unwrap();
+    let recipe = tmp.path().join("r.toml");
+    fs::write(
+        &recipe,
+        "[[batch]]\nformula = \"/dev/zero\"\nstrength = \"50 mg\"\nquantity = 30\nrx = \"RX-1\"\n\n\
+         [[batch]]\nformula = \"ketamine-hcl-troche\"\nstrength = \"50 mg\"\nbasis = \"salt\"\nquantity = 30\nrx = \"RX-2\"\n",
+    )
+    .unwrap();
+    let o = run_in(
+        tmp.path(),
+        &[
+            "batch",
+            "--check",
+            recipe.to_str().unwrap(),
+            "--config",
+            &config(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    let stdout = text(&o.stdout);
+    assert!(stdout.contains("/dev/zero: is a device"), "{stdout}");
+    assert!(stdout.contains("1 valid, 1 failed"), "{stdout}");
+}
+
+#[cfg(unix)]
+#[test]
+fn fifos_and_links_to_devices_planted_as_records_do_not_block_a_batch() {
+    use std::os::unix::fs::symlink;
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    fs::create_dir(&out).unwrap();
+    assert!(mkfifo(&out.join("planted.json")), "mkfifo");
+    symlink("/dev/zero", out.join("zero.json")).unwrap();
+    symlink("/dev/urandom", out.join("random.JSON")).unwrap();
+    let recipe = tmp.path().join("r.toml");
+    fs::write(
+        &recipe,
+        "[[batch]]\nformula = \"ketamine-hcl-troche\"\nstrength = \"50 mg\"\nbasis = \"salt\"\nquantity = 30\nrx = \"RX-2\"\n",
+    )
+    .unwrap();
+    let o = run_in(
+        tmp.path(),
+        &[
+            "batch",
+            recipe.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--config",
+            &config(),
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o.stdout));
+    assert!(text(&o.stdout).contains("1 made"), "{}", text(&o.stdout));
+}
+
+#[test]
+fn input_files_over_the_size_limit_are_refused_with_the_limit() {
+    let tmp = tempfile::tempdir().unwrap();
+    // A comment line over and over: valid TOML, so only the size can refuse it.
+    let line = format!("# {}\n", "x".repeat(1021));
+    let big_formula = tmp.path().join("big.toml");
+    fs::write(&big_formula, line.repeat(1025)).unwrap();
+    let big_recipe = tmp.path().join("big-recipe.toml");
+    fs::write(&big_recipe, line.repeat(8 * 1024 + 1)).unwrap();
+    for (args, want) in [
+        (
+            vec!["calc", big_formula.to_str().unwrap()],
+            "is larger than 1 MiB, the most a formula, order or settings file may hold",
+        ),
+        (
+            vec!["check", big_formula.to_str().unwrap()],
+            "is larger than 1 MiB",
+        ),
+        (
+            vec!["batch", "--check", big_recipe.to_str().unwrap()],
+            "is larger than 8 MiB, the most a recipe file may hold",
+        ),
+    ] {
+        let o = run_in(tmp.path(), &args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(
+            text(&o.stderr).contains(want),
+            "{args:?}: {}",
+            text(&o.stderr)
+        );
+    }
+}
