@@ -90,6 +90,9 @@ pub struct Report {
     pub rows: Vec<Row>,
     pub picks: Vec<Pick>,
     pub readability: Decimal,
+    /// Entries that failed because the machine did (a full disk, a file that could not be
+    /// written), not because of their input: the run then exits 1.
+    pub io_failures: usize,
 }
 
 impl Report {
@@ -197,6 +200,7 @@ pub fn run(
     if !opts.check_only {
         std::fs::create_dir_all(&opts.out).map_err(|e| Error::io(&opts.out, e))?;
         output::remove_stale(&opts.out);
+        remove_run_files(&opts.out)?;
     }
     let mut lots = Lots::scan(&opts.out)?;
     let earlier = earlier_runs(&opts.out);
@@ -285,6 +289,9 @@ pub fn run(
                     }
                 }
                 Err(e) => {
+                    if matches!(e, Error::Io { .. }) {
+                        report.io_failures += 1;
+                    }
                     // Nothing of this batch was written, so it has no lot to report.
                     report.rows[row].lot.clear();
                     let msg = locate(&recipe_name, &report.rows[row], entry_error(e));
@@ -311,6 +318,24 @@ pub fn run(
         })
         .collect();
     Ok(report)
+}
+
+/// The files describing a whole run, written when it ends.
+pub const RUN_FILES: [&str; 2] = ["summary.csv", "picklist.csv"];
+
+/// Removes the previous run's summary and pick list before anything is made, so that a run
+/// that cannot write its own (a full disk, a kill) never leaves an earlier run's looking like
+/// its own. A link at either name is removed itself, never followed.
+fn remove_run_files(dir: &Path) -> Result<()> {
+    for name in RUN_FILES {
+        let p = dir.join(name);
+        match std::fs::remove_file(&p) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(Error::io(p, e)),
+        }
+    }
+    Ok(())
 }
 
 /// Publishes the files of a batch made by an earlier run that are not there any more. The

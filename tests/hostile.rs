@@ -441,3 +441,89 @@ fn input_files_over_the_size_limit_are_refused_with_the_limit() {
         );
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// 4. A full disk in a batch run.
+
+/// A 200 KB tmpfs, unmounted when dropped; `None` where one cannot be mounted (not root, or a
+/// container without the right).
+struct SmallDisk {
+    dir: tempfile::TempDir,
+}
+
+impl SmallDisk {
+    fn mount() -> Option<SmallDisk> {
+        let dir = tempfile::tempdir().ok()?;
+        let ok = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", "size=200k", "tmpfs"])
+            .arg(dir.path())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        ok.then_some(SmallDisk { dir })
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(self.dir.path()).status();
+    }
+}
+
+#[test]
+fn full_disk_batch_reports_every_entry_and_leaves_no_stale_summary_skipped_without_tmpfs_mount() {
+    let Some(disk) = SmallDisk::mount() else {
+        eprintln!("skipped: a tmpfs cannot be mounted here (needs root)");
+        return;
+    };
+    let out = disk.dir.path();
+    fs::write(out.join("summary.csv"), "entry,OLD RUN\n").unwrap();
+    fs::write(out.join("picklist.csv"), "ingredient,OLD RUN\n").unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let recipe = tmp.path().join("r.toml");
+    let entry = |i: usize| {
+        format!(
+            "[[batch]]\nformula = \"ketamine-hcl-troche\"\nstrength = \"50 mg\"\nbasis = \"salt\"\nquantity = 30\nrx = \"RX-{i:02}\"\n\n"
+        )
+    };
+    fs::write(&recipe, (1..=12).map(entry).collect::<String>()).unwrap();
+    let o = run_in(
+        tmp.path(),
+        &[
+            "batch",
+            recipe.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--config",
+            &config(),
+            "--jobs",
+            "1",
+        ],
+    );
+    let stdout = text(&o.stdout);
+    let stderr = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{stdout}\n{stderr}");
+    // Every entry, each failure with its reason, and the pick list of what was made.
+    for i in 1..=12 {
+        assert!(stdout.contains(&format!("RX-{i:02}")), "{stdout}");
+    }
+    assert!(stdout.contains("12 entries: "), "{stdout}");
+    assert!(stdout.contains("No space left on device"), "{stdout}");
+    assert!(stdout.contains("Pick list"), "{stdout}");
+    // Neither file of the earlier run is left looking like this run's.
+    for f in ["summary.csv", "picklist.csv"] {
+        if let Ok(t) = fs::read_to_string(out.join(f)) {
+            assert!(!t.contains("OLD RUN"), "{f}: {t}");
+        }
+    }
+    // And no batch is left half published.
+    let files = names(out);
+    for json in files.iter().filter(|n| n.ends_with(".json")) {
+        let stem = json.trim_end_matches(".json");
+        assert!(files.contains(&format!("{stem}-label.pdf")), "{files:?}");
+        assert!(
+            files.contains(&format!("{stem}-worksheet.pdf")),
+            "{files:?}"
+        );
+    }
+}

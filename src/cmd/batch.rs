@@ -49,18 +49,29 @@ pub(super) fn run(a: &BatchArgs) -> Result<i32> {
         &opts,
         batch::progress_reporter(recipe.entries.len()),
     )?;
-    if !a.check {
-        output::write(
-            &out.join("summary.csv"),
-            batch::summary_csv(&report).as_bytes(),
-            true,
-        )?;
-        output::write(
-            &out.join("picklist.csv"),
-            batch::picklist_csv(&report).as_bytes(),
-            true,
-        )?;
-    }
+    // Every entry's outcome and the pick list reach the terminal first, whatever the disk does
+    // with the files below.
     print(&batch::text(&report))?;
-    Ok(if report.failed() > 0 { 2 } else { 0 })
+    let mut code = if report.io_failures > 0 {
+        1
+    } else if report.failed() > 0 {
+        2
+    } else {
+        0
+    };
+    if !a.check {
+        // The previous run's files were removed when this run started; on a failure here the
+        // run has none, never a stale one.
+        let [summary, picklist] = batch::RUN_FILES.map(|n| out.join(n));
+        for (path, text) in [
+            (summary, batch::summary_csv(&report)),
+            (picklist, batch::picklist_csv(&report)),
+        ] {
+            if let Err(e) = output::write(&path, text.as_bytes(), true) {
+                eprintln!("troche: error: {e}");
+                code = 1;
+            }
+        }
+    }
+    Ok(code)
 }
