@@ -518,6 +518,9 @@ fn locate(recipe: &str, row: &Row, msg: String) -> String {
 /// A CSV field, quoted when needed; a leading `= + - @` is defused so a spreadsheet never runs
 /// a field from an order as a formula.
 fn csv_field(s: &str) -> String {
+    // Control characters shown escaped, as on the terminal: `cat summary.csv` must not run
+    // an escape sequence from an order.
+    let s = crate::printable::escape(s);
     let s = if s.starts_with(['=', '+', '-', '@']) {
         format!("'{s}")
     } else {
@@ -697,6 +700,7 @@ pub fn progress_reporter(total: usize) -> impl FnMut(&Row, usize, usize) {
             row.lot,
             row.rx
         );
+        let line = crate::printable::escape(&line);
         let _ = std::io::stderr().lock().write_all(line.as_bytes());
     }
 }

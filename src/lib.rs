@@ -32,6 +32,7 @@ pub mod lots;
 pub mod order;
 pub mod output;
 pub mod paperwork;
+pub mod printable;
 pub mod quantity;
 pub mod recipe;
 pub mod record;

@@ -525,6 +525,9 @@ pub fn parse_component(text: &str) -> Result<ComponentLot, ParseError> {
     if !(3..=4).contains(&parts.len()) || parts[0].is_empty() || parts[1].is_empty() {
         return Err(ParseError(format!("\"{text}\": {usage}")));
     }
+    for (what, part) in ["name", "lot", "expiry", "manufacturer"].iter().zip(&parts) {
+        crate::printable::check(part, false).map_err(|m| ParseError(format!("the {what} {m}")))?;
+    }
     Ok(ComponentLot {
         name: parts[0].to_string(),
         lot: parts[1].to_string(),

@@ -100,7 +100,7 @@ fn path_escaping_rx_and_lots_stay_inside() {
     let body = [
         entry("ketamine-hcl-troche", "50 mg", 30, "../../x"),
         "[[batch]]\nformula = \"ketamine-hcl-troche\"\nstrength = \"50 mg\"\nquantity = 30\nlot = \"../../evil\"\nrx = \"/etc/passwd\"\n\n".to_string(),
-        "[[batch]]\nformula = \"ketamine-hcl-troche\"\nstrength = \"50 mg\"\nquantity = 30\nlot = \"a/b\"\npatient = \"x\\u0007\\n/y\"\n\n".to_string(),
+        "[[batch]]\nformula = \"ketamine-hcl-troche\"\nstrength = \"50 mg\"\nquantity = 30\nlot = \"a/b\"\npatient = \"x/y\"\n\n".to_string(),
         "[[batch]]\nformula = \"ketamine-hcl-troche\"\nstrength = \"50 mg\"\nquantity = 30\nlot = \"a_b\"\n\n".to_string(),
     ]
     .concat();

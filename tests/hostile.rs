@@ -527,3 +527,123 @@ fn full_disk_batch_reports_every_entry_and_leaves_no_stale_summary_skipped_witho
         );
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// 6. Control characters: refused in printed fields, escaped on the terminal.
+
+const BELL_RED: &str = "\u{7}bell\u{1b}[31mred";
+
+fn assert_no_raw_controls(what: &str, s: &str) {
+    assert!(
+        !s.chars().any(|c| c.is_control() && c != '\n'),
+        "{what} holds a raw control character: {s:?}"
+    );
+}
+
+#[test]
+fn control_characters_in_printed_fields_from_flags_are_refused_naming_the_flag() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    for (flag, value) in [
+        ("--rx", BELL_RED.to_string()),
+        ("--patient", format!("Jane{BELL_RED}")),
+        ("--prescriber", "Dr\u{202e}A".to_string()),
+        ("--directions", "Take\u{1b}]0;title\u{7}".to_string()),
+        // A NUL cannot be passed in an argument; a lot file's "\u0000" is tested below.
+        ("--lot", "L\u{1}1".to_string()),
+        (
+            "--component",
+            "Ketamine hydrochloride|K\u{1b}1|2027-08-31".to_string(),
+        ),
+        (
+            "--component",
+            "Ketamine hydrochloride|K1|2027-08-31|Med\risca".to_string(),
+        ),
+    ] {
+        // The batch's flags without the one under test, then it with its hostile value.
+        let mut args = Vec::new();
+        let mut it = batch_flags("L9").into_iter();
+        while let Some(a) = it.next() {
+            if a == flag {
+                it.next();
+            } else {
+                args.push(a);
+            }
+        }
+        args.extend([flag.to_string(), value.clone()]);
+        let o = troche()
+            .arg("make")
+            .args(&args)
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .unwrap();
+        let stderr = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{flag} {value:?}: {stderr}");
+        assert!(stderr.contains(flag), "{flag}: {stderr}");
+        assert!(stderr.contains("control character"), "{flag}: {stderr}");
+        assert_no_raw_controls(flag, &stderr);
+    }
+    assert!(!out.exists() || names(&out).is_empty());
+}
+
+#[test]
+fn control_characters_in_order_and_recipe_files_are_refused_and_echoed_escaped() {
+    let tmp = tempfile::tempdir().unwrap();
+    let order = tmp.path().join("order.toml");
+    fs::write(
+        &order,
+        "formula = \"ketamine-hcl-troche\"\nstrength = \"50 mg\"\nbasis = \"salt\"\nquantity = 30\n\
+         patient = \"Jane \\u001b[2J\"\n",
+    )
+    .unwrap();
+    let o = run_in(
+        tmp.path(),
+        &[
+            "worksheet",
+            "--order",
+            order.to_str().unwrap(),
+            "--config",
+            &config(),
+            "-o",
+            "w.pdf",
+        ],
+    );
+    let stderr = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("order.toml:5: `patient`"), "{stderr}");
+    assert_no_raw_controls("stderr", &stderr);
+
+    let recipe = tmp.path().join("r.toml");
+    fs::write(
+        &recipe,
+        "[[batch]]\nformula = \"ketamine-hcl-troche\"\nstrength = \"50 mg\"\nbasis = \"salt\"\nquantity = 30\n\
+         rx = \"\\u0007bell\\u001b[31mred\"\n\n\
+         [[batch]]\nformula = \"ketamine-hcl-troche\"\nstrength = \"50 mg\"\nbasis = \"salt\"\nquantity = 30\nrx = \"RX-2\"\n\n\
+         [[batch.component]]\nname = \"Ketamine hydrochloride\"\nlot = \"K\\u009b1\"\n\n\
+         [[batch]]\nformula = \"ketamine-hcl-troche\"\nstrength = \"50 mg\"\nbasis = \"salt\"\nquantity = 30\nlot = \"\\u0000\"\n",
+    )
+    .unwrap();
+    let out = tmp.path().join("out");
+    let o = run_in(
+        tmp.path(),
+        &[
+            "batch",
+            recipe.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--config",
+            &config(),
+        ],
+    );
+    let (stdout, stderr) = (text(&o.stdout), text(&o.stderr));
+    assert_eq!(o.status.code(), Some(2), "{stdout}");
+    assert!(stdout.contains("`batch[1].rx`"), "{stdout}");
+    assert!(stdout.contains("`batch[2].component[1].lot`"), "{stdout}");
+    assert!(stdout.contains("`batch[3].lot`"), "{stdout}");
+    assert!(stdout.contains("\\u0007bell\\u001b[31mred"), "{stdout}");
+    assert_no_raw_controls("stdout", &stdout);
+    assert_no_raw_controls("stderr", &stderr);
+    let summary = fs::read_to_string(out.join("summary.csv")).unwrap();
+    assert_no_raw_controls("summary.csv", &summary);
+}

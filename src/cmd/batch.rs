@@ -68,7 +68,7 @@ pub(super) fn run(a: &BatchArgs) -> Result<i32> {
             (picklist, batch::picklist_csv(&report)),
         ] {
             if let Err(e) = output::write(&path, text.as_bytes(), true) {
-                eprintln!("troche: error: {e}");
+                crate::printable::eprintln(&format!("troche: error: {e}"));
                 code = 1;
             }
         }

@@ -31,12 +31,12 @@ pub(super) fn one_document(
     let (settings, record, _) = prepare(&a.order, &a.paper, output::parent_of(&a.output))?;
     let pdf = render(&record, &settings)?;
     output::write(&a.output, &pdf, a.paper.force)?;
-    eprintln!(
+    crate::printable::eprintln(&format!(
         "wrote {} (lot {}, BUD {})",
         a.output.display(),
         record.lot,
         record.bud.date
-    );
+    ));
     Ok(0)
 }
 

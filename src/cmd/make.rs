@@ -26,8 +26,8 @@ pub(super) fn run(a: &MakeArgs) -> Result<i32> {
     let files = paperwork::render_all(&record, &settings, &a.out, &stem)?;
     output::write_all(&files, a.paper.force)?;
     for (p, _) in &files {
-        eprintln!("wrote {}", p.display());
+        crate::printable::eprintln(&format!("wrote {}", p.display()));
     }
-    eprintln!("lot {}, BUD {}", record.lot, record.bud.date);
+    crate::printable::eprintln(&format!("lot {}, BUD {}", record.lot, record.bud.date));
     Ok(0)
 }

@@ -205,7 +205,12 @@ pub(super) fn order_from(args: &OrderArgs, paper: Option<&PaperArgs>) -> Result<
         let text = |flag: &str, v: &Option<String>| -> Result<Option<String>> {
             match v.as_deref().map(str::trim) {
                 Some("") => Err(Error::arg(flag, "must not be empty")),
-                other => Ok(other.map(String::from)),
+                Some(t) => {
+                    crate::printable::check(t, flag == "--directions")
+                        .map_err(|m| Error::arg(flag, m))?;
+                    Ok(Some(t.to_string()))
+                }
+                None => Ok(None),
             }
         };
         order.lot = text("--lot", &p.lot)?.or(order.lot);
