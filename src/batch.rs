@@ -37,6 +37,9 @@ pub struct Options {
     pub config: Option<PathBuf>,
     /// Compounding date for entries that give none (the recipe's `date` comes first).
     pub today: Date,
+    /// Allow compounding dates far from `today` and BUDs already past (see
+    /// `record::check_dates`).
+    pub backdate: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -205,8 +208,16 @@ pub fn run(
     let mut lots = Lots::scan(&opts.out)?;
     let earlier = earlier_runs(&opts.out);
     let mut formulas: HashMap<String, std::result::Result<Formula, String>> = HashMap::new();
+    // Never more threads than cores, nor than entries: 5,000 threads for one entry took 36 s.
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let threads = opts
+        .jobs
+        .unwrap_or(cores)
+        .min(cores)
+        .min(recipe.entries.len())
+        .max(1);
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(opts.jobs.unwrap_or(0))
+        .num_threads(threads)
         .build()
         .map_err(|e| Error::calc(format!("cannot start worker threads: {e}")))?;
 
@@ -422,6 +433,17 @@ fn compute(
     };
     row.strength = strength_text(&record);
     row.bud = record.bud.date.to_string();
+    // A batch made by an earlier run keeps its date; a new one must be dated plausibly.
+    if previous.is_none()
+        && let Err(m) = crate::record::check_dates(
+            record.date,
+            Some(record.bud.date),
+            opts.today,
+            opts.backdate,
+        )
+    {
+        return fail(row, format!("`date`: {m}"));
+    }
     record.origin = Some(origin);
     let computed = Computed {
         record,

@@ -537,6 +537,23 @@ pub fn calculate(formula: &Formula, order: &Order, balance: &Balance) -> Result<
             show(batch_weight)
         ),
     ));
+    if batch_weight > Decimal::from(MAX_BATCH_GRAMS) {
+        return Err(Error::arg(
+            "--quantity",
+            format!(
+                "this batch would weigh {} kg; troche makes batches of at most {} kg (a \
+                 compounding batch, not a manufacturing run): check the quantity and extra units",
+                show(batch_weight / Decimal::ONE_THOUSAND),
+                MAX_BATCH_GRAMS / 1000
+            ),
+        ));
+    }
+    if batch_weight > Decimal::from(WARN_BATCH_GRAMS) {
+        warnings.push(format!(
+            "a large batch: {} kg in all; check the quantity and extra units before weighing",
+            show(batch_weight / Decimal::ONE_THOUSAND)
+        ));
+    }
     let unit_weight = div(batch_weight, n, "the unit weight")?;
     steps.push((
         "Unit weight".into(),
@@ -613,11 +630,33 @@ pub fn calculate(formula: &Formula, order: &Order, balance: &Balance) -> Result<
     })
 }
 
+/// The heaviest batch computed, in grams: 25 kg, past any compounding vessel.
+pub const MAX_BATCH_GRAMS: u32 = 25_000;
+/// A batch heavier than this (1 kg) gets a warning to check the quantity.
+pub const WARN_BATCH_GRAMS: u32 = 1_000;
+/// The most extra units poured: the quantity itself, and never more than 100. Extra units
+/// make up for what is lost in pouring, not for a second batch.
+pub const MAX_EXTRA_UNITS: u32 = 100;
+
 /// What must hold before anything is computed: units, component lots that belong to the
 /// formula, a balance that can round.
 fn check_order(formula: &Formula, order: &Order, balance: &Balance) -> Result<()> {
     if order.quantity == 0 {
         return Err(Error::arg("--quantity", "must be at least 1 unit"));
+    }
+    if let Preparation::Extra(e) = order.preparation {
+        let max = order.quantity.min(MAX_EXTRA_UNITS);
+        if e > max {
+            return Err(Error::arg(
+                "--extra",
+                format!(
+                    "{e} extra units for {} dispensed is not plausible: extra units make up for \
+                     pouring losses, at most the quantity and at most {MAX_EXTRA_UNITS} ({max} \
+                     here); for a larger batch raise the quantity",
+                    order.quantity
+                ),
+            ));
+        }
     }
     // A component lot must be an ingredient, so a typo cannot leave a lot unrecorded.
     let diluent = formula.diluent();

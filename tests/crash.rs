@@ -66,6 +66,7 @@ fn killed_batch_leaves_complete_files_and_rerun_finishes_without_duplicates() {
         out.to_str().unwrap(),
         "--config",
         &config(),
+        "--backdate",
     ];
 
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("troche"))

@@ -647,3 +647,220 @@ fn control_characters_in_order_and_recipe_files_are_refused_and_echoed_escaped()
     let summary = fs::read_to_string(out.join("summary.csv")).unwrap();
     assert_no_raw_controls("summary.csv", &summary);
 }
+
+// ---------------------------------------------------------------------------------------------
+// 7. Dates, sizes and names that cannot be meant.
+
+fn today() -> jiff::civil::Date {
+    jiff::Zoned::now().date()
+}
+
+fn days(n: i32) -> jiff::Span {
+    jiff::Span::new().days(n)
+}
+
+/// `troche make` of one batch with `extra` flags; returns (status, stderr).
+fn make_with(extra: &[&str]) -> (Option<i32>, String) {
+    let tmp = tempfile::tempdir().unwrap();
+    // The batch's flags, less those `extra` gives again.
+    let mut base = Vec::new();
+    let mut it = batch_flags("D1").into_iter();
+    while let Some(a) = it.next() {
+        if a.starts_with("--") && extra.contains(&a.as_str()) {
+            it.next();
+        } else {
+            base.push(a);
+        }
+    }
+    let o = troche()
+        .arg("make")
+        .args(base)
+        .args(extra)
+        .arg("--out")
+        .arg(tmp.path())
+        .output()
+        .unwrap();
+    (o.status.code(), text(&o.stderr))
+}
+
+#[test]
+fn compounding_dates_far_from_today_and_past_buds_need_backdate() {
+    let long_ago = (today() - days(31)).to_string();
+    let recent = (today() - days(30)).to_string();
+    let tomorrow = (today() + days(1)).to_string();
+    for (date, want) in [
+        ("2020-01-01", "more than 30 days before today"),
+        (long_ago.as_str(), "more than 30 days before today"),
+        (tomorrow.as_str(), "is after today"),
+    ] {
+        let (code, stderr) = make_with(&["--date", date]);
+        assert_eq!(code, Some(2), "{date}: {stderr}");
+        assert!(
+            stderr.contains("--date") && stderr.contains(want),
+            "{stderr}"
+        );
+        assert!(stderr.contains("pass --backdate"), "{stderr}");
+        let (code, stderr) = make_with(&["--date", date, "--backdate"]);
+        assert_eq!(code, Some(0), "{date} --backdate: {stderr}");
+        assert!(
+            stderr.contains("warning") && stderr.contains(want),
+            "{stderr}"
+        );
+    }
+    // 2020-01-01 with a 180-day BUD is long past, which is said too.
+    let (_, stderr) = make_with(&["--date", "2020-01-01"]);
+    assert!(
+        stderr.contains("beyond-use date 2020-06-29 is already past"),
+        "{stderr}"
+    );
+    let (code, stderr) = make_with(&["--date", &recent]);
+    assert_eq!(code, Some(0), "{stderr}");
+    // Year 1 is no date of a batch, with or without --backdate.
+    for date in ["0001-01-01", "2100-01-01", "1999-12-31"] {
+        let (code, stderr) = make_with(&["--date", date, "--backdate"]);
+        assert_eq!(code, Some(2), "{date}: {stderr}");
+        assert!(stderr.contains("years 2000 to 2099"), "{stderr}");
+    }
+}
+
+#[test]
+fn a_recipe_date_far_from_today_is_refused_at_its_line_and_entry_dates_per_entry() {
+    let tmp = tempfile::tempdir().unwrap();
+    let recipe = tmp.path().join("r.toml");
+    let entry = "[[batch]]\nformula = \"ketamine-hcl-troche\"\nstrength = \"50 mg\"\nbasis = \"salt\"\nquantity = 30\n";
+    fs::write(
+        &recipe,
+        format!("# a comment\ndate = 2020-01-01\n\n{entry}"),
+    )
+    .unwrap();
+    let args = [
+        "batch",
+        "--check",
+        recipe.to_str().unwrap(),
+        "--config",
+        &config(),
+    ];
+    let o = run_in(tmp.path(), &args);
+    assert_eq!(o.status.code(), Some(2));
+    let stderr = text(&o.stderr);
+    assert!(
+        stderr.contains("r.toml:2: `date`: the compounding date 2020-01-01"),
+        "{stderr}"
+    );
+    let mut with_backdate = args.to_vec();
+    with_backdate.push("--backdate");
+    let o = run_in(tmp.path(), &with_backdate);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stdout));
+
+    // An entry's own date: that entry fails, the others are checked on.
+    let tomorrow = today() + days(1);
+    fs::write(&recipe, format!("{entry}date = {tomorrow}\n\n{entry}")).unwrap();
+    let o = run_in(tmp.path(), &args);
+    let stdout = text(&o.stdout);
+    assert_eq!(o.status.code(), Some(2), "{stdout}");
+    assert!(
+        stdout.contains("`date`: the compounding date") && stdout.contains("is after today"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("1 valid, 1 failed"), "{stdout}");
+}
+
+#[test]
+fn absurd_extra_units_and_batch_masses_are_refused() {
+    let (code, stderr) = make_with(&["--extra", "1000000"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--extra") && stderr.contains("at most the quantity"),
+        "{stderr}"
+    );
+    let (code, stderr) = make_with(&["--extra", "31"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    let (code, stderr) = make_with(&["--extra", "30"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    // 30,000 troches of about 1 g: 30 kg, over the 25 kg a batch may weigh.
+    let o = Test::new()
+        .args([
+            "calc",
+            "ketamine-hcl-troche",
+            "--strength",
+            "50 mg",
+            "--basis",
+            "salt",
+            "--quantity",
+            "30000",
+        ])
+        .status(2)
+        .run();
+    assert!(o.stderr.contains("at most 25 kg"), "{}", o.stderr);
+    // 2,000 troches, about 2 kg: made, with a warning.
+    let v = calc_json(&[
+        "ketamine-hcl-troche",
+        "--strength",
+        "50 mg",
+        "--basis",
+        "salt",
+        "--quantity",
+        "2000",
+    ]);
+    assert!(v.to_string().contains("a large batch"), "{v}");
+}
+
+#[test]
+fn lots_and_file_names_that_cannot_name_a_batch_are_refused() {
+    for lot in [".", "..", "-", "CON", "nul", "com1", "LPT9.x"] {
+        let (code, stderr) = make_with(&["--lot", lot]);
+        assert_eq!(code, Some(2), "{lot}: {stderr}");
+        assert!(stderr.contains("lot"), "{lot}: {stderr}");
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let o = troche()
+        .arg("worksheet")
+        .args(batch_flags("W1"))
+        .arg("-o")
+        .arg(tmp.path().join("CON.pdf"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains("device name on Windows"),
+        "{}",
+        text(&o.stderr)
+    );
+}
+
+#[test]
+fn jobs_are_bounded_by_cores_and_entries() {
+    let tmp = tempfile::tempdir().unwrap();
+    let recipe = tmp.path().join("r.toml");
+    fs::write(
+        &recipe,
+        "[[batch]]\nformula = \"ketamine-hcl-troche\"\nstrength = \"50 mg\"\nbasis = \"salt\"\nquantity = 30\n",
+    )
+    .unwrap();
+    let start = Instant::now();
+    let o = run_in(
+        tmp.path(),
+        &[
+            "batch",
+            "--check",
+            recipe.to_str().unwrap(),
+            "--config",
+            &config(),
+            "--jobs",
+            "5000",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    // 5,000 threads took 36 s; one entry gets one.
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        start.elapsed()
+    );
+    let o = run_in(
+        tmp.path(),
+        &["batch", "--check", recipe.to_str().unwrap(), "--jobs", "0"],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("--jobs: must be at least 1"));
+}

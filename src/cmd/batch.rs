@@ -4,8 +4,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::error::Result;
-use crate::{batch, input, library, output, recipe};
+use crate::error::{Error, Result};
+use crate::{batch, input, library, output, recipe, record};
 
 use super::{print, today};
 
@@ -19,9 +19,14 @@ pub(super) struct BatchArgs {
     /// Validate every entry (and lay out its documents) without writing anything.
     #[arg(long)]
     pub(super) check: bool,
-    /// Worker threads (default: one per core). Output is identical for any number.
+    /// Worker threads (default: one per core; never more than the cores or the entries).
+    /// Output is identical for any number.
     #[arg(long, value_name = "N")]
     pub(super) jobs: Option<usize>,
+    /// Allow compounding dates more than 30 days before today or after it, and BUDs already
+    /// past.
+    #[arg(long)]
+    pub(super) backdate: bool,
     /// Replace existing files of a batch whose lot is given explicitly.
     #[arg(long)]
     pub(super) force: bool,
@@ -35,6 +40,20 @@ pub(super) fn run(a: &BatchArgs) -> Result<i32> {
         &library::read_text_limited(&a.recipes, input::MAX_RECIPE_BYTES, "recipe file")?,
         &a.recipes,
     )?;
+    if a.jobs == Some(0) {
+        return Err(Error::arg("--jobs", "must be at least 1"));
+    }
+    // The shared date fails the whole run, at its line, before anything is made.
+    if let Some(d) = recipe.shared.date
+        && let Err(m) = record::check_dates(d, None, today(), a.backdate)
+    {
+        return Err(Error::Input {
+            file: a.recipes.display().to_string(),
+            line: recipe.shared.date_line,
+            key: Some("date".into()),
+            message: m,
+        });
+    }
     let out = a.out.clone().unwrap_or_else(|| PathBuf::from("."));
     let opts = batch::Options {
         out: out.clone(),
@@ -43,6 +62,7 @@ pub(super) fn run(a: &BatchArgs) -> Result<i32> {
         force: a.force,
         config: a.config.clone(),
         today: today(),
+        backdate: a.backdate,
     };
     let report = batch::run(
         &recipe,

@@ -28,6 +28,19 @@ pub(super) fn one_document(
     a: &DocArgs,
     render: impl Fn(&Record, &Settings) -> Result<Vec<u8>>,
 ) -> Result<i32> {
+    if a.output
+        .file_name()
+        .is_some_and(|n| crate::lots::is_windows_reserved(&n.to_string_lossy()))
+    {
+        return Err(crate::error::Error::arg(
+            "--output",
+            format!(
+                "{} is a device name on Windows (CON, PRN, AUX, NUL, COM1-9, LPT1-9); choose \
+                 another file name",
+                a.output.display()
+            ),
+        ));
+    }
     let (settings, record, _) = prepare(&a.order, &a.paper, output::parent_of(&a.output))?;
     let pdf = render(&record, &settings)?;
     output::write(&a.output, &pdf, a.paper.force)?;

@@ -97,6 +97,10 @@ pub(super) struct PaperArgs {
     /// Replace output files that already exist.
     #[arg(long)]
     pub(super) force: bool,
+    /// Allow a compounding date more than 30 days before today or after it, and a BUD already
+    /// past (a record typed up later, a label reprinted); each is still warned about.
+    #[arg(long)]
+    pub(super) backdate: bool,
 }
 
 pub(super) fn balance_from(args: &OrderArgs, mut b: Balance) -> Result<Balance> {
@@ -292,5 +296,18 @@ pub(super) fn prepare(
         (l.clone(), l)
     };
     let record = Record::new(formula, order, &settings, date, lot)?;
+    let warnings = record::check_dates(record.date, Some(record.bud.date), today(), paper.backdate)
+        .map_err(|m| match (&paper.date, &args.order_file) {
+            (None, Some(f)) => Error::Input {
+                file: f.display().to_string(),
+                line: None,
+                key: Some("date".into()),
+                message: m,
+            },
+            _ => Error::arg("--date", m),
+        })?;
+    for w in warnings {
+        crate::printable::eprintln(&format!("troche: warning: {w}"));
+    }
     Ok((settings, record, stem))
 }
