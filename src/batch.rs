@@ -93,6 +93,9 @@ pub struct Report {
     pub rows: Vec<Row>,
     pub picks: Vec<Pick>,
     pub readability: Decimal,
+    /// Stems of PDFs in the output folder with no JSON record: sets a killed run left
+    /// unfinished (the record is published last). They are not batches; their lots stay taken.
+    pub interrupted: Vec<String>,
     /// Entries that failed because the machine did (a full disk, a file that could not be
     /// written), not because of their input: the run then exits 1.
     pub io_failures: usize,
@@ -206,6 +209,7 @@ pub fn run(
         remove_run_files(&opts.out)?;
     }
     let mut lots = Lots::scan(&opts.out)?;
+    let interrupted = interrupted_sets(&opts.out);
     let earlier = earlier_runs(&opts.out);
     let mut formulas: HashMap<String, std::result::Result<Formula, String>> = HashMap::new();
     // Never more threads than cores, nor than entries: 5,000 threads for one entry took 36 s.
@@ -222,6 +226,7 @@ pub fn run(
         .map_err(|e| Error::calc(format!("cannot start worker threads: {e}")))?;
 
     let mut report = Report {
+        interrupted,
         readability: settings.balance.readability,
         ..Report::default()
     };
@@ -329,6 +334,27 @@ pub fn run(
         })
         .collect();
     Ok(report)
+}
+
+/// Stems of the worksheets and labels in `dir` that have no JSON record beside them, sorted.
+fn interrupted_sets(dir: &Path) -> Vec<String> {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut pdfs = std::collections::BTreeSet::new();
+    let mut records = std::collections::HashSet::new();
+    for e in rd.filter_map(std::result::Result::ok) {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if let Some(stem) = name
+            .strip_suffix("-worksheet.pdf")
+            .or_else(|| name.strip_suffix("-label.pdf"))
+        {
+            pdfs.insert(stem.to_string());
+        } else if let Some(stem) = name.strip_suffix(".json") {
+            records.insert(stem.to_string());
+        }
+    }
+    pdfs.into_iter().filter(|s| !records.contains(s)).collect()
 }
 
 /// The files describing a whole run, written when it ends.
@@ -669,6 +695,14 @@ pub fn text(report: &Report) -> String {
             .count(),
         report.failed()
     );
+    if !report.interrupted.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nPDFs without a record, left by an interrupted run (not batches; their lots stay \
+             taken): {}",
+            report.interrupted.join(", ")
+        );
+    }
     if !report.picks.is_empty() {
         let _ = writeln!(out, "\nPick list (controlled substances first):");
         for p in &report.picks {
