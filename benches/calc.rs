@@ -49,7 +49,7 @@ fn many_actives(n: usize) -> (troche::formula::Formula, Order) {
     let mut text = String::from(
         "id = \"many\"\nname = \"Many actives\"\ndosage_form = \"troche\"\nroute = \"buccal\"\n\
          version = 1\ndescription = \"test\"\n\n[mold]\nname = \"m\"\ncavities = 30\n\
-         blank_weight = \"1000 g\"\n\n[base]\nname = \"PEG\"\nreplacement_factor = \"0.7\"\n\n",
+         blank_weight = \"100 g\"\n\n[base]\nname = \"PEG\"\nreplacement_factor = \"0.7\"\n\n",
     );
     for i in 0..n {
         let _ = write!(
