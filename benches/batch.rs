@@ -49,6 +49,7 @@ fn run(entries: usize, jobs: Option<usize>, bencher: divan::Bencher) {
         })
         .bench_local_values(|out| {
             let opts = Options {
+                backdate: true,
                 out,
                 check_only: false,
                 jobs,

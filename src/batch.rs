@@ -39,6 +39,9 @@ pub struct Options {
     pub config: Option<PathBuf>,
     /// Compounding date for entries that give none (the recipe's `date` comes first).
     pub today: Date,
+    /// Allow compounding dates far from `today` and BUDs already past (see
+    /// `record::check_dates`).
+    pub backdate: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,6 +95,12 @@ pub struct Report {
     pub rows: Vec<Row>,
     pub picks: Vec<Pick>,
     pub readability: Decimal,
+    /// Stems of PDFs in the output folder with no JSON record: sets a killed run left
+    /// unfinished (the record is published last). They are not batches; their lots stay taken.
+    pub interrupted: Vec<String>,
+    /// Entries that failed because the machine did (a full disk, a file that could not be
+    /// written), not because of their input: the run then exits 1.
+    pub io_failures: usize,
 }
 
 impl Report {
@@ -132,6 +141,9 @@ struct Earlier {
     date: Date,
 }
 
+/// The largest JSON record read back from the output folder; troche's are 10 to 30 KB.
+const MAX_RECORD_BYTES: u64 = 1 << 20;
+
 /// Reads the JSON records in `dir` for recipe fingerprints (see `recipe::Entry::fingerprint`).
 fn earlier_runs(dir: &Path) -> HashMap<String, Earlier> {
     let mut map = HashMap::new();
@@ -146,7 +158,9 @@ fn earlier_runs(dir: &Path) -> HashMap<String, Earlier> {
         {
             continue;
         }
-        let Ok(text) = std::fs::read(&p) else {
+        // Only a regular file of ours, never through a link: a FIFO, a device or a link
+        // planted in the folder must neither block the run nor be read without end.
+        let Ok(text) = crate::input::read_regular(&p, MAX_RECORD_BYTES, false) else {
             continue;
         };
         let Ok(v) = serde_json::from_slice::<serde_json::Value>(&text) else {
@@ -222,16 +236,27 @@ pub fn run_logged(
     if !opts.check_only {
         std::fs::create_dir_all(&opts.out).map_err(|e| Error::io(&opts.out, e))?;
         output::remove_stale(&opts.out);
+        remove_run_files(&opts.out)?;
     }
     let mut lots = Lots::scan(&opts.out)?;
+    let interrupted = interrupted_sets(&opts.out);
     let mut earlier = earlier_runs(&opts.out);
     let mut formulas: HashMap<String, std::result::Result<Formula, String>> = HashMap::new();
+    // Never more threads than cores, nor than entries: 5,000 threads for one entry took 36 s.
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let threads = opts
+        .jobs
+        .unwrap_or(cores)
+        .min(cores)
+        .min(recipe.entries.len())
+        .max(1);
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(opts.jobs.unwrap_or(0))
+        .num_threads(threads)
         .build()
         .map_err(|e| Error::Internal(format!("cannot start worker threads: {e}")))?;
 
     let mut report = Report {
+        interrupted,
         readability: settings.balance.readability,
         ..Report::default()
     };
@@ -387,6 +412,9 @@ pub fn run_logged(
                     }
                 }
                 Err(e) => {
+                    if matches!(e, Error::Io { .. }) {
+                        report.io_failures += 1;
+                    }
                     // Nothing of this batch was written, so it has no lot to report.
                     report.rows[row].lot.clear();
                     let msg = locate(&recipe_name, &report.rows[row], entry_error(e));
@@ -453,13 +481,53 @@ fn enter_chunk(
     Ok(())
 }
 
-/// Publishes the files of a batch that are not there yet. A fresh batch has none of them; a
-/// batch finished by an earlier run that was killed may miss a PDF, which is rendered again
-/// byte for byte and completed under the same lot.
+/// Stems of the worksheets and labels in `dir` that have no JSON record beside them, sorted.
+fn interrupted_sets(dir: &Path) -> Vec<String> {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut pdfs = std::collections::BTreeSet::new();
+    let mut records = std::collections::HashSet::new();
+    for e in rd.filter_map(std::result::Result::ok) {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if let Some(stem) = name
+            .strip_suffix("-worksheet.pdf")
+            .or_else(|| name.strip_suffix("-label.pdf"))
+        {
+            pdfs.insert(stem.to_string());
+        } else if let Some(stem) = name.strip_suffix(".json") {
+            records.insert(stem.to_string());
+        }
+    }
+    pdfs.into_iter().filter(|s| !records.contains(s)).collect()
+}
+
+/// The files describing a whole run, written when it ends.
+pub const RUN_FILES: [&str; 2] = ["summary.csv", "picklist.csv"];
+
+/// Removes the previous run's summary and pick list before anything is made, so that a run
+/// that cannot write its own (a full disk, a kill) never leaves an earlier run's looking like
+/// its own. A link at either name is removed itself, never followed.
+fn remove_run_files(dir: &Path) -> Result<()> {
+    for name in RUN_FILES {
+        let p = dir.join(name);
+        match std::fs::remove_file(&p) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(Error::io(p, e)),
+        }
+    }
+    Ok(())
+}
+
+/// Publishes the files of a batch made by an earlier run that are not there any more. The
+/// record is published last (see `paperwork::paths`), so an earlier batch whose record exists
+/// had both PDFs; one deleted since is rendered again byte for byte under the same lot. A
+/// name that exists as anything (a link included, never followed) counts as there.
 fn write_missing(files: &[(PathBuf, Vec<u8>)], force: bool) -> Result<()> {
     let missing: Vec<(PathBuf, Vec<u8>)> = files
         .iter()
-        .filter(|(p, _)| force || !p.exists())
+        .filter(|(p, _)| force || std::fs::symlink_metadata(p).is_err())
         .cloned()
         .collect();
     if missing.is_empty() {
@@ -537,6 +605,17 @@ fn compute(
     };
     row.strength = strength_text(&record);
     row.bud = record.bud.date.to_string();
+    // A batch made by an earlier run keeps its date; a new one must be dated plausibly.
+    if previous.is_none()
+        && let Err(m) = crate::record::check_dates(
+            record.date,
+            Some(record.bud.date),
+            opts.today,
+            opts.backdate,
+        )
+    {
+        return fail(row, format!("`date`: {m}"));
+    }
     record.origin = Some(origin);
     let computed = Computed {
         record,
@@ -632,14 +711,17 @@ fn locate(recipe: &str, row: &Row, msg: String) -> String {
     }
 }
 
-/// A spreadsheet cell's text made inert: a leading `= + - @` (or tab/CR, which some
-/// spreadsheets skip before one) gets an apostrophe, so a value from an order is never run as
-/// a formula (CSV injection). Quoting itself is the `csv` crate's.
+/// A spreadsheet cell's text made inert: control characters shown escaped, as on the
+/// terminal (`cat summary.csv` must not run an escape sequence from an order), and a leading
+/// `= + - @` (or tab/CR, which some spreadsheets skip before one) given an apostrophe, so a
+/// value from an order is never run as a formula (CSV injection). Quoting itself is the `csv`
+/// crate's.
 fn defuse(s: &str) -> std::borrow::Cow<'_, str> {
+    let s = crate::printable::escape(s);
     if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{s}").into()
     } else {
-        s.into()
+        s
     }
 }
 
@@ -759,6 +841,14 @@ pub fn text(report: &Report) -> String {
             .count(),
         report.failed()
     );
+    if !report.interrupted.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nPDFs without a record, left by an interrupted run (not batches; their lots stay \
+             taken): {}",
+            report.interrupted.join(", ")
+        );
+    }
     if !report.picks.is_empty() {
         let _ = writeln!(out, "\nPick list (controlled substances first):");
         for p in &report.picks {
@@ -812,6 +902,7 @@ pub fn progress_reporter(total: usize) -> impl FnMut(&Row, usize, usize) {
             row.lot,
             row.rx
         );
+        let line = crate::printable::escape(&line);
         let _ = std::io::stderr().lock().write_all(line.as_bytes());
     }
 }

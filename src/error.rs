@@ -65,6 +65,7 @@ pub enum Error {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Field {
     Quantity,
+    Extra,
     Strength,
     Assay,
     Basis,
@@ -78,6 +79,7 @@ impl Field {
     pub fn flag(self) -> &'static str {
         match self {
             Field::Quantity => "--quantity",
+            Field::Extra => "--extra",
             Field::Strength => "--strength",
             Field::Assay => "--assay",
             Field::Basis => "--basis",
@@ -91,6 +93,7 @@ impl Field {
     pub fn key(self) -> &'static str {
         match self {
             Field::Quantity => "quantity",
+            Field::Extra => "extra",
             Field::Strength => "strength",
             Field::Assay => "assay",
             Field::Basis => "basis",

@@ -654,6 +654,8 @@ impl<'a> Source<'a> {
                      pasted by mistake?)"
                 ),
             );
+        } else if let Err(m) = crate::printable::check(t, limit > 200) {
+            self.push(Some(s.span()), key, m);
         }
         t.to_string()
     }

@@ -4,6 +4,7 @@ use std::path::Path;
 
 use crate::error::{Error, Result};
 use crate::formula::{self, Formula};
+use crate::input::{self, ReadError};
 
 include!(concat!(env!("OUT_DIR"), "/library.rs"));
 
@@ -86,9 +87,40 @@ pub fn load_file(path: &Path) -> Result<Formula> {
     formula::parse(&text, &path.display().to_string())
 }
 
-/// Reads an input file as UTF-8 text with a clear message when it is not.
+/// Reads an input file (formula, order, settings) as UTF-8 text with a clear message when it
+/// is not. Only a regular file of at most [`input::MAX_INPUT_BYTES`] is read.
 pub fn read_text(path: &Path) -> Result<String> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    read_text_limited(
+        path,
+        input::MAX_INPUT_BYTES,
+        "formula, order or settings file",
+    )
+}
+
+/// As [`read_text`], with its own size limit; `what` names the kind of file in messages
+/// ("recipe file").
+pub fn read_text_limited(path: &Path, limit: u64, what: &str) -> Result<String> {
+    let refuse = |message: String| Error::Input {
+        file: path.display().to_string(),
+        line: None,
+        key: None,
+        message,
+    };
+    let bytes = match input::read_regular(path, limit, true) {
+        Ok(b) => b,
+        Err(ReadError::Io(e)) => return Err(Error::io(path, e)),
+        Err(ReadError::NotRegular(kind)) => {
+            return Err(refuse(format!(
+                "is {kind}, not a regular file; only regular files are read as input"
+            )));
+        }
+        Err(ReadError::TooLarge { limit }) => {
+            return Err(refuse(format!(
+                "is larger than {}, the most a {what} may hold; nothing was read",
+                input::size_text(limit)
+            )));
+        }
+    };
     String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
         let text = &e.as_bytes()[..at];

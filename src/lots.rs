@@ -46,6 +46,38 @@ pub fn file_stem(lot: &str) -> String {
     s
 }
 
+/// Whether a file name is reserved for a device on Windows (`CON`, `PRN`, `AUX`, `NUL`,
+/// `COM0`-`COM9`, `LPT0`-`LPT9`, in any case and with any extension: `nul.json` too). Such a
+/// file cannot be opened there, or opens the device.
+pub fn is_windows_reserved(name: &str) -> bool {
+    let base = name.split('.').next().unwrap_or("").trim_end_matches(' ');
+    let upper = base.to_ascii_uppercase();
+    matches!(
+        upper.as_str(),
+        "CON" | "PRN" | "AUX" | "NUL" | "CONIN$" | "CONOUT$"
+    ) || (upper.len() == 4
+        && (upper.starts_with("COM") || upper.starts_with("LPT"))
+        && upper.as_bytes()[3].is_ascii_digit())
+}
+
+/// A lot must name a batch: at least one letter or digit, and not a name Windows reserves for
+/// a device (the files are named from it).
+pub fn check_lot(lot: &str) -> std::result::Result<(), String> {
+    if !lot.chars().any(char::is_alphanumeric) {
+        return Err(format!(
+            "\"{}\" is not a lot number: a lot needs at least one letter or digit",
+            crate::printable::escape(lot)
+        ));
+    }
+    if is_windows_reserved(&file_stem(lot)) {
+        return Err(format!(
+            "\"{lot}\" would name files after a device on Windows (CON, PRN, AUX, NUL, COM1-9, \
+             LPT1-9); choose another lot number"
+        ));
+    }
+    Ok(())
+}
+
 impl Lots {
     /// Reads the lots whose files are already in `dir` (a file `STEM-worksheet.pdf`,
     /// `STEM-label.pdf` or `STEM.json` takes STEM). A missing directory has none.
@@ -72,8 +104,11 @@ impl Lots {
     }
 
     /// Claims a lot given by the user. Two lots that make the same file name clash, and so
-    /// does a lot whose files exist already (unless `force`, which replaces them).
+    /// does a lot whose files exist already (unless `force`, which replaces them). A lot with
+    /// no letter or digit (".", "-") or one naming a device on Windows ("CON", "com1") is
+    /// refused.
     pub fn claim(&mut self, lot: &str, force: bool) -> Result<String> {
+        check_lot(lot).map_err(|m| Error::arg("lot", m))?;
         let stem = file_stem(lot);
         let key = stem.to_ascii_lowercase();
         if self.taken.contains(&key) && !force {
@@ -126,6 +161,19 @@ mod tests {
         assert_eq!(file_stem("261123-001"), "261123-001");
         assert!(!file_stem(&"x".repeat(500)).contains('/'));
         assert_eq!(file_stem(&"x".repeat(500)).len(), MAX_STEM);
+    }
+
+    #[test]
+    fn lots_that_cannot_name_a_batch_are_refused() {
+        let mut lots = Lots::default();
+        for bad in [
+            ".", "..", "-", "_", "CON", "con", "Nul", "COM1", "lpt9", "aux.x",
+        ] {
+            assert!(lots.claim(bad, false).is_err(), "{bad}");
+        }
+        for ok in ["261123-001", "CONSOLE", "COM10", "K1", "Лот-1", "a.b"] {
+            assert!(lots.claim(ok, false).is_ok(), "{ok}");
+        }
     }
 
     #[test]

@@ -196,9 +196,25 @@ pub fn parse_overage(text: &str) -> Result<Decimal, ParseError> {
     Ok(v)
 }
 
-/// Parses an ISO date (YYYY-MM-DD).
+/// The years a date may fall in: lots are named YYMMDD, so one century, and no date of a batch
+/// or a lot's expiry lies outside this one.
+pub const YEARS: std::ops::RangeInclusive<i16> = 2000..=2099;
+
+/// Parses an ISO date (YYYY-MM-DD) in the years 2000 to 2099.
 pub fn parse_date(text: &str) -> Result<Date, ParseError> {
     let t = text.trim();
+    let d = parse_any_date(t)?;
+    if !YEARS.contains(&d.year()) {
+        return Err(ParseError(format!(
+            "{t} cannot be meant: dates must be in the years {} to {}",
+            YEARS.start(),
+            YEARS.end()
+        )));
+    }
+    Ok(d)
+}
+
+fn parse_any_date(t: &str) -> Result<Date, ParseError> {
     t.parse::<Date>().map_err(|_| {
         let shape = t.len() == 10
             && t.char_indices().all(|(i, c)| {
@@ -524,6 +540,9 @@ pub fn parse_component(text: &str) -> Result<ComponentLot, ParseError> {
     let usage = "write NAME|LOT|EXPIRY (YYYY-MM-DD) or NAME|LOT|EXPIRY|MANUFACTURER";
     if !(3..=4).contains(&parts.len()) || parts[0].is_empty() || parts[1].is_empty() {
         return Err(ParseError(format!("\"{text}\": {usage}")));
+    }
+    for (what, part) in ["name", "lot", "expiry", "manufacturer"].iter().zip(&parts) {
+        crate::printable::check(part, false).map_err(|m| ParseError(format!("the {what} {m}")))?;
     }
     Ok(ComponentLot {
         name: parts[0].to_string(),

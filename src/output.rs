@@ -265,6 +265,54 @@ mod tests {
         assert_eq!(names(dir.path()), ["a.pdf", "b.pdf"]);
     }
 
+    /// Files are published in the order given (the record of a batch comes last), each
+    /// complete before the next gets its name.
+    #[test]
+    fn files_are_published_in_the_order_given() {
+        static SEEN: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+        fn record(t: NamedTempFile, p: &Path) -> std::result::Result<(), tempfile::PersistError> {
+            // Every file named earlier is in place, complete, when this one is published.
+            for n in SEEN.lock().unwrap().iter() {
+                assert!(parent_of(p).join(n).is_file());
+            }
+            SEEN.lock()
+                .unwrap()
+                .push(p.file_name().unwrap().to_string_lossy().into_owned());
+            persist_noclobber(t, p)
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let files: Vec<(PathBuf, Vec<u8>)> = ["a-worksheet.pdf", "a-label.pdf", "a.json"]
+            .iter()
+            .map(|n| (dir.path().join(n), n.as_bytes().to_vec()))
+            .collect();
+        write_files(&files, false, true, record).unwrap();
+        assert_eq!(
+            *SEEN.lock().unwrap(),
+            ["a-worksheet.pdf", "a-label.pdf", "a.json"]
+        );
+    }
+
+    /// `remove_stale` never follows or deletes a link, whatever it is named or points at.
+    #[cfg(unix)]
+    #[test]
+    fn stale_looking_links_are_never_followed_or_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let elsewhere = tempfile::tempdir().unwrap();
+        let victim = elsewhere.path().join("v");
+        fs::write(&victim, b"keep").unwrap();
+        let to_file = dir.path().join(format!("{PREFIX}4194999-abc{SUFFIX}"));
+        let to_dir = dir.path().join(format!("{PREFIX}4194998-abc{SUFFIX}"));
+        let dangling = dir.path().join(format!("{PREFIX}4194997-abc{SUFFIX}"));
+        std::os::unix::fs::symlink(&victim, &to_file).unwrap();
+        std::os::unix::fs::symlink(elsewhere.path(), &to_dir).unwrap();
+        std::os::unix::fs::symlink(dir.path().join("nothing"), &dangling).unwrap();
+        remove_stale(dir.path());
+        for l in [&to_file, &to_dir, &dangling] {
+            assert!(fs::symlink_metadata(l).unwrap().file_type().is_symlink());
+        }
+        assert_eq!(fs::read(&victim).unwrap(), b"keep");
+    }
+
     #[test]
     fn stale_temporaries_of_dead_processes_are_removed_live_ones_kept() {
         let dir = tempfile::tempdir().unwrap();

@@ -7,14 +7,17 @@ use crate::error::Result;
 use crate::record::Record;
 use crate::{render, report};
 
-/// File names of one batch's documents in `dir`, in the order they are published: the JSON
-/// record first, so that once it exists the lot belongs to its batch, and a rerun after a crash
-/// completes any missing PDF under the same lot instead of making the batch again.
+/// File names of one batch's documents in `dir`, in the order they are published: the two PDFs,
+/// then the JSON record last. Three names cannot appear in a directory in one step, so the
+/// record is what completes the set: once `STEM.json` exists, both PDFs were in place before
+/// it (a reader, or a rerun of the recipe, can trust a record to stand for a whole batch). A
+/// process killed between the renames leaves PDFs without a record: an interrupted batch,
+/// whose lot stays taken, never one that looks made.
 pub fn paths(dir: &Path, stem: &str) -> [PathBuf; 3] {
     [
-        dir.join(format!("{stem}.json")),
         dir.join(format!("{stem}-worksheet.pdf")),
         dir.join(format!("{stem}-label.pdf")),
+        dir.join(format!("{stem}.json")),
     ]
 }
 
@@ -27,12 +30,27 @@ pub fn render_all(
     stem: &str,
 ) -> Result<Vec<(PathBuf, Vec<u8>)>> {
     let pharmacy = settings.require_pharmacy()?;
-    let [j, w, l] = paths(dir, stem);
+    let [w, l, j] = paths(dir, stem);
     let worksheet = render::worksheet::worksheet(record, settings.paper)?;
     let label = render::label::label(record, pharmacy, settings.label)?;
     Ok(vec![
-        (j, report::record_json(record).into_bytes()),
         (w, worksheet),
         (l, label),
+        (j, report::record_json(record).into_bytes()),
     ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The record completes the set: a reader (or a rerun) that finds `STEM.json` can rely on
+    /// both PDFs being in place, since `output::write_all` publishes in this order.
+    #[test]
+    fn the_record_is_published_last() {
+        let [w, l, j] = paths(Path::new("d"), "L1");
+        assert_eq!(w, Path::new("d/L1-worksheet.pdf"));
+        assert_eq!(l, Path::new("d/L1-label.pdf"));
+        assert_eq!(j, Path::new("d/L1.json"));
+    }
 }

@@ -24,6 +24,8 @@ use crate::order::{self, Order, RawOrder};
 #[derive(Debug, Clone, Default)]
 pub struct Shared {
     pub date: Option<Date>,
+    /// The line of `date` in the recipe file.
+    pub date_line: Option<usize>,
     /// Pharmacy settings file named by the recipe (relative to it).
     pub config: Option<PathBuf>,
     /// The header's source text when it has a `[balance]` table, read again once the
@@ -185,8 +187,13 @@ fn shared(header_text: &str, path: &Path, file: &str) -> Result<Shared> {
     }
     src.finish()?;
     let header = raw.balance.is_some().then(|| header_text.to_owned());
+    let date_line = raw
+        .date
+        .as_ref()
+        .map(|d| crate::formula::count_newlines(&header_text.as_bytes()[..d.span().start]) + 1);
     Ok(Shared {
         date,
+        date_line,
         config,
         header,
     })

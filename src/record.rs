@@ -42,6 +42,56 @@ pub struct Origin {
     pub fingerprint: String,
 }
 
+/// How many days before today a batch may be dated without `--backdate`.
+pub const MAX_DAYS_BACK: i32 = 30;
+
+/// Refuses dates that cannot be meant for a batch compounded now: a compounding date after
+/// today or more than [`MAX_DAYS_BACK`] days before it, and a BUD already past. With
+/// `backdate` (a record typed up later, a label reprinted) they are allowed, and the warnings
+/// returned say so.
+pub fn check_dates(
+    date: Date,
+    bud: Option<Date>,
+    today: Date,
+    backdate: bool,
+) -> std::result::Result<Vec<String>, String> {
+    let earliest = today
+        .checked_sub(jiff::Span::new().days(MAX_DAYS_BACK))
+        .unwrap_or(today);
+    let mut problems = Vec::new();
+    if date > today {
+        problems.push(format!(
+            "the compounding date {date} is after today ({today})"
+        ));
+    } else if date < earliest {
+        problems.push(format!(
+            "the compounding date {date} is more than {MAX_DAYS_BACK} days before today \
+             ({today})"
+        ));
+    }
+    if let Some(bud) = bud
+        && bud < today
+    {
+        problems.push(format!(
+            "the beyond-use date {bud} is already past: the batch could not be dispensed"
+        ));
+    }
+    if problems.is_empty() {
+        return Ok(Vec::new());
+    }
+    if backdate {
+        return Ok(problems
+            .into_iter()
+            .map(|p| format!("{p} (allowed by --backdate)"))
+            .collect());
+    }
+    Err(format!(
+        "{}; a batch is dated from {earliest} to today ({today}) and its BUD must not be past. \
+         To date a record outside that on purpose (typed up later, reprinted), pass --backdate",
+        problems.join("; ")
+    ))
+}
+
 impl Record {
     /// Computes the batch and its BUD. `lot` must already be decided (see `lots`).
     pub fn new(

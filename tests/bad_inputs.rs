@@ -53,7 +53,14 @@ fn run(kind: &str, file: &Path) -> Run {
     let test = match kind {
         "formula" => Test::new().args(["check", &file]),
         "order" => Test::new().args(["calc", "--config", &config(), "--order", &file]),
-        "recipe" => Test::new().args(["batch", "--check", &file, "--config", &config()]),
+        "recipe" => Test::new().args([
+            "batch",
+            "--check",
+            &file,
+            "--config",
+            &config(),
+            "--backdate",
+        ]),
         other => panic!("unknown kind of input {other}"),
     };
     let out = test.output();

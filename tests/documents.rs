@@ -17,6 +17,7 @@ fn make_writes_three_complete_documents() {
     let out = tmp.path().join("out");
     run_ok(&[
         "make",
+        "--backdate",
         "--order",
         &order_file(),
         "--config",
@@ -85,6 +86,7 @@ fn documents_are_byte_identical_across_runs() {
         let out = tmp.path().join(dir);
         run_ok(&[
             "make",
+            "--backdate",
             "--order",
             &order_file(),
             "--config",
@@ -112,6 +114,7 @@ fn label_without_pharmacy_is_refused_and_writes_nothing() {
     let out = tmp.path().join("label.pdf");
     let err = fails(&[
         "label",
+        "--backdate",
         "--order",
         &order_file(),
         "--config",
@@ -134,6 +137,7 @@ fn existing_files_are_not_overwritten_without_force() {
     fs::write(&out, b"keep me").unwrap();
     let args = [
         "worksheet",
+        "--backdate",
         "--order",
         &order_file(),
         "--config",
@@ -165,6 +169,7 @@ fn long_label_text_shrinks_and_absurd_text_is_refused() {
     let long = "Dissolve one troche between the cheek and gum every eight hours as needed for pain; do not chew or swallow it whole, and do not eat or drink until it has dissolved completely.";
     run_ok(&[
         "label",
+        "--backdate",
         "--order",
         &order_file(),
         "--config",
@@ -182,6 +187,7 @@ fn long_label_text_shrinks_and_absurd_text_is_refused() {
     let out2 = tmp.path().join("l2.pdf");
     let err = fails(&[
         "label",
+        "--backdate",
         "--order",
         &order_file(),
         "--config",
@@ -201,6 +207,7 @@ fn characters_outside_winansi_are_written_readably() {
     let out = tmp.path().join("l.pdf");
     run_ok(&[
         "label",
+        "--backdate",
         "--order",
         &order_file(),
         "--config",
@@ -229,6 +236,7 @@ fn example_document(command: &str, settings: &str) -> Vec<u8> {
     // The scratch directory lives as long as the test value does: read before it goes.
     let t = t.args([
         command,
+        "--backdate",
         "--order",
         &order_file(),
         "--config",
@@ -272,6 +280,7 @@ fn default_lot_is_the_next_free_one_in_the_directory() {
     let out = tmp.path().join("out");
     let args = [
         "make",
+        "--backdate",
         "ketamine-hcl-troche",
         "--strength",
         "50 mg",
@@ -317,7 +326,7 @@ fn small_label_stock_moves_warnings_to_auxiliary_labels() {
 /// Writes a worksheet with `args` (after `worksheet`) and returns its bytes.
 fn worksheet(dir: &std::path::Path, cfg: &str, args: &[&str]) -> Vec<u8> {
     let out = dir.join("w.pdf");
-    let mut all = vec!["worksheet"];
+    let mut all = vec!["worksheet", "--backdate"];
     all.extend_from_slice(args);
     all.extend_from_slice(&[
         "--config",
@@ -633,6 +642,7 @@ fn committed_samples_are_what_the_program_makes() {
     let root = env!("CARGO_MANIFEST_DIR");
     run_ok(&[
         "make",
+        "--backdate",
         "--order",
         &format!("{root}/docs/examples/order.toml"),
         "--config",

@@ -7,6 +7,7 @@ mod calc;
 mod common;
 mod crash;
 mod documents;
+mod hostile;
 mod log;
 mod properties;
 #[path = "../benches/support/sample.rs"]

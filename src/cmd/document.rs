@@ -32,6 +32,19 @@ pub(super) fn one_document(
     kind: &str,
     render: impl Fn(&Record, &Settings) -> Result<Vec<u8>>,
 ) -> Result<i32> {
+    if a.output
+        .file_name()
+        .is_some_and(|n| crate::lots::is_windows_reserved(&n.to_string_lossy()))
+    {
+        return Err(crate::error::Error::arg(
+            "--output",
+            format!(
+                "{} is a device name on Windows (CON, PRN, AUX, NUL, COM1-9, LPT1-9); choose \
+                 another file name",
+                a.output.display()
+            ),
+        ));
+    }
     let (settings, record) = prepare_record(&a.order, &a.paper)?;
     let text = logged::formula_text(&a.order)?;
     let (record, _) = logged::enter_and_write(
@@ -43,12 +56,12 @@ pub(super) fn one_document(
         a.paper.force,
         |record, _| Ok(vec![(a.output.clone(), render(record, &settings)?)]),
     )?;
-    eprintln!(
+    crate::printable::eprintln(&format!(
         "wrote {} (lot {}, BUD {})",
         a.output.display(),
         record.lot,
         record.bud.date
-    );
+    ));
     Ok(0)
 }
 

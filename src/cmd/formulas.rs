@@ -52,7 +52,7 @@ pub(super) fn check(files: &[PathBuf]) -> Result<i32> {
             ))?,
             Err(e) => {
                 failed += 1;
-                eprintln!("{e}");
+                crate::printable::eprintln(&e.to_string());
             }
         }
     }

@@ -37,8 +37,8 @@ pub(super) fn run(a: &MakeArgs) -> Result<i32> {
         |record, stem| paperwork::render_all(record, &settings, &a.out, stem),
     )?;
     for (p, _) in &files {
-        eprintln!("wrote {}", p.display());
+        crate::printable::eprintln(&format!("wrote {}", p.display()));
     }
-    eprintln!("lot {}, BUD {}", record.lot, record.bud.date);
+    crate::printable::eprintln(&format!("lot {}, BUD {}", record.lot, record.bud.date));
     Ok(0)
 }

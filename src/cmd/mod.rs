@@ -116,6 +116,7 @@ pub(super) fn today() -> jiff::civil::Date {
 }
 
 pub(super) fn print(text: &str) -> Result<()> {
+    let text = crate::printable::escape(text);
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         // A closed pipe (`troche ... | head`) is the reader's choice, not a failure.

@@ -96,6 +96,10 @@ pub(super) struct PaperArgs {
     /// Replace output files that already exist.
     #[arg(long)]
     pub(super) force: bool,
+    /// Allow a compounding date more than 30 days before today or after it, and a BUD already
+    /// past (a record typed up later, a label reprinted); each is still warned about.
+    #[arg(long)]
+    pub(super) backdate: bool,
 }
 
 pub(super) fn balance_from(args: &OrderArgs, mut b: Balance) -> Result<Balance> {
@@ -204,7 +208,12 @@ pub(super) fn order_from(args: &OrderArgs, paper: Option<&PaperArgs>) -> Result<
         let text = |flag: &str, v: &Option<String>| -> Result<Option<String>> {
             match v.as_deref().map(str::trim) {
                 Some("") => Err(Error::arg(flag, "must not be empty")),
-                other => Ok(other.map(String::from)),
+                Some(t) => {
+                    crate::printable::check(t, flag == "--directions")
+                        .map_err(|m| Error::arg(flag, m))?;
+                    Ok(Some(t.to_string()))
+                }
+                None => Ok(None),
             }
         };
         order.lot = text("--lot", &p.lot)?.or(order.lot);
@@ -227,13 +236,13 @@ pub(super) fn order_from(args: &OrderArgs, paper: Option<&PaperArgs>) -> Result<
 /// A calculation error about an order value, placed in the order file when the order came
 /// from one and the file sets that value: the calculation names values by what they are, a
 /// file by its keys, the command line by its flags.
-fn place_in_order_file(e: Error, args: &OrderArgs) -> Error {
+pub(super) fn place_in_order_file(e: Error, args: &OrderArgs) -> Error {
     let (Error::Order { field, message }, Some(file)) = (&e, &args.order_file) else {
         return e;
     };
     let key = field.key();
     // The line where the file sets the key, when it does (a flag may have set it instead).
-    let line = std::fs::read_to_string(file).ok().and_then(|text| {
+    let line = library::read_text(file).ok().and_then(|text| {
         text.lines().position(|l| {
             let l = l.trim_start();
             l.strip_prefix(key).is_some_and(|rest| {
@@ -270,5 +279,18 @@ pub(super) fn prepare_record(args: &OrderArgs, paper: &PaperArgs) -> Result<(Set
     let (formula, order) = order_from(args, Some(paper))?;
     let date = order.date.unwrap_or_else(today);
     let record = Record::new(formula, order, &settings, date, String::new())?;
+    let warnings = record::check_dates(record.date, Some(record.bud.date), today(), paper.backdate)
+        .map_err(|m| match (&paper.date, &args.order_file) {
+            (None, Some(f)) => Error::Input {
+                file: f.display().to_string(),
+                line: None,
+                key: Some("date".into()),
+                message: m,
+            },
+            _ => Error::arg("--date", m),
+        })?;
+    for w in warnings {
+        crate::printable::eprintln(&format!("troche: warning: {w}"));
+    }
     Ok((settings, record))
 }
