@@ -37,6 +37,7 @@ pub mod record;
 pub mod render;
 pub mod report;
 pub mod sample;
+mod source;
 pub mod trial;
 
 pub use cmd::run;
