@@ -370,6 +370,18 @@ fn user_config_file() -> Option<PathBuf> {
 /// Finds and reads the settings in the documented order.
 pub fn load(explicit: Option<&Path>) -> Result<Settings> {
     if let Some(p) = explicit {
+        // A settings file that is not there is a mistake in the command, not a failure of
+        // the machine.
+        if !p.exists() {
+            return Err(Error::arg(
+                "--config",
+                format!(
+                    "{}: no such file; give the pharmacy's settings file (see \
+                     troche.example.toml)",
+                    p.display()
+                ),
+            ));
+        }
         return parse(&read_text(p)?, &p.display().to_string());
     }
     let candidates = [Some(PathBuf::from("troche.toml")), user_config_file()];

@@ -153,72 +153,76 @@ fn read_as_meant(kind: &str, file: &Path) -> Option<String> {
 fn check_kind(kind: &str) {
     let mut problems = Vec::new();
     let mut seen = (0, 0);
-    insta::glob!("bad-inputs", &format!("{{{kind},accepted/{kind}}}/*.toml"), |file| {
-        let rel = file
-            .strip_prefix(corpus())
-            .expect("under the corpus")
-            .to_string_lossy()
-            .replace('\\', "/");
-        let should_pass = rel.starts_with("accepted/");
-        if should_pass {
-            seen.1 += 1;
-        } else {
-            seen.0 += 1;
+    insta::glob!(
+        "bad-inputs",
+        &format!("{{{kind},accepted/{kind}}}/*.toml"),
+        |file| {
+            let rel = file
+                .strip_prefix(corpus())
+                .expect("under the corpus")
+                .to_string_lossy()
+                .replace('\\', "/");
+            let should_pass = rel.starts_with("accepted/");
+            if should_pass {
+                seen.1 += 1;
+            } else {
+                seen.0 += 1;
+            }
+            let r = run(kind, file);
+            let mut problem = |p: String| problems.push(format!("{rel}: {p}"));
+            if r.stderr.contains("panicked") || r.stdout.contains("panicked") {
+                problem(format!("panicked:\n{}", r.stderr));
+                return;
+            }
+            if should_pass {
+                if r.code != Some(0) {
+                    problem(format!(
+                        "must be accepted, got exit {:?}:\n{}{}",
+                        r.code, r.stderr, r.stdout
+                    ));
+                } else if let Some(p) = read_as_meant(kind, file) {
+                    problem(p);
+                }
+            } else {
+                if r.code != Some(2) {
+                    problem(format!(
+                        "must be refused with exit 2, got {:?}:\n{}{}",
+                        r.code, r.stderr, r.stdout
+                    ));
+                }
+                let lines = message_lines(kind, &r);
+                if lines.len() != 1 {
+                    problem(format!(
+                        "must give exactly one message, gave {}:\n{}",
+                        lines.len(),
+                        lines.join("\n")
+                    ));
+                }
+                let message = lines.join("\n");
+                if message.len() > 600 {
+                    problem(format!(
+                        "message of {} bytes: long input must not be echoed",
+                        message.len()
+                    ));
+                }
+                let named = message.contains(&format!("<repo>/tests/bad-inputs/{rel}:"));
+                if !named && !NOT_LOCATED.contains(&rel.as_str()) {
+                    problem(format!("the message does not name the file:\n{message}"));
+                }
+            }
+            // One snapshot per file: stderr, and stdout when it says something about the file
+            // (a recipe's summary, `troche check`'s "ok" line). The calculation an accepted order
+            // prints is compared above instead.
+            let shown = if r.stdout.is_empty() || (should_pass && kind == "order") {
+                r.stderr.clone()
+            } else {
+                format!("{}--- stdout ---\n{}", r.stderr, r.stdout)
+            };
+            insta::with_settings!({ description => format!("troche on tests/bad-inputs/{rel}"), omit_expression => true }, {
+                insta::assert_snapshot!(kind, shown);
+            });
         }
-        let r = run(kind, file);
-        let mut problem = |p: String| problems.push(format!("{rel}: {p}"));
-        if r.stderr.contains("panicked") || r.stdout.contains("panicked") {
-            problem(format!("panicked:\n{}", r.stderr));
-            return;
-        }
-        if should_pass {
-            if r.code != Some(0) {
-                problem(format!(
-                    "must be accepted, got exit {:?}:\n{}{}",
-                    r.code, r.stderr, r.stdout
-                ));
-            } else if let Some(p) = read_as_meant(kind, file) {
-                problem(p);
-            }
-        } else {
-            if r.code != Some(2) {
-                problem(format!(
-                    "must be refused with exit 2, got {:?}:\n{}{}",
-                    r.code, r.stderr, r.stdout
-                ));
-            }
-            let lines = message_lines(kind, &r);
-            if lines.len() != 1 {
-                problem(format!(
-                    "must give exactly one message, gave {}:\n{}",
-                    lines.len(),
-                    lines.join("\n")
-                ));
-            }
-            let message = lines.join("\n");
-            if message.len() > 600 {
-                problem(format!(
-                    "message of {} bytes: long input must not be echoed",
-                    message.len()
-                ));
-            }
-            let named = message.contains(&format!("<repo>/tests/bad-inputs/{rel}:"));
-            if !named && !NOT_LOCATED.contains(&rel.as_str()) {
-                problem(format!("the message does not name the file:\n{message}"));
-            }
-        }
-        // One snapshot per file: stderr, and stdout when it says something about the file
-        // (a recipe's summary, `troche check`'s "ok" line). The calculation an accepted order
-        // prints is compared above instead.
-        let shown = if r.stdout.is_empty() || (should_pass && kind == "order") {
-            r.stderr.clone()
-        } else {
-            format!("{}--- stdout ---\n{}", r.stderr, r.stdout)
-        };
-        insta::with_settings!({ description => format!("troche on tests/bad-inputs/{rel}"), omit_expression => true }, {
-            insta::assert_snapshot!(kind, shown);
-        });
-    });
+    );
     assert!(seen.0 > 0, "no {kind} files in tests/bad-inputs");
     assert!(seen.1 > 0, "no {kind} files in tests/bad-inputs/accepted");
     assert!(

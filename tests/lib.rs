@@ -7,5 +7,6 @@ mod calc;
 mod common;
 mod crash;
 mod documents;
+mod first_hour;
 mod properties;
 mod test;

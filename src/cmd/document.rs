@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use crate::config::Settings;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::output;
 use crate::record::Record;
 use crate::render;
@@ -28,7 +28,20 @@ pub(super) fn one_document(
     a: &DocArgs,
     render: impl Fn(&Record, &Settings) -> Result<Vec<u8>>,
 ) -> Result<i32> {
-    let (settings, record, _) = prepare(&a.order, &a.paper, output::parent_of(&a.output))?;
+    // `-o FILE` writes a file, never folders: a missing folder is more likely a typo than a
+    // wish for a new one (`make --out DIR` creates its directory).
+    let dir = output::parent_of(&a.output);
+    if !dir.is_dir() {
+        return Err(Error::arg(
+            "--output",
+            format!(
+                "the folder {} does not exist; create it first, or write the file somewhere \
+                 else (troche make --out DIR creates its directory)",
+                dir.display()
+            ),
+        ));
+    }
+    let (settings, record, _) = prepare(&a.order, &a.paper, dir)?;
     let pdf = render(&record, &settings)?;
     output::write(&a.output, &pdf, a.paper.force)?;
     eprintln!(

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::Result;
 use crate::order::Order;
+use crate::report::plural;
 use crate::{calc, config, library, order, recipe, record};
 
 use super::print;
@@ -12,13 +13,18 @@ use super::print;
 pub(super) fn formulas() -> Result<i32> {
     let all = library::all()?;
     let mut out = String::new();
-    let w = all.iter().map(|f| f.id.len()).max().unwrap_or(2);
-    let _ = writeln!(out, "{:<w$}  {:<12}  NAME (ACTIVES)", "ID", "FORM");
+    let w = all.iter().map(|f| f.id.chars().count()).max().unwrap_or(2);
+    let fw = all
+        .iter()
+        .map(|f| f.dosage_form.chars().count())
+        .max()
+        .unwrap_or(4);
+    let _ = writeln!(out, "{:<w$}  {:<fw$}  NAME (ACTIVES)", "ID", "FORM");
     for f in &all {
         let actives: Vec<&str> = f.actives.iter().map(|a| a.name.as_str()).collect();
         let _ = writeln!(
             out,
-            "{:<w$}  {:<12}  {} ({})",
+            "{:<w$}  {:<fw$}  {} ({})",
             f.id,
             f.dosage_form,
             f.name,
@@ -187,11 +193,6 @@ fn check_order(formula: &crate::formula::Formula, order: &Order, file: &str) -> 
         record::beyond_use_date(&formula, order, date).map_err(place)?;
     }
     Ok(())
-}
-
-/// "1 batch", "2 batches".
-pub(crate) fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 pub(super) fn check(files: &[PathBuf]) -> Result<i32> {
