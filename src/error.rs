@@ -70,9 +70,11 @@ impl Error {
     }
 
     /// Exit status for this error: 2 for anything the user can fix in the input, 1 for the
-    /// machine failing us.
+    /// machine failing us. A path that names no file (or no folder) is the input's: a typo
+    /// in the command, not a failure of the machine.
     pub fn exit_code(&self) -> i32 {
         match self {
+            Error::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => 2,
             Error::Io { .. } => 1,
             _ => 2,
         }

@@ -31,6 +31,15 @@ fn a_missing_config_file_is_an_input_error() {
 }
 
 #[test]
+fn a_missing_formula_file_is_an_input_error() {
+    Test::new()
+        .args(["calc", "nope.toml", "--strength", "1 mg", "--quantity", "3"])
+        .status(2)
+        .stderr_contains("nope.toml: No such file or directory")
+        .run();
+}
+
+#[test]
 fn a_recipes_missing_config_is_reported_as_the_recipes() {
     let t = Test::new().file(
         "r.toml",
@@ -50,7 +59,8 @@ fn an_unwritable_output_names_the_users_file_not_a_temporary() {
         .arg("worksheet")
         .args(ORDER)
         .args(["2026-11-23", "-o", "/proc/w.pdf"])
-        .status(1)
+        // The kernel answers "no such file" for a new file in /proc: a path that cannot be.
+        .status(2)
         .run();
     assert!(ran.stderr.contains("/proc/w.pdf"), "{}", ran.stderr);
     assert!(!ran.stderr.contains(".partial"), "{}", ran.stderr);
