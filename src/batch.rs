@@ -225,6 +225,20 @@ pub fn run_logged(
     let actor = logbook::Actor::current();
     let mut texts: HashMap<String, String> = HashMap::new();
     let recipe_name = recipe.path.display().to_string();
+    if let (None, Some(named)) = (&opts.config, &recipe.shared.config)
+        && !named.exists()
+    {
+        return Err(Error::Input {
+            file: recipe_name,
+            line: None,
+            key: Some("config".into()),
+            message: format!(
+                "the recipe names the settings file {}, which does not exist (a relative path \
+                 is read from the recipe's folder); correct config = \"...\" or pass --config",
+                named.display()
+            ),
+        });
+    }
     let mut settings: Settings =
         config::load(opts.config.as_deref().or(recipe.shared.config.as_deref()))?;
     settings.balance = recipe
@@ -826,8 +840,8 @@ pub fn text(report: &Report) -> String {
         .count();
     let _ = writeln!(
         out,
-        "\n{} entries: {} made, {} done earlier, {} valid, {} failed",
-        report.rows.len(),
+        "\n{}: {} made, {} done earlier, {} valid, {} failed",
+        crate::report::plural(report.rows.len(), "entry", "entries"),
         made,
         report
             .rows
@@ -854,14 +868,14 @@ pub fn text(report: &Report) -> String {
         for p in &report.picks {
             let _ = writeln!(
                 out,
-                "  {:>14} {:<2}  {}{}  ({} batches)",
+                "  {:>14} {:<2}  {}{}  ({})",
                 pick_amount(p, report.readability),
                 p.unit,
                 p.name,
                 p.schedule
                     .map(|s| format!(" [{}]", s.as_str()))
                     .unwrap_or_default(),
-                p.batches
+                crate::report::plural(p.batches, "batch", "batches")
             );
         }
     }

@@ -14,9 +14,9 @@ use toml::Spanned;
 
 use crate::calc::Balance;
 use crate::error::{Error, Result};
-use crate::formula::{RawNum, Source, strip_bom};
 use crate::library::read_text;
 use crate::quantity;
+use crate::source::{Field, Kind, RawNum, Source, opt, req, strip_bom};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pharmacy {
@@ -98,6 +98,40 @@ impl Settings {
         })
     }
 }
+
+/// The keys of a settings file, as [`RawSettings`] has them.
+pub(crate) const KEYS: &[Field] = &[
+    opt(
+        "pharmacy",
+        Kind::Table(&[
+            req("name", Kind::Text),
+            req("address", Kind::Text),
+            req("phone", Kind::Text),
+        ]),
+    ),
+    opt("balance", Kind::Table(BALANCE_KEYS)),
+    opt("paper", Kind::Table(&[req("size", Kind::Text)])),
+    opt(
+        "label",
+        Kind::Table(&[req("width", Kind::Text), req("height", Kind::Text)]),
+    ),
+    opt("aliquot", Kind::Table(&[req("diluent", Kind::Text)])),
+    opt(
+        "mold",
+        Kind::Tables(&[req("id", Kind::Text), req("name", Kind::Text)]),
+    ),
+    opt("database", Kind::Text),
+];
+
+/// The keys of a `[balance]` table, here and in a recipe file.
+pub(crate) const BALANCE_KEYS: &[Field] = &[
+    opt("id", Kind::Text),
+    opt("minimum_weight", Kind::Num),
+    opt("readability", Kind::Num),
+    opt("volume_readability", Kind::Num),
+    opt("sensitivity", Kind::Num),
+    opt("acceptable_error_percent", Kind::Num),
+];
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -266,7 +300,9 @@ fn length_pt(src: &mut Source, s: &Spanned<String>, key: &str) -> Option<f32> {
 pub fn parse(text: &str, file: &str) -> Result<Settings> {
     let text = strip_bom(text);
     let mut src = Source::new(text, file);
-    let raw: RawSettings = toml::from_str(text).map_err(|e| src.toml_error(&e))?;
+    let Some(raw) = src.read::<RawSettings>(KEYS)? else {
+        return src.fail();
+    };
     let pharmacy = raw.pharmacy.as_ref().map(|p| Pharmacy {
         name: src.text(&p.name, "pharmacy.name"),
         address: src.text(&p.address, "pharmacy.address"),
@@ -339,6 +375,18 @@ fn user_config_file() -> Option<PathBuf> {
 /// Finds and reads the settings in the documented order.
 pub fn load(explicit: Option<&Path>) -> Result<Settings> {
     if let Some(p) = explicit {
+        // A settings file that is not there is a mistake in the command, not a failure of
+        // the machine.
+        if !p.exists() {
+            return Err(Error::arg(
+                "--config",
+                format!(
+                    "{}: no such file; give the pharmacy's settings file (see \
+                     troche.example.toml)",
+                    p.display()
+                ),
+            ));
+        }
         return parse(&read_text(p)?, &p.display().to_string());
     }
     let candidates = [Some(PathBuf::from("troche.toml")), user_config_file()];

@@ -160,6 +160,11 @@ impl Error {
             | Error::Exists(_) => Kind::Input,
             Error::Calculation(_) => Kind::Calculation,
             Error::LabelFit(_) => Kind::LabelFit,
+            // A path that names no file (or no folder) is the input's: a typo in the command,
+            // not a failure of the machine.
+            Error::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
+                Kind::Input
+            }
             Error::Io { .. } | Error::Database(_) => Kind::Io,
             Error::Render(_) | Error::Internal(_) => Kind::Internal,
         }

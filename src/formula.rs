@@ -1,9 +1,9 @@
 //! The master formulation record: what a preparation is made of, read from TOML.
 //!
-//! Loading is two steps. Serde reads the file into raw structs that keep each value's place in
-//! the source (so numbers are re-read from their text, never through `f64`, and every message
-//! can name its line). Validation then turns the raw structs into the domain types below and
-//! collects every problem rather than stopping at the first, so `troche check` can list them.
+//! Loading is two steps. The file is read into raw structs that keep each value's place in the
+//! source ([`crate::source`], which also reports every key that is unknown, missing or of the
+//! wrong kind). Validation then turns the raw structs into the domain types below and collects
+//! every problem rather than stopping at the first, so `troche check` can list them.
 
 use std::collections::BTreeSet;
 
@@ -14,7 +14,10 @@ use toml::Spanned;
 use crate::bud::BudCategory;
 use crate::error::{Error, Result};
 use crate::order::Basis;
-use crate::quantity::{self, Dimension, ParseError, Quantity};
+use crate::quantity::{self, Dimension, Quantity};
+use crate::source::{Field, Kind, Num, Source, opt, req};
+// The input layer's helpers, where the loaders of other formats have long imported them.
+pub(crate) use crate::source::{count_newlines, is_empty_toml, strip_bom};
 
 /// How an ingredient's mass is converted into the mass of base it pushes out of the mold.
 ///
@@ -323,42 +326,6 @@ pub fn name_matches(full: &str, given: &str) -> bool {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Raw file shape
-
-/// A number as it appears in the file: a quoted string, or a bare TOML number whose exact text
-/// is re-read from the source (its parsed value is thrown away, since it went through f64).
-#[derive(Debug)]
-pub(crate) enum RawNum {
-    Text(String),
-    Bare,
-}
-
-impl<'de> Deserialize<'de> for RawNum {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        struct V;
-        impl serde::de::Visitor<'_> for V {
-            type Value = RawNum;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a number, or an amount in quotes such as \"0.892 g\"")
-            }
-            fn visit_str<E>(self, v: &str) -> std::result::Result<RawNum, E> {
-                Ok(RawNum::Text(v.to_string()))
-            }
-            fn visit_i64<E>(self, _: i64) -> std::result::Result<RawNum, E> {
-                Ok(RawNum::Bare)
-            }
-            fn visit_u64<E>(self, _: u64) -> std::result::Result<RawNum, E> {
-                Ok(RawNum::Bare)
-            }
-            fn visit_f64<E>(self, _: f64) -> std::result::Result<RawNum, E> {
-                Ok(RawNum::Bare)
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
-
-type Num = Spanned<RawNum>;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -498,564 +465,155 @@ struct RawQc {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Source-located validation, shared with the order and recipe loaders.
-
-/// Validation state for one source file: the text (to re-read numbers and find lines) and every
-/// problem found so far.
-pub(crate) struct Source<'a> {
-    pub text: &'a str,
-    pub file: &'a str,
-    pub errors: Vec<Error>,
-    /// Lines of the file before `text` (a recipe entry is read on its own).
-    line_offset: usize,
-}
-
-impl<'a> Source<'a> {
-    pub(crate) fn new(text: &'a str, file: &'a str) -> Self {
-        Source {
-            text,
-            file,
-            errors: Vec::new(),
-            line_offset: 0,
-        }
-    }
-
-    /// A part of a file whose first line is line `offset + 1` of the file.
-    pub(crate) fn part(text: &'a str, file: &'a str, offset: usize) -> Self {
-        Source {
-            line_offset: offset,
-            ..Source::new(text, file)
-        }
-    }
-
-    pub(crate) fn line_of(&self, offset: usize) -> usize {
-        let end = offset.min(self.text.len());
-        count_newlines(&self.text.as_bytes()[..end]) + 1 + self.line_offset
-    }
-
-    pub(crate) fn error_at(
-        &self,
-        span: Option<std::ops::Range<usize>>,
-        key: &str,
-        msg: impl Into<String>,
-    ) -> Error {
-        Error::Input {
-            file: self.file.to_string(),
-            line: span.map(|s| self.line_of(s.start)),
-            key: (!key.is_empty()).then(|| key.to_string()),
-            message: msg.into(),
-        }
-    }
-
-    pub(crate) fn push(
-        &mut self,
-        span: Option<std::ops::Range<usize>>,
-        key: &str,
-        msg: impl Into<String>,
-    ) {
-        let e = self.error_at(span, key, msg);
-        self.errors.push(e);
-    }
-
-    /// Turns a TOML syntax or shape error into a located message with advice, in the words of
-    /// the format documents (keys and tables, whole numbers, quoted text), never serde's.
-    pub(crate) fn toml_error(&self, e: &toml::de::Error) -> Error {
-        // The key path ("mold.cavities") is only in the error's display without its source.
-        let mut plain = e.clone();
-        plain.set_input(None);
-        let path = plain.to_string().lines().find_map(|l| {
-            l.strip_prefix("in `")
-                .and_then(|k| k.strip_suffix('`'))
-                .map(String::from)
-        });
-        let span = e.span();
-        let at = span.as_ref().map_or(0, |s| s.start.min(self.text.len()));
-        let at = if self.text.is_char_boundary(at) {
-            at
-        } else {
-            0
-        };
-        let line_start = self.text[..at].rfind('\n').map_or(0, |i| i + 1);
-        let line_end = self.text[at..]
-            .find('\n')
-            .map_or(self.text.len(), |i| at + i);
-        let line = &self.text[line_start..line_end];
-        let spanned = span
-            .as_ref()
-            .and_then(|s| self.text.get(s.clone()))
-            .unwrap_or("");
-        let (key, message, whole_file) =
-            explain_toml(e.message().trim(), path.as_deref(), spanned, line);
-        let span = if whole_file || span.as_ref().is_some_and(|s| s.end == 0) {
-            None
-        } else {
-            span
-        };
-        self.error_at(span, &key, message)
-    }
-
-    /// The text of a number field as typed: the string, or the source text of a bare number.
-    pub(crate) fn num_text(&self, n: &Num) -> String {
-        match n.get_ref() {
-            RawNum::Text(t) => t.clone(),
-            RawNum::Bare => self.text.get(n.span()).unwrap_or("").replace('_', ""),
-        }
-    }
-
-    fn parsed<T>(
-        &mut self,
-        n: &Num,
-        key: &str,
-        f: impl Fn(&str) -> Result<T, ParseError>,
-    ) -> Option<T> {
-        match f(&self.num_text(n)) {
-            Ok(v) => Some(v),
-            Err(e) => {
-                self.push(Some(n.span()), key, e.0);
-                None
-            }
-        }
-    }
-
-    /// A dimensionless number that must be positive (a factor, a molecular weight, a percent).
-    pub(crate) fn positive(&mut self, n: &Num, key: &str) -> Option<Decimal> {
-        self.parsed(n, key, |t| {
-            let v = quantity::parse_decimal(t)?;
-            if v <= Decimal::ZERO {
-                return Err(ParseError(format!(
-                    "must be greater than zero, got {}",
-                    quantity::echo(t.trim())
-                )));
-            }
-            Ok(v)
-        })
-    }
-
-    pub(crate) fn mass(&mut self, n: &Num, key: &str) -> Option<Quantity> {
-        self.parsed(n, key, quantity::parse_mass)
-    }
-
-    pub(crate) fn quantity(&mut self, n: &Num, key: &str) -> Option<Quantity> {
-        self.parsed(n, key, quantity::parse_quantity)
-    }
-
-    pub(crate) fn text(&mut self, s: &Spanned<String>, key: &str) -> String {
-        let t = s.get_ref().trim();
-        let limit = text_limit(key);
-        let n = t.chars().count();
-        if t.is_empty() {
-            self.push(Some(s.span()), key, "must not be empty");
-        } else if n > limit {
-            self.push(
-                Some(s.span()),
-                key,
-                format!(
-                    "is {n} characters long; at most {limit} are allowed here (was something \
-                     pasted by mistake?)"
-                ),
-            );
-        } else if let Err(m) = crate::printable::check(t, limit > 200) {
-            self.push(Some(s.span()), key, m);
-        }
-        t.to_string()
-    }
-
-    /// A count written as a bare whole number (`cavities = 30`). A quoted or fractional one is
-    /// refused with what to write instead.
-    fn whole(&mut self, n: &Num, key: &str) -> Option<i64> {
-        let name = key.rsplit('.').next().unwrap_or(key);
-        let text = self.num_text(n);
-        let t = text.trim();
-        if let RawNum::Text(_) = n.get_ref() {
-            let msg = if !t.is_empty() && t.len() <= 10 && t.chars().all(|c| c.is_ascii_digit()) {
-                format!("must be a whole number without quotes: write {name} = {t}")
-            } else {
-                format!(
-                    "must be a whole number written without quotes, e.g. {name} = 30; got {}",
-                    quantity::echo(t)
-                )
-            };
-            self.push(Some(n.span()), key, msg);
-            return None;
-        }
-        let v = match quantity::parse_decimal(t) {
-            Ok(v) => v,
-            Err(e) => {
-                self.push(Some(n.span()), key, e.0);
-                return None;
-            }
-        };
-        if !v.fract().is_zero() {
-            self.push(
-                Some(n.span()),
-                key,
-                format!("must be a whole number, e.g. {name} = 2; got {t}"),
-            );
-            return None;
-        }
-        rust_decimal::prelude::ToPrimitive::to_i64(&v)
-    }
-
-    pub(crate) fn count(&mut self, n: &Num, key: &str, min: i64, max: i64) -> Option<u32> {
-        let v = self.whole(n, key)?;
-        if v < min || v > max {
-            self.push(
-                Some(n.span()),
-                key,
-                format!("must be a whole number from {min} to {max}, got {v}"),
-            );
-            return None;
-        }
-        u32::try_from(v).ok()
-    }
-
-    /// Reads the pair of displacement keys; stating both is refused.
-    fn displacement(
-        &mut self,
-        replacement: Option<&Num>,
-        density: Option<&Num>,
-        key: &str,
-    ) -> Option<Displacement> {
-        match (replacement, density) {
-            (Some(r), Some(d)) => {
-                self.push(
-                    Some(d.span()),
-                    key,
-                    "both replacement_factor and density_factor are given; they are reciprocal \
-                     conventions, state only one",
-                );
-                let _ = r;
-                None
-            }
-            (Some(r), None) => self
-                .positive(r, &format!("{key}.replacement_factor"))
-                .map(Displacement::Replacement),
-            (None, Some(d)) => self
-                .positive(d, &format!("{key}.density_factor"))
-                .map(Displacement::Density),
-            (None, None) => None,
-        }
-    }
-
-    pub(crate) fn finish(self) -> Result<()> {
-        match self.errors.len() {
-            0 => Ok(()),
-            1 => Err(self.errors.into_iter().next().expect("one error")),
-            _ => Err(Error::Many(self.errors)),
-        }
-    }
-}
-
-/// Tables of the file formats, so a missing one is named as a table rather than a key.
-const TABLES: &[&str] = &[
-    "mold",
-    "base",
-    "bud",
-    "label",
-    "procedure",
-    "qc",
-    "aliquot",
-    "pharmacy",
-    "balance",
-    "paper",
+/// The keys of a formula file, checked before it is read (see [`crate::source`]); the
+/// same keys as the raw structs below (a test holds them together).
+const DISPLACEMENT: [Field; 2] = [
+    opt("replacement_factor", Kind::Num),
+    opt("density_factor", Kind::Num),
+];
+const DERIVED_INGREDIENT_KEYS: &[Field] = &[
+    req("name", Kind::Text),
+    req("amount", Kind::Num),
+    opt("density", Kind::Num),
+    DISPLACEMENT[0],
+    DISPLACEMENT[1],
+];
+const DERIVED_KEYS: &[Field] = &[
+    req("from", Kind::Text),
+    req("units", Kind::Num),
+    req("base", Kind::Num),
+    opt("ingredient", Kind::Tables(DERIVED_INGREDIENT_KEYS)),
+];
+const MOLD_KEYS: &[Field] = &[
+    req("name", Kind::Text),
+    req("cavities", Kind::Num),
+    req("blank_weight", Kind::Num),
+    opt("derived", Kind::Table(DERIVED_KEYS)),
+];
+const BASE_KEYS: &[Field] = &[
+    req("name", Kind::Text),
+    DISPLACEMENT[0],
+    DISPLACEMENT[1],
+    opt(
+        "component",
+        Kind::Tables(&[req("name", Kind::Text), req("percent", Kind::Num)]),
+    ),
+];
+const ACTIVE_KEYS: &[Field] = &[
+    req("name", Kind::Text),
+    req("mw", Kind::Num),
+    opt("moiety", Kind::Text),
+    opt("moiety_mw", Kind::Num),
+    opt("schedule", Kind::Text),
+    opt("max_strength", Kind::Num),
+    opt("default_strength", Kind::Num),
+    DISPLACEMENT[0],
+    DISPLACEMENT[1],
+    opt("label_basis", Kind::Text),
+    opt("assay_min", Kind::Num),
+    opt("assay_max", Kind::Num),
+];
+const EXCIPIENT_KEYS: &[Field] = &[
+    req("name", Kind::Text),
+    opt("per_unit", Kind::Num),
+    opt("percent_of_blank", Kind::Num),
+    opt("density", Kind::Num),
+    DISPLACEMENT[0],
+    DISPLACEMENT[1],
+];
+const BUD_KEYS: &[Field] = &[
+    req("category", Kind::Text),
+    req("storage", Kind::Text),
+    opt("days", Kind::Num),
+    opt("reference", Kind::Text),
+    opt("container", Kind::Text),
+];
+const LABEL_KEYS: &[Field] = &[
+    req("directions", Kind::Text),
+    opt("warnings", Kind::TextList),
+];
+const PROCEDURE_KEYS: &[Field] = &[
+    opt("equipment", Kind::TextList),
+    opt("steps", Kind::TextList),
+];
+const ALIQUOT_KEYS: &[Field] = &[req("diluent", Kind::Text), DISPLACEMENT[0], DISPLACEMENT[1]];
+pub(crate) const KEYS: &[Field] = &[
+    req("id", Kind::Text),
+    req("name", Kind::Text),
+    req("dosage_form", Kind::Text),
+    req("route", Kind::Text),
+    req("version", Kind::Num),
+    req("description", Kind::Text),
+    req("mold", Kind::Table(MOLD_KEYS)),
+    req("base", Kind::Table(BASE_KEYS)),
+    opt("active", Kind::Tables(ACTIVE_KEYS)),
+    opt("excipient", Kind::Tables(EXCIPIENT_KEYS)),
+    req("bud", Kind::Table(BUD_KEYS)),
+    req("label", Kind::Table(LABEL_KEYS)),
+    req("procedure", Kind::Table(PROCEDURE_KEYS)),
+    opt(
+        "qc",
+        Kind::Table(&[opt("weight_tolerance_percent", Kind::Num)]),
+    ),
+    opt("aliquot", Kind::Table(ALIQUOT_KEYS)),
 ];
 
-/// The key a `key = value` line sets (its last dotted part), for syntax errors that carry no
-/// key path of their own.
-fn key_of_line(line: &str) -> String {
-    let Some((k, _)) = line.split_once('=') else {
-        return String::new();
-    };
-    let k = k.trim();
-    let ok = !k.is_empty()
-        && k.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_-.\"' ".contains(c));
-    if ok {
-        k.trim_matches(['"', '\'']).to_string()
-    } else {
-        String::new()
-    }
-}
-
-/// The backticked words of a serde message ("expected one of `a`, `b`").
-fn backticked(text: &str) -> Vec<&str> {
-    text.split('`').skip(1).step_by(2).collect()
-}
-
-/// The allowed key closest to a misspelt one, if it is close enough to be a typo.
-fn closest<'a>(given: &str, allowed: &[&'a str]) -> Option<&'a str> {
-    allowed
-        .iter()
-        .map(|a| (strsim::jaro_winkler(given, a), *a))
-        .filter(|(s, _)| *s >= 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, a)| a)
-}
-
-/// What a serde "invalid type" found, in words ("the quoted text \"30\"").
-fn found_words(found: &str) -> String {
-    let ticked = backticked(found).first().copied();
-    if let Some(s) = found.strip_prefix("string ") {
-        format!("the quoted text {}", quantity::echo(s.trim_matches('"')))
-    } else if found.starts_with("integer") || found.starts_with("floating point") {
-        format!("the number {}", ticked.unwrap_or(found))
-    } else if found.starts_with("boolean") {
-        ticked.unwrap_or(found).to_string()
-    } else if found == "sequence" {
-        "a list".to_string()
-    } else if found == "map" {
-        "a table".to_string()
-    } else {
-        found.replace('`', "")
-    }
-}
-
-/// A TOML or shape error in a pharmacist's words: (key, message, whether it concerns the
-/// whole file rather than a line). `msg` is the parser's message, `path` the key path it
-/// carries, `spanned` the source text it points at and `line` the whole line there.
-fn explain_toml(
-    msg: &str,
-    path: Option<&str>,
-    spanned: &str,
-    line: &str,
-) -> (String, String, bool) {
-    let join = |k: &str| match path {
-        Some(p) if !p.is_empty() => format!("{p}.{k}"),
-        _ => k.to_string(),
-    };
-    let path_key = path.unwrap_or("").to_string();
-    let last = path_key.rsplit('.').next().unwrap_or("").to_string();
-    let line_key = key_of_line(line);
-
-    if let Some(rest) = msg.strip_prefix("missing field `") {
-        let field = rest.split('`').next().unwrap_or(rest);
-        let whole = path.is_none();
-        return if TABLES.contains(&field) {
-            let needs = match field {
-                "mold" => " with name, cavities and blank_weight",
-                "base" => " with the base's name",
-                "bud" => " with category and storage",
-                "label" => " with directions",
-                "procedure" => " with equipment and steps",
-                "pharmacy" => " with name, address and phone",
-                _ => "",
-            };
-            (
-                field.to_string(),
-                format!("the [{field}] table is missing; add it{needs}"),
-                whole,
-            )
-        } else {
-            let under = path.map(|p| format!(" under [{p}]")).unwrap_or_default();
-            (
-                join(field),
-                format!("is required; add {field} = ...{under}"),
-                whole,
-            )
-        };
-    }
-    if let Some(rest) = msg.strip_prefix("unknown field `") {
-        let field = rest.split('`').next().unwrap_or(rest);
-        let allowed: Vec<&str> = rest
-            .split_once("expected")
-            .map(|(_, a)| backticked(a))
-            .unwrap_or_default();
-        let place = path.map_or_else(
-            || "at the top of the file".to_string(),
-            |p| format!("in [{p}]"),
-        );
-        let message = if field == "factor" || field == "displacement_factor" {
-            format!(
-                "a bare `{field}` is ambiguous: write `replacement_factor` (grams of base \
-                 displaced by 1 g of ingredient) or `density_factor` (grams of ingredient that \
-                 displace 1 g of base)"
-            )
-        } else if field.starts_with("batch") && allowed.contains(&"config") {
-            "each order is a [[batch]] table, with double brackets, one per order".to_string()
-        } else if (field == "overage" || field == "extra") && allowed.contains(&"dosage_form") {
-            format!(
-                "`{field}` belongs to the order (or a recipe's [[batch]]), not the formula; \
-                 remove it here"
-            )
-        } else {
-            let hint = closest(field, &allowed)
-                .map(|c| format!("did you mean `{c}`? "))
-                .unwrap_or_default();
-            if allowed.is_empty() {
-                format!("unknown key; {hint}no keys are allowed {place}")
-            } else {
-                format!("unknown key; {hint}allowed {place}: {}", allowed.join(", "))
-            }
-        };
-        return (join(field), message, false);
-    }
-    if let Some(rest) = msg.strip_prefix("invalid type: ") {
-        let (found, expected) = rest.rsplit_once(", expected ").unwrap_or((rest, ""));
-        let name = if last.is_empty() {
-            "key"
-        } else {
-            last.as_str()
-        };
-        if found.contains(" as i128") {
-            return (
-                path_key,
-                "is too large; write a whole number from the range allowed here".to_string(),
-                false,
+/// Reads the pair of displacement keys; stating both is refused.
+fn displacement(
+    src: &mut Source,
+    replacement: Option<&Num>,
+    density: Option<&Num>,
+    key: &str,
+) -> Option<Displacement> {
+    match (replacement, density) {
+        (Some(r), Some(d)) => {
+            src.push(
+                Some(d.span()),
+                key,
+                "both replacement_factor and density_factor are given; they are reciprocal \
+                 conventions, state only one",
             );
+            let _ = r;
+            None
         }
-        let want = match expected {
-            "i64" | "i32" | "u32" | "u64" | "usize" => {
-                format!("a whole number without quotes, e.g. {name} = 30")
-            }
-            "a string" => format!("text in double quotes, e.g. {name} = \"...\""),
-            "a sequence" => format!("a list in square brackets, e.g. {name} = [\"...\", \"...\"]"),
-            e if e.starts_with("struct ") || e == "a map" => {
-                format!("a table, written as a [{name}] section with its keys below it")
-            }
-            e => e.to_string(),
-        };
-        return (
-            path_key,
-            format!("must be {want}, not {}", found_words(found)),
-            false,
-        );
-    }
-    if msg == "duplicate key" {
-        let k = spanned.trim().trim_matches(['"', '\'']);
-        return if line.trim_start().starts_with('[') {
-            (
-                k.to_string(),
-                format!("the table [{k}] appears twice; keep one [{k}] with all its keys"),
-                false,
-            )
-        } else {
-            (
-                k.to_string(),
-                "is given twice in the same table; keep only one".to_string(),
-                false,
-            )
-        };
-    }
-    if msg.contains("number overflowed") {
-        return (
-            if path_key.is_empty() {
-                line_key
-            } else {
-                path_key
-            },
-            "this number is too large; write it with digits and a decimal point (no exponent), \
-             at most 1000000000"
-                .to_string(),
-            false,
-        );
-    }
-    if msg.starts_with("string values must be quoted") {
-        let message = if line.contains(['“', '”', '‘', '’', '„', '«', '»']) {
-            let k = if line_key.is_empty() {
-                "key"
-            } else {
-                line_key.as_str()
-            };
-            format!(
-                "has curly quotes (“ ”), as a word processor types them; use straight quotes: \
-                 {k} = \"...\" (save the file as plain text)"
-            )
-        } else {
-            "this value cannot be read: write text in double quotes (name = \"...\"), numbers \
-             with digits only, and one value per key"
-                .to_string()
-        };
-        return (line_key, message, false);
-    }
-    if msg.starts_with("unexpected key or value") {
-        return (
-            line_key,
-            "unexpected text after the value; write one key = value per line (no comma at the \
-             end; a list goes in square brackets)"
-                .to_string(),
-            false,
-        );
-    }
-    if msg.starts_with("invalid basic string") || msg.starts_with("invalid literal string") {
-        let q = if msg.contains("literal") { "'" } else { "\"" };
-        return (
-            line_key,
-            format!("the quoted text is not closed; end it with {q} on the same line"),
-            false,
-        );
-    }
-    if msg.starts_with("unclosed array table") || msg.starts_with("unclosed table") {
-        let name = line
-            .trim()
-            .trim_matches(['[', ']'])
-            .split('#')
-            .next()
-            .unwrap_or("")
-            .trim();
-        let name = if name.is_empty() { "name" } else { name };
-        let header = if msg.contains("array") {
-            format!("[[{name}]]")
-        } else {
-            format!("[{name}]")
-        };
-        return (
-            String::new(),
-            format!("this table header is not closed; write {header}"),
-            false,
-        );
-    }
-    if msg.starts_with("invalid date") || msg.starts_with("invalid time") {
-        return (
-            line_key,
-            format!(
-                "{} is not a real date ({}); write an existing date as YYYY-MM-DD, e.g. 2026-11-23",
-                spanned.trim(),
-                msg.replace("invalid date, ", "")
-                    .replace("invalid time, ", "")
-            ),
-            false,
-        );
-    }
-    if msg.starts_with("key with no value") {
-        return (
-            String::new(),
-            "a key with no value; write key = value".to_string(),
-            false,
-        );
-    }
-    (line_key, msg.to_string(), false)
-}
-
-/// Whether a file holds nothing but blank lines and comments.
-pub(crate) fn is_empty_toml(text: &str) -> bool {
-    text.lines().all(|l| {
-        let l = l.trim();
-        l.is_empty() || l.starts_with('#')
-    })
-}
-
-/// Longest text a field may hold: names are printed on one line of a label, the rest
-/// (directions, steps, warnings) wraps. Past it, something was pasted by mistake.
-fn text_limit(key: &str) -> usize {
-    let field = key.rsplit('.').next().unwrap_or(key);
-    match field {
-        "id" | "name" | "dosage_form" | "route" | "moiety" | "category" | "lot" | "rx"
-        | "patient" | "prescriber" | "manufacturer" | "formula" => 200,
-        _ => 2000,
+        (Some(r), None) => src
+            .positive(r, &format!("{key}.replacement_factor"))
+            .map(Displacement::Replacement),
+        (None, Some(d)) => src
+            .positive(d, &format!("{key}.density_factor"))
+            .map(Displacement::Density),
+        (None, None) => None,
     }
 }
 
-/// Newlines in a byte string: the line of an offset is one more.
-// Input files are kilobytes; a SIMD byte-counting crate would not pay for itself.
-#[allow(clippy::naive_bytecount)]
-pub(crate) fn count_newlines(bytes: &[u8]) -> usize {
-    bytes.iter().filter(|&&b| b == b'\n').count()
-}
-
-/// Strips a UTF-8 byte-order mark, which word processors and Windows editors add and which
-/// carries no meaning.
-pub(crate) fn strip_bom(text: &str) -> &str {
-    text.strip_prefix('\u{feff}').unwrap_or(text)
+/// Checks each of the formula's key lists against its raw struct (see `source`'s tests).
+#[cfg(test)]
+pub(crate) fn check_key_lists(table: impl Fn(&'static [Field], &str) -> &'static [Field]) {
+    use crate::source::serde_fields;
+    let names = |f: &[Field]| f.iter().map(|f| f.name).collect::<Vec<_>>();
+    let mold = table(KEYS, "mold");
+    let base = table(KEYS, "base");
+    let derived = table(mold, "derived");
+    for (fields, serde) in [
+        (KEYS, serde_fields::<RawFormula>()),
+        (mold, serde_fields::<RawMold>()),
+        (derived, serde_fields::<RawDerived>()),
+        (
+            table(derived, "ingredient"),
+            serde_fields::<RawDerivedIngredient>(),
+        ),
+        (base, serde_fields::<RawBase>()),
+        (table(base, "component"), serde_fields::<RawBaseComponent>()),
+        (table(KEYS, "active"), serde_fields::<RawActive>()),
+        (table(KEYS, "excipient"), serde_fields::<RawExcipient>()),
+        (table(KEYS, "bud"), serde_fields::<RawBud>()),
+        (table(KEYS, "label"), serde_fields::<RawLabel>()),
+        (table(KEYS, "procedure"), serde_fields::<RawProcedure>()),
+        (table(KEYS, "qc"), serde_fields::<RawQc>()),
+        (table(KEYS, "aliquot"), serde_fields::<RawAliquot>()),
+    ] {
+        assert_eq!(names(fields), serde);
+    }
 }
 
 /// Parses and validates a formula. `file` names the source in messages.
@@ -1074,8 +632,9 @@ pub fn parse(text: &str, file: &str) -> Result<Formula> {
         });
     }
     let mut src = Source::new(text, file);
-    let raw: RawFormula = toml::from_str(text).map_err(|e| src.toml_error(&e))?;
-    let formula = validate(&mut src, &raw);
+    let formula = src
+        .read::<RawFormula>(KEYS)?
+        .and_then(|raw| validate(&mut src, &raw));
     src.finish()?;
     formula.ok_or_else(|| Error::calc("formula invalid"))
 }
@@ -1110,7 +669,8 @@ fn validate(src: &mut Source, raw: &RawFormula) -> Option<Formula> {
 
     let base = Base {
         name: src.text(&raw.base.name, "base.name"),
-        default_displacement: src.displacement(
+        default_displacement: displacement(
+            src,
             raw.base.replacement_factor.as_ref(),
             raw.base.density_factor.as_ref(),
             "base",
@@ -1119,7 +679,8 @@ fn validate(src: &mut Source, raw: &RawFormula) -> Option<Formula> {
     };
     let diluent = raw.aliquot.as_ref().map(|a| Diluent {
         name: src.text(&a.diluent, "aliquot.diluent"),
-        displacement: src.displacement(
+        displacement: displacement(
+            src,
             a.replacement_factor.as_ref(),
             a.density_factor.as_ref(),
             "aliquot",
@@ -1219,7 +780,8 @@ fn validate(src: &mut Source, raw: &RawFormula) -> Option<Formula> {
                 format!("{def} is above max_strength {max}"),
             );
         }
-        let displacement = src.displacement(
+        let displacement = displacement(
+            src,
             a.replacement_factor.as_ref(),
             a.density_factor.as_ref(),
             &key,
@@ -1322,7 +884,8 @@ fn validate(src: &mut Source, raw: &RawFormula) -> Option<Formula> {
                 src.push(Some(d.span()), &format!("{key}.density"), "a density is only used for an amount given as a volume (mL); remove it, or give per_unit in mL");
             }
         }
-        let displacement = src.displacement(
+        let displacement = displacement(
+            src,
             e.replacement_factor.as_ref(),
             e.density_factor.as_ref(),
             &key,
@@ -1568,7 +1131,8 @@ fn derived_blank(src: &mut Source, d: &RawDerived, blank: Option<Decimal>) -> Op
                 format!("{q} is a volume; add density = \"... g/mL\""),
             );
         }
-        let displacement = src.displacement(
+        let displacement = displacement(
+            src,
             r.replacement_factor.as_ref(),
             r.density_factor.as_ref(),
             &key,

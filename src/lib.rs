@@ -27,6 +27,7 @@ pub mod recipe;
 pub mod record;
 pub mod render;
 pub mod report;
+mod source;
 pub mod store;
 pub mod trial;
 

@@ -280,7 +280,32 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::error::Result;
-use crate::formula::{RawNum, Source, strip_bom};
+use crate::source::{Field, Kind, RawNum, Source, opt, req, strip_bom};
+
+/// The keys of an order file (and of a recipe's `[[batch]]`), as [`RawOrder`] has them.
+pub(crate) const KEYS: &[Field] = &[
+    opt("formula", Kind::Text),
+    opt("strength", Kind::Any),
+    opt("quantity", Kind::Num),
+    opt("extra", Kind::Num),
+    opt("overage", Kind::Num),
+    opt("basis", Kind::Any),
+    opt("assay", Kind::Any),
+    opt("date", Kind::Any),
+    opt("lot", Kind::Text),
+    opt("rx", Kind::Text),
+    opt("patient", Kind::Text),
+    opt("prescriber", Kind::Text),
+    opt("directions", Kind::Text),
+    opt("refills", Kind::Num),
+    opt("component", Kind::Tables(COMPONENT_KEYS)),
+];
+const COMPONENT_KEYS: &[Field] = &[
+    req("name", Kind::Text),
+    opt("manufacturer", Kind::Text),
+    req("lot", Kind::Text),
+    opt("expiry", Kind::Any),
+];
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -517,7 +542,7 @@ pub(crate) fn check_expiries(
 /// Reads an order file. The formula may be named in it (`formula = "..."`).
 pub fn parse_file(text: &str, file: &str) -> Result<(Option<String>, Order)> {
     let text = strip_bom(text);
-    if crate::formula::is_empty_toml(text) {
+    if crate::source::is_empty_toml(text) {
         return Err(crate::error::Error::Input {
             file: file.to_string(),
             line: None,
@@ -528,7 +553,9 @@ pub fn parse_file(text: &str, file: &str) -> Result<(Option<String>, Order)> {
         });
     }
     let mut src = Source::new(text, file);
-    let raw: RawOrder = toml::from_str(text).map_err(|e| src.toml_error(&e))?;
+    let Some(raw) = src.read::<RawOrder>(KEYS)? else {
+        return src.fail();
+    };
     let order = from_raw(&mut src, &raw, "");
     src.finish()?;
     Ok((raw.formula.map(Spanned::into_inner), order))

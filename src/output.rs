@@ -51,7 +51,9 @@ fn stage(target: &Path, bytes: &[u8], sync: bool) -> Result<NamedTempFile> {
         use std::os::unix::fs::PermissionsExt as _;
         builder.permissions(fs::Permissions::from_mode(0o666));
     }
-    let mut temp = builder.tempfile_in(dir).map_err(|e| Error::io(target, e))?;
+    let mut temp = builder
+        .tempfile_in(dir)
+        .map_err(|e| Error::io(target, plain(&e)))?;
     temp.write_all(bytes).map_err(|e| Error::io(target, e))?;
     if sync {
         temp.as_file()
@@ -186,6 +188,15 @@ fn write_files(
         sync_dir(parent_of(p));
     }
     Ok(())
+}
+
+/// The operating system's own error, without the path of a temporary file that tempfile adds
+/// to it: the message names the file the user asked for, never an internal one.
+fn plain(e: &std::io::Error) -> std::io::Error {
+    e.raw_os_error().map_or_else(
+        || std::io::Error::new(e.kind(), e.kind().to_string()),
+        std::io::Error::from_raw_os_error,
+    )
 }
 
 /// Writes one file (see [`write_all`]).

@@ -17,8 +17,8 @@ use toml::Spanned;
 use crate::calc::Balance;
 use crate::config::{self, RawBalance};
 use crate::error::{Error, Result};
-use crate::formula::{Source, strip_bom};
 use crate::order::{self, Order, RawOrder};
+use crate::source::{Field, Kind, Source, opt, strip_bom};
 
 /// Settings shared by every entry, from the top of the recipe file.
 #[derive(Debug, Clone, Default)]
@@ -57,6 +57,13 @@ pub struct Recipe {
     pub entries: Vec<Entry>,
 }
 
+/// The keys of a recipe's header, as [`RawHeader`] has them.
+const HEADER_KEYS: &[Field] = &[
+    opt("date", Kind::Any),
+    opt("config", Kind::Text),
+    opt("balance", Kind::Table(config::BALANCE_KEYS)),
+];
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawHeader {
@@ -92,7 +99,9 @@ impl Shared {
             return Ok(base);
         };
         let mut src = Source::new(text, file);
-        let raw: RawHeader = toml::from_str(text).map_err(|e| src.toml_error(&e))?;
+        let Some(raw) = src.read::<RawHeader>(HEADER_KEYS)? else {
+            return src.fail();
+        };
         let Some(rb) = &raw.balance else {
             return Ok(base);
         };
@@ -162,7 +171,9 @@ fn is_toml(text: &str) -> bool {
 /// The settings at the top of the file, before its first `[[batch]]`.
 fn shared(header_text: &str, path: &Path, file: &str) -> Result<Shared> {
     let mut src = Source::new(header_text, file);
-    let raw: RawHeader = toml::from_str(header_text).map_err(|e| src.toml_error(&e))?;
+    let Some(raw) = src.read::<RawHeader>(HEADER_KEYS)? else {
+        return src.fail();
+    };
     let date = raw.date.as_ref().and_then(|d| {
         let t = match d.get_ref() {
             toml::Value::String(s) => s.clone(),
@@ -228,11 +239,11 @@ fn parse_entry(
     );
     let mut esrc = Source::part(&chunk, file, start);
     let prefix = format!("batch[{}].", n + 1);
-    let (rx, formula, order) = match toml::from_str::<RawOrder>(&chunk) {
+    let (rx, formula, order) = match esrc.read::<RawOrder>(order::KEYS) {
         // Not TOML at all: an error of the file (see `parse`), not of this entry alone.
-        Err(e) if !is_toml(&chunk) => return Err(esrc.toml_error(&e)),
-        Err(e) => (None, None, Err(esrc.toml_error(&e).to_string())),
-        Ok(raw) => {
+        Err(e) => return Err(e),
+        Ok(None) => (None, None, esrc.fail().map_err(|e: Error| e.to_string())),
+        Ok(Some(raw)) => {
             let order = order::from_raw(&mut esrc, &raw, &prefix);
             if let (None, Some(d)) = (order.date, date) {
                 order::check_expiries(&mut esrc, &raw, &order, d, &prefix);

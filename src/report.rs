@@ -12,8 +12,21 @@ use crate::calc::{BasisSource, Calculation, DisplacementSource, Ingredient, Reco
 use crate::formula::{Formula, Schedule};
 use crate::quantity::{round_to, show, show_mass};
 
+/// "1 batch", "2 batches": a count with its noun.
+pub fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 fn exact(d: Decimal) -> String {
     d.normalize().to_string()
+}
+
+/// Whether a value carries a rounded quotient: every division that does not terminate is
+/// carried to [`crate::quantity::QUOTIENT_DP`] (18) places, so a value with that many places is
+/// taken as rounded. An exact value gets there only from amounts written to 9 or more decimal
+/// places, which no balance or formula needs (then the flag errs on the side of caution).
+fn is_rounded(d: Decimal) -> bool {
+    d.normalize().scale() >= crate::quantity::QUOTIENT_DP
 }
 
 /// Strength line for one active, e.g. "50 mg Ketamine per unit (moiety basis, as ordered)";
@@ -214,6 +227,10 @@ struct IngredientJson {
     amount: String,
     unit: &'static str,
     exact: String,
+    /// Whether `exact` went through a division that does not terminate (a salt factor, a
+    /// density factor): carried to `QUOTIENT_DP` places, so its last digit is rounded. The
+    /// text marks such a value "≈". docs/json-format.md.
+    exact_is_rounded: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     mass: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -274,6 +291,7 @@ fn ingredient_json(i: &Ingredient) -> IngredientJson {
         amount: i.amount.to_string(),
         unit: i.dimension.base_unit(),
         exact: exact(i.exact),
+        exact_is_rounded: is_rounded(i.exact),
         mass: Some(exact(i.mass)),
         displaced: i.displaced.map(exact),
         displacement: i.displacement.map(|d| match d {

@@ -9,7 +9,8 @@
 //! endings, "50mg", "50 MG", "µg") and must succeed. Every other file must be refused with exit
 //! status 2, no panic, and one message naming the file and line; that message is snapshotted
 //! (`tests/snapshots/bad_inputs__*.snap`) so a change of wording is reviewed like code.
-//! Regenerate with `INSTA_UPDATE=always cargo test --test bad_inputs`, then read every snapshot.
+//! Regenerate with `INSTA_UPDATE=always cargo test --test integration bad_inputs`, then read
+//! every snapshot.
 
 use crate::common::*;
 
@@ -81,7 +82,7 @@ fn message_lines(kind: &str, r: &Run) -> Vec<String> {
         .lines()
         .filter(|l| {
             // `troche check`'s closing count and a recipe's progress lines are not messages.
-            !l.starts_with("troche: 1 of 1 formula files") && !l.starts_with('[')
+            !l.starts_with("troche: 1 of 1 file has problems") && !l.starts_with('[')
         })
         .map(String::from)
         .collect();
@@ -154,87 +155,83 @@ fn read_as_meant(kind: &str, file: &Path) -> Option<String> {
     (got != want).then(|| format!("read differently from its plain spelling:\n{got:?}\n{want:?}"))
 }
 
-/// Runs every file of one kind (refused and accepted) and checks each; every problem is
-/// collected so one run shows them all.
+/// Runs every file of one kind (refused and accepted) through `insta::glob!`, one snapshot
+/// per file; every other problem is collected so one run shows them all.
 fn check_kind(kind: &str) {
-    let refused = toml_files(&corpus().join(kind));
-    let accepted = toml_files(&corpus().join("accepted").join(kind));
-    assert!(!refused.is_empty(), "no {kind} files in tests/bad-inputs");
-    assert!(
-        !accepted.is_empty(),
-        "no {kind} files in tests/bad-inputs/accepted"
-    );
     let mut problems = Vec::new();
-    for (file, should_pass) in refused
-        .iter()
-        .map(|f| (f, false))
-        .chain(accepted.iter().map(|f| (f, true)))
-    {
-        let rel = file
-            .strip_prefix(corpus())
-            .expect("under the corpus")
-            .to_string_lossy()
-            .replace('\\', "/");
-        let r = run(kind, file);
-        let mut problem = |p: String| problems.push(format!("{rel}: {p}"));
-        if r.stderr.contains("panicked") || r.stdout.contains("panicked") {
-            problem(format!("panicked:\n{}", r.stderr));
-            continue;
-        }
-        if should_pass {
-            if r.code != Some(0) {
-                problem(format!(
-                    "must be accepted, got exit {:?}:\n{}{}",
-                    r.code, r.stderr, r.stdout
-                ));
-            } else if let Some(p) = read_as_meant(kind, file) {
-                problem(p);
+    let mut seen = (0, 0);
+    insta::glob!(
+        "bad-inputs",
+        &format!("{{{kind},accepted/{kind}}}/*.toml"),
+        |file| {
+            let rel = file
+                .strip_prefix(corpus())
+                .expect("under the corpus")
+                .to_string_lossy()
+                .replace('\\', "/");
+            let should_pass = rel.starts_with("accepted/");
+            if should_pass {
+                seen.1 += 1;
+            } else {
+                seen.0 += 1;
             }
-        } else {
-            if r.code != Some(2) {
-                problem(format!(
-                    "must be refused with exit 2, got {:?}:\n{}{}",
-                    r.code, r.stderr, r.stdout
-                ));
+            let r = run(kind, file);
+            let mut problem = |p: String| problems.push(format!("{rel}: {p}"));
+            if r.stderr.contains("panicked") || r.stdout.contains("panicked") {
+                problem(format!("panicked:\n{}", r.stderr));
+                return;
             }
-            let lines = message_lines(kind, &r);
-            if lines.len() != 1 {
-                problem(format!(
-                    "must give exactly one message, gave {}:\n{}",
-                    lines.len(),
-                    lines.join("\n")
-                ));
+            if should_pass {
+                if r.code != Some(0) {
+                    problem(format!(
+                        "must be accepted, got exit {:?}:\n{}{}",
+                        r.code, r.stderr, r.stdout
+                    ));
+                } else if let Some(p) = read_as_meant(kind, file) {
+                    problem(p);
+                }
+            } else {
+                if r.code != Some(2) {
+                    problem(format!(
+                        "must be refused with exit 2, got {:?}:\n{}{}",
+                        r.code, r.stderr, r.stdout
+                    ));
+                }
+                let lines = message_lines(kind, &r);
+                if lines.len() != 1 {
+                    problem(format!(
+                        "must give exactly one message, gave {}:\n{}",
+                        lines.len(),
+                        lines.join("\n")
+                    ));
+                }
+                let message = lines.join("\n");
+                if message.len() > 600 {
+                    problem(format!(
+                        "message of {} bytes: long input must not be echoed",
+                        message.len()
+                    ));
+                }
+                let named = message.contains(&format!("<repo>/tests/bad-inputs/{rel}:"));
+                if !named && !NOT_LOCATED.contains(&rel.as_str()) {
+                    problem(format!("the message does not name the file:\n{message}"));
+                }
             }
-            let message = lines.join("\n");
-            if message.len() > 600 {
-                problem(format!(
-                    "message of {} bytes: long input must not be echoed",
-                    message.len()
-                ));
-            }
-            let named = message.contains(&format!("<repo>/tests/bad-inputs/{rel}:"));
-            if !named && !NOT_LOCATED.contains(&rel.as_str()) {
-                problem(format!("the message does not name the file:\n{message}"));
-            }
-        }
-        // One snapshot per file: stderr, and stdout when it says something about the file
-        // (a recipe's summary, `troche check`'s "ok" line). The calculation an accepted order
-        // prints is compared above instead.
-        let name = rel.trim_end_matches(".toml").replace('/', "__");
-        let shown = if r.stdout.is_empty() || (should_pass && kind == "order") {
-            r.stderr.clone()
-        } else {
-            format!("{}--- stdout ---\n{}", r.stderr, r.stdout)
-        };
-        let snap = std::panic::catch_unwind(|| {
-            insta::with_settings!({ description => format!("troche on tests/bad-inputs/{rel}") }, {
-                insta::assert_snapshot!(name, shown);
+            // One snapshot per file: stderr, and stdout when it says something about the file
+            // (a recipe's summary, `troche check`'s "ok" line). The calculation an accepted order
+            // prints is compared above instead.
+            let shown = if r.stdout.is_empty() || (should_pass && kind == "order") {
+                r.stderr.clone()
+            } else {
+                format!("{}--- stdout ---\n{}", r.stderr, r.stdout)
+            };
+            insta::with_settings!({ description => format!("troche on tests/bad-inputs/{rel}"), omit_expression => true }, {
+                insta::assert_snapshot!(kind, shown);
             });
-        });
-        if snap.is_err() {
-            problem("snapshot differs (see above)".into());
         }
-    }
+    );
+    assert!(seen.0 > 0, "no {kind} files in tests/bad-inputs");
+    assert!(seen.1 > 0, "no {kind} files in tests/bad-inputs/accepted");
     assert!(
         problems.is_empty(),
         "{} problems:\n\n{}",

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use crate::config::Settings;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::output;
 use crate::record::Record;
 use crate::render;
@@ -32,6 +32,19 @@ pub(super) fn one_document(
     kind: &str,
     render: impl Fn(&Record, &Settings) -> Result<Vec<u8>>,
 ) -> Result<i32> {
+    // `-o FILE` writes a file, never folders: a missing folder is more likely a typo than a
+    // wish for a new one (`make --out DIR` creates its directory).
+    let dir = output::parent_of(&a.output);
+    if !dir.is_dir() {
+        return Err(Error::arg(
+            "--output",
+            format!(
+                "the folder {} does not exist; create it first, or write the file somewhere \
+                 else (troche make --out DIR creates its directory)",
+                dir.display()
+            ),
+        ));
+    }
     if a.output
         .file_name()
         .is_some_and(|n| crate::lots::is_windows_reserved(&n.to_string_lossy()))
@@ -51,7 +64,7 @@ pub(super) fn one_document(
         record,
         &settings,
         &text,
-        output::parent_of(&a.output),
+        dir,
         kind,
         a.paper.force,
         |record, _| Ok(vec![(a.output.clone(), render(record, &settings)?)]),

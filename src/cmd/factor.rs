@@ -9,15 +9,16 @@ use super::{Format, arg, print};
 
 #[derive(Args)]
 pub(super) struct FactorArgs {
-    /// Average weight of the blank (plain base) units, e.g. "2.000 g".
-    #[arg(long)]
+    /// Average weight of the blank (plain base) units, a mass with its unit ("2.000 g").
+    #[arg(long, value_name = "MASS", allow_hyphen_values = true)]
     pub(super) blank: String,
-    /// Average weight of the medicated units.
-    #[arg(long)]
+    /// Average weight of the medicated units, a mass with its unit ("2.100 g").
+    #[arg(long, value_name = "MASS", allow_hyphen_values = true)]
     pub(super) medicated: String,
-    /// Amount of the ingredient in each medicated unit, e.g. "250 mg".
-    #[arg(long)]
+    /// Amount of the ingredient in each medicated unit, a mass with its unit ("250 mg").
+    #[arg(long, value_name = "MASS", allow_hyphen_values = true)]
     pub(super) per_unit: String,
+    /// Output format: a table with the work shown, or JSON.
     #[arg(long, value_enum, default_value_t)]
     pub(super) format: Format,
 }

@@ -1,23 +1,30 @@
 //! `troche formulas`, `troche show` and `troche check`: the formula library and formula files.
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::error::Result;
-use crate::library;
+use crate::order::Order;
+use crate::report::plural;
+use crate::{calc, config, library, order, recipe, record};
 
 use super::print;
 
 pub(super) fn formulas() -> Result<i32> {
     let all = library::all()?;
     let mut out = String::new();
-    let w = all.iter().map(|f| f.id.len()).max().unwrap_or(2);
-    let _ = writeln!(out, "{:<w$}  {:<12}  NAME (ACTIVES)", "ID", "FORM");
+    let w = all.iter().map(|f| f.id.chars().count()).max().unwrap_or(2);
+    let fw = all
+        .iter()
+        .map(|f| f.dosage_form.chars().count())
+        .max()
+        .unwrap_or(4);
+    let _ = writeln!(out, "{:<w$}  {:<fw$}  NAME (ACTIVES)", "ID", "FORM");
     for f in &all {
         let actives: Vec<&str> = f.actives.iter().map(|a| a.name.as_str()).collect();
         let _ = writeln!(
             out,
-            "{:<w$}  {:<12}  {} ({})",
+            "{:<w$}  {:<fw$}  {} ({})",
             f.id,
             f.dosage_form,
             f.name,
@@ -40,16 +47,159 @@ pub(super) fn show(formula: &str) -> Result<i32> {
     Ok(0)
 }
 
+/// What a file given to `troche check` is, told by its keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FileKind {
+    Formula,
+    Order,
+    Recipe,
+    Settings,
+}
+
+/// The kind of file `text` holds, by the keys at its top. A file that is not TOML is checked
+/// as a formula (the check names its syntax error).
+fn kind_of(text: &str) -> FileKind {
+    let Ok(doc) = toml::de::DeTable::parse(crate::formula::strip_bom(text)) else {
+        return FileKind::Formula;
+    };
+    let has = |keys: &[&str]| {
+        doc.get_ref()
+            .iter()
+            .any(|(k, _)| keys.contains(&k.get_ref().as_ref()))
+    };
+    if has(&["batch", "config"]) {
+        FileKind::Recipe
+    } else if has(&[
+        "id",
+        "dosage_form",
+        "route",
+        "version",
+        "description",
+        "active",
+        "excipient",
+        "bud",
+        "procedure",
+        "base",
+    ]) {
+        FileKind::Formula
+    } else if has(&[
+        "formula",
+        "strength",
+        "quantity",
+        "extra",
+        "overage",
+        "basis",
+        "assay",
+        "patient",
+        "prescriber",
+        "rx",
+        "refills",
+        "component",
+        "lot",
+        "date",
+        "directions",
+    ]) {
+        FileKind::Order
+    } else if has(&["pharmacy", "balance", "paper", "label", "aliquot", "mold"]) {
+        FileKind::Settings
+    } else {
+        FileKind::Formula
+    }
+}
+
+/// Checks one file as what it is; returns what to say of it when it is sound.
+fn check_one(path: &Path) -> Result<String> {
+    let text = library::read_text(path)?;
+    let file = path.display().to_string();
+    match kind_of(&text) {
+        FileKind::Formula => {
+            let f = library::load_file(path)?;
+            Ok(format!("formula {} v{}", f.id, f.version))
+        }
+        FileKind::Settings => {
+            let s = config::parse(&text, &file)?;
+            Ok(match s.pharmacy {
+                Some(p) => format!("pharmacy settings of {}", p.name),
+                None => "pharmacy settings, without a [pharmacy] (labels need it)".into(),
+            })
+        }
+        FileKind::Order => {
+            let (named, order) = order::parse_file(&text, &file)?;
+            let Some(named) = named else {
+                return Ok(
+                    "an order; it names no formula: run it with troche calc FORMULA --order FILE"
+                        .into(),
+                );
+            };
+            let formula = library::load(&library::relative_to(path, &named))?;
+            check_order(&formula, &order, &file)?;
+            Ok(format!(
+                "an order of {} units of {}",
+                order.quantity, formula.id
+            ))
+        }
+        FileKind::Recipe => {
+            let recipe = recipe::parse(&text, path)?;
+            let mut problems = Vec::new();
+            for e in &recipe.entries {
+                // An entry that cannot be read says so with its own line already.
+                let order = match &e.order {
+                    Ok(o) => o,
+                    Err(message) => {
+                        problems.push(crate::Error::calc(message.clone()));
+                        continue;
+                    }
+                };
+                let named = e.formula.as_deref().unwrap_or_default();
+                let checked = library::load(&library::relative_to(path, named))
+                    .and_then(|formula| check_order(&formula, order, &file));
+                if let Err(err) = checked {
+                    problems.push(crate::Error::calc(format!(
+                        "{file}:{}: [[batch]] {}: {err}",
+                        e.line, e.index
+                    )));
+                }
+            }
+            match problems.len() {
+                0 => Ok(format!(
+                    "a recipe of {}",
+                    plural(recipe.entries.len(), "batch", "batches")
+                )),
+                1 => Err(problems.remove(0)),
+                _ => Err(crate::Error::Many(problems)),
+            }
+        }
+    }
+}
+
+/// An order is sound when its batch can be calculated with the pharmacy's balance (or the
+/// default one) and no component has expired.
+fn check_order(formula: &crate::formula::Formula, order: &Order, file: &str) -> Result<()> {
+    let settings = config::load(None)?;
+    let formula = formula
+        .clone()
+        .with_pharmacy_diluent(settings.diluent.as_deref());
+    let place = |e: crate::Error| match e {
+        crate::Error::Argument { arg, message } => crate::Error::Input {
+            file: file.to_string(),
+            line: None,
+            key: Some(arg.trim_start_matches("--").to_string()),
+            message,
+        },
+        e => e,
+    };
+    calc::calculate(&formula, order, &settings.balance).map_err(place)?;
+    if let Some(date) = order.date {
+        record::beyond_use_date(&formula, order, date).map_err(place)?;
+    }
+    Ok(())
+}
+
 pub(super) fn check(files: &[PathBuf]) -> Result<i32> {
     let mut failed = 0;
     for f in files {
-        match library::load_file(f) {
-            Ok(formula) => print(&format!(
-                "ok: {} ({} v{})\n",
-                f.display(),
-                formula.id,
-                formula.version
-            ))?,
+        match check_one(f) {
+            Ok(what) => print(&format!("ok: {} ({what})\n", f.display()))?,
             Err(e) => {
                 failed += 1;
                 crate::printable::eprintln(&e.to_string());
@@ -58,8 +208,9 @@ pub(super) fn check(files: &[PathBuf]) -> Result<i32> {
     }
     if failed > 0 {
         eprintln!(
-            "troche: {failed} of {} formula files have problems",
-            files.len()
+            "troche: {failed} of {} {} problems",
+            plural(files.len(), "file", "files"),
+            if failed == 1 { "has" } else { "have" }
         );
         return Ok(2);
     }

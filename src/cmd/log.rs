@@ -31,6 +31,7 @@ pub(super) struct FilterArgs {
     /// Formula id.
     #[arg(long, value_name = "ID")]
     pub(super) formula: Option<String>,
+    /// Output format: a table to read, JSON or CSV for other programs.
     #[arg(long, value_enum, default_value_t)]
     pub(super) format: ListFormat,
     /// Pharmacy settings file (for `database`).
@@ -61,8 +62,10 @@ pub(super) struct LogArgs {
     sub: Option<LogCommand>,
     #[command(flatten)]
     filters: FilterArgs,
+    /// Only batches for this patient (as written on the order).
     #[arg(long)]
     patient: Option<String>,
+    /// Only batches of this prescription (Rx) number.
     #[arg(long)]
     rx: Option<String>,
     /// prepared, recorded, released, rejected or void.

@@ -16,6 +16,7 @@ use super::{Format, logged, print};
 pub(super) struct LotArgs {
     /// The batch's lot.
     lot: String,
+    /// Output format: the record to read, or JSON.
     #[arg(long, value_enum, default_value_t)]
     format: Format,
     /// Pharmacy settings file (for `database`).

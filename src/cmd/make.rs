@@ -23,7 +23,18 @@ pub(super) struct MakeArgs {
 }
 
 pub(super) fn run(a: &MakeArgs) -> Result<i32> {
+    let created = !a.out.exists();
     std::fs::create_dir_all(&a.out).map_err(|e| Error::io(&a.out, e))?;
+    let made = make(a);
+    // A run that wrote nothing leaves no empty directory of its own behind (a directory that
+    // holds anything, or that was there before, stays).
+    if made.is_err() && created {
+        let _ = std::fs::remove_dir(&a.out);
+    }
+    made
+}
+
+fn make(a: &MakeArgs) -> Result<i32> {
     let (settings, record) = prepare_record(&a.order, &a.paper)?;
     settings.require_pharmacy()?;
     let text = logged::formula_text(&a.order)?;

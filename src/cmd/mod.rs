@@ -82,9 +82,10 @@ enum Command {
     Reprint(reprint::ReprintArgs),
     /// The log's database: backup, check.
     Db(db::DbArgs),
-    /// Validate formula files and report every problem found.
+    /// Validate formula, order, recipe and settings files (told apart by their keys) and report
+    /// every problem found.
     Check {
-        /// Formula files to check.
+        /// Files to check.
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
@@ -92,8 +93,10 @@ enum Command {
 
 #[derive(Clone, Copy, ValueEnum, Default)]
 pub(super) enum Format {
+    /// Text for a person, with the work shown.
     #[default]
     Table,
+    /// JSON for a program (docs/json-format.md).
     Json,
 }
 
@@ -157,5 +160,54 @@ where
         Command::Verify(a) => verify::run(&a),
         Command::Reprint(a) => reprint::run(&a),
         Command::Db(a) => db::run(&a),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::Cli;
+
+    /// Every flag and argument of every subcommand says what it is for in `--help`, and every
+    /// flag that takes a mass says so the same way (`<MASS>`).
+    #[test]
+    fn every_argument_has_help_and_masses_say_mass() {
+        let cli = Cli::command();
+        let mut missing = Vec::new();
+        for sub in cli.get_subcommands() {
+            assert!(
+                sub.get_about().is_some(),
+                "{} has no description",
+                sub.get_name()
+            );
+            for a in sub.get_arguments() {
+                let id = a.get_id().as_str();
+                if id == "help" || id == "version" {
+                    continue;
+                }
+                if a.get_help().is_none_or(|h| h.to_string().trim().is_empty()) {
+                    missing.push(format!("{} --{id}", sub.get_name()));
+                }
+                let mass = [
+                    "readability",
+                    "sensitivity",
+                    "minimum_weight",
+                    "blank",
+                    "medicated",
+                    "per_unit",
+                ];
+                if mass.contains(&id) {
+                    let names: Vec<&str> = a
+                        .get_value_names()
+                        .unwrap_or_default()
+                        .iter()
+                        .map(clap::builder::Str::as_str)
+                        .collect();
+                    assert_eq!(names, ["MASS"], "{} --{id}", sub.get_name());
+                }
+            }
+        }
+        assert!(missing.is_empty(), "arguments without help: {missing:?}");
     }
 }

@@ -55,17 +55,17 @@ pub(super) struct OrderArgs {
     pub(super) assay: Vec<String>,
     /// Balance readability, a mass with its unit ("1 mg", "0.001 g"); amounts to weigh are
     /// rounded to it.
-    #[arg(long, value_name = "MASS")]
+    #[arg(long, value_name = "MASS", allow_hyphen_values = true)]
     pub(super) readability: Option<String>,
     /// Balance sensitivity requirement, a mass with its unit ("6 mg" for a Class III balance).
-    #[arg(long, value_name = "MASS")]
+    #[arg(long, value_name = "MASS", allow_hyphen_values = true)]
     pub(super) sensitivity: Option<String>,
-    /// Minimum weight of the balance from its USP <41> check ("20 mg"); replaces sensitivity ÷
-    /// acceptable error as the minimum weighable quantity.
-    #[arg(long, value_name = "MASS", conflicts_with_all = ["sensitivity", "acceptable_error"])]
+    /// Minimum weight of the balance from its USP <41> check, a mass with its unit ("20 mg");
+    /// replaces sensitivity ÷ acceptable error as the minimum weighable quantity.
+    #[arg(long, value_name = "MASS", allow_hyphen_values = true, conflicts_with_all = ["sensitivity", "acceptable_error"])]
     pub(super) minimum_weight: Option<String>,
     /// Acceptable weighing error in percent (minimum weighable quantity = sensitivity / error).
-    #[arg(long, value_name = "PERCENT")]
+    #[arg(long, value_name = "PERCENT", allow_hyphen_values = true)]
     pub(super) acceptable_error: Option<String>,
 }
 
@@ -76,18 +76,21 @@ pub(super) struct PaperArgs {
     #[arg(long, value_name = "DATE")]
     pub(super) date: Option<String>,
     /// Internal lot number (default: the next free YYMMDD-NNN in the output directory).
-    #[arg(long)]
+    #[arg(long, value_name = "LOT")]
     pub(super) lot: Option<String>,
     /// Prescription (Rx) or order number.
-    #[arg(long)]
+    #[arg(long, value_name = "RX")]
     pub(super) rx: Option<String>,
-    #[arg(long)]
+    /// Patient's name, as it goes on the label and the worksheet.
+    #[arg(long, value_name = "NAME")]
     pub(super) patient: Option<String>,
-    #[arg(long)]
+    /// Prescriber's name, as it goes on the label and the worksheet.
+    #[arg(long, value_name = "NAME")]
     pub(super) prescriber: Option<String>,
     /// Directions for the label (default: the formula's).
-    #[arg(long)]
+    #[arg(long, value_name = "TEXT")]
     pub(super) directions: Option<String>,
+    /// Refills authorised, 0 to 99, printed on the label.
     #[arg(long, value_name = "N")]
     pub(super) refills: Option<String>,
     /// A component lot used: "NAME|LOT|EXPIRY[|MANUFACTURER]" (expiry YYYY-MM-DD); once per component.
