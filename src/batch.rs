@@ -470,9 +470,12 @@ fn enter_chunk(
         let (Ok(files), false) = (files, job.resume) else {
             continue;
         };
+        // The record JSON among the batch's files (published last, so not the first); it is
+        // UTF-8 as written, so it is borrowed, not copied.
         let json = files
-            .first()
-            .map(|(_, b)| String::from_utf8_lossy(b).into_owned())
+            .iter()
+            .find(|(p, _)| p.extension().is_some_and(|e| e == "json"))
+            .and_then(|(_, b)| std::str::from_utf8(b).ok())
             .unwrap_or_default();
         logbook::insert(
             db,
@@ -487,7 +490,7 @@ fn enter_chunk(
                 settings,
                 out_dir: Some(&opts.out),
                 files,
-                record_json: &json,
+                record_json: json,
             },
             actor,
         )?;

@@ -536,3 +536,30 @@ fn import_enters_records_made_before_the_log() {
     ));
     assert!(String::from_utf8_lossy(&o.stderr).contains("lot 261130-002"));
 }
+
+/// Regression: after the record became the last file of a batch's set, `batch` stored the
+/// worksheet's bytes as the record's JSON. The stored record is the batch's own JSON, the same
+/// bytes as the `LOT.json` beside the PDFs.
+#[test]
+fn batch_stores_each_entrys_own_record() {
+    let tmp = tempfile::tempdir().unwrap();
+    let log = Log::sqlite(tmp.path());
+    let out = tmp.path().join("out");
+    let recipe = format!("{}/docs/examples/recipe.toml", env!("CARGO_MANIFEST_DIR"));
+    log.ok(&[
+        "batch",
+        &recipe,
+        "--out",
+        out.to_str().unwrap(),
+        "--config",
+        &config(),
+        "--backdate",
+    ]);
+    for lot in lots_in(&log) {
+        let stored = log.json(&["lot", &lot]);
+        let file: serde_json::Value =
+            serde_json::from_slice(&fs::read(out.join(format!("{lot}.json"))).unwrap()).unwrap();
+        assert_eq!(stored["record"], file, "{lot}");
+        assert_eq!(stored["record"]["lot"], lot.as_str());
+    }
+}
