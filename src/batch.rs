@@ -268,6 +268,12 @@ pub fn run_logged(
         .num_threads(threads)
         .build()
         .map_err(|e| Error::Internal(format!("cannot start worker threads: {e}")))?;
+    // Temporaries are made in a hidden directory per worker thread (see `output::Staging`).
+    let staging = if opts.check_only {
+        None
+    } else {
+        Some(output::Staging::new(&opts.out, threads)?)
+    };
 
     let mut report = Report {
         interrupted,
@@ -376,11 +382,11 @@ pub fn run_logged(
                         if opts.check_only {
                             Ok(())
                         } else if job.resume {
-                            write_missing(&files, opts.force)
+                            write_missing(&files, opts.force, staging.as_ref())
                         } else {
                             // The lot is new, so none of its files exist; the write
                             // itself refuses (atomically) any that appeared meanwhile.
-                            output::write_all_unsynced(&files, opts.force)
+                            output::write_all_unsynced(&files, opts.force, staging.as_ref())
                         }
                     });
                     (job.row, r, job.record, !job.resume)
@@ -541,7 +547,11 @@ fn remove_run_files(dir: &Path) -> Result<()> {
 /// record is published last (see `paperwork::paths`), so an earlier batch whose record exists
 /// had both PDFs; one deleted since is rendered again byte for byte under the same lot. A
 /// name that exists as anything (a link included, never followed) counts as there.
-fn write_missing(files: &[(PathBuf, Vec<u8>)], force: bool) -> Result<()> {
+fn write_missing(
+    files: &[(PathBuf, Vec<u8>)],
+    force: bool,
+    staging: Option<&output::Staging>,
+) -> Result<()> {
     let missing: Vec<(PathBuf, Vec<u8>)> = files
         .iter()
         .filter(|(p, _)| force || std::fs::symlink_metadata(p).is_err())
@@ -550,7 +560,7 @@ fn write_missing(files: &[(PathBuf, Vec<u8>)], force: bool) -> Result<()> {
     if missing.is_empty() {
         return Ok(());
     }
-    output::write_all_unsynced(&missing, force)
+    output::write_all_unsynced(&missing, force, staging)
 }
 
 /// An entry's record, computed and waiting for its lot.

@@ -14,6 +14,9 @@
 //! that empty placeholder. A process killed in between leaves an empty file, never a
 //! half-written one and never a replaced one.
 //!
+//! A batch run creates its temporaries in hidden directories of its own beside the output, one
+//! per worker thread ([`Staging`]), and renames them into place from there.
+//!
 //! A killed process leaves its temporaries behind; each name holds the process id, so a later
 //! run removes the ones whose process is provably gone ([`remove_stale`]) and never another
 //! live process's.
@@ -38,9 +41,9 @@ pub fn parent_of(target: &Path) -> &Path {
     }
 }
 
-/// Writes `bytes` to a new temporary file beside `target`.
-fn stage(target: &Path, bytes: &[u8], sync: bool) -> Result<NamedTempFile> {
-    let dir = parent_of(target);
+/// Writes `bytes` to a new temporary file in `staging`, else beside `target`.
+fn stage(target: &Path, bytes: &[u8], sync: bool, staging: Option<&Path>) -> Result<NamedTempFile> {
+    let dir = staging.unwrap_or_else(|| parent_of(target));
     let prefix = format!("{PREFIX}{}-", std::process::id());
     let mut builder = tempfile::Builder::new();
     builder.prefix(&prefix).suffix(SUFFIX);
@@ -122,8 +125,44 @@ pub fn write_all(files: &[(PathBuf, Vec<u8>)], force: bool) -> Result<()> {
 /// As [`write_all`], but leaves flushing to the caller: a batch run flushes once at the end
 /// ([`sync_dir`]) instead of once per file. A killed process still never leaves a partial file
 /// under a real name; only a power cut before the final flush can lose recent files.
-pub fn write_all_unsynced(files: &[(PathBuf, Vec<u8>)], force: bool) -> Result<()> {
-    write_files(files, force, false, persist_noclobber)
+pub fn write_all_unsynced(
+    files: &[(PathBuf, Vec<u8>)],
+    force: bool,
+    staging: Option<&Staging>,
+) -> Result<()> {
+    let dir = staging.map(Staging::for_this_thread);
+    write_files_in(files, force, false, persist_noclobber, dir)
+}
+
+/// Hidden directories beside the output, one for each worker thread of a batch run, that
+/// temporaries are created in before they are renamed into place. Creating thousands of files
+/// in the output directory itself makes the threads wait for each other on that directory's
+/// lock; each in a directory of its own, they do not. Each is made exclusively with a name of
+/// its own (`.troche-PID-XXXXXX.partial`), never through a link, and removed with what it
+/// holds when the run ends; a killed run's are removed by [`remove_stale`].
+pub struct Staging {
+    dirs: Vec<tempfile::TempDir>,
+}
+
+impl Staging {
+    pub fn new(out: &Path, threads: usize) -> Result<Staging> {
+        let prefix = format!("{PREFIX}{}-", std::process::id());
+        let dirs = (0..threads.max(1))
+            .map(|_| {
+                tempfile::Builder::new()
+                    .prefix(&prefix)
+                    .suffix(SUFFIX)
+                    .tempdir_in(out)
+                    .map_err(|e| Error::io(out, plain(&e)))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Staging { dirs })
+    }
+
+    fn for_this_thread(&self) -> &Path {
+        let i = rayon::current_thread_index().unwrap_or(0) % self.dirs.len();
+        self.dirs[i].path()
+    }
 }
 
 /// Flushes a directory's entries to disk.
@@ -154,9 +193,18 @@ pub fn remove_stale(dir: &Path) {
         else {
             continue;
         };
-        let is_file = e.file_type().is_ok_and(|t| t.is_file());
-        if is_file && pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
-            let _ = fs::remove_file(e.path());
+        if pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists() {
+            continue;
+        }
+        // The entry's own type, never a link's target: a link is left alone.
+        match e.file_type() {
+            Ok(t) if t.is_file() => {
+                let _ = fs::remove_file(e.path());
+            }
+            Ok(t) if t.is_dir() => {
+                let _ = fs::remove_dir_all(e.path());
+            }
+            _ => {}
         }
     }
 }
@@ -167,9 +215,19 @@ fn write_files(
     sync: bool,
     noclobber: NoClobber,
 ) -> Result<()> {
+    write_files_in(files, force, sync, noclobber, None)
+}
+
+fn write_files_in(
+    files: &[(PathBuf, Vec<u8>)],
+    force: bool,
+    sync: bool,
+    noclobber: NoClobber,
+    staging: Option<&Path>,
+) -> Result<()> {
     let mut staged = Vec::with_capacity(files.len());
     for (p, b) in files {
-        staged.push((stage(p, b, sync)?, p));
+        staged.push((stage(p, b, sync, staging)?, p));
     }
     let mut done: Vec<&Path> = Vec::new();
     for (temp, target) in staged {
@@ -339,5 +397,32 @@ mod tests {
         remove_stale(dir.path());
         assert!(!dead.exists());
         assert!(live.exists() && other.exists());
+    }
+
+    /// A batch's staging directories are its own, gone when it ends; a killed run's are
+    /// removed by the next, and a link named like one is never followed or removed.
+    #[test]
+    fn staging_directories_are_removed_and_stale_ones_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let staging = Staging::new(dir.path(), 2).unwrap();
+        assert_eq!(names(dir.path()).len(), 2);
+        let target = dir.path().join("a.pdf");
+        write_all_unsynced(&[(target.clone(), b"x".to_vec())], false, Some(&staging)).unwrap();
+        drop(staging);
+        assert_eq!(names(dir.path()), ["a.pdf"]);
+        let stale = dir.path().join(format!("{PREFIX}4194999-abc{SUFFIX}"));
+        fs::create_dir(&stale).unwrap();
+        fs::write(stale.join("w.pdf"), b"half").unwrap();
+        let elsewhere = tempfile::tempdir().unwrap();
+        fs::write(elsewhere.path().join("keep"), b"k").unwrap();
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(
+            elsewhere.path(),
+            dir.path().join(format!("{PREFIX}4194998-abc{SUFFIX}")),
+        )
+        .unwrap();
+        remove_stale(dir.path());
+        assert!(!stale.exists());
+        assert!(elsewhere.path().join("keep").exists());
     }
 }
