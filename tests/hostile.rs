@@ -878,3 +878,67 @@ fn jobs_are_bounded_by_cores_and_entries() {
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o.stderr).contains("--jobs: must be at least 1"));
 }
+
+/// A batch whose files cannot be written after its record committed (here a full disk) is
+/// void in the log, with the reason, and its lot is never handed out again.
+#[test]
+fn a_batch_whose_files_cannot_be_written_is_void_and_its_lot_never_reused_skipped_without_tmpfs_mount()
+ {
+    let Some(disk) = SmallDisk::mount() else {
+        eprintln!("skipped: a tmpfs cannot be mounted here (needs root)");
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("log.sqlite3");
+    let run = |out: &Path| {
+        Command::new(assert_cmd::cargo::cargo_bin("troche"))
+            .stdin(Stdio::null())
+            .arg("--db")
+            .arg(&db)
+            .args([
+                "make",
+                "ketamine-hcl-troche",
+                "--strength",
+                "50 mg",
+                "--quantity",
+                "30",
+            ])
+            .args(["--config", &config(), "--out"])
+            .arg(out)
+            .output()
+            .unwrap()
+    };
+    // Fill the small disk so the PDFs cannot be written.
+    let _ = fs::write(disk.dir.path().join("filler"), vec![0u8; 200 * 1024]);
+    let o = run(disk.dir.path());
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    let lots = Command::new(assert_cmd::cargo::cargo_bin("troche"))
+        .arg("--db")
+        .arg(&db)
+        .args(["log", "--format", "json"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&lots.stdout).unwrap();
+    let first = &v[0];
+    assert_eq!(first["status"], "void", "{v}");
+    let void_lot = first["lot"].as_str().unwrap().to_string();
+    let one = Command::new(assert_cmd::cargo::cargo_bin("troche"))
+        .arg("--db")
+        .arg(&db)
+        .args(["lot", &void_lot, "--format", "json"])
+        .output()
+        .unwrap();
+    let one: serde_json::Value = serde_json::from_slice(&one.stdout).unwrap();
+    assert!(
+        one["events"].to_string().contains("could not be written"),
+        "{one}"
+    );
+    // The next batch, on a disk with room, gets a new lot.
+    let o = run(&tmp.path().join("out"));
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(
+        !text(&o.stderr).contains(&format!("lot {void_lot},")),
+        "{}",
+        text(&o.stderr)
+    );
+}

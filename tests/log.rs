@@ -563,3 +563,52 @@ fn batch_stores_each_entrys_own_record() {
         assert_eq!(stored["record"]["lot"], lot.as_str());
     }
 }
+
+/// `make` killed at random points: a lot whose files are in the folder always has its record,
+/// and the log stays sound.
+#[test]
+fn killed_makes_never_print_a_lot_without_its_record() {
+    let tmp = tempfile::tempdir().unwrap();
+    let log = Log::sqlite(tmp.path());
+    let out = tmp.path().join("out");
+    let cfg = fixture("troche.toml");
+    // Delays spread over a make's few milliseconds, from before the log opens to the writes.
+    for (k, delay_us) in [0u64, 500, 1000, 1500, 2000, 3000, 4000, 6000, 9000, 14000]
+        .into_iter()
+        .enumerate()
+    {
+        let mut child = troche()
+            .args([
+                "--db",
+                &log.db,
+                "make",
+                "ketamine-hcl-troche",
+                "--strength",
+                "50 mg",
+            ])
+            .args([
+                "--quantity",
+                "30",
+                "--config",
+                &cfg,
+                "--out",
+                out.to_str().unwrap(),
+            ])
+            .args(["--rx", &format!("RX-{k}")])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_micros(delay_us));
+        let _ = child.kill(); // SIGKILL; it may have finished already
+        child.wait().unwrap();
+        if !Path::new(&log.db).exists() {
+            continue;
+        }
+        let in_log: BTreeSet<String> = lots_in(&log).into_iter().collect();
+        for lot in printed_lots(&out) {
+            assert!(in_log.contains(&lot), "printed lot {lot} has no record");
+        }
+        log.ok(&["db", "check"]);
+    }
+}
