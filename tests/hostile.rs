@@ -139,23 +139,7 @@ fn links_named_like_staging_or_temporaries_are_neither_followed_nor_removed() {
             .unwrap();
         assert!(o.status.success(), "{}", text(&o.stderr));
     }
-    let recipe = tmp.path().join("r.toml");
-    fs::write(
-        &recipe,
-        "[[batch]]\nformula = \"ketamine-hcl-troche\"\nstrength = \"50 mg\"\nbasis = \"salt\"\nquantity = 30\nrx = \"RX-2\"\n",
-    )
-    .unwrap();
-    let o = run_in(
-        tmp.path(),
-        &[
-            "batch",
-            recipe.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "--config",
-            &config(),
-        ],
-    );
+    let o = one_entry_batch(tmp.path(), &out);
     assert!(o.status.success(), "{}", text(&o.stdout));
 
     // Nothing was written, removed or replaced through any link.
@@ -177,6 +161,27 @@ fn links_named_like_staging_or_temporaries_are_neither_followed_nor_removed() {
     assert_eq!(files.len(), 3 + 3 + 2 + 3 + 2, "{files:?}");
 }
 
+/// `troche batch` of a one-entry recipe written in `dir`, into `out`.
+fn one_entry_batch(dir: &Path, out: &Path) -> Output {
+    let recipe = dir.join("r.toml");
+    fs::write(
+        &recipe,
+        "[[batch]]\nformula = \"ketamine-hcl-troche\"\nstrength = \"50 mg\"\nbasis = \"salt\"\nquantity = 30\nrx = \"RX-2\"\n",
+    )
+    .unwrap();
+    run_in(
+        dir,
+        &[
+            "batch",
+            recipe.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--config",
+            &config(),
+        ],
+    )
+}
+
 #[cfg(unix)]
 #[test]
 fn summary_and_picklist_links_are_replaced_not_written_through() {
@@ -188,23 +193,7 @@ fn summary_and_picklist_links_are_replaced_not_written_through() {
     fs::write(&victim, b"keep").unwrap();
     symlink(&victim, out.join("summary.csv")).unwrap();
     symlink(&victim, out.join("picklist.csv")).unwrap();
-    let recipe = tmp.path().join("r.toml");
-    fs::write(
-        &recipe,
-        "[[batch]]\nformula = \"ketamine-hcl-troche\"\nstrength = \"50 mg\"\nbasis = \"salt\"\nquantity = 30\nrx = \"RX-2\"\n",
-    )
-    .unwrap();
-    let o = run_in(
-        tmp.path(),
-        &[
-            "batch",
-            recipe.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "--config",
-            &config(),
-        ],
-    );
+    let o = one_entry_batch(tmp.path(), &out);
     assert!(o.status.success(), "{}", text(&o.stdout));
     assert_eq!(fs::read(&victim).unwrap(), b"keep");
     for f in ["summary.csv", "picklist.csv"] {
@@ -398,23 +387,7 @@ fn fifos_and_links_to_devices_planted_as_records_do_not_block_a_batch() {
     assert!(mkfifo(&out.join("planted.json")), "mkfifo");
     symlink("/dev/zero", out.join("zero.json")).unwrap();
     symlink("/dev/urandom", out.join("random.JSON")).unwrap();
-    let recipe = tmp.path().join("r.toml");
-    fs::write(
-        &recipe,
-        "[[batch]]\nformula = \"ketamine-hcl-troche\"\nstrength = \"50 mg\"\nbasis = \"salt\"\nquantity = 30\nrx = \"RX-2\"\n",
-    )
-    .unwrap();
-    let o = run_in(
-        tmp.path(),
-        &[
-            "batch",
-            recipe.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "--config",
-            &config(),
-        ],
-    );
+    let o = one_entry_batch(tmp.path(), &out);
     assert!(o.status.success(), "{}", text(&o.stdout));
     assert!(text(&o.stdout).contains("1 made"), "{}", text(&o.stdout));
 }
