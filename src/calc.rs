@@ -475,6 +475,18 @@ pub fn calculate(formula: &Formula, order: &Order, balance: &Balance) -> Result<
             "the minimum weighable quantity must be greater than zero",
         ));
     }
+    if mwq < balance.readability {
+        return Err(Error::order(
+            Field::Balance,
+            format!(
+                "the minimum weighable quantity ({}) is smaller than the balance's readability \
+                 ({}): nothing that small can be weighed on it to the stated error; check the \
+                 balance's readability, sensitivity and error (or minimum weight)",
+                show_mass(mwq),
+                show_mass(balance.readability)
+            ),
+        ));
+    }
 
     if let Some(d) = &formula.mold.derived {
         let terms: Vec<String> = d
@@ -1570,6 +1582,14 @@ pub fn aliquot(
         k += Decimal::ONE;
         weigh = round_to(mul(k, amount, what)?, readability).ok_or_else(|| overflow(what))?;
     }
+    if weigh < mwq {
+        // Rounding to a coarse balance step can still fall short (found by fuzzing): rounding
+        // half away from zero loses at most half a step, so k × amount ≥ MWQ + half a step
+        // always reaches the MWQ.
+        let half = div(readability, Decimal::TWO, what)?;
+        k = div(add(mwq, half, what)?, amount, what)?.ceil();
+        weigh = round_to(mul(k, amount, what)?, readability).ok_or_else(|| overflow(what))?;
+    }
     let multiple: u32 = k.try_into().map_err(|_| overflow(what))?;
     let step = mul(
         div(Decimal::new(PORTION_STEP_MG, 3), readability, what)?.ceil(),
@@ -1669,6 +1689,23 @@ mod tests {
         let a = aliquot(d("0.096"), mwq, d("0.001"), "Lactose").unwrap();
         assert_eq!((a.multiple, a.weigh), (2, d("0.192")));
         assert_eq!((a.portion, a.diluent), (d("0.175"), d("0.158")));
+    }
+
+    /// Regression (found by fuzzing the calculation): rounding the drug weighing to a coarse
+    /// balance step fell short of the MWQ twice in a row, and the plan weighed below it.
+    #[test]
+    fn a_coarse_balance_step_never_leaves_the_weighing_below_the_mwq() {
+        let a = aliquot(d("0.0034"), d("0.0101"), d("0.01"), "Lactose").unwrap();
+        assert!(a.weigh >= d("0.0101"), "{a:?}");
+        assert!(
+            a.diluent >= d("0.0101") && a.portion >= d("0.0101"),
+            "{a:?}"
+        );
+        for mg in 1..40 {
+            let amount = Decimal::new(mg, 4);
+            let a = aliquot(amount, d("0.0101"), d("0.01"), "Lactose").unwrap();
+            assert!(a.weigh >= d("0.0101"), "{amount}: {a:?}");
+        }
     }
 
     #[test]
