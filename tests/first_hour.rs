@@ -58,7 +58,7 @@ fn an_unwritable_output_names_the_users_file_not_a_temporary() {
     let ran = Test::new()
         .arg("worksheet")
         .args(ORDER)
-        .args(["2026-11-23", "-o", "/proc/w.pdf"])
+        .args(["2026-11-23", "--backdate", "-o", "/proc/w.pdf"])
         // The kernel answers "no such file" for a new file in /proc: a path that cannot be.
         .status(2)
         .run();
@@ -75,7 +75,7 @@ fn dash_o_does_not_invent_folders() {
     let t = t
         .arg("worksheet")
         .args(ORDER)
-        .args(["2026-11-23", "-o", &out])
+        .args(["2026-11-23", "--backdate", "-o", &out])
         .status(2)
         .stderr_contains("does not exist; create it first");
     t.run();
@@ -90,7 +90,7 @@ fn a_failed_make_leaves_no_empty_directory_behind() {
     let t = t
         .arg("make")
         .args(ORDER)
-        .args(["2026-11-23", "--out", &out])
+        .args(["2026-11-23", "--backdate", "--out", &out])
         .status(2)
         .stderr_contains("a label must show the pharmacy's name");
     t.run();
@@ -104,7 +104,7 @@ fn a_failed_make_keeps_a_directory_that_was_there() {
     let t = t
         .arg("make")
         .args(ORDER)
-        .args(["2026-11-23", "--out", &out])
+        .args(["2026-11-23", "--backdate", "--out", &out])
         .status(2);
     t.run();
     assert!(std::path::Path::new(&out).join("keep.txt").exists());
@@ -136,6 +136,7 @@ fn counts_have_their_plurals() {
             &r,
             "--out",
             "out",
+            "--backdate",
             "--config",
             &fixture("troche.toml"),
         ])
