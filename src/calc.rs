@@ -16,7 +16,7 @@ use rust_decimal::Decimal;
 
 use crate::error::{Error, Field, Result, overflow};
 use crate::formula::{
-    Active, Diluent, Displacement, ExcipientAmount, Formula, Schedule, name_matches,
+    Active, Diluent, Displacement, ExcipientAmount, Formula, Schedule, name_matches, short_name,
 };
 use crate::order::{Basis, Order, Preparation};
 use crate::quantity::{self, Dimension, Quantity, round_to, show, show_mass};
@@ -322,7 +322,7 @@ fn answers_to(active: &Active, n: &str) -> bool {
 
 /// The actives of a formula by every name an order may use for them (see [`answers_to`]),
 /// so that matching an order's named values to actives takes one look-up each instead of a
-/// scan of every active (10,000 actives took 3.2 s, now milliseconds; docs/performance.md).
+/// scan of every active (quadratic in the actives; docs/performance.md has the figures).
 struct ActiveNames {
     by_name: HashMap<String, Vec<usize>>,
 }
@@ -333,7 +333,7 @@ impl ActiveNames {
         let mut add = |name: &str, i: usize| {
             // The keys `name_matches` compares with: the full name and its short form.
             let full = name.trim();
-            let short = full.split([',', '(']).next().unwrap_or("").trim();
+            let short = short_name(full);
             for key in [full, short] {
                 if key.is_empty() {
                     continue;
@@ -1453,7 +1453,7 @@ fn active_ingredient(
     };
     let written_as = match basis {
         Basis::Salt => "the salt weighed".to_string(),
-        Basis::Moiety => crate::record::short_name(&strength_form),
+        Basis::Moiety => short_name(&strength_form).to_string(),
     };
     let basis_text = match basis_source {
         BasisSource::Order => format!(" [strength written as {written_as}, as ordered]"),

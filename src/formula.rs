@@ -316,11 +316,18 @@ impl Formula {
     }
 }
 
-/// Whether `given` names the ingredient `full`: the full name, or its short form (up to the
-/// first comma or parenthesis: "Estriol" for "Estriol, USP (micronized)"), ignoring case.
+/// A name without its grade or form notes, up to the first comma or parenthesis: "Estriol"
+/// for "Estriol, USP (micronized)", "Estradiol" for "Estradiol (anhydrous)". Orders may name
+/// an ingredient so, and documents for the patient print it so.
+pub fn short_name(name: &str) -> &str {
+    name.split([',', '(']).next().unwrap_or("").trim()
+}
+
+/// Whether `given` names the ingredient `full`: the full name, or its [`short_name`],
+/// ignoring case.
 pub fn name_matches(full: &str, given: &str) -> bool {
     let given = given.trim();
-    let short = full.split([',', '(']).next().unwrap_or("").trim();
+    let short = short_name(full);
     given.eq_ignore_ascii_case(full.trim())
         || (!short.is_empty() && given.eq_ignore_ascii_case(short))
 }

@@ -8,7 +8,7 @@ use crate::bud::{self, Bud, Expiry};
 use crate::calc::{self, Calculation};
 use crate::config::{Pharmacy, Settings};
 use crate::error::Result;
-use crate::formula::{Formula, Schedule, name_matches};
+use crate::formula::{Formula, Schedule, name_matches, short_name};
 use crate::order::{Basis, ComponentLot, Order};
 
 /// The federal transfer warning for Schedule II–IV drugs, word for word (21 CFR 290.5).
@@ -175,16 +175,6 @@ impl Record {
             .iter()
             .find(|c| name_matches(name, &c.name))
     }
-}
-
-/// A name without its grade or form notes: "Estradiol" for "Estradiol (anhydrous)",
-/// "Ketamine hydrochloride" for "Ketamine hydrochloride, USP".
-pub fn short_name(name: &str) -> String {
-    name.split([',', '('])
-        .next()
-        .unwrap_or(name)
-        .trim()
-        .to_string()
 }
 
 /// The BUD of a batch of `formula` compounded on `date` from the order's component lots; an

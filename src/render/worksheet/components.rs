@@ -138,9 +138,7 @@ pub(super) fn role_note(
         Role::Diluent => {
             lines.push(format!(
                 "aliquot diluent for {}",
-                i.diluent_for
-                    .as_deref()
-                    .map_or("an aliquot".to_owned(), short_name)
+                i.diluent_for.as_deref().map_or("an aliquot", short_name)
             ));
             lines.push(into_aliquot());
         }

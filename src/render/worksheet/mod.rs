@@ -38,8 +38,9 @@ use crate::calc::{Aliquot, BasisSource, Ingredient, Role};
 use crate::config::Paper;
 use crate::error::{Error, Result};
 use crate::formula::Schedule;
+use crate::formula::short_name;
 use crate::quantity::{Dimension, round_to, show};
-use crate::record::{Record, short_name};
+use crate::record::Record;
 
 use crate::render::canvas::{Canvas, DocMeta};
 use crate::render::metrics::{self, Font};
