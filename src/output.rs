@@ -119,7 +119,7 @@ pub fn write_all(files: &[(PathBuf, Vec<u8>)], force: bool) -> Result<()> {
     if let Some((p, _)) = files.first() {
         remove_stale(parent_of(p));
     }
-    write_files(files, force, true, persist_noclobber)
+    write_files(files, force, true, persist_noclobber, None)
 }
 
 /// As [`write_all`], but leaves flushing to the caller: a batch run flushes once at the end
@@ -131,7 +131,7 @@ pub fn write_all_unsynced(
     staging: Option<&Staging>,
 ) -> Result<()> {
     let dir = staging.map(Staging::for_this_thread);
-    write_files_in(files, force, false, persist_noclobber, dir)
+    write_files(files, force, false, persist_noclobber, dir)
 }
 
 /// Hidden directories beside the output, one for each worker thread of a batch run, that
@@ -210,15 +210,6 @@ pub fn remove_stale(dir: &Path) {
 }
 
 fn write_files(
-    files: &[(PathBuf, Vec<u8>)],
-    force: bool,
-    sync: bool,
-    noclobber: NoClobber,
-) -> Result<()> {
-    write_files_in(files, force, sync, noclobber, None)
-}
-
-fn write_files_in(
     files: &[(PathBuf, Vec<u8>)],
     force: bool,
     sync: bool,
@@ -322,13 +313,13 @@ mod tests {
             (a.clone(), b"new a".to_vec()),
             (b.clone(), b"new b".to_vec()),
         ];
-        let r = write_files(&files, false, true, no_links);
+        let r = write_files(&files, false, true, no_links, None);
         assert!(matches!(r, Err(Error::Exists(ref p)) if p == &b), "{r:?}");
         assert_eq!(fs::read(&b).unwrap(), b"old");
         // The set is all or nothing: a.pdf, published first, was taken back.
         assert_eq!(names(dir.path()), ["b.pdf"]);
         fs::remove_file(&b).unwrap();
-        write_files(&files, false, true, no_links).unwrap();
+        write_files(&files, false, true, no_links, None).unwrap();
         assert_eq!(fs::read(&a).unwrap(), b"new a");
         assert_eq!(fs::read(&b).unwrap(), b"new b");
         assert_eq!(names(dir.path()), ["a.pdf", "b.pdf"]);
@@ -354,7 +345,7 @@ mod tests {
             .iter()
             .map(|n| (dir.path().join(n), n.as_bytes().to_vec()))
             .collect();
-        write_files(&files, false, true, record).unwrap();
+        write_files(&files, false, true, record, None).unwrap();
         assert_eq!(
             *SEEN.lock().unwrap(),
             ["a-worksheet.pdf", "a-label.pdf", "a.json"]

@@ -102,19 +102,17 @@ pub(super) fn grams(record: &Record, g: Decimal) -> String {
 ///
 /// `Error::Render` if the PDF cannot be written.
 pub fn worksheet(record: &Record, paper: Paper) -> Result<Vec<u8>> {
-    let canvas = layout(record, paper);
     let f = &record.formula;
-    let meta = DocMeta {
-        title: format!("Compounding record {} — {}", record.lot, f.name),
-        subject: Some(format!(
+    let meta = meta(
+        record,
+        "Compounding record",
+        format!(
             "Compounding record from master formulation record {} version {}",
             f.id, f.version
-        )),
-        author: record.pharmacy.as_ref().map(|p| p.name.clone()),
-        date: doc_date(record.date),
-        document_id: format!("troche/{}/{}/{}/worksheet", f.id, f.version, record.lot),
-    };
-    canvas.to_pdf(&meta).map_err(Error::Render)
+        ),
+        "worksheet",
+    );
+    layout(record, paper).to_pdf(&meta).map_err(Error::Render)
 }
 
 /// The worksheet with pages that `extra` adds after its own: the filled-in compounding record
@@ -127,17 +125,29 @@ pub fn worksheet_with(
     let mut canvas = layout(record, paper);
     extra(&mut canvas);
     let f = &record.formula;
-    let meta = DocMeta {
-        title: format!("Filled-in compounding record {} — {}", record.lot, f.name),
-        subject: Some(format!(
+    let meta = meta(
+        record,
+        "Filled-in compounding record",
+        format!(
             "Compounding record with actual values, master formulation record {} version {}",
             f.id, f.version
-        )),
+        ),
+        "record",
+    );
+    canvas.to_pdf(&meta).map_err(Error::Render)
+}
+
+/// The document's metadata: title, subject, the pharmacy as author, the compounding date and
+/// an identifier made from formula, version, lot and `kind`, so output stays reproducible.
+fn meta(record: &Record, title: &str, subject: String, kind: &str) -> DocMeta {
+    let f = &record.formula;
+    DocMeta {
+        title: format!("{title} {} — {}", record.lot, f.name),
+        subject: Some(subject),
         author: record.pharmacy.as_ref().map(|p| p.name.clone()),
         date: doc_date(record.date),
-        document_id: format!("troche/{}/{}/{}/record", f.id, f.version, record.lot),
-    };
-    canvas.to_pdf(&meta).map_err(Error::Render)
+        document_id: format!("troche/{}/{}/{}/{kind}", f.id, f.version, record.lot),
+    }
 }
 
 /// Lays out every page and writes the footers.
