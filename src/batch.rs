@@ -476,13 +476,8 @@ fn enter_chunk(
         let (Ok(files), false) = (files, job.resume) else {
             continue;
         };
-        // The record JSON among the batch's files (published last, so not the first); it is
-        // UTF-8 as written, so it is borrowed, not copied.
-        let json = files
-            .iter()
-            .find(|(p, _)| p.extension().is_some_and(|e| e == "json"))
-            .and_then(|(_, b)| std::str::from_utf8(b).ok())
-            .unwrap_or_default();
+        // The record JSON among the batch's files (published last, so not the first).
+        let json = paperwork::record_json_of(files).unwrap_or_default();
         logbook::insert(
             db,
             &logbook::NewBatch {

@@ -40,6 +40,15 @@ pub fn render_all(
     ])
 }
 
+/// The record JSON among a batch's rendered files, if they include it (borrowed: it is UTF-8
+/// as written).
+pub fn record_json_of(files: &[(PathBuf, Vec<u8>)]) -> Option<&str> {
+    files
+        .iter()
+        .find(|(p, _)| p.extension().is_some_and(|e| e == "json"))
+        .and_then(|(_, b)| std::str::from_utf8(b).ok())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

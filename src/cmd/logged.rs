@@ -82,7 +82,14 @@ pub(super) fn enter_and_write(
             l
         };
         let files = render(&record, &stem)?;
-        let json = report::record_json(&record);
+        // `make` renders the record JSON among its files; a single document does not.
+        let own;
+        let json = if let Some(j) = crate::paperwork::record_json_of(&files) {
+            j
+        } else {
+            own = report::record_json(&record);
+            own.as_str()
+        };
         logbook::insert(
             db,
             &NewBatch {
@@ -92,7 +99,7 @@ pub(super) fn enter_and_write(
                 settings,
                 out_dir: Some(dir),
                 files: &files,
-                record_json: &json,
+                record_json: json,
             },
             &actor,
         )?;
