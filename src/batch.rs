@@ -131,8 +131,6 @@ struct Job {
     resume: bool,
     /// The settings it was made with, when they come from the log rather than this run.
     settings: Option<Settings>,
-    /// The entry's `formula` as written in the recipe.
-    formula_arg: Option<String>,
 }
 
 /// The lot and date an earlier run gave an entry, read from its JSON record.
@@ -223,7 +221,6 @@ pub fn run_logged(
         log = None;
     }
     let actor = logbook::Actor::current();
-    let mut texts: HashMap<String, String> = HashMap::new();
     let recipe_name = recipe.path.display().to_string();
     if let (None, Some(named)) = (&opts.config, &recipe.shared.config)
         && !named.exists()
@@ -290,12 +287,6 @@ pub fn run_logged(
                 formulas.entry(arg.clone()).or_insert_with(|| {
                     library::load(&library::relative_to(&recipe.path, arg)).map_err(entry_error)
                 });
-                if log.is_some()
-                    && !texts.contains_key(arg)
-                    && let Ok(t) = logbook::formula_source(&library::relative_to(&recipe.path, arg))
-                {
-                    texts.insert(arg.clone(), t);
-                }
             }
         }
         // An entry the log holds as made (by its fingerprint) is done.
@@ -364,7 +355,7 @@ pub fn run_logged(
         });
         // The chunk's new batches enter the log, then the transaction commits.
         if let Some(db) = log.as_deref_mut() {
-            let entered = enter_chunk(db, &rendered, &texts, &settings, opts, &actor);
+            let entered = enter_chunk(db, &rendered, &settings, opts, &actor);
             match entered {
                 Ok(()) => db.commit()?,
                 Err(e) => {
@@ -467,7 +458,6 @@ pub fn run_logged(
 fn enter_chunk(
     db: &mut dyn Db,
     rendered: &[(Job, Result<Files>)],
-    texts: &HashMap<String, String>,
     settings: &Settings,
     opts: &Options,
     actor: &logbook::Actor,
@@ -483,11 +473,7 @@ fn enter_chunk(
             &logbook::NewBatch {
                 record: &job.record,
                 kind: "batch",
-                formula_text: job
-                    .formula_arg
-                    .as_ref()
-                    .and_then(|a| texts.get(a))
-                    .map(String::as_str),
+                formula_text: Some(job.record.formula.text.as_str()),
                 settings,
                 out_dir: Some(&opts.out),
                 files,
@@ -565,7 +551,6 @@ struct Computed {
     previous: Option<String>,
     explicit_lot: Option<String>,
     date: Date,
-    formula_arg: Option<String>,
 }
 
 /// Everything about an entry that does not depend on the others: its order, formula,
@@ -644,7 +629,6 @@ fn compute(
         previous: previous.map(|p| p.lot.clone()),
         explicit_lot,
         date,
-        formula_arg: entry.formula.clone(),
     };
     (row, Some(computed))
 }
@@ -664,7 +648,6 @@ fn assign_lot(
         previous,
         explicit_lot,
         date,
-        formula_arg,
     }) = computed
     else {
         return (row, None);
@@ -698,7 +681,6 @@ fn assign_lot(
         row,
         Some(Job {
             row: row_index,
-            formula_arg,
             record,
             stem,
             resume,

@@ -6,6 +6,8 @@
 //! every problem rather than stopping at the first, so `troche check` can list them.
 
 use std::collections::BTreeSet;
+use std::fmt;
+use std::sync::Arc;
 
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -285,6 +287,50 @@ pub struct Formula {
     pub diluent: Option<Diluent>,
     /// Where the formula was read from: a path, or "library:ID" for an embedded one.
     pub origin: String,
+    /// The text this formula was parsed from: the log stores it, so what is stored is by
+    /// construction what was calculated.
+    pub text: SourceText,
+}
+
+/// The exact text of a formula file as read (a byte-order mark included) and its SHA-256.
+/// Shared, not copied, by the clones of a formula a batch makes.
+#[derive(Clone)]
+pub struct SourceText {
+    text: Arc<str>,
+    sha256: String,
+}
+
+impl SourceText {
+    pub fn new(text: &str) -> SourceText {
+        use sha2::Digest as _;
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let digest = sha2::Sha256::digest(text.as_bytes());
+        let mut sha256 = String::with_capacity(64);
+        for b in digest {
+            sha256.push(char::from(HEX[usize::from(b >> 4)]));
+            sha256.push(char::from(HEX[usize::from(b & 0xf)]));
+        }
+        SourceText {
+            text: text.into(),
+            sha256,
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// The SHA-256 of the text's UTF-8 bytes, in lowercase hexadecimal.
+    pub fn sha256(&self) -> &str {
+        &self.sha256
+    }
+}
+
+/// The text is long and says nothing its hash does not identify.
+impl fmt::Debug for SourceText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SourceText(sha256 {})", self.sha256)
+    }
 }
 
 impl Formula {
@@ -625,6 +671,7 @@ pub(crate) fn check_key_lists(table: impl Fn(&'static [Field], &str) -> &'static
 
 /// Parses and validates a formula. `file` names the source in messages.
 pub fn parse(text: &str, file: &str) -> Result<Formula> {
+    let source = SourceText::new(text);
     let text = strip_bom(text);
     if is_empty_toml(text) {
         return Err(Error::Input {
@@ -641,12 +688,12 @@ pub fn parse(text: &str, file: &str) -> Result<Formula> {
     let mut src = Source::new(text, file);
     let formula = src
         .read::<RawFormula>(KEYS)?
-        .and_then(|raw| validate(&mut src, &raw));
+        .and_then(|raw| validate(&mut src, &raw, source));
     src.finish()?;
     formula.ok_or_else(|| Error::calc("formula invalid"))
 }
 
-fn validate(src: &mut Source, raw: &RawFormula) -> Option<Formula> {
+fn validate(src: &mut Source, raw: &RawFormula, text: SourceText) -> Option<Formula> {
     let id = src.text(&raw.id, "id");
     if !id.is_empty()
         && !id
@@ -1027,6 +1074,7 @@ fn validate(src: &mut Source, raw: &RawFormula) -> Option<Formula> {
         weight_tolerance_percent: tolerance?,
         diluent,
         origin: src.file.to_string(),
+        text,
     })
 }
 

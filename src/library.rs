@@ -59,7 +59,9 @@ pub fn relative_to(file: &Path, formula: &str) -> String {
     }
 }
 
-/// Loads a formula named on the command line: a path to a TOML file, or an embedded id.
+/// Loads a formula named on the command line: a path to a TOML file, or an embedded id. The
+/// formula keeps the text it was parsed from ([`Formula::text`]): the one text calculated,
+/// printed and stored in the log.
 pub fn load(arg: &str) -> Result<Formula> {
     let path = Path::new(arg);
     if looks_like_path(arg) || path.is_file() {
@@ -81,7 +83,7 @@ pub fn load(arg: &str) -> Result<Formula> {
     ))
 }
 
-/// Reads a formula file; bytes that are not UTF-8 are refused with the offset named.
+/// Reads a formula file, once; bytes that are not UTF-8 are refused with the offset named.
 pub fn load_file(path: &Path) -> Result<Formula> {
     let text = read_text(path)?;
     formula::parse(&text, &path.display().to_string())
@@ -169,6 +171,28 @@ mod tests {
             let f = formula::parse(text, id).unwrap_or_else(|e| panic!("{id}: {e}"));
             assert_eq!(&f.id, id);
         }
+    }
+
+    /// The text a formula keeps is the one it was parsed from: editing the file afterwards
+    /// changes nothing the log would store.
+    #[test]
+    fn a_loaded_formula_keeps_its_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.toml");
+        let text = format!("\u{feff}{}", get("ketamine-hcl-troche").unwrap());
+        std::fs::write(&path, &text).unwrap();
+        let f = load(&path.display().to_string()).unwrap();
+        std::fs::write(&path, text.replace("version = ", "version = 1")).unwrap();
+        assert_eq!(f.text.as_str(), text);
+        let digest = <sha2::Sha256 as sha2::Digest>::digest(text.as_bytes());
+        let hex = digest.iter().fold(String::new(), |mut s, b| {
+            use std::fmt::Write as _;
+            write!(s, "{b:02x}").unwrap();
+            s
+        });
+        assert_eq!(f.text.sha256(), hex);
+        let embedded = load("ketamine-hcl-troche").unwrap();
+        assert_eq!(embedded.text.as_str(), get("ketamine-hcl-troche").unwrap());
     }
 
     #[test]

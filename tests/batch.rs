@@ -257,3 +257,61 @@ fn picklist_totals_the_real_weighings() {
         "{csv}"
     );
 }
+
+/// The log stores the formula text that was calculated, byte for byte: its SHA-256 is the
+/// file's as loaded, a byte-order mark and CRLF line ends included, for a batch and for `make`.
+#[test]
+fn the_log_stores_the_formula_as_loaded() {
+    use sha2::Digest as _;
+    let tmp = tempfile::tempdir().unwrap();
+    let text = format!(
+        "\u{feff}{}",
+        fs::read_to_string(fixture("hydrocortisone-1-1.toml"))
+            .unwrap()
+            .replace('\n', "\r\n")
+    );
+    fs::write(tmp.path().join("hc.toml"), &text).unwrap();
+    let sha = sha2::Sha256::digest(text.as_bytes())
+        .iter()
+        .fold(String::new(), |mut s, b| {
+            use std::fmt::Write as _;
+            write!(s, "{b:02x}").unwrap();
+            s
+        });
+    let db = tmp.path().join("log.sqlite3").display().to_string();
+    let stored = |lot: &str| {
+        Test::new().args(["lot", lot, "--db", &db]).json()["formula_sha256"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+
+    let r = recipe(tmp.path(), &entry("hc.toml", "100 mg", 12, "RX-1"));
+    let out = tmp.path().join("out");
+    let o = run_batch(&r, &out, &["--db", &db]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(stored("261123-001"), sha);
+
+    let formula = tmp.path().join("hc.toml").display().to_string();
+    let made = tmp.path().join("made").display().to_string();
+    Test::new()
+        .args([
+            "make",
+            &formula,
+            "--strength",
+            "100 mg",
+            "--quantity",
+            "12",
+            "--date",
+            "2026-11-23",
+            "--backdate",
+            "--config",
+            &config(),
+            "--out",
+            &made,
+            "--db",
+            &db,
+        ])
+        .run();
+    assert_eq!(stored("261123-002"), sha);
+}

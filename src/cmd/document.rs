@@ -59,16 +59,10 @@ pub(super) fn one_document(
         ));
     }
     let (settings, record) = prepare_record(&a.order, &a.paper)?;
-    let text = logged::formula_text(&a.order)?;
-    let (record, _) = logged::enter_and_write(
-        record,
-        &settings,
-        &text,
-        dir,
-        kind,
-        a.paper.force,
-        |record, _| Ok(vec![(a.output.clone(), render(record, &settings)?)]),
-    )?;
+    let (record, _) =
+        logged::enter_and_write(record, &settings, dir, kind, a.paper.force, |record, _| {
+            Ok(vec![(a.output.clone(), render(record, &settings)?)])
+        })?;
     crate::printable::eprintln(&format!(
         "wrote {} (lot {}, BUD {})",
         a.output.display(),

@@ -5,17 +5,13 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use crate::config::{self, Settings};
-use crate::error::{Error, Result};
-use crate::library;
+use crate::error::Result;
 use crate::logbook::{self, Actor, LotCounter, NewBatch};
 use crate::lots::Lots;
-use crate::order;
 use crate::output;
 use crate::record::Record;
 use crate::report;
 use crate::store::{self, Db};
-
-use super::order::OrderArgs;
 
 /// A batch's files in memory: path and bytes.
 pub(super) type Files = Vec<(PathBuf, Vec<u8>)>;
@@ -36,32 +32,12 @@ pub(super) fn open_with_config(config_file: Option<&Path>) -> Result<Box<dyn Db>
     open(settings.database.as_deref())
 }
 
-/// The text of a formula named on the command line (library id or file), for the record.
-pub(super) fn source_text(arg: &str) -> Result<String> {
-    logbook::formula_source(arg)
-}
-
-/// The formula's text for an order given by flags and maybe an order file.
-pub(super) fn formula_text(args: &OrderArgs) -> Result<String> {
-    if let Some(f) = &args.formula {
-        return source_text(f);
-    }
-    if let Some(p) = &args.order_file {
-        let (f, _) = order::parse_file(&library::read_text(p)?, &p.display().to_string())?;
-        if let Some(f) = f {
-            return source_text(&library::relative_to(p, &f));
-        }
-    }
-    Err(Error::arg("FORMULA", "name a formula"))
-}
-
 /// Enters one batch: in one write transaction its lot is decided (explicit, or the next free
 /// in the whole log), its files rendered and hashed, and its record inserted. The files are
 /// written after the commit; if that fails the batch is voided with the reason.
 pub(super) fn enter_and_write(
     mut record: Record,
     settings: &Settings,
-    formula_text: &str,
     dir: &Path,
     kind: &str,
     force: bool,
@@ -95,7 +71,7 @@ pub(super) fn enter_and_write(
             &NewBatch {
                 record: &record,
                 kind,
-                formula_text: Some(formula_text),
+                formula_text: Some(record.formula.text.as_str()),
                 settings,
                 out_dir: Some(dir),
                 files: &files,

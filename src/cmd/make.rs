@@ -37,11 +37,9 @@ pub(super) fn run(a: &MakeArgs) -> Result<i32> {
 fn make(a: &MakeArgs) -> Result<i32> {
     let (settings, record) = prepare_record(&a.order, &a.paper)?;
     settings.require_pharmacy()?;
-    let text = logged::formula_text(&a.order)?;
     let (record, files) = logged::enter_and_write(
         record,
         &settings,
-        &text,
         &a.out,
         "batch",
         a.paper.force,
