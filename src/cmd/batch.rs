@@ -7,6 +7,7 @@ use clap::Args;
 use crate::error::{Error, Result};
 use crate::{batch, input, library, output, recipe, record};
 
+use super::context::Context;
 use super::{print, today};
 
 #[derive(Args)]
@@ -35,7 +36,7 @@ pub(super) struct BatchArgs {
     pub(super) config: Option<PathBuf>,
 }
 
-pub(super) fn run(a: &BatchArgs) -> Result<i32> {
+pub(super) fn run(ctx: &Context, a: &BatchArgs) -> Result<i32> {
     let recipe = recipe::parse(
         &library::read_text_limited(&a.recipes, input::MAX_RECIPE_BYTES, "recipe file")?,
         &a.recipes,
@@ -70,7 +71,7 @@ pub(super) fn run(a: &BatchArgs) -> Result<i32> {
     } else {
         let settings =
             crate::config::load(a.config.as_deref().or(recipe.shared.config.as_deref()))?;
-        Some(super::logged::open(settings.database.as_deref())?)
+        Some(ctx.open(settings.database.as_deref())?)
     };
     let report = batch::run_logged(
         &recipe,

@@ -7,7 +7,8 @@ use clap::{Args, Subcommand};
 use crate::error::Result;
 use crate::store;
 
-use super::{logged, print};
+use super::context::Context;
+use super::print;
 
 #[derive(Args)]
 pub(super) struct DbArgs {
@@ -32,8 +33,8 @@ enum DbCommand {
     Generate { n: u64 },
 }
 
-pub(super) fn run(a: &DbArgs) -> Result<i32> {
-    let mut db = logged::open_with_config(a.config.as_deref())?;
+pub(super) fn run(ctx: &Context, a: &DbArgs) -> Result<i32> {
+    let mut db = ctx.open_with_config(a.config.as_deref())?;
     match &a.command {
         DbCommand::Backup { file } => {
             db.backup(file)?;

@@ -11,6 +11,7 @@ use crate::output;
 use crate::record::Record;
 use crate::render;
 
+use super::context::Context;
 use super::logged;
 use super::order::{OrderArgs, PaperArgs, prepare_record};
 
@@ -28,6 +29,7 @@ pub(super) struct DocArgs {
 /// Prepares the batch, reserves its lot in the log, renders one document with `render` and
 /// writes it to `-o`.
 pub(super) fn one_document(
+    ctx: &Context,
     a: &DocArgs,
     kind: &str,
     render: impl Fn(&Record, &Settings) -> Result<Vec<u8>>,
@@ -59,10 +61,15 @@ pub(super) fn one_document(
         ));
     }
     let (settings, record) = prepare_record(&a.order, &a.paper)?;
-    let (record, _) =
-        logged::enter_and_write(record, &settings, dir, kind, a.paper.force, |record, _| {
-            Ok(vec![(a.output.clone(), render(record, &settings)?)])
-        })?;
+    let (record, _) = logged::enter_and_write(
+        ctx,
+        record,
+        &settings,
+        dir,
+        kind,
+        a.paper.force,
+        |record, _| Ok(vec![(a.output.clone(), render(record, &settings)?)]),
+    )?;
     crate::printable::eprintln(&format!(
         "wrote {} (lot {}, BUD {})",
         a.output.display(),
@@ -72,14 +79,14 @@ pub(super) fn one_document(
     Ok(0)
 }
 
-pub(super) fn worksheet(a: &DocArgs) -> Result<i32> {
-    one_document(a, "worksheet", |record, settings| {
+pub(super) fn worksheet(ctx: &Context, a: &DocArgs) -> Result<i32> {
+    one_document(ctx, a, "worksheet", |record, settings| {
         render::worksheet::worksheet(record, settings.paper)
     })
 }
 
-pub(super) fn label(a: &DocArgs) -> Result<i32> {
-    one_document(a, "label", |record, settings| {
+pub(super) fn label(ctx: &Context, a: &DocArgs) -> Result<i32> {
+    one_document(ctx, a, "label", |record, settings| {
         render::label::label(record, settings.require_pharmacy()?, settings.label)
     })
 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use crate::error::Result;
 use crate::order::Order;
 use crate::report::plural;
-use crate::{calc, config, library, order, recipe, record};
+use crate::{calc, config, formula, library, order, recipe, record};
 
 use super::print;
 
@@ -113,7 +113,7 @@ fn check_one(path: &Path) -> Result<String> {
     let file = path.display().to_string();
     match kind_of(&text) {
         FileKind::Formula => {
-            let f = library::load_file(path)?;
+            let f = formula::parse(&text, &file)?;
             Ok(format!("formula {} v{}", f.id, f.version))
         }
         FileKind::Settings => {
@@ -174,7 +174,7 @@ fn check_one(path: &Path) -> Result<String> {
 
 /// An order is sound when its batch can be calculated with the pharmacy's balance (or the
 /// default one) and no component has expired.
-fn check_order(formula: &crate::formula::Formula, order: &Order, file: &str) -> Result<()> {
+fn check_order(formula: &formula::Formula, order: &Order, file: &str) -> Result<()> {
     let settings = config::load(None)?;
     let formula = formula
         .clone()

@@ -9,7 +9,8 @@ use crate::error::{Error, Result};
 use crate::logbook::{self, Actor, Filter};
 use crate::order;
 
-use super::{arg, logged, print};
+use super::context::Context;
+use super::{arg, print};
 
 #[derive(Clone, Copy, ValueEnum, Default, PartialEq, Eq)]
 pub(super) enum ListFormat {
@@ -96,9 +97,9 @@ const STATES: [&str; 5] = [
     logbook::VOID,
 ];
 
-pub(super) fn run(a: &LogArgs) -> Result<i32> {
+pub(super) fn run(ctx: &Context, a: &LogArgs) -> Result<i32> {
     if let Some(LogCommand::Import { dir, config }) = &a.sub {
-        return import(dir, config.as_deref());
+        return import(ctx, dir, config.as_deref());
     }
     let mut f = a.filters.filter()?;
     f.patient.clone_from(&a.patient);
@@ -113,7 +114,7 @@ pub(super) fn run(a: &LogArgs) -> Result<i32> {
         f.status = Some(s.clone());
     }
     f.limit = (a.limit > 0).then_some(a.limit);
-    let mut db = logged::open_with_config(a.filters.config.as_deref())?;
+    let mut db = ctx.open_with_config(a.filters.config.as_deref())?;
     let rows = logbook::list(db.as_mut(), &f)?;
     emit(
         &logbook::LIST_COLUMNS,
@@ -130,7 +131,7 @@ pub(super) fn run(a: &LogArgs) -> Result<i32> {
     Ok(0)
 }
 
-fn import(dir: &std::path::Path, config: Option<&std::path::Path>) -> Result<i32> {
+fn import(ctx: &Context, dir: &std::path::Path, config: Option<&std::path::Path>) -> Result<i32> {
     let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| Error::io(dir, e))?
         .filter_map(std::result::Result::ok)
@@ -141,7 +142,7 @@ fn import(dir: &std::path::Path, config: Option<&std::path::Path>) -> Result<i32
         })
         .collect();
     paths.sort();
-    let mut db = logged::open_with_config(config)?;
+    let mut db = ctx.open_with_config(config)?;
     let actor = Actor::current();
     let (mut added, mut present, mut skipped) = (0, 0, 0);
     db.write(|db| {

@@ -2,40 +2,24 @@
 //! it (lot and record in one transaction), then writing its files.
 
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
-use crate::config::{self, Settings};
+use super::context::Context;
+use crate::config::Settings;
 use crate::error::Result;
 use crate::logbook::{self, Actor, LotCounter, NewBatch};
 use crate::lots::Lots;
 use crate::output;
 use crate::record::Record;
 use crate::report;
-use crate::store::{self, Db};
 
 /// A batch's files in memory: path and bytes.
 pub(super) type Files = Vec<(PathBuf, Vec<u8>)>;
-
-/// `--db` as given on the command line (set once by `run`).
-pub(super) static DB_FLAG: OnceLock<Option<String>> = OnceLock::new();
-
-/// Opens the log named by `--db`, `TROCHE_DATABASE_URL` or the settings' `database`.
-pub(super) fn open(settings_db: Option<&str>) -> Result<Box<dyn Db>> {
-    let flag = DB_FLAG.get().and_then(Option::as_deref);
-    store::open(&store::locate(flag, settings_db)?)
-}
-
-/// Opens the log for the commands that only read or add events: settings from `--config`
-/// (or the usual places) for `database`.
-pub(super) fn open_with_config(config_file: Option<&Path>) -> Result<Box<dyn Db>> {
-    let settings = config::load(config_file)?;
-    open(settings.database.as_deref())
-}
 
 /// Enters one batch: in one write transaction its lot is decided (explicit, or the next free
 /// in the whole log), its files rendered and hashed, and its record inserted. The files are
 /// written after the commit; if that fails the batch is voided with the reason.
 pub(super) fn enter_and_write(
+    ctx: &Context,
     mut record: Record,
     settings: &Settings,
     dir: &Path,
@@ -43,7 +27,7 @@ pub(super) fn enter_and_write(
     force: bool,
     render: impl Fn(&Record, &str) -> Result<Files>,
 ) -> Result<(Record, Files)> {
-    let mut db = open(settings.database.as_deref())?;
+    let mut db = ctx.open(settings.database.as_deref())?;
     let actor = Actor::current();
     let files = db.write(|db| {
         let mut lots = Lots::scan(dir)?;

@@ -10,7 +10,8 @@ use crate::error::{Error, Result};
 use crate::logbook::{self, col};
 use crate::store::Value;
 
-use super::{Format, logged, print};
+use super::context::Context;
+use super::{Format, print};
 
 #[derive(Args)]
 pub(super) struct LotArgs {
@@ -24,8 +25,8 @@ pub(super) struct LotArgs {
     config: Option<PathBuf>,
 }
 
-pub(super) fn run(a: &LotArgs) -> Result<i32> {
-    let mut db = logged::open_with_config(a.config.as_deref())?;
+pub(super) fn run(ctx: &Context, a: &LotArgs) -> Result<i32> {
+    let mut db = ctx.open_with_config(a.config.as_deref())?;
     let db = db.as_mut();
     let lot = a.lot.trim();
     let row = logbook::batch_row(db, lot)?;

@@ -8,6 +8,7 @@ use clap::Args;
 use crate::error::{Error, Result};
 use crate::paperwork;
 
+use super::context::Context;
 use super::logged;
 use super::order::{OrderArgs, PaperArgs, prepare_record};
 
@@ -22,10 +23,10 @@ pub(super) struct MakeArgs {
     pub(super) out: PathBuf,
 }
 
-pub(super) fn run(a: &MakeArgs) -> Result<i32> {
+pub(super) fn run(ctx: &Context, a: &MakeArgs) -> Result<i32> {
     let created = !a.out.exists();
     std::fs::create_dir_all(&a.out).map_err(|e| Error::io(&a.out, e))?;
-    let made = make(a);
+    let made = make(ctx, a);
     // A run that wrote nothing leaves no empty directory of its own behind (a directory that
     // holds anything, or that was there before, stays).
     if made.is_err() && created {
@@ -34,10 +35,11 @@ pub(super) fn run(a: &MakeArgs) -> Result<i32> {
     made
 }
 
-fn make(a: &MakeArgs) -> Result<i32> {
+fn make(ctx: &Context, a: &MakeArgs) -> Result<i32> {
     let (settings, record) = prepare_record(&a.order, &a.paper)?;
     settings.require_pharmacy()?;
     let (record, files) = logged::enter_and_write(
+        ctx,
         record,
         &settings,
         &a.out,

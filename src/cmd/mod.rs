@@ -6,6 +6,7 @@
 
 mod batch;
 mod calc;
+mod context;
 mod db;
 mod document;
 mod factor;
@@ -28,6 +29,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::error::{Error, Result};
 use crate::quantity::ParseError;
+
+use self::context::Context;
 
 #[derive(Parser)]
 #[command(
@@ -142,24 +145,24 @@ where
             return Ok(code);
         }
     };
-    let _ = logged::DB_FLAG.set(cli.db.clone());
+    let ctx = &Context::new(cli.db);
     match cli.command {
         Command::Calc(a) => calc::run(&a),
-        Command::Worksheet(a) => document::worksheet(&a),
-        Command::Label(a) => document::label(&a),
-        Command::Make(a) => make::run(&a),
-        Command::Batch(a) => batch::run(&a),
+        Command::Worksheet(a) => document::worksheet(ctx, &a),
+        Command::Label(a) => document::label(ctx, &a),
+        Command::Make(a) => make::run(ctx, &a),
+        Command::Batch(a) => batch::run(ctx, &a),
         Command::Factor(a) => factor::run(&a),
         Command::Formulas => formulas::formulas(),
         Command::Show { formula } => formulas::show(&formula),
         Command::Check { files } => formulas::check(&files),
-        Command::Log(a) => log::run(&a),
-        Command::Lot(a) => lot::run(&a),
-        Command::Recall(a) => recall::run(&a),
-        Command::Record(a) => record::run(&a),
-        Command::Verify(a) => verify::run(&a),
-        Command::Reprint(a) => reprint::run(&a),
-        Command::Db(a) => db::run(&a),
+        Command::Log(a) => log::run(ctx, &a),
+        Command::Lot(a) => lot::run(ctx, &a),
+        Command::Recall(a) => recall::run(ctx, &a),
+        Command::Record(a) => record::run(ctx, &a),
+        Command::Verify(a) => verify::run(ctx, &a),
+        Command::Reprint(a) => reprint::run(ctx, &a),
+        Command::Db(a) => db::run(ctx, &a),
     }
 }
 

@@ -5,8 +5,8 @@ use clap::Args;
 use crate::error::Result;
 use crate::logbook;
 
+use super::context::Context;
 use super::log::{FilterArgs, emit};
-use super::logged;
 
 #[derive(Args)]
 pub(super) struct RecallArgs {
@@ -16,9 +16,9 @@ pub(super) struct RecallArgs {
     filters: FilterArgs,
 }
 
-pub(super) fn run(a: &RecallArgs) -> Result<i32> {
+pub(super) fn run(ctx: &Context, a: &RecallArgs) -> Result<i32> {
     let f = a.filters.filter()?;
-    let mut db = logged::open_with_config(a.filters.config.as_deref())?;
+    let mut db = ctx.open_with_config(a.filters.config.as_deref())?;
     let rows = logbook::recall(db.as_mut(), a.component_lot.trim(), &f)?;
     let rows: Vec<Vec<String>> = rows
         .iter()

@@ -19,7 +19,8 @@ use crate::render::canvas::Canvas;
 use crate::render::metrics::Font;
 use crate::{library, lots, output, render};
 
-use super::{arg, logged};
+use super::arg;
+use super::context::Context;
 
 #[derive(Args)]
 pub(super) struct RecordArgs {
@@ -99,7 +100,7 @@ fn percent_off(actual: Decimal, want: Decimal) -> Option<Decimal> {
     round_to(d, Decimal::new(1, 2))
 }
 
-pub(super) fn run(a: &RecordArgs) -> Result<i32> {
+pub(super) fn run(ctx: &Context, a: &RecordArgs) -> Result<i32> {
     let file: RecordFile = match &a.from {
         Some(p) => toml::from_str(&library::read_text(p)?).map_err(|e| Error::Input {
             file: p.display().to_string(),
@@ -127,7 +128,7 @@ pub(super) fn run(a: &RecordArgs) -> Result<i32> {
         ),
     )?;
     let lot = a.lot.trim();
-    let mut db = logged::open_with_config(a.config.as_deref())?;
+    let mut db = ctx.open_with_config(a.config.as_deref())?;
     logbook::require_status(
         db.as_mut(),
         lot,

@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::logbook::{self, Actor};
 use crate::{lots, output, paperwork, render};
 
-use super::logged;
+use super::context::Context;
 
 #[derive(Args)]
 pub(super) struct ReprintArgs {
@@ -28,8 +28,8 @@ pub(super) struct ReprintArgs {
     config: Option<PathBuf>,
 }
 
-pub(super) fn run(a: &ReprintArgs) -> Result<i32> {
-    let mut db = logged::open_with_config(a.config.as_deref())?;
+pub(super) fn run(ctx: &Context, a: &ReprintArgs) -> Result<i32> {
+    let mut db = ctx.open_with_config(a.config.as_deref())?;
     let lot = a.lot.trim();
     let rebuilt = logbook::rebuild(db.as_mut(), lot)?;
     let dir = a

@@ -9,7 +9,7 @@ use serde_json::json;
 use crate::error::{Error, Result};
 use crate::logbook::{self, Actor};
 
-use super::logged;
+use super::context::Context;
 
 #[derive(Args)]
 pub(super) struct VerifyArgs {
@@ -30,7 +30,7 @@ pub(super) struct VerifyArgs {
     config: Option<PathBuf>,
 }
 
-pub(super) fn run(a: &VerifyArgs) -> Result<i32> {
+pub(super) fn run(ctx: &Context, a: &VerifyArgs) -> Result<i32> {
     let by = a.by.trim();
     if by.is_empty() || by.chars().count() > 10 {
         return Err(Error::arg(
@@ -53,7 +53,7 @@ pub(super) fn run(a: &VerifyArgs) -> Result<i32> {
             }
         }
     }
-    let mut db = logged::open_with_config(a.config.as_deref())?;
+    let mut db = ctx.open_with_config(a.config.as_deref())?;
     let actor = Actor::current();
     let status = db.write(|db| {
         if let Some(reason) = &a.reject {

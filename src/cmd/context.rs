@@ -1,0 +1,32 @@
+//! What `run` gives the commands: the global flags, read once from the command line and
+//! passed down, so that no command depends on state set elsewhere in the process. Settings
+//! are not here: each command names its own file (`--config`, a recipe's `config`).
+
+use std::path::Path;
+
+use crate::config;
+use crate::error::Result;
+use crate::store::{self, Db};
+
+pub(super) struct Context {
+    /// `--db` as given: the log, before `TROCHE_DATABASE_URL` and the settings' `database`.
+    db: Option<String>,
+}
+
+impl Context {
+    pub(super) fn new(db: Option<String>) -> Context {
+        Context { db }
+    }
+
+    /// Opens the log named by `--db`, `TROCHE_DATABASE_URL` or the settings' `database`.
+    pub(super) fn open(&self, settings_db: Option<&str>) -> Result<Box<dyn Db>> {
+        store::open(&store::locate(self.db.as_deref(), settings_db)?)
+    }
+
+    /// Opens the log for the commands that only read or add events: settings from `--config`
+    /// (or the usual places) for `database`.
+    pub(super) fn open_with_config(&self, config_file: Option<&Path>) -> Result<Box<dyn Db>> {
+        let settings = config::load(config_file)?;
+        self.open(settings.database.as_deref())
+    }
+}
