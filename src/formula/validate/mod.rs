@@ -1,0 +1,135 @@
+//! Validation: the raw file turned into the model, every problem collected (in the order of
+//! the file's tables) rather than stopping at the first, so `troche check` can list them.
+
+mod actives;
+mod base;
+mod bud;
+mod excipients;
+mod mold;
+mod texts;
+
+use std::collections::BTreeSet;
+
+use rust_decimal::Decimal;
+use toml::Spanned;
+
+use crate::quantity;
+use crate::source::{Num, Source};
+
+use super::raw::RawFormula;
+use super::{Displacement, Formula, SourceText};
+
+pub(super) fn validate(src: &mut Source, raw: &RawFormula, text: SourceText) -> Option<Formula> {
+    let id = id(src, &raw.id);
+    let name = src.text(&raw.name, "name");
+    let dosage_form = src.text(&raw.dosage_form, "dosage_form");
+    let route = src.text(&raw.route, "route");
+    let version = src.count(&raw.version, "version", 1, 1_000_000);
+    let description = src.text(&raw.description, "description");
+    let mold = mold::mold(src, &raw.mold);
+    let base = base::base(src, &raw.base);
+    let diluent = raw.aliquot.as_ref().map(|a| base::diluent(src, a));
+    let mut names = Names::default();
+    let actives = actives::actives(src, &raw.active, &mut names);
+    let excipients = excipients::excipients(src, &raw.excipient, &mut names);
+    let bud = bud::bud(src, &raw.bud);
+    let label = texts::label(src, &raw.label);
+    let procedure = texts::procedure(src, &raw.procedure);
+    let tolerance = texts::weight_tolerance(src, raw.qc.as_ref());
+    Some(Formula {
+        id,
+        name,
+        dosage_form,
+        route,
+        version: version?,
+        description,
+        mold: mold?,
+        base,
+        actives,
+        excipients,
+        bud: bud?,
+        label,
+        procedure,
+        weight_tolerance_percent: tolerance?,
+        diluent,
+        origin: src.file.to_string(),
+        text,
+    })
+}
+
+/// The formula's id, which names its files and its records: lowercase letters, digits and
+/// hyphens.
+fn id(src: &mut Source, raw: &Spanned<String>) -> String {
+    let id = src.text(raw, "id");
+    if !id.is_empty()
+        && !id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    {
+        src.push(
+            Some(raw.span()),
+            "id",
+            "may hold only lowercase letters, digits and hyphens",
+        );
+    }
+    id
+}
+
+/// The ingredients' names seen so far: every ingredient needs its own.
+#[derive(Default)]
+struct Names(BTreeSet<String>);
+
+impl Names {
+    /// The name, refused when an ingredient before it has the same one.
+    fn check(&mut self, src: &mut Source, name: &Spanned<String>, key: &str) -> String {
+        let n = src.text(name, key);
+        if !n.is_empty() && !self.0.insert(n.to_lowercase()) {
+            src.push(
+                Some(name.span()),
+                key,
+                format!("\"{n}\" appears twice; every ingredient needs its own name"),
+            );
+        }
+        n
+    }
+}
+
+/// Reads the pair of displacement keys; stating both is refused.
+fn displacement(
+    src: &mut Source,
+    replacement: Option<&Num>,
+    density: Option<&Num>,
+    key: &str,
+) -> Option<Displacement> {
+    match (replacement, density) {
+        (Some(r), Some(d)) => {
+            src.push(
+                Some(d.span()),
+                key,
+                "both replacement_factor and density_factor are given; they are reciprocal \
+                 conventions, state only one",
+            );
+            let _ = r;
+            None
+        }
+        (Some(r), None) => src
+            .positive(r, &format!("{key}.replacement_factor"))
+            .map(Displacement::Replacement),
+        (None, Some(d)) => src
+            .positive(d, &format!("{key}.density_factor"))
+            .map(Displacement::Density),
+        (None, None) => None,
+    }
+}
+
+/// A density in g/mL, at `{key}.density`.
+fn density(src: &mut Source, n: &Num, key: &str) -> Option<Decimal> {
+    let text = src.num_text(n);
+    match quantity::parse_density(&text) {
+        Ok(v) => Some(v),
+        Err(err) => {
+            src.push(Some(n.span()), &format!("{key}.density"), err.0);
+            None
+        }
+    }
+}
