@@ -190,9 +190,8 @@ fn strength_text(record: &Record) -> String {
         .ingredients
         .iter()
         .filter_map(|i| {
-            i.active
-                .as_ref()
-                .map(|a| format!("{} {}", a.strength, a.strength_form))
+            let a = i.active.as_ref()?;
+            Some(a.strength_text(crate::calc::StrengthStyle::Summary))
         })
         .collect::<Vec<_>>()
         .join("; ")

@@ -5,11 +5,11 @@
 use jiff::civil::Date;
 
 use crate::bud::{self, Bud, Expiry};
-use crate::calc::{self, Calculation};
+use crate::calc::{self, Calculation, StrengthStyle};
 use crate::config::{Pharmacy, Settings};
 use crate::error::Result;
-use crate::formula::{Formula, Schedule, name_matches, short_name};
-use crate::order::{Basis, ComponentLot, Order};
+use crate::formula::{Formula, Schedule, name_matches};
+use crate::order::{ComponentLot, Order};
 
 /// The federal transfer warning for Schedule II–IV drugs, word for word (21 CFR 290.5).
 pub const FEDERAL_TRANSFER_WARNING: &str = "Caution: Federal law prohibits the transfer of this drug to any person other than the patient for whom it was prescribed.";
@@ -144,27 +144,13 @@ impl Record {
     /// (= ketamine 43.35 mg)", "Progesterone 100 mg per troche". Short names: the grade
     /// ("USP", "micronized") is for the bench, not the patient.
     pub fn strength_lines(&self) -> Vec<String> {
-        let form = &self.formula.dosage_form;
+        let style = StrengthStyle::Document {
+            dosage_form: &self.formula.dosage_form,
+        };
         self.calc
             .ingredients
             .iter()
-            .filter_map(|i| {
-                let a = i.active.as_ref()?;
-                let name = short_name(&a.strength_form);
-                let other = a.equivalent.as_ref().and_then(|(n, g)| {
-                    let amount = a.strength.same_unit(*g)?;
-                    let n = short_name(n).to_lowercase();
-                    Some(match a.basis {
-                        Basis::Moiety => format!(" (as {n} {amount})"),
-                        Basis::Salt => format!(" (= {n} {amount})"),
-                    })
-                });
-                Some(format!(
-                    "{name} {} per {form}{}",
-                    a.strength,
-                    other.unwrap_or_default()
-                ))
-            })
+            .filter_map(|i| Some(i.active.as_ref()?.strength_text(style)))
             .collect()
     }
 

@@ -8,7 +8,9 @@ use std::fmt::Write as _;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use crate::calc::{BasisSource, Calculation, DisplacementSource, Ingredient, Reconciliation, Role};
+use crate::calc::{
+    BasisSource, Calculation, DisplacementSource, Ingredient, Reconciliation, Role, StrengthStyle,
+};
 use crate::formula::{Formula, Schedule};
 use crate::quantity::{round_to, show, show_mass};
 
@@ -29,21 +31,6 @@ fn is_rounded(d: Decimal) -> bool {
     d.normalize().scale() >= crate::quantity::QUOTIENT_DP
 }
 
-/// Strength line for one active, e.g. "50 mg Ketamine per unit (moiety basis, as ordered)";
-/// an active with no other form has no basis to state.
-pub fn strength_text(i: &Ingredient) -> Option<String> {
-    let a = i.active.as_ref()?;
-    let basis = match a.basis_source {
-        BasisSource::Only => String::new(),
-        BasisSource::Order => format!(" ({} basis, as ordered)", a.basis.as_str()),
-        BasisSource::Formula => format!(" ({} basis, as the formula prescribes)", a.basis.as_str()),
-    };
-    Some(format!(
-        "{} {} per unit{basis}",
-        a.strength, a.strength_form
-    ))
-}
-
 /// Prints the calculation for a pharmacist: header, ingredient table with steps, totals and
 /// warnings.
 pub fn table(formula: &Formula, calc: &Calculation) -> String {
@@ -54,16 +41,16 @@ pub fn table(formula: &Formula, calc: &Calculation) -> String {
         "{} ({} v{}; {}, {})",
         formula.name, formula.id, formula.version, formula.dosage_form, formula.route
     );
-    for i in &calc.ingredients {
-        if let Some(s) = strength_text(i) {
-            let sched = i
-                .active
-                .as_ref()
-                .and_then(|a| a.schedule)
-                .map(|s| format!(" [{}]", s.as_str()))
-                .unwrap_or_default();
-            let _ = writeln!(w, "Strength: {s}{sched}");
-        }
+    for a in calc.ingredients.iter().filter_map(|i| i.active.as_ref()) {
+        let sched = a
+            .schedule
+            .map(|s| format!(" [{}]", s.as_str()))
+            .unwrap_or_default();
+        let _ = writeln!(
+            w,
+            "Strength: {}{sched}",
+            a.strength_text(StrengthStyle::Calculation)
+        );
     }
     let _ = writeln!(
         w,

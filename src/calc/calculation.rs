@@ -3,7 +3,7 @@
 
 use rust_decimal::Decimal;
 
-use crate::formula::{Displacement, Schedule};
+use crate::formula::{Displacement, Schedule, short_name};
 use crate::order::Basis;
 use crate::quantity::{Dimension, Quantity};
 
@@ -108,6 +108,59 @@ pub struct ActiveDetail {
     pub schedule: Option<Schedule>,
 }
 
+/// Who reads a strength, which decides how it is written. Every document and report writes it
+/// through [`ActiveDetail::strength_text`], so a change of wording is made once.
+#[derive(Debug, Clone, Copy)]
+pub enum StrengthStyle<'a> {
+    /// The calculation for the pharmacist: the amount, the form's full name, per unit, and how
+    /// the basis was decided: "50 mg Ketamine per unit (moiety basis, as ordered)".
+    Calculation,
+    /// A cell of a batch's summary: the amount and the form's full name,
+    /// "50 mg Ketamine hydrochloride, USP".
+    Summary,
+    /// The worksheet and the label, for the patient: the short name first, per dosage form,
+    /// with the same strength in the other form in the strength's unit: "Sildenafil 100 mg per
+    /// troche (as sildenafil citrate 140.5 mg)", "Ketamine hydrochloride 50 mg per troche
+    /// (= ketamine 43.35 mg)". The grade ("USP", "micronized") is for the bench.
+    Document { dosage_form: &'a str },
+}
+
+impl ActiveDetail {
+    /// The strength of this active, written for `style`'s reader.
+    pub fn strength_text(&self, style: StrengthStyle<'_>) -> String {
+        match style {
+            StrengthStyle::Calculation => {
+                let basis = match self.basis_source {
+                    BasisSource::Only => String::new(),
+                    BasisSource::Order => format!(" ({} basis, as ordered)", self.basis.as_str()),
+                    BasisSource::Formula => format!(
+                        " ({} basis, as the formula prescribes)",
+                        self.basis.as_str()
+                    ),
+                };
+                format!("{} {} per unit{basis}", self.strength, self.strength_form)
+            }
+            StrengthStyle::Summary => format!("{} {}", self.strength, self.strength_form),
+            StrengthStyle::Document { dosage_form } => {
+                let other = self.equivalent.as_ref().and_then(|(n, g)| {
+                    let amount = self.strength.same_unit(*g)?;
+                    let n = short_name(n).to_lowercase();
+                    Some(match self.basis {
+                        Basis::Moiety => format!(" (as {n} {amount})"),
+                        Basis::Salt => format!(" (= {n} {amount})"),
+                    })
+                });
+                format!(
+                    "{} {} per {dosage_form}{}",
+                    short_name(&self.strength_form),
+                    self.strength,
+                    other.unwrap_or_default()
+                )
+            }
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Ingredient {
     pub name: String,
@@ -205,5 +258,38 @@ impl Calculation {
     /// The base rows: one, or one per component.
     pub fn base_rows(&self) -> impl Iterator<Item = &Ingredient> {
         self.ingredients.iter().filter(|i| i.role == Role::Base)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::order::{Order, parse_strength};
+
+    /// One strength, as each reader is given it.
+    #[test]
+    fn one_strength_is_written_for_each_reader() {
+        let formula = crate::library::load("ketamine-hcl-troche").unwrap();
+        let order = Order {
+            quantity: 30,
+            strengths: vec![parse_strength("50 mg").unwrap()],
+            ..Order::default()
+        };
+        let calc = crate::calc::calculate(&formula, &order, &Balance::default()).unwrap();
+        let a = calc.ingredients[0].active.as_ref().unwrap();
+        assert_eq!(
+            a.strength_text(StrengthStyle::Calculation),
+            "50 mg Ketamine hydrochloride, USP per unit (salt basis, as the formula prescribes)"
+        );
+        assert_eq!(
+            a.strength_text(StrengthStyle::Summary),
+            "50 mg Ketamine hydrochloride, USP"
+        );
+        assert_eq!(
+            a.strength_text(StrengthStyle::Document {
+                dosage_form: "troche"
+            }),
+            "Ketamine hydrochloride 50 mg per troche (= ketamine 43.35 mg)"
+        );
     }
 }

@@ -37,7 +37,7 @@ pub use self::aliquots::aliquot;
 pub use self::balance::Balance;
 pub use self::calculation::{
     ActiveDetail, Aliquot, BasisSource, Calculation, DisplacementSource, Ingredient,
-    Reconciliation, Role,
+    Reconciliation, Role, StrengthStyle,
 };
 pub use self::preconditions::MAX_EXTRA_UNITS;
 pub use self::totals::{MAX_BATCH_GRAMS, WARN_BATCH_GRAMS};
