@@ -102,14 +102,13 @@ fn displacement(
     key: &str,
 ) -> Option<Displacement> {
     match (replacement, density) {
-        (Some(r), Some(d)) => {
+        (Some(_), Some(d)) => {
             src.push(
                 Some(d.span()),
                 key,
                 "both replacement_factor and density_factor are given; they are reciprocal \
                  conventions, state only one",
             );
-            let _ = r;
             None
         }
         (Some(r), None) => src
