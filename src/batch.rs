@@ -267,7 +267,7 @@ pub fn run_logged(
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
-        .map_err(|e| Error::Internal(format!("cannot start worker threads: {e}")))?;
+        .map_err(|e| Error::internal("cannot start worker threads", e))?;
     // Temporaries are made in a hidden directory per worker thread (see `output::Staging`).
     let staging = if opts.check_only {
         None
