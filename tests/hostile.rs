@@ -635,6 +635,60 @@ fn control_characters_in_order_and_recipe_files_are_refused_and_echoed_escaped()
     assert_no_raw_controls("summary.csv", &summary);
 }
 
+/// Every status line that can repeat what the user typed (an argument, a path, a file's name)
+/// shows a control character in it escaped: the usage error, `recall`, `db backup`, `log
+/// import` and `reprint`.
+#[test]
+fn control_characters_in_arguments_and_paths_are_escaped_on_every_status_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("log.sqlite3");
+    let run = |args: &[&str]| {
+        let o = Command::new(assert_cmd::cargo::cargo_bin("troche"))
+            .current_dir(tmp.path())
+            .stdin(Stdio::null())
+            .arg("--db")
+            .arg(&db)
+            .args(args)
+            .output()
+            .unwrap();
+        let stderr = text(&o.stderr);
+        assert_no_raw_controls(&args.join(" "), &stderr);
+        assert_no_raw_controls(&args.join(" "), &text(&o.stdout));
+        (o.status.code(), stderr)
+    };
+    // clap drops an escape sequence from its message itself, not a direction override.
+    let (code, err) = run(&["calc", "--bell\u{7}\u{1b}[31mred\u{202e}"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("--bellred\\u202e"), "{err}");
+
+    let (code, err) = run(&["recall", "K\u{1b}[31m1"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("component lot K\\u001b[31m1"), "{err}");
+
+    let (code, err) = run(&["db", "backup", "copy\u{1b}[2J.sqlite3"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("copy\\u001b[2J.sqlite3"), "{err}");
+
+    let old = tmp.path().join("old");
+    fs::create_dir(&old).unwrap();
+    fs::write(old.join("bad\u{1b}[31m.json"), "{ not a record").unwrap();
+    let (code, err) = run(&["log", "import", old.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        err.contains("troche: skipped") && err.contains("bad\\u001b[31m.json"),
+        "{err}"
+    );
+
+    let mut make = vec!["make".to_string()];
+    make.extend(batch_flags("L7"));
+    make.extend(["--out".to_string(), "out".to_string()]);
+    let (code, err) = run(&make.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(code, Some(0), "{err}");
+    let (code, err) = run(&["reprint", "L7", "--out", "again\u{1b}[31m"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("again\\u001b[31m/L7-worksheet.pdf"), "{err}");
+}
+
 // ---------------------------------------------------------------------------------------------
 // 7. Dates, sizes and names that cannot be meant.
 

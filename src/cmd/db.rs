@@ -37,7 +37,11 @@ pub(super) fn run(a: &DbArgs) -> Result<i32> {
     match &a.command {
         DbCommand::Backup { file } => {
             db.backup(file)?;
-            eprintln!("backed up {} to {}", db.describe(), file.display());
+            crate::printable::eprintln(&format!(
+                "backed up {} to {}",
+                db.describe(),
+                file.display()
+            ));
             Ok(0)
         }
         DbCommand::Check => {
@@ -71,7 +75,7 @@ pub(super) fn run(a: &DbArgs) -> Result<i32> {
         }
         DbCommand::Generate { n } => {
             crate::logbook::generate(db.as_mut(), *n)?;
-            eprintln!("added {n} batches");
+            crate::printable::eprintln(&format!("added {n} batches"));
             Ok(0)
         }
     }

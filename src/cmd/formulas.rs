@@ -207,11 +207,11 @@ pub(super) fn check(files: &[PathBuf]) -> Result<i32> {
         }
     }
     if failed > 0 {
-        eprintln!(
+        crate::printable::eprintln(&format!(
             "troche: {failed} of {} {} problems",
             plural(files.len(), "file", "files"),
             if failed == 1 { "has" } else { "have" }
-        );
+        ));
         return Ok(2);
     }
     Ok(0)
