@@ -66,6 +66,7 @@ fn open(path: &Path, follow: bool) -> std::io::Result<File> {
         }
         o.custom_flags(flags);
     }
+    // Elsewhere there is no `O_NOFOLLOW`: `follow` has nothing to set.
     #[cfg(not(unix))]
     let _ = follow;
     o.open(path)

@@ -49,6 +49,7 @@ pub fn strength_text(i: &Ingredient) -> Option<String> {
 pub fn table(formula: &Formula, calc: &Calculation) -> String {
     let mut out = String::new();
     let w = &mut out;
+    // Writing to a `String` cannot fail: each `let _ =` below drops an `Ok(())`.
     let _ = writeln!(
         w,
         "{} ({} v{}; {}, {})",

@@ -1,6 +1,5 @@
 //! `troche formulas`, `troche show` and `troche check`: the formula library and formula files.
 
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::error::Result;
@@ -19,17 +18,16 @@ pub(super) fn formulas() -> Result<i32> {
         .map(|f| f.dosage_form.chars().count())
         .max()
         .unwrap_or(4);
-    let _ = writeln!(out, "{:<w$}  {:<fw$}  NAME (ACTIVES)", "ID", "FORM");
+    out.push_str(&format!("{:<w$}  {:<fw$}  NAME (ACTIVES)\n", "ID", "FORM"));
     for f in &all {
         let actives: Vec<&str> = f.actives.iter().map(|a| a.name.as_str()).collect();
-        let _ = writeln!(
-            out,
-            "{:<w$}  {:<fw$}  {} ({})",
+        out.push_str(&format!(
+            "{:<w$}  {:<fw$}  {} ({})\n",
             f.id,
             f.dosage_form,
             f.name,
             actives.join(", ")
-        );
+        ));
     }
     print(&out)?;
     Ok(0)
