@@ -11,20 +11,24 @@ fn run_ok(args: &[&str]) -> Ran {
     Test::new().args(args).run()
 }
 
-#[test]
-fn make_writes_three_complete_documents() {
-    let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("out");
-    run_ok(&[
-        "make",
+/// `troche COMMAND` of the example order (dated in the past: `--backdate`) with the fixture
+/// pharmacy; more flags with `.args`.
+fn example(command: &str) -> Test {
+    Test::new().args([
+        command,
         "--backdate",
         "--order",
         &order_file(),
         "--config",
         &config(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    ])
+}
+
+#[test]
+fn make_writes_three_complete_documents() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    example("make").args(["--out", out.to_str().unwrap()]).run();
     let ws = fs::read(out.join("261123-001-worksheet.pdf")).unwrap();
     let text = pdf_text(&ws);
     for needle in [
@@ -84,16 +88,7 @@ fn documents_are_byte_identical_across_runs() {
     let mut bytes = Vec::new();
     for dir in ["a", "b"] {
         let out = tmp.path().join(dir);
-        run_ok(&[
-            "make",
-            "--backdate",
-            "--order",
-            &order_file(),
-            "--config",
-            &config(),
-            "--out",
-            out.to_str().unwrap(),
-        ]);
+        example("make").args(["--out", out.to_str().unwrap()]).run();
         bytes.push(
             [
                 "261123-001-worksheet.pdf",
@@ -135,25 +130,14 @@ fn existing_files_are_not_overwritten_without_force() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("w.pdf");
     fs::write(&out, b"keep me").unwrap();
-    let args = [
-        "worksheet",
-        "--backdate",
-        "--order",
-        &order_file(),
-        "--config",
-        &config(),
-        "-o",
-        out.to_str().unwrap(),
-    ];
-    let err = fails(&args);
+    let worksheet = || example("worksheet").args(["-o", out.to_str().unwrap()]);
+    let err = worksheet().refused();
     assert!(
         err.contains("already exists") && err.contains("--force"),
         "{err}"
     );
     assert_eq!(fs::read(&out).unwrap(), b"keep me");
-    let mut forced = args.to_vec();
-    forced.push("--force");
-    run_ok(&forced);
+    worksheet().arg("--force").run();
     assert!(fs::read(&out).unwrap().starts_with(b"%PDF"));
     assert_eq!(
         fs::read_dir(tmp.path()).unwrap().count(),
@@ -167,36 +151,18 @@ fn long_label_text_shrinks_and_absurd_text_is_refused() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("l.pdf");
     let long = "Dissolve one troche between the cheek and gum every eight hours as needed for pain; do not chew or swallow it whole, and do not eat or drink until it has dissolved completely.";
-    run_ok(&[
-        "label",
-        "--backdate",
-        "--order",
-        &order_file(),
-        "--config",
-        &config(),
-        "--directions",
-        long,
-        "-o",
-        out.to_str().unwrap(),
-    ]);
+    example("label")
+        .args(["--directions", long, "-o", out.to_str().unwrap()])
+        .run();
     assert!(has(
         &pdf_text(&fs::read(&out).unwrap()),
         "do not eat or drink until it has dissolved completely."
     ));
     let absurd = long.repeat(12);
     let out2 = tmp.path().join("l2.pdf");
-    let err = fails(&[
-        "label",
-        "--backdate",
-        "--order",
-        &order_file(),
-        "--config",
-        &config(),
-        "--directions",
-        &absurd,
-        "-o",
-        out2.to_str().unwrap(),
-    ]);
+    let err = example("label")
+        .args(["--directions", &absurd, "-o", out2.to_str().unwrap()])
+        .refused();
     assert!(err.contains("shorten the directions"), "{err}");
     assert!(!out2.exists());
 }
@@ -205,20 +171,16 @@ fn long_label_text_shrinks_and_absurd_text_is_refused() {
 fn characters_outside_winansi_are_written_readably() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("l.pdf");
-    run_ok(&[
-        "label",
-        "--backdate",
-        "--order",
-        &order_file(),
-        "--config",
-        &config(),
-        "--patient",
-        "Zoë Ødegård",
-        "--directions",
-        "Take 1 if pain ≥ 7/10; store 2–8 °C",
-        "-o",
-        out.to_str().unwrap(),
-    ]);
+    example("label")
+        .args([
+            "--patient",
+            "Zoë Ødegård",
+            "--directions",
+            "Take 1 if pain ≥ 7/10; store 2–8 °C",
+            "-o",
+            out.to_str().unwrap(),
+        ])
+        .run();
     let text = pdf_text(&fs::read(&out).unwrap());
     assert!(has(&text, "Zoë Ødegård"), "{text}");
     assert!(has(&text, "Take 1 if pain >= 7/10; store 2–8 °C"), "{text}");
@@ -363,15 +325,7 @@ fn aliquot_rows_say_what_is_weighed_mixed_taken_and_discarded() {
     let ws = worksheet(
         tmp.path(),
         &config(),
-        &[
-            "ketamine-hcl-troche",
-            "--strength",
-            "2 mg",
-            "--quantity",
-            "30",
-            "--basis",
-            "salt",
-        ],
+        &order("ketamine-hcl-troche", "2 mg", "30", &["--basis", "salt"]),
     );
     let text = pdf_text(&ws);
     for needle in [
@@ -409,17 +363,17 @@ fn each_aliquot_of_two_actives_names_its_own_rows() {
     let ws = worksheet(
         tmp.path(),
         &config(),
-        &[
+        &order(
             "bi-est-troche",
-            "--strength",
             "Estriol=2 mg",
-            "--strength",
-            "Estradiol=0.5 mg",
-            "--basis",
-            "Estradiol=moiety",
-            "--quantity",
             "30",
-        ],
+            &[
+                "--strength",
+                "Estradiol=0.5 mg",
+                "--basis",
+                "Estradiol=moiety",
+            ],
+        ),
     );
     let text = pdf_text(&ws);
     for needle in [
@@ -455,15 +409,7 @@ fn composite_base_balance_mold_and_container_are_recorded() {
     let ws = worksheet(
         tmp.path(),
         cfg.to_str().unwrap(),
-        &[
-            path.to_str().unwrap(),
-            "--strength",
-            "50 mg",
-            "--basis",
-            "salt",
-            "--quantity",
-            "30",
-        ],
+        &order(path.to_str().unwrap(), "50 mg", "30", &["--basis", "salt"]),
     );
     let text = pdf_text(&ws);
     for needle in [
@@ -496,15 +442,7 @@ fn a_derived_blank_weight_is_shown_in_the_calculation() {
     let ws = worksheet(
         tmp.path(),
         &config(),
-        &[
-            path.to_str().unwrap(),
-            "--strength",
-            "50 mg",
-            "--basis",
-            "salt",
-            "--quantity",
-            "30",
-        ],
+        &order(path.to_str().unwrap(), "50 mg", "30", &["--basis", "salt"]),
     );
     let text = pdf_text(&ws);
     assert!(has(&text, "Blank weight (derived, not measured"), "{text}");
@@ -523,15 +461,7 @@ fn deviations_and_complaints_come_before_the_signatures() {
     let ws = worksheet(
         tmp.path(),
         &config(),
-        &[
-            "ketamine-hcl-troche",
-            "--strength",
-            "50 mg",
-            "--basis",
-            "salt",
-            "--quantity",
-            "30",
-        ],
+        &order("ketamine-hcl-troche", "50 mg", "30", &["--basis", "salt"]),
     );
     let text = pdf_text(&ws);
     let at = |needle: &str| {
@@ -550,15 +480,7 @@ fn deviations_and_complaints_come_before_the_signatures() {
 fn the_signatures_never_stand_alone_on_the_last_page() {
     let tmp = tempfile::tempdir().unwrap();
     let ketamine = |q: &'static str| -> Vec<&'static str> {
-        vec![
-            "ketamine-hcl-troche",
-            "--strength",
-            "50 mg",
-            "--basis",
-            "salt",
-            "--quantity",
-            q,
-        ]
+        order("ketamine-hcl-troche", "50 mg", q, &["--basis", "salt"])
     };
     // Without keeping the signatures with the section before them, the signatures stood
     // alone on the last page for ketamine 240, progesterone 100, testosterone 60 and the
@@ -567,47 +489,26 @@ fn the_signatures_never_stand_alone_on_the_last_page() {
         ketamine("30"),
         ketamine("240"),
         ketamine("300"),
-        vec![
+        order(
             "bi-est-troche",
-            "--strength",
             "Estriol=2 mg",
-            "--strength",
-            "Estradiol=0.5 mg",
-            "--basis",
-            "Estradiol=moiety",
-            "--quantity",
             "30",
-        ],
-        vec![
-            "testosterone-rdt",
-            "--strength",
-            "50 mg",
-            "--quantity",
-            "96",
-        ],
-        vec![
-            "testosterone-rdt",
-            "--strength",
-            "50 mg",
-            "--quantity",
-            "60",
-        ],
-        vec![
-            "progesterone-troche",
-            "--strength",
-            "100 mg",
-            "--quantity",
-            "100",
-        ],
-        vec![
+            &[
+                "--strength",
+                "Estradiol=0.5 mg",
+                "--basis",
+                "Estradiol=moiety",
+            ],
+        ),
+        order("testosterone-rdt", "50 mg", "96", &[]),
+        order("testosterone-rdt", "50 mg", "60", &[]),
+        order("progesterone-troche", "100 mg", "100", &[]),
+        order(
             "ketamine-hcl-gelatin-troche",
-            "--strength",
             "50 mg",
-            "--basis",
-            "salt",
-            "--quantity",
             "20",
-        ],
+            &["--basis", "salt"],
+        ),
     ];
     let mut counts = Vec::new();
     for args in &cases {

@@ -161,25 +161,27 @@ fn links_named_like_staging_or_temporaries_are_neither_followed_nor_removed() {
     assert_eq!(files.len(), 3 + 3 + 2 + 3 + 2, "{files:?}");
 }
 
+/// A recipe entry: one ketamine batch (keys such as `rx` may follow).
+const KETAMINE: &str = "[[batch]]\nformula = \"ketamine-hcl-troche\"\nstrength = \"50 mg\"\nbasis = \"salt\"\nquantity = 30\n";
+
+/// `troche batch RECIPE` with the fixture pharmacy, run in `dir`: into `out`, or with
+/// `--check` when there is none; then `more`.
+fn batch_in(dir: &Path, recipe: &Path, out: Option<&Path>, more: &[&str]) -> Output {
+    let config = config();
+    let mut args = vec!["batch", recipe.to_str().unwrap(), "--config", &config];
+    match out {
+        Some(out) => args.extend(["--out", out.to_str().unwrap()]),
+        None => args.push("--check"),
+    }
+    args.extend_from_slice(more);
+    run_in(dir, &args)
+}
+
 /// `troche batch` of a one-entry recipe written in `dir`, into `out`.
 fn one_entry_batch(dir: &Path, out: &Path) -> Output {
     let recipe = dir.join("r.toml");
-    fs::write(
-        &recipe,
-        "[[batch]]\nformula = \"ketamine-hcl-troche\"\nstrength = \"50 mg\"\nbasis = \"salt\"\nquantity = 30\nrx = \"RX-2\"\n",
-    )
-    .unwrap();
-    run_in(
-        dir,
-        &[
-            "batch",
-            recipe.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "--config",
-            &config(),
-        ],
-    )
+    fs::write(&recipe, format!("{KETAMINE}rx = \"RX-2\"\n")).unwrap();
+    batch_in(dir, &recipe, Some(out), &[])
 }
 
 #[cfg(unix)]
@@ -357,20 +359,13 @@ fn a_recipe_naming_dev_zero_as_formula_fails_that_entry_only() {
     let recipe = tmp.path().join("r.toml");
     fs::write(
         &recipe,
-        "[[batch]]\nformula = \"/dev/zero\"\nstrength = \"50 mg\"\nquantity = 30\nrx = \"RX-1\"\n\n\
-         [[batch]]\nformula = \"ketamine-hcl-troche\"\nstrength = \"50 mg\"\nbasis = \"salt\"\nquantity = 30\nrx = \"RX-2\"\n",
+        format!(
+            "[[batch]]\nformula = \"/dev/zero\"\nstrength = \"50 mg\"\nquantity = 30\nrx = \"RX-1\"\n\n\
+             {KETAMINE}rx = \"RX-2\"\n"
+        ),
     )
     .unwrap();
-    let o = run_in(
-        tmp.path(),
-        &[
-            "batch",
-            "--check",
-            recipe.to_str().unwrap(),
-            "--config",
-            &config(),
-        ],
-    );
+    let o = batch_in(tmp.path(), &recipe, None, &[]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
     let stdout = text(&o.stdout);
     assert!(stdout.contains("/dev/zero: is a device"), "{stdout}");
@@ -428,61 +423,48 @@ fn input_files_over_the_size_limit_are_refused_with_the_limit() {
 // ---------------------------------------------------------------------------------------------
 // 4. A full disk in a batch run.
 
-/// A 200 KB tmpfs, unmounted when dropped; `None` where one cannot be mounted (not root, or a
-/// container without the right).
+/// A 200 KB tmpfs, unmounted when dropped. Mounting needs root: the tests that use one are
+/// ignored by default, and fail here, saying why, when the mount fails.
 struct SmallDisk {
     dir: tempfile::TempDir,
 }
 
 impl SmallDisk {
-    fn mount() -> Option<SmallDisk> {
-        let dir = tempfile::tempdir().ok()?;
-        let ok = Command::new("mount")
+    fn mount() -> SmallDisk {
+        let dir = tempfile::tempdir().unwrap();
+        let out = Command::new("mount")
             .args(["-t", "tmpfs", "-o", "size=200k", "tmpfs"])
             .arg(dir.path())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        ok.then_some(SmallDisk { dir })
+            .output()
+            .expect("run mount");
+        assert!(
+            out.status.success(),
+            "cannot mount a tmpfs (run as root): {}",
+            text(&out.stderr)
+        );
+        SmallDisk { dir }
     }
 }
 
 impl Drop for SmallDisk {
     fn drop(&mut self) {
+        // A tmpfs left mounted holds 200 KB of memory until reboot and fails no test.
         let _ = Command::new("umount").arg(self.dir.path()).status();
     }
 }
 
 #[test]
-fn full_disk_batch_reports_every_entry_and_leaves_no_stale_summary_skipped_without_tmpfs_mount() {
-    let Some(disk) = SmallDisk::mount() else {
-        eprintln!("skipped: a tmpfs cannot be mounted here (needs root)");
-        return;
-    };
+#[ignore = "mounts a tmpfs: needs root (.ci/run runs ignored tests as root)"]
+fn full_disk_batch_reports_every_entry_and_leaves_no_stale_summary() {
+    let disk = SmallDisk::mount();
     let out = disk.dir.path();
     fs::write(out.join("summary.csv"), "entry,OLD RUN\n").unwrap();
     fs::write(out.join("picklist.csv"), "ingredient,OLD RUN\n").unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let recipe = tmp.path().join("r.toml");
-    let entry = |i: usize| {
-        format!(
-            "[[batch]]\nformula = \"ketamine-hcl-troche\"\nstrength = \"50 mg\"\nbasis = \"salt\"\nquantity = 30\nrx = \"RX-{i:02}\"\n\n"
-        )
-    };
+    let entry = |i: usize| format!("{KETAMINE}rx = \"RX-{i:02}\"\n\n");
     fs::write(&recipe, (1..=12).map(entry).collect::<String>()).unwrap();
-    let o = run_in(
-        tmp.path(),
-        &[
-            "batch",
-            recipe.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "--config",
-            &config(),
-            "--jobs",
-            "1",
-        ],
-    );
+    let o = batch_in(tmp.path(), &recipe, Some(out), &["--jobs", "1"]);
     let stdout = text(&o.stdout);
     let stderr = text(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "{stdout}\n{stderr}");
@@ -604,25 +586,16 @@ fn control_characters_in_order_and_recipe_files_are_refused_and_echoed_escaped()
     let recipe = tmp.path().join("r.toml");
     fs::write(
         &recipe,
-        "[[batch]]\nformula = \"ketamine-hcl-troche\"\nstrength = \"50 mg\"\nbasis = \"salt\"\nquantity = 30\n\
-         rx = \"\\u0007bell\\u001b[31mred\"\n\n\
-         [[batch]]\nformula = \"ketamine-hcl-troche\"\nstrength = \"50 mg\"\nbasis = \"salt\"\nquantity = 30\nrx = \"RX-2\"\n\n\
-         [[batch.component]]\nname = \"Ketamine hydrochloride\"\nlot = \"K\\u009b1\"\n\n\
-         [[batch]]\nformula = \"ketamine-hcl-troche\"\nstrength = \"50 mg\"\nbasis = \"salt\"\nquantity = 30\nlot = \"\\u0000\"\n",
+        format!(
+            "{KETAMINE}rx = \"\\u0007bell\\u001b[31mred\"\n\n\
+             {KETAMINE}rx = \"RX-2\"\n\n\
+             [[batch.component]]\nname = \"Ketamine hydrochloride\"\nlot = \"K\\u009b1\"\n\n\
+             {KETAMINE}lot = \"\\u0000\"\n"
+        ),
     )
     .unwrap();
     let out = tmp.path().join("out");
-    let o = run_in(
-        tmp.path(),
-        &[
-            "batch",
-            recipe.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "--config",
-            &config(),
-        ],
-    );
+    let o = batch_in(tmp.path(), &recipe, Some(&out), &[]);
     let (stdout, stderr) = (text(&o.stdout), text(&o.stderr));
     assert_eq!(o.status.code(), Some(2), "{stdout}");
     assert!(stdout.contains("`batch[1].rx`"), "{stdout}");
@@ -768,35 +741,29 @@ fn compounding_dates_far_from_today_and_past_buds_need_backdate() {
 fn a_recipe_date_far_from_today_is_refused_at_its_line_and_entry_dates_per_entry() {
     let tmp = tempfile::tempdir().unwrap();
     let recipe = tmp.path().join("r.toml");
-    let entry = "[[batch]]\nformula = \"ketamine-hcl-troche\"\nstrength = \"50 mg\"\nbasis = \"salt\"\nquantity = 30\n";
     fs::write(
         &recipe,
-        format!("# a comment\ndate = 2020-01-01\n\n{entry}"),
+        format!("# a comment\ndate = 2020-01-01\n\n{KETAMINE}"),
     )
     .unwrap();
-    let args = [
-        "batch",
-        "--check",
-        recipe.to_str().unwrap(),
-        "--config",
-        &config(),
-    ];
-    let o = run_in(tmp.path(), &args);
+    let o = batch_in(tmp.path(), &recipe, None, &[]);
     assert_eq!(o.status.code(), Some(2));
     let stderr = text(&o.stderr);
     assert!(
         stderr.contains("r.toml:2: `date`: the compounding date 2020-01-01"),
         "{stderr}"
     );
-    let mut with_backdate = args.to_vec();
-    with_backdate.push("--backdate");
-    let o = run_in(tmp.path(), &with_backdate);
+    let o = batch_in(tmp.path(), &recipe, None, &["--backdate"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stdout));
 
     // An entry's own date: that entry fails, the others are checked on.
     let tomorrow = today() + days(1);
-    fs::write(&recipe, format!("{entry}date = {tomorrow}\n\n{entry}")).unwrap();
-    let o = run_in(tmp.path(), &args);
+    fs::write(
+        &recipe,
+        format!("{KETAMINE}date = {tomorrow}\n\n{KETAMINE}"),
+    )
+    .unwrap();
+    let o = batch_in(tmp.path(), &recipe, None, &[]);
     let stdout = text(&o.stdout);
     assert_eq!(o.status.code(), Some(2), "{stdout}");
     assert!(
@@ -873,24 +840,9 @@ fn lots_and_file_names_that_cannot_name_a_batch_are_refused() {
 fn jobs_are_bounded_by_cores_and_entries() {
     let tmp = tempfile::tempdir().unwrap();
     let recipe = tmp.path().join("r.toml");
-    fs::write(
-        &recipe,
-        "[[batch]]\nformula = \"ketamine-hcl-troche\"\nstrength = \"50 mg\"\nbasis = \"salt\"\nquantity = 30\n",
-    )
-    .unwrap();
+    fs::write(&recipe, KETAMINE).unwrap();
     let start = Instant::now();
-    let o = run_in(
-        tmp.path(),
-        &[
-            "batch",
-            "--check",
-            recipe.to_str().unwrap(),
-            "--config",
-            &config(),
-            "--jobs",
-            "5000",
-        ],
-    );
+    let o = batch_in(tmp.path(), &recipe, None, &["--jobs", "5000"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     // 5,000 threads took 36 s; one entry gets one.
     assert!(
@@ -909,12 +861,9 @@ fn jobs_are_bounded_by_cores_and_entries() {
 /// A batch whose files cannot be written after its record committed (here a full disk) is
 /// void in the log, with the reason, and its lot is never handed out again.
 #[test]
-fn a_batch_whose_files_cannot_be_written_is_void_and_its_lot_never_reused_skipped_without_tmpfs_mount()
- {
-    let Some(disk) = SmallDisk::mount() else {
-        eprintln!("skipped: a tmpfs cannot be mounted here (needs root)");
-        return;
-    };
+#[ignore = "mounts a tmpfs: needs root (.ci/run runs ignored tests as root)"]
+fn a_batch_whose_files_cannot_be_written_is_void_and_its_lot_never_reused() {
+    let disk = SmallDisk::mount();
     let tmp = tempfile::tempdir().unwrap();
     let db = tmp.path().join("log.sqlite3");
     let run = |out: &Path| {

@@ -13,6 +13,27 @@ pub(crate) fn calc_json(args: &[&str]) -> serde_json::Value {
     Test::new().arg("calc").args(args).json()
 }
 
+/// `troche calc FORMULA --strength S --quantity N`: the order nearly every test of the
+/// calculation gives. More flags with `.args`, then `.json()`, or `.refused()` for its refusal.
+pub(crate) fn calc(formula: &str, strength: &str, quantity: &str) -> Test {
+    Test::new()
+        .arg("calc")
+        .args(order(formula, strength, quantity, &[]))
+}
+
+/// One batch's order as arguments: `FORMULA --strength S --quantity N`, then `more` (a basis,
+/// a second strength, extra units).
+pub(crate) fn order<'a>(
+    formula: &'a str,
+    strength: &'a str,
+    quantity: &'a str,
+    more: &[&'a str],
+) -> Vec<&'a str> {
+    let mut args = vec![formula, "--strength", strength, "--quantity", quantity];
+    args.extend_from_slice(more);
+    args
+}
+
 /// `troche ARGS`, which must fail with exit status 2 and print nothing: its stderr.
 pub(crate) fn fails(args: &[&str]) -> String {
     Test::new().args(args).status(2).run().stderr
