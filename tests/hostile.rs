@@ -1,4 +1,4 @@
-//! Hostile file systems and inputs (issue 12): links planted in the output folder, FIFOs and
+//! Hostile file systems and inputs: links planted in the output folder, FIFOs and
 //! devices where a file is expected, concurrent and killed processes, a full disk, terminal
 //! escapes, dates and sizes that cannot be meant.
 
