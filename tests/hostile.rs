@@ -662,6 +662,81 @@ fn control_characters_in_arguments_and_paths_are_escaped_on_every_status_line() 
     assert!(err.contains("again\\u001b[31m/L7-worksheet.pdf"), "{err}");
 }
 
+/// No cell of any CSV the program writes starts a spreadsheet formula: a value from an order
+/// that starts with `=`, `+`, `-` or `@` gets an apostrophe in `summary.csv`, in `troche log
+/// --format csv` and in `troche recall --format csv` alike.
+#[test]
+fn formula_leads_are_defused_in_every_csv() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("log.sqlite3");
+    let hostile = [
+        "=cmd|' /C calc'!A0",
+        "+41 55 555 0100",
+        "-2+3",
+        "@SUM(A1:A9)",
+    ];
+    let recipe = tmp.path().join("r.toml");
+    fs::write(
+        &recipe,
+        format!(
+            "{KETAMINE}rx = \"{}\"\npatient = \"{}\"\nprescriber = \"{}\"\n\
+             directions = \"{}\"\n\n[[batch.component]]\nname = \"Ketamine hydrochloride\"\n\
+             lot = \"{}\"\nexpiry = 2030-01-01\n",
+            hostile[3], hostile[0], hostile[1], hostile[2], hostile[2]
+        ),
+    )
+    .unwrap();
+    let out = tmp.path().join("out");
+    let troche = |args: &[&str]| {
+        let o = Command::new(assert_cmd::cargo::cargo_bin("troche"))
+            .current_dir(tmp.path())
+            .stdin(Stdio::null())
+            .arg("--db")
+            .arg(&db)
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+        text(&o.stdout)
+    };
+    troche(&[
+        "batch",
+        recipe.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--config",
+        &config(),
+    ]);
+    let csvs = [
+        (
+            "summary.csv",
+            fs::read_to_string(out.join("summary.csv")).unwrap(),
+        ),
+        ("log", troche(&["log", "--format", "csv"])),
+        (
+            "recall",
+            troche(&["recall", "--format", "csv", "--", "-2+3"]),
+        ),
+    ];
+    for (what, csv) in csvs {
+        let cells: Vec<&str> = csv
+            .lines()
+            .flat_map(|l| l.split(','))
+            .map(|c| c.trim_start_matches('"'))
+            .collect();
+        assert!(
+            cells.iter().any(|c| c.starts_with('\'')),
+            "{what} defuses nothing: {csv}"
+        );
+        for cell in cells {
+            assert!(
+                !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                "{what}: {cell:?} in {csv}"
+            );
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // 7. Dates, sizes and names that cannot be meant.
 
