@@ -12,6 +12,7 @@
 //!   refused value can still be named in the message that refuses it.
 
 use std::borrow::Cow;
+use std::fmt::Write as _;
 use std::io::Write as _;
 
 use crate::error::{Error, Result};
@@ -33,7 +34,8 @@ pub fn escape(text: &str) -> Cow<'_, str> {
     let mut out = String::with_capacity(text.len() + 8);
     for c in text.chars() {
         if is_hostile(c) {
-            out.push_str(&format!("\\u{:04x}", u32::from(c)));
+            // A `String` cannot refuse a write: this drops an `Ok(())`.
+            let _ = write!(out, "\\u{:04x}", u32::from(c));
         } else {
             out.push(c);
         }

@@ -11,24 +11,24 @@ use super::print;
 
 pub(super) fn formulas() -> Result<i32> {
     let all = library::all()?;
-    let mut out = String::new();
     let w = all.iter().map(|f| f.id.chars().count()).max().unwrap_or(2);
     let fw = all
         .iter()
         .map(|f| f.dosage_form.chars().count())
         .max()
         .unwrap_or(4);
-    out.push_str(&format!("{:<w$}  {:<fw$}  NAME (ACTIVES)\n", "ID", "FORM"));
-    for f in &all {
+    let header = format!("{:<w$}  {:<fw$}  NAME (ACTIVES)\n", "ID", "FORM");
+    let rows = all.iter().map(|f| {
         let actives: Vec<&str> = f.actives.iter().map(|a| a.name.as_str()).collect();
-        out.push_str(&format!(
+        format!(
             "{:<w$}  {:<fw$}  {} ({})\n",
             f.id,
             f.dosage_form,
             f.name,
             actives.join(", ")
-        ));
-    }
+        )
+    });
+    let out: String = std::iter::once(header).chain(rows).collect();
     print(&out)?;
     Ok(0)
 }

@@ -263,7 +263,7 @@ pub(super) fn run(a: &RecordArgs) -> Result<i32> {
         out.display()
     ));
     if flags.is_empty() {
-        crate::printable::eprintln(&format!("no flags"));
+        crate::printable::eprintln("no flags");
     } else {
         crate::printable::eprintln(&format!(
             "flags to resolve before release: {}",
