@@ -114,8 +114,8 @@ pub(super) fn run(a: &BatchArgs) -> Result<i32> {
     Ok(code)
 }
 
-/// One line per entry, and the run's totals.
-pub(super) fn summary_csv(report: &Report) -> Result<String> {
+/// `summary.csv`: one line per entry, with its lot and outcome.
+fn summary_csv(report: &Report) -> Result<String> {
     let header = [
         "entry", "line", "lot", "rx", "formula", "strength", "quantity", "status", "bud", "message",
     ]
@@ -141,8 +141,8 @@ pub(super) fn summary_csv(report: &Report) -> Result<String> {
     spreadsheet::csv(std::iter::once(header).chain(rows))
 }
 
-/// What to pull from stock for the batches made.
-pub(super) fn picklist_csv(report: &Report) -> Result<String> {
+/// `picklist.csv`: what to pull from stock for the batches made.
+fn picklist_csv(report: &Report) -> Result<String> {
     let header = [
         "ingredient",
         "schedule",
