@@ -133,6 +133,18 @@ pub enum Kind {
     Internal,
 }
 
+impl Kind {
+    /// Exit status for a failure of this kind: 2 for anything the user can fix in the input,
+    /// 1 for the machine or the program failing. A command that reports its failures itself
+    /// and goes on (`batch`, `check`) takes its status from here too.
+    pub fn exit_code(self) -> i32 {
+        match self {
+            Kind::Input | Kind::Calculation | Kind::LabelFit => 2,
+            Kind::Io | Kind::Internal => 1,
+        }
+    }
+}
+
 fn located(file: &str, line: Option<usize>, key: Option<&str>, message: &str) -> String {
     let line = line.map(|l| format!(":{l}")).unwrap_or_default();
     let key = key.map(|k| format!("`{k}`: ")).unwrap_or_default();
@@ -203,13 +215,9 @@ impl Error {
         }
     }
 
-    /// Exit status for this error: 2 for anything the user can fix in the input, 1 for the
-    /// machine or the program failing.
+    /// Exit status for this error (see [`Kind::exit_code`]).
     pub fn exit_code(&self) -> i32 {
-        match self.kind() {
-            Kind::Input | Kind::Calculation | Kind::LabelFit => 2,
-            Kind::Io | Kind::Internal => 1,
-        }
+        self.kind().exit_code()
     }
 }
 

@@ -10,7 +10,7 @@ use clap::Args;
 use rust_decimal::Decimal;
 
 use crate::batch::{self, Pick, Report, Row, Status};
-use crate::error::{Error, Result};
+use crate::error::{Error, Kind, Result};
 use crate::formula::Schedule;
 use crate::quantity::round_to;
 use crate::report::plural;
@@ -91,9 +91,9 @@ pub(super) fn run(a: &BatchArgs) -> Result<i32> {
     // with the files below.
     print(&Text(&report).to_string())?;
     let mut code = if report.io_failures > 0 {
-        1
+        Kind::Io.exit_code()
     } else if report.failed() > 0 {
-        2
+        Kind::Input.exit_code()
     } else {
         0
     };
@@ -107,7 +107,7 @@ pub(super) fn run(a: &BatchArgs) -> Result<i32> {
         ] {
             if let Err(e) = output::write(&path, text.as_bytes(), true) {
                 printable::eprintln(&format!("troche: error: {e}"));
-                code = 1;
+                code = Kind::Io.exit_code();
             }
         }
     }

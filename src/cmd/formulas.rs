@@ -210,7 +210,7 @@ pub(super) fn check(files: &[PathBuf]) -> Result<i32> {
             plural(files.len(), "file", "files"),
             if failed == 1 { "has" } else { "have" }
         ));
-        return Ok(2);
+        return Ok(crate::error::Kind::Input.exit_code());
     }
     Ok(0)
 }
