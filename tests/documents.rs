@@ -240,25 +240,21 @@ fn a4_paper_from_settings() {
 fn default_lot_is_the_next_free_one_in_the_directory() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    let args = [
-        "make",
-        "--backdate",
-        "ketamine-hcl-troche",
-        "--strength",
-        "50 mg",
-        "--basis",
-        "salt",
-        "--quantity",
-        "30",
-        "--date",
-        "2026-11-23",
-        "--config",
-        &config(),
-        "--out",
-        out.to_str().unwrap(),
-    ];
-    run_ok(&args);
-    run_ok(&args);
+    let config = config();
+    let make = || {
+        Test::new()
+            .args(["make", "--backdate", "--date", "2026-11-23"])
+            .args(order(
+                "ketamine-hcl-troche",
+                "50 mg",
+                "30",
+                &["--basis", "salt"],
+            ))
+            .args(["--config", &config, "--out", out.to_str().unwrap()])
+            .run()
+    };
+    make();
+    make();
     assert!(out.join("261123-001-label.pdf").exists());
     assert!(out.join("261123-002-label.pdf").exists());
 }

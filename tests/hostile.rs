@@ -49,6 +49,18 @@ fn run_in(dir: &Path, args: &[&str]) -> Output {
     finish_within(child, 30, &args.join(" "))
 }
 
+/// `troche --db DB ARGS`, run in `dir`: for the runs of one test that share a compounding log.
+fn with_log(dir: &Path, db: &Path, args: &[&str]) -> Output {
+    Command::new(assert_cmd::cargo::cargo_bin("troche"))
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
@@ -616,14 +628,7 @@ fn control_characters_in_arguments_and_paths_are_escaped_on_every_status_line() 
     let tmp = tempfile::tempdir().unwrap();
     let db = tmp.path().join("log.sqlite3");
     let run = |args: &[&str]| {
-        let o = Command::new(assert_cmd::cargo::cargo_bin("troche"))
-            .current_dir(tmp.path())
-            .stdin(Stdio::null())
-            .arg("--db")
-            .arg(&db)
-            .args(args)
-            .output()
-            .unwrap();
+        let o = with_log(tmp.path(), &db, args);
         let stderr = text(&o.stderr);
         assert_no_raw_controls(&args.join(" "), &stderr);
         assert_no_raw_controls(&args.join(" "), &text(&o.stdout));
@@ -688,14 +693,7 @@ fn formula_leads_are_defused_in_every_csv() {
     .unwrap();
     let out = tmp.path().join("out");
     let troche = |args: &[&str]| {
-        let o = Command::new(assert_cmd::cargo::cargo_bin("troche"))
-            .current_dir(tmp.path())
-            .stdin(Stdio::null())
-            .arg("--db")
-            .arg(&db)
-            .args(args)
-            .output()
-            .unwrap();
+        let o = with_log(tmp.path(), &db, args);
         assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
         text(&o.stdout)
     };
@@ -941,44 +939,23 @@ fn a_batch_whose_files_cannot_be_written_is_void_and_its_lot_never_reused() {
     let disk = SmallDisk::mount();
     let tmp = tempfile::tempdir().unwrap();
     let db = tmp.path().join("log.sqlite3");
+    let config = config();
     let run = |out: &Path| {
-        Command::new(assert_cmd::cargo::cargo_bin("troche"))
-            .stdin(Stdio::null())
-            .arg("--db")
-            .arg(&db)
-            .args([
-                "make",
-                "ketamine-hcl-troche",
-                "--strength",
-                "50 mg",
-                "--quantity",
-                "30",
-            ])
-            .args(["--config", &config(), "--out"])
-            .arg(out)
-            .output()
-            .unwrap()
+        let mut args = vec!["make"];
+        args.extend(order("ketamine-hcl-troche", "50 mg", "30", &[]));
+        args.extend(["--config", &config, "--out", out.to_str().unwrap()]);
+        with_log(tmp.path(), &db, &args)
     };
     // Fill the small disk so the PDFs cannot be written.
     let _ = fs::write(disk.dir.path().join("filler"), vec![0u8; 200 * 1024]);
     let o = run(disk.dir.path());
     assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
-    let lots = Command::new(assert_cmd::cargo::cargo_bin("troche"))
-        .arg("--db")
-        .arg(&db)
-        .args(["log", "--format", "json"])
-        .output()
-        .unwrap();
+    let lots = with_log(tmp.path(), &db, &["log", "--format", "json"]);
     let v: serde_json::Value = serde_json::from_slice(&lots.stdout).unwrap();
     let first = &v[0];
     assert_eq!(first["status"], "void", "{v}");
     let void_lot = first["lot"].as_str().unwrap().to_string();
-    let one = Command::new(assert_cmd::cargo::cargo_bin("troche"))
-        .arg("--db")
-        .arg(&db)
-        .args(["lot", &void_lot, "--format", "json"])
-        .output()
-        .unwrap();
+    let one = with_log(tmp.path(), &db, &["lot", &void_lot, "--format", "json"]);
     let one: serde_json::Value = serde_json::from_slice(&one.stdout).unwrap();
     assert!(
         one["events"].to_string().contains("could not be written"),
