@@ -622,7 +622,7 @@ fn control_characters_in_order_and_recipe_files_are_refused_and_echoed_escaped()
 
 /// Every status line that can repeat what the user typed (an argument, a path, a file's name)
 /// shows a control character in it escaped: the usage error, `recall`, `db backup`, `log
-/// import` and `reprint`.
+/// import`, `reprint` and `verify`.
 #[test]
 fn control_characters_in_arguments_and_paths_are_escaped_on_every_status_line() {
     let tmp = tempfile::tempdir().unwrap();
@@ -665,6 +665,16 @@ fn control_characters_in_arguments_and_paths_are_escaped_on_every_status_line() 
     let (code, err) = run(&["reprint", "L7", "--out", "again\u{1b}[31m"]);
     assert_eq!(code, Some(0), "{err}");
     assert!(err.contains("again\\u001b[31m/L7-worksheet.pdf"), "{err}");
+    // The initials of whoever rejects a batch are echoed on the terminal only.
+    let (_, err) = run(&[
+        "verify",
+        "L7",
+        "--by",
+        "R\u{1b}[31mPH",
+        "--reject",
+        "spilled",
+    ]);
+    assert!(err.contains("R\\u001b[31mPH"), "{err}");
 }
 
 /// No cell of any CSV the program writes starts a spreadsheet formula: a value from an order
