@@ -293,7 +293,7 @@ fn library_lists_and_checks() {
         .arg("formulas")
         .stdout_contains("ketamine-hcl-troche")
         .run();
-    let dir = format!("{}/formulas", env!("CARGO_MANIFEST_DIR"));
+    let dir = repo("formulas");
     let files: Vec<String> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path().display().to_string())

@@ -4,7 +4,7 @@ use crate::common::*;
 use std::fs;
 
 fn order_file() -> String {
-    format!("{}/docs/examples/order.toml", env!("CARGO_MANIFEST_DIR"))
+    repo("docs/examples/order.toml")
 }
 
 fn run_ok(args: &[&str]) -> Ran {
@@ -31,45 +31,49 @@ fn make_writes_three_complete_documents() {
     example("make").args(["--out", out.to_str().unwrap()]).run();
     let ws = fs::read(out.join("261123-001-worksheet.pdf")).unwrap();
     let text = pdf_text(&ws);
-    for needle in [
-        "Ketamine HCl troche",
-        "ketamine-hcl-troche",
-        "261123-001",
-        "RX-100234",
-        "Jane Q. Patient",
-        "Alan Smith, MD",
-        "2026-11-23",
-        "2027-02-28", // BUD capped by the PEG lot's expiry
-        "PEG-5521",
-        "K240117",
-        "Medisca",
-        "1.600",
-        "27.447", // 0.975 g × 32 − 3.75296 g displaced
-        "1.002 g",
-        "0.902 g to 1.102 g",
-        "50 mg Ketamine hydrochloride, USP × 32 units = 1.6 g",
-        "ceil(32 units poured / 30 cavities) = 2",
-        "Controlled-substance reconciliation",
-        "Verified by pharmacist",
-    ] {
-        assert!(has(&text, needle), "worksheet lacks {needle:?}");
-    }
+    assert_has_all(
+        &text,
+        "worksheet",
+        &[
+            "Ketamine HCl troche",
+            "ketamine-hcl-troche",
+            "261123-001",
+            "RX-100234",
+            "Jane Q. Patient",
+            "Alan Smith, MD",
+            "2026-11-23",
+            "2027-02-28", // BUD capped by the PEG lot's expiry
+            "PEG-5521",
+            "K240117",
+            "Medisca",
+            "1.600",
+            "27.447", // 0.975 g × 32 − 3.75296 g displaced
+            "1.002 g",
+            "0.902 g to 1.102 g",
+            "50 mg Ketamine hydrochloride, USP × 32 units = 1.6 g",
+            "ceil(32 units poured / 30 cavities) = 2",
+            "Controlled-substance reconciliation",
+            "Verified by pharmacist",
+        ],
+    );
     let pages = page_count(&ws);
     for p in 1..=pages {
         assert!(has(&text, &format!("Page {p} of {pages}")), "page {p}");
     }
     let label = fs::read(out.join("261123-001-label.pdf")).unwrap();
     let text = pdf_text(&label);
-    for needle in [
-        "Main Street Compounding Pharmacy",
-        "(217) 555-0100",
-        "Ketamine hydrochloride 50 mg per troche (= ketamine 43.35 mg)",
-        "Do not use after 2027-02-28",
-        "Compounded preparation",
-        "Caution: Federal law prohibits the transfer of this drug to any person other than the patient for whom it was prescribed.",
-    ] {
-        assert!(has(&text, needle), "label lacks {needle:?}: {text}");
-    }
+    assert_has_all(
+        &text,
+        "label",
+        &[
+            "Main Street Compounding Pharmacy",
+            "(217) 555-0100",
+            "Ketamine hydrochloride 50 mg per troche (= ketamine 43.35 mg)",
+            "Do not use after 2027-02-28",
+            "Compounded preparation",
+            "Caution: Federal law prohibits the transfer of this drug to any person other than the patient for whom it was prescribed.",
+        ],
+    );
     // The formula's five warnings do not all fit on 4 × 2 in beside the federal one: they
     // go on an auxiliary label of the same stock, not into smaller type.
     assert_eq!(page_count(&label), 2);
@@ -264,16 +268,18 @@ fn small_label_stock_moves_warnings_to_auxiliary_labels() {
     let pdf = example_document("label", "[label]\nwidth = \"3 in\"\nheight = \"1.5 in\"\n");
     let text = pdf_text(&pdf);
     assert!(page_count(&pdf) >= 2);
-    for needle in [
-        "Jane Q. Patient",
-        "Ketamine hydrochloride 50 mg per troche",
-        "Do not use after 2027-02-28",
-        "See auxiliary label",
-        "Auxiliary label 1 of",
-        "Caution: Federal law prohibits the transfer of this drug to any person other than the patient for whom it was prescribed.",
-    ] {
-        assert!(has(&text, needle), "label lacks {needle:?}: {text}");
-    }
+    assert_has_all(
+        &text,
+        "label",
+        &[
+            "Jane Q. Patient",
+            "Ketamine hydrochloride 50 mg per troche",
+            "Do not use after 2027-02-28",
+            "See auxiliary label",
+            "Auxiliary label 1 of",
+            "Caution: Federal law prohibits the transfer of this drug to any person other than the patient for whom it was prescribed.",
+        ],
+    );
     for (w, h) in page_sizes(&pdf) {
         assert!(
             (w - 216.0).abs() < 0.5 && (h - 108.0).abs() < 0.5,
@@ -324,31 +330,33 @@ fn aliquot_rows_say_what_is_weighed_mixed_taken_and_discarded() {
         &order("ketamine-hcl-troche", "2 mg", "30", &["--basis", "salt"]),
     );
     let text = pdf_text(&ws);
-    for needle in [
-        // Row 1: the drug weighing, into the aliquot, with its assay blank.
-        "1 Ketamine hydrochloride, USP",
-        "0.120 g",
-        "weighed as ketamine hydrochloride; strength is of this salt (as ordered): no conversion",
-        "Assay (CoA) ________ % (100 % assumed)",
-        "weighed into the aliquot mixture (row 3), not into the batch",
-        // Row 2: the diluent, a component with its own lot blanks.
-        "2 Lactose monohydrate, NF",
-        "aliquot diluent for Ketamine hydrochloride",
-        "0.130 g",
-        // Row 3: the portion, with the instruction and room for its weight.
-        "3 Aliquot portion into the batch",
-        "Mix 0.120 g of Ketamine hydrochloride (row 1) with 0.130 g of Lactose monohydrate \
-         (row 2) to 0.250 g; weigh 0.125 g of the mixture into the batch; discard the rest \
-         (0.125 g) as waste.",
-        "Mixture made (0.250 g):",
-        "Rest discarded (0.125 g):",
-        "only the portion taken from it enters the batch",
-        // The reconciliation accounts for the waste.
-        "Bulk drug to weigh (theoretical, into the aliquot)",
-        "Waste: aliquot remainder",
-    ] {
-        assert!(has(&text, needle), "worksheet lacks {needle:?}:\n{text}");
-    }
+    assert_has_all(
+        &text,
+        "worksheet",
+        &[
+            // Row 1: the drug weighing, into the aliquot, with its assay blank.
+            "1 Ketamine hydrochloride, USP",
+            "0.120 g",
+            "weighed as ketamine hydrochloride; strength is of this salt (as ordered): no conversion",
+            "Assay (CoA) ________ % (100 % assumed)",
+            "weighed into the aliquot mixture (row 3), not into the batch",
+            // Row 2: the diluent, a component with its own lot blanks.
+            "2 Lactose monohydrate, NF",
+            "aliquot diluent for Ketamine hydrochloride",
+            "0.130 g",
+            // Row 3: the portion, with the instruction and room for its weight.
+            "3 Aliquot portion into the batch",
+            "Mix 0.120 g of Ketamine hydrochloride (row 1) with 0.130 g of Lactose monohydrate \
+             (row 2) to 0.250 g; weigh 0.125 g of the mixture into the batch; discard the rest \
+             (0.125 g) as waste.",
+            "Mixture made (0.250 g):",
+            "Rest discarded (0.125 g):",
+            "only the portion taken from it enters the batch",
+            // The reconciliation accounts for the waste.
+            "Bulk drug to weigh (theoretical, into the aliquot)",
+            "Waste: aliquot remainder",
+        ],
+    );
     // The portion row is numbered after the diluent and the excipients follow it.
     assert!(has(&text, "4 Gelatin powder, USP"), "{text}");
 }
@@ -372,26 +380,24 @@ fn each_aliquot_of_two_actives_names_its_own_rows() {
         ),
     );
     let text = pdf_text(&ws);
-    for needle in [
-        "Mix 0.120 g of Estriol (row 1) with 0.130 g of Lactose monohydrate (row 2) to 0.250 g",
-        "Mix 0.124 g of Estradiol hemihydrate (row 4) with 0.876 g of Lactose monohydrate \
-         (row 5) to 1.000 g; weigh 0.125 g of the mixture into the batch; discard the rest \
-         (0.875 g) as waste.",
-        "strength is of estradiol (as ordered): × 281.39/272.38 salt factor",
-    ] {
-        assert!(has(&text, needle), "worksheet lacks {needle:?}:\n{text}");
-    }
+    assert_has_all(
+        &text,
+        "worksheet",
+        &[
+            "Mix 0.120 g of Estriol (row 1) with 0.130 g of Lactose monohydrate (row 2) to 0.250 g",
+            "Mix 0.124 g of Estradiol hemihydrate (row 4) with 0.876 g of Lactose monohydrate \
+             (row 5) to 1.000 g; weigh 0.125 g of the mixture into the batch; discard the rest \
+             (0.875 g) as waste.",
+            "strength is of estradiol (as ordered): × 281.39/272.38 salt factor",
+        ],
+    );
 }
 
 #[test]
 fn composite_base_balance_mold_and_container_are_recorded() {
     let tmp = tempfile::tempdir().unwrap();
-    let library = format!(
-        "{}/formulas/ketamine-hcl-gelatin-troche.toml",
-        env!("CARGO_MANIFEST_DIR")
-    );
     // The library's gelatin troche: a three-component base and a stated container.
-    let path = std::path::PathBuf::from(library);
+    let path = repo("formulas/ketamine-hcl-gelatin-troche.toml");
     let cfg = tmp.path().join("troche.toml");
     fs::write(
         &cfg,
@@ -405,40 +411,38 @@ fn composite_base_balance_mold_and_container_are_recorded() {
     let ws = worksheet(
         tmp.path(),
         cfg.to_str().unwrap(),
-        &order(path.to_str().unwrap(), "50 mg", "30", &["--basis", "salt"]),
+        &order(&path, "50 mg", "30", &["--basis", "salt"]),
     );
     let text = pdf_text(&ws);
-    for needle in [
-        "mixed from 3 components, each weighed below",
-        "Glycerin, USP",
-        "base component: 70 % of the",
-        "Gelatin, NF",
-        "base component: 20 % of the",
-        "Purified water, USP",
-        "The base is mixed from rows",
-        "Balance id BAL-02",
-        "Readability 0.001 g",
-        "6 mg sensitivity ÷ 5 % acceptable error = 120 mg",
-        "Mold id (write which was used) use one of: M-7, M-9",
-        "Container-closure Tight, light-resistant container (amber plastic vial)",
-    ] {
-        assert!(has(&text, needle), "worksheet lacks {needle:?}:\n{text}");
-    }
+    assert_has_all(
+        &text,
+        "worksheet",
+        &[
+            "mixed from 3 components, each weighed below",
+            "Glycerin, USP",
+            "base component: 70 % of the",
+            "Gelatin, NF",
+            "base component: 20 % of the",
+            "Purified water, USP",
+            "The base is mixed from rows",
+            "Balance id BAL-02",
+            "Readability 0.001 g",
+            "6 mg sensitivity ÷ 5 % acceptable error = 120 mg",
+            "Mold id (write which was used) use one of: M-7, M-9",
+            "Container-closure Tight, light-resistant container (amber plastic vial)",
+        ],
+    );
 }
 
 #[test]
 fn a_derived_blank_weight_is_shown_in_the_calculation() {
     let tmp = tempfile::tempdir().unwrap();
-    let library = format!(
-        "{}/formulas/ketamine-hcl-troche.toml",
-        env!("CARGO_MANIFEST_DIR")
-    );
     // The library formula carries the Medisca blank formula's derivation.
-    let path = std::path::PathBuf::from(library);
+    let path = repo("formulas/ketamine-hcl-troche.toml");
     let ws = worksheet(
         tmp.path(),
         &config(),
-        &order(path.to_str().unwrap(), "50 mg", "30", &["--basis", "salt"]),
+        &order(&path, "50 mg", "30", &["--basis", "salt"]),
     );
     let text = pdf_text(&ws);
     assert!(has(&text, "Blank weight (derived, not measured"), "{text}");

@@ -4,10 +4,6 @@
 
 use crate::common::*;
 
-fn repo(path: &str) -> String {
-    format!("{}/{path}", env!("CARGO_MANIFEST_DIR"))
-}
-
 const ORDER: [&str; 8] = [
     "ketamine-hcl-troche",
     "--strength",

@@ -4,6 +4,11 @@
 
 pub(crate) use crate::test::{Ran, Test};
 
+/// A file of the repository, by its path from the top.
+pub(crate) fn repo(path: &str) -> String {
+    format!("{}/{path}", env!("CARGO_MANIFEST_DIR"))
+}
+
 pub(crate) fn fixture(name: &str) -> String {
     format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
 }
@@ -70,6 +75,14 @@ pub(crate) fn pdf_text(bytes: &[u8]) -> String {
 /// Whether extracted PDF text (see [`pdf_text`]) holds `needle`, whitespace aside.
 pub(crate) fn has(text: &str, needle: &str) -> bool {
     text.contains(&needle.split_whitespace().collect::<String>())
+}
+
+/// Asserts that extracted PDF text (see [`pdf_text`]) holds every needle; `what` names the
+/// document in the failure, which shows the whole text.
+pub(crate) fn assert_has_all(text: &str, what: &str, needles: &[&str]) {
+    for needle in needles {
+        assert!(has(text, needle), "{what} lacks {needle:?}:\n{text}");
+    }
 }
 
 pub(crate) fn page_count(bytes: &[u8]) -> usize {
