@@ -287,24 +287,26 @@ fn small_label_stock_moves_warnings_to_auxiliary_labels() {
         );
     }
 }
-/// Writes a worksheet with `args` (after `worksheet`) and returns its bytes.
-fn worksheet(dir: &std::path::Path, cfg: &str, args: &[&str]) -> Vec<u8> {
-    let out = dir.join("w.pdf");
-    let mut all = vec!["worksheet", "--backdate"];
-    all.extend_from_slice(args);
-    all.extend_from_slice(&[
-        "--config",
-        cfg,
-        "--date",
-        "2026-11-30",
-        "--lot",
-        "261130-001",
-        "-o",
-        out.to_str().unwrap(),
-        "--force",
-    ]);
-    run_ok(&all);
-    fs::read(&out).unwrap()
+/// The worksheet of `order` with the settings file `cfg`, dated and numbered so that its text
+/// is always the same: its bytes.
+fn worksheet(cfg: &str, order: &[&str]) -> Vec<u8> {
+    let t = Test::new();
+    let out = t.at("w.pdf");
+    // The scratch directory lives as long as the test value does: read before it goes.
+    let t = t
+        .args(["worksheet", "--backdate"])
+        .args(order)
+        .args([
+            "--config",
+            cfg,
+            "--date",
+            "2026-11-30",
+            "--lot",
+            "261130-001",
+        ])
+        .args(["-o", &out]);
+    t.run();
+    fs::read(out).unwrap()
 }
 
 /// The text of each page, whitespace removed as [`pdf_text`] does.
@@ -323,9 +325,7 @@ fn page_texts(bytes: &[u8]) -> Vec<String> {
 
 #[test]
 fn aliquot_rows_say_what_is_weighed_mixed_taken_and_discarded() {
-    let tmp = tempfile::tempdir().unwrap();
     let ws = worksheet(
-        tmp.path(),
         &config(),
         &order("ketamine-hcl-troche", "2 mg", "30", &["--basis", "salt"]),
     );
@@ -363,9 +363,7 @@ fn aliquot_rows_say_what_is_weighed_mixed_taken_and_discarded() {
 
 #[test]
 fn each_aliquot_of_two_actives_names_its_own_rows() {
-    let tmp = tempfile::tempdir().unwrap();
     let ws = worksheet(
-        tmp.path(),
         &config(),
         &order(
             "bi-est-troche",
@@ -409,7 +407,6 @@ fn composite_base_balance_mold_and_container_are_recorded() {
     )
     .unwrap();
     let ws = worksheet(
-        tmp.path(),
         cfg.to_str().unwrap(),
         &order(&path, "50 mg", "30", &["--basis", "salt"]),
     );
@@ -436,11 +433,9 @@ fn composite_base_balance_mold_and_container_are_recorded() {
 
 #[test]
 fn a_derived_blank_weight_is_shown_in_the_calculation() {
-    let tmp = tempfile::tempdir().unwrap();
     // The library formula carries the Medisca blank formula's derivation.
     let path = repo("formulas/ketamine-hcl-troche.toml");
     let ws = worksheet(
-        tmp.path(),
         &config(),
         &order(&path, "50 mg", "30", &["--basis", "salt"]),
     );
@@ -457,9 +452,7 @@ fn a_derived_blank_weight_is_shown_in_the_calculation() {
 
 #[test]
 fn deviations_and_complaints_come_before_the_signatures() {
-    let tmp = tempfile::tempdir().unwrap();
     let ws = worksheet(
-        tmp.path(),
         &config(),
         &order("ketamine-hcl-troche", "50 mg", "30", &["--basis", "salt"]),
     );
@@ -478,7 +471,6 @@ fn deviations_and_complaints_come_before_the_signatures() {
 
 #[test]
 fn the_signatures_never_stand_alone_on_the_last_page() {
-    let tmp = tempfile::tempdir().unwrap();
     let ketamine = |q: &'static str| -> Vec<&'static str> {
         order("ketamine-hcl-troche", "50 mg", q, &["--basis", "salt"])
     };
@@ -512,7 +504,7 @@ fn the_signatures_never_stand_alone_on_the_last_page() {
     ];
     let mut counts = Vec::new();
     for args in &cases {
-        let ws = worksheet(tmp.path(), &config(), args);
+        let ws = worksheet(&config(), args);
         let pages = page_texts(&ws);
         counts.push(pages.len());
         let last = pages.last().unwrap();
