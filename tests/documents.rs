@@ -361,22 +361,22 @@ fn aliquot_rows_say_what_is_weighed_mixed_taken_and_discarded() {
     assert!(has(&text, "4 Gelatin powder, USP"), "{text}");
 }
 
+/// Bi-Est of 30, estradiol as the moiety: two actives, each weighed as an aliquot.
+const BI_EST: [&str; 9] = [
+    "bi-est-troche",
+    "--strength",
+    "Estriol=2 mg",
+    "--strength",
+    "Estradiol=0.5 mg",
+    "--basis",
+    "Estradiol=moiety",
+    "--quantity",
+    "30",
+];
+
 #[test]
 fn each_aliquot_of_two_actives_names_its_own_rows() {
-    let ws = worksheet(
-        &config(),
-        &order(
-            "bi-est-troche",
-            "Estriol=2 mg",
-            "30",
-            &[
-                "--strength",
-                "Estradiol=0.5 mg",
-                "--basis",
-                "Estradiol=moiety",
-            ],
-        ),
-    );
+    let ws = worksheet(&config(), &BI_EST);
     let text = pdf_text(&ws);
     assert_has_all(
         &text,
@@ -481,17 +481,7 @@ fn the_signatures_never_stand_alone_on_the_last_page() {
         ketamine("30"),
         ketamine("240"),
         ketamine("300"),
-        order(
-            "bi-est-troche",
-            "Estriol=2 mg",
-            "30",
-            &[
-                "--strength",
-                "Estradiol=0.5 mg",
-                "--basis",
-                "Estradiol=moiety",
-            ],
-        ),
+        BI_EST.to_vec(),
         order("testosterone-rdt", "50 mg", "96", &[]),
         order("testosterone-rdt", "50 mg", "60", &[]),
         order("progesterone-troche", "100 mg", "100", &[]),
