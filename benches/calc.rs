@@ -43,7 +43,7 @@ fn load_formula_from_toml() -> troche::formula::Formula {
 
 /// A formula with `n` actives (each 0.01 mg per unit of a salt weighed as itself), and the
 /// order naming every strength: the cost of matching an order's named strengths to actives,
-/// which once grew with the square of the actives (10,000 took 37.5 s).
+/// which once grew with the square of the actives.
 fn many_actives(n: usize) -> (troche::formula::Formula, Order) {
     use std::fmt::Write as _;
     let mut text = String::from(

@@ -8,7 +8,7 @@ displacement, base), and writes a worksheet PDF, a label PDF and a JSON record.
 
 Two sizes of the job:
 
-- `--simple` (issue 4's reference): a one-page worksheet of the amounts and the steps, a
+- `--simple` (the first, smaller reference): a one-page worksheet of the amounts and the steps, a
   one-page label, a JSON record. Far less than troche does, so the comparison flatters it.
 - the default, the same job as troche's: the worksheet holds what troche's compounding record
   holds (header boxes, the components table with its blanks, the calculation line by line,

@@ -6,7 +6,6 @@
 //! and writing PDFs) then runs in parallel. Only one chunk of documents is in memory at a time.
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::{IsTerminal as _, Write as _};
 use std::path::{Path, PathBuf};
 
 use jiff::civil::Date;
@@ -18,7 +17,6 @@ use crate::error::{Error, Result};
 use crate::formula::{Formula, Schedule};
 use crate::logbook::{self, LotCounter};
 use crate::lots::{self, Lots};
-use crate::quantity::round_to;
 use crate::recipe::{Entry, Recipe};
 use crate::record::{Origin, Record};
 use crate::store::Db;
@@ -263,7 +261,7 @@ pub fn run_logged(
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
-        .map_err(|e| Error::Internal(format!("cannot start worker threads: {e}")))?;
+        .map_err(|e| Error::internal("cannot start worker threads", e))?;
     // Temporaries are made in a hidden directory per worker thread (see `output::Staging`).
     let staging = if opts.check_only {
         None
@@ -711,224 +709,5 @@ fn locate(recipe: &str, row: &Row, msg: String) -> String {
         msg
     } else {
         format!("{recipe}:{}: batch[{}]: {msg}", row.line, row.index)
-    }
-}
-
-/// A spreadsheet cell's text made inert: control characters shown escaped, as on the
-/// terminal (`cat summary.csv` must not run an escape sequence from an order), and a leading
-/// `= + - @` (or tab/CR, which some spreadsheets skip before one) given an apostrophe, so a
-/// value from an order is never run as a formula (CSV injection). Quoting itself is the `csv`
-/// crate's.
-fn defuse(s: &str) -> std::borrow::Cow<'_, str> {
-    let s = crate::printable::escape(s);
-    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{s}").into()
-    } else {
-        s
-    }
-}
-
-/// Rows written through the `csv` crate, every cell defused.
-fn csv_text<'a>(rows: impl IntoIterator<Item = Vec<std::borrow::Cow<'a, str>>>) -> String {
-    let mut w = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(Vec::new());
-    for row in rows {
-        // Writing to memory cannot fail.
-        let _ = w.write_record(row.iter().map(|c| defuse(c).into_owned()));
-    }
-    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
-}
-
-pub fn summary_csv(report: &Report) -> String {
-    let header = [
-        "entry", "line", "lot", "rx", "formula", "strength", "quantity", "status", "bud", "message",
-    ];
-    let rows = report.rows.iter().map(|r| {
-        let msg = match &r.status {
-            Status::Failed(m) => m.as_str(),
-            _ => "",
-        };
-        vec![
-            r.index.to_string().into(),
-            r.line.to_string().into(),
-            r.lot.as_str().into(),
-            r.rx.as_str().into(),
-            r.formula.as_str().into(),
-            r.strength.as_str().into(),
-            r.quantity.as_str().into(),
-            r.status.word().into(),
-            r.bud.as_str().into(),
-            msg.into(),
-        ]
-    });
-    csv_text(std::iter::once(header.iter().map(|h| (*h).into()).collect()).chain(rows))
-}
-
-fn pick_amount(p: &Pick, readability: Decimal) -> String {
-    match p.unit {
-        "g" => {
-            round_to(p.total, readability).map_or_else(|| p.total.to_string(), |d| d.to_string())
-        }
-        _ => round_to(p.total, Decimal::new(1, 2))
-            .map_or_else(|| p.total.to_string(), |d| d.to_string()),
-    }
-}
-
-pub fn picklist_csv(report: &Report) -> String {
-    let header = [
-        "ingredient",
-        "schedule",
-        "total",
-        "unit",
-        "exact",
-        "batches",
-    ];
-    let rows = report.picks.iter().map(|p| {
-        vec![
-            p.name.as_str().into(),
-            p.schedule.map_or("", Schedule::as_str).into(),
-            pick_amount(p, report.readability).into(),
-            p.unit.into(),
-            p.total.normalize().to_string().into(),
-            p.batches.to_string().into(),
-        ]
-    });
-    csv_text(std::iter::once(header.iter().map(|h| (*h).into()).collect()).chain(rows))
-}
-
-/// The summary and pick list for the terminal.
-pub fn text(report: &Report) -> String {
-    use std::fmt::Write as _;
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "{:>5}  {:<12} {:<14} {:<30} {:>5}  {:<12} {:<10}",
-        "ENTRY", "LOT", "RX", "FORMULA", "QTY", "STATUS", "BUD"
-    );
-    for r in &report.rows {
-        let _ = writeln!(
-            out,
-            "{:>5}  {:<12} {:<14} {:<30} {:>5}  {:<12} {:<10}",
-            r.index,
-            r.lot,
-            truncate(&r.rx, 14),
-            truncate(&r.formula, 30),
-            r.quantity,
-            r.status.word(),
-            r.bud
-        );
-        if let Status::Failed(m) = &r.status {
-            let _ = writeln!(out, "       {m}");
-        }
-    }
-    let made = report
-        .rows
-        .iter()
-        .filter(|r| r.status == Status::Made)
-        .count();
-    let _ = writeln!(
-        out,
-        "\n{}: {} made, {} done earlier, {} valid, {} failed",
-        crate::report::plural(report.rows.len(), "entry", "entries"),
-        made,
-        report
-            .rows
-            .iter()
-            .filter(|r| r.status == Status::DoneEarlier)
-            .count(),
-        report
-            .rows
-            .iter()
-            .filter(|r| r.status == Status::Valid)
-            .count(),
-        report.failed()
-    );
-    if !report.interrupted.is_empty() {
-        let _ = writeln!(
-            out,
-            "\nPDFs without a record, left by an interrupted run (not batches; their lots stay \
-             taken): {}",
-            report.interrupted.join(", ")
-        );
-    }
-    if !report.picks.is_empty() {
-        let _ = writeln!(out, "\nPick list (controlled substances first):");
-        for p in &report.picks {
-            let _ = writeln!(
-                out,
-                "  {:>14} {:<2}  {}{}  ({})",
-                pick_amount(p, report.readability),
-                p.unit,
-                p.name,
-                p.schedule
-                    .map(|s| format!(" [{}]", s.as_str()))
-                    .unwrap_or_default(),
-                crate::report::plural(p.batches, "batch", "batches")
-            );
-        }
-    }
-    out
-}
-
-fn truncate(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        s.to_string()
-    } else {
-        s.chars().take(n - 1).chain(std::iter::once('~')).collect()
-    }
-}
-
-/// A progress reporter: a bar on a terminal, plain lines otherwise.
-pub fn progress_reporter(total: usize) -> impl FnMut(&Row, usize, usize) {
-    let bar = std::io::stderr().is_terminal().then(|| {
-        let b = indicatif::ProgressBar::new(total as u64);
-        b.set_style(
-            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} entries {msg}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        b
-    });
-    move |row: &Row, index: usize, total: usize| {
-        if let Some(b) = &bar {
-            b.set_position(index as u64);
-            if index == total {
-                b.finish_and_clear();
-            }
-            return;
-        }
-        // One write a line: standard error is unbuffered, and `eprintln!` writes each piece
-        // of its format on its own (11,000 system calls for 1,000 entries).
-        let line = format!(
-            "[{index}/{total}] {} {} {}\n",
-            row.status.word(),
-            row.lot,
-            row.rx
-        );
-        let line = crate::printable::escape(&line);
-        let _ = std::io::stderr().lock().write_all(line.as_bytes());
-    }
-}
-
-#[cfg(test)]
-mod csv_tests {
-    use super::*;
-
-    /// A value from an order never runs as a spreadsheet formula, and commas, quotes and line
-    /// breaks stay inside their cell.
-    #[test]
-    fn cells_are_defused_and_quoted() {
-        let text = csv_text([vec![
-            "=HYPERLINK(\"x\")".into(),
-            "+1".into(),
-            "a,b".into(),
-            "say \"hi\"".into(),
-            "two\nlines".into(),
-            "plain".into(),
-        ]]);
-        assert_eq!(
-            text,
-            "\"'=HYPERLINK(\"\"x\"\")\",'+1,\"a,b\",\"say \"\"hi\"\"\",\"two\nlines\",plain\n"
-        );
     }
 }

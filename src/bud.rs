@@ -96,7 +96,12 @@ pub struct Bud {
 pub fn compute(compounded: Date, days: u32, reference: &str, expiries: &[Expiry]) -> Result<Bud> {
     let by_days = compounded
         .checked_add(jiff::Span::new().days(i64::from(days)))
-        .map_err(|_| Error::calc(format!("{compounded} + {days} days is beyond the calendar")))?;
+        .map_err(|e| {
+            Error::calc_caused(
+                format!("{compounded} + {days} days is beyond the calendar"),
+                e,
+            )
+        })?;
     let mut bud = Bud {
         date: by_days,
         rule: format!(

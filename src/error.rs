@@ -29,9 +29,15 @@ pub enum Error {
     #[error("{}: {message}", field.flag())]
     Order { field: Field, message: String },
 
-    /// The numbers of this order cannot be made into sound units.
-    #[error("{0}")]
-    Calculation(String),
+    /// The numbers of this order cannot be made into sound units. The message is written for
+    /// the pharmacist and stands alone; a library's error behind it (a date past the
+    /// calendar's end) is kept as its source.
+    #[error("{message}")]
+    Calculation {
+        message: String,
+        #[source]
+        source: Option<Cause>,
+    },
 
     /// The label's own fields do not fit its stock at legible sizes.
     #[error("{0}")]
@@ -56,10 +62,18 @@ pub enum Error {
     #[error("{0}")]
     Render(String),
 
-    /// The program itself failed (a worker thread could not start), not its input.
-    #[error("{0}")]
-    Internal(String),
+    /// The program itself failed (a worker thread could not start, a table could not be
+    /// serialized), not its input: what it was doing, and why it failed.
+    #[error("{message}: {source}")]
+    Internal {
+        message: String,
+        #[source]
+        source: Cause,
+    },
 }
+
+/// The error of another library behind one of ours.
+pub type Cause = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// A value of an order, wherever it was given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -119,6 +133,18 @@ pub enum Kind {
     Internal,
 }
 
+impl Kind {
+    /// Exit status for a failure of this kind: 2 for anything the user can fix in the input,
+    /// 1 for the machine or the program failing. A command that reports its failures itself
+    /// and goes on (`batch`, `check`) takes its status from here too.
+    pub fn exit_code(self) -> i32 {
+        match self {
+            Kind::Input | Kind::Calculation | Kind::LabelFit => 2,
+            Kind::Io | Kind::Internal => 1,
+        }
+    }
+}
+
 fn located(file: &str, line: Option<usize>, key: Option<&str>, message: &str) -> String {
     let line = line.map(|l| format!(":{l}")).unwrap_or_default();
     let key = key.map(|k| format!("`{k}`: ")).unwrap_or_default();
@@ -141,7 +167,26 @@ impl Error {
     }
 
     pub fn calc(message: impl Into<String>) -> Error {
-        Error::Calculation(message.into())
+        Error::Calculation {
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// A calculation error caused by another library's error, which is kept as its source.
+    pub fn calc_caused(message: impl Into<String>, source: impl Into<Cause>) -> Error {
+        Error::Calculation {
+            message: message.into(),
+            source: Some(source.into()),
+        }
+    }
+
+    /// The program failed while doing `message`, because of `source`.
+    pub fn internal(message: impl Into<String>, source: impl Into<Cause>) -> Error {
+        Error::Internal {
+            message: message.into(),
+            source: source.into(),
+        }
     }
 
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Error {
@@ -158,7 +203,7 @@ impl Error {
             | Error::Argument { .. }
             | Error::Order { .. }
             | Error::Exists(_) => Kind::Input,
-            Error::Calculation(_) => Kind::Calculation,
+            Error::Calculation { .. } => Kind::Calculation,
             Error::LabelFit(_) => Kind::LabelFit,
             // A path that names no file (or no folder) is the input's: a typo in the command,
             // not a failure of the machine.
@@ -166,17 +211,13 @@ impl Error {
                 Kind::Input
             }
             Error::Io { .. } | Error::Database(_) => Kind::Io,
-            Error::Render(_) | Error::Internal(_) => Kind::Internal,
+            Error::Render(_) | Error::Internal { .. } => Kind::Internal,
         }
     }
 
-    /// Exit status for this error: 2 for anything the user can fix in the input, 1 for the
-    /// machine or the program failing.
+    /// Exit status for this error (see [`Kind::exit_code`]).
     pub fn exit_code(&self) -> i32 {
-        match self.kind() {
-            Kind::Input | Kind::Calculation | Kind::LabelFit => 2,
-            Kind::Io | Kind::Internal => 1,
-        }
+        self.kind().exit_code()
     }
 }
 
@@ -198,14 +239,15 @@ mod tests {
     /// 1 for the machine or the program.
     #[test]
     fn exit_status_follows_the_kind() {
-        let io = Error::io("x", std::io::Error::from(std::io::ErrorKind::Other));
+        let io_cause = || std::io::Error::from(std::io::ErrorKind::Other);
+        let io = Error::io("x", io_cause());
         for (e, kind, code) in [
             (Error::order(Field::Assay, "m"), Kind::Input, 2),
             (Error::arg("--x", "m"), Kind::Input, 2),
             (Error::calc("m"), Kind::Calculation, 2),
             (Error::LabelFit("m".into()), Kind::LabelFit, 2),
             (io, Kind::Io, 1),
-            (Error::Internal("threads".into()), Kind::Internal, 1),
+            (Error::internal("threads", io_cause()), Kind::Internal, 1),
             (Error::Render("pdf".into()), Kind::Internal, 1),
         ] {
             assert_eq!((e.kind(), e.exit_code()), (kind, code), "{e}");
@@ -214,5 +256,26 @@ mod tests {
         let e = Error::order(Field::Strength, "too high");
         assert_eq!(e.to_string(), "--strength: too high");
         assert_eq!(Field::Readability.key(), "balance.readability");
+    }
+
+    /// The cause of a calculation or internal error stays reachable through `source()`; the
+    /// calculation's message is the pharmacist's alone, the program's failure says why.
+    #[test]
+    fn errors_keep_their_cause() {
+        use std::error::Error as _;
+        let cause = || std::io::Error::other("no threads left");
+        let e = Error::internal("cannot start worker threads", cause());
+        assert_eq!(
+            e.to_string(),
+            "cannot start worker threads: no threads left"
+        );
+        assert_eq!(
+            e.source().map(ToString::to_string).as_deref(),
+            Some("no threads left")
+        );
+        let e = Error::calc_caused("beyond the calendar", cause());
+        assert_eq!(e.to_string(), "beyond the calendar");
+        assert!(e.source().is_some());
+        assert!(Error::calc("m").source().is_none());
     }
 }

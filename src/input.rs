@@ -15,8 +15,8 @@ use std::path::Path;
 /// KB; an order is a few hundred bytes.
 pub const MAX_INPUT_BYTES: u64 = 1 << 20;
 
-/// The largest recipe file read: 8 MiB, about 40,000 entries of 200 bytes. Reading one takes
-/// about eight times its size in memory (docs/performance.md).
+/// The largest recipe file read: 8 MiB, about 40,000 entries of 200 bytes. What reading one
+/// takes in memory: docs/performance.md.
 pub const MAX_RECIPE_BYTES: u64 = 8 << 20;
 
 /// Why a file was not read.
@@ -66,6 +66,7 @@ fn open(path: &Path, follow: bool) -> std::io::Result<File> {
         }
         o.custom_flags(flags);
     }
+    // Elsewhere there is no `O_NOFOLLOW`: `follow` has nothing to set.
     #[cfg(not(unix))]
     let _ = follow;
     o.open(path)

@@ -28,6 +28,7 @@ pub mod record;
 pub mod render;
 pub mod report;
 mod source;
+mod spreadsheet;
 pub mod store;
 pub mod trial;
 

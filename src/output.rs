@@ -107,6 +107,8 @@ fn publish(temp: NamedTempFile, target: &Path, force: bool, noclobber: NoClobber
         Err(e) => return Err(Error::io(target, e)),
     }
     temp.persist(target).map(drop).map_err(|e| {
+        // The placeholder is this call's own and empty; the failure to report is the
+        // rename's. One left behind is only an empty file, which `--force` replaces.
         let _ = fs::remove_file(target);
         Error::io(target, e.error)
     })
@@ -165,7 +167,10 @@ impl Staging {
     }
 }
 
-/// Flushes a directory's entries to disk.
+/// Flushes a directory's entries to disk. Its files are published whatever the flush says,
+/// so a failure is not reported: it would call failed a command whose files exist, and the
+/// entries are lost only if the machine loses power before the system writes them anyway
+/// (some file systems refuse to flush a directory at all).
 pub fn sync_dir(dir: &Path) {
     if let Ok(d) = fs::File::open(dir) {
         let _ = d.sync_all();
@@ -196,7 +201,8 @@ pub fn remove_stale(dir: &Path) {
         if pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists() {
             continue;
         }
-        // The entry's own type, never a link's target: a link is left alone.
+        // The entry's own type, never a link's target: a link is left alone. A temporary that
+        // cannot be removed is harmless (hidden, never published) and tried again next run.
         match e.file_type() {
             Ok(t) if t.is_file() => {
                 let _ = fs::remove_file(e.path());
@@ -225,6 +231,8 @@ fn write_files(
         if let Err(e) = publish(temp, target, force, noclobber) {
             if !force {
                 for p in done {
+                    // Undoing is best effort: the error to report is the one that stopped
+                    // the publishing, returned below.
                     let _ = fs::remove_file(p);
                 }
             }

@@ -15,6 +15,8 @@ use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::io::Write as _;
 
+use crate::error::{Error, Result};
+
 /// Whether `c` must not reach a terminal or a document raw: C0 and C1 control characters and
 /// DEL (newline and tab aside, which [`check`] judges by field), and the Unicode bidirectional
 /// embeddings, overrides and isolates.
@@ -32,6 +34,7 @@ pub fn escape(text: &str) -> Cow<'_, str> {
     let mut out = String::with_capacity(text.len() + 8);
     for c in text.chars() {
         if is_hostile(c) {
+            // A `String` cannot refuse a write: this drops an `Ok(())`.
             let _ = write!(out, "\\u{:04x}", u32::from(c));
         } else {
             out.push(c);
@@ -42,7 +45,7 @@ pub fn escape(text: &str) -> Cow<'_, str> {
 
 /// Refuses a field's text holding a hostile character; in a one-line field (`multi_line`
 /// false) a newline or tab too. The message says which character and where.
-pub fn check(text: &str, multi_line: bool) -> Result<(), String> {
+pub fn check(text: &str, multi_line: bool) -> std::result::Result<(), String> {
     let bad = text
         .chars()
         .enumerate()
@@ -67,10 +70,25 @@ pub fn check(text: &str, multi_line: bool) -> Result<(), String> {
     }
 }
 
-/// Writes one line to standard error, escaped, in one write.
+/// Writes text to standard output, escaped. A closed pipe (`troche ... | head`) is the
+/// reader's choice, not a failure.
+pub fn print(text: &str) -> Result<()> {
+    let text = escape(text);
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => r.map_err(|e| Error::io("<stdout>", e)),
+    }
+}
+
+/// Writes one line to standard error, escaped, in one write: standard error is unbuffered,
+/// and `eprintln!` would write each piece of its format on its own.
 pub fn eprintln(line: &str) {
     let mut l = escape(line).into_owned();
     l.push('\n');
+    // Standard error is where a failure would be reported: when it cannot be written to
+    // (closed, a full disk behind a redirection), there is nowhere left to say so, and the
+    // exit status still tells.
     let _ = std::io::stderr().lock().write_all(l.as_bytes());
 }
 

@@ -36,6 +36,7 @@ fn is_rounded(d: Decimal) -> bool {
 pub fn table(formula: &Formula, calc: &Calculation) -> String {
     let mut out = String::new();
     let w = &mut out;
+    // Writing to a `String` cannot fail: each `let _ =` below drops an `Ok(())`.
     let _ = writeln!(
         w,
         "{} ({} v{}; {}, {})",

@@ -905,9 +905,9 @@ mod tests {
 
     fn messages(text: &str, fields: &'static [Field]) -> Vec<String> {
         let mut src = Source::new(text, "f.toml");
-        let _ = src
-            .read::<toml::Table>(fields)
-            .map_err(|e| src.errors.push(e));
+        if let Err(e) = src.read::<toml::Table>(fields) {
+            src.errors.push(e);
+        }
         src.errors.iter().map(ToString::to_string).collect()
     }
 

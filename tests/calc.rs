@@ -6,7 +6,7 @@ use crate::common::*;
 #[test]
 fn suppository_density_factor_example_12_units() {
     let f = fixture("supp-density-1-5.toml");
-    let v = calc_json(&[&f, "--strength", "250 mg", "--quantity", "12"]);
+    let v = calc(&f, "250 mg", "12").json();
     assert_eq!(ingredient(&v, "Drug")["amount"], "3.000");
     assert_eq!(ingredient(&v, "Drug")["displaced"], "2");
     assert_eq!(base(&v)["amount"], "22.000");
@@ -17,15 +17,7 @@ fn suppository_density_factor_example_12_units() {
 #[test]
 fn suppository_density_factor_example_14_units() {
     let f = fixture("supp-density-1-5.toml");
-    let v = calc_json(&[
-        &f,
-        "--strength",
-        "250 mg",
-        "--quantity",
-        "12",
-        "--extra",
-        "2",
-    ]);
+    let v = calc(&f, "250 mg", "12").args(["--extra", "2"]).json();
     assert_eq!(v["units_prepared"], 14);
     assert_eq!(ingredient(&v, "Drug")["amount"], "3.500");
     assert_eq!(base(&v)["amount"], "25.667");
@@ -35,7 +27,7 @@ fn suppository_density_factor_example_14_units() {
 #[test]
 fn hydrocortisone_one_to_one_example() {
     let f = fixture("hydrocortisone-1-1.toml");
-    let v = calc_json(&[&f, "--strength", "100 mg", "--quantity", "12"]);
+    let v = calc(&f, "100 mg", "12").json();
     assert_eq!(ingredient(&v, "Hydrocortisone")["amount"], "1.200");
     assert_eq!(ingredient(&v, "Silica gel")["amount"], "0.120");
     assert_eq!(base(&v)["amount"], "20.520");
@@ -46,10 +38,10 @@ fn hydrocortisone_one_to_one_example() {
 #[test]
 fn silica_below_mwq_gets_an_aliquot_plan() {
     let f = fixture("hydrocortisone-1-1.toml");
-    let v = calc_json(&[&f, "--strength", "100 mg", "--quantity", "12"]);
+    let v = calc(&f, "100 mg", "12").json();
     // 0.120 g is exactly the MWQ (6 mg / 5 %): not below it.
     assert!(ingredient(&v, "Silica gel").get("aliquot").is_none());
-    let v = calc_json(&[&f, "--strength", "100 mg", "--quantity", "6"]);
+    let v = calc(&f, "100 mg", "6").json();
     let silica = ingredient(&v, "Silica gel");
     let a = &silica["aliquot"];
     // 60 mg: weigh 120 mg, mix with 130 mg lactose to 250 mg, take 125 mg (60 mg silica).
@@ -77,17 +69,9 @@ fn silica_below_mwq_gets_an_aliquot_plan() {
 
 #[test]
 fn ketamine_salt_factor_moiety_basis() {
-    let v = calc_json(&[
-        "ketamine-hcl-troche",
-        "--strength",
-        "50 mg",
-        "--quantity",
-        "30",
-        "--extra",
-        "2",
-        "--basis",
-        "moiety",
-    ]);
+    let v = calc("ketamine-hcl-troche", "50 mg", "30")
+        .args(["--extra", "2", "--basis", "moiety"])
+        .json();
     let k = &v["ingredients"][0];
     assert_eq!(k["role"], "active");
     // 50 mg × 32 × 274.19 / 237.73 = 1845.387624... mg
@@ -100,15 +84,9 @@ fn ketamine_salt_factor_moiety_basis() {
 
 #[test]
 fn ketamine_default_json_shape() {
-    let v = calc_json(&[
-        "ketamine-hcl-troche",
-        "--strength",
-        "50 mg",
-        "--quantity",
-        "30",
-        "--extra",
-        "2",
-    ]);
+    let v = calc("ketamine-hcl-troche", "50 mg", "30")
+        .args(["--extra", "2"])
+        .json();
     assert_eq!(v["formula"], "ketamine-hcl-troche");
     assert_eq!(v["units_dispensed"], 30);
     let k = &v["ingredients"][0];
@@ -124,15 +102,7 @@ fn ketamine_default_json_shape() {
 #[test]
 fn overage_scales_every_ingredient() {
     let f = fixture("hydrocortisone-1-1.toml");
-    let v = calc_json(&[
-        &f,
-        "--strength",
-        "100 mg",
-        "--quantity",
-        "12",
-        "--overage",
-        "10",
-    ]);
+    let v = calc(&f, "100 mg", "12").args(["--overage", "10"]).json();
     assert_eq!(v["unit_equivalents"], "13.2");
     assert_eq!(v["units_prepared"], 12);
     assert_eq!(ingredient(&v, "Hydrocortisone")["exact"], "1.32");
@@ -143,15 +113,9 @@ fn overage_scales_every_ingredient() {
 
 #[test]
 fn potency_and_salt_compose() {
-    let v = calc_json(&[
-        "ketamine-hcl-troche",
-        "--strength",
-        "50 mg",
-        "--quantity",
-        "30",
-        "--assay",
-        "98",
-    ]);
+    let v = calc("ketamine-hcl-troche", "50 mg", "30")
+        .args(["--assay", "98"])
+        .json();
     // 50 mg × 30 × 100 / 98 = 1530.612244... mg
     assert!(
         v["ingredients"][0]["exact"]
@@ -165,70 +129,34 @@ fn potency_and_salt_compose() {
 #[test]
 fn two_actives_need_named_strengths() {
     let f = fixture("two-actives.toml");
-    let err = fails(&["calc", &f, "--strength", "50 mg", "--quantity", "24"]);
+    let err = calc(&f, "50 mg", "24").refused();
     assert!(err.contains("name each one"), "{err}");
-    let v = calc_json(&[
-        &f,
-        "--strength",
-        "Alpha hydrochloride=50 mg",
-        "--strength",
-        "beta=20 mg",
-        "--quantity",
-        "24",
-        "--basis",
-        "salt",
-    ]);
+    let v = calc(&f, "Alpha hydrochloride=50 mg", "24")
+        .args(["--strength", "beta=20 mg", "--basis", "salt"])
+        .json();
     assert_eq!(ingredient(&v, "Alpha hydrochloride")["exact"], "1.2");
     // Beta: 0.48 g ÷ 2 (density factor) = 0.24 g displaced; sweetener 2 % × 2.5 × 24 = 1.2 g.
     assert_eq!(ingredient(&v, "Beta")["displaced"], "0.24");
     assert_eq!(ingredient(&v, "Sweetener")["exact"], "1.2");
     // 60 − (0.84 + 0.24 + 1.2) = 57.72
     assert_eq!(base(&v)["exact"], "57.72");
-    let err = fails(&[
-        "calc",
-        &f,
-        "--strength",
-        "Alpha hydrochloride=50 mg",
-        "--strength",
-        "Gamma=1 mg",
-        "--quantity",
-        "24",
-    ]);
+    let err = calc(&f, "Alpha hydrochloride=50 mg", "24")
+        .args(["--strength", "Gamma=1 mg"])
+        .refused();
     assert!(err.contains("not an active"), "{err}");
-    let err = fails(&[
-        "calc",
-        &f,
-        "--strength",
-        "Alpha hydrochloride=50 mg",
-        "--quantity",
-        "24",
-    ]);
+    let err = calc(&f, "Alpha hydrochloride=50 mg", "24").refused();
     assert!(err.contains("no strength given for Beta"), "{err}");
 }
 
 #[test]
 fn strength_above_maximum_is_refused() {
-    let err = fails(&[
-        "calc",
-        "ketamine-hcl-troche",
-        "--strength",
-        "500 mg",
-        "--quantity",
-        "30",
-    ]);
+    let err = calc("ketamine-hcl-troche", "500 mg", "30").refused();
     assert!(err.contains("above the maximum of 200 mg"), "{err}");
     assert!(err.contains("ten-fold"), "{err}");
     // 180 mg of moiety = 207.6 mg of the salt: also above the salt maximum.
-    let err = fails(&[
-        "calc",
-        "ketamine-hcl-troche",
-        "--strength",
-        "180 mg",
-        "--basis",
-        "moiety",
-        "--quantity",
-        "30",
-    ]);
+    let err = calc("ketamine-hcl-troche", "180 mg", "30")
+        .args(["--basis", "moiety"])
+        .refused();
     assert!(err.contains("above the maximum"), "{err}");
 }
 
@@ -236,9 +164,9 @@ fn strength_above_maximum_is_refused() {
 fn powder_load_too_high_is_refused() {
     let f = fixture("supp-density-1-5.toml");
     // 1.2 g/unit ÷ 1.5 = 0.8 g displaced of 2 g: base 1.2 g = 60 % < two thirds.
-    let err = fails(&["calc", &f, "--strength", "1.2 g", "--quantity", "12"]);
+    let err = calc(&f, "1.2 g", "12").refused();
     assert!(err.contains("two thirds"), "{err}");
-    let err = fails(&["calc", &f, "--strength", "4 g", "--quantity", "12"]);
+    let err = calc(&f, "4 g", "12").refused();
     assert!(err.contains("displace more than"), "{err}");
 }
 
@@ -304,28 +232,14 @@ fn bad_arguments_name_the_flag() {
 
 #[test]
 fn unknown_formula_suggests_near_ids() {
-    let err = fails(&[
-        "calc",
-        "ketamine-hcl-troch",
-        "--strength",
-        "50 mg",
-        "--quantity",
-        "30",
-    ]);
+    let err = calc("ketamine-hcl-troch", "50 mg", "30").refused();
     assert!(err.contains("did you mean ketamine-hcl-troche"), "{err}");
 }
 
 #[test]
 fn huge_values_are_an_error_not_a_panic() {
     let f = fixture("supp-density-1-5.toml");
-    let err = fails(&[
-        "calc",
-        &f,
-        "--strength",
-        "999999999 kg",
-        "--quantity",
-        "1000000",
-    ]);
+    let err = calc(&f, "999999999 kg", "1000000").refused();
     assert!(err.contains("error"), "{err}");
 }
 
@@ -356,19 +270,8 @@ fn factor_from_trial_units() {
 
 #[test]
 fn table_shows_the_work() {
-    let text = Test::new()
-        .args([
-            "calc",
-            "ketamine-hcl-troche",
-            "--strength",
-            "50 mg",
-            "--quantity",
-            "30",
-            "--extra",
-            "2",
-            "--basis",
-            "moiety",
-        ])
+    let text = calc("ketamine-hcl-troche", "50 mg", "30")
+        .args(["--extra", "2", "--basis", "moiety"])
         .run()
         .stdout;
     assert!(
@@ -390,7 +293,7 @@ fn library_lists_and_checks() {
         .arg("formulas")
         .stdout_contains("ketamine-hcl-troche")
         .run();
-    let dir = format!("{}/formulas", env!("CARGO_MANIFEST_DIR"));
+    let dir = repo("formulas");
     let files: Vec<String> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path().display().to_string())
@@ -426,16 +329,9 @@ fn implausible_assay_is_refused_with_what_was_likely_meant() {
         ("50", None),
         ("0.5", Some("50 %")),
     ] {
-        let err = fails(&[
-            "calc",
-            "ketamine-hcl-troche",
-            "--strength",
-            "10 mg",
-            "--quantity",
-            "30",
-            "--assay",
-            assay,
-        ]);
+        let err = calc("ketamine-hcl-troche", "10 mg", "30")
+            .args(["--assay", assay])
+            .refused();
         assert!(err.contains("--assay"), "{err}");
         assert!(err.contains("outside the 90-110 %"), "{err}");
         assert!(err.contains("assay_min or assay_max"), "{err}");
@@ -443,29 +339,19 @@ fn implausible_assay_is_refused_with_what_was_likely_meant() {
             assert!(err.contains(&format!("was {l} meant?")), "{err}");
         }
     }
-    let err = fails(&[
-        "calc",
-        "bi-est-troche",
-        "--strength",
-        "Estriol=2 mg",
-        "--strength",
-        "Estradiol=0.5 mg",
-        "--quantity",
-        "30",
-        "--assay",
-        "Estradiol=9.95",
-    ]);
+    let err = calc("bi-est-troche", "Estriol=2 mg", "30")
+        .args([
+            "--strength",
+            "Estradiol=0.5 mg",
+            "--assay",
+            "Estradiol=9.95",
+        ])
+        .refused();
     assert!(err.contains("Estradiol hemihydrate"), "{err}");
     // A plausible assay is applied and said out loud.
-    let v = calc_json(&[
-        "ketamine-hcl-troche",
-        "--strength",
-        "10 mg",
-        "--quantity",
-        "30",
-        "--assay",
-        "98.5",
-    ]);
+    let v = calc("ketamine-hcl-troche", "10 mg", "30")
+        .args(["--assay", "98.5"])
+        .json();
     assert!(
         v["warnings"].to_string().contains("the assay of 98.5 %"),
         "{v}"
@@ -475,16 +361,9 @@ fn implausible_assay_is_refused_with_what_was_likely_meant() {
 /// The limit applies to what is weighed per unit, after the salt and potency factors.
 #[test]
 fn maximum_strength_is_checked_on_what_is_weighed() {
-    let err = fails(&[
-        "calc",
-        "ketamine-hcl-troche",
-        "--strength",
-        "198 mg",
-        "--quantity",
-        "30",
-        "--assay",
-        "95",
-    ]);
+    let err = calc("ketamine-hcl-troche", "198 mg", "30")
+        .args(["--assay", "95"])
+        .refused();
     assert!(err.starts_with("troche: error: --assay:"), "{err}");
     assert!(err.contains("because the assay of 95 % raises"), "{err}");
     assert!(err.contains("above the maximum of 200 mg"), "{err}");
@@ -494,13 +373,7 @@ fn maximum_strength_is_checked_on_what_is_weighed() {
 /// the formula says so instead of the program assuming the salt.
 #[test]
 fn basis_comes_from_the_order_or_the_formula_never_a_default() {
-    let v = calc_json(&[
-        "sildenafil-citrate-troche",
-        "--strength",
-        "100 mg",
-        "--quantity",
-        "30",
-    ]);
+    let v = calc("sildenafil-citrate-troche", "100 mg", "30").json();
     let active = &v["ingredients"][0]["active"];
     assert_eq!(active["basis"], "moiety");
     assert_eq!(active["basis_source"], "formula");
@@ -512,28 +385,19 @@ fn basis_comes_from_the_order_or_the_formula_never_a_default() {
     assert!((per_unit - 0.1405).abs() < 0.0001, "{per_unit}");
     // A formula that does not say how its strengths are written refuses an order that does
     // not say either.
-    let err = fails(&[
-        "calc",
+    let err = calc(
         &fixture("two-actives.toml"),
-        "--strength",
         "Alpha hydrochloride=50 mg",
-        "--strength",
-        "Beta=20 mg",
-        "--quantity",
         "24",
-    ]);
+    )
+    .args(["--strength", "Beta=20 mg"])
+    .refused();
     assert!(err.starts_with("troche: error: --basis:"), "{err}");
     assert!(err.contains("Say which: salt or moiety"), "{err}");
     // The order overrides the formula.
-    let v = calc_json(&[
-        "sildenafil-citrate-troche",
-        "--strength",
-        "100 mg",
-        "--quantity",
-        "30",
-        "--basis",
-        "salt",
-    ]);
+    let v = calc("sildenafil-citrate-troche", "100 mg", "30")
+        .args(["--basis", "salt"])
+        .json();
     assert_eq!(v["ingredients"][0]["active"]["basis_source"], "order");
 }
 
@@ -541,13 +405,7 @@ fn basis_comes_from_the_order_or_the_formula_never_a_default() {
 /// component that displaces base and counts in the weights, the rest is waste.
 #[test]
 fn aliquot_is_weighed_and_counted_in_the_batch() {
-    let v = calc_json(&[
-        "ketamine-hcl-troche",
-        "--strength",
-        "2 mg",
-        "--quantity",
-        "30",
-    ]);
+    let v = calc("ketamine-hcl-troche", "2 mg", "30").json();
     let k = ingredient(&v, "Ketamine hydrochloride, USP");
     assert_eq!(k["amount"], "0.120");
     assert_eq!(k["mass"], "0.06");
@@ -572,13 +430,7 @@ fn aliquot_is_weighed_and_counted_in_the_batch() {
 /// The diluent weighing itself used to fall below the MWQ ("mix with 58 mg").
 #[test]
 fn methylcobalamin_aliquot_diluent_is_weighable() {
-    let v = calc_json(&[
-        "methylcobalamin-lozenge",
-        "--strength",
-        "4 mg",
-        "--quantity",
-        "24",
-    ]);
+    let v = calc("methylcobalamin-lozenge", "4 mg", "24").json();
     let a = &ingredient(&v, "Methylcobalamin")["aliquot"];
     assert_eq!(a["weigh"], "0.192");
     assert_eq!(a["diluent"], "0.158");
@@ -589,25 +441,13 @@ fn methylcobalamin_aliquot_diluent_is_weighable() {
 /// behind is waste in the reconciliation.
 #[test]
 fn overage_fills_no_cavity_and_its_remainder_is_waste() {
-    let v = calc_json(&[
-        "progesterone-troche",
-        "--strength",
-        "100 mg",
-        "--quantity",
-        "60",
-        "--overage",
-        "5",
-    ]);
+    let v = calc("progesterone-troche", "100 mg", "60")
+        .args(["--overage", "5"])
+        .json();
     assert_eq!(v["molds"], 2);
-    let v = calc_json(&[
-        "ketamine-hcl-troche",
-        "--strength",
-        "100 mg",
-        "--quantity",
-        "30",
-        "--overage",
-        "7",
-    ]);
+    let v = calc("ketamine-hcl-troche", "100 mg", "30")
+        .args(["--overage", "7"])
+        .json();
     let r = &v["reconciliation"][0];
     // 100 mg × 32.1 = 3.21 g into the batch; 3.0 g in the 30 units; 0.21 g left behind.
     assert_eq!(r["into_batch"], "3.21");
@@ -631,13 +471,7 @@ fn derived_blank_weights_reproduce_their_source() {
             d.base
         );
     }
-    let v = calc_json(&[
-        "ketamine-hcl-troche",
-        "--strength",
-        "0.001 mg",
-        "--quantity",
-        "30",
-    ]);
+    let v = calc("ketamine-hcl-troche", "0.001 mg", "30").json();
     let peg: f64 = base(&v)["exact"].as_str().unwrap().parse().unwrap();
     assert!((peg - 26.77).abs() / 26.77 <= 0.01, "{peg}");
 }
@@ -645,17 +479,14 @@ fn derived_blank_weights_reproduce_their_source() {
 /// Equivalents keep the strength's unit and precision: never "= 0 mg".
 #[test]
 fn moiety_equivalent_is_not_rounded_away() {
-    let v = calc_json(&[
-        "bi-est-troche",
-        "--strength",
-        "Estriol=2 mg",
-        "--strength",
-        "Estradiol hemihydrate=25 mcg",
-        "--basis",
-        "Estradiol hemihydrate=salt",
-        "--quantity",
-        "30",
-    ]);
+    let v = calc("bi-est-troche", "Estriol=2 mg", "30")
+        .args([
+            "--strength",
+            "Estradiol hemihydrate=25 mcg",
+            "--basis",
+            "Estradiol hemihydrate=salt",
+        ])
+        .json();
     let e = &ingredient(&v, "Estradiol hemihydrate, USP (micronized)")["active"]["equivalent"];
     assert!(
         e["per_unit"].as_str().unwrap().starts_with("0.0000241995"),

@@ -4,68 +4,76 @@ use crate::common::*;
 use std::fs;
 
 fn order_file() -> String {
-    format!("{}/docs/examples/order.toml", env!("CARGO_MANIFEST_DIR"))
+    repo("docs/examples/order.toml")
 }
 
 fn run_ok(args: &[&str]) -> Ran {
     Test::new().args(args).run()
 }
 
-#[test]
-fn make_writes_three_complete_documents() {
-    let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("out");
-    run_ok(&[
-        "make",
+/// `troche COMMAND` of the example order (dated in the past: `--backdate`) with the fixture
+/// pharmacy; more flags with `.args`.
+fn example(command: &str) -> Test {
+    Test::new().args([
+        command,
         "--backdate",
         "--order",
         &order_file(),
         "--config",
         &config(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    ])
+}
+
+#[test]
+fn make_writes_three_complete_documents() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    example("make").args(["--out", out.to_str().unwrap()]).run();
     let ws = fs::read(out.join("261123-001-worksheet.pdf")).unwrap();
     let text = pdf_text(&ws);
-    for needle in [
-        "Ketamine HCl troche",
-        "ketamine-hcl-troche",
-        "261123-001",
-        "RX-100234",
-        "Jane Q. Patient",
-        "Alan Smith, MD",
-        "2026-11-23",
-        "2027-02-28", // BUD capped by the PEG lot's expiry
-        "PEG-5521",
-        "K240117",
-        "Medisca",
-        "1.600",
-        "27.447", // 0.975 g × 32 − 3.75296 g displaced
-        "1.002 g",
-        "0.902 g to 1.102 g",
-        "50 mg Ketamine hydrochloride, USP × 32 units = 1.6 g",
-        "ceil(32 units poured / 30 cavities) = 2",
-        "Controlled-substance reconciliation",
-        "Verified by pharmacist",
-    ] {
-        assert!(has(&text, needle), "worksheet lacks {needle:?}");
-    }
+    assert_has_all(
+        &text,
+        "worksheet",
+        &[
+            "Ketamine HCl troche",
+            "ketamine-hcl-troche",
+            "261123-001",
+            "RX-100234",
+            "Jane Q. Patient",
+            "Alan Smith, MD",
+            "2026-11-23",
+            "2027-02-28", // BUD capped by the PEG lot's expiry
+            "PEG-5521",
+            "K240117",
+            "Medisca",
+            "1.600",
+            "27.447", // 0.975 g × 32 − 3.75296 g displaced
+            "1.002 g",
+            "0.902 g to 1.102 g",
+            "50 mg Ketamine hydrochloride, USP × 32 units = 1.6 g",
+            "ceil(32 units poured / 30 cavities) = 2",
+            "Controlled-substance reconciliation",
+            "Verified by pharmacist",
+        ],
+    );
     let pages = page_count(&ws);
     for p in 1..=pages {
         assert!(has(&text, &format!("Page {p} of {pages}")), "page {p}");
     }
     let label = fs::read(out.join("261123-001-label.pdf")).unwrap();
     let text = pdf_text(&label);
-    for needle in [
-        "Main Street Compounding Pharmacy",
-        "(217) 555-0100",
-        "Ketamine hydrochloride 50 mg per troche (= ketamine 43.35 mg)",
-        "Do not use after 2027-02-28",
-        "Compounded preparation",
-        "Caution: Federal law prohibits the transfer of this drug to any person other than the patient for whom it was prescribed.",
-    ] {
-        assert!(has(&text, needle), "label lacks {needle:?}: {text}");
-    }
+    assert_has_all(
+        &text,
+        "label",
+        &[
+            "Main Street Compounding Pharmacy",
+            "(217) 555-0100",
+            "Ketamine hydrochloride 50 mg per troche (= ketamine 43.35 mg)",
+            "Do not use after 2027-02-28",
+            "Compounded preparation",
+            "Caution: Federal law prohibits the transfer of this drug to any person other than the patient for whom it was prescribed.",
+        ],
+    );
     // The formula's five warnings do not all fit on 4 × 2 in beside the federal one: they
     // go on an auxiliary label of the same stock, not into smaller type.
     assert_eq!(page_count(&label), 2);
@@ -84,16 +92,7 @@ fn documents_are_byte_identical_across_runs() {
     let mut bytes = Vec::new();
     for dir in ["a", "b"] {
         let out = tmp.path().join(dir);
-        run_ok(&[
-            "make",
-            "--backdate",
-            "--order",
-            &order_file(),
-            "--config",
-            &config(),
-            "--out",
-            out.to_str().unwrap(),
-        ]);
+        example("make").args(["--out", out.to_str().unwrap()]).run();
         bytes.push(
             [
                 "261123-001-worksheet.pdf",
@@ -135,25 +134,14 @@ fn existing_files_are_not_overwritten_without_force() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("w.pdf");
     fs::write(&out, b"keep me").unwrap();
-    let args = [
-        "worksheet",
-        "--backdate",
-        "--order",
-        &order_file(),
-        "--config",
-        &config(),
-        "-o",
-        out.to_str().unwrap(),
-    ];
-    let err = fails(&args);
+    let worksheet = || example("worksheet").args(["-o", out.to_str().unwrap()]);
+    let err = worksheet().refused();
     assert!(
         err.contains("already exists") && err.contains("--force"),
         "{err}"
     );
     assert_eq!(fs::read(&out).unwrap(), b"keep me");
-    let mut forced = args.to_vec();
-    forced.push("--force");
-    run_ok(&forced);
+    worksheet().arg("--force").run();
     assert!(fs::read(&out).unwrap().starts_with(b"%PDF"));
     assert_eq!(
         fs::read_dir(tmp.path()).unwrap().count(),
@@ -167,36 +155,18 @@ fn long_label_text_shrinks_and_absurd_text_is_refused() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("l.pdf");
     let long = "Dissolve one troche between the cheek and gum every eight hours as needed for pain; do not chew or swallow it whole, and do not eat or drink until it has dissolved completely.";
-    run_ok(&[
-        "label",
-        "--backdate",
-        "--order",
-        &order_file(),
-        "--config",
-        &config(),
-        "--directions",
-        long,
-        "-o",
-        out.to_str().unwrap(),
-    ]);
+    example("label")
+        .args(["--directions", long, "-o", out.to_str().unwrap()])
+        .run();
     assert!(has(
         &pdf_text(&fs::read(&out).unwrap()),
         "do not eat or drink until it has dissolved completely."
     ));
     let absurd = long.repeat(12);
     let out2 = tmp.path().join("l2.pdf");
-    let err = fails(&[
-        "label",
-        "--backdate",
-        "--order",
-        &order_file(),
-        "--config",
-        &config(),
-        "--directions",
-        &absurd,
-        "-o",
-        out2.to_str().unwrap(),
-    ]);
+    let err = example("label")
+        .args(["--directions", &absurd, "-o", out2.to_str().unwrap()])
+        .refused();
     assert!(err.contains("shorten the directions"), "{err}");
     assert!(!out2.exists());
 }
@@ -205,20 +175,16 @@ fn long_label_text_shrinks_and_absurd_text_is_refused() {
 fn characters_outside_winansi_are_written_readably() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("l.pdf");
-    run_ok(&[
-        "label",
-        "--backdate",
-        "--order",
-        &order_file(),
-        "--config",
-        &config(),
-        "--patient",
-        "Zoë Ødegård",
-        "--directions",
-        "Take 1 if pain ≥ 7/10; store 2–8 °C",
-        "-o",
-        out.to_str().unwrap(),
-    ]);
+    example("label")
+        .args([
+            "--patient",
+            "Zoë Ødegård",
+            "--directions",
+            "Take 1 if pain ≥ 7/10; store 2–8 °C",
+            "-o",
+            out.to_str().unwrap(),
+        ])
+        .run();
     let text = pdf_text(&fs::read(&out).unwrap());
     assert!(has(&text, "Zoë Ødegård"), "{text}");
     assert!(has(&text, "Take 1 if pain >= 7/10; store 2–8 °C"), "{text}");
@@ -278,25 +244,21 @@ fn a4_paper_from_settings() {
 fn default_lot_is_the_next_free_one_in_the_directory() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    let args = [
-        "make",
-        "--backdate",
-        "ketamine-hcl-troche",
-        "--strength",
-        "50 mg",
-        "--basis",
-        "salt",
-        "--quantity",
-        "30",
-        "--date",
-        "2026-11-23",
-        "--config",
-        &config(),
-        "--out",
-        out.to_str().unwrap(),
-    ];
-    run_ok(&args);
-    run_ok(&args);
+    let config = config();
+    let make = || {
+        Test::new()
+            .args(["make", "--backdate", "--date", "2026-11-23"])
+            .args(order(
+                "ketamine-hcl-troche",
+                "50 mg",
+                "30",
+                &["--basis", "salt"],
+            ))
+            .args(["--config", &config, "--out", out.to_str().unwrap()])
+            .run()
+    };
+    make();
+    make();
     assert!(out.join("261123-001-label.pdf").exists());
     assert!(out.join("261123-002-label.pdf").exists());
 }
@@ -306,16 +268,18 @@ fn small_label_stock_moves_warnings_to_auxiliary_labels() {
     let pdf = example_document("label", "[label]\nwidth = \"3 in\"\nheight = \"1.5 in\"\n");
     let text = pdf_text(&pdf);
     assert!(page_count(&pdf) >= 2);
-    for needle in [
-        "Jane Q. Patient",
-        "Ketamine hydrochloride 50 mg per troche",
-        "Do not use after 2027-02-28",
-        "See auxiliary label",
-        "Auxiliary label 1 of",
-        "Caution: Federal law prohibits the transfer of this drug to any person other than the patient for whom it was prescribed.",
-    ] {
-        assert!(has(&text, needle), "label lacks {needle:?}: {text}");
-    }
+    assert_has_all(
+        &text,
+        "label",
+        &[
+            "Jane Q. Patient",
+            "Ketamine hydrochloride 50 mg per troche",
+            "Do not use after 2027-02-28",
+            "See auxiliary label",
+            "Auxiliary label 1 of",
+            "Caution: Federal law prohibits the transfer of this drug to any person other than the patient for whom it was prescribed.",
+        ],
+    );
     for (w, h) in page_sizes(&pdf) {
         assert!(
             (w - 216.0).abs() < 0.5 && (h - 108.0).abs() < 0.5,
@@ -323,24 +287,26 @@ fn small_label_stock_moves_warnings_to_auxiliary_labels() {
         );
     }
 }
-/// Writes a worksheet with `args` (after `worksheet`) and returns its bytes.
-fn worksheet(dir: &std::path::Path, cfg: &str, args: &[&str]) -> Vec<u8> {
-    let out = dir.join("w.pdf");
-    let mut all = vec!["worksheet", "--backdate"];
-    all.extend_from_slice(args);
-    all.extend_from_slice(&[
-        "--config",
-        cfg,
-        "--date",
-        "2026-11-30",
-        "--lot",
-        "261130-001",
-        "-o",
-        out.to_str().unwrap(),
-        "--force",
-    ]);
-    run_ok(&all);
-    fs::read(&out).unwrap()
+/// The worksheet of `order` with the settings file `cfg`, dated and numbered so that its text
+/// is always the same: its bytes.
+fn worksheet(cfg: &str, order: &[&str]) -> Vec<u8> {
+    let t = Test::new();
+    let out = t.at("w.pdf");
+    // The scratch directory lives as long as the test value does: read before it goes.
+    let t = t
+        .args(["worksheet", "--backdate"])
+        .args(order)
+        .args([
+            "--config",
+            cfg,
+            "--date",
+            "2026-11-30",
+            "--lot",
+            "261130-001",
+        ])
+        .args(["-o", &out]);
+    t.run();
+    fs::read(out).unwrap()
 }
 
 /// The text of each page, whitespace removed as [`pdf_text`] does.
@@ -359,89 +325,77 @@ fn page_texts(bytes: &[u8]) -> Vec<String> {
 
 #[test]
 fn aliquot_rows_say_what_is_weighed_mixed_taken_and_discarded() {
-    let tmp = tempfile::tempdir().unwrap();
     let ws = worksheet(
-        tmp.path(),
         &config(),
-        &[
-            "ketamine-hcl-troche",
-            "--strength",
-            "2 mg",
-            "--quantity",
-            "30",
-            "--basis",
-            "salt",
-        ],
+        &order("ketamine-hcl-troche", "2 mg", "30", &["--basis", "salt"]),
     );
     let text = pdf_text(&ws);
-    for needle in [
-        // Row 1: the drug weighing, into the aliquot, with its assay blank.
-        "1 Ketamine hydrochloride, USP",
-        "0.120 g",
-        "weighed as ketamine hydrochloride; strength is of this salt (as ordered): no conversion",
-        "Assay (CoA) ________ % (100 % assumed)",
-        "weighed into the aliquot mixture (row 3), not into the batch",
-        // Row 2: the diluent, a component with its own lot blanks.
-        "2 Lactose monohydrate, NF",
-        "aliquot diluent for Ketamine hydrochloride",
-        "0.130 g",
-        // Row 3: the portion, with the instruction and room for its weight.
-        "3 Aliquot portion into the batch",
-        "Mix 0.120 g of Ketamine hydrochloride (row 1) with 0.130 g of Lactose monohydrate \
-         (row 2) to 0.250 g; weigh 0.125 g of the mixture into the batch; discard the rest \
-         (0.125 g) as waste.",
-        "Mixture made (0.250 g):",
-        "Rest discarded (0.125 g):",
-        "only the portion taken from it enters the batch",
-        // The reconciliation accounts for the waste.
-        "Bulk drug to weigh (theoretical, into the aliquot)",
-        "Waste: aliquot remainder",
-    ] {
-        assert!(has(&text, needle), "worksheet lacks {needle:?}:\n{text}");
-    }
+    assert_has_all(
+        &text,
+        "worksheet",
+        &[
+            // Row 1: the drug weighing, into the aliquot, with its assay blank.
+            "1 Ketamine hydrochloride, USP",
+            "0.120 g",
+            "weighed as ketamine hydrochloride; strength is of this salt (as ordered): no conversion",
+            "Assay (CoA) ________ % (100 % assumed)",
+            "weighed into the aliquot mixture (row 3), not into the batch",
+            // Row 2: the diluent, a component with its own lot blanks.
+            "2 Lactose monohydrate, NF",
+            "aliquot diluent for Ketamine hydrochloride",
+            "0.130 g",
+            // Row 3: the portion, with the instruction and room for its weight.
+            "3 Aliquot portion into the batch",
+            "Mix 0.120 g of Ketamine hydrochloride (row 1) with 0.130 g of Lactose monohydrate \
+             (row 2) to 0.250 g; weigh 0.125 g of the mixture into the batch; discard the rest \
+             (0.125 g) as waste.",
+            "Mixture made (0.250 g):",
+            "Rest discarded (0.125 g):",
+            "only the portion taken from it enters the batch",
+            // The reconciliation accounts for the waste.
+            "Bulk drug to weigh (theoretical, into the aliquot)",
+            "Waste: aliquot remainder",
+        ],
+    );
     // The portion row is numbered after the diluent and the excipients follow it.
     assert!(has(&text, "4 Gelatin powder, USP"), "{text}");
 }
 
+/// Bi-Est of 30, estradiol as the moiety: two actives, each weighed as an aliquot.
+const BI_EST: [&str; 9] = [
+    "bi-est-troche",
+    "--strength",
+    "Estriol=2 mg",
+    "--strength",
+    "Estradiol=0.5 mg",
+    "--basis",
+    "Estradiol=moiety",
+    "--quantity",
+    "30",
+];
+
 #[test]
 fn each_aliquot_of_two_actives_names_its_own_rows() {
-    let tmp = tempfile::tempdir().unwrap();
-    let ws = worksheet(
-        tmp.path(),
-        &config(),
+    let ws = worksheet(&config(), &BI_EST);
+    let text = pdf_text(&ws);
+    assert_has_all(
+        &text,
+        "worksheet",
         &[
-            "bi-est-troche",
-            "--strength",
-            "Estriol=2 mg",
-            "--strength",
-            "Estradiol=0.5 mg",
-            "--basis",
-            "Estradiol=moiety",
-            "--quantity",
-            "30",
+            "Mix 0.120 g of Estriol (row 1) with 0.130 g of Lactose monohydrate (row 2) to 0.250 g",
+            "Mix 0.124 g of Estradiol hemihydrate (row 4) with 0.876 g of Lactose monohydrate \
+             (row 5) to 1.000 g; weigh 0.125 g of the mixture into the batch; discard the rest \
+             (0.875 g) as waste.",
+            "strength is of estradiol (as ordered): × 281.39/272.38 salt factor",
         ],
     );
-    let text = pdf_text(&ws);
-    for needle in [
-        "Mix 0.120 g of Estriol (row 1) with 0.130 g of Lactose monohydrate (row 2) to 0.250 g",
-        "Mix 0.124 g of Estradiol hemihydrate (row 4) with 0.876 g of Lactose monohydrate \
-         (row 5) to 1.000 g; weigh 0.125 g of the mixture into the batch; discard the rest \
-         (0.875 g) as waste.",
-        "strength is of estradiol (as ordered): × 281.39/272.38 salt factor",
-    ] {
-        assert!(has(&text, needle), "worksheet lacks {needle:?}:\n{text}");
-    }
 }
 
 #[test]
 fn composite_base_balance_mold_and_container_are_recorded() {
     let tmp = tempfile::tempdir().unwrap();
-    let library = format!(
-        "{}/formulas/ketamine-hcl-gelatin-troche.toml",
-        env!("CARGO_MANIFEST_DIR")
-    );
     // The library's gelatin troche: a three-component base and a stated container.
-    let path = std::path::PathBuf::from(library);
+    let path = repo("formulas/ketamine-hcl-gelatin-troche.toml");
     let cfg = tmp.path().join("troche.toml");
     fs::write(
         &cfg,
@@ -453,58 +407,37 @@ fn composite_base_balance_mold_and_container_are_recorded() {
     )
     .unwrap();
     let ws = worksheet(
-        tmp.path(),
         cfg.to_str().unwrap(),
-        &[
-            path.to_str().unwrap(),
-            "--strength",
-            "50 mg",
-            "--basis",
-            "salt",
-            "--quantity",
-            "30",
-        ],
+        &order(&path, "50 mg", "30", &["--basis", "salt"]),
     );
     let text = pdf_text(&ws);
-    for needle in [
-        "mixed from 3 components, each weighed below",
-        "Glycerin, USP",
-        "base component: 70 % of the",
-        "Gelatin, NF",
-        "base component: 20 % of the",
-        "Purified water, USP",
-        "The base is mixed from rows",
-        "Balance id BAL-02",
-        "Readability 0.001 g",
-        "6 mg sensitivity ÷ 5 % acceptable error = 120 mg",
-        "Mold id (write which was used) use one of: M-7, M-9",
-        "Container-closure Tight, light-resistant container (amber plastic vial)",
-    ] {
-        assert!(has(&text, needle), "worksheet lacks {needle:?}:\n{text}");
-    }
+    assert_has_all(
+        &text,
+        "worksheet",
+        &[
+            "mixed from 3 components, each weighed below",
+            "Glycerin, USP",
+            "base component: 70 % of the",
+            "Gelatin, NF",
+            "base component: 20 % of the",
+            "Purified water, USP",
+            "The base is mixed from rows",
+            "Balance id BAL-02",
+            "Readability 0.001 g",
+            "6 mg sensitivity ÷ 5 % acceptable error = 120 mg",
+            "Mold id (write which was used) use one of: M-7, M-9",
+            "Container-closure Tight, light-resistant container (amber plastic vial)",
+        ],
+    );
 }
 
 #[test]
 fn a_derived_blank_weight_is_shown_in_the_calculation() {
-    let tmp = tempfile::tempdir().unwrap();
-    let library = format!(
-        "{}/formulas/ketamine-hcl-troche.toml",
-        env!("CARGO_MANIFEST_DIR")
-    );
     // The library formula carries the Medisca blank formula's derivation.
-    let path = std::path::PathBuf::from(library);
+    let path = repo("formulas/ketamine-hcl-troche.toml");
     let ws = worksheet(
-        tmp.path(),
         &config(),
-        &[
-            path.to_str().unwrap(),
-            "--strength",
-            "50 mg",
-            "--basis",
-            "salt",
-            "--quantity",
-            "30",
-        ],
+        &order(&path, "50 mg", "30", &["--basis", "salt"]),
     );
     let text = pdf_text(&ws);
     assert!(has(&text, "Blank weight (derived, not measured"), "{text}");
@@ -519,19 +452,9 @@ fn a_derived_blank_weight_is_shown_in_the_calculation() {
 
 #[test]
 fn deviations_and_complaints_come_before_the_signatures() {
-    let tmp = tempfile::tempdir().unwrap();
     let ws = worksheet(
-        tmp.path(),
         &config(),
-        &[
-            "ketamine-hcl-troche",
-            "--strength",
-            "50 mg",
-            "--basis",
-            "salt",
-            "--quantity",
-            "30",
-        ],
+        &order("ketamine-hcl-troche", "50 mg", "30", &["--basis", "salt"]),
     );
     let text = pdf_text(&ws);
     let at = |needle: &str| {
@@ -548,17 +471,8 @@ fn deviations_and_complaints_come_before_the_signatures() {
 
 #[test]
 fn the_signatures_never_stand_alone_on_the_last_page() {
-    let tmp = tempfile::tempdir().unwrap();
     let ketamine = |q: &'static str| -> Vec<&'static str> {
-        vec![
-            "ketamine-hcl-troche",
-            "--strength",
-            "50 mg",
-            "--basis",
-            "salt",
-            "--quantity",
-            q,
-        ]
+        order("ketamine-hcl-troche", "50 mg", q, &["--basis", "salt"])
     };
     // Without keeping the signatures with the section before them, the signatures stood
     // alone on the last page for ketamine 240, progesterone 100, testosterone 60 and the
@@ -567,51 +481,20 @@ fn the_signatures_never_stand_alone_on_the_last_page() {
         ketamine("30"),
         ketamine("240"),
         ketamine("300"),
-        vec![
-            "bi-est-troche",
-            "--strength",
-            "Estriol=2 mg",
-            "--strength",
-            "Estradiol=0.5 mg",
-            "--basis",
-            "Estradiol=moiety",
-            "--quantity",
-            "30",
-        ],
-        vec![
-            "testosterone-rdt",
-            "--strength",
-            "50 mg",
-            "--quantity",
-            "96",
-        ],
-        vec![
-            "testosterone-rdt",
-            "--strength",
-            "50 mg",
-            "--quantity",
-            "60",
-        ],
-        vec![
-            "progesterone-troche",
-            "--strength",
-            "100 mg",
-            "--quantity",
-            "100",
-        ],
-        vec![
+        BI_EST.to_vec(),
+        order("testosterone-rdt", "50 mg", "96", &[]),
+        order("testosterone-rdt", "50 mg", "60", &[]),
+        order("progesterone-troche", "100 mg", "100", &[]),
+        order(
             "ketamine-hcl-gelatin-troche",
-            "--strength",
             "50 mg",
-            "--basis",
-            "salt",
-            "--quantity",
             "20",
-        ],
+            &["--basis", "salt"],
+        ),
     ];
     let mut counts = Vec::new();
     for args in &cases {
-        let ws = worksheet(tmp.path(), &config(), args);
+        let ws = worksheet(&config(), args);
         let pages = page_texts(&ws);
         counts.push(pages.len());
         let last = pages.last().unwrap();

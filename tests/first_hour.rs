@@ -1,12 +1,8 @@
-//! A new user's first hour (issue 11): what a pharmacist meets on first trying the program,
+//! A new user's first hour: what a pharmacist meets on first trying the program,
 //! each a regression test: exit codes and files, the words and numbers of the output, and
 //! `troche check` on every kind of file.
 
 use crate::common::*;
-
-fn repo(path: &str) -> String {
-    format!("{}/{path}", env!("CARGO_MANIFEST_DIR"))
-}
 
 const ORDER: [&str; 8] = [
     "ketamine-hcl-troche",
@@ -202,8 +198,8 @@ fn check_tells_each_kind_of_file_and_checks_it_as_such() {
     assert!(!err.contains("did you mean `base`"), "{err}");
 }
 
-/// The issue's file: a quoted integer, a misspelt key, a bare `factor` and a decimal comma
-/// gave one message; each is reported, with its line.
+/// A file with four mistakes of structure (a quoted integer, a misspelt key, a bare `factor`
+/// and a decimal comma) once gave one message; each is reported, with its line.
 #[test]
 fn check_reports_every_structural_problem_too() {
     let text = std::fs::read_to_string(repo("formulas/ketamine-hcl-troche.toml")).unwrap();

@@ -1,4 +1,4 @@
-//! Hostile file systems and inputs (issue 12): links planted in the output folder, FIFOs and
+//! Hostile file systems and inputs: links planted in the output folder, FIFOs and
 //! devices where a file is expected, concurrent and killed processes, a full disk, terminal
 //! escapes, dates and sizes that cannot be meant.
 
@@ -47,6 +47,18 @@ fn run_in(dir: &Path, args: &[&str]) -> Output {
         .spawn()
         .unwrap();
     finish_within(child, 30, &args.join(" "))
+}
+
+/// `troche --db DB ARGS`, run in `dir`: for the runs of one test that share a compounding log.
+fn with_log(dir: &Path, db: &Path, args: &[&str]) -> Output {
+    Command::new(assert_cmd::cargo::cargo_bin("troche"))
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 fn text(b: &[u8]) -> String {
@@ -161,25 +173,27 @@ fn links_named_like_staging_or_temporaries_are_neither_followed_nor_removed() {
     assert_eq!(files.len(), 3 + 3 + 2 + 3 + 2, "{files:?}");
 }
 
+/// A recipe entry: one ketamine batch (keys such as `rx` may follow).
+const KETAMINE: &str = "[[batch]]\nformula = \"ketamine-hcl-troche\"\nstrength = \"50 mg\"\nbasis = \"salt\"\nquantity = 30\n";
+
+/// `troche batch RECIPE` with the fixture pharmacy, run in `dir`: into `out`, or with
+/// `--check` when there is none; then `more`.
+fn batch_in(dir: &Path, recipe: &Path, out: Option<&Path>, more: &[&str]) -> Output {
+    let config = config();
+    let mut args = vec!["batch", recipe.to_str().unwrap(), "--config", &config];
+    match out {
+        Some(out) => args.extend(["--out", out.to_str().unwrap()]),
+        None => args.push("--check"),
+    }
+    args.extend_from_slice(more);
+    run_in(dir, &args)
+}
+
 /// `troche batch` of a one-entry recipe written in `dir`, into `out`.
 fn one_entry_batch(dir: &Path, out: &Path) -> Output {
     let recipe = dir.join("r.toml");
-    fs::write(
-        &recipe,
-        "[[batch]]\nformula = \"ketamine-hcl-troche\"\nstrength = \"50 mg\"\nbasis = \"salt\"\nquantity = 30\nrx = \"RX-2\"\n",
-    )
-    .unwrap();
-    run_in(
-        dir,
-        &[
-            "batch",
-            recipe.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "--config",
-            &config(),
-        ],
-    )
+    fs::write(&recipe, format!("{KETAMINE}rx = \"RX-2\"\n")).unwrap();
+    batch_in(dir, &recipe, Some(out), &[])
 }
 
 #[cfg(unix)]
@@ -357,20 +371,13 @@ fn a_recipe_naming_dev_zero_as_formula_fails_that_entry_only() {
     let recipe = tmp.path().join("r.toml");
     fs::write(
         &recipe,
-        "[[batch]]\nformula = \"/dev/zero\"\nstrength = \"50 mg\"\nquantity = 30\nrx = \"RX-1\"\n\n\
-         [[batch]]\nformula = \"ketamine-hcl-troche\"\nstrength = \"50 mg\"\nbasis = \"salt\"\nquantity = 30\nrx = \"RX-2\"\n",
+        format!(
+            "[[batch]]\nformula = \"/dev/zero\"\nstrength = \"50 mg\"\nquantity = 30\nrx = \"RX-1\"\n\n\
+             {KETAMINE}rx = \"RX-2\"\n"
+        ),
     )
     .unwrap();
-    let o = run_in(
-        tmp.path(),
-        &[
-            "batch",
-            "--check",
-            recipe.to_str().unwrap(),
-            "--config",
-            &config(),
-        ],
-    );
+    let o = batch_in(tmp.path(), &recipe, None, &[]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
     let stdout = text(&o.stdout);
     assert!(stdout.contains("/dev/zero: is a device"), "{stdout}");
@@ -428,61 +435,48 @@ fn input_files_over_the_size_limit_are_refused_with_the_limit() {
 // ---------------------------------------------------------------------------------------------
 // 4. A full disk in a batch run.
 
-/// A 200 KB tmpfs, unmounted when dropped; `None` where one cannot be mounted (not root, or a
-/// container without the right).
+/// A 200 KB tmpfs, unmounted when dropped. Mounting needs root: the tests that use one are
+/// ignored by default, and fail here, saying why, when the mount fails.
 struct SmallDisk {
     dir: tempfile::TempDir,
 }
 
 impl SmallDisk {
-    fn mount() -> Option<SmallDisk> {
-        let dir = tempfile::tempdir().ok()?;
-        let ok = Command::new("mount")
+    fn mount() -> SmallDisk {
+        let dir = tempfile::tempdir().unwrap();
+        let out = Command::new("mount")
             .args(["-t", "tmpfs", "-o", "size=200k", "tmpfs"])
             .arg(dir.path())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        ok.then_some(SmallDisk { dir })
+            .output()
+            .expect("run mount");
+        assert!(
+            out.status.success(),
+            "cannot mount a tmpfs (run as root): {}",
+            text(&out.stderr)
+        );
+        SmallDisk { dir }
     }
 }
 
 impl Drop for SmallDisk {
     fn drop(&mut self) {
+        // A tmpfs left mounted holds 200 KB of memory until reboot and fails no test.
         let _ = Command::new("umount").arg(self.dir.path()).status();
     }
 }
 
 #[test]
-fn full_disk_batch_reports_every_entry_and_leaves_no_stale_summary_skipped_without_tmpfs_mount() {
-    let Some(disk) = SmallDisk::mount() else {
-        eprintln!("skipped: a tmpfs cannot be mounted here (needs root)");
-        return;
-    };
+#[ignore = "mounts a tmpfs: needs root (.ci/run runs ignored tests as root)"]
+fn full_disk_batch_reports_every_entry_and_leaves_no_stale_summary() {
+    let disk = SmallDisk::mount();
     let out = disk.dir.path();
     fs::write(out.join("summary.csv"), "entry,OLD RUN\n").unwrap();
     fs::write(out.join("picklist.csv"), "ingredient,OLD RUN\n").unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let recipe = tmp.path().join("r.toml");
-    let entry = |i: usize| {
-        format!(
-            "[[batch]]\nformula = \"ketamine-hcl-troche\"\nstrength = \"50 mg\"\nbasis = \"salt\"\nquantity = 30\nrx = \"RX-{i:02}\"\n\n"
-        )
-    };
+    let entry = |i: usize| format!("{KETAMINE}rx = \"RX-{i:02}\"\n\n");
     fs::write(&recipe, (1..=12).map(entry).collect::<String>()).unwrap();
-    let o = run_in(
-        tmp.path(),
-        &[
-            "batch",
-            recipe.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "--config",
-            &config(),
-            "--jobs",
-            "1",
-        ],
-    );
+    let o = batch_in(tmp.path(), &recipe, Some(out), &["--jobs", "1"]);
     let stdout = text(&o.stdout);
     let stderr = text(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "{stdout}\n{stderr}");
@@ -604,25 +598,16 @@ fn control_characters_in_order_and_recipe_files_are_refused_and_echoed_escaped()
     let recipe = tmp.path().join("r.toml");
     fs::write(
         &recipe,
-        "[[batch]]\nformula = \"ketamine-hcl-troche\"\nstrength = \"50 mg\"\nbasis = \"salt\"\nquantity = 30\n\
-         rx = \"\\u0007bell\\u001b[31mred\"\n\n\
-         [[batch]]\nformula = \"ketamine-hcl-troche\"\nstrength = \"50 mg\"\nbasis = \"salt\"\nquantity = 30\nrx = \"RX-2\"\n\n\
-         [[batch.component]]\nname = \"Ketamine hydrochloride\"\nlot = \"K\\u009b1\"\n\n\
-         [[batch]]\nformula = \"ketamine-hcl-troche\"\nstrength = \"50 mg\"\nbasis = \"salt\"\nquantity = 30\nlot = \"\\u0000\"\n",
+        format!(
+            "{KETAMINE}rx = \"\\u0007bell\\u001b[31mred\"\n\n\
+             {KETAMINE}rx = \"RX-2\"\n\n\
+             [[batch.component]]\nname = \"Ketamine hydrochloride\"\nlot = \"K\\u009b1\"\n\n\
+             {KETAMINE}lot = \"\\u0000\"\n"
+        ),
     )
     .unwrap();
     let out = tmp.path().join("out");
-    let o = run_in(
-        tmp.path(),
-        &[
-            "batch",
-            recipe.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "--config",
-            &config(),
-        ],
-    );
+    let o = batch_in(tmp.path(), &recipe, Some(&out), &[]);
     let (stdout, stderr) = (text(&o.stdout), text(&o.stderr));
     assert_eq!(o.status.code(), Some(2), "{stdout}");
     assert!(stdout.contains("`batch[1].rx`"), "{stdout}");
@@ -633,6 +618,131 @@ fn control_characters_in_order_and_recipe_files_are_refused_and_echoed_escaped()
     assert_no_raw_controls("stderr", &stderr);
     let summary = fs::read_to_string(out.join("summary.csv")).unwrap();
     assert_no_raw_controls("summary.csv", &summary);
+}
+
+/// Every status line that can repeat what the user typed (an argument, a path, a file's name)
+/// shows a control character in it escaped: the usage error, `recall`, `db backup`, `log
+/// import`, `reprint` and `verify`.
+#[test]
+fn control_characters_in_arguments_and_paths_are_escaped_on_every_status_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("log.sqlite3");
+    let run = |args: &[&str]| {
+        let o = with_log(tmp.path(), &db, args);
+        let stderr = text(&o.stderr);
+        assert_no_raw_controls(&args.join(" "), &stderr);
+        assert_no_raw_controls(&args.join(" "), &text(&o.stdout));
+        (o.status.code(), stderr)
+    };
+    // clap drops an escape sequence from its message itself, not a direction override.
+    let (code, err) = run(&["calc", "--bell\u{7}\u{1b}[31mred\u{202e}"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("--bellred\\u202e"), "{err}");
+
+    let (code, err) = run(&["recall", "K\u{1b}[31m1"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("component lot K\\u001b[31m1"), "{err}");
+
+    let (code, err) = run(&["db", "backup", "copy\u{1b}[2J.sqlite3"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("copy\\u001b[2J.sqlite3"), "{err}");
+
+    let old = tmp.path().join("old");
+    fs::create_dir(&old).unwrap();
+    fs::write(old.join("bad\u{1b}[31m.json"), "{ not a record").unwrap();
+    let (code, err) = run(&["log", "import", old.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        err.contains("troche: skipped") && err.contains("bad\\u001b[31m.json"),
+        "{err}"
+    );
+
+    let mut make = vec!["make".to_string()];
+    make.extend(batch_flags("L7"));
+    make.extend(["--out".to_string(), "out".to_string()]);
+    let (code, err) = run(&make.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(code, Some(0), "{err}");
+    let (code, err) = run(&["reprint", "L7", "--out", "again\u{1b}[31m"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("again\\u001b[31m/L7-worksheet.pdf"), "{err}");
+    // The initials of whoever rejects a batch are echoed on the terminal only.
+    let (_, err) = run(&[
+        "verify",
+        "L7",
+        "--by",
+        "R\u{1b}[31mPH",
+        "--reject",
+        "spilled",
+    ]);
+    assert!(err.contains("R\\u001b[31mPH"), "{err}");
+}
+
+/// No cell of any CSV the program writes starts a spreadsheet formula: a value from an order
+/// that starts with `=`, `+`, `-` or `@` gets an apostrophe in `summary.csv`, in `troche log
+/// --format csv` and in `troche recall --format csv` alike.
+#[test]
+fn formula_leads_are_defused_in_every_csv() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("log.sqlite3");
+    let hostile = [
+        "=cmd|' /C calc'!A0",
+        "+41 55 555 0100",
+        "-2+3",
+        "@SUM(A1:A9)",
+    ];
+    let recipe = tmp.path().join("r.toml");
+    fs::write(
+        &recipe,
+        format!(
+            "{KETAMINE}rx = \"{}\"\npatient = \"{}\"\nprescriber = \"{}\"\n\
+             directions = \"{}\"\n\n[[batch.component]]\nname = \"Ketamine hydrochloride\"\n\
+             lot = \"{}\"\nexpiry = 2030-01-01\n",
+            hostile[3], hostile[0], hostile[1], hostile[2], hostile[2]
+        ),
+    )
+    .unwrap();
+    let out = tmp.path().join("out");
+    let troche = |args: &[&str]| {
+        let o = with_log(tmp.path(), &db, args);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+        text(&o.stdout)
+    };
+    troche(&[
+        "batch",
+        recipe.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--config",
+        &config(),
+    ]);
+    let csvs = [
+        (
+            "summary.csv",
+            fs::read_to_string(out.join("summary.csv")).unwrap(),
+        ),
+        ("log", troche(&["log", "--format", "csv"])),
+        (
+            "recall",
+            troche(&["recall", "--format", "csv", "--", "-2+3"]),
+        ),
+    ];
+    for (what, csv) in csvs {
+        let cells: Vec<&str> = csv
+            .lines()
+            .flat_map(|l| l.split(','))
+            .map(|c| c.trim_start_matches('"'))
+            .collect();
+        assert!(
+            cells.iter().any(|c| c.starts_with('\'')),
+            "{what} defuses nothing: {csv}"
+        );
+        for cell in cells {
+            assert!(
+                !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                "{what}: {cell:?} in {csv}"
+            );
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -714,35 +824,29 @@ fn compounding_dates_far_from_today_and_past_buds_need_backdate() {
 fn a_recipe_date_far_from_today_is_refused_at_its_line_and_entry_dates_per_entry() {
     let tmp = tempfile::tempdir().unwrap();
     let recipe = tmp.path().join("r.toml");
-    let entry = "[[batch]]\nformula = \"ketamine-hcl-troche\"\nstrength = \"50 mg\"\nbasis = \"salt\"\nquantity = 30\n";
     fs::write(
         &recipe,
-        format!("# a comment\ndate = 2020-01-01\n\n{entry}"),
+        format!("# a comment\ndate = 2020-01-01\n\n{KETAMINE}"),
     )
     .unwrap();
-    let args = [
-        "batch",
-        "--check",
-        recipe.to_str().unwrap(),
-        "--config",
-        &config(),
-    ];
-    let o = run_in(tmp.path(), &args);
+    let o = batch_in(tmp.path(), &recipe, None, &[]);
     assert_eq!(o.status.code(), Some(2));
     let stderr = text(&o.stderr);
     assert!(
         stderr.contains("r.toml:2: `date`: the compounding date 2020-01-01"),
         "{stderr}"
     );
-    let mut with_backdate = args.to_vec();
-    with_backdate.push("--backdate");
-    let o = run_in(tmp.path(), &with_backdate);
+    let o = batch_in(tmp.path(), &recipe, None, &["--backdate"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stdout));
 
     // An entry's own date: that entry fails, the others are checked on.
     let tomorrow = today() + days(1);
-    fs::write(&recipe, format!("{entry}date = {tomorrow}\n\n{entry}")).unwrap();
-    let o = run_in(tmp.path(), &args);
+    fs::write(
+        &recipe,
+        format!("{KETAMINE}date = {tomorrow}\n\n{KETAMINE}"),
+    )
+    .unwrap();
+    let o = batch_in(tmp.path(), &recipe, None, &[]);
     let stdout = text(&o.stdout);
     assert_eq!(o.status.code(), Some(2), "{stdout}");
     assert!(
@@ -819,26 +923,11 @@ fn lots_and_file_names_that_cannot_name_a_batch_are_refused() {
 fn jobs_are_bounded_by_cores_and_entries() {
     let tmp = tempfile::tempdir().unwrap();
     let recipe = tmp.path().join("r.toml");
-    fs::write(
-        &recipe,
-        "[[batch]]\nformula = \"ketamine-hcl-troche\"\nstrength = \"50 mg\"\nbasis = \"salt\"\nquantity = 30\n",
-    )
-    .unwrap();
+    fs::write(&recipe, KETAMINE).unwrap();
     let start = Instant::now();
-    let o = run_in(
-        tmp.path(),
-        &[
-            "batch",
-            "--check",
-            recipe.to_str().unwrap(),
-            "--config",
-            &config(),
-            "--jobs",
-            "5000",
-        ],
-    );
+    let o = batch_in(tmp.path(), &recipe, None, &["--jobs", "5000"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
-    // 5,000 threads took 36 s; one entry gets one.
+    // Unbounded, `--jobs 5000` started that many threads for one entry; it gets one.
     assert!(
         start.elapsed() < Duration::from_secs(10),
         "{:?}",
@@ -855,52 +944,28 @@ fn jobs_are_bounded_by_cores_and_entries() {
 /// A batch whose files cannot be written after its record committed (here a full disk) is
 /// void in the log, with the reason, and its lot is never handed out again.
 #[test]
-fn a_batch_whose_files_cannot_be_written_is_void_and_its_lot_never_reused_skipped_without_tmpfs_mount()
- {
-    let Some(disk) = SmallDisk::mount() else {
-        eprintln!("skipped: a tmpfs cannot be mounted here (needs root)");
-        return;
-    };
+#[ignore = "mounts a tmpfs: needs root (.ci/run runs ignored tests as root)"]
+fn a_batch_whose_files_cannot_be_written_is_void_and_its_lot_never_reused() {
+    let disk = SmallDisk::mount();
     let tmp = tempfile::tempdir().unwrap();
     let db = tmp.path().join("log.sqlite3");
+    let config = config();
     let run = |out: &Path| {
-        Command::new(assert_cmd::cargo::cargo_bin("troche"))
-            .stdin(Stdio::null())
-            .arg("--db")
-            .arg(&db)
-            .args([
-                "make",
-                "ketamine-hcl-troche",
-                "--strength",
-                "50 mg",
-                "--quantity",
-                "30",
-            ])
-            .args(["--config", &config(), "--out"])
-            .arg(out)
-            .output()
-            .unwrap()
+        let mut args = vec!["make"];
+        args.extend(order("ketamine-hcl-troche", "50 mg", "30", &[]));
+        args.extend(["--config", &config, "--out", out.to_str().unwrap()]);
+        with_log(tmp.path(), &db, &args)
     };
     // Fill the small disk so the PDFs cannot be written.
     let _ = fs::write(disk.dir.path().join("filler"), vec![0u8; 200 * 1024]);
     let o = run(disk.dir.path());
     assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
-    let lots = Command::new(assert_cmd::cargo::cargo_bin("troche"))
-        .arg("--db")
-        .arg(&db)
-        .args(["log", "--format", "json"])
-        .output()
-        .unwrap();
+    let lots = with_log(tmp.path(), &db, &["log", "--format", "json"]);
     let v: serde_json::Value = serde_json::from_slice(&lots.stdout).unwrap();
     let first = &v[0];
     assert_eq!(first["status"], "void", "{v}");
     let void_lot = first["lot"].as_str().unwrap().to_string();
-    let one = Command::new(assert_cmd::cargo::cargo_bin("troche"))
-        .arg("--db")
-        .arg(&db)
-        .args(["lot", &void_lot, "--format", "json"])
-        .output()
-        .unwrap();
+    let one = with_log(tmp.path(), &db, &["lot", &void_lot, "--format", "json"]);
     let one: serde_json::Value = serde_json::from_slice(&one.stdout).unwrap();
     assert!(
         one["events"].to_string().contains("could not be written"),

@@ -155,6 +155,12 @@ impl Test {
         Ran { stdout, stderr }
     }
 
+    /// Runs a command that must be refused with exit status 2 (what the user can fix),
+    /// printing nothing on standard output; returns its standard error.
+    pub(crate) fn refused(self) -> String {
+        self.status(2).run().stderr
+    }
+
     /// Runs with `--format json` added, which must succeed, and returns the parsed JSON.
     pub(crate) fn json(self) -> serde_json::Value {
         let t = self.args(["--format", "json"]);

@@ -1,11 +1,20 @@
-//! `troche batch`: every batch of a recipe file, with a summary and a pick list.
+//! `troche batch`: every batch of a recipe file, with a summary and a pick list. The running
+//! is `crate::batch`'s; what the run shows is here: the progress on standard error, the
+//! summary and pick list on the terminal, and `summary.csv` and `picklist.csv`.
 
+use std::fmt;
+use std::io::IsTerminal as _;
 use std::path::PathBuf;
 
 use clap::Args;
+use rust_decimal::Decimal;
 
-use crate::error::{Error, Result};
-use crate::{batch, input, library, output, recipe, record};
+use crate::batch::{self, Pick, Report, Row, Status};
+use crate::error::{Error, Kind, Result};
+use crate::formula::Schedule;
+use crate::quantity::round_to;
+use crate::report::plural;
+use crate::{input, library, output, printable, recipe, record, spreadsheet};
 
 use super::context::Context;
 use super::{print, today};
@@ -77,15 +86,15 @@ pub(super) fn run(ctx: &Context, a: &BatchArgs) -> Result<i32> {
         &recipe,
         &opts,
         log.as_deref_mut(),
-        batch::progress_reporter(recipe.entries.len()),
+        progress_reporter(recipe.entries.len()),
     )?;
     // Every entry's outcome and the pick list reach the terminal first, whatever the disk does
     // with the files below.
-    print(&batch::text(&report))?;
+    print(&Text(&report).to_string())?;
     let mut code = if report.io_failures > 0 {
-        1
+        Kind::Io.exit_code()
     } else if report.failed() > 0 {
-        2
+        Kind::Input.exit_code()
     } else {
         0
     };
@@ -94,14 +103,176 @@ pub(super) fn run(ctx: &Context, a: &BatchArgs) -> Result<i32> {
         // run has none, never a stale one.
         let [summary, picklist] = batch::RUN_FILES.map(|n| out.join(n));
         for (path, text) in [
-            (summary, batch::summary_csv(&report)),
-            (picklist, batch::picklist_csv(&report)),
+            (summary, summary_csv(&report)?),
+            (picklist, picklist_csv(&report)?),
         ] {
             if let Err(e) = output::write(&path, text.as_bytes(), true) {
-                crate::printable::eprintln(&format!("troche: error: {e}"));
-                code = 1;
+                printable::eprintln(&format!("troche: error: {e}"));
+                code = Kind::Io.exit_code();
             }
         }
     }
     Ok(code)
+}
+
+/// `summary.csv`: one line per entry, with its lot and outcome.
+fn summary_csv(report: &Report) -> Result<String> {
+    let header = [
+        "entry", "line", "lot", "rx", "formula", "strength", "quantity", "status", "bud", "message",
+    ]
+    .map(String::from);
+    let rows = report.rows.iter().map(|r| {
+        let msg = match &r.status {
+            Status::Failed(m) => m.as_str(),
+            _ => "",
+        };
+        [
+            r.index.to_string(),
+            r.line.to_string(),
+            r.lot.clone(),
+            r.rx.clone(),
+            r.formula.clone(),
+            r.strength.clone(),
+            r.quantity.clone(),
+            r.status.word().to_string(),
+            r.bud.clone(),
+            msg.to_string(),
+        ]
+    });
+    spreadsheet::csv(std::iter::once(header).chain(rows))
+}
+
+/// `picklist.csv`: what to pull from stock for the batches made.
+fn picklist_csv(report: &Report) -> Result<String> {
+    let header = [
+        "ingredient",
+        "schedule",
+        "total",
+        "unit",
+        "exact",
+        "batches",
+    ]
+    .map(String::from);
+    let rows = report.picks.iter().map(|p| {
+        [
+            p.name.clone(),
+            p.schedule.map_or("", Schedule::as_str).to_string(),
+            pick_amount(p, report.readability),
+            p.unit.to_string(),
+            p.total.normalize().to_string(),
+            p.batches.to_string(),
+        ]
+    });
+    spreadsheet::csv(std::iter::once(header).chain(rows))
+}
+
+/// A pick's total as weighed: a mass to the balance's readability, anything else to 0.01.
+fn pick_amount(p: &Pick, readability: Decimal) -> String {
+    let step = if p.unit == "g" {
+        readability
+    } else {
+        Decimal::new(1, 2)
+    };
+    round_to(p.total, step).map_or_else(|| p.total.to_string(), |d| d.to_string())
+}
+
+/// The summary and pick list for the terminal.
+struct Text<'a>(&'a Report);
+
+impl fmt::Display for Text<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let report = self.0;
+        writeln!(
+            f,
+            "{:>5}  {:<12} {:<14} {:<30} {:>5}  {:<12} {:<10}",
+            "ENTRY", "LOT", "RX", "FORMULA", "QTY", "STATUS", "BUD"
+        )?;
+        for r in &report.rows {
+            writeln!(
+                f,
+                "{:>5}  {:<12} {:<14} {:<30} {:>5}  {:<12} {:<10}",
+                r.index,
+                r.lot,
+                truncate(&r.rx, 14),
+                truncate(&r.formula, 30),
+                r.quantity,
+                r.status.word(),
+                r.bud
+            )?;
+            if let Status::Failed(m) = &r.status {
+                writeln!(f, "       {m}")?;
+            }
+        }
+        let count = |status: &Status| report.rows.iter().filter(|r| r.status == *status).count();
+        writeln!(
+            f,
+            "\n{}: {} made, {} done earlier, {} valid, {} failed",
+            plural(report.rows.len(), "entry", "entries"),
+            count(&Status::Made),
+            count(&Status::DoneEarlier),
+            count(&Status::Valid),
+            report.failed()
+        )?;
+        if !report.interrupted.is_empty() {
+            writeln!(
+                f,
+                "\nPDFs without a record, left by an interrupted run (not batches; their lots \
+                 stay taken): {}",
+                report.interrupted.join(", ")
+            )?;
+        }
+        if !report.picks.is_empty() {
+            writeln!(f, "\nPick list (controlled substances first):")?;
+            for p in &report.picks {
+                writeln!(
+                    f,
+                    "  {:>14} {:<2}  {}{}  ({})",
+                    pick_amount(p, report.readability),
+                    p.unit,
+                    p.name,
+                    p.schedule
+                        .map(|s| format!(" [{}]", s.as_str()))
+                        .unwrap_or_default(),
+                    plural(p.batches, "batch", "batches")
+                )?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// At most `n` characters, the last one `~` when cut.
+fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        s.chars().take(n - 1).chain(std::iter::once('~')).collect()
+    }
+}
+
+/// A progress reporter: a bar on a terminal, plain lines otherwise.
+fn progress_reporter(total: usize) -> impl FnMut(&Row, usize, usize) {
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let b = indicatif::ProgressBar::new(total as u64);
+        b.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} entries {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        b
+    });
+    move |row: &Row, index: usize, total: usize| {
+        if let Some(b) = &bar {
+            b.set_position(index as u64);
+            if index == total {
+                b.finish_and_clear();
+            }
+            return;
+        }
+        printable::eprintln(&format!(
+            "[{index}/{total}] {} {} {}",
+            row.status.word(),
+            row.lot,
+            row.rx
+        ));
+    }
 }

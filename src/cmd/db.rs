@@ -38,7 +38,11 @@ pub(super) fn run(ctx: &Context, a: &DbArgs) -> Result<i32> {
     match &a.command {
         DbCommand::Backup { file } => {
             db.backup(file)?;
-            eprintln!("backed up {} to {}", db.describe(), file.display());
+            crate::printable::eprintln(&format!(
+                "backed up {} to {}",
+                db.describe(),
+                file.display()
+            ));
             Ok(0)
         }
         DbCommand::Check => {
@@ -72,7 +76,7 @@ pub(super) fn run(ctx: &Context, a: &DbArgs) -> Result<i32> {
         }
         DbCommand::Generate { n } => {
             crate::logbook::generate(db.as_mut(), *n)?;
-            eprintln!("added {n} batches");
+            crate::printable::eprintln(&format!("added {n} batches"));
             Ok(0)
         }
     }

@@ -1,6 +1,5 @@
 //! `troche formulas`, `troche show` and `troche check`: the formula library and formula files.
 
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::error::Result;
@@ -12,25 +11,24 @@ use super::print;
 
 pub(super) fn formulas() -> Result<i32> {
     let all = library::all()?;
-    let mut out = String::new();
     let w = all.iter().map(|f| f.id.chars().count()).max().unwrap_or(2);
     let fw = all
         .iter()
         .map(|f| f.dosage_form.chars().count())
         .max()
         .unwrap_or(4);
-    let _ = writeln!(out, "{:<w$}  {:<fw$}  NAME (ACTIVES)", "ID", "FORM");
-    for f in &all {
+    let header = format!("{:<w$}  {:<fw$}  NAME (ACTIVES)\n", "ID", "FORM");
+    let rows = all.iter().map(|f| {
         let actives: Vec<&str> = f.actives.iter().map(|a| a.name.as_str()).collect();
-        let _ = writeln!(
-            out,
-            "{:<w$}  {:<fw$}  {} ({})",
+        format!(
+            "{:<w$}  {:<fw$}  {} ({})\n",
             f.id,
             f.dosage_form,
             f.name,
             actives.join(", ")
-        );
-    }
+        )
+    });
+    let out: String = std::iter::once(header).chain(rows).collect();
     print(&out)?;
     Ok(0)
 }
@@ -207,12 +205,12 @@ pub(super) fn check(files: &[PathBuf]) -> Result<i32> {
         }
     }
     if failed > 0 {
-        eprintln!(
+        crate::printable::eprintln(&format!(
             "troche: {failed} of {} {} problems",
             plural(files.len(), "file", "files"),
             if failed == 1 { "has" } else { "have" }
-        );
-        return Ok(2);
+        ));
+        return Ok(crate::error::Kind::Input.exit_code());
     }
     Ok(0)
 }

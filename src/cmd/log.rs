@@ -7,7 +7,7 @@ use clap::{Args, Subcommand, ValueEnum};
 
 use crate::error::{Error, Result};
 use crate::logbook::{self, Actor, Filter};
-use crate::order;
+use crate::{order, printable};
 
 use super::context::Context;
 use super::{arg, print};
@@ -152,7 +152,7 @@ fn import(ctx: &Context, dir: &std::path::Path, config: Option<&std::path::Path>
                 Ok(true) => added += 1,
                 Ok(false) => present += 1,
                 Err(e @ Error::Input { .. }) => {
-                    eprintln!("troche: skipped {e}");
+                    printable::eprintln(&format!("troche: skipped {e}"));
                     skipped += 1;
                 }
                 Err(e) => return Err(e),
@@ -160,17 +160,10 @@ fn import(ctx: &Context, dir: &std::path::Path, config: Option<&std::path::Path>
         }
         Ok(())
     })?;
-    eprintln!("imported {added} records; {present} already in the log; {skipped} files skipped");
+    printable::eprintln(&format!(
+        "imported {added} records; {present} already in the log; {skipped} files skipped"
+    ));
     Ok(0)
-}
-
-/// A CSV field defused for spreadsheets: a leading `= + - @` becomes text.
-fn defuse(s: &str) -> String {
-    if s.starts_with(['=', '+', '-', '@']) {
-        format!("'{s}")
-    } else {
-        s.to_string()
-    }
 }
 
 /// Prints rows as a table, JSON (an array of objects) or CSV.
@@ -187,21 +180,15 @@ pub(super) fn emit(headers: &[&str], rows: &[Vec<String>], format: ListFormat) -
                         .collect()
                 })
                 .collect();
-            let mut s =
-                serde_json::to_string_pretty(&v).map_err(|e| Error::Render(e.to_string()))?;
+            let mut s = serde_json::to_string_pretty(&v)
+                .map_err(|e| Error::internal("cannot write JSON", e))?;
             s.push('\n');
             print(&s)
         }
-        ListFormat::Csv => {
-            let mut w = csv::Writer::from_writer(Vec::new());
-            let io = |e: csv::Error| Error::Render(e.to_string());
-            w.write_record(headers).map_err(io)?;
-            for r in rows {
-                w.write_record(r.iter().map(|f| defuse(f))).map_err(io)?;
-            }
-            let bytes = w.into_inner().map_err(|e| Error::Render(e.to_string()))?;
-            print(&String::from_utf8_lossy(&bytes))
-        }
+        ListFormat::Csv => print(&crate::spreadsheet::csv(
+            std::iter::once(headers.iter().map(|h| (*h).to_string()).collect())
+                .chain(rows.iter().cloned()),
+        )?),
         ListFormat::Table => {
             let mut widths: Vec<usize> = headers.iter().map(|h| h.len()).collect();
             for r in rows {

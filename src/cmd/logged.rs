@@ -68,7 +68,10 @@ pub(super) fn enter_and_write(
     if let Err(e) = output::write_all(&files, force) {
         let reason = format!("the files could not be written: {e}");
         if let Err(v) = logbook::void(db.as_mut(), &record.lot, &reason, &actor) {
-            eprintln!("troche: lot {} could not be voided: {v}", record.lot);
+            crate::printable::eprintln(&format!(
+                "troche: lot {} could not be voided: {v}",
+                record.lot
+            ));
         }
         return Err(e);
     }

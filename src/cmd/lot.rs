@@ -75,12 +75,13 @@ pub(super) fn run(ctx: &Context, a: &LotArgs) -> Result<i32> {
     });
     match a.format {
         Format::Json => {
-            let mut s =
-                serde_json::to_string_pretty(&doc).map_err(|e| Error::Render(e.to_string()))?;
+            let mut s = serde_json::to_string_pretty(&doc)
+                .map_err(|e| Error::internal("cannot write JSON", e))?;
             s.push('\n');
             print(&s)?;
         }
         Format::Table => {
+            // Writing to a `String` cannot fail: each `let _ =` below drops an `Ok(())`.
             let mut out = String::new();
             for k in [
                 "lot",

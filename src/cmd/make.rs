@@ -30,6 +30,8 @@ pub(super) fn run(ctx: &Context, a: &MakeArgs) -> Result<i32> {
     // A run that wrote nothing leaves no empty directory of its own behind (a directory that
     // holds anything, or that was there before, stays).
     if made.is_err() && created {
+        // `remove_dir` removes only an empty directory: failing means something is in it (a
+        // `make` running beside this one), which must stay. The error to report is `made`'s.
         let _ = std::fs::remove_dir(&a.out);
     }
     made

@@ -22,12 +22,13 @@ mod reprint;
 mod verify;
 
 use std::ffi::OsString;
-use std::io::Write as _;
 use std::path::PathBuf;
 
+use clap::error::ErrorKind;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::error::{Error, Result};
+use crate::printable::{self, print};
 use crate::quantity::ParseError;
 
 use self::context::Context;
@@ -121,16 +122,6 @@ pub(super) fn today() -> jiff::civil::Date {
     jiff::Zoned::now().date()
 }
 
-pub(super) fn print(text: &str) -> Result<()> {
-    let text = crate::printable::escape(text);
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        // A closed pipe (`troche ... | head`) is the reader's choice, not a failure.
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        r => r.map_err(|e| Error::io("<stdout>", e)),
-    }
-}
-
 /// Runs the program on the given arguments; returns the exit status.
 pub fn run<I, T>(args: I) -> Result<i32>
 where
@@ -141,7 +132,17 @@ where
         Ok(c) => c,
         Err(e) => {
             let code = e.exit_code();
-            let _ = e.print();
+            match e.kind() {
+                // The program's own text, in colour on a terminal.
+                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => match e.print() {
+                    Err(io) if io.kind() != std::io::ErrorKind::BrokenPipe => {
+                        return Err(Error::io("<stdout>", io));
+                    }
+                    _ => {}
+                },
+                // A usage error quotes the argument as typed: escaped like every other line.
+                _ => printable::eprintln(e.to_string().trim_end()),
+            }
             return Ok(code);
         }
     };

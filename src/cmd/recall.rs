@@ -29,10 +29,10 @@ pub(super) fn run(ctx: &Context, a: &RecallArgs) -> Result<i32> {
         })
         .collect();
     emit(&logbook::RECALL_COLUMNS, &rows, a.filters.format)?;
-    eprintln!(
+    crate::printable::eprintln(&format!(
         "{} batches used component lot {}",
         rows.len(),
         a.component_lot.trim()
-    );
+    ));
     Ok(0)
 }

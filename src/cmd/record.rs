@@ -259,11 +259,17 @@ pub(super) fn run(ctx: &Context, a: &RecordArgs) -> Result<i32> {
         )
     })?;
     output::write(&out, &pdf, a.force)?;
-    eprintln!("lot {lot} recorded by {by}; wrote {}", out.display());
+    crate::printable::eprintln(&format!(
+        "lot {lot} recorded by {by}; wrote {}",
+        out.display()
+    ));
     if flags.is_empty() {
-        eprintln!("no flags");
+        crate::printable::eprintln("no flags");
     } else {
-        eprintln!("flags to resolve before release: {}", flags.join(", "));
+        crate::printable::eprintln(&format!(
+            "flags to resolve before release: {}",
+            flags.join(", ")
+        ));
     }
     Ok(0)
 }

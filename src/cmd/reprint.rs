@@ -106,9 +106,15 @@ pub(super) fn run(ctx: &Context, a: &ReprintArgs) -> Result<i32> {
     })?;
     for (p, _) in &files {
         if missing.iter().any(|(m, _)| m == p) {
-            eprintln!("wrote {} (identical to the first print)", p.display());
+            crate::printable::eprintln(&format!(
+                "wrote {} (identical to the first print)",
+                p.display()
+            ));
         } else {
-            eprintln!("{} is there and identical to the first print", p.display());
+            crate::printable::eprintln(&format!(
+                "{} is there and identical to the first print",
+                p.display()
+            ));
         }
     }
     Ok(0)

@@ -123,6 +123,6 @@ pub(super) fn run(ctx: &Context, a: &VerifyArgs) -> Result<i32> {
         )?;
         Ok(logbook::RELEASED)
     })?;
-    eprintln!("lot {lot} {status} by {by}");
+    crate::printable::eprintln(&format!("lot {lot} {status} by {by}"));
     Ok(0)
 }

@@ -4,6 +4,11 @@
 
 pub(crate) use crate::test::{Ran, Test};
 
+/// A file of the repository, by its path from the top.
+pub(crate) fn repo(path: &str) -> String {
+    format!("{}/{path}", env!("CARGO_MANIFEST_DIR"))
+}
+
 pub(crate) fn fixture(name: &str) -> String {
     format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
 }
@@ -11,6 +16,27 @@ pub(crate) fn fixture(name: &str) -> String {
 /// `troche calc ARGS --format json`, which must succeed: the parsed calculation.
 pub(crate) fn calc_json(args: &[&str]) -> serde_json::Value {
     Test::new().arg("calc").args(args).json()
+}
+
+/// `troche calc FORMULA --strength S --quantity N`: the order nearly every test of the
+/// calculation gives. More flags with `.args`, then `.json()`, or `.refused()` for its refusal.
+pub(crate) fn calc(formula: &str, strength: &str, quantity: &str) -> Test {
+    Test::new()
+        .arg("calc")
+        .args(order(formula, strength, quantity, &[]))
+}
+
+/// One batch's order as arguments: `FORMULA --strength S --quantity N`, then `more` (a basis,
+/// a second strength, extra units).
+pub(crate) fn order<'a>(
+    formula: &'a str,
+    strength: &'a str,
+    quantity: &'a str,
+    more: &[&'a str],
+) -> Vec<&'a str> {
+    let mut args = vec![formula, "--strength", strength, "--quantity", quantity];
+    args.extend_from_slice(more);
+    args
 }
 
 /// `troche ARGS`, which must fail with exit status 2 and print nothing: its stderr.
@@ -49,6 +75,14 @@ pub(crate) fn pdf_text(bytes: &[u8]) -> String {
 /// Whether extracted PDF text (see [`pdf_text`]) holds `needle`, whitespace aside.
 pub(crate) fn has(text: &str, needle: &str) -> bool {
     text.contains(&needle.split_whitespace().collect::<String>())
+}
+
+/// Asserts that extracted PDF text (see [`pdf_text`]) holds every needle; `what` names the
+/// document in the failure, which shows the whole text.
+pub(crate) fn assert_has_all(text: &str, what: &str, needles: &[&str]) {
+    for needle in needles {
+        assert!(has(text, needle), "{what} lacks {needle:?}:\n{text}");
+    }
 }
 
 pub(crate) fn page_count(bytes: &[u8]) -> usize {
