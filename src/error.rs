@@ -48,9 +48,16 @@ pub enum Error {
         source: std::io::Error,
     },
 
-    /// The compounding log's database failed (unreachable, full, corrupt while in use).
-    #[error("compounding log: {0}")]
-    Database(String),
+    /// The compounding log's database failed (unreachable, full, corrupt while in use), or
+    /// what it holds cannot be read back. `message` says what was being done; `source` is the
+    /// database client's own error, when there is one (a stored value that does not parse has
+    /// none).
+    #[error("compounding log: {message}{}", cause(source.as_deref()))]
+    Database {
+        message: String,
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
 
     /// A document could not be produced: the PDF writer failed.
     #[error("{0}")]
@@ -119,6 +126,12 @@ pub enum Kind {
     Internal,
 }
 
+/// The cause after a message: the binary prints only the top error, so the database's own
+/// words must be part of it.
+fn cause(source: Option<&(dyn std::error::Error + Send + Sync)>) -> String {
+    source.map(|e| format!(": {e}")).unwrap_or_default()
+}
+
 fn located(file: &str, line: Option<usize>, key: Option<&str>, message: &str) -> String {
     let line = line.map(|l| format!(":{l}")).unwrap_or_default();
     let key = key.map(|k| format!("`{k}`: ")).unwrap_or_default();
@@ -151,6 +164,26 @@ impl Error {
         }
     }
 
+    /// The database failed while doing `message`.
+    pub fn database(
+        message: impl Into<String>,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Error {
+        Error::Database {
+            message: message.into(),
+            source: Some(source.into()),
+        }
+    }
+
+    /// What the log holds cannot be read back (a stored value that does not parse, a row
+    /// that is missing): no client error behind it.
+    pub fn stored(message: impl Into<String>) -> Error {
+        Error::Database {
+            message: message.into(),
+            source: None,
+        }
+    }
+
     pub fn kind(&self) -> Kind {
         match self {
             Error::Input { .. }
@@ -165,7 +198,7 @@ impl Error {
             Error::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
                 Kind::Input
             }
-            Error::Io { .. } | Error::Database(_) => Kind::Io,
+            Error::Io { .. } | Error::Database { .. } => Kind::Io,
             Error::Render(_) | Error::Internal(_) => Kind::Internal,
         }
     }

@@ -117,14 +117,7 @@ pub(super) fn run(a: &LogArgs) -> Result<i32> {
     let rows = logbook::list(db.as_mut(), &f)?;
     emit(
         &logbook::LIST_COLUMNS,
-        &rows
-            .iter()
-            .map(|r| {
-                (0..logbook::LIST_COLUMNS.len())
-                    .map(|i| r.text(i))
-                    .collect()
-            })
-            .collect::<Vec<_>>(),
+        &rows.iter().map(logbook::Listed::cells).collect::<Vec<_>>(),
         a.filters.format,
     )?;
     Ok(0)
@@ -144,10 +137,10 @@ fn import(dir: &std::path::Path, config: Option<&std::path::Path>) -> Result<i32
     let mut db = logged::open_with_config(config)?;
     let actor = Actor::current();
     let (mut added, mut present, mut skipped) = (0, 0, 0);
-    db.write(|db| {
+    db.write(|tx| {
         for p in &paths {
             let text = crate::library::read_text(p)?;
-            match logbook::import_record(db, p, &text, &actor) {
+            match logbook::import_record(tx, p, &text, &actor) {
                 Ok(true) => added += 1,
                 Ok(false) => present += 1,
                 Err(e @ Error::Input { .. }) => {

@@ -13,7 +13,7 @@ use serde_json::json;
 
 use crate::error::{Error, Result};
 use crate::formula::name_matches;
-use crate::logbook::{self, Actor};
+use crate::logbook::{self, Actor, NewEvent};
 use crate::quantity::{self, round_to};
 use crate::render::canvas::Canvas;
 use crate::render::metrics::Font;
@@ -246,14 +246,16 @@ pub(super) fn run(a: &RecordArgs) -> Result<i32> {
     let mut details = details;
     details["file"] =
         json!({"path": out.display().to_string(), "sha256": logbook::sha256_hex(&pdf)});
-    db.write(|db| {
+    db.write(|tx| {
         logbook::append_event(
-            db,
-            lot,
-            "recorded",
-            Some(logbook::RECORDED),
-            Some(&by),
-            &details,
+            tx,
+            &NewEvent {
+                lot,
+                what: "recorded",
+                status: Some(logbook::RECORDED),
+                who: Some(&by),
+                details: &details,
+            },
             &actor,
         )
     })?;
