@@ -126,10 +126,18 @@ pub enum Kind {
     Internal,
 }
 
-/// The cause after a message: the binary prints only the top error, so the database's own
-/// words must be part of it.
-fn cause(source: Option<&(dyn std::error::Error + Send + Sync)>) -> String {
-    source.map(|e| format!(": {e}")).unwrap_or_default()
+/// The causes after a message: the binary prints only the top error, so the database's own
+/// words must be part of it (the postgres client says "db error" and keeps the server's
+/// message in its own source).
+fn cause(source: Option<&(dyn std::error::Error + Send + Sync + 'static)>) -> String {
+    let mut out = String::new();
+    let mut next = source.map(|e| e as &(dyn std::error::Error + 'static));
+    while let Some(e) = next {
+        out.push_str(": ");
+        out.push_str(&e.to_string());
+        next = e.source();
+    }
+    out
 }
 
 fn located(file: &str, line: Option<usize>, key: Option<&str>, message: &str) -> String {

@@ -356,6 +356,23 @@ mod tests {
     }
 
     #[test]
+    fn a_failed_statement_keeps_the_databases_error_as_its_source() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut db = open(&Location::Sqlite(dir.path().join("log.sqlite3"))).unwrap();
+        let e = db
+            .execute("INSERT INTO nowhere (x) VALUES ($1)", &[Value::int(1)])
+            .unwrap_err();
+        assert_eq!(e.exit_code(), 1);
+        let text = e.to_string();
+        assert!(
+            text.contains("inserting into nowhere") && text.contains("no such table"),
+            "{text}"
+        );
+        let source = std::error::Error::source(&e).expect("the client's error");
+        assert!(source.downcast_ref::<rusqlite::Error>().is_some());
+    }
+
+    #[test]
     fn rows_are_read_by_name() {
         let columns: Arc<[String]> = ["lot", "seq", "who"].map(String::from).into();
         let row = Row::new(
