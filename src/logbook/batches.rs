@@ -176,24 +176,24 @@ mod tests {
     #[test]
     fn a_new_batch_has_its_row_components_files_formula_text_and_prepared_event() {
         let mut log = Log::new();
-        let r = enter(log.db(), "261130-001", jiff::civil::date(2026, 11, 30));
-        let b = logbook::batch(log.db(), "261130-001").unwrap();
-        assert_eq!(b.status, PREPARED);
-        assert_eq!(b.kind, "batch");
-        assert_eq!(b.formula_id, r.formula.id);
-        assert_eq!(b.patient.as_deref(), Some("Jane Q. Patient"));
-        assert_eq!(b.out_dir.as_deref(), Some("/out"));
-        let c = logbook::components(log.db(), "261130-001").unwrap();
+        let made = enter(log.db(), "261130-001", jiff::civil::date(2026, 11, 30));
+        let row = logbook::batch(log.db(), "261130-001").unwrap();
+        assert_eq!(row.status, PREPARED);
+        assert_eq!(row.kind, "batch");
+        assert_eq!(row.formula_id, made.formula.id);
+        assert_eq!(row.patient.as_deref(), Some("Jane Q. Patient"));
+        assert_eq!(row.out_dir.as_deref(), Some("/out"));
+        let lots = logbook::components(log.db(), "261130-001").unwrap();
         assert_eq!(
-            (c[0].component_lot.as_str(), c[0].expiry.as_deref()),
+            (lots[0].component_lot.as_str(), lots[0].expiry.as_deref()),
             ("K-77", Some("2027-06-30"))
         );
-        let f = logbook::files(log.db(), "261130-001").unwrap();
-        assert_eq!(f[0].kind, "worksheet");
-        assert_eq!(f[0].sha256, sha256_hex(b"%PDF"));
-        assert_eq!(f[0].bytes, 4);
-        let e = logbook::events(log.db(), "261130-001").unwrap();
-        assert_eq!((e[0].seq, e[0].what.as_str()), (1, "prepared"));
+        let files = logbook::files(log.db(), "261130-001").unwrap();
+        assert_eq!(files[0].kind, "worksheet");
+        assert_eq!(files[0].sha256, sha256_hex(b"%PDF"));
+        assert_eq!(files[0].bytes, 4);
+        let events = logbook::events(log.db(), "261130-001").unwrap();
+        assert_eq!((events[0].seq, events[0].what.as_str()), (1, "prepared"));
         // A second batch of the same formula stores its text once.
         enter(log.db(), "261130-002", jiff::civil::date(2026, 11, 30));
         let n = log

@@ -277,11 +277,11 @@ pub struct Filter {
 impl Filter {
     /// `WHERE` clauses (prefixed with AND) and their parameters, numbered from `first`.
     fn clauses(&self, table: &str, first: usize) -> (String, Vec<Value>) {
-        let mut sql = String::new();
+        let mut sql = Vec::new();
         let mut params = Vec::new();
         let mut add = |clause: &str, v: Value| {
             let n = first + params.len();
-            sql.push_str(&format!(" AND {table}.{clause} ${n}"));
+            sql.push(format!(" AND {table}.{clause} ${n}"));
             params.push(v);
         };
         if let Some(d) = self.from {
@@ -302,7 +302,7 @@ impl Filter {
         if let Some(s) = &self.status {
             add("status =", Value::text(s.clone()));
         }
-        (sql, params)
+        (sql.concat(), params)
     }
 }
 

@@ -134,6 +134,60 @@ mod tests {
         .unwrap();
     }
 
+    /// A database whose commit and rollback fail, as a lost connection's do.
+    struct Lost;
+
+    impl Db for Lost {
+        fn dialect(&self) -> Dialect {
+            Dialect::Sqlite
+        }
+        fn batch(&mut self, _: &str) -> Result<()> {
+            Ok(())
+        }
+        fn execute(&mut self, _: &str, _: &[Value]) -> Result<u64> {
+            Ok(0)
+        }
+        fn query(&mut self, _: &str, _: &[Value]) -> Result<Vec<Row>> {
+            Ok(Vec::new())
+        }
+        fn begin_write(&mut self) -> Result<()> {
+            Ok(())
+        }
+        fn commit(&mut self) -> Result<()> {
+            Err(Error::stored("connection lost"))
+        }
+        fn rollback(&mut self) -> Result<()> {
+            Err(Error::stored("connection lost"))
+        }
+        fn describe(&self) -> String {
+            "lost".into()
+        }
+        fn backup(&mut self, _: &Path) -> Result<()> {
+            Ok(())
+        }
+        fn integrity_check(&mut self) -> Result<Vec<String>> {
+            Ok(Vec::new())
+        }
+    }
+
+    #[test]
+    fn a_failed_rollback_is_reported_and_code_inside_cannot_end_the_transaction() {
+        let mut lost = Lost;
+        let e = Transaction::begin(&mut lost)
+            .unwrap()
+            .rollback()
+            .unwrap_err();
+        assert!(e.to_string().contains("connection lost"), "{e}");
+        // A failed commit is returned; the rollback that drop then tries fails too, and is
+        // told on standard error, never a panic.
+        assert!(Transaction::begin(&mut lost).unwrap().commit().is_err());
+        let mut tx = Transaction::begin(&mut lost).unwrap();
+        let inner: &mut dyn Db = &mut tx;
+        assert!(inner.commit().is_err());
+        assert!(inner.begin_write().is_err());
+        assert!(inner.rollback().is_err());
+    }
+
     #[test]
     fn rolls_back_on_drop_and_commits_when_asked() {
         let dir = tempfile::tempdir().unwrap();
