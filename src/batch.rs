@@ -352,34 +352,41 @@ impl<'a> Run<'a> {
             self.find_made(db, chunk)?;
         }
         let computed = self.compute(chunk);
-        // One write transaction holds the chunk's lots and its records: if anything fails
-        // before the commit, the transaction's drop rolls it all back.
-        let rendered = {
-            let mut tx = match log.as_deref_mut() {
-                Some(db) => Some(Transaction::begin(db)?),
-                None => None,
-            };
-            let jobs = self.assign_lots(computed, tx.as_mut());
-            let rendered = self.render(jobs);
-            if let Some(mut tx) = tx {
-                enter_chunk(
-                    &mut tx,
-                    &rendered,
-                    &self.texts,
-                    self.settings,
-                    self.opts,
-                    &self.actor,
-                )?;
-                tx.commit()?;
-            }
-            rendered
-        };
+        let rendered = self.lots_and_records(computed, log.as_deref_mut())?;
         // Written only now that the records are committed.
         let written = self.write(rendered);
         if let Some(db) = log {
             self.void_unwritten(db, &written)?;
         }
         self.tally(written)
+    }
+
+    /// Gives the chunk's entries their lots, lays out their documents and enters the new
+    /// batches in the log: with a log, all in one write transaction, which its drop rolls
+    /// back if anything fails before the commit.
+    fn lots_and_records(
+        &mut self,
+        computed: Vec<(Row, Option<Computed>)>,
+        log: Option<&mut (dyn Db + '_)>,
+    ) -> Result<Vec<(Job, Result<Files>)>> {
+        let mut tx = match log {
+            Some(db) => Some(Transaction::begin(db)?),
+            None => None,
+        };
+        let jobs = self.assign_lots(computed, tx.as_mut());
+        let rendered = self.render(jobs);
+        if let Some(mut tx) = tx {
+            enter_chunk(
+                &mut tx,
+                &rendered,
+                &self.texts,
+                self.settings,
+                self.opts,
+                &self.actor,
+            )?;
+            tx.commit()?;
+        }
+        Ok(rendered)
     }
 
     /// Loads each formula the chunk names, once for the run, in file order; with a log, its
