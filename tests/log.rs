@@ -657,7 +657,7 @@ fn postgres_rows_by_name_types_and_rollback() {
     let (log, _schema) = postgres_log("rows");
     let url = log.env_url.clone().unwrap();
     let mut db = store::open(&Location::Postgres(url)).expect("open the log");
-    let rows = db
+    let mut rows = db
         .query(
             "SELECT 'x'::text AS a, 2::bigint AS b, 3::int AS c, NULL::text AS d",
             &[],

@@ -117,7 +117,10 @@ pub(super) fn run(a: &LogArgs) -> Result<i32> {
     let rows = logbook::list(db.as_mut(), &f)?;
     emit(
         &logbook::LIST_COLUMNS,
-        &rows.iter().map(logbook::Listed::cells).collect::<Vec<_>>(),
+        &rows
+            .into_iter()
+            .map(logbook::Listed::cells)
+            .collect::<Vec<_>>(),
         a.filters.format,
     )?;
     Ok(0)

@@ -20,7 +20,7 @@ pub(super) fn run(a: &RecallArgs) -> Result<i32> {
     let f = a.filters.filter()?;
     let mut db = logged::open_with_config(a.filters.config.as_deref())?;
     let rows = logbook::recall(db.as_mut(), a.component_lot.trim(), &f)?;
-    let rows: Vec<Vec<String>> = rows.iter().map(logbook::Recalled::cells).collect();
+    let rows: Vec<Vec<String>> = rows.into_iter().map(logbook::Recalled::cells).collect();
     emit(&logbook::RECALL_COLUMNS, &rows, a.filters.format)?;
     eprintln!(
         "{} batches used component lot {}",

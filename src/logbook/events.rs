@@ -37,7 +37,7 @@ pub struct Event {
 }
 
 impl FromRow for Event {
-    fn from_row(r: &Row) -> Result<Event> {
+    fn from_row(mut r: Row) -> Result<Event> {
         Ok(Event {
             seq: r.int("seq")?,
             at: r.text("at")?,
@@ -59,8 +59,9 @@ pub fn append_event(tx: &mut Transaction<'_>, e: &NewEvent<'_>, actor: &Actor) -
         &[Value::text(e.lot)],
     )?;
     let seq = rows
-        .first()
-        .map_or(Ok(None), |r| r.opt_int("seq"))?
+        .into_iter()
+        .next()
+        .map_or(Ok(None), |mut r| r.opt_int("seq"))?
         .unwrap_or(0)
         + 1;
     tx.execute(
@@ -121,8 +122,9 @@ pub fn latest_event(db: &mut dyn Db, lot: &str, what: &str) -> Result<Option<ser
         &[Value::text(lot), Value::text(what)],
     )?;
     Ok(rows
-        .first()
-        .map(|r| r.text("details"))
+        .into_iter()
+        .next()
+        .map(|mut r| r.text("details"))
         .transpose()?
         .and_then(|d| serde_json::from_str(&d).ok()))
 }

@@ -64,7 +64,10 @@ impl<'a> LotCounter<'a> {
                 "SELECT max(lot_seq) AS seq FROM batches WHERE lot_prefix = $1",
                 &[Value::text(prefix.clone())],
             )?;
-            let highest = rows.first().map_or(Ok(None), |r| r.opt_int("seq"))?;
+            let highest = rows
+                .into_iter()
+                .next()
+                .map_or(Ok(None), |mut r| r.opt_int("seq"))?;
             highest.unwrap_or(0) + 1
         };
         loop {

@@ -48,7 +48,7 @@ pub struct Batch {
 }
 
 impl FromRow for Batch {
-    fn from_row(r: &Row) -> Result<Batch> {
+    fn from_row(mut r: Row) -> Result<Batch> {
         Ok(Batch {
             lot: r.text("lot")?,
             kind: r.text("kind")?,
@@ -87,7 +87,7 @@ pub struct Component {
 }
 
 impl FromRow for Component {
-    fn from_row(r: &Row) -> Result<Component> {
+    fn from_row(mut r: Row) -> Result<Component> {
         Ok(Component {
             name: r.text("name")?,
             component_lot: r.text("component_lot")?,
@@ -108,7 +108,7 @@ pub struct PrintedFile {
 }
 
 impl FromRow for PrintedFile {
-    fn from_row(r: &Row) -> Result<PrintedFile> {
+    fn from_row(mut r: Row) -> Result<PrintedFile> {
         Ok(PrintedFile {
             kind: r.text("kind")?,
             path: r.text("path")?,
@@ -165,7 +165,7 @@ pub fn by_fingerprint(
          AND status <> 'void' ORDER BY created_at DESC LIMIT 1",
         &[Value::text(fingerprint)],
     )?;
-    let Some(r) = rows.first() else {
+    let Some(mut r) = rows.into_iter().next() else {
         return Ok(None);
     };
     let lot = r.text("lot")?;
@@ -204,8 +204,9 @@ pub fn rebuild(db: &mut dyn Db, lot: &str) -> Result<Rebuilt> {
             "SELECT text FROM formula_texts WHERE sha256 = $1",
             &[Value::text(sha.clone())],
         )?
-        .first()
-        .map(|r| r.text("text"))
+        .into_iter()
+        .next()
+        .map(|mut r| r.text("text"))
         .transpose()?
         .ok_or_else(|| Error::stored(format!("lot {lot}: its formula text is missing")))?;
     if sha256_hex(text.as_bytes()) != sha {
@@ -306,9 +307,9 @@ impl Filter {
     }
 }
 
-/// Text of an optional column as `troche log` shows it: empty when NULL.
-fn cell<T: ToString>(v: Option<&T>) -> String {
-    v.map(ToString::to_string).unwrap_or_default()
+/// An optional number as `troche log` shows it: empty when NULL.
+fn cell(v: Option<i64>) -> String {
+    v.map(|v| v.to_string()).unwrap_or_default()
 }
 
 /// Columns of [`list`]'s rows, as [`Listed::cells`] gives them.
@@ -343,7 +344,7 @@ pub struct Listed {
 }
 
 impl FromRow for Listed {
-    fn from_row(r: &Row) -> Result<Listed> {
+    fn from_row(mut r: Row) -> Result<Listed> {
         Ok(Listed {
             lot: r.text("lot")?,
             date: r.text("compounding_date")?,
@@ -362,19 +363,19 @@ impl FromRow for Listed {
 
 impl Listed {
     /// The row's values as text, in the order of [`LIST_COLUMNS`].
-    pub fn cells(&self) -> Vec<String> {
+    pub fn cells(self) -> Vec<String> {
         vec![
-            self.lot.clone(),
-            self.date.clone(),
-            self.formula.clone(),
-            cell(self.version.as_ref()),
-            cell(self.rx.as_ref()),
-            cell(self.patient.as_ref()),
-            cell(self.prescriber.as_ref()),
-            cell(self.units.as_ref()),
-            cell(self.bud.as_ref()),
-            self.status.clone(),
-            self.kind.clone(),
+            self.lot,
+            self.date,
+            self.formula,
+            cell(self.version),
+            self.rx.unwrap_or_default(),
+            self.patient.unwrap_or_default(),
+            self.prescriber.unwrap_or_default(),
+            cell(self.units),
+            self.bud.unwrap_or_default(),
+            self.status,
+            self.kind,
         ]
     }
 }
@@ -429,7 +430,7 @@ pub struct Recalled {
 }
 
 impl FromRow for Recalled {
-    fn from_row(r: &Row) -> Result<Recalled> {
+    fn from_row(mut r: Row) -> Result<Recalled> {
         Ok(Recalled {
             lot: r.text("lot")?,
             date: r.text("compounding_date")?,
@@ -447,18 +448,18 @@ impl FromRow for Recalled {
 
 impl Recalled {
     /// The row's values as text, in the order of [`RECALL_COLUMNS`].
-    pub fn cells(&self) -> Vec<String> {
+    pub fn cells(self) -> Vec<String> {
         vec![
-            self.lot.clone(),
-            self.date.clone(),
-            self.formula.clone(),
-            cell(self.rx.as_ref()),
-            cell(self.patient.as_ref()),
-            cell(self.prescriber.as_ref()),
-            cell(self.units.as_ref()),
-            self.status.clone(),
-            self.component.clone(),
-            self.component_lot.clone(),
+            self.lot,
+            self.date,
+            self.formula,
+            self.rx.unwrap_or_default(),
+            self.patient.unwrap_or_default(),
+            self.prescriber.unwrap_or_default(),
+            cell(self.units),
+            self.status,
+            self.component,
+            self.component_lot,
         ]
     }
 }
@@ -494,8 +495,8 @@ pub fn check(db: &mut dyn Db) -> Result<Check> {
              ORDER BY b.lot",
             &[],
         )?
-        .iter()
-        .map(|r| r.text("lot"))
+        .into_iter()
+        .map(|mut r| r.text("lot"))
         .collect::<Result<_>>()?;
     let batches = db.query("SELECT count(*) AS n FROM batches", &[])?[0].int("n")?;
     Ok(Check {
@@ -521,8 +522,9 @@ mod tests {
             ["261201-001", "261130-001"],
             "newest first"
         );
-        assert_eq!(all[0].cells().len(), LIST_COLUMNS.len());
-        assert_eq!(all[0].cells()[7], "30");
+        let cells = all[0].clone().cells();
+        assert_eq!(cells.len(), LIST_COLUMNS.len());
+        assert_eq!(cells[7], "30");
         let one = list(
             log.db(),
             &Filter {
@@ -537,7 +539,7 @@ mod tests {
         let r = recall(log.db(), "K-77", &Filter::default()).unwrap();
         assert_eq!(r.len(), 2);
         assert_eq!(r[0].lot, "261130-001", "oldest first");
-        assert_eq!(r[0].cells()[8], "Ketamine hydrochloride, USP");
+        assert_eq!(r[0].clone().cells()[8], "Ketamine hydrochloride, USP");
         assert!(
             recall(log.db(), "K-78", &Filter::default())
                 .unwrap()

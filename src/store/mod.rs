@@ -41,7 +41,8 @@ impl Value {
 
 /// One row of a query's result, read by column name: a query's columns can be reordered or
 /// added to without any reader changing, and a column a reader expects but the query lacks,
-/// or holding another type, is an error naming it.
+/// or holding another type, is an error naming it. Reading a column moves its value out of
+/// the row (a row is read once, into a type: [`FromRow`]), so no text is copied twice.
 #[derive(Debug, Clone)]
 pub struct Row {
     columns: Arc<[String]>,
@@ -55,18 +56,21 @@ impl Row {
         Row { columns, values }
     }
 
-    fn value(&self, name: &str) -> Result<&Value> {
-        self.columns
+    fn take(&mut self, name: &str) -> Result<Value> {
+        let missing = || Error::stored(format!("a query of the log has no column `{name}`"));
+        let i = self
+            .columns
             .iter()
             .position(|c| c == name)
-            .and_then(|i| self.values.get(i))
-            .ok_or_else(|| Error::stored(format!("a query of the log has no column `{name}`")))
+            .ok_or_else(missing)?;
+        let v = self.values.get_mut(i).ok_or_else(missing)?;
+        Ok(std::mem::replace(v, Value::Text(None)))
     }
 
     /// Column `name` as text, which may be NULL; an integer there is an error.
-    pub fn opt_text(&self, name: &str) -> Result<Option<String>> {
-        match self.value(name)? {
-            Value::Text(t) => Ok(t.clone()),
+    pub fn opt_text(&mut self, name: &str) -> Result<Option<String>> {
+        match self.take(name)? {
+            Value::Text(t) => Ok(t),
             Value::Int(None) => Ok(None),
             Value::Int(Some(n)) => Err(Error::stored(format!(
                 "column `{name}` holds the integer {n} where the log keeps text"
@@ -75,16 +79,16 @@ impl Row {
     }
 
     /// Column `name` as text that must be there.
-    pub fn text(&self, name: &str) -> Result<String> {
+    pub fn text(&mut self, name: &str) -> Result<String> {
         self.opt_text(name)?.ok_or_else(|| {
             Error::stored(format!("column `{name}` is NULL where the log keeps text"))
         })
     }
 
     /// Column `name` as an integer, which may be NULL; text there is an error.
-    pub fn opt_int(&self, name: &str) -> Result<Option<i64>> {
-        match self.value(name)? {
-            Value::Int(n) => Ok(*n),
+    pub fn opt_int(&mut self, name: &str) -> Result<Option<i64>> {
+        match self.take(name)? {
+            Value::Int(n) => Ok(n),
             Value::Text(None) => Ok(None),
             Value::Text(Some(t)) => Err(Error::stored(format!(
                 "column `{name}` holds the text {t:?} where the log keeps an integer"
@@ -93,7 +97,7 @@ impl Row {
     }
 
     /// Column `name` as an integer that must be there.
-    pub fn int(&self, name: &str) -> Result<i64> {
+    pub fn int(&mut self, name: &str) -> Result<i64> {
         self.opt_int(name)?.ok_or_else(|| {
             Error::stored(format!(
                 "column `{name}` is NULL where the log keeps an integer"
@@ -104,7 +108,7 @@ impl Row {
 
 /// A type read from a row of the log, by column name.
 pub trait FromRow: Sized {
-    fn from_row(row: &Row) -> Result<Self>;
+    fn from_row(row: Row) -> Result<Self>;
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -147,13 +151,17 @@ impl dyn Db + '_ {
 
     /// The rows of a query, each read into `T` by column name.
     pub fn query_as<T: FromRow>(&mut self, sql: &str, params: &[Value]) -> Result<Vec<T>> {
-        self.query(sql, params)?.iter().map(T::from_row).collect()
+        self.query(sql, params)?
+            .into_iter()
+            .map(T::from_row)
+            .collect()
     }
 
     /// The first row of a query read into `T`, if there is one.
     pub fn query_one<T: FromRow>(&mut self, sql: &str, params: &[Value]) -> Result<Option<T>> {
         self.query(sql, params)?
-            .first()
+            .into_iter()
+            .next()
             .map(T::from_row)
             .transpose()
     }
@@ -379,14 +387,15 @@ mod tests {
             columns,
             vec![Value::text("L1"), Value::int(3), Value::Text(None)],
         );
-        assert_eq!(row.text("lot").unwrap(), "L1");
-        assert_eq!(row.int("seq").unwrap(), 3);
-        assert_eq!(row.opt_text("who").unwrap(), None);
+        let mut read = row.clone();
+        assert_eq!(read.text("lot").unwrap(), "L1");
+        assert_eq!(read.int("seq").unwrap(), 3);
+        assert_eq!(read.opt_text("who").unwrap(), None);
         for (e, names) in [
-            (row.text("nope").unwrap_err(), "`nope`"),
-            (row.int("lot").unwrap_err(), "`lot`"),
-            (row.text("seq").unwrap_err(), "`seq`"),
-            (row.text("who").unwrap_err(), "`who`"),
+            (row.clone().text("nope").unwrap_err(), "`nope`"),
+            (row.clone().int("lot").unwrap_err(), "`lot`"),
+            (row.clone().text("seq").unwrap_err(), "`seq`"),
+            (row.clone().text("who").unwrap_err(), "`who`"),
         ] {
             assert!(e.to_string().contains(names), "{e}");
         }

@@ -122,7 +122,9 @@ const VERSION_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (versi
 
 fn current(db: &mut dyn Db) -> Result<Option<i64>> {
     let rows = db.query("SELECT max(version) AS version FROM schema_migrations", &[])?;
-    rows.first().map_or(Ok(None), |r| r.opt_int("version"))
+    rows.into_iter()
+        .next()
+        .map_or(Ok(None), |mut r| r.opt_int("version"))
 }
 
 fn refuse_newer(db: &dyn Db, v: i64) -> Result<()> {

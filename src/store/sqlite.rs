@@ -206,10 +206,10 @@ impl Db for Sqlite {
     fn integrity_check(&mut self) -> Result<Vec<String>> {
         let rows = self.query("PRAGMA integrity_check", &[])?;
         let mut out = rows
-            .iter()
-            .map(|r| r.text("integrity_check"))
+            .into_iter()
+            .map(|mut r| r.text("integrity_check"))
             .collect::<Result<Vec<String>>>()?;
-        for r in self.query("PRAGMA foreign_key_check", &[])? {
+        for mut r in self.query("PRAGMA foreign_key_check", &[])? {
             out.push(format!(
                 "foreign key: {} row {}",
                 r.text("table")?,
