@@ -247,16 +247,12 @@ pub(super) fn run(a: &RecordArgs) -> Result<i32> {
     details["file"] =
         json!({"path": out.display().to_string(), "sha256": logbook::sha256_hex(&pdf)});
     db.write(|tx| {
-        // Checked again inside the write: another command may have moved the batch on
-        // (released, rejected) since it was read above.
-        logbook::require_status(
+        // The state is checked again inside the write: another command may have moved the
+        // batch on (released, rejected) since it was read above.
+        logbook::transition(
             tx,
-            lot,
             &[logbook::PREPARED, logbook::RECORDED],
             "recording",
-        )?;
-        logbook::append_event(
-            tx,
             &NewEvent {
                 lot,
                 what: "recorded",

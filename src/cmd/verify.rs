@@ -60,14 +60,10 @@ pub(super) fn run(a: &VerifyArgs) -> Result<i32> {
             if reason.trim().is_empty() {
                 return Err(Error::arg("--reject", "give the reason"));
             }
-            logbook::require_status(
+            logbook::transition(
                 tx,
-                lot,
                 &[logbook::PREPARED, logbook::RECORDED],
                 "rejecting",
-            )?;
-            logbook::append_event(
-                tx,
                 &NewEvent {
                     lot,
                     what: "rejected",

@@ -88,6 +88,20 @@ pub fn append_event(tx: &mut Transaction<'_>, e: &NewEvent<'_>, actor: &Actor) -
     Ok(())
 }
 
+/// Moves a batch to another state with event `e`, if its state now, read inside the same
+/// transaction, is one of `allowed` (else exit 2, naming both): a command that raced
+/// another can never undo what the other did.
+pub fn transition(
+    tx: &mut Transaction<'_>,
+    allowed: &[&str],
+    action: &str,
+    e: &NewEvent<'_>,
+    actor: &Actor,
+) -> Result<()> {
+    super::require_status(tx, e.lot, allowed, action)?;
+    append_event(tx, e, actor)
+}
+
 /// Marks a batch void (its files could not be written), in a transaction of its own: its
 /// lot stays taken for good.
 pub fn void(db: &mut dyn Db, lot: &str, reason: &str, actor: &Actor) -> Result<()> {
@@ -174,6 +188,21 @@ mod tests {
                 .unwrap()
                 .is_none()
         );
+
+        // A transition from a state the batch is not in is refused, and changes nothing.
+        let released = NewEvent {
+            lot: "261130-001",
+            what: "released",
+            status: Some(logbook::RELEASED),
+            who: Some("RP"),
+            details: &json!({}),
+        };
+        let e = log
+            .db()
+            .write(|tx| transition(tx, &[logbook::PREPARED], "releasing", &released, &actor()))
+            .unwrap_err();
+        assert!(e.to_string().contains("lot 261130-001 is recorded"), "{e}");
+        assert_eq!(events(log.db(), "261130-001").unwrap().len(), 2);
 
         void(log.db(), "261130-001", "disk full", &actor()).unwrap();
         assert_eq!(logbook::batch(log.db(), "261130-001").unwrap().status, VOID);

@@ -30,7 +30,7 @@ use crate::error::{Error, Result};
 pub use actor::Actor;
 pub use batches::{NewBatch, insert};
 pub use digest::sha256_hex;
-pub use events::{Event, NewEvent, append_event, events, latest_event, void};
+pub use events::{Event, NewEvent, append_event, events, latest_event, transition, void};
 pub use import::import_record;
 pub use lots::{LotCounter, exists, lot_number};
 pub use queries::{
