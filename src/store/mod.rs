@@ -42,18 +42,23 @@ impl Value {
 /// One row of a query's result, read by column name: a query's columns can be reordered or
 /// added to without any reader changing, and a column a reader expects but the query lacks,
 /// or holding another type, is an error naming it. Reading a column moves its value out of
-/// the row (a row is read once, into a type: [`FromRow`]), so no text is copied twice.
+/// the row (a row is read once, into a type: [`FromRow`]), so no text is copied twice; a
+/// column read a second time is an error, never a NULL.
 #[derive(Debug, Clone)]
 pub struct Row {
     columns: Arc<[String]>,
-    values: Vec<Value>,
+    /// `None` once read.
+    values: Vec<Option<Value>>,
 }
 
 impl Row {
     /// A row of `values` under `columns` (the same length, in the same order).
     pub fn new(columns: Arc<[String]>, values: Vec<Value>) -> Row {
         debug_assert_eq!(columns.len(), values.len());
-        Row { columns, values }
+        Row {
+            columns,
+            values: values.into_iter().map(Some).collect(),
+        }
     }
 
     fn take(&mut self, name: &str) -> Result<Value> {
@@ -63,8 +68,11 @@ impl Row {
             .iter()
             .position(|c| c == name)
             .ok_or_else(missing)?;
-        let v = self.values.get_mut(i).ok_or_else(missing)?;
-        Ok(std::mem::replace(v, Value::Text(None)))
+        self.values
+            .get_mut(i)
+            .ok_or_else(missing)?
+            .take()
+            .ok_or_else(|| Error::stored(format!("column `{name}` was read twice")))
     }
 
     /// Column `name` as text, which may be NULL; an integer there is an error.
@@ -391,6 +399,8 @@ mod tests {
         assert_eq!(read.text("lot").unwrap(), "L1");
         assert_eq!(read.int("seq").unwrap(), 3);
         assert_eq!(read.opt_text("who").unwrap(), None);
+        let e = read.opt_text("who").unwrap_err();
+        assert!(e.to_string().contains("`who` was read twice"), "{e}");
         for (e, names) in [
             (row.clone().text("nope").unwrap_err(), "`nope`"),
             (row.clone().int("lot").unwrap_err(), "`lot`"),
