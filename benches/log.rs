@@ -4,6 +4,9 @@
 use std::sync::OnceLock;
 
 use troche::logbook::{self, Filter};
+
+#[path = "support/generate.rs"]
+mod generate;
 use troche::store::{self, Db, Location};
 
 const BATCHES: u64 = 100_000;
@@ -17,7 +20,7 @@ fn log() -> &'static std::path::Path {
     let dir = DIR.get_or_init(|| {
         let d = tempfile::tempdir().expect("temp dir");
         let mut db = store::open(&Location::Sqlite(d.path().join("log.sqlite3"))).expect("log");
-        logbook::generate(db.as_mut(), BATCHES).expect("generate");
+        generate::generate(db.as_mut(), BATCHES).expect("generate");
         d
     });
     dir.path()

@@ -15,11 +15,11 @@ use rust_decimal::Decimal;
 use crate::config::{self, Settings};
 use crate::error::{Error, Result};
 use crate::formula::{Formula, Schedule};
-use crate::logbook::{self, LotCounter};
+use crate::logbook::{self, Actor, LotCounter};
 use crate::lots::{self, Lots};
 use crate::recipe::{Entry, Recipe};
 use crate::record::{Origin, Record};
-use crate::store::Db;
+use crate::store::{Db, Transaction};
 use crate::{library, output, paperwork};
 
 /// Entries laid out at once. Large enough to keep both cores busy, small enough that memory
@@ -217,7 +217,28 @@ pub fn run_logged(
     if opts.check_only {
         log = None;
     }
-    let actor = logbook::Actor::current();
+    let settings = run_settings(recipe, opts)?;
+    if !opts.check_only {
+        prepare_folder(&opts.out)?;
+    }
+    let mut run = Run::new(recipe, opts, &settings)?;
+    let total = recipe.entries.len();
+    for chunk in recipe.entries.chunks(CHUNK) {
+        run.chunk(chunk, log.as_deref_mut())?;
+        let done = run.report.rows.len();
+        for r in &run.report.rows[done - chunk.len()..] {
+            progress(r, r.index, total);
+        }
+    }
+    if !opts.check_only {
+        output::sync_dir(&opts.out);
+    }
+    Ok(run.finish())
+}
+
+/// The settings a run uses: the settings file (`--config`, else the recipe's `config`), with
+/// the recipe's balance over it.
+fn run_settings(recipe: &Recipe, opts: &Options) -> Result<Settings> {
     let recipe_name = recipe.path.display().to_string();
     if let (None, Some(named)) = (&opts.config, &recipe.shared.config)
         && !named.exists()
@@ -240,129 +261,221 @@ pub fn run_logged(
         .balance(settings.balance.clone(), &recipe_name)?;
     // Every entry needs a label, and a label needs the pharmacy: fail the run, not each entry.
     settings.require_pharmacy()?;
+    Ok(settings)
+}
 
-    if !opts.check_only {
-        std::fs::create_dir_all(&opts.out).map_err(|e| Error::io(&opts.out, e))?;
-        output::remove_stale(&opts.out);
-        remove_run_files(&opts.out)?;
+/// Readies the output folder: made if missing, cleared of temporaries a killed run left and
+/// of the previous run's summary and pick list.
+fn prepare_folder(out: &Path) -> Result<()> {
+    std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
+    output::remove_stale(out);
+    remove_run_files(out)
+}
+
+/// What a run carries from one chunk of entries to the next.
+struct Run<'a> {
+    recipe: &'a Recipe,
+    recipe_name: String,
+    opts: &'a Options,
+    settings: &'a Settings,
+    actor: Actor,
+    /// Lots whose files lie in the output folder.
+    lots: Lots,
+    /// Entries made by an earlier run, by fingerprint.
+    earlier: HashMap<String, Earlier>,
+    /// Each formula the recipe names, loaded once.
+    formulas: HashMap<String, std::result::Result<Formula, String>>,
+    pool: rayon::ThreadPool,
+    staging: Option<output::Staging>,
+    report: Report,
+    picks: BTreeMap<PickKey, (Decimal, usize)>,
+}
+
+/// A batch's outcome after its files were written: its row, the write's result, its record,
+/// and whether it is new in this run.
+type Written = (usize, Result<()>, Record, bool);
+
+impl<'a> Run<'a> {
+    fn new(recipe: &'a Recipe, opts: &'a Options, settings: &'a Settings) -> Result<Run<'a>> {
+        // Never more threads than cores, nor than entries: 5,000 threads for one entry took
+        // 36 s.
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        let threads = opts
+            .jobs
+            .unwrap_or(cores)
+            .min(cores)
+            .min(recipe.entries.len())
+            .max(1);
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .map_err(|e| Error::internal("cannot start worker threads", e))?;
+        // Temporaries are made in a hidden directory per worker thread (see
+        // `output::Staging`).
+        let staging = if opts.check_only {
+            None
+        } else {
+            Some(output::Staging::new(&opts.out, threads)?)
+        };
+        Ok(Run {
+            recipe,
+            recipe_name: recipe.path.display().to_string(),
+            opts,
+            settings,
+            actor: Actor::current(),
+            lots: Lots::scan(&opts.out)?,
+            earlier: earlier_runs(&opts.out),
+            formulas: HashMap::new(),
+            pool,
+            staging,
+            report: Report {
+                interrupted: interrupted_sets(&opts.out),
+                readability: settings.balance.readability,
+                ..Report::default()
+            },
+            picks: BTreeMap::new(),
+        })
     }
-    let mut lots = Lots::scan(&opts.out)?;
-    let interrupted = interrupted_sets(&opts.out);
-    let mut earlier = earlier_runs(&opts.out);
-    let mut formulas: HashMap<String, std::result::Result<Formula, String>> = HashMap::new();
-    // Never more threads than cores, nor than entries: 5,000 threads for one entry took 36 s.
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-    let threads = opts
-        .jobs
-        .unwrap_or(cores)
-        .min(cores)
-        .min(recipe.entries.len())
-        .max(1);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|e| Error::internal("cannot start worker threads", e))?;
-    // Temporaries are made in a hidden directory per worker thread (see `output::Staging`).
-    let staging = if opts.check_only {
-        None
-    } else {
-        Some(output::Staging::new(&opts.out, threads)?)
-    };
 
-    let mut report = Report {
-        interrupted,
-        readability: settings.balance.readability,
-        ..Report::default()
-    };
-    let mut picks: BTreeMap<PickKey, (Decimal, usize)> = BTreeMap::new();
-    let total = recipe.entries.len();
-
-    for chunk in recipe.entries.chunks(CHUNK) {
-        // Formulas are read once each, in file order, before the entries that use them.
-        for entry in chunk {
-            if let Some(arg) = &entry.formula {
-                formulas.entry(arg.clone()).or_insert_with(|| {
-                    library::load(&library::relative_to(&recipe.path, arg)).map_err(entry_error)
-                });
-            }
-        }
-        // An entry the log holds as made (by its fingerprint) is done.
+    /// One chunk of entries, from their formulas to their files and rows.
+    fn chunk(&mut self, chunk: &[Entry], mut log: Option<&mut (dyn Db + '_)>) -> Result<()> {
+        self.load_formulas(chunk);
         if let Some(db) = log.as_deref_mut() {
-            for entry in chunk {
-                if let Some((lot, date, _)) = logbook::by_fingerprint(db, &entry.fingerprint)? {
-                    earlier.insert(entry.fingerprint.clone(), Earlier { lot, date });
-                }
+            self.find_made(db, chunk)?;
+        }
+        let computed = self.compute(chunk);
+        let rendered = self.lots_and_records(computed, log.as_deref_mut())?;
+        // Written only now that the records are committed.
+        let written = self.write(rendered);
+        if let Some(db) = log {
+            self.void_unwritten(db, &written)?;
+        }
+        self.tally(written)
+    }
+
+    /// Gives the chunk's entries their lots, lays out their documents and enters the new
+    /// batches in the log: with a log, all in one write transaction, which its drop rolls
+    /// back if anything fails before the commit.
+    fn lots_and_records(
+        &mut self,
+        computed: Vec<(Row, Option<Computed>)>,
+        log: Option<&mut (dyn Db + '_)>,
+    ) -> Result<Vec<(Job, Result<Files>)>> {
+        let mut tx = match log {
+            Some(db) => Some(Transaction::begin(db)?),
+            None => None,
+        };
+        let jobs = self.assign_lots(computed, tx.as_mut());
+        let rendered = self.render(jobs);
+        if let Some(mut tx) = tx {
+            enter_chunk(&mut tx, &rendered, self.settings, self.opts, &self.actor)?;
+            tx.commit()?;
+        }
+        Ok(rendered)
+    }
+
+    /// Loads each formula the chunk names, once for the run, in file order; the log stores
+    /// the text each was parsed from.
+    fn load_formulas(&mut self, chunk: &[Entry]) {
+        for entry in chunk {
+            let Some(arg) = &entry.formula else {
+                continue;
+            };
+            let path = library::relative_to(&self.recipe.path, arg);
+            self.formulas
+                .entry(arg.clone())
+                .or_insert_with(|| library::load(&path).map_err(entry_error));
+            // A formula that cannot be read fails its entries through `formulas`.
+        }
+    }
+
+    /// Marks the chunk's entries the log holds as made (by their fingerprint) as done.
+    fn find_made(&mut self, db: &mut dyn Db, chunk: &[Entry]) -> Result<()> {
+        for entry in chunk {
+            if let Some((lot, date, _)) = logbook::by_fingerprint(db, &entry.fingerprint)? {
+                self.earlier
+                    .insert(entry.fingerprint.clone(), Earlier { lot, date });
             }
         }
-        // The calculations are independent; lots then go, in file order, to those that
-        // computed.
-        let computed: Vec<(Row, Option<Computed>)> = pool.install(|| {
+        Ok(())
+    }
+
+    /// The chunk's calculations, independent of each other: in parallel.
+    fn compute(&self, chunk: &[Entry]) -> Vec<(Row, Option<Computed>)> {
+        let (recipe, opts, settings) = (self.recipe, self.opts, self.settings);
+        let (earlier, formulas) = (&self.earlier, &self.formulas);
+        self.pool.install(|| {
             chunk
                 .par_iter()
-                .map(|entry| compute(entry, recipe, opts, &settings, &earlier, &formulas))
+                .map(|entry| compute(entry, recipe, opts, settings, earlier, formulas))
                 .collect()
-        });
-        let mut jobs = Vec::with_capacity(chunk.len());
-        if let Some(db) = log.as_deref_mut() {
-            db.begin_write()?;
+        })
+    }
+
+    /// Gives lots, in file order, to the entries that computed, and adds every entry's row.
+    /// A batch the log holds is made again from its stored record, not from the recipe.
+    fn assign_lots(
+        &mut self,
+        computed: Vec<(Row, Option<Computed>)>,
+        mut tx: Option<&mut Transaction<'_>>,
+    ) -> Vec<Job> {
+        let opts = self.opts;
+        let mut jobs = Vec::with_capacity(computed.len());
+        let mut counter = LotCounter::new(&mut self.lots);
+        for (row, computed) in computed {
+            let row_index = self.report.rows.len();
+            let (row, job) = assign_lot(
+                row,
+                computed,
+                &self.recipe_name,
+                opts,
+                row_index,
+                &mut |explicit, date| match (tx.as_deref_mut(), explicit) {
+                    (Some(tx), Some(l)) => {
+                        counter.claim(tx, l, opts.force).map(|s| (l.to_string(), s))
+                    }
+                    (Some(tx), None) => counter.next(tx, date).map(|l| (l.clone(), l)),
+                    (None, Some(l)) => counter
+                        .claim_in_dir(l, opts.force)
+                        .map(|s| (l.to_string(), s)),
+                    (None, None) => counter.next_in_dir(date).map(|l| (l.clone(), l)),
+                },
+            );
+            self.report.rows.push(row);
+            jobs.extend(job);
         }
-        {
-            let mut counter = LotCounter::new(&mut lots);
-            for (row, computed) in computed {
-                let row_index = report.rows.len();
-                let (row, job) = assign_lot(
-                    row,
-                    computed,
-                    &recipe_name,
-                    opts,
-                    row_index,
-                    &mut |explicit, date| match (log.as_deref_mut(), explicit) {
-                        (Some(db), Some(l)) => {
-                            counter.claim(db, l, opts.force).map(|s| (l.to_string(), s))
-                        }
-                        (Some(db), None) => counter.next(db, date).map(|l| (l.clone(), l)),
-                        (None, Some(l)) => counter
-                            .claim_in_dir(l, opts.force)
-                            .map(|s| (l.to_string(), s)),
-                        (None, None) => counter.next_in_dir(date).map(|l| (l.clone(), l)),
-                    },
-                );
-                report.rows.push(row);
-                jobs.extend(job);
-            }
-        }
-        // A batch the log holds is made again from its stored record, not from the recipe.
-        if let Some(db) = log.as_deref_mut() {
+        if let Some(tx) = tx {
             for job in jobs.iter_mut().filter(|j| j.resume) {
-                if let Ok(r) = logbook::rebuild(db, &job.record.lot) {
+                // A batch the log cannot rebuild (imported without its formula text) is
+                // completed from the recipe, as before the log.
+                if let Ok(r) = logbook::rebuild(tx, &job.record.lot) {
                     job.record = r.record;
                     job.settings = Some(r.settings);
                 }
             }
         }
-        // Lay out in parallel; results come back in entry order.
-        let rendered: Vec<(Job, Result<Files>)> = pool.install(|| {
+        jobs
+    }
+
+    /// Lays out every job's documents in parallel; results come back in entry order.
+    fn render(&self, jobs: Vec<Job>) -> Vec<(Job, Result<Files>)> {
+        let (settings, out) = (self.settings, &self.opts.out);
+        self.pool.install(|| {
             jobs.into_par_iter()
                 .map(|job| {
-                    let s = job.settings.as_ref().unwrap_or(&settings);
-                    let r = paperwork::render_all(&job.record, s, &opts.out, &job.stem);
+                    let s = job.settings.as_ref().unwrap_or(settings);
+                    let r = paperwork::render_all(&job.record, s, out, &job.stem);
                     (job, r)
                 })
                 .collect()
-        });
-        // The chunk's new batches enter the log, then the transaction commits.
-        if let Some(db) = log.as_deref_mut() {
-            let entered = enter_chunk(db, &rendered, &settings, opts, &actor);
-            match entered {
-                Ok(()) => db.commit()?,
-                Err(e) => {
-                    let _ = db.rollback();
-                    return Err(e);
-                }
-            }
-        }
-        // Write in parallel, only now that the records are committed.
-        let results: Vec<(usize, Result<()>, Record, bool)> = pool.install(|| {
+        })
+    }
+
+    /// Writes the rendered files in parallel: all of a new batch's, the missing ones of a
+    /// batch made earlier.
+    fn write(&self, rendered: Vec<(Job, Result<Files>)>) -> Vec<Written> {
+        let (opts, staging) = (self.opts, self.staging.as_ref());
+        self.pool.install(|| {
             rendered
                 .into_par_iter()
                 .map(|(job, files)| {
@@ -370,94 +483,106 @@ pub fn run_logged(
                         if opts.check_only {
                             Ok(())
                         } else if job.resume {
-                            write_missing(&files, opts.force, staging.as_ref())
+                            write_missing(&files, opts.force, staging)
                         } else {
                             // The lot is new, so none of its files exist; the write
                             // itself refuses (atomically) any that appeared meanwhile.
-                            output::write_all_unsynced(&files, opts.force, staging.as_ref())
+                            output::write_all_unsynced(&files, opts.force, staging)
                         }
                     });
                     (job.row, r, job.record, !job.resume)
                 })
                 .collect()
-        });
-        // A new batch whose files could not be written is void: its lot is never reused.
-        if let Some(db) = log.as_deref_mut() {
-            for (_, r, record, new) in &results {
-                if let (Err(e), true) = (r, *new)
-                    && report.rows.iter().any(|row| row.lot == record.lot)
-                {
-                    let reason = format!("the files could not be written: {e}");
-                    logbook::void(db, &record.lot, &reason, &actor)?;
-                }
+        })
+    }
+
+    /// A new batch whose files could not be written is void: its lot is never reused.
+    fn void_unwritten(&self, db: &mut dyn Db, written: &[Written]) -> Result<()> {
+        for (_, r, record, new) in written {
+            if let (Err(e), true) = (r, *new)
+                && self.report.rows.iter().any(|row| row.lot == record.lot)
+            {
+                let reason = format!("the files could not be written: {e}");
+                logbook::void(db, &record.lot, &reason, &self.actor)?;
             }
         }
-        for (row, result, record, _) in results {
+        Ok(())
+    }
+
+    /// Sets each written batch's row, and adds what it weighed to the pick list.
+    fn tally(&mut self, written: Vec<Written>) -> Result<()> {
+        for (row, result, record, _) in written {
             match result {
                 Ok(()) => {
-                    if report.rows[row].status == Status::Made {
-                        // A batch counts once per ingredient, even when it weighs it twice
-                        // (the diluent of two aliquots).
-                        let mut counted = std::collections::BTreeSet::new();
-                        for i in &record.calc.ingredients {
-                            let schedule = i.active.as_ref().and_then(|a| a.schedule);
-                            let key = (
-                                schedule.is_none(),
-                                schedule,
-                                i.name.clone(),
-                                i.dimension.base_unit(),
-                            );
-                            let e = picks.entry(key).or_insert((Decimal::ZERO, 0));
-                            // What is really put on the balance: an aliquot's drug
-                            // and diluent weighings, never the unweighable amount.
-                            e.0 =
-                                e.0.checked_add(i.amount)
-                                    .ok_or_else(|| crate::error::overflow("the pick list"))?;
-                            if counted.insert(i.name.as_str()) {
-                                e.1 += 1;
-                            }
-                        }
+                    if self.report.rows[row].status == Status::Made {
+                        self.pick(&record)?;
                     }
                 }
                 Err(e) => {
                     if matches!(e, Error::Io { .. }) {
-                        report.io_failures += 1;
+                        self.report.io_failures += 1;
                     }
                     // Nothing of this batch was written, so it has no lot to report.
-                    report.rows[row].lot.clear();
-                    let msg = locate(&recipe_name, &report.rows[row], entry_error(e));
-                    report.rows[row].status = Status::Failed(msg);
+                    let row = &mut self.report.rows[row];
+                    row.lot.clear();
+                    let msg = locate(&self.recipe_name, row, entry_error(e));
+                    row.status = Status::Failed(msg);
                 }
             }
         }
-        let done = report.rows.len();
-        for r in &report.rows[done - chunk.len()..] {
-            progress(r, r.index, total);
+        Ok(())
+    }
+
+    /// Adds a batch made to the pick list. A batch counts once per ingredient, even when it
+    /// weighs it twice (the diluent of two aliquots).
+    fn pick(&mut self, record: &Record) -> Result<()> {
+        let mut counted = std::collections::BTreeSet::new();
+        for i in &record.calc.ingredients {
+            let schedule = i.active.as_ref().and_then(|a| a.schedule);
+            let key = (
+                schedule.is_none(),
+                schedule,
+                i.name.clone(),
+                i.dimension.base_unit(),
+            );
+            let e = self.picks.entry(key).or_insert((Decimal::ZERO, 0));
+            // What is really put on the balance: an aliquot's drug and diluent weighings,
+            // never the unweighable amount.
+            e.0 =
+                e.0.checked_add(i.amount)
+                    .ok_or_else(|| crate::error::overflow("the pick list"))?;
+            if counted.insert(i.name.as_str()) {
+                e.1 += 1;
+            }
         }
+        Ok(())
     }
-    if !opts.check_only {
-        output::sync_dir(&opts.out);
+
+    /// The run's report, with its pick list.
+    fn finish(self) -> Report {
+        let mut report = self.report;
+        report.picks = self
+            .picks
+            .into_iter()
+            .map(|((_, schedule, name, unit), (total, batches))| Pick {
+                name,
+                schedule,
+                unit,
+                total,
+                batches,
+            })
+            .collect();
+        report
     }
-    report.picks = picks
-        .into_iter()
-        .map(|((_, schedule, name, unit), (total, batches))| Pick {
-            name,
-            schedule,
-            unit,
-            total,
-            batches,
-        })
-        .collect();
-    Ok(report)
 }
 
 /// Enters the chunk's new, rendered batches in the log (inside its write transaction).
 fn enter_chunk(
-    db: &mut dyn Db,
+    tx: &mut Transaction<'_>,
     rendered: &[(Job, Result<Files>)],
     settings: &Settings,
     opts: &Options,
-    actor: &logbook::Actor,
+    actor: &Actor,
 ) -> Result<()> {
     for (job, files) in rendered {
         let (Ok(files), false) = (files, job.resume) else {
@@ -466,11 +591,10 @@ fn enter_chunk(
         // The record JSON among the batch's files (published last, so not the first).
         let json = paperwork::record_json_of(files).unwrap_or_default();
         logbook::insert(
-            db,
+            tx,
             &logbook::NewBatch {
                 record: &job.record,
                 kind: "batch",
-                formula_text: Some(job.record.formula.text.as_str()),
                 settings,
                 out_dir: Some(&opts.out),
                 files,

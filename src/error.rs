@@ -54,21 +54,29 @@ pub enum Error {
         source: std::io::Error,
     },
 
-    /// The compounding log's database failed (unreachable, full, corrupt while in use).
-    #[error("compounding log: {0}")]
-    Database(String),
+    /// The compounding log's database failed (unreachable, full, corrupt while in use), or
+    /// what it holds cannot be read back. `message` says what was being done; `source` is the
+    /// database client's own error, when there is one (a stored value that does not parse has
+    /// none).
+    #[error("compounding log: {message}{}", cause(source.as_deref()))]
+    Database {
+        message: String,
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
 
     /// A document could not be produced: the PDF writer failed.
     #[error("{0}")]
     Render(String),
 
     /// The program itself failed (a worker thread could not start, a table could not be
-    /// serialized), not its input: what it was doing, and why it failed.
-    #[error("{message}: {source}")]
+    /// serialized, its own code broke a rule), not its input: what it was doing, and why it
+    /// failed where another library said why.
+    #[error("{message}{}", cause(source.as_deref()))]
     Internal {
         message: String,
         #[source]
-        source: Cause,
+        source: Option<Cause>,
     },
 }
 
@@ -145,6 +153,20 @@ impl Kind {
     }
 }
 
+/// The causes after a message: the binary prints only the top error, so the database's own
+/// words must be part of it (the postgres client says "db error" and keeps the server's
+/// message in its own source).
+fn cause(source: Option<&(dyn std::error::Error + Send + Sync + 'static)>) -> String {
+    let mut out = String::new();
+    let mut next = source.map(|e| e as &(dyn std::error::Error + 'static));
+    while let Some(e) = next {
+        out.push_str(": ");
+        out.push_str(&e.to_string());
+        next = e.source();
+    }
+    out
+}
+
 fn located(file: &str, line: Option<usize>, key: Option<&str>, message: &str) -> String {
     let line = line.map(|l| format!(":{l}")).unwrap_or_default();
     let key = key.map(|k| format!("`{k}`: ")).unwrap_or_default();
@@ -185,7 +207,15 @@ impl Error {
     pub fn internal(message: impl Into<String>, source: impl Into<Cause>) -> Error {
         Error::Internal {
             message: message.into(),
-            source: source.into(),
+            source: Some(source.into()),
+        }
+    }
+
+    /// The program broke one of its own rules (no other library's error behind it).
+    pub fn bug(message: impl Into<String>) -> Error {
+        Error::Internal {
+            message: message.into(),
+            source: None,
         }
     }
 
@@ -193,6 +223,26 @@ impl Error {
         Error::Io {
             path: path.into(),
             source,
+        }
+    }
+
+    /// The database failed while doing `message`.
+    pub fn database(
+        message: impl Into<String>,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Error {
+        Error::Database {
+            message: message.into(),
+            source: Some(source.into()),
+        }
+    }
+
+    /// What the log holds cannot be read back (a stored value that does not parse, a row
+    /// that is missing): no client error behind it.
+    pub fn stored(message: impl Into<String>) -> Error {
+        Error::Database {
+            message: message.into(),
+            source: None,
         }
     }
 
@@ -210,7 +260,7 @@ impl Error {
             Error::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
                 Kind::Input
             }
-            Error::Io { .. } | Error::Database(_) => Kind::Io,
+            Error::Io { .. } | Error::Database { .. } => Kind::Io,
             Error::Render(_) | Error::Internal { .. } => Kind::Internal,
         }
     }

@@ -1,6 +1,8 @@
 //! The compounding log (docs/log.md): lots unique across processes, a record for every printed
 //! lot even when a run is killed, append-only history, and clear refusals. SQLite always;
-//! PostgreSQL too when `TROCHE_TEST_POSTGRES_URL` is set (each test in a fresh schema).
+//! PostgreSQL in the tests marked `#[ignore]`, which `cargo test -- --ignored` runs against
+//! the server `TROCHE_TEST_POSTGRES_URL` names (each test in a schema of its own, dropped
+//! when it ends).
 
 use crate::common::*;
 use std::collections::BTreeSet;
@@ -74,15 +76,45 @@ impl Log {
     }
 }
 
-#[cfg(not(feature = "postgres"))]
-fn postgres_log(_: &str) -> Option<Log> {
-    None
+/// Why the PostgreSQL tests are ignored, and what a run of them without a server says.
+const NEEDS_POSTGRES: &str =
+    "needs a PostgreSQL server: TROCHE_TEST_POSTGRES_URL (.ci/run starts one)";
+
+/// A test's own PostgreSQL schema, dropped with everything in it when the test ends (passed
+/// or failed).
+struct Schema {
+    #[cfg(feature = "postgres")]
+    url: String,
+    #[cfg(feature = "postgres")]
+    name: String,
 }
 
-/// A fresh PostgreSQL schema when `TROCHE_TEST_POSTGRES_URL` is set.
 #[cfg(feature = "postgres")]
-fn postgres_log(name: &str) -> Option<Log> {
-    let url = std::env::var("TROCHE_TEST_POSTGRES_URL").ok()?;
+impl Drop for Schema {
+    fn drop(&mut self) {
+        let dropped = postgres::Client::connect(&self.url, postgres::NoTls).and_then(|mut c| {
+            c.batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name))
+        });
+        if let Err(e) = dropped {
+            // Drop cannot fail the test: say which schema is left behind.
+            eprintln!("the test schema {} could not be dropped: {e}", self.name);
+        }
+    }
+}
+
+#[cfg(not(feature = "postgres"))]
+fn postgres_log(_: &str) -> (Log, Schema) {
+    panic!("{NEEDS_POSTGRES}, and a troche built with the `postgres` feature");
+}
+
+/// A fresh PostgreSQL schema on the server `TROCHE_TEST_POSTGRES_URL` names; without one the
+/// test fails (it is `#[ignore]`d, so only `cargo test -- --ignored` runs it).
+#[cfg(feature = "postgres")]
+fn postgres_log(name: &str) -> (Log, Schema) {
+    let url = std::env::var("TROCHE_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+        .unwrap_or_else(|| panic!("{NEEDS_POSTGRES}"));
     let schema = format!(
         "t_{name}_{}_{}",
         std::process::id(),
@@ -97,10 +129,11 @@ fn postgres_log(name: &str) -> Option<Log> {
         .batch_execute(&format!("CREATE SCHEMA {schema}"))
         .unwrap();
     let sep = if url.contains('?') { '&' } else { '?' };
-    Some(Log {
+    let log = Log {
         db: String::new(),
         env_url: Some(format!("{url}{sep}options=-c%20search_path%3D{schema}")),
-    })
+    };
+    (log, Schema { url, name: schema })
 }
 
 fn make_args<'a>(out: &'a str, cfg: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
@@ -296,10 +329,9 @@ fn make_record_verify_recall_reprint_sqlite() {
 }
 
 #[test]
+#[ignore = "needs a PostgreSQL server: TROCHE_TEST_POSTGRES_URL (.ci/run starts one)"]
 fn make_record_verify_recall_reprint_postgres() {
-    let Some(log) = postgres_log("flow") else {
-        return;
-    };
+    let (log, _schema) = postgres_log("flow");
     let tmp = tempfile::tempdir().unwrap();
     make_record_recall_verify_reprint(&log, tmp.path());
 }
@@ -370,10 +402,9 @@ fn sixteen_processes_at_once_get_sixteen_lots_sqlite() {
 }
 
 #[test]
+#[ignore = "needs a PostgreSQL server: TROCHE_TEST_POSTGRES_URL (.ci/run starts one)"]
 fn sixteen_processes_at_once_get_sixteen_lots_postgres() {
-    let Some(log) = postgres_log("concurrent") else {
-        return;
-    };
+    let (log, _schema) = postgres_log("concurrent");
     let tmp = tempfile::tempdir().unwrap();
     concurrent_makes(&log, tmp.path());
 }
@@ -615,4 +646,55 @@ fn killed_makes_never_print_a_lot_without_its_record() {
         }
         log.ok(&["db", "check"]);
     }
+}
+
+/// On PostgreSQL, rows are read by column name, a column of a type the log never uses is an
+/// error naming it (never a NULL), and a dropped transaction is rolled back.
+#[test]
+#[ignore = "needs a PostgreSQL server: TROCHE_TEST_POSTGRES_URL (.ci/run starts one)"]
+fn postgres_rows_by_name_types_and_rollback() {
+    use troche::store::{self, Location, Transaction, Value};
+    let (log, _schema) = postgres_log("rows");
+    let url = log.env_url.clone().unwrap();
+    let mut db = store::open(&Location::Postgres(url)).expect("open the log");
+    let mut rows = db
+        .query(
+            "SELECT 'x'::text AS a, 2::bigint AS b, 3::int AS c, NULL::text AS d",
+            &[],
+        )
+        .unwrap();
+    assert_eq!(rows[0].text("a").unwrap(), "x");
+    assert_eq!(rows[0].int("b").unwrap(), 2);
+    assert_eq!(rows[0].int("c").unwrap(), 3);
+    assert_eq!(rows[0].opt_text("d").unwrap(), None);
+    let e = db
+        .query("SELECT 1.5::numeric AS weight", &[])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("`weight`") && e.contains("numeric"), "{e}");
+    let count = |db: &mut dyn store::Db| {
+        db.query("SELECT count(*) AS n FROM formula_texts", &[])
+            .unwrap()[0]
+            .int("n")
+            .unwrap()
+    };
+    {
+        let mut tx = Transaction::begin(db.as_mut()).unwrap();
+        tx.execute(
+            "INSERT INTO formula_texts (sha256, formula_id, version, text) VALUES ($1, 'f', 1, 't')",
+            &[Value::text("a")],
+        )
+        .unwrap();
+        assert_eq!(count(&mut tx), 1);
+    }
+    assert_eq!(count(db.as_mut()), 0, "dropped without commit: rolled back");
+    // A failed statement is reported with what was being done and the server's own words.
+    let e = db
+        .execute("INSERT INTO nowhere (x) VALUES ($1)", &[Value::int(1)])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("inserting into nowhere") && e.contains("does not exist"),
+        "{e}"
+    );
 }

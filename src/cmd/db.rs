@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 
 use crate::error::Result;
-use crate::store;
+use crate::{logbook, store};
 
 use super::context::Context;
 use super::print;
@@ -28,9 +28,6 @@ enum DbCommand {
     },
     /// The database's integrity check, the schema version, and the batch statuses.
     Check,
-    /// Fill the log with N made-up batches (for measuring).
-    #[command(hide = true)]
-    Generate { n: u64 },
 }
 
 pub(super) fn run(ctx: &Context, a: &DbArgs) -> Result<i32> {
@@ -48,36 +45,25 @@ pub(super) fn run(ctx: &Context, a: &DbArgs) -> Result<i32> {
         DbCommand::Check => {
             let found = db.integrity_check()?;
             let version = store::migrate_version(db.as_mut())?;
-            // The status column must be the latest status event's.
-            let bad = db.query(
-                "SELECT b.lot FROM batches b WHERE b.status <> (SELECT e.status FROM events e \
-                 WHERE e.lot = b.lot AND e.status IS NOT NULL ORDER BY e.seq DESC LIMIT 1)",
-                &[],
-            )?;
-            let n = db
-                .query("SELECT count(*) FROM batches", &[])?
-                .first()
-                .and_then(|r| r.int(0))
-                .unwrap_or(0);
+            let records = logbook::check(db.as_mut())?;
             let mut out = format!(
-                "log: {}\nschema version: {} (this troche: {})\nbatches: {n}\nintegrity: {}\n",
+                "log: {}\nschema version: {} (this troche: {})\nbatches: {}\nintegrity: {}\n",
                 db.describe(),
                 version.unwrap_or(0),
                 store::SCHEMA_VERSION,
+                records.batches,
                 found.join("; ")
             );
-            for r in &bad {
+            // The status column must be the latest status event's.
+            for lot in &records.status_differs {
                 out.push_str("status differs from its events: ");
-                out.push_str(&r.text(0));
+                out.push_str(lot);
                 out.push('\n');
             }
             print(&out)?;
-            Ok(i32::from(found != ["ok"] || !bad.is_empty()))
-        }
-        DbCommand::Generate { n } => {
-            crate::logbook::generate(db.as_mut(), *n)?;
-            crate::printable::eprintln(&format!("added {n} batches"));
-            Ok(0)
+            Ok(i32::from(
+                found != ["ok"] || !records.status_differs.is_empty(),
+            ))
         }
     }
 }

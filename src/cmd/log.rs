@@ -119,12 +119,8 @@ pub(super) fn run(ctx: &Context, a: &LogArgs) -> Result<i32> {
     emit(
         &logbook::LIST_COLUMNS,
         &rows
-            .iter()
-            .map(|r| {
-                (0..logbook::LIST_COLUMNS.len())
-                    .map(|i| r.text(i))
-                    .collect()
-            })
+            .into_iter()
+            .map(logbook::Listed::cells)
             .collect::<Vec<_>>(),
         a.filters.format,
     )?;
@@ -145,10 +141,10 @@ fn import(ctx: &Context, dir: &std::path::Path, config: Option<&std::path::Path>
     let mut db = ctx.open_with_config(config)?;
     let actor = Actor::current();
     let (mut added, mut present, mut skipped) = (0, 0, 0);
-    db.write(|db| {
+    db.write(|tx| {
         for p in &paths {
             let text = crate::library::read_text(p)?;
-            match logbook::import_record(db, p, &text, &actor) {
+            match logbook::import_record(tx, p, &text, &actor) {
                 Ok(true) => added += 1,
                 Ok(false) => present += 1,
                 Err(e @ Error::Input { .. }) => {

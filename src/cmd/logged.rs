@@ -29,15 +29,15 @@ pub(super) fn enter_and_write(
 ) -> Result<(Record, Files)> {
     let mut db = ctx.open(settings.database.as_deref())?;
     let actor = Actor::current();
-    let files = db.write(|db| {
+    let files = db.write(|tx| {
         let mut lots = Lots::scan(dir)?;
         let mut counter = LotCounter::new(&mut lots);
         let stem = if let Some(l) = record.order.lot.clone() {
-            let stem = counter.claim(db, &l, force)?;
+            let stem = counter.claim(tx, &l, force)?;
             record.lot = l;
             stem
         } else {
-            let l = counter.next(db, record.date)?;
+            let l = counter.next(tx, record.date)?;
             record.lot.clone_from(&l);
             l
         };
@@ -51,11 +51,10 @@ pub(super) fn enter_and_write(
             own.as_str()
         };
         logbook::insert(
-            db,
+            tx,
             &NewBatch {
                 record: &record,
                 kind,
-                formula_text: Some(record.formula.text.as_str()),
                 settings,
                 out_dir: Some(dir),
                 files: &files,

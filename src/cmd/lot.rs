@@ -7,8 +7,7 @@ use clap::Args;
 use serde_json::{Value as J, json};
 
 use crate::error::{Error, Result};
-use crate::logbook::{self, col};
-use crate::store::Value;
+use crate::logbook;
 
 use super::context::Context;
 use super::{Format, print};
@@ -29,49 +28,42 @@ pub(super) fn run(ctx: &Context, a: &LotArgs) -> Result<i32> {
     let mut db = ctx.open_with_config(a.config.as_deref())?;
     let db = db.as_mut();
     let lot = a.lot.trim();
-    let row = logbook::batch_row(db, lot)?;
-    let components = db.query(
-        "SELECT name, component_lot, expiry, manufacturer FROM components WHERE lot = $1 ORDER BY position",
-        &[Value::text(lot)],
-    )?;
-    let files = db.query(
-        "SELECT kind, path, sha256, bytes FROM files WHERE lot = $1 ORDER BY kind",
-        &[Value::text(lot)],
-    )?;
+    let b = logbook::batch(db, lot)?;
+    let components = logbook::components(db, lot)?;
+    let files = logbook::files(db, lot)?;
     let events = logbook::events(db, lot)?;
-    let text = |i| J::from(row.opt_text(i));
     let doc = json!({
-        "lot": row.text(col::LOT),
-        "kind": text(col::KIND),
-        "status": text(col::STATUS),
-        "compounding_date": text(col::DATE),
-        "formula": text(col::FORMULA),
-        "formula_version": row.int(col::VERSION),
-        "formula_sha256": text(col::FORMULA_SHA),
-        "rx": text(col::RX),
-        "patient": text(col::PATIENT),
-        "prescriber": text(col::PRESCRIBER),
-        "units": row.int(col::UNITS),
-        "beyond_use_date": text(col::BUD),
-        "beyond_use_rule": text(col::BUD_RULE),
-        "recipe": text(col::RECIPE),
-        "recipe_entry": row.int(col::ENTRY),
-        "out_dir": text(col::OUT_DIR),
-        "created_at": text(col::CREATED),
-        "workstation": text(col::WORKSTATION),
-        "os_user": text(col::OS_USER),
+        "lot": b.lot,
+        "kind": b.kind,
+        "status": b.status,
+        "compounding_date": b.compounding_date,
+        "formula": b.formula_id,
+        "formula_version": b.formula_version,
+        "formula_sha256": b.formula_sha256,
+        "rx": b.rx,
+        "patient": b.patient,
+        "prescriber": b.prescriber,
+        "units": b.units,
+        "beyond_use_date": b.bud,
+        "beyond_use_rule": b.bud_rule,
+        "recipe": b.recipe,
+        "recipe_entry": b.recipe_entry,
+        "out_dir": b.out_dir,
+        "created_at": b.created_at,
+        "workstation": b.workstation,
+        "os_user": b.os_user,
         "components": components.iter().map(|c| json!({
-            "name": c.text(0), "lot": c.text(1), "expiry": c.opt_text(2), "manufacturer": c.opt_text(3)
+            "name": c.name, "lot": c.component_lot, "expiry": c.expiry, "manufacturer": c.manufacturer
         })).collect::<Vec<_>>(),
         "files": files.iter().map(|f| json!({
-            "kind": f.text(0), "path": f.text(1), "sha256": f.text(2), "bytes": f.int(3)
+            "kind": f.kind, "path": f.path, "sha256": f.sha256, "bytes": f.bytes
         })).collect::<Vec<_>>(),
         "events": events.iter().map(|e| json!({
-            "seq": e.int(0), "at": e.text(1), "what": e.text(2), "status": e.opt_text(3),
-            "who": e.opt_text(4), "workstation": e.text(5), "os_user": e.text(6),
-            "details": serde_json::from_str::<J>(&e.text(7)).unwrap_or(J::Null),
+            "seq": e.seq, "at": e.at, "what": e.what, "status": e.status,
+            "who": e.who, "workstation": e.workstation, "os_user": e.os_user,
+            "details": serde_json::from_str::<J>(&e.details).unwrap_or(J::Null),
         })).collect::<Vec<_>>(),
-        "record": serde_json::from_str::<J>(&row.text(col::RECORD)).unwrap_or(J::Null),
+        "record": serde_json::from_str::<J>(&b.record_json).unwrap_or(J::Null),
     });
     match a.format {
         Format::Json => {
@@ -111,39 +103,34 @@ pub(super) fn run(ctx: &Context, a: &LotArgs) -> Result<i32> {
                 let _ = writeln!(out, "{k:<17} {v}");
             }
             let _ = writeln!(out, "\nComponent lots:");
+            let or_empty = |s: &Option<String>| s.clone().unwrap_or_default();
             for c in &components {
                 let _ = writeln!(
                     out,
                     "  {}  lot {}  expiry {}  {}",
-                    c.text(0),
-                    c.text(1),
-                    c.text(2),
-                    c.text(3)
+                    c.name,
+                    c.component_lot,
+                    or_empty(&c.expiry),
+                    or_empty(&c.manufacturer)
                 );
             }
             let _ = writeln!(out, "\nFiles:");
             for f in &files {
-                let _ = writeln!(
-                    out,
-                    "  {:<9} {}  sha256 {}",
-                    f.text(0),
-                    f.text(1),
-                    f.text(2)
-                );
+                let _ = writeln!(out, "  {:<9} {}  sha256 {}", f.kind, f.path, f.sha256);
             }
             let _ = writeln!(out, "\nEvents:");
             for e in &events {
                 let _ = writeln!(
                     out,
                     "  {:>3} {} {:<10} {:<9} {} ({}@{}) {}",
-                    e.text(0),
-                    e.text(1),
-                    e.text(2),
-                    e.text(3),
-                    e.text(4),
-                    e.text(6),
-                    e.text(5),
-                    e.text(7)
+                    e.seq,
+                    e.at,
+                    e.what,
+                    or_empty(&e.status),
+                    or_empty(&e.who),
+                    e.os_user,
+                    e.workstation,
+                    e.details
                 );
             }
             print(&out)?;

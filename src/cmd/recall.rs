@@ -20,14 +20,7 @@ pub(super) fn run(ctx: &Context, a: &RecallArgs) -> Result<i32> {
     let f = a.filters.filter()?;
     let mut db = ctx.open_with_config(a.filters.config.as_deref())?;
     let rows = logbook::recall(db.as_mut(), a.component_lot.trim(), &f)?;
-    let rows: Vec<Vec<String>> = rows
-        .iter()
-        .map(|r| {
-            (0..logbook::RECALL_COLUMNS.len())
-                .map(|i| r.text(i))
-                .collect()
-        })
-        .collect();
+    let rows: Vec<Vec<String>> = rows.into_iter().map(logbook::Recalled::cells).collect();
     emit(&logbook::RECALL_COLUMNS, &rows, a.filters.format)?;
     crate::printable::eprintln(&format!(
         "{} batches used component lot {}",

@@ -13,7 +13,7 @@ use serde_json::json;
 
 use crate::error::{Error, Result};
 use crate::formula::name_matches;
-use crate::logbook::{self, Actor};
+use crate::logbook::{self, Actor, NewEvent};
 use crate::quantity::{self, round_to};
 use crate::render::canvas::Canvas;
 use crate::render::metrics::Font;
@@ -247,14 +247,20 @@ pub(super) fn run(ctx: &Context, a: &RecordArgs) -> Result<i32> {
     let mut details = details;
     details["file"] =
         json!({"path": out.display().to_string(), "sha256": logbook::sha256_hex(&pdf)});
-    db.write(|db| {
-        logbook::append_event(
-            db,
-            lot,
-            "recorded",
-            Some(logbook::RECORDED),
-            Some(&by),
-            &details,
+    db.write(|tx| {
+        // The state is checked again inside the write: another command may have moved the
+        // batch on (released, rejected) since it was read above.
+        logbook::transition(
+            tx,
+            &[logbook::PREPARED, logbook::RECORDED],
+            "recording",
+            &NewEvent {
+                lot,
+                what: "recorded",
+                status: Some(logbook::RECORDED),
+                who: Some(&by),
+                details: &details,
+            },
             &actor,
         )
     })?;

@@ -8,7 +8,7 @@ use clap::Args;
 use serde_json::json;
 
 use crate::error::{Error, Result};
-use crate::logbook::{self, Actor};
+use crate::logbook::{self, Actor, NewEvent};
 use crate::{lots, output, paperwork, render};
 
 use super::context::Context;
@@ -41,7 +41,7 @@ pub(super) fn run(ctx: &Context, a: &ReprintArgs) -> Result<i32> {
     let stem = lots::file_stem(lot);
     let r = &rebuilt.record;
     let s = &rebuilt.settings;
-    let kinds: Vec<&str> = rebuilt.files.iter().map(|(k, _, _)| k.as_str()).collect();
+    let kinds: Vec<&str> = rebuilt.files.iter().map(|f| f.kind.as_str()).collect();
     let mut files = Vec::new();
     if kinds.contains(&"json") || kinds.contains(&"label") && kinds.contains(&"worksheet") {
         files = paperwork::render_all(r, s, &dir, &stem)?;
@@ -70,14 +70,18 @@ pub(super) fn run(ctx: &Context, a: &ReprintArgs) -> Result<i32> {
         } else {
             "json"
         };
-        let stored = rebuilt.files.iter().find(|(k, _, _)| k == kind);
+        let stored = rebuilt
+            .files
+            .iter()
+            .find(|f| f.kind == kind)
+            .map(|f| &f.sha256);
         let sha = logbook::sha256_hex(bytes);
         match stored {
-            Some((_, _, want)) if *want == sha => {
+            Some(want) if *want == sha => {
                 checked.push(json!({"kind": kind, "sha256": sha}));
             }
-            Some((_, _, want)) => {
-                return Err(Error::Database(format!(
+            Some(want) => {
+                return Err(Error::stored(format!(
                     "lot {lot}: the {kind} made again from the stored record has SHA-256 {sha}, \
                      but the one printed had {want}; nothing was written"
                 )));
@@ -93,14 +97,16 @@ pub(super) fn run(ctx: &Context, a: &ReprintArgs) -> Result<i32> {
         .collect();
     output::write_all(&missing, a.force)?;
     let mut db2 = db;
-    db2.write(|db| {
+    db2.write(|tx| {
         logbook::append_event(
-            db,
-            lot,
-            "reprinted",
-            None,
-            None,
-            &json!({"dir": dir.display().to_string(), "files": checked}),
+            tx,
+            &NewEvent {
+                lot,
+                what: "reprinted",
+                status: None,
+                who: None,
+                details: &json!({"dir": dir.display().to_string(), "files": checked}),
+            },
             &Actor::current(),
         )
     })?;

@@ -7,7 +7,7 @@ use clap::Args;
 use serde_json::json;
 
 use crate::error::{Error, Result};
-use crate::logbook::{self, Actor};
+use crate::logbook::{self, Actor, NewEvent};
 
 use super::context::Context;
 
@@ -55,29 +55,27 @@ pub(super) fn run(ctx: &Context, a: &VerifyArgs) -> Result<i32> {
     }
     let mut db = ctx.open_with_config(a.config.as_deref())?;
     let actor = Actor::current();
-    let status = db.write(|db| {
+    let status = db.write(|tx| {
         if let Some(reason) = &a.reject {
             if reason.trim().is_empty() {
                 return Err(Error::arg("--reject", "give the reason"));
             }
-            logbook::require_status(
-                db,
-                lot,
+            logbook::transition(
+                tx,
                 &[logbook::PREPARED, logbook::RECORDED],
                 "rejecting",
-            )?;
-            logbook::append_event(
-                db,
-                lot,
-                "rejected",
-                Some(logbook::REJECTED),
-                Some(by),
-                &json!({"reason": reason.trim()}),
+                &NewEvent {
+                    lot,
+                    what: "rejected",
+                    status: Some(logbook::REJECTED),
+                    who: Some(by),
+                    details: &json!({"reason": reason.trim()}),
+                },
                 &actor,
             )?;
             return Ok(logbook::REJECTED);
         }
-        logbook::require_status(db, lot, &[logbook::RECORDED], "release")
+        logbook::require_status(tx, lot, &[logbook::RECORDED], "release")
             .map_err(|e| match e {
                 Error::Argument { arg, message } => Error::Argument {
                     arg,
@@ -87,7 +85,7 @@ pub(super) fn run(ctx: &Context, a: &VerifyArgs) -> Result<i32> {
                 },
                 e => e,
             })?;
-        let recorded = logbook::latest_event(db, lot, "recorded")?.unwrap_or_default();
+        let recorded = logbook::latest_event(tx, lot, "recorded")?.unwrap_or_default();
         let flags: Vec<String> = recorded["flags"]
             .as_array()
             .map(|v| v.iter().filter_map(|f| f.as_str().map(String::from)).collect())
@@ -113,12 +111,14 @@ pub(super) fn run(ctx: &Context, a: &VerifyArgs) -> Result<i32> {
             ));
         }
         logbook::append_event(
-            db,
-            lot,
-            "released",
-            Some(logbook::RELEASED),
-            Some(by),
-            &json!({"acknowledged": acks.iter().map(|(f, r)| json!({"flag": f, "reason": r})).collect::<Vec<_>>()}),
+            tx,
+            &NewEvent {
+                lot,
+                what: "released",
+                status: Some(logbook::RELEASED),
+                who: Some(by),
+                details: &json!({"acknowledged": acks.iter().map(|(f, r)| json!({"flag": f, "reason": r})).collect::<Vec<_>>()}),
+            },
             &actor,
         )?;
         Ok(logbook::RELEASED)

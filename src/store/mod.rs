@@ -7,15 +7,18 @@
 
 mod schema;
 pub mod sqlite;
+mod transaction;
 
 #[cfg(feature = "postgres")]
 pub mod postgres;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::error::{Error, Result};
 
 pub use schema::{SCHEMA_VERSION, migrate, version as migrate_version};
+pub use transaction::Transaction;
 
 /// A parameter or a column value: the log stores only integers and text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,29 +39,84 @@ impl Value {
     }
 }
 
-/// One row of a query's result.
+/// One row of a query's result, read by column name: a query's columns can be reordered or
+/// added to without any reader changing, and a column a reader expects but the query lacks,
+/// or holding another type, is an error naming it. Reading a column moves its value out of
+/// the row (a row is read once, into a type: [`FromRow`]), so no text is copied twice; a
+/// column read a second time is an error, never a NULL.
 #[derive(Debug, Clone)]
-pub struct Row(pub Vec<Value>);
+pub struct Row {
+    columns: Arc<[String]>,
+    /// `None` once read.
+    values: Vec<Option<Value>>,
+}
 
 impl Row {
-    /// Column `i` as text ("" for NULL; integers as their digits).
-    pub fn text(&self, i: usize) -> String {
-        self.opt_text(i).unwrap_or_default()
-    }
-    pub fn opt_text(&self, i: usize) -> Option<String> {
-        match self.0.get(i) {
-            Some(Value::Text(t)) => t.clone(),
-            Some(Value::Int(n)) => n.map(|n| n.to_string()),
-            None => None,
+    /// A row of `values` under `columns` (the same length, in the same order).
+    pub fn new(columns: Arc<[String]>, values: Vec<Value>) -> Row {
+        debug_assert_eq!(columns.len(), values.len());
+        Row {
+            columns,
+            values: values.into_iter().map(Some).collect(),
         }
     }
-    pub fn int(&self, i: usize) -> Option<i64> {
-        match self.0.get(i) {
-            Some(Value::Int(n)) => *n,
-            Some(Value::Text(t)) => t.as_deref().and_then(|t| t.parse().ok()),
-            None => None,
+
+    fn take(&mut self, name: &str) -> Result<Value> {
+        let missing = || Error::stored(format!("a query of the log has no column `{name}`"));
+        let i = self
+            .columns
+            .iter()
+            .position(|c| c == name)
+            .ok_or_else(missing)?;
+        self.values
+            .get_mut(i)
+            .ok_or_else(missing)?
+            .take()
+            .ok_or_else(|| Error::stored(format!("column `{name}` was read twice")))
+    }
+
+    /// Column `name` as text, which may be NULL; an integer there is an error.
+    pub fn opt_text(&mut self, name: &str) -> Result<Option<String>> {
+        match self.take(name)? {
+            Value::Text(t) => Ok(t),
+            Value::Int(None) => Ok(None),
+            Value::Int(Some(n)) => Err(Error::stored(format!(
+                "column `{name}` holds the integer {n} where the log keeps text"
+            ))),
         }
     }
+
+    /// Column `name` as text that must be there.
+    pub fn text(&mut self, name: &str) -> Result<String> {
+        self.opt_text(name)?.ok_or_else(|| {
+            Error::stored(format!("column `{name}` is NULL where the log keeps text"))
+        })
+    }
+
+    /// Column `name` as an integer, which may be NULL; text there is an error.
+    pub fn opt_int(&mut self, name: &str) -> Result<Option<i64>> {
+        match self.take(name)? {
+            Value::Int(n) => Ok(n),
+            Value::Text(None) => Ok(None),
+            Value::Text(Some(t)) => Err(Error::stored(format!(
+                "column `{name}` holds the text {t:?} where the log keeps an integer"
+            ))),
+        }
+    }
+
+    /// Column `name` as an integer that must be there.
+    pub fn int(&mut self, name: &str) -> Result<i64> {
+        self.opt_int(name)?.ok_or_else(|| {
+            Error::stored(format!(
+                "column `{name}` is NULL where the log keeps an integer"
+            ))
+        })
+    }
+}
+
+/// A type read from a row of the log, by column name.
+pub trait FromRow: Sized {
+    fn from_row(row: Row) -> Result<Self>;
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,7 +134,8 @@ pub trait Db {
     fn batch(&mut self, sql: &str) -> Result<()>;
     fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64>;
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>>;
-    /// Starts a transaction that holds the log's write lock until commit or rollback.
+    /// Starts a transaction that holds the log's write lock until commit or rollback. Called
+    /// by [`Transaction`] only, which makes sure the transaction ends.
     fn begin_write(&mut self) -> Result<()>;
     fn commit(&mut self) -> Result<()>;
     fn rollback(&mut self) -> Result<()>;
@@ -89,19 +148,30 @@ pub trait Db {
 }
 
 impl dyn Db + '_ {
-    /// Runs `f` in a write transaction: committed if it returns `Ok`, rolled back otherwise.
-    pub fn write<T>(&mut self, f: impl FnOnce(&mut dyn Db) -> Result<T>) -> Result<T> {
-        self.begin_write()?;
-        match f(self) {
-            Ok(v) => {
-                self.commit()?;
-                Ok(v)
-            }
-            Err(e) => {
-                let _ = self.rollback();
-                Err(e)
-            }
-        }
+    /// Runs `f` in a write transaction: committed if it returns `Ok`, rolled back otherwise
+    /// (by the transaction's drop, which reports a rollback that fails).
+    pub fn write<T>(&mut self, f: impl FnOnce(&mut Transaction<'_>) -> Result<T>) -> Result<T> {
+        let mut tx = Transaction::begin(self)?;
+        let v = f(&mut tx)?;
+        tx.commit()?;
+        Ok(v)
+    }
+
+    /// The rows of a query, each read into `T` by column name.
+    pub fn query_as<T: FromRow>(&mut self, sql: &str, params: &[Value]) -> Result<Vec<T>> {
+        self.query(sql, params)?
+            .into_iter()
+            .map(T::from_row)
+            .collect()
+    }
+
+    /// The first row of a query read into `T`, if there is one.
+    pub fn query_one<T: FromRow>(&mut self, sql: &str, params: &[Value]) -> Result<Option<T>> {
+        self.query(sql, params)?
+            .into_iter()
+            .next()
+            .map(T::from_row)
+            .transpose()
     }
 }
 
@@ -221,9 +291,35 @@ pub fn open(loc: &Location) -> Result<Box<dyn Db>> {
     Ok(db)
 }
 
-/// A failure of the database itself (exit 1: the machine, not the input).
-pub fn machine(what: impl std::fmt::Display, e: impl std::fmt::Display) -> Error {
-    Error::Database(format!("{what}: {e}"))
+/// A failure of the database itself (exit 1: the machine, not the input): what was being
+/// done, and the client's error as its source.
+pub fn machine(
+    what: impl std::fmt::Display,
+    e: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+) -> Error {
+    Error::database(what.to_string(), e)
+}
+
+/// What a statement does, in words, for the message of its failure: "inserting into
+/// batches", "reading events".
+pub(crate) fn doing(sql: &str) -> String {
+    let words: Vec<&str> = sql.split_whitespace().collect();
+    let after = |w: &str| {
+        words
+            .iter()
+            .position(|x| x.eq_ignore_ascii_case(w))
+            .and_then(|i| words.get(i + 1))
+            .copied()
+            .unwrap_or("the log")
+    };
+    match words.first().map(|w| w.to_ascii_uppercase()).as_deref() {
+        Some("INSERT") => format!("inserting into {}", after("INTO")),
+        Some("UPDATE") => format!("updating {}", after("UPDATE")),
+        Some("DELETE") => format!("deleting from {}", after("FROM")),
+        Some("SELECT") => format!("reading {}", after("FROM")),
+        Some(w) => format!("running {}", w.to_ascii_lowercase()),
+        None => "running an empty statement".into(),
+    }
 }
 
 /// Turns `$1`, `$2` ... into SQLite's `?1`, `?2` ...
@@ -259,6 +355,60 @@ mod tests {
             redact("postgres://h/db?user=u&password=s"),
             "postgres://h/db?user=u&password=***"
         );
+    }
+
+    #[test]
+    fn failures_say_what_was_being_done() {
+        assert_eq!(
+            doing("INSERT INTO batches (lot) VALUES ($1)"),
+            "inserting into batches"
+        );
+        assert_eq!(
+            doing("SELECT max(seq) AS seq FROM events WHERE lot = $1"),
+            "reading events"
+        );
+        assert_eq!(doing("UPDATE batches SET status = $1"), "updating batches");
+        assert_eq!(doing("PRAGMA integrity_check"), "running pragma");
+    }
+
+    #[test]
+    fn a_failed_statement_keeps_the_databases_error_as_its_source() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut db = open(&Location::Sqlite(dir.path().join("log.sqlite3"))).unwrap();
+        let e = db
+            .execute("INSERT INTO nowhere (x) VALUES ($1)", &[Value::int(1)])
+            .unwrap_err();
+        assert_eq!(e.exit_code(), 1);
+        let text = e.to_string();
+        assert!(
+            text.contains("inserting into nowhere") && text.contains("no such table"),
+            "{text}"
+        );
+        let source = std::error::Error::source(&e).expect("the client's error");
+        assert!(source.downcast_ref::<rusqlite::Error>().is_some());
+    }
+
+    #[test]
+    fn rows_are_read_by_name() {
+        let columns: Arc<[String]> = ["lot", "seq", "who"].map(String::from).into();
+        let row = Row::new(
+            columns,
+            vec![Value::text("L1"), Value::int(3), Value::Text(None)],
+        );
+        let mut read = row.clone();
+        assert_eq!(read.text("lot").unwrap(), "L1");
+        assert_eq!(read.int("seq").unwrap(), 3);
+        assert_eq!(read.opt_text("who").unwrap(), None);
+        let e = read.opt_text("who").unwrap_err();
+        assert!(e.to_string().contains("`who` was read twice"), "{e}");
+        for (e, names) in [
+            (row.clone().text("nope").unwrap_err(), "`nope`"),
+            (row.clone().int("lot").unwrap_err(), "`lot`"),
+            (row.clone().text("seq").unwrap_err(), "`seq`"),
+            (row.clone().text("who").unwrap_err(), "`who`"),
+        ] {
+            assert!(e.to_string().contains(names), "{e}");
+        }
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! last line of defence.
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use postgres::types::{ToSql, Type};
@@ -36,14 +37,15 @@ impl Postgres {
             config.connect_timeout(Duration::from_secs(5));
         }
         let client = config.connect(NoTls).map_err(|e| {
-            Error::Database(format!(
-                "cannot reach the PostgreSQL log at {shown}: {e}. Nothing was changed."
-            ))
+            Error::database(
+                format!("cannot reach the PostgreSQL log at {shown} (nothing was changed)"),
+                e,
+            )
         })?;
         Ok(Postgres { client, url: shown })
     }
 
-    fn err(&self, e: &postgres::Error) -> Error {
+    fn err(&self, e: postgres::Error) -> Error {
         machine(&self.url, e)
     }
 }
@@ -64,35 +66,58 @@ impl Db for Postgres {
     }
 
     fn batch(&mut self, sql: &str) -> Result<()> {
-        self.client.batch_execute(sql).map_err(|e| self.err(&e))
+        self.client.batch_execute(sql).map_err(|e| self.err(e))
     }
 
     fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
         self.client
             .execute(sql, bind(params).as_slice())
-            .map_err(|e| machine(&self.url, e))
+            .map_err(|e| machine(format!("{}: {}", self.url, super::doing(sql)), e))
     }
 
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
         let rows = self
             .client
             .query(sql, bind(params).as_slice())
-            .map_err(|e| machine(&self.url, e))?;
-        Ok(rows
+            .map_err(|e| machine(format!("{}: {}", self.url, super::doing(sql)), e))?;
+        let Some(first) = rows.first() else {
+            return Ok(Vec::new());
+        };
+        let columns: Arc<[String]> = first
+            .columns()
             .iter()
-            .map(|r| {
-                Row(r
-                    .columns()
-                    .iter()
-                    .enumerate()
-                    .map(|(i, c)| match *c.type_() {
-                        Type::INT8 => Value::Int(r.get(i)),
-                        Type::INT4 => Value::Int(r.get::<_, Option<i32>>(i).map(i64::from)),
-                        _ => Value::Text(r.try_get(i).ok().flatten()),
-                    })
-                    .collect())
-            })
-            .collect())
+            .map(|c| c.name().to_string())
+            .collect();
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let mut v = Vec::with_capacity(columns.len());
+            for (i, c) in r.columns().iter().enumerate() {
+                let read = |e| machine(format!("{}: column `{}`", self.url, c.name()), e);
+                v.push(match *c.type_() {
+                    Type::INT8 => Value::Int(r.try_get(i).map_err(read)?),
+                    Type::INT4 => {
+                        Value::Int(r.try_get::<_, Option<i32>>(i).map_err(read)?.map(i64::from))
+                    }
+                    Type::INT2 => {
+                        Value::Int(r.try_get::<_, Option<i16>>(i).map_err(read)?.map(i64::from))
+                    }
+                    Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME => {
+                        Value::Text(r.try_get(i).map_err(read)?)
+                    }
+                    // The log's schema has only integers and text: another type is a schema
+                    // changed by hand, reported rather than read as NULL.
+                    ref other => {
+                        return Err(Error::stored(format!(
+                            "{}: column `{}` has the type {other}, which the log does not use",
+                            self.url,
+                            c.name()
+                        )));
+                    }
+                });
+            }
+            out.push(Row::new(columns.clone(), v));
+        }
+        Ok(out)
     }
 
     fn begin_write(&mut self) -> Result<()> {

@@ -121,8 +121,10 @@ fn migration(version: i64, dialect: Dialect) -> String {
 const VERSION_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)";
 
 fn current(db: &mut dyn Db) -> Result<Option<i64>> {
-    let rows = db.query("SELECT max(version) FROM schema_migrations", &[])?;
-    Ok(rows.first().and_then(|r| r.int(0)))
+    let rows = db.query("SELECT max(version) AS version FROM schema_migrations", &[])?;
+    rows.into_iter()
+        .next()
+        .map_or(Ok(None), |mut r| r.opt_int("version"))
 }
 
 fn refuse_newer(db: &dyn Db, v: i64) -> Result<()> {

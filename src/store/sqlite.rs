@@ -3,6 +3,7 @@
 //! and then collide: the second waits (up to the busy timeout) for the first to commit.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use rusqlite::types::ValueRef;
@@ -20,9 +21,9 @@ pub struct Sqlite {
     path: PathBuf,
 }
 
-fn sql_error(path: &Path, e: &rusqlite::Error) -> Error {
+fn sql_error(path: &Path, e: rusqlite::Error) -> Error {
     use rusqlite::ErrorCode;
-    if let rusqlite::Error::SqliteFailure(f, _) = e
+    if let rusqlite::Error::SqliteFailure(f, _) = &e
         && matches!(f.code, ErrorCode::NotADatabase)
     {
         return Error::Input {
@@ -35,6 +36,17 @@ fn sql_error(path: &Path, e: &rusqlite::Error) -> Error {
         };
     }
     machine(path.display(), e)
+}
+
+/// A statement that failed, said as what it was doing.
+fn failed(path: &Path, sql: &str, e: rusqlite::Error) -> Error {
+    match sql_error(path, e) {
+        Error::Database { message, source } => Error::Database {
+            message: format!("{message}: {}", super::doing(sql)),
+            source,
+        },
+        other => other,
+    }
 }
 
 /// Creates the log file readable by its owner only (0600), and its folder (0700), before
@@ -69,23 +81,27 @@ impl Sqlite {
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
-        .map_err(|e| sql_error(path, &e))?;
+        .map_err(|e| sql_error(path, e))?;
         conn.busy_timeout(BUSY_TIMEOUT)
-            .map_err(|e| sql_error(path, &e))?;
+            .map_err(|e| sql_error(path, e))?;
         // WAL: readers never wait for the writer. synchronous=FULL: a committed record
         // survives a power cut, since its lot may already be printed.
         conn.execute_batch(
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
         )
-        .map_err(|e| sql_error(path, &e))?;
+        .map_err(|e| sql_error(path, e))?;
         Ok(Sqlite {
             conn,
             path: path.to_path_buf(),
         })
     }
 
-    fn err(&self, e: &rusqlite::Error) -> Error {
+    fn err(&self, e: rusqlite::Error) -> Error {
         sql_error(&self.path, e)
+    }
+
+    fn failed(&self, sql: &str, e: rusqlite::Error) -> Error {
+        failed(&self.path, sql, e)
     }
 }
 
@@ -105,42 +121,52 @@ impl Db for Sqlite {
     }
 
     fn batch(&mut self, sql: &str) -> Result<()> {
-        self.conn.execute_batch(sql).map_err(|e| self.err(&e))
+        self.conn.execute_batch(sql).map_err(|e| self.err(e))
     }
 
     fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
         let mut st = self
             .conn
             .prepare_cached(&qmarks(sql))
-            .map_err(|e| sql_error(&self.path, &e))?;
+            .map_err(|e| self.failed(sql, e))?;
         st.execute(bind(params).as_slice())
             .map(|n| n as u64)
-            .map_err(|e| sql_error(&self.path, &e))
+            .map_err(|e| self.failed(sql, e))
     }
 
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
         let mut st = self
             .conn
             .prepare_cached(&qmarks(sql))
-            .map_err(|e| sql_error(&self.path, &e))?;
-        let n = st.column_count();
+            .map_err(|e| self.failed(sql, e))?;
+        let columns: Arc<[String]> = st.column_names().into_iter().map(String::from).collect();
         let mut rows = st
             .query(bind(params).as_slice())
-            .map_err(|e| sql_error(&self.path, &e))?;
+            .map_err(|e| failed(&self.path, sql, e))?;
         let mut out = Vec::new();
-        while let Some(r) = rows.next().map_err(|e| sql_error(&self.path, &e))? {
-            let mut v = Vec::with_capacity(n);
-            for i in 0..n {
-                v.push(match r.get_ref(i).map_err(|e| sql_error(&self.path, &e))? {
+        while let Some(r) = rows.next().map_err(|e| failed(&self.path, sql, e))? {
+            let mut v = Vec::with_capacity(columns.len());
+            for (i, name) in columns.iter().enumerate() {
+                v.push(match r.get_ref(i).map_err(|e| sql_error(&self.path, e))? {
                     ValueRef::Null => Value::Text(None),
                     ValueRef::Integer(x) => Value::Int(Some(x)),
-                    ValueRef::Real(x) => Value::Text(Some(x.to_string())),
-                    ValueRef::Text(t) | ValueRef::Blob(t) => {
-                        Value::Text(Some(String::from_utf8_lossy(t).into_owned()))
+                    ValueRef::Text(t) => {
+                        Value::Text(Some(String::from_utf8(t.to_vec()).map_err(|e| {
+                            machine(format!("{}: column `{name}`", self.path.display()), e)
+                        })?))
+                    }
+                    // The log writes only integers and text: anything else was put there by
+                    // another program, and is reported rather than guessed at.
+                    ValueRef::Real(_) | ValueRef::Blob(_) => {
+                        return Err(Error::stored(format!(
+                            "{}: column `{name}` holds a real number or a blob, which the log \
+                             never writes",
+                            self.path.display()
+                        )));
                     }
                 });
             }
-            out.push(Row(v));
+            out.push(Row::new(columns.clone(), v));
         }
         Ok(out)
     }
@@ -154,6 +180,10 @@ impl Db for Sqlite {
     }
 
     fn rollback(&mut self) -> Result<()> {
+        // A commit that failed may have ended the transaction already: nothing to undo.
+        if self.conn.is_autocommit() {
+            return Ok(());
+        }
         self.batch("ROLLBACK")
     }
 
@@ -166,18 +196,25 @@ impl Db for Sqlite {
             return Err(Error::Exists(to.to_path_buf()));
         }
         create_private(to)?;
-        let mut dst = Connection::open(to).map_err(|e| sql_error(to, &e))?;
+        let mut dst = Connection::open(to).map_err(|e| sql_error(to, e))?;
         let b =
-            rusqlite::backup::Backup::new(&self.conn, &mut dst).map_err(|e| sql_error(to, &e))?;
+            rusqlite::backup::Backup::new(&self.conn, &mut dst).map_err(|e| sql_error(to, e))?;
         b.run_to_completion(256, Duration::from_millis(10), None)
-            .map_err(|e| sql_error(to, &e))
+            .map_err(|e| sql_error(to, e))
     }
 
     fn integrity_check(&mut self) -> Result<Vec<String>> {
         let rows = self.query("PRAGMA integrity_check", &[])?;
-        let mut out: Vec<String> = rows.iter().map(|r| r.text(0)).collect();
-        for r in self.query("PRAGMA foreign_key_check", &[])? {
-            out.push(format!("foreign key: {} row {}", r.text(0), r.text(1)));
+        let mut out = rows
+            .into_iter()
+            .map(|mut r| r.text("integrity_check"))
+            .collect::<Result<Vec<String>>>()?;
+        for mut r in self.query("PRAGMA foreign_key_check", &[])? {
+            out.push(format!(
+                "foreign key: {} row {}",
+                r.text("table")?,
+                r.opt_int("rowid")?.unwrap_or_default()
+            ));
         }
         Ok(out)
     }

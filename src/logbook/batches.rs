@@ -1,0 +1,212 @@
+//! Entering a new batch: its row, its component lots, the SHA-256 of each file to be printed,
+//! the formula text it was calculated from (once per text), and its `prepared` event, all in
+//! the write transaction that decided its lot.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::json;
+
+use crate::config::Settings;
+use crate::error::{Error, Result};
+use crate::record::Record;
+use crate::store::{Transaction, Value};
+
+use super::events::{NewEvent, append_event};
+use super::lots::lot_number;
+use super::snapshot::{OrderSnapshot, SettingsSnapshot};
+use super::{Actor, PREPARED, now, sha256_hex};
+
+/// One batch to enter in the log.
+pub struct NewBatch<'a> {
+    pub record: &'a Record,
+    /// "batch" (make, batch), "worksheet" or "label" (one document), "imported".
+    pub kind: &'a str,
+    pub settings: &'a Settings,
+    pub out_dir: Option<&'a Path>,
+    /// The files that will be printed, with their bytes (hashed here).
+    pub files: &'a [(PathBuf, Vec<u8>)],
+    /// The record JSON (`report::record_json`).
+    pub record_json: &'a str,
+}
+
+fn file_kind(p: &Path) -> String {
+    let name = p
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if name.ends_with("-worksheet.pdf") {
+        "worksheet".into()
+    } else if name.ends_with("-label.pdf") {
+        "label".into()
+    } else if Path::new(&name)
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+    {
+        "json".into()
+    } else {
+        name
+    }
+}
+
+/// Enters a batch with its `prepared` event, after its lot was decided by a
+/// [`LotCounter`](super::LotCounter) in the same transaction.
+pub fn insert(db: &mut Transaction<'_>, b: &NewBatch<'_>, actor: &Actor) -> Result<()> {
+    let r = b.record;
+    // The text stored is the one the record's formula was parsed from, by construction.
+    let text = &r.formula.text;
+    let sha = text.sha256().to_string();
+    if db
+        .query(
+            "SELECT 1 AS found FROM formula_texts WHERE sha256 = $1",
+            &[Value::text(sha.clone())],
+        )?
+        .is_empty()
+    {
+        db.execute(
+            "INSERT INTO formula_texts (sha256, formula_id, version, text) VALUES ($1, $2, $3, $4)",
+            &[
+                Value::text(sha.clone()),
+                Value::text(r.formula.id.clone()),
+                Value::int(i64::from(r.formula.version)),
+                Value::text(text.as_str()),
+            ],
+        )?;
+    }
+    let number = lot_number(&r.lot);
+    let origin = r.origin.as_ref();
+    let order_json = serde_json::to_string(&OrderSnapshot::of(&r.order))
+        .map_err(|e| Error::database("storing the order", e))?;
+    let settings_json = serde_json::to_string(&SettingsSnapshot::of(b.settings))
+        .map_err(|e| Error::database("storing the settings", e))?;
+    let at = now();
+    db.execute(
+        "INSERT INTO batches (lot, lot_prefix, lot_seq, kind, compounding_date, formula_id, \
+         formula_version, formula_sha256, rx, patient, prescriber, units, bud, bud_rule, status, \
+         order_json, settings_json, record_json, recipe, recipe_entry, fingerprint, out_dir, \
+         created_at, workstation, os_user) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
+         $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)",
+        &[
+            Value::text(r.lot.clone()),
+            Value::Text(number.as_ref().map(|n| n.0.clone())),
+            Value::Int(number.as_ref().map(|n| n.1)),
+            Value::text(b.kind),
+            Value::text(r.date.to_string()),
+            Value::text(r.formula.id.clone()),
+            Value::int(i64::from(r.formula.version)),
+            Value::text(sha),
+            Value::opt(r.order.rx.as_deref()),
+            Value::opt(r.order.patient.as_deref()),
+            Value::opt(r.order.prescriber.as_deref()),
+            Value::int(i64::from(r.calc.units_dispensed)),
+            Value::text(r.bud.date.to_string()),
+            Value::text(r.bud.rule.clone()),
+            Value::text(PREPARED),
+            Value::text(order_json),
+            Value::text(settings_json),
+            Value::text(b.record_json),
+            Value::opt(origin.map(|o| o.recipe.as_str())),
+            Value::Int(origin.and_then(|o| i64::try_from(o.entry).ok())),
+            Value::opt(origin.map(|o| o.fingerprint.as_str())),
+            Value::Text(b.out_dir.map(|d| {
+                std::path::absolute(d)
+                    .unwrap_or_else(|_| d.to_path_buf())
+                    .display()
+                    .to_string()
+            })),
+            Value::text(at),
+            Value::text(actor.workstation.clone()),
+            Value::text(actor.os_user.clone()),
+        ],
+    )?;
+    for (i, c) in r.order.components.iter().enumerate() {
+        db.execute(
+            "INSERT INTO components (lot, position, name, component_lot, expiry, manufacturer) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+            &[
+                Value::text(r.lot.clone()),
+                Value::int(i64::try_from(i).unwrap_or(i64::MAX)),
+                Value::text(c.name.clone()),
+                Value::text(c.lot.clone()),
+                Value::Text(c.expiry.map(|d| d.to_string())),
+                Value::opt(c.manufacturer.as_deref()),
+            ],
+        )?;
+    }
+    let mut files = Vec::new();
+    for (p, bytes) in b.files {
+        let sha = sha256_hex(bytes);
+        let kind = file_kind(p);
+        db.execute(
+            "INSERT INTO files (lot, kind, path, sha256, bytes) VALUES ($1, $2, $3, $4, $5)",
+            &[
+                Value::text(r.lot.clone()),
+                Value::text(kind.clone()),
+                Value::text(p.display().to_string()),
+                Value::text(sha.clone()),
+                Value::int(i64::try_from(bytes.len()).unwrap_or(i64::MAX)),
+            ],
+        )?;
+        files.push(json!({"kind": kind, "path": p.display().to_string(), "sha256": sha}));
+    }
+    append_event(
+        db,
+        &NewEvent {
+            lot: &r.lot,
+            what: "prepared",
+            status: Some(PREPARED),
+            who: None,
+            details: &json!({"kind": b.kind, "files": files}),
+        },
+        actor,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::logbook::testing::{Log, enter};
+    use crate::logbook::{self, PREPARED};
+
+    #[test]
+    fn a_new_batch_has_its_row_components_files_formula_text_and_prepared_event() {
+        let mut log = Log::new();
+        let made = enter(log.db(), "261130-001", jiff::civil::date(2026, 11, 30));
+        let row = logbook::batch(log.db(), "261130-001").unwrap();
+        assert_eq!(row.status, PREPARED);
+        assert_eq!(row.kind, "batch");
+        assert_eq!(row.formula_id, made.formula.id);
+        assert_eq!(row.patient.as_deref(), Some("Jane Q. Patient"));
+        assert_eq!(row.out_dir.as_deref(), Some("/out"));
+        let lots = logbook::components(log.db(), "261130-001").unwrap();
+        assert_eq!(
+            (lots[0].component_lot.as_str(), lots[0].expiry.as_deref()),
+            ("K-77", Some("2027-06-30"))
+        );
+        let files = logbook::files(log.db(), "261130-001").unwrap();
+        assert_eq!(files[0].kind, "worksheet");
+        assert_eq!(files[0].sha256, sha256_hex(b"%PDF"));
+        assert_eq!(files[0].bytes, 4);
+        let events = logbook::events(log.db(), "261130-001").unwrap();
+        assert_eq!((events[0].seq, events[0].what.as_str()), (1, "prepared"));
+        // A second batch of the same formula stores its text once.
+        enter(log.db(), "261130-002", jiff::civil::date(2026, 11, 30));
+        let n = log
+            .db()
+            .query("SELECT count(*) AS n FROM formula_texts", &[])
+            .unwrap()[0]
+            .int("n")
+            .unwrap();
+        assert_eq!(n, 1);
+    }
+
+    #[test]
+    fn files_are_kinded_by_name() {
+        assert_eq!(
+            file_kind(Path::new("/o/261130-001-worksheet.pdf")),
+            "worksheet"
+        );
+        assert_eq!(file_kind(Path::new("/o/261130-001-label.pdf")), "label");
+        assert_eq!(file_kind(Path::new("/o/261130-001.JSON")), "json");
+        assert_eq!(file_kind(Path::new("/o/other.pdf")), "other.pdf");
+    }
+}

@@ -1,0 +1,49 @@
+//! The compounding log: pharmacy-wide lots, and each batch's record from worksheet to
+//! release, in a database (`crate::store`). docs/log.md describes the schema and the states.
+//!
+//! A batch's row is written in the same transaction that assigns its lot, with the SHA-256 of
+//! every file to be printed; the files are written only after that transaction commits. The
+//! history of a batch is its events, appended and never changed; the `status` column of a
+//! batch is written only by [`append_event`], in the event's transaction.
+//!
+//! One part a job: [`lots`] numbers batches, [`snapshot`] keeps the order and settings a batch
+//! was made with, [`batches`] enters a new batch, [`events`] appends to its history,
+//! [`queries`] reads the log back, [`import`] enters records made before the log. Everything
+//! that writes takes a [`Transaction`](crate::store::Transaction).
+
+mod actor;
+mod batches;
+mod digest;
+mod events;
+mod import;
+mod lots;
+mod queries;
+mod snapshot;
+
+#[cfg(test)]
+mod testing;
+
+pub use actor::Actor;
+pub use batches::{NewBatch, insert};
+pub use digest::sha256_hex;
+pub use events::{Event, NewEvent, append_event, events, latest_event, transition, void};
+pub use import::import_record;
+pub use lots::{LotCounter, exists, lot_number};
+pub use queries::{
+    Batch, Check, Component, Filter, LIST_COLUMNS, Listed, PrintedFile, RECALL_COLUMNS, Rebuilt,
+    Recalled, batch, by_fingerprint, check, components, files, list, rebuild, recall,
+    require_status,
+};
+pub use snapshot::{OrderSnapshot, SettingsSnapshot};
+
+/// The states of a batch.
+pub const PREPARED: &str = "prepared";
+pub const RECORDED: &str = "recorded";
+pub const RELEASED: &str = "released";
+pub const REJECTED: &str = "rejected";
+pub const VOID: &str = "void";
+
+/// The time of an entry in the log: UTC, RFC 3339.
+fn now() -> String {
+    jiff::Timestamp::now().to_string()
+}

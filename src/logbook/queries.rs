@@ -1,0 +1,587 @@
+//! Reading the log back: one batch with its component lots and files, a batch rebuilt from
+//! what was stored, the log's list and a recall's, and the figures of `troche db check`.
+//! Each row is read into a type by column name.
+
+use std::path::PathBuf;
+
+use jiff::civil::Date;
+
+use crate::config::Settings;
+use crate::error::{Error, Result};
+use crate::record::{Origin, Record};
+use crate::store::{Db, FromRow, Row, Value};
+
+use super::sha256_hex;
+use super::snapshot::{OrderSnapshot, SettingsSnapshot};
+
+/// A batch's row.
+#[derive(Debug, Clone)]
+pub struct Batch {
+    pub lot: String,
+    /// "batch", "worksheet", "label", "imported".
+    pub kind: String,
+    pub compounding_date: String,
+    pub formula_id: String,
+    pub formula_version: Option<i64>,
+    /// The SHA-256 of the formula text it was calculated from (none when imported).
+    pub formula_sha256: Option<String>,
+    pub rx: Option<String>,
+    pub patient: Option<String>,
+    pub prescriber: Option<String>,
+    pub units: Option<i64>,
+    pub bud: Option<String>,
+    pub bud_rule: Option<String>,
+    pub status: String,
+    /// The order and settings it was made with, as JSON ([`OrderSnapshot`],
+    /// [`SettingsSnapshot`]).
+    pub order_json: Option<String>,
+    pub settings_json: Option<String>,
+    /// `report::record_json`: every calculated value.
+    pub record_json: String,
+    pub recipe: Option<String>,
+    pub recipe_entry: Option<i64>,
+    pub fingerprint: Option<String>,
+    pub out_dir: Option<String>,
+    pub created_at: String,
+    pub workstation: String,
+    pub os_user: String,
+}
+
+impl FromRow for Batch {
+    fn from_row(mut r: Row) -> Result<Batch> {
+        Ok(Batch {
+            lot: r.text("lot")?,
+            kind: r.text("kind")?,
+            compounding_date: r.text("compounding_date")?,
+            formula_id: r.text("formula_id")?,
+            formula_version: r.opt_int("formula_version")?,
+            formula_sha256: r.opt_text("formula_sha256")?,
+            rx: r.opt_text("rx")?,
+            patient: r.opt_text("patient")?,
+            prescriber: r.opt_text("prescriber")?,
+            units: r.opt_int("units")?,
+            bud: r.opt_text("bud")?,
+            bud_rule: r.opt_text("bud_rule")?,
+            status: r.text("status")?,
+            order_json: r.opt_text("order_json")?,
+            settings_json: r.opt_text("settings_json")?,
+            record_json: r.text("record_json")?,
+            recipe: r.opt_text("recipe")?,
+            recipe_entry: r.opt_int("recipe_entry")?,
+            fingerprint: r.opt_text("fingerprint")?,
+            out_dir: r.opt_text("out_dir")?,
+            created_at: r.text("created_at")?,
+            workstation: r.text("workstation")?,
+            os_user: r.text("os_user")?,
+        })
+    }
+}
+
+/// A component lot a batch used.
+#[derive(Debug, Clone)]
+pub struct Component {
+    pub name: String,
+    pub component_lot: String,
+    pub expiry: Option<String>,
+    pub manufacturer: Option<String>,
+}
+
+impl FromRow for Component {
+    fn from_row(mut r: Row) -> Result<Component> {
+        Ok(Component {
+            name: r.text("name")?,
+            component_lot: r.text("component_lot")?,
+            expiry: r.opt_text("expiry")?,
+            manufacturer: r.opt_text("manufacturer")?,
+        })
+    }
+}
+
+/// A file printed for a batch, with the SHA-256 of its bytes.
+#[derive(Debug, Clone)]
+pub struct PrintedFile {
+    /// "worksheet", "label", "json", or the file's name.
+    pub kind: String,
+    pub path: String,
+    pub sha256: String,
+    pub bytes: i64,
+}
+
+impl FromRow for PrintedFile {
+    fn from_row(mut r: Row) -> Result<PrintedFile> {
+        Ok(PrintedFile {
+            kind: r.text("kind")?,
+            path: r.text("path")?,
+            sha256: r.text("sha256")?,
+            bytes: r.int("bytes")?,
+        })
+    }
+}
+
+/// A batch's row, or a clear "no such lot" (exit 2).
+pub fn batch(db: &mut dyn Db, lot: &str) -> Result<Batch> {
+    let found = db.query_one(
+        "SELECT lot, kind, compounding_date, formula_id, formula_version, formula_sha256, rx, \
+         patient, prescriber, units, bud, bud_rule, status, order_json, settings_json, \
+         record_json, recipe, recipe_entry, fingerprint, out_dir, created_at, workstation, \
+         os_user FROM batches WHERE lot = $1",
+        &[Value::text(lot)],
+    )?;
+    found.ok_or_else(|| {
+        Error::arg(
+            "LOT",
+            format!(
+                "no lot \"{lot}\" in the compounding log ({}); `troche log` lists the batches",
+                db.describe()
+            ),
+        )
+    })
+}
+
+/// A batch's component lots, in the order's order.
+pub fn components(db: &mut dyn Db, lot: &str) -> Result<Vec<Component>> {
+    db.query_as(
+        "SELECT name, component_lot, expiry, manufacturer FROM components WHERE lot = $1 \
+         ORDER BY position",
+        &[Value::text(lot)],
+    )
+}
+
+/// A batch's printed files, by kind.
+pub fn files(db: &mut dyn Db, lot: &str) -> Result<Vec<PrintedFile>> {
+    db.query_as(
+        "SELECT kind, path, sha256, bytes FROM files WHERE lot = $1 ORDER BY kind",
+        &[Value::text(lot)],
+    )
+}
+
+/// The batch a recipe entry made earlier, by the entry's fingerprint: lot, date, status.
+pub fn by_fingerprint(
+    db: &mut dyn Db,
+    fingerprint: &str,
+) -> Result<Option<(String, Date, String)>> {
+    let rows = db.query(
+        "SELECT lot, compounding_date, status FROM batches WHERE fingerprint = $1 \
+         AND status <> 'void' ORDER BY created_at DESC LIMIT 1",
+        &[Value::text(fingerprint)],
+    )?;
+    let Some(mut r) = rows.into_iter().next() else {
+        return Ok(None);
+    };
+    let lot = r.text("lot")?;
+    let date = stored_date(&lot, &r.text("compounding_date")?)?;
+    Ok(Some((lot, date, r.text("status")?)))
+}
+
+fn stored_date(lot: &str, text: &str) -> Result<Date> {
+    text.parse().map_err(|e| {
+        Error::database(
+            format!("lot {lot}: its stored compounding date {text:?}"),
+            e,
+        )
+    })
+}
+
+/// A batch rebuilt from the log: its record made again from the stored formula text, order
+/// and settings, whatever has happened to the formula file since.
+pub struct Rebuilt {
+    pub record: Record,
+    pub settings: Settings,
+    pub out_dir: Option<PathBuf>,
+    pub files: Vec<PrintedFile>,
+}
+
+pub fn rebuild(db: &mut dyn Db, lot: &str) -> Result<Rebuilt> {
+    let b = batch(db, lot)?;
+    let Some(sha) = b.formula_sha256 else {
+        return Err(Error::arg(
+            "LOT",
+            format!("lot {lot} was imported without its formula text; it cannot be printed again"),
+        ));
+    };
+    let text = db
+        .query(
+            "SELECT text FROM formula_texts WHERE sha256 = $1",
+            &[Value::text(sha.clone())],
+        )?
+        .into_iter()
+        .next()
+        .map(|mut r| r.text("text"))
+        .transpose()?
+        .ok_or_else(|| Error::stored(format!("lot {lot}: its formula text is missing")))?;
+    if sha256_hex(text.as_bytes()) != sha {
+        return Err(Error::stored(format!(
+            "lot {lot}: the stored formula text does not match its SHA-256"
+        )));
+    }
+    let formula = crate::formula::parse(&text, &format!("log:{lot}"))?;
+    let snapshot = |what: &str, json: Option<String>| {
+        json.ok_or_else(|| Error::stored(format!("lot {lot}: no stored {what}")))
+    };
+    let order: OrderSnapshot = serde_json::from_str(&snapshot("order", b.order_json)?)
+        .map_err(|e| Error::database(format!("lot {lot}: reading its stored order"), e))?;
+    let settings: SettingsSnapshot = serde_json::from_str(&snapshot("settings", b.settings_json)?)
+        .map_err(|e| Error::database(format!("lot {lot}: reading its stored settings"), e))?;
+    let settings = settings.settings()?;
+    let date = stored_date(lot, &b.compounding_date)?;
+    let mut record = Record::new(formula, order.order()?, &settings, date, lot.to_string())?;
+    if let Some(fingerprint) = b.fingerprint {
+        record.origin = Some(Origin {
+            recipe: b.recipe.unwrap_or_default(),
+            entry: b
+                .recipe_entry
+                .and_then(|e| usize::try_from(e).ok())
+                .unwrap_or(0),
+            fingerprint,
+        });
+    }
+    Ok(Rebuilt {
+        record,
+        settings,
+        out_dir: b.out_dir.map(PathBuf::from),
+        files: files(db, lot)?,
+    })
+}
+
+/// Refuses an action on a batch not in one of the `allowed` states (exit 2).
+pub fn require_status(
+    db: &mut dyn Db,
+    lot: &str,
+    allowed: &[&str],
+    action: &str,
+) -> Result<String> {
+    let status = batch(db, lot)?.status;
+    if !allowed.contains(&status.as_str()) {
+        return Err(Error::arg(
+            "LOT",
+            format!(
+                "lot {lot} is {status}; {action} needs a batch that is {}",
+                allowed.join(" or ")
+            ),
+        ));
+    }
+    Ok(status)
+}
+
+/// Filters of `troche log` and `troche recall`.
+#[derive(Debug, Default, Clone)]
+pub struct Filter {
+    pub from: Option<Date>,
+    pub to: Option<Date>,
+    pub formula: Option<String>,
+    pub patient: Option<String>,
+    pub rx: Option<String>,
+    pub status: Option<String>,
+    pub limit: Option<u64>,
+}
+
+impl Filter {
+    /// `WHERE` clauses (prefixed with AND) and their parameters, numbered from `first`.
+    fn clauses(&self, table: &str, first: usize) -> (String, Vec<Value>) {
+        let mut sql = Vec::new();
+        let mut params = Vec::new();
+        let mut add = |clause: &str, v: Value| {
+            let n = first + params.len();
+            sql.push(format!(" AND {table}.{clause} ${n}"));
+            params.push(v);
+        };
+        if let Some(d) = self.from {
+            add("compounding_date >=", Value::text(d.to_string()));
+        }
+        if let Some(d) = self.to {
+            add("compounding_date <=", Value::text(d.to_string()));
+        }
+        if let Some(f) = &self.formula {
+            add("formula_id =", Value::text(f.clone()));
+        }
+        if let Some(p) = &self.patient {
+            add("patient =", Value::text(p.clone()));
+        }
+        if let Some(r) = &self.rx {
+            add("rx =", Value::text(r.clone()));
+        }
+        if let Some(s) = &self.status {
+            add("status =", Value::text(s.clone()));
+        }
+        (sql.concat(), params)
+    }
+}
+
+/// An optional number as `troche log` shows it: empty when NULL.
+fn cell(v: Option<i64>) -> String {
+    v.map(|v| v.to_string()).unwrap_or_default()
+}
+
+/// Columns of [`list`]'s rows, as [`Listed::cells`] gives them.
+pub const LIST_COLUMNS: [&str; 11] = [
+    "lot",
+    "date",
+    "formula",
+    "version",
+    "rx",
+    "patient",
+    "prescriber",
+    "units",
+    "bud",
+    "status",
+    "kind",
+];
+
+/// A batch as `troche log` lists it.
+#[derive(Debug, Clone)]
+pub struct Listed {
+    pub lot: String,
+    pub date: String,
+    pub formula: String,
+    pub version: Option<i64>,
+    pub rx: Option<String>,
+    pub patient: Option<String>,
+    pub prescriber: Option<String>,
+    pub units: Option<i64>,
+    pub bud: Option<String>,
+    pub status: String,
+    pub kind: String,
+}
+
+impl FromRow for Listed {
+    fn from_row(mut r: Row) -> Result<Listed> {
+        Ok(Listed {
+            lot: r.text("lot")?,
+            date: r.text("compounding_date")?,
+            formula: r.text("formula_id")?,
+            version: r.opt_int("formula_version")?,
+            rx: r.opt_text("rx")?,
+            patient: r.opt_text("patient")?,
+            prescriber: r.opt_text("prescriber")?,
+            units: r.opt_int("units")?,
+            bud: r.opt_text("bud")?,
+            status: r.text("status")?,
+            kind: r.text("kind")?,
+        })
+    }
+}
+
+impl Listed {
+    /// The row's values as text, in the order of [`LIST_COLUMNS`].
+    pub fn cells(self) -> Vec<String> {
+        vec![
+            self.lot,
+            self.date,
+            self.formula,
+            cell(self.version),
+            self.rx.unwrap_or_default(),
+            self.patient.unwrap_or_default(),
+            self.prescriber.unwrap_or_default(),
+            cell(self.units),
+            self.bud.unwrap_or_default(),
+            self.status,
+            self.kind,
+        ]
+    }
+}
+
+/// Batches matching `f`, newest first.
+pub fn list(db: &mut dyn Db, f: &Filter) -> Result<Vec<Listed>> {
+    let (clauses, mut params) = f.clauses("batches", 1);
+    let limit = match f.limit {
+        Some(n) => {
+            params.push(Value::int(i64::try_from(n).unwrap_or(i64::MAX)));
+            format!(" LIMIT ${}", params.len())
+        }
+        None => String::new(),
+    };
+    db.query_as(
+        &format!(
+            "SELECT lot, compounding_date, formula_id, formula_version, rx, patient, prescriber, \
+             units, bud, status, kind FROM batches WHERE 1 = 1{clauses} \
+             ORDER BY compounding_date DESC, lot DESC{limit}"
+        ),
+        &params,
+    )
+}
+
+/// Columns of [`recall`]'s rows, as [`Recalled::cells`] gives them.
+pub const RECALL_COLUMNS: [&str; 10] = [
+    "lot",
+    "date",
+    "formula",
+    "rx",
+    "patient",
+    "prescriber",
+    "units",
+    "status",
+    "component",
+    "component_lot",
+];
+
+/// A batch that used a recalled component lot.
+#[derive(Debug, Clone)]
+pub struct Recalled {
+    pub lot: String,
+    pub date: String,
+    pub formula: String,
+    pub rx: Option<String>,
+    pub patient: Option<String>,
+    pub prescriber: Option<String>,
+    pub units: Option<i64>,
+    pub status: String,
+    pub component: String,
+    pub component_lot: String,
+}
+
+impl FromRow for Recalled {
+    fn from_row(mut r: Row) -> Result<Recalled> {
+        Ok(Recalled {
+            lot: r.text("lot")?,
+            date: r.text("compounding_date")?,
+            formula: r.text("formula_id")?,
+            rx: r.opt_text("rx")?,
+            patient: r.opt_text("patient")?,
+            prescriber: r.opt_text("prescriber")?,
+            units: r.opt_int("units")?,
+            status: r.text("status")?,
+            component: r.text("name")?,
+            component_lot: r.text("component_lot")?,
+        })
+    }
+}
+
+impl Recalled {
+    /// The row's values as text, in the order of [`RECALL_COLUMNS`].
+    pub fn cells(self) -> Vec<String> {
+        vec![
+            self.lot,
+            self.date,
+            self.formula,
+            self.rx.unwrap_or_default(),
+            self.patient.unwrap_or_default(),
+            self.prescriber.unwrap_or_default(),
+            cell(self.units),
+            self.status,
+            self.component,
+            self.component_lot,
+        ]
+    }
+}
+
+/// Every batch that used component lot `component_lot`, oldest first.
+pub fn recall(db: &mut dyn Db, component_lot: &str, f: &Filter) -> Result<Vec<Recalled>> {
+    let (clauses, mut params) = f.clauses("b", 2);
+    params.insert(0, Value::text(component_lot));
+    db.query_as(
+        &format!(
+            "SELECT b.lot, b.compounding_date, b.formula_id, b.rx, b.patient, b.prescriber, \
+             b.units, b.status, c.name, c.component_lot FROM components c \
+             JOIN batches b ON b.lot = c.lot WHERE c.component_lot = $1{clauses} \
+             ORDER BY b.compounding_date, b.lot"
+        ),
+        &params,
+    )
+}
+
+/// What `troche db check` reports of the log's records (beside the database's own check).
+#[derive(Debug, Clone)]
+pub struct Check {
+    pub batches: i64,
+    /// Lots whose status column is not their latest status event's.
+    pub status_differs: Vec<String>,
+}
+
+pub fn check(db: &mut dyn Db) -> Result<Check> {
+    let status_differs = db
+        .query(
+            "SELECT b.lot FROM batches b WHERE b.status <> (SELECT e.status FROM events e \
+             WHERE e.lot = b.lot AND e.status IS NOT NULL ORDER BY e.seq DESC LIMIT 1) \
+             ORDER BY b.lot",
+            &[],
+        )?
+        .into_iter()
+        .map(|mut r| r.text("lot"))
+        .collect::<Result<_>>()?;
+    let batches = db.query("SELECT count(*) AS n FROM batches", &[])?[0].int("n")?;
+    Ok(Check {
+        batches,
+        status_differs,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::logbook::testing::{Log, enter};
+    use crate::logbook::{PREPARED, RELEASED, void};
+
+    #[test]
+    fn list_recall_and_check() {
+        let mut log = Log::new();
+        enter(log.db(), "261130-001", jiff::civil::date(2026, 11, 30));
+        enter(log.db(), "261201-001", jiff::civil::date(2026, 12, 1));
+        let all = list(log.db(), &Filter::default()).unwrap();
+        assert_eq!(
+            all.iter().map(|b| b.lot.as_str()).collect::<Vec<_>>(),
+            ["261201-001", "261130-001"],
+            "newest first"
+        );
+        let cells = all[0].clone().cells();
+        assert_eq!(cells.len(), LIST_COLUMNS.len());
+        assert_eq!(cells[7], "30");
+        let one = list(
+            log.db(),
+            &Filter {
+                to: Some(jiff::civil::date(2026, 11, 30)),
+                status: Some(PREPARED.into()),
+                limit: Some(5),
+                ..Filter::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(one.len(), 1);
+        let r = recall(log.db(), "K-77", &Filter::default()).unwrap();
+        assert_eq!(r.len(), 2);
+        assert_eq!(r[0].lot, "261130-001", "oldest first");
+        assert_eq!(r[0].clone().cells()[8], "Ketamine hydrochloride, USP");
+        assert!(
+            recall(log.db(), "K-78", &Filter::default())
+                .unwrap()
+                .is_empty()
+        );
+
+        void(
+            log.db(),
+            "261130-001",
+            "disk full",
+            &crate::logbook::testing::actor(),
+        )
+        .unwrap();
+        let c = check(log.db()).unwrap();
+        assert_eq!((c.batches, c.status_differs.len()), (2, 0));
+        // A status changed behind the events' back is found.
+        log.db()
+            .execute(
+                "UPDATE batches SET status = $1 WHERE lot = '261201-001'",
+                &[Value::text(RELEASED)],
+            )
+            .unwrap();
+        assert_eq!(check(log.db()).unwrap().status_differs, ["261201-001"]);
+    }
+
+    #[test]
+    fn rebuild_makes_the_same_record_from_what_was_stored() {
+        let mut log = Log::new();
+        let first = enter(log.db(), "261130-001", jiff::civil::date(2026, 11, 30));
+        let again = rebuild(log.db(), "261130-001").unwrap();
+        assert_eq!(
+            crate::report::record_json(&again.record),
+            crate::report::record_json(&first)
+        );
+        assert_eq!(again.out_dir, Some(PathBuf::from("/out")));
+        assert_eq!(again.files.len(), 1);
+        let e = rebuild(log.db(), "261130-404").map(drop).unwrap_err();
+        assert_eq!(e.exit_code(), 2, "{e}");
+        assert!(require_status(log.db(), "261130-001", &[RELEASED], "reprinting").is_err());
+        assert_eq!(
+            require_status(log.db(), "261130-001", &[PREPARED], "recording").unwrap(),
+            PREPARED
+        );
+    }
+}
