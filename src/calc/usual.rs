@@ -35,12 +35,15 @@ pub(super) fn check_strengths(
             continue;
         };
         let v = s.in_base();
-        if v >= low.in_base() && v <= high.in_base() {
+        // Above the maximum, the maximum's guard refuses it (what is weighed is never less
+        // than the strength ordered); a confirmation would not help.
+        let above_max = active.max_strength.is_some_and(|m| v > m.in_base());
+        if (v >= low.in_base() && v <= high.in_base()) || above_max {
             continue;
         }
         let side = if v < low.in_base() { "below" } else { "above" };
         let what = format!(
-            "{s} of {} is {side} the usual {low} to {high} per unit of {}",
+            "{s} of {} is {side} the usual {low} to {high} per unit for {}",
             ordered_name(active),
             formula.id
         );

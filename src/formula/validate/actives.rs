@@ -34,7 +34,10 @@ fn active(src: &mut Source, a: &RawActive, key: &str, names: &mut Names) -> Acti
     let mw = src.positive(&a.mw, &format!("{key}.mw"));
     let moiety = moiety(src, a, key, mw);
     let schedule = schedule(src, a, key);
+    // A schedule written but not readable has been refused already.
+    let unreadable = a.schedule.is_some() && schedule.is_none();
     if !name.is_empty()
+        && !unreadable
         && let Some(why) = crate::controlled::check(&name, schedule)
     {
         let span = a.schedule.as_ref().map_or(a.name.span(), Spanned::span);
