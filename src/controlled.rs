@@ -139,10 +139,7 @@ mod tests {
         assert_eq!(sched("Hydromorphone HCl").map(|_| ()), Some(()));
         assert!(lookup("Progesterone, USP (micronized)").is_none());
         assert!(lookup("Estradiol hemihydrate").is_none());
-        assert!(matches!(
-            sched("Dronabinol"),
-            Some(Control::ScheduleOne(_))
-        ));
+        assert!(matches!(sched("Dronabinol"), Some(Control::ScheduleOne(_))));
     }
 
     #[test]

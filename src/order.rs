@@ -221,7 +221,10 @@ pub fn parse_dea(text: &str) -> Result<String, ParseError> {
         && (b[1].is_ascii_uppercase() || b[1] == b'9')
         && b[2..].iter().all(u8::is_ascii_digit);
     if !shape {
-        return Err(ParseError(format!("{} is not a DEA number: {usage}", quantity::echo(text.trim()))));
+        return Err(ParseError(format!(
+            "{} is not a DEA number: {usage}",
+            quantity::echo(text.trim())
+        )));
     }
     let d: Vec<u32> = b[2..].iter().map(|c| u32::from(c - b'0')).collect();
     let check = (d[0] + d[2] + d[4] + 2 * (d[1] + d[3] + d[5])) % 10;

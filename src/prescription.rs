@@ -52,7 +52,11 @@ pub fn check(formula: &Formula, order: &Order, date: Date) -> Result<()> {
     let missing: Vec<(Field, &str)> = [
         (Field::Rx, order.rx.is_none(), "the Rx number"),
         (Field::Patient, order.patient.is_none(), "the patient"),
-        (Field::Prescriber, order.prescriber.is_none(), "the prescriber"),
+        (
+            Field::Prescriber,
+            order.prescriber.is_none(),
+            "the prescriber",
+        ),
         (
             Field::DateWritten,
             order.date_written.is_none(),
@@ -115,7 +119,9 @@ pub fn check(formula: &Formula, order: &Order, date: Date) -> Result<()> {
     {
         let last = written
             .checked_add(jiff::Span::new().months(MONTHS_III_IV))
-            .map_err(|e| Error::calc_caused(format!("{written} + 6 months is beyond the calendar"), e))?;
+            .map_err(|e| {
+                Error::calc_caused(format!("{written} + 6 months is beyond the calendar"), e)
+            })?;
         if date > last {
             return Err(Error::order(
                 Field::DateWritten,

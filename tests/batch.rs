@@ -20,7 +20,11 @@ fn entry(formula: &str, strength: &str, qty: u32, rx: &str) -> String {
 /// A ketamine entry with a lot of its own and the prescription's particulars (`more`: the
 /// ones the test sets itself).
 fn ketamine_with_lot(lot: &str, more: &str) -> String {
-    let rx = if more.contains("rx =") { "" } else { "rx = \"RX-L\"\n" };
+    let rx = if more.contains("rx =") {
+        ""
+    } else {
+        "rx = \"RX-L\"\n"
+    };
     let patient = if more.contains("patient =") {
         ""
     } else {

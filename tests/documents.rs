@@ -300,7 +300,13 @@ fn worksheet(cfg: &str, order: &[&str]) -> Vec<u8> {
     let unchecked = t.at("ketamine-hcl-troche.toml");
     let order: Vec<&str> = order
         .iter()
-        .map(|a| if *a == UNCHECKED { unchecked.as_str() } else { a })
+        .map(|a| {
+            if *a == UNCHECKED {
+                unchecked.as_str()
+            } else {
+                a
+            }
+        })
         .collect();
     // The scratch directory lives as long as the test value does: read before it goes.
     let t = t

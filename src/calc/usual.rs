@@ -47,26 +47,22 @@ pub(super) fn check_strengths(
             ordered_name(active),
             formula.id
         );
-        match confirmation(formula, order, i)? {
-            Some(reason) => notes.push(format!(
-                "{what}; confirmed with the prescriber: {reason}."
-            )),
-            None => {
-                let flag = if formula.actives.len() > 1 {
-                    format!("\"{}=REASON\"", ordered_name(active))
-                } else {
-                    "\"REASON\"".to_string()
-                };
-                return Err(Error::order(
-                    Field::Strength,
-                    format!(
-                        "{what}. Confirm it with the prescriber and say so with \
-                         --confirm-strength {flag} (confirm_strength in an order or recipe \
-                         file), or correct the strength"
-                    ),
-                ));
-            }
-        }
+        let Some(reason) = confirmation(formula, order, i)? else {
+            let flag = if formula.actives.len() > 1 {
+                format!("\"{}=REASON\"", ordered_name(active))
+            } else {
+                "\"REASON\"".to_string()
+            };
+            return Err(Error::order(
+                Field::Strength,
+                format!(
+                    "{what}. Confirm it with the prescriber and say so with \
+                     --confirm-strength {flag} (confirm_strength in an order or recipe \
+                     file), or correct the strength"
+                ),
+            ));
+        };
+        notes.push(format!("{what}; confirmed with the prescriber: {reason}."));
     }
     Ok(notes)
 }
@@ -108,19 +104,16 @@ fn check_slip(
         .checked_mul(Decimal::TEN)
         .ok_or_else(|| overflow("the strength"))?;
     if tenfold <= low.in_base() {
-        let meant = [10, 100, 1000]
-            .into_iter()
-            .filter_map(|k| {
-                let v = s.value.checked_mul(Decimal::from(k))?;
-                let q = Quantity {
-                    value: v,
-                    unit: s.unit,
-                };
-                within(q).then_some(q)
-            })
-            .next();
+        let meant = [10, 100, 1000].into_iter().find_map(|k| {
+            let v = s.value.checked_mul(Decimal::from(k))?;
+            let q = Quantity {
+                value: v,
+                unit: s.unit,
+            };
+            within(q).then_some(q)
+        });
         let guess = meant.map_or_else(
-            || " Check for a decimal or unit slip".to_string(),
+            || " Check for a decimal or unit slip.".to_string(),
             |m| format!(" Was {m} meant?"),
         );
         return Err(Error::order(
@@ -147,16 +140,9 @@ fn check_ratio(formula: &Formula, ratio: &[Decimal], strengths: &[Quantity]) -> 
         return Ok(());
     }
     let ratio_text = join(ratio.iter().map(|r| r.normalize().to_string()), ":");
-    let names: Vec<&str> = formula
-        .actives
-        .iter()
-        .map(ordered_name)
-        .collect();
+    let names: Vec<&str> = formula.actives.iter().map(ordered_name).collect();
     let ordered = join(
-        names
-            .iter()
-            .zip(strengths)
-            .map(|(n, s)| format!("{n} {s}")),
+        names.iter().zip(strengths).map(|(n, s)| format!("{n} {s}")),
         ", ",
     );
     // Swapped: the strengths fit the ratio with its parts reassigned, largest to largest.
@@ -275,16 +261,14 @@ fn confirmation(formula: &Formula, order: &Order, i: usize) -> Result<Option<Str
     };
     let mut found = None;
     for c in &order.confirm_strength {
-        let named = c
-            .split_once('=')
-            .and_then(|(n, r)| {
-                formula
-                    .actives
-                    .iter()
-                    .position(|a| answers(a, n))
-                    .map(|k| (k, r.trim()))
-            });
-        match named {
+        let for_active = c.split_once('=').and_then(|(n, r)| {
+            formula
+                .actives
+                .iter()
+                .position(|a| answers(a, n))
+                .map(|k| (k, r.trim()))
+        });
+        match for_active {
             Some((k, reason)) if k == i => found = Some(reason.to_string()),
             Some(_) => {}
             None if single => found = Some(c.trim().to_string()),

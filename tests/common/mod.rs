@@ -116,8 +116,13 @@ pub(crate) fn calc_unchecked(id: &str, strength: &str, quantity: &str) -> Test {
     let name = format!("{id}.toml");
     let t = Test::new().file(&name, &unchecked_formula(id));
     let path = t.at(&name);
-    t.arg("calc")
-        .args([path.as_str(), "--strength", strength, "--quantity", quantity])
+    t.arg("calc").args([
+        path.as_str(),
+        "--strength",
+        strength,
+        "--quantity",
+        quantity,
+    ])
 }
 
 /// The prescriber's DEA number the tests give (its check digit holds).
@@ -139,9 +144,16 @@ pub(crate) fn dea(written: &str) -> Vec<String> {
 /// Everything a controlled-substance order must carry, for tests that give none of it, the
 /// prescription written on `written`.
 pub(crate) fn prescription(written: &str) -> Vec<String> {
-    let mut v: Vec<String> = ["--rx", "RX-1", "--patient", "Ann Lee", "--prescriber", "Dr. Who"]
-        .map(String::from)
-        .to_vec();
+    let mut v: Vec<String> = [
+        "--rx",
+        "RX-1",
+        "--patient",
+        "Ann Lee",
+        "--prescriber",
+        "Dr. Who",
+    ]
+    .map(String::from)
+    .to_vec();
     v.extend(dea(written));
     v
 }

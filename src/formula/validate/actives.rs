@@ -67,7 +67,7 @@ fn active(src: &mut Source, a: &RawActive, key: &str, names: &mut Names) -> Acti
     }
 }
 
-/// The usual strengths: two masses, the lower first, the upper not above max_strength.
+/// The usual strengths: two masses, the lower first, the upper not above `max_strength`.
 fn usual_strength(
     src: &mut Source,
     a: &RawActive,
@@ -120,7 +120,11 @@ fn usual_strength(
 
 /// A fixed ratio of the actives' strengths, "80:20": one positive number per active, in the
 /// order of the `[[active]]` tables.
-pub(super) fn ratio(src: &mut Source, raw: &Spanned<String>, actives: usize) -> Option<Vec<Decimal>> {
+pub(super) fn ratio(
+    src: &mut Source,
+    raw: &Spanned<String>,
+    actives: usize,
+) -> Option<Vec<Decimal>> {
     let text = src.text(raw, "ratio");
     let parts: Vec<&str> = text.split(':').map(str::trim).collect();
     let mut out = Vec::with_capacity(parts.len());

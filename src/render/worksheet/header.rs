@@ -96,7 +96,11 @@ pub(super) fn header(s: &mut Sheet, record: &Record) {
     );
     let mut people = vec![
         cell1("Patient", regular(or_value(o.patient.as_deref())), 1.0),
-        cell1("Prescriber", regular(or_value(record.prescriber_line().as_deref())), 1.0),
+        cell1(
+            "Prescriber",
+            regular(or_value(record.prescriber_line().as_deref())),
+            1.0,
+        ),
     ];
     if let Some(p) = &record.pharmacy {
         people.push(cell1("Pharmacy", regular(&p.name), 1.0));
