@@ -38,6 +38,8 @@ const fn scheduled(name: &'static str, s: Schedule, source: &'static str) -> Sub
 /// schedule, as the schedules list them ("its salts, isomers and esters").
 pub const SUBSTANCES: &[Substance] = &[
     scheduled("ketamine", Schedule::CIII, "21 CFR 1308.13(c)"),
+    // Ketamine's listing covers its isomers.
+    scheduled("esketamine", Schedule::CIII, "21 CFR 1308.13(c)"),
     scheduled("testosterone", Schedule::CIII, "21 CFR 1308.13(f)"),
     scheduled("methyltestosterone", Schedule::CIII, "21 CFR 1308.13(f)"),
     scheduled("nandrolone", Schedule::CIII, "21 CFR 1308.13(f)"),

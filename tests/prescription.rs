@@ -246,6 +246,29 @@ fn a_confirmation_in_an_order_file_is_read_and_a_refusal_names_the_file() {
 }
 
 #[test]
+fn a_slip_in_an_order_file_is_refused_at_its_line_by_every_command() {
+    let tmp = tempfile::tempdir().unwrap();
+    let order = tmp.path().join("order.toml");
+    fs::write(
+        &order,
+        format!(
+            "formula = \"ketamine-hcl-troche\"\nstrength = \"50 mcg\"\nquantity = 30\n\
+             rx = \"RX-1\"\npatient = \"Ann Lee\"\nprescriber = \"Dr. Who\"\n{}",
+            dea_keys(WRITTEN)
+        ),
+    )
+    .unwrap();
+    let (out, db) = (tmp.path().join("out"), tmp.path().join("log.sqlite3"));
+    let ran = make_status(&out, &db, &["--order", order.to_str().unwrap()], 2);
+    assert!(
+        ran.stderr.contains("order.toml:2: `strength`:") && ran.stderr.contains("was 50 mg meant?"),
+        "{}",
+        ran.stderr
+    );
+    assert!(!out.exists());
+}
+
+#[test]
 fn a_formula_without_usual_strengths_keeps_its_old_checks() {
     // Progesterone states none: a low strength is computed as before.
     let v = calc("progesterone-troche", "1 mg", "30").json();

@@ -310,7 +310,8 @@ pub(super) fn prepare_record(args: &OrderArgs, paper: &PaperArgs) -> Result<(Set
     settings.balance = balance_from(args, settings.balance.clone())?;
     let (formula, order) = order_from(args, Some(paper))?;
     let date = order.date.unwrap_or_else(today);
-    let record = Record::new(formula, order, &settings, date, String::new())?;
+    let record = Record::new(formula, order, &settings, date, String::new())
+        .map_err(|e| place_in_order_file(e, args))?;
     prescription::check(&record.formula, &record.order, record.date)
         .map_err(|e| place_in_order_file(e, args))?;
     let warnings = record::check_dates(record.date, Some(record.bud.date), today(), paper.backdate)

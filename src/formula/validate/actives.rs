@@ -101,7 +101,10 @@ fn usual_strength(
         src.push(
             Some(raw.span()),
             &k,
-            format!("the lower strength {low} is above the upper {high}; write the lower first"),
+            format!(
+                "{low} comes first but is above {high}; write the lower strength first: \
+                 usual_strength = [\"{high}\", \"{low}\"]"
+            ),
         );
         return None;
     }
