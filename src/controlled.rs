@@ -92,8 +92,9 @@ pub fn check(ingredient: &str, stated: Option<Schedule>) -> Option<String> {
     let s = lookup(ingredient)?;
     match s.control {
         Control::ScheduleOne(why) => Some(format!(
-            "{ingredient} is {} as a bulk substance and cannot be compounded ({why}; {})",
-            "in Schedule I", s.source
+            "{ingredient} is in Schedule I as a bulk substance and cannot be compounded \
+             ({why}; {})",
+            s.source
         )),
         // Schedule II is the strictest here: a formula may be stricter than federal law (a
         // state's schedule), never laxer.

@@ -176,7 +176,8 @@ pub fn warnings(
             p.normalize()
         ));
     }
-    let days = (bud.date - date).get_days();
+    // Both dates lie in 2000-2099 (see `order::YEARS`): the span between them always exists.
+    let days = bud.date.since(date).map_or(i32::MAX, |s| s.get_days());
     if i64::from(days) < MIN_USUAL_BUD_DAYS {
         out.push(format!(
             "Beyond-use date: {} is {days} day{} after the compounding date {date}, fewer than \
