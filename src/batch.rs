@@ -733,6 +733,9 @@ fn compute(
     };
     row.strength = strength_text(&record);
     row.bud = record.bud.date.to_string();
+    if let Err(e) = crate::prescription::check(&record.formula, &record.order, record.date) {
+        return fail(row, entry_error(e));
+    }
     // A batch made by an earlier run keeps its date; a new one must be dated plausibly.
     if previous.is_none()
         && let Err(m) = crate::record::check_dates(

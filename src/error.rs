@@ -94,6 +94,13 @@ pub enum Field {
     Component,
     Readability,
     Balance,
+    ConfirmStrength,
+    Refills,
+    Rx,
+    Patient,
+    Prescriber,
+    DateWritten,
+    PrescriberDea,
 }
 
 impl Field {
@@ -108,6 +115,13 @@ impl Field {
             Field::Component => "--component",
             Field::Readability => "--readability",
             Field::Balance => "balance",
+            Field::ConfirmStrength => "--confirm-strength",
+            Field::Refills => "--refills",
+            Field::Rx => "--rx",
+            Field::Patient => "--patient",
+            Field::Prescriber => "--prescriber",
+            Field::DateWritten => "--date-written",
+            Field::PrescriberDea => "--prescriber-dea",
         }
     }
 
@@ -122,6 +136,13 @@ impl Field {
             Field::Component => "component",
             Field::Readability => "balance.readability",
             Field::Balance => "balance",
+            Field::ConfirmStrength => "confirm_strength",
+            Field::Refills => "refills",
+            Field::Rx => "rx",
+            Field::Patient => "patient",
+            Field::Prescriber => "prescriber",
+            Field::DateWritten => "date_written",
+            Field::PrescriberDea => "prescriber_dea",
         }
     }
 }

@@ -98,6 +98,13 @@ pub struct Order {
     pub directions: Option<String>,
     pub refills: Option<u32>,
     pub components: Vec<ComponentLot>,
+    /// The prescriber's confirmation of a strength outside the formula's usual range, "REASON"
+    /// or "ACTIVE=REASON" (which active is decided against the formula, see `calc`).
+    pub confirm_strength: Vec<String>,
+    /// The date the prescription was written.
+    pub date_written: Option<Date>,
+    /// The prescriber's DEA registration number, checked (see [`parse_dea`]).
+    pub prescriber_dea: Option<String>,
 }
 
 /// Parses a count of units: a whole positive number, no fractions ("30.5 troches" is a typo).
@@ -196,6 +203,64 @@ pub fn parse_overage(text: &str) -> Result<Decimal, ParseError> {
     Ok(v)
 }
 
+/// Parses a DEA registration number: two letters (the second may be the digit 9), seven
+/// digits whose last is the check digit (the last digit of d1 + d3 + d5 + 2 × (d2 + d4 + d6)),
+/// and optionally an institution's suffix for a practitioner it supervises (`-` and up to 10
+/// letters or digits). Letters are taken in capitals.
+pub fn parse_dea(text: &str) -> Result<String, ParseError> {
+    let t = text.trim().to_ascii_uppercase();
+    let usage = "a DEA number is two letters (the second may be 9) and seven digits, e.g. \
+                 AB1234563, optionally followed by an institution's suffix (-ABC123)";
+    let (number, suffix) = match t.split_once('-') {
+        Some((n, s)) => (n, Some(s)),
+        None => (t.as_str(), None),
+    };
+    let b = number.as_bytes();
+    let shape = b.len() == 9
+        && b[0].is_ascii_uppercase()
+        && (b[1].is_ascii_uppercase() || b[1] == b'9')
+        && b[2..].iter().all(u8::is_ascii_digit);
+    if !shape {
+        return Err(ParseError(format!(
+            "{} is not a DEA number: {usage}",
+            quantity::echo(text.trim())
+        )));
+    }
+    let d: Vec<u32> = b[2..].iter().map(|c| u32::from(c - b'0')).collect();
+    let check = (d[0] + d[2] + d[4] + 2 * (d[1] + d[3] + d[5])) % 10;
+    if check != d[6] {
+        return Err(ParseError(format!(
+            "{number} fails the DEA check digit: its last digit must be {check} (the last digit \
+             of d1 + d3 + d5 + 2 x (d2 + d4 + d6)); check the number against the prescription"
+        )));
+    }
+    if let Some(s) = suffix
+        && (s.is_empty() || s.len() > 10 || !s.bytes().all(|c| c.is_ascii_alphanumeric()))
+    {
+        return Err(ParseError(format!(
+            "{} has a suffix that is not 1 to 10 letters or digits after the \"-\"; {usage}",
+            quantity::echo(text.trim())
+        )));
+    }
+    Ok(t)
+}
+
+/// Parses a confirmation of an unusual strength, "REASON" or "ACTIVE=REASON": the reason
+/// must say something, on one line.
+pub fn parse_confirmation(text: &str) -> Result<String, ParseError> {
+    let t = text.trim();
+    let reason = t.split_once('=').map_or(t, |(_, r)| r.trim());
+    if reason.is_empty() {
+        return Err(ParseError(
+            "must say how the strength was confirmed with the prescriber, e.g. \"confirmed \
+             with Dr Ng by phone 2026-11-20\""
+                .into(),
+        ));
+    }
+    crate::printable::check(t, false).map_err(ParseError)?;
+    Ok(t.to_string())
+}
+
 /// The years a date may fall in: lots are named YYMMDD, so one century, and no date of a batch
 /// or a lot's expiry lies outside this one.
 pub const YEARS: std::ops::RangeInclusive<i16> = 2000..=2099;
@@ -244,6 +309,26 @@ fn parse_any_date(t: &str) -> Result<Date, ParseError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dea_numbers_carry_a_check_digit() {
+        assert_eq!(parse_dea("AB1234563").unwrap(), "AB1234563");
+        assert_eq!(parse_dea(" ab1234563 ").unwrap(), "AB1234563");
+        assert_eq!(parse_dea("A91234563").unwrap(), "A91234563");
+        assert_eq!(parse_dea("AB1234563-XY12").unwrap(), "AB1234563-XY12");
+        for bad in [
+            "AB1234564",
+            "AB123456",
+            "1B1234563",
+            "AB12345630",
+            "AB1234563-",
+            "AB1234563-ABCDEFGHIJK",
+            "AB1234563-A B",
+            "",
+        ] {
+            assert!(parse_dea(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn counts_are_whole_and_positive() {
@@ -299,6 +384,9 @@ pub(crate) const KEYS: &[Field] = &[
     opt("directions", Kind::Text),
     opt("refills", Kind::Num),
     opt("component", Kind::Tables(COMPONENT_KEYS)),
+    opt("confirm_strength", Kind::Any),
+    opt("date_written", Kind::Any),
+    opt("prescriber_dea", Kind::Text),
 ];
 const COMPONENT_KEYS: &[Field] = &[
     req("name", Kind::Text),
@@ -326,6 +414,9 @@ pub(crate) struct RawOrder {
     refills: Option<Spanned<RawNum>>,
     #[serde(default)]
     component: Vec<Spanned<RawComponent>>,
+    confirm_strength: Option<Spanned<toml::Value>>,
+    date_written: Option<Spanned<toml::Value>>,
+    prescriber_dea: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -506,6 +597,29 @@ pub(crate) fn from_raw(src: &mut Source, raw: &RawOrder, prefix: &str) -> Order 
                 .as_ref()
                 .and_then(|d| date_value(src, d, &format!("{key}.expiry"))),
         });
+    }
+    if let Some(v) = &raw.confirm_strength {
+        for (name, text) in named_texts(src, v, &k("confirm_strength")) {
+            let text = match name {
+                Some(n) => format!("{n}={}", text.trim()),
+                None => text,
+            };
+            match parse_confirmation(&text) {
+                Ok(c) => order.confirm_strength.push(c),
+                Err(e) => src.push(Some(v.span()), &k("confirm_strength"), e.0),
+            }
+        }
+    }
+    order.date_written = raw
+        .date_written
+        .as_ref()
+        .and_then(|d| date_value(src, d, &k("date_written")));
+    if let Some(d) = &raw.prescriber_dea {
+        let text = src.text(d, &k("prescriber_dea"));
+        match parse_dea(&text) {
+            Ok(n) => order.prescriber_dea = Some(n),
+            Err(e) => src.push(Some(d.span()), &k("prescriber_dea"), e.0),
+        }
     }
     if let Some(date) = order.date {
         check_expiries(src, raw, &order, date, prefix);

@@ -102,8 +102,10 @@ impl Record {
         lot: String,
     ) -> Result<Record> {
         let formula = formula.with_pharmacy_diluent(settings.diluent.as_deref());
-        let calc = calc::calculate(&formula, &order, &settings.balance)?;
+        let mut calc = calc::calculate(&formula, &order, &settings.balance)?;
         let bud = beyond_use_date(&formula, &order, date)?;
+        let notes = crate::prescription::warnings(&formula, &order, &calc, date, &bud);
+        calc.warnings.extend(notes);
         let directions = order
             .directions
             .clone()
@@ -152,6 +154,20 @@ impl Record {
             .iter()
             .filter_map(|i| Some(i.active.as_ref()?.strength_text(style)))
             .collect()
+    }
+
+    /// The prescriber as the worksheet names them: with the DEA number and the date written
+    /// when the order gives them.
+    pub fn prescriber_line(&self) -> Option<String> {
+        let o = &self.order;
+        let mut parts: Vec<String> = o.prescriber.iter().cloned().collect();
+        if let Some(d) = &o.prescriber_dea {
+            parts.push(format!("DEA {d}"));
+        }
+        if let Some(d) = o.date_written {
+            parts.push(format!("Rx written {d}"));
+        }
+        (!parts.is_empty()).then(|| parts.join(" · "))
     }
 
     /// The component lot recorded for an ingredient, if the order gave one.

@@ -350,6 +350,12 @@ struct RecordJson<'a> {
     prescriber: Option<&'a str>,
     directions: &'a str,
     refills: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    date_written: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    prescriber_dea: Option<&'a str>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    confirm_strength: &'a [String],
     formula_name: &'a str,
     dosage_form: &'a str,
     schedule: Option<&'static str>,
@@ -378,6 +384,9 @@ pub fn record_json(r: &crate::record::Record) -> String {
         prescriber: r.order.prescriber.as_deref(),
         directions: &r.directions,
         refills: r.order.refills,
+        date_written: r.order.date_written.map(|d| d.to_string()),
+        prescriber_dea: r.order.prescriber_dea.as_deref(),
+        confirm_strength: &r.order.confirm_strength,
         formula_name: &r.formula.name,
         dosage_form: &r.formula.dosage_form,
         schedule: r.schedule().map(Schedule::as_str),

@@ -12,7 +12,27 @@ fn recipe(dir: &Path, body: &str) -> String {
 
 fn entry(formula: &str, strength: &str, qty: u32, rx: &str) -> String {
     format!(
-        "[[batch]]\nformula = \"{formula}\"\nstrength = \"{strength}\"\nquantity = {qty}\nrx = {rx:?}\npatient = \"P\"\nprescriber = \"Dr\"\n\n"
+        "[[batch]]\nformula = \"{formula}\"\nstrength = \"{strength}\"\nquantity = {qty}\nrx = {rx:?}\npatient = \"P\"\nprescriber = \"Dr\"\n{}\n",
+        dea_keys("2026-11-23")
+    )
+}
+
+/// A ketamine entry with a lot of its own and the prescription's particulars (`more`: the
+/// ones the test sets itself).
+fn ketamine_with_lot(lot: &str, more: &str) -> String {
+    let rx = if more.contains("rx =") {
+        ""
+    } else {
+        "rx = \"RX-L\"\n"
+    };
+    let patient = if more.contains("patient =") {
+        ""
+    } else {
+        "patient = \"P\"\n"
+    };
+    format!(
+        "[[batch]]\nformula = \"ketamine-hcl-troche\"\nstrength = \"50 mg\"\nquantity = 30\nlot = {lot:?}\n{more}{rx}{patient}prescriber = \"Dr\"\n{}\n",
+        dea_keys("2026-11-23")
     )
 }
 
@@ -101,9 +121,9 @@ fn path_escaping_rx_and_lots_stay_inside() {
     let tmp = tempfile::tempdir().unwrap();
     let body = [
         entry("ketamine-hcl-troche", "50 mg", 30, "../../x"),
-        "[[batch]]\nformula = \"ketamine-hcl-troche\"\nstrength = \"50 mg\"\nquantity = 30\nlot = \"../../evil\"\nrx = \"/etc/passwd\"\n\n".to_string(),
-        "[[batch]]\nformula = \"ketamine-hcl-troche\"\nstrength = \"50 mg\"\nquantity = 30\nlot = \"a/b\"\npatient = \"x/y\"\n\n".to_string(),
-        "[[batch]]\nformula = \"ketamine-hcl-troche\"\nstrength = \"50 mg\"\nquantity = 30\nlot = \"a_b\"\n\n".to_string(),
+        ketamine_with_lot("../../evil", "rx = \"/etc/passwd\"\n"),
+        ketamine_with_lot("a/b", "patient = \"x/y\"\n"),
+        ketamine_with_lot("a_b", ""),
     ]
     .concat();
     let r = recipe(tmp.path(), &body);
@@ -140,8 +160,8 @@ fn existing_dir_and_duplicate_lots() {
     let body = [
         entry("ketamine-hcl-troche", "50 mg", 30, "RX-1"),
         entry("ketamine-hcl-troche", "60 mg", 30, "RX-2"),
-        "[[batch]]\nformula = \"ketamine-hcl-troche\"\nstrength = \"50 mg\"\nquantity = 30\nlot = \"L-1\"\n\n".to_string(),
-        "[[batch]]\nformula = \"ketamine-hcl-troche\"\nstrength = \"50 mg\"\nquantity = 30\nlot = \"L-1\"\n\n".to_string(),
+        ketamine_with_lot("L-1", ""),
+        ketamine_with_lot("L-1", ""),
     ]
     .concat();
     let r = recipe(tmp.path(), &body);

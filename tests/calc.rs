@@ -329,7 +329,7 @@ fn implausible_assay_is_refused_with_what_was_likely_meant() {
         ("50", None),
         ("0.5", Some("50 %")),
     ] {
-        let err = calc("ketamine-hcl-troche", "10 mg", "30")
+        let err = calc("ketamine-hcl-troche", "25 mg", "30")
             .args(["--assay", assay])
             .refused();
         assert!(err.contains("--assay"), "{err}");
@@ -349,7 +349,7 @@ fn implausible_assay_is_refused_with_what_was_likely_meant() {
         .refused();
     assert!(err.contains("Estradiol hemihydrate"), "{err}");
     // A plausible assay is applied and said out loud.
-    let v = calc("ketamine-hcl-troche", "10 mg", "30")
+    let v = calc("ketamine-hcl-troche", "25 mg", "30")
         .args(["--assay", "98.5"])
         .json();
     assert!(
@@ -405,7 +405,7 @@ fn basis_comes_from_the_order_or_the_formula_never_a_default() {
 /// component that displaces base and counts in the weights, the rest is waste.
 #[test]
 fn aliquot_is_weighed_and_counted_in_the_batch() {
-    let v = calc("ketamine-hcl-troche", "2 mg", "30").json();
+    let v = calc_unchecked("ketamine-hcl-troche", "2 mg", "30").json();
     let k = ingredient(&v, "Ketamine hydrochloride, USP");
     assert_eq!(k["amount"], "0.120");
     assert_eq!(k["mass"], "0.06");
@@ -471,7 +471,7 @@ fn derived_blank_weights_reproduce_their_source() {
             d.base
         );
     }
-    let v = calc("ketamine-hcl-troche", "0.001 mg", "30").json();
+    let v = calc_unchecked("ketamine-hcl-troche", "0.001 mg", "30").json();
     let peg: f64 = base(&v)["exact"].as_str().unwrap().parse().unwrap();
     assert!((peg - 26.77).abs() / 26.77 <= 0.01, "{peg}");
 }
@@ -479,7 +479,7 @@ fn derived_blank_weights_reproduce_their_source() {
 /// Equivalents keep the strength's unit and precision: never "= 0 mg".
 #[test]
 fn moiety_equivalent_is_not_rounded_away() {
-    let v = calc("bi-est-troche", "Estriol=2 mg", "30")
+    let v = calc_unchecked("bi-est-troche", "Estriol=2 mg", "30")
         .args([
             "--strength",
             "Estradiol hemihydrate=25 mcg",
@@ -503,11 +503,16 @@ fn calc_uses_the_pharmacy_diluent() {
         "[aliquot]\ndiluent = \"Microcrystalline cellulose, NF\"\n",
     );
     let xdg = t.at("xdg");
+    let t = t.file(
+        "ketamine-hcl-troche.toml",
+        &unchecked_formula("ketamine-hcl-troche"),
+    );
+    let formula = t.at("ketamine-hcl-troche.toml");
     let v = t
         .env("XDG_CONFIG_HOME", &xdg)
         .args([
             "calc",
-            "ketamine-hcl-troche",
+            formula.as_str(),
             "--strength",
             "2 mg",
             "--quantity",

@@ -254,6 +254,7 @@ fn default_lot_is_the_next_free_one_in_the_directory() {
                 "30",
                 &["--basis", "salt"],
             ))
+            .args(prescription("2026-11-23"))
             .args(["--config", &config, "--out", out.to_str().unwrap()])
             .run()
     };
@@ -288,14 +289,30 @@ fn small_label_stock_moves_warnings_to_auxiliary_labels() {
     }
 }
 /// The worksheet of `order` with the settings file `cfg`, dated and numbered so that its text
-/// is always the same: its bytes.
+/// is always the same, with a prescription complete for a controlled substance: its bytes.
 fn worksheet(cfg: &str, order: &[&str]) -> Vec<u8> {
-    let t = Test::new();
+    let t = Test::new().file(
+        "ketamine-hcl-troche.toml",
+        &unchecked_formula("ketamine-hcl-troche"),
+    );
     let out = t.at("w.pdf");
+    // A formula path of `UNCHECKED` names the ketamine troche without its usual strengths.
+    let unchecked = t.at("ketamine-hcl-troche.toml");
+    let order: Vec<&str> = order
+        .iter()
+        .map(|a| {
+            if *a == UNCHECKED {
+                unchecked.as_str()
+            } else {
+                a
+            }
+        })
+        .collect();
     // The scratch directory lives as long as the test value does: read before it goes.
     let t = t
         .args(["worksheet", "--backdate"])
         .args(order)
+        .args(prescription("2026-11-30"))
         .args([
             "--config",
             cfg,
@@ -323,11 +340,15 @@ fn page_texts(bytes: &[u8]) -> Vec<String> {
         .collect()
 }
 
+/// Stands for the ketamine troche without its usual strengths in [`worksheet`]'s order: a
+/// strength of 2 mg, which no prescriber writes, makes the aliquot shown.
+const UNCHECKED: &str = "<ketamine without usual strengths>";
+
 #[test]
 fn aliquot_rows_say_what_is_weighed_mixed_taken_and_discarded() {
     let ws = worksheet(
         &config(),
-        &order("ketamine-hcl-troche", "2 mg", "30", &["--basis", "salt"]),
+        &order(UNCHECKED, "2 mg", "30", &["--basis", "salt"]),
     );
     let text = pdf_text(&ws);
     assert_has_all(

@@ -55,6 +55,7 @@ fn an_unwritable_output_names_the_users_file_not_a_temporary() {
         .arg("worksheet")
         .args(ORDER)
         .args(["2026-11-23", "--backdate", "-o", "/proc/w.pdf"])
+        .args(prescription("2026-11-23"))
         // The kernel answers "no such file" for a new file in /proc: a path that cannot be.
         .status(2)
         .run();
@@ -87,6 +88,7 @@ fn a_failed_make_leaves_no_empty_directory_behind() {
         .arg("make")
         .args(ORDER)
         .args(["2026-11-23", "--backdate", "--out", &out])
+        .args(prescription("2026-11-23"))
         .status(2)
         .stderr_contains("a label must show the pharmacy's name");
     t.run();
@@ -123,7 +125,10 @@ fn the_formula_list_is_aligned() {
 fn counts_have_their_plurals() {
     let t = Test::new().file(
         "r.toml",
-        "date = 2026-11-23\n[[batch]]\nformula = \"ketamine-hcl-troche\"\nstrength = \"50 mg\"\nbasis = \"moiety\"\nquantity = 30\n",
+        &format!(
+            "date = 2026-11-23\n[[batch]]\nformula = \"ketamine-hcl-troche\"\nstrength = \"50 mg\"\nbasis = \"moiety\"\nquantity = 30\nrx = \"RX-1\"\npatient = \"Ann Lee\"\nprescriber = \"Dr. Who\"\n{}",
+            dea_keys("2026-11-23")
+        ),
     );
     let r = t.at("r.toml");
     let out = t

@@ -96,6 +96,10 @@ fn batch_flags(lot: &str) -> Vec<String> {
         lot,
         "--config",
         &config(),
+        "--prescriber-dea",
+        DEA,
+        "--date-written",
+        &today().to_string(),
     ]
     .iter()
     .map(|s| (*s).to_string())
@@ -176,6 +180,15 @@ fn links_named_like_staging_or_temporaries_are_neither_followed_nor_removed() {
 /// A recipe entry: one ketamine batch (keys such as `rx` may follow).
 const KETAMINE: &str = "[[batch]]\nformula = \"ketamine-hcl-troche\"\nstrength = \"50 mg\"\nbasis = \"salt\"\nquantity = 30\n";
 
+/// [`KETAMINE`] with what its prescription must carry but the Rx number: the patient, the
+/// prescriber, the DEA number, and the date written, `written`.
+fn ketamine(written: &str) -> String {
+    format!(
+        "{KETAMINE}patient = \"Jane Q. Patient\"\nprescriber = \"Dr A\"\n{}",
+        dea_keys(written)
+    )
+}
+
 /// `troche batch RECIPE` with the fixture pharmacy, run in `dir`: into `out`, or with
 /// `--check` when there is none; then `more`.
 fn batch_in(dir: &Path, recipe: &Path, out: Option<&Path>, more: &[&str]) -> Output {
@@ -192,7 +205,8 @@ fn batch_in(dir: &Path, recipe: &Path, out: Option<&Path>, more: &[&str]) -> Out
 /// `troche batch` of a one-entry recipe written in `dir`, into `out`.
 fn one_entry_batch(dir: &Path, out: &Path) -> Output {
     let recipe = dir.join("r.toml");
-    fs::write(&recipe, format!("{KETAMINE}rx = \"RX-2\"\n")).unwrap();
+    let ketamine = ketamine(&today().to_string());
+    fs::write(&recipe, format!("{ketamine}rx = \"RX-2\"\n")).unwrap();
     batch_in(dir, &recipe, Some(out), &[])
 }
 
@@ -369,11 +383,12 @@ fn devices_and_fifos_as_inputs_are_refused_at_once() {
 fn a_recipe_naming_dev_zero_as_formula_fails_that_entry_only() {
     let tmp = tempfile::tempdir().unwrap();
     let recipe = tmp.path().join("r.toml");
+    let ketamine = ketamine(&today().to_string());
     fs::write(
         &recipe,
         format!(
             "[[batch]]\nformula = \"/dev/zero\"\nstrength = \"50 mg\"\nquantity = 30\nrx = \"RX-1\"\n\n\
-             {KETAMINE}rx = \"RX-2\"\n"
+             {ketamine}rx = \"RX-2\"\n"
         ),
     )
     .unwrap();
@@ -474,7 +489,8 @@ fn full_disk_batch_reports_every_entry_and_leaves_no_stale_summary() {
     fs::write(out.join("picklist.csv"), "ingredient,OLD RUN\n").unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let recipe = tmp.path().join("r.toml");
-    let entry = |i: usize| format!("{KETAMINE}rx = \"RX-{i:02}\"\n\n");
+    let ketamine = ketamine(&today().to_string());
+    let entry = |i: usize| format!("{ketamine}rx = \"RX-{i:02}\"\n\n");
     fs::write(&recipe, (1..=12).map(entry).collect::<String>()).unwrap();
     let o = batch_in(tmp.path(), &recipe, Some(out), &["--jobs", "1"]);
     let stdout = text(&o.stdout);
@@ -596,13 +612,14 @@ fn control_characters_in_order_and_recipe_files_are_refused_and_echoed_escaped()
     assert_no_raw_controls("stderr", &stderr);
 
     let recipe = tmp.path().join("r.toml");
+    let ketamine = ketamine(&today().to_string());
     fs::write(
         &recipe,
         format!(
-            "{KETAMINE}rx = \"\\u0007bell\\u001b[31mred\"\n\n\
-             {KETAMINE}rx = \"RX-2\"\n\n\
+            "{ketamine}rx = \"\\u0007bell\\u001b[31mred\"\n\n\
+             {ketamine}rx = \"RX-2\"\n\n\
              [[batch.component]]\nname = \"Ketamine hydrochloride\"\nlot = \"K\\u009b1\"\n\n\
-             {KETAMINE}lot = \"\\u0000\"\n"
+             {ketamine}lot = \"\\u0000\"\n"
         ),
     )
     .unwrap();
@@ -691,10 +708,11 @@ fn formula_leads_are_defused_in_every_csv() {
         "@SUM(A1:A9)",
     ];
     let recipe = tmp.path().join("r.toml");
+    let dea = dea_keys(&today().to_string());
     fs::write(
         &recipe,
         format!(
-            "{KETAMINE}rx = \"{}\"\npatient = \"{}\"\nprescriber = \"{}\"\n\
+            "{KETAMINE}{dea}rx = \"{}\"\npatient = \"{}\"\nprescriber = \"{}\"\n\
              directions = \"{}\"\n\n[[batch.component]]\nname = \"Ketamine hydrochloride\"\n\
              lot = \"{}\"\nexpiry = 2030-01-01\n",
             hostile[3], hostile[0], hostile[1], hostile[2], hostile[2]
@@ -790,14 +808,14 @@ fn compounding_dates_far_from_today_and_past_buds_need_backdate() {
         (long_ago.as_str(), "more than 30 days before today"),
         (tomorrow.as_str(), "is after today"),
     ] {
-        let (code, stderr) = make_with(&["--date", date]);
+        let (code, stderr) = make_with(&["--date", date, "--date-written", date]);
         assert_eq!(code, Some(2), "{date}: {stderr}");
         assert!(
             stderr.contains("--date") && stderr.contains(want),
             "{stderr}"
         );
         assert!(stderr.contains("pass --backdate"), "{stderr}");
-        let (code, stderr) = make_with(&["--date", date, "--backdate"]);
+        let (code, stderr) = make_with(&["--date", date, "--backdate", "--date-written", date]);
         assert_eq!(code, Some(0), "{date} --backdate: {stderr}");
         assert!(
             stderr.contains("warning") && stderr.contains(want),
@@ -805,12 +823,12 @@ fn compounding_dates_far_from_today_and_past_buds_need_backdate() {
         );
     }
     // 2020-01-01 with a 180-day BUD is long past, which is said too.
-    let (_, stderr) = make_with(&["--date", "2020-01-01"]);
+    let (_, stderr) = make_with(&["--date", "2020-01-01", "--date-written", "2020-01-01"]);
     assert!(
         stderr.contains("beyond-use date 2020-06-29 is already past"),
         "{stderr}"
     );
-    let (code, stderr) = make_with(&["--date", &recent]);
+    let (code, stderr) = make_with(&["--date", &recent, "--date-written", &recent]);
     assert_eq!(code, Some(0), "{stderr}");
     // Year 1 is no date of a batch, with or without --backdate.
     for date in ["0001-01-01", "2100-01-01", "1999-12-31"] {
@@ -826,7 +844,10 @@ fn a_recipe_date_far_from_today_is_refused_at_its_line_and_entry_dates_per_entry
     let recipe = tmp.path().join("r.toml");
     fs::write(
         &recipe,
-        format!("# a comment\ndate = 2020-01-01\n\n{KETAMINE}"),
+        format!(
+            "# a comment\ndate = 2020-01-01\n\n{}rx = \"RX-1\"\n",
+            ketamine("2020-01-01")
+        ),
     )
     .unwrap();
     let o = batch_in(tmp.path(), &recipe, None, &[]);
@@ -843,7 +864,10 @@ fn a_recipe_date_far_from_today_is_refused_at_its_line_and_entry_dates_per_entry
     let tomorrow = today() + days(1);
     fs::write(
         &recipe,
-        format!("{KETAMINE}date = {tomorrow}\n\n{KETAMINE}"),
+        format!(
+            "{ketamine}rx = \"RX-1\"\ndate = {tomorrow}\n\n{ketamine}rx = \"RX-2\"\n",
+            ketamine = ketamine(&today().to_string())
+        ),
     )
     .unwrap();
     let o = batch_in(tmp.path(), &recipe, None, &[]);
@@ -923,7 +947,11 @@ fn lots_and_file_names_that_cannot_name_a_batch_are_refused() {
 fn jobs_are_bounded_by_cores_and_entries() {
     let tmp = tempfile::tempdir().unwrap();
     let recipe = tmp.path().join("r.toml");
-    fs::write(&recipe, KETAMINE).unwrap();
+    fs::write(
+        &recipe,
+        format!("{}rx = \"RX-1\"\n", ketamine(&today().to_string())),
+    )
+    .unwrap();
     let start = Instant::now();
     let o = batch_in(tmp.path(), &recipe, None, &["--jobs", "5000"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
@@ -950,9 +978,11 @@ fn a_batch_whose_files_cannot_be_written_is_void_and_its_lot_never_reused() {
     let tmp = tempfile::tempdir().unwrap();
     let db = tmp.path().join("log.sqlite3");
     let config = config();
+    let rx = prescription(&today().to_string());
     let run = |out: &Path| {
         let mut args = vec!["make"];
         args.extend(order("ketamine-hcl-troche", "50 mg", "30", &[]));
+        args.extend(rx.iter().map(String::as_str));
         args.extend(["--config", &config, "--out", out.to_str().unwrap()]);
         with_log(tmp.path(), &db, &args)
     };

@@ -156,6 +156,17 @@ fn make_args<'a>(out: &'a str, cfg: &'a str, extra: &[&'a str]) -> Vec<&'a str> 
         out,
     ];
     v.extend_from_slice(extra);
+    // A controlled substance: the prescription's particulars, unless the test gives its own.
+    for (flag, value) in [
+        ("--rx", "RX-1"),
+        ("--patient", "Ann Lee"),
+        ("--prescriber", "Dr. Who"),
+    ] {
+        if !extra.contains(&flag) {
+            v.extend([flag, value]);
+        }
+    }
+    v.extend(["--prescriber-dea", DEA, "--date-written", "2026-11-30"]);
     v
 }
 
@@ -630,6 +641,8 @@ fn killed_makes_never_print_a_lot_without_its_record() {
                 out.to_str().unwrap(),
             ])
             .args(["--rx", &format!("RX-{k}")])
+            .args(["--patient", "Ann Lee", "--prescriber", "Dr. Who"])
+            .args(dea(&today()))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

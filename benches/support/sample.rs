@@ -29,14 +29,23 @@ pub(crate) fn recipe(n: usize) -> String {
                 .map_or_else(|| "1 mg".to_string(), |q| q.to_string());
             let _ = writeln!(out, "strength = \"{s}\"");
         } else {
+            // A formula of a fixed ratio is ordered at it: the first active's usual strength,
+            // the others in proportion (Bi-Est 1.6 mg estriol, 0.4 mg estradiol).
+            let first = f.actives[0].default_strength;
             let parts: Vec<String> = f
                 .actives
                 .iter()
-                .map(|a| {
+                .enumerate()
+                .map(|(k, a)| {
+                    let at_ratio = f.ratio.as_ref().zip(first).and_then(|(r, q)| {
+                        let value = q.value.checked_mul(r[k])?.checked_div(r[0])?;
+                        Some(troche::quantity::Quantity { value, ..q })
+                    });
                     format!(
                         "\"{}\" = \"{}\"",
                         a.name,
-                        a.default_strength
+                        at_ratio
+                            .or(a.default_strength)
                             .map_or_else(|| "1 mg".to_string(), |q| q.to_string())
                     )
                 })
@@ -56,6 +65,10 @@ pub(crate) fn recipe(n: usize) -> String {
             100_000 + i,
             next(40)
         );
+        if f.schedule().is_some() {
+            // What a controlled-substance prescription must carry besides the above.
+            out.push_str("prescriber_dea = \"AB1234563\"\ndate_written = 2026-11-23\n");
+        }
         if next(4) == 0 {
             let _ = writeln!(
                 out,

@@ -72,6 +72,8 @@ pub(super) fn actives_step(
         })?;
         specs.push(spec);
     }
+    let amounts: Vec<Quantity> = specs.iter().map(|s| s.amount).collect();
+    warnings.extend(super::usual::check_strengths(formula, order, &amounts)?);
     let mut out = Vec::new();
     for (i, (active, spec)) in formula.actives.iter().zip(specs).enumerate() {
         let assay = assays[i].map(|a| a.percent);

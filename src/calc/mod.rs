@@ -25,6 +25,7 @@ mod reconciliation;
 mod rounding;
 mod totals;
 mod units;
+mod usual;
 
 use rust_decimal::Decimal;
 

@@ -11,6 +11,7 @@ use crate::error::{Error, Result};
 use crate::formula::Formula;
 use crate::library;
 use crate::order::{self, Order, Preparation};
+use crate::prescription;
 use crate::quantity;
 use crate::record::{self, Record};
 
@@ -67,6 +68,10 @@ pub(super) struct OrderArgs {
     /// Acceptable weighing error in percent (minimum weighable quantity = sensitivity / error).
     #[arg(long, value_name = "PERCENT", allow_hyphen_values = true)]
     pub(super) acceptable_error: Option<String>,
+    /// How a strength outside the formula's usual range was confirmed with the prescriber
+    /// ("NAME=REASON" for one active of several); recorded and printed on the worksheet.
+    #[arg(long, value_name = "[ACTIVE=]REASON")]
+    pub(super) confirm_strength: Vec<String>,
 }
 
 /// The particulars of the prescription and the batch, for the worksheet and the label.
@@ -90,9 +95,17 @@ pub(super) struct PaperArgs {
     /// Directions for the label (default: the formula's).
     #[arg(long, value_name = "TEXT")]
     pub(super) directions: Option<String>,
-    /// Refills authorised, 0 to 99, printed on the label.
+    /// Refills authorised, 0 to 99, printed on the label (a controlled substance: none for
+    /// Schedule II, at most 5 for III and IV).
     #[arg(long, value_name = "N")]
     pub(super) refills: Option<String>,
+    /// The date the prescription was written, YYYY-MM-DD; required for a controlled substance.
+    #[arg(long, value_name = "DATE")]
+    pub(super) date_written: Option<String>,
+    /// The prescriber's DEA registration number, e.g. AB1234563; required for a controlled
+    /// substance.
+    #[arg(long, value_name = "DEA")]
+    pub(super) prescriber_dea: Option<String>,
     /// A component lot used: "NAME|LOT|EXPIRY[|MANUFACTURER]" (expiry YYYY-MM-DD); once per component.
     #[arg(long, value_name = "NAME|LOT|EXPIRY[|MFR]")]
     pub(super) component: Vec<String>,
@@ -204,6 +217,13 @@ pub(super) fn order_from(args: &OrderArgs, paper: Option<&PaperArgs>) -> Result<
     if !args.assay.is_empty() {
         order.assays = all("--assay", &args.assay, order::parse_assay)?;
     }
+    if !args.confirm_strength.is_empty() {
+        order.confirm_strength = all(
+            "--confirm-strength",
+            &args.confirm_strength,
+            order::parse_confirmation,
+        )?;
+    }
     if let Some(p) = paper {
         if let Some(d) = &p.date {
             order.date = Some(arg("--date", order::parse_date(d))?);
@@ -226,6 +246,12 @@ pub(super) fn order_from(args: &OrderArgs, paper: Option<&PaperArgs>) -> Result<
         order.directions = text("--directions", &p.directions)?.or(order.directions);
         if let Some(r) = &p.refills {
             order.refills = Some(arg("--refills", order::parse_count(r, "refills", true))?);
+        }
+        if let Some(d) = &p.date_written {
+            order.date_written = Some(arg("--date-written", order::parse_date(d))?);
+        }
+        if let Some(d) = &p.prescriber_dea {
+            order.prescriber_dea = Some(arg("--prescriber-dea", order::parse_dea(d))?);
         }
         for c in &p.component {
             order
@@ -267,11 +293,14 @@ pub(super) fn compute(args: &OrderArgs) -> Result<(Formula, calc::Calculation)> 
     let (formula, order) = order_from(args, None)?;
     let formula = formula.with_pharmacy_diluent(settings.diluent.as_deref());
     let balance = balance_from(args, settings.balance.clone())?;
-    let calc =
+    let mut calc =
         calc::calculate(&formula, &order, &balance).map_err(|e| place_in_order_file(e, args))?;
     // The amounts do not depend on the date, but a component already expired must still be
     // refused here rather than first at the worksheet.
-    record::beyond_use_date(&formula, &order, order.date.unwrap_or_else(today))?;
+    let date = order.date.unwrap_or_else(today);
+    let bud = record::beyond_use_date(&formula, &order, date)?;
+    let notes = prescription::warnings(&formula, &order, &calc, date, &bud);
+    calc.warnings.extend(notes);
     Ok((formula, calc))
 }
 
@@ -281,7 +310,10 @@ pub(super) fn prepare_record(args: &OrderArgs, paper: &PaperArgs) -> Result<(Set
     settings.balance = balance_from(args, settings.balance.clone())?;
     let (formula, order) = order_from(args, Some(paper))?;
     let date = order.date.unwrap_or_else(today);
-    let record = Record::new(formula, order, &settings, date, String::new())?;
+    let record = Record::new(formula, order, &settings, date, String::new())
+        .map_err(|e| place_in_order_file(e, args))?;
+    prescription::check(&record.formula, &record.order, record.date)
+        .map_err(|e| place_in_order_file(e, args))?;
     let warnings = record::check_dates(record.date, Some(record.bud.date), today(), paper.backdate)
         .map_err(|m| match (&paper.date, &args.order_file) {
             (None, Some(f)) => Error::Input {
@@ -292,7 +324,14 @@ pub(super) fn prepare_record(args: &OrderArgs, paper: &PaperArgs) -> Result<(Set
             },
             _ => Error::arg("--date", m),
         })?;
-    for w in warnings {
+    let notes = prescription::warnings(
+        &record.formula,
+        &record.order,
+        &record.calc,
+        record.date,
+        &record.bud,
+    );
+    for w in warnings.iter().chain(&notes) {
         crate::printable::eprintln(&format!("troche: warning: {w}"));
     }
     Ok((settings, record))

@@ -202,6 +202,10 @@ pub struct Active {
     pub label_basis: Option<Basis>,
     /// Accepted as-is assay, in percent (low, high).
     pub assay_range: (Decimal, Decimal),
+    /// The strengths per unit usually prescribed (low, high), written as prescriptions write
+    /// them: outside it a strength is a unit or decimal slip, or needs the prescriber's
+    /// confirmation.
+    pub usual_strength: Option<(Quantity, Quantity)>,
 }
 
 impl Active {
@@ -261,6 +265,10 @@ pub struct Formula {
     pub route: String,
     pub version: u32,
     pub description: String,
+    /// The fixed ratio of the actives' strengths, in the order of the actives (Bi-Est 80:20).
+    pub ratio: Option<Vec<Decimal>>,
+    /// The units a prescription usually asks for; more of a controlled substance is warned of.
+    pub usual_quantity: Option<u32>,
     pub mold: Mold,
     pub base: Base,
     pub actives: Vec<Active>,

@@ -53,6 +53,7 @@ const ACTIVE_KEYS: &[Field] = &[
     opt("label_basis", Kind::Text),
     opt("assay_min", Kind::Num),
     opt("assay_max", Kind::Num),
+    opt("usual_strength", Kind::TextList),
 ];
 const EXCIPIENT_KEYS: &[Field] = &[
     req("name", Kind::Text),
@@ -85,6 +86,8 @@ pub(crate) const KEYS: &[Field] = &[
     req("route", Kind::Text),
     req("version", Kind::Num),
     req("description", Kind::Text),
+    opt("ratio", Kind::Text),
+    opt("usual_quantity", Kind::Num),
     req("mold", Kind::Table(MOLD_KEYS)),
     req("base", Kind::Table(BASE_KEYS)),
     opt("active", Kind::Tables(ACTIVE_KEYS)),
@@ -108,6 +111,8 @@ pub(super) struct RawFormula {
     pub(super) route: Spanned<String>,
     pub(super) version: Num,
     pub(super) description: Spanned<String>,
+    pub(super) ratio: Option<Spanned<String>>,
+    pub(super) usual_quantity: Option<Num>,
     pub(super) mold: RawMold,
     pub(super) base: RawBase,
     #[serde(default)]
@@ -190,6 +195,7 @@ pub(super) struct RawActive {
     pub(super) label_basis: Option<Spanned<String>>,
     pub(super) assay_min: Option<Num>,
     pub(super) assay_max: Option<Num>,
+    pub(super) usual_strength: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 #[derive(Deserialize)]

@@ -116,6 +116,13 @@ pub struct OrderSnapshot {
     directions: Option<String>,
     refills: Option<u32>,
     components: Vec<(String, String, Option<String>, Option<String>)>,
+    // Absent from orders stored before the prescription checks.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    confirm_strength: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    date_written: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    prescriber_dea: Option<String>,
 }
 
 fn named(active: Option<&String>, v: String) -> String {
@@ -171,6 +178,9 @@ impl OrderSnapshot {
                     )
                 })
                 .collect(),
+            confirm_strength: o.confirm_strength.clone(),
+            date_written: o.date_written.map(|d| d.to_string()),
+            prescriber_dea: o.prescriber_dea.clone(),
         }
     }
 
@@ -212,6 +222,13 @@ impl OrderSnapshot {
         o.prescriber.clone_from(&self.prescriber);
         o.directions.clone_from(&self.directions);
         o.refills = self.refills;
+        o.confirm_strength.clone_from(&self.confirm_strength);
+        o.date_written = self
+            .date_written
+            .as_deref()
+            .map(|d| order::parse_date(d).map_err(|e| bad("date written", e)))
+            .transpose()?;
+        o.prescriber_dea.clone_from(&self.prescriber_dea);
         for (name, lot, expiry, mfr) in &self.components {
             o.components.push(order::ComponentLot {
                 name: name.clone(),

@@ -95,3 +95,71 @@ pub(crate) fn page_count(bytes: &[u8]) -> usize {
 pub(crate) fn config() -> String {
     fixture("troche.toml")
 }
+
+/// A library formula's text without its usual strengths and fixed ratio, which check what a
+/// prescription asks for: for the tests of the arithmetic at strengths no prescriber writes
+/// (a tiny aliquot, a negligible dose).
+pub(crate) fn unchecked_formula(id: &str) -> String {
+    let text = std::fs::read_to_string(repo(&format!("formulas/{id}.toml"))).expect("formula");
+    text.lines()
+        .filter(|l| {
+            let t = l.trim_start();
+            !t.starts_with("usual_strength") && !t.starts_with("ratio =")
+        })
+        .flat_map(|l| [l, "\n"])
+        .collect()
+}
+
+/// `troche calc` of [`unchecked_formula`] `id` (written as `ID.toml` into the scratch
+/// directory) with `--strength S --quantity N`.
+pub(crate) fn calc_unchecked(id: &str, strength: &str, quantity: &str) -> Test {
+    let name = format!("{id}.toml");
+    let t = Test::new().file(&name, &unchecked_formula(id));
+    let path = t.at(&name);
+    t.arg("calc").args([
+        path.as_str(),
+        "--strength",
+        strength,
+        "--quantity",
+        quantity,
+    ])
+}
+
+/// The prescriber's DEA number the tests give (its check digit holds).
+pub(crate) const DEA: &str = "AB1234563";
+
+/// Today in the machine's time zone, as the program takes it.
+pub(crate) fn today() -> String {
+    jiff::Zoned::now().date().to_string()
+}
+
+/// What a controlled-substance order needs besides the Rx number, patient and prescriber: the
+/// prescriber's DEA number and the date written (`written`; the compounding date will do).
+pub(crate) fn dea(written: &str) -> Vec<String> {
+    ["--prescriber-dea", DEA, "--date-written", written]
+        .map(String::from)
+        .to_vec()
+}
+
+/// Everything a controlled-substance order must carry, for tests that give none of it, the
+/// prescription written on `written`.
+pub(crate) fn prescription(written: &str) -> Vec<String> {
+    let mut v: Vec<String> = [
+        "--rx",
+        "RX-1",
+        "--patient",
+        "Ann Lee",
+        "--prescriber",
+        "Dr. Who",
+    ]
+    .map(String::from)
+    .to_vec();
+    v.extend(dea(written));
+    v
+}
+
+/// The same as keys of an order file or a recipe's `[[batch]]`: the DEA number and the date
+/// written (the Rx number, patient and prescriber are the entry's own).
+pub(crate) fn dea_keys(written: &str) -> String {
+    format!("prescriber_dea = \"{DEA}\"\ndate_written = {written}\n")
+}

@@ -34,6 +34,15 @@ fn active(src: &mut Source, a: &RawActive, key: &str, names: &mut Names) -> Acti
     let mw = src.positive(&a.mw, &format!("{key}.mw"));
     let moiety = moiety(src, a, key, mw);
     let schedule = schedule(src, a, key);
+    // A schedule written but not readable has been refused already.
+    let unreadable = a.schedule.is_some() && schedule.is_none();
+    if !name.is_empty()
+        && !unreadable
+        && let Some(why) = crate::controlled::check(&name, schedule)
+    {
+        let span = a.schedule.as_ref().map_or(a.name.span(), Spanned::span);
+        src.push(Some(span), &format!("{key}.schedule"), why);
+    }
     let (max_strength, default_strength) = strengths(src, a, key);
     let displacement = displacement(
         src,
@@ -43,6 +52,7 @@ fn active(src: &mut Source, a: &RawActive, key: &str, names: &mut Names) -> Acti
     );
     let label_basis = label_basis(src, a, key, moiety.is_some());
     let assay_range = assay_range(src, a, key);
+    let usual_strength = usual_strength(src, a, key, max_strength);
     Active {
         name,
         mw: mw.unwrap_or(Decimal::ONE),
@@ -53,7 +63,104 @@ fn active(src: &mut Source, a: &RawActive, key: &str, names: &mut Names) -> Acti
         displacement,
         label_basis,
         assay_range,
+        usual_strength,
     }
+}
+
+/// The usual strengths: two masses, the lower first, the upper not above `max_strength`.
+fn usual_strength(
+    src: &mut Source,
+    a: &RawActive,
+    key: &str,
+    max: Option<Quantity>,
+) -> Option<(Quantity, Quantity)> {
+    let raw = a.usual_strength.as_ref()?;
+    let k = format!("{key}.usual_strength");
+    let [low, high] = raw.get_ref().as_slice() else {
+        src.push(
+            Some(raw.span()),
+            &k,
+            "must be two strengths, the lowest and the highest usually prescribed, e.g. \
+             usual_strength = [\"25 mg\", \"200 mg\"]",
+        );
+        return None;
+    };
+    let mut mass = |s: &Spanned<String>| match quantity::parse_mass(s.get_ref()) {
+        Ok(q) if q.value > Decimal::ZERO => Some(q),
+        Ok(_) => {
+            src.push(Some(s.span()), &k, "a usual strength must be above zero");
+            None
+        }
+        Err(e) => {
+            src.push(Some(s.span()), &k, e.0);
+            None
+        }
+    };
+    let (low, high) = (mass(low)?, mass(high)?);
+    if low.in_base() > high.in_base() {
+        src.push(
+            Some(raw.span()),
+            &k,
+            format!(
+                "{low} comes first but is above {high}; write the lower strength first: \
+                 usual_strength = [\"{high}\", \"{low}\"]"
+            ),
+        );
+        return None;
+    }
+    if let Some(max) = max
+        && high.in_base() > max.in_base()
+    {
+        src.push(
+            Some(raw.span()),
+            &k,
+            format!("the upper usual strength {high} is above max_strength {max}"),
+        );
+        return None;
+    }
+    Some((low, high))
+}
+
+/// A fixed ratio of the actives' strengths, "80:20": one positive number per active, in the
+/// order of the `[[active]]` tables.
+pub(super) fn ratio(
+    src: &mut Source,
+    raw: &Spanned<String>,
+    actives: usize,
+) -> Option<Vec<Decimal>> {
+    let text = src.text(raw, "ratio");
+    let parts: Vec<&str> = text.split(':').map(str::trim).collect();
+    let mut out = Vec::with_capacity(parts.len());
+    for p in &parts {
+        match quantity::parse_decimal(p) {
+            Ok(v) if v > Decimal::ZERO => out.push(v),
+            _ => {
+                src.push(
+                    Some(raw.span()),
+                    "ratio",
+                    format!(
+                        "{} is not a ratio; write one positive number per active, in the \
+                         order of the [[active]] tables, separated by colons, e.g. \"80:20\"",
+                        quantity::echo(&text)
+                    ),
+                );
+                return None;
+            }
+        }
+    }
+    if out.len() != actives || actives < 2 {
+        src.push(
+            Some(raw.span()),
+            "ratio",
+            format!(
+                "gives {} parts for {actives} actives; a ratio has one part per active and \
+                 needs at least two actives",
+                out.len()
+            ),
+        );
+        return None;
+    }
+    Some(out)
 }
 
 /// The moiety a strength may be written as: a name and a molecular weight, given together,

@@ -31,6 +31,14 @@ pub(super) fn validate(src: &mut Source, raw: &RawFormula, text: SourceText) -> 
     let diluent = raw.aliquot.as_ref().map(|a| base::diluent(src, a));
     let mut names = Names::default();
     let actives = actives::actives(src, &raw.active, &mut names);
+    let ratio = raw
+        .ratio
+        .as_ref()
+        .and_then(|r| actives::ratio(src, r, actives.len()));
+    let usual_quantity = raw
+        .usual_quantity
+        .as_ref()
+        .and_then(|n| src.count(n, "usual_quantity", 1, i64::from(crate::order::MAX_UNITS)));
     let excipients = excipients::excipients(src, &raw.excipient, &mut names);
     let bud = bud::bud(src, &raw.bud);
     let label = texts::label(src, &raw.label);
@@ -43,6 +51,8 @@ pub(super) fn validate(src: &mut Source, raw: &RawFormula, text: SourceText) -> 
         route,
         version: version?,
         description,
+        ratio,
+        usual_quantity,
         mold: mold?,
         base,
         actives,

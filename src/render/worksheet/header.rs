@@ -98,7 +98,7 @@ pub(super) fn header(s: &mut Sheet, record: &Record) {
         cell1("Patient", regular(or_value(o.patient.as_deref())), 1.0),
         cell1(
             "Prescriber",
-            regular(or_value(o.prescriber.as_deref())),
+            regular(or_value(record.prescriber_line().as_deref())),
             1.0,
         ),
     ];
