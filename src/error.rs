@@ -53,8 +53,8 @@ pub enum Error {
     Database(String),
 
     /// A document could not be produced: the PDF writer failed.
-    #[error("{0}")]
-    Render(String),
+    #[error(transparent)]
+    Render(#[from] crate::render::Error),
 
     /// The program itself failed (a worker thread could not start), not its input.
     #[error("{0}")]
@@ -206,7 +206,11 @@ mod tests {
             (Error::LabelFit("m".into()), Kind::LabelFit, 2),
             (io, Kind::Io, 1),
             (Error::Internal("threads".into()), Kind::Internal, 1),
-            (Error::Render("pdf".into()), Kind::Internal, 1),
+            (
+                Error::Render(crate::render::Error::Printpdf("pdf".into())),
+                Kind::Internal,
+                1,
+            ),
         ] {
             assert_eq!((e.kind(), e.exit_code()), (kind, code), "{e}");
         }

@@ -186,19 +186,18 @@ pub(super) fn emit(headers: &[&str], rows: &[Vec<String>], format: ListFormat) -
                         .collect()
                 })
                 .collect();
-            let mut s =
-                serde_json::to_string_pretty(&v).map_err(|e| Error::Render(e.to_string()))?;
+            let mut s = serde_json::to_string_pretty(&v).map_err(|e| Error::Render(e.into()))?;
             s.push('\n');
             print(&s)
         }
         ListFormat::Csv => {
             let mut w = csv::Writer::from_writer(Vec::new());
-            let io = |e: csv::Error| Error::Render(e.to_string());
+            let io = |e: csv::Error| Error::Render(e.into());
             w.write_record(headers).map_err(io)?;
             for r in rows {
                 w.write_record(r.iter().map(|f| defuse(f))).map_err(io)?;
             }
-            let bytes = w.into_inner().map_err(|e| Error::Render(e.to_string()))?;
+            let bytes = w.into_inner().map_err(|e| Error::Render(e.into()))?;
             print(&String::from_utf8_lossy(&bytes))
         }
         ListFormat::Table => {

@@ -74,8 +74,7 @@ pub(super) fn run(a: &LotArgs) -> Result<i32> {
     });
     match a.format {
         Format::Json => {
-            let mut s =
-                serde_json::to_string_pretty(&doc).map_err(|e| Error::Render(e.to_string()))?;
+            let mut s = serde_json::to_string_pretty(&doc).map_err(|e| Error::Render(e.into()))?;
             s.push('\n');
             print(&s)?;
         }
