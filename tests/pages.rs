@@ -24,7 +24,7 @@ fn troche(db: &Path, args: &[&str]) {
     );
 }
 
-/// Each text a page shows: its font, size, x where it starts, and the text (WinAnsi bytes
+/// Each text a page shows: its font, size, x where it starts, and the text (`WinAnsi` bytes
 /// read as Latin-1, which has the same widths for what these tests draw).
 fn placed_texts(pdf: &[u8]) -> Vec<(usize, f32, f32, Font, f32, String)> {
     let doc = Document::load_mem(pdf).expect("a valid PDF");

@@ -455,10 +455,7 @@ mod tests {
         );
         let bytes = pdf::content_stream(&canvas.pages[0].ops);
         // "2–8 °C >= 5 µg" in WinAnsi: en dash 0x96, degree 0xB0, micro 0xB5.
-        let hex: String = b"2\x968 \xb0C >= 5 \xb5g"
-            .iter()
-            .map(|b| format!("{b:02X}"))
-            .collect();
+        let hex = "32963820B043203E3D203520B567";
         let text = String::from_utf8_lossy(&bytes);
         assert!(text.contains(&format!("<{hex}> Tj")), "{text}");
         assert!(text.contains("1 0 0 1 10 692 Tm"), "{text}");
