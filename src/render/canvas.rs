@@ -9,7 +9,7 @@
 
 use printpdf::{
     BuiltinFont, Color, Greyscale, Line, LinePoint, Op, PaintMode, PdfFontHandle, Point, Pt, Rect,
-    TextItem, TextMatrix,
+    TextItem,
 };
 
 use super::error::Error;
@@ -56,6 +56,11 @@ struct State {
     font: Option<(Font, f32)>,
     /// Line width last set, `None` until the first stroke.
     line_width: Option<f32>,
+    /// Where the last text of the open text object starts, in thousandths of a point: text
+    /// is placed relative to it (`Td`, two numbers) rather than absolutely (`Tm`, six),
+    /// by whole thousandths, so that the offsets a reader adds up land exactly on each
+    /// position (see [`milli`]).
+    line_start: (i32, i32),
 }
 
 /// A state of a canvas that drawing can be taken back to (see [`Canvas::rollback`]).
@@ -82,6 +87,7 @@ impl Page {
             self.ops.pop();
         } else {
             self.ops.push(Op::StartTextSection);
+            self.state.line_start = (0, 0);
         }
     }
 
@@ -259,9 +265,15 @@ impl Canvas {
             });
             page.state.font = Some((font, size));
         }
-        page.ops.push(Op::SetTextMatrix {
-            matrix: TextMatrix::Translate(Pt(x), Pt(y)),
+        let (x, y) = (milli(x), milli(y));
+        let (x0, y0) = page.state.line_start;
+        page.ops.push(Op::SetTextCursor {
+            pos: Point {
+                x: Pt(from_milli(x - x0)),
+                y: Pt(from_milli(y - y0)),
+            },
         });
+        page.state.line_start = (x, y);
         page.ops.push(Op::ShowText {
             items: vec![TextItem::Text(line.into_owned())],
         });
@@ -378,6 +390,28 @@ fn font_handle(font: Font) -> PdfFontHandle {
     })
 }
 
+/// A coordinate (already within [`COORD_LIMIT`]) in whole thousandths of a point. The
+/// difference of two is exact, and shortest as a decimal: `f32` arithmetic on the points
+/// themselves gives offsets such as `-241.24802` that do not add up to where the text
+/// belongs.
+#[allow(
+    clippy::cast_possible_truncation,
+    reason = "within ±32767 points, thousandths fit an i32"
+)]
+fn milli(v: f32) -> i32 {
+    (f64::from(v) * 1000.0).round() as i32
+}
+
+/// Thousandths of a point as points. The offsets on a page stay under 2^23 thousandths, where
+/// every thousandth is the `f32` nearest it and so is written with at most three decimals.
+#[allow(
+    clippy::cast_precision_loss,
+    reason = "offsets between positions on one page are well inside f32's exact range"
+)]
+fn from_milli(v: i32) -> f32 {
+    (f64::from(v) / 1000.0) as f32
+}
+
 /// Keeps a coordinate finite and within reader limits; NaN becomes 0 so a layout bug
 /// shows up as misplaced ink rather than an unreadable file.
 fn coord(v: f32) -> f32 {
@@ -458,7 +492,21 @@ mod tests {
         let hex = "32963820B043203E3D203520B567";
         let text = String::from_utf8_lossy(&bytes);
         assert!(text.contains(&format!("<{hex}> Tj")), "{text}");
-        assert!(text.contains("1 0 0 1 10 692 Tm"), "{text}");
+        assert!(text.contains("BT\n/F5 12 Tf\n10 692 Td\n"), "{text}");
+    }
+
+    #[test]
+    fn text_is_placed_by_whole_thousandths_from_the_last_text() {
+        let mut canvas = Canvas::new(612.0, 792.0);
+        canvas.text(7.2, 10.0, Font::Helvetica, 6.25, "a");
+        canvas.text(7.2 + 172.896_01, 10.0, Font::Helvetica, 6.25, "b");
+        canvas.text(7.2, 21.2, Font::Helvetica, 6.25, "c");
+        let text = content(&canvas, 0);
+        assert!(
+            text.contains("7.2 782 Td\n(a) Tj\n172.896 0 Td\n"),
+            "{text}"
+        );
+        assert!(text.contains("-172.896 -11.2 Td\n(c) Tj"), "{text}");
     }
 
     #[test]
@@ -467,7 +515,7 @@ mod tests {
         let width = canvas.text_right(300.0, 50.0, Font::Helvetica, 10.0, "1.25");
         // "1.25": 556 + 278 + 556 + 556 = 1946 units, 19.46 pt at 10 pt.
         assert!((width - 19.46).abs() < 1e-4);
-        assert!(content(&canvas, 0).contains("1 0 0 1 280.54 742 Tm"));
+        assert!(content(&canvas, 0).contains("280.54 742 Td"));
     }
 
     #[test]
@@ -522,10 +570,10 @@ mod tests {
         canvas.text(10.0, 40.0, Font::HelveticaBold, 9.0, "d");
         assert_eq!(
             content(&canvas, 0),
-            "BT\n/F5 9 Tf\n1 0 0 1 10 782 Tm\n(a) Tj\n1 0 0 1 10 772 Tm\n<286229> Tj\n\
-             /F6 9 Tf\n1 0 0 1 10 762 Tm\n(c) Tj\nET\n0.5 w\n0 792 m\n10 782 l\nS\n\
+            "BT\n/F5 9 Tf\n10 782 Td\n(a) Tj\n0 -10 Td\n<286229> Tj\n\
+             /F6 9 Tf\n0 -10 Td\n(c) Tj\nET\n0.5 w\n0 792 m\n10 782 l\nS\n\
              0 782 10 10 re\nS\nq\n0.85 g\n0 782 10 10 re\nf\nQ\n\
-             BT\n1 0 0 1 10 752 Tm\n(d) Tj\nET\n"
+             BT\n10 752 Td\n(d) Tj\nET\n"
         );
     }
 
