@@ -405,8 +405,8 @@ fn milli(v: f32) -> i32 {
 /// Thousandths of a point as points. The offsets on a page stay under 2^23 thousandths, where
 /// every thousandth is the `f32` nearest it and so is written with at most three decimals.
 #[allow(
-    clippy::cast_precision_loss,
-    reason = "offsets between positions on one page are well inside f32's exact range"
+    clippy::cast_possible_truncation,
+    reason = "offsets between positions on one page are well inside f32's range"
 )]
 fn from_milli(v: i32) -> f32 {
     (f64::from(v) / 1000.0) as f32
