@@ -2,10 +2,10 @@
 //!
 //! Layouts think in reading order, from the top; PDF puts the origin at the bottom-left. The
 //! canvas does that conversion in one place, keeps every coordinate inside what PDF readers
-//! accept, measures text with [`metrics`] exactly as it is drawn, and hands the pages to
-//! [`pdf::write`] as printpdf [`Op`]s. Consecutive texts share one text object, and the font
-//! and line width are selected only when they change, so that a worksheet's streams stay
-//! small.
+//! accept, measures text with [`metrics`] exactly as it is drawn, and hands the pages to the
+//! PDF writer (`render/pdf.rs`) as printpdf [`Op`]s. Consecutive texts share one text object,
+//! and the font and line width are selected only when they change, so that a worksheet's
+//! streams stay small.
 
 use printpdf::{
     BuiltinFont, Color, Greyscale, Line, LinePoint, Op, PaintMode, PdfFontHandle, Point, Pt, Rect,
@@ -342,7 +342,7 @@ impl Canvas {
         }
     }
 
-    /// Serializes the canvas into PDF bytes (see [`pdf::write`]).
+    /// Serializes the canvas into PDF bytes with printpdf's writer (`render/pdf.rs`).
     ///
     /// # Errors
     ///

@@ -14,6 +14,11 @@
 //!   which took most of a batch run's time (docs/performance.md); the same step compresses
 //!   them at the fastest level instead, which costs a few percent in size;
 //! - the widths of the built-in fonts, which printpdf does not know: [`super::metrics`].
+//!
+//! An embedded TrueType font (names in scripts `WinAnsi` lacks) would be parsed with printpdf's
+//! `ParsedFont`, added to the document here with `PdfDocument::add_font`, selected in
+//! `canvas::font_handle` as `PdfFontHandle::External`, drawn as glyph ids, and measured
+//! from the font itself; `subset_fonts` in [`options`] then matters.
 
 use printpdf::{
     Date, Offset, PdfDocument, PdfPage, PdfParseErrorSeverity, PdfSaveOptions, Pt, Rect, Time,
