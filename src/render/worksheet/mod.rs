@@ -62,7 +62,7 @@ pub(super) const LEAD: f32 = 12.5;
 pub(super) const SMALL: f32 = 7.0;
 /// Height of a line with a handwriting blank: room for pen above the rule.
 pub(super) const FORM_LEAD: f32 = 18.0;
-/// Most unit-weight boxes printed; see [`quality::unit_grid`].
+/// Most unit-weight boxes printed (see `quality::unit_grid`).
 pub const UNIT_GRID_LIMIT: u32 = 2000;
 /// Target width of one unit-weight box: wide enough to write "1.011".
 pub(super) const UNIT_BOX_MIN_W: f32 = 50.0;
