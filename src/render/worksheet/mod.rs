@@ -119,7 +119,8 @@ pub fn worksheet(record: &Record, paper: Paper) -> Result<Vec<u8>> {
 }
 
 /// The filled-in compounding record (`troche record`): the worksheet, then pages of the
-/// actual values recorded for `lot` (the details the command logs; see [`actuals`]).
+/// actual values recorded for `lot` (the details the command logs: by, tolerance, weights,
+/// unit weights, made, rejected, deviations, flags).
 ///
 /// # Errors
 ///
