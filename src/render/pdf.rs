@@ -148,6 +148,9 @@ fn remove_pdfx_claim(pdf: &mut lopdf::Document) -> Result<(), Error> {
 /// repeated operators, where higher levels gain a few bytes for several times the work.
 fn compress(pdf: &mut lopdf::Document) -> std::io::Result<()> {
     use std::io::Write as _;
+    // One encoder for the document, reset between streams (which gives the bytes a new one
+    // would): setting one up clears tables larger than a page's stream.
+    let mut zlib = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
     for object in pdf.objects.values_mut() {
         let lopdf::Object::Stream(stream) = object else {
             continue;
@@ -155,12 +158,8 @@ fn compress(pdf: &mut lopdf::Document) -> std::io::Result<()> {
         if !stream.allows_compression || stream.dict.has(b"Filter") {
             continue;
         }
-        let mut zlib = flate2::write::ZlibEncoder::new(
-            Vec::with_capacity(stream.content.len() / 3 + 64),
-            flate2::Compression::fast(),
-        );
         zlib.write_all(&stream.content)?;
-        let packed = zlib.finish()?;
+        let packed = zlib.reset(Vec::with_capacity(stream.content.len() / 3 + 64))?;
         if packed.len() + 19 < stream.content.len() {
             stream.dict.set("Filter", "FlateDecode");
             stream.set_content(packed);
