@@ -12,7 +12,7 @@
 //!   standard, and some readers then report the file as PDF/X; it is removed in the same step;
 //! - the compression level: `PdfDocument::save` compresses every stream at zlib's best level,
 //!   which took most of a batch run's time (docs/performance.md); the same step compresses
-//!   them at the fastest level instead, which costs a few percent in size;
+//!   them at the fastest level instead, for page streams 8 % larger;
 //! - the widths of the built-in fonts, which printpdf does not know: [`super::metrics`].
 //!
 //! An embedded TrueType font (names in scripts `WinAnsi` lacks) would be parsed with printpdf's
