@@ -66,8 +66,8 @@ pub enum Error {
     },
 
     /// A document could not be produced: the PDF writer failed.
-    #[error("{0}")]
-    Render(String),
+    #[error(transparent)]
+    Render(#[from] crate::render::Error),
 
     /// The program itself failed (a worker thread could not start, a table could not be
     /// serialized, its own code broke a rule), not its input: what it was doing, and why it
@@ -319,7 +319,11 @@ mod tests {
             (Error::LabelFit("m".into()), Kind::LabelFit, 2),
             (io, Kind::Io, 1),
             (Error::internal("threads", io_cause()), Kind::Internal, 1),
-            (Error::Render("pdf".into()), Kind::Internal, 1),
+            (
+                Error::Render(crate::render::Error::Printpdf("pdf".into())),
+                Kind::Internal,
+                1,
+            ),
         ] {
             assert_eq!((e.kind(), e.exit_code()), (kind, code), "{e}");
         }

@@ -15,8 +15,6 @@ use crate::error::{Error, Result};
 use crate::formula::name_matches;
 use crate::logbook::{self, Actor, NewEvent};
 use crate::quantity::{self, round_to};
-use crate::render::canvas::Canvas;
-use crate::render::metrics::Font;
 use crate::{library, lots, output, render};
 
 use super::arg;
@@ -233,9 +231,7 @@ pub(super) fn run(ctx: &Context, a: &RecordArgs) -> Result<i32> {
     });
 
     // The filled-in record: the worksheet, then a page of what was measured.
-    let pdf = render::worksheet::worksheet_with(record, rebuilt.settings.paper, |c| {
-        actuals_page(c, lot, &details);
-    })?;
+    let pdf = render::worksheet::filled_record(record, rebuilt.settings.paper, lot, &details)?;
     let out = a.output.clone().unwrap_or_else(|| {
         rebuilt
             .out_dir
@@ -278,135 +274,4 @@ pub(super) fn run(ctx: &Context, a: &RecordArgs) -> Result<i32> {
         ));
     }
     Ok(0)
-}
-
-/// The page of actual values: weights with their flags, unit weights, units made and
-/// rejected, deviations.
-fn actuals_page(c: &mut Canvas, lot: &str, d: &serde_json::Value) {
-    c.new_page();
-    let (left, bottom) = (50.0, c.height() - 50.0);
-    let mut y = 60.0;
-    let line = |c: &mut Canvas, font: Font, size: f32, text: &str, y: &mut f32| {
-        if *y > bottom {
-            c.new_page();
-            *y = 60.0;
-        }
-        c.text(left, *y, font, size, text);
-        *y += size + 5.0;
-    };
-    let s = |v: &serde_json::Value| v.as_str().map_or_else(|| v.to_string(), String::from);
-    line(
-        c,
-        Font::HelveticaBold,
-        14.0,
-        &format!("Actual values, lot {lot}"),
-        &mut y,
-    );
-    line(
-        c,
-        Font::Helvetica,
-        10.0,
-        &format!(
-            "Recorded by {}; tolerance {} %; unit weight range {} g to {} g",
-            s(&d["by"]),
-            s(&d["tolerance_percent"]),
-            s(&d["unit_weight_range_g"][0]),
-            s(&d["unit_weight_range_g"][1])
-        ),
-        &mut y,
-    );
-    y += 6.0;
-    line(
-        c,
-        Font::HelveticaBold,
-        11.0,
-        "Ingredient weights (g): theoretical, actual, off",
-        &mut y,
-    );
-    for w in d["weights"].as_array().into_iter().flatten() {
-        let flag = if w["flagged"].as_bool() == Some(true) {
-            "  ** FLAG **"
-        } else {
-            ""
-        };
-        line(
-            c,
-            if flag.is_empty() {
-                Font::Helvetica
-            } else {
-                Font::HelveticaBold
-            },
-            10.0,
-            &format!(
-                "{}: {} / {} ({} %){flag}",
-                s(&w["ingredient"]),
-                s(&w["theoretical_g"]),
-                s(&w["actual_g"]),
-                s(&w["off_percent"])
-            ),
-            &mut y,
-        );
-    }
-    y += 6.0;
-    line(c, Font::HelveticaBold, 11.0, "Unit weights (g)", &mut y);
-    for u in d["unit_weights"].as_array().into_iter().flatten() {
-        let flag = if u["flagged"].as_bool() == Some(true) {
-            "  ** FLAG: outside range **"
-        } else {
-            ""
-        };
-        line(
-            c,
-            Font::Helvetica,
-            10.0,
-            &format!("unit {}: {}{flag}", s(&u["unit"]), s(&u["weight_g"])),
-            &mut y,
-        );
-    }
-    y += 6.0;
-    line(
-        c,
-        Font::Helvetica,
-        10.0,
-        &format!("Units made: {}", s(&d["made"])),
-        &mut y,
-    );
-    for r in d["rejected"].as_array().into_iter().flatten() {
-        line(
-            c,
-            Font::Helvetica,
-            10.0,
-            &format!("Rejected: {} ({})", s(&r["count"]), s(&r["reason"])),
-            &mut y,
-        );
-    }
-    for dv in d["deviations"].as_array().into_iter().flatten() {
-        line(
-            c,
-            Font::Helvetica,
-            10.0,
-            &format!("Deviation: {}", s(dv)),
-            &mut y,
-        );
-    }
-    let flags: Vec<String> = d["flags"].as_array().into_iter().flatten().map(s).collect();
-    y += 6.0;
-    line(
-        c,
-        Font::HelveticaBold,
-        11.0,
-        &if flags.is_empty() {
-            "Flags: none".to_string()
-        } else {
-            format!("Flags to resolve before release: {}", flags.join(", "))
-        },
-        &mut y,
-    );
-    line(
-        c,
-        Font::Helvetica,
-        10.0,
-        "Verified by: ________  Date: ________",
-        &mut y,
-    );
 }

@@ -19,7 +19,8 @@ use crate::config::{LabelSize, Pharmacy};
 use crate::error::{Error, Result};
 use crate::record::{FEDERAL_TRANSFER_WARNING, Record};
 
-use super::canvas::{Canvas, DocMeta};
+use super::DocMeta;
+use super::canvas::Canvas;
 use super::metrics;
 use super::text::{
     BLANK, Run, Words, bold, date, doc_date, draw_runs, or_blank, regular, strength_runs,
@@ -180,7 +181,7 @@ pub fn label(record: &Record, pharmacy: &Pharmacy, size: LabelSize) -> Result<Ve
             record.formula.id, record.formula.version, record.lot
         ),
     };
-    canvas.to_pdf(&meta).map_err(Error::Render)
+    canvas.into_pdf(&meta).map_err(Error::Render)
 }
 
 /// The label's text, gathered once so that every size tried lays out the same words.

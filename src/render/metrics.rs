@@ -378,53 +378,26 @@ pub(crate) fn converted_width(font: Font, size_pt: f32, converted: &str) -> f32 
 /// 110 characters.
 pub(crate) const LINE_CAPACITY: usize = 128;
 
-/// Greedy word wrap of `text` into lines no wider than `max_width_pt`.
-///
-/// Returns converted lines (see [`to_winansi`]) ready to draw. Explicit line breaks are
-/// kept, and an empty paragraph yields an empty line so that blank lines survive. Words
-/// are separated by single spaces in the output: runs of spaces and leading spaces are not
-/// meaningful in the free-text fields this wraps. A word wider than the line is broken
-/// between characters; only a single character wider than the whole line can exceed
-/// `max_width_pt`, since every line must hold at least one character to make progress.
-#[must_use]
-pub fn wrap(font: Font, size_pt: f32, text: &str, max_width_pt: f32) -> Vec<String> {
+/// A converted word (see [`to_winansi`]) too wide for its line, broken between characters
+/// into pieces no wider than `max_width_pt`: the last resort of [`super::text::wrap_runs`],
+/// the one word wrapper. Only a single character wider than the whole line can exceed it,
+/// since every piece must hold at least one character to make progress.
+pub(crate) fn break_word(font: Font, size_pt: f32, word: &str, max_width_pt: f32) -> Vec<String> {
     let fits = |units: u64| units_to_pt(units, size_pt) <= max_width_pt;
-    let space = char_units(font, ' ');
-    let mut lines = Vec::new();
-    for paragraph in winansi(text).split('\n') {
-        // Room for a whole line of body text, so that the line does not grow by copying.
-        let mut line = String::with_capacity(paragraph.len().min(LINE_CAPACITY));
-        let mut line_units = 0u64;
-        for word in paragraph.split(' ').filter(|w| !w.is_empty()) {
-            let word_units = units(font, word);
-            if !line.is_empty() {
-                if fits(line_units + space + word_units) {
-                    line.push(' ');
-                    line.push_str(word);
-                    line_units += space + word_units;
-                    continue;
-                }
-                lines.push(std::mem::take(&mut line));
-                line_units = 0;
-            }
-            if fits(word_units) {
-                line.push_str(word);
-                line_units = word_units;
-                continue;
-            }
-            for c in word.chars() {
-                let c_units = char_units(font, c);
-                if !line.is_empty() && !fits(line_units + c_units) {
-                    lines.push(std::mem::take(&mut line));
-                    line_units = 0;
-                }
-                line.push(c);
-                line_units += c_units;
-            }
+    let mut pieces = Vec::new();
+    let mut piece = String::new();
+    let mut piece_units = 0u64;
+    for c in word.chars() {
+        let c_units = char_units(font, c);
+        if !piece.is_empty() && !fits(piece_units + c_units) {
+            pieces.push(std::mem::take(&mut piece));
+            piece_units = 0;
         }
-        lines.push(line);
+        piece.push(c);
+        piece_units += c_units;
     }
-    lines
+    pieces.push(piece);
+    pieces
 }
 
 #[cfg(test)]
@@ -550,16 +523,13 @@ mod tests {
     }
 
     #[test]
-    fn wrap_breaks_between_words_and_keeps_explicit_breaks() {
-        let lines = wrap(Font::Courier, 10.0, "aaa bbb ccc\n\nddd", 42.0);
-        assert_eq!(lines, ["aaa bbb", "ccc", "", "ddd"]);
+    fn long_words_break_between_characters() {
         assert_eq!(
-            wrap(Font::Courier, 10.0, "abcdefghij", 24.0),
+            break_word(Font::Courier, 10.0, "abcdefghij", 24.0),
             ["abcd", "efgh", "ij"]
         );
-        assert_eq!(wrap(Font::Courier, 10.0, "", 100.0), [""]);
-        assert_eq!(wrap(Font::Courier, 10.0, "ab", 1.0), ["a", "b"]);
-        assert_eq!(wrap(Font::Helvetica, 10.0, "x ≥ y", 1000.0), ["x >= y"]);
+        assert_eq!(break_word(Font::Courier, 10.0, "ab", 1.0), ["a", "b"]);
+        assert_eq!(break_word(Font::Courier, 10.0, "", 1.0), [""]);
     }
 
     proptest! {
@@ -570,26 +540,6 @@ mod tests {
             let converted = to_winansi(&text);
             prop_assert_eq!(to_winansi(&converted), converted.clone());
             prop_assert!(converted.chars().all(|c| c == '\n' || win_ansi_byte(c).is_some()));
-        }
-
-        #[test]
-        fn wrapped_lines_fit_and_keep_every_word(
-            text in "[a-zA-Zµ°±×–0-9 \n]{0,120}",
-            max_width in 1.0f32..300.0,
-            size in 4.0f32..30.0,
-            font_index in 0usize..3,
-        ) {
-            let font = FONTS[font_index];
-            let lines = wrap(font, size, &text, max_width);
-            for line in &lines {
-                prop_assert!(
-                    text_width(font, size, line) <= max_width || line.chars().count() == 1,
-                    "{:?} is {} wide, more than {}", line, text_width(font, size, line), max_width
-                );
-            }
-            let squeeze = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>();
-            prop_assert_eq!(squeeze(&lines.concat()), squeeze(&text));
-            prop_assert!(lines.len() > text.matches('\n').count());
         }
     }
 }

@@ -1,9 +1,15 @@
-//! Page drawing for worksheets and labels: font metrics and a top-left-origin PDF canvas.
+//! Page drawing for worksheets, labels and the filled-in record: font metrics, a
+//! top-left-origin canvas of printpdf operations, and the PDF writer.
 
 pub mod canvas;
+mod error;
 pub mod label;
 pub mod metrics;
+mod pdf;
 #[cfg(test)]
 mod test_support;
 mod text;
 pub mod worksheet;
+
+pub use error::Error;
+pub use pdf::DocMeta;

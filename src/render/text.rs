@@ -17,12 +17,21 @@ pub(super) type Run = (Font, String);
 
 /// Word-wraps runs of mixed fonts into lines no wider than `width_pt`.
 ///
-/// Words are separated by single spaces, as [`metrics::wrap`] does; a word wider than the
-/// line is broken between characters. Each returned line is a list of runs whose drawn
+/// Words are separated by single spaces (runs of whitespace, line breaks included, are not
+/// meaningful in the fields this wraps); a word wider than the line is broken between
+/// characters. Each returned line is a list of runs whose drawn
 /// widths, measured with [`metrics::text_width`], sum to at most `width_pt` (only a single
 /// character wider than the whole line can exceed it). Empty input gives no lines.
 pub(super) fn wrap_runs(runs: &[Run], size_pt: f32, width_pt: f32) -> Vec<Vec<Run>> {
     with_words(runs, |words| wrap_words(words, size_pt, width_pt))
+}
+
+/// Lines of `text` in one font, wrapped as [`wrap_runs`] wraps them, ready to draw.
+pub(super) fn wrap_text(font: Font, size_pt: f32, text: &str, width_pt: f32) -> Vec<String> {
+    wrap_runs(&[(font, text.to_owned())], size_pt, width_pt)
+        .into_iter()
+        .map(|line| line.into_iter().map(|(_, text)| text).collect())
+        .collect()
 }
 
 /// Runs split into words that are converted to `WinAnsi` and measured once, so that text
@@ -132,7 +141,7 @@ fn measure_words<'a>(
             used = w;
             continue;
         }
-        let mut pieces = metrics::wrap(font, size_pt, word, limit);
+        let mut pieces = metrics::break_word(font, size_pt, word, limit);
         let last = pieces.pop().unwrap_or_default();
         lines += pieces.len();
         let last_units = metrics::units(font, &last);
@@ -190,7 +199,7 @@ fn wrap_words<'a>(
             used = w;
             continue;
         }
-        let mut pieces = metrics::wrap(font, size_pt, word, limit);
+        let mut pieces = metrics::break_word(font, size_pt, word, limit);
         let last = pieces.pop().unwrap_or_default();
         for piece in pieces {
             lines.push(vec![(font, piece)]);
@@ -329,6 +338,30 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn wrapped_lines_fit_and_keep_every_word(
+            text in "[a-zA-Zµ°±×–0-9 \n]{0,120}",
+            max_width in 1.0f32..300.0,
+            size in 4.0f32..30.0,
+            font_index in 0usize..3,
+        ) {
+            let font = [Font::Helvetica, Font::HelveticaBold, Font::Courier][font_index];
+            let lines = wrap_text(font, size, &text, max_width);
+            for line in &lines {
+                let width = metrics::text_width(font, size, line);
+                proptest::prop_assert!(
+                    width <= max_width || line.chars().count() == 1,
+                    "{:?} is {} wide, more than {}", line, width, max_width
+                );
+            }
+            let squeeze = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>();
+            proptest::prop_assert_eq!(squeeze(&lines.concat()), squeeze(&text));
         }
     }
 

@@ -280,7 +280,7 @@ pub(super) fn ingredients(s: &mut Sheet, record: &Record) {
     let header_lines: Vec<Vec<String>> = TITLES
         .iter()
         .enumerate()
-        .map(|(i, t)| metrics::wrap(Font::HelveticaBold, 7.0, t, cols.w(i) - 4.0))
+        .map(|(i, t)| wrap_text(Font::HelveticaBold, 7.0, t, cols.w(i) - 4.0))
         .collect();
     let header_h = metrics::count(header_lines.iter().map(Vec::len).max().unwrap_or(1)) * 8.5 + 6.0;
     let table_header = |s: &mut Sheet| {
@@ -474,7 +474,7 @@ impl Row {
             .collect();
         let lot = record.component(&i.name);
         let fill = |col: usize, text: Option<String>| -> Vec<String> {
-            text.map(|t| metrics::wrap(Font::Helvetica, FILL_SIZE, &t, cols.w(col) - 5.0))
+            text.map(|t| wrap_text(Font::Helvetica, FILL_SIZE, &t, cols.w(col) - 5.0))
                 .unwrap_or_default()
                 .into_iter()
                 .filter(|l| !l.is_empty())

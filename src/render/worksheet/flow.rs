@@ -4,7 +4,7 @@
 
 use super::{
     BODY, Canvas, FORM_LEAD, Font, LEAD, Run, SMALL, baseline, bold, draw_runs, metrics, regular,
-    wrap_count, wrap_runs,
+    wrap_count, wrap_runs, wrap_text,
 };
 
 /// One caption-and-value box of a form row; `weight` sets its share of the row's width.
@@ -336,7 +336,7 @@ impl Sheet {
                 .zip(&widths)
                 .map(|(c, w)| {
                     let inner = w - 2.0 * PAD;
-                    let caption = metrics::wrap(Font::Helvetica, SMALL, &c.caption, inner)
+                    let caption = wrap_text(Font::Helvetica, SMALL, &c.caption, inner)
                         .iter()
                         .filter(|l| !l.is_empty())
                         .count();
@@ -354,7 +354,7 @@ impl Sheet {
             .zip(&widths)
             .map(|(c, w)| {
                 let inner = w - 2.0 * PAD;
-                let caption = metrics::wrap(Font::Helvetica, SMALL, &c.caption, inner)
+                let caption = wrap_text(Font::Helvetica, SMALL, &c.caption, inner)
                     .into_iter()
                     .filter(|l| !l.is_empty())
                     .collect();

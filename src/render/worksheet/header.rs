@@ -2,23 +2,35 @@
 //! beyond-use date, storage and container.
 
 use super::{
-    BasisSource, Cell, Font, Record, Run, Sheet, blank, bold, cell, cell1, date, metrics, or_value,
-    regular, schedule_name, show, strength_runs,
+    BasisSource, Cell, Font, Record, Run, Sheet, blank, bold, cell, cell1, date, or_value, regular,
+    schedule_name, show, strength_runs, wrap_text,
 };
 
-#[allow(
-    clippy::many_single_char_names,
-    reason = "s, f, c, o name the sheet, formula, calculation and order throughout this module"
-)]
+/// The header, top to bottom: title lines, then rows of boxes for the prescription, the
+/// people, the strength, the quantities, mold and balance, base, storage and the schedule.
 pub(super) fn header(s: &mut Sheet, record: &Record) {
-    let f = &record.formula;
-    let c = &record.calc;
-    let o = &record.order;
-    let (left, right, width) = (s.left, s.right, s.width());
+    title(s, record);
+    prescription(s, record);
+    s.cells(
+        &[cell(
+            "Strength per unit (with basis)",
+            strengths(record),
+            1.0,
+        )],
+        26.0,
+    );
+    quantities(s, record);
+    equipment(s, record);
+    storage(s, record);
+}
 
+/// The pharmacy and the formula's name, with the master record it comes from.
+fn title(s: &mut Sheet, record: &Record) {
+    let f = &record.formula;
+    let (left, right, width) = (s.left, s.right, s.width());
     let top = s.y;
     if let Some(p) = &record.pharmacy {
-        let name = metrics::wrap(Font::HelveticaBold, 9.0, &p.name, width - 160.0);
+        let name = wrap_text(Font::HelveticaBold, 9.0, &p.name, width - 160.0);
         s.text(
             left,
             top + 8.0,
@@ -47,43 +59,11 @@ pub(super) fn header(s: &mut Sheet, record: &Record) {
         ))],
     );
     s.gap(6.0);
+}
 
-    // Each line says which form the strength is of and who decided it, as the label cannot.
-    let actives = c.ingredients.iter().filter_map(|i| i.active.as_ref());
-    let mut strengths: Vec<Vec<Run>> = record
-        .strength_lines()
-        .iter()
-        .zip(actives)
-        .map(|(l, a)| {
-            let mut runs = strength_runs(l);
-            let decided = match a.basis_source {
-                BasisSource::Order => Some("as ordered"),
-                BasisSource::Formula => Some("as the formula prescribes"),
-                BasisSource::Only => None,
-            };
-            if let Some(d) = decided {
-                runs.push(regular(format!("· {} basis, {d}", a.basis.as_str())));
-            }
-            runs
-        })
-        .collect();
-    if strengths.is_empty() {
-        strengths.push(vec![regular("no active ingredient")]);
-    }
-    let prepared = match c.overage_percent {
-        Some(p) => format!(
-            "{} units + {} % overage on every ingredient ({} unit-equivalents)",
-            c.units_prepared,
-            p.normalize(),
-            show(c.unit_equivalents)
-        ),
-        None if c.extra_units > 0 => format!(
-            "{} units ({} + {} extra)",
-            c.units_prepared, c.units_dispensed, c.extra_units
-        ),
-        None => format!("{} units", c.units_prepared),
-    };
-
+/// Rx, lot, date and times; patient, prescriber and pharmacy.
+fn prescription(s: &mut Sheet, record: &Record) {
+    let o = &record.order;
     s.cells(
         &[
             cell1("Rx / order number", regular(or_value(o.rx.as_deref())), 1.2),
@@ -106,10 +86,55 @@ pub(super) fn header(s: &mut Sheet, record: &Record) {
         people.push(cell1("Pharmacy", regular(&p.name), 1.0));
     }
     s.cells(&people, 28.0);
-    s.cells(
-        &[cell("Strength per unit (with basis)", strengths, 1.0)],
-        26.0,
-    );
+}
+
+/// One line per active: which form the strength is of and who decided it, as the label
+/// cannot say.
+fn strengths(record: &Record) -> Vec<Vec<Run>> {
+    let actives = record
+        .calc
+        .ingredients
+        .iter()
+        .filter_map(|i| i.active.as_ref());
+    let mut strengths: Vec<Vec<Run>> = record
+        .strength_lines()
+        .iter()
+        .zip(actives)
+        .map(|(l, a)| {
+            let mut runs = strength_runs(l);
+            let decided = match a.basis_source {
+                BasisSource::Order => Some("as ordered"),
+                BasisSource::Formula => Some("as the formula prescribes"),
+                BasisSource::Only => None,
+            };
+            if let Some(d) = decided {
+                runs.push(regular(format!("· {} basis, {d}", a.basis.as_str())));
+            }
+            runs
+        })
+        .collect();
+    if strengths.is_empty() {
+        strengths.push(vec![regular("no active ingredient")]);
+    }
+    strengths
+}
+
+/// Dosage form, route, and the quantities dispensed and prepared.
+fn quantities(s: &mut Sheet, record: &Record) {
+    let (f, c) = (&record.formula, &record.calc);
+    let prepared = match c.overage_percent {
+        Some(p) => format!(
+            "{} units + {} % overage on every ingredient ({} unit-equivalents)",
+            c.units_prepared,
+            p.normalize(),
+            show(c.unit_equivalents)
+        ),
+        None if c.extra_units > 0 => format!(
+            "{} units ({} + {} extra)",
+            c.units_prepared, c.units_dispensed, c.extra_units
+        ),
+        None => format!("{} units", c.units_prepared),
+    };
     s.cells(
         &[
             cell1("Dosage form", regular(&f.dosage_form), 0.8),
@@ -123,6 +148,11 @@ pub(super) fn header(s: &mut Sheet, record: &Record) {
         ],
         26.0,
     );
+}
+
+/// The mold with its blank weight, and the balance.
+fn equipment(s: &mut Sheet, record: &Record) {
+    let (f, c) = (&record.formula, &record.calc);
     s.cells(
         &[
             cell1(
@@ -166,6 +196,12 @@ pub(super) fn header(s: &mut Sheet, record: &Record) {
         ],
         26.0,
     );
+}
+
+/// The base, the beyond-use date with storage and container, and a controlled substance's
+/// schedule.
+fn storage(s: &mut Sheet, record: &Record) {
+    let (f, c) = (&record.formula, &record.calc);
     let base = if c.base_rows().count() > 1 {
         format!(
             "{} (mixed from {} components, each weighed below)",

@@ -10,6 +10,7 @@
 //! are measured first and moved whole to the next page when they would be split; page numbers
 //! are written last, once the page count is known.
 
+mod actuals;
 mod calculation;
 mod closing;
 mod components;
@@ -21,6 +22,7 @@ mod reconciliation;
 #[cfg(test)]
 mod tests;
 
+use actuals::actuals;
 use calculation::{calculation, notes};
 use closing::{complaints, deviations, signatures};
 use components::ingredients;
@@ -42,10 +44,11 @@ use crate::formula::short_name;
 use crate::quantity::{Dimension, round_to, show};
 use crate::record::Record;
 
-use crate::render::canvas::{Canvas, DocMeta};
+use crate::render::DocMeta;
+use crate::render::canvas::Canvas;
 use crate::render::metrics::{self, Font};
 use crate::render::text::{
-    Run, date, doc_date, draw_runs, or_blank, strength_runs, wrap_count, wrap_runs,
+    Run, date, doc_date, draw_runs, or_blank, strength_runs, wrap_count, wrap_runs, wrap_text,
 };
 
 pub(super) const MARGIN_X: f32 = 40.0;
@@ -59,7 +62,7 @@ pub(super) const LEAD: f32 = 12.5;
 pub(super) const SMALL: f32 = 7.0;
 /// Height of a line with a handwriting blank: room for pen above the rule.
 pub(super) const FORM_LEAD: f32 = 18.0;
-/// Most unit-weight boxes printed; see [`Sheet::unit_grid`].
+/// Most unit-weight boxes printed (see `quality::unit_grid`).
 pub const UNIT_GRID_LIMIT: u32 = 2000;
 /// Target width of one unit-weight box: wide enough to write "1.011".
 pub(super) const UNIT_BOX_MIN_W: f32 = 50.0;
@@ -112,18 +115,23 @@ pub fn worksheet(record: &Record, paper: Paper) -> Result<Vec<u8>> {
         ),
         "worksheet",
     );
-    layout(record, paper).to_pdf(&meta).map_err(Error::Render)
+    layout(record, paper).into_pdf(&meta).map_err(Error::Render)
 }
 
-/// The worksheet with pages that `extra` adds after its own: the filled-in compounding record
-/// (`troche record`) puts the bench's actual values there.
-pub fn worksheet_with(
+/// The filled-in compounding record (`troche record`): the worksheet, then pages of the
+/// actual values recorded for `lot` (the details the command logs: by, tolerance, weights,
+/// unit weights, made, rejected, deviations, flags).
+///
+/// # Errors
+///
+/// `Error::Render` if the PDF cannot be written.
+pub fn filled_record(
     record: &Record,
     paper: Paper,
-    extra: impl FnOnce(&mut Canvas),
+    lot: &str,
+    actual_values: &serde_json::Value,
 ) -> Result<Vec<u8>> {
-    let mut canvas = layout(record, paper);
-    extra(&mut canvas);
+    let canvas = layout_with(record, paper, |s| actuals(s, lot, actual_values));
     let f = &record.formula;
     let meta = meta(
         record,
@@ -134,7 +142,7 @@ pub fn worksheet_with(
         ),
         "record",
     );
-    canvas.to_pdf(&meta).map_err(Error::Render)
+    canvas.into_pdf(&meta).map_err(Error::Render)
 }
 
 /// The document's metadata: title, subject, the pharmacy as author, the compounding date and
@@ -152,6 +160,11 @@ fn meta(record: &Record, title: &str, subject: String, kind: &str) -> DocMeta {
 
 /// Lays out every page and writes the footers.
 pub(super) fn layout(record: &Record, paper: Paper) -> Canvas {
+    layout_with(record, paper, |_| {})
+}
+
+/// [`layout`] with the pages `more` adds after the worksheet's, numbered with them.
+fn layout_with(record: &Record, paper: Paper, more: impl FnOnce(&mut Sheet)) -> Canvas {
     let (w, h) = paper.size_pt();
     let f = &record.formula;
     let mut s = Sheet {
@@ -185,6 +198,7 @@ pub(super) fn layout(record: &Record, paper: Paper) -> Canvas {
         complaints(s);
         signatures(s);
     });
+    more(&mut s);
 
     let pages = s.canvas.page_count();
     let footer = format!(
@@ -194,7 +208,7 @@ pub(super) fn layout(record: &Record, paper: Paper) -> Canvas {
         f.version,
         date(record.date)
     );
-    let footer = metrics::wrap(Font::Helvetica, 8.0, &footer, s.width() - 80.0)
+    let footer = wrap_text(Font::Helvetica, 8.0, &footer, s.width() - 80.0)
         .into_iter()
         .next()
         .unwrap_or_default();

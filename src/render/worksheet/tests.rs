@@ -180,3 +180,47 @@ fn hostile_input_never_panics() {
         assert!(pdf.starts_with(b"%PDF-"));
     }
 }
+
+#[test]
+fn filled_in_record_adds_numbered_pages_of_actual_values() {
+    let record = ketamine(30);
+    let worksheet_pages = layout(&record, Paper::Letter).page_count();
+    // Enough deviations to need a second page of actual values.
+    let deviation = "The water bath thermostat failed and the melt was held longer than allowed; \
+                     each unit was inspected and weighed again. "
+        .repeat(4);
+    let actual = serde_json::json!({
+        "by": "JD", "tolerance_percent": "5", "unit_weight_range_g": ["0.902", "1.102"],
+        "weights": [{"ingredient": "Ketamine", "theoretical_g": "1.600", "actual_g": "1.650",
+                     "off_percent": "3.13", "flagged": false}],
+        "unit_weights": [{"unit": 1, "weight_g": "2", "flagged": true}],
+        "made": 30, "rejected": [{"count": 1, "reason": "cracked"}],
+        "deviations": vec![deviation.clone(); 12], "flags": ["unit:1", "deviation"],
+    });
+    let pdf = filled_record(&record, Paper::Letter, &record.lot, &actual).unwrap();
+    assert_eq!(
+        pdf,
+        filled_record(&record, Paper::Letter, &record.lot, &actual).unwrap(),
+        "reproducible"
+    );
+    let text = pdf_text(&pdf);
+    let pages: Vec<&str> = text.split('\u{c}').collect();
+    assert!(pages.len() >= worksheet_pages + 2, "{} pages", pages.len());
+    let total = pages.len();
+    for (i, page) in pages.iter().enumerate() {
+        assert!(
+            page.contains(&bare(&format!("Page {} of {total}", i + 1))),
+            "page {i}"
+        );
+    }
+    let values = pages[worksheet_pages..].concat();
+    for expected in [
+        "Actual values, lot 261123-001",
+        "unit 1: 2 ** FLAG: outside range **",
+        "Rejected: 1 (cracked)",
+        "To resolve before release: unit:1, deviation",
+        &format!("Deviation: {deviation}"),
+    ] {
+        assert!(values.contains(&bare(expected)), "{expected}");
+    }
+}
