@@ -19,14 +19,19 @@ fn troche() -> Command {
 
 /// Where a test's log is: a SQLite file in its scratch directory, or a fresh PostgreSQL schema.
 #[derive(Clone)]
-struct Log {
-    db: String,
+pub(crate) struct Log {
+    pub(crate) db: String,
     /// For PostgreSQL: the URL with its password, passed through the environment.
     env_url: Option<String>,
 }
 
+/// The people of a log set up by [`Log::people`], and their PINs.
+pub(crate) const RP: (&str, &str) = ("RP", "rp-pin-0001");
+pub(crate) const PH: (&str, &str) = ("PH", "ph-pin-0002");
+pub(crate) const TK: (&str, &str) = ("TK", "tk-pin-0003");
+
 impl Log {
-    fn sqlite(dir: &Path) -> Log {
+    pub(crate) fn sqlite(dir: &Path) -> Log {
         Log {
             db: dir.join("log.sqlite3").display().to_string(),
             env_url: None,
@@ -34,16 +39,103 @@ impl Log {
     }
 
     fn run(&self, args: &[&str]) -> Output {
+        self.run_in(args, &[])
+    }
+
+    /// Runs troche with `pins` as the lines of its standard input, one per signer.
+    pub(crate) fn run_in(&self, args: &[&str], pins: &[&str]) -> Output {
         let mut c = troche();
         c.args(args);
         match &self.env_url {
             Some(u) => c.env("TROCHE_DATABASE_URL", u),
             None => c.args(["--db", &self.db]),
         };
-        c.output().expect("run troche")
+        c.stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = c.spawn().expect("run troche");
+        let mut input = child.stdin.take().expect("stdin");
+        let mut text = pins.join("\n");
+        text.push('\n');
+        // A command refused before it reads its PINs closes the pipe: not the test's failure.
+        let _ = std::io::Write::write_all(&mut input, text.as_bytes());
+        drop(input);
+        child.wait_with_output().expect("troche ends")
     }
 
-    fn ok(&self, args: &[&str]) -> String {
+    /// Two pharmacists (RP, PH) and a technician (TK), each with a PIN.
+    pub(crate) fn people(&self) {
+        self.signed(
+            &[
+                "user",
+                "add",
+                RP.0,
+                "--name",
+                "Rita Park",
+                "--role",
+                "pharmacist",
+            ],
+            &[RP.1],
+        );
+        self.signed(
+            &[
+                "user",
+                "add",
+                PH.0,
+                "--name",
+                "Paul Hart",
+                "--role",
+                "pharmacist",
+                "--by",
+                RP.0,
+            ],
+            &[PH.1, RP.1],
+        );
+        self.signed(
+            &[
+                "user",
+                "add",
+                TK.0,
+                "--name",
+                "Tom King",
+                "--role",
+                "technician",
+                "--by",
+                RP.0,
+            ],
+            &[TK.1, RP.1],
+        );
+    }
+
+    /// Runs a command signed with `pins`, which must succeed; returns its standard output.
+    pub(crate) fn signed(&self, args: &[&str], pins: &[&str]) -> String {
+        let o = self.run_in(args, pins);
+        assert!(
+            o.status.success(),
+            "troche {}\n{}{}",
+            args.join(" "),
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8(o.stdout).unwrap()
+    }
+
+    /// Runs a command signed with `pins`, which must be refused with `code`, saying `says`.
+    pub(crate) fn refused(&self, args: &[&str], pins: &[&str], code: i32, says: &str) -> String {
+        let o = self.run_in(args, pins);
+        let err = String::from_utf8_lossy(&o.stderr).into_owned();
+        assert_eq!(
+            o.status.code(),
+            Some(code),
+            "troche {}\n{err}",
+            args.join(" ")
+        );
+        assert!(err.contains(says), "stderr lacks {says:?}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+        err
+    }
+
+    pub(crate) fn ok(&self, args: &[&str]) -> String {
         let o = self.run(args);
         assert!(
             o.status.success(),
@@ -55,7 +147,7 @@ impl Log {
         String::from_utf8(o.stdout).unwrap()
     }
 
-    fn fails(&self, args: &[&str], code: i32, says: &str) -> String {
+    pub(crate) fn fails(&self, args: &[&str], code: i32, says: &str) -> String {
         let o = self.run(args);
         let err = String::from_utf8_lossy(&o.stderr).into_owned();
         assert_eq!(
@@ -69,7 +161,7 @@ impl Log {
         err
     }
 
-    fn json(&self, args: &[&str]) -> serde_json::Value {
+    pub(crate) fn json(&self, args: &[&str]) -> serde_json::Value {
         let mut a = args.to_vec();
         a.extend(["--format", "json"]);
         serde_json::from_str(&self.ok(&a)).unwrap()
@@ -77,12 +169,12 @@ impl Log {
 }
 
 /// Why the PostgreSQL tests are ignored, and what a run of them without a server says.
-const NEEDS_POSTGRES: &str =
+pub(crate) const NEEDS_POSTGRES: &str =
     "needs a PostgreSQL server: TROCHE_TEST_POSTGRES_URL (.ci/run starts one)";
 
 /// A test's own PostgreSQL schema, dropped with everything in it when the test ends (passed
 /// or failed).
-struct Schema {
+pub(crate) struct Schema {
     #[cfg(feature = "postgres")]
     url: String,
     #[cfg(feature = "postgres")]
@@ -103,14 +195,14 @@ impl Drop for Schema {
 }
 
 #[cfg(not(feature = "postgres"))]
-fn postgres_log(_: &str) -> (Log, Schema) {
+pub(crate) fn postgres_log(_: &str) -> (Log, Schema) {
     panic!("{NEEDS_POSTGRES}, and a troche built with the `postgres` feature");
 }
 
 /// A fresh PostgreSQL schema on the server `TROCHE_TEST_POSTGRES_URL` names; without one the
 /// test fails (it is `#[ignore]`d, so only `cargo test -- --ignored` runs it).
 #[cfg(feature = "postgres")]
-fn postgres_log(name: &str) -> (Log, Schema) {
+pub(crate) fn postgres_log(name: &str) -> (Log, Schema) {
     let url = std::env::var("TROCHE_TEST_POSTGRES_URL")
         .ok()
         .filter(|u| !u.trim().is_empty())
@@ -136,7 +228,7 @@ fn postgres_log(name: &str) -> (Log, Schema) {
     (log, Schema { url, name: schema })
 }
 
-fn make_args<'a>(out: &'a str, cfg: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+pub(crate) fn make_args<'a>(out: &'a str, cfg: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
     let mut v = vec![
         "make",
         "ketamine-hcl-troche",
@@ -233,55 +325,74 @@ fn make_record_recall_verify_reprint(log: &Log, tmp: &Path) {
             });
         assert_eq!(f["sha256"], sha.as_str());
     }
-    // Release needs a record first; a flag needs an acknowledgement.
-    log.fails(&["verify", "261130-001", "--by", "RPH"], 2, "is prepared");
-    log.ok(&[
+    // Release needs a record first; a flag needs an acknowledgement. The technician
+    // records, the pharmacist who witnessed the controlled substance's weighing releases.
+    log.people();
+    log.refused(
+        &["verify", "261130-001", "--by", RP.0],
+        &[RP.1],
+        2,
+        "is prepared",
+    );
+    let record = [
         "record",
         "261130-001",
         "--by",
-        "JD",
+        TK.0,
+        "--witness",
+        RP.0,
         "--weight",
         "Ketamine=1.50 g",
         "--unit-weight",
         "0.975 g, 2 g",
         "--made",
         "30",
-    ]);
+    ];
+    log.signed(&record, &[TK.1, RP.1]);
     let rec = tmp.join("a/261130-001-record.pdf");
     assert!(page_count(&fs::read(&rec).unwrap()) >= 2);
-    log.fails(
-        &["verify", "261130-001", "--by", "RPH"],
+    log.refused(
+        &["verify", "261130-001", "--by", RP.0],
+        &[RP.1],
         2,
         "unresolved flags",
     );
-    log.fails(
+    log.refused(
         &[
             "verify",
             "261130-001",
             "--by",
-            "RPH",
+            RP.0,
             "--acknowledge",
             "unit:2=weighed again",
         ],
+        &[RP.1],
         2,
         "weight:Ketamine",
     );
-    log.ok(&[
-        "verify",
-        "261130-001",
-        "--by",
-        "RPH",
-        "--acknowledge",
-        "unit:2=discarded",
-        "--acknowledge",
-        "weight:Ketamine hydrochloride, USP=within assay, approved",
-    ]);
-    log.fails(
-        &["verify", "261130-001", "--by", "RPH", "--reject", "late"],
+    log.signed(
+        &[
+            "verify",
+            "261130-001",
+            "--by",
+            RP.0,
+            "--acknowledge",
+            "unit:2=discarded",
+            "--acknowledge",
+            "weight:Ketamine hydrochloride, USP=within assay, approved",
+        ],
+        &[RP.1],
+    );
+    log.refused(
+        &["verify", "261130-001", "--by", RP.0, "--reject", "late"],
+        &[RP.1],
         2,
         "is released",
     );
-    log.ok(&["verify", "261130-002", "--by", "RPH", "--reject", "spilled"]);
+    log.signed(
+        &["verify", "261130-002", "--by", RP.0, "--reject", "spilled"],
+        &[RP.1],
+    );
     let released = log.json(&["log", "--status", "released"]);
     assert_eq!(released.as_array().unwrap().len(), 1);
     let events = log.json(&["lot", "261130-001"])["events"].clone();
@@ -291,7 +402,17 @@ fn make_record_recall_verify_reprint(log: &Log, tmp: &Path) {
         .iter()
         .map(|e| e["what"].as_str().unwrap())
         .collect();
-    assert_eq!(whats, ["prepared", "recorded", "released"]);
+    assert_eq!(
+        whats,
+        [
+            "prepared",
+            "recorded",
+            "witnessed",
+            "acknowledged",
+            "acknowledged",
+            "released"
+        ]
+    );
     // Reprint from the stored record: identical bytes.
     fs::remove_file(tmp.join("a/261130-001-label.pdf")).unwrap();
     let before = fs::read(tmp.join("a/261130-001-worksheet.pdf")).unwrap();
@@ -303,9 +424,14 @@ fn make_record_recall_verify_reprint(log: &Log, tmp: &Path) {
     );
     assert!(tmp.join("a/261130-001-label.pdf").exists());
     log.fails(&["lot", "999999-999"], 2, "no lot \"999999-999\"");
-    log.fails(&["record", "261130-002", "--by", "JD"], 2, "is rejected");
+    log.refused(
+        &["record", "261130-002", "--by", TK.0],
+        &[TK.1],
+        2,
+        "is rejected",
+    );
     let check = log.ok(&["db", "check"]);
-    assert!(check.contains("schema version: 1"), "{check}");
+    assert!(check.contains("schema version: 2"), "{check}");
 }
 
 #[test]
@@ -510,7 +636,13 @@ fn bad_logs_and_bad_lots_are_refused_clearly_and_change_nothing() {
         env_url: None,
     };
     fresh.fails(&["lot", "000000-001"], 2, "no lot");
-    fresh.fails(&["verify", "000000-001", "--by", "X"], 2, "no lot");
+    fresh.people();
+    fresh.refused(
+        &["verify", "000000-001", "--by", RP.0],
+        &[RP.1],
+        2,
+        "no lot",
+    );
     // A password on the command line; an unreachable server.
     let o = troche()
         .args(["log", "--db", "postgres://u:secret@127.0.0.1:1/x"])

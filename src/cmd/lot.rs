@@ -60,7 +60,7 @@ pub(super) fn run(ctx: &Context, a: &LotArgs) -> Result<i32> {
         })).collect::<Vec<_>>(),
         "events": events.iter().map(|e| json!({
             "seq": e.seq, "at": e.at, "what": e.what, "status": e.status,
-            "who": e.who, "workstation": e.workstation, "os_user": e.os_user,
+            "who": e.who, "meaning": e.meaning, "workstation": e.workstation, "os_user": e.os_user,
             "details": serde_json::from_str::<J>(&e.details).unwrap_or(J::Null),
         })).collect::<Vec<_>>(),
         "record": serde_json::from_str::<J>(&b.record_json).unwrap_or(J::Null),

@@ -105,6 +105,7 @@ pub(super) fn run(ctx: &Context, a: &ReprintArgs) -> Result<i32> {
                 what: "reprinted",
                 status: None,
                 who: None,
+                meaning: None,
                 details: &json!({"dir": dir.display().to_string(), "files": checked}),
             },
             &Actor::current(),

@@ -155,6 +155,7 @@ pub fn insert(db: &mut Transaction<'_>, b: &NewBatch<'_>, actor: &Actor) -> Resu
             what: "prepared",
             status: Some(PREPARED),
             who: None,
+            meaning: None,
             details: &json!({"kind": b.kind, "files": files}),
         },
         actor,
