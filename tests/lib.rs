@@ -12,6 +12,7 @@ mod first_hour;
 mod hostile;
 mod log;
 mod properties;
+mod release;
 #[path = "../benches/support/sample.rs"]
 mod sample;
 mod test;

@@ -8,7 +8,7 @@ use crate::common::*;
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
 fn troche() -> Command {
@@ -44,6 +44,13 @@ impl Log {
 
     /// Runs troche with `pins` as the lines of its standard input, one per signer.
     pub(crate) fn run_in(&self, args: &[&str], pins: &[&str]) -> Output {
+        self.spawn(args, pins)
+            .wait_with_output()
+            .expect("troche ends")
+    }
+
+    /// Starts troche with `pins` as the lines of its standard input, one per signer.
+    pub(crate) fn spawn(&self, args: &[&str], pins: &[&str]) -> Child {
         let mut c = troche();
         c.args(args);
         match &self.env_url {
@@ -59,8 +66,7 @@ impl Log {
         text.push('\n');
         // A command refused before it reads its PINs closes the pipe: not the test's failure.
         let _ = std::io::Write::write_all(&mut input, text.as_bytes());
-        drop(input);
-        child.wait_with_output().expect("troche ends")
+        child
     }
 
     /// Two pharmacists (RP, PH) and a technician (TK), each with a PIN.
@@ -169,7 +175,7 @@ impl Log {
 }
 
 /// Why the PostgreSQL tests are ignored, and what a run of them without a server says.
-pub(crate) const NEEDS_POSTGRES: &str =
+const NEEDS_POSTGRES: &str =
     "needs a PostgreSQL server: TROCHE_TEST_POSTGRES_URL (.ci/run starts one)";
 
 /// A test's own PostgreSQL schema, dropped with everything in it when the test ends (passed

@@ -93,7 +93,13 @@ pub(super) fn run(ctx: &Context, a: &UserArgs) -> Result<i32> {
             let by = match by {
                 Some(b) => Some(people::initials("--by", b)?),
                 None if people::people(db.as_mut())?.is_empty() => None,
-                None => Some(pins::by(None, settings_user)?),
+                None => Some(pins::by(None, settings_user).map_err(|_| {
+                    crate::Error::arg(
+                        "--by",
+                        "the log has people: a pharmacist adds the next, with --by INITIALS \
+                         (their PIN is the second line)",
+                    )
+                })?),
             };
             let signer = match &by {
                 Some(b) => Some(pins::sign(db.as_mut(), &mut pins, "--by", b, &actor)?),
