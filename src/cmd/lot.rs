@@ -122,12 +122,15 @@ pub(super) fn run(ctx: &Context, a: &LotArgs) -> Result<i32> {
             for e in &events {
                 let _ = writeln!(
                     out,
-                    "  {:>3} {} {:<10} {:<9} {} ({}@{}) {}",
+                    "  {:>3} {} {:<10} {:<9} {}{} ({}@{}) {}",
                     e.seq,
                     e.at,
                     e.what,
                     or_empty(&e.status),
                     or_empty(&e.who),
+                    e.meaning
+                        .as_ref()
+                        .map_or(String::new(), |m| format!(" signed {m}")),
                     e.os_user,
                     e.workstation,
                     e.details

@@ -51,6 +51,17 @@ pub const VOID: &str = "void";
 pub const DISPENSED: &str = "dispensed";
 pub const QUARANTINED: &str = "quarantined";
 pub const RECALLED: &str = "recalled";
+/// Every state, in the order a batch passes through them.
+pub const STATES: &[&str] = &[
+    PREPARED,
+    RECORDED,
+    RELEASED,
+    REJECTED,
+    VOID,
+    DISPENSED,
+    QUARANTINED,
+    RECALLED,
+];
 
 /// The time of an entry in the log: UTC, RFC 3339.
 fn now() -> String {
