@@ -25,11 +25,6 @@ pub(crate) struct Log {
     env_url: Option<String>,
 }
 
-/// The people of a log set up by [`Log::people`], and their PINs.
-pub(crate) const RP: (&str, &str) = ("RP", "rp-pin-0001");
-pub(crate) const PH: (&str, &str) = ("PH", "ph-pin-0002");
-pub(crate) const TK: (&str, &str) = ("TK", "tk-pin-0003");
-
 impl Log {
     pub(crate) fn sqlite(dir: &Path) -> Log {
         Log {
@@ -69,7 +64,7 @@ impl Log {
         child
     }
 
-    /// Two pharmacists (RP, PH) and a technician (TK), each with a PIN.
+    /// Two pharmacists (RP, PH) and a technician (TK), each with a PIN (as `Test::people`).
     pub(crate) fn people(&self) {
         self.signed(
             &[
@@ -423,7 +418,7 @@ fn make_record_recall_verify_reprint(log: &Log, tmp: &Path) {
     fs::remove_file(tmp.join("a/261130-001-label.pdf")).unwrap();
     let before = fs::read(tmp.join("a/261130-001-worksheet.pdf")).unwrap();
     fs::remove_file(tmp.join("a/261130-001-worksheet.pdf")).unwrap();
-    log.ok(&["reprint", "261130-001"]);
+    log.signed(&["reprint", "261130-001", "--by", TK.0], &[TK.1]);
     assert_eq!(
         fs::read(tmp.join("a/261130-001-worksheet.pdf")).unwrap(),
         before

@@ -4,30 +4,35 @@
 
 use std::path::Path;
 
-use crate::common::fixture;
-use crate::log::{Log, PH, RP, TK, make_args, postgres_log};
+use crate::common::{PH, RP, TK, Test, fixture};
+use crate::log::{Log, make_args, postgres_log};
 
 /// A progesterone batch (no controlled substance) with lot `lot`, into `out`.
 fn make(log: &Log, out: &Path, lot: &str) {
     let cfg = fixture("troche.toml");
     let out = out.display().to_string();
-    log.ok(&[
-        "make",
-        "progesterone-troche",
-        "--strength",
-        "100 mg",
-        "--quantity",
-        "30",
-        "--date",
-        "2026-11-30",
-        "--backdate",
-        "--config",
-        &cfg,
-        "--out",
-        &out,
-        "--lot",
-        lot,
-    ]);
+    log.signed(
+        &[
+            "make",
+            "progesterone-troche",
+            "--strength",
+            "100 mg",
+            "--quantity",
+            "30",
+            "--date",
+            "2026-11-30",
+            "--backdate",
+            "--config",
+            &cfg,
+            "--out",
+            &out,
+            "--lot",
+            lot,
+            "--by",
+            TK.0,
+        ],
+        &[TK.1],
+    );
 }
 
 /// The `what` of each event of `lot`.
@@ -392,7 +397,7 @@ fn a_scheduled_active_needs_a_signed_witness() {
     log.people();
     let out = tmp.path().join("k").display().to_string();
     let cfg = fixture("troche.toml");
-    log.ok(&make_args(&out, &cfg, &[]));
+    log.signed(&make_args(&out, &cfg, &["--by", TK.0]), &[TK.1]);
     let lot = "261130-001";
     let record = ["record", lot, "--by", TK.0, "--made", "30"];
     log.refused(&record, &[TK.1], 2, "controlled substance (CIII)");
@@ -466,6 +471,7 @@ fn record_racing_verify_never_moves_a_state_back_postgres() {
 
 fn race(log: &Log, tmp: &Path) {
     const TRIALS: usize = 50;
+    const WAVE: usize = 5;
     log.people();
     let recipe = tmp.join("race.toml");
     let text: Vec<String> = (0..2 * TRIALS)
@@ -478,48 +484,76 @@ fn race(log: &Log, tmp: &Path) {
         .collect();
     std::fs::write(&recipe, text.join("\n")).unwrap();
     let out = tmp.join("out").display().to_string();
-    log.ok(&[
-        "batch",
-        recipe.to_str().unwrap(),
-        "--config",
-        &fixture("troche.toml"),
-        "--out",
-        &out,
-    ]);
+    log.signed(
+        &[
+            "batch",
+            recipe.to_str().unwrap(),
+            "--config",
+            &fixture("troche.toml"),
+            "--out",
+            &out,
+            "--by",
+            TK.0,
+        ],
+        &[TK.1],
+    );
     // The release trials start from a recorded batch (a second `record` is a correction).
-    for k in 0..TRIALS {
-        log.signed(
-            &["record", &format!("R{k:03}"), "--by", TK.0, "--made", "30"],
-            &[TK.1],
-        );
+    // Commands run in waves of WAVE trials at once, which also races them against each other.
+    let lots: Vec<String> = (0..2 * TRIALS).map(|k| format!("R{k:03}")).collect();
+    for wave in lots[..TRIALS].chunks(WAVE) {
+        let running: Vec<_> = wave
+            .iter()
+            .map(|lot| log.spawn(&["record", lot, "--by", TK.0, "--made", "30"], &[TK.1]))
+            .collect();
+        for r in running {
+            let o = r.wait_with_output().unwrap();
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        }
     }
-    for k in 0..2 * TRIALS {
-        let lot = format!("R{k:03}");
-        let verify: Vec<&str> = if k < TRIALS {
-            vec!["verify", &lot, "--by", RP.0]
-        } else {
-            vec!["verify", &lot, "--by", RP.0, "--reject", "spilled"]
-        };
-        let a = log.spawn(
-            &["record", &lot, "--by", TK.0, "--made", "30", "--force"],
-            &[TK.1],
-        );
-        let b = log.spawn(&verify, &[RP.1]);
-        let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
-        assert!(b.status.success(), "{}", String::from_utf8_lossy(&b.stderr));
-        let err = String::from_utf8_lossy(&a.stderr);
-        assert!(
-            a.status.success() || (a.status.code() == Some(2) && err.contains("is re")),
-            "{err}"
-        );
+    let mut verify_first = 0;
+    for (w, wave) in lots.chunks(WAVE).enumerate() {
+        let reject = w * WAVE >= TRIALS;
+        let running: Vec<_> = wave
+            .iter()
+            .map(|lot| {
+                let mut verify = vec!["verify", lot.as_str(), "--by", RP.0];
+                if reject {
+                    verify.extend(["--reject", "spilled"]);
+                }
+                let record = ["record", lot, "--by", TK.0, "--made", "30", "--force"];
+                (log.spawn(&record, &[TK.1]), log.spawn(&verify, &[RP.1]))
+            })
+            .collect();
+        for (a, b) in running {
+            let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+            assert!(b.status.success(), "{}", String::from_utf8_lossy(&b.stderr));
+            let err = String::from_utf8_lossy(&a.stderr);
+            if !a.status.success() {
+                assert!(a.status.code() == Some(2) && err.contains("is re"), "{err}");
+                verify_first += 1;
+            }
+        }
     }
-    let by_lot: std::collections::BTreeMap<String, Vec<String>> = (0..2 * TRIALS)
-        .map(|k| {
-            let lot = format!("R{k:03}");
-            let whats = events(log, &lot);
-            (lot, whats)
-        })
-        .collect();
+    // Shown with --nocapture: how often each command won.
+    eprintln!("verify won {verify_first} of {} races", 2 * TRIALS);
+    let mut by_lot = std::collections::BTreeMap::<String, Vec<String>>::new();
+    for wave in lots.chunks(10) {
+        let running: Vec<_> = wave
+            .iter()
+            .map(|lot| (lot, log.spawn(&["lot", lot, "--format", "json"], &[])))
+            .collect();
+        for (lot, r) in running {
+            let o = r.wait_with_output().unwrap();
+            let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+            let whats = v["events"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["what"].as_str().unwrap().to_string())
+                .collect();
+            by_lot.insert(lot.clone(), whats);
+        }
+    }
     assert_eq!(by_lot.len(), 2 * TRIALS);
     for (k, (lot, whats)) in by_lot.iter().enumerate() {
         assert!(!goes_back(whats), "{lot}: {whats:?}");
@@ -530,4 +564,131 @@ fn race(log: &Log, tmp: &Path) {
             "{lot}: {whats:?}"
         );
     }
+}
+
+/// `troche ARGS` for a progesterone batch with the fixture pharmacy, then `more`.
+fn progesterone<'a>(command: &'a str, cfg: &'a str, more: &[&'a str]) -> Vec<&'a str> {
+    let mut v = vec![
+        command,
+        "progesterone-troche",
+        "--strength",
+        "100 mg",
+        "--quantity",
+        "30",
+        "--config",
+        cfg,
+    ];
+    v.extend_from_slice(more);
+    v
+}
+
+/// Once a log has people, every command that enters a batch (make, batch, worksheet, label)
+/// or prints it again (reprint) is signed, and the `prepared` event names the signer, who
+/// then cannot release the batch.
+#[test]
+fn preparing_is_signed_once_the_log_has_people() {
+    let cfg = fixture("troche.toml");
+    let t = Test::new().people();
+    let e = t
+        .args(progesterone("make", &cfg, &["--out", "a", "--lot", "P1"]))
+        .refused();
+    assert!(e.contains("--by: give the signer's initials"), "{e}");
+    let t = Test::new().people();
+    let e = t
+        .args(progesterone(
+            "make",
+            &cfg,
+            &["--out", "a", "--lot", "P1", "--by", TK.0],
+        ))
+        .pins(&[RP.1])
+        .refused();
+    assert!(e.contains("wrong PIN for TK"), "{e}");
+    let t = Test::new().people();
+    let t = t
+        .args(progesterone(
+            "make",
+            &cfg,
+            &["--out", "a", "--lot", "P1", "--by", PH.0],
+        ))
+        .pins(&[PH.1]);
+    t.run();
+    let lot = |t: Test, lot: &str| -> (Test, serde_json::Value) {
+        let t = t.again().args(["lot", lot, "--format", "json"]);
+        let v = serde_json::from_str(&t.run().stdout).unwrap();
+        (t, v)
+    };
+    let (t, p1) = lot(t, "P1");
+    assert_eq!(p1["events"][0]["who"], "PH");
+    assert_eq!(p1["events"][0]["meaning"], "prepared");
+    // PH prepared it: another pharmacist releases.
+    let t = t
+        .again()
+        .args(["record", "P1", "--by", TK.0, "--made", "30"])
+        .pins(&[TK.1]);
+    t.run();
+    let t = t.again().args(["verify", "P1", "--by", PH.0]).pins(&[PH.1]);
+    assert!(t.refused().contains("PH prepared or recorded lot P1"));
+    let t = Test::new().people();
+    let t = t
+        .args(progesterone(
+            "make",
+            &cfg,
+            &["--out", "a", "--lot", "P1", "--by", PH.0],
+        ))
+        .pins(&[PH.1]);
+    t.run();
+    let t = t
+        .again()
+        .args(["record", "P1", "--by", TK.0, "--made", "30"])
+        .pins(&[TK.1]);
+    t.run();
+    let t = t.again().args(["verify", "P1", "--by", RP.0]).pins(&[RP.1]);
+    t.run();
+    // One document, a recipe's batches and a reprint are signed the same way.
+    let t = t
+        .again()
+        .args(progesterone(
+            "worksheet",
+            &cfg,
+            &["-o", "w.pdf", "--lot", "W1"],
+        ))
+        .args(["--by", TK.0])
+        .pins(&[TK.1]);
+    t.run();
+    let t = t
+        .again()
+        .args(progesterone("label", &cfg, &["-o", "l.pdf", "--lot", "L1"]))
+        .args(["--by", TK.0])
+        .pins(&[TK.1]);
+    t.run();
+    let t = t
+        .file(
+            "r.toml",
+            "[[batch]]\nformula = \"progesterone-troche\"\nstrength = \"100 mg\"\nquantity = 30\n\
+             lot = \"B1\"\n",
+        )
+        .again()
+        .args([
+            "batch", "r.toml", "--out", "b", "--config", &cfg, "--by", TK.0,
+        ])
+        .pins(&[TK.1]);
+    t.run();
+    let t = t
+        .again()
+        .args(["reprint", "P1", "--force", "--by", TK.0])
+        .pins(&[TK.1]);
+    t.run();
+    let mut t = t;
+    for l in ["W1", "L1", "B1"] {
+        let (next, v) = lot(t, l);
+        assert_eq!(v["events"][0]["who"], "TK", "{l}");
+        assert_eq!(v["events"][0]["meaning"], "prepared", "{l}");
+        t = next;
+    }
+    let (_, p1) = lot(t, "P1");
+    let last = p1["events"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        (&last["what"], &last["who"], &last["meaning"]),
+        (&"reprinted".into(), &"TK".into(), &"reprinted".into())
+    );
 }

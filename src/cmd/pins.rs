@@ -82,3 +82,28 @@ pub(super) fn sign(
     let pin = pins.next(&format!("PIN of {initials}"))?;
     people::authenticate(db, flag, initials, &pin, actor)
 }
+
+/// `--by` of a command that enters a batch in the log or prints it again.
+#[derive(clap::Args)]
+pub(super) struct SignArgs {
+    /// Who prepares (or reprints) the batch, signing with their PIN (terminal, or a line of
+    /// standard input); default `user` in troche.toml. Needed once the log has people.
+    #[arg(long, value_name = "INITIALS")]
+    pub(super) by: Option<String>,
+}
+
+/// The signer of a command that enters or reprints a batch. A log that has no people yet
+/// has no one to sign (its batches cannot be recorded or released until it has); once it
+/// has, the signer is required, from `--by` or the workstation's `user`.
+pub(super) fn preparer(
+    db: &mut dyn Db,
+    by: Option<&str>,
+    settings_user: Option<&str>,
+    actor: &Actor,
+) -> Result<Option<Person>> {
+    if by.is_none() && people::people(db)?.is_empty() {
+        return Ok(None);
+    }
+    let by = self::by(by, settings_user)?;
+    sign(db, &mut Pins::new(), "--by", &by, actor).map(Some)
+}
