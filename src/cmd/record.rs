@@ -159,18 +159,11 @@ pub(super) fn run(ctx: &Context, a: &RecordArgs) -> Result<i32> {
             "--witness",
             format!(
                 "lot {lot} holds a controlled substance ({schedule:?}): a second person \
-                witnesses its weighing and signs with --witness INITIALS (their PIN after \
-                the compounder's)"
+                 witnesses its weighing and signs with --witness INITIALS (their PIN after \
+                 the compounder's)"
             ),
         ));
     }
-    let actor = Actor::current();
-    let mut pins = Pins::new();
-    let signer = pins::sign(db.as_mut(), &mut pins, "--by", &by, &actor)?;
-    let witnessed = match &witness {
-        Some(w) => Some(pins::sign(db.as_mut(), &mut pins, "--witness", w, &actor)?),
-        None => None,
-    };
 
     let mut weights: Vec<(String, Decimal)> = Vec::new();
     for (name, m) in &file.weights {
@@ -276,6 +269,15 @@ pub(super) fn run(ctx: &Context, a: &RecordArgs) -> Result<i32> {
             .unwrap_or_else(|| PathBuf::from("."))
             .join(format!("{}-record.pdf", lots::file_stem(lot)))
     });
+    // Signed last, once everything typed has been read: a mistake in it is told before
+    // anyone types a PIN.
+    let actor = Actor::current();
+    let mut pins = Pins::new();
+    let signer = pins::sign(db.as_mut(), &mut pins, "--by", &by, &actor)?;
+    let witnessed = match &witness {
+        Some(w) => Some(pins::sign(db.as_mut(), &mut pins, "--witness", w, &actor)?),
+        None => None,
+    };
     let mut details = details;
     details["witness"] = json!(witness);
     details["file"] =

@@ -52,7 +52,7 @@ fn separate(tx: &mut Transaction<'_>, lot: &str, signer: &Person, what: &str) ->
         "--by",
         format!(
             "{} prepared or recorded lot {lot}; another pharmacist {what} (a pharmacy with one \
-                pharmacist: troche policy set same-person-release on --by INITIALS)",
+             pharmacist: troche policy set same-person-release on --by INITIALS)",
             p.initials
         ),
     ))
