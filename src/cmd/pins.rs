@@ -101,7 +101,7 @@ pub(super) fn preparer(
     settings_user: Option<&str>,
     actor: &Actor,
 ) -> Result<Option<Person>> {
-    if by.is_none() && people::people(db)?.is_empty() {
+    if by.is_none() && !people::any(db)? {
         return Ok(None);
     }
     let by = self::by(by, settings_user)?;

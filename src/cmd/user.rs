@@ -92,7 +92,7 @@ pub(super) fn run(ctx: &Context, a: &UserArgs) -> Result<i32> {
             // not sign for them.
             let by = match by {
                 Some(b) => Some(people::initials("--by", b)?),
-                None if people::people(db.as_mut())?.is_empty() => None,
+                None if !people::any(db.as_mut())? => None,
                 None => Some(pins::by(None, settings_user).map_err(|_| {
                     crate::Error::arg(
                         "--by",

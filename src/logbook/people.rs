@@ -164,6 +164,13 @@ pub fn person(db: &mut dyn Db, initials: &str) -> Result<Option<Person>> {
     )
 }
 
+/// Whether the log has anyone yet (one indexed read).
+pub fn any(db: &mut dyn Db) -> Result<bool> {
+    Ok(!db
+        .query("SELECT 1 AS found FROM people LIMIT 1", &[])?
+        .is_empty())
+}
+
 /// Everyone, in the order they were added.
 pub fn people(db: &mut dyn Db) -> Result<Vec<Person>> {
     db.query_as(
@@ -314,7 +321,7 @@ pub fn add(
     by: Option<&Person>,
     actor: &Actor,
 ) -> Result<()> {
-    let first = people(tx)?.is_empty();
+    let first = !any(tx)?;
     match (first, by) {
         (true, None) if new.role != Role::Pharmacist => {
             return Err(Error::arg(
