@@ -56,6 +56,7 @@ fn run(entries: usize, jobs: Option<usize>, bencher: divan::Bencher) {
                 force: false,
                 config: Some(cfg.clone()),
                 today: jiff::civil::date(2026, 11, 23),
+                prepared_by: None,
             };
             let report = batch::run(&recipe, &opts, |_, _, _| {}).expect("batch");
             assert_eq!(report.failed(), 0);

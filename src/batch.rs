@@ -40,6 +40,8 @@ pub struct Options {
     /// Allow compounding dates far from `today` and BUDs already past (see
     /// `record::check_dates`).
     pub backdate: bool,
+    /// Who prepares the run's batches, already signed (none in a log without people).
+    pub prepared_by: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -584,6 +586,10 @@ fn enter_chunk(
     opts: &Options,
     actor: &Actor,
 ) -> Result<()> {
+    // The signer may have been deactivated or locked at another workstation since.
+    if let Some(by) = &opts.prepared_by {
+        logbook::people::require_signer(tx, "--by", by)?;
+    }
     for (job, files) in rendered {
         let (Ok(files), false) = (files, job.resume) else {
             continue;
@@ -599,6 +605,7 @@ fn enter_chunk(
                 out_dir: Some(&opts.out),
                 files,
                 record_json: json,
+                prepared_by: opts.prepared_by.as_deref(),
             },
             actor,
         )?;

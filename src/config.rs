@@ -80,6 +80,9 @@ pub struct Settings {
     pub origin: String,
     /// The compounding log's location (`database = ...`), a path or a `postgres://` URL.
     pub database: Option<String>,
+    /// Whose initials `--by` means at this workstation when not given (`user = "JD"`): it
+    /// only names the signer, whose PIN is still asked for.
+    pub user: Option<String>,
 }
 
 impl Settings {
@@ -121,6 +124,7 @@ pub(crate) const KEYS: &[Field] = &[
         Kind::Tables(&[req("id", Kind::Text), req("name", Kind::Text)]),
     ),
     opt("database", Kind::Text),
+    opt("user", Kind::Text),
 ];
 
 /// The keys of a `[balance]` table, here and in a recipe file.
@@ -145,6 +149,8 @@ pub(crate) struct RawSettings {
     mold: Vec<RawMoldId>,
     /// The compounding log: a SQLite file path or a `postgres://` URL (docs/log.md).
     database: Option<Spanned<String>>,
+    /// The initials `--by` defaults to at this workstation.
+    user: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -352,9 +358,11 @@ pub fn parse(text: &str, file: &str) -> Result<Settings> {
         })
         .collect();
     let database = raw.database.as_ref().map(|d| src.text(d, "database"));
+    let user = raw.user.as_ref().map(|u| src.text(u, "user"));
     src.finish()?;
     Ok(Settings {
         database,
+        user,
         pharmacy,
         balance,
         paper,

@@ -288,6 +288,26 @@ fn troche_args(words: &[String]) -> Option<Vec<String>> {
     )
 }
 
+/// What a documented command reads on standard input: the PINs of its signers, one line each
+/// (docs/log.md). Every person of the documents has the PIN `INITIALS-pin-2468`; `user add X`
+/// reads X's new PIN and then `--by`'s, `user pin X` X's old and new, every other command
+/// `--by`'s and then `--witness`'s.
+fn pins(args: &[String]) -> String {
+    let pin = |who: &str| format!("{}-pin-2468\n", who.to_ascii_uppercase());
+    let a: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut out = match a.as_slice() {
+        ["user", "add", who, ..] => pin(who),
+        ["user", "pin", who, ..] => pin(who) + &pin(who),
+        _ => String::new(),
+    };
+    for flag in ["--by", "--witness"] {
+        if let Some(who) = a.iter().position(|w| *w == flag).and_then(|i| a.get(i + 1)) {
+            out.push_str(&pin(who));
+        }
+    }
+    out
+}
+
 #[test]
 fn every_documented_command_runs_as_written() {
     let dir = tempfile::tempdir().expect("scratch");
@@ -364,6 +384,7 @@ fn every_documented_command_runs_as_written() {
                         // of its own, so its lots start at 001 as it shows them.
                         .env("XDG_DATA_HOME", dir.join(".logs").join(doc_log(&ex.place)))
                         .args(&args)
+                        .write_stdin(pins(&args))
                         .output()
                         .expect("run troche");
                     let stdout = String::from_utf8_lossy(&out.stdout);

@@ -682,8 +682,8 @@ fn control_characters_in_arguments_and_paths_are_escaped_on_every_status_line() 
     let (code, err) = run(&["reprint", "L7", "--out", "again\u{1b}[31m"]);
     assert_eq!(code, Some(0), "{err}");
     assert!(err.contains("again\\u001b[31m/L7-worksheet.pdf"), "{err}");
-    // The initials of whoever rejects a batch are echoed on the terminal only.
-    let (_, err) = run(&[
+    // Initials holding a control character are refused, and named escaped.
+    let (code, err) = run(&[
         "verify",
         "L7",
         "--by",
@@ -691,6 +691,7 @@ fn control_characters_in_arguments_and_paths_are_escaped_on_every_status_line() 
         "--reject",
         "spilled",
     ]);
+    assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("R\\u001b[31mPH"), "{err}");
 }
 

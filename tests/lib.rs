@@ -14,6 +14,7 @@ mod log;
 mod pages;
 mod prescription;
 mod properties;
+mod release;
 #[path = "../benches/support/sample.rs"]
 mod sample;
 mod test;

@@ -8,7 +8,7 @@ use crate::common::*;
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
 fn troche() -> Command {
@@ -19,14 +19,14 @@ fn troche() -> Command {
 
 /// Where a test's log is: a SQLite file in its scratch directory, or a fresh PostgreSQL schema.
 #[derive(Clone)]
-struct Log {
-    db: String,
+pub(crate) struct Log {
+    pub(crate) db: String,
     /// For PostgreSQL: the URL with its password, passed through the environment.
     env_url: Option<String>,
 }
 
 impl Log {
-    fn sqlite(dir: &Path) -> Log {
+    pub(crate) fn sqlite(dir: &Path) -> Log {
         Log {
             db: dir.join("log.sqlite3").display().to_string(),
             env_url: None,
@@ -34,16 +34,109 @@ impl Log {
     }
 
     fn run(&self, args: &[&str]) -> Output {
+        self.run_in(args, &[])
+    }
+
+    /// Runs troche with `pins` as the lines of its standard input, one per signer.
+    pub(crate) fn run_in(&self, args: &[&str], pins: &[&str]) -> Output {
+        self.spawn(args, pins)
+            .wait_with_output()
+            .expect("troche ends")
+    }
+
+    /// Starts troche with `pins` as the lines of its standard input, one per signer.
+    pub(crate) fn spawn(&self, args: &[&str], pins: &[&str]) -> Child {
         let mut c = troche();
         c.args(args);
         match &self.env_url {
             Some(u) => c.env("TROCHE_DATABASE_URL", u),
             None => c.args(["--db", &self.db]),
         };
-        c.output().expect("run troche")
+        c.stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = c.spawn().expect("run troche");
+        let mut input = child.stdin.take().expect("stdin");
+        let mut text = pins.join("\n");
+        text.push('\n');
+        // A command refused before it reads its PINs closes the pipe: not the test's failure.
+        let _ = std::io::Write::write_all(&mut input, text.as_bytes());
+        child
     }
 
-    fn ok(&self, args: &[&str]) -> String {
+    /// Two pharmacists (RP, PH) and a technician (TK), each with a PIN (as `Test::people`).
+    pub(crate) fn people(&self) {
+        self.signed(
+            &[
+                "user",
+                "add",
+                RP.0,
+                "--name",
+                "Rita Park",
+                "--role",
+                "pharmacist",
+            ],
+            &[RP.1],
+        );
+        self.signed(
+            &[
+                "user",
+                "add",
+                PH.0,
+                "--name",
+                "Paul Hart",
+                "--role",
+                "pharmacist",
+                "--by",
+                RP.0,
+            ],
+            &[PH.1, RP.1],
+        );
+        self.signed(
+            &[
+                "user",
+                "add",
+                TK.0,
+                "--name",
+                "Tom King",
+                "--role",
+                "technician",
+                "--by",
+                RP.0,
+            ],
+            &[TK.1, RP.1],
+        );
+    }
+
+    /// Runs a command signed with `pins`, which must succeed; returns its standard output.
+    pub(crate) fn signed(&self, args: &[&str], pins: &[&str]) -> String {
+        let o = self.run_in(args, pins);
+        assert!(
+            o.status.success(),
+            "troche {}\n{}{}",
+            args.join(" "),
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8(o.stdout).unwrap()
+    }
+
+    /// Runs a command signed with `pins`, which must be refused with `code`, saying `says`.
+    pub(crate) fn refused(&self, args: &[&str], pins: &[&str], code: i32, says: &str) -> String {
+        let o = self.run_in(args, pins);
+        let err = String::from_utf8_lossy(&o.stderr).into_owned();
+        assert_eq!(
+            o.status.code(),
+            Some(code),
+            "troche {}\n{err}",
+            args.join(" ")
+        );
+        assert!(err.contains(says), "stderr lacks {says:?}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+        err
+    }
+
+    pub(crate) fn ok(&self, args: &[&str]) -> String {
         let o = self.run(args);
         assert!(
             o.status.success(),
@@ -55,7 +148,7 @@ impl Log {
         String::from_utf8(o.stdout).unwrap()
     }
 
-    fn fails(&self, args: &[&str], code: i32, says: &str) -> String {
+    pub(crate) fn fails(&self, args: &[&str], code: i32, says: &str) -> String {
         let o = self.run(args);
         let err = String::from_utf8_lossy(&o.stderr).into_owned();
         assert_eq!(
@@ -69,7 +162,7 @@ impl Log {
         err
     }
 
-    fn json(&self, args: &[&str]) -> serde_json::Value {
+    pub(crate) fn json(&self, args: &[&str]) -> serde_json::Value {
         let mut a = args.to_vec();
         a.extend(["--format", "json"]);
         serde_json::from_str(&self.ok(&a)).unwrap()
@@ -82,7 +175,7 @@ const NEEDS_POSTGRES: &str =
 
 /// A test's own PostgreSQL schema, dropped with everything in it when the test ends (passed
 /// or failed).
-struct Schema {
+pub(crate) struct Schema {
     #[cfg(feature = "postgres")]
     url: String,
     #[cfg(feature = "postgres")]
@@ -103,14 +196,14 @@ impl Drop for Schema {
 }
 
 #[cfg(not(feature = "postgres"))]
-fn postgres_log(_: &str) -> (Log, Schema) {
+pub(crate) fn postgres_log(_: &str) -> (Log, Schema) {
     panic!("{NEEDS_POSTGRES}, and a troche built with the `postgres` feature");
 }
 
 /// A fresh PostgreSQL schema on the server `TROCHE_TEST_POSTGRES_URL` names; without one the
 /// test fails (it is `#[ignore]`d, so only `cargo test -- --ignored` runs it).
 #[cfg(feature = "postgres")]
-fn postgres_log(name: &str) -> (Log, Schema) {
+pub(crate) fn postgres_log(name: &str) -> (Log, Schema) {
     let url = std::env::var("TROCHE_TEST_POSTGRES_URL")
         .ok()
         .filter(|u| !u.trim().is_empty())
@@ -136,7 +229,7 @@ fn postgres_log(name: &str) -> (Log, Schema) {
     (log, Schema { url, name: schema })
 }
 
-fn make_args<'a>(out: &'a str, cfg: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+pub(crate) fn make_args<'a>(out: &'a str, cfg: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
     let mut v = vec![
         "make",
         "ketamine-hcl-troche",
@@ -244,55 +337,74 @@ fn make_record_recall_verify_reprint(log: &Log, tmp: &Path) {
             });
         assert_eq!(f["sha256"], sha.as_str());
     }
-    // Release needs a record first; a flag needs an acknowledgement.
-    log.fails(&["verify", "261130-001", "--by", "RPH"], 2, "is prepared");
-    log.ok(&[
+    // Release needs a record first; a flag needs an acknowledgement. The technician
+    // records, the pharmacist who witnessed the controlled substance's weighing releases.
+    log.people();
+    log.refused(
+        &["verify", "261130-001", "--by", RP.0],
+        &[RP.1],
+        2,
+        "is prepared",
+    );
+    let record = [
         "record",
         "261130-001",
         "--by",
-        "JD",
+        TK.0,
+        "--witness",
+        RP.0,
         "--weight",
         "Ketamine=1.50 g",
         "--unit-weight",
         "0.975 g, 2 g",
         "--made",
         "30",
-    ]);
+    ];
+    log.signed(&record, &[TK.1, RP.1]);
     let rec = tmp.join("a/261130-001-record.pdf");
     assert!(page_count(&fs::read(&rec).unwrap()) >= 2);
-    log.fails(
-        &["verify", "261130-001", "--by", "RPH"],
+    log.refused(
+        &["verify", "261130-001", "--by", RP.0],
+        &[RP.1],
         2,
         "unresolved flags",
     );
-    log.fails(
+    log.refused(
         &[
             "verify",
             "261130-001",
             "--by",
-            "RPH",
+            RP.0,
             "--acknowledge",
             "unit:2=weighed again",
         ],
+        &[RP.1],
         2,
         "weight:Ketamine",
     );
-    log.ok(&[
-        "verify",
-        "261130-001",
-        "--by",
-        "RPH",
-        "--acknowledge",
-        "unit:2=discarded",
-        "--acknowledge",
-        "weight:Ketamine hydrochloride, USP=within assay, approved",
-    ]);
-    log.fails(
-        &["verify", "261130-001", "--by", "RPH", "--reject", "late"],
+    log.signed(
+        &[
+            "verify",
+            "261130-001",
+            "--by",
+            RP.0,
+            "--acknowledge",
+            "unit:2=discarded",
+            "--acknowledge",
+            "weight:Ketamine hydrochloride, USP=within assay, approved",
+        ],
+        &[RP.1],
+    );
+    log.refused(
+        &["verify", "261130-001", "--by", RP.0, "--reject", "late"],
+        &[RP.1],
         2,
         "is released",
     );
-    log.ok(&["verify", "261130-002", "--by", "RPH", "--reject", "spilled"]);
+    log.signed(
+        &["verify", "261130-002", "--by", RP.0, "--reject", "spilled"],
+        &[RP.1],
+    );
     let released = log.json(&["log", "--status", "released"]);
     assert_eq!(released.as_array().unwrap().len(), 1);
     let events = log.json(&["lot", "261130-001"])["events"].clone();
@@ -302,21 +414,36 @@ fn make_record_recall_verify_reprint(log: &Log, tmp: &Path) {
         .iter()
         .map(|e| e["what"].as_str().unwrap())
         .collect();
-    assert_eq!(whats, ["prepared", "recorded", "released"]);
+    assert_eq!(
+        whats,
+        [
+            "prepared",
+            "recorded",
+            "witnessed",
+            "acknowledged",
+            "acknowledged",
+            "released"
+        ]
+    );
     // Reprint from the stored record: identical bytes.
     fs::remove_file(tmp.join("a/261130-001-label.pdf")).unwrap();
     let before = fs::read(tmp.join("a/261130-001-worksheet.pdf")).unwrap();
     fs::remove_file(tmp.join("a/261130-001-worksheet.pdf")).unwrap();
-    log.ok(&["reprint", "261130-001"]);
+    log.signed(&["reprint", "261130-001", "--by", TK.0], &[TK.1]);
     assert_eq!(
         fs::read(tmp.join("a/261130-001-worksheet.pdf")).unwrap(),
         before
     );
     assert!(tmp.join("a/261130-001-label.pdf").exists());
     log.fails(&["lot", "999999-999"], 2, "no lot \"999999-999\"");
-    log.fails(&["record", "261130-002", "--by", "JD"], 2, "is rejected");
+    log.refused(
+        &["record", "261130-002", "--by", TK.0],
+        &[TK.1],
+        2,
+        "is rejected",
+    );
     let check = log.ok(&["db", "check"]);
-    assert!(check.contains("schema version: 1"), "{check}");
+    assert!(check.contains("schema version: 2"), "{check}");
 }
 
 #[test]
@@ -521,7 +648,13 @@ fn bad_logs_and_bad_lots_are_refused_clearly_and_change_nothing() {
         env_url: None,
     };
     fresh.fails(&["lot", "000000-001"], 2, "no lot");
-    fresh.fails(&["verify", "000000-001", "--by", "X"], 2, "no lot");
+    fresh.people();
+    fresh.refused(
+        &["verify", "000000-001", "--by", RP.0],
+        &[RP.1],
+        2,
+        "no lot",
+    );
     // A password on the command line; an unreachable server.
     let o = troche()
         .args(["log", "--db", "postgres://u:secret@127.0.0.1:1/x"])

@@ -15,7 +15,15 @@ pub(crate) struct Test {
     stdout_contains: Vec<String>,
     stderr_contains: Vec<String>,
     env: Vec<(String, String)>,
+    /// Standard input: the PINs of the command's signers, one a line.
+    stdin: String,
 }
+
+/// The people [`Test::people`] puts in a log, with their PINs: two pharmacists and a
+/// technician.
+pub(crate) const RP: (&str, &str) = ("RP", "rp-pin-0001");
+pub(crate) const PH: (&str, &str) = ("PH", "ph-pin-0002");
+pub(crate) const TK: (&str, &str) = ("TK", "tk-pin-0003");
 
 /// What a run printed, once its expectations have held.
 pub(crate) struct Ran {
@@ -33,7 +41,48 @@ impl Test {
             stdout_contains: Vec::new(),
             stderr_contains: Vec::new(),
             env: Vec::new(),
+            stdin: String::new(),
         }
+    }
+
+    /// Puts two pharmacists (RP, PH) and a technician (TK) in the scratch directory's
+    /// compounding log, so that commands which sign can be run (with [`Test::pins`]).
+    pub(crate) fn people(self) -> Test {
+        for (who, name, role, by) in [
+            (RP, "Rita Park", "pharmacist", None),
+            (PH, "Paul Hart", "pharmacist", Some(RP)),
+            (TK, "Tom King", "technician", Some(RP)),
+        ] {
+            let mut args = vec!["user", "add", who.0, "--name", name, "--role", role];
+            let mut pins = vec![who.1];
+            if let Some(by) = by {
+                args.extend(["--by", by.0]);
+                pins.push(by.1);
+            }
+            let mut cmd = self.command_with(&args);
+            let mut input: String = pins.join("\n");
+            input.push('\n');
+            cmd.write_stdin(input).assert().success();
+        }
+        self
+    }
+
+    /// The next run in the same scratch directory (and so the same compounding log), with
+    /// no arguments, input or expectations yet.
+    pub(crate) fn again(self) -> Test {
+        Test {
+            dir: self.dir,
+            env: self.env,
+            ..Test::new()
+        }
+    }
+
+    /// The lines of standard input: the PINs of the command's signers, in the order it reads
+    /// them (`--by`, then `--witness`).
+    pub(crate) fn pins(mut self, pins: &[&str]) -> Test {
+        self.stdin = pins.join("\n");
+        self.stdin.push('\n');
+        self
     }
 
     /// A path inside the scratch directory, as text for an argument.
@@ -96,6 +145,13 @@ impl Test {
     }
 
     fn command(&self) -> assert_cmd::Command {
+        let mut cmd = self.command_with(&self.args);
+        cmd.write_stdin(self.stdin.clone());
+        cmd
+    }
+
+    /// The binary in the scratch directory with `args`, standard input not yet given.
+    fn command_with<S: AsRef<std::ffi::OsStr>>(&self, args: &[S]) -> assert_cmd::Command {
         let mut cmd = assert_cmd::Command::cargo_bin("troche").expect("binary built");
         cmd.current_dir(self.dir.path())
             .env("HOME", self.dir.path())
@@ -103,7 +159,7 @@ impl Test {
             // The compounding log goes to the scratch directory, never the user's.
             .env("XDG_DATA_HOME", self.dir.path())
             .env_remove("TROCHE_DATABASE_URL")
-            .args(&self.args);
+            .args(args);
         for (k, v) in &self.env {
             cmd.env(k, v);
         }

@@ -12,11 +12,13 @@ use rust_decimal::Decimal;
 use crate::batch::{self, Pick, Report, Row, Status};
 use crate::error::{Error, Kind, Result};
 use crate::formula::Schedule;
+use crate::logbook::Actor;
 use crate::quantity::round_to;
 use crate::report::plural;
 use crate::{input, library, output, printable, recipe, record, spreadsheet};
 
 use super::context::Context;
+use super::pins::{self, SignArgs};
 use super::{print, today};
 
 #[derive(Args)]
@@ -43,6 +45,8 @@ pub(super) struct BatchArgs {
     /// Pharmacy settings file (default: the recipe's `config`, else ./troche.toml, else the user's).
     #[arg(long, value_name = "FILE")]
     pub(super) config: Option<PathBuf>,
+    #[command(flatten)]
+    pub(super) sign: SignArgs,
 }
 
 pub(super) fn run(ctx: &Context, a: &BatchArgs) -> Result<i32> {
@@ -65,7 +69,7 @@ pub(super) fn run(ctx: &Context, a: &BatchArgs) -> Result<i32> {
         });
     }
     let out = a.out.clone().unwrap_or_else(|| PathBuf::from("."));
-    let opts = batch::Options {
+    let mut opts = batch::Options {
         out: out.clone(),
         check_only: a.check,
         jobs: a.jobs,
@@ -73,6 +77,7 @@ pub(super) fn run(ctx: &Context, a: &BatchArgs) -> Result<i32> {
         config: a.config.clone(),
         today: today(),
         backdate: a.backdate,
+        prepared_by: None,
     };
     // The log is opened only to make batches; `--check` writes nothing anywhere.
     let mut log = if a.check {
@@ -80,7 +85,16 @@ pub(super) fn run(ctx: &Context, a: &BatchArgs) -> Result<i32> {
     } else {
         let settings =
             crate::config::load(a.config.as_deref().or(recipe.shared.config.as_deref()))?;
-        Some(ctx.open(settings.database.as_deref())?)
+        let mut db = ctx.open(settings.database.as_deref())?;
+        // One signature for the whole run: every batch's `prepared` event names the signer.
+        let signer = pins::preparer(
+            db.as_mut(),
+            a.sign.by.as_deref(),
+            settings.user.as_deref(),
+            &Actor::current(),
+        )?;
+        opts.prepared_by = signer.map(|p| p.initials);
+        Some(db)
     };
     let report = batch::run_logged(
         &recipe,

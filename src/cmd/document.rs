@@ -14,6 +14,7 @@ use crate::render;
 use super::context::Context;
 use super::logged;
 use super::order::{OrderArgs, PaperArgs, prepare_record};
+use super::pins::SignArgs;
 
 #[derive(Args)]
 pub(super) struct DocArgs {
@@ -21,6 +22,8 @@ pub(super) struct DocArgs {
     pub(super) order: OrderArgs,
     #[command(flatten)]
     pub(super) paper: PaperArgs,
+    #[command(flatten)]
+    pub(super) sign: SignArgs,
     /// The PDF file to write.
     #[arg(short, long, value_name = "FILE")]
     pub(super) output: PathBuf,
@@ -65,6 +68,7 @@ pub(super) fn one_document(
         ctx,
         record,
         &settings,
+        a.sign.by.as_deref(),
         dir,
         kind,
         a.paper.force,

@@ -89,14 +89,6 @@ enum LogCommand {
     },
 }
 
-const STATES: [&str; 5] = [
-    logbook::PREPARED,
-    logbook::RECORDED,
-    logbook::RELEASED,
-    logbook::REJECTED,
-    logbook::VOID,
-];
-
 pub(super) fn run(ctx: &Context, a: &LogArgs) -> Result<i32> {
     if let Some(LogCommand::Import { dir, config }) = &a.sub {
         return import(ctx, dir, config.as_deref());
@@ -105,10 +97,10 @@ pub(super) fn run(ctx: &Context, a: &LogArgs) -> Result<i32> {
     f.patient.clone_from(&a.patient);
     f.rx.clone_from(&a.rx);
     if let Some(s) = &a.status {
-        if !STATES.contains(&s.as_str()) {
+        if !logbook::STATES.contains(&s.as_str()) {
             return Err(Error::arg(
                 "--status",
-                format!("allowed: {}", STATES.join(", ")),
+                format!("allowed: {}", logbook::STATES.join(", ")),
             ));
         }
         f.status = Some(s.clone());

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use super::context::Context;
+use super::pins;
 use crate::config::Settings;
 use crate::error::Result;
 use crate::logbook::{self, Actor, LotCounter, NewBatch};
@@ -16,12 +17,15 @@ use crate::report;
 pub(super) type Files = Vec<(PathBuf, Vec<u8>)>;
 
 /// Enters one batch: in one write transaction its lot is decided (explicit, or the next free
-/// in the whole log), its files rendered and hashed, and its record inserted. The files are
-/// written after the commit; if that fails the batch is voided with the reason.
+/// in the whole log), its files rendered and hashed, and its record inserted with its
+/// `prepared` event, signed by `by` (or the workstation's `user`) once the log has people.
+/// The files are written after the commit; if that fails the batch is voided with the reason.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn enter_and_write(
     ctx: &Context,
     mut record: Record,
     settings: &Settings,
+    by: Option<&str>,
     dir: &Path,
     kind: &str,
     force: bool,
@@ -29,7 +33,12 @@ pub(super) fn enter_and_write(
 ) -> Result<(Record, Files)> {
     let mut db = ctx.open(settings.database.as_deref())?;
     let actor = Actor::current();
+    let signer = pins::preparer(db.as_mut(), by, settings.user.as_deref(), &actor)?;
+    let prepared_by = signer.as_ref().map(|p| p.initials.as_str());
     let files = db.write(|tx| {
+        if let Some(by) = prepared_by {
+            logbook::people::require_signer(tx, "--by", by)?;
+        }
         let mut lots = Lots::scan(dir)?;
         let mut counter = LotCounter::new(&mut lots);
         let stem = if let Some(l) = record.order.lot.clone() {
@@ -59,6 +68,7 @@ pub(super) fn enter_and_write(
                 out_dir: Some(dir),
                 files: &files,
                 record_json: json,
+                prepared_by,
             },
             &actor,
         )?;

@@ -60,7 +60,7 @@ pub(super) fn run(ctx: &Context, a: &LotArgs) -> Result<i32> {
         })).collect::<Vec<_>>(),
         "events": events.iter().map(|e| json!({
             "seq": e.seq, "at": e.at, "what": e.what, "status": e.status,
-            "who": e.who, "workstation": e.workstation, "os_user": e.os_user,
+            "who": e.who, "meaning": e.meaning, "workstation": e.workstation, "os_user": e.os_user,
             "details": serde_json::from_str::<J>(&e.details).unwrap_or(J::Null),
         })).collect::<Vec<_>>(),
         "record": serde_json::from_str::<J>(&b.record_json).unwrap_or(J::Null),
@@ -122,12 +122,15 @@ pub(super) fn run(ctx: &Context, a: &LotArgs) -> Result<i32> {
             for e in &events {
                 let _ = writeln!(
                     out,
-                    "  {:>3} {} {:<10} {:<9} {} ({}@{}) {}",
+                    "  {:>3} {} {:<10} {:<9} {}{} ({}@{}) {}",
                     e.seq,
                     e.at,
                     e.what,
                     or_empty(&e.status),
                     or_empty(&e.who),
+                    e.meaning
+                        .as_ref()
+                        .map_or(String::new(), |m| format!(" signed {m}")),
                     e.os_user,
                     e.workstation,
                     e.details

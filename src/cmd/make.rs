@@ -11,6 +11,7 @@ use crate::paperwork;
 use super::context::Context;
 use super::logged;
 use super::order::{OrderArgs, PaperArgs, prepare_record};
+use super::pins::SignArgs;
 
 #[derive(Args)]
 pub(super) struct MakeArgs {
@@ -18,6 +19,8 @@ pub(super) struct MakeArgs {
     pub(super) order: OrderArgs,
     #[command(flatten)]
     pub(super) paper: PaperArgs,
+    #[command(flatten)]
+    pub(super) sign: SignArgs,
     /// Directory for LOT-worksheet.pdf, LOT-label.pdf and LOT.json (created if missing).
     #[arg(long, value_name = "DIR")]
     pub(super) out: PathBuf,
@@ -44,6 +47,7 @@ fn make(ctx: &Context, a: &MakeArgs) -> Result<i32> {
         ctx,
         record,
         &settings,
+        a.sign.by.as_deref(),
         &a.out,
         "batch",
         a.paper.force,

@@ -16,9 +16,13 @@ mod logged;
 mod lot;
 mod make;
 mod order;
+mod pins;
+mod policy;
 mod recall;
 mod record;
 mod reprint;
+mod state;
+mod user;
 mod verify;
 
 use std::ffi::OsString;
@@ -86,6 +90,16 @@ enum Command {
     Reprint(reprint::ReprintArgs),
     /// The log's database: backup, check.
     Db(db::DbArgs),
+    /// The pharmacy's people, who sign with their PINs: add, list, deactivate, pin, unlock.
+    User(user::UserArgs),
+    /// The pharmacy's signed policies: set, list.
+    Policy(policy::PolicyArgs),
+    /// Hold a released batch back from dispensing, signed by a pharmacist.
+    Quarantine(state::HoldArgs),
+    /// Recall a released batch, signed by a pharmacist.
+    RecallBatch(state::HoldArgs),
+    /// Record that a released batch was handed over (all of it, or --units N).
+    Dispense(state::DispenseArgs),
     /// Validate formula, order, recipe and settings files (told apart by their keys) and report
     /// every problem found.
     Check {
@@ -164,6 +178,11 @@ where
         Command::Verify(a) => verify::run(ctx, &a),
         Command::Reprint(a) => reprint::run(ctx, &a),
         Command::Db(a) => db::run(ctx, &a),
+        Command::User(a) => user::run(ctx, &a),
+        Command::Policy(a) => policy::run(ctx, &a),
+        Command::Quarantine(a) => state::quarantine(ctx, &a),
+        Command::RecallBatch(a) => state::recall(ctx, &a),
+        Command::Dispense(a) => state::dispense(ctx, &a),
     }
 }
 

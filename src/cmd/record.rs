@@ -13,20 +13,26 @@ use serde_json::json;
 
 use crate::error::{Error, Result};
 use crate::formula::name_matches;
-use crate::logbook::{self, Actor, NewEvent};
+use crate::logbook::{self, Actor, NewEvent, people};
 use crate::quantity::{self, round_to};
 use crate::{library, lots, output, render};
 
 use super::arg;
 use super::context::Context;
+use super::pins::{self, Pins};
 
 #[derive(Args)]
 pub(super) struct RecordArgs {
     /// The batch's lot.
     lot: String,
-    /// The compounder's initials.
+    /// The compounder's initials (default: `user` in troche.toml); their PIN is read from the
+    /// terminal, or a line of standard input.
     #[arg(long, value_name = "INITIALS")]
     by: Option<String>,
+    /// The second person who witnessed the weighing of a controlled substance (required for
+    /// a scheduled active); their PIN is read after the compounder's.
+    #[arg(long, value_name = "INITIALS")]
+    witness: Option<String>,
     /// Actual weight of an ingredient: "NAME=1.846 g", once per ingredient.
     #[arg(long, value_name = "NAME=MASS")]
     weight: Vec<String>,
@@ -55,7 +61,7 @@ pub(super) struct RecordArgs {
     /// Replace the PDF if it exists.
     #[arg(long)]
     force: bool,
-    /// Pharmacy settings file (for `database`).
+    /// Pharmacy settings file (for `database` and `user`).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
 }
@@ -108,12 +114,22 @@ pub(super) fn run(ctx: &Context, a: &RecordArgs) -> Result<i32> {
         })?,
         None => RecordFile::default(),
     };
-    let by =
-        a.by.clone()
-            .or(file.by.clone())
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty())
-            .ok_or_else(|| Error::arg("--by", "give the compounder's initials"))?;
+    let settings = crate::config::load(a.config.as_deref())?;
+    let by = pins::by(
+        a.by.as_deref().or(file.by.as_deref()),
+        settings.user.as_deref(),
+    )?;
+    let witness = a
+        .witness
+        .as_deref()
+        .map(|w| people::initials("--witness", w))
+        .transpose()?;
+    if witness.as_deref() == Some(by.as_str()) {
+        return Err(Error::arg(
+            "--witness",
+            "the witness is a second person, not the compounder",
+        ));
+    }
     let tolerance = arg(
         "--tolerance",
         quantity::parse_positive(
@@ -126,7 +142,7 @@ pub(super) fn run(ctx: &Context, a: &RecordArgs) -> Result<i32> {
         ),
     )?;
     let lot = a.lot.trim();
-    let mut db = ctx.open_with_config(a.config.as_deref())?;
+    let mut db = ctx.open(settings.database.as_deref())?;
     logbook::require_status(
         db.as_mut(),
         lot,
@@ -136,6 +152,16 @@ pub(super) fn run(ctx: &Context, a: &RecordArgs) -> Result<i32> {
     let rebuilt = logbook::rebuild(db.as_mut(), lot)?;
     let record = &rebuilt.record;
     let calc = &record.calc;
+    if let (Some(schedule), None) = (record.schedule(), &witness) {
+        return Err(Error::arg(
+            "--witness",
+            format!(
+                "lot {lot} holds a controlled substance ({schedule:?}): a second person \
+                 witnesses its weighing and signs with --witness INITIALS (their PIN after \
+                 the compounder's)"
+            ),
+        ));
+    }
 
     let mut weights: Vec<(String, Decimal)> = Vec::new();
     for (name, m) in &file.weights {
@@ -239,13 +265,23 @@ pub(super) fn run(ctx: &Context, a: &RecordArgs) -> Result<i32> {
             .unwrap_or_else(|| PathBuf::from("."))
             .join(format!("{}-record.pdf", lots::file_stem(lot)))
     });
+    // Signed last, once everything typed has been read: a mistake in it is told before
+    // anyone types a PIN.
     let actor = Actor::current();
+    let mut pins = Pins::new();
+    let signer = pins::sign(db.as_mut(), &mut pins, "--by", &by, &actor)?;
+    let witnessed = match &witness {
+        Some(w) => Some(pins::sign(db.as_mut(), &mut pins, "--witness", w, &actor)?),
+        None => None,
+    };
     let mut details = details;
+    details["witness"] = json!(witness);
     details["file"] =
         json!({"path": out.display().to_string(), "sha256": logbook::sha256_hex(&pdf)});
     db.write(|tx| {
         // The state is checked again inside the write: another command may have moved the
         // batch on (released, rejected) since it was read above.
+        people::require_signer(tx, "--by", &signer.initials)?;
         logbook::transition(
             tx,
             &[logbook::PREPARED, logbook::RECORDED],
@@ -255,10 +291,27 @@ pub(super) fn run(ctx: &Context, a: &RecordArgs) -> Result<i32> {
                 what: "recorded",
                 status: Some(logbook::RECORDED),
                 who: Some(&by),
+                meaning: Some("recorded"),
                 details: &details,
             },
             &actor,
-        )
+        )?;
+        if let Some(w) = &witnessed {
+            people::require_signer(tx, "--witness", &w.initials)?;
+            logbook::append_event(
+                tx,
+                &NewEvent {
+                    lot,
+                    what: "witnessed",
+                    status: None,
+                    who: Some(&w.initials),
+                    meaning: Some("witnessed"),
+                    details: &json!({"witnessed": "the weighing of the controlled substance, recorded by the event before"}),
+                },
+                &actor,
+            )?;
+        }
+        Ok(())
     })?;
     output::write(&out, &pdf, a.force)?;
     crate::printable::eprintln(&format!(

@@ -12,6 +12,7 @@ use crate::logbook::{self, Actor, NewEvent};
 use crate::{lots, output, paperwork, render};
 
 use super::context::Context;
+use super::pins::{self, SignArgs};
 
 #[derive(Args)]
 pub(super) struct ReprintArgs {
@@ -23,13 +24,24 @@ pub(super) struct ReprintArgs {
     /// Replace the files if they exist.
     #[arg(long)]
     force: bool,
-    /// Pharmacy settings file (for `database`).
+    /// Pharmacy settings file (for `database` and `user`).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+    #[command(flatten)]
+    sign: SignArgs,
 }
 
 pub(super) fn run(ctx: &Context, a: &ReprintArgs) -> Result<i32> {
-    let mut db = ctx.open_with_config(a.config.as_deref())?;
+    let settings = crate::config::load(a.config.as_deref())?;
+    let mut db = ctx.open(settings.database.as_deref())?;
+    let actor = Actor::current();
+    let signer = pins::preparer(
+        db.as_mut(),
+        a.sign.by.as_deref(),
+        settings.user.as_deref(),
+        &actor,
+    )?;
+    let by = signer.as_ref().map(|p| p.initials.as_str());
     let lot = a.lot.trim();
     let rebuilt = logbook::rebuild(db.as_mut(), lot)?;
     let dir = a
@@ -98,16 +110,20 @@ pub(super) fn run(ctx: &Context, a: &ReprintArgs) -> Result<i32> {
     output::write_all(&missing, a.force)?;
     let mut db2 = db;
     db2.write(|tx| {
+        if let Some(by) = by {
+            logbook::people::require_signer(tx, "--by", by)?;
+        }
         logbook::append_event(
             tx,
             &NewEvent {
                 lot,
                 what: "reprinted",
                 status: None,
-                who: None,
+                who: by,
+                meaning: by.map(|_| "reprinted"),
                 details: &json!({"dir": dir.display().to_string(), "files": checked}),
             },
-            &Actor::current(),
+            &actor,
         )
     })?;
     for (p, _) in &files {

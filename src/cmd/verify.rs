@@ -1,23 +1,30 @@
 //! `troche verify LOT --by INITIALS` releases a batch; `--reject REASON` rejects it. A batch
 //! whose record has flags is released only when each flag is acknowledged with a reason.
+//! Both are signed with the pharmacist's PIN, and by a pharmacist who neither prepared nor
+//! recorded the batch, unless the pharmacy's `same-person-release` policy is on.
 
 use std::path::PathBuf;
 
 use clap::Args;
 use serde_json::json;
 
+use crate::config;
 use crate::error::{Error, Result};
-use crate::logbook::{self, Actor, NewEvent};
+use crate::logbook::people::{self, Person};
+use crate::logbook::{self, Actor, NewEvent, policy};
+use crate::store::Transaction;
 
 use super::context::Context;
+use super::pins::{self, Pins};
 
 #[derive(Args)]
 pub(super) struct VerifyArgs {
     /// The batch's lot.
     lot: String,
-    /// The verifying pharmacist's initials.
+    /// The verifying pharmacist's initials (default: `user` in troche.toml); their PIN is
+    /// read from the terminal, or a line of standard input.
     #[arg(long, value_name = "INITIALS")]
-    by: String,
+    by: Option<String>,
     /// Reject the batch, with the reason.
     #[arg(long, value_name = "REASON")]
     reject: Option<String>,
@@ -25,19 +32,36 @@ pub(super) struct VerifyArgs {
     /// per flag.
     #[arg(long, value_name = "FLAG=REASON")]
     acknowledge: Vec<String>,
-    /// Pharmacy settings file (for `database`).
+    /// Pharmacy settings file (for `database` and `user`).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
 }
 
-pub(super) fn run(ctx: &Context, a: &VerifyArgs) -> Result<i32> {
-    let by = a.by.trim();
-    if by.is_empty() || by.chars().count() > 10 {
-        return Err(Error::arg(
-            "--by",
-            "give the pharmacist's initials (1 to 10 characters)",
-        ));
+/// Refuses a release or rejection by anyone but a pharmacist who neither prepared nor
+/// recorded the batch, unless the policy allows the same pharmacist; says whether it did.
+fn separate(tx: &mut Transaction<'_>, lot: &str, signer: &Person, what: &str) -> Result<bool> {
+    let p = people::require_pharmacist(tx, "--by", signer, what)?;
+    let hands = logbook::signed_by(tx, lot, &["prepared", "recorded"])?;
+    if !hands.contains(&p.initials) {
+        return Ok(false);
     }
+    if policy::same_person_release(tx)? {
+        return Ok(true);
+    }
+    Err(Error::arg(
+        "--by",
+        format!(
+            "{} prepared or recorded lot {lot}; another pharmacist {what} (a pharmacy with one \
+             pharmacist: troche policy set same-person-release on --by INITIALS)",
+            p.initials
+        ),
+    ))
+}
+
+pub(super) fn run(ctx: &Context, a: &VerifyArgs) -> Result<i32> {
+    let settings = config::load(a.config.as_deref())?;
+    let by = pins::by(a.by.as_deref(), settings.user.as_deref())?;
+    let by = by.as_str();
     let lot = a.lot.trim();
     let mut acks = Vec::new();
     for s in &a.acknowledge {
@@ -53,13 +77,22 @@ pub(super) fn run(ctx: &Context, a: &VerifyArgs) -> Result<i32> {
             }
         }
     }
-    let mut db = ctx.open_with_config(a.config.as_deref())?;
+    if a.reject.as_ref().is_some_and(|r| r.trim().is_empty()) {
+        return Err(Error::arg("--reject", "give the reason"));
+    }
+    let mut db = ctx.open(settings.database.as_deref())?;
     let actor = Actor::current();
-    let status = db.write(|tx| {
+    let signer = pins::sign(db.as_mut(), &mut Pins::new(), "--by", by, &actor)?;
+    let (status, same) = db.write(|tx| {
         if let Some(reason) = &a.reject {
-            if reason.trim().is_empty() {
-                return Err(Error::arg("--reject", "give the reason"));
-            }
+            // The state first: a batch already released is named as such, whoever signs.
+            logbook::require_status(
+                tx,
+                lot,
+                &[logbook::PREPARED, logbook::RECORDED],
+                "rejecting",
+            )?;
+            let same = separate(tx, lot, &signer, "rejects it")?;
             logbook::transition(
                 tx,
                 &[logbook::PREPARED, logbook::RECORDED],
@@ -69,11 +102,12 @@ pub(super) fn run(ctx: &Context, a: &VerifyArgs) -> Result<i32> {
                     what: "rejected",
                     status: Some(logbook::REJECTED),
                     who: Some(by),
-                    details: &json!({"reason": reason.trim()}),
+                    meaning: Some("rejected"),
+                    details: &json!({"reason": reason.trim(), "same_person": same}),
                 },
                 &actor,
             )?;
-            return Ok(logbook::REJECTED);
+            return Ok((logbook::REJECTED, same));
         }
         logbook::require_status(tx, lot, &[logbook::RECORDED], "release")
             .map_err(|e| match e {
@@ -85,6 +119,7 @@ pub(super) fn run(ctx: &Context, a: &VerifyArgs) -> Result<i32> {
                 },
                 e => e,
             })?;
+        let same = separate(tx, lot, &signer, "releases it")?;
         let recorded = logbook::latest_event(tx, lot, "recorded")?.unwrap_or_default();
         let flags: Vec<String> = recorded["flags"]
             .as_array()
@@ -110,19 +145,44 @@ pub(super) fn run(ctx: &Context, a: &VerifyArgs) -> Result<i32> {
                 format!("lot {lot} has no flag {f}; its flags: {}", flags.join(", ")),
             ));
         }
-        logbook::append_event(
+        for (f, r) in &acks {
+            logbook::append_event(
+                tx,
+                &NewEvent {
+                    lot,
+                    what: "acknowledged",
+                    status: None,
+                    who: Some(by),
+                    meaning: Some("acknowledged"),
+                    details: &json!({"flag": f, "reason": r}),
+                },
+                &actor,
+            )?;
+        }
+        logbook::transition(
             tx,
+            &[logbook::RECORDED],
+            "release",
             &NewEvent {
                 lot,
                 what: "released",
                 status: Some(logbook::RELEASED),
                 who: Some(by),
-                details: &json!({"acknowledged": acks.iter().map(|(f, r)| json!({"flag": f, "reason": r})).collect::<Vec<_>>()}),
+                meaning: Some("released"),
+                details: &json!({
+                    "acknowledged": acks.iter().map(|(f, r)| json!({"flag": f, "reason": r})).collect::<Vec<_>>(),
+                    "same_person": same,
+                }),
             },
             &actor,
         )?;
-        Ok(logbook::RELEASED)
+        Ok((logbook::RELEASED, same))
     })?;
     crate::printable::eprintln(&format!("lot {lot} {status} by {by}"));
+    if same {
+        crate::printable::eprintln(&format!(
+            "prepared and {status} by the same pharmacist (policy same-person-release)"
+        ));
+    }
     Ok(0)
 }

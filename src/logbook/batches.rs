@@ -27,6 +27,8 @@ pub struct NewBatch<'a> {
     pub files: &'a [(PathBuf, Vec<u8>)],
     /// The record JSON (`report::record_json`).
     pub record_json: &'a str,
+    /// Who prepared it, signed with their PIN (none in a log that has no people yet).
+    pub prepared_by: Option<&'a str>,
 }
 
 fn file_kind(p: &Path) -> String {
@@ -154,7 +156,8 @@ pub fn insert(db: &mut Transaction<'_>, b: &NewBatch<'_>, actor: &Actor) -> Resu
             lot: &r.lot,
             what: "prepared",
             status: Some(PREPARED),
-            who: None,
+            who: b.prepared_by,
+            meaning: b.prepared_by.map(|_| "prepared"),
             details: &json!({"kind": b.kind, "files": files}),
         },
         actor,

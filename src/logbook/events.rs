@@ -5,7 +5,7 @@
 
 use serde_json::json;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::store::{Db, FromRow, Row, Transaction, Value};
 
 use super::{Actor, VOID, now};
@@ -19,6 +19,9 @@ pub struct NewEvent<'a> {
     pub status: Option<&'a str>,
     /// Who (initials given with `--by`), when a person acts.
     pub who: Option<&'a str>,
+    /// What `who` signed with their PIN: "recorded", "released", ... (none for an event no
+    /// one signed).
+    pub meaning: Option<&'a str>,
     pub details: &'a serde_json::Value,
 }
 
@@ -30,6 +33,7 @@ pub struct Event {
     pub what: String,
     pub status: Option<String>,
     pub who: Option<String>,
+    pub meaning: Option<String>,
     pub workstation: String,
     pub os_user: String,
     /// JSON.
@@ -44,6 +48,7 @@ impl FromRow for Event {
             what: r.text("what")?,
             status: r.opt_text("status")?,
             who: r.opt_text("who")?,
+            meaning: r.opt_text("meaning")?,
             workstation: r.text("workstation")?,
             os_user: r.text("os_user")?,
             details: r.text("details")?,
@@ -65,8 +70,8 @@ pub fn append_event(tx: &mut Transaction<'_>, e: &NewEvent<'_>, actor: &Actor) -
         .unwrap_or(0)
         + 1;
     tx.execute(
-        "INSERT INTO events (lot, seq, at, what, status, who, workstation, os_user, details) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        "INSERT INTO events (lot, seq, at, what, status, who, meaning, workstation, os_user, \
+         details) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         &[
             Value::text(e.lot),
             Value::int(seq),
@@ -74,6 +79,7 @@ pub fn append_event(tx: &mut Transaction<'_>, e: &NewEvent<'_>, actor: &Actor) -
             Value::text(e.what),
             Value::opt(e.status),
             Value::opt(e.who),
+            Value::opt(e.meaning),
             Value::text(actor.workstation.clone()),
             Value::text(actor.os_user.clone()),
             Value::text(e.details.to_string()),
@@ -113,6 +119,7 @@ pub fn void(db: &mut dyn Db, lot: &str, reason: &str, actor: &Actor) -> Result<(
                 what: "void",
                 status: Some(VOID),
                 who: None,
+                meaning: None,
                 details: &json!({ "reason": reason }),
             },
             actor,
@@ -123,10 +130,41 @@ pub fn void(db: &mut dyn Db, lot: &str, reason: &str, actor: &Actor) -> Result<(
 /// A batch's events, oldest first.
 pub fn events(db: &mut dyn Db, lot: &str) -> Result<Vec<Event>> {
     db.query_as(
-        "SELECT seq, at, what, status, who, workstation, os_user, details FROM events \
+        "SELECT seq, at, what, status, who, meaning, workstation, os_user, details FROM events \
          WHERE lot = $1 ORDER BY seq",
         &[Value::text(lot)],
     )
+}
+
+/// Who signed each event of kinds `whats` of a batch: the people a separation-of-duties
+/// rule must tell apart from the signer of the next.
+pub fn signed_by(db: &mut dyn Db, lot: &str, whats: &[&str]) -> Result<Vec<String>> {
+    let mut who = Vec::new();
+    for e in events(db, lot)? {
+        if whats.contains(&e.what.as_str())
+            && let Some(w) = e.who
+            && !who.contains(&w)
+        {
+            who.push(w);
+        }
+    }
+    Ok(who)
+}
+
+/// Units of a batch dispensed so far (the `dispensed` events' `units`).
+pub fn dispensed_units(db: &mut dyn Db, lot: &str) -> Result<i64> {
+    let mut total: i64 = 0;
+    for e in events(db, lot)? {
+        if e.what == "dispensed" {
+            let d: serde_json::Value = serde_json::from_str(&e.details)
+                .map_err(|err| Error::stored(format!("a dispensed event of {lot}: {err}")))?;
+            let n = d["units"]
+                .as_i64()
+                .ok_or_else(|| Error::stored(format!("a dispensed event of {lot} has no units")))?;
+            total = total.saturating_add(n);
+        }
+    }
+    Ok(total)
 }
 
 /// The details of the latest event of kind `what`, if any.
@@ -162,6 +200,7 @@ mod tests {
                         what: "recorded",
                         status: Some(RECORDED),
                         who: Some("JD"),
+                        meaning: Some("recorded"),
                         details: &json!({"flags": ["unit:2"]}),
                     },
                     &actor(),
@@ -195,6 +234,7 @@ mod tests {
             what: "released",
             status: Some(logbook::RELEASED),
             who: Some("RP"),
+            meaning: Some("released"),
             details: &json!({}),
         };
         let e = log

@@ -104,6 +104,7 @@ pub fn import_record(
             what: "imported",
             status: Some(PREPARED),
             who: None,
+            meaning: None,
             details: &json!({"file": path.display().to_string()}),
         },
         actor,

@@ -8,7 +8,8 @@
 //!
 //! One part a job: [`lots`] numbers batches, [`snapshot`] keeps the order and settings a batch
 //! was made with, [`batches`] enters a new batch, [`events`] appends to its history,
-//! [`queries`] reads the log back, [`import`] enters records made before the log. Everything
+//! [`queries`] reads the log back, [`import`] enters records made before the log, [`people`]
+//! keeps who signs and [`policy`] the pharmacy's signed decisions. Everything
 //! that writes takes a [`Transaction`](crate::store::Transaction).
 
 mod actor;
@@ -17,6 +18,8 @@ mod digest;
 mod events;
 mod import;
 mod lots;
+pub mod people;
+pub mod policy;
 mod queries;
 mod snapshot;
 
@@ -26,7 +29,10 @@ mod testing;
 pub use actor::Actor;
 pub use batches::{NewBatch, insert};
 pub use digest::sha256_hex;
-pub use events::{Event, NewEvent, append_event, events, latest_event, transition, void};
+pub use events::{
+    Event, NewEvent, append_event, dispensed_units, events, latest_event, signed_by, transition,
+    void,
+};
 pub use import::import_record;
 pub use lots::{LotCounter, exists, lot_number};
 pub use queries::{
@@ -42,6 +48,20 @@ pub const RECORDED: &str = "recorded";
 pub const RELEASED: &str = "released";
 pub const REJECTED: &str = "rejected";
 pub const VOID: &str = "void";
+pub const DISPENSED: &str = "dispensed";
+pub const QUARANTINED: &str = "quarantined";
+pub const RECALLED: &str = "recalled";
+/// Every state, in the order a batch passes through them.
+pub const STATES: &[&str] = &[
+    PREPARED,
+    RECORDED,
+    RELEASED,
+    REJECTED,
+    VOID,
+    DISPENSED,
+    QUARANTINED,
+    RECALLED,
+];
 
 /// The time of an entry in the log: UTC, RFC 3339.
 fn now() -> String {

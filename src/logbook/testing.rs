@@ -86,6 +86,7 @@ pub(super) fn enter(db: &mut dyn Db, lot: &str, date: Date) -> Record {
     insert(
         &mut tx,
         &NewBatch {
+            prepared_by: None,
             record: &r,
             kind: "batch",
             settings: &settings(),

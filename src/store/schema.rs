@@ -5,7 +5,7 @@ use super::{Db, Dialect, Value};
 use crate::error::{Error, Result};
 
 /// The schema version this program writes.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// Version 1: batches, their component lots, printed files and events.
 const V1: &str = "
@@ -105,6 +105,67 @@ CREATE TRIGGER files_append_only BEFORE UPDATE ON files
     FOR EACH ROW EXECUTE FUNCTION troche_append_only();
 ";
 
+/// Version 2: the pharmacy's people (whose PINs sign), their history, the signed policies,
+/// and the meaning of each signed event. `people` holds each person's state now (like
+/// `batches.status`, written only in the transaction of the event that changes it); what
+/// happened to a person and every policy decision are append-only.
+const V2: &str = "
+CREATE TABLE people (
+    initials TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    role TEXT NOT NULL,
+    pin_hash TEXT NOT NULL,
+    active BIGINT NOT NULL,
+    failures BIGINT NOT NULL,
+    locked BIGINT NOT NULL,
+    added_at TEXT NOT NULL
+);
+CREATE TABLE people_events (
+    seq BIGINT PRIMARY KEY,
+    at TEXT NOT NULL,
+    initials TEXT NOT NULL REFERENCES people (initials),
+    what TEXT NOT NULL,
+    by_initials TEXT,
+    workstation TEXT NOT NULL,
+    os_user TEXT NOT NULL,
+    details TEXT NOT NULL
+);
+CREATE INDEX people_events_by_person ON people_events (initials, seq);
+CREATE TABLE policies (
+    seq BIGINT PRIMARY KEY,
+    at TEXT NOT NULL,
+    name TEXT NOT NULL,
+    value TEXT NOT NULL,
+    by_initials TEXT NOT NULL REFERENCES people (initials),
+    workstation TEXT NOT NULL,
+    os_user TEXT NOT NULL
+);
+CREATE INDEX policies_by_name ON policies (name, seq);
+ALTER TABLE events ADD COLUMN meaning TEXT;
+";
+
+const V2_SQLITE: &str = "
+CREATE TRIGGER people_events_no_update BEFORE UPDATE ON people_events
+    BEGIN SELECT RAISE(ABORT, 'people_events are append-only'); END;
+CREATE TRIGGER people_events_no_delete BEFORE DELETE ON people_events
+    BEGIN SELECT RAISE(ABORT, 'people_events are append-only'); END;
+CREATE TRIGGER policies_no_update BEFORE UPDATE ON policies
+    BEGIN SELECT RAISE(ABORT, 'policies are append-only'); END;
+CREATE TRIGGER policies_no_delete BEFORE DELETE ON policies
+    BEGIN SELECT RAISE(ABORT, 'policies are append-only'); END;
+CREATE TRIGGER people_no_delete BEFORE DELETE ON people
+    BEGIN SELECT RAISE(ABORT, 'people are never deleted, only deactivated'); END;
+";
+
+const V2_POSTGRES: &str = "
+CREATE TRIGGER people_events_append_only BEFORE UPDATE OR DELETE ON people_events
+    FOR EACH ROW EXECUTE FUNCTION troche_append_only();
+CREATE TRIGGER policies_append_only BEFORE UPDATE OR DELETE ON policies
+    FOR EACH ROW EXECUTE FUNCTION troche_append_only();
+CREATE TRIGGER people_no_delete BEFORE DELETE ON people
+    FOR EACH ROW EXECUTE FUNCTION troche_append_only();
+";
+
 fn migration(version: i64, dialect: Dialect) -> String {
     match version {
         1 => {
@@ -113,6 +174,13 @@ fn migration(version: i64, dialect: Dialect) -> String {
                 Dialect::Postgres => V1_POSTGRES,
             };
             format!("{V1}{extra}")
+        }
+        2 => {
+            let extra = match dialect {
+                Dialect::Sqlite => V2_SQLITE,
+                Dialect::Postgres => V2_POSTGRES,
+            };
+            format!("{V2}{extra}")
         }
         _ => unreachable!("no migration {version}"),
     }

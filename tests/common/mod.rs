@@ -2,7 +2,7 @@
 //! JSON and PDF output.
 #![allow(dead_code)]
 
-pub(crate) use crate::test::{Ran, Test};
+pub(crate) use crate::test::{PH, RP, Ran, TK, Test};
 
 /// A file of the repository, by its path from the top.
 pub(crate) fn repo(path: &str) -> String {
