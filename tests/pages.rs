@@ -1,28 +1,11 @@
 //! What the printed pages hold and where: text stays inside the page, wherever it came from.
 
-use std::path::Path;
-use std::process::Command;
-
 use lopdf::content::Content;
 use lopdf::{Document, Object};
 use troche::render::metrics::{self, Font};
 
 use crate::common::*;
-
-fn troche(db: &Path, args: &[&str]) {
-    let out = Command::new(assert_cmd::cargo::cargo_bin("troche"))
-        .env_remove("TROCHE_DATABASE_URL")
-        .args(args)
-        .args(["--db", &db.display().to_string()])
-        .output()
-        .expect("run troche");
-    assert!(
-        out.status.success(),
-        "troche {}\n{}",
-        args.join(" "),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
+use crate::test::{PH, TK, Test};
 
 /// Each text a page shows: its font, size, x where it starts, and the text (`WinAnsi` bytes
 /// read as Latin-1, which has the same widths for what these tests draw).
@@ -67,31 +50,32 @@ fn placed_texts(pdf: &[u8]) -> Vec<(usize, f32, f32, Font, f32, String)> {
 
 #[test]
 fn a_long_deviation_wraps_inside_the_filled_in_record() {
-    let tmp = tempfile::tempdir().unwrap();
-    let db = tmp.path().join("log.sqlite3");
-    let out = tmp.path().join("out").display().to_string();
     let config = config();
-    let mut make: Vec<String> = [
-        "make",
-        "ketamine-hcl-troche",
-        "--strength",
-        "50 mg",
-        "--quantity",
-        "30",
-        "--basis",
-        "moiety",
-        "--date",
-        "2026-11-30",
-        "--backdate",
-        "--config",
-        &config,
-        "--out",
-        &out,
-    ]
-    .map(String::from)
-    .to_vec();
-    make.extend(prescription("2026-11-20"));
-    troche(&db, &make.iter().map(String::as_str).collect::<Vec<_>>());
+    let t = Test::new().people().again();
+    let out = t.at("out");
+    let t = t
+        .args([
+            "make",
+            "ketamine-hcl-troche",
+            "--strength",
+            "50 mg",
+            "--quantity",
+            "30",
+            "--basis",
+            "moiety",
+            "--date",
+            "2026-11-30",
+            "--backdate",
+            "--config",
+            &config,
+            "--out",
+            &out,
+            "--by",
+            TK.0,
+        ])
+        .args(prescription("2026-11-20"))
+        .pins(&[TK.1]);
+    t.run();
     let words = "The troche mold was preheated for longer than the master formulation record \
                  allows because the water bath thermostat failed; the pharmacist checked each \
                  unit for deformation, weighed all thirty again, and approved the batch after \
@@ -99,20 +83,23 @@ fn a_long_deviation_wraps_inside_the_filled_in_record() {
                  the thermostat was replaced the same afternoon and logged.";
     let deviation: String = words.chars().take(359).collect();
     assert_eq!(deviation.chars().count(), 359);
-    troche(
-        &db,
-        &[
+    let t = t
+        .again()
+        .args([
             "record",
             "261130-001",
             "--by",
-            "JD",
+            TK.0,
+            "--witness",
+            PH.0,
             "--made",
             "30",
             "--deviation",
             &deviation,
-        ],
-    );
-    let pdf = std::fs::read(tmp.path().join("out/261130-001-record.pdf")).unwrap();
+        ])
+        .pins(&[TK.1, PH.1]);
+    t.run();
+    let pdf = std::fs::read(format!("{out}/261130-001-record.pdf")).unwrap();
     let placed = placed_texts(&pdf);
     for (page, width, x, font, size, text) in &placed {
         let right = x + metrics::text_width(*font, *size, text);
