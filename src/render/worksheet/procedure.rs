@@ -7,7 +7,7 @@ use super::{BODY, CHECK, Font, LEAD, Piece, Record, Role, Sheet, bold, grams, re
 /// The amount of the ingredient a step's placeholder names, as the components table gives it
 /// for this batch: its row's amount and unit (mL for a liquid measured by volume), or the
 /// whole base when a step names a base mixed from components.
-fn amount_of(record: &Record, name: &str) -> Option<String> {
+pub(super) fn amount_of(record: &Record, name: &str) -> Option<String> {
     let c = &record.calc;
     if let Some(i) = c.ingredients.iter().find(|i| name_matches(&i.name, name)) {
         return Some(format!("{} {}", i.amount, i.dimension.base_unit()));
