@@ -30,7 +30,9 @@ pub fn parts(step: &str) -> Result<Vec<StepPart<'_>>, StepProblem> {
         }
         let after = &rest[open + 1..];
         let Some(close) = after.find('}') else {
-            return Err(StepProblem::BadPlaceholder(rest[open..].chars().take(40).collect()));
+            return Err(StepProblem::BadPlaceholder(
+                rest[open..].chars().take(40).collect(),
+            ));
         };
         let inner = &after[..close];
         match inner.strip_prefix(PLACEHOLDER) {
@@ -175,7 +177,8 @@ mod tests {
         let step = "Measure the PEG 400, {amount:Polyethylene glycol 400}, slowly.";
         assert_eq!(problem(step), None);
         assert_eq!(
-            fill(step, |n| (n == "Polyethylene glycol 400").then(|| "0.32 mL".into())),
+            fill(step, |n| (n == "Polyethylene glycol 400")
+                .then(|| "0.32 mL".into())),
             "Measure the PEG 400, 0.32 mL, slowly."
         );
         assert_eq!(
@@ -187,6 +190,9 @@ mod tests {
             Some(StepProblem::BadPlaceholder(_))
         ));
         // A number inside a placeholder's name is not an amount.
-        assert_eq!(problem("{amount:Polyethylene glycol 1450, NF} in all"), None);
+        assert_eq!(
+            problem("{amount:Polyethylene glycol 1450, NF} in all"),
+            None
+        );
     }
 }

@@ -42,10 +42,7 @@ fn items(record: &Record) -> Vec<Item> {
     let blank = show(f.mold.blank_weight);
     let kind = match (&f.mold.blank_weight_is, &f.mold.derived) {
         (Some(st), _) => Some(stated_text(st)),
-        (None, Some(d)) => Some(format!(
-            "DERIVED from {}, not measured",
-            d.from
-        )),
+        (None, Some(d)) => Some(format!("DERIVED from {}, not measured", d.from)),
         (None, None) => None,
     };
     if let Some(kind) = kind {
@@ -116,9 +113,21 @@ fn factor_item(name: &str, d: Displacement, st: &Stated) -> Item {
                 Piece::Bold(format!("Measured {}:", kind.to_lowercase())),
                 Piece::Blank(50.0),
             ],
-            vec![Piece::Text("A".into()), Piece::Blank(40.0), Piece::Text("g".into())],
-            vec![Piece::Text("B".into()), Piece::Blank(40.0), Piece::Text("g".into())],
-            vec![Piece::Text("C".into()), Piece::Blank(40.0), Piece::Text("g".into())],
+            vec![
+                Piece::Text("A".into()),
+                Piece::Blank(40.0),
+                Piece::Text("g".into()),
+            ],
+            vec![
+                Piece::Text("B".into()),
+                Piece::Blank(40.0),
+                Piece::Text("g".into()),
+            ],
+            vec![
+                Piece::Text("C".into()),
+                Piece::Blank(40.0),
+                Piece::Text("g".into()),
+            ],
             vec![Piece::Bold("By:".into()), Piece::Blank(50.0)],
         ],
     }

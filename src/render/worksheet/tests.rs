@@ -51,9 +51,14 @@ fn worksheet_holds_every_required_field() {
     ];
     expected.extend(record.strength_lines());
     // Steps as printed: each amount filled in for this batch.
-    expected.extend(record.formula.procedure.steps.iter().map(|t| {
-        crate::formula::steps::fill(t, |n| super::procedure::amount_of(&record, n))
-    }));
+    expected.extend(
+        record
+            .formula
+            .procedure
+            .steps
+            .iter()
+            .map(|t| crate::formula::steps::fill(t, |n| super::procedure::amount_of(&record, n))),
+    );
     expected.extend(record.formula.procedure.equipment.iter().cloned());
     expected.extend(record.calc.warnings.iter().cloned());
     for i in &record.calc.ingredients {
