@@ -243,3 +243,64 @@ fn factor_stated(
         &[Unmeasured::Estimated],
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::formula::{Unmeasured, parse};
+
+    fn library(id: &str) -> String {
+        crate::library::get(id)
+            .expect("library formula")
+            .to_string()
+    }
+
+    /// The messages of a formula that must be refused.
+    fn refused(text: &str) -> String {
+        parse(text, "f.toml").expect_err("refused").to_string()
+    }
+
+    #[test]
+    fn the_library_marks_what_it_did_not_measure() {
+        let insert = parse(&library("progesterone-vaginal-suppository"), "x").unwrap();
+        assert_eq!(
+            insert.mold.blank_weight_is.as_ref().map(|s| s.is),
+            Some(Unmeasured::Nominal)
+        );
+        assert_eq!(
+            insert.actives[0].factor_is.as_ref().map(|s| s.is),
+            Some(Unmeasured::Estimated)
+        );
+        let lollipop = parse(&library("lidocaine-hcl-lollipop"), "x").unwrap();
+        assert!(lollipop.mold.is_calibrated());
+        let ketamine = parse(&library("ketamine-hcl-troche"), "x").unwrap();
+        assert!(
+            !ketamine.mold.is_calibrated(),
+            "a derived blank is not calibrated"
+        );
+    }
+
+    #[test]
+    fn a_factor_marking_needs_a_factor_and_a_derived_blank_no_marking() {
+        let text = library("progesterone-vaginal-suppository").replacen(
+            "density_factor = \"1.3\"\n",
+            "",
+            1,
+        );
+        assert!(
+            refused(&text)
+                .contains("`active[1].factor_is`: describes a factor, but none is stated"),
+            "{}",
+            refused(&text)
+        );
+        let text = library("ketamine-hcl-troche").replacen(
+            "blank_weight = \"0.975 g\"",
+            "blank_weight = \"0.975 g\"\nblank_weight_is = \"estimated\"\nblank_weight_source = \"x\"",
+            1,
+        );
+        assert!(refused(&text).contains("a derived blank is printed as derived"));
+        let text = library("tadalafil-troche").replacen("blank_weight_is = \"nominal\"\n", "", 1);
+        assert!(
+            refused(&text).contains("`mold.blank_weight_source`: says where the value comes from")
+        );
+    }
+}
