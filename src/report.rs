@@ -55,10 +55,15 @@ pub fn table(formula: &Formula, calc: &Calculation) -> String {
     }
     let _ = writeln!(
         w,
-        "Mold: {} ({} cavities, blank weight {} g)",
+        "Mold: {} ({} cavities, blank weight {} g{})",
         formula.mold.name,
         calc.cavities,
-        show(calc.blank_weight)
+        show(calc.blank_weight),
+        match (&formula.mold.blank_weight_is, &formula.mold.derived) {
+            (Some(st), _) => format!(", {}: calibrate the mold", st.is.as_str()),
+            (None, Some(_)) => ", derived: calibrate the mold".to_string(),
+            (None, None) => String::new(),
+        }
     );
     let _ = writeln!(w);
 

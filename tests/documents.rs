@@ -461,7 +461,7 @@ fn a_derived_blank_weight_is_shown_in_the_calculation() {
         &order(&path, "50 mg", "30", &["--basis", "salt"]),
     );
     let text = pdf_text(&ws);
-    assert!(has(&text, "Blank weight (derived, not measured"), "{text}");
+    assert!(has(&text, "Blank weight (DERIVED, not measured"), "{text}");
     assert!(
         has(
             &text,

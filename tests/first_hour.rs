@@ -187,7 +187,7 @@ fn check_tells_each_kind_of_file_and_checks_it_as_such() {
             &repo("docs/examples/recipe.toml"),
             &repo("troche.example.toml"),
         ])
-        .stdout_contains("ketamine-hcl-troche.toml (formula ketamine-hcl-troche v2)")
+        .stdout_contains("ketamine-hcl-troche.toml (formula ketamine-hcl-troche v3)")
         .stdout_contains("order.toml (an order of 30 units of ketamine-hcl-troche)")
         .stdout_contains("recipe.toml (a recipe of 3 batches)")
         .stdout_contains("troche.example.toml (pharmacy settings of")

@@ -8,6 +8,7 @@ mod common;
 mod crash;
 mod docs;
 mod documents;
+mod estimates;
 mod first_hour;
 mod hostile;
 mod log;

@@ -8,9 +8,20 @@ use crate::quantity::show;
 
 use super::{mul, units_text};
 
-/// The derivation of a blank weight taken from a published formula that holds excipients,
-/// printed as the first step.
+/// A blank weight that was not calibrated, printed as the first step: what it is and where it
+/// comes from, or its derivation from a published formula that holds excipients.
 pub(super) fn blank_weight_step(formula: &Formula, steps: &mut Vec<(String, String)>) {
+    if let Some(st) = &formula.mold.blank_weight_is {
+        steps.push((
+            "Blank weight".into(),
+            format!(
+                "{} g, {} ({}), not calibrated with this mold and base",
+                show(formula.mold.blank_weight),
+                st.is.as_str(),
+                st.source
+            ),
+        ));
+    }
     if let Some(d) = &formula.mold.derived {
         let terms: Vec<String> = d
             .ingredients

@@ -67,6 +67,27 @@ pub(super) fn displacement_step(
             DisplacementSource::BaseDefault(_) => ", the base's default",
             DisplacementSource::AssumedOneToOne => ", 1:1 assumed (negligible load)",
         };
+        // An estimated factor says so wherever it is used.
+        let stated = match source {
+            DisplacementSource::Stated(_) => formula
+                .actives
+                .iter()
+                .filter(|a| a.name == i.name)
+                .find_map(|a| a.factor_is.as_ref())
+                .or_else(|| {
+                    formula
+                        .excipients
+                        .iter()
+                        .filter(|e| e.name == i.name)
+                        .find_map(|e| e.factor_is.as_ref())
+                }),
+            DisplacementSource::BaseDefault(_) => formula.base.factor_is.as_ref(),
+            DisplacementSource::AssumedOneToOne => None,
+        };
+        let whence = match stated {
+            Some(st) => format!("{whence}, {}, not measured", st.is.as_str()),
+            None => whence.to_string(),
+        };
         let what = if i.aliquot.is_some() || i.role == Role::Diluent {
             " (in the portion taken)"
         } else {

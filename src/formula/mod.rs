@@ -8,6 +8,7 @@
 
 mod model;
 mod raw;
+pub mod steps;
 mod text;
 mod validate;
 
@@ -19,7 +20,7 @@ pub(crate) use crate::source::{count_newlines, is_empty_toml, strip_bom};
 pub use self::model::{
     Active, Base, BaseComponent, BudRule, DEFAULT_ASSAY_RANGE, DEFAULT_DILUENT, DerivedBlank,
     DerivedIngredient, Diluent, Displacement, Excipient, ExcipientAmount, Formula, LabelText,
-    Moiety, Mold, Procedure, Schedule, name_matches, short_name,
+    Moiety, Mold, Procedure, Schedule, Stated, Unmeasured, name_matches, short_name,
 };
 pub(crate) use self::raw::KEYS;
 #[cfg(test)]

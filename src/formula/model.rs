@@ -78,6 +78,32 @@ impl Schedule {
     }
 }
 
+/// A number the formula states without having measured it: the worksheet prints it as what it
+/// is, with the step that measures it and a box for the value found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unmeasured {
+    /// The maker's stated capacity or unit weight of a mold, not a calibration.
+    Nominal,
+    /// Worked out from densities, a general rule or a similar preparation.
+    Estimated,
+}
+
+impl Unmeasured {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Unmeasured::Nominal => "nominal",
+            Unmeasured::Estimated => "estimated",
+        }
+    }
+}
+
+/// What an unmeasured number is and where it comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stated {
+    pub is: Unmeasured,
+    pub source: String,
+}
+
 #[derive(Debug, Clone)]
 pub struct Mold {
     pub name: String,
@@ -86,6 +112,16 @@ pub struct Mold {
     pub blank_weight: Decimal,
     /// How the blank weight was derived from a published formula, when it was not measured.
     pub derived: Option<DerivedBlank>,
+    /// A nominal or estimated blank weight; `None` when it is a calibration (or derived).
+    pub blank_weight_is: Option<Stated>,
+}
+
+impl Mold {
+    /// Whether the blank weight is a calibration with this mold and base: neither nominal,
+    /// estimated nor derived from a published formula.
+    pub fn is_calibrated(&self) -> bool {
+        self.blank_weight_is.is_none() && self.derived.is_none()
+    }
 }
 
 /// A blank weight derived from a supplier's or a journal's formula that already holds
@@ -147,6 +183,8 @@ pub struct Base {
     pub name: String,
     /// Applies to every ingredient that states no factor of its own.
     pub default_displacement: Option<Displacement>,
+    /// An estimated default factor, and where it comes from.
+    pub factor_is: Option<Stated>,
     /// A base mixed from several components in fixed proportions by mass (glycerinated
     /// gelatin), each weighed and recorded with its own lot; empty for a single substance.
     pub components: Vec<BaseComponent>,
@@ -196,6 +234,8 @@ pub struct Active {
     pub max_strength: Option<Quantity>,
     pub default_strength: Option<Quantity>,
     pub displacement: Option<Displacement>,
+    /// An estimated factor, and where it comes from.
+    pub factor_is: Option<Stated>,
     /// How prescriptions write this active's strength, when the formula says: an order that
     /// states no basis takes it. An active with a distinct moiety and no `label_basis` needs
     /// the basis on every order.
@@ -231,6 +271,8 @@ pub struct Excipient {
     /// g/mL; required for volumes.
     pub density: Option<Decimal>,
     pub displacement: Option<Displacement>,
+    /// An estimated factor, and where it comes from.
+    pub factor_is: Option<Stated>,
 }
 
 #[derive(Debug, Clone)]

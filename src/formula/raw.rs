@@ -30,11 +30,15 @@ const MOLD_KEYS: &[Field] = &[
     req("cavities", Kind::Num),
     req("blank_weight", Kind::Num),
     opt("derived", Kind::Table(DERIVED_KEYS)),
+    opt("blank_weight_is", Kind::Text),
+    opt("blank_weight_source", Kind::Text),
 ];
 const BASE_KEYS: &[Field] = &[
     req("name", Kind::Text),
     DISPLACEMENT[0],
     DISPLACEMENT[1],
+    opt("factor_is", Kind::Text),
+    opt("factor_source", Kind::Text),
     opt(
         "component",
         Kind::Tables(&[req("name", Kind::Text), req("percent", Kind::Num)]),
@@ -50,6 +54,8 @@ const ACTIVE_KEYS: &[Field] = &[
     opt("default_strength", Kind::Num),
     DISPLACEMENT[0],
     DISPLACEMENT[1],
+    opt("factor_is", Kind::Text),
+    opt("factor_source", Kind::Text),
     opt("label_basis", Kind::Text),
     opt("assay_min", Kind::Num),
     opt("assay_max", Kind::Num),
@@ -62,6 +68,8 @@ const EXCIPIENT_KEYS: &[Field] = &[
     opt("density", Kind::Num),
     DISPLACEMENT[0],
     DISPLACEMENT[1],
+    opt("factor_is", Kind::Text),
+    opt("factor_source", Kind::Text),
 ];
 const BUD_KEYS: &[Field] = &[
     req("category", Kind::Text),
@@ -168,6 +176,8 @@ pub(super) struct RawMold {
     pub(super) cavities: Num,
     pub(super) blank_weight: Num,
     pub(super) derived: Option<RawDerived>,
+    pub(super) blank_weight_is: Option<Spanned<String>>,
+    pub(super) blank_weight_source: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -176,6 +186,8 @@ pub(super) struct RawBase {
     pub(super) name: Spanned<String>,
     pub(super) replacement_factor: Option<Num>,
     pub(super) density_factor: Option<Num>,
+    pub(super) factor_is: Option<Spanned<String>>,
+    pub(super) factor_source: Option<Spanned<String>>,
     #[serde(default)]
     pub(super) component: Vec<Spanned<RawBaseComponent>>,
 }
@@ -192,6 +204,8 @@ pub(super) struct RawActive {
     pub(super) default_strength: Option<Num>,
     pub(super) replacement_factor: Option<Num>,
     pub(super) density_factor: Option<Num>,
+    pub(super) factor_is: Option<Spanned<String>>,
+    pub(super) factor_source: Option<Spanned<String>>,
     pub(super) label_basis: Option<Spanned<String>>,
     pub(super) assay_min: Option<Num>,
     pub(super) assay_max: Option<Num>,
@@ -207,6 +221,8 @@ pub(super) struct RawExcipient {
     pub(super) density: Option<Num>,
     pub(super) replacement_factor: Option<Num>,
     pub(super) density_factor: Option<Num>,
+    pub(super) factor_is: Option<Spanned<String>>,
+    pub(super) factor_source: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]

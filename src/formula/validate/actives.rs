@@ -9,7 +9,7 @@ use crate::order::Basis;
 use crate::quantity::{self, Quantity};
 use crate::source::Source;
 
-use super::{Names, displacement};
+use super::{Names, displacement, factor_stated};
 
 pub(super) fn actives(
     src: &mut Source,
@@ -50,6 +50,13 @@ fn active(src: &mut Source, a: &RawActive, key: &str, names: &mut Names) -> Acti
         a.density_factor.as_ref(),
         key,
     );
+    let factor_is = factor_stated(
+        src,
+        a.factor_is.as_ref(),
+        a.factor_source.as_ref(),
+        a.replacement_factor.is_some() || a.density_factor.is_some(),
+        key,
+    );
     let label_basis = label_basis(src, a, key, moiety.is_some());
     let assay_range = assay_range(src, a, key);
     let usual_strength = usual_strength(src, a, key, max_strength);
@@ -61,6 +68,7 @@ fn active(src: &mut Source, a: &RawActive, key: &str, names: &mut Names) -> Acti
         max_strength,
         default_strength,
         displacement,
+        factor_is,
         label_basis,
         assay_range,
         usual_strength,

@@ -7,7 +7,7 @@ use crate::formula::raw::{RawAliquot, RawBase, RawBaseComponent};
 use crate::formula::{Base, BaseComponent, Diluent};
 use crate::source::Source;
 
-use super::displacement;
+use super::{displacement, factor_stated};
 
 pub(super) fn base(src: &mut Source, raw: &RawBase) -> Base {
     Base {
@@ -16,6 +16,13 @@ pub(super) fn base(src: &mut Source, raw: &RawBase) -> Base {
             src,
             raw.replacement_factor.as_ref(),
             raw.density_factor.as_ref(),
+            "base",
+        ),
+        factor_is: factor_stated(
+            src,
+            raw.factor_is.as_ref(),
+            raw.factor_source.as_ref(),
+            raw.replacement_factor.is_some() || raw.density_factor.is_some(),
             "base",
         ),
         components: base_components(src, &raw.component),

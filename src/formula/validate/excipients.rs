@@ -8,7 +8,7 @@ use crate::formula::{Excipient, ExcipientAmount};
 use crate::quantity::Dimension;
 use crate::source::Source;
 
-use super::{Names, density, displacement};
+use super::{Names, density, displacement, factor_stated};
 
 pub(super) fn excipients(
     src: &mut Source,
@@ -38,11 +38,19 @@ fn excipient(
         e.density_factor.as_ref(),
         key,
     );
+    let factor_is = factor_stated(
+        src,
+        e.factor_is.as_ref(),
+        e.factor_source.as_ref(),
+        e.replacement_factor.is_some() || e.density_factor.is_some(),
+        key,
+    );
     Some(Excipient {
         name,
         amount: amount?,
         density,
         displacement,
+        factor_is,
     })
 }
 

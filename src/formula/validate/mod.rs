@@ -17,7 +17,7 @@ use crate::quantity;
 use crate::source::{Num, Source};
 
 use super::raw::RawFormula;
-use super::{Displacement, Formula, SourceText};
+use super::{Displacement, Formula, SourceText, Stated, Unmeasured};
 
 pub(super) fn validate(src: &mut Source, raw: &RawFormula, text: SourceText) -> Option<Formula> {
     let id = id(src, &raw.id);
@@ -42,7 +42,11 @@ pub(super) fn validate(src: &mut Source, raw: &RawFormula, text: SourceText) -> 
     let excipients = excipients::excipients(src, &raw.excipient, &mut names);
     let bud = bud::bud(src, &raw.bud);
     let label = texts::label(src, &raw.label);
-    let procedure = texts::procedure(src, &raw.procedure);
+    let mut ingredients: Vec<String> = actives.iter().map(|a| a.name.clone()).collect();
+    ingredients.extend(excipients.iter().map(|e| e.name.clone()));
+    ingredients.push(base.name.clone());
+    ingredients.extend(base.components.iter().map(|c| c.name.clone()));
+    let procedure = texts::procedure(src, &raw.procedure, &ingredients);
     let tolerance = texts::weight_tolerance(src, raw.qc.as_ref());
     Some(Formula {
         id,
@@ -140,5 +144,163 @@ fn density(src: &mut Source, n: &Num, key: &str) -> Option<Decimal> {
             src.push(Some(n.span()), &format!("{key}.density"), err.0);
             None
         }
+    }
+}
+
+/// What an unmeasured number is (`{key}_is`) and where it comes from (`{key}_source`).
+/// `measured` are the words for a value that was measured (nothing to print); `allowed` the
+/// kinds of unmeasured value this key may be. A nominal or estimated value needs its source.
+fn stated(
+    src: &mut Source,
+    is: Option<&Spanned<String>>,
+    source: Option<&Spanned<String>>,
+    key: &str,
+    measured: &[&str],
+    allowed: &[Unmeasured],
+) -> Option<Stated> {
+    let is_key = format!("{key}_is");
+    let source_key = format!("{key}_source");
+    let Some(is) = is else {
+        if let Some(s) = source {
+            src.push(
+                Some(s.span()),
+                &source_key,
+                format!("says where the value comes from, but {is_key} does not say what it is"),
+            );
+        }
+        return None;
+    };
+    let word = src.text(is, &is_key);
+    let kind = allowed
+        .iter()
+        .copied()
+        .find(|k| k.as_str().eq_ignore_ascii_case(&word));
+    if kind.is_none() && !measured.iter().any(|m| m.eq_ignore_ascii_case(&word)) {
+        let words: Vec<&str> = measured
+            .iter()
+            .copied()
+            .chain(allowed.iter().map(|k| k.as_str()))
+            .collect();
+        src.push(
+            Some(is.span()),
+            &is_key,
+            format!(
+                "unknown {}; allowed: {}",
+                quantity::echo(&word),
+                words.join(", ")
+            ),
+        );
+        return None;
+    }
+    let kind = kind?;
+    let Some(source) = source else {
+        src.push(
+            Some(is.span()),
+            &is_key,
+            format!(
+                "a {} value needs {source_key}: where the number comes from (a maker's \
+                 catalogue, a table, the densities it was worked out from)",
+                kind.as_str()
+            ),
+        );
+        return None;
+    };
+    Some(Stated {
+        is: kind,
+        source: src.text(source, &source_key),
+    })
+}
+
+/// [`stated`] for a displacement factor: `factor_is` and `factor_source` at `key`, which
+/// describe the factor stated beside them (and need one).
+fn factor_stated(
+    src: &mut Source,
+    is: Option<&Spanned<String>>,
+    source: Option<&Spanned<String>>,
+    has_factor: bool,
+    key: &str,
+) -> Option<Stated> {
+    let prefix = if key.is_empty() {
+        "factor".to_string()
+    } else {
+        format!("{key}.factor")
+    };
+    if !has_factor && let Some(is) = is {
+        src.push(
+            Some(is.span()),
+            &format!("{prefix}_is"),
+            "describes a factor, but none is stated here; give replacement_factor or \
+             density_factor, or remove it",
+        );
+        return None;
+    }
+    stated(
+        src,
+        is,
+        source,
+        &prefix,
+        &["measured", "published"],
+        &[Unmeasured::Estimated],
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::formula::{Unmeasured, parse};
+
+    fn library(id: &str) -> String {
+        crate::library::get(id)
+            .expect("library formula")
+            .to_string()
+    }
+
+    /// The messages of a formula that must be refused.
+    fn refused(text: &str) -> String {
+        parse(text, "f.toml").expect_err("refused").to_string()
+    }
+
+    #[test]
+    fn the_library_marks_what_it_did_not_measure() {
+        let insert = parse(&library("progesterone-vaginal-suppository"), "x").unwrap();
+        assert_eq!(
+            insert.mold.blank_weight_is.as_ref().map(|s| s.is),
+            Some(Unmeasured::Nominal)
+        );
+        assert_eq!(
+            insert.actives[0].factor_is.as_ref().map(|s| s.is),
+            Some(Unmeasured::Estimated)
+        );
+        let lollipop = parse(&library("lidocaine-hcl-lollipop"), "x").unwrap();
+        assert!(lollipop.mold.is_calibrated());
+        let ketamine = parse(&library("ketamine-hcl-troche"), "x").unwrap();
+        assert!(
+            !ketamine.mold.is_calibrated(),
+            "a derived blank is not calibrated"
+        );
+    }
+
+    #[test]
+    fn a_factor_marking_needs_a_factor_and_a_derived_blank_no_marking() {
+        let text = library("progesterone-vaginal-suppository").replacen(
+            "density_factor = \"1.3\"\n",
+            "",
+            1,
+        );
+        assert!(
+            refused(&text)
+                .contains("`active[1].factor_is`: describes a factor, but none is stated"),
+            "{}",
+            refused(&text)
+        );
+        let text = library("ketamine-hcl-troche").replacen(
+            "blank_weight = \"0.975 g\"",
+            "blank_weight = \"0.975 g\"\nblank_weight_is = \"estimated\"\nblank_weight_source = \"x\"",
+            1,
+        );
+        assert!(refused(&text).contains("a derived blank is printed as derived"));
+        let text = library("tadalafil-troche").replacen("blank_weight_is = \"nominal\"\n", "", 1);
+        assert!(
+            refused(&text).contains("`mold.blank_weight_source`: says where the value comes from")
+        );
     }
 }

@@ -8,7 +8,8 @@ use crate::formula::{DerivedBlank, DerivedIngredient, Mold};
 use crate::quantity::{self, Dimension};
 use crate::source::Source;
 
-use super::{density, displacement};
+use super::{density, displacement, stated};
+use crate::formula::Unmeasured;
 
 pub(super) fn mold(src: &mut Source, raw: &RawMold) -> Option<Mold> {
     let name = src.text(&raw.name, "mold.name");
@@ -18,11 +19,30 @@ pub(super) fn mold(src: &mut Source, raw: &RawMold) -> Option<Mold> {
         .derived
         .as_ref()
         .and_then(|d| derived_blank(src, d, blank.map(|b| b.in_base())));
+    let blank_weight_is = stated(
+        src,
+        raw.blank_weight_is.as_ref(),
+        raw.blank_weight_source.as_ref(),
+        "mold.blank_weight",
+        &["calibrated"],
+        &[Unmeasured::Nominal, Unmeasured::Estimated],
+    );
+    if let (Some(is), Some(_)) = (&raw.blank_weight_is, &raw.derived)
+        && blank_weight_is.is_some()
+    {
+        src.push(
+            Some(is.span()),
+            "mold.blank_weight_is",
+            "the blank weight is derived ([mold.derived] says from what); a derived blank is \
+             printed as derived, so remove blank_weight_is or [mold.derived]",
+        );
+    }
     Some(Mold {
         name,
         cavities: cavities?,
         blank_weight: blank?.in_base(),
         derived,
+        blank_weight_is,
     })
 }
 

@@ -2,8 +2,12 @@
 
 use rust_decimal::Decimal;
 
+use toml::Spanned;
+
 use crate::formula::raw::{RawLabel, RawProcedure, RawQc};
-use crate::formula::{LabelText, Procedure};
+use crate::formula::steps::{self, StepPart, StepProblem};
+use crate::formula::{LabelText, Procedure, name_matches, short_name};
+use crate::quantity;
 use crate::source::Source;
 
 pub(super) fn label(src: &mut Source, raw: &RawLabel) -> LabelText {
@@ -19,7 +23,10 @@ pub(super) fn label(src: &mut Source, raw: &RawLabel) -> LabelText {
     }
 }
 
-pub(super) fn procedure(src: &mut Source, raw: &RawProcedure) -> Procedure {
+/// The equipment and the steps. A step may not carry a fixed amount: it would hold for one
+/// batch size only, and disagree with the worksheet's rows for every other; an amount is a
+/// placeholder naming one of `ingredients`, filled in for the batch.
+pub(super) fn procedure(src: &mut Source, raw: &RawProcedure, ingredients: &[String]) -> Procedure {
     let equipment = raw
         .equipment
         .iter()
@@ -28,9 +35,85 @@ pub(super) fn procedure(src: &mut Source, raw: &RawProcedure) -> Procedure {
     let steps = raw
         .steps
         .iter()
-        .map(|w| src.text(w, "procedure.steps"))
+        .enumerate()
+        .map(|(n, w)| {
+            let text = src.text(w, "procedure.steps");
+            step_problems(src, w, n + 1, &text, ingredients);
+            text
+        })
         .collect();
     Procedure { equipment, steps }
+}
+
+fn step_problems(
+    src: &mut Source,
+    raw: &Spanned<String>,
+    number: usize,
+    text: &str,
+    ingredients: &[String],
+) {
+    let key = "procedure.steps";
+    let span = Some(raw.span());
+    match steps::problem(text) {
+        Some(StepProblem::FixedAmount(amount)) => src.push(
+            span.clone(),
+            key,
+            format!(
+                "step {number} carries a fixed amount, {}; it would hold for one batch size \
+                 only. Write the amount as a placeholder the worksheet fills in for the batch, \
+                 e.g. {{amount:{}}}, and name equipment without its size",
+                quantity::echo(&amount),
+                ingredients.first().map_or("INGREDIENT", |n| short_name(n))
+            ),
+        ),
+        Some(StepProblem::BadPlaceholder(p)) => src.push(
+            span.clone(),
+            key,
+            format!(
+                "step {number}: {} is not a placeholder this format has; write \
+                 {{amount:INGREDIENT}} (one of: {})",
+                quantity::echo(&p),
+                ingredients.join("; ")
+            ),
+        ),
+        None => {}
+    }
+    let Ok(parts) = steps::parts(text) else {
+        return;
+    };
+    for part in parts {
+        let StepPart::Amount(name) = part else {
+            continue;
+        };
+        if ingredients.iter().any(|i| name_matches(i, name)) {
+            continue;
+        }
+        let hint = match closest(name, ingredients) {
+            Some(c) => format!("did you mean {{amount:{c}}}? "),
+            None => String::new(),
+        };
+        src.push(
+            span.clone(),
+            key,
+            format!(
+                "step {number}: {{amount:{name}}} names no ingredient of this formula; \
+                 {hint}ingredients: {}",
+                ingredients.join("; ")
+            ),
+        );
+    }
+}
+
+/// The ingredient name (short, as a step would write it) closest to `given`.
+fn closest<'a>(given: &str, ingredients: &'a [String]) -> Option<&'a str> {
+    let given = given.to_lowercase();
+    ingredients
+        .iter()
+        .map(|i| short_name(i))
+        .map(|s| (strsim::jaro_winkler(&given, &s.to_lowercase()), s))
+        .filter(|(score, _)| *score >= 0.75)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, s)| s)
 }
 
 /// Accepted deviation of a unit's weight, percent: 10 unless `[qc]` says otherwise.

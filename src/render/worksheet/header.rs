@@ -1,6 +1,8 @@
 //! The record's header: prescription, batch, strength with its basis, mold, balance,
 //! beyond-use date, storage and container.
 
+use crate::formula::Unmeasured;
+
 use super::{
     BasisSource, Cell, Font, Record, Run, Sheet, blank, bold, cell, cell1, date, or_value, regular,
     schedule_name, show, strength_runs, wrap_text,
@@ -165,10 +167,13 @@ fn equipment(s: &mut Sheet, record: &Record) {
             ),
             mold_id_cell(record),
             cell1(
-                if f.mold.derived.is_some() {
-                    "Blank weight (derived, not measured: see the calculation)"
-                } else {
-                    "Calibrated blank weight"
+                match (&f.mold.blank_weight_is, &f.mold.derived) {
+                    (Some(st), _) if st.is == Unmeasured::Nominal => {
+                        "Blank weight (NOMINAL, not calibrated: calibrate below)"
+                    }
+                    (Some(_), _) => "Blank weight (ESTIMATED, not measured: calibrate below)",
+                    (None, Some(_)) => "Blank weight (DERIVED, not measured: calibrate below)",
+                    (None, None) => "Calibrated blank weight",
                 },
                 regular(format!("{} g per unit", show(c.blank_weight))),
                 0.9,

@@ -14,6 +14,7 @@ mod actuals;
 mod calculation;
 mod closing;
 mod components;
+mod estimates;
 mod flow;
 mod header;
 mod procedure;
@@ -26,6 +27,7 @@ use actuals::actuals;
 use calculation::{calculation, notes};
 use closing::{complaints, deviations, signatures};
 use components::ingredients;
+use estimates::estimates;
 use flow::{CHECK, Cell, Piece, Sheet, blank, cell, cell1};
 use header::header;
 use procedure::procedure;
@@ -184,6 +186,7 @@ fn layout_with(record: &Record, paper: Paper, more: impl FnOnce(&mut Sheet)) -> 
     };
 
     header(&mut s, record);
+    estimates(&mut s, record);
     ingredients(&mut s, record);
     calculation(&mut s, record);
     notes(&mut s, record);

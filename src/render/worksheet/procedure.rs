@@ -1,6 +1,20 @@
 //! Equipment and compounding steps, ticked as done.
 
-use super::{BODY, CHECK, Font, LEAD, Piece, Record, Sheet, bold, regular};
+use crate::formula::{name_matches, steps};
+
+use super::{BODY, CHECK, Font, LEAD, Piece, Record, Role, Sheet, bold, grams, regular};
+
+/// The amount of the ingredient a step's placeholder names, as the components table gives it
+/// for this batch: its row's amount and unit (mL for a liquid measured by volume), or the
+/// whole base when a step names a base mixed from components.
+pub(super) fn amount_of(record: &Record, name: &str) -> Option<String> {
+    let c = &record.calc;
+    if let Some(i) = c.ingredients.iter().find(|i| name_matches(&i.name, name)) {
+        return Some(format!("{} {}", i.amount, i.dimension.base_unit()));
+    }
+    (name_matches(&record.formula.base.name, name) && c.base_rows().any(|i| i.role == Role::Base))
+        .then(|| grams(record, c.base_total))
+}
 
 pub(super) fn procedure(s: &mut Sheet, record: &Record) {
     let p = &record.formula.procedure;
@@ -38,8 +52,12 @@ pub(super) fn procedure(s: &mut Sheet, record: &Record) {
             s.form(&equipment);
         });
     }
-    let mut steps = p
+    let filled: Vec<String> = p
         .steps
+        .iter()
+        .map(|t| steps::fill(t, |name| amount_of(record, name)))
+        .collect();
+    let mut steps = filled
         .iter()
         .enumerate()
         .map(|(n, t)| checked_item(t, Some(n + 1)));

@@ -16,7 +16,7 @@ fn worksheet_holds_every_required_field() {
     let active = &record.formula.actives[0].name;
     let mut expected: Vec<String> = vec![
         record.formula.name.clone(),
-        "ketamine-hcl-troche, version 2".into(),
+        "ketamine-hcl-troche, version 3".into(),
         "RX-4471203".into(),
         "261123-001".into(),
         "2026-11-23".into(),
@@ -50,7 +50,15 @@ fn worksheet_holds_every_required_field() {
         record.formula.description.clone(),
     ];
     expected.extend(record.strength_lines());
-    expected.extend(record.formula.procedure.steps.iter().cloned());
+    // Steps as printed: each amount filled in for this batch.
+    expected.extend(
+        record
+            .formula
+            .procedure
+            .steps
+            .iter()
+            .map(|t| crate::formula::steps::fill(t, |n| super::procedure::amount_of(&record, n))),
+    );
     expected.extend(record.formula.procedure.equipment.iter().cloned());
     expected.extend(record.calc.warnings.iter().cloned());
     for i in &record.calc.ingredients {
