@@ -634,9 +634,7 @@ impl Flow {
         }
         *next += placed.len();
         let lead = size * leading;
-        if !self.build {
-            self.y += metrics::count(count) * lead;
-        } else {
+        if self.build {
             let lines = words.wrap(size, self.width);
             let last = lines.len().saturating_sub(1);
             for (i, line) in lines.into_iter().enumerate() {
@@ -657,6 +655,8 @@ impl Flow {
                     }
                 }
             }
+        } else {
+            self.y += metrics::count(count) * lead;
         }
         for (name, _, _) in placed {
             self.mark(name);
@@ -695,9 +695,7 @@ impl Flow {
             }
         }
         let beside = if count == 1 { low } else { 0 };
-        if count != 1 {
-            self.para(lead, size, LEADING);
-        } else {
+        if count == 1 {
             if self.build {
                 let baseline = self.baseline(size);
                 let runs = lead.wrap(size, self.width).pop().unwrap_or_default();
@@ -722,6 +720,8 @@ impl Flow {
                 }
             }
             self.y += size * LEADING;
+        } else {
+            self.para(lead, size, LEADING);
         }
         self.mark("beyond-use date");
         if beside < body.len() {
