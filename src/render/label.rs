@@ -4,7 +4,7 @@
 //! strength, and the directions, never below 11 pt (USP <17> asks for 11-point Arial; the
 //! label sets Helvetica, its metric twin). The other particulars the law requires on the
 //! container follow in smaller type, never below 6.5 pt: the pharmacy's name, address and
-//! phone in one line at the top, the Rx number and date filled, the quantity and form,
+//! phone at the top, the Rx number and date filled, the quantity and form,
 //! refills, prescriber, lot, the beyond-use date (bold, 8 pt at least) with the storage
 //! conditions, "Compounded preparation", room for the pharmacist's initials, and for
 //! Schedule II–IV drugs the federal transfer warning of 21 CFR 290.5.
