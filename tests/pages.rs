@@ -116,3 +116,95 @@ fn a_long_deviation_wraps_inside_the_filled_in_record() {
         "{printed}"
     );
 }
+
+/// Directions that wrap to four lines at 11 pt on 4 × 2 in stock.
+const FOUR_LINE_SIG: &str = "Place 1 troche between cheek and gum and let it dissolve completely, \
+    about 15 to 30 minutes, every 8 hours as needed for pain. Do not chew or swallow whole. Do \
+    not eat or drink until it has dissolved.";
+
+#[test]
+fn a_four_line_sig_keeps_what_the_law_requires_on_the_main_label_at_legible_sizes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("label.pdf").display().to_string();
+    let order = repo("docs/examples/order.toml");
+    let config = config();
+    let sig: String = FOUR_LINE_SIG
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    for (i, directions) in [None, Some(sig.as_str())].into_iter().enumerate() {
+        // Each label takes the example's lot in a log of its own.
+        let db = tmp.path().join(format!("log-{i}.sqlite3"));
+        let mut args = vec![
+            "label",
+            "--backdate",
+            "--order",
+            &order,
+            "--config",
+            &config,
+            "-o",
+            &out,
+            "--force",
+        ];
+        if let Some(d) = directions {
+            args.extend(["--directions", d]);
+        }
+        troche(&db, &args);
+        let placed = placed_texts(&std::fs::read(&out).unwrap());
+        let main: Vec<_> = placed.iter().filter(|p| p.0 == 1).collect();
+        let squeeze = |texts: &mut dyn Iterator<Item = &str>| -> String {
+            texts.flat_map(|t| t.split_whitespace()).collect()
+        };
+        let bare = |s: &str| s.split_whitespace().collect::<String>();
+        // The page read as a whole: what the law requires, all of it on the main label.
+        let text = squeeze(&mut main.iter().map(|p| p.5.as_str()));
+        for field in [
+            "Main Street Compounding Pharmacy",
+            "100 Main Street, Springfield, IL 62701",
+            "RX-100234",
+            "2026-11-23",
+            "Alan Smith, MD",
+            "30 troches (buccal)",
+            "261123-001",
+            "Refills:",
+            "Do not use after 2027-02-28.",
+            "Store at 20-25",
+            "keep from heat",
+            "Compounded preparation",
+            "Caution: Federal law prohibits the transfer of this drug to any person other than \
+             the patient for whom it was prescribed.",
+        ] {
+            assert!(
+                text.contains(&bare(field)),
+                "{field:?} not on the main label: {text}"
+            );
+        }
+        // Sizes as drawn: the key fields at 11 pt or more, and only they; the beyond-use
+        // date bold at 8 pt or more; nothing below 6.5 pt.
+        let key = squeeze(&mut main.iter().filter(|p| p.4 >= 11.0).map(|p| p.5.as_str()));
+        let directions = directions.unwrap_or(
+            "Place 1 troche between cheek and gum and let it dissolve. Do not chew or swallow whole.",
+        );
+        let expected = bare(&format!(
+            "Jane Q. Patient Ketamine hydrochloride 50 mg per troche (= ketamine 43.35 mg) {directions}"
+        ));
+        assert_eq!(key, expected);
+        for (_, _, _, font, size, text) in &main {
+            assert!(*size >= 6.5, "{text:?} at {size} pt");
+            if text.starts_with("Do not use after") {
+                assert!(
+                    *font == Font::HelveticaBold && *size >= 8.0,
+                    "{text:?} at {size} pt"
+                );
+            }
+        }
+        assert!(main.iter().any(|p| p.5.starts_with("Do not use after")));
+        // The auxiliary label carries only the formula's warnings (and the description).
+        let aux = squeeze(&mut placed.iter().filter(|p| p.0 > 1).map(|p| p.5.as_str()));
+        assert!(aux.contains("Auxiliarylabel1of1"), "{aux}");
+        assert!(
+            !aux.contains("Federallaw") && !aux.contains("Storeat"),
+            "{aux}"
+        );
+    }
+}

@@ -1,19 +1,21 @@
 //! The container label, laid out for the patient (USP <17>).
 //!
 //! What the patient needs to read comes first and largest: their name, the drug with its
-//! strength, and the directions, never below 9 pt and at 10 pt or more whenever the stock
-//! allows. The other particulars the law and the pharmacy need (Rx, date filled,
-//! prescriber, quantity and form, what the unit looks like, the beyond-use date and
-//! storage, lot, refills, the pharmacist's initials) follow in smaller type, and the
-//! pharmacy's name, address and phone sit in one small line at the top.
+//! strength, and the directions, never below 11 pt (USP <17> asks for 11-point Arial; the
+//! label sets Helvetica, its metric twin). The other particulars the law requires on the
+//! container follow in smaller type, never below 6.5 pt: the pharmacy's name, address and
+//! phone at the top, the Rx number and date filled, the quantity and form,
+//! refills, prescriber, lot, the beyond-use date (bold, 8 pt at least) with the storage
+//! conditions, "Compounded preparation", room for the pharmacist's initials, and for
+//! Schedule II–IV drugs the federal transfer warning of 21 CFR 290.5.
 //!
-//! Warnings are one to a line, at 7 pt or more. Those that do not fit move, in the
-//! formula's order, to auxiliary labels: extra pages of the same stock in the same PDF, each
-//! headed with the Rx number and the patient so it is stuck on the right container. The
-//! federal transfer warning of Schedule II–IV drugs stays on the main label unless even
-//! that cannot be made to fit; then it leads the first auxiliary label and the main label
-//! says so. Text never shrinks below those sizes: if the main label's own fields do not
-//! fit, the label is refused with a message that says what to shorten.
+//! None of those ever leaves the main label: an auxiliary label may not be applied, and the
+//! container must still carry them. Only what the law does not require there moves, in this
+//! order, to auxiliary labels (extra pages of the same stock in the same PDF, each headed with
+//! the Rx number and the patient so it is stuck on the right container): the formula's
+//! warnings that do not fit, from the last, and the description of the unit. If the
+//! required text does not fit at the smallest sizes, the label is refused, naming what ran
+//! off the label and the common label sizes that take it.
 
 use crate::config::{LabelSize, Pharmacy};
 use crate::error::{Error, Result};
@@ -28,32 +30,59 @@ use super::text::{
 
 /// Sizes tried for the patient's name, the drug and strength, and the directions while
 /// every warning still fits on the main label, largest first.
-const KEY_SIZES_ALL_WARNINGS: [f32; 5] = [12.0, 11.5, 11.0, 10.5, 10.0];
-/// Sizes tried for them once warnings have to move to auxiliary labels: a larger key size
-/// is not worth sending a warning off the container.
-const KEY_SIZES: [f32; 3] = [10.0, 9.5, 9.0];
-/// Smallest size of the patient's name, the drug and strength, and the directions.
-pub const MIN_KEY_PT: f32 = 9.0;
+const KEY_SIZES_ALL_WARNINGS: [f32; 3] = [12.0, 11.5, 11.0];
+/// Smallest size of the patient's name, the drug and strength, and the directions: USP <17>
+/// asks for 11-point Arial (or 12-point Times). Once a warning has to move to an auxiliary
+/// label, the key fields print at this size: a larger size is not worth a warning off the
+/// container.
+pub const MIN_KEY_PT: f32 = 11.0;
 /// Sizes tried for the other particulars, largest first.
-const DETAIL_SIZES: [f32; 3] = [7.0, 6.5, 6.0];
+const DETAIL_SIZES: [f32; 2] = [7.0, 6.5];
 /// Smallest size printed on a label at all: below this label printers and eyes both fail.
-pub const MIN_DETAIL_PT: f32 = 6.0;
-/// Size of the warnings on the main label.
+pub const MIN_DETAIL_PT: f32 = 6.5;
+/// How much larger than the other particulars the beyond-use date prints, in bold.
+const BUD_STEP_PT: f32 = 1.5;
+/// Smallest size of the beyond-use date, which prints bold.
+pub const MIN_BUD_PT: f32 = 8.0;
+/// Size of the formula's warnings on the main label; they move to an auxiliary label
+/// rather than print smaller.
 pub const WARNING_PT: f32 = 7.0;
 /// Sizes tried for the warnings on auxiliary labels: the largest that needs no more labels
 /// than the smallest does.
 const AUX_SIZES: [f32; 4] = [10.0, 9.0, 8.0, 7.0];
 /// Size of the heading of an auxiliary label.
 const AUX_HEADING_PT: f32 = 7.0;
+/// The main label's pointer to the auxiliary labels: none, when the description moved, and
+/// when only warnings did.
+const SEE_AUX: [&str; 3] = [
+    "",
+    "See auxiliary label.",
+    "See auxiliary label for more warnings.",
+];
 /// Room for the pharmacist's initials.
 const INITIALS: &str = "______";
 /// Space above and below a rule, as a multiple of the size of the text around it.
-const RULE_GAP: f32 = 0.25;
-/// Line spacing of the three key fields, as a multiple of the size.
-const KEY_LEADING: f32 = 1.12;
-/// Line spacing of everything else: Helvetica's ascender and descender span 0.93 em, so
-/// this keeps lines apart while fitting the most text on small stock.
-const LEADING: f32 = 1.12;
+const RULE_GAP: f32 = 0.2;
+/// Line spacing of the three key fields, as a multiple of the size: Helvetica's ascender
+/// and descender span 0.93 em, so this keeps a clear gap between lines while a 4 × 2 in
+/// label still holds four lines of directions beside everything the law requires.
+const KEY_LEADING: f32 = 1.08;
+/// Line spacing of everything else.
+const LEADING: f32 = 1.1;
+/// Least space between two short fields on a line, as a multiple of their size: each
+/// starts with its bold name, which sets it apart.
+const FIELD_GAP: f32 = 1.0;
+/// Label stock pharmacies commonly print on (laser sheets and thermal rolls), width by
+/// height in points, smallest first: the sizes a refused label suggests.
+const COMMON_STOCK: [(f32, f32); 7] = [
+    (216.0, 108.0),
+    (216.0, 144.0),
+    (288.0, 144.0),
+    (288.0, 180.0),
+    (288.0, 216.0),
+    (288.0, 288.0),
+    (288.0, 432.0),
+];
 
 /// Something drawn on a label page, positioned by the layout.
 #[derive(Debug, Clone, PartialEq)]
@@ -76,16 +105,14 @@ pub struct LabelLayout {
     pub key_size_pt: f32,
     /// Size of the other particulars on the main label.
     pub detail_size_pt: f32,
+    /// Size of the beyond-use date, in bold.
+    pub bud_size_pt: f32,
     /// Size of the pharmacy's name, address and phone.
     pub pharmacy_size_pt: f32,
     /// How many of the formula's warnings are on the main label (the first ones).
     pub warnings_on_main: usize,
-    /// Whether the federal transfer warning, when the drug needs it, is on the main label.
-    pub federal_on_main: bool,
     /// Whether the description of the unit is on the main label.
     pub description_on_main: bool,
-    /// Whether the storage conditions are on the main label.
-    pub storage_on_main: bool,
     /// Size of the warnings on the auxiliary labels, when there are any.
     pub aux_size_pt: Option<f32>,
     /// Height from the top edge of the main label down to the bottom of its last line,
@@ -105,31 +132,31 @@ impl LabelLayout {
 }
 
 /// Lays out the main label at the largest sizes at which its fields fit, and moves the
-/// warnings that do not fit onto auxiliary labels.
+/// warnings and the description that do not fit onto auxiliary labels.
 ///
 /// # Errors
 ///
-/// `Error::LabelFit` if the main label's fields do not fit even at the smallest sizes with
-/// every warning moved off it; the message names the longest fields so the pharmacist knows
-/// what to shorten. A label always shows the pharmacy, so the pharmacy is an argument, not an
-/// optional part of the record.
+/// `Error::LabelFit` if the text the law requires on the container does not fit even at
+/// the smallest sizes with the description and every formula warning moved off it; the
+/// message names what ran off the label, the common label sizes that take it, and the
+/// longest fields to shorten. A label always shows the pharmacy, so the pharmacy is an
+/// argument, not an optional part of the record.
 pub fn label_layout(record: &Record, pharmacy: &Pharmacy, size: LabelSize) -> Result<LabelLayout> {
     let content = Content::new(record, pharmacy);
     let text = Prepared::new(&content);
-    let plan = choose(&text, size).ok_or_else(|| Error::LabelFit(too_long(&content, size)))?;
-    let mut main = main_label(&text, size, &plan, true)
-        .ok_or_else(|| Error::LabelFit(too_long(&content, size)))?;
+    let refuse = || Error::LabelFit(refusal(&content, &text, size));
+    let plan = choose(&text, size).ok_or_else(refuse)?;
+    let mut main = main_label(&text, size, &plan, true).ok_or_else(refuse)?;
     let (aux_size, aux) = auxiliary_labels(&text, &content, size, &plan)?;
     let mut pages = vec![std::mem::take(&mut main.items)];
     pages.extend(aux);
     Ok(LabelLayout {
         key_size_pt: plan.key,
         detail_size_pt: plan.detail,
+        bud_size_pt: bud_size(plan.detail),
         pharmacy_size_pt: pharmacy_size(plan.detail),
         warnings_on_main: plan.warnings,
-        federal_on_main: plan.federal,
-        description_on_main: plan.moved < 1,
-        storage_on_main: plan.moved < 2,
+        description_on_main: plan.description,
         aux_size_pt: aux_size,
         used_height_pt: main.y + main.margin,
         size,
@@ -183,10 +210,11 @@ pub fn label(record: &Record, pharmacy: &Pharmacy, size: LabelSize) -> Result<Ve
     };
     canvas.into_pdf(&meta).map_err(Error::Render)
 }
-
 /// The label's text, gathered once so that every size tried lays out the same words.
 struct Content {
     pharmacy_name: String,
+    pharmacy_address: String,
+    pharmacy_phone: String,
     pharmacy_contact: String,
     rx: String,
     filled: String,
@@ -239,6 +267,8 @@ impl Content {
         };
         Content {
             pharmacy_name: pharmacy.name.trim().to_owned(),
+            pharmacy_address: pharmacy.address.trim().to_owned(),
+            pharmacy_phone: pharmacy.phone.trim().to_owned(),
             pharmacy_contact: contact,
             rx: or_blank(order.rx.as_deref()),
             filled: date(record.date),
@@ -297,37 +327,46 @@ fn plural(form: &str) -> String {
 /// The label's paragraphs and field groups as words ready to wrap, prepared once for all
 /// the sizes [`label_layout`] tries.
 struct Prepared {
-    pharmacy: Words,
+    /// The pharmacy's name, address and phone on one line; when they do not fit on one,
+    /// the name and address, and the phone starting a line of its own so it never breaks.
+    pharmacy: [Words; 3],
     patient: Words,
     strengths: Vec<Words>,
     directions: Words,
-    /// Short fields set beside the patient's name when there is room, else first among
-    /// the details.
-    beside_patient: Vec<Words>,
-    /// Short fields packed onto as few lines as they fit.
-    details: Vec<Words>,
+    /// Short fields, in order: beside the key fields where there is room, the rest packed
+    /// onto as few lines as they fit.
+    details: Vec<(&'static str, Words)>,
+    /// "Do not use after ...", in bold.
+    bud: Words,
+    /// The storage conditions word by word: they run on from the beyond-use date's line.
+    storage: Vec<String>,
     description: Option<Words>,
-    /// The beyond-use date with the storage conditions, and without them.
-    bud: [Words; 2],
-    /// The description and the storage as an auxiliary label prints them.
-    aux_description: Option<Words>,
-    aux_storage: Option<Words>,
     warnings: Vec<Words>,
-    federal: Option<Words>,
-    /// The main label's pointer to the auxiliary labels: among the particulars when it
-    /// carries no warning itself, and under its warnings when it carries some.
+    /// The federal transfer warning alone, and with each pointer run on after it.
+    federal: Option<[Words; 3]>,
+    /// The main label's pointer to the auxiliary labels: when the description moved, and
+    /// when only warnings did.
     see_aux: [Words; 2],
 }
 
 impl Prepared {
     fn new(content: &Content) -> Self {
         let pair = |label: &str, value: &str| Words::new(&[bold(label), regular(value)]);
-        let mut pharmacy = vec![bold(content.pharmacy_name.as_str())];
-        if !content.pharmacy_contact.is_empty() {
-            pharmacy.push(regular(format!("· {}", content.pharmacy_contact)));
-        }
+        let name = bold(content.pharmacy_name.as_str());
+        let dotted = |s: &str| (!s.is_empty()).then(|| regular(format!("· {s}")));
+        let full: Vec<Run> = std::iter::once(name.clone())
+            .chain(dotted(&content.pharmacy_contact))
+            .collect();
+        let address: Vec<Run> = std::iter::once(name)
+            .chain(dotted(&content.pharmacy_address))
+            .collect();
+        let phone = if content.pharmacy_phone.is_empty() {
+            Vec::new()
+        } else {
+            vec![regular(format!("Phone {}", content.pharmacy_phone))]
+        };
         Prepared {
-            pharmacy: Words::new(&pharmacy),
+            pharmacy: [Words::new(&full), Words::new(&address), Words::new(&phone)],
             patient: match &content.patient {
                 Some(p) => Words::new(&[bold(p.as_str())]),
                 None => pair("Patient:", BLANK),
@@ -342,27 +381,27 @@ impl Prepared {
             } else {
                 Words::new(&[regular(content.directions.as_str())])
             },
-            beside_patient: vec![pair("Rx:", &content.rx), pair("Filled:", &content.filled)],
             details: vec![
-                pair("Qty:", &content.quantity),
-                pair("Refills:", &content.refills),
-                pair("Prescriber:", &content.prescriber),
-                pair("Lot:", &content.lot),
-                pair("RPh:", INITIALS),
-                Words::new(&[bold("Compounded preparation")]),
+                ("Rx number", pair("Rx:", &content.rx)),
+                ("date filled", pair("Filled:", &content.filled)),
+                ("quantity", pair("Qty:", &content.quantity)),
+                ("refills", pair("Refills:", &content.refills)),
+                ("prescriber", pair("Prescriber:", &content.prescriber)),
+                ("lot", pair("Lot:", &content.lot)),
+                ("pharmacist's initials", pair("RPh:", INITIALS)),
+                (
+                    "\"Compounded preparation\"",
+                    Words::new(&[bold("Compounded preparation")]),
+                ),
             ],
+            bud: Words::new(&[bold(format!("Do not use after {}.", content.bud))]),
+            storage: content
+                .storage
+                .split_whitespace()
+                .map(str::to_owned)
+                .collect(),
             description: (!content.description.is_empty())
                 .then(|| pair("Description:", &content.description)),
-            bud: [
-                Words::new(&[
-                    bold(format!("Do not use after {}.", content.bud)),
-                    regular(content.storage.as_str()),
-                ]),
-                Words::new(&[bold(format!("Do not use after {}.", content.bud))]),
-            ],
-            aux_description: (!content.description.is_empty())
-                .then(|| pair("Description:", &content.description)),
-            aux_storage: (!content.storage.is_empty()).then(|| pair("Storage:", &content.storage)),
             warnings: content
                 .warnings
                 .iter()
@@ -370,91 +409,82 @@ impl Prepared {
                 .collect(),
             federal: content
                 .federal
-                .then(|| Words::new(&[bold(FEDERAL_TRANSFER_WARNING)])),
-            see_aux: [
-                Words::new(&[bold("See auxiliary label")]),
-                Words::new(&[bold("See auxiliary label for more warnings.")]),
-            ],
+                .then(|| SEE_AUX.map(|s| Words::new(&[bold(FEDERAL_TRANSFER_WARNING), bold(s)]))),
+            see_aux: [SEE_AUX[1], SEE_AUX[2]].map(|s| Words::new(&[bold(s)])),
         }
     }
 }
 
-/// The sizes of a main label and which warnings it carries.
+/// The sizes of a main label and what, beyond the required text, it carries.
 #[derive(Debug, Clone, Copy)]
 struct Plan {
     key: f32,
     detail: f32,
     /// How many of the formula's warnings, from the first, are on the main label.
     warnings: usize,
-    /// Whether the federal transfer warning is on the main label (false when not needed).
-    federal: bool,
-    /// Particulars moved to the auxiliary label: 0 none, 1 the description, 2 the
-    /// description and the storage conditions.
-    moved: u8,
+    /// Whether the description of the unit is on the main label.
+    description: bool,
 }
 
 impl Plan {
-    /// Whether any warning has to go on an auxiliary label.
+    /// The plan with only the required text, at the smallest sizes.
+    const SMALLEST: Plan = Plan {
+        key: MIN_KEY_PT,
+        detail: MIN_DETAIL_PT,
+        warnings: 0,
+        description: false,
+    };
+
+    /// Whether anything has to go on an auxiliary label.
     fn needs_aux(&self, text: &Prepared) -> bool {
-        self.warnings < text.warnings.len()
-            || (text.federal.is_some() && !self.federal)
-            || (self.moved >= 1 && text.aux_description.is_some())
-            || (self.moved >= 2 && text.aux_storage.is_some())
+        self.warnings < text.warnings.len() || (!self.description && text.description.is_some())
     }
 }
 
-/// The best main label that fits: every warning with the key fields as large as possible
-/// (10 pt at least); failing that, the key and other fields at the largest sizes that fit
-/// with the federal warning, filled up with as many of the formula's warnings as still fit.
-/// When even that does not fit, particulars move to the auxiliary label in this order, each
-/// tried at every size of the other fields before the next: the description of the unit,
-/// then the storage conditions (classic auxiliary-sticker content), and only then the
-/// federal warning, the one the law requires on the container. The key fields go below
-/// 10 pt only when all of that is not enough.
+/// The best main label that fits: every warning and the description with the key fields
+/// as large as possible; failing that, the key fields at 11 pt and the other fields at the
+/// largest size that fits with the description, filled up with as many of the formula's
+/// warnings as still fit; then the same without the description. `None` when the required
+/// text does not fit even at the smallest sizes.
 fn choose(text: &Prepared, size: LabelSize) -> Option<Plan> {
     let all = text.warnings.len();
-    let federal = text.federal.is_some();
     let fits = |plan: &Plan| main_label(text, size, plan, false).is_some();
     for key in KEY_SIZES_ALL_WARNINGS {
         let plan = Plan {
             key,
             detail: DETAIL_SIZES[0],
             warnings: all,
-            federal,
-            moved: 0,
+            description: true,
         };
         if fits(&plan) {
             return Some(plan);
         }
     }
-    let federal_choices: &[bool] = if federal { &[true, false] } else { &[false] };
-    let stages: Vec<(bool, u8)> = federal_choices
-        .iter()
-        .flat_map(|&federal| [0, 1, 2].map(|moved| (federal, moved)))
-        .collect();
-    for key in KEY_SIZES {
-        for &(federal, moved) in &stages {
-            for detail in DETAIL_SIZES {
-                let mut plan = Plan {
-                    key,
-                    detail,
-                    warnings: 0,
-                    federal,
-                    moved,
-                };
-                if !fits(&plan) {
-                    continue;
-                }
-                while plan.warnings < all
-                    && fits(&Plan {
-                        warnings: plan.warnings + 1,
-                        ..plan
-                    })
-                {
-                    plan.warnings += 1;
-                }
-                return Some(plan);
+    let descriptions: &[bool] = if text.description.is_some() {
+        &[true, false]
+    } else {
+        &[false]
+    };
+    for &description in descriptions {
+        for detail in DETAIL_SIZES {
+            let mut plan = Plan {
+                key: MIN_KEY_PT,
+                detail,
+                warnings: 0,
+                description,
+            };
+            if !fits(&plan) {
+                continue;
             }
+            while plan.warnings < all
+                && fits(&Plan {
+                    warnings: plan.warnings + 1,
+                    ..plan
+                })
+            {
+                plan.warnings += 1;
+            }
+            return Some(plan);
         }
     }
     None
@@ -465,10 +495,16 @@ fn pharmacy_size(detail: f32) -> f32 {
     (detail - 0.5).max(MIN_DETAIL_PT)
 }
 
-/// Quiet zone kept clear at every edge, since label printers do not register exactly:
-/// a twentieth of the height (0.1 in on 2 in stock), within 5 to 9 pt.
+/// The beyond-use date: bold, a step and a half above the other particulars.
+fn bud_size(detail: f32) -> f32 {
+    (detail + BUD_STEP_PT).max(MIN_BUD_PT)
+}
+
+/// Quiet zone kept clear at every edge, since label printers do not register exactly
+/// (thermal and laser label printers hold about 1 mm): a twenty-fourth of the height
+/// (2.1 mm on 2 in stock), within 5 to 9 pt.
 fn margin(size: LabelSize) -> f32 {
-    (size.height_pt / 20.0).clamp(5.0, 9.0)
+    (size.height_pt / 24.0).clamp(5.0, 9.0)
 }
 
 /// Places lines top to bottom inside the margins and remembers what it drew.
@@ -478,6 +514,9 @@ struct Flow {
     y: f32,
     bottom: f32,
     items: Vec<Item>,
+    /// Where each named field of the main label ends, top down, for the message of a label
+    /// that does not fit.
+    marks: Vec<(&'static str, f32)>,
     /// Whether to keep what is laid out; without, only the height is worked out.
     build: bool,
 }
@@ -495,12 +534,18 @@ impl Flow {
             y: margin,
             bottom,
             items: Vec::new(),
+            marks: Vec::new(),
             build,
         })
     }
 
     fn fits(&self) -> bool {
         self.y <= self.bottom
+    }
+
+    /// Notes that the field `name` ends here.
+    fn mark(&mut self, name: &'static str) {
+        self.marks.push((name, self.y));
     }
 
     /// Baseline within a line box: room above for accented capitals, below for descenders.
@@ -535,20 +580,21 @@ impl Flow {
 
     /// Short fields packed onto as few lines as they fit, spread across each line; a field
     /// never breaks inside unless it is longer than a whole line.
-    fn fields(&mut self, groups: &[&Words], size: f32) {
-        let gap = size * 1.5;
-        let mut pending: Vec<(Vec<Run>, f32)> = Vec::new();
-        for group in groups {
+    fn fields(&mut self, groups: &[&(&'static str, Words)], size: f32) {
+        let gap = size * FIELD_GAP;
+        let mut pending: Vec<(&'static str, Vec<Run>, f32)> = Vec::new();
+        for (name, group) in groups {
             let (count, w) = group.measure(size, self.width);
             if count > 1 {
                 self.flush(&mut pending, size);
                 self.para(group, size, LEADING);
+                self.mark(name);
                 continue;
             }
             if count == 0 {
                 continue;
             }
-            let used: f32 = pending.iter().map(|(_, w)| w + gap).sum();
+            let used: f32 = pending.iter().map(|(_, _, w)| w + gap).sum();
             if !pending.is_empty() && used + w > self.width {
                 self.flush(&mut pending, size);
             }
@@ -557,64 +603,143 @@ impl Flow {
             } else {
                 Vec::new()
             };
-            pending.push((line, w));
+            pending.push((name, line, w));
         }
         self.flush(&mut pending, size);
     }
 
-    /// A one-line heading at `size` with short fields at `field_size` set flush right on
-    /// the same baseline, if they fit beside it; otherwise just the heading. Returns whether
-    /// the fields were set.
-    fn beside(&mut self, heading: &Words, size: f32, fields: &[Words], field_size: f32) -> bool {
-        let gap = field_size * 1.5;
-        let (count, heading_w) = heading.measure(size, self.width);
-        let widths: Option<Vec<f32>> = fields
-            .iter()
-            .map(|f| match f.measure(field_size, self.width) {
-                (1, w) => Some(w),
-                _ => None,
-            })
-            .collect();
-        let widths = widths.filter(|_| count == 1 && !fields.is_empty());
-        let total = widths
-            .as_ref()
-            .map(|ws| ws.iter().sum::<f32>() + gap * metrics::count(ws.len().saturating_sub(1)));
-        let Some(total) = total.filter(|t| heading_w + 2.0 * gap + t <= self.width) else {
-            self.para(heading, size, KEY_LEADING);
-            return false;
-        };
+    /// A wrapped paragraph at `size` with line spacing `leading`, with as many of the short
+    /// fields from `queue[*next..]` as fit set flush right at `field_size` on the baseline of
+    /// its last line, which is most often short; `*next` moves past the fields set.
+    fn para_beside(
+        &mut self,
+        (words, size, leading): (&Words, f32, f32),
+        queue: &[&(&'static str, Words)],
+        next: &mut usize,
+        field_size: f32,
+    ) {
+        let gap = field_size * FIELD_GAP;
+        let (count, last_w) = words.measure(size, self.width);
+        let mut placed: Vec<(&'static str, &Words, f32)> = Vec::new();
+        let mut used = last_w + gap;
+        for (name, field) in queue.get(*next..).unwrap_or(&[]) {
+            let (1, w) = field.measure(field_size, self.width) else {
+                break;
+            };
+            if count == 0 || used + gap + w > self.width {
+                break;
+            }
+            used += gap + w;
+            placed.push((name, field, w));
+        }
+        *next += placed.len();
+        let lead = size * leading;
         if self.build {
-            let baseline = self.baseline(size);
-            let heading_runs = heading.wrap(size, self.width).pop().unwrap_or_default();
-            self.items.push(Item::Line {
-                x: self.margin,
-                baseline,
-                size,
-                runs: heading_runs,
-            });
-            let mut x = self.margin + self.width - total;
-            for (field, w) in fields.iter().zip(widths.unwrap_or_default()) {
-                let runs = field.wrap(field_size, self.width).pop().unwrap_or_default();
-                self.items.push(Item::Line {
-                    x,
-                    baseline,
-                    size: field_size,
-                    runs,
-                });
-                x += w + gap;
+            let lines = words.wrap(size, self.width);
+            let last = lines.len().saturating_sub(1);
+            for (i, line) in lines.into_iter().enumerate() {
+                let baseline = self.baseline(size);
+                self.line(size, lead, line);
+                if i == last && !placed.is_empty() {
+                    let total: f32 = placed.iter().map(|(_, _, w)| w + gap).sum::<f32>() - gap;
+                    let mut x = self.margin + self.width - total;
+                    for (_, field, w) in &placed {
+                        let runs = field.wrap(field_size, self.width).pop().unwrap_or_default();
+                        self.items.push(Item::Line {
+                            x,
+                            baseline,
+                            size: field_size,
+                            runs,
+                        });
+                        x += w + gap;
+                    }
+                }
+            }
+        } else {
+            self.y += metrics::count(count) * lead;
+        }
+        for (name, _, _) in placed {
+            self.mark(name);
+        }
+    }
+
+    /// A one-line lead at `size` (bold, say) with the words of a paragraph at `body_size`
+    /// running on after it on the same baseline, as many as fit, and the rest wrapped
+    /// below, with fields from `queue` beside its last line as [`Flow::para_beside`] sets
+    /// them. A lead longer than a line, or with no room after it, is a paragraph of its own.
+    fn run_in(
+        &mut self,
+        (lead, size): (&Words, f32),
+        (body, body_size): (&[String], f32),
+        queue: &[&(&'static str, Words)],
+        next: &mut usize,
+    ) {
+        let (count, lead_w) = lead.measure(size, self.width);
+        let space = body_size * 0.6;
+        let room = self.width - lead_w - space;
+        // The most words of the body that fit beside the lead: a prefix fits if its one
+        // line is no wider than the room, and longer prefixes are never narrower.
+        let fits = |k: usize| {
+            let prefix = Words::new(&[regular(body.get(..k).unwrap_or(&[]).join(" "))]);
+            matches!(prefix.measure(body_size, self.width), (1, w) if w <= room)
+        };
+        let (mut low, mut high) = (0, body.len());
+        if count == 1 && room > 0.0 {
+            while low < high {
+                let mid = (low + high).div_ceil(2);
+                if fits(mid) {
+                    low = mid;
+                } else {
+                    high = mid - 1;
+                }
             }
         }
-        self.y += size * KEY_LEADING;
-        true
+        let beside = if count == 1 { low } else { 0 };
+        if count == 1 {
+            if self.build {
+                let baseline = self.baseline(size);
+                let runs = lead.wrap(size, self.width).pop().unwrap_or_default();
+                self.items.push(Item::Line {
+                    x: self.margin,
+                    baseline,
+                    size,
+                    runs,
+                });
+                if beside > 0 {
+                    let words = body.get(..beside).unwrap_or(&[]).join(" ");
+                    let runs = Words::new(&[regular(words)])
+                        .wrap(body_size, self.width)
+                        .pop()
+                        .unwrap_or_default();
+                    self.items.push(Item::Line {
+                        x: self.margin + lead_w + space,
+                        baseline,
+                        size: body_size,
+                        runs,
+                    });
+                }
+            }
+            self.y += size * LEADING;
+        } else {
+            self.para(lead, size, LEADING);
+        }
+        self.mark("beyond-use date");
+        if beside < body.len() {
+            let rest = Words::new(&[regular(body.get(beside..).unwrap_or(&[]).join(" "))]);
+            self.para_beside((&rest, body_size, LEADING), queue, next, body_size);
+        }
+        if !body.is_empty() {
+            self.mark("storage");
+        }
     }
 
     /// Sets the pending fields on one line, first flush left, last flush right.
-    fn flush(&mut self, pending: &mut Vec<(Vec<Run>, f32)>, size: f32) {
+    fn flush(&mut self, pending: &mut Vec<(&'static str, Vec<Run>, f32)>, size: f32) {
         if pending.is_empty() {
             return;
         }
         let n = pending.len();
-        let total: f32 = pending.iter().map(|(_, w)| w).sum();
+        let total: f32 = pending.iter().map(|(_, _, w)| w).sum();
         let spacing = if n > 1 {
             (self.width - total) / metrics::count(n - 1)
         } else {
@@ -622,7 +747,8 @@ impl Flow {
         };
         let baseline = self.baseline(size);
         let mut x = self.margin;
-        for (runs, w) in pending.drain(..) {
+        let mut names = Vec::with_capacity(n);
+        for (name, runs, w) in pending.drain(..) {
             if self.build {
                 self.items.push(Item::Line {
                     x,
@@ -631,9 +757,13 @@ impl Flow {
                     runs,
                 });
             }
+            names.push(name);
             x += w + spacing;
         }
         self.y += size * LEADING;
+        for name in names {
+            self.mark(name);
+        }
     }
 
     /// Vertical space.
@@ -654,72 +784,89 @@ impl Flow {
 /// The main label laid out by `plan`, or `None` if it does not fit. Without `build` only
 /// the height is worked out and the flow has no items.
 fn main_label(text: &Prepared, size: LabelSize, plan: &Plan, build: bool) -> Option<Flow> {
+    let flow = main_flow(text, size, plan, build)?;
+    flow.fits().then_some(flow)
+}
+
+/// The main label laid out by `plan` whether or not it fits, with where each field ends;
+/// `None` only if the stock has no room inside its margins.
+fn main_flow(text: &Prepared, size: LabelSize, plan: &Plan, build: bool) -> Option<Flow> {
     let mut flow = Flow::new(size, build)?;
     let (key, detail) = (plan.key, plan.detail);
 
-    flow.para(&text.pharmacy, pharmacy_size(detail), LEADING);
+    // The particulars go flush right beside the last line of the pharmacy's line, the
+    // patient, the strength, the directions and the storage where there is room (the space
+    // a label would otherwise waste), and the rest on lines of their own.
+    let queue: Vec<&(&'static str, Words)> = text.details.iter().collect();
+    let mut next = 0;
+    let small = pharmacy_size(detail);
+    let [full, address, phone] = &text.pharmacy;
+    if full.measure(small, flow.width).0 <= 1 {
+        flow.para_beside((full, small, LEADING), &queue, &mut next, detail);
+    } else {
+        flow.para(address, small, LEADING);
+        flow.para_beside((phone, small, LEADING), &queue, &mut next, detail);
+    }
+    flow.mark("pharmacy's name, address and phone");
     flow.rule(detail * RULE_GAP);
 
-    let beside = flow.beside(&text.patient, key, &text.beside_patient, detail);
+    flow.para_beside((&text.patient, key, KEY_LEADING), &queue, &mut next, detail);
+    flow.mark("patient");
     for s in &text.strengths {
-        flow.para(s, key, KEY_LEADING);
+        flow.para_beside((s, key, KEY_LEADING), &queue, &mut next, detail);
     }
-    flow.para(&text.directions, key, KEY_LEADING);
-    flow.gap(detail * RULE_GAP);
-    if !flow.fits() {
-        return None;
-    }
-
-    let warnings = text.warnings.get(..plan.warnings).unwrap_or(&[]);
-    let federal = text.federal.as_ref().filter(|_| plan.federal);
-    let see_aux = plan.needs_aux(text);
-    let any_warning = !warnings.is_empty() || federal.is_some();
-    let unplaced = if beside {
-        &[][..]
-    } else {
-        &text.beside_patient[..]
-    };
-    let details: Vec<&Words> = unplaced.iter().chain(&text.details).collect();
-    flow.fields(&details, detail);
-    if let Some(description) = text.description.as_ref().filter(|_| plan.moved < 1) {
+    flow.mark("drug and strength");
+    flow.para_beside(
+        (&text.directions, key, KEY_LEADING),
+        &queue,
+        &mut next,
+        detail,
+    );
+    flow.mark("directions");
+    let bud = (&text.bud, bud_size(detail));
+    flow.run_in(bud, (&text.storage, detail), &queue, &mut next);
+    flow.fields(queue.get(next..).unwrap_or(&[]), detail);
+    if let Some(description) = text.description.as_ref().filter(|_| plan.description) {
         flow.para(description, detail, LEADING);
     }
-    let storage_moved = usize::from(plan.moved >= 2);
-    // With no warning left on the main label, the pointer to the auxiliary label follows
-    // the beyond-use date, on its line when there is room, rather than opening a block.
-    let bud = &text.bud[storage_moved];
-    match (see_aux && !any_warning).then_some(&text.see_aux[0]) {
-        Some(pointer) => flow.fields(&[bud, pointer], detail),
-        None => flow.para(bud, detail, LEADING),
-    }
-    if !flow.fits() {
-        return None;
-    }
 
-    if any_warning {
+    // The pointer to the auxiliary label runs on after the last warning on the main label,
+    // or stands alone when there is none.
+    let warnings = text.warnings.get(..plan.warnings).unwrap_or(&[]);
+    let pointer = plan
+        .needs_aux(text)
+        .then(|| usize::from(plan.description || text.description.is_none()) + 1);
+    // The federal warning, in bold, starts its own line right after the storage conditions.
+    if let Some(federal) = &text.federal {
+        let with = if warnings.is_empty() { pointer } else { None };
+        flow.para(&federal[with.unwrap_or(0)], detail, LEADING);
+        flow.mark("federal transfer warning");
+        if with.is_some() {
+            flow.mark("pointer to the auxiliary label");
+        }
+    }
+    if !warnings.is_empty() {
         flow.rule(detail * RULE_GAP);
     }
     for w in warnings {
         flow.para(w, WARNING_PT, LEADING);
     }
-    if see_aux && any_warning {
-        let only_warnings = usize::from(plan.moved == 0);
-        flow.para(&text.see_aux[only_warnings], WARNING_PT, LEADING);
-    }
-    if let Some(federal) = federal {
-        flow.para(federal, WARNING_PT, LEADING);
+    if let Some(pointer) = pointer.filter(|_| !warnings.is_empty() || text.federal.is_none()) {
+        flow.para(&text.see_aux[pointer - 1], detail, LEADING);
+        flow.mark("pointer to the auxiliary label");
     }
     // The last line box ends at `y`; its descenders stay inside it.
-    flow.fits().then_some(flow)
+    Some(flow)
 }
 
-/// The auxiliary labels for the warnings `plan` leaves off the main label, federal warning
-/// first, at the largest size that needs no more labels than the smallest size does, with
-/// that size; no labels when every warning is on the main label.
+/// The auxiliary labels for what `plan` leaves off the main label (the description, then
+/// the warnings), at the largest size that needs no more labels than the smallest size
+/// does, with that size; no labels when everything is on the main label.
 ///
 /// # Errors
 ///
-/// `Error::Render` if the stock is too small for even one line of warning below the heading.
+/// `Error::LabelFit` if the stock is too small for even one line of warning below the
+/// heading.
 fn auxiliary_labels(
     text: &Prepared,
     content: &Content,
@@ -727,11 +874,7 @@ fn auxiliary_labels(
     plan: &Plan,
 ) -> Result<(Option<f32>, Vec<Vec<Item>>)> {
     let mut moved: Vec<&Words> = Vec::new();
-    if let Some(federal) = text.federal.as_ref().filter(|_| !plan.federal) {
-        moved.push(federal);
-    }
-    moved.extend(text.aux_storage.as_ref().filter(|_| plan.moved >= 2));
-    moved.extend(text.aux_description.as_ref().filter(|_| plan.moved >= 1));
+    moved.extend(text.description.as_ref().filter(|_| !plan.description));
     moved.extend(text.warnings.get(plan.warnings..).unwrap_or(&[]));
     if moved.is_empty() {
         return Ok((None, Vec::new()));
@@ -768,15 +911,13 @@ fn auxiliary_labels(
     let laid = best.and_then(|pt| paginate(pt, true).map(|pages| (pt, pages)));
     let Some((pt, pages)) = laid else {
         return Err(Error::LabelFit(format!(
-            "the warnings do not fit on an auxiliary label of {} × {} in even at {WARNING_PT} pt; \
+            "the warnings do not fit on an auxiliary label of {} even at {WARNING_PT} pt; \
              use a larger label ([label] width and height in troche.toml)",
-            inches(size.width_pt),
-            inches(size.height_pt)
+            stock(size.width_pt, size.height_pt)
         )));
     };
     Ok((Some(pt), pages))
 }
-
 /// Warnings set one after another on auxiliary labels at `warning_pt`, each under its
 /// heading; a warning starts a new label rather than break across two, unless it is longer
 /// than a whole label. `None` if the heading and one line do not fit on the stock.
@@ -831,8 +972,62 @@ fn inches(pt: f32) -> String {
     s.trim_end_matches('0').trim_end_matches('.').to_owned()
 }
 
-/// Why the main label cannot fit, naming the longest text the user controls.
-fn too_long(content: &Content, size: LabelSize) -> String {
+/// A stock size as a pharmacist writes it: "4 × 2 in".
+fn stock(width_pt: f32, height_pt: f32) -> String {
+    format!("{} × {} in", inches(width_pt), inches(height_pt))
+}
+
+/// Names in a sentence: "a", "a and b", "a, b and c".
+fn listed(names: &[String], last: &str) -> String {
+    match names {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., final_one] => format!("{} {last} {final_one}", rest.join(", ")),
+    }
+}
+
+/// Why the main label cannot fit: what runs off it at the smallest sizes, the common label
+/// sizes that take it, and the longest text the user controls.
+fn refusal(content: &Content, text: &Prepared, size: LabelSize) -> String {
+    let here = stock(size.width_pt, size.height_pt);
+    let larger: Vec<String> = COMMON_STOCK
+        .iter()
+        .filter(|&&(w, h)| {
+            let bigger = w >= size.width_pt - 0.5 && h >= size.height_pt - 0.5;
+            let same = (w - size.width_pt).abs() < 0.5 && (h - size.height_pt).abs() < 0.5;
+            bigger && !same
+        })
+        .filter(|&&(w, h)| {
+            let candidate = LabelSize {
+                width_pt: w,
+                height_pt: h,
+            };
+            choose(text, candidate).is_some()
+        })
+        .map(|&(w, h)| stock(w, h))
+        .collect();
+    let larger = if larger.is_empty() {
+        "No common label size up to 4 × 6 in takes it".to_owned()
+    } else {
+        format!(
+            "A {} label takes it ([label] width and height in troche.toml)",
+            listed(&larger, "or")
+        )
+    };
+    let Some(flow) = main_flow(text, size, &Plan::SMALLEST, false) else {
+        return format!(
+            "a {here} label has no room for text inside its margins; {larger}",
+            larger = larger.to_lowercase()
+        );
+    };
+    let mut off: Vec<String> = Vec::new();
+    for &(name, y) in &flow.marks {
+        if y > flow.bottom && !off.iter().any(|n| n == name) {
+            off.push(name.to_owned());
+        }
+    }
+    let needed = flow.y - flow.margin;
+    let room = flow.bottom - flow.margin;
     let strength: usize = content.strengths.iter().map(|s| s.chars().count()).sum();
     let chars = |s: &str| s.chars().count();
     let mut fields = [
@@ -841,7 +1036,6 @@ fn too_long(content: &Content, size: LabelSize) -> String {
             "storage text in the formula's [bud]",
             chars(&content.storage),
         ),
-        ("description in the formula", chars(&content.description)),
         ("strength line (drug names)", strength),
         ("patient name", chars(content.patient_or_blank())),
         ("prescriber name", chars(&content.prescriber)),
@@ -853,12 +1047,13 @@ fn too_long(content: &Content, size: LabelSize) -> String {
     fields.sort_by_key(|f| std::cmp::Reverse(f.1));
     let [(first, n1), (second, n2), ..] = fields;
     format!(
-        "the label text does not fit on a {} × {} in label even with the patient, drug and \
-         directions at {MIN_KEY_PT} pt, the other fields at {MIN_DETAIL_PT} pt, and the warnings, \
-         description and storage moved to an auxiliary label; shorten the {first} ({n1} characters) or the {second} \
-         ({n2} characters), or use a larger label ([label] width and height in troche.toml)",
-        inches(size.width_pt),
-        inches(size.height_pt)
+        "what the law requires on the label does not fit on a {here} label even at the smallest \
+         sizes (the patient, drug and strength, and directions at {MIN_KEY_PT} pt, the \
+         beyond-use date at {MIN_BUD_PT} pt bold, the rest at {MIN_DETAIL_PT} pt, with the \
+         description and the formula's warnings moved to an auxiliary label): the {off} \
+         run off its bottom edge ({needed:.0} pt of text for {room:.0} pt). {larger}; or \
+         shorten the {first} ({n1} characters) or the {second} ({n2} characters)",
+        off = listed(&off, "and"),
     )
 }
 
@@ -875,8 +1070,84 @@ mod tests {
         height_pt: 108.0,
     };
 
+    /// 4 × 2.5 in.
+    const TALL: LabelSize = LabelSize {
+        width_pt: 288.0,
+        height_pt: 180.0,
+    };
+
+    /// Directions that wrap to four lines at 11 pt on 4 × 2 in stock.
+    const FOUR_LINE_SIG: &str = "Place 1 troche between cheek and gum and let it dissolve \
+        completely, about 15 to 30 minutes, every 8 hours as needed for pain. Do not chew or \
+        swallow whole. Do not eat or drink until it has dissolved.";
+
+    /// The stock sizes the ketamine label fits.
     fn stocks() -> [LabelSize; 2] {
-        [LabelSize::default(), SMALL]
+        [LabelSize::default(), TALL]
+    }
+
+    /// The ketamine record with no DEA schedule, as a drug without the federal warning.
+    fn unscheduled() -> Record {
+        let mut record = ketamine(30);
+        for ingredient in &mut record.calc.ingredients {
+            if let Some(active) = ingredient.active.as_mut() {
+                active.schedule = None;
+            }
+        }
+        assert!(!record.needs_transfer_warning());
+        record
+    }
+
+    /// What the law requires on the container, as the ketamine label prints it.
+    fn required(record: &Record) -> Vec<String> {
+        let mut fields: Vec<String> = [
+            "Main Street Compounding Pharmacy",
+            "1 Main St, Springfield, IL 62701",
+            "(217) 555-0100",
+            "Rx: RX-4471203",
+            "Filled: 2026-11-23",
+            "Jane Q. Doe",
+            "Prescriber: Dr. Ana Ruiz, MD",
+            "Qty: 30 troches (buccal)",
+            "Do not use after 2027-05-22.",
+            "Compounded preparation",
+            "Lot: 261123-001",
+            "Refills: 0",
+            "RPh: ______",
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        fields.extend(record.strength_lines());
+        fields.push(record.directions.clone());
+        fields.push(record.formula.bud.storage.clone());
+        if record.needs_transfer_warning() {
+            fields.push(FEDERAL_TRANSFER_WARNING.to_owned());
+        }
+        fields
+    }
+
+    /// Whether every required field is on the main label, in the layout and in the PDF.
+    fn assert_required_on_main(record: &Record, stock: LabelSize) -> LabelLayout {
+        let layout = label_layout(record, pharmacy(record), stock).unwrap();
+        assert_laid_out_cleanly(&layout);
+        let main = &page_texts(&layout)[0];
+        let pdf = label(record, pharmacy(record), stock).unwrap();
+        let text = pdf_text(&pdf);
+        let pdf_pages: Vec<&str> = text.split('\u{c}').filter(|p| !p.is_empty()).collect();
+        assert_eq!(pdf_pages.len(), layout.page_count(), "{text}");
+        for field in required(record) {
+            assert!(main.contains(&squash(&field)), "lacks {field:?}:\n{main}");
+            assert!(pdf_pages[0].contains(&bare(&field)), "{field:?}:\n{text}");
+        }
+        // Nothing required moved: the auxiliary labels repeat only the Rx and the patient.
+        let storage = bare(&record.formula.bud.storage);
+        for aux in &pdf_pages[1..] {
+            assert!(
+                !aux.contains(&storage) && !aux.contains("Federallaw"),
+                "{aux}"
+            );
+        }
+        layout
     }
 
     /// The text of each page as drawn, lines joined by spaces, whitespace collapsed.
@@ -934,6 +1205,7 @@ mod tests {
                     continue;
                 };
                 assert!(*size >= MIN_DETAIL_PT, "{size} pt: {runs:?}");
+                assert!(x.is_finite() && baseline.is_finite(), "{runs:?}");
                 let right = x + runs_width(runs, *size);
                 let (top, bottom) = (baseline - size * 0.75, baseline + size * 0.21);
                 assert!(*x >= m - 0.01 && right <= w - m + 0.01, "{runs:?}");
@@ -959,55 +1231,80 @@ mod tests {
     fn label_holds_every_required_field() {
         let record = ketamine(30);
         for stock in stocks() {
-            let layout = label_layout(&record, pharmacy(&record), stock).unwrap();
-            assert_laid_out_cleanly(&layout);
+            let layout = assert_required_on_main(&record, stock);
             let pages = page_texts(&layout);
-            let main = &pages[0];
-            let strength = record.strength_lines();
-            let expected = [
-                "Main Street Compounding Pharmacy",
-                "1 Main St, Springfield, IL 62701",
-                "(217) 555-0100",
-                "Rx: RX-4471203",
-                "Filled: 2026-11-23",
-                "Jane Q. Doe",
-                "Prescriber: Dr. Ana Ruiz, MD",
-                &strength[0],
-                "Qty: 30 troches (buccal)",
-                &record.directions,
-                "Do not use after 2027-05-22.",
-                "Compounded preparation",
-                "Lot: 261123-001",
-                "Refills: 0",
-                "RPh: ______",
-            ];
-            for field in expected {
-                assert!(main.contains(&squash(field)), "lacks {field:?}:\n{main}");
-            }
-            assert!(!main.contains("as weighed"), "{main}");
-            // On 4 × 2 in the description and storage are on the main label; smaller stock
-            // may move them to the first auxiliary label, and then the main label says so.
+            assert!(!pages[0].contains("as weighed"), "{}", pages[0]);
+            // The description is not required there: it moves when there is no room.
             let description = "Description: White, round, flat troche with a tutti-frutti odor";
-            let storage = squash(&record.formula.bud.storage);
-            if stock == LabelSize::default() {
-                assert!(layout.description_on_main && layout.storage_on_main);
-            }
             let all = pages.join(" ");
             assert_eq!(all.matches(description).count(), 1, "{all}");
-            assert_eq!(all.matches(&storage).count(), 1, "{all}");
-            assert_eq!(main.contains(description), layout.description_on_main);
-            assert_eq!(main.contains(&storage), layout.storage_on_main);
-            if !layout.storage_on_main {
-                assert!(main.contains("See auxiliary label"), "{main}");
-                assert!(pages[1].contains(&format!("Storage: {storage}")));
+            assert_eq!(pages[0].contains(description), layout.description_on_main);
+            if !layout.description_on_main {
+                assert!(pages[0].contains("See auxiliary label"), "{}", pages[0]);
+                assert!(pages[1].contains(description), "{}", pages[1]);
             }
-            // The PDF itself reads the same, page by page.
-            let pdf = label(&record, pharmacy(&record), stock).unwrap();
-            let text = pdf_text(&pdf);
-            let pdf_pages: Vec<&str> = text.split('\u{c}').filter(|p| !p.is_empty()).collect();
-            assert_eq!(pdf_pages.len(), layout.page_count(), "{text}");
-            for field in expected {
-                assert!(pdf_pages[0].contains(&bare(field)), "{field:?}:\n{text}");
+        }
+    }
+
+    #[test]
+    fn a_four_line_sig_on_4x2_keeps_the_transfer_warning_and_storage_on_the_main_label() {
+        let mut record = ketamine(30);
+        record.directions = squash(FOUR_LINE_SIG);
+        let width = LabelSize::default().width_pt - 2.0 * margin(LabelSize::default());
+        let sig = Words::new(&[regular(record.directions.as_str())]);
+        assert_eq!(sig.measure(MIN_KEY_PT, width).0, 4);
+        let layout = assert_required_on_main(&record, LabelSize::default());
+        assert!(layout.key_size_pt >= MIN_KEY_PT);
+        assert!(layout.used_height_pt <= 144.0);
+        // The formula's five warnings and the description went to the auxiliary label.
+        assert_eq!(layout.warnings_on_main, 0);
+        assert!(!layout.description_on_main);
+        let pages = page_texts(&layout);
+        assert!(pages[0].contains("See auxiliary label."), "{}", pages[0]);
+        for w in &record.formula.label.warnings {
+            assert!(pages[1..].join(" ").contains(&squash(w)), "{w}");
+        }
+        // Without the schedule, the same label has room to spare.
+        let mut plain = unscheduled();
+        plain.directions = record.directions.clone();
+        assert_required_on_main(&plain, LabelSize::default());
+    }
+
+    #[test]
+    fn required_fields_print_at_least_at_the_minimum_sizes() {
+        let mut long = ketamine(30);
+        long.directions = squash(FOUR_LINE_SIG);
+        for record in [ketamine(30), long, unscheduled()] {
+            for stock in stocks() {
+                let layout = label_layout(&record, pharmacy(&record), stock).unwrap();
+                let key: Vec<String> = [
+                    "Jane Q. Doe".to_owned(),
+                    record.strength_lines()[0].clone(),
+                    record.directions.clone(),
+                ]
+                .to_vec();
+                for field in &key {
+                    let sizes = sizes_of(&layout, 0, field);
+                    assert!(!sizes.is_empty(), "{field:?} not on the main label");
+                    assert!(
+                        sizes.iter().all(|&s| s >= MIN_KEY_PT),
+                        "{field:?}: {sizes:?}"
+                    );
+                }
+                let mut bud = 0;
+                for item in &layout.pages[0] {
+                    if let Item::Line { size, runs, .. } = item {
+                        assert!(*size >= MIN_DETAIL_PT, "{size}: {runs:?}");
+                        if let Some((font, text)) = runs.first()
+                            && text.starts_with("Do not use after")
+                        {
+                            assert_eq!(*font, Font::HelveticaBold);
+                            assert!(*size >= MIN_BUD_PT, "{size}: {runs:?}");
+                            bud += 1;
+                        }
+                    }
+                }
+                assert_eq!(bud, 1, "{:?}", page_texts(&layout)[0]);
             }
         }
     }
@@ -1015,27 +1312,16 @@ mod tests {
     #[test]
     fn the_patient_drug_and_directions_come_first_and_largest() {
         let record = ketamine(30);
-        for (stock, least) in [(LabelSize::default(), 10.0), (SMALL, MIN_KEY_PT)] {
-            let layout = label_layout(&record, pharmacy(&record), stock).unwrap();
-            assert!(layout.key_size_pt >= least, "{stock:?}: {layout:?}");
-            assert!(layout.pharmacy_size_pt < layout.key_size_pt);
-            assert!(layout.detail_size_pt < layout.key_size_pt);
-            let key = [
-                "Jane Q. Doe",
-                "Ketamine hydrochloride 50 mg",
-                "Place 1 troche",
-            ];
-            for field in key {
-                let sizes = sizes_of(&layout, 0, field);
-                assert!(!sizes.is_empty(), "{field:?} not on the main label");
-                assert!(sizes.iter().all(|&s| s >= least), "{field:?}: {sizes:?}");
-            }
-            let pharmacy = sizes_of(&layout, 0, "Main Street Compounding");
-            assert!(
-                pharmacy.iter().all(|&s| (6.0..=7.0).contains(&s)),
-                "{pharmacy:?}"
-            );
-        }
+        let layout = label_layout(&record, pharmacy(&record), LabelSize::default()).unwrap();
+        assert!(layout.key_size_pt >= MIN_KEY_PT, "{layout:?}");
+        assert!(layout.pharmacy_size_pt < layout.key_size_pt);
+        assert!(layout.detail_size_pt < layout.key_size_pt);
+        assert!(layout.bud_size_pt >= MIN_BUD_PT);
+        let pharmacy = sizes_of(&layout, 0, "Main Street Compounding");
+        assert!(
+            pharmacy.iter().all(|&s| (MIN_DETAIL_PT..=7.0).contains(&s)),
+            "{pharmacy:?}"
+        );
     }
 
     #[test]
@@ -1048,20 +1334,26 @@ mod tests {
             for stock in stocks() {
                 let layout = label_layout(record, pharmacy(record), stock).unwrap();
                 assert_laid_out_cleanly(&layout);
-                let all = page_texts(&layout).join(" ");
+                let pages = page_texts(&layout);
+                let all = pages.join(" ");
                 let mut warnings = record.formula.label.warnings.clone();
                 warnings.push(FEDERAL_TRANSFER_WARNING.to_owned());
                 for w in &warnings {
                     assert_eq!(all.matches(&squash(w)).count(), 1, "{w:?} in:\n{all}");
                 }
-                // Each warning starts its own line, at 7 pt or more.
+                assert!(pages[0].contains(FEDERAL_TRANSFER_WARNING));
+                // Each warning starts its own line; the formula's at 7 pt or more.
                 for page in &layout.pages {
                     for item in page {
                         if let Item::Line { size, runs, .. } = item
                             && let Some((_, first)) = runs.first()
-                            && (first == "•" || first.starts_with("Caution: Federal"))
                         {
-                            assert!(*size >= WARNING_PT, "{size}: {runs:?}");
+                            if first == "•" {
+                                assert!(*size >= WARNING_PT, "{size}: {runs:?}");
+                            }
+                            if first.starts_with("Caution: Federal") {
+                                assert!(*size >= MIN_DETAIL_PT, "{size}: {runs:?}");
+                            }
                         }
                     }
                 }
@@ -1084,89 +1376,105 @@ mod tests {
         let record = ketamine(30);
         assert!(record.needs_transfer_warning(), "ketamine is CIII");
         let layout = label_layout(&record, pharmacy(&record), LabelSize::default()).unwrap();
-        assert!(layout.federal_on_main);
         assert!(page_texts(&layout)[0].contains(FEDERAL_TRANSFER_WARNING));
         let pdf = label(&record, pharmacy(&record), LabelSize::default()).unwrap();
-        {
-            let text = pdf_text(&pdf);
-            let main = text.split('\u{c}').next().unwrap_or_default();
-            assert!(main.contains(&bare(FEDERAL_TRANSFER_WARNING)), "{text}");
-        }
+        let text = pdf_text(&pdf);
+        let main = text.split('\u{c}').next().unwrap_or_default();
+        assert!(main.contains(&bare(FEDERAL_TRANSFER_WARNING)), "{text}");
     }
 
     #[test]
     fn many_long_warnings_go_to_auxiliary_labels_instead_of_shrinking() {
         let mut record = ketamine(30);
         record.formula.label.warnings = (1..=8).map(long_warning).collect();
-        for (stock, least) in [(LabelSize::default(), 10.0), (SMALL, MIN_KEY_PT)] {
+        for stock in stocks() {
             let layout = label_layout(&record, pharmacy(&record), stock).unwrap();
             assert!(layout.page_count() >= 2, "{stock:?}");
-            assert!(
-                layout.key_size_pt >= least,
-                "{stock:?}: {}",
-                layout.key_size_pt
-            );
+            assert!(layout.key_size_pt >= MIN_KEY_PT);
             assert!(layout.aux_size_pt.is_some_and(|pt| pt >= WARNING_PT));
-            if stock == LabelSize::default() {
-                assert!(layout.federal_on_main);
-            }
             let pages = page_texts(&layout);
             assert!(pages[0].contains("See auxiliary label"), "{}", pages[0]);
             let n = layout.page_count() - 1;
             for (i, page) in pages.iter().enumerate().skip(1) {
                 let heading = format!("Auxiliary label {i} of {n} — Rx RX-4471203 — Jane Q. Doe");
                 assert!(page.starts_with(&heading), "{page}");
+                assert!(!page.contains("Federal law"), "{page}");
             }
             let pdf = label(&record, pharmacy(&record), stock).unwrap();
-            {
-                let text = pdf_text(&pdf);
-                assert!(text.contains(&bare("Auxiliary label 1 of")), "{text}");
-            }
+            let text = pdf_text(&pdf);
+            assert!(text.contains(&bare("Auxiliary label 1 of")), "{text}");
         }
         // Without auxiliary labels, the main label says nothing about them.
-        let mut few = ketamine(30);
+        let mut few = unscheduled();
         few.formula.label.warnings.truncate(1);
-        let plain = label_layout(&few, pharmacy(&few), LabelSize::default()).unwrap();
+        let plain = label_layout(&few, pharmacy(&few), TALL).unwrap();
         assert_eq!(plain.page_count(), 1);
         assert!(!page_texts(&plain)[0].contains("auxiliary"));
     }
 
     #[test]
-    fn the_federal_warning_leads_the_auxiliary_label_when_the_main_one_is_full() {
-        // On 3 × 1.5 in, the ketamine label's own fields leave no room for it.
+    fn a_label_too_small_for_the_required_text_is_refused_naming_larger_sizes() {
+        // The ketamine label's required text runs off 3 × 1.5 in whatever the sig.
         let record = ketamine(30);
-        let layout = label_layout(&record, pharmacy(&record), SMALL).unwrap();
-        assert_laid_out_cleanly(&layout);
-        assert!(!layout.federal_on_main, "{layout:?}");
-        assert!(layout.key_size_pt >= MIN_KEY_PT);
-        let pages = page_texts(&layout);
-        assert!(pages[0].contains("See auxiliary label"), "{}", pages[0]);
-        assert!(!pages[0].contains("Federal law"), "{}", pages[0]);
-        let after_heading = pages[1].split_once("Jane Q. Doe ").map(|(_, rest)| rest);
+        let e = label_layout(&record, pharmacy(&record), SMALL).unwrap_err();
+        assert!(matches!(e, Error::LabelFit(_)));
+        assert_eq!(e.exit_code(), 2);
+        let msg = e.to_string();
+        for part in [
+            "3 × 1.5 in label",
+            "11 pt",
+            "8 pt bold",
+            "6.5 pt",
+            "federal transfer warning",
+            "storage",
+            "run off its bottom edge",
+            "A 4 × 2 in, 4 × 2.5 in, 4 × 3 in, 4 × 4 in or 4 × 6 in label takes it",
+        ] {
+            assert!(msg.contains(part), "{part:?}: {msg}");
+        }
+        assert!(!msg.contains("3 × 2 in"), "{msg}");
+        // A drug without the federal warning, with short texts, fits; with a long sig not.
+        let mut plain = unscheduled();
+        plain.formula.label.warnings.clear();
+        plain.formula.description.clear();
+        plain.formula.bud.storage = "Store at 20-25 °C.".to_owned();
+        plain.directions = "Dissolve 1 troche in the mouth daily.".to_owned();
+        assert_required_on_main(&plain, SMALL);
+        plain.directions = squash(FOUR_LINE_SIG);
+        let msg = label_layout(&plain, pharmacy(&plain), SMALL)
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("the directions, "), "{msg}");
+        assert!(msg.contains("A 4 × 2 in, "), "{msg}");
         assert!(
-            after_heading.is_some_and(|rest| rest.starts_with(FEDERAL_TRANSFER_WARNING)),
-            "{}",
-            pages[1]
+            msg.contains("shorten the directions (200 characters)"),
+            "{msg}"
         );
-        assert!(pages[0].contains(&squash(&record.directions)));
+        assert_required_on_main(&plain, LabelSize::default());
+    }
+
+    #[test]
+    fn a_sig_too_long_for_4x2_is_refused_naming_larger_sizes() {
+        let mut record = ketamine(30);
+        record.directions = format!("{} Rinse the mouth afterwards.", squash(FOUR_LINE_SIG));
+        let e = label_layout(&record, pharmacy(&record), LabelSize::default()).unwrap_err();
+        let msg = e.to_string();
+        assert!(msg.contains("4 × 2 in label"), "{msg}");
+        assert!(msg.contains("federal transfer warning"), "{msg}");
+        assert!(msg.contains("A 4 × 2.5 in, 4 × 3 in"), "{msg}");
+        assert!(msg.contains("shorten the directions"), "{msg}");
+        assert!(!msg.contains("3 × 2 in"), "{msg}");
+        assert_required_on_main(&record, TALL);
     }
 
     #[test]
     fn unscheduled_drugs_carry_no_federal_warning() {
-        let mut record = ketamine(30);
+        let mut record = unscheduled();
         record.formula.label.warnings.clear();
-        for ingredient in &mut record.calc.ingredients {
-            if let Some(active) = ingredient.active.as_mut() {
-                active.schedule = None;
-            }
-        }
-        assert!(!record.needs_transfer_warning());
         let layout = label_layout(&record, pharmacy(&record), LabelSize::default()).unwrap();
         assert_eq!(layout.page_count(), 1);
         assert!(!page_texts(&layout)[0].contains("Federal"));
-        assert!(layout.key_size_pt >= 10.0);
-        let small = label_layout(&record, pharmacy(&record), SMALL).unwrap();
-        assert!(!page_texts(&small).join(" ").contains("Federal"));
+        assert!(layout.key_size_pt >= MIN_KEY_PT);
     }
 
     #[test]
@@ -1212,23 +1520,6 @@ mod tests {
     }
 
     #[test]
-    fn long_directions_stay_on_the_main_label() {
-        let mut record = ketamine(30);
-        record.directions = "Place 1 troche between cheek and gum and let it dissolve completely, \
-            about 15 to 30 minutes, every 8 hours as needed for pain. Do not chew or swallow \
-            whole. Do not eat or drink until it has dissolved."
-            .to_owned();
-        let layout = label_layout(&record, pharmacy(&record), LabelSize::default()).unwrap();
-        assert!(layout.key_size_pt >= 10.0);
-        assert!(layout.used_height_pt <= 144.0);
-        assert_laid_out_cleanly(&layout);
-        assert!(page_texts(&layout)[0].contains(&squash(&record.directions)));
-        // Too much for 3 × 1.5 in at 9 pt: refused, naming the directions.
-        let e = label_layout(&record, pharmacy(&record), SMALL).unwrap_err();
-        assert!(e.to_string().contains("shorten the directions"), "{e}");
-    }
-
-    #[test]
     fn absurd_text_is_refused_naming_what_to_shorten() {
         let mut record = ketamine(30);
         record.directions = "Dissolve one troche slowly in the mouth. ".repeat(40);
@@ -1237,7 +1528,7 @@ mod tests {
         assert!(matches!(e, Error::LabelFit(_)));
         assert!(msg.contains("4 × 2 in"), "{msg}");
         assert!(msg.contains("shorten the directions"), "{msg}");
-        assert!(msg.contains("9 pt"), "{msg}");
+        assert!(msg.contains("No common label size"), "{msg}");
         // A larger stock takes it.
         let big = LabelSize {
             width_pt: 288.0,
@@ -1266,9 +1557,12 @@ mod tests {
                 width_pt: w,
                 height_pt: h,
             };
-            if let Ok(layout) = label_layout(&record, pharmacy(&record), size) {
-                assert!(layout.key_size_pt >= MIN_KEY_PT);
-                assert_laid_out_cleanly(&layout);
+            match label_layout(&record, pharmacy(&record), size) {
+                Ok(layout) => {
+                    assert!(layout.key_size_pt >= MIN_KEY_PT);
+                    assert_laid_out_cleanly(&layout);
+                }
+                Err(e) => assert!(matches!(e, Error::LabelFit(_)), "{e}"),
             }
         }
         record.directions = "y".repeat(5000);
@@ -1280,5 +1574,10 @@ mod tests {
         assert_eq!(inches(288.0), "4");
         assert_eq!(inches(216.0), "3");
         assert_eq!(inches(100.0), "1.39");
+        assert_eq!(stock(288.0, 180.0), "4 × 2.5 in");
+        let names = ["a", "b", "c"].map(str::to_owned);
+        assert_eq!(listed(&names[..1], "or"), "a");
+        assert_eq!(listed(&names[..2], "or"), "a or b");
+        assert_eq!(listed(&names, "and"), "a, b and c");
     }
 }

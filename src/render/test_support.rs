@@ -147,12 +147,12 @@ fn write_labels(dir: &std::path::Path, name: &str, record: &Record) {
             Ok(l) => {
                 eprintln!(
                     "{name} {stock}: key {} pt, details {} pt, {} of {} warnings on the main \
-                     label, federal on main {}, {} pages, auxiliary at {:?} pt",
+                     label, beyond-use date {} pt, {} pages, auxiliary at {:?} pt",
                     l.key_size_pt,
                     l.detail_size_pt,
                     l.warnings_on_main,
                     record.formula.label.warnings.len(),
-                    l.federal_on_main,
+                    l.bud_size_pt,
                     l.page_count(),
                     l.aux_size_pt
                 );
