@@ -11,6 +11,7 @@ mod documents;
 mod first_hour;
 mod hostile;
 mod log;
+mod names;
 mod pages;
 mod prescription;
 mod properties;
