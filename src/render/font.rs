@@ -1,4 +1,4 @@
-//! The TrueType font (DejaVu Sans, `assets/fonts/`) that draws what the built-in fonts cannot:
+//! The TrueType font (`DejaVu` Sans, `assets/fonts/`) that draws what the built-in fonts cannot:
 //! patients' and prescribers' names in Latin Extended, Vietnamese, Greek and Cyrillic.
 //!
 //! A word holding a character `WinAnsi` lacks is drawn, whole, in this font (bold where the
@@ -109,12 +109,11 @@ pub(crate) fn subset(face: Face, chars: &BTreeSet<char>) -> Result<ParsedFont, S
         let Some(gid) = full.lookup_glyph_index(u32::from(c)) else {
             continue;
         };
-        let new = match ids.iter().position(|&g| g == gid) {
-            Some(i) => i,
-            None => {
-                ids.push(gid);
-                ids.len() - 1
-            }
+        let new = if let Some(i) = ids.iter().position(|&g| g == gid) {
+            i
+        } else {
+            ids.push(gid);
+            ids.len() - 1
         };
         glyph_of.insert(u32::from(c), u16::try_from(new).map_err(|e| e.to_string())?);
     }
