@@ -43,7 +43,7 @@ fn names_in_other_latin_letters_greek_and_cyrillic_print_as_written() {
         "Nguyễn Văn An",
         "Łukasz Żółć",
         "Иван Петров",
-        "Αλέξανδρος Παπαδόπουλος",
+        "Δημήτρης Παπαδόπουλος",
     ] {
         for command in ["label", "worksheet"] {
             let pdf = document(command, name);

@@ -521,6 +521,35 @@ mod tests {
     }
 
     #[test]
+    fn words_the_builtin_fonts_lack_are_drawn_in_the_embedded_font() {
+        let mut canvas = Canvas::new(612.0, 792.0);
+        let text = "Patient: Иван Петров";
+        let width = canvas.text(10.0, 100.0, Font::HelveticaBold, 10.0, text);
+        assert_eq!(
+            width.to_bits(),
+            metrics::text_width(Font::HelveticaBold, 10.0, text).to_bits()
+        );
+        let stream = content(&canvas, 0);
+        // "Patient: " in Helvetica Bold, each name in DejaVu Sans Bold, the space between
+        // them not drawn; each placed where the widths before it end.
+        assert!(
+            stream.contains("(Patient: ) Tj\n/DejaVuSansBold 10 Tf"),
+            "{stream}"
+        );
+        assert_eq!(stream.matches(" Tj").count(), 3, "{stream}");
+        // A Latin-1 line never selects it.
+        let mut plain = Canvas::new(612.0, 792.0);
+        plain.text(
+            10.0,
+            100.0,
+            Font::HelveticaBold,
+            10.0,
+            "Patient: Zoë Müller",
+        );
+        assert!(!content(&plain, 0).contains("DejaVu"));
+    }
+
+    #[test]
     fn text_is_placed_by_whole_thousandths_from_the_last_text() {
         let mut canvas = Canvas::new(612.0, 792.0);
         canvas.text(7.2, 10.0, Font::Helvetica, 6.25, "a");

@@ -230,6 +230,13 @@ pub(crate) fn winansi(text: &str) -> Cow<'_, str> {
             out.push(c);
             continue;
         }
+        // Greek mu beside another Greek letter is part of a Greek word ("Δημήτρης"), not
+        // the micro sign of "5 μg".
+        let greek = |c: Option<char>| c.is_some_and(|c| c != 'μ' && is_greek(c));
+        if c == 'μ' && (greek(out.chars().next_back()) || greek(chars.peek().copied())) {
+            out.push(c);
+            continue;
+        }
         if let Some(s) = substitute(c) {
             out.push_str(s);
             continue;
@@ -312,6 +319,10 @@ pub(crate) fn needs_embedded(converted: &str) -> bool {
     converted
         .chars()
         .any(|c| c != '\n' && win_ansi_byte(c).is_none())
+}
+
+fn is_greek(c: char) -> bool {
+    matches!(c, '\u{0370}'..='\u{03FF}' | '\u{1F00}'..='\u{1FFF}')
 }
 
 /// Whether [`to_winansi`] keeps `c` for the embedded font to draw: a letter of the scripts
@@ -539,6 +550,7 @@ mod tests {
     fn symbols_outside_winansi_become_readable_text() {
         assert_eq!(to_winansi("≥ 5 ≤ 7"), ">= 5 <= 7");
         assert_eq!(to_winansi("5 μg"), "5 µg");
+        assert_eq!(to_winansi("Δημήτρης, 5 μg"), "Δημήτρης, 5 µg");
         assert_eq!(to_winansi("−20 °C"), "-20 °C");
         assert_eq!(to_winansi("≈ 3 → 4 ✓"), "~ 3 -> 4 v");
         assert_eq!(
