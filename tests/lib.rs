@@ -12,6 +12,7 @@ mod estimates;
 mod first_hour;
 mod hostile;
 mod log;
+mod names;
 mod pages;
 mod prescription;
 mod properties;

@@ -149,7 +149,9 @@ fn a_four_line_sig_keeps_what_the_law_requires_on_the_main_label_at_legible_size
         if let Some(d) = directions {
             args.extend(["--directions", d]);
         }
-        troche(&db, &args);
+        let db = db.display().to_string();
+        let t = Test::new().args(&args).args(["--db", db.as_str()]);
+        t.run();
         let placed = placed_texts(&std::fs::read(&out).unwrap());
         let main: Vec<_> = placed.iter().filter(|p| p.0 == 1).collect();
         let squeeze = |texts: &mut dyn Iterator<Item = &str>| -> String {

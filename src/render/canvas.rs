@@ -8,11 +8,12 @@
 //! streams stay small.
 
 use printpdf::{
-    BuiltinFont, Color, Greyscale, Line, LinePoint, Op, PaintMode, PdfFontHandle, Point, Pt, Rect,
-    TextItem,
+    BuiltinFont, Color, FontId, Greyscale, Line, LinePoint, Op, PaintMode, PdfFontHandle, Point,
+    Pt, Rect, TextItem,
 };
 
 use super::error::Error;
+use super::font::Face;
 use super::metrics::{self, Font};
 use super::pdf::{self, DocMeta};
 
@@ -51,9 +52,10 @@ pub(super) struct Page {
 struct State {
     /// Whether the operations end with a text object that more text may continue.
     text_open_at_end: bool,
-    /// Font and size last selected. The text state outlives text objects, and nothing
-    /// selects a font inside a saved graphics state, so it stays valid.
-    font: Option<(Font, f32)>,
+    /// Font, embedded face standing in for it (if any) and size last selected. The text
+    /// state outlives text objects, and nothing selects a font inside a saved graphics
+    /// state, so it stays valid.
+    font: Option<(Font, Option<Face>, f32)>,
     /// Line width last set, `None` until the first stroke.
     line_width: Option<f32>,
     /// Where the last text of the open text object starts, in thousandths of a point: text
@@ -255,15 +257,36 @@ impl Canvas {
         if line.is_empty() || size == 0.0 {
             return width;
         }
-        let (x, y) = (coord(x_for(width)), coord(self.pdf_y(y)));
+        let (x, y) = (x_for(width), coord(self.pdf_y(y)));
+        if !metrics::needs_embedded(&line) {
+            self.show(coord(x), y, (font, None, size), line.into_owned());
+            return width;
+        }
+        // Word by word in the font that draws it (see `metrics::segments`), each placed
+        // where the widths before it end.
+        let mut before = 0u64;
+        for (face, segment, units) in metrics::segments(font, &line) {
+            let at = coord(x + metrics::units_to_pt(before, size));
+            before += units;
+            if face.is_none() && segment.chars().all(|c| c == ' ') {
+                continue;
+            }
+            self.show(at, y, (font, face, size), segment.to_owned());
+        }
+        width
+    }
+
+    /// Shows `text` (converted, one line) at PDF coordinates (`x`, `y`) in `selected`.
+    fn show(&mut self, x: f32, y: f32, selected: (Font, Option<Face>, f32), text: String) {
         let page = &mut self.pages[self.current];
         page.begin_text();
-        if page.state.font != Some((font, size)) {
+        if page.state.font != Some(selected) {
+            let (font, face, size) = selected;
             page.ops.push(Op::SetFont {
-                font: font_handle(font),
+                font: font_handle(font, face),
                 size: Pt(size),
             });
-            page.state.font = Some((font, size));
+            page.state.font = Some(selected);
         }
         let (x, y) = (milli(x), milli(y));
         let (x0, y0) = page.state.line_start;
@@ -275,10 +298,9 @@ impl Canvas {
         });
         page.state.line_start = (x, y);
         page.ops.push(Op::ShowText {
-            items: vec![TextItem::Text(line.into_owned())],
+            items: vec![TextItem::Text(text)],
         });
         page.end_text();
-        width
     }
 
     /// Strokes a straight line `width_pt` thick.
@@ -379,10 +401,13 @@ impl Canvas {
     }
 }
 
-/// The font resource printpdf writes for `font`. The built-in fonts are named by printpdf
-/// and measured by [`metrics`]; an embedded font would be added to the document and
-/// selected here by its `FontId`.
-fn font_handle(font: Font) -> PdfFontHandle {
+/// The font resource printpdf writes for `font`, or for the embedded `face` standing in
+/// for it. The built-in fonts are named by printpdf and measured by [`metrics`]; the
+/// embedded faces by a fixed name, under which `render/pdf.rs` adds their subsets.
+fn font_handle(font: Font, face: Option<Face>) -> PdfFontHandle {
+    if let Some(face) = face {
+        return PdfFontHandle::External(FontId(face.resource().to_owned()));
+    }
     PdfFontHandle::Builtin(match font {
         Font::Helvetica => BuiltinFont::Helvetica,
         Font::HelveticaBold => BuiltinFont::HelveticaBold,
@@ -493,6 +518,35 @@ mod tests {
         let text = String::from_utf8_lossy(&bytes);
         assert!(text.contains(&format!("<{hex}> Tj")), "{text}");
         assert!(text.contains("BT\n/F5 12 Tf\n10 692 Td\n"), "{text}");
+    }
+
+    #[test]
+    fn words_the_builtin_fonts_lack_are_drawn_in_the_embedded_font() {
+        let mut canvas = Canvas::new(612.0, 792.0);
+        let text = "Patient: Иван Петров";
+        let width = canvas.text(10.0, 100.0, Font::HelveticaBold, 10.0, text);
+        assert_eq!(
+            width.to_bits(),
+            metrics::text_width(Font::HelveticaBold, 10.0, text).to_bits()
+        );
+        let stream = content(&canvas, 0);
+        // "Patient: " in Helvetica Bold, each name in DejaVu Sans Bold, the space between
+        // them not drawn; each placed where the widths before it end.
+        assert!(
+            stream.contains("(Patient: ) Tj\n/DejaVuSansBold 10 Tf"),
+            "{stream}"
+        );
+        assert_eq!(stream.matches(" Tj").count(), 3, "{stream}");
+        // A Latin-1 line never selects it.
+        let mut plain = Canvas::new(612.0, 792.0);
+        plain.text(
+            10.0,
+            100.0,
+            Font::HelveticaBold,
+            10.0,
+            "Patient: Zoë Müller",
+        );
+        assert!(!content(&plain, 0).contains("DejaVu"));
     }
 
     #[test]

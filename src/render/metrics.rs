@@ -10,6 +10,10 @@
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
+use unicode_normalization::UnicodeNormalization as _;
+
+use super::font::{self, Face};
+
 /// A built-in PDF font the worksheets and labels may use.
 ///
 /// Only faces with metrics tables here are offered, so every string the layouts measure
@@ -122,28 +126,6 @@ pub fn win_ansi_byte(c: char) -> Option<u8> {
     }
 }
 
-/// Combining marks that may follow a base letter in decomposed (NFD) input, with the
-/// base letters they combine with and the precomposed `WinAnsi` results, position by
-/// position. Text pasted from some systems arrives decomposed; composing it keeps `é`
-/// an `é` instead of an `e` followed by a visible code.
-const COMPOSITIONS: [(char, &str, &str); 8] = [
-    ('\u{0300}', "AEIOUaeiou", "ÀÈÌÒÙàèìòù"),
-    ('\u{0301}', "AEIOUYaeiouy", "ÁÉÍÓÚÝáéíóúý"),
-    ('\u{0302}', "AEIOUaeiou", "ÂÊÎÔÛâêîôû"),
-    ('\u{0303}', "ANOano", "ÃÑÕãñõ"),
-    ('\u{0308}', "AEIOUYaeiouy", "ÄËÏÖÜŸäëïöüÿ"),
-    ('\u{030A}', "Aa", "Åå"),
-    ('\u{030C}', "SZsz", "ŠŽšž"),
-    ('\u{0327}', "Cc", "Çç"),
-];
-
-/// The precomposed form of `base` followed by the combining `mark`, if `WinAnsi` has one.
-fn compose(base: char, mark: char) -> Option<char> {
-    let (_, bases, composed) = COMPOSITIONS.iter().find(|(m, _, _)| *m == mark)?;
-    let index = bases.chars().position(|b| b == base)?;
-    composed.chars().nth(index)
-}
-
 /// Readable stand-ins for characters `WinAnsi` lacks but pharmacy text commonly contains.
 fn substitute(c: char) -> Option<&'static str> {
     Some(match c {
@@ -184,11 +166,14 @@ fn substitute(c: char) -> Option<&'static str> {
 
 /// Rewrites `text` so that every character can be drawn by a built-in PDF font.
 ///
+/// Text is put in Unicode's composed form (NFC), so decomposed accents are composed.
 /// `WinAnsi` characters pass through unchanged, `\n` is kept as a line break (`\r\n` and a
-/// lone `\r` become `\n`), decomposed accents are composed, and common symbols outside
-/// `WinAnsi` get readable ASCII stand-ins (`≥` -> `>=`, Greek `μ` -> `µ`). Anything else
-/// becomes `[U+XXXX]`: on a compounding worksheet a silently dropped or `?`-replaced
-/// character could change the meaning of an instruction, a visible code cannot.
+/// lone `\r` become `\n`), and common symbols outside `WinAnsi` get readable ASCII stand-ins
+/// (`≥` -> `>=`, Greek `μ` -> `µ`). Letters the embedded font has (Latin Extended, Vietnamese,
+/// Greek, Cyrillic: [`super::font`]) are kept, and drawn in that font. Anything else, which
+/// the order's checks refuse before it gets here, becomes `[U+XXXX]`: on a compounding
+/// worksheet a silently dropped or `?`-replaced character could change the meaning of an
+/// instruction, a visible code cannot.
 ///
 /// The result is idempotent: converting it again returns it unchanged.
 #[must_use]
@@ -229,8 +214,12 @@ pub(crate) fn winansi(text: &str) -> Cow<'_, str> {
     if (ascii && plain(rest)) || text.chars().all(passes) {
         return Cow::Borrowed(text);
     }
-    let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars().peekable();
+    let composed: Cow<'_, str> = match unicode_normalization::is_nfc_quick(text.chars()) {
+        unicode_normalization::IsNormalized::Yes => Cow::Borrowed(text),
+        _ => Cow::Owned(text.nfc().collect()),
+    };
+    let mut out = String::with_capacity(composed.len());
+    let mut chars = composed.chars().peekable();
     while let Some(c) = chars.next() {
         if c == '\r' {
             chars.next_if_eq(&'\n');
@@ -241,17 +230,19 @@ pub(crate) fn winansi(text: &str) -> Cow<'_, str> {
             out.push(c);
             continue;
         }
+        // Greek mu beside another Greek letter is part of a Greek word ("Δημήτρης"), not
+        // the micro sign of "5 μg".
+        let greek = |c: Option<char>| c.is_some_and(|c| c != 'μ' && is_greek(c));
+        if c == 'μ' && (greek(out.chars().next_back()) || greek(chars.peek().copied())) {
+            out.push(c);
+            continue;
+        }
         if let Some(s) = substitute(c) {
             out.push_str(s);
             continue;
         }
-        let composed = out
-            .chars()
-            .next_back()
-            .and_then(|base| compose(base, c).map(|ch| (base, ch)));
-        if let Some((base, ch)) = composed {
-            out.truncate(out.len() - base.len_utf8());
-            out.push(ch);
+        if embeddable(c) {
+            out.push(c);
             continue;
         }
         let _ = write!(out, "[U+{:04X}]", u32::from(c));
@@ -284,6 +275,9 @@ pub(crate) fn clamp_size(size_pt: f32) -> f32 {
 /// space, which is how [`single_line`] draws them.
 #[inline]
 pub(crate) fn char_units(font: Font, c: char) -> u64 {
+    if c != '\n' && win_ansi_byte(c).is_none() {
+        return face(font).units(c).unwrap_or(0);
+    }
     let byte = win_ansi_byte(c).unwrap_or(b' ');
     let units = match font {
         Font::Helvetica => HELVETICA[usize::from(byte)],
@@ -314,7 +308,91 @@ pub(crate) fn units(font: Font, converted: &str) -> u64 {
     if high < 0x80 {
         return sum;
     }
-    converted.chars().map(|c| char_units(font, c)).sum()
+    if !needs_embedded(converted) {
+        return converted.chars().map(|c| char_units(font, c)).sum();
+    }
+    segments(font, converted).map(|(_, _, units)| units).sum()
+}
+
+/// Whether converted text holds a character only the embedded font can draw.
+pub(crate) fn needs_embedded(converted: &str) -> bool {
+    converted
+        .chars()
+        .any(|c| c != '\n' && win_ansi_byte(c).is_none())
+}
+
+fn is_greek(c: char) -> bool {
+    matches!(c, '\u{0370}'..='\u{03FF}' | '\u{1F00}'..='\u{1FFF}')
+}
+
+/// Whether [`to_winansi`] keeps `c` for the embedded font to draw: a letter of the scripts
+/// names are written in (Latin, Greek, Cyrillic) that the font has.
+fn embeddable(c: char) -> bool {
+    matches!(
+        c,
+        '\u{0100}'..='\u{024F}'
+            | '\u{0370}'..='\u{03FF}'
+            | '\u{0400}'..='\u{052F}'
+            | '\u{1E00}'..='\u{1EFF}'
+            | '\u{1F00}'..='\u{1FFF}'
+    ) && font::covers(c)
+}
+
+/// Whether a character reaches the page as itself or as a readable stand-in: `WinAnsi`, a
+/// stand-in from the table above, or a letter of the embedded font. What the order's text
+/// checks accept.
+pub(crate) fn drawable(c: char) -> bool {
+    matches!(c, '\n' | '\r') || passes(c) || substitute(c).is_some() || embeddable(c)
+}
+
+/// The face of the embedded font that stands in for `font`.
+pub(crate) fn face(font: Font) -> Face {
+    match font {
+        Font::HelveticaBold => Face::Bold,
+        Font::Helvetica | Font::Courier => Face::Regular,
+    }
+}
+
+/// Converted text as the canvas draws it: maximal pieces in one font, each with the embedded
+/// face it is drawn in (`None`: the built-in font) and its width in 1/1000 em. A word (between
+/// spaces or line breaks) holding a character `WinAnsi` lacks is drawn whole in the embedded
+/// face; every other word, and every space, in the built-in font. So the width of a line is
+/// the sum of its words' and spaces' widths, which is what wrapping adds up.
+pub(crate) fn segments(
+    font: Font,
+    converted: &str,
+) -> impl Iterator<Item = (Option<Face>, &str, u64)> {
+    let mut rest = converted;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let mut end = 0;
+        let mut kind: Option<Option<Face>> = None;
+        let mut units = 0u64;
+        while end < rest.len() {
+            let tail = &rest[end..];
+            let (piece, piece_kind) = if tail.starts_with([' ', '\n']) {
+                (&tail[..1], None)
+            } else {
+                let len = tail.find([' ', '\n']).unwrap_or(tail.len());
+                let word = &tail[..len];
+                (word, needs_embedded(word).then(|| face(font)))
+            };
+            match kind {
+                Some(k) if k != piece_kind => break,
+                _ => kind = Some(piece_kind),
+            }
+            units += match piece_kind {
+                None => piece.chars().map(|c| char_units(font, c)).sum::<u64>(),
+                Some(f) => piece.chars().map(|c| f.units(c).unwrap_or(0)).sum(),
+            };
+            end += piece.len();
+        }
+        let (segment, tail) = rest.split_at(end);
+        rest = tail;
+        Some((kind.flatten(), segment, units))
+    })
 }
 
 /// Widths of the ASCII bytes, control characters (only `\n` after conversion) measured
@@ -472,6 +550,7 @@ mod tests {
     fn symbols_outside_winansi_become_readable_text() {
         assert_eq!(to_winansi("≥ 5 ≤ 7"), ">= 5 <= 7");
         assert_eq!(to_winansi("5 μg"), "5 µg");
+        assert_eq!(to_winansi("Δημήτρης, 5 μg"), "Δημήτρης, 5 µg");
         assert_eq!(to_winansi("−20 °C"), "-20 °C");
         assert_eq!(to_winansi("≈ 3 → 4 ✓"), "~ 3 -> 4 v");
         assert_eq!(
@@ -481,7 +560,14 @@ mod tests {
         assert_eq!(to_winansi("± µg 2–8 °C × é"), "± µg 2–8 °C × é");
         assert_eq!(to_winansi("e\u{0301}a\u{0308}"), "éä");
         assert_eq!(to_winansi("a\r\nb\rc\td"), "a\nb\nc d");
-        assert_eq!(to_winansi("Ω ☺ \u{7}"), "[U+03A9] [U+263A] [U+0007]");
+        assert_eq!(to_winansi("Ω ☺ \u{7}"), "Ω [U+263A] [U+0007]");
+        assert_eq!(
+            to_winansi("王 محمد"),
+            "[U+738B] [U+0645][U+062D][U+0645][U+062F]"
+        );
+        // Decomposed (NFD) text is composed, also where WinAnsi has no composed form.
+        assert_eq!(to_winansi("Nguye\u{0302}\u{0303}n"), "Nguyễn");
+        assert_eq!(to_winansi("Z\u{0307}o\u{0301}l\u{0301}c\u{0301}"), "Żóĺć");
         assert_eq!(to_winansi("\u{0301}x"), "[U+0301]x");
         assert_eq!(to_winansi(""), "");
     }
@@ -536,10 +622,25 @@ mod tests {
         #![proptest_config(ProptestConfig::with_cases(256))]
 
         #[test]
+        fn words_in_the_embedded_font_add_up_as_wrapping_adds_them(
+            text in "[a-zé ŁżИвПетрΩễ\n]{0,40}",
+            font_index in 0usize..3,
+        ) {
+            let font = FONTS[font_index];
+            let converted = to_winansi(&text);
+            let words: u64 = converted
+                .split([' ', '\n'])
+                .map(|w| units(font, w))
+                .sum::<u64>()
+                + converted.matches([' ', '\n']).count() as u64 * char_units(font, ' ');
+            prop_assert_eq!(units(font, &converted), words);
+        }
+
+        #[test]
         fn to_winansi_is_idempotent_and_drawable(text in "\\PC{0,40}") {
             let converted = to_winansi(&text);
             prop_assert_eq!(to_winansi(&converted), converted.clone());
-            prop_assert!(converted.chars().all(|c| c == '\n' || win_ansi_byte(c).is_some()));
+            prop_assert!(converted.chars().all(|c| c == '\n' || win_ansi_byte(c).is_some() || embeddable(c)));
         }
     }
 }

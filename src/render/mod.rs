@@ -3,6 +3,7 @@
 
 pub mod canvas;
 mod error;
+mod font;
 pub mod label;
 pub mod metrics;
 mod pdf;

@@ -13,19 +13,21 @@
 //! - the compression level: `PdfDocument::save` compresses every stream at zlib's best level,
 //!   which took most of a batch run's time (docs/performance.md); the same step compresses
 //!   them at the fastest level instead, for page streams 8 % larger;
-//! - the widths of the built-in fonts, which printpdf does not know: [`super::metrics`].
-//!
-//! An embedded TrueType font (names in scripts `WinAnsi` lacks) would be parsed with printpdf's
-//! `ParsedFont`, added to the document here with `PdfDocument::add_font`, selected in
-//! `canvas::font_handle` as `PdfFontHandle::External`, drawn as glyph ids, and measured
-//! from the font itself; `subset_fonts` in [`options`] then matters.
+//! - the widths of the built-in fonts, which printpdf does not know: [`super::metrics`];
+//! - the embedded font for names in scripts `WinAnsi` lacks ([`super::font`]): only on a
+//!   document whose pages select it, cut down to the characters they draw with it, and under
+//!   a fixed resource name rather than `PdfDocument::add_font`'s random one.
+
+use std::collections::{BTreeMap, BTreeSet};
 
 use printpdf::{
-    Date, Offset, PdfDocument, PdfPage, PdfParseErrorSeverity, PdfSaveOptions, Pt, Rect, Time,
+    Date, Offset, Op, PdfDocument, PdfFontHandle, PdfPage, PdfParseErrorSeverity, PdfSaveOptions,
+    Pt, Rect, TextItem, Time,
 };
 
 use super::canvas::Page;
 use super::error::Error;
+use super::font::Face;
 
 /// Written as the document's Creator and Producer.
 const PRODUCER: &str = "troche";
@@ -51,8 +53,8 @@ pub struct DocMeta {
 }
 
 /// The options of printpdf's writer. Streams are compressed by [`compress`], not by printpdf
-/// (`optimize`); the built-in fonts are never embedded and there are no images, so the
-/// others are moot.
+/// (`optimize`); the embedded font is subset before printpdf sees it (its own subsetting
+/// needs its layout engine), and there are no images.
 fn options() -> PdfSaveOptions {
     PdfSaveOptions {
         optimize: false,
@@ -80,6 +82,13 @@ pub(super) fn write(
     PRODUCER.clone_into(&mut info.creator);
     PRODUCER.clone_into(&mut info.producer);
     info.identifier.clone_from(&meta.document_id);
+    for (face, chars) in embedded_text(&pages) {
+        let font = super::font::subset(face, &chars).map_err(Error::Printpdf)?;
+        doc.resources.fonts.map.insert(
+            printpdf::FontId(face.resource().to_owned()),
+            printpdf::PdfFont::new(font),
+        );
+    }
     let size = Rect::from_wh(Pt(width_pt), Pt(height_pt));
     doc.with_pages(
         pages
@@ -110,6 +119,37 @@ pub(super) fn write(
     let mut out = Vec::new();
     pdf.save_to(&mut out).map_err(Error::Write)?;
     Ok(out)
+}
+
+/// The characters the pages draw in each embedded face; empty for a document all in the
+/// built-in fonts.
+fn embedded_text(pages: &[Page]) -> BTreeMap<Face, BTreeSet<char>> {
+    let mut used: BTreeMap<Face, BTreeSet<char>> = BTreeMap::new();
+    for page in pages {
+        let mut face = None;
+        for op in &page.ops {
+            match op {
+                Op::SetFont { font, .. } => {
+                    face = match font {
+                        PdfFontHandle::External(id) => Face::from_resource(&id.0),
+                        PdfFontHandle::Builtin(_) => None,
+                    };
+                }
+                Op::ShowText { items } => {
+                    if let Some(face) = face {
+                        let chars = used.entry(face).or_default();
+                        for item in items {
+                            if let TextItem::Text(text) = item {
+                                chars.extend(text.chars());
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    used
 }
 
 /// Both halves of the trailer's `/ID` (original and current identifier, equal for a newly
