@@ -365,7 +365,7 @@ impl<'a> Run<'a> {
             Some(db) => Some(Transaction::begin(db)?),
             None => None,
         };
-        let jobs = self.assign_lots(computed, tx.as_mut());
+        let jobs = self.assign_lots(computed, tx.as_mut())?;
         let rendered = self.render(jobs);
         if let Some(mut tx) = tx {
             enter_chunk(&mut tx, &rendered, self.settings, self.opts, &self.actor)?;
@@ -418,9 +418,11 @@ impl<'a> Run<'a> {
         &mut self,
         computed: Vec<(Row, Option<Computed>)>,
         mut tx: Option<&mut Transaction<'_>>,
-    ) -> Vec<Job> {
+    ) -> Result<Vec<Job>> {
         let opts = self.opts;
         let mut jobs = Vec::with_capacity(computed.len());
+        // Every batch the transaction enters carries the chain's head as it began.
+        let seal = tx.as_deref_mut().map(logbook::chain::seal).transpose()?;
         let mut counter = LotCounter::new(&mut self.lots);
         for (row, computed) in computed {
             let row_index = self.report.rows.len();
@@ -442,7 +444,12 @@ impl<'a> Run<'a> {
                 },
             );
             self.report.rows.push(row);
-            jobs.extend(job);
+            jobs.extend(job.map(|mut j| {
+                if !j.resume {
+                    j.record.seal.clone_from(&seal);
+                }
+                j
+            }));
         }
         if let Some(tx) = tx {
             for job in jobs.iter_mut().filter(|j| j.resume) {
@@ -454,7 +461,7 @@ impl<'a> Run<'a> {
                 }
             }
         }
-        jobs
+        Ok(jobs)
     }
 
     /// Lays out every job's documents in parallel; results come back in entry order.

@@ -316,7 +316,8 @@ fn make_record_recall_verify_reprint(log: &Log, tmp: &Path) {
     log.fails(&["lot", "999999-999"], 2, "no lot \"999999-999\"");
     log.fails(&["record", "261130-002", "--by", "JD"], 2, "is rejected");
     let check = log.ok(&["db", "check"]);
-    assert!(check.contains("schema version: 1"), "{check}");
+    assert!(check.contains("schema version: 2"), "{check}");
+    assert!(check.contains(" links verified, seal "), "{check}");
 }
 
 #[test]

@@ -26,8 +26,13 @@ enum DbCommand {
         /// The new file (must not exist).
         file: PathBuf,
     },
-    /// The database's integrity check, the schema version, and the batch statuses.
-    Check,
+    /// Verify the log: the database's integrity, the hash chain over every event and stored
+    /// record, every stored hash, the batch statuses, and prepared batches' files.
+    Check {
+        /// Also compare this folder's worksheets, labels and records with the log.
+        #[arg(long, value_name = "DIR")]
+        files: Option<PathBuf>,
+    },
 }
 
 pub(super) fn run(ctx: &Context, a: &DbArgs) -> Result<i32> {
@@ -42,9 +47,11 @@ pub(super) fn run(ctx: &Context, a: &DbArgs) -> Result<i32> {
             ));
             Ok(0)
         }
-        DbCommand::Check => {
+        DbCommand::Check { files } => {
             let found = db.integrity_check()?;
             let version = store::migrate_version(db.as_mut())?;
+            // A database too damaged to read is a failed check, said as such.
+            let verified = logbook::chain::verify(db.as_mut());
             let records = logbook::check(db.as_mut())?;
             let mut out = format!(
                 "log: {}\nschema version: {} (this troche: {})\nbatches: {}\nintegrity: {}\n",
@@ -54,16 +61,65 @@ pub(super) fn run(ctx: &Context, a: &DbArgs) -> Result<i32> {
                 records.batches,
                 found.join("; ")
             );
+            let mut failed = found != ["ok"];
+            match &verified {
+                Ok(v) => match &v.broken {
+                    None => out.push_str(&format!(
+                        "chain: {} links verified, seal {}\n",
+                        v.links,
+                        logbook::chain::seal_of(&v.head)
+                    )),
+                    Some(b) => {
+                        failed = true;
+                        out.push_str(&format!("chain: BROKEN at {b}\n"));
+                    }
+                },
+                Err(e) => {
+                    failed = true;
+                    out.push_str(&format!("chain: cannot be read: {e}\n"));
+                }
+            }
+            match logbook::audit::stored_hashes(db.as_mut()) {
+                Ok(None) => out.push_str("stored hashes: ok\n"),
+                Ok(Some(m)) => {
+                    failed = true;
+                    out.push_str(&format!("stored hashes: {m}\n"));
+                }
+                Err(e) => {
+                    failed = true;
+                    out.push_str(&format!("stored hashes: cannot be read: {e}\n"));
+                }
+            }
             // The status column must be the latest status event's.
             for lot in &records.status_differs {
+                failed = true;
                 out.push_str("status differs from its events: ");
                 out.push_str(lot);
                 out.push('\n');
             }
+            for (lot, path) in logbook::audit::missing_files(db.as_mut())? {
+                out.push_str(&format!("prepared lot {lot}: file missing: {path}\n"));
+            }
+            if let Some(dir) = files {
+                let f = logbook::audit::compare_folder(db.as_mut(), dir)?;
+                out.push_str(&format!(
+                    "folder {}: {} identical to the log\n",
+                    dir.display(),
+                    f.identical
+                ));
+                for (what, list) in [
+                    ("differs from what the log printed", &f.differ),
+                    ("names a lot the log does not hold", &f.unknown),
+                    ("printed by the log, missing", &f.missing),
+                ] {
+                    for p in list {
+                        out.push_str(&format!("  {what}: {p}\n"));
+                    }
+                }
+                failed |= !f.differ.is_empty() || !f.unknown.is_empty() || !f.missing.is_empty();
+            }
             print(&out)?;
-            Ok(i32::from(
-                found != ["ok"] || !records.status_differs.is_empty(),
-            ))
+            Ok(i32::from(failed))
         }
     }
 }

@@ -12,7 +12,9 @@
 //! that writes takes a [`Transaction`](crate::store::Transaction).
 
 mod actor;
+pub mod audit;
 mod batches;
+pub mod chain;
 mod digest;
 mod events;
 mod import;
@@ -24,7 +26,7 @@ mod snapshot;
 mod testing;
 
 pub use actor::Actor;
-pub use batches::{NewBatch, insert};
+pub use batches::{NewBatch, document, insert};
 pub use digest::sha256_hex;
 pub use events::{Event, NewEvent, append_event, events, latest_event, transition, void};
 pub use import::import_record;
