@@ -15,4 +15,5 @@ mod prescription;
 mod properties;
 #[path = "../benches/support/sample.rs"]
 mod sample;
+mod tamper;
 mod test;

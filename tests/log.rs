@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-fn troche() -> Command {
+pub(crate) fn troche() -> Command {
     let mut c = Command::new(assert_cmd::cargo::cargo_bin("troche"));
     c.env_remove("TROCHE_DATABASE_URL");
     c
@@ -19,21 +19,21 @@ fn troche() -> Command {
 
 /// Where a test's log is: a SQLite file in its scratch directory, or a fresh PostgreSQL schema.
 #[derive(Clone)]
-struct Log {
-    db: String,
+pub(crate) struct Log {
+    pub(crate) db: String,
     /// For PostgreSQL: the URL with its password, passed through the environment.
-    env_url: Option<String>,
+    pub(crate) env_url: Option<String>,
 }
 
 impl Log {
-    fn sqlite(dir: &Path) -> Log {
+    pub(crate) fn sqlite(dir: &Path) -> Log {
         Log {
             db: dir.join("log.sqlite3").display().to_string(),
             env_url: None,
         }
     }
 
-    fn run(&self, args: &[&str]) -> Output {
+    pub(crate) fn run(&self, args: &[&str]) -> Output {
         let mut c = troche();
         c.args(args);
         match &self.env_url {
@@ -43,7 +43,7 @@ impl Log {
         c.output().expect("run troche")
     }
 
-    fn ok(&self, args: &[&str]) -> String {
+    pub(crate) fn ok(&self, args: &[&str]) -> String {
         let o = self.run(args);
         assert!(
             o.status.success(),
@@ -55,7 +55,7 @@ impl Log {
         String::from_utf8(o.stdout).unwrap()
     }
 
-    fn fails(&self, args: &[&str], code: i32, says: &str) -> String {
+    pub(crate) fn fails(&self, args: &[&str], code: i32, says: &str) -> String {
         let o = self.run(args);
         let err = String::from_utf8_lossy(&o.stderr).into_owned();
         assert_eq!(
@@ -69,7 +69,7 @@ impl Log {
         err
     }
 
-    fn json(&self, args: &[&str]) -> serde_json::Value {
+    pub(crate) fn json(&self, args: &[&str]) -> serde_json::Value {
         let mut a = args.to_vec();
         a.extend(["--format", "json"]);
         serde_json::from_str(&self.ok(&a)).unwrap()
@@ -77,12 +77,12 @@ impl Log {
 }
 
 /// Why the PostgreSQL tests are ignored, and what a run of them without a server says.
-const NEEDS_POSTGRES: &str =
+pub(crate) const NEEDS_POSTGRES: &str =
     "needs a PostgreSQL server: TROCHE_TEST_POSTGRES_URL (.ci/run starts one)";
 
 /// A test's own PostgreSQL schema, dropped with everything in it when the test ends (passed
 /// or failed).
-struct Schema {
+pub(crate) struct Schema {
     #[cfg(feature = "postgres")]
     url: String,
     #[cfg(feature = "postgres")]
@@ -103,14 +103,14 @@ impl Drop for Schema {
 }
 
 #[cfg(not(feature = "postgres"))]
-fn postgres_log(_: &str) -> (Log, Schema) {
+pub(crate) fn postgres_log(_: &str) -> (Log, Schema) {
     panic!("{NEEDS_POSTGRES}, and a troche built with the `postgres` feature");
 }
 
 /// A fresh PostgreSQL schema on the server `TROCHE_TEST_POSTGRES_URL` names; without one the
 /// test fails (it is `#[ignore]`d, so only `cargo test -- --ignored` runs it).
 #[cfg(feature = "postgres")]
-fn postgres_log(name: &str) -> (Log, Schema) {
+pub(crate) fn postgres_log(name: &str) -> (Log, Schema) {
     let url = std::env::var("TROCHE_TEST_POSTGRES_URL")
         .ok()
         .filter(|u| !u.trim().is_empty())
@@ -136,7 +136,7 @@ fn postgres_log(name: &str) -> (Log, Schema) {
     (log, Schema { url, name: schema })
 }
 
-fn make_args<'a>(out: &'a str, cfg: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+pub(crate) fn make_args<'a>(out: &'a str, cfg: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
     let mut v = vec![
         "make",
         "ketamine-hcl-troche",

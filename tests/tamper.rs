@@ -1,0 +1,270 @@
+//! A log that shows it was never edited (docs/log.md): the hash chain over every event and
+//! stored record, the seal, the printed bytes kept, and `db check` finding every change, in
+//! the database or in a folder. SQLite always; PostgreSQL in the tests marked `#[ignore]`.
+
+use crate::common::*;
+use crate::log::{Log, make_args, postgres_log};
+use std::fs;
+use std::path::Path;
+
+fn make(log: &Log, out: &str, extra: &[&str]) -> String {
+    let cfg = fixture("troche.toml");
+    log.ok(&make_args(out, &cfg, extra));
+    // The lot made: the newest in the log.
+    log.json(&["log", "--limit", "1"])[0]["lot"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// The seal `db check` reports: the head of the chain now.
+fn head_seal(log: &Log) -> String {
+    let check = log.ok(&["db", "check"]);
+    let line = check
+        .lines()
+        .find(|l| l.starts_with("chain: "))
+        .unwrap_or_else(|| panic!("{check}"));
+    line.rsplit(' ').next().unwrap().to_string()
+}
+
+fn chain_and_seal(log: &Log, tmp: &Path) {
+    let out = tmp.join("out").display().to_string();
+    let empty = "0000000000000000";
+    let first = make(log, &out, &[]);
+    // The first batch's seal is the head before it: the empty chain's.
+    assert_eq!(log.ok(&["lot", &first, "--seal"]), format!("{empty}\n"));
+    let before = head_seal(log);
+    assert_ne!(before, empty);
+    let second = make(log, &out, &["--rx", "RX-2"]);
+    assert_eq!(log.ok(&["lot", &second, "--seal"]), format!("{before}\n"));
+    assert_eq!(log.json(&["lot", &second])["seal"], before.as_str());
+    log.ok(&["record", &first, "--by", "JD"]);
+    let check = log.ok(&["db", "check"]);
+    assert!(check.contains("chain: 3 links verified"), "{check}");
+    assert!(check.contains("stored hashes: ok"), "{check}");
+    // Reprint writes the bytes first printed.
+    let label = tmp.join(format!("out/{first}-label.pdf"));
+    let printed = fs::read(&label).unwrap();
+    fs::remove_file(&label).unwrap();
+    log.ok(&["reprint", &first]);
+    assert_eq!(fs::read(&label).unwrap(), printed);
+}
+
+#[test]
+fn every_event_is_chained_and_each_batch_sealed_sqlite() {
+    let tmp = tempfile::tempdir().unwrap();
+    chain_and_seal(&Log::sqlite(tmp.path()), tmp.path());
+}
+
+#[test]
+#[ignore = "needs a PostgreSQL server: TROCHE_TEST_POSTGRES_URL (.ci/run starts one)"]
+fn every_event_is_chained_and_each_batch_sealed_postgres() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (log, _schema) = postgres_log("chain");
+    chain_and_seal(&log, tmp.path());
+    #[cfg(feature = "postgres")]
+    {
+        // The database refuses to change the record.
+        let url = log.env_url.clone().unwrap();
+        let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        for sql in [
+            "UPDATE batches SET patient = 'X'",
+            "DELETE FROM files",
+            "DELETE FROM documents",
+            "UPDATE chain SET sha256 = 'x'",
+            "UPDATE formula_texts SET text = 'x'",
+            "UPDATE batches SET status = 'released'",
+        ] {
+            assert!(c.batch_execute(sql).is_err(), "{sql} was allowed");
+        }
+    }
+}
+
+/// An edit made with a database tool, triggers dropped: another patient's name in the order
+/// and the files rows made to match. `db check` names the broken link, and `lot` and
+/// `reprint` print nothing.
+#[test]
+fn a_forged_record_is_found_and_never_printed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let log = Log::sqlite(tmp.path());
+    let out = tmp.path().join("out").display().to_string();
+    let lot = make(&log, &out, &[]);
+    make(&log, &out, &["--rx", "RX-2"]);
+    let c = rusqlite::Connection::open(&log.db).unwrap();
+    c.execute_batch(
+        "DROP TRIGGER batches_no_update; DROP TRIGGER files_no_update; \
+         UPDATE batches SET patient = 'Mallory', \
+         order_json = replace(order_json, 'Ann Lee', 'Mallory'); \
+         UPDATE files SET sha256 = 'forged';",
+    )
+    .unwrap();
+    drop(c);
+    let o = log.run(&["db", "check"]);
+    let said = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains(&format!("chain: BROKEN at link 1 (lot {lot}, event 1)")),
+        "{said}"
+    );
+    log.fails(&["lot", &lot], 1, "hash chain is broken");
+    fs::remove_file(tmp.path().join(format!("out/{lot}-label.pdf"))).unwrap();
+    log.fails(&["reprint", &lot], 1, "hash chain is broken");
+    assert!(!tmp.path().join(format!("out/{lot}-label.pdf")).exists());
+}
+
+#[test]
+fn db_check_compares_a_folder_with_the_log_and_lists_missing_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let log = Log::sqlite(tmp.path());
+    let out = tmp.path().join("out");
+    let o = out.display().to_string();
+    let lot = make(&log, &o, &[]);
+    let check = log.ok(&["db", "check", "--files", &o]);
+    assert!(check.contains("3 identical to the log"), "{check}");
+    fs::write(out.join(format!("{lot}-label.pdf")), b"%PDF-forged").unwrap();
+    fs::write(out.join("261130-999-worksheet.pdf"), b"%PDF").unwrap();
+    fs::remove_file(out.join(format!("{lot}.json"))).unwrap();
+    let r = log.run(&["db", "check", "--files", &o]);
+    let said = String::from_utf8_lossy(&r.stdout);
+    assert_eq!(r.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains(&format!(
+            "differs from what the log printed: {o}/{lot}-label.pdf"
+        )),
+        "{said}"
+    );
+    assert!(said.contains("names a lot the log does not hold"), "{said}");
+    assert!(said.contains("printed by the log, missing: "), "{said}");
+    // A prepared batch whose files are gone is listed by every check.
+    assert!(
+        said.contains(&format!("prepared lot {lot}: file missing:")),
+        "{said}"
+    );
+}
+
+/// A small xorshift generator: the corruption test's places, the same on every run.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        usize::try_from(self.next() % n as u64).unwrap()
+    }
+}
+
+/// Every row of every table, as text: what a change to the stored record would change.
+fn dump(path: &Path) -> Option<Vec<String>> {
+    let c = rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .ok()?;
+    let mut out = Vec::new();
+    for t in [
+        "batches",
+        "components",
+        "files",
+        "documents",
+        "formula_texts",
+        "events",
+        "chain",
+    ] {
+        let mut s = c
+            .prepare(&format!("SELECT * FROM {t} ORDER BY 1, 2"))
+            .ok()?;
+        let n = s.column_count();
+        let mut rows = s.query([]).ok()?;
+        while let Some(r) = rows.next().ok()? {
+            let mut line = t.to_string();
+            for i in 0..n {
+                let v: rusqlite::types::Value = r.get(i).ok()?;
+                line.push_str(&format!("|{v:?}"));
+            }
+            out.push(line);
+        }
+    }
+    Some(out)
+}
+
+/// Bytes flipped at 200 places of a copy of a log, each inside a stored record, event,
+/// formula text or kept document: `db check` fails on every copy whose stored rows changed.
+#[test]
+fn db_check_finds_every_flipped_byte_in_the_record() {
+    let tmp = tempfile::tempdir().unwrap();
+    let log = Log::sqlite(tmp.path());
+    let out = tmp.path().join("out").display().to_string();
+    let first = make(&log, &out, &[]);
+    for rx in ["RX-2", "RX-3"] {
+        make(&log, &out, &["--rx", rx]);
+    }
+    log.ok(&["record", &first, "--by", "JD"]);
+    let c = rusqlite::Connection::open(&log.db).unwrap();
+    c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)").unwrap();
+    drop(c);
+    let original = fs::read(&log.db).unwrap();
+    let before = dump(Path::new(&log.db)).unwrap();
+    // The places: inside the stored values the record is made of.
+    let needles: [&[u8]; 10] = [
+        b"Ann Lee",
+        b"RX-2",
+        b"K-77",
+        b"prepared",
+        b"recorded",
+        b"JVBER",
+        b"ketamine",
+        b"\"quantity\"",
+        b"261130-00",
+        b"Dr. Who",
+    ];
+    let mut places = Vec::new();
+    for needle in needles {
+        for (i, w) in original.windows(needle.len()).enumerate() {
+            if w == needle {
+                places.push((i, needle.len()));
+            }
+        }
+    }
+    assert!(places.len() > 50, "{} places", places.len());
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let (mut detected, mut unchanged) = (0, 0);
+    let copy = tmp.path().join("copy.sqlite3");
+    let copy_log = Log {
+        db: copy.display().to_string(),
+        env_url: None,
+    };
+    for _ in 0..200 {
+        let (at, len) = places[rng.below(places.len())];
+        let i = at + rng.below(len);
+        let mut bytes = original.clone();
+        bytes[i] ^= u8::try_from(1 + rng.below(255)).unwrap();
+        fs::write(&copy, &bytes).unwrap();
+        let o = copy_log.run(&["db", "check"]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!err.contains("panicked"), "{err}");
+        if o.status.code() == Some(1) {
+            detected += 1;
+        } else {
+            assert_eq!(o.status.code(), Some(0), "{err}");
+            // Passed: only if no stored row changed (the byte was in freed space).
+            assert_eq!(
+                dump(&copy),
+                Some(before.clone()),
+                "byte {i} changed the record and db check passed:\n{}",
+                String::from_utf8_lossy(&o.stdout)
+            );
+            unchanged += 1;
+        }
+        for ext in ["-wal", "-shm"] {
+            let side = format!("{}{ext}", copy.display());
+            if Path::new(&side).exists() {
+                fs::remove_file(side).unwrap();
+            }
+        }
+    }
+    assert!(
+        detected >= 150,
+        "{detected} detected, {unchanged} unchanged"
+    );
+}
