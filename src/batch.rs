@@ -433,9 +433,7 @@ impl<'a> Run<'a> {
                 opts,
                 row_index,
                 &mut |explicit, date| match (tx.as_deref_mut(), explicit) {
-                    (Some(tx), Some(l)) => {
-                        counter.claim(tx, l, opts.force).map(|s| (l.to_string(), s))
-                    }
+                    (Some(tx), Some(l)) => counter.claim(tx, l, opts.force),
                     (Some(tx), None) => counter.next(tx, date).map(|l| (l.clone(), l)),
                     (None, Some(l)) => counter
                         .claim_in_dir(l, opts.force)

@@ -7,14 +7,24 @@ use crate::log::{Log, make_args, postgres_log};
 use std::fs;
 use std::path::Path;
 
+fn all_lots(log: &Log) -> Vec<String> {
+    log.json(&["log", "--limit", "0"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["lot"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Makes a batch, and returns its lot: the one the log did not hold before.
 fn make(log: &Log, out: &str, extra: &[&str]) -> String {
     let cfg = fixture("troche.toml");
+    let before = all_lots(log);
     log.ok(&make_args(out, &cfg, extra));
-    // The lot made: the newest in the log.
-    log.json(&["log", "--limit", "1"])[0]["lot"]
-        .as_str()
-        .unwrap()
-        .to_string()
+    let mut new = all_lots(log);
+    new.retain(|l| !before.contains(l));
+    assert_eq!(new.len(), 1, "{new:?}");
+    new.remove(0)
 }
 
 /// The seal `db check` reports: the head of the chain now.
@@ -267,4 +277,64 @@ fn db_check_finds_every_flipped_byte_in_the_record() {
         detected >= 150,
         "{detected} detected, {unchanged} unchanged"
     );
+}
+
+fn strs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
+fn lots(log: &Log, tmp: &Path) {
+    let out = tmp.join("out").display().to_string();
+    let cfg = fixture("troche.toml");
+    let make_lot = |lot: &'static str, rx: &'static str| -> Vec<String> {
+        make_args(&out, &cfg, &["--lot", lot, "--rx", rx])
+            .into_iter()
+            .map(String::from)
+            .collect()
+    };
+    // Lower case is upper-cased; the same lot in another case is a clash, exit 2.
+    log.ok(&strs(&make_lot("lot-100", "RX-1")));
+    assert_eq!(log.json(&["lot", "LOT-100"])["lot"], "LOT-100");
+    log.fails(
+        &strs(&make_lot("LOT-100", "RX-2")),
+        2,
+        "already in the compounding log",
+    );
+    log.fails(
+        &strs(&make_lot("Lot-100", "RX-2")),
+        2,
+        "already in the compounding log",
+    );
+    // Look-alikes are refused, naming the character.
+    log.fails(&strs(&make_lot("261130-001\u{200b}", "RX-2")), 2, "U+200B");
+    log.fails(&strs(&make_lot("L\u{41e}T-100", "RX-2")), 2, "U+041E");
+    log.fails(&strs(&make_lot("../../etc/x", "RX-2")), 2, "U+002E");
+    log.fails(
+        &strs(&make_lot("ABCDEFGHIJKLMNOPQRSTU", "RX-2")),
+        2,
+        "at most 20",
+    );
+    // Lots given by hand never block the automatic ones.
+    log.ok(&strs(&make_lot("261130-999999999", "RX-3")));
+    log.ok(&strs(&make_lot("261130-0001", "RX-4")));
+    log.ok(&strs(&make_lot("261130-002", "RX-5")));
+    let auto = make(log, &out, &["--rx", "RX-6"]);
+    assert_eq!(auto, "261130-001");
+    let auto = make(log, &out, &["--rx", "RX-7"]);
+    assert_eq!(auto, "261130-003", "the lot given by hand is skipped");
+    log.ok(&["db", "check"]);
+}
+
+#[test]
+fn lots_are_unambiguous_and_never_block_numbering_sqlite() {
+    let tmp = tempfile::tempdir().unwrap();
+    lots(&Log::sqlite(tmp.path()), tmp.path());
+}
+
+#[test]
+#[ignore = "needs a PostgreSQL server: TROCHE_TEST_POSTGRES_URL (.ci/run starts one)"]
+fn lots_are_unambiguous_and_never_block_numbering_postgres() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (log, _schema) = postgres_log("lots");
+    lots(&log, tmp.path());
 }

@@ -34,8 +34,8 @@ pub(super) fn enter_and_write(
         let mut counter = LotCounter::new(&mut lots);
         record.seal = Some(logbook::chain::seal(tx)?);
         let stem = if let Some(l) = record.order.lot.clone() {
-            let stem = counter.claim(tx, &l, force)?;
-            record.lot = l;
+            let (lot, stem) = counter.claim(tx, &l, force)?;
+            record.lot = lot;
             stem
         } else {
             let l = counter.next(tx, record.date)?;

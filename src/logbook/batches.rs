@@ -74,7 +74,8 @@ pub fn insert(db: &mut Transaction<'_>, b: &NewBatch<'_>, actor: &Actor) -> Resu
             ],
         )?;
     }
-    let number = lot_number(&r.lot);
+    // A lot given by hand is not numbered: it never moves the automatic count.
+    let number = r.order.lot.is_none().then(|| lot_number(&r.lot)).flatten();
     let origin = r.origin.as_ref();
     let order_json = serde_json::to_string(&OrderSnapshot::of(&r.order))
         .map_err(|e| Error::database("storing the order", e))?;

@@ -253,7 +253,8 @@ fn fresh_covered(db: &mut dyn Db, lot: &str) -> Result<Covered> {
 }
 
 /// Chains the events written before the log had a chain, in the order they were written:
-/// run once, by the migration that adds the chain.
+/// run by the migration that adds the chain (and by the generator of made-up logs, which
+/// writes its events directly).
 pub fn link_unchained(tx: &mut Transaction<'_>) -> Result<()> {
     let rows = tx.query(
         "SELECT e.lot, e.seq FROM events e WHERE NOT EXISTS (SELECT 1 FROM chain c \

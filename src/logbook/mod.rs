@@ -30,7 +30,7 @@ pub use batches::{NewBatch, document, insert};
 pub use digest::sha256_hex;
 pub use events::{Event, NewEvent, append_event, events, latest_event, transition, void};
 pub use import::import_record;
-pub use lots::{LotCounter, exists, lot_number};
+pub use lots::{LotCounter, exists, lot_number, normalize as normalize_lot};
 pub use queries::{
     Batch, Check, Component, Filter, LIST_COLUMNS, Listed, PrintedFile, RECALL_COLUMNS, Rebuilt,
     Recalled, batch, by_fingerprint, check, components, files, list, rebuild, recall,
