@@ -29,7 +29,7 @@ pub use actor::Actor;
 pub use batches::{NewBatch, document, insert};
 pub use digest::sha256_hex;
 pub use events::{Event, NewEvent, append_event, events, latest_event, transition, void};
-pub use import::import_record;
+pub use import::{CheckedRecord, check_record, import_record};
 pub use lots::{LotCounter, exists, lot_number, normalize as normalize_lot};
 pub use queries::{
     Batch, Check, Component, Filter, LIST_COLUMNS, Listed, PrintedFile, RECALL_COLUMNS, Rebuilt,
