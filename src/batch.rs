@@ -424,7 +424,16 @@ impl<'a> Run<'a> {
         // Every batch the transaction enters carries the chain's head as it began.
         let seal = tx.as_deref_mut().map(logbook::chain::seal).transpose()?;
         let mut counter = LotCounter::new(&mut self.lots);
-        for (row, computed) in computed {
+        for (row, mut computed) in computed {
+            // Claimed inside the transaction that assigns lots: an entry another run of the
+            // recipe entered since this one looked is found here, and not made again.
+            if let (Some(tx), Some(c)) = (tx.as_deref_mut(), computed.as_mut())
+                && c.previous.is_none()
+                && let Some(o) = &c.record.origin
+                && let Some((lot, _, _)) = logbook::by_fingerprint(tx, &o.fingerprint)?
+            {
+                c.previous = Some(lot);
+            }
             let row_index = self.report.rows.len();
             let (row, job) = assign_lot(
                 row,

@@ -436,3 +436,47 @@ fn import_refuses_bad_records_postgres() {
     let (log, _schema) = postgres_log("import");
     import_refuses_bad_records(&log, tmp.path());
 }
+
+/// Two runs of one recipe at once, into two folders, against one log: each entry is claimed
+/// inside the transaction that assigns its lot, so each is made once (several trials, real
+/// processes).
+#[test]
+fn two_runs_of_one_recipe_at_once_make_each_entry_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let recipe = tmp.path().join("recipe.toml");
+    fs::write(&recipe, crate::sample::recipe(120)).unwrap();
+    for trial in 0..3 {
+        let log = Log::sqlite(&tmp.path().join(format!("trial-{trial}")));
+        fs::create_dir_all(tmp.path().join(format!("trial-{trial}"))).unwrap();
+        let runs: Vec<_> = ["a", "b"]
+            .iter()
+            .map(|side| {
+                let out = tmp.path().join(format!("trial-{trial}/{side}"));
+                crate::log::troche()
+                    .args(["--db", &log.db, "batch", recipe.to_str().unwrap(), "--out"])
+                    .arg(&out)
+                    .args(["--config", &config(), "--backdate"])
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for r in runs {
+            let o = r.wait_with_output().unwrap();
+            let err = String::from_utf8_lossy(&o.stderr);
+            assert!(!err.contains("panicked"), "{err}");
+        }
+        let c = rusqlite::Connection::open(&log.db).unwrap();
+        let (made, entries): (i64, i64) = c
+            .query_row(
+                "SELECT count(*), count(DISTINCT fingerprint) FROM batches WHERE status <> 'void'",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert!(made > 0);
+        assert_eq!(made, entries, "trial {trial}: an entry was made twice");
+        log.ok(&["db", "check"]);
+    }
+}
