@@ -187,12 +187,12 @@ fn dump(path: &Path) -> Option<Vec<String>> {
         let n = s.column_count();
         let mut rows = s.query([]).ok()?;
         while let Some(r) = rows.next().ok()? {
-            let mut line = t.to_string();
+            let mut line = vec![t.to_string()];
             for i in 0..n {
                 let v: rusqlite::types::Value = r.get(i).ok()?;
-                line.push_str(&format!("|{v:?}"));
+                line.push(format!("{v:?}"));
             }
-            out.push(line);
+            out.push(line.join("|"));
         }
     }
     Some(out)

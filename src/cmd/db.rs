@@ -53,57 +53,56 @@ pub(super) fn run(ctx: &Context, a: &DbArgs) -> Result<i32> {
             // A database too damaged to read is a failed check, said as such.
             let verified = logbook::chain::verify(db.as_mut());
             let records = logbook::check(db.as_mut())?;
-            let mut out = format!(
-                "log: {}\nschema version: {} (this troche: {})\nbatches: {}\nintegrity: {}\n",
+            // One line each, joined at the end.
+            let mut out = vec![format!(
+                "log: {}\nschema version: {} (this troche: {})\nbatches: {}\nintegrity: {}",
                 db.describe(),
                 version.unwrap_or(0),
                 store::SCHEMA_VERSION,
                 records.batches,
                 found.join("; ")
-            );
+            )];
             let mut failed = found != ["ok"];
             match &verified {
                 Ok(v) => match &v.broken {
-                    None => out.push_str(&format!(
-                        "chain: {} links verified, seal {}\n",
+                    None => out.push(format!(
+                        "chain: {} links verified, seal {}",
                         v.links,
                         logbook::chain::seal_of(&v.head)
                     )),
                     Some(b) => {
                         failed = true;
-                        out.push_str(&format!("chain: BROKEN at {b}\n"));
+                        out.push(format!("chain: BROKEN at {b}"));
                     }
                 },
                 Err(e) => {
                     failed = true;
-                    out.push_str(&format!("chain: cannot be read: {e}\n"));
+                    out.push(format!("chain: cannot be read: {e}"));
                 }
             }
             match logbook::audit::stored_hashes(db.as_mut()) {
-                Ok(None) => out.push_str("stored hashes: ok\n"),
+                Ok(None) => out.push("stored hashes: ok".into()),
                 Ok(Some(m)) => {
                     failed = true;
-                    out.push_str(&format!("stored hashes: {m}\n"));
+                    out.push(format!("stored hashes: {m}"));
                 }
                 Err(e) => {
                     failed = true;
-                    out.push_str(&format!("stored hashes: cannot be read: {e}\n"));
+                    out.push(format!("stored hashes: cannot be read: {e}"));
                 }
             }
             // The status column must be the latest status event's.
             for lot in &records.status_differs {
                 failed = true;
-                out.push_str("status differs from its events: ");
-                out.push_str(lot);
-                out.push('\n');
+                out.push(format!("status differs from its events: {lot}"));
             }
             for (lot, path) in logbook::audit::missing_files(db.as_mut())? {
-                out.push_str(&format!("prepared lot {lot}: file missing: {path}\n"));
+                out.push(format!("prepared lot {lot}: file missing: {path}"));
             }
             if let Some(dir) = files {
                 let f = logbook::audit::compare_folder(db.as_mut(), dir)?;
-                out.push_str(&format!(
-                    "folder {}: {} identical to the log\n",
+                out.push(format!(
+                    "folder {}: {} identical to the log",
                     dir.display(),
                     f.identical
                 ));
@@ -113,11 +112,13 @@ pub(super) fn run(ctx: &Context, a: &DbArgs) -> Result<i32> {
                     ("printed by the log, missing", &f.missing),
                 ] {
                     for p in list {
-                        out.push_str(&format!("  {what}: {p}\n"));
+                        out.push(format!("  {what}: {p}"));
                     }
                 }
                 failed |= !f.differ.is_empty() || !f.unknown.is_empty() || !f.missing.is_empty();
             }
+            let mut out = out.join("\n");
+            out.push('\n');
             print(&out)?;
             Ok(i32::from(failed))
         }

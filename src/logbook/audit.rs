@@ -2,7 +2,7 @@
 //! their key, kept documents by their printed file's SHA-256), the prepared batches whose
 //! files are gone, and a folder's files against the log.
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 use std::path::Path;
 
 use base64::Engine as _;
@@ -135,7 +135,7 @@ pub fn compare_folder(db: &mut dyn Db, dir: &Path) -> Result<Folder> {
             }
         }
     }
-    let printed: HashMap<String, ()> = names.into_iter().map(|n| (n, ())).collect();
+    let printed: HashSet<String> = names.into_iter().collect();
     for mut r in db.query(
         "SELECT f.path FROM files f JOIN batches b ON b.lot = f.lot WHERE b.out_dir = $1 \
          AND b.status <> 'void' ORDER BY f.path",
@@ -146,7 +146,7 @@ pub fn compare_folder(db: &mut dyn Db, dir: &Path) -> Result<Folder> {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        if !printed.contains_key(&name) {
+        if !printed.contains(&name) {
             f.missing.push(path);
         }
     }

@@ -144,18 +144,18 @@ const RECORD_TABLES: [&str; 6] = [
 ];
 
 fn v2_sqlite() -> String {
-    let mut s = String::new();
+    let mut s = Vec::new();
     // Version 1 forbade some of these already.
     for t in RECORD_TABLES {
         for (op, verb) in [("UPDATE", "update"), ("DELETE", "delete")] {
-            s.push_str(&format!(
+            s.push(format!(
                 "DROP TRIGGER IF EXISTS {t}_no_{verb};\n\
                  CREATE TRIGGER {t}_no_{verb} BEFORE {op} ON {t}\n    \
                  BEGIN SELECT RAISE(ABORT, '{t} are append-only'); END;\n"
             ));
         }
     }
-    s.push_str(&format!(
+    s.push(format!(
         "CREATE TRIGGER batches_no_delete BEFORE DELETE ON batches\n    \
          BEGIN SELECT RAISE(ABORT, 'batches are append-only'); END;\n\
          CREATE TRIGGER batches_no_update BEFORE UPDATE OF {BATCH_COLUMNS} ON batches\n    \
@@ -165,22 +165,22 @@ fn v2_sqlite() -> String {
          AND e.status IS NOT NULL ORDER BY e.seq DESC LIMIT 1)\n    \
          BEGIN SELECT RAISE(ABORT, 'a batch''s status moves only with its event'); END;\n"
     ));
-    s
+    s.concat()
 }
 
 fn v2_postgres() -> String {
-    let mut s = String::from(
+    let mut s = vec![String::from(
         "DROP TRIGGER IF EXISTS events_append_only ON events;\n\
          DROP TRIGGER IF EXISTS components_append_only ON components;\n\
          DROP TRIGGER IF EXISTS files_append_only ON files;\n",
-    );
+    )];
     for t in RECORD_TABLES {
-        s.push_str(&format!(
+        s.push(format!(
             "CREATE TRIGGER {t}_append_only BEFORE UPDATE OR DELETE ON {t}\n    \
              FOR EACH ROW EXECUTE FUNCTION troche_append_only();\n"
         ));
     }
-    s.push_str(
+    s.push(String::from(
         "CREATE FUNCTION troche_batch_status() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
         IF TG_OP = 'DELETE' THEN RAISE EXCEPTION 'batches are append-only'; END IF;
@@ -196,8 +196,8 @@ fn v2_postgres() -> String {
 CREATE TRIGGER batches_append_only BEFORE UPDATE OR DELETE ON batches
     FOR EACH ROW EXECUTE FUNCTION troche_batch_status();
 ",
-    );
-    s
+    ));
+    s.concat()
 }
 
 fn migration(version: i64, dialect: Dialect) -> String {
