@@ -182,6 +182,34 @@ fn earlier_runs(dir: &Path) -> HashMap<String, Earlier> {
     map
 }
 
+/// Stops a run whose folder holds records of lots the log does not hold (made against another
+/// log, or before the log was restored from an older backup): the log decides what was made,
+/// and those lots must not be taken as made, nor handed out again.
+fn refuse_unknown_lots(db: &mut dyn Db, out: &Path) -> Result<()> {
+    let mut unknown = Vec::new();
+    for e in earlier_runs(out).values() {
+        if !logbook::exists(db, &e.lot)? {
+            unknown.push(e.lot.clone());
+        }
+    }
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    unknown.sort();
+    unknown.dedup();
+    Err(Error::arg(
+        "--out",
+        format!(
+            "{} holds records of lots the compounding log ({}) does not hold: {}. They were \
+             made against another log, or the log was restored from an older backup. Nothing \
+             was made: use another folder, or the log that made them",
+            out.display(),
+            db.describe(),
+            crate::printable::escape(&unknown.join(", "))
+        ),
+    ))
+}
+
 fn strength_text(record: &Record) -> String {
     record
         .calc
@@ -218,6 +246,9 @@ pub fn run_logged(
         log = None;
     }
     let settings = run_settings(recipe, opts)?;
+    if let Some(db) = log.as_deref_mut() {
+        refuse_unknown_lots(db, &opts.out)?;
+    }
     if !opts.check_only {
         prepare_folder(&opts.out)?;
     }

@@ -480,3 +480,39 @@ fn two_runs_of_one_recipe_at_once_make_each_entry_once() {
         log.ok(&["db", "check"]);
     }
 }
+
+/// A folder made against another log (or before the log was restored from a backup): the
+/// run stops, naming the lots the log does not hold, and makes nothing.
+#[test]
+fn a_folder_of_lots_the_log_does_not_hold_stops_the_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let recipe = format!("{}/docs/examples/recipe.toml", env!("CARGO_MANIFEST_DIR"));
+    let out = tmp.path().join("out");
+    let batch = |log: &Log| {
+        log.run(&[
+            "batch",
+            &recipe,
+            "--out",
+            out.to_str().unwrap(),
+            "--config",
+            &config(),
+            "--backdate",
+        ])
+    };
+    fs::create_dir_all(tmp.path().join("first")).unwrap();
+    let first = Log::sqlite(&tmp.path().join("first"));
+    assert!(batch(&first).status.success());
+    let lots = all_lots(&first);
+    let other = Log::sqlite(tmp.path());
+    let o = batch(&other);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    for lot in &lots {
+        assert!(err.contains(lot.as_str()), "{lot}: {err}");
+    }
+    assert!(err.contains("does not hold"), "{err}");
+    assert!(all_lots(&other).is_empty());
+    // The log that made them reruns as before.
+    assert!(batch(&first).status.success());
+    assert_eq!(all_lots(&first), lots);
+}
