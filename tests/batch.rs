@@ -194,7 +194,9 @@ fn rerun_skips_entries_already_made() {
     .concat();
     let r = recipe(tmp.path(), &body);
     let out = tmp.path().join("out");
-    let run = || run_batch(&r, &out, &[]);
+    // One log for both runs: the log decides what was made.
+    let db = tmp.path().join("log.sqlite3");
+    let run = || run_batch(&r, &out, &["--db", db.to_str().unwrap()]);
     assert!(run().status.success());
     let first = files(&out);
     let label = fs::read(out.join("261123-002-label.pdf")).unwrap();
