@@ -184,6 +184,34 @@ fn earlier_runs(dir: &Path) -> HashMap<String, Earlier> {
     map
 }
 
+/// Stops a run whose folder holds records of lots the log does not hold (made against another
+/// log, or before the log was restored from an older backup): the log decides what was made,
+/// and those lots must not be taken as made, nor handed out again.
+fn refuse_unknown_lots(db: &mut dyn Db, out: &Path) -> Result<()> {
+    let mut unknown = Vec::new();
+    for e in earlier_runs(out).values() {
+        if !logbook::exists(db, &e.lot)? {
+            unknown.push(e.lot.clone());
+        }
+    }
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    unknown.sort();
+    unknown.dedup();
+    Err(Error::arg(
+        "--out",
+        format!(
+            "{} holds records of lots the compounding log ({}) does not hold: {}. They were \
+             made against another log, or the log was restored from an older backup. Nothing \
+             was made: use another folder, or the log that made them",
+            out.display(),
+            db.describe(),
+            crate::printable::escape(&unknown.join(", "))
+        ),
+    ))
+}
+
 fn strength_text(record: &Record) -> String {
     record
         .calc
@@ -220,6 +248,9 @@ pub fn run_logged(
         log = None;
     }
     let settings = run_settings(recipe, opts)?;
+    if let Some(db) = log.as_deref_mut() {
+        refuse_unknown_lots(db, &opts.out)?;
+    }
     if !opts.check_only {
         prepare_folder(&opts.out)?;
     }
@@ -367,7 +398,7 @@ impl<'a> Run<'a> {
             Some(db) => Some(Transaction::begin(db)?),
             None => None,
         };
-        let jobs = self.assign_lots(computed, tx.as_mut());
+        let jobs = self.assign_lots(computed, tx.as_mut())?;
         let rendered = self.render(jobs);
         if let Some(mut tx) = tx {
             enter_chunk(&mut tx, &rendered, self.settings, self.opts, &self.actor)?;
@@ -420,11 +451,22 @@ impl<'a> Run<'a> {
         &mut self,
         computed: Vec<(Row, Option<Computed>)>,
         mut tx: Option<&mut Transaction<'_>>,
-    ) -> Vec<Job> {
+    ) -> Result<Vec<Job>> {
         let opts = self.opts;
         let mut jobs = Vec::with_capacity(computed.len());
+        // Every batch the transaction enters carries the chain's head as it began.
+        let seal = tx.as_deref_mut().map(logbook::chain::seal).transpose()?;
         let mut counter = LotCounter::new(&mut self.lots);
-        for (row, computed) in computed {
+        for (row, mut computed) in computed {
+            // Claimed inside the transaction that assigns lots: an entry another run of the
+            // recipe entered since this one looked is found here, and not made again.
+            if let (Some(tx), Some(c)) = (tx.as_deref_mut(), computed.as_mut())
+                && c.previous.is_none()
+                && let Some(o) = &c.record.origin
+                && let Some((lot, _, _)) = logbook::by_fingerprint(tx, &o.fingerprint)?
+            {
+                c.previous = Some(lot);
+            }
             let row_index = self.report.rows.len();
             let (row, job) = assign_lot(
                 row,
@@ -433,9 +475,7 @@ impl<'a> Run<'a> {
                 opts,
                 row_index,
                 &mut |explicit, date| match (tx.as_deref_mut(), explicit) {
-                    (Some(tx), Some(l)) => {
-                        counter.claim(tx, l, opts.force).map(|s| (l.to_string(), s))
-                    }
+                    (Some(tx), Some(l)) => counter.claim(tx, l, opts.force),
                     (Some(tx), None) => counter.next(tx, date).map(|l| (l.clone(), l)),
                     (None, Some(l)) => counter
                         .claim_in_dir(l, opts.force)
@@ -444,7 +484,12 @@ impl<'a> Run<'a> {
                 },
             );
             self.report.rows.push(row);
-            jobs.extend(job);
+            jobs.extend(job.map(|mut j| {
+                if !j.resume {
+                    j.record.seal.clone_from(&seal);
+                }
+                j
+            }));
         }
         if let Some(tx) = tx {
             for job in jobs.iter_mut().filter(|j| j.resume) {
@@ -456,7 +501,7 @@ impl<'a> Run<'a> {
                 }
             }
         }
-        jobs
+        Ok(jobs)
     }
 
     /// Lays out every job's documents in parallel; results come back in entry order.

@@ -32,6 +32,10 @@ pub struct Record {
     pub mold_ids: Vec<String>,
     /// The recipe entry this batch was made from, so a rerun of the recipe recognises it.
     pub origin: Option<Origin>,
+    /// The seal of a batch entered in the log: the first digits of the log's hash chain as it
+    /// stood when the transaction that assigned the lot began (`logbook::chain`), for the
+    /// worksheet's footer. `None` without a log.
+    pub seal: Option<String>,
 }
 
 /// Where a batch came from in a recipe file.
@@ -127,6 +131,7 @@ impl Record {
             mold_ids,
             directions,
             origin: None,
+            seal: None,
         })
     }
 

@@ -19,4 +19,5 @@ mod properties;
 mod release;
 #[path = "../benches/support/sample.rs"]
 mod sample;
+mod tamper;
 mod test;

@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
-fn troche() -> Command {
+pub(crate) fn troche() -> Command {
     let mut c = Command::new(assert_cmd::cargo::cargo_bin("troche"));
     c.env_remove("TROCHE_DATABASE_URL");
     c
@@ -22,7 +22,7 @@ fn troche() -> Command {
 pub(crate) struct Log {
     pub(crate) db: String,
     /// For PostgreSQL: the URL with its password, passed through the environment.
-    env_url: Option<String>,
+    pub(crate) env_url: Option<String>,
 }
 
 impl Log {
@@ -33,7 +33,7 @@ impl Log {
         }
     }
 
-    fn run(&self, args: &[&str]) -> Output {
+    pub(crate) fn run(&self, args: &[&str]) -> Output {
         self.run_in(args, &[])
     }
 
@@ -170,7 +170,7 @@ impl Log {
 }
 
 /// Why the PostgreSQL tests are ignored, and what a run of them without a server says.
-const NEEDS_POSTGRES: &str =
+pub(crate) const NEEDS_POSTGRES: &str =
     "needs a PostgreSQL server: TROCHE_TEST_POSTGRES_URL (.ci/run starts one)";
 
 /// A test's own PostgreSQL schema, dropped with everything in it when the test ends (passed
@@ -443,7 +443,8 @@ fn make_record_recall_verify_reprint(log: &Log, tmp: &Path) {
         "is rejected",
     );
     let check = log.ok(&["db", "check"]);
-    assert!(check.contains("schema version: 2"), "{check}");
+    assert!(check.contains("schema version: 3"), "{check}");
+    assert!(check.contains(" links verified, seal "), "{check}");
 }
 
 #[test]

@@ -85,7 +85,8 @@ pub(crate) fn generate(db: &mut dyn Db, n: u64) -> Result<()> {
                     ],
                 )?;
             }
-            Ok(())
+            // Chained as the log chains its own events.
+            troche::logbook::chain::link_unchained(db)
         })?;
         i = end;
     }

@@ -26,8 +26,13 @@ enum DbCommand {
         /// The new file (must not exist).
         file: PathBuf,
     },
-    /// The database's integrity check, the schema version, and the batch statuses.
-    Check,
+    /// Verify the log: the database's integrity, the hash chain over every event and stored
+    /// record, every stored hash, the batch statuses, and prepared batches' files.
+    Check {
+        /// Also compare this folder's worksheets, labels and records with the log.
+        #[arg(long, value_name = "DIR")]
+        files: Option<PathBuf>,
+    },
 }
 
 pub(super) fn run(ctx: &Context, a: &DbArgs) -> Result<i32> {
@@ -42,28 +47,80 @@ pub(super) fn run(ctx: &Context, a: &DbArgs) -> Result<i32> {
             ));
             Ok(0)
         }
-        DbCommand::Check => {
+        DbCommand::Check { files } => {
             let found = db.integrity_check()?;
             let version = store::migrate_version(db.as_mut())?;
+            // A database too damaged to read is a failed check, said as such.
+            let verified = logbook::chain::verify(db.as_mut());
             let records = logbook::check(db.as_mut())?;
-            let mut out = format!(
-                "log: {}\nschema version: {} (this troche: {})\nbatches: {}\nintegrity: {}\n",
+            // One line each, joined at the end.
+            let mut out = vec![format!(
+                "log: {}\nschema version: {} (this troche: {})\nbatches: {}\nintegrity: {}",
                 db.describe(),
                 version.unwrap_or(0),
                 store::SCHEMA_VERSION,
                 records.batches,
                 found.join("; ")
-            );
+            )];
+            let mut failed = found != ["ok"];
+            match &verified {
+                Ok(v) => match &v.broken {
+                    None => out.push(format!(
+                        "chain: {} links verified, seal {}",
+                        v.links,
+                        logbook::chain::seal_of(&v.head)
+                    )),
+                    Some(b) => {
+                        failed = true;
+                        out.push(format!("chain: BROKEN at {b}"));
+                    }
+                },
+                Err(e) => {
+                    failed = true;
+                    out.push(format!("chain: cannot be read: {e}"));
+                }
+            }
+            match logbook::audit::stored_hashes(db.as_mut()) {
+                Ok(None) => out.push("stored hashes: ok".into()),
+                Ok(Some(m)) => {
+                    failed = true;
+                    out.push(format!("stored hashes: {m}"));
+                }
+                Err(e) => {
+                    failed = true;
+                    out.push(format!("stored hashes: cannot be read: {e}"));
+                }
+            }
             // The status column must be the latest status event's.
             for lot in &records.status_differs {
-                out.push_str("status differs from its events: ");
-                out.push_str(lot);
-                out.push('\n');
+                failed = true;
+                out.push(format!("status differs from its events: {lot}"));
             }
+            for (lot, path) in logbook::audit::missing_files(db.as_mut())? {
+                out.push(format!("prepared lot {lot}: file missing: {path}"));
+            }
+            if let Some(dir) = files {
+                let f = logbook::audit::compare_folder(db.as_mut(), dir)?;
+                out.push(format!(
+                    "folder {}: {} identical to the log",
+                    dir.display(),
+                    f.identical
+                ));
+                for (what, list) in [
+                    ("differs from what the log printed", &f.differ),
+                    ("names a lot the log does not hold", &f.unknown),
+                    ("printed by the log, missing", &f.missing),
+                ] {
+                    for p in list {
+                        out.push(format!("  {what}: {p}"));
+                    }
+                }
+                failed |= !f.differ.is_empty() || !f.unknown.is_empty() || !f.missing.is_empty();
+            }
+            let mut out = out.join("\n");
+            out.push('\n');
             print(&out)?;
-            Ok(i32::from(
-                found != ["ok"] || !records.status_differs.is_empty(),
-            ))
+            Ok(i32::from(failed))
         }
     }
 }

@@ -130,20 +130,48 @@ fn import(ctx: &Context, dir: &std::path::Path, config: Option<&std::path::Path>
         })
         .collect();
     paths.sort();
+    // Every record is checked before any is entered: one bad record refuses the folder.
+    let today = jiff::Zoned::now().date();
+    let (mut checked, mut skipped, mut bad) = (Vec::new(), 0, 0);
+    for p in &paths {
+        let text = crate::library::read_text(p)?;
+        match logbook::check_record(p, &text, today) {
+            Ok(Some(r)) => checked.push(r),
+            Ok(None) => {
+                printable::eprintln(&format!(
+                    "troche: skipped {}: not a troche record",
+                    p.display()
+                ));
+                skipped += 1;
+            }
+            Err(problems) => {
+                bad += 1;
+                for m in problems {
+                    printable::eprintln(&format!("troche: {}: {m}", p.display()));
+                }
+            }
+        }
+    }
+    if bad > 0 {
+        return Err(Error::Input {
+            file: dir.display().to_string(),
+            line: None,
+            key: None,
+            message: format!(
+                "{bad} of the records cannot be imported (each problem above); nothing was \
+                 imported"
+            ),
+        });
+    }
     let mut db = ctx.open_with_config(config)?;
     let actor = Actor::current();
-    let (mut added, mut present, mut skipped) = (0, 0, 0);
+    let (mut added, mut present) = (0, 0);
     db.write(|tx| {
-        for p in &paths {
-            let text = crate::library::read_text(p)?;
-            match logbook::import_record(tx, p, &text, &actor) {
-                Ok(true) => added += 1,
-                Ok(false) => present += 1,
-                Err(e @ Error::Input { .. }) => {
-                    printable::eprintln(&format!("troche: skipped {e}"));
-                    skipped += 1;
-                }
-                Err(e) => return Err(e),
+        for r in &checked {
+            if logbook::import_record(tx, r, &actor)? {
+                added += 1;
+            } else {
+                present += 1;
             }
         }
         Ok(())

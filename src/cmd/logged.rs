@@ -41,9 +41,10 @@ pub(super) fn enter_and_write(
         }
         let mut lots = Lots::scan(dir)?;
         let mut counter = LotCounter::new(&mut lots);
+        record.seal = Some(logbook::chain::seal(tx)?);
         let stem = if let Some(l) = record.order.lot.clone() {
-            let stem = counter.claim(tx, &l, force)?;
-            record.lot = l;
+            let (lot, stem) = counter.claim(tx, &l, force)?;
+            record.lot = lot;
             stem
         } else {
             let l = counter.next(tx, record.date)?;

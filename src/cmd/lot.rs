@@ -19,6 +19,10 @@ pub(super) struct LotArgs {
     /// Output format: the record to read, or JSON.
     #[arg(long, value_enum, default_value_t)]
     format: Format,
+    /// Show only the batch's seal: the log's hash chain as it stood when its lot was
+    /// assigned, as its worksheet prints it.
+    #[arg(long)]
+    seal: bool,
     /// Pharmacy settings file (for `database`).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
@@ -29,6 +33,18 @@ pub(super) fn run(ctx: &Context, a: &LotArgs) -> Result<i32> {
     let db = db.as_mut();
     let lot = a.lot.trim();
     let b = logbook::batch(db, lot)?;
+    // Nothing is shown of a lot whose record does not verify.
+    logbook::chain::verify_lot(db, &b.lot)?;
+    if a.seal {
+        let seal = b.seal.clone().ok_or_else(|| {
+            Error::arg(
+                "LOT",
+                format!("lot {lot} was entered before the log kept seals; it has none"),
+            )
+        })?;
+        print(&format!("{seal}\n"))?;
+        return Ok(0);
+    }
     let components = logbook::components(db, lot)?;
     let files = logbook::files(db, lot)?;
     let events = logbook::events(db, lot)?;
@@ -52,6 +68,7 @@ pub(super) fn run(ctx: &Context, a: &LotArgs) -> Result<i32> {
         "created_at": b.created_at,
         "workstation": b.workstation,
         "os_user": b.os_user,
+        "seal": b.seal,
         "components": components.iter().map(|c| json!({
             "name": c.name, "lot": c.component_lot, "expiry": c.expiry, "manufacturer": c.manufacturer
         })).collect::<Vec<_>>(),
@@ -94,6 +111,7 @@ pub(super) fn run(ctx: &Context, a: &LotArgs) -> Result<i32> {
                 "created_at",
                 "workstation",
                 "os_user",
+                "seal",
             ] {
                 let v = match &doc[k] {
                     J::Null => continue,

@@ -1,14 +1,17 @@
-//! `troche reprint LOT`: the worksheet and label again, made from the record stored in the
-//! log (its formula text, order and settings), and checked byte for byte against the SHA-256
-//! stored when they were first printed.
+//! `troche reprint LOT`: the worksheet, label and record again, as the log kept their bytes
+//! when they were first printed (so a reprint after the layout changed is still the first
+//! print), once the lot's hash chain verifies. A batch entered before the log kept bytes is
+//! made again from its stored record (formula text, order, settings) and checked byte for
+//! byte against the SHA-256 stored when it was first printed.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
 use serde_json::json;
 
 use crate::error::{Error, Result};
 use crate::logbook::{self, Actor, NewEvent};
+use crate::store::Db;
 use crate::{lots, output, paperwork, render};
 
 use super::context::Context;
@@ -43,10 +46,87 @@ pub(super) fn run(ctx: &Context, a: &ReprintArgs) -> Result<i32> {
     )?;
     let by = signer.as_ref().map(|p| p.initials.as_str());
     let lot = a.lot.trim();
-    let rebuilt = logbook::rebuild(db.as_mut(), lot)?;
-    let dir = a
-        .out
-        .clone()
+    let lot = &logbook::batch(db.as_mut(), lot)?.lot;
+    logbook::chain::verify_lot(db.as_mut(), lot)?;
+    let (files, checked, dir) = match kept(db.as_mut(), lot, a.out.as_deref())? {
+        Some(kept) => kept,
+        None => made_again(db.as_mut(), lot, a.out.as_deref())?,
+    };
+    // Files still there and identical are left alone; missing ones are written.
+    let missing: Vec<_> = files
+        .iter()
+        .filter(|(p, bytes)| a.force || std::fs::read(p).map_or(true, |b| b != *bytes))
+        .cloned()
+        .collect();
+    output::write_all(&missing, a.force)?;
+    let mut db2 = db;
+    db2.write(|tx| {
+        if let Some(by) = by {
+            logbook::people::require_signer(tx, "--by", by)?;
+        }
+        logbook::append_event(
+            tx,
+            &NewEvent {
+                lot,
+                what: "reprinted",
+                status: None,
+                who: by,
+                meaning: by.map(|_| "reprinted"),
+                details: &json!({"dir": dir.display().to_string(), "files": checked}),
+            },
+            &actor,
+        )
+    })?;
+    for (p, _) in &files {
+        if missing.iter().any(|(m, _)| m == p) {
+            crate::printable::eprintln(&format!(
+                "wrote {} (identical to the first print)",
+                p.display()
+            ));
+        } else {
+            crate::printable::eprintln(&format!(
+                "{} is there and identical to the first print",
+                p.display()
+            ));
+        }
+    }
+    Ok(0)
+}
+
+type Reprinted = (Vec<(PathBuf, Vec<u8>)>, Vec<serde_json::Value>, PathBuf);
+
+/// The bytes the log kept of every file printed for `lot`, or `None` if it kept them not.
+fn kept(db: &mut dyn Db, lot: &str, out: Option<&Path>) -> Result<Option<Reprinted>> {
+    let b = logbook::batch(db, lot)?;
+    let dir = out
+        .map(Path::to_path_buf)
+        .or(b.out_dir.map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from("."));
+    let mut files = Vec::new();
+    let mut checked = Vec::new();
+    for f in logbook::files(db, lot)? {
+        let Some(bytes) = logbook::document(db, lot, &f.kind)? else {
+            return Ok(None);
+        };
+        let name = Path::new(&f.path)
+            .file_name()
+            .ok_or_else(|| Error::stored(format!("lot {lot}: a file without a name")))?;
+        checked.push(json!({"kind": f.kind, "sha256": f.sha256}));
+        files.push((dir.join(name), bytes));
+    }
+    if files.is_empty() {
+        return Ok(None);
+    }
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    Ok(Some((files, checked, dir)))
+}
+
+/// The files of a batch entered before the log kept bytes, made again from its stored
+/// record and each checked against the SHA-256 printed.
+fn made_again(db: &mut dyn Db, lot: &str, out: Option<&Path>) -> Result<Reprinted> {
+    let rebuilt = logbook::rebuild(db, lot)?;
+    let dir = out
+        .map(Path::to_path_buf)
         .or(rebuilt.out_dir.clone())
         .unwrap_or_else(|| PathBuf::from("."));
     std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
@@ -101,43 +181,5 @@ pub(super) fn run(ctx: &Context, a: &ReprintArgs) -> Result<i32> {
             None => {}
         }
     }
-    // Files still there and identical are left alone; missing ones are written.
-    let missing: Vec<_> = files
-        .iter()
-        .filter(|(p, bytes)| a.force || std::fs::read(p).map_or(true, |b| b != *bytes))
-        .cloned()
-        .collect();
-    output::write_all(&missing, a.force)?;
-    let mut db2 = db;
-    db2.write(|tx| {
-        if let Some(by) = by {
-            logbook::people::require_signer(tx, "--by", by)?;
-        }
-        logbook::append_event(
-            tx,
-            &NewEvent {
-                lot,
-                what: "reprinted",
-                status: None,
-                who: by,
-                meaning: by.map(|_| "reprinted"),
-                details: &json!({"dir": dir.display().to_string(), "files": checked}),
-            },
-            &actor,
-        )
-    })?;
-    for (p, _) in &files {
-        if missing.iter().any(|(m, _)| m == p) {
-            crate::printable::eprintln(&format!(
-                "wrote {} (identical to the first print)",
-                p.display()
-            ));
-        } else {
-            crate::printable::eprintln(&format!(
-                "{} is there and identical to the first print",
-                p.display()
-            ));
-        }
-    }
-    Ok(0)
+    Ok((files, checked, dir))
 }

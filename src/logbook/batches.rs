@@ -4,12 +4,14 @@
 
 use std::path::{Path, PathBuf};
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use serde_json::json;
 
 use crate::config::Settings;
 use crate::error::{Error, Result};
 use crate::record::Record;
-use crate::store::{Transaction, Value};
+use crate::store::{Db, Transaction, Value};
 
 use super::events::{NewEvent, append_event};
 use super::lots::lot_number;
@@ -74,7 +76,8 @@ pub fn insert(db: &mut Transaction<'_>, b: &NewBatch<'_>, actor: &Actor) -> Resu
             ],
         )?;
     }
-    let number = lot_number(&r.lot);
+    // A lot given by hand is not numbered: it never moves the automatic count.
+    let number = r.order.lot.is_none().then(|| lot_number(&r.lot)).flatten();
     let origin = r.origin.as_ref();
     let order_json = serde_json::to_string(&OrderSnapshot::of(&r.order))
         .map_err(|e| Error::database("storing the order", e))?;
@@ -85,8 +88,8 @@ pub fn insert(db: &mut Transaction<'_>, b: &NewBatch<'_>, actor: &Actor) -> Resu
         "INSERT INTO batches (lot, lot_prefix, lot_seq, kind, compounding_date, formula_id, \
          formula_version, formula_sha256, rx, patient, prescriber, units, bud, bud_rule, status, \
          order_json, settings_json, record_json, recipe, recipe_entry, fingerprint, out_dir, \
-         created_at, workstation, os_user) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
-         $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)",
+         created_at, workstation, os_user, seal) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
+         $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)",
         &[
             Value::text(r.lot.clone()),
             Value::Text(number.as_ref().map(|n| n.0.clone())),
@@ -118,6 +121,7 @@ pub fn insert(db: &mut Transaction<'_>, b: &NewBatch<'_>, actor: &Actor) -> Resu
             Value::text(at),
             Value::text(actor.workstation.clone()),
             Value::text(actor.os_user.clone()),
+            Value::opt(r.seal.as_deref()),
         ],
     )?;
     for (i, c) in r.order.components.iter().enumerate() {
@@ -148,6 +152,16 @@ pub fn insert(db: &mut Transaction<'_>, b: &NewBatch<'_>, actor: &Actor) -> Resu
                 Value::int(i64::try_from(bytes.len()).unwrap_or(i64::MAX)),
             ],
         )?;
+        // The bytes printed are kept, so a reprint is the first print whatever the layout
+        // is by then.
+        db.execute(
+            "INSERT INTO documents (lot, kind, content) VALUES ($1, $2, $3)",
+            &[
+                Value::text(r.lot.clone()),
+                Value::text(kind.clone()),
+                Value::text(BASE64.encode(bytes)),
+            ],
+        )?;
         files.push(json!({"kind": kind, "path": p.display().to_string(), "sha256": sha}));
     }
     append_event(
@@ -162,6 +176,29 @@ pub fn insert(db: &mut Transaction<'_>, b: &NewBatch<'_>, actor: &Actor) -> Resu
         },
         actor,
     )
+}
+
+/// The bytes of a document printed for `lot` (its kind: "worksheet", "label", "json"), as the
+/// log keeps them, checked against the SHA-256 its `files` row holds; `None` when the log
+/// holds no bytes of it (a batch entered before they were kept).
+pub fn document(db: &mut dyn Db, lot: &str, kind: &str) -> Result<Option<Vec<u8>>> {
+    let rows = db.query(
+        "SELECT d.content, f.sha256 FROM documents d JOIN files f ON f.lot = d.lot \
+         AND f.kind = d.kind WHERE d.lot = $1 AND d.kind = $2",
+        &[Value::text(lot), Value::text(kind)],
+    )?;
+    let Some(mut r) = rows.into_iter().next() else {
+        return Ok(None);
+    };
+    let content = r.text("content")?;
+    let want = r.text("sha256")?;
+    match BASE64.decode(content.as_bytes()) {
+        Ok(bytes) if sha256_hex(&bytes) == want => Ok(Some(bytes)),
+        _ => Err(Error::stored(format!(
+            "lot {lot}: the {kind} kept in the log does not match the SHA-256 printed; \
+             nothing was written"
+        ))),
+    }
 }
 
 #[cfg(test)]

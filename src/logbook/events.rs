@@ -1,7 +1,7 @@
 //! A batch's history: events appended in order and never changed (the database's triggers
 //! refuse UPDATE and DELETE). Every event enters through [`append_event`], the one place that
-//! numbers it and the one place to extend when an event must carry more (the hash of the
-//! event before it, a signature).
+//! numbers it, links it into the log's hash chain (`super::chain`), and the one place to
+//! extend when an event must carry more (a signature).
 
 use serde_json::json;
 
@@ -85,6 +85,7 @@ pub fn append_event(tx: &mut Transaction<'_>, e: &NewEvent<'_>, actor: &Actor) -
             Value::text(e.details.to_string()),
         ],
     )?;
+    super::chain::link(tx, e.lot, seq)?;
     if let Some(s) = e.status {
         tx.execute(
             "UPDATE batches SET status = $1 WHERE lot = $2",

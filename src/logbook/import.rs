@@ -6,38 +6,135 @@ use std::path::Path;
 use jiff::civil::Date;
 use serde_json::json;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::store::{Transaction, Value};
 
 use super::events::{NewEvent, append_event};
 use super::lots::{exists, lot_number};
 use super::{Actor, PREPARED, now, sha256_hex};
 
-/// Enters a JSON record of a batch made before the log existed. Returns `false` when its lot
-/// is in the log already (nothing is changed then).
-pub fn import_record(
-    db: &mut Transaction<'_>,
+/// A JSON record whose every field was checked as `make` checks its own, ready to enter.
+pub struct CheckedRecord {
+    path: std::path::PathBuf,
+    text: String,
+    v: serde_json::Value,
+    /// Normalized (`super::normalize_lot`).
+    lot: String,
+    date: Date,
+    formula: String,
+}
+
+/// Checks a JSON file from a folder of records: `Ok(None)` when it is not a troche record
+/// (no `calculation`: another program's JSON, left alone), else every field as `make` checks
+/// it: the lot, dates that are dates (a compounding date not after `today`), integers, and
+/// text without control characters or escape sequences. Every problem is returned, each
+/// naming its field.
+pub fn check_record(
     path: &Path,
     text: &str,
-    actor: &Actor,
-) -> Result<bool> {
-    let bad = |m: &str| Error::Input {
-        file: path.display().to_string(),
-        line: None,
-        key: None,
-        message: m.to_string(),
+    today: Date,
+) -> std::result::Result<Option<CheckedRecord>, Vec<String>> {
+    let v: serde_json::Value = match serde_json::from_str(text) {
+        Ok(v) => v,
+        Err(_) => return Ok(None),
     };
-    let v: serde_json::Value =
-        serde_json::from_str(text).map_err(|e| bad(&format!("not JSON: {e}")))?;
+    if !v["calculation"].is_object() {
+        return Ok(None);
+    }
+    let mut problems = Vec::new();
+    let mut text_field = |key: &str, value: &serde_json::Value, required: bool| match value {
+        serde_json::Value::String(s) => {
+            if let Err(m) = crate::printable::check(s, false) {
+                problems.push(format!("`{key}` {m}"));
+            }
+            Some(s.clone())
+        }
+        serde_json::Value::Null if !required => None,
+        other => {
+            problems.push(format!("`{key}` must be text, not {other}"));
+            None
+        }
+    };
+    let lot = text_field("lot", &v["lot"], true);
+    let formula = text_field("calculation.formula", &v["calculation"]["formula"], true);
+    for key in ["rx", "patient", "prescriber", "beyond_use_rule"] {
+        text_field(key, &v[key], false);
+    }
+    for key in ["recipe", "fingerprint"] {
+        text_field(&format!("origin.{key}"), &v["origin"][key], false);
+    }
+    let components = v["components"].as_array().cloned().unwrap_or_default();
+    for (i, c) in components.iter().enumerate() {
+        for key in ["name", "lot"] {
+            text_field(&format!("components[{i}].{key}"), &c[key], true);
+        }
+        for key in ["expiry", "manufacturer"] {
+            text_field(&format!("components[{i}].{key}"), &c[key], false);
+        }
+    }
+    let lot = lot.and_then(|l| match super::lots::normalize(&l) {
+        Ok(l) => Some(l),
+        Err(e) => {
+            problems.push(format!("`lot`: {e}"));
+            None
+        }
+    });
+    let mut date_field = |key: &str, value: &serde_json::Value, required: bool| -> Option<Date> {
+        match value.as_str().map(str::parse::<Date>) {
+            Some(Ok(d)) => Some(d),
+            None if value.is_null() && !required => None,
+            _ => {
+                problems.push(format!(
+                    "`{key}` {} is not a date (YYYY-MM-DD)",
+                    crate::printable::escape(&value.to_string())
+                ));
+                None
+            }
+        }
+    };
+    let date = date_field("compounding_date", &v["compounding_date"], true);
+    date_field("beyond_use_date", &v["beyond_use_date"], false);
+    for (i, c) in components.iter().enumerate() {
+        date_field(&format!("components[{i}].expiry"), &c["expiry"], false);
+    }
+    if let Some(d) = date.filter(|d| *d > today) {
+        problems.push(format!(
+            "`compounding_date` {d} is after today ({today}): a record is of a batch made"
+        ));
+    }
+    for key in ["version", "units_dispensed"] {
+        let x = &v["calculation"][key];
+        if !x.is_null() && x.as_i64().is_none_or(|n| n < 0) {
+            problems.push(format!(
+                "`calculation.{key}` must be a whole number, not {x}"
+            ));
+        }
+    }
+    let entry = &v["origin"]["entry"];
+    if !entry.is_null() && entry.as_i64().is_none_or(|n| n < 0) {
+        problems.push(format!(
+            "`origin.entry` must be a whole number, not {entry}"
+        ));
+    }
+    match (lot, date, formula) {
+        (Some(lot), Some(date), Some(formula)) if problems.is_empty() => Ok(Some(CheckedRecord {
+            path: path.to_path_buf(),
+            text: text.to_string(),
+            v,
+            lot,
+            date,
+            formula,
+        })),
+        _ => Err(problems),
+    }
+}
+
+/// Enters a checked record of a batch made before the log existed. Returns `false` when its
+/// lot is in the log already (nothing is changed then).
+pub fn import_record(db: &mut Transaction<'_>, r: &CheckedRecord, actor: &Actor) -> Result<bool> {
+    let (path, text, v) = (r.path.as_path(), r.text.as_str(), &r.v);
+    let (lot, date, formula) = (r.lot.clone(), r.date, r.formula.clone());
     let s = |k: &str| v[k].as_str().map(str::to_string);
-    let lot = s("lot").ok_or_else(|| bad("no `lot`: not a troche record"))?;
-    let date = s("compounding_date")
-        .and_then(|d| d.parse::<Date>().ok())
-        .ok_or_else(|| bad("no valid `compounding_date`: not a troche record"))?;
-    let formula = v["calculation"]["formula"]
-        .as_str()
-        .ok_or_else(|| bad("no `calculation.formula`: not a troche record"))?
-        .to_string();
     if exists(db, &lot)? {
         return Ok(false);
     }
@@ -124,14 +221,16 @@ mod tests {
         let r = record("261130-001", jiff::civil::date(2026, 11, 30));
         let json = crate::report::record_json(&r);
         let path = log.out().join("261130-001.json");
+        let today = jiff::civil::date(2026, 12, 5);
+        let checked = check_record(&path, &json, today).unwrap().unwrap();
         let added = log
             .db()
-            .write(|tx| import_record(tx, &path, &json, &actor()))
+            .write(|tx| import_record(tx, &checked, &actor()))
             .unwrap();
         assert!(added);
         let again = log
             .db()
-            .write(|tx| import_record(tx, &path, &json, &actor()))
+            .write(|tx| import_record(tx, &checked, &actor()))
             .unwrap();
         assert!(!again, "a lot in the log already is left alone");
         let b = logbook::batch(log.db(), "261130-001").unwrap();
@@ -160,11 +259,35 @@ mod tests {
             2
         );
 
-        let e = log
-            .db()
-            .write(|tx| import_record(tx, &path, "{\"lot\": \"x\"}", &actor()))
+        // Another program's JSON is not a record; a record's every field is checked.
+        assert!(
+            check_record(&path, "{\"lot\": \"x\"}", today)
+                .unwrap()
+                .is_none()
+        );
+        let mut v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        v["lot"] = json!("../../etc/x");
+        v["patient"] = json!("Jane\u{1b}[2J");
+        v["compounding_date"] = json!("2099-01-01");
+        v["components"][0]["expiry"] = json!("not a date");
+        let problems = check_record(&path, &v.to_string(), today)
+            .map(|_| ())
             .unwrap_err();
-        assert!(matches!(e, Error::Input { .. }), "{e}");
+        let all = problems.join("\n");
+        for says in [
+            "`lot`",
+            "`patient` holds the control character U+001B",
+            "`compounding_date` 2099-01-01 is after today",
+            "`components[0].expiry` \"not a date\" is not a date",
+        ] {
+            assert!(all.contains(says), "{says}: {all}");
+        }
+        v["lot"] = json!("");
+        let all = check_record(&path, &v.to_string(), today)
+            .map(|_| ())
+            .unwrap_err()
+            .join("\n");
+        assert!(all.contains("at least one letter or digit"), "{all}");
         assert_eq!(
             logbook::list(log.db(), &Filter::default()).unwrap().len(),
             1

@@ -19,6 +19,41 @@ pub fn lot_number(lot: &str) -> Option<(String, i64)> {
     None
 }
 
+/// The longest lot the log takes.
+const MAX_LOT_CHARS: usize = 20;
+
+/// A lot as the log keeps it: upper-case ASCII letters, digits and `-`, at most
+/// [`MAX_LOT_CHARS`]. Lower case is upper-cased; anything else is refused, naming the
+/// character and its code point, so no two lots can print alike (a zero-width space, a
+/// Cyrillic О beside a Latin O).
+pub fn normalize(lot: &str) -> Result<String> {
+    let refuse = |m: String| Error::arg("lot", m);
+    let upper = lot.to_ascii_uppercase();
+    if let Some(c) = upper
+        .chars()
+        .find(|c| !(c.is_ascii_uppercase() || c.is_ascii_digit() || *c == '-'))
+    {
+        return Err(refuse(format!(
+            "\"{}\" is not a lot: it holds {} (U+{:04X}); a lot is letters A-Z, digits and `-`",
+            crate::printable::escape(lot),
+            crate::printable::escape(&c.to_string()),
+            u32::from(c)
+        )));
+    }
+    if upper.is_empty() || !upper.chars().any(|c| c.is_ascii_alphanumeric()) {
+        return Err(refuse(format!(
+            "\"{upper}\" is not a lot: a lot needs at least one letter or digit"
+        )));
+    }
+    if upper.len() > MAX_LOT_CHARS {
+        return Err(refuse(format!(
+            "\"{upper}\" is not a lot: it has {} characters, a lot at most {MAX_LOT_CHARS}",
+            upper.len()
+        )));
+    }
+    Ok(upper)
+}
+
 /// The `YYMMDD` of a date.
 pub(super) fn prefix_of(date: Date) -> String {
     format!(
@@ -29,19 +64,20 @@ pub(super) fn prefix_of(date: Date) -> String {
     )
 }
 
-/// Whether the log holds `lot`.
+/// Whether the log holds `lot`, in any case.
 pub fn exists(db: &mut dyn Db, lot: &str) -> Result<bool> {
     Ok(!db
         .query(
-            "SELECT 1 AS found FROM batches WHERE lot = $1",
+            "SELECT 1 AS found FROM batches WHERE upper(lot) = upper($1)",
             &[Value::text(lot)],
         )?
         .is_empty())
 }
 
 /// Hands out lots inside one write transaction: the next number after the highest the log
-/// ever gave for the date (a voided lot is never handed out again), skipping any whose files
-/// already lie in the output directory from before the log.
+/// ever numbered automatically for the date (a voided lot is never handed out again; a lot
+/// given by hand is not numbered, so it never moves the count), skipping any the log holds
+/// and any whose files already lie in the output directory from before the log.
 pub struct LotCounter<'a> {
     next: HashMap<String, i64>,
     dir: &'a mut Lots,
@@ -73,7 +109,7 @@ impl<'a> LotCounter<'a> {
         loop {
             let lot = format!("{prefix}-{n:03}");
             n += 1;
-            if self.dir.claim(&lot, false).is_ok() {
+            if !exists(tx, &lot)? && self.dir.claim(&lot, false).is_ok() {
                 self.next.insert(prefix, n);
                 return Ok(lot);
             }
@@ -90,22 +126,27 @@ impl<'a> LotCounter<'a> {
         self.dir.claim(lot, force)
     }
 
-    /// A lot given by the user: free in the whole log, and in the output directory.
-    pub fn claim(&mut self, tx: &mut Transaction<'_>, lot: &str, force: bool) -> Result<String> {
-        if exists(tx, lot)? {
+    /// A lot given by the user ([`normalize`]d): free in the whole log in any case, and in
+    /// the output directory. Returns the lot and its files' stem.
+    pub fn claim(
+        &mut self,
+        tx: &mut Transaction<'_>,
+        lot: &str,
+        force: bool,
+    ) -> Result<(String, String)> {
+        let lot = normalize(lot)?;
+        if exists(tx, &lot)? {
             return Err(Error::arg(
                 "lot",
                 format!(
                     "lot \"{lot}\" is already in the compounding log; lots are unique across \
-                     the pharmacy. Give a new lot, or `troche reprint {lot}` for its paperwork"
+                     the pharmacy, whatever their case. Give a new lot, or `troche reprint \
+                     {lot}` for its paperwork"
                 ),
             ));
         }
-        if let Some((p, n)) = lot_number(lot) {
-            let e = self.next.entry(p).or_insert(0);
-            *e = (*e).max(n + 1);
-        }
-        self.dir.claim(lot, force)
+        let stem = self.dir.claim(&lot, force)?;
+        Ok((lot, stem))
     }
 }
 
@@ -113,6 +154,26 @@ impl<'a> LotCounter<'a> {
 mod tests {
     use super::*;
     use crate::logbook::testing::{Log, enter};
+
+    #[test]
+    fn a_lot_is_upper_case_ascii_letters_digits_and_dashes() {
+        assert_eq!(normalize("lot-100").unwrap(), "LOT-100");
+        assert_eq!(normalize("261205-0001").unwrap(), "261205-0001");
+        for (lot, says) in [
+            ("261205-001\u{200b}", "U+200B"),
+            ("L\u{41e}T-100", "U+041E"),
+            ("", "at least one letter or digit"),
+            ("---", "at least one letter or digit"),
+            ("../../etc/x", "(U+002E)"),
+            ("A B", "U+0020"),
+            ("\u{1b}[31mX", "U+001B"),
+            ("ABCDEFGHIJKLMNOPQRSTU", "21 characters"),
+        ] {
+            let e = normalize(lot).unwrap_err();
+            assert_eq!(e.exit_code(), 2);
+            assert!(e.to_string().contains(says), "{lot:?}: {e}");
+        }
+    }
 
     #[test]
     fn numbers() {
@@ -153,8 +214,9 @@ mod tests {
             e.to_string().contains("already in the compounding log"),
             "{e}"
         );
+        // A lot given by hand does not move the count.
         counter.claim(&mut tx, "261130-020", false).unwrap();
-        assert_eq!(counter.next(&mut tx, date).unwrap(), "261130-021");
+        assert_eq!(counter.next(&mut tx, date).unwrap(), "261130-009");
         tx.commit().unwrap();
         assert!(exists(log.db(), "261130-005").unwrap());
         assert!(!exists(log.db(), "261130-007").unwrap());

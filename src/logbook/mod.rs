@@ -13,7 +13,9 @@
 //! that writes takes a [`Transaction`](crate::store::Transaction).
 
 mod actor;
+pub mod audit;
 mod batches;
+pub mod chain;
 mod digest;
 mod events;
 mod import;
@@ -27,14 +29,14 @@ mod snapshot;
 mod testing;
 
 pub use actor::Actor;
-pub use batches::{NewBatch, insert};
+pub use batches::{NewBatch, document, insert};
 pub use digest::sha256_hex;
 pub use events::{
     Event, NewEvent, append_event, dispensed_units, events, latest_event, signed_by, transition,
     void,
 };
-pub use import::import_record;
-pub use lots::{LotCounter, exists, lot_number};
+pub use import::{CheckedRecord, check_record, import_record};
+pub use lots::{LotCounter, exists, lot_number, normalize as normalize_lot};
 pub use queries::{
     Batch, Check, Component, Filter, LIST_COLUMNS, Listed, PrintedFile, RECALL_COLUMNS, Rebuilt,
     Recalled, batch, by_fingerprint, check, components, files, list, rebuild, recall,

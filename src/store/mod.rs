@@ -17,6 +17,8 @@ use std::sync::Arc;
 
 use crate::error::{Error, Result};
 
+#[cfg(test)]
+pub(crate) use schema::migrate_to;
 pub use schema::{SCHEMA_VERSION, migrate, version as migrate_version};
 pub use transaction::Transaction;
 

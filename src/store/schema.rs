@@ -5,7 +5,7 @@ use super::{Db, Dialect, Value};
 use crate::error::{Error, Result};
 
 /// The schema version this program writes.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// Version 1: batches, their component lots, printed files and events.
 const V1: &str = "
@@ -166,6 +166,101 @@ CREATE TRIGGER people_no_delete BEFORE DELETE ON people
     FOR EACH ROW EXECUTE FUNCTION troche_append_only();
 ";
 
+/// Version 3: the hash chain over every event (`crate::logbook::chain`), the seal of each
+/// batch, the bytes of every printed document, and a record nobody can change or delete: a
+/// batch's status moves only to its latest status event's.
+const V3: &str = "
+CREATE TABLE chain (
+    n BIGINT PRIMARY KEY,
+    lot TEXT NOT NULL,
+    seq BIGINT NOT NULL,
+    prev_sha256 TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    UNIQUE (lot, seq)
+);
+CREATE TABLE documents (
+    lot TEXT NOT NULL REFERENCES batches (lot),
+    kind TEXT NOT NULL,
+    content TEXT NOT NULL,
+    PRIMARY KEY (lot, kind)
+);
+ALTER TABLE batches ADD COLUMN seal TEXT;
+CREATE INDEX batches_lot_upper ON batches (upper(lot));
+";
+
+/// The columns of `batches` that never change once written (all but `status`).
+const BATCH_COLUMNS: &str = "lot, lot_prefix, lot_seq, kind, compounding_date, formula_id, \
+    formula_version, formula_sha256, rx, patient, prescriber, units, bud, bud_rule, order_json, \
+    settings_json, record_json, recipe, recipe_entry, fingerprint, out_dir, created_at, \
+    workstation, os_user, seal";
+
+/// The tables of the record, each append-only.
+const RECORD_TABLES: [&str; 6] = [
+    "formula_texts",
+    "components",
+    "files",
+    "documents",
+    "events",
+    "chain",
+];
+
+fn v3_sqlite() -> String {
+    let mut s = Vec::new();
+    // Version 1 forbade some of these already.
+    for t in RECORD_TABLES {
+        for (op, verb) in [("UPDATE", "update"), ("DELETE", "delete")] {
+            s.push(format!(
+                "DROP TRIGGER IF EXISTS {t}_no_{verb};\n\
+                 CREATE TRIGGER {t}_no_{verb} BEFORE {op} ON {t}\n    \
+                 BEGIN SELECT RAISE(ABORT, '{t} are append-only'); END;\n"
+            ));
+        }
+    }
+    s.push(format!(
+        "CREATE TRIGGER batches_no_delete BEFORE DELETE ON batches\n    \
+         BEGIN SELECT RAISE(ABORT, 'batches are append-only'); END;\n\
+         CREATE TRIGGER batches_no_update BEFORE UPDATE OF {BATCH_COLUMNS} ON batches\n    \
+         BEGIN SELECT RAISE(ABORT, 'batches are append-only'); END;\n\
+         CREATE TRIGGER batches_status_with_event BEFORE UPDATE OF status ON batches\n    \
+         WHEN NEW.status IS NOT (SELECT e.status FROM events e WHERE e.lot = OLD.lot \
+         AND e.status IS NOT NULL ORDER BY e.seq DESC LIMIT 1)\n    \
+         BEGIN SELECT RAISE(ABORT, 'a batch''s status moves only with its event'); END;\n"
+    ));
+    s.concat()
+}
+
+fn v3_postgres() -> String {
+    let mut s = vec![String::from(
+        "DROP TRIGGER IF EXISTS events_append_only ON events;\n\
+         DROP TRIGGER IF EXISTS components_append_only ON components;\n\
+         DROP TRIGGER IF EXISTS files_append_only ON files;\n",
+    )];
+    for t in RECORD_TABLES {
+        s.push(format!(
+            "CREATE TRIGGER {t}_append_only BEFORE UPDATE OR DELETE ON {t}\n    \
+             FOR EACH ROW EXECUTE FUNCTION troche_append_only();\n"
+        ));
+    }
+    s.push(String::from(
+        "CREATE FUNCTION troche_batch_status() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF TG_OP = 'DELETE' THEN RAISE EXCEPTION 'batches are append-only'; END IF;
+        IF (to_jsonb(NEW) - 'status') <> (to_jsonb(OLD) - 'status') THEN
+            RAISE EXCEPTION 'batches are append-only';
+        END IF;
+        IF NEW.status IS DISTINCT FROM (SELECT e.status FROM events e WHERE e.lot = OLD.lot
+                AND e.status IS NOT NULL ORDER BY e.seq DESC LIMIT 1) THEN
+            RAISE EXCEPTION 'a batch''s status moves only with its event';
+        END IF;
+        RETURN NEW;
+    END $$;
+CREATE TRIGGER batches_append_only BEFORE UPDATE OR DELETE ON batches
+    FOR EACH ROW EXECUTE FUNCTION troche_batch_status();
+",
+    ));
+    s.concat()
+}
+
 fn migration(version: i64, dialect: Dialect) -> String {
     match version {
         1 => {
@@ -181,6 +276,13 @@ fn migration(version: i64, dialect: Dialect) -> String {
                 Dialect::Postgres => V2_POSTGRES,
             };
             format!("{V2}{extra}")
+        }
+        3 => {
+            let extra = match dialect {
+                Dialect::Sqlite => v3_sqlite(),
+                Dialect::Postgres => v3_postgres(),
+            };
+            format!("{V3}{extra}")
         }
         _ => unreachable!("no migration {version}"),
     }
@@ -218,9 +320,15 @@ pub fn version(db: &mut dyn Db) -> Result<Option<i64>> {
 
 /// Brings the schema up to date. The common case (already current) is one read.
 pub fn migrate(db: &mut dyn Db) -> Result<()> {
+    migrate_to(db, SCHEMA_VERSION)
+}
+
+/// Brings the schema up to version `last` (older versions only in tests: a log written
+/// by an earlier troche).
+pub(crate) fn migrate_to(db: &mut dyn Db, last: i64) -> Result<()> {
     if let Ok(Some(v)) = current(db) {
         refuse_newer(db, v)?;
-        if v == SCHEMA_VERSION {
+        if v >= last {
             return Ok(());
         }
     }
@@ -229,8 +337,13 @@ pub fn migrate(db: &mut dyn Db) -> Result<()> {
         db.batch(VERSION_TABLE)?;
         let v = current(db)?.unwrap_or(0);
         refuse_newer(db, v)?;
-        for next in (v + 1)..=SCHEMA_VERSION {
+        for next in (v + 1)..=last {
             db.batch(&migration(next, dialect))?;
+            if next == 3 {
+                // The events written before the chain are chained in the order they were
+                // written.
+                crate::logbook::chain::link_unchained(db)?;
+            }
             db.execute(
                 "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
                 &[
