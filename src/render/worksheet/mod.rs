@@ -204,13 +204,19 @@ fn layout_with(record: &Record, paper: Paper, more: impl FnOnce(&mut Sheet)) -> 
     more(&mut s);
 
     let pages = s.canvas.page_count();
-    let footer = format!(
+    let mut footer = format!(
         "Lot {} · {} version {} · compounded {}",
         record.lot,
         f.id,
         f.version,
         date(record.date)
     );
+    // The seal ties the paper to the log's hash chain: a chain rewritten afterwards no longer
+    // shows it (`troche lot LOT --seal`).
+    if let Some(seal) = &record.seal {
+        footer.push_str(" · seal ");
+        footer.push_str(seal);
+    }
     let footer = wrap_text(Font::Helvetica, 8.0, &footer, s.width() - 80.0)
         .into_iter()
         .next()
