@@ -6,7 +6,7 @@ use std::path::Path;
 
 use crate::config;
 use crate::error::Result;
-use crate::store::{self, Db};
+use crate::store::{self, Access, Db};
 
 pub(super) struct Context {
     /// `--db` as given: the log, before `TROCHE_DATABASE_URL` and the settings' `database`.
@@ -18,15 +18,26 @@ impl Context {
         Context { db }
     }
 
-    /// Opens the log named by `--db`, `TROCHE_DATABASE_URL` or the settings' `database`.
+    /// Opens the log named by `--db`, `TROCHE_DATABASE_URL` or the settings' `database` to
+    /// make batches: the one way a new log is created.
     pub(super) fn open(&self, settings_db: Option<&str>) -> Result<Box<dyn Db>> {
-        store::open(&store::locate(self.db.as_deref(), settings_db)?)
+        self.open_as(settings_db, Access::Create)
     }
 
-    /// Opens the log for the commands that only read or add events: settings from `--config`
-    /// (or the usual places) for `database`.
+    fn open_as(&self, settings_db: Option<&str>, access: Access) -> Result<Box<dyn Db>> {
+        store::open_as(&store::locate(self.db.as_deref(), settings_db)?, access)
+    }
+
+    /// Opens an existing log to add to it (events, records): settings from `--config` (or
+    /// the usual places) for `database`.
     pub(super) fn open_with_config(&self, config_file: Option<&Path>) -> Result<Box<dyn Db>> {
         let settings = config::load(config_file)?;
-        self.open(settings.database.as_deref())
+        self.open_as(settings.database.as_deref(), Access::Write)
+    }
+
+    /// Opens an existing log to read it: read-only when the user may only read it.
+    pub(super) fn read_with_config(&self, config_file: Option<&Path>) -> Result<Box<dyn Db>> {
+        let settings = config::load(config_file)?;
+        self.open_as(settings.database.as_deref(), Access::Read)
     }
 }

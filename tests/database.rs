@@ -1,0 +1,352 @@
+//! The log's database as a pharmacy's IT person meets it: the setting names the right log or
+//! is refused, commands that only read never make a log, a log the user may only read is read,
+//! and a backup taken while others write is complete and checked before it has its name.
+
+use crate::common::*;
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn troche() -> Command {
+    let mut c = Command::new(assert_cmd::cargo::cargo_bin("troche"));
+    c.env_remove("TROCHE_DATABASE_URL");
+    c
+}
+
+fn run(db: &str, args: &[&str]) -> Output {
+    troche().arg("--db").arg(db).args(args).output().unwrap()
+}
+
+fn ok(db: &str, args: &[&str]) -> String {
+    let o = run(db, args);
+    assert!(
+        o.status.success(),
+        "troche {}\n{}",
+        args.join(" "),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout).unwrap()
+}
+
+/// The command's standard error, after checking its exit status.
+fn refused(o: &Output, code: i32) -> String {
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(o.status.code(), Some(code), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    err
+}
+
+/// A batch that needs no prescription particulars beyond the Rx, patient and prescriber.
+fn make(db: &str, out: &Path, rx: &str) {
+    let cfg = fixture("troche.toml");
+    ok(
+        db,
+        &[
+            "make",
+            "progesterone-troche",
+            "--strength",
+            "100 mg",
+            "--quantity",
+            "30",
+            "--config",
+            &cfg,
+            "--out",
+            out.to_str().unwrap(),
+            "--rx",
+            rx,
+            "--patient",
+            "Ann Lee",
+            "--prescriber",
+            "Dr. Who",
+        ],
+    );
+}
+
+/// A mistyped setting never becomes a file name: a URL of another scheme, a PostgreSQL
+/// scheme misspelt, or a libpq connection string is refused, and its password is not shown.
+#[test]
+fn a_setting_that_is_no_path_and_no_postgresql_url_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    for bad in [
+        "postgresq://u:secret@h/db",
+        "postgre://u:secret@h/db",
+        "mysql://u:secret@h/db",
+        "postgres:u:secret@h/db",
+        "host=db.local dbname=pharmacy password=secret",
+        "dbname=pharmacy user=troche",
+    ] {
+        let o = troche()
+            .current_dir(tmp.path())
+            .env("TROCHE_DATABASE_URL", bad)
+            .args(["db", "check"])
+            .output()
+            .unwrap();
+        let err = refused(&o, 2);
+        assert!(err.contains("TROCHE_DATABASE_URL"), "{err}");
+        assert!(!err.contains("secret"), "{err}");
+        let cfg = tmp.path().join("troche.toml");
+        fs::write(&cfg, format!("database = {bad:?}\n")).unwrap();
+        let o = troche()
+            .current_dir(tmp.path())
+            .args(["log", "--config", cfg.to_str().unwrap()])
+            .output()
+            .unwrap();
+        let err = refused(&o, 2);
+        assert!(err.contains("database") && !err.contains("secret"), "{err}");
+        fs::remove_file(&cfg).unwrap();
+        // Nothing was created, under any name.
+        assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 0, "{bad}");
+    }
+    // The scheme in any case is a PostgreSQL URL: the server is tried (and not reached),
+    // never a file of that name made.
+    let o = troche()
+        .current_dir(tmp.path())
+        .env(
+            "TROCHE_DATABASE_URL",
+            "POSTGRESQL://u:secret@127.0.0.1:1/x?connect_timeout=2",
+        )
+        .args(["db", "check"])
+        .output()
+        .unwrap();
+    let err = refused(&o, 1);
+    assert!(
+        err.contains("PostgreSQL") && !err.contains("secret"),
+        "{err}"
+    );
+    assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 0);
+}
+
+/// Commands that only read, and those that add to an existing log, never make one; `make`
+/// does, where no file is or an empty one.
+#[test]
+fn only_commands_that_make_batches_create_a_log() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("sub").join("log.sqlite3");
+    let d = db.to_str().unwrap();
+    for args in [
+        &["db", "check"][..],
+        &["log"],
+        &["lot", "261205-001"],
+        &["recall", "K-1"],
+        &["reprint", "261205-001"],
+        &["verify", "261205-001", "--by", "AB"],
+        &["db", "backup", tmp.path().join("b").to_str().unwrap()],
+    ] {
+        let err = refused(&run(d, args), 2);
+        assert!(
+            err.contains("no compounding log is there"),
+            "{args:?}: {err}"
+        );
+        assert!(!db.exists() && !db.parent().unwrap().exists(), "{args:?}");
+    }
+    // An empty file is no log to read, but one `make` may start.
+    fs::create_dir(db.parent().unwrap()).unwrap();
+    fs::write(&db, b"").unwrap();
+    let err = refused(&run(d, &["db", "check"]), 2);
+    assert!(err.contains("empty file"), "{err}");
+    assert_eq!(fs::metadata(&db).unwrap().len(), 0);
+    make(d, &tmp.path().join("out"), "RX-1");
+    assert!(ok(d, &["db", "check"]).contains("batches: 1"));
+}
+
+/// Another program's SQLite database is refused untouched, by every command; anything but a
+/// regular file is refused at once, never opened (a FIFO would block the open).
+#[test]
+fn another_programs_database_and_special_files_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let other = tmp.path().join("inventory.db");
+    {
+        let c = rusqlite::Connection::open(&other).unwrap();
+        c.execute_batch(
+            "CREATE TABLE stock (item TEXT, count INTEGER); INSERT INTO stock VALUES ('x', 1);",
+        )
+        .unwrap();
+    }
+    let before = fs::read(&other).unwrap();
+    let o = other.to_str().unwrap();
+    for args in [&["db", "check"][..], &["log"]] {
+        let err = refused(&run(o, args), 2);
+        assert!(
+            err.contains("another program") && err.contains("stock"),
+            "{err}"
+        );
+    }
+    let cfg = fixture("troche.toml");
+    let out = tmp.path().join("out");
+    let err = refused(
+        &run(
+            o,
+            &[
+                "make",
+                "progesterone-troche",
+                "--strength",
+                "100 mg",
+                "--quantity",
+                "30",
+                "--config",
+                &cfg,
+                "--out",
+                out.to_str().unwrap(),
+                "--rx",
+                "R",
+                "--patient",
+                "P",
+                "--prescriber",
+                "D",
+            ],
+        ),
+        2,
+    );
+    assert!(err.contains("another program"), "{err}");
+    assert_eq!(fs::read(&other).unwrap(), before);
+    assert!(!Path::new(&format!("{}-wal", other.display())).exists());
+
+    let started = std::time::Instant::now();
+    let fifo = tmp.path().join("fifo");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    for (path, says) in [
+        (&fifo, "not a regular file"),
+        (&tmp.path().to_path_buf(), "a directory"),
+    ] {
+        for args in [&["db", "check"][..], &["log"]] {
+            let err = refused(&run(path.to_str().unwrap(), args), 2);
+            assert!(err.contains(says), "{err}");
+        }
+    }
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+}
+
+/// A log the user may only read (an inspector's copy) is read: `log`, `lot`, `recall` and
+/// `db check` work and change nothing; a command that writes says why it cannot.
+#[cfg(unix)]
+#[test]
+fn a_log_the_user_may_only_read_opens_read_only() {
+    use std::os::unix::fs::PermissionsExt as _;
+    use std::os::unix::process::CommandExt as _;
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("log.sqlite3");
+    let d = db.to_str().unwrap();
+    make(d, &tmp.path().join("out"), "RX-1");
+    // A copy for the inspector, in a folder of its own that they may not write either.
+    let inspect = tmp.path().join("inspect");
+    fs::create_dir(&inspect).unwrap();
+    let copy = inspect.join("copy.sqlite3");
+    ok(d, &["db", "backup", copy.to_str().unwrap()]);
+    fs::set_permissions(&copy, fs::Permissions::from_mode(0o444)).unwrap();
+    fs::set_permissions(&inspect, fs::Permissions::from_mode(0o555)).unwrap();
+    fs::set_permissions(tmp.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    let before = fs::read(&copy).unwrap();
+    // Root may write any file: the inspector is another user then.
+    let as_reader = |args: &[&str]| {
+        let mut c = troche();
+        c.arg("--db").arg(&copy).args(args);
+        if is_root() {
+            c.uid(65534).gid(65534);
+        }
+        c.output().unwrap()
+    };
+    let lot = {
+        let o = as_reader(&["log", "--format", "json"]);
+        let v: serde_json::Value = serde_json::from_slice(&refused_ok(&o)).unwrap();
+        v[0]["lot"].as_str().unwrap().to_string()
+    };
+    refused_ok(&as_reader(&["lot", &lot]));
+    refused_ok(&as_reader(&["recall", "nothing"]));
+    let check = String::from_utf8(refused_ok(&as_reader(&["db", "check"]))).unwrap();
+    assert!(
+        check.contains("integrity: ok") && check.contains("batches: 1"),
+        "{check}"
+    );
+    let err = refused(&as_reader(&["verify", &lot, "--by", "AB"]), 2);
+    assert!(err.contains("may only be read"), "{err}");
+    assert_eq!(fs::read(&copy).unwrap(), before);
+    assert_eq!(fs::read_dir(&inspect).unwrap().count(), 1);
+    fs::set_permissions(&inspect, fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+/// The standard output of a command that must succeed.
+fn refused_ok(o: &Output) -> Vec<u8> {
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    o.stdout.clone()
+}
+
+/// `db backup` finishes while `make` runs again and again in other processes, leaves no
+/// temporary behind, and its copy passes `db check` with every batch committed before it
+/// began; an existing file is replaced only with --force.
+#[test]
+fn a_backup_finishes_and_is_checked_while_others_write() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("log.sqlite3");
+    let d = db.to_str().unwrap().to_string();
+    let out = tmp.path().join("out");
+    make(&d, &out, "RX-0");
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writers: Vec<_> = (0..2)
+        .map(|w| {
+            let (d, out, stop) = (d.clone(), out.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let mut n = 0;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    make(&d, &out, &format!("RX-{w}-{n}"));
+                    n += 1;
+                }
+                n
+            })
+        })
+        .collect();
+    let backups = tmp.path().join("backups");
+    fs::create_dir(&backups).unwrap();
+    let copy = backups.join("log-copy.sqlite3");
+    for round in 0..3 {
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let committed = ok(&d, &["db", "check"]);
+        let before: u64 = batches(&committed);
+        let started = std::time::Instant::now();
+        let mut args = vec!["db", "backup", copy.to_str().unwrap()];
+        if round > 0 {
+            let err = refused(&run(&d, &args), 2);
+            assert!(err.contains("--force"), "{err}");
+            args.push("--force");
+        }
+        let o = run(&d, &args);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            o.status.success() && err.contains("checked the copy: ok"),
+            "{err}"
+        );
+        assert!(started.elapsed() < std::time::Duration::from_secs(20));
+        let check = ok(copy.to_str().unwrap(), &["db", "check"]);
+        assert!(check.contains("integrity: ok"), "{check}");
+        assert!(batches(&check) >= before, "{check}");
+        // Only the copy: no temporary, no -wal or -shm file beside it.
+        let names: Vec<_> = fs::read_dir(&backups)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["log-copy.sqlite3"]);
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let made: usize = writers.into_iter().map(|w| w.join().unwrap()).sum();
+    assert!(made > 0);
+}
+
+fn batches(check: &str) -> u64 {
+    check
+        .lines()
+        .find_map(|l| l.strip_prefix("batches: "))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{check}"))
+}
