@@ -15,6 +15,7 @@ use toml::Spanned;
 use crate::calc::Balance;
 use crate::error::{Error, Result};
 use crate::library::read_text;
+use crate::output::FileMode;
 use crate::quantity;
 use crate::source::{Field, Kind, RawNum, Source, opt, req, strip_bom};
 
@@ -80,6 +81,8 @@ pub struct Settings {
     pub origin: String,
     /// The compounding log's location (`database = ...`), a path or a `postgres://` URL.
     pub database: Option<String>,
+    /// The permissions of the files and folders written (`file_mode`; owner-only by default).
+    pub file_mode: FileMode,
 }
 
 impl Settings {
@@ -121,6 +124,7 @@ pub(crate) const KEYS: &[Field] = &[
         Kind::Tables(&[req("id", Kind::Text), req("name", Kind::Text)]),
     ),
     opt("database", Kind::Text),
+    opt("file_mode", Kind::Text),
 ];
 
 /// The keys of a `[balance]` table, here and in a recipe file.
@@ -145,6 +149,8 @@ pub(crate) struct RawSettings {
     mold: Vec<RawMoldId>,
     /// The compounding log: a SQLite file path or a `postgres://` URL (docs/log.md).
     database: Option<Spanned<String>>,
+    /// Octal permissions of the documents written, e.g. "0640" for a pharmacy group.
+    file_mode: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -352,9 +358,17 @@ pub fn parse(text: &str, file: &str) -> Result<Settings> {
         })
         .collect();
     let database = raw.database.as_ref().map(|d| src.text(d, "database"));
+    let file_mode = match &raw.file_mode {
+        None => FileMode::default(),
+        Some(m) => FileMode::parse(m.get_ref()).unwrap_or_else(|e| {
+            src.push(Some(m.span()), "file_mode", e);
+            FileMode::default()
+        }),
+    };
     src.finish()?;
     Ok(Settings {
         database,
+        file_mode,
         pharmacy,
         balance,
         paper,

@@ -350,3 +350,86 @@ fn batches(check: &str) -> u64 {
         .and_then(|n| n.trim().parse().ok())
         .unwrap_or_else(|| panic!("{check}"))
 }
+
+/// Patient files are private: a new output folder 0700 and its files 0600 whatever the umask,
+/// or what `file_mode` says (0640 and 0750 for a pharmacy group); a mode that would let others
+/// write, or anyone execute, is refused.
+#[cfg(unix)]
+#[test]
+fn output_files_are_the_owners_unless_the_settings_say_otherwise() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o7777;
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path().join("log.sqlite3").display().to_string();
+    let out = tmp.path().join("patients").join("today");
+    make(&d, &out, "RX-1");
+    assert_eq!(mode(&out), 0o700);
+    assert_eq!(mode(out.parent().unwrap()), 0o700);
+    let files: Vec<_> = fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 3);
+    for f in &files {
+        assert_eq!(mode(f), 0o600, "{}", f.display());
+    }
+    // The pharmacy group may read.
+    let base = fs::read_to_string(fixture("troche.toml")).unwrap();
+    let group_cfg = tmp.path().join("group.toml");
+    fs::write(&group_cfg, format!("file_mode = \"0640\"\n{base}")).unwrap();
+    let shared = tmp.path().join("shared");
+    let o = troche()
+        .args([
+            "--db",
+            &d,
+            "make",
+            "progesterone-troche",
+            "--strength",
+            "100 mg",
+        ])
+        .args([
+            "--quantity",
+            "30",
+            "--rx",
+            "RX-2",
+            "--patient",
+            "P",
+            "--prescriber",
+            "D",
+        ])
+        .arg("--config")
+        .arg(&group_cfg)
+        .arg("--out")
+        .arg(&shared)
+        .output()
+        .unwrap();
+    refused_ok(&o);
+    assert_eq!(mode(&shared), 0o750);
+    for f in fs::read_dir(&shared).unwrap() {
+        assert_eq!(mode(&f.unwrap().path()), 0o640);
+    }
+    for bad in ["0666", "0755", "0400", "0602", "rw-r-----", "01640"] {
+        fs::write(&group_cfg, format!("file_mode = \"{bad}\"\n{base}")).unwrap();
+        let err = refused(
+            &troche()
+                .args([
+                    "--db",
+                    &d,
+                    "make",
+                    "progesterone-troche",
+                    "--strength",
+                    "100 mg",
+                ])
+                .args(["--quantity", "30", "--rx", "RX-3", "--patient", "P"])
+                .args(["--prescriber", "D", "--config"])
+                .arg(&group_cfg)
+                .arg("--out")
+                .arg(tmp.path().join("never"))
+                .output()
+                .unwrap(),
+            2,
+        );
+        assert!(err.contains("file_mode"), "{bad}: {err}");
+        assert!(!tmp.path().join("never").exists());
+    }
+}

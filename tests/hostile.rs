@@ -656,6 +656,12 @@ fn control_characters_in_arguments_and_paths_are_escaped_on_every_status_line() 
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("--bellred\\u202e"), "{err}");
 
+    // The commands below read a log that is there: importing an empty folder starts one.
+    let empty = tmp.path().join("empty");
+    fs::create_dir(&empty).unwrap();
+    let (code, err) = run(&["log", "import", empty.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{err}");
+
     let (code, err) = run(&["recall", "K\u{1b}[31m1"]);
     assert_eq!(code, Some(0), "{err}");
     assert!(err.contains("component lot K\\u001b[31m1"), "{err}");

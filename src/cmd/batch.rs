@@ -75,11 +75,13 @@ pub(super) fn run(ctx: &Context, a: &BatchArgs) -> Result<i32> {
         backdate: a.backdate,
     };
     // The log is opened only to make batches; `--check` writes nothing anywhere.
+    let mut mode = crate::output::FileMode::default();
     let mut log = if a.check {
         None
     } else {
         let settings =
             crate::config::load(a.config.as_deref().or(recipe.shared.config.as_deref()))?;
+        mode = settings.file_mode;
         Some(ctx.open(settings.database.as_deref())?)
     };
     let report = batch::run_logged(
@@ -106,7 +108,7 @@ pub(super) fn run(ctx: &Context, a: &BatchArgs) -> Result<i32> {
             (summary, summary_csv(&report)?),
             (picklist, picklist_csv(&report)?),
         ] {
-            if let Err(e) = output::write(&path, text.as_bytes(), true) {
+            if let Err(e) = output::write(&path, text.as_bytes(), true, mode) {
                 printable::eprintln(&format!("troche: error: {e}"));
                 code = Kind::Io.exit_code();
             }

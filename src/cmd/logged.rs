@@ -64,7 +64,7 @@ pub(super) fn enter_and_write(
         )?;
         Ok(files)
     })?;
-    if let Err(e) = output::write_all(&files, force) {
+    if let Err(e) = output::write_all(&files, force, settings.file_mode) {
         let reason = format!("the files could not be written: {e}");
         if let Err(v) = logbook::void(db.as_mut(), &record.lot, &reason, &actor) {
             crate::printable::eprintln(&format!(

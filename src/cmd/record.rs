@@ -264,7 +264,8 @@ pub(super) fn run(ctx: &Context, a: &RecordArgs) -> Result<i32> {
             &actor,
         )
     })?;
-    output::write(&out, &pdf, a.force)?;
+    let file_mode = crate::config::load(a.config.as_deref())?.file_mode;
+    output::write(&out, &pdf, a.force, file_mode)?;
     crate::printable::eprintln(&format!(
         "lot {lot} recorded by {by}; wrote {}",
         out.display()

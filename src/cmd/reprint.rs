@@ -37,7 +37,9 @@ pub(super) fn run(ctx: &Context, a: &ReprintArgs) -> Result<i32> {
         .clone()
         .or(rebuilt.out_dir.clone())
         .unwrap_or_else(|| PathBuf::from("."));
-    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    // The permissions are today's settings', not those the batch was made with.
+    let mode = crate::config::load(a.config.as_deref())?.file_mode;
+    output::create_dir(&dir, mode)?;
     let stem = lots::file_stem(lot);
     let r = &rebuilt.record;
     let s = &rebuilt.settings;
@@ -95,7 +97,7 @@ pub(super) fn run(ctx: &Context, a: &ReprintArgs) -> Result<i32> {
         .filter(|(p, bytes)| a.force || std::fs::read(p).map_or(true, |b| b != *bytes))
         .cloned()
         .collect();
-    output::write_all(&missing, a.force)?;
+    output::write_all(&missing, a.force, mode)?;
     let mut db2 = db;
     db2.write(|tx| {
         logbook::append_event(
