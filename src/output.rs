@@ -17,9 +17,10 @@
 //! A batch run creates its temporaries in hidden directories of its own beside the output, one
 //! per worker thread ([`Staging`]), and renames them into place from there.
 //!
-//! A killed process leaves its temporaries behind; each name holds the process id, so a later
-//! run removes the ones whose process is provably gone ([`remove_stale`]) and never another
-//! live process's.
+//! A killed process leaves its temporaries behind; each name holds the host name and the
+//! process id (`.troche-PID@HOST-XXXXXX.partial`), so a later run removes the ones of its own
+//! host whose process is provably gone ([`remove_stale`]), and never another live process's
+//! nor any of another host sharing the folder (whose process ids mean nothing here).
 
 use std::fs;
 use std::io::Write as _;
@@ -29,9 +30,51 @@ use tempfile::NamedTempFile;
 
 use crate::error::{Error, Result};
 
-/// Prefix of every temporary's name; the process id follows it.
+/// Prefix of every temporary's name; the process id and the host name follow it.
 const PREFIX: &str = ".troche-";
 const SUFFIX: &str = ".partial";
+
+/// This machine's host name as it goes into a temporary's name (letters, digits, `.` and `_`
+/// only), or `None` where it cannot be known: then no temporary is ever taken for this
+/// host's.
+fn this_host() -> Option<&'static str> {
+    static HOST: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    HOST.get_or_init(|| {
+        let raw = fs::read_to_string("/proc/sys/kernel/hostname").ok()?;
+        let host: String = raw
+            .trim()
+            .chars()
+            .take(64)
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '.' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        (!host.is_empty()).then_some(host)
+    })
+    .as_deref()
+}
+
+/// The start of this process's temporaries' names: `.troche-PID@HOST-`.
+fn temp_prefix() -> String {
+    format!(
+        "{PREFIX}{}@{}-",
+        std::process::id(),
+        this_host().unwrap_or("unknown")
+    )
+}
+
+/// The process id and host name in a temporary's name; `None` for any other name (one of an
+/// older troche without a host name included).
+fn owner(name: &str) -> Option<(u32, &str)> {
+    let rest = name.strip_prefix(PREFIX)?.strip_suffix(SUFFIX)?;
+    let (pid, rest) = rest.split_once('@')?;
+    let (host, _random) = rest.rsplit_once('-')?;
+    Some((pid.parse().ok()?, host))
+}
 
 /// The permissions of the files and folders the program writes: they hold patients' names,
 /// so owner-only (files 0600, folders 0700) unless the pharmacy's settings say otherwise
@@ -135,7 +178,7 @@ fn stage(
     mode: FileMode,
 ) -> Result<NamedTempFile> {
     let dir = staging.unwrap_or_else(|| parent_of(target));
-    let prefix = format!("{PREFIX}{}-", std::process::id());
+    let prefix = temp_prefix();
     let mut builder = tempfile::Builder::new();
     builder.prefix(&prefix).suffix(SUFFIX);
     let mut temp = builder
@@ -246,7 +289,7 @@ pub struct Staging {
 
 impl Staging {
     pub fn new(out: &Path, threads: usize, mode: FileMode) -> Result<Staging> {
-        let prefix = format!("{PREFIX}{}-", std::process::id());
+        let prefix = temp_prefix();
         let dirs = (0..threads.max(1))
             .map(|_| {
                 tempfile::Builder::new()
@@ -275,28 +318,25 @@ pub fn sync_dir(dir: &Path) {
     }
 }
 
-/// Removes the temporaries in `dir` that a killed troche process left behind: those whose
-/// process id is no longer running. Where that cannot be known (no `/proc`), nothing is
-/// removed.
+/// Removes the temporaries in `dir` that a killed troche process of this host left behind:
+/// those named with this host whose process id is no longer running. Where that cannot be
+/// known (no `/proc`, no host name), nothing is removed; another host's are never touched.
 pub fn remove_stale(dir: &Path) {
     if !Path::new("/proc/self").exists() {
         return;
     }
+    let Some(host) = this_host() else {
+        return;
+    };
     let Ok(entries) = fs::read_dir(dir) else {
         return;
     };
     for e in entries.filter_map(std::result::Result::ok) {
         let name = e.file_name();
-        let Some(name) = name.to_str() else { continue };
-        let Some(pid) = name
-            .strip_prefix(PREFIX)
-            .filter(|n| n.ends_with(SUFFIX))
-            .and_then(|n| n.split('-').next())
-            .and_then(|p| p.parse::<u32>().ok())
-        else {
+        let Some((pid, of)) = name.to_str().and_then(owner) else {
             continue;
         };
-        if pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists() {
+        if of != host || pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists() {
             continue;
         }
         // The entry's own type, never a link's target: a link is left alone. A temporary that
@@ -371,6 +411,50 @@ mod tests {
             .collect();
         v.sort();
         v
+    }
+
+    /// A temporary's name as this host's process `pid` gives it.
+    fn stale_name(pid: u32, random: &str) -> String {
+        format!("{PREFIX}{pid}@{}-{random}{SUFFIX}", this_host().unwrap())
+    }
+
+    /// A folder shared between hosts: another host's temporaries are never removed, whatever
+    /// its process ids (which mean nothing here), nor any whose host cannot be told.
+    #[test]
+    fn only_this_hosts_temporaries_of_dead_processes_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let host = this_host().unwrap();
+        let ours = dir.path().join(stale_name(4_194_999, "Ab3"));
+        let theirs = dir
+            .path()
+            .join(format!("{PREFIX}4194999@{host}x-Ab3{SUFFIX}"));
+        let other_host = dir
+            .path()
+            .join(format!("{PREFIX}4194999@pharmacy-2.local-Ab3{SUFFIX}"));
+        let legacy = dir.path().join(format!("{PREFIX}4194999-Ab3{SUFFIX}"));
+        for p in [&ours, &theirs, &other_host, &legacy] {
+            fs::create_dir(p).unwrap();
+            fs::write(p.join("w.pdf"), b"half").unwrap();
+        }
+        remove_stale(dir.path());
+        assert!(!ours.exists());
+        assert!(theirs.exists() && other_host.exists() && legacy.exists());
+        assert_eq!(owner(&stale_name(12, "x")), Some((12, host)));
+        assert_eq!(
+            owner(".troche-7@pharmacy-2.local-Ab3.partial"),
+            Some((7, "pharmacy-2.local"))
+        );
+        assert_eq!(owner(".troche-7-Ab3.partial"), None);
+        // What this process makes carries its own host and id.
+        let staging = Staging::new(dir.path(), 1, FileMode::default()).unwrap();
+        let name = staging.dirs[0]
+            .path()
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_string();
+        assert_eq!(owner(&name), Some((std::process::id(), host)));
     }
 
     #[test]
@@ -516,9 +600,9 @@ mod tests {
         let elsewhere = tempfile::tempdir().unwrap();
         let victim = elsewhere.path().join("v");
         fs::write(&victim, b"keep").unwrap();
-        let to_file = dir.path().join(format!("{PREFIX}4194999-abc{SUFFIX}"));
-        let to_dir = dir.path().join(format!("{PREFIX}4194998-abc{SUFFIX}"));
-        let dangling = dir.path().join(format!("{PREFIX}4194997-abc{SUFFIX}"));
+        let to_file = dir.path().join(stale_name(4_194_999, "abc"));
+        let to_dir = dir.path().join(stale_name(4_194_998, "abc"));
+        let dangling = dir.path().join(stale_name(4_194_997, "abc"));
         std::os::unix::fs::symlink(&victim, &to_file).unwrap();
         std::os::unix::fs::symlink(elsewhere.path(), &to_dir).unwrap();
         std::os::unix::fs::symlink(dir.path().join("nothing"), &dangling).unwrap();
@@ -533,10 +617,8 @@ mod tests {
     fn stale_temporaries_of_dead_processes_are_removed_live_ones_kept() {
         let dir = tempfile::tempdir().unwrap();
         // Process ids above the kernel's maximum (4194304) never run.
-        let dead = dir.path().join(format!("{PREFIX}4194999-abc{SUFFIX}"));
-        let live = dir
-            .path()
-            .join(format!("{PREFIX}{}-abc{SUFFIX}", std::process::id()));
+        let dead = dir.path().join(stale_name(4_194_999, "abc"));
+        let live = dir.path().join(stale_name(std::process::id(), "abc"));
         let other = dir.path().join("261130-001.json");
         for p in [&dead, &live, &other] {
             fs::write(p, b"x").unwrap();
@@ -557,7 +639,7 @@ mod tests {
         write_all_unsynced(&[(target.clone(), b"x".to_vec())], false, Some(&staging)).unwrap();
         drop(staging);
         assert_eq!(names(dir.path()), ["a.pdf"]);
-        let stale = dir.path().join(format!("{PREFIX}4194999-abc{SUFFIX}"));
+        let stale = dir.path().join(stale_name(4_194_999, "abc"));
         fs::create_dir(&stale).unwrap();
         fs::write(stale.join("w.pdf"), b"half").unwrap();
         let elsewhere = tempfile::tempdir().unwrap();
@@ -565,7 +647,7 @@ mod tests {
         #[cfg(unix)]
         std::os::unix::fs::symlink(
             elsewhere.path(),
-            dir.path().join(format!("{PREFIX}4194998-abc{SUFFIX}")),
+            dir.path().join(stale_name(4_194_998, "abc")),
         )
         .unwrap();
         remove_stale(dir.path());

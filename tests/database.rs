@@ -433,3 +433,39 @@ fn output_files_are_the_owners_unless_the_settings_say_otherwise() {
         assert!(!tmp.path().join("never").exists());
     }
 }
+
+/// A folder shared between workstations: a run removes the staging folders a killed run of
+/// its own host left, never another host's (its process ids mean nothing here), however
+/// stale they look.
+#[test]
+fn staging_folders_of_another_host_are_never_removed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    fs::create_dir(&out).unwrap();
+    let host: String = fs::read_to_string("/proc/sys/kernel/hostname")
+        .unwrap()
+        .trim()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    // Process ids above the kernel's maximum never run here.
+    let ours = out.join(format!(".troche-4194999@{host}-Ab3xYz.partial"));
+    let theirs = out.join(".troche-4194999@pharmacy2.local-Ab3xYz.partial");
+    for d in [&ours, &theirs] {
+        fs::create_dir(d).unwrap();
+        fs::write(d.join("261205-001-worksheet.pdf"), b"half").unwrap();
+    }
+    make(
+        &tmp.path().join("log.sqlite3").display().to_string(),
+        &out,
+        "RX-1",
+    );
+    assert!(!ours.exists(), "this host's dead run's staging is removed");
+    assert!(theirs.join("261205-001-worksheet.pdf").exists());
+}

@@ -138,9 +138,23 @@ fn links_named_like_staging_or_temporaries_are_neither_followed_nor_removed() {
     // runs (above the kernel's maximum), both links out of the folder.
     let staging = out.join(".troche-partial");
     symlink(&elsewhere, &staging).unwrap();
-    let planted = out.join(".troche-4194999-abcdef.partial");
+    // Named as this host's temporaries are (`.troche-PID@HOST-...`), so they would be removed
+    // were they not links.
+    let host: String = fs::read_to_string("/proc/sys/kernel/hostname")
+        .unwrap()
+        .trim()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let planted = out.join(format!(".troche-4194999@{host}-abcdef.partial"));
     symlink(elsewhere.join("victim.txt"), &planted).unwrap();
-    let planted_dir = out.join(".troche-4194998-abcdef.partial");
+    let planted_dir = out.join(format!(".troche-4194998@{host}-abcdef.partial"));
     symlink(&elsewhere, &planted_dir).unwrap();
 
     let o = make(&out, "L1").output().unwrap();
