@@ -83,6 +83,9 @@ pub struct Settings {
     pub database: Option<String>,
     /// The permissions of the files and folders written (`file_mode`; owner-only by default).
     pub file_mode: FileMode,
+    /// The CA certificate a PostgreSQL log's server must be signed by (`ca_file`), relative
+    /// to the settings file's folder.
+    pub ca_file: Option<PathBuf>,
 }
 
 impl Settings {
@@ -125,6 +128,7 @@ pub(crate) const KEYS: &[Field] = &[
     ),
     opt("database", Kind::Text),
     opt("file_mode", Kind::Text),
+    opt("ca_file", Kind::Text),
 ];
 
 /// The keys of a `[balance]` table, here and in a recipe file.
@@ -151,6 +155,8 @@ pub(crate) struct RawSettings {
     database: Option<Spanned<String>>,
     /// Octal permissions of the documents written, e.g. "0640" for a pharmacy group.
     file_mode: Option<Spanned<String>>,
+    /// The PEM file of the CA that signed the PostgreSQL server's certificate.
+    ca_file: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -365,10 +371,18 @@ pub fn parse(text: &str, file: &str) -> Result<Settings> {
             FileMode::default()
         }),
     };
+    let ca_file = raw.ca_file.as_ref().map(|c| {
+        let p = PathBuf::from(src.text(c, "ca_file"));
+        match Path::new(file).parent() {
+            Some(dir) if p.is_relative() => dir.join(p),
+            _ => p,
+        }
+    });
     src.finish()?;
     Ok(Settings {
         database,
         file_mode,
+        ca_file,
         pharmacy,
         balance,
         paper,

@@ -92,8 +92,12 @@ struct Schema {
 #[cfg(feature = "postgres")]
 impl Drop for Schema {
     fn drop(&mut self) {
-        let dropped = postgres::Client::connect(&self.url, postgres::NoTls).and_then(|mut c| {
-            c.batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name))
+        // troche's own connection: the URL may ask for TLS verified by a CA (`sslrootcert`).
+        let dropped = troche::store::postgres::Postgres::connect(&self.url).and_then(|mut c| {
+            troche::store::Db::batch(
+                &mut c,
+                &format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name),
+            )
         });
         if let Err(e) = dropped {
             // Drop cannot fail the test: say which schema is left behind.
@@ -124,10 +128,8 @@ fn postgres_log(name: &str) -> (Log, Schema) {
             .as_nanos()
             % 1_000_000_000
     );
-    let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("test PostgreSQL");
-    client
-        .batch_execute(&format!("CREATE SCHEMA {schema}"))
-        .unwrap();
+    let mut client = troche::store::postgres::Postgres::connect(&url).expect("test PostgreSQL");
+    troche::store::Db::batch(&mut client, &format!("CREATE SCHEMA {schema}")).unwrap();
     let sep = if url.contains('?') { '&' } else { '?' };
     let log = Log {
         db: String::new(),

@@ -82,7 +82,7 @@ pub(super) fn run(ctx: &Context, a: &BatchArgs) -> Result<i32> {
         let settings =
             crate::config::load(a.config.as_deref().or(recipe.shared.config.as_deref()))?;
         mode = settings.file_mode;
-        Some(ctx.open(settings.database.as_deref())?)
+        Some(ctx.open(&settings)?)
     };
     let report = batch::run_logged(
         &recipe,

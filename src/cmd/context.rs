@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use crate::config;
+use crate::config::{self, Settings};
 use crate::error::Result;
 use crate::store::{self, Access, Db};
 
@@ -20,24 +20,23 @@ impl Context {
 
     /// Opens the log named by `--db`, `TROCHE_DATABASE_URL` or the settings' `database` to
     /// make batches: the one way a new log is created.
-    pub(super) fn open(&self, settings_db: Option<&str>) -> Result<Box<dyn Db>> {
-        self.open_as(settings_db, Access::Create)
+    pub(super) fn open(&self, settings: &Settings) -> Result<Box<dyn Db>> {
+        self.open_as(settings, Access::Create)
     }
 
-    fn open_as(&self, settings_db: Option<&str>, access: Access) -> Result<Box<dyn Db>> {
-        store::open_as(&store::locate(self.db.as_deref(), settings_db)?, access)
+    fn open_as(&self, settings: &Settings, access: Access) -> Result<Box<dyn Db>> {
+        let loc = store::locate(self.db.as_deref(), settings.database.as_deref())?;
+        store::open_with(&loc, access, settings.ca_file.as_deref())
     }
 
     /// Opens an existing log to add to it (events, records): settings from `--config` (or
     /// the usual places) for `database`.
     pub(super) fn open_with_config(&self, config_file: Option<&Path>) -> Result<Box<dyn Db>> {
-        let settings = config::load(config_file)?;
-        self.open_as(settings.database.as_deref(), Access::Write)
+        self.open_as(&config::load(config_file)?, Access::Write)
     }
 
     /// Opens an existing log to read it: read-only when the user may only read it.
     pub(super) fn read_with_config(&self, config_file: Option<&Path>) -> Result<Box<dyn Db>> {
-        let settings = config::load(config_file)?;
-        self.open_as(settings.database.as_deref(), Access::Read)
+        self.open_as(&config::load(config_file)?, Access::Read)
     }
 }

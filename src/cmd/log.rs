@@ -139,7 +139,7 @@ fn import(ctx: &Context, dir: &std::path::Path, config: Option<&std::path::Path>
         .collect();
     paths.sort();
     // Importing records may start a new log, as making batches does.
-    let mut db = ctx.open(crate::config::load(config)?.database.as_deref())?;
+    let mut db = ctx.open(&crate::config::load(config)?)?;
     let actor = Actor::current();
     let (mut added, mut present, mut skipped) = (0, 0, 0);
     db.write(|tx| {

@@ -27,7 +27,7 @@ pub(super) fn enter_and_write(
     force: bool,
     render: impl Fn(&Record, &str) -> Result<Files>,
 ) -> Result<(Record, Files)> {
-    let mut db = ctx.open(settings.database.as_deref())?;
+    let mut db = ctx.open(settings)?;
     let actor = Actor::current();
     let files = db.write(|tx| {
         let mut lots = Lots::scan(dir)?;

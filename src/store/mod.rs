@@ -6,6 +6,8 @@
 //! implementation rewrites them to `?1`, `?2`.
 
 mod backup;
+#[cfg(feature = "postgres")]
+mod pgpass;
 mod schema;
 pub mod sqlite;
 mod transaction;
@@ -362,12 +364,18 @@ pub fn open(loc: &Location) -> Result<Box<dyn Db>> {
 /// Opens the log for `access`: only [`Access::Create`] makes a new one; a log opened
 /// read-only is read as it is, never migrated.
 pub fn open_as(loc: &Location, access: Access) -> Result<Box<dyn Db>> {
+    open_with(loc, access, None)
+}
+
+/// As [`open_as`], with the settings' CA certificate for a PostgreSQL server (`ca_file`).
+pub fn open_with(loc: &Location, access: Access, ca_file: Option<&Path>) -> Result<Box<dyn Db>> {
     let mut db: Box<dyn Db> = match loc {
         Location::Sqlite(p) => Box::new(sqlite::Sqlite::open_as(p, access)?),
         #[cfg(feature = "postgres")]
-        Location::Postgres(url) => Box::new(postgres::Postgres::connect(url)?),
+        Location::Postgres(url) => Box::new(postgres::Postgres::connect_with(url, ca_file)?),
         #[cfg(not(feature = "postgres"))]
         Location::Postgres(_) => {
+            let _ = ca_file;
             return Err(Error::arg(
                 "--db",
                 "this troche was built without PostgreSQL (cargo feature `postgres`)",
