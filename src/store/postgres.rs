@@ -261,11 +261,20 @@ impl Postgres {
                 },
             )
         })?;
-        client
-            .batch_execute(&format!(
-                "SET lock_timeout = '{LOCK_TIMEOUT}'; SET statement_timeout = '{STATEMENT_TIMEOUT}'"
-            ))
-            .map_err(|e| machine(&shown, e))?;
+        // The URL's `options` (`-c lock_timeout=...`) may set either for this site.
+        let given = config.get_options().unwrap_or_default();
+        let mut set = String::new();
+        for (name, value) in [
+            ("lock_timeout", LOCK_TIMEOUT),
+            ("statement_timeout", STATEMENT_TIMEOUT),
+        ] {
+            if !given.contains(name) {
+                set.push_str(&format!("SET {name} = '{value}';"));
+            }
+        }
+        if !set.is_empty() {
+            client.batch_execute(&set).map_err(|e| machine(&shown, e))?;
+        }
         Ok(Postgres { client, url: shown })
     }
 
@@ -421,9 +430,10 @@ fn statement_error(url: &str, doing: &str, e: postgres::Error) -> Error {
     match e.code() {
         Some(c) if *c == SqlState::LOCK_NOT_AVAILABLE => machine(
             format!(
-                "{what}: another workstation held the log's lock for more than {LOCK_TIMEOUT}; \
-                 try again, and if it persists look for a stuck troche or session on the \
-                 server (pg_stat_activity)"
+                "{what}: another workstation held the log's lock longer than the lock timeout \
+                 ({LOCK_TIMEOUT} unless the URL's options set lock_timeout); try again, and if \
+                 it persists look for a stuck troche or session on the server \
+                 (pg_stat_activity)"
             ),
             e,
         ),
