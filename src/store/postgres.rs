@@ -263,15 +263,15 @@ impl Postgres {
         })?;
         // The URL's `options` (`-c lock_timeout=...`) may set either for this site.
         let given = config.get_options().unwrap_or_default();
-        let mut set = String::new();
-        for (name, value) in [
+        let set = [
             ("lock_timeout", LOCK_TIMEOUT),
             ("statement_timeout", STATEMENT_TIMEOUT),
-        ] {
-            if !given.contains(name) {
-                set.push_str(&format!("SET {name} = '{value}';"));
-            }
-        }
+        ]
+        .into_iter()
+        .filter(|(name, _)| !given.contains(name))
+        .map(|(name, value)| format!("SET {name} = '{value}';"))
+        .collect::<Vec<_>>()
+        .join(" ");
         if !set.is_empty() {
             client.batch_execute(&set).map_err(|e| machine(&shown, e))?;
         }
