@@ -338,6 +338,9 @@ fn a_backup_finishes_and_is_checked_while_others_write() {
             .collect();
         assert_eq!(names, ["log-copy.sqlite3"]);
     }
+    // Never onto the log itself, --force or not.
+    let err = refused(&run(&d, &["db", "backup", &d, "--force"]), 2);
+    assert!(err.contains("is the log itself"), "{err}");
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let made: usize = writers.into_iter().map(|w| w.join().unwrap()).sum();
     assert!(made > 0);

@@ -25,6 +25,17 @@ pub fn stage_backup(db: &mut dyn Db, target: &Path, force: bool) -> Result<Stage
     if !force && std::fs::symlink_metadata(target).is_ok() {
         return Err(Error::Exists(target.to_path_buf()));
     }
+    // `--force` onto the log itself would replace the log in use with its copy.
+    let same = |a: &Path, b: &Path| matches!((std::fs::canonicalize(a), std::fs::canonicalize(b)), (Ok(x), Ok(y)) if x == y);
+    if same(target, Path::new(&db.describe())) {
+        return Err(Error::arg(
+            "db backup",
+            format!(
+                "{} is the log itself; give the backup another file",
+                target.display()
+            ),
+        ));
+    }
     let temp = tempfile::Builder::new()
         .prefix(".troche-backup-")
         .suffix(".partial")
