@@ -110,7 +110,7 @@ fn a_setting_that_is_no_path_and_no_postgresql_url_is_refused() {
         .unwrap();
     let err = refused(&o, 1);
     assert!(
-        err.contains("PostgreSQL") && !err.contains("secret"),
+        err.contains("cannot reach the server at 127.0.0.1:1") && !err.contains("secret"),
         "{err}"
     );
     assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 0);
