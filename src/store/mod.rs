@@ -263,36 +263,44 @@ fn classify(s: &str, whence: &str) -> Result<Location> {
     Ok(Location::Sqlite(PathBuf::from(s)))
 }
 
-/// Whether a URL carries a password (`user:password@host`).
+/// A URL's user information (`user:password`) and the rest: everything before the last `@`,
+/// wherever a `/` or `?` stands (a password may hold either, unescaped).
+fn userinfo(url: &str) -> (&str, Option<&str>, &str) {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    match rest.rfind('@') {
+        Some(i) => (scheme, Some(&rest[..i]), &rest[i + 1..]),
+        None => (scheme, None, rest),
+    }
+}
+
+/// Whether a URL carries a password (`user:password@host`, or `password=` in its query).
 fn url_has_password(url: &str) -> bool {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    let authority = rest.split(['/', '?']).next().unwrap_or("");
-    authority
-        .rsplit_once('@')
-        .is_some_and(|(userinfo, _)| userinfo.contains(':'))
-        || url.contains("password=")
+    let (_, user, _) = userinfo(url);
+    user.is_some_and(|u| u.contains([':', '/', '?'])) || url.contains("password=")
 }
 
 /// A URL with its password hidden, for messages.
 pub fn redact(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
+    if !url.contains("://") {
         return url.to_string();
+    }
+    let (scheme, user, rest) = userinfo(url);
+    let user = match user {
+        Some(u) => {
+            let name = u.split([':', '/', '?']).next().unwrap_or_default();
+            if name.len() == u.len() {
+                format!("{u}@")
+            } else {
+                format!("{name}:***@")
+            }
+        }
+        None => String::new(),
     };
-    let (authority, tail) = rest
-        .find(['/', '?'])
-        .map_or((rest, ""), |i| rest.split_at(i));
-    let authority = match authority.rsplit_once('@') {
-        Some((user, host)) => match user.split_once(':') {
-            Some((u, _)) => format!("{u}:***@{host}"),
-            None => format!("{user}@{host}"),
-        },
-        None => authority.to_string(),
+    let rest = match rest.find("password=") {
+        Some(i) => format!("{}password=***", &rest[..i]),
+        None => rest.to_string(),
     };
-    let tail = match tail.find("password=") {
-        Some(i) => format!("{}password=***", &tail[..i]),
-        None => tail.to_string(),
-    };
-    format!("{scheme}://{authority}{tail}")
+    format!("{scheme}://{user}{rest}")
 }
 
 /// The log's default place: the user's data directory (`$XDG_DATA_HOME/troche/log.sqlite3`,
@@ -467,6 +475,14 @@ mod tests {
             Location::Postgres("postgres://u@h/db".into())
         );
         assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        // A password with `/` or `?` in it, unescaped, is still hidden.
+        assert_eq!(
+            redact("postgres://u:se/c?ret@h/db"),
+            "postgres://u:***@h/db"
+        );
+        assert_eq!(redact("postgres://u?secret@h/db"), "postgres://u:***@h/db");
+        assert!(url_has_password("postgres://u:a/b@h/db"));
+        assert_eq!(redact("postgres://h/db"), "postgres://h/db");
         assert_eq!(
             redact("postgres://h/db?user=u&password=s"),
             "postgres://h/db?user=u&password=***"
