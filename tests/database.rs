@@ -473,12 +473,17 @@ fn staging_folders_of_another_host_are_never_removed() {
     assert!(theirs.join("261205-001-worksheet.pdf").exists());
 }
 
-/// Why the PostgreSQL tests are ignored in a plain `cargo test`.
-const NEEDS_POSTGRES: &str =
-    "needs a PostgreSQL server: TROCHE_TEST_POSTGRES_URL (.ci/run starts one)";
+/// The log on a PostgreSQL server (a troche built with the `postgres` feature, the default).
+#[cfg(feature = "postgres")]
+mod postgres {
+    use super::*;
 
-/// A CA that signed nothing the test server shows (its key was thrown away).
-const OTHER_CA: &str = "-----BEGIN CERTIFICATE-----
+    /// Why the PostgreSQL tests are ignored in a plain `cargo test`.
+    const NEEDS_POSTGRES: &str =
+        "needs a PostgreSQL server: TROCHE_TEST_POSTGRES_URL (.ci/run starts one)";
+
+    /// A CA that signed nothing the test server shows (its key was thrown away).
+    const OTHER_CA: &str = "-----BEGIN CERTIFICATE-----
 MIIBlDCCATmgAwIBAgIUBISjs2Vm1B6+NTS9PCHy1yy8siEwCgYIKoZIzj0EAwIw
 HjEcMBoGA1UEAwwTbm90IHRoZSBwaGFybWFjeSBDQTAgFw0yNjEyMDUxNzA5NDZa
 GA8yMTI2MTExMTE3MDk0NlowHjEcMBoGA1UEAwwTbm90IHRoZSBwaGFybWFjeSBD
@@ -491,300 +496,302 @@ Q0gz/1gF0N+scklHQ1pLyNX+PzYcMEyU
 -----END CERTIFICATE-----
 ";
 
-/// The test server's URL in parts: `postgres://USER:PASSWORD@HOST:PORT/DB?QUERY`.
-#[derive(Clone)]
-struct Pg {
-    user: String,
-    password: String,
-    host: String,
-    port: String,
-    db: String,
-    query: String,
-}
+    /// The test server's URL in parts: `postgres://USER:PASSWORD@HOST:PORT/DB?QUERY`.
+    #[derive(Clone)]
+    struct Pg {
+        user: String,
+        password: String,
+        host: String,
+        port: String,
+        db: String,
+        query: String,
+    }
 
-impl Pg {
-    fn from_env() -> Pg {
-        let url = std::env::var("TROCHE_TEST_POSTGRES_URL")
-            .ok()
-            .filter(|u| !u.trim().is_empty())
-            .unwrap_or_else(|| panic!("{NEEDS_POSTGRES}"));
-        let rest = url.split_once("://").unwrap().1;
-        let (auth, rest) = rest.rsplit_once('@').unwrap();
-        let (user, password) = auth.split_once(':').unwrap();
-        let (hostport, rest) = rest.split_once('/').unwrap();
-        let (host, port) = hostport.split_once(':').unwrap_or((hostport, "5432"));
-        let (db, query) = rest.split_once('?').unwrap_or((rest, ""));
-        Pg {
-            user: user.into(),
-            password: password.into(),
-            host: host.into(),
-            port: port.into(),
-            db: db.into(),
-            query: query.into(),
+    impl Pg {
+        fn from_env() -> Pg {
+            let url = std::env::var("TROCHE_TEST_POSTGRES_URL")
+                .ok()
+                .filter(|u| !u.trim().is_empty())
+                .unwrap_or_else(|| panic!("{NEEDS_POSTGRES}"));
+            let rest = url.split_once("://").unwrap().1;
+            let (auth, rest) = rest.rsplit_once('@').unwrap();
+            let (user, password) = auth.split_once(':').unwrap();
+            let (hostport, rest) = rest.split_once('/').unwrap();
+            let (host, port) = hostport.split_once(':').unwrap_or((hostport, "5432"));
+            let (db, query) = rest.split_once('?').unwrap_or((rest, ""));
+            Pg {
+                user: user.into(),
+                password: password.into(),
+                host: host.into(),
+                port: port.into(),
+                db: db.into(),
+                query: query.into(),
+            }
+        }
+
+        fn url(&self) -> String {
+            let auth = if self.password.is_empty() {
+                self.user.clone()
+            } else {
+                format!("{}:{}", self.user, self.password)
+            };
+            let q = if self.query.is_empty() {
+                String::new()
+            } else {
+                format!("?{}", self.query)
+            };
+            format!(
+                "postgres://{auth}@{}:{}/{}{q}",
+                self.host, self.port, self.db
+            )
+        }
+
+        /// The query with `key=value` added (replacing an earlier value of `key`).
+        fn with(&self, key: &str, value: &str) -> Pg {
+            let mut kept: Vec<String> = self
+                .query
+                .split('&')
+                .filter(|kv| !kv.is_empty() && !kv.starts_with(&format!("{key}=")))
+                .map(String::from)
+                .collect();
+            kept.push(format!("{key}={value}"));
+            Pg {
+                query: kept.join("&"),
+                ..self.clone()
+            }
+        }
+
+        /// `troche ARGS` against this URL, given in the environment (it may hold a password).
+        fn run(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+            let mut c = troche();
+            c.env("TROCHE_DATABASE_URL", self.url())
+                .env_remove("PGPASSWORD")
+                .env("PGPASSFILE", "/nonexistent/pgpass")
+                .args(args);
+            for (k, v) in env {
+                c.env(k, v);
+            }
+            c.output().unwrap()
         }
     }
 
-    fn url(&self) -> String {
-        let auth = if self.password.is_empty() {
-            self.user.clone()
-        } else {
-            format!("{}:{}", self.user, self.password)
+    /// A wrong password, a database that does not exist, a server that cannot be reached, a TLS
+    /// handshake the server refuses and a certificate that is not trusted (signed by another CA,
+    /// or naming another host) each get their own message; none shows the password.
+    #[test]
+    #[ignore = "needs a PostgreSQL server: TROCHE_TEST_POSTGRES_URL (.ci/run starts one)"]
+    fn connection_failures_are_told_apart() {
+        let pg = Pg::from_env();
+        let tmp = tempfile::tempdir().unwrap();
+        let other_ca = tmp.path().join("other-ca.pem");
+        fs::write(&other_ca, OTHER_CA).unwrap();
+        let wrong = Pg {
+            password: "not-the-password".into(),
+            ..pg.clone()
         };
-        let q = if self.query.is_empty() {
-            String::new()
-        } else {
-            format!("?{}", self.query)
+        let no_db = Pg {
+            db: "no_such_database_here".into(),
+            ..pg.clone()
         };
-        format!(
-            "postgres://{auth}@{}:{}/{}{q}",
-            self.host, self.port, self.db
-        )
+        let closed = Pg {
+            port: "1".into(),
+            ..pg.clone()
+        };
+        let by_ip = Pg {
+            host: "127.0.0.1".into(),
+            ..pg.clone()
+        }
+        .with("sslrootcert", pg_ca(&pg).as_str());
+        let untrusted = pg.with("sslrootcert", other_ca.to_str().unwrap());
+        for (case, says) in [
+            (&wrong, "refused the password"),
+            (&no_db, "has no database \"no_such_database_here\""),
+            (&closed, "cannot reach the server"),
+            (&untrusted, "is not signed by the CA given"),
+            (&by_ip, "does not name the host connected to"),
+        ] {
+            let err = refused(&case.run(&["db", "check"], &[]), 1);
+            assert!(err.contains(says), "{says}: {err}");
+            assert!(!err.contains(&pg.password), "{err}");
+        }
+        // A server that answers the TLS request with "no".
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port().to_string();
+        let fake = std::thread::spawn(move || {
+            use std::io::{Read as _, Write as _};
+            let (mut s, _) = listener.accept().unwrap();
+            let mut request = [0u8; 8];
+            s.read_exact(&mut request).unwrap();
+            s.write_all(b"N").unwrap();
+        });
+        let plain = Pg {
+            host: "127.0.0.1".into(),
+            port,
+            query: "sslmode=require".into(),
+            ..pg.clone()
+        };
+        let err = refused(&plain.run(&["db", "check"], &[]), 1);
+        assert!(err.contains("refused TLS"), "{err}");
+        fake.join().unwrap();
     }
 
-    /// The query with `key=value` added (replacing an earlier value of `key`).
-    fn with(&self, key: &str, value: &str) -> Pg {
-        let mut kept: Vec<String> = self
-            .query
+    /// The CA file the test URL names.
+    fn pg_ca(pg: &Pg) -> String {
+        pg.query
             .split('&')
-            .filter(|kv| !kv.is_empty() && !kv.starts_with(&format!("{key}=")))
-            .map(String::from)
-            .collect();
-        kept.push(format!("{key}={value}"));
-        Pg {
-            query: kept.join("&"),
-            ..self.clone()
+            .find_map(|kv| kv.strip_prefix("sslrootcert="))
+            .unwrap_or_else(|| panic!("the test URL names no sslrootcert: TLS is not verified"))
+            .to_string()
+    }
+
+    /// A fresh schema of the test database, its URL, dropped when the guard goes.
+    struct PgSchema {
+        pg: Pg,
+        name: String,
+    }
+
+    impl PgSchema {
+        fn new(pg: &Pg, name: &str) -> PgSchema {
+            let name = format!("t_{name}_{}", std::process::id());
+            let mut c = troche::store::postgres::Postgres::connect(&pg.url()).unwrap();
+            troche::store::Db::batch(
+                &mut c,
+                &format!("DROP SCHEMA IF EXISTS {name} CASCADE; CREATE SCHEMA {name}"),
+            )
+            .unwrap();
+            PgSchema {
+                pg: pg.with("options", &format!("-c%20search_path%3D{name}")),
+                name,
+            }
         }
     }
 
-    /// `troche ARGS` against this URL, given in the environment (it may hold a password).
-    fn run(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
-        let mut c = troche();
-        c.env("TROCHE_DATABASE_URL", self.url())
-            .env_remove("PGPASSWORD")
-            .env("PGPASSFILE", "/nonexistent/pgpass")
-            .args(args);
-        for (k, v) in env {
-            c.env(k, v);
+    impl Drop for PgSchema {
+        fn drop(&mut self) {
+            if let Ok(mut c) = troche::store::postgres::Postgres::connect(&self.pg.url()) {
+                let _ = troche::store::Db::batch(
+                    &mut c,
+                    &format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name),
+                );
+            }
         }
-        c.output().unwrap()
     }
-}
 
-/// A wrong password, a database that does not exist, a server that cannot be reached, a TLS
-/// handshake the server refuses and a certificate that is not trusted (signed by another CA,
-/// or naming another host) each get their own message; none shows the password.
-#[test]
-#[ignore = "needs a PostgreSQL server: TROCHE_TEST_POSTGRES_URL (.ci/run starts one)"]
-fn postgres_connection_failures_are_told_apart() {
-    let pg = Pg::from_env();
-    let tmp = tempfile::tempdir().unwrap();
-    let other_ca = tmp.path().join("other-ca.pem");
-    fs::write(&other_ca, OTHER_CA).unwrap();
-    let wrong = Pg {
-        password: "not-the-password".into(),
-        ..pg.clone()
-    };
-    let no_db = Pg {
-        db: "no_such_database_here".into(),
-        ..pg.clone()
-    };
-    let closed = Pg {
-        port: "1".into(),
-        ..pg.clone()
-    };
-    let by_ip = Pg {
-        host: "127.0.0.1".into(),
-        ..pg.clone()
-    }
-    .with("sslrootcert", pg_ca(&pg).as_str());
-    let untrusted = pg.with("sslrootcert", other_ca.to_str().unwrap());
-    for (case, says) in [
-        (&wrong, "refused the password"),
-        (&no_db, "has no database \"no_such_database_here\""),
-        (&closed, "cannot reach the server"),
-        (&untrusted, "is not signed by the CA given"),
-        (&by_ip, "does not name the host connected to"),
-    ] {
-        let err = refused(&case.run(&["db", "check"], &[]), 1);
-        assert!(err.contains(says), "{says}: {err}");
-        assert!(!err.contains(&pg.password), "{err}");
-    }
-    // A server that answers the TLS request with "no".
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port().to_string();
-    let fake = std::thread::spawn(move || {
-        use std::io::{Read as _, Write as _};
-        let (mut s, _) = listener.accept().unwrap();
-        let mut request = [0u8; 8];
-        s.read_exact(&mut request).unwrap();
-        s.write_all(b"N").unwrap();
-    });
-    let plain = Pg {
-        host: "127.0.0.1".into(),
-        port,
-        query: "sslmode=require".into(),
-        ..pg.clone()
-    };
-    let err = refused(&plain.run(&["db", "check"], &[]), 1);
-    assert!(err.contains("refused TLS"), "{err}");
-    fake.join().unwrap();
-}
-
-/// The CA file the test URL names.
-fn pg_ca(pg: &Pg) -> String {
-    pg.query
-        .split('&')
-        .find_map(|kv| kv.strip_prefix("sslrootcert="))
-        .unwrap_or_else(|| panic!("the test URL names no sslrootcert: TLS is not verified"))
-        .to_string()
-}
-
-/// A fresh schema of the test database, its URL, dropped when the guard goes.
-struct PgSchema {
-    pg: Pg,
-    name: String,
-}
-
-impl PgSchema {
-    fn new(pg: &Pg, name: &str) -> PgSchema {
-        let name = format!("t_{name}_{}", std::process::id());
-        let mut c = troche::store::postgres::Postgres::connect(&pg.url()).unwrap();
-        troche::store::Db::batch(
-            &mut c,
-            &format!("DROP SCHEMA IF EXISTS {name} CASCADE; CREATE SCHEMA {name}"),
+    /// The password from PGPASSFILE, as libpq reads it: used when the file is the owner's alone,
+    /// ignored with a warning when its group or others may read it. A command that only reads
+    /// makes no log in an empty database.
+    #[cfg(unix)]
+    #[test]
+    #[ignore = "needs a PostgreSQL server: TROCHE_TEST_POSTGRES_URL (.ci/run starts one)"]
+    fn the_password_from_the_password_file() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let pg = Pg::from_env();
+        let schema = PgSchema::new(&pg, "pgpass");
+        let tmp = tempfile::tempdir().unwrap();
+        let passfile = tmp.path().join("pgpass");
+        fs::write(
+            &passfile,
+            format!("{}:{}:*:{}:{}\n", pg.host, pg.port, pg.user, pg.password),
         )
         .unwrap();
-        PgSchema {
-            pg: pg.with("options", &format!("-c%20search_path%3D{name}")),
-            name,
-        }
+        fs::set_permissions(&passfile, fs::Permissions::from_mode(0o600)).unwrap();
+        let no_password = Pg {
+            password: String::new(),
+            ..schema.pg.clone()
+        };
+        let env = [("PGPASSFILE", passfile.to_str().unwrap())];
+        // Connected (the password was found), and refused as no log: nothing was created.
+        let err = refused(&no_password.run(&["db", "check"], &env), 2);
+        assert!(err.contains("holds no compounding log"), "{err}");
+        let out = tmp.path().join("out");
+        let cfg = fixture("troche.toml");
+        let made = no_password.run(
+            &[
+                "make",
+                "progesterone-troche",
+                "--strength",
+                "100 mg",
+                "--quantity",
+                "30",
+                "--config",
+                &cfg,
+                "--out",
+                out.to_str().unwrap(),
+                "--rx",
+                "RX-1",
+                "--patient",
+                "P",
+                "--prescriber",
+                "D",
+            ],
+            &env,
+        );
+        refused_ok(&made);
+        let check =
+            String::from_utf8(refused_ok(&no_password.run(&["db", "check"], &env))).unwrap();
+        assert!(check.contains("batches: 1"), "{check}");
+        fs::set_permissions(&passfile, fs::Permissions::from_mode(0o644)).unwrap();
+        let err = refused(&no_password.run(&["db", "check"], &env), 1);
+        assert!(
+            err.contains("is ignored") && err.contains("0644") && err.contains("password"),
+            "{err}"
+        );
+        assert!(!err.contains(&pg.password), "{err}");
     }
-}
 
-impl Drop for PgSchema {
-    fn drop(&mut self) {
-        if let Ok(mut c) = troche::store::postgres::Postgres::connect(&self.pg.url()) {
-            let _ = troche::store::Db::batch(
-                &mut c,
-                &format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name),
-            );
-        }
+    /// A writer that holds the log's lock too long makes another fail after the lock timeout
+    /// with a message saying so, never hang. (The URL's options shorten the timeout from 30 s to
+    /// 2 s, so that the other tests, which take the same lock, wait no longer than that.)
+    #[test]
+    #[ignore = "needs a PostgreSQL server: TROCHE_TEST_POSTGRES_URL (.ci/run starts one)"]
+    fn a_held_lock_times_out() {
+        use troche::store::{Db, Location, Transaction};
+        let pg = Pg::from_env();
+        let mut schema = PgSchema::new(&pg, "lock");
+        schema.pg = pg.with(
+            "options",
+            &format!(
+                "-c%20search_path%3D{}%20-c%20lock_timeout%3D2s",
+                schema.name
+            ),
+        );
+        let mut db = troche::store::open(&Location::Postgres(schema.pg.url())).unwrap();
+        let tx = Transaction::begin(db.as_mut()).unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let cfg = fixture("troche.toml");
+        let started = std::time::Instant::now();
+        let o = schema.pg.run(
+            &[
+                "make",
+                "progesterone-troche",
+                "--strength",
+                "100 mg",
+                "--quantity",
+                "30",
+                "--config",
+                &cfg,
+                "--out",
+                tmp.path().join("out").to_str().unwrap(),
+                "--rx",
+                "RX-1",
+                "--patient",
+                "P",
+                "--prescriber",
+                "D",
+            ],
+            &[],
+        );
+        let waited = started.elapsed();
+        let err = refused(&o, 1);
+        assert!(err.contains("held the log's lock"), "{err}");
+        assert!(
+            waited >= std::time::Duration::from_millis(1500)
+                && waited < std::time::Duration::from_secs(20),
+            "{waited:?}"
+        );
+        tx.rollback().unwrap();
+        // The lock is free again: the same command goes through.
+        refused_ok(&schema.pg.run(&["db", "check"], &[]));
+        let _: &mut dyn Db = db.as_mut();
     }
-}
-
-/// The password from PGPASSFILE, as libpq reads it: used when the file is the owner's alone,
-/// ignored with a warning when its group or others may read it. A command that only reads
-/// makes no log in an empty database.
-#[cfg(unix)]
-#[test]
-#[ignore = "needs a PostgreSQL server: TROCHE_TEST_POSTGRES_URL (.ci/run starts one)"]
-fn postgres_password_from_the_password_file() {
-    use std::os::unix::fs::PermissionsExt as _;
-    let pg = Pg::from_env();
-    let schema = PgSchema::new(&pg, "pgpass");
-    let tmp = tempfile::tempdir().unwrap();
-    let passfile = tmp.path().join("pgpass");
-    fs::write(
-        &passfile,
-        format!("{}:{}:*:{}:{}\n", pg.host, pg.port, pg.user, pg.password),
-    )
-    .unwrap();
-    fs::set_permissions(&passfile, fs::Permissions::from_mode(0o600)).unwrap();
-    let no_password = Pg {
-        password: String::new(),
-        ..schema.pg.clone()
-    };
-    let env = [("PGPASSFILE", passfile.to_str().unwrap())];
-    // Connected (the password was found), and refused as no log: nothing was created.
-    let err = refused(&no_password.run(&["db", "check"], &env), 2);
-    assert!(err.contains("holds no compounding log"), "{err}");
-    let out = tmp.path().join("out");
-    let cfg = fixture("troche.toml");
-    let made = no_password.run(
-        &[
-            "make",
-            "progesterone-troche",
-            "--strength",
-            "100 mg",
-            "--quantity",
-            "30",
-            "--config",
-            &cfg,
-            "--out",
-            out.to_str().unwrap(),
-            "--rx",
-            "RX-1",
-            "--patient",
-            "P",
-            "--prescriber",
-            "D",
-        ],
-        &env,
-    );
-    refused_ok(&made);
-    let check = String::from_utf8(refused_ok(&no_password.run(&["db", "check"], &env))).unwrap();
-    assert!(check.contains("batches: 1"), "{check}");
-    fs::set_permissions(&passfile, fs::Permissions::from_mode(0o644)).unwrap();
-    let err = refused(&no_password.run(&["db", "check"], &env), 1);
-    assert!(
-        err.contains("is ignored") && err.contains("0644") && err.contains("password"),
-        "{err}"
-    );
-    assert!(!err.contains(&pg.password), "{err}");
-}
-
-/// A writer that holds the log's lock too long makes another fail after the lock timeout
-/// with a message saying so, never hang. (The URL's options shorten the timeout from 30 s to
-/// 2 s, so that the other tests, which take the same lock, wait no longer than that.)
-#[test]
-#[ignore = "needs a PostgreSQL server: TROCHE_TEST_POSTGRES_URL (.ci/run starts one)"]
-fn postgres_a_held_lock_times_out() {
-    use troche::store::{Db, Location, Transaction};
-    let pg = Pg::from_env();
-    let mut schema = PgSchema::new(&pg, "lock");
-    schema.pg = pg.with(
-        "options",
-        &format!(
-            "-c%20search_path%3D{}%20-c%20lock_timeout%3D2s",
-            schema.name
-        ),
-    );
-    let mut db = troche::store::open(&Location::Postgres(schema.pg.url())).unwrap();
-    let tx = Transaction::begin(db.as_mut()).unwrap();
-    let tmp = tempfile::tempdir().unwrap();
-    let cfg = fixture("troche.toml");
-    let started = std::time::Instant::now();
-    let o = schema.pg.run(
-        &[
-            "make",
-            "progesterone-troche",
-            "--strength",
-            "100 mg",
-            "--quantity",
-            "30",
-            "--config",
-            &cfg,
-            "--out",
-            tmp.path().join("out").to_str().unwrap(),
-            "--rx",
-            "RX-1",
-            "--patient",
-            "P",
-            "--prescriber",
-            "D",
-        ],
-        &[],
-    );
-    let waited = started.elapsed();
-    let err = refused(&o, 1);
-    assert!(err.contains("held the log's lock"), "{err}");
-    assert!(
-        waited >= std::time::Duration::from_millis(1500)
-            && waited < std::time::Duration::from_secs(20),
-        "{waited:?}"
-    );
-    tx.rollback().unwrap();
-    // The lock is free again: the same command goes through.
-    refused_ok(&schema.pg.run(&["db", "check"], &[]));
-    let _: &mut dyn Db = db.as_mut();
 }
