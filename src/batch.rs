@@ -252,7 +252,7 @@ pub fn run_logged(
         refuse_unknown_lots(db, &opts.out)?;
     }
     if !opts.check_only {
-        prepare_folder(&opts.out)?;
+        prepare_folder(&opts.out, settings.file_mode)?;
     }
     let mut run = Run::new(recipe, opts, &settings)?;
     let total = recipe.entries.len();
@@ -299,8 +299,8 @@ fn run_settings(recipe: &Recipe, opts: &Options) -> Result<Settings> {
 
 /// Readies the output folder: made if missing, cleared of temporaries a killed run left and
 /// of the previous run's summary and pick list.
-fn prepare_folder(out: &Path) -> Result<()> {
-    std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
+fn prepare_folder(out: &Path, mode: output::FileMode) -> Result<()> {
+    output::create_dir(out, mode)?;
     output::remove_stale(out);
     remove_run_files(out)
 }
@@ -348,7 +348,11 @@ impl<'a> Run<'a> {
         let staging = if opts.check_only {
             None
         } else {
-            Some(output::Staging::new(&opts.out, threads)?)
+            Some(output::Staging::new(
+                &opts.out,
+                threads,
+                settings.file_mode,
+            )?)
         };
         Ok(Run {
             recipe,

@@ -15,6 +15,7 @@ use toml::Spanned;
 use crate::calc::Balance;
 use crate::error::{Error, Result};
 use crate::library::read_text;
+use crate::output::FileMode;
 use crate::quantity;
 use crate::source::{Field, Kind, RawNum, Source, opt, req, strip_bom};
 
@@ -83,6 +84,11 @@ pub struct Settings {
     /// Whose initials `--by` means at this workstation when not given (`user = "JD"`): it
     /// only names the signer, whose PIN is still asked for.
     pub user: Option<String>,
+    /// The permissions of the files and folders written (`file_mode`; owner-only by default).
+    pub file_mode: FileMode,
+    /// The CA certificate a PostgreSQL log's server must be signed by (`ca_file`), relative
+    /// to the settings file's folder.
+    pub ca_file: Option<PathBuf>,
 }
 
 impl Settings {
@@ -125,6 +131,8 @@ pub(crate) const KEYS: &[Field] = &[
     ),
     opt("database", Kind::Text),
     opt("user", Kind::Text),
+    opt("file_mode", Kind::Text),
+    opt("ca_file", Kind::Text),
 ];
 
 /// The keys of a `[balance]` table, here and in a recipe file.
@@ -151,6 +159,10 @@ pub(crate) struct RawSettings {
     database: Option<Spanned<String>>,
     /// The initials `--by` defaults to at this workstation.
     user: Option<Spanned<String>>,
+    /// Octal permissions of the documents written, e.g. "0640" for a pharmacy group.
+    file_mode: Option<Spanned<String>>,
+    /// The PEM file of the CA that signed the PostgreSQL server's certificate.
+    ca_file: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -359,10 +371,26 @@ pub fn parse(text: &str, file: &str) -> Result<Settings> {
         .collect();
     let database = raw.database.as_ref().map(|d| src.text(d, "database"));
     let user = raw.user.as_ref().map(|u| src.text(u, "user"));
+    let file_mode = match &raw.file_mode {
+        None => FileMode::default(),
+        Some(m) => FileMode::parse(m.get_ref()).unwrap_or_else(|e| {
+            src.push(Some(m.span()), "file_mode", e);
+            FileMode::default()
+        }),
+    };
+    let ca_file = raw.ca_file.as_ref().map(|c| {
+        let p = PathBuf::from(src.text(c, "ca_file"));
+        match Path::new(file).parent() {
+            Some(dir) if p.is_relative() => dir.join(p),
+            _ => p,
+        }
+    });
     src.finish()?;
     Ok(Settings {
         database,
         user,
+        file_mode,
+        ca_file,
         pharmacy,
         balance,
         paper,

@@ -17,9 +17,10 @@
 //! A batch run creates its temporaries in hidden directories of its own beside the output, one
 //! per worker thread ([`Staging`]), and renames them into place from there.
 //!
-//! A killed process leaves its temporaries behind; each name holds the process id, so a later
-//! run removes the ones whose process is provably gone ([`remove_stale`]) and never another
-//! live process's.
+//! A killed process leaves its temporaries behind; each name holds the host name and the
+//! process id (`.troche-PID@HOST-XXXXXX.partial`), so a later run removes the ones of its own
+//! host whose process is provably gone ([`remove_stale`]), and never another live process's
+//! nor any of another host sharing the folder (whose process ids mean nothing here).
 
 use std::fs;
 use std::io::Write as _;
@@ -29,9 +30,136 @@ use tempfile::NamedTempFile;
 
 use crate::error::{Error, Result};
 
-/// Prefix of every temporary's name; the process id follows it.
+/// Prefix of every temporary's name; the process id and the host name follow it.
 const PREFIX: &str = ".troche-";
 const SUFFIX: &str = ".partial";
+
+/// This machine's host name as it goes into a temporary's name (letters, digits, `.` and `_`
+/// only), or `None` where it cannot be known: then no temporary is ever taken for this
+/// host's.
+fn this_host() -> Option<&'static str> {
+    static HOST: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    HOST.get_or_init(|| {
+        let raw = fs::read_to_string("/proc/sys/kernel/hostname").ok()?;
+        let host: String = raw
+            .trim()
+            .chars()
+            .take(64)
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '.' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        (!host.is_empty()).then_some(host)
+    })
+    .as_deref()
+}
+
+/// The start of this process's temporaries' names: `.troche-PID@HOST-`.
+fn temp_prefix() -> String {
+    format!(
+        "{PREFIX}{}@{}-",
+        std::process::id(),
+        this_host().unwrap_or("unknown")
+    )
+}
+
+/// The process id and host name in a temporary's name; `None` for any other name (one of an
+/// older troche without a host name included).
+fn owner(name: &str) -> Option<(u32, &str)> {
+    let rest = name.strip_prefix(PREFIX)?.strip_suffix(SUFFIX)?;
+    let (pid, rest) = rest.split_once('@')?;
+    let (host, _random) = rest.rsplit_once('-')?;
+    Some((pid.parse().ok()?, host))
+}
+
+/// The permissions of the files and folders the program writes: they hold patients' names,
+/// so owner-only (files 0600, folders 0700) unless the pharmacy's settings say otherwise
+/// (`file_mode = "0640"` for a pharmacy group). Set on each file and folder the program
+/// makes, whatever the umask.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileMode(u32);
+
+impl Default for FileMode {
+    fn default() -> Self {
+        FileMode(0o600)
+    }
+}
+
+impl FileMode {
+    /// Reads an octal mode ("0640", "640", "0o640"): the owner must read and write, no one
+    /// may execute, and others may at most read.
+    pub fn parse(text: &str) -> std::result::Result<FileMode, String> {
+        let t = text.trim();
+        let digits = t.strip_prefix("0o").unwrap_or(t);
+        let m = (!digits.is_empty() && digits.len() <= 4)
+            .then(|| u32::from_str_radix(digits, 8).ok())
+            .flatten()
+            .ok_or_else(|| {
+                format!("\"{t}\" is not an octal file mode; give one such as \"0600\" or \"0640\"")
+            })?;
+        if m & !0o777 != 0 {
+            return Err(format!("\"{t}\": no setuid, setgid or sticky bits"));
+        }
+        if m & 0o600 != 0o600 {
+            return Err(format!("\"{t}\": the owner must be able to read and write"));
+        }
+        if m & 0o111 != 0 {
+            return Err(format!(
+                "\"{t}\": documents are not programs: no execute bits"
+            ));
+        }
+        if m & 0o003 != 0 {
+            return Err(format!(
+                "\"{t}\": others (neither the owner nor the group) may at most read"
+            ));
+        }
+        Ok(FileMode(m))
+    }
+
+    /// The mode of a file.
+    pub fn file(self) -> u32 {
+        self.0
+    }
+
+    /// The mode of a folder: whoever may read its files may also enter it.
+    pub fn dir(self) -> u32 {
+        self.0 | ((self.0 & 0o444) >> 2)
+    }
+}
+
+/// Creates `dir` and any missing folders above it with `mode`'s folder permissions; folders
+/// that exist are left as they are.
+pub fn create_dir(dir: &Path, mode: FileMode) -> Result<()> {
+    let missing: Vec<&Path> = dir
+        .ancestors()
+        .filter(|a| !a.as_os_str().is_empty())
+        .take_while(|a| fs::symlink_metadata(a).is_err())
+        .collect();
+    for d in missing.into_iter().rev() {
+        match fs::create_dir(d) {
+            Ok(()) => set_mode(d, mode.dir())?,
+            // Made by another process meanwhile: theirs, as it is.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(Error::io(d, e)),
+        }
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+fn set_mode(path: &Path, mode: u32) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt as _;
+    fs::set_permissions(path, fs::Permissions::from_mode(mode)).map_err(|e| Error::io(path, e))
+}
+
+#[cfg(not(unix))]
+fn set_mode(_: &Path, _: u32) -> Result<()> {
+    Ok(())
+}
 
 /// The directory a file is written in ("." for a bare file name).
 pub fn parent_of(target: &Path) -> &Path {
@@ -41,22 +169,32 @@ pub fn parent_of(target: &Path) -> &Path {
     }
 }
 
-/// Writes `bytes` to a new temporary file in `staging`, else beside `target`.
-fn stage(target: &Path, bytes: &[u8], sync: bool, staging: Option<&Path>) -> Result<NamedTempFile> {
+/// Writes `bytes` to a new temporary file in `staging`, else beside `target`, with `mode`.
+fn stage(
+    target: &Path,
+    bytes: &[u8],
+    sync: bool,
+    staging: Option<&Path>,
+    mode: FileMode,
+) -> Result<NamedTempFile> {
     let dir = staging.unwrap_or_else(|| parent_of(target));
-    let prefix = format!("{PREFIX}{}-", std::process::id());
+    let prefix = temp_prefix();
     let mut builder = tempfile::Builder::new();
     builder.prefix(&prefix).suffix(SUFFIX);
-    // A document gets the permissions any new file of the user gets (0666 less the umask),
-    // not a temporary's owner-only 0600: print queues and shared folders must read it.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        builder.permissions(fs::Permissions::from_mode(0o666));
-    }
     let mut temp = builder
         .tempfile_in(dir)
         .map_err(|e| Error::io(target, plain(&e)))?;
+    // Set on the open file, so the umask does not narrow a group's read (0640), and the
+    // file is never readable by more than the mode while it is written.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        temp.as_file()
+            .set_permissions(fs::Permissions::from_mode(mode.file()))
+            .map_err(|e| Error::io(target, e))?;
+    }
+    #[cfg(not(unix))]
+    let _ = mode;
     temp.write_all(bytes).map_err(|e| Error::io(target, e))?;
     if sync {
         temp.as_file()
@@ -117,11 +255,11 @@ fn publish(temp: NamedTempFile, target: &Path, force: bool, noclobber: NoClobber
 /// Writes every file or none, each flushed to disk before it is named. On failure, files
 /// already published in this call are removed again (only ones this call created; with `force`
 /// nothing is rolled back, since the old contents are gone anyway).
-pub fn write_all(files: &[(PathBuf, Vec<u8>)], force: bool) -> Result<()> {
+pub fn write_all(files: &[(PathBuf, Vec<u8>)], force: bool, mode: FileMode) -> Result<()> {
     if let Some((p, _)) = files.first() {
         remove_stale(parent_of(p));
     }
-    write_files(files, force, true, persist_noclobber, None)
+    write_files(files, force, true, persist_noclobber, None, mode)
 }
 
 /// As [`write_all`], but leaves flushing to the caller: a batch run flushes once at the end
@@ -133,7 +271,8 @@ pub fn write_all_unsynced(
     staging: Option<&Staging>,
 ) -> Result<()> {
     let dir = staging.map(Staging::for_this_thread);
-    write_files(files, force, false, persist_noclobber, dir)
+    let mode = staging.map(|s| s.mode).unwrap_or_default();
+    write_files(files, force, false, persist_noclobber, dir, mode)
 }
 
 /// Hidden directories beside the output, one for each worker thread of a batch run, that
@@ -144,11 +283,13 @@ pub fn write_all_unsynced(
 /// holds when the run ends; a killed run's are removed by [`remove_stale`].
 pub struct Staging {
     dirs: Vec<tempfile::TempDir>,
+    /// The permissions of the files staged here.
+    mode: FileMode,
 }
 
 impl Staging {
-    pub fn new(out: &Path, threads: usize) -> Result<Staging> {
-        let prefix = format!("{PREFIX}{}-", std::process::id());
+    pub fn new(out: &Path, threads: usize, mode: FileMode) -> Result<Staging> {
+        let prefix = temp_prefix();
         let dirs = (0..threads.max(1))
             .map(|_| {
                 tempfile::Builder::new()
@@ -158,7 +299,7 @@ impl Staging {
                     .map_err(|e| Error::io(out, plain(&e)))
             })
             .collect::<Result<Vec<_>>>()?;
-        Ok(Staging { dirs })
+        Ok(Staging { dirs, mode })
     }
 
     fn for_this_thread(&self) -> &Path {
@@ -177,28 +318,25 @@ pub fn sync_dir(dir: &Path) {
     }
 }
 
-/// Removes the temporaries in `dir` that a killed troche process left behind: those whose
-/// process id is no longer running. Where that cannot be known (no `/proc`), nothing is
-/// removed.
+/// Removes the temporaries in `dir` that a killed troche process of this host left behind:
+/// those named with this host whose process id is no longer running. Where that cannot be
+/// known (no `/proc`, no host name), nothing is removed; another host's are never touched.
 pub fn remove_stale(dir: &Path) {
     if !Path::new("/proc/self").exists() {
         return;
     }
+    let Some(host) = this_host() else {
+        return;
+    };
     let Ok(entries) = fs::read_dir(dir) else {
         return;
     };
     for e in entries.filter_map(std::result::Result::ok) {
         let name = e.file_name();
-        let Some(name) = name.to_str() else { continue };
-        let Some(pid) = name
-            .strip_prefix(PREFIX)
-            .filter(|n| n.ends_with(SUFFIX))
-            .and_then(|n| n.split('-').next())
-            .and_then(|p| p.parse::<u32>().ok())
-        else {
+        let Some((pid, of)) = name.to_str().and_then(owner) else {
             continue;
         };
-        if pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists() {
+        if of != host || pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists() {
             continue;
         }
         // The entry's own type, never a link's target: a link is left alone. A temporary that
@@ -221,10 +359,11 @@ fn write_files(
     sync: bool,
     noclobber: NoClobber,
     staging: Option<&Path>,
+    mode: FileMode,
 ) -> Result<()> {
     let mut staged = Vec::with_capacity(files.len());
     for (p, b) in files {
-        staged.push((stage(p, b, sync, staging)?, p));
+        staged.push((stage(p, b, sync, staging, mode)?, p));
     }
     let mut done: Vec<&Path> = Vec::new();
     for (temp, target) in staged {
@@ -257,8 +396,8 @@ fn plain(e: &std::io::Error) -> std::io::Error {
 }
 
 /// Writes one file (see [`write_all`]).
-pub fn write(path: &Path, bytes: &[u8], force: bool) -> Result<()> {
-    write_all(&[(path.to_path_buf(), bytes.to_vec())], force)
+pub fn write(path: &Path, bytes: &[u8], force: bool, mode: FileMode) -> Result<()> {
+    write_all(&[(path.to_path_buf(), bytes.to_vec())], force, mode)
 }
 
 #[cfg(test)]
@@ -274,14 +413,106 @@ mod tests {
         v
     }
 
+    /// A temporary's name as this host's process `pid` gives it.
+    fn stale_name(pid: u32, random: &str) -> String {
+        format!("{PREFIX}{pid}@{}-{random}{SUFFIX}", this_host().unwrap())
+    }
+
+    /// A folder shared between hosts: another host's temporaries are never removed, whatever
+    /// its process ids (which mean nothing here), nor any whose host cannot be told.
+    #[test]
+    fn only_this_hosts_temporaries_of_dead_processes_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let host = this_host().unwrap();
+        let ours = dir.path().join(stale_name(4_194_999, "Ab3"));
+        let theirs = dir
+            .path()
+            .join(format!("{PREFIX}4194999@{host}x-Ab3{SUFFIX}"));
+        let other_host = dir
+            .path()
+            .join(format!("{PREFIX}4194999@pharmacy-2.local-Ab3{SUFFIX}"));
+        let legacy = dir.path().join(format!("{PREFIX}4194999-Ab3{SUFFIX}"));
+        for p in [&ours, &theirs, &other_host, &legacy] {
+            fs::create_dir(p).unwrap();
+            fs::write(p.join("w.pdf"), b"half").unwrap();
+        }
+        remove_stale(dir.path());
+        assert!(!ours.exists());
+        assert!(theirs.exists() && other_host.exists() && legacy.exists());
+        assert_eq!(owner(&stale_name(12, "x")), Some((12, host)));
+        assert_eq!(
+            owner(".troche-7@pharmacy-2.local-Ab3.partial"),
+            Some((7, "pharmacy-2.local"))
+        );
+        assert_eq!(owner(".troche-7-Ab3.partial"), None);
+        // What this process makes carries its own host and id.
+        let staging = Staging::new(dir.path(), 1, FileMode::default()).unwrap();
+        let name = staging.dirs[0]
+            .path()
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_string();
+        assert_eq!(owner(&name), Some((std::process::id(), host)));
+    }
+
+    #[test]
+    fn file_modes_keep_patient_files_from_others() {
+        for (text, file, dir) in [
+            ("0600", 0o600, 0o700),
+            ("640", 0o640, 0o750),
+            ("0o660", 0o660, 0o770),
+            ("0644", 0o644, 0o755),
+        ] {
+            let m = FileMode::parse(text).unwrap();
+            assert_eq!((m.file(), m.dir()), (file, dir), "{text}");
+        }
+        for (text, says) in [
+            ("0400", "read and write"),
+            ("0700", "execute"),
+            ("0646", "others"),
+            ("4600", "setuid"),
+            ("0x600", "octal"),
+            ("", "octal"),
+            ("06000", "octal"),
+        ] {
+            let e = FileMode::parse(text).unwrap_err();
+            assert!(e.contains(says), "{text}: {e}");
+        }
+        assert_eq!(FileMode::default().file(), 0o600);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn files_and_new_folders_get_the_mode_whatever_the_umask() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let dir = tempfile::tempdir().unwrap();
+        let m = FileMode::parse("0640").unwrap();
+        let deep = dir.path().join("a").join("b");
+        create_dir(&deep, m).unwrap();
+        assert_eq!((mode(&deep), mode(&dir.path().join("a"))), (0o750, 0o750));
+        create_dir(&deep, FileMode::default()).unwrap();
+        assert_eq!(mode(&deep), 0o750, "an existing folder is left as it is");
+        let p = deep.join("x.pdf");
+        write(&p, b"x", false, m).unwrap();
+        assert_eq!(mode(&p), 0o640);
+        write(&p, b"y", true, FileMode::default()).unwrap();
+        assert_eq!(mode(&p), 0o600);
+    }
+
     #[test]
     fn refuses_to_overwrite_without_force_and_leaves_no_temp() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("a.pdf");
-        write(&p, b"one", false).unwrap();
-        assert!(matches!(write(&p, b"two", false), Err(Error::Exists(_))));
+        write(&p, b"one", false, FileMode::default()).unwrap();
+        assert!(matches!(
+            write(&p, b"two", false, FileMode::default()),
+            Err(Error::Exists(_))
+        ));
         assert_eq!(fs::read(&p).unwrap(), b"one");
-        write(&p, b"two", true).unwrap();
+        write(&p, b"two", true, FileMode::default()).unwrap();
         assert_eq!(fs::read(&p).unwrap(), b"two");
         assert_eq!(names(dir.path()), ["a.pdf"]);
     }
@@ -291,10 +522,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let a = dir.path().join("a");
         let b = dir.path().join("b");
-        write(&b, b"old", false).unwrap();
+        write(&b, b"old", false, FileMode::default()).unwrap();
         let r = write_all(
             &[(a.clone(), b"1".to_vec()), (b.clone(), b"2".to_vec())],
             false,
+            FileMode::default(),
         );
         assert!(r.is_err());
         assert!(!a.exists());
@@ -321,13 +553,13 @@ mod tests {
             (a.clone(), b"new a".to_vec()),
             (b.clone(), b"new b".to_vec()),
         ];
-        let r = write_files(&files, false, true, no_links, None);
+        let r = write_files(&files, false, true, no_links, None, FileMode::default());
         assert!(matches!(r, Err(Error::Exists(ref p)) if p == &b), "{r:?}");
         assert_eq!(fs::read(&b).unwrap(), b"old");
         // The set is all or nothing: a.pdf, published first, was taken back.
         assert_eq!(names(dir.path()), ["b.pdf"]);
         fs::remove_file(&b).unwrap();
-        write_files(&files, false, true, no_links, None).unwrap();
+        write_files(&files, false, true, no_links, None, FileMode::default()).unwrap();
         assert_eq!(fs::read(&a).unwrap(), b"new a");
         assert_eq!(fs::read(&b).unwrap(), b"new b");
         assert_eq!(names(dir.path()), ["a.pdf", "b.pdf"]);
@@ -353,7 +585,7 @@ mod tests {
             .iter()
             .map(|n| (dir.path().join(n), n.as_bytes().to_vec()))
             .collect();
-        write_files(&files, false, true, record, None).unwrap();
+        write_files(&files, false, true, record, None, FileMode::default()).unwrap();
         assert_eq!(
             *SEEN.lock().unwrap(),
             ["a-worksheet.pdf", "a-label.pdf", "a.json"]
@@ -368,9 +600,9 @@ mod tests {
         let elsewhere = tempfile::tempdir().unwrap();
         let victim = elsewhere.path().join("v");
         fs::write(&victim, b"keep").unwrap();
-        let to_file = dir.path().join(format!("{PREFIX}4194999-abc{SUFFIX}"));
-        let to_dir = dir.path().join(format!("{PREFIX}4194998-abc{SUFFIX}"));
-        let dangling = dir.path().join(format!("{PREFIX}4194997-abc{SUFFIX}"));
+        let to_file = dir.path().join(stale_name(4_194_999, "abc"));
+        let to_dir = dir.path().join(stale_name(4_194_998, "abc"));
+        let dangling = dir.path().join(stale_name(4_194_997, "abc"));
         std::os::unix::fs::symlink(&victim, &to_file).unwrap();
         std::os::unix::fs::symlink(elsewhere.path(), &to_dir).unwrap();
         std::os::unix::fs::symlink(dir.path().join("nothing"), &dangling).unwrap();
@@ -385,10 +617,8 @@ mod tests {
     fn stale_temporaries_of_dead_processes_are_removed_live_ones_kept() {
         let dir = tempfile::tempdir().unwrap();
         // Process ids above the kernel's maximum (4194304) never run.
-        let dead = dir.path().join(format!("{PREFIX}4194999-abc{SUFFIX}"));
-        let live = dir
-            .path()
-            .join(format!("{PREFIX}{}-abc{SUFFIX}", std::process::id()));
+        let dead = dir.path().join(stale_name(4_194_999, "abc"));
+        let live = dir.path().join(stale_name(std::process::id(), "abc"));
         let other = dir.path().join("261130-001.json");
         for p in [&dead, &live, &other] {
             fs::write(p, b"x").unwrap();
@@ -403,13 +633,13 @@ mod tests {
     #[test]
     fn staging_directories_are_removed_and_stale_ones_too() {
         let dir = tempfile::tempdir().unwrap();
-        let staging = Staging::new(dir.path(), 2).unwrap();
+        let staging = Staging::new(dir.path(), 2, FileMode::default()).unwrap();
         assert_eq!(names(dir.path()).len(), 2);
         let target = dir.path().join("a.pdf");
         write_all_unsynced(&[(target.clone(), b"x".to_vec())], false, Some(&staging)).unwrap();
         drop(staging);
         assert_eq!(names(dir.path()), ["a.pdf"]);
-        let stale = dir.path().join(format!("{PREFIX}4194999-abc{SUFFIX}"));
+        let stale = dir.path().join(stale_name(4_194_999, "abc"));
         fs::create_dir(&stale).unwrap();
         fs::write(stale.join("w.pdf"), b"half").unwrap();
         let elsewhere = tempfile::tempdir().unwrap();
@@ -417,7 +647,7 @@ mod tests {
         #[cfg(unix)]
         std::os::unix::fs::symlink(
             elsewhere.path(),
-            dir.path().join(format!("{PREFIX}4194998-abc{SUFFIX}")),
+            dir.path().join(stale_name(4_194_998, "abc")),
         )
         .unwrap();
         remove_stale(dir.path());

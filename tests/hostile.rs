@@ -138,9 +138,23 @@ fn links_named_like_staging_or_temporaries_are_neither_followed_nor_removed() {
     // runs (above the kernel's maximum), both links out of the folder.
     let staging = out.join(".troche-partial");
     symlink(&elsewhere, &staging).unwrap();
-    let planted = out.join(".troche-4194999-abcdef.partial");
+    // Named as this host's temporaries are (`.troche-PID@HOST-...`), so they would be removed
+    // were they not links.
+    let host: String = fs::read_to_string("/proc/sys/kernel/hostname")
+        .unwrap()
+        .trim()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let planted = out.join(format!(".troche-4194999@{host}-abcdef.partial"));
     symlink(elsewhere.join("victim.txt"), &planted).unwrap();
-    let planted_dir = out.join(".troche-4194998-abcdef.partial");
+    let planted_dir = out.join(format!(".troche-4194998@{host}-abcdef.partial"));
     symlink(&elsewhere, &planted_dir).unwrap();
 
     let o = make(&out, "L1").output().unwrap();
@@ -655,6 +669,12 @@ fn control_characters_in_arguments_and_paths_are_escaped_on_every_status_line() 
     let (code, err) = run(&["calc", "--bell\u{7}\u{1b}[31mred\u{202e}"]);
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("--bellred\\u202e"), "{err}");
+
+    // The commands below read a log that is there: importing an empty folder starts one.
+    let empty = tmp.path().join("empty");
+    fs::create_dir(&empty).unwrap();
+    let (code, err) = run(&["log", "import", empty.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{err}");
 
     let (code, err) = run(&["recall", "K\u{1b}[31m1"]);
     assert_eq!(code, Some(0), "{err}");

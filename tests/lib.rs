@@ -6,6 +6,7 @@ mod batch;
 mod calc;
 mod common;
 mod crash;
+mod database;
 mod docs;
 mod documents;
 mod estimates;

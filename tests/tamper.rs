@@ -9,6 +9,10 @@ use std::fs;
 use std::path::Path;
 
 fn all_lots(log: &Log) -> Vec<String> {
+    // Only making batches creates a log: before the first, there is none to list.
+    if !Path::new(&log.db).exists() && log.env_url.is_none() {
+        return Vec::new();
+    }
     log.json(&["log", "--limit", "0"])
         .as_array()
         .unwrap()
@@ -423,12 +427,8 @@ fn import_refuses_bad_records(log: &Log, tmp: &Path) {
             .unwrap_or_else(|| panic!("{name} not named: {err}"));
         assert!(line.contains(says), "{name}: {line}");
     }
-    assert!(
-        log.json(&["log", "--limit", "0"])
-            .as_array()
-            .unwrap()
-            .is_empty()
-    );
+    // Nothing entered: not even a log was created for them.
+    assert!(all_lots(log).is_empty());
     // Without the bad records, the good one is entered.
     for (name, ..) in &bad {
         fs::remove_file(dir.join(format!("{name}.json"))).unwrap();

@@ -80,12 +80,14 @@ pub(super) fn run(ctx: &Context, a: &BatchArgs) -> Result<i32> {
         prepared_by: None,
     };
     // The log is opened only to make batches; `--check` writes nothing anywhere.
+    let mut mode = crate::output::FileMode::default();
     let mut log = if a.check {
         None
     } else {
         let settings =
             crate::config::load(a.config.as_deref().or(recipe.shared.config.as_deref()))?;
-        let mut db = ctx.open(settings.database.as_deref())?;
+        mode = settings.file_mode;
+        let mut db = ctx.open(&settings)?;
         // One signature for the whole run: every batch's `prepared` event names the signer.
         let signer = pins::preparer(
             db.as_mut(),
@@ -120,7 +122,7 @@ pub(super) fn run(ctx: &Context, a: &BatchArgs) -> Result<i32> {
             (summary, summary_csv(&report)?),
             (picklist, picklist_csv(&report)?),
         ] {
-            if let Err(e) = output::write(&path, text.as_bytes(), true) {
+            if let Err(e) = output::write(&path, text.as_bytes(), true, mode) {
                 printable::eprintln(&format!("troche: error: {e}"));
                 code = Kind::Io.exit_code();
             }

@@ -4,9 +4,9 @@
 
 use std::path::Path;
 
-use crate::config;
+use crate::config::{self, Settings};
 use crate::error::Result;
-use crate::store::{self, Db};
+use crate::store::{self, Access, Db};
 
 pub(super) struct Context {
     /// `--db` as given: the log, before `TROCHE_DATABASE_URL` and the settings' `database`.
@@ -18,15 +18,24 @@ impl Context {
         Context { db }
     }
 
-    /// Opens the log named by `--db`, `TROCHE_DATABASE_URL` or the settings' `database`.
-    pub(super) fn open(&self, settings_db: Option<&str>) -> Result<Box<dyn Db>> {
-        store::open(&store::locate(self.db.as_deref(), settings_db)?)
+    /// Opens the log named by `--db`, `TROCHE_DATABASE_URL` or the settings' `database` to
+    /// make batches: the one way a new log is created.
+    pub(super) fn open(&self, settings: &Settings) -> Result<Box<dyn Db>> {
+        self.open_as(settings, Access::Create)
     }
 
-    /// Opens the log for the commands that only read or add events: settings from `--config`
-    /// (or the usual places) for `database`.
-    pub(super) fn open_with_config(&self, config_file: Option<&Path>) -> Result<Box<dyn Db>> {
-        let settings = config::load(config_file)?;
-        self.open(settings.database.as_deref())
+    fn open_as(&self, settings: &Settings, access: Access) -> Result<Box<dyn Db>> {
+        let loc = store::locate(self.db.as_deref(), settings.database.as_deref())?;
+        store::open_with(&loc, access, settings.ca_file.as_deref())
+    }
+
+    /// Opens an existing log to add to it (events, records), never creating one.
+    pub(super) fn open_existing(&self, settings: &Settings) -> Result<Box<dyn Db>> {
+        self.open_as(settings, Access::Write)
+    }
+
+    /// Opens an existing log to read it: read-only when the user may only read it.
+    pub(super) fn read_with_config(&self, config_file: Option<&Path>) -> Result<Box<dyn Db>> {
+        self.open_as(&config::load(config_file)?, Access::Read)
     }
 }

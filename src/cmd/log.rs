@@ -106,7 +106,7 @@ pub(super) fn run(ctx: &Context, a: &LogArgs) -> Result<i32> {
         f.status = Some(s.clone());
     }
     f.limit = (a.limit > 0).then_some(a.limit);
-    let mut db = ctx.open_with_config(a.filters.config.as_deref())?;
+    let mut db = ctx.read_with_config(a.filters.config.as_deref())?;
     let rows = logbook::list(db.as_mut(), &f)?;
     emit(
         &logbook::LIST_COLUMNS,
@@ -163,7 +163,8 @@ fn import(ctx: &Context, dir: &std::path::Path, config: Option<&std::path::Path>
             ),
         });
     }
-    let mut db = ctx.open_with_config(config)?;
+    // Importing records may start a new log, as making batches does.
+    let mut db = ctx.open(&crate::config::load(config)?)?;
     let actor = Actor::current();
     let (mut added, mut present) = (0, 0);
     db.write(|tx| {

@@ -31,7 +31,7 @@ pub(super) fn enter_and_write(
     force: bool,
     render: impl Fn(&Record, &str) -> Result<Files>,
 ) -> Result<(Record, Files)> {
-    let mut db = ctx.open(settings.database.as_deref())?;
+    let mut db = ctx.open(settings)?;
     let actor = Actor::current();
     let signer = pins::preparer(db.as_mut(), by, settings.user.as_deref(), &actor)?;
     let prepared_by = signer.as_ref().map(|p| p.initials.as_str());
@@ -75,7 +75,7 @@ pub(super) fn enter_and_write(
         )?;
         Ok(files)
     })?;
-    if let Err(e) = output::write_all(&files, force) {
+    if let Err(e) = output::write_all(&files, force, settings.file_mode) {
         let reason = format!("the files could not be written: {e}");
         if let Err(v) = logbook::void(db.as_mut(), &record.lot, &reason, &actor) {
             crate::printable::eprintln(&format!(

@@ -29,7 +29,7 @@ pub(super) struct LotArgs {
 }
 
 pub(super) fn run(ctx: &Context, a: &LotArgs) -> Result<i32> {
-    let mut db = ctx.open_with_config(a.config.as_deref())?;
+    let mut db = ctx.read_with_config(a.config.as_deref())?;
     let db = db.as_mut();
     let lot = a.lot.trim();
     let b = logbook::batch(db, lot)?;

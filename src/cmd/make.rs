@@ -5,8 +5,10 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::error::{Error, Result};
+use crate::config::Settings;
+use crate::error::Result;
 use crate::paperwork;
+use crate::record::Record;
 
 use super::context::Context;
 use super::logged;
@@ -27,9 +29,11 @@ pub(super) struct MakeArgs {
 }
 
 pub(super) fn run(ctx: &Context, a: &MakeArgs) -> Result<i32> {
+    let (settings, record) = prepare_record(&a.order, &a.paper)?;
+    settings.require_pharmacy()?;
     let created = !a.out.exists();
-    std::fs::create_dir_all(&a.out).map_err(|e| Error::io(&a.out, e))?;
-    let made = make(ctx, a);
+    crate::output::create_dir(&a.out, settings.file_mode)?;
+    let made = make(ctx, a, &settings, record);
     // A run that wrote nothing leaves no empty directory of its own behind (a directory that
     // holds anything, or that was there before, stays).
     if made.is_err() && created {
@@ -40,18 +44,16 @@ pub(super) fn run(ctx: &Context, a: &MakeArgs) -> Result<i32> {
     made
 }
 
-fn make(ctx: &Context, a: &MakeArgs) -> Result<i32> {
-    let (settings, record) = prepare_record(&a.order, &a.paper)?;
-    settings.require_pharmacy()?;
+fn make(ctx: &Context, a: &MakeArgs, settings: &Settings, record: Record) -> Result<i32> {
     let (record, files) = logged::enter_and_write(
         ctx,
         record,
-        &settings,
+        settings,
         a.sign.by.as_deref(),
         &a.out,
         "batch",
         a.paper.force,
-        |record, stem| paperwork::render_all(record, &settings, &a.out, stem),
+        |record, stem| paperwork::render_all(record, settings, &a.out, stem),
     )?;
     for (p, _) in &files {
         crate::printable::eprintln(&format!("wrote {}", p.display()));

@@ -41,7 +41,7 @@ enum Action {
 
 pub(super) fn run(ctx: &Context, a: &PolicyArgs) -> Result<i32> {
     let settings = config::load(a.config.as_deref())?;
-    let mut db = ctx.open(settings.database.as_deref())?;
+    let mut db = ctx.open_existing(&settings)?;
     match &a.action {
         Action::Set { policy, value, by } => {
             let p = Policy::parse(policy)?;

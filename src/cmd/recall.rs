@@ -18,7 +18,7 @@ pub(super) struct RecallArgs {
 
 pub(super) fn run(ctx: &Context, a: &RecallArgs) -> Result<i32> {
     let f = a.filters.filter()?;
-    let mut db = ctx.open_with_config(a.filters.config.as_deref())?;
+    let mut db = ctx.read_with_config(a.filters.config.as_deref())?;
     let rows = logbook::recall(db.as_mut(), a.component_lot.trim(), &f)?;
     let rows: Vec<Vec<String>> = rows.into_iter().map(logbook::Recalled::cells).collect();
     emit(&logbook::RECALL_COLUMNS, &rows, a.filters.format)?;

@@ -142,7 +142,7 @@ pub(super) fn run(ctx: &Context, a: &RecordArgs) -> Result<i32> {
         ),
     )?;
     let lot = a.lot.trim();
-    let mut db = ctx.open(settings.database.as_deref())?;
+    let mut db = ctx.open_existing(&settings)?;
     logbook::require_status(
         db.as_mut(),
         lot,
@@ -313,7 +313,8 @@ pub(super) fn run(ctx: &Context, a: &RecordArgs) -> Result<i32> {
         }
         Ok(())
     })?;
-    output::write(&out, &pdf, a.force)?;
+    let file_mode = crate::config::load(a.config.as_deref())?.file_mode;
+    output::write(&out, &pdf, a.force, file_mode)?;
     crate::printable::eprintln(&format!(
         "lot {lot} recorded by {by}; wrote {}",
         out.display()

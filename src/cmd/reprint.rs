@@ -36,7 +36,7 @@ pub(super) struct ReprintArgs {
 
 pub(super) fn run(ctx: &Context, a: &ReprintArgs) -> Result<i32> {
     let settings = crate::config::load(a.config.as_deref())?;
-    let mut db = ctx.open(settings.database.as_deref())?;
+    let mut db = ctx.open_existing(&settings)?;
     let actor = Actor::current();
     let signer = pins::preparer(
         db.as_mut(),
@@ -48,9 +48,10 @@ pub(super) fn run(ctx: &Context, a: &ReprintArgs) -> Result<i32> {
     let lot = a.lot.trim();
     let lot = &logbook::batch(db.as_mut(), lot)?.lot;
     logbook::chain::verify_lot(db.as_mut(), lot)?;
-    let (files, checked, dir) = match kept(db.as_mut(), lot, a.out.as_deref())? {
+    let mode = settings.file_mode;
+    let (files, checked, dir) = match kept(db.as_mut(), lot, a.out.as_deref(), mode)? {
         Some(kept) => kept,
-        None => made_again(db.as_mut(), lot, a.out.as_deref())?,
+        None => made_again(db.as_mut(), lot, a.out.as_deref(), mode)?,
     };
     // Files still there and identical are left alone; missing ones are written.
     let missing: Vec<_> = files
@@ -58,7 +59,7 @@ pub(super) fn run(ctx: &Context, a: &ReprintArgs) -> Result<i32> {
         .filter(|(p, bytes)| a.force || std::fs::read(p).map_or(true, |b| b != *bytes))
         .cloned()
         .collect();
-    output::write_all(&missing, a.force)?;
+    output::write_all(&missing, a.force, settings.file_mode)?;
     let mut db2 = db;
     db2.write(|tx| {
         if let Some(by) = by {
@@ -96,7 +97,12 @@ pub(super) fn run(ctx: &Context, a: &ReprintArgs) -> Result<i32> {
 type Reprinted = (Vec<(PathBuf, Vec<u8>)>, Vec<serde_json::Value>, PathBuf);
 
 /// The bytes the log kept of every file printed for `lot`, or `None` if it kept them not.
-fn kept(db: &mut dyn Db, lot: &str, out: Option<&Path>) -> Result<Option<Reprinted>> {
+fn kept(
+    db: &mut dyn Db,
+    lot: &str,
+    out: Option<&Path>,
+    mode: output::FileMode,
+) -> Result<Option<Reprinted>> {
     let b = logbook::batch(db, lot)?;
     let dir = out
         .map(Path::to_path_buf)
@@ -117,19 +123,25 @@ fn kept(db: &mut dyn Db, lot: &str, out: Option<&Path>) -> Result<Option<Reprint
     if files.is_empty() {
         return Ok(None);
     }
-    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    output::create_dir(&dir, mode)?;
     Ok(Some((files, checked, dir)))
 }
 
 /// The files of a batch entered before the log kept bytes, made again from its stored
 /// record and each checked against the SHA-256 printed.
-fn made_again(db: &mut dyn Db, lot: &str, out: Option<&Path>) -> Result<Reprinted> {
+fn made_again(
+    db: &mut dyn Db,
+    lot: &str,
+    out: Option<&Path>,
+    mode: output::FileMode,
+) -> Result<Reprinted> {
     let rebuilt = logbook::rebuild(db, lot)?;
     let dir = out
         .map(Path::to_path_buf)
         .or(rebuilt.out_dir.clone())
         .unwrap_or_else(|| PathBuf::from("."));
-    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    // The permissions are today's settings', not those the batch was made with.
+    output::create_dir(&dir, mode)?;
     let stem = lots::file_stem(lot);
     let r = &rebuilt.record;
     let s = &rebuilt.settings;

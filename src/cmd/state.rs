@@ -73,7 +73,7 @@ fn hold(ctx: &Context, a: &HoldArgs, what: &str, status: &str, from: &[&str]) ->
     let lot = a.lot.trim();
     let settings = config::load(a.config.as_deref())?;
     let by = pins::by(a.by.as_deref(), settings.user.as_deref())?;
-    let mut db = ctx.open(settings.database.as_deref())?;
+    let mut db = ctx.open_existing(&settings)?;
     let actor = Actor::current();
     let signer = pins::sign(db.as_mut(), &mut Pins::new(), "--by", &by, &actor)?;
     db.write(|tx| {
@@ -104,7 +104,7 @@ pub(super) fn dispense(ctx: &Context, a: &DispenseArgs) -> Result<i32> {
     }
     let settings = config::load(a.config.as_deref())?;
     let by = pins::by(a.by.as_deref(), settings.user.as_deref())?;
-    let mut db = ctx.open(settings.database.as_deref())?;
+    let mut db = ctx.open_existing(&settings)?;
     let actor = Actor::current();
     let signer = pins::sign(db.as_mut(), &mut Pins::new(), "--by", &by, &actor)?;
     let (units, left) = db.write(|tx| {

@@ -68,7 +68,13 @@ enum Action {
 
 pub(super) fn run(ctx: &Context, a: &UserArgs) -> Result<i32> {
     let settings = config::load(a.config.as_deref())?;
-    let mut db = ctx.open(settings.database.as_deref())?;
+    // The first pharmacist starts a new pharmacy's log with `user add`; the other actions
+    // need a log that exists.
+    let mut db = if matches!(a.action, Action::Add { .. }) {
+        ctx.open(&settings)?
+    } else {
+        ctx.open_existing(&settings)?
+    };
     let actor = Actor::current();
     let mut pins = Pins::new();
     let settings_user = settings.user.as_deref();

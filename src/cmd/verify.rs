@@ -80,7 +80,7 @@ pub(super) fn run(ctx: &Context, a: &VerifyArgs) -> Result<i32> {
     if a.reject.as_ref().is_some_and(|r| r.trim().is_empty()) {
         return Err(Error::arg("--reject", "give the reason"));
     }
-    let mut db = ctx.open(settings.database.as_deref())?;
+    let mut db = ctx.open_existing(&settings)?;
     let actor = Actor::current();
     let signer = pins::sign(db.as_mut(), &mut Pins::new(), "--by", by, &actor)?;
     let (status, same) = db.write(|tx| {

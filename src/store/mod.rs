@@ -5,6 +5,9 @@
 //! once against the trait. The SQL it sends uses `$1`, `$2` ... for parameters; the SQLite
 //! implementation rewrites them to `?1`, `?2`.
 
+mod backup;
+#[cfg(feature = "postgres")]
+mod pgpass;
 mod schema;
 pub mod sqlite;
 mod transaction;
@@ -17,6 +20,7 @@ use std::sync::Arc;
 
 use crate::error::{Error, Result};
 
+pub use backup::{Staged, stage_backup};
 #[cfg(test)]
 pub(crate) use schema::migrate_to;
 pub use schema::{SCHEMA_VERSION, migrate, version as migrate_version};
@@ -147,6 +151,10 @@ pub trait Db {
     fn backup(&mut self, to: &Path) -> Result<()>;
     /// The database's own consistency check: "ok" or what it found.
     fn integrity_check(&mut self) -> Result<Vec<String>>;
+    /// Opened read-only (a log the user may only read): nothing can be written.
+    fn read_only(&self) -> bool {
+        false
+    }
 }
 
 impl dyn Db + '_ {
@@ -187,40 +195,114 @@ pub enum Location {
 /// The environment variable that names the log (a path or a URL, password allowed).
 pub const ENV_URL: &str = "TROCHE_DATABASE_URL";
 
-fn is_url(s: &str) -> bool {
-    s.starts_with("postgres://") || s.starts_with("postgresql://")
+/// The URL schemes of a PostgreSQL log, compared without regard to case.
+const SCHEMES: [&str; 2] = ["postgres", "postgresql"];
+
+/// The keywords of a libpq connection string (`host=... dbname=...`), which the log does not
+/// take: a string of them would otherwise become the name of a new, empty SQLite file.
+const LIBPQ_KEYS: &[&str] = &[
+    "host",
+    "hostaddr",
+    "port",
+    "dbname",
+    "user",
+    "password",
+    "passfile",
+    "sslmode",
+    "sslrootcert",
+    "sslcert",
+    "sslkey",
+    "connect_timeout",
+    "options",
+    "application_name",
+    "service",
+    "target_session_attrs",
+];
+
+/// What a `database` setting is, decided before anything is opened or created.
+fn classify(s: &str, whence: &str) -> Result<Location> {
+    // A scheme: letters, digits, `+ - .` before a colon, at least two of them (so a Windows
+    // drive letter is a path).
+    let scheme = s.split_once(':').map(|(head, _)| head).filter(|h| {
+        h.len() >= 2
+            && h.starts_with(|c: char| c.is_ascii_alphabetic())
+            && h.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+    });
+    if let Some(scheme) = scheme {
+        let rest = &s[scheme.len() + 1..];
+        if SCHEMES.iter().any(|k| scheme.eq_ignore_ascii_case(k)) && rest.starts_with("//") {
+            // The client knows the schemes in lower case only.
+            return Ok(Location::Postgres(format!(
+                "{}:{rest}",
+                scheme.to_ascii_lowercase()
+            )));
+        }
+        if rest.starts_with("//") || SCHEMES.iter().any(|k| scheme.eq_ignore_ascii_case(k)) {
+            return Err(Error::arg(
+                whence,
+                // Only the scheme is quoted back: the rest may hold a password.
+                format!(
+                    "`{scheme}:...` is not a PostgreSQL URL: the log is a file path or a URL \
+                     that begins postgres:// or postgresql://. Nothing was opened or created."
+                ),
+            ));
+        }
+    }
+    let keyword = s.split_whitespace().any(|w| {
+        w.split_once('=')
+            .is_some_and(|(k, _)| LIBPQ_KEYS.iter().any(|x| k.eq_ignore_ascii_case(x)))
+    });
+    if keyword {
+        // Not quoted back: it may hold a password.
+        return Err(Error::arg(
+            whence,
+            "looks like a libpq connection string (host=... dbname=...), which troche does not \
+             take: give the log as a URL, postgres://USER@HOST/DBNAME (the password in \
+             PGPASSWORD or ~/.pgpass). Nothing was opened or created.",
+        ));
+    }
+    Ok(Location::Sqlite(PathBuf::from(s)))
 }
 
-/// Whether a URL carries a password (`user:password@host`).
+/// A URL's user information (`user:password`) and the rest: everything before the last `@`,
+/// wherever a `/` or `?` stands (a password may hold either, unescaped).
+fn userinfo(url: &str) -> (&str, Option<&str>, &str) {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    match rest.rfind('@') {
+        Some(i) => (scheme, Some(&rest[..i]), &rest[i + 1..]),
+        None => (scheme, None, rest),
+    }
+}
+
+/// Whether a URL carries a password (`user:password@host`, or `password=` in its query).
 fn url_has_password(url: &str) -> bool {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    let authority = rest.split(['/', '?']).next().unwrap_or("");
-    authority
-        .rsplit_once('@')
-        .is_some_and(|(userinfo, _)| userinfo.contains(':'))
-        || url.contains("password=")
+    let (_, user, _) = userinfo(url);
+    user.is_some_and(|u| u.contains([':', '/', '?'])) || url.contains("password=")
 }
 
 /// A URL with its password hidden, for messages.
 pub fn redact(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
+    if !url.contains("://") {
         return url.to_string();
+    }
+    let (scheme, user, rest) = userinfo(url);
+    let user = match user {
+        Some(u) => {
+            let name = u.split([':', '/', '?']).next().unwrap_or_default();
+            if name.len() == u.len() {
+                format!("{u}@")
+            } else {
+                format!("{name}:***@")
+            }
+        }
+        None => String::new(),
     };
-    let (authority, tail) = rest
-        .find(['/', '?'])
-        .map_or((rest, ""), |i| rest.split_at(i));
-    let authority = match authority.rsplit_once('@') {
-        Some((user, host)) => match user.split_once(':') {
-            Some((u, _)) => format!("{u}:***@{host}"),
-            None => format!("{user}@{host}"),
-        },
-        None => authority.to_string(),
+    let rest = match rest.find("password=") {
+        Some(i) => format!("{}password=***", &rest[..i]),
+        None => rest.to_string(),
     };
-    let tail = match tail.find("password=") {
-        Some(i) => format!("{}password=***", &tail[..i]),
-        None => tail.to_string(),
-    };
-    format!("{scheme}://{authority}{tail}")
+    format!("{scheme}://{user}{rest}")
 }
 
 /// The log's default place: the user's data directory (`$XDG_DATA_HOME/troche/log.sqlite3`,
@@ -244,53 +326,95 @@ pub fn locate(flag: Option<&str>, settings_db: Option<&str>) -> Result<Location>
         if f.is_empty() {
             return Err(Error::arg("--db", "must not be empty"));
         }
-        if is_url(f) {
-            if url_has_password(f) {
-                return Err(Error::arg(
-                    "--db",
-                    "a password on the command line is visible to every user of this machine \
-                     (ps, shell history); put it in PGPASSWORD, ~/.pgpass, TROCHE_DATABASE_URL \
-                     or database = \"...\" in troche.toml",
-                ));
-            }
-            return Ok(Location::Postgres(f.to_string()));
+        let loc = classify(f, "--db")?;
+        if let Location::Postgres(url) = &loc
+            && url_has_password(url)
+        {
+            return Err(Error::arg(
+                "--db",
+                "a password on the command line is visible to every user of this machine \
+                 (ps, shell history); put it in PGPASSWORD, ~/.pgpass, TROCHE_DATABASE_URL \
+                 or database = \"...\" in troche.toml",
+            ));
         }
-        return Ok(Location::Sqlite(PathBuf::from(f)));
+        return Ok(loc);
     }
-    let from = |s: &str| {
-        if is_url(s) {
-            Location::Postgres(s.to_string())
-        } else {
-            Location::Sqlite(PathBuf::from(s))
-        }
-    };
     if let Ok(v) = std::env::var(ENV_URL)
         && !v.trim().is_empty()
     {
-        return Ok(from(v.trim()));
+        return classify(v.trim(), ENV_URL);
     }
-    if let Some(s) = settings_db {
-        return Ok(from(s));
+    if let Some(s) = settings_db.map(str::trim) {
+        if s.is_empty() {
+            return Err(Error::arg("database", "must not be empty"));
+        }
+        return classify(s, "database");
     }
     Ok(Location::Sqlite(default_path()?))
 }
 
-/// Opens the log (creating a SQLite one on first use) and brings its schema up to date.
+/// What a command may do to the log when it opens it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Make batches: the one access that may create a log, and only where no file is yet or
+    /// an empty one.
+    Create,
+    /// Add to an existing log (events, records): it must be there and writable.
+    Write,
+    /// Read an existing log: one the user may only read (an inspector's copy, a backup) is
+    /// opened read-only.
+    Read,
+}
+
+/// Opens the log, creating a SQLite one on first use, and brings its schema up to date.
 pub fn open(loc: &Location) -> Result<Box<dyn Db>> {
+    open_as(loc, Access::Create)
+}
+
+/// Opens the log for `access`: only [`Access::Create`] makes a new one; a log opened
+/// read-only is read as it is, never migrated.
+pub fn open_as(loc: &Location, access: Access) -> Result<Box<dyn Db>> {
+    open_with(loc, access, None)
+}
+
+/// As [`open_as`], with the settings' CA certificate for a PostgreSQL server (`ca_file`).
+pub fn open_with(loc: &Location, access: Access, ca_file: Option<&Path>) -> Result<Box<dyn Db>> {
     let mut db: Box<dyn Db> = match loc {
-        Location::Sqlite(p) => Box::new(sqlite::Sqlite::open(p)?),
+        Location::Sqlite(p) => Box::new(sqlite::Sqlite::open_as(p, access)?),
         #[cfg(feature = "postgres")]
-        Location::Postgres(url) => Box::new(postgres::Postgres::connect(url)?),
+        Location::Postgres(url) => Box::new(postgres::Postgres::connect_with(url, ca_file)?),
         #[cfg(not(feature = "postgres"))]
         Location::Postgres(_) => {
+            let _ = ca_file;
             return Err(Error::arg(
                 "--db",
                 "this troche was built without PostgreSQL (cargo feature `postgres`)",
             ));
         }
     };
-    migrate(db.as_mut())?;
+    if access != Access::Create && !schema::has_log(db.as_mut())? {
+        return Err(not_a_log(
+            &db.describe(),
+            "holds no compounding log (no troche schema); it is made by the first make or \
+             batch",
+        ));
+    }
+    if db.read_only() {
+        schema::require_current(db.as_mut())?;
+    } else {
+        migrate(db.as_mut())?;
+    }
     Ok(db)
+}
+
+/// A database that is not a troche log: a mistake in the setting, exit 2.
+pub(crate) fn not_a_log(what: &str, why: &str) -> Error {
+    Error::Input {
+        file: what.to_string(),
+        line: None,
+        key: None,
+        message: format!("{why}. Nothing was changed."),
+    }
 }
 
 /// A failure of the database itself (exit 1: the machine, not the input): what was being
@@ -353,10 +477,49 @@ mod tests {
             Location::Postgres("postgres://u@h/db".into())
         );
         assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        // A password with `/` or `?` in it, unescaped, is still hidden.
+        assert_eq!(
+            redact("postgres://u:se/c?ret@h/db"),
+            "postgres://u:***@h/db"
+        );
+        assert_eq!(redact("postgres://u?secret@h/db"), "postgres://u:***@h/db");
+        assert!(url_has_password("postgres://u:a/b@h/db"));
+        assert_eq!(redact("postgres://h/db"), "postgres://h/db");
         assert_eq!(
             redact("postgres://h/db?user=u&password=s"),
             "postgres://h/db?user=u&password=***"
         );
+    }
+
+    /// A setting is a path, or a PostgreSQL URL in any case of its scheme; what looks like
+    /// another URL or a libpq connection string is refused, not made a file name.
+    #[test]
+    fn settings_are_paths_or_postgresql_urls() {
+        for (s, url) in [
+            ("POSTGRES://u@h/db", "postgres://u@h/db"),
+            ("PostgreSQL://h/db", "postgresql://h/db"),
+        ] {
+            assert_eq!(classify(s, "x").unwrap(), Location::Postgres(url.into()));
+        }
+        for s in [
+            "log.sqlite3",
+            "/var/lib/troche/log",
+            "C:\\logs\\log.sqlite3",
+            "a b.db",
+        ] {
+            assert_eq!(classify(s, "x").unwrap(), Location::Sqlite(s.into()));
+        }
+        for s in [
+            "postgresq://u:pw@h/db",
+            "http://h/db",
+            "postgres:u:pw@h/db",
+            "host=h dbname=d password=pw",
+            "  dbname=d",
+        ] {
+            let e = classify(s, "database").unwrap_err();
+            assert_eq!(e.exit_code(), 2);
+            assert!(!e.to_string().contains("pw"), "{e}");
+        }
     }
 
     #[test]

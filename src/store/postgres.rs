@@ -3,50 +3,445 @@
 //! lock, so lot assignment is serialised across workstations exactly as SQLite's
 //! `BEGIN IMMEDIATE` serialises it across processes; the unique key on the lot stays as the
 //! last line of defence.
+//!
+//! The connection is encrypted with rustls as the URL's `sslmode` says (`disable`, `prefer`,
+//! the client's default, or `require`); with a CA certificate (`sslrootcert` in the URL, else
+//! `ca_file` in the settings) the server's certificate must be signed by it and name the host
+//! connected to. The password comes from the URL, `PGPASSWORD` or the password file
+//! ([`pgpass`](super::pgpass)).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use postgres::config::{Host, SslMode};
+use postgres::error::SqlState;
 use postgres::types::{ToSql, Type};
-use postgres::{Client, Config, NoTls};
+use postgres::{Client, Config};
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::WebPkiSupportedAlgorithms;
+use rustls::pki_types::pem::PemObject as _;
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{DigitallySignedStruct, SignatureScheme};
+use tokio_postgres_rustls::MakeRustlsConnect;
 
+use super::pgpass;
 use super::{Db, Dialect, Row, Value, machine, redact};
 use crate::error::{Error, Result};
 
 /// The advisory lock key of the log's writers ("TROCHE" in ASCII, as a number).
 const WRITE_LOCK: i64 = 0x5452_4F43_4845;
 
+/// How long a writer waits for another's lock, as SQLite's busy timeout: a stuck writer is
+/// reported rather than waited for forever.
+const LOCK_TIMEOUT: &str = "30s";
+
+/// How long one statement may run: far above any the log sends (`db check` of 100,000
+/// batches included), so only a server that has stopped answering reaches it.
+const STATEMENT_TIMEOUT: &str = "300s";
+
 pub struct Postgres {
     client: Client,
     url: String,
 }
 
+/// A URL's `sslrootcert`, which troche reads itself (the client does not know it), and the
+/// URL without it.
+fn take_sslrootcert(url: &str) -> (String, Option<PathBuf>) {
+    let Some((base, query)) = url.split_once('?') else {
+        return (url.to_string(), None);
+    };
+    let mut ca = None;
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|kv| match kv.strip_prefix("sslrootcert=") {
+            Some(v) => {
+                ca = Some(PathBuf::from(percent_decode(v)));
+                false
+            }
+            None => true,
+        })
+        .collect();
+    let url = if kept.is_empty() {
+        base.to_string()
+    } else {
+        format!("{base}?{}", kept.join("&"))
+    };
+    (url, ca)
+}
+
+/// `%XX` escapes of a URL's query value.
+fn percent_decode(v: &str) -> String {
+    let bytes = v.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The CA certificates of `path` (PEM), which the server's certificate must chain to.
+fn roots(path: &Path) -> Result<rustls::RootCertStore> {
+    let bad = |m: String| {
+        Error::arg(
+            "ca_file",
+            format!(
+                "{}: {m}; give the PEM file of the CA that signed the server's certificate",
+                path.display()
+            ),
+        )
+    };
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let certs = CertificateDer::pem_slice_iter(&bytes)
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|e| bad(format!("not a PEM certificate file ({e})")))?;
+    if certs.is_empty() {
+        return Err(bad("holds no certificate".into()));
+    }
+    let mut store = rustls::RootCertStore::empty();
+    for c in certs {
+        store
+            .add(c)
+            .map_err(|e| bad(format!("a certificate in it cannot be used ({e})")))?;
+    }
+    Ok(store)
+}
+
+/// Encryption without authentication: what libpq's `sslmode=require` gives without a CA.
+/// The handshake's signatures are still checked (the session is the certificate holder's);
+/// who holds the certificate is not.
+#[derive(Debug)]
+struct Unverified(WebPkiSupportedAlgorithms);
+
+impl ServerCertVerifier for Unverified {
+    fn verify_server_cert(
+        &self,
+        _: &CertificateDer<'_>,
+        _: &[CertificateDer<'_>],
+        _: &ServerName<'_>,
+        _: &[u8],
+        _: UnixTime,
+    ) -> std::result::Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.supported_schemes()
+    }
+}
+
+/// The TLS connector: verifying the server against `ca` when one is given.
+fn connector(ca: Option<&Path>) -> Result<MakeRustlsConnect> {
+    // ring, not aws-lc-rs: rustls marks ring's provider deprecated for its lack of a
+    // post-quantum key exchange, which only aws-lc-rs has, at the cost of cmake and a large C
+    // build; a pharmacy's log on its own network is not what that protects first.
+    #[allow(deprecated)]
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| Error::internal("cannot set up TLS", e))?;
+    let config = match ca {
+        Some(ca) => builder.with_root_certificates(roots(ca)?),
+        None => builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(Unverified(
+                provider.signature_verification_algorithms,
+            ))),
+    }
+    .with_no_client_auth();
+    Ok(MakeRustlsConnect::new(config))
+}
+
+/// Where the client connects: the first host and port, for messages and the password file.
+fn endpoint(config: &Config) -> (String, u16) {
+    let host = match config.get_hosts().first() {
+        Some(Host::Tcp(h)) => h.clone(),
+        #[cfg(unix)]
+        Some(Host::Unix(p)) => p.display().to_string(),
+        None => "localhost".into(),
+    };
+    (host, config.get_ports().first().copied().unwrap_or(5432))
+}
+
 impl Postgres {
+    /// Connects to the log at `url` (see the module's documentation), without a CA
+    /// certificate from the settings.
     pub fn connect(url: &str) -> Result<Postgres> {
+        Postgres::connect_with(url, None)
+    }
+
+    /// Connects to the log at `url`; `ca_file` (the settings') is the CA certificate when the
+    /// URL names none.
+    pub fn connect_with(url: &str, ca_file: Option<&Path>) -> Result<Postgres> {
         let shown = redact(url);
+        let (url, url_ca) = take_sslrootcert(url);
+        let ca = url_ca.or_else(|| ca_file.map(Path::to_path_buf));
         let mut config: Config = url
             .parse()
             .map_err(|e| Error::arg("database", format!("{shown}: not a PostgreSQL URL: {e}")))?;
-        if config.get_password().is_none()
-            && let Ok(p) = std::env::var("PGPASSWORD")
-        {
-            config.password(p);
+        if ca.is_some() && config.get_ssl_mode() == SslMode::Disable {
+            return Err(Error::arg(
+                "database",
+                format!(
+                    "{shown}: a CA certificate is given but sslmode=disable: the connection \
+                     would be neither encrypted nor verified; remove sslmode=disable (or the CA)"
+                ),
+            ));
+        }
+        // A CA certificate means a verified server: never a quiet fall back to plain text
+        // when the server offers no TLS (the client's default, `prefer`, would).
+        if ca.is_some() {
+            config.ssl_mode(SslMode::Require);
+        }
+        let (host, port) = endpoint(&config);
+        let user = config.get_user().unwrap_or_default().to_string();
+        let database = config.get_dbname().unwrap_or(&user).to_string();
+        if config.get_password().is_none() {
+            if let Ok(p) = std::env::var("PGPASSWORD") {
+                config.password(p);
+            } else if let Some(p) = pgpass::lookup(
+                &pgpass::Wanted {
+                    host: &host,
+                    port,
+                    database: &database,
+                    user: &user,
+                },
+                &mut |m| crate::printable::eprintln(&format!("troche: warning: {m}")),
+            ) {
+                config.password(p);
+            }
         }
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(Duration::from_secs(5));
         }
-        let client = config.connect(NoTls).map_err(|e| {
-            Error::database(
-                format!("cannot reach the PostgreSQL log at {shown} (nothing was changed)"),
-                e,
+        let tls = connector(ca.as_deref())?;
+        let verified = ca.is_some();
+        let mut client = config.connect(tls).map_err(|e| {
+            connect_error(
+                &e,
+                &Endpoint {
+                    shown: &shown,
+                    host: &host,
+                    port,
+                    user: &user,
+                    database: &database,
+                    verified,
+                },
             )
         })?;
+        // The URL's `options` (`-c lock_timeout=...`) may set either for this site.
+        let given = config.get_options().unwrap_or_default();
+        let set = [
+            ("lock_timeout", LOCK_TIMEOUT),
+            ("statement_timeout", STATEMENT_TIMEOUT),
+        ]
+        .into_iter()
+        .filter(|(name, _)| !given.contains(name))
+        .map(|(name, value)| format!("SET {name} = '{value}';"))
+        .collect::<Vec<_>>()
+        .join(" ");
+        if !set.is_empty() {
+            client.batch_execute(&set).map_err(|e| machine(&shown, e))?;
+        }
         Ok(Postgres { client, url: shown })
     }
 
     fn err(&self, e: postgres::Error) -> Error {
-        machine(&self.url, e)
+        statement_error(&self.url, "", e)
+    }
+}
+
+/// What a failed connection was to, for its message.
+struct Endpoint<'a> {
+    shown: &'a str,
+    host: &'a str,
+    port: u16,
+    user: &'a str,
+    database: &'a str,
+    verified: bool,
+}
+
+/// Tells apart why a connection failed: a wrong or missing password, a server that cannot
+/// be reached, a TLS handshake refused, a certificate not trusted, a database that does not
+/// exist. Each says what to check; the client's error stays the source.
+fn connect_error(e: &postgres::Error, at: &Endpoint<'_>) -> Error {
+    let (host, port) = (at.host, at.port);
+    let why = if let Some(db) = e.as_db_error() {
+        let code = db.code();
+        if *code == SqlState::INVALID_PASSWORD
+            || *code == SqlState::INVALID_AUTHORIZATION_SPECIFICATION
+        {
+            format!(
+                "the server at {host}:{port} refused the password of user {:?} (or has no \
+                 such user); check PGPASSWORD, {} or the URL",
+                at.user,
+                pgpass::describe()
+            )
+        } else if *code == SqlState::INVALID_CATALOG_NAME {
+            format!(
+                "the server at {host}:{port} has no database {:?}; check the URL's database \
+                 name",
+                at.database
+            )
+        } else {
+            format!("the server at {host}:{port} refused the connection")
+        }
+    } else {
+        let chain = chain(e);
+        let tls = rustls_error(e);
+        if let Some(t) = tls {
+            if let rustls::Error::InvalidCertificate(c) = t {
+                let verified = if at.verified { "" } else { " (no CA given)" };
+                format!(
+                    "the server's certificate at {host}:{port} is not trusted{verified}: {}; \
+                     check the CA certificate (ca_file, sslrootcert) and that the \
+                     certificate names the host connected to",
+                    cert_problem(c)
+                )
+            } else {
+                format!("the TLS handshake with {host}:{port} failed: {t}")
+            }
+        } else if chain.contains("server does not support TLS") {
+            format!(
+                "the server at {host}:{port} refused TLS, and the URL asks for it \
+                 (sslmode=require, or a CA certificate): turn on ssl in the server, or \
+                 (on a trusted network only) sslmode=disable"
+            )
+        } else if chain.contains("password missing") {
+            format!(
+                "the server at {host}:{port} asks for a password and none was given: put it \
+                 in PGPASSWORD or {}",
+                pgpass::describe()
+            )
+        } else if io_error(e).is_some() || chain.contains("timeout") || chain.contains("timed out")
+        {
+            format!(
+                "cannot reach the server at {host}:{port} (is it running, and is the host \
+                 name and port right?)"
+            )
+        } else {
+            format!("cannot connect to the server at {host}:{port}")
+        }
+    };
+    Error::Database {
+        message: format!("{}: {why} (nothing was changed)", at.shown),
+        source: Some(Box::new(Plain(chain_text(e)))),
+    }
+}
+
+/// The client's error in words, as one source (its own chain flattened).
+#[derive(Debug)]
+struct Plain(String);
+
+impl std::fmt::Display for Plain {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Plain {}
+
+fn chain_text(e: &postgres::Error) -> String {
+    let mut out = e.to_string();
+    let mut next = std::error::Error::source(e);
+    while let Some(s) = next {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        next = s.source();
+    }
+    out
+}
+
+fn chain(e: &postgres::Error) -> String {
+    chain_text(e)
+}
+
+fn sources(e: &postgres::Error) -> impl Iterator<Item = &(dyn std::error::Error + 'static)> {
+    std::iter::successors(std::error::Error::source(e), |s| s.source())
+}
+
+fn rustls_error(e: &postgres::Error) -> Option<&rustls::Error> {
+    sources(e).find_map(|s| {
+        s.downcast_ref::<rustls::Error>().or_else(|| {
+            s.downcast_ref::<std::io::Error>()
+                .and_then(|io| io.get_ref())
+                .and_then(|i| i.downcast_ref::<rustls::Error>())
+        })
+    })
+}
+
+fn io_error(e: &postgres::Error) -> Option<&std::io::Error> {
+    sources(e).find_map(|s| s.downcast_ref::<std::io::Error>())
+}
+
+fn cert_problem(c: &rustls::CertificateError) -> String {
+    use rustls::CertificateError as C;
+    match c {
+        C::UnknownIssuer => "it is not signed by the CA given".into(),
+        C::NotValidForName | C::NotValidForNameContext { .. } => {
+            "it does not name the host connected to".into()
+        }
+        C::Expired | C::ExpiredContext { .. } => "it has expired".into(),
+        C::NotValidYet | C::NotValidYetContext { .. } => "it is not valid yet".into(),
+        other => format!("{other:?}"),
+    }
+}
+
+/// A failed statement: a lock held too long and a statement cancelled by its timeout are
+/// said as what they are.
+fn statement_error(url: &str, doing: &str, e: postgres::Error) -> Error {
+    let what = if doing.is_empty() {
+        url.to_string()
+    } else {
+        format!("{url}: {doing}")
+    };
+    match e.code() {
+        Some(c) if *c == SqlState::LOCK_NOT_AVAILABLE => machine(
+            format!(
+                "{what}: another workstation held the log's lock longer than the lock timeout \
+                 ({LOCK_TIMEOUT} unless the URL's options set lock_timeout); try again, and if \
+                 it persists look for a stuck troche or session on the server \
+                 (pg_stat_activity)"
+            ),
+            e,
+        ),
+        Some(c) if *c == SqlState::QUERY_CANCELED => machine(
+            format!("{what}: the server did not answer within {STATEMENT_TIMEOUT}"),
+            e,
+        ),
+        _ => machine(what, e),
     }
 }
 
@@ -72,14 +467,14 @@ impl Db for Postgres {
     fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
         self.client
             .execute(sql, bind(params).as_slice())
-            .map_err(|e| machine(format!("{}: {}", self.url, super::doing(sql)), e))
+            .map_err(|e| statement_error(&self.url, &super::doing(sql), e))
     }
 
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
         let rows = self
             .client
             .query(sql, bind(params).as_slice())
-            .map_err(|e| machine(format!("{}: {}", self.url, super::doing(sql)), e))?;
+            .map_err(|e| statement_error(&self.url, &super::doing(sql), e))?;
         let Some(first) = rows.first() else {
             return Ok(Vec::new());
         };
@@ -157,5 +552,50 @@ impl Db for Postgres {
             self.query(&format!("SELECT count(*) FROM {t}"), &[])?;
         }
         Ok(vec!["ok".into()])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// troche reads `sslrootcert` itself; the client is given the URL without it.
+    #[test]
+    fn sslrootcert_is_taken_out_of_the_url() {
+        assert_eq!(
+            take_sslrootcert(
+                "postgres://h/db?sslmode=require&sslrootcert=%2Fetc%2Fca%20x.crt&options=-c"
+            ),
+            (
+                "postgres://h/db?sslmode=require&options=-c".to_string(),
+                Some(PathBuf::from("/etc/ca x.crt"))
+            )
+        );
+        assert_eq!(
+            take_sslrootcert("postgres://h/db?sslrootcert=ca.pem"),
+            ("postgres://h/db".to_string(), Some(PathBuf::from("ca.pem")))
+        );
+        assert_eq!(
+            take_sslrootcert("postgres://h/db"),
+            ("postgres://h/db".to_string(), None)
+        );
+    }
+
+    /// A CA with sslmode=disable is a contradiction, refused; a CA file that holds no
+    /// certificate is refused naming it.
+    #[test]
+    fn a_ca_needs_tls_and_a_certificate() {
+        let dir = tempfile::tempdir().unwrap();
+        let ca = dir.path().join("ca.pem");
+        std::fs::write(&ca, "not a certificate\n").unwrap();
+        let e = Postgres::connect_with("postgres://u@127.0.0.1:1/x?sslmode=disable", Some(&ca))
+            .err()
+            .unwrap();
+        assert!(e.to_string().contains("sslmode=disable"), "{e}");
+        assert_eq!(e.exit_code(), 2);
+        let e = Postgres::connect_with("postgres://u@127.0.0.1:1/x", Some(&ca))
+            .err()
+            .unwrap();
+        assert!(e.to_string().contains("holds no certificate"), "{e}");
     }
 }

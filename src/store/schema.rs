@@ -313,6 +313,44 @@ fn refuse_newer(db: &dyn Db, v: i64) -> Result<()> {
     Ok(())
 }
 
+/// Whether the database holds a troche log: its table of migrations.
+pub(super) fn has_log(db: &mut dyn Db) -> Result<bool> {
+    let sql = match db.dialect() {
+        Dialect::Sqlite => {
+            "SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
+        }
+        Dialect::Postgres => {
+            "SELECT count(*) AS n FROM information_schema.tables WHERE table_name = 'schema_migrations' AND table_schema = current_schema()"
+        }
+    };
+    let n = db
+        .query(sql, &[])?
+        .into_iter()
+        .next()
+        .map_or(Ok(0), |mut r| r.int("n"))?;
+    Ok(n > 0)
+}
+
+/// A log opened read-only is read as it is: one of an older schema cannot be brought up to
+/// date, and is refused rather than misread.
+pub(super) fn require_current(db: &mut dyn Db) -> Result<()> {
+    let v = current(db)?.unwrap_or(0);
+    refuse_newer(db, v)?;
+    if v < SCHEMA_VERSION {
+        return Err(Error::Input {
+            file: db.describe(),
+            line: None,
+            key: None,
+            message: format!(
+                "the compounding log has schema version {v}, older than this troche's \
+                 ({SCHEMA_VERSION}), and may only be read; open a writable copy once to bring \
+                 it up to date. Nothing was changed."
+            ),
+        });
+    }
+    Ok(())
+}
+
 /// The schema version of the log, reading only.
 pub fn version(db: &mut dyn Db) -> Result<Option<i64>> {
     current(db)

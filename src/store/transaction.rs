@@ -90,6 +90,9 @@ impl Db for Transaction<'_> {
     fn integrity_check(&mut self) -> Result<Vec<String>> {
         self.db.integrity_check()
     }
+    fn read_only(&self) -> bool {
+        self.db.read_only()
+    }
 }
 
 fn nested(what: &str) -> Error {
