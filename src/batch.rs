@@ -457,7 +457,7 @@ impl<'a> Run<'a> {
         // Every batch the transaction enters carries the chain's head as it began.
         let seal = tx.as_deref_mut().map(logbook::chain::seal).transpose()?;
         let mut counter = LotCounter::new(&mut self.lots);
-        for (row, mut computed) in computed {
+        for (mut row, mut computed) in computed {
             // Claimed inside the transaction that assigns lots: an entry another run of the
             // recipe entered since this one looked is found here, and not made again.
             if let (Some(tx), Some(c)) = (tx.as_deref_mut(), computed.as_mut())
@@ -466,6 +466,17 @@ impl<'a> Run<'a> {
                 && let Some((lot, _, _)) = logbook::by_fingerprint(tx, &o.fingerprint)?
             {
                 c.previous = Some(lot);
+            }
+            // Checked against the log in the transaction the batch is entered in.
+            if let (Some(tx), Some(c)) = (tx.as_deref_mut(), computed.as_ref())
+                && c.previous.is_none()
+                && let Err(e) = crate::prescription::check_in_log(tx, &c.record)
+            {
+                if !matches!(e, Error::Order { .. }) {
+                    return Err(e);
+                }
+                row.status = Status::Failed(locate(&self.recipe_name, &row, entry_error(e)));
+                computed = None;
             }
             let row_index = self.report.rows.len();
             let (row, job) = assign_lot(

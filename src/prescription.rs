@@ -10,7 +10,10 @@ use crate::bud::Bud;
 use crate::calc::Calculation;
 use crate::error::{Error, Field, Result};
 use crate::formula::{Formula, Schedule};
+use crate::logbook::policy::RefillLimit;
 use crate::order::Order;
+use crate::record::Record;
+use crate::store::Db;
 
 /// Most refills of a Schedule III or IV prescription (21 CFR 1306.22(a)).
 pub const MAX_REFILLS_III_IV: u32 = 5;
@@ -135,6 +138,39 @@ pub fn check(formula: &Formula, order: &Order, date: Date) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The checks of a batch's prescription against the log, made in the transaction that
+/// assigns its lot (the log is the truth): refills above the pharmacy's own limit are
+/// refused.
+pub fn check_in_log(db: &mut dyn Db, record: &Record) -> Result<()> {
+    if let Some(schedule) = record.formula.schedule() {
+        let limit = crate::logbook::policy::refill_limit(db, schedule)?;
+        check_refill_limit(&record.order, limit.as_ref())?;
+    }
+    Ok(())
+}
+
+/// Refuses refills above the lower limit the pharmacy set for its state as a signed policy
+/// in the log (`logbook::policy`), naming the policy, its value and who set it. Checked where
+/// the lot is assigned, so the log read is the one the batch is entered in.
+pub fn check_refill_limit(order: &Order, limit: Option<&RefillLimit>) -> Result<()> {
+    let refills = order.refills.unwrap_or(0);
+    match limit {
+        Some(l) if refills > l.refills => Err(Error::order(
+            Field::Refills,
+            format!(
+                "{refills} refills: the pharmacy's policy {} allows at most {} (set by {} at \
+                 {}); give --refills {} or fewer, or ask a pharmacist to change the policy",
+                l.policy.name(),
+                l.refills,
+                l.set_by,
+                l.at,
+                l.refills
+            ),
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// What is unusual about a batch without being wrong: each warning names the value and the

@@ -16,6 +16,7 @@ mod names;
 mod pages;
 mod prescription;
 mod properties;
+mod refills;
 mod release;
 #[path = "../benches/support/sample.rs"]
 mod sample;

@@ -39,6 +39,7 @@ pub(super) fn enter_and_write(
         if let Some(by) = prepared_by {
             logbook::people::require_signer(tx, "--by", by)?;
         }
+        crate::prescription::check_in_log(tx, &record)?;
         let mut lots = Lots::scan(dir)?;
         let mut counter = LotCounter::new(&mut lots);
         record.seal = Some(logbook::chain::seal(tx)?);

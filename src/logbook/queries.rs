@@ -176,6 +176,42 @@ pub fn by_fingerprint(
     Ok(Some((lot, date, r.text("status")?)))
 }
 
+/// An earlier batch of the same prescription and formula still within its BUD.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EarlierFill {
+    pub lot: String,
+    pub bud: Date,
+}
+
+/// The latest batch in the log of the same Rx number and formula whose BUD is on or after
+/// `date`: compounding it again now is a duplicate or an early refill. A voided batch was
+/// never made and a rejected one never dispensed, so neither counts.
+pub fn earlier_fill(
+    db: &mut dyn Db,
+    rx: &str,
+    formula_id: &str,
+    date: Date,
+) -> Result<Option<EarlierFill>> {
+    let rows = db.query(
+        "SELECT lot, bud FROM batches WHERE rx = $1 AND formula_id = $2 AND bud >= $3 \
+         AND status NOT IN ('void', 'rejected') ORDER BY bud DESC, created_at DESC LIMIT 1",
+        &[
+            Value::text(rx),
+            Value::text(formula_id),
+            Value::text(date.to_string()),
+        ],
+    )?;
+    let Some(mut r) = rows.into_iter().next() else {
+        return Ok(None);
+    };
+    let lot = r.text("lot")?;
+    let bud = r.text("bud")?;
+    let bud = bud
+        .parse()
+        .map_err(|e| Error::database(format!("lot {lot}: its stored BUD {bud:?}"), e))?;
+    Ok(Some(EarlierFill { lot, bud }))
+}
+
 fn stored_date(lot: &str, text: &str) -> Result<Date> {
     text.parse().map_err(|e| {
         Error::database(
