@@ -101,6 +101,9 @@ pub struct Report {
     /// Entries that failed because the machine did (a full disk, a file that could not be
     /// written), not because of their input: the run then exits 1.
     pub io_failures: usize,
+    /// What the log found unusual about the new batches (an Rx filled again within the BUD
+    /// of its earlier batch), each placed in the recipe file.
+    pub warnings: Vec<String>,
 }
 
 impl Report {
@@ -457,6 +460,8 @@ impl<'a> Run<'a> {
         // Every batch the transaction enters carries the chain's head as it began.
         let seal = tx.as_deref_mut().map(logbook::chain::seal).transpose()?;
         let mut counter = LotCounter::new(&mut self.lots);
+        // The chunk's new batches, not yet in the log when the next entry is checked.
+        let mut fills = Vec::new();
         for (mut row, mut computed) in computed {
             // Claimed inside the transaction that assigns lots: an entry another run of the
             // recipe entered since this one looked is found here, and not made again.
@@ -468,15 +473,19 @@ impl<'a> Run<'a> {
                 c.previous = Some(lot);
             }
             // Checked against the log in the transaction the batch is entered in.
-            if let (Some(tx), Some(c)) = (tx.as_deref_mut(), computed.as_ref())
+            let mut warning = None;
+            if let (Some(tx), Some(c)) = (tx.as_deref_mut(), computed.as_mut())
                 && c.previous.is_none()
-                && let Err(e) = crate::prescription::check_in_log(tx, &c.record)
             {
-                if !matches!(e, Error::Order { .. }) {
-                    return Err(e);
+                match crate::prescription::check_in_log(tx, &mut c.record, &fills) {
+                    Ok(w) => warning = w,
+                    Err(e @ Error::Order { .. }) => {
+                        row.status =
+                            Status::Failed(locate(&self.recipe_name, &row, entry_error(e)));
+                        computed = None;
+                    }
+                    Err(e) => return Err(e),
                 }
-                row.status = Status::Failed(locate(&self.recipe_name, &row, entry_error(e)));
-                computed = None;
             }
             let row_index = self.report.rows.len();
             let (row, job) = assign_lot(
@@ -494,6 +503,15 @@ impl<'a> Run<'a> {
                     (None, None) => counter.next_in_dir(date).map(|l| (l.clone(), l)),
                 },
             );
+            if let (Some(w), Some(j)) = (warning, &job) {
+                let w = format!("lot {}: {w}", j.record.lot);
+                self.report
+                    .warnings
+                    .push(locate(&self.recipe_name, &row, w));
+            }
+            if let Some(j) = job.as_ref().filter(|j| !j.resume) {
+                fills.extend(crate::prescription::Fill::of(&j.record));
+            }
             self.report.rows.push(row);
             jobs.extend(job.map(|mut j| {
                 if !j.resume {

@@ -178,3 +178,118 @@ fn a_batch_entry_above_the_limit_fails_naming_the_policy() {
         "{stdout}"
     );
 }
+
+/// `troche COMMAND progesterone-troche` for Rx `rx`, dated [`DATE`], unsigned (no people).
+fn progesterone(t: Test, command: &str, rx: &str) -> Test {
+    t.args([command, "progesterone-troche", "--strength", "100 mg"])
+        .args(["--quantity", "30", "--rx", rx])
+        .args(["--date", DATE, "--backdate", "--config", &config()])
+}
+
+#[test]
+fn the_same_rx_within_the_bud_of_its_earlier_batch_is_warned_of() {
+    let t = Test::new();
+    let out = t.at("out");
+    let (first, t) = ran_in(progesterone(t, "make", "RX-7").args(["--out", out.as_str()]));
+    assert!(!first.contains("duplicate"), "{first}");
+    let lot = first
+        .lines()
+        .find_map(|l| l.strip_prefix("lot "))
+        .and_then(|l| l.split(',').next())
+        .expect("the first lot")
+        .to_string();
+    let bud = first
+        .lines()
+        .find_map(|l| l.split("BUD ").nth(1))
+        .expect("the first BUD")
+        .trim()
+        .to_string();
+    let want = format!(
+        "Rx RX-7: lot {lot} of progesterone-troche was compounded for the same Rx number and \
+         its BUD {bud} is on or after this compounding date {DATE}: this is a duplicate or an \
+         early refill."
+    );
+    // On the terminal and in the worksheet's notes, for every command that enters a batch.
+    let sheet = t.at("w.pdf");
+    let (err, t) = ran_in(progesterone(t, "worksheet", "RX-7").args(["-o", sheet.as_str()]));
+    assert!(err.contains(&format!("troche: warning: {want}")), "{err}");
+    let text = pdf_text(&fs::read(&sheet).unwrap());
+    assert!(has(&text, &want), "{text}");
+    // Later fills name the latest earlier batch.
+    let same = format!(
+        "of progesterone-troche was compounded for the same Rx number and its BUD {bud} is on \
+         or after this compounding date {DATE}: this is a duplicate or an early refill."
+    );
+    let label = t.at("l.pdf");
+    let (err, t) = ran_in(progesterone(t, "label", "RX-7").args(["-o", label.as_str()]));
+    assert!(err.contains(&same) && !err.contains(&want), "{err}");
+    let out2 = t.at("out2");
+    let (err, t) = ran_in(progesterone(t, "make", "RX-7").args(["--out", out2.as_str()]));
+    assert!(err.contains(&same), "{err}");
+    // The record kept in the log says it too.
+    let json = fs::read_dir(&out2)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "json"))
+        .unwrap();
+    let record: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(json).unwrap()).unwrap();
+    assert!(
+        record["calculation"]["warnings"]
+            .to_string()
+            .contains("duplicate or an early refill"),
+        "{record}"
+    );
+    // Another Rx number, or the same one past the earlier BUD, is not warned of.
+    let out3 = t.at("out3");
+    let (err, _) = ran_in(progesterone(t, "make", "RX-8").args(["--out", out3.as_str()]));
+    assert!(!err.contains("duplicate"), "{err}");
+}
+
+#[test]
+fn a_recipe_that_fills_one_rx_twice_is_warned_of_at_the_second_entry() {
+    let entry = |rx: &str| {
+        format!(
+            "[[batch]]\nformula = \"progesterone-troche\"\nstrength = \"100 mg\"\n\
+             quantity = 30\nrx = \"{rx}\"\n\n"
+        )
+    };
+    let body = format!(
+        "date = {DATE}\n\n{}{}{}",
+        entry("RX-9"),
+        entry("RX-10"),
+        entry("RX-9")
+    );
+    let t = Test::new().file("recipe.toml", &body);
+    let (recipe, out) = (t.at("recipe.toml"), t.at("out"));
+    let t = t
+        .args([
+            "batch",
+            recipe.as_str(),
+            "--out",
+            out.as_str(),
+            "--config",
+            &config(),
+        ])
+        .arg("--backdate");
+    let ran = t.run();
+    let warnings: Vec<&str> = ran
+        .stdout
+        .lines()
+        .filter(|l| l.contains("duplicate or an early refill"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{}", ran.stdout);
+    assert!(warnings[0].contains("batch[3]"), "{}", ran.stdout);
+    assert!(warnings[0].contains("Rx RX-9: lot "), "{}", ran.stdout);
+    // The third entry's worksheet carries it; the first's does not.
+    let mut sheets: Vec<_> = fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with("-worksheet.pdf"))
+        .collect();
+    sheets.sort();
+    assert_eq!(sheets.len(), 3);
+    let text = |i: usize| pdf_text(&fs::read(&sheets[i]).unwrap());
+    assert!(!has(&text(0), "duplicate or an early refill"));
+    assert!(has(&text(2), "duplicate or an early refill"));
+}

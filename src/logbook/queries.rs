@@ -264,6 +264,13 @@ pub fn rebuild(db: &mut dyn Db, lot: &str) -> Result<Rebuilt> {
     let settings = settings.settings()?;
     let date = stored_date(lot, &b.compounding_date)?;
     let mut record = Record::new(formula, order.order()?, &settings, date, lot.to_string())?;
+    // What the log said of the batch when it was entered (an Rx filled again within the BUD
+    // of an earlier batch) is not recomputed from today's log: it is read back as printed.
+    for w in stored_warnings(&b.record_json) {
+        if !record.calc.warnings.contains(&w) {
+            record.calc.warnings.push(w);
+        }
+    }
     if let Some(fingerprint) = b.fingerprint {
         record.origin = Some(Origin {
             recipe: b.recipe.unwrap_or_default(),
@@ -280,6 +287,24 @@ pub fn rebuild(db: &mut dyn Db, lot: &str) -> Result<Rebuilt> {
         out_dir: b.out_dir.map(PathBuf::from),
         files: files(db, lot)?,
     })
+}
+
+/// The warnings of a stored record JSON (`calculation.warnings`); none where it has none.
+fn stored_warnings(record_json: &str) -> Vec<String> {
+    #[derive(serde::Deserialize)]
+    struct Stored {
+        calculation: Option<Calculation>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Calculation {
+        #[serde(default)]
+        warnings: Vec<String>,
+    }
+    serde_json::from_str::<Stored>(record_json)
+        .ok()
+        .and_then(|s| s.calculation)
+        .map(|c| c.warnings)
+        .unwrap_or_default()
 }
 
 /// Refuses an action on a batch not in one of the `allowed` states (exit 2).
