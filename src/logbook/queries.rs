@@ -576,6 +576,50 @@ mod tests {
     use crate::logbook::{PREPARED, RELEASED, void};
 
     #[test]
+    fn an_earlier_fill_is_the_latest_live_batch_of_the_rx_and_formula_within_its_bud() {
+        let mut log = Log::new();
+        let (d1, d2) = (
+            jiff::civil::date(2026, 11, 30),
+            jiff::civil::date(2026, 12, 1),
+        );
+        let first = enter(log.db(), "261130-001", d1);
+        enter(log.db(), "261201-001", d2);
+        let bud = first.bud.date;
+        let f = earlier_fill(log.db(), "RX-1", "ketamine-hcl-troche", d2)
+            .unwrap()
+            .unwrap();
+        assert_eq!(f.lot, "261201-001");
+        assert!(f.bud >= bud);
+        assert_eq!(
+            earlier_fill(log.db(), "RX-2", "ketamine-hcl-troche", d2).unwrap(),
+            None
+        );
+        assert_eq!(
+            earlier_fill(log.db(), "RX-1", "progesterone-troche", d2).unwrap(),
+            None
+        );
+        // On its BUD it still counts; the day after, no longer.
+        assert!(
+            earlier_fill(log.db(), "RX-1", "ketamine-hcl-troche", f.bud)
+                .unwrap()
+                .is_some()
+        );
+        let after = f.bud.tomorrow().unwrap();
+        assert_eq!(
+            earlier_fill(log.db(), "RX-1", "ketamine-hcl-troche", after).unwrap(),
+            None
+        );
+        // A voided batch was never made.
+        let actor = crate::logbook::testing::actor();
+        void(log.db(), "261201-001", "test", &actor).unwrap();
+        void(log.db(), "261130-001", "test", &actor).unwrap();
+        assert_eq!(
+            earlier_fill(log.db(), "RX-1", "ketamine-hcl-troche", d2).unwrap(),
+            None
+        );
+    }
+
+    #[test]
     fn list_recall_and_check() {
         let mut log = Log::new();
         enter(log.db(), "261130-001", jiff::civil::date(2026, 11, 30));
