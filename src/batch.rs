@@ -101,6 +101,9 @@ pub struct Report {
     /// Entries that failed because the machine did (a full disk, a file that could not be
     /// written), not because of their input: the run then exits 1.
     pub io_failures: usize,
+    /// What the log found unusual about the new batches (an Rx filled again within the BUD
+    /// of its earlier batch), each placed in the recipe file.
+    pub warnings: Vec<String>,
 }
 
 impl Report {
@@ -461,7 +464,9 @@ impl<'a> Run<'a> {
         // Every batch the transaction enters carries the chain's head as it began.
         let seal = tx.as_deref_mut().map(logbook::chain::seal).transpose()?;
         let mut counter = LotCounter::new(&mut self.lots);
-        for (row, mut computed) in computed {
+        // The chunk's new batches, not yet in the log when the next entry is checked.
+        let mut fills = Vec::new();
+        for (mut row, mut computed) in computed {
             // Claimed inside the transaction that assigns lots: an entry another run of the
             // recipe entered since this one looked is found here, and not made again.
             if let (Some(tx), Some(c)) = (tx.as_deref_mut(), computed.as_mut())
@@ -470,6 +475,21 @@ impl<'a> Run<'a> {
                 && let Some((lot, _, _)) = logbook::by_fingerprint(tx, &o.fingerprint)?
             {
                 c.previous = Some(lot);
+            }
+            // Checked against the log in the transaction the batch is entered in.
+            let mut warning = None;
+            if let (Some(tx), Some(c)) = (tx.as_deref_mut(), computed.as_mut())
+                && c.previous.is_none()
+            {
+                match crate::prescription::check_in_log(tx, &mut c.record, &fills) {
+                    Ok(w) => warning = w,
+                    Err(e @ Error::Order { .. }) => {
+                        row.status =
+                            Status::Failed(locate(&self.recipe_name, &row, entry_error(e)));
+                        computed = None;
+                    }
+                    Err(e) => return Err(e),
+                }
             }
             let row_index = self.report.rows.len();
             let (row, job) = assign_lot(
@@ -487,6 +507,15 @@ impl<'a> Run<'a> {
                     (None, None) => counter.next_in_dir(date).map(|l| (l.clone(), l)),
                 },
             );
+            if let (Some(w), Some(j)) = (warning, &job) {
+                let w = format!("lot {}: {w}", j.record.lot);
+                self.report
+                    .warnings
+                    .push(locate(&self.recipe_name, &row, w));
+            }
+            if let Some(j) = job.as_ref().filter(|j| !j.resume) {
+                fills.extend(crate::prescription::Fill::of(&j.record));
+            }
             self.report.rows.push(row);
             jobs.extend(job.map(|mut j| {
                 if !j.resume {

@@ -10,7 +10,11 @@ use crate::bud::Bud;
 use crate::calc::Calculation;
 use crate::error::{Error, Field, Result};
 use crate::formula::{Formula, Schedule};
+use crate::logbook::EarlierFill;
+use crate::logbook::policy::RefillLimit;
 use crate::order::Order;
+use crate::record::Record;
+use crate::store::Db;
 
 /// Most refills of a Schedule III or IV prescription (21 CFR 1306.22(a)).
 pub const MAX_REFILLS_III_IV: u32 = 5;
@@ -135,6 +139,97 @@ pub fn check(formula: &Formula, order: &Order, date: Date) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The checks of a batch's prescription against the log, made in the transaction that
+/// assigns its lot (the log is the truth): refills above the pharmacy's own limit are
+/// refused, and a batch of the same Rx number and formula still within its BUD (in the log,
+/// or in `this_run`: batches the same transaction enters before this one) is warned of.
+/// The warning is added to the record's notes, which the worksheet prints, and returned for
+/// the terminal.
+pub fn check_in_log(
+    db: &mut dyn Db,
+    record: &mut Record,
+    this_run: &[Fill],
+) -> Result<Option<String>> {
+    if let Some(schedule) = record.formula.schedule() {
+        let limit = crate::logbook::policy::refill_limit(db, schedule)?;
+        check_refill_limit(&record.order, limit.as_ref())?;
+    }
+    let Some(rx) = record.order.rx.clone() else {
+        return Ok(None);
+    };
+    let (formula, date) = (record.formula.id.clone(), record.date);
+    let in_run = this_run
+        .iter()
+        .filter(|f| f.rx == rx && f.formula == formula && f.bud >= date)
+        .max_by_key(|f| f.bud)
+        .map(|f| EarlierFill {
+            lot: f.lot.clone(),
+            bud: f.bud,
+        });
+    let earlier = match in_run {
+        Some(f) => Some(f),
+        None => crate::logbook::earlier_fill(db, &rx, &formula, date)?,
+    };
+    let Some(earlier) = earlier else {
+        return Ok(None);
+    };
+    let warning = duplicate_warning(&rx, &formula, date, &earlier);
+    record.calc.warnings.push(warning.clone());
+    Ok(Some(warning))
+}
+
+/// A batch entered in the same transaction, for [`check_in_log`].
+#[derive(Debug, Clone)]
+pub struct Fill {
+    pub rx: String,
+    pub formula: String,
+    pub lot: String,
+    pub bud: Date,
+}
+
+impl Fill {
+    /// The fill a record is, once its lot is assigned; none without an Rx number.
+    pub fn of(record: &Record) -> Option<Fill> {
+        Some(Fill {
+            rx: record.order.rx.clone()?,
+            formula: record.formula.id.clone(),
+            lot: record.lot.clone(),
+            bud: record.bud.date,
+        })
+    }
+}
+
+fn duplicate_warning(rx: &str, formula: &str, date: Date, earlier: &EarlierFill) -> String {
+    format!(
+        "Rx {rx}: lot {} of {formula} was compounded for the same Rx number and its BUD {} is \
+         on or after this compounding date {date}: this is a duplicate or an early refill. \
+         Check the prescription's fills before dispensing.",
+        earlier.lot, earlier.bud
+    )
+}
+
+/// Refuses refills above the lower limit the pharmacy set for its state as a signed policy
+/// in the log (`logbook::policy`), naming the policy, its value and who set it. Checked where
+/// the lot is assigned, so the log read is the one the batch is entered in.
+pub fn check_refill_limit(order: &Order, limit: Option<&RefillLimit>) -> Result<()> {
+    let refills = order.refills.unwrap_or(0);
+    match limit {
+        Some(l) if refills > l.refills => Err(Error::order(
+            Field::Refills,
+            format!(
+                "{refills} refills: the pharmacy's policy {} allows at most {} (set by {} at \
+                 {}); give --refills {} or fewer, or ask a pharmacist to change the policy",
+                l.policy.name(),
+                l.refills,
+                l.set_by,
+                l.at,
+                l.refills
+            ),
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// What is unusual about a batch without being wrong: each warning names the value and the

@@ -17,6 +17,7 @@ mod names;
 mod pages;
 mod prescription;
 mod properties;
+mod refills;
 mod release;
 #[path = "../benches/support/sample.rs"]
 mod sample;

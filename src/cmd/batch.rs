@@ -229,6 +229,12 @@ impl fmt::Display for Text<'_> {
             count(&Status::Valid),
             report.failed()
         )?;
+        if !report.warnings.is_empty() {
+            writeln!(f, "\nWarnings:")?;
+            for w in &report.warnings {
+                writeln!(f, "  ! {w}")?;
+            }
+        }
         if !report.interrupted.is_empty() {
             writeln!(
                 f,

@@ -35,10 +35,12 @@ pub(super) fn enter_and_write(
     let actor = Actor::current();
     let signer = pins::preparer(db.as_mut(), by, settings.user.as_deref(), &actor)?;
     let prepared_by = signer.as_ref().map(|p| p.initials.as_str());
+    let mut notes = None;
     let files = db.write(|tx| {
         if let Some(by) = prepared_by {
             logbook::people::require_signer(tx, "--by", by)?;
         }
+        notes = crate::prescription::check_in_log(tx, &mut record, &[])?;
         let mut lots = Lots::scan(dir)?;
         let mut counter = LotCounter::new(&mut lots);
         record.seal = Some(logbook::chain::seal(tx)?);
@@ -84,6 +86,9 @@ pub(super) fn enter_and_write(
             ));
         }
         return Err(e);
+    }
+    if let Some(w) = notes {
+        crate::printable::eprintln(&format!("troche: warning: {w}"));
     }
     Ok((record, files))
 }

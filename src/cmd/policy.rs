@@ -27,9 +27,11 @@ pub(super) struct PolicyArgs {
 enum Action {
     /// Set a policy, signed by a pharmacist (PIN on standard input when not a terminal).
     Set {
-        /// The policy: same-person-release.
+        /// The policy: same-person-release, refill-limit-CIII, refill-limit-CIV or
+        /// refill-limit-CV.
         policy: String,
-        /// Its value: on or off.
+        /// Its value: on or off (same-person-release); a number of refills no higher than
+        /// the federal limit, or federal (refill-limit-*).
         value: String,
         /// The pharmacist deciding it.
         #[arg(long, value_name = "INITIALS")]

@@ -6,6 +6,7 @@
 //! takes; `troche policy set` and `list` need nothing else.
 
 use crate::error::{Error, Result};
+use crate::formula::Schedule;
 use crate::store::{Db, Transaction, Value};
 
 use super::people::{Person, require_pharmacist};
@@ -17,14 +18,30 @@ pub enum Policy {
     /// A batch may be released or rejected by the pharmacist who prepared or recorded it
     /// (a pharmacy with one pharmacist); "on" or "off", off until set.
     SamePersonRelease,
+    /// The most refills of a Schedule III, IV or V prescription the pharmacy's state allows,
+    /// where it allows fewer than federal law (21 CFR 1306.22, 1306.23); "federal" until set.
+    /// Schedule II has none: it cannot be refilled at all.
+    RefillLimit(Schedule),
 }
 
+/// The value of a refill limit that leaves the federal limit in force.
+pub const FEDERAL: &str = "federal";
+
 impl Policy {
-    pub const ALL: &[Policy] = &[Policy::SamePersonRelease];
+    pub const ALL: &[Policy] = &[
+        Policy::SamePersonRelease,
+        Policy::RefillLimit(Schedule::CIII),
+        Policy::RefillLimit(Schedule::CIV),
+        Policy::RefillLimit(Schedule::CV),
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             Policy::SamePersonRelease => "same-person-release",
+            Policy::RefillLimit(Schedule::CII) => "refill-limit-CII",
+            Policy::RefillLimit(Schedule::CIII) => "refill-limit-CIII",
+            Policy::RefillLimit(Schedule::CIV) => "refill-limit-CIV",
+            Policy::RefillLimit(Schedule::CV) => "refill-limit-CV",
         }
     }
 
@@ -33,6 +50,17 @@ impl Policy {
             Policy::SamePersonRelease => {
                 "the pharmacist who prepared or recorded a batch may release or reject it"
             }
+            Policy::RefillLimit(Schedule::CII) => "Schedule II prescriptions are never refilled",
+            Policy::RefillLimit(Schedule::CIII) => {
+                "the most refills of a Schedule III prescription (federal: 5)"
+            }
+            Policy::RefillLimit(Schedule::CIV) => {
+                "the most refills of a Schedule IV prescription (federal: 5)"
+            }
+            Policy::RefillLimit(Schedule::CV) => {
+                "the most refills of a Schedule V prescription (federal: as the prescriber \
+                 authorizes)"
+            }
         }
     }
 
@@ -40,6 +68,7 @@ impl Policy {
     pub fn default_value(self) -> &'static str {
         match self {
             Policy::SamePersonRelease => "off",
+            Policy::RefillLimit(_) => FEDERAL,
         }
     }
 
@@ -47,7 +76,7 @@ impl Policy {
         Policy::ALL
             .iter()
             .copied()
-            .find(|p| p.name() == name.trim())
+            .find(|p| p.name().eq_ignore_ascii_case(name.trim()))
             .ok_or_else(|| {
                 Error::arg(
                     "POLICY",
@@ -72,8 +101,90 @@ impl Policy {
                 "off" => Ok("off".into()),
                 _ => Err(Error::arg("VALUE", format!("{} is on or off", self.name()))),
             },
+            Policy::RefillLimit(schedule) => refill_limit_value(self, schedule, text),
         }
     }
+}
+
+/// A refill limit as stored: "federal", or a whole number of refills no higher than the
+/// federal limit of the schedule (a state may only lower it).
+fn refill_limit_value(policy: Policy, schedule: Schedule, text: &str) -> Result<String> {
+    let text = text.trim();
+    if text.eq_ignore_ascii_case(FEDERAL) {
+        return Ok(FEDERAL.into());
+    }
+    let federal = federal_refills(schedule);
+    let allowed = match federal {
+        Some(most) => format!(
+            "a whole number of refills from 0 to {most} (the federal limit; a state may only \
+             lower it), or {FEDERAL}"
+        ),
+        None => format!("a whole number of refills, or {FEDERAL}"),
+    };
+    let refuse =
+        |why: String| Error::arg("VALUE", format!("{why}; {} is {allowed}", policy.name()));
+    let n: u32 = text.parse().map_err(|_| {
+        refuse(format!(
+            "\"{}\" is not a number of refills",
+            crate::printable::escape(text)
+        ))
+    })?;
+    if let Some(most) = federal
+        && n > most
+    {
+        return Err(refuse(format!(
+            "{n} refills is above the federal limit of {most} for {} (21 CFR 1306.22)",
+            schedule.as_str()
+        )));
+    }
+    Ok(n.to_string())
+}
+
+/// The most refills federal law allows a schedule, `None` for Schedule V (as the prescriber
+/// authorizes).
+pub fn federal_refills(schedule: Schedule) -> Option<u32> {
+    match schedule {
+        Schedule::CII => Some(0),
+        Schedule::CIII | Schedule::CIV => Some(crate::prescription::MAX_REFILLS_III_IV),
+        Schedule::CV => None,
+    }
+}
+
+/// A pharmacy's own refill limit for a schedule, as set in the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefillLimit {
+    pub policy: Policy,
+    pub refills: u32,
+    pub set_by: String,
+    pub at: String,
+}
+
+/// The refill limit the pharmacy set for `schedule`, if it set one.
+pub fn refill_limit(db: &mut dyn Db, schedule: Schedule) -> Result<Option<RefillLimit>> {
+    if schedule == Schedule::CII {
+        return Ok(None);
+    }
+    let policy = Policy::RefillLimit(schedule);
+    let f = get(db, policy)?;
+    let (Some(set_by), Some(at)) = (f.set_by, f.at) else {
+        return Ok(None);
+    };
+    if f.value == FEDERAL {
+        return Ok(None);
+    }
+    let refills = f.value.parse().map_err(|_| {
+        Error::stored(format!(
+            "the log holds {:?} as the value of {}, which is not a number of refills",
+            f.value,
+            policy.name()
+        ))
+    })?;
+    Ok(Some(RefillLimit {
+        policy,
+        refills,
+        set_by,
+        at,
+    }))
 }
 
 /// A policy as set: its value, and who set it when (none when never set).
@@ -196,5 +307,21 @@ mod tests {
                 .execute("UPDATE policies SET value = 'on'", &[])
                 .is_err()
         );
+    }
+
+    #[test]
+    fn a_refill_limit_only_lowers_the_federal_one() {
+        let iii = Policy::parse("REFILL-LIMIT-ciii").unwrap();
+        assert_eq!(iii, Policy::RefillLimit(Schedule::CIII));
+        assert_eq!(iii.value(" 2 ").unwrap(), "2");
+        assert_eq!(iii.value("Federal").unwrap(), FEDERAL);
+        assert!(iii.value("6").is_err());
+        assert!(iii.value("1.5").is_err());
+        let v = Policy::RefillLimit(Schedule::CV);
+        assert_eq!(v.value("12").unwrap(), "12");
+        assert!(Policy::parse("refill-limit-CII").is_err());
+        let mut log = Log::new();
+        assert_eq!(refill_limit(log.db(), Schedule::CIII).unwrap(), None);
+        assert_eq!(refill_limit(log.db(), Schedule::CII).unwrap(), None);
     }
 }

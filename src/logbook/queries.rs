@@ -176,6 +176,42 @@ pub fn by_fingerprint(
     Ok(Some((lot, date, r.text("status")?)))
 }
 
+/// An earlier batch of the same prescription and formula still within its BUD.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EarlierFill {
+    pub lot: String,
+    pub bud: Date,
+}
+
+/// The latest batch in the log of the same Rx number and formula whose BUD is on or after
+/// `date`: compounding it again now is a duplicate or an early refill. A voided batch was
+/// never made and a rejected one never dispensed, so neither counts.
+pub fn earlier_fill(
+    db: &mut dyn Db,
+    rx: &str,
+    formula_id: &str,
+    date: Date,
+) -> Result<Option<EarlierFill>> {
+    let rows = db.query(
+        "SELECT lot, bud FROM batches WHERE rx = $1 AND formula_id = $2 AND bud >= $3 \
+         AND status NOT IN ('void', 'rejected') ORDER BY bud DESC, created_at DESC LIMIT 1",
+        &[
+            Value::text(rx),
+            Value::text(formula_id),
+            Value::text(date.to_string()),
+        ],
+    )?;
+    let Some(mut r) = rows.into_iter().next() else {
+        return Ok(None);
+    };
+    let lot = r.text("lot")?;
+    let bud = r.text("bud")?;
+    let bud = bud
+        .parse()
+        .map_err(|e| Error::database(format!("lot {lot}: its stored BUD {bud:?}"), e))?;
+    Ok(Some(EarlierFill { lot, bud }))
+}
+
 fn stored_date(lot: &str, text: &str) -> Result<Date> {
     text.parse().map_err(|e| {
         Error::database(
@@ -228,6 +264,13 @@ pub fn rebuild(db: &mut dyn Db, lot: &str) -> Result<Rebuilt> {
     let settings = settings.settings()?;
     let date = stored_date(lot, &b.compounding_date)?;
     let mut record = Record::new(formula, order.order()?, &settings, date, lot.to_string())?;
+    // What the log said of the batch when it was entered (an Rx filled again within the BUD
+    // of an earlier batch) is not recomputed from today's log: it is read back as printed.
+    for w in stored_warnings(&b.record_json) {
+        if !record.calc.warnings.contains(&w) {
+            record.calc.warnings.push(w);
+        }
+    }
     if let Some(fingerprint) = b.fingerprint {
         record.origin = Some(Origin {
             recipe: b.recipe.unwrap_or_default(),
@@ -244,6 +287,24 @@ pub fn rebuild(db: &mut dyn Db, lot: &str) -> Result<Rebuilt> {
         out_dir: b.out_dir.map(PathBuf::from),
         files: files(db, lot)?,
     })
+}
+
+/// The warnings of a stored record JSON (`calculation.warnings`); none where it has none.
+fn stored_warnings(record_json: &str) -> Vec<String> {
+    #[derive(serde::Deserialize)]
+    struct Stored {
+        calculation: Option<Calculation>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Calculation {
+        #[serde(default)]
+        warnings: Vec<String>,
+    }
+    serde_json::from_str::<Stored>(record_json)
+        .ok()
+        .and_then(|s| s.calculation)
+        .map(|c| c.warnings)
+        .unwrap_or_default()
 }
 
 /// Refuses an action on a batch not in one of the `allowed` states (exit 2).
@@ -513,6 +574,50 @@ mod tests {
     use super::*;
     use crate::logbook::testing::{Log, enter};
     use crate::logbook::{PREPARED, RELEASED, void};
+
+    #[test]
+    fn an_earlier_fill_is_the_latest_live_batch_of_the_rx_and_formula_within_its_bud() {
+        let mut log = Log::new();
+        let (d1, d2) = (
+            jiff::civil::date(2026, 11, 30),
+            jiff::civil::date(2026, 12, 1),
+        );
+        let first = enter(log.db(), "261130-001", d1);
+        enter(log.db(), "261201-001", d2);
+        let bud = first.bud.date;
+        let f = earlier_fill(log.db(), "RX-1", "ketamine-hcl-troche", d2)
+            .unwrap()
+            .unwrap();
+        assert_eq!(f.lot, "261201-001");
+        assert!(f.bud >= bud);
+        assert_eq!(
+            earlier_fill(log.db(), "RX-2", "ketamine-hcl-troche", d2).unwrap(),
+            None
+        );
+        assert_eq!(
+            earlier_fill(log.db(), "RX-1", "progesterone-troche", d2).unwrap(),
+            None
+        );
+        // On its BUD it still counts; the day after, no longer.
+        assert!(
+            earlier_fill(log.db(), "RX-1", "ketamine-hcl-troche", f.bud)
+                .unwrap()
+                .is_some()
+        );
+        let after = f.bud.tomorrow().unwrap();
+        assert_eq!(
+            earlier_fill(log.db(), "RX-1", "ketamine-hcl-troche", after).unwrap(),
+            None
+        );
+        // A voided batch was never made.
+        let actor = crate::logbook::testing::actor();
+        void(log.db(), "261201-001", "test", &actor).unwrap();
+        void(log.db(), "261130-001", "test", &actor).unwrap();
+        assert_eq!(
+            earlier_fill(log.db(), "RX-1", "ketamine-hcl-troche", d2).unwrap(),
+            None
+        );
+    }
 
     #[test]
     fn list_recall_and_check() {

@@ -1,0 +1,295 @@
+//! A state's lower refill limit, set as a signed policy in the log and enforced by every
+//! command that enters a batch; and the warning of a prescription filled again within the
+//! BUD of its earlier batch.
+
+use std::fs;
+
+use crate::common::*;
+use crate::test::{RP, TK};
+
+/// The compounding date of these tests; the prescriptions are written a few days before.
+const DATE: &str = "2026-11-23";
+const WRITTEN: &str = "2026-11-20";
+
+/// A log with its people, and the Schedule III limit set to 2 by RP.
+fn limited() -> Test {
+    let t = Test::new().people();
+    let t = t
+        .again()
+        .args(["policy", "set", "refill-limit-ciii", "2", "--by", RP.0])
+        .pins(&[RP.1])
+        .stderr_contains("refill-limit-CIII 2, set by RP");
+    t.run();
+    t.again()
+}
+
+/// `troche COMMAND` of a ketamine (CIII) batch with `refills`, signed by TK.
+fn ketamine(t: Test, command: &[&str], refills: &str) -> Test {
+    t.args(command)
+        .args([
+            "ketamine-hcl-troche",
+            "--strength",
+            "50 mg",
+            "--quantity",
+            "30",
+        ])
+        .args(prescription(WRITTEN))
+        .args(["--refills", refills, "--by", TK.0])
+        .args(["--date", DATE, "--backdate", "--config", &config()])
+        .pins(&[TK.1])
+}
+
+/// Runs `t`, which must be refused; its standard error, and the next run in its directory.
+fn refused_in(t: Test) -> (String, Test) {
+    let t = t.status(2);
+    let err = t.run().stderr;
+    (err, t.again())
+}
+
+/// Runs `t`, which must succeed; its standard error, and the next run in its directory.
+fn ran_in(t: Test) -> (String, Test) {
+    let err = t.run().stderr;
+    (err, t.again())
+}
+
+#[test]
+fn a_refill_limit_may_only_lower_the_federal_one_and_is_signed_by_a_pharmacist() {
+    for (policy, value, says) in [
+        (
+            "refill-limit-CIII",
+            "6",
+            "above the federal limit of 5 for CIII",
+        ),
+        ("refill-limit-CIV", "two", "is not a number of refills"),
+        ("refill-limit-CIV", "2.5", "is not a number of refills"),
+        ("refill-limit-CII", "0", "no policy"),
+    ] {
+        let err = Test::new()
+            .args(["policy", "set", policy, value, "--by", RP.0])
+            .pins(&[RP.1])
+            .refused();
+        assert!(err.contains(says), "{policy} {value}: {err}");
+    }
+    let t = Test::new().people().again();
+    let (err, t) = refused_in(
+        t.args(["policy", "set", "refill-limit-CIII", "2", "--by", TK.0])
+            .pins(&[TK.1]),
+    );
+    assert!(err.contains("only a pharmacist sets a policy"), "{err}");
+    let (_, t) = ran_in(
+        t.args(["policy", "set", "refill-limit-CV", "12", "--by", RP.0])
+            .pins(&[RP.1]),
+    );
+    let list = t.args(["policy", "list"]).run().stdout;
+    assert!(list.contains("refill-limit-CV = 12 (set by RP"), "{list}");
+    assert!(
+        list.contains("refill-limit-CIII = federal (never set)"),
+        "{list}"
+    );
+}
+
+#[test]
+fn every_command_that_enters_a_batch_refuses_refills_above_the_policy() {
+    let t = limited();
+    let out = t.at("out");
+    let sheet = t.at("w.pdf");
+    let mut t = t;
+    for (command, more) in [
+        ("make", ["--out", out.as_str()]),
+        ("worksheet", ["-o", sheet.as_str()]),
+        ("label", ["-o", sheet.as_str()]),
+    ] {
+        let (err, next) = refused_in(ketamine(t, &[command], "3").args(more));
+        assert!(
+            err.contains(
+                "3 refills: the pharmacy's policy refill-limit-CIII allows at most 2 (set by RP"
+            ),
+            "{command}: {err}"
+        );
+        assert!(err.contains("--refills 2 or fewer"), "{err}");
+        t = next;
+    }
+    // Nothing was left behind: no files, no batch in the log.
+    assert!(!std::path::Path::new(&out).exists());
+    assert!(!std::path::Path::new(&sheet).exists());
+    let log = t.args(["log", "--format", "json"]).run().stdout;
+    assert_eq!(log.trim(), "[]", "{log}");
+}
+
+#[test]
+fn the_limit_allows_what_it_allows_and_calc_ignores_it() {
+    let t = limited();
+    let out = t.at("out");
+    let (_, t) = ran_in(ketamine(t, &["make"], "2").args(["--out", out.as_str()]));
+    assert!(fs::read_dir(&out).unwrap().count() >= 3);
+    // `calc` opens no log and takes no refills: the limit is not its business.
+    let (_, t) = ran_in(t.args([
+        "calc",
+        "ketamine-hcl-troche",
+        "--strength",
+        "50 mg",
+        "--quantity",
+        "30",
+    ]));
+    // Setting it back to the federal limit lifts it.
+    let (_, t) = ran_in(
+        t.args([
+            "policy",
+            "set",
+            "refill-limit-CIII",
+            "federal",
+            "--by",
+            RP.0,
+        ])
+        .pins(&[RP.1]),
+    );
+    let out2 = t.at("out2");
+    ketamine(t, &["make"], "5")
+        .args(["--out", out2.as_str()])
+        .run();
+}
+
+#[test]
+fn a_batch_entry_above_the_limit_fails_naming_the_policy() {
+    let t = limited();
+    let body = format!(
+        "date = {DATE}\n\n[[batch]]\nformula = \"ketamine-hcl-troche\"\nstrength = \"50 mg\"\n\
+         quantity = 30\nrx = \"RX-B\"\npatient = \"P\"\nprescriber = \"Dr\"\nrefills = 4\n{}\n",
+        dea_keys(WRITTEN)
+    );
+    let t = t.file("recipe.toml", &body);
+    let (recipe, out) = (t.at("recipe.toml"), t.at("out"));
+    let o = t
+        .args([
+            "batch",
+            recipe.as_str(),
+            "--out",
+            out.as_str(),
+            "--config",
+            &config(),
+        ])
+        .args(["--backdate", "--by", TK.0])
+        .pins(&[TK.1])
+        .output();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(2), "{stdout}");
+    assert!(
+        stdout.contains("policy refill-limit-CIII allows at most 2 (set by RP"),
+        "{stdout}"
+    );
+}
+
+/// `troche COMMAND progesterone-troche` for Rx `rx`, dated [`DATE`], unsigned (no people).
+fn progesterone(t: Test, command: &str, rx: &str) -> Test {
+    t.args([command, "progesterone-troche", "--strength", "100 mg"])
+        .args(["--quantity", "30", "--rx", rx])
+        .args(["--date", DATE, "--backdate", "--config", &config()])
+}
+
+#[test]
+fn the_same_rx_within_the_bud_of_its_earlier_batch_is_warned_of() {
+    let t = Test::new();
+    let out = t.at("out");
+    let (first, t) = ran_in(progesterone(t, "make", "RX-7").args(["--out", out.as_str()]));
+    assert!(!first.contains("duplicate"), "{first}");
+    let lot = first
+        .lines()
+        .find_map(|l| l.strip_prefix("lot "))
+        .and_then(|l| l.split(',').next())
+        .expect("the first lot")
+        .to_string();
+    let bud = first
+        .lines()
+        .find_map(|l| l.split("BUD ").nth(1))
+        .expect("the first BUD")
+        .trim()
+        .to_string();
+    let want = format!(
+        "Rx RX-7: lot {lot} of progesterone-troche was compounded for the same Rx number and \
+         its BUD {bud} is on or after this compounding date {DATE}: this is a duplicate or an \
+         early refill."
+    );
+    // On the terminal and in the worksheet's notes, for every command that enters a batch.
+    let sheet = t.at("w.pdf");
+    let (err, t) = ran_in(progesterone(t, "worksheet", "RX-7").args(["-o", sheet.as_str()]));
+    assert!(err.contains(&format!("troche: warning: {want}")), "{err}");
+    let text = pdf_text(&fs::read(&sheet).unwrap());
+    assert!(has(&text, &want), "{text}");
+    // Later fills name the latest earlier batch.
+    let same = format!(
+        "of progesterone-troche was compounded for the same Rx number and its BUD {bud} is on \
+         or after this compounding date {DATE}: this is a duplicate or an early refill."
+    );
+    let label = t.at("l.pdf");
+    let (err, t) = ran_in(progesterone(t, "label", "RX-7").args(["-o", label.as_str()]));
+    assert!(err.contains(&same) && !err.contains(&want), "{err}");
+    let out2 = t.at("out2");
+    let (err, t) = ran_in(progesterone(t, "make", "RX-7").args(["--out", out2.as_str()]));
+    assert!(err.contains(&same), "{err}");
+    // The record kept in the log says it too.
+    let json = fs::read_dir(&out2)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "json"))
+        .unwrap();
+    let record: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(json).unwrap()).unwrap();
+    assert!(
+        record["calculation"]["warnings"]
+            .to_string()
+            .contains("duplicate or an early refill"),
+        "{record}"
+    );
+    // Another Rx number, or the same one past the earlier BUD, is not warned of.
+    let out3 = t.at("out3");
+    let (err, _) = ran_in(progesterone(t, "make", "RX-8").args(["--out", out3.as_str()]));
+    assert!(!err.contains("duplicate"), "{err}");
+}
+
+#[test]
+fn a_recipe_that_fills_one_rx_twice_is_warned_of_at_the_second_entry() {
+    let entry = |rx: &str| {
+        format!(
+            "[[batch]]\nformula = \"progesterone-troche\"\nstrength = \"100 mg\"\n\
+             quantity = 30\nrx = \"{rx}\"\n\n"
+        )
+    };
+    let body = format!(
+        "date = {DATE}\n\n{}{}{}",
+        entry("RX-9"),
+        entry("RX-10"),
+        entry("RX-9")
+    );
+    let t = Test::new().file("recipe.toml", &body);
+    let (recipe, out) = (t.at("recipe.toml"), t.at("out"));
+    let t = t
+        .args([
+            "batch",
+            recipe.as_str(),
+            "--out",
+            out.as_str(),
+            "--config",
+            &config(),
+        ])
+        .arg("--backdate");
+    let ran = t.run();
+    let warnings: Vec<&str> = ran
+        .stdout
+        .lines()
+        .filter(|l| l.contains("duplicate or an early refill"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{}", ran.stdout);
+    assert!(warnings[0].contains("batch[3]"), "{}", ran.stdout);
+    assert!(warnings[0].contains("Rx RX-9: lot "), "{}", ran.stdout);
+    // The third entry's worksheet carries it; the first's does not.
+    let mut sheets: Vec<_> = fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with("-worksheet.pdf"))
+        .collect();
+    sheets.sort();
+    assert_eq!(sheets.len(), 3);
+    let text = |i: usize| pdf_text(&fs::read(&sheets[i]).unwrap());
+    assert!(!has(&text(0), "duplicate or an early refill"));
+    assert!(has(&text(2), "duplicate or an early refill"));
+}
