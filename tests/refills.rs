@@ -65,6 +65,8 @@ fn a_refill_limit_may_only_lower_the_federal_one_and_is_signed_by_a_pharmacist()
         ("refill-limit-CII", "0", "no policy"),
     ] {
         let err = Test::new()
+            .people()
+            .again()
             .args(["policy", "set", policy, value, "--by", RP.0])
             .pins(&[RP.1])
             .refused();
