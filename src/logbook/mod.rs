@@ -69,3 +69,15 @@ pub const STATES: &[&str] = &[
 fn now() -> String {
     jiff::Timestamp::now().to_string()
 }
+
+/// The next number of a history table numbered by `seq` across the whole log (people's
+/// events, policy decisions), read inside the transaction that appends it.
+fn next_seq(tx: &mut crate::store::Transaction<'_>, table: &'static str) -> crate::Result<i64> {
+    let last = tx
+        .query(&format!("SELECT max(seq) AS seq FROM {table}"), &[])?
+        .into_iter()
+        .next()
+        .map_or(Ok(None), |mut r| r.opt_int("seq"))?
+        .unwrap_or(0);
+    Ok(last + 1)
+}

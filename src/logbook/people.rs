@@ -14,7 +14,7 @@ use serde_json::json;
 use crate::error::{Error, Result};
 use crate::store::{Db, FromRow, Row, Transaction, Value};
 
-use super::{Actor, now};
+use super::{Actor, next_seq, now};
 
 /// Wrong PINs in a row that lock a person.
 pub const LOCK_AFTER: i64 = 5;
@@ -188,13 +188,7 @@ fn append(
     details: &serde_json::Value,
     actor: &Actor,
 ) -> Result<()> {
-    let seq = tx
-        .query("SELECT max(seq) AS seq FROM people_events", &[])?
-        .into_iter()
-        .next()
-        .map_or(Ok(None), |mut r| r.opt_int("seq"))?
-        .unwrap_or(0)
-        + 1;
+    let seq = next_seq(tx, "people_events")?;
     tx.execute(
         "INSERT INTO people_events (seq, at, initials, what, by_initials, workstation, os_user, \
          details) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",

@@ -10,7 +10,7 @@ use crate::formula::Schedule;
 use crate::store::{Db, Transaction, Value};
 
 use super::people::{Person, require_pharmacist};
-use super::{Actor, now};
+use super::{Actor, next_seq, now};
 
 /// A policy the log knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -236,13 +236,7 @@ pub fn set(
 ) -> Result<()> {
     require_pharmacist(tx, "--by", by, "sets a policy")?;
     let value = policy.value(value)?;
-    let seq = tx
-        .query("SELECT max(seq) AS seq FROM policies", &[])?
-        .into_iter()
-        .next()
-        .map_or(Ok(None), |mut r| r.opt_int("seq"))?
-        .unwrap_or(0)
-        + 1;
+    let seq = next_seq(tx, "policies")?;
     tx.execute(
         "INSERT INTO policies (seq, at, name, value, by_initials, workstation, os_user) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
