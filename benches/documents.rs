@@ -1,9 +1,9 @@
 //! Cost of producing one compounding worksheet and one label in memory (the ketamine troche,
 //! 30 + 2 units, with component lots), and of a whole batch run of generated entries.
 
+use troche::batch_record::Record;
 use troche::config::{LabelSize, Paper, Pharmacy, Settings};
 use troche::order::{self, Order, Preparation};
-use troche::record::Record;
 use troche::render::{label, worksheet};
 
 fn main() {
@@ -66,5 +66,5 @@ fn label_pdf(bencher: divan::Bencher) {
 #[divan::bench]
 fn record_json(bencher: divan::Bencher) {
     let r = record();
-    bencher.bench(|| troche::report::record_json(divan::black_box(&r)));
+    bencher.bench(|| troche::calc_report::record_json(divan::black_box(&r)));
 }

@@ -12,15 +12,15 @@ use jiff::civil::Date;
 use rayon::prelude::*;
 use rust_decimal::Decimal;
 
+use crate::batch_record::{Origin, Record};
 use crate::config::{self, Settings};
 use crate::error::{Error, Result};
 use crate::formula::{Formula, Schedule};
 use crate::logbook::{self, Actor, LotCounter};
 use crate::lots::{self, Lots};
 use crate::recipe::{Entry, Recipe};
-use crate::record::{Origin, Record};
 use crate::store::{Db, Transaction};
-use crate::{library, output, paperwork};
+use crate::{batch_files, library, publish};
 
 /// Entries laid out at once. Large enough to keep both cores busy, small enough that memory
 /// does not depend on the size of the recipe.
@@ -38,7 +38,7 @@ pub struct Options {
     /// Compounding date for entries that give none (the recipe's `date` comes first).
     pub today: Date,
     /// Allow compounding dates far from `today` and BUDs already past (see
-    /// `record::check_dates`).
+    /// `batch_record::check_dates`).
     pub backdate: bool,
     /// Who prepares the run's batches, already signed (none in a log without people).
     pub prepared_by: Option<String>,
@@ -210,7 +210,7 @@ fn refuse_unknown_lots(db: &mut dyn Db, out: &Path) -> Result<()> {
              was made: use another folder, or the log that made them",
             out.display(),
             db.describe(),
-            crate::printable::escape(&unknown.join(", "))
+            crate::escape::escape(&unknown.join(", "))
         ),
     ))
 }
@@ -267,7 +267,7 @@ pub fn run_logged(
         }
     }
     if !opts.check_only {
-        output::sync_dir(&opts.out);
+        publish::sync_dir(&opts.out);
     }
     Ok(run.finish())
 }
@@ -302,9 +302,9 @@ fn run_settings(recipe: &Recipe, opts: &Options) -> Result<Settings> {
 
 /// Readies the output folder: made if missing, cleared of temporaries a killed run left and
 /// of the previous run's summary and pick list.
-fn prepare_folder(out: &Path, mode: output::FileMode) -> Result<()> {
-    output::create_dir(out, mode)?;
-    output::remove_stale(out);
+fn prepare_folder(out: &Path, mode: publish::FileMode) -> Result<()> {
+    publish::create_dir(out, mode)?;
+    publish::remove_stale(out);
     remove_run_files(out)
 }
 
@@ -322,7 +322,7 @@ struct Run<'a> {
     /// Each formula the recipe names, loaded once.
     formulas: HashMap<String, std::result::Result<Formula, String>>,
     pool: rayon::ThreadPool,
-    staging: Option<output::Staging>,
+    staging: Option<publish::Staging>,
     report: Report,
     picks: BTreeMap<PickKey, (Decimal, usize)>,
 }
@@ -347,11 +347,11 @@ impl<'a> Run<'a> {
             .build()
             .map_err(|e| Error::internal("cannot start worker threads", e))?;
         // Temporaries are made in a hidden directory per worker thread (see
-        // `output::Staging`).
+        // `publish::Staging`).
         let staging = if opts.check_only {
             None
         } else {
-            Some(output::Staging::new(
+            Some(publish::Staging::new(
                 &opts.out,
                 threads,
                 settings.file_mode,
@@ -544,7 +544,7 @@ impl<'a> Run<'a> {
             jobs.into_par_iter()
                 .map(|job| {
                     let s = job.settings.as_ref().unwrap_or(settings);
-                    let r = paperwork::render_all(&job.record, s, out, &job.stem);
+                    let r = batch_files::render_all(&job.record, s, out, &job.stem);
                     (job, r)
                 })
                 .collect()
@@ -567,7 +567,7 @@ impl<'a> Run<'a> {
                         } else {
                             // The lot is new, so none of its files exist; the write
                             // itself refuses (atomically) any that appeared meanwhile.
-                            output::write_all_unsynced(&files, opts.force, staging)
+                            publish::write_all_unsynced(&files, opts.force, staging)
                         }
                     });
                     (job.row, r, job.record, !job.resume)
@@ -673,7 +673,7 @@ fn enter_chunk(
             continue;
         };
         // The record JSON among the batch's files (published last, so not the first).
-        let json = paperwork::record_json_of(files).unwrap_or_default();
+        let json = batch_files::record_json_of(files).unwrap_or_default();
         logbook::insert(
             tx,
             &logbook::NewBatch {
@@ -731,13 +731,13 @@ fn remove_run_files(dir: &Path) -> Result<()> {
 }
 
 /// Publishes the files of a batch made by an earlier run that are not there any more. The
-/// record is published last (see `paperwork::paths`), so an earlier batch whose record exists
+/// record is published last (see `batch_files::paths`), so an earlier batch whose record exists
 /// had both PDFs; one deleted since is rendered again byte for byte under the same lot. A
 /// name that exists as anything (a link included, never followed) counts as there.
 fn write_missing(
     files: &[(PathBuf, Vec<u8>)],
     force: bool,
-    staging: Option<&output::Staging>,
+    staging: Option<&publish::Staging>,
 ) -> Result<()> {
     let missing: Vec<(PathBuf, Vec<u8>)> = files
         .iter()
@@ -747,7 +747,7 @@ fn write_missing(
     if missing.is_empty() {
         return Ok(());
     }
-    output::write_all_unsynced(&missing, force, staging)
+    publish::write_all_unsynced(&missing, force, staging)
 }
 
 /// An entry's record, computed and waiting for its lot.
@@ -823,7 +823,7 @@ fn compute(
     }
     // A batch made by an earlier run keeps its date; a new one must be dated plausibly.
     if previous.is_none()
-        && let Err(m) = crate::record::check_dates(
+        && let Err(m) = crate::batch_record::check_dates(
             record.date,
             Some(record.bud.date),
             opts.today,

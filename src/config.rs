@@ -14,10 +14,10 @@ use toml::Spanned;
 
 use crate::calc::Balance;
 use crate::error::{Error, Result};
+use crate::input::toml::{Field, Kind, RawNum, Source, opt, req, strip_bom};
 use crate::library::read_text;
-use crate::output::FileMode;
+use crate::publish::FileMode;
 use crate::quantity;
-use crate::source::{Field, Kind, RawNum, Source, opt, req, strip_bom};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pharmacy {

@@ -8,28 +8,27 @@
 // examples) alike.
 
 pub mod batch;
+pub mod batch_files;
+pub mod batch_record;
 pub mod bud;
 pub mod calc;
+pub mod calc_report;
 mod cmd;
 pub mod config;
 pub mod controlled;
 pub mod error;
+pub mod escape;
 pub mod formula;
 pub mod input;
 pub mod library;
 pub mod logbook;
 pub mod lots;
 pub mod order;
-pub mod output;
-pub mod paperwork;
 pub mod prescription;
-pub mod printable;
+pub mod publish;
 pub mod quantity;
 pub mod recipe;
-pub mod record;
 pub mod render;
-pub mod report;
-mod source;
 mod spreadsheet;
 pub mod store;
 pub mod trial;

@@ -66,7 +66,7 @@ pub fn check_lot(lot: &str) -> std::result::Result<(), String> {
     if !lot.chars().any(char::is_alphanumeric) {
         return Err(format!(
             "\"{}\" is not a lot number: a lot needs at least one letter or digit",
-            crate::printable::escape(lot)
+            crate::escape::escape(lot)
         ));
     }
     if is_windows_reserved(&file_stem(lot)) {

@@ -257,7 +257,7 @@ pub fn parse_confirmation(text: &str) -> Result<String, ParseError> {
                 .into(),
         ));
     }
-    crate::printable::check(t, false).map_err(ParseError)?;
+    crate::escape::check(t, false).map_err(ParseError)?;
     Ok(t.to_string())
 }
 
@@ -365,7 +365,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::error::Result;
-use crate::source::{Field, Kind, RawNum, Source, opt, req, strip_bom};
+use crate::input::toml::{Field, Kind, RawNum, Source, opt, req, strip_bom};
 
 /// The keys of an order file (and of a recipe's `[[batch]]`), as [`RawOrder`] has them.
 pub(crate) const KEYS: &[Field] = &[
@@ -656,7 +656,7 @@ pub(crate) fn check_expiries(
 /// Reads an order file. The formula may be named in it (`formula = "..."`).
 pub fn parse_file(text: &str, file: &str) -> Result<(Option<String>, Order)> {
     let text = strip_bom(text);
-    if crate::source::is_empty_toml(text) {
+    if crate::input::toml::is_empty_toml(text) {
         return Err(crate::error::Error::Input {
             file: file.to_string(),
             line: None,
@@ -683,7 +683,7 @@ pub fn parse_component(text: &str) -> Result<ComponentLot, ParseError> {
         return Err(ParseError(format!("\"{text}\": {usage}")));
     }
     for (what, part) in ["name", "lot", "expiry", "manufacturer"].iter().zip(&parts) {
-        crate::printable::check(part, false).map_err(|m| ParseError(format!("the {what} {m}")))?;
+        crate::escape::check(part, false).map_err(|m| ParseError(format!("the {what} {m}")))?;
     }
     Ok(ComponentLot {
         name: parts[0].to_string(),

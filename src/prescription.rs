@@ -6,6 +6,7 @@
 use jiff::civil::Date;
 use rust_decimal::Decimal;
 
+use crate::batch_record::Record;
 use crate::bud::Bud;
 use crate::calc::Calculation;
 use crate::error::{Error, Field, Result};
@@ -13,7 +14,6 @@ use crate::formula::{Formula, Schedule};
 use crate::logbook::EarlierFill;
 use crate::logbook::policy::RefillLimit;
 use crate::order::Order;
-use crate::record::Record;
 use crate::store::Db;
 
 /// Most refills of a Schedule III or IV prescription (21 CFR 1306.22(a)).

@@ -17,8 +17,8 @@ use toml::Spanned;
 use crate::calc::Balance;
 use crate::config::{self, RawBalance};
 use crate::error::{Error, Result};
+use crate::input::toml::{Field, Kind, Source, opt, strip_bom};
 use crate::order::{self, Order, RawOrder};
-use crate::source::{Field, Kind, Source, opt, strip_bom};
 
 /// Settings shared by every entry, from the top of the recipe file.
 #[derive(Debug, Clone, Default)]

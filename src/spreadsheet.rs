@@ -11,12 +11,12 @@
 use std::borrow::Cow;
 
 use crate::error::{Error, Result};
-use crate::printable;
+use crate::escape;
 
 /// A cell's text made inert: control characters shown escaped, as on the terminal, and a
 /// leading `= + - @` (or tab or CR) given an apostrophe, which spreadsheets read as "text".
 pub(crate) fn defuse(cell: &str) -> Cow<'_, str> {
-    let cell = printable::escape(cell);
+    let cell = escape::escape(cell);
     if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{cell}").into()
     } else {

@@ -10,12 +10,12 @@ use clap::Args;
 use rust_decimal::Decimal;
 
 use crate::batch::{self, Pick, Report, Row, Status};
+use crate::calc_report::plural;
 use crate::error::{Error, Kind, Result};
 use crate::formula::Schedule;
 use crate::logbook::Actor;
 use crate::quantity::round_to;
-use crate::report::plural;
-use crate::{input, library, output, printable, recipe, record, spreadsheet};
+use crate::{batch_record, escape, input, library, publish, recipe, spreadsheet};
 
 use super::context::Context;
 use super::pins::{self, SignArgs};
@@ -59,7 +59,7 @@ pub(super) fn run(ctx: &Context, a: &BatchArgs) -> Result<i32> {
     }
     // The shared date fails the whole run, at its line, before anything is made.
     if let Some(d) = recipe.shared.date
-        && let Err(m) = record::check_dates(d, None, today(), a.backdate)
+        && let Err(m) = batch_record::check_dates(d, None, today(), a.backdate)
     {
         return Err(Error::Input {
             file: a.recipes.display().to_string(),
@@ -80,7 +80,7 @@ pub(super) fn run(ctx: &Context, a: &BatchArgs) -> Result<i32> {
         prepared_by: None,
     };
     // The log is opened only to make batches; `--check` writes nothing anywhere.
-    let mut mode = crate::output::FileMode::default();
+    let mut mode = crate::publish::FileMode::default();
     let mut log = if a.check {
         None
     } else {
@@ -122,8 +122,8 @@ pub(super) fn run(ctx: &Context, a: &BatchArgs) -> Result<i32> {
             (summary, summary_csv(&report)?),
             (picklist, picklist_csv(&report)?),
         ] {
-            if let Err(e) = output::write(&path, text.as_bytes(), true, mode) {
-                printable::eprintln(&format!("troche: error: {e}"));
+            if let Err(e) = publish::write(&path, text.as_bytes(), true, mode) {
+                escape::eprintln(&format!("troche: error: {e}"));
                 code = Kind::Io.exit_code();
             }
         }
@@ -290,7 +290,7 @@ fn progress_reporter(total: usize) -> impl FnMut(&Row, usize, usize) {
             }
             return;
         }
-        printable::eprintln(&format!(
+        escape::eprintln(&format!(
             "[{index}/{total}] {} {} {}",
             row.status.word(),
             row.lot,

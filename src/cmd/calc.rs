@@ -2,8 +2,8 @@
 
 use clap::Args;
 
+use crate::calc_report;
 use crate::error::Result;
-use crate::report;
 
 use super::order::{OrderArgs, compute};
 use super::{Format, print};
@@ -20,8 +20,8 @@ pub(super) struct CalcArgs {
 pub(super) fn run(a: &CalcArgs) -> Result<i32> {
     let (formula, calc) = compute(&a.order)?;
     print(&match a.format {
-        Format::Table => report::table(&formula, &calc),
-        Format::Json => report::json(&formula, &calc),
+        Format::Table => calc_report::table(&formula, &calc),
+        Format::Json => calc_report::json(&formula, &calc),
     })?;
     Ok(0)
 }

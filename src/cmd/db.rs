@@ -48,7 +48,7 @@ pub(super) fn run(ctx: &Context, a: &DbArgs) -> Result<i32> {
             let (report, sound) = check(staged.open()?.as_mut(), None)?;
             if !sound {
                 print(&report)?;
-                crate::printable::eprintln(&format!(
+                crate::escape::eprintln(&format!(
                     "troche: the copy of {} failed its check and was not kept; {} was not \
                      written",
                     db.describe(),
@@ -57,7 +57,7 @@ pub(super) fn run(ctx: &Context, a: &DbArgs) -> Result<i32> {
                 return Ok(1);
             }
             staged.persist(*force)?;
-            crate::printable::eprintln(&format!(
+            crate::escape::eprintln(&format!(
                 "backed up {} to {} and checked the copy: ok",
                 db.describe(),
                 file.display()

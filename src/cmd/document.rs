@@ -5,10 +5,10 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use crate::batch_record::Record;
 use crate::config::Settings;
 use crate::error::{Error, Result};
-use crate::output;
-use crate::record::Record;
+use crate::publish;
 use crate::render;
 
 use super::context::Context;
@@ -39,7 +39,7 @@ pub(super) fn one_document(
 ) -> Result<i32> {
     // `-o FILE` writes a file, never folders: a missing folder is more likely a typo than a
     // wish for a new one (`make --out DIR` creates its directory).
-    let dir = output::parent_of(&a.output);
+    let dir = publish::parent_of(&a.output);
     if !dir.is_dir() {
         return Err(Error::arg(
             "--output",
@@ -74,7 +74,7 @@ pub(super) fn one_document(
         a.paper.force,
         |record, _| Ok(vec![(a.output.clone(), render(record, &settings)?)]),
     )?;
-    crate::printable::eprintln(&format!(
+    crate::escape::eprintln(&format!(
         "wrote {} (lot {}, BUD {})",
         a.output.display(),
         record.lot,

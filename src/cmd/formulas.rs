@@ -2,10 +2,10 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::calc_report::plural;
 use crate::error::Result;
 use crate::order::Order;
-use crate::report::plural;
-use crate::{calc, config, formula, library, order, recipe, record};
+use crate::{batch_record, calc, config, formula, library, order, recipe};
 
 use super::print;
 
@@ -188,7 +188,7 @@ fn check_order(formula: &formula::Formula, order: &Order, file: &str) -> Result<
     };
     calc::calculate(&formula, order, &settings.balance).map_err(place)?;
     if let Some(date) = order.date {
-        record::beyond_use_date(&formula, order, date).map_err(place)?;
+        batch_record::beyond_use_date(&formula, order, date).map_err(place)?;
     }
     Ok(())
 }
@@ -200,12 +200,12 @@ pub(super) fn check(files: &[PathBuf]) -> Result<i32> {
             Ok(what) => print(&format!("ok: {} ({what})\n", f.display()))?,
             Err(e) => {
                 failed += 1;
-                crate::printable::eprintln(&e.to_string());
+                crate::escape::eprintln(&e.to_string());
             }
         }
     }
     if failed > 0 {
-        crate::printable::eprintln(&format!(
+        crate::escape::eprintln(&format!(
             "troche: {failed} of {} {} problems",
             plural(files.len(), "file", "files"),
             if failed == 1 { "has" } else { "have" }

@@ -7,7 +7,7 @@ use clap::{Args, Subcommand, ValueEnum};
 
 use crate::error::{Error, Result};
 use crate::logbook::{self, Actor, Filter};
-use crate::{order, printable};
+use crate::{escape, order};
 
 use super::context::Context;
 use super::{arg, print};
@@ -138,7 +138,7 @@ fn import(ctx: &Context, dir: &std::path::Path, config: Option<&std::path::Path>
         match logbook::check_record(p, &text, today) {
             Ok(Some(r)) => checked.push(r),
             Ok(None) => {
-                printable::eprintln(&format!(
+                escape::eprintln(&format!(
                     "troche: skipped {}: not a troche record",
                     p.display()
                 ));
@@ -147,7 +147,7 @@ fn import(ctx: &Context, dir: &std::path::Path, config: Option<&std::path::Path>
             Err(problems) => {
                 bad += 1;
                 for m in problems {
-                    printable::eprintln(&format!("troche: {}: {m}", p.display()));
+                    escape::eprintln(&format!("troche: {}: {m}", p.display()));
                 }
             }
         }
@@ -177,7 +177,7 @@ fn import(ctx: &Context, dir: &std::path::Path, config: Option<&std::path::Path>
         }
         Ok(())
     })?;
-    printable::eprintln(&format!(
+    escape::eprintln(&format!(
         "imported {added} records; {present} already in the log; {skipped} files skipped"
     ));
     Ok(0)

@@ -5,13 +5,13 @@ use std::path::{Path, PathBuf};
 
 use super::context::Context;
 use super::pins;
+use crate::batch_record::Record;
+use crate::calc_report;
 use crate::config::Settings;
 use crate::error::Result;
 use crate::logbook::{self, Actor, LotCounter, NewBatch};
 use crate::lots::Lots;
-use crate::output;
-use crate::record::Record;
-use crate::report;
+use crate::publish;
 
 /// A batch's files in memory: path and bytes.
 pub(super) type Files = Vec<(PathBuf, Vec<u8>)>;
@@ -56,10 +56,10 @@ pub(super) fn enter_and_write(
         let files = render(&record, &stem)?;
         // `make` renders the record JSON among its files; a single document does not.
         let own;
-        let json = if let Some(j) = crate::paperwork::record_json_of(&files) {
+        let json = if let Some(j) = crate::batch_files::record_json_of(&files) {
             j
         } else {
-            own = report::record_json(&record);
+            own = calc_report::record_json(&record);
             own.as_str()
         };
         logbook::insert(
@@ -77,10 +77,10 @@ pub(super) fn enter_and_write(
         )?;
         Ok(files)
     })?;
-    if let Err(e) = output::write_all(&files, force, settings.file_mode) {
+    if let Err(e) = publish::write_all(&files, force, settings.file_mode) {
         let reason = format!("the files could not be written: {e}");
         if let Err(v) = logbook::void(db.as_mut(), &record.lot, &reason, &actor) {
-            crate::printable::eprintln(&format!(
+            crate::escape::eprintln(&format!(
                 "troche: lot {} could not be voided: {v}",
                 record.lot
             ));
@@ -88,7 +88,7 @@ pub(super) fn enter_and_write(
         return Err(e);
     }
     if let Some(w) = notes {
-        crate::printable::eprintln(&format!("troche: warning: {w}"));
+        crate::escape::eprintln(&format!("troche: warning: {w}"));
     }
     Ok((record, files))
 }

@@ -5,10 +5,10 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use crate::batch_files;
+use crate::batch_record::Record;
 use crate::config::Settings;
 use crate::error::Result;
-use crate::paperwork;
-use crate::record::Record;
 
 use super::context::Context;
 use super::logged;
@@ -32,7 +32,7 @@ pub(super) fn run(ctx: &Context, a: &MakeArgs) -> Result<i32> {
     let (settings, record) = prepare_record(&a.order, &a.paper)?;
     settings.require_pharmacy()?;
     let created = !a.out.exists();
-    crate::output::create_dir(&a.out, settings.file_mode)?;
+    crate::publish::create_dir(&a.out, settings.file_mode)?;
     let made = make(ctx, a, &settings, record);
     // A run that wrote nothing leaves no empty directory of its own behind (a directory that
     // holds anything, or that was there before, stays).
@@ -53,11 +53,11 @@ fn make(ctx: &Context, a: &MakeArgs, settings: &Settings, record: Record) -> Res
         &a.out,
         "batch",
         a.paper.force,
-        |record, stem| paperwork::render_all(record, settings, &a.out, stem),
+        |record, stem| batch_files::render_all(record, settings, &a.out, stem),
     )?;
     for (p, _) in &files {
-        crate::printable::eprintln(&format!("wrote {}", p.display()));
+        crate::escape::eprintln(&format!("wrote {}", p.display()));
     }
-    crate::printable::eprintln(&format!("lot {}, BUD {}", record.lot, record.bud.date));
+    crate::escape::eprintln(&format!("lot {}, BUD {}", record.lot, record.bud.date));
     Ok(0)
 }

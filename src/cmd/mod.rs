@@ -32,7 +32,7 @@ use clap::error::ErrorKind;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::error::{Error, Result};
-use crate::printable::{self, print};
+use crate::escape::{self, print};
 use crate::quantity::ParseError;
 
 use self::context::Context;
@@ -155,7 +155,7 @@ where
                     _ => {}
                 },
                 // A usage error quotes the argument as typed: escaped like every other line.
-                _ => printable::eprintln(e.to_string().trim_end()),
+                _ => escape::eprintln(e.to_string().trim_end()),
             }
             return Ok(code);
         }

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use crate::batch_record::{self, Record};
 use crate::calc::{self, Balance};
 use crate::config::{self, Settings};
 use crate::error::{Error, Result};
@@ -13,7 +14,6 @@ use crate::library;
 use crate::order::{self, Order, Preparation};
 use crate::prescription;
 use crate::quantity;
-use crate::record::{self, Record};
 
 use super::{all, arg, today};
 
@@ -232,7 +232,7 @@ pub(super) fn order_from(args: &OrderArgs, paper: Option<&PaperArgs>) -> Result<
             match v.as_deref().map(str::trim) {
                 Some("") => Err(Error::arg(flag, "must not be empty")),
                 Some(t) => {
-                    crate::printable::check(t, flag == "--directions")
+                    crate::escape::check(t, flag == "--directions")
                         .map_err(|m| Error::arg(flag, m))?;
                     Ok(Some(t.to_string()))
                 }
@@ -298,7 +298,7 @@ pub(super) fn compute(args: &OrderArgs) -> Result<(Formula, calc::Calculation)> 
     // The amounts do not depend on the date, but a component already expired must still be
     // refused here rather than first at the worksheet.
     let date = order.date.unwrap_or_else(today);
-    let bud = record::beyond_use_date(&formula, &order, date)?;
+    let bud = batch_record::beyond_use_date(&formula, &order, date)?;
     let notes = prescription::warnings(&formula, &order, &calc, date, &bud);
     calc.warnings.extend(notes);
     Ok((formula, calc))
@@ -314,16 +314,17 @@ pub(super) fn prepare_record(args: &OrderArgs, paper: &PaperArgs) -> Result<(Set
         .map_err(|e| place_in_order_file(e, args))?;
     prescription::check(&record.formula, &record.order, record.date)
         .map_err(|e| place_in_order_file(e, args))?;
-    let warnings = record::check_dates(record.date, Some(record.bud.date), today(), paper.backdate)
-        .map_err(|m| match (&paper.date, &args.order_file) {
-            (None, Some(f)) => Error::Input {
-                file: f.display().to_string(),
-                line: None,
-                key: Some("date".into()),
-                message: m,
-            },
-            _ => Error::arg("--date", m),
-        })?;
+    let warnings =
+        batch_record::check_dates(record.date, Some(record.bud.date), today(), paper.backdate)
+            .map_err(|m| match (&paper.date, &args.order_file) {
+                (None, Some(f)) => Error::Input {
+                    file: f.display().to_string(),
+                    line: None,
+                    key: Some("date".into()),
+                    message: m,
+                },
+                _ => Error::arg("--date", m),
+            })?;
     let notes = prescription::warnings(
         &record.formula,
         &record.order,
@@ -332,7 +333,7 @@ pub(super) fn prepare_record(args: &OrderArgs, paper: &PaperArgs) -> Result<(Set
         &record.bud,
     );
     for w in warnings.iter().chain(&notes) {
-        crate::printable::eprintln(&format!("troche: warning: {w}"));
+        crate::escape::eprintln(&format!("troche: warning: {w}"));
     }
     Ok((settings, record))
 }

@@ -7,9 +7,9 @@ use clap::{Args, Subcommand};
 
 use crate::config;
 use crate::error::Result;
+use crate::escape::{eprintln, print};
 use crate::logbook::Actor;
 use crate::logbook::policy::{self, Policy};
-use crate::printable::{eprintln, print};
 
 use super::context::Context;
 use super::pins::{self, Pins};

@@ -22,7 +22,7 @@ pub(super) fn run(ctx: &Context, a: &RecallArgs) -> Result<i32> {
     let rows = logbook::recall(db.as_mut(), a.component_lot.trim(), &f)?;
     let rows: Vec<Vec<String>> = rows.into_iter().map(logbook::Recalled::cells).collect();
     emit(&logbook::RECALL_COLUMNS, &rows, a.filters.format)?;
-    crate::printable::eprintln(&format!(
+    crate::escape::eprintln(&format!(
         "{} batches used component lot {}",
         rows.len(),
         a.component_lot.trim()

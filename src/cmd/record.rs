@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::formula::name_matches;
 use crate::logbook::{self, Actor, NewEvent, people};
 use crate::quantity::{self, round_to};
-use crate::{library, lots, output, render};
+use crate::{library, lots, publish, render};
 
 use super::arg;
 use super::context::Context;
@@ -314,15 +314,15 @@ pub(super) fn run(ctx: &Context, a: &RecordArgs) -> Result<i32> {
         Ok(())
     })?;
     let file_mode = crate::config::load(a.config.as_deref())?.file_mode;
-    output::write(&out, &pdf, a.force, file_mode)?;
-    crate::printable::eprintln(&format!(
+    publish::write(&out, &pdf, a.force, file_mode)?;
+    crate::escape::eprintln(&format!(
         "lot {lot} recorded by {by}; wrote {}",
         out.display()
     ));
     if flags.is_empty() {
-        crate::printable::eprintln("no flags");
+        crate::escape::eprintln("no flags");
     } else {
-        crate::printable::eprintln(&format!(
+        crate::escape::eprintln(&format!(
             "flags to resolve before release: {}",
             flags.join(", ")
         ));

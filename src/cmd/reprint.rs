@@ -12,7 +12,7 @@ use serde_json::json;
 use crate::error::{Error, Result};
 use crate::logbook::{self, Actor, NewEvent};
 use crate::store::Db;
-use crate::{lots, output, paperwork, render};
+use crate::{batch_files, lots, publish, render};
 
 use super::context::Context;
 use super::pins::{self, SignArgs};
@@ -59,7 +59,7 @@ pub(super) fn run(ctx: &Context, a: &ReprintArgs) -> Result<i32> {
         .filter(|(p, bytes)| a.force || std::fs::read(p).map_or(true, |b| b != *bytes))
         .cloned()
         .collect();
-    output::write_all(&missing, a.force, settings.file_mode)?;
+    publish::write_all(&missing, a.force, settings.file_mode)?;
     let mut db2 = db;
     db2.write(|tx| {
         if let Some(by) = by {
@@ -80,12 +80,12 @@ pub(super) fn run(ctx: &Context, a: &ReprintArgs) -> Result<i32> {
     })?;
     for (p, _) in &files {
         if missing.iter().any(|(m, _)| m == p) {
-            crate::printable::eprintln(&format!(
+            crate::escape::eprintln(&format!(
                 "wrote {} (identical to the first print)",
                 p.display()
             ));
         } else {
-            crate::printable::eprintln(&format!(
+            crate::escape::eprintln(&format!(
                 "{} is there and identical to the first print",
                 p.display()
             ));
@@ -101,7 +101,7 @@ fn kept(
     db: &mut dyn Db,
     lot: &str,
     out: Option<&Path>,
-    mode: output::FileMode,
+    mode: publish::FileMode,
 ) -> Result<Option<Reprinted>> {
     let b = logbook::batch(db, lot)?;
     let dir = out
@@ -123,7 +123,7 @@ fn kept(
     if files.is_empty() {
         return Ok(None);
     }
-    output::create_dir(&dir, mode)?;
+    publish::create_dir(&dir, mode)?;
     Ok(Some((files, checked, dir)))
 }
 
@@ -133,7 +133,7 @@ fn made_again(
     db: &mut dyn Db,
     lot: &str,
     out: Option<&Path>,
-    mode: output::FileMode,
+    mode: publish::FileMode,
 ) -> Result<Reprinted> {
     let rebuilt = logbook::rebuild(db, lot)?;
     let dir = out
@@ -141,14 +141,14 @@ fn made_again(
         .or(rebuilt.out_dir.clone())
         .unwrap_or_else(|| PathBuf::from("."));
     // The permissions are today's settings', not those the batch was made with.
-    output::create_dir(&dir, mode)?;
+    publish::create_dir(&dir, mode)?;
     let stem = lots::file_stem(lot);
     let r = &rebuilt.record;
     let s = &rebuilt.settings;
     let kinds: Vec<&str> = rebuilt.files.iter().map(|f| f.kind.as_str()).collect();
     let mut files = Vec::new();
     if kinds.contains(&"json") || kinds.contains(&"label") && kinds.contains(&"worksheet") {
-        files = paperwork::render_all(r, s, &dir, &stem)?;
+        files = batch_files::render_all(r, s, &dir, &stem)?;
     } else if kinds.contains(&"worksheet") {
         files.push((
             dir.join(format!("{stem}-worksheet.pdf")),

@@ -9,8 +9,8 @@ use serde_json::json;
 
 use crate::config;
 use crate::error::{Error, Result};
+use crate::escape::eprintln;
 use crate::logbook::{self, Actor, NewEvent, people};
-use crate::printable::eprintln;
 
 use super::context::Context;
 use super::pins::{self, Pins};

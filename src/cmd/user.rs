@@ -7,9 +7,9 @@ use clap::{Args, Subcommand};
 
 use crate::config;
 use crate::error::Result;
+use crate::escape::{eprintln, print};
 use crate::logbook::Actor;
 use crate::logbook::people::{self, NewPerson, Role};
-use crate::printable::{eprintln, print};
 
 use super::context::Context;
 use super::pins::{self, Pins};
@@ -90,7 +90,7 @@ pub(super) fn run(ctx: &Context, a: &UserArgs) -> Result<i32> {
             if name.is_empty() {
                 return Err(crate::Error::arg("--name", "give the person's full name"));
             }
-            crate::printable::check(name, false).map_err(|m| crate::Error::arg("--name", m))?;
+            crate::escape::check(name, false).map_err(|m| crate::Error::arg("--name", m))?;
             let role = Role::parse(role)
                 .ok_or_else(|| crate::Error::arg("--role", "pharmacist or technician"))?;
             let hash = people::hash_pin(&pins.new_pin(&format!("new PIN of {initials}"))?)?;

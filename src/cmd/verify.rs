@@ -178,9 +178,9 @@ pub(super) fn run(ctx: &Context, a: &VerifyArgs) -> Result<i32> {
         )?;
         Ok((logbook::RELEASED, same))
     })?;
-    crate::printable::eprintln(&format!("lot {lot} {status} by {by}"));
+    crate::escape::eprintln(&format!("lot {lot} {status} by {by}"));
     if same {
-        crate::printable::eprintln(&format!(
+        crate::escape::eprintln(&format!(
             "prepared and {status} by the same pharmacist (policy same-person-release)"
         ));
     }

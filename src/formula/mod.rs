@@ -1,7 +1,7 @@
 //! The master formulation record: what a preparation is made of, read from TOML.
 //!
 //! Loading is two steps. The file is read into raw structs that keep each value's place in the
-//! source (`raw`, checked by [`crate::source`], which also reports every key that is unknown,
+//! source (`raw`, checked by [`crate::input::toml`], which also reports every key that is unknown,
 //! missing or of the wrong kind). Validation (`validate`) then turns the raw structs into the
 //! model (`model`) and collects every problem rather than stopping at the first, so
 //! `troche check` can list them. The formula keeps the text it was parsed from (`text`).
@@ -13,9 +13,9 @@ mod text;
 mod validate;
 
 use crate::error::{Error, Result};
-use crate::source::Source;
+use crate::input::toml::Source;
 // The input layer's helpers, where the loaders of other formats have long imported them.
-pub(crate) use crate::source::{count_newlines, is_empty_toml, strip_bom};
+pub(crate) use crate::input::toml::{count_newlines, is_empty_toml, strip_bom};
 
 pub use self::model::{
     Active, Base, BaseComponent, BudRule, DEFAULT_ASSAY_RANGE, DEFAULT_DILUENT, DerivedBlank,

@@ -1,12 +1,12 @@
 //! A formula file as read: structs that keep each value's place in the file, and the keys
-//! checked before it is read (see [`crate::source`]).
+//! checked before it is read (see [`crate::input::toml`]).
 
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::source::{Field, Kind, Num, opt, req};
+use crate::input::toml::{Field, Kind, Num, opt, req};
 
-/// The keys of a formula file, checked before it is read (see [`crate::source`]); the
+/// The keys of a formula file, checked before it is read (see [`crate::input::toml`]); the
 /// same keys as the raw structs below (a test holds them together).
 const DISPLACEMENT: [Field; 2] = [
     opt("replacement_factor", Kind::Num),
@@ -261,7 +261,7 @@ pub(super) struct RawQc {
 /// Checks each of the formula's key lists against its raw struct (see `source`'s tests).
 #[cfg(test)]
 pub(crate) fn check_key_lists(table: impl Fn(&'static [Field], &str) -> &'static [Field]) {
-    use crate::source::serde_fields;
+    use crate::input::toml::serde_fields;
     let names = |f: &[Field]| f.iter().map(|f| f.name).collect::<Vec<_>>();
     let mold = table(KEYS, "mold");
     let base = table(KEYS, "base");

@@ -8,9 +8,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde_json::json;
 
+use crate::batch_record::Record;
 use crate::config::Settings;
 use crate::error::{Error, Result};
-use crate::record::Record;
 use crate::store::{Db, Transaction, Value};
 
 use super::events::{NewEvent, append_event};

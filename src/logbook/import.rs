@@ -44,7 +44,7 @@ pub fn check_record(
     let mut problems = Vec::new();
     let mut text_field = |key: &str, value: &serde_json::Value, required: bool| match value {
         serde_json::Value::String(s) => {
-            if let Err(m) = crate::printable::check(s, false) {
+            if let Err(m) = crate::escape::check(s, false) {
                 problems.push(format!("`{key}` {m}"));
             }
             Some(s.clone())
@@ -86,7 +86,7 @@ pub fn check_record(
             _ => {
                 problems.push(format!(
                     "`{key}` {} is not a date (YYYY-MM-DD)",
-                    crate::printable::escape(&value.to_string())
+                    crate::escape::escape(&value.to_string())
                 ));
                 None
             }
@@ -219,7 +219,7 @@ mod tests {
     fn a_record_is_entered_once_and_a_non_record_is_refused() {
         let mut log = Log::new();
         let r = record("261130-001", jiff::civil::date(2026, 11, 30));
-        let json = crate::report::record_json(&r);
+        let json = crate::calc_report::record_json(&r);
         let path = log.out().join("261130-001.json");
         let today = jiff::civil::date(2026, 12, 5);
         let checked = check_record(&path, &json, today).unwrap().unwrap();

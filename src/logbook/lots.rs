@@ -35,8 +35,8 @@ pub fn normalize(lot: &str) -> Result<String> {
     {
         return Err(refuse(format!(
             "\"{}\" is not a lot: it holds {} (U+{:04X}); a lot is letters A-Z, digits and `-`",
-            crate::printable::escape(lot),
-            crate::printable::escape(&c.to_string()),
+            crate::escape::escape(lot),
+            crate::escape::escape(&c.to_string()),
             u32::from(c)
         )));
     }

@@ -126,7 +126,7 @@ fn refill_limit_value(policy: Policy, schedule: Schedule, text: &str) -> Result<
     let n: u32 = text.parse().map_err(|_| {
         refuse(format!(
             "\"{}\" is not a number of refills",
-            crate::printable::escape(text)
+            crate::escape::escape(text)
         ))
     })?;
     if let Some(most) = federal

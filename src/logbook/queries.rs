@@ -6,9 +6,9 @@ use std::path::PathBuf;
 
 use jiff::civil::Date;
 
+use crate::batch_record::{Origin, Record};
 use crate::config::Settings;
 use crate::error::{Error, Result};
-use crate::record::{Origin, Record};
 use crate::store::{Db, FromRow, Row, Value};
 
 use super::sha256_hex;
@@ -681,8 +681,8 @@ mod tests {
         let first = enter(log.db(), "261130-001", jiff::civil::date(2026, 11, 30));
         let again = rebuild(log.db(), "261130-001").unwrap();
         assert_eq!(
-            crate::report::record_json(&again.record),
-            crate::report::record_json(&first)
+            crate::calc_report::record_json(&again.record),
+            crate::calc_report::record_json(&first)
         );
         assert_eq!(again.out_dir, Some(PathBuf::from("/out")));
         assert_eq!(again.files.len(), 1);

@@ -5,9 +5,9 @@ use std::path::PathBuf;
 
 use jiff::civil::Date;
 
+use crate::batch_record::Record;
 use crate::config::{Pharmacy, Settings};
 use crate::order::{self, ComponentLot, Order};
-use crate::record::Record;
 use crate::store::{self, Db, Location, Transaction};
 
 use super::{Actor, NewBatch, insert};

@@ -17,9 +17,9 @@
 //! required text does not fit at the smallest sizes, the label is refused, naming what ran
 //! off the label and the common label sizes that take it.
 
+use crate::batch_record::{FEDERAL_TRANSFER_WARNING, Record};
 use crate::config::{LabelSize, Pharmacy};
 use crate::error::{Error, Result};
-use crate::record::{FEDERAL_TRANSFER_WARNING, Record};
 
 use super::DocMeta;
 use super::canvas::Canvas;

@@ -3,7 +3,7 @@
 
 use crate::config::{LabelSize, Paper, Pharmacy, Settings};
 use crate::order::{self, Order, Preparation};
-use crate::{library, record::Record};
+use crate::{batch_record::Record, library};
 
 use super::label::{label, label_layout};
 use super::worksheet::worksheet;

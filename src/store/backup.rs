@@ -9,7 +9,7 @@ use tempfile::NamedTempFile;
 
 use super::{Db, sqlite};
 use crate::error::{Error, Result};
-use crate::output::{parent_of, sync_dir};
+use crate::publish::{parent_of, sync_dir};
 
 /// A finished copy under its temporary name: [`open`](Staged::open) it to check it, then
 /// [`persist`](Staged::persist) it. Dropped unpersisted, it is removed.

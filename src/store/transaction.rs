@@ -110,7 +110,7 @@ impl Drop for Transaction<'_> {
         // way to the user: the failed rollback is told on standard error beside it. (The
         // database ends the transaction when the connection closes, which follows at once.)
         if let Err(e) = self.db.rollback() {
-            crate::printable::eprintln(&format!(
+            crate::escape::eprintln(&format!(
                 "troche: warning: the compounding log's transaction could not be rolled back: {e}"
             ));
         }

@@ -5,9 +5,9 @@ use toml::Spanned;
 
 use crate::formula::raw::RawActive;
 use crate::formula::{Active, DEFAULT_ASSAY_RANGE, Moiety, Schedule};
+use crate::input::toml::Source;
 use crate::order::Basis;
 use crate::quantity::{self, Quantity};
-use crate::source::Source;
 
 use super::{Names, displacement, factor_stated};
 

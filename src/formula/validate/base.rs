@@ -5,7 +5,7 @@ use toml::Spanned;
 
 use crate::formula::raw::{RawAliquot, RawBase, RawBaseComponent};
 use crate::formula::{Base, BaseComponent, Diluent};
-use crate::source::Source;
+use crate::input::toml::Source;
 
 use super::{displacement, factor_stated};
 

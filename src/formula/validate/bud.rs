@@ -3,8 +3,8 @@
 use crate::bud::BudCategory;
 use crate::formula::BudRule;
 use crate::formula::raw::RawBud;
+use crate::input::toml::Source;
 use crate::quantity;
-use crate::source::Source;
 
 pub(super) fn bud(src: &mut Source, raw: &RawBud) -> Option<BudRule> {
     let category = BudCategory::parse(raw.category.get_ref());

@@ -5,8 +5,8 @@ use toml::Spanned;
 
 use crate::formula::raw::RawExcipient;
 use crate::formula::{Excipient, ExcipientAmount};
+use crate::input::toml::Source;
 use crate::quantity::Dimension;
-use crate::source::Source;
 
 use super::{Names, density, displacement, factor_stated};
 

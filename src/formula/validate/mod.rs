@@ -13,8 +13,8 @@ use std::collections::BTreeSet;
 use rust_decimal::Decimal;
 use toml::Spanned;
 
+use crate::input::toml::{Num, Source};
 use crate::quantity;
-use crate::source::{Num, Source};
 
 use super::raw::RawFormula;
 use super::{Displacement, Formula, SourceText, Stated, Unmeasured};

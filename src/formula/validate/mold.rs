@@ -5,8 +5,8 @@ use rust_decimal::Decimal;
 
 use crate::formula::raw::{RawDerived, RawMold};
 use crate::formula::{DerivedBlank, DerivedIngredient, Mold};
+use crate::input::toml::Source;
 use crate::quantity::{self, Dimension};
-use crate::source::Source;
 
 use super::{density, displacement, stated};
 use crate::formula::Unmeasured;

@@ -7,8 +7,8 @@ use toml::Spanned;
 use crate::formula::raw::{RawLabel, RawProcedure, RawQc};
 use crate::formula::steps::{self, StepPart, StepProblem};
 use crate::formula::{LabelText, Procedure, name_matches, short_name};
+use crate::input::toml::Source;
 use crate::quantity;
-use crate::source::Source;
 
 pub(super) fn label(src: &mut Source, raw: &RawLabel) -> LabelText {
     let directions = src.text(&raw.directions, "label.directions");

@@ -38,13 +38,13 @@ use std::fmt::Write as _;
 
 use rust_decimal::Decimal;
 
+use crate::batch_record::Record;
 use crate::calc::{Aliquot, BasisSource, Ingredient, Role};
 use crate::config::Paper;
 use crate::error::{Error, Result};
 use crate::formula::Schedule;
 use crate::formula::short_name;
 use crate::quantity::{Dimension, round_to, show};
-use crate::record::Record;
 
 use crate::render::DocMeta;
 use crate::render::canvas::Canvas;

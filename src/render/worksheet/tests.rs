@@ -1,5 +1,5 @@
 use super::*;
-use crate::record::FEDERAL_TRANSFER_WARNING;
+use crate::batch_record::FEDERAL_TRANSFER_WARNING;
 use crate::render::test_support::{bare, ketamine, pdf_text};
 
 #[test]

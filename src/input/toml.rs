@@ -176,7 +176,7 @@ impl<'a> Source<'a> {
                      pasted by mistake?)"
                 ),
             );
-        } else if let Err(m) = crate::printable::check(t, limit > 200) {
+        } else if let Err(m) = crate::escape::check(t, limit > 200) {
             self.push(Some(s.span()), key, m);
         }
         t.to_string()

@@ -2,10 +2,10 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::batch_record::Record;
 use crate::config::Settings;
 use crate::error::Result;
-use crate::record::Record;
-use crate::{render, report};
+use crate::{calc_report, render};
 
 /// File names of one batch's documents in `dir`, in the order they are published: the two PDFs,
 /// then the JSON record last. Three names cannot appear in a directory in one step, so the
@@ -36,7 +36,7 @@ pub fn render_all(
     Ok(vec![
         (w, worksheet),
         (l, label),
-        (j, report::record_json(record).into_bytes()),
+        (j, calc_report::record_json(record).into_bytes()),
     ])
 }
 
@@ -54,7 +54,7 @@ mod tests {
     use super::*;
 
     /// The record completes the set: a reader (or a rerun) that finds `STEM.json` can rely on
-    /// both PDFs being in place, since `output::write_all` publishes in this order.
+    /// both PDFs being in place, since `publish::write_all` publishes in this order.
     #[test]
     fn the_record_is_published_last() {
         let [w, l, j] = paths(Path::new("d"), "L1");

@@ -371,13 +371,13 @@ struct RecordJson<'a> {
     mold_ids: &'a [String],
     components: Vec<ComponentJson<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    origin: Option<&'a crate::record::Origin>,
+    origin: Option<&'a crate::batch_record::Origin>,
     calculation: CalcJson,
 }
 
 /// The whole compounding record of a batch as JSON: what the worksheet holds, machine-readable,
 /// with every exact value.
-pub fn record_json(r: &crate::record::Record) -> String {
+pub fn record_json(r: &crate::batch_record::Record) -> String {
     to_json(&RecordJson {
         lot: &r.lot,
         compounding_date: r.date.to_string(),
