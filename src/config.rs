@@ -89,6 +89,9 @@ pub struct Settings {
     /// The CA certificate a PostgreSQL log's server must be signed by (`ca_file`), relative
     /// to the settings file's folder.
     pub ca_file: Option<PathBuf>,
+    /// `practice = true`: this workstation works in the practice log (docs/log.md), as with
+    /// `--practice`.
+    pub practice: bool,
 }
 
 impl Settings {
@@ -133,6 +136,7 @@ pub(crate) const KEYS: &[Field] = &[
     opt("user", Kind::Text),
     opt("file_mode", Kind::Text),
     opt("ca_file", Kind::Text),
+    opt("practice", Kind::Any),
 ];
 
 /// The keys of a `[balance]` table, here and in a recipe file.
@@ -163,6 +167,8 @@ pub(crate) struct RawSettings {
     file_mode: Option<Spanned<String>>,
     /// The PEM file of the CA that signed the PostgreSQL server's certificate.
     ca_file: Option<Spanned<String>>,
+    /// `true` for a training workstation: every command uses the practice log.
+    practice: Option<Spanned<toml::Value>>,
 }
 
 #[derive(Deserialize)]
@@ -385,8 +391,20 @@ pub fn parse(text: &str, file: &str) -> Result<Settings> {
             _ => p,
         }
     });
+    let practice = match &raw.practice {
+        None => false,
+        Some(v) => v.get_ref().as_bool().unwrap_or_else(|| {
+            src.push(
+                Some(v.span()),
+                "practice",
+                "must be true or false (without quotes)".to_string(),
+            );
+            false
+        }),
+    };
     src.finish()?;
     Ok(Settings {
+        practice,
         database,
         user,
         file_mode,

@@ -2,20 +2,51 @@
 //! passed down, so that no command depends on state set elsewhere in the process. Settings
 //! are not here: each command names its own file (`--config`, a recipe's `config`).
 
-use std::path::Path;
+use std::cell::Cell;
+use std::path::{Path, PathBuf};
 
 use crate::config::{self, Settings};
-use crate::error::Result;
-use crate::store::{self, Access, Db};
+use crate::error::{Error, Result};
+use crate::store::{self, Access, Db, Location};
+
+/// The practice log's file name, beside the log in use (or in the user's data directory).
+pub(super) const PRACTICE_FILE: &str = "practice.sqlite3";
 
 pub(super) struct Context {
     /// `--db` as given: the log, before `TROCHE_DATABASE_URL` and the settings' `database`.
     db: Option<String>,
+    /// `--practice`: the practice log instead of the log (settings may ask for it too).
+    practice: bool,
+    /// Whether the practice notice is on the terminal already: said once per command.
+    told: Cell<bool>,
 }
 
 impl Context {
-    pub(super) fn new(db: Option<String>) -> Context {
-        Context { db }
+    pub(super) fn new(db: Option<String>, practice: bool) -> Context {
+        Context {
+            db,
+            practice,
+            told: Cell::new(false),
+        }
+    }
+
+    /// Whether this command works in the practice log: `--practice`, or `practice = true` in
+    /// the settings it reads.
+    pub(super) fn practice(&self, settings: &Settings) -> bool {
+        self.practice || settings.practice
+    }
+
+    /// The PINs of a command that signs: none in practice.
+    pub(super) fn pins(&self, settings: &Settings) -> super::pins::Pins {
+        super::pins::Pins::new(self.practice(settings))
+    }
+
+    /// The practice log of the log in use, whether or not this command is in practice.
+    pub(super) fn practice_location(&self, settings: &Settings) -> Result<PathBuf> {
+        let loc = store::locate(self.db.as_deref(), settings.database.as_deref())?;
+        let path = practice_path(&loc)?;
+        self.tell(&path);
+        Ok(path)
     }
 
     /// Opens the log named by `--db`, `TROCHE_DATABASE_URL` or the settings' `database` to
@@ -24,8 +55,25 @@ impl Context {
         self.open_as(settings, Access::Create)
     }
 
-    fn open_as(&self, settings: &Settings, access: Access) -> Result<Box<dyn Db>> {
+    /// Where the log in use is: in practice, the practice log beside it.
+    pub(super) fn locate(&self, settings: &Settings) -> Result<Location> {
         let loc = store::locate(self.db.as_deref(), settings.database.as_deref())?;
+        if !self.practice(settings) {
+            return Ok(loc);
+        }
+        let path = practice_path(&loc)?;
+        self.tell(&path);
+        Ok(Location::Sqlite(path))
+    }
+
+    fn open_as(&self, settings: &Settings, access: Access) -> Result<Box<dyn Db>> {
+        let loc = self.locate(settings)?;
+        // Practice starts from nothing: any command may create its log, so that the first
+        // `user add` or `make` of a walk-through needs no set-up.
+        let access = match (&loc, self.practice(settings), access) {
+            (Location::Sqlite(p), true, Access::Write) if !p.exists() => Access::Create,
+            _ => access,
+        };
         store::open_with(&loc, access, settings.ca_file.as_deref())
     }
 
@@ -37,5 +85,47 @@ impl Context {
     /// Opens an existing log to read it: read-only when the user may only read it.
     pub(super) fn read_with_config(&self, config_file: Option<&Path>) -> Result<Box<dyn Db>> {
         self.open_as(&config::load(config_file)?, Access::Read)
+    }
+
+    /// Says on the terminal, once, that this command works in the practice log.
+    pub(super) fn tell(&self, path: &Path) {
+        if !self.told.replace(true) {
+            crate::escape::eprintln(&format!(
+                "practice log: {} - nothing here is for dispensing",
+                path.display()
+            ));
+        }
+    }
+
+    /// For a command in practice that opened no log: the notice all the same.
+    pub(super) fn tell_anyway(&self) {
+        if self.practice && !self.told.get() {
+            match store::locate(self.db.as_deref(), None).and_then(|l| practice_path(&l)) {
+                Ok(p) => self.tell(&p),
+                Err(_) => self.tell(Path::new(PRACTICE_FILE)),
+            }
+        }
+    }
+}
+
+/// The practice log of the log at `loc`: `practice.sqlite3` beside a SQLite log, or in the
+/// user's data directory when the log is on a PostgreSQL server.
+pub(super) fn practice_path(loc: &Location) -> Result<PathBuf> {
+    match loc {
+        Location::Sqlite(p) => {
+            if p.file_name().is_some_and(|n| n == PRACTICE_FILE) {
+                return Err(Error::arg(
+                    "--practice",
+                    format!(
+                        "the log in use, {}, has the practice log's own name; practice keeps \
+                         its log in {PRACTICE_FILE} beside the real one, so give the real log \
+                         another name",
+                        p.display()
+                    ),
+                ));
+            }
+            Ok(p.with_file_name(PRACTICE_FILE))
+        }
+        Location::Postgres(_) => Ok(store::default_path()?.with_file_name(PRACTICE_FILE)),
     }
 }

@@ -1,10 +1,11 @@
-//! `troche db backup FILE` and `troche db check`: the log's database itself.
+//! `troche db backup FILE`, `troche db check` and `troche db reset-practice`: the log's
+//! database itself.
 
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::logbook;
 use crate::store::{self, Db};
 
@@ -38,9 +39,15 @@ enum DbCommand {
         #[arg(long, value_name = "DIR")]
         files: Option<PathBuf>,
     },
+    /// Delete the practice log (practice.sqlite3 beside the log), to start practice afresh.
+    /// Only a file that holds practice lots and people without PINs is deleted.
+    ResetPractice,
 }
 
 pub(super) fn run(ctx: &Context, a: &DbArgs) -> Result<i32> {
+    if matches!(a.command, DbCommand::ResetPractice) {
+        return reset_practice(ctx, &crate::config::load(a.config.as_deref())?);
+    }
     let mut db = ctx.read_with_config(a.config.as_deref())?;
     match &a.command {
         DbCommand::Backup { file, force } => {
@@ -69,7 +76,74 @@ pub(super) fn run(ctx: &Context, a: &DbArgs) -> Result<i32> {
             print(&report)?;
             Ok(i32::from(!sound))
         }
+        DbCommand::ResetPractice => unreachable!("handled above"),
     }
+}
+
+/// Deletes the practice log of the log in use, once it is sure the file is one: a troche
+/// log whose every lot is a practice lot and whose every person has no PIN. Anything else
+/// is refused, and nothing is deleted.
+fn reset_practice(ctx: &Context, settings: &crate::config::Settings) -> Result<i32> {
+    let path = ctx.practice_location(settings)?;
+    if std::fs::symlink_metadata(&path).is_err() {
+        crate::escape::eprintln(&format!(
+            "no practice log at {}: nothing to delete",
+            path.display()
+        ));
+        return Ok(0);
+    }
+    let refuse = |why: String| {
+        Error::arg(
+            "reset-practice",
+            format!(
+                "{} is not a practice log: {why}; nothing was deleted",
+                path.display()
+            ),
+        )
+    };
+    if std::fs::symlink_metadata(&path).is_ok_and(|m| !m.is_file()) {
+        return Err(refuse("it is not a regular file".into()));
+    }
+    let batches = {
+        let loc = store::Location::Sqlite(path.clone());
+        let mut db =
+            store::open_with(&loc, store::Access::Read, None).map_err(|e| refuse(e.to_string()))?;
+        let lots = db
+            .query("SELECT lot FROM batches ORDER BY lot", &[])
+            .map_err(|e| refuse(e.to_string()))?
+            .into_iter()
+            .map(|mut r| r.text("lot"))
+            .collect::<Result<Vec<_>>>()?;
+        if let Some(lot) = lots.iter().find(|l| !logbook::is_practice(l)) {
+            return Err(refuse(format!(
+                "it holds lot {lot}, which is not a practice lot"
+            )));
+        }
+        let pins = db.query(
+            "SELECT initials FROM people WHERE pin_hash <> $1 ORDER BY initials",
+            &[store::Value::text(super::pins::NO_PIN)],
+        )?;
+        if let Some(mut r) = pins.into_iter().next() {
+            let who = r.text("initials")?;
+            return Err(refuse(format!("{who} signs there with a PIN")));
+        }
+        lots.len()
+    };
+    for suffix in ["", "-wal", "-shm"] {
+        let mut name = path.clone().into_os_string();
+        name.push(suffix);
+        match std::fs::remove_file(&name) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(Error::io(PathBuf::from(name), e));
+            }
+            _ => {}
+        }
+    }
+    crate::escape::eprintln(&format!(
+        "deleted the practice log {} ({batches} practice batches)",
+        path.display()
+    ));
+    Ok(0)
 }
 
 /// `db check`'s report of a log (with `files`, a folder compared with it too), and whether

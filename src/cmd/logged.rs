@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use super::context::Context;
 use super::pins;
-use crate::batch_record::Record;
+use crate::batch_record::{Record, Stamp};
 use crate::calc_report;
 use crate::config::Settings;
 use crate::error::Result;
@@ -32,8 +32,18 @@ pub(super) fn enter_and_write(
     render: impl Fn(&Record, &str) -> Result<Files>,
 ) -> Result<(Record, Files)> {
     let mut db = ctx.open(settings)?;
+    let practice = ctx.practice(settings);
+    if practice && !record.stamps.contains(&Stamp::Practice) {
+        record.stamps.push(Stamp::Practice);
+    }
     let actor = Actor::current();
-    let signer = pins::preparer(db.as_mut(), by, settings.user.as_deref(), &actor)?;
+    let signer = pins::preparer(
+        db.as_mut(),
+        &mut ctx.pins(settings),
+        by,
+        settings.user.as_deref(),
+        &actor,
+    )?;
     let prepared_by = signer.as_ref().map(|p| p.initials.as_str());
     let mut notes = None;
     let files = db.write(|tx| {
@@ -42,7 +52,7 @@ pub(super) fn enter_and_write(
         }
         notes = crate::prescription::check_in_log(tx, &mut record, &[])?;
         let mut lots = Lots::scan(dir)?;
-        let mut counter = LotCounter::new(&mut lots);
+        let mut counter = LotCounter::new(&mut lots).practice(practice);
         record.seal = Some(logbook::chain::seal(tx)?);
         let stem = if let Some(l) = record.order.lot.clone() {
             let (lot, stem) = counter.claim(tx, &l, force)?;

@@ -52,6 +52,11 @@ struct Cli {
     /// data directory).
     #[arg(long, global = true, value_name = "FILE|URL")]
     db: Option<String>,
+    /// Work in the practice log (practice.sqlite3 beside the log): no PINs, lots marked P,
+    /// every page stamped "PRACTICE - NOT FOR DISPENSING" (also `practice = true` in
+    /// troche.toml).
+    #[arg(long, global = true)]
+    practice: bool,
 }
 
 #[derive(Subcommand)]
@@ -160,8 +165,8 @@ where
             return Ok(code);
         }
     };
-    let ctx = &Context::new(cli.db);
-    match cli.command {
+    let ctx = &Context::new(cli.db, cli.practice);
+    let code = match cli.command {
         Command::Calc(a) => calc::run(&a),
         Command::Worksheet(a) => document::worksheet(ctx, &a),
         Command::Label(a) => document::label(ctx, &a),
@@ -183,7 +188,9 @@ where
         Command::Quarantine(a) => state::quarantine(ctx, &a),
         Command::RecallBatch(a) => state::recall(ctx, &a),
         Command::Dispense(a) => state::dispense(ctx, &a),
-    }
+    };
+    ctx.tell_anyway();
+    code
 }
 
 #[cfg(test)]

@@ -9,16 +9,28 @@ use crate::logbook::people::{self, Person};
 use crate::logbook::{Actor, people::initials};
 use crate::store::Db;
 
-/// Reads the PINs of one command, in the order it asks for them.
+/// What the practice log keeps where a PIN's hash would be: no hash, so no PIN matches it,
+/// and the people of a practice log can sign only there.
+pub(super) const NO_PIN: &str = "practice: no PIN";
+
+/// Reads the PINs of one command, in the order it asks for them. In practice it reads none:
+/// initials alone sign, so a new user walks a batch's whole life without setting PINs up.
 pub(super) struct Pins {
     terminal: bool,
+    practice: bool,
 }
 
 impl Pins {
-    pub(super) fn new() -> Pins {
+    pub(super) fn new(practice: bool) -> Pins {
         Pins {
             terminal: std::io::stdin().is_terminal(),
+            practice,
         }
+    }
+
+    /// Whether signatures take no PIN (the practice log).
+    pub(super) fn practice(&self) -> bool {
+        self.practice
     }
 
     /// The next PIN: `whose` says for whom ("the PIN of JD").
@@ -44,8 +56,12 @@ impl Pins {
         Ok(line.trim_end_matches(['\n', '\r']).to_string())
     }
 
-    /// A new PIN: on a terminal typed twice, which must agree; from standard input one line.
-    pub(super) fn new_pin(&mut self, whose: &str) -> Result<String> {
+    /// The hash of a new PIN: on a terminal typed twice, which must agree; from standard
+    /// input one line. In practice none is read.
+    pub(super) fn new_pin_hash(&mut self, whose: &str) -> Result<String> {
+        if self.practice {
+            return Ok(NO_PIN.to_owned());
+        }
         let pin = self.next(whose)?;
         if self.terminal && self.next(&format!("{whose}, again"))? != pin {
             return Err(Error::arg(
@@ -53,7 +69,7 @@ impl Pins {
                 "the two PINs typed differ; nothing was changed",
             ));
         }
-        Ok(pin)
+        people::hash_pin(&pin)
     }
 }
 
@@ -78,7 +94,22 @@ pub(super) fn sign(
     actor: &Actor,
 ) -> Result<Person> {
     // Unknown, inactive or locked initials are refused before a PIN is asked for.
-    people::require_signer(db, flag, initials)?;
+    let p = people::require_signer(db, flag, initials).map_err(|e| match e {
+        Error::Argument { arg, message } if pins.practice && message.starts_with("no person") => {
+            Error::Argument {
+                arg,
+                message: format!(
+                    "no person {initials} in the practice log; add them there, without a PIN: \
+                     troche --practice user add {initials} --name NAME --role \
+                     pharmacist|technician (a pharmacist adds the others with --by)"
+                ),
+            }
+        }
+        e => e,
+    })?;
+    if pins.practice {
+        return Ok(p);
+    }
     let pin = pins.next(&format!("PIN of {initials}"))?;
     people::authenticate(db, flag, initials, &pin, actor)
 }
@@ -97,6 +128,7 @@ pub(super) struct SignArgs {
 /// has, the signer is required, from `--by` or the workstation's `user`.
 pub(super) fn preparer(
     db: &mut dyn Db,
+    pins: &mut Pins,
     by: Option<&str>,
     settings_user: Option<&str>,
     actor: &Actor,
@@ -105,5 +137,5 @@ pub(super) fn preparer(
         return Ok(None);
     }
     let by = self::by(by, settings_user)?;
-    sign(db, &mut Pins::new(), "--by", &by, actor).map(Some)
+    sign(db, pins, "--by", &by, actor).map(Some)
 }

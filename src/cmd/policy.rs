@@ -12,7 +12,7 @@ use crate::logbook::Actor;
 use crate::logbook::policy::{self, Policy};
 
 use super::context::Context;
-use super::pins::{self, Pins};
+use super::pins;
 
 #[derive(Args)]
 pub(super) struct PolicyArgs {
@@ -50,7 +50,7 @@ pub(super) fn run(ctx: &Context, a: &PolicyArgs) -> Result<i32> {
             let value = p.value(value)?;
             let by = pins::by(by.as_deref(), settings.user.as_deref())?;
             let actor = Actor::current();
-            let signer = pins::sign(db.as_mut(), &mut Pins::new(), "--by", &by, &actor)?;
+            let signer = pins::sign(db.as_mut(), &mut ctx.pins(&settings), "--by", &by, &actor)?;
             db.write(|tx| policy::set(tx, p, &value, &signer, &actor))?;
             eprintln(&format!("{} {value}, set by {by}", p.name()));
         }

@@ -19,7 +19,7 @@ use crate::{library, lots, publish, render};
 
 use super::arg;
 use super::context::Context;
-use super::pins::{self, Pins};
+use super::pins;
 
 #[derive(Args)]
 pub(super) struct RecordArgs {
@@ -268,7 +268,7 @@ pub(super) fn run(ctx: &Context, a: &RecordArgs) -> Result<i32> {
     // Signed last, once everything typed has been read: a mistake in it is told before
     // anyone types a PIN.
     let actor = Actor::current();
-    let mut pins = Pins::new();
+    let mut pins = ctx.pins(&settings);
     let signer = pins::sign(db.as_mut(), &mut pins, "--by", &by, &actor)?;
     let witnessed = match &witness {
         Some(w) => Some(pins::sign(db.as_mut(), &mut pins, "--witness", w, &actor)?),

@@ -40,6 +40,7 @@ pub(super) fn run(ctx: &Context, a: &ReprintArgs) -> Result<i32> {
     let actor = Actor::current();
     let signer = pins::preparer(
         db.as_mut(),
+        &mut ctx.pins(&settings),
         a.sign.by.as_deref(),
         settings.user.as_deref(),
         &actor,

@@ -13,7 +13,7 @@ use crate::escape::eprintln;
 use crate::logbook::{self, Actor, NewEvent, people};
 
 use super::context::Context;
-use super::pins::{self, Pins};
+use super::pins;
 
 #[derive(Args)]
 pub(super) struct HoldArgs {
@@ -75,7 +75,7 @@ fn hold(ctx: &Context, a: &HoldArgs, what: &str, status: &str, from: &[&str]) ->
     let by = pins::by(a.by.as_deref(), settings.user.as_deref())?;
     let mut db = ctx.open_existing(&settings)?;
     let actor = Actor::current();
-    let signer = pins::sign(db.as_mut(), &mut Pins::new(), "--by", &by, &actor)?;
+    let signer = pins::sign(db.as_mut(), &mut ctx.pins(&settings), "--by", &by, &actor)?;
     db.write(|tx| {
         people::require_pharmacist(tx, "--by", &signer, &format!("signs a batch {what}"))?;
         logbook::transition(
@@ -106,7 +106,7 @@ pub(super) fn dispense(ctx: &Context, a: &DispenseArgs) -> Result<i32> {
     let by = pins::by(a.by.as_deref(), settings.user.as_deref())?;
     let mut db = ctx.open_existing(&settings)?;
     let actor = Actor::current();
-    let signer = pins::sign(db.as_mut(), &mut Pins::new(), "--by", &by, &actor)?;
+    let signer = pins::sign(db.as_mut(), &mut ctx.pins(&settings), "--by", &by, &actor)?;
     let (units, left) = db.write(|tx| {
         people::require_signer(tx, "--by", &signer.initials)?;
         let made = logbook::batch(tx, lot)?.units.unwrap_or(0);

@@ -12,7 +12,7 @@ use crate::logbook::Actor;
 use crate::logbook::people::{self, NewPerson, Role};
 
 use super::context::Context;
-use super::pins::{self, Pins};
+use super::pins;
 
 #[derive(Args)]
 pub(super) struct UserArgs {
@@ -76,7 +76,7 @@ pub(super) fn run(ctx: &Context, a: &UserArgs) -> Result<i32> {
         ctx.open_existing(&settings)?
     };
     let actor = Actor::current();
-    let mut pins = Pins::new();
+    let mut pins = ctx.pins(&settings);
     let settings_user = settings.user.as_deref();
     match &a.action {
         Action::Add {
@@ -93,7 +93,7 @@ pub(super) fn run(ctx: &Context, a: &UserArgs) -> Result<i32> {
             crate::escape::check(name, false).map_err(|m| crate::Error::arg("--name", m))?;
             let role = Role::parse(role)
                 .ok_or_else(|| crate::Error::arg("--role", "pharmacist or technician"))?;
-            let hash = people::hash_pin(&pins.new_pin(&format!("new PIN of {initials}"))?)?;
+            let hash = pins.new_pin_hash(&format!("new PIN of {initials}"))?;
             // The first person adds themself; `user` of a fresh workstation's settings does
             // not sign for them.
             let by = match by {
@@ -156,8 +156,14 @@ pub(super) fn run(ctx: &Context, a: &UserArgs) -> Result<i32> {
         }
         Action::Pin { initials } => {
             let initials = people::initials("INITIALS", initials)?;
+            if pins.practice() {
+                return Err(crate::Error::arg(
+                    "pin",
+                    "the practice log has no PINs: its people sign with their initials alone",
+                ));
+            }
             let who = pins::sign(db.as_mut(), &mut pins, "INITIALS", &initials, &actor)?;
-            let hash = people::hash_pin(&pins.new_pin(&format!("new PIN of {initials}"))?)?;
+            let hash = pins.new_pin_hash(&format!("new PIN of {initials}"))?;
             db.write(|tx| people::change_pin(tx, &who, &hash, &actor))?;
             eprintln(&format!("PIN of {initials} changed"));
         }

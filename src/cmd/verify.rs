@@ -15,7 +15,7 @@ use crate::logbook::{self, Actor, NewEvent, policy};
 use crate::store::Transaction;
 
 use super::context::Context;
-use super::pins::{self, Pins};
+use super::pins;
 
 #[derive(Args)]
 pub(super) struct VerifyArgs {
@@ -82,7 +82,7 @@ pub(super) fn run(ctx: &Context, a: &VerifyArgs) -> Result<i32> {
     }
     let mut db = ctx.open_existing(&settings)?;
     let actor = Actor::current();
-    let signer = pins::sign(db.as_mut(), &mut Pins::new(), "--by", by, &actor)?;
+    let signer = pins::sign(db.as_mut(), &mut ctx.pins(&settings), "--by", by, &actor)?;
     let (status, same) = db.write(|tx| {
         if let Some(reason) = &a.reject {
             // The state first: a batch already released is named as such, whoever signs.

@@ -9,14 +9,26 @@ use crate::error::{Error, Result};
 use crate::lots::Lots;
 use crate::store::{Db, Transaction, Value};
 
-/// `YYMMDD-NNN` split into its date prefix and number, for lots of that form.
+/// The letter that starts every lot of the practice log, so a practice lot is never taken
+/// for a real one (`PYYMMDD-NNN`).
+pub(super) const PRACTICE_MARK: &str = "P";
+
+/// `YYMMDD-NNN` (or the practice log's `PYYMMDD-NNN`) split into its prefix and number, for
+/// lots of that form.
 pub fn lot_number(lot: &str) -> Option<(String, i64)> {
     let (p, n) = lot.split_once('-')?;
     let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-    if p.len() == 6 && digits(p) && (3..=9).contains(&n.len()) && digits(n) {
+    let date = p.strip_prefix(PRACTICE_MARK).unwrap_or(p);
+    if date.len() == 6 && digits(date) && (3..=9).contains(&n.len()) && digits(n) {
         return Some((p.to_string(), n.parse().ok()?));
     }
     None
+}
+
+/// Whether `lot` is a practice lot (`PYYMMDD-NNN`).
+pub fn is_practice(lot: &str) -> bool {
+    lot.strip_prefix(PRACTICE_MARK)
+        .is_some_and(|rest| lot_number(rest).is_some())
 }
 
 /// The longest lot the log takes.
@@ -81,6 +93,8 @@ pub fn exists(db: &mut dyn Db, lot: &str) -> Result<bool> {
 pub struct LotCounter<'a> {
     next: HashMap<String, i64>,
     dir: &'a mut Lots,
+    /// What starts every lot handed out: [`PRACTICE_MARK`] in the practice log.
+    mark: &'static str,
 }
 
 impl<'a> LotCounter<'a> {
@@ -88,11 +102,19 @@ impl<'a> LotCounter<'a> {
         LotCounter {
             next: HashMap::new(),
             dir,
+            mark: "",
         }
     }
 
+    /// A counter of the practice log: its lots are `PYYMMDD-NNN`.
+    #[must_use]
+    pub fn practice(mut self, practice: bool) -> LotCounter<'a> {
+        self.mark = if practice { PRACTICE_MARK } else { "" };
+        self
+    }
+
     pub fn next(&mut self, tx: &mut Transaction<'_>, date: Date) -> Result<String> {
-        let prefix = prefix_of(date);
+        let prefix = format!("{}{}", self.mark, prefix_of(date));
         let mut n = if let Some(n) = self.next.get(&prefix) {
             *n
         } else {
@@ -135,6 +157,16 @@ impl<'a> LotCounter<'a> {
         force: bool,
     ) -> Result<(String, String)> {
         let lot = normalize(lot)?;
+        // A practice lot is never taken for a real one, nor a real one for a practice lot.
+        if is_practice(&lot) == self.mark.is_empty() {
+            let why = if self.mark.is_empty() {
+                "lots of the form PYYMMDD-NNN are the practice log's; give another lot"
+            } else {
+                "a practice lot starts with P and a date (PYYMMDD-NNN), so it is never taken \
+                 for a real one; give one of that form, or none for the next free"
+            };
+            return Err(Error::arg("lot", format!("\"{lot}\": {why}")));
+        }
         if exists(tx, &lot)? {
             return Err(Error::arg(
                 "lot",
@@ -186,6 +218,8 @@ mod tests {
         assert_eq!(lot_number("2611300-007"), None);
         assert_eq!(lot_number("LOT-100"), None);
         assert_eq!(lot_number("261130-00a"), None);
+        assert_eq!(lot_number("P261130-007"), Some(("P261130".into(), 7)));
+        assert_eq!(lot_number("Q261130-007"), None);
         assert_eq!(prefix_of(jiff::civil::date(2026, 1, 5)), "260105");
     }
 

@@ -36,7 +36,7 @@ pub use events::{
     void,
 };
 pub use import::{CheckedRecord, check_record, import_record};
-pub use lots::{LotCounter, exists, lot_number, normalize as normalize_lot};
+pub use lots::{LotCounter, exists, is_practice, lot_number, normalize as normalize_lot};
 pub use queries::{
     Batch, Check, Component, EarlierFill, Filter, LIST_COLUMNS, Listed, PrintedFile,
     RECALL_COLUMNS, Rebuilt, Recalled, batch, by_fingerprint, check, components, earlier_fill,

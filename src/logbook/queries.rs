@@ -264,6 +264,10 @@ pub fn rebuild(db: &mut dyn Db, lot: &str) -> Result<Rebuilt> {
     let settings = settings.settings()?;
     let date = stored_date(lot, &b.compounding_date)?;
     let mut record = Record::new(formula, order.order()?, &settings, date, lot.to_string())?;
+    // A practice lot's pages were stamped when printed: its lot says so.
+    if super::lots::is_practice(lot) {
+        record.stamps.push(crate::batch_record::Stamp::Practice);
+    }
     // What the log said of the batch when it was entered (an Rx filled again within the BUD
     // of an earlier batch) is not recomputed from today's log: it is read back as printed.
     for w in stored_warnings(&b.record_json) {
