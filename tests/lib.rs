@@ -15,6 +15,7 @@ mod hostile;
 mod log;
 mod names;
 mod pages;
+mod practice;
 mod prescription;
 mod properties;
 mod refills;
