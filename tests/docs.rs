@@ -8,8 +8,12 @@
 //!
 //! What is run:
 //! - in `sh` code blocks, every line that runs troche (`troche ...`, `./target/release/troche ...`,
-//!   `cargo run --release -- ...`, run with the built binary) and `cp A B`; other tools
-//!   (`cargo test`, `pdftoppm`, `hyperfine`) are not run here;
+//!   `cargo run --release -- ...`, run with the built binary), `cp A B` and `pdftotext`; other
+//!   tools (`cargo test`, `pdftoppm`, `hyperfine`) are not run here;
+//! - `pdftotext [-layout] FILE -`, wherever it is: the text shown must be the PDF's. Every run
+//!   of text the document shows (a line, split where it has two spaces or more) must be in the
+//!   text extracted in Rust; where poppler's `pdftotext` is installed, its output must also be
+//!   the lines shown, as for a troche command;
 //! - in other blocks, every `$ troche ...` line, whose output is the lines below it up to the
 //!   next `$ ` line. A shown output is compared line by line (trailing spaces aside); `...`
 //!   stands for lines left out. Output with a `troche: error:` line (or `troche check`'s
@@ -19,6 +23,11 @@
 //!   above wrote);
 //! - a `toml` code block right after a line naming a file (`FILE.toml` in backticks,
 //!   then a colon) writes that file.
+//!
+//! No example may write to the compounding log a pharmacy uses: the documents' examples that
+//! write run in the practice log (`--practice`) or a log of their own (`--db /tmp/...`). Each
+//! document runs with the user's directories in the scratch directory, and the test fails if
+//! any document created the default log there.
 //!
 //! Two files the documents describe in words are made as they say: `ketamine-no-basis.toml`
 //! (the library's ketamine troche without its `label_basis` line) and `ketamine-old-blank.toml`
@@ -71,6 +80,60 @@ fn fresh_clone(dir: &Path) {
         "the ketamine troche's blank weight moved"
     );
     std::fs::write(dir.join("ketamine-old-blank.toml"), old_blank).expect("write");
+    // A document's /tmp (see `troche_args`).
+    std::fs::create_dir_all(dir.join("tmp")).expect("folder");
+}
+
+/// A path of a document's command line in the scratch directory: its /tmp is the scratch
+/// directory's `tmp/`.
+fn local(dir: &Path, p: &str) -> PathBuf {
+    dir.join(
+        p.strip_prefix("/tmp/")
+            .map_or(p.to_string(), |t| format!("tmp/{t}")),
+    )
+}
+
+/// The file of `pdftotext [-layout] FILE -`, or `None` for another line.
+fn pdftotext_file(words: &[String]) -> Option<&str> {
+    let w: Vec<&str> = words.iter().map(String::as_str).collect();
+    match w.as_slice() {
+        ["pdftotext", "-layout", file, "-"] | ["pdftotext", file, "-"] => Some(file),
+        _ => None,
+    }
+}
+
+/// What is wrong with the text a document shows for a PDF (`pdftotext`), if anything.
+fn pdf_text_problems(dir: &Path, words: &[String], file: &str, shown: &[String]) -> Vec<String> {
+    let bytes = match std::fs::read(local(dir, file)) {
+        Ok(b) => b,
+        Err(e) => return vec![format!("{file}: {e}")],
+    };
+    let text = crate::common::pdf_text(&bytes);
+    let mut problems: Vec<String> = shown
+        .iter()
+        .filter(|l| l.trim() != "...")
+        .flat_map(|l| l.split("  "))
+        .map(|run| run.split_whitespace().collect::<String>())
+        .filter(|run| !run.is_empty() && !text.contains(run.as_str()))
+        .map(|run| format!("the PDF has no text {run:?}"))
+        .collect();
+    if shown.is_empty() {
+        return problems;
+    }
+    // Poppler's own output, where it is installed, line for line.
+    let mut args: Vec<String> = words[1..].to_vec();
+    if let Some(a) = args.iter_mut().find(|a| a.as_str() == file) {
+        *a = local(dir, file).display().to_string();
+    }
+    if let Ok(out) = std::process::Command::new("pdftotext").args(&args).output() {
+        // A page ends with a form feed: shown as the blank line between pages.
+        let got = String::from_utf8_lossy(&out.stdout).replace('\u{c}', "\n");
+        let got = format!("{}\n", got.trim_end());
+        if !out.status.success() || !matches(shown, &got) {
+            problems.push(format!("pdftotext prints\n{got}"));
+        }
+    }
+    problems
 }
 
 /// Splits a command line as a POSIX shell would for these documents: words, "double" and
@@ -294,7 +357,15 @@ fn troche_args(words: &[String]) -> Option<Vec<String>> {
 /// `--by`'s and then `--witness`'s.
 fn pins(args: &[String]) -> String {
     let pin = |who: &str| format!("{}-pin-2468\n", who.to_ascii_uppercase());
-    let a: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut a: Vec<&str> = args.iter().map(String::as_str).collect();
+    // The global flags before the command.
+    loop {
+        match a.as_slice() {
+            ["--db", _, ..] => a.drain(..2),
+            ["--practice", ..] => a.drain(..1),
+            _ => break,
+        };
+    }
     let mut out = match a.as_slice() {
         ["user", "add", who, ..] => pin(who),
         ["user", "pin", who, ..] => pin(who) + &pin(who),
@@ -360,14 +431,21 @@ fn every_documented_command_runs_as_written() {
                     if let ["cp", from, to] =
                         w.iter().map(String::as_str).collect::<Vec<_>>().as_slice()
                     {
-                        let local = |p: &str| {
-                            dir.join(
-                                p.strip_prefix("/tmp/")
-                                    .map_or(p.to_string(), |t| format!("tmp/{t}")),
-                            )
-                        };
-                        if let Err(e) = std::fs::copy(local(from), local(to)) {
+                        if let Err(e) = std::fs::copy(local(dir, from), local(dir, to)) {
                             problems.push(format!("{}: {}: {e}", ex.place, ex.line));
+                        }
+                        continue;
+                    }
+                    if let Some(file) = pdftotext_file(&w) {
+                        ran += 1;
+                        let shown = ex.shown.as_deref().unwrap_or_default();
+                        for p in pdf_text_problems(dir, &w, file, shown) {
+                            problems.push(format!(
+                                "{}: {}\n{p}\nthe document shows\n{}",
+                                ex.place,
+                                ex.line,
+                                shown.join("\n")
+                            ));
                         }
                         continue;
                     }
@@ -383,6 +461,7 @@ fn every_documented_command_runs_as_written() {
                         // Each document is its own tour of a new pharmacy: a compounding log
                         // of its own, so its lots start at 001 as it shows them.
                         .env("XDG_DATA_HOME", dir.join(".logs").join(doc_log(&ex.place)))
+                        .env_remove("TROCHE_DATABASE_URL")
                         .args(&args)
                         .write_stdin(pins(&args))
                         .output()
@@ -433,6 +512,24 @@ fn every_documented_command_runs_as_written() {
                     }
                 }
             }
+        }
+    }
+    // No document's examples wrote to the log a pharmacy would use.
+    for doc in &docs {
+        let name = doc
+            .strip_prefix(root())
+            .expect("in the repo")
+            .display()
+            .to_string();
+        let log = dir
+            .join(".logs")
+            .join(doc_log(&name))
+            .join("troche/log.sqlite3");
+        if log.exists() {
+            problems.push(format!(
+                "{name}: an example wrote to the default compounding log; give it --practice \
+                 or --db /tmp/..."
+            ));
         }
     }
     assert!(ran >= 20, "only {ran} commands found in the documents");

@@ -201,7 +201,7 @@ fn practice_lots_and_real_lots_never_meet() {
             &config(),
         ]);
     let e = t.refused();
-    assert!(e.contains("practice log's"), "{e}");
+    assert!(e.contains("is a practice lot"), "{e}");
     let t = Test::new()
         .args([
             "--practice",

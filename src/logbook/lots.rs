@@ -25,10 +25,11 @@ pub fn lot_number(lot: &str) -> Option<(String, i64)> {
     None
 }
 
-/// Whether `lot` is a practice lot (`PYYMMDD-NNN`).
+/// Whether `lot` is a practice lot: `P` and a digit (`P261205-001` as handed out, `P1` as
+/// given by hand). A real lot never starts so.
 pub fn is_practice(lot: &str) -> bool {
     lot.strip_prefix(PRACTICE_MARK)
-        .is_some_and(|rest| lot_number(rest).is_some())
+        .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit()))
 }
 
 /// The longest lot the log takes.
@@ -160,10 +161,11 @@ impl<'a> LotCounter<'a> {
         // A practice lot is never taken for a real one, nor a real one for a practice lot.
         if is_practice(&lot) == self.mark.is_empty() {
             let why = if self.mark.is_empty() {
-                "lots of the form PYYMMDD-NNN are the practice log's; give another lot"
+                "a lot that starts with P and a digit is a practice lot (troche --practice); \
+                 give another lot"
             } else {
-                "a practice lot starts with P and a date (PYYMMDD-NNN), so it is never taken \
-                 for a real one; give one of that form, or none for the next free"
+                "a practice lot starts with P and a digit (P1, P261205-001), so it is never \
+                 taken for a real one; give one so, or none for the next free"
             };
             return Err(Error::arg("lot", format!("\"{lot}\": {why}")));
         }
@@ -220,6 +222,8 @@ mod tests {
         assert_eq!(lot_number("261130-00a"), None);
         assert_eq!(lot_number("P261130-007"), Some(("P261130".into(), 7)));
         assert_eq!(lot_number("Q261130-007"), None);
+        assert!(is_practice("P261130-007") && is_practice("P1"));
+        assert!(!is_practice("PAUL-1") && !is_practice("261130-007") && !is_practice("P"));
         assert_eq!(prefix_of(jiff::civil::date(2026, 1, 5)), "260105");
     }
 
