@@ -42,8 +42,9 @@ pub struct Options {
     pub backdate: bool,
     /// Who prepares the run's batches, already signed (none in a log without people).
     pub prepared_by: Option<String>,
-    /// The run is entered in the practice log: lots marked P, pages stamped.
-    pub practice: bool,
+    /// Written across every page of every batch of the run: the practice log's stamp, whose
+    /// lots are also marked `P`.
+    pub stamps: Vec<crate::batch_record::Stamp>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -465,7 +466,8 @@ impl<'a> Run<'a> {
         let mut jobs = Vec::with_capacity(computed.len());
         // Every batch the transaction enters carries the chain's head as it began.
         let seal = tx.as_deref_mut().map(logbook::chain::seal).transpose()?;
-        let mut counter = LotCounter::new(&mut self.lots).practice(opts.practice);
+        let mut counter = LotCounter::new(&mut self.lots)
+            .practice(opts.stamps.contains(&crate::batch_record::Stamp::Practice));
         // The chunk's new batches, not yet in the log when the next entry is checked.
         let mut fills = Vec::new();
         for (mut row, mut computed) in computed {
@@ -835,9 +837,7 @@ fn compute(
         return fail(row, format!("`date`: {m}"));
     }
     record.origin = Some(origin);
-    if opts.practice {
-        record.stamps.push(crate::batch_record::Stamp::Practice);
-    }
+    record.stamps.extend(opts.stamps.iter().cloned());
     let computed = Computed {
         record,
         previous: previous.map(|p| p.lot.clone()),

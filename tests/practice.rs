@@ -352,3 +352,12 @@ fn a_practice_batch_run_marks_every_lot_and_page() {
     }
     assert!(!std::path::Path::new(&t.at("troche/log.sqlite3")).exists());
 }
+
+#[test]
+fn a_practice_record_is_never_imported_into_the_pharmacys_log() {
+    let t = make(practice(), "TK");
+    t.run();
+    let (t, e) = refused(t, &["log", "import", "batch"]);
+    assert!(e.contains("is a practice lot"), "{e}");
+    assert!(!std::path::Path::new(&t.at("troche/log.sqlite3")).exists());
+}

@@ -78,7 +78,7 @@ pub(super) fn run(ctx: &Context, a: &BatchArgs) -> Result<i32> {
         today: today(),
         backdate: a.backdate,
         prepared_by: None,
-        practice: false,
+        stamps: Vec::new(),
     };
     // The log is opened only to make batches; `--check` writes nothing anywhere.
     let mut mode = crate::publish::FileMode::default();
@@ -88,7 +88,9 @@ pub(super) fn run(ctx: &Context, a: &BatchArgs) -> Result<i32> {
         let settings =
             crate::config::load(a.config.as_deref().or(recipe.shared.config.as_deref()))?;
         mode = settings.file_mode;
-        opts.practice = ctx.practice(&settings);
+        if ctx.practice(&settings) {
+            opts.stamps.push(crate::batch_record::Stamp::Practice);
+        }
         let mut db = ctx.open(&settings)?;
         // One signature for the whole run: every batch's `prepared` event names the signer.
         let signer = pins::preparer(

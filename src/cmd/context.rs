@@ -129,3 +129,25 @@ pub(super) fn practice_path(loc: &Location) -> Result<PathBuf> {
         Location::Postgres(_) => Ok(store::default_path()?.with_file_name(PRACTICE_FILE)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_practice_log_lies_beside_the_log_in_use() {
+        let beside = |p: &str| practice_path(&Location::Sqlite(PathBuf::from(p))).unwrap();
+        assert_eq!(
+            beside("/srv/rx/log.sqlite3"),
+            PathBuf::from("/srv/rx/practice.sqlite3")
+        );
+        assert_eq!(beside("pharmacy.db"), PathBuf::from("practice.sqlite3"));
+        let e = practice_path(&Location::Sqlite("/srv/practice.sqlite3".into())).unwrap_err();
+        assert!(e.to_string().contains("practice log's own name"), "{e}");
+        let pg = practice_path(&Location::Postgres("postgres://rx@db/rx".into())).unwrap();
+        assert_eq!(
+            pg,
+            store::default_path().unwrap().with_file_name(PRACTICE_FILE)
+        );
+    }
+}

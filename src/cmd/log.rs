@@ -164,7 +164,27 @@ fn import(ctx: &Context, dir: &std::path::Path, config: Option<&std::path::Path>
         });
     }
     // Importing records may start a new log, as making batches does.
-    let mut db = ctx.open(&crate::config::load(config)?)?;
+    let settings = crate::config::load(config)?;
+    // The practice log holds practice lots only (`db reset-practice` relies on it).
+    if let Some(r) = checked
+        .iter()
+        .find(|r| ctx.practice(&settings) != logbook::is_practice(r.lot()))
+    {
+        return Err(Error::arg(
+            "DIR",
+            format!(
+                "lot {} is {}; practice lots (P and a digit) and the pharmacy's never share a \
+                 log; nothing was imported",
+                r.lot(),
+                if ctx.practice(&settings) {
+                    "the pharmacy's, and this is the practice log"
+                } else {
+                    "a practice lot, and this is the pharmacy's log"
+                }
+            ),
+        ));
+    }
+    let mut db = ctx.open(&settings)?;
     let actor = Actor::current();
     let (mut added, mut present) = (0, 0);
     db.write(|tx| {

@@ -24,6 +24,13 @@ pub struct CheckedRecord {
     formula: String,
 }
 
+impl CheckedRecord {
+    /// The record's lot, normalized.
+    pub fn lot(&self) -> &str {
+        &self.lot
+    }
+}
+
 /// Checks a JSON file from a folder of records: `Ok(None)` when it is not a troche record
 /// (no `calculation`: another program's JSON, left alone), else every field as `make` checks
 /// it: the lot, dates that are dates (a compounding date not after `today`), integers, and
