@@ -43,7 +43,7 @@ pub struct Options {
     /// Who prepares the run's batches, already signed (none in a log without people).
     pub prepared_by: Option<String>,
     /// Written across every page of every batch of the run: the practice log's stamp, whose
-    /// lots are also marked `P`.
+    /// lots are also marked `P-`.
     pub stamps: Vec<crate::batch_record::Stamp>,
 }
 

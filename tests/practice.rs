@@ -1,5 +1,5 @@
 //! The practice log: a batch's whole life (make, record, verify, reprint, recall) walked
-//! without PINs in `practice.sqlite3`, every page it prints stamped, its lots marked `P`, the
+//! without PINs in `practice.sqlite3`, every page it prints stamped, its lots marked `P-`, the
 //! real log never touched, and `db reset-practice` deleting it and nothing else.
 
 use crate::common::{Test, config, today};
@@ -7,10 +7,10 @@ use crate::common::{Test, config, today};
 const NOTICE: &str = " - nothing here is for dispensing";
 const STAMP: &str = "PRACTICE-NOTFORDISPENSING";
 
-/// The lot the practice log hands out first today: `PYYMMDD-001`.
+/// The lot the practice log hands out first today: `P-YYMMDD-001`.
 fn first_lot() -> String {
     let d = today();
-    format!("P{}{}{}-001", &d[2..4], &d[5..7], &d[8..10])
+    format!("P-{}{}{}-001", &d[2..4], &d[5..7], &d[8..10])
 }
 
 /// A scratch directory with the pharmacy's settings and two practice people, added without
@@ -213,7 +213,7 @@ fn practice_lots_and_real_lots_never_meet() {
         .args(["--quantity", "30", "--lot", "261205-001", "--out", "p"])
         .args(["--config", &config()]);
     let e = t.refused();
-    assert!(e.contains("a practice lot starts with P"), "{e}");
+    assert!(e.contains("a practice lot starts with P-"), "{e}");
     // A real batch is not in the practice log, nor a practice batch in the real one.
     let real = Test::new()
         .args([
@@ -242,7 +242,7 @@ fn practice_lots_and_real_lots_never_meet() {
     let t = t.again().args(["log", "--format", "csv"]);
     let ran = t.run();
     assert!(!ran.stdout.contains(&first_lot()), "{}", ran.stdout);
-    let real_worksheet = std::fs::read(t.at(&format!("real/{}-worksheet.pdf", &first_lot()[1..])))
+    let real_worksheet = std::fs::read(t.at(&format!("real/{}-worksheet.pdf", &first_lot()[2..])))
         .expect("the real batch's worksheet");
     let text: String = crate::common::pdf_text(&real_worksheet);
     assert!(

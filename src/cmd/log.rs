@@ -173,7 +173,7 @@ fn import(ctx: &Context, dir: &std::path::Path, config: Option<&std::path::Path>
         return Err(Error::arg(
             "DIR",
             format!(
-                "lot {} is {}; practice lots (P and a digit) and the pharmacy's never share a \
+                "lot {} is {}; practice lots (P-...) and the pharmacy's never share a \
                  log; nothing was imported",
                 r.lot(),
                 if ctx.practice(&settings) {

@@ -52,7 +52,7 @@ struct Cli {
     /// data directory).
     #[arg(long, global = true, value_name = "FILE|URL")]
     db: Option<String>,
-    /// Work in the practice log (practice.sqlite3 beside the log): no PINs, lots marked P,
+    /// Work in the practice log (practice.sqlite3 beside the log): no PINs, lots marked P-,
     /// every page stamped "PRACTICE - NOT FOR DISPENSING" (also `practice = true` in
     /// troche.toml).
     #[arg(long, global = true)]

@@ -9,27 +9,30 @@ use crate::error::{Error, Result};
 use crate::lots::Lots;
 use crate::store::{Db, Transaction, Value};
 
-/// The letter that starts every lot of the practice log, so a practice lot is never taken
-/// for a real one (`PYYMMDD-NNN`).
-pub(super) const PRACTICE_MARK: &str = "P";
+/// What starts every lot of the practice log, so a practice lot is never taken for a real
+/// one (`P-YYMMDD-NNN`).
+pub(super) const PRACTICE_MARK: &str = "P-";
 
-/// `YYMMDD-NNN` (or the practice log's `PYYMMDD-NNN`) split into its prefix and number, for
+/// `YYMMDD-NNN` (or the practice log's `P-YYMMDD-NNN`) split into its prefix and number, for
 /// lots of that form.
 pub fn lot_number(lot: &str) -> Option<(String, i64)> {
-    let (p, n) = lot.split_once('-')?;
+    let (mark, rest) = match lot.strip_prefix(PRACTICE_MARK) {
+        Some(rest) => (PRACTICE_MARK, rest),
+        None => ("", lot),
+    };
+    let (p, n) = rest.split_once('-')?;
     let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-    let date = p.strip_prefix(PRACTICE_MARK).unwrap_or(p);
-    if date.len() == 6 && digits(date) && (3..=9).contains(&n.len()) && digits(n) {
-        return Some((p.to_string(), n.parse().ok()?));
+    if p.len() == 6 && digits(p) && (3..=9).contains(&n.len()) && digits(n) {
+        return Some((format!("{mark}{p}"), n.parse().ok()?));
     }
     None
 }
 
-/// Whether `lot` is a practice lot: `P` and a digit (`P261205-001` as handed out, `P1` as
+/// Whether `lot` is a practice lot: `P-` and more (`P-261205-001` as handed out, `P-1` as
 /// given by hand). A real lot never starts so.
 pub fn is_practice(lot: &str) -> bool {
     lot.strip_prefix(PRACTICE_MARK)
-        .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit()))
+        .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_alphanumeric()))
 }
 
 /// The longest lot the log takes.
@@ -107,7 +110,7 @@ impl<'a> LotCounter<'a> {
         }
     }
 
-    /// A counter of the practice log: its lots are `PYYMMDD-NNN`.
+    /// A counter of the practice log: its lots are `P-YYMMDD-NNN`.
     #[must_use]
     pub fn practice(mut self, practice: bool) -> LotCounter<'a> {
         self.mark = if practice { PRACTICE_MARK } else { "" };
@@ -161,11 +164,11 @@ impl<'a> LotCounter<'a> {
         // A practice lot is never taken for a real one, nor a real one for a practice lot.
         if is_practice(&lot) == self.mark.is_empty() {
             let why = if self.mark.is_empty() {
-                "a lot that starts with P and a digit is a practice lot (troche --practice); \
-                 give another lot"
+                "a lot that starts with P- is a practice lot (troche --practice); give \
+                 another lot"
             } else {
-                "a practice lot starts with P and a digit (P1, P261205-001), so it is never \
-                 taken for a real one; give one so, or none for the next free"
+                "a practice lot starts with P- (P-1, P-261205-001), so it is never taken for \
+                 a real one; give one so, or none for the next free"
             };
             return Err(Error::arg("lot", format!("\"{lot}\": {why}")));
         }
@@ -220,10 +223,10 @@ mod tests {
         assert_eq!(lot_number("2611300-007"), None);
         assert_eq!(lot_number("LOT-100"), None);
         assert_eq!(lot_number("261130-00a"), None);
-        assert_eq!(lot_number("P261130-007"), Some(("P261130".into(), 7)));
-        assert_eq!(lot_number("Q261130-007"), None);
-        assert!(is_practice("P261130-007") && is_practice("P1"));
-        assert!(!is_practice("PAUL-1") && !is_practice("261130-007") && !is_practice("P"));
+        assert_eq!(lot_number("P-261130-007"), Some(("P-261130".into(), 7)));
+        assert_eq!(lot_number("P261130-007"), None);
+        assert!(is_practice("P-261130-007") && is_practice("P-1"));
+        assert!(!is_practice("P1") && !is_practice("261130-007") && !is_practice("P-"));
         assert_eq!(prefix_of(jiff::civil::date(2026, 1, 5)), "260105");
     }
 
