@@ -269,6 +269,21 @@ fn practice_true_in_the_settings_is_the_flag() {
         .stderr_contains(&first_lot());
     t.run();
     stamped_on_every_page(&t.at(&format!("batch/{}-label.pdf", first_lot())));
+    // One document at a time, the same.
+    let t = t
+        .again()
+        .args(["worksheet", "progesterone-troche", "--strength", "100 mg"])
+        .args(["--quantity", "30", "-o", "w.pdf"])
+        .stderr_contains(NOTICE);
+    t.run();
+    stamped_on_every_page(&t.at("w.pdf"));
+    let t = t
+        .again()
+        .args(["label", "progesterone-troche", "--strength", "100 mg"])
+        .args(["--quantity", "30", "-o", "l.pdf"])
+        .stderr_contains(NOTICE);
+    t.run();
+    stamped_on_every_page(&t.at("l.pdf"));
     assert!(!std::path::Path::new(&t.at("troche/log.sqlite3")).exists());
     let e = Test::new()
         .file("troche.toml", "practice = \"yes\"\n")
