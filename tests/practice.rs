@@ -376,3 +376,18 @@ fn a_practice_record_is_never_imported_into_the_pharmacys_log() {
     assert!(e.contains("is a practice lot"), "{e}");
     assert!(!std::path::Path::new(&t.at("troche/log.sqlite3")).exists());
 }
+
+#[test]
+#[ignore = "needs a PostgreSQL server: TROCHE_TEST_POSTGRES_URL (.ci/run starts one)"]
+fn beside_a_postgresql_log_practice_is_in_the_data_directory() {
+    let (log, _schema) = crate::log::postgres_log("practice");
+    let url = log.env_url.clone().expect("a PostgreSQL log");
+    let t = make(practice().env("TROCHE_DATABASE_URL", &url), "TK")
+        .stderr_contains(&first_lot())
+        .stderr_contains(NOTICE);
+    t.run();
+    assert!(std::path::Path::new(&t.at("troche/practice.sqlite3")).is_file());
+    stamped_on_every_page(&t.at(&format!("batch/{}-label.pdf", first_lot())));
+    // The server's log was never even made.
+    log.fails(&["lot", &first_lot()], 2, "holds no compounding log");
+}
