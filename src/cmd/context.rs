@@ -31,7 +31,8 @@ impl Context {
     }
 
     /// Whether this command works in the practice log: `--practice`, or `practice = true` in
-    /// the settings it reads.
+    /// the settings it reads. Practice asks no PIN and needs no formula's approval; its lots
+    /// are `P-...` and its pages stamped.
     pub(super) fn practice(&self, settings: &Settings) -> bool {
         self.practice || settings.practice
     }
