@@ -483,7 +483,7 @@ impl<'a> Run<'a> {
             {
                 match crate::prescription::check_in_log(tx, &mut c.record, &fills) {
                     Ok(w) => warning = w,
-                    Err(e @ Error::Order { .. }) => {
+                    Err(e @ (Error::Order { .. } | Error::Input { .. })) => {
                         row.status =
                             Status::Failed(locate(&self.recipe_name, &row, entry_error(e)));
                         computed = None;

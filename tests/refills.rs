@@ -295,3 +295,105 @@ fn a_recipe_that_fills_one_rx_twice_is_warned_of_at_the_second_entry() {
     assert!(!has(&text(0), "duplicate or an early refill"));
     assert!(has(&text(2), "duplicate or an early refill"));
 }
+
+/// The progesterone troche's text with its active renamed `active`, as formula `id`.
+fn renamed(active: &str, id: &str) -> String {
+    let text = fs::read_to_string(repo("formulas/progesterone-troche.toml")).unwrap();
+    text.replace("Progesterone, USP (micronized)", active)
+        .replace("id = \"progesterone-troche\"", &format!("id = \"{id}\""))
+}
+
+#[test]
+fn a_substance_the_state_lists_is_held_to_its_schedule_where_a_batch_is_entered() {
+    let t = Test::new().people().again();
+    // Only add or raise; signed by a pharmacist.
+    for (value, says) in [
+        ("ketamine=CIV", "never lower it"),
+        ("dronabinol=CIII", "Schedule I"),
+        ("gabapentin", "SUBSTANCE=SCHEDULE"),
+    ] {
+        let err = Test::new()
+            .people()
+            .again()
+            .args(["policy", "set", "controlled-substance", value, "--by", RP.0])
+            .pins(&[RP.1])
+            .refused();
+        assert!(err.contains(says), "{value}: {err}");
+    }
+    let (err, t) = refused_in(
+        t.args(["policy", "set", "controlled-substance", "gabapentin=CV"])
+            .args(["--by", TK.0])
+            .pins(&[TK.1]),
+    );
+    assert!(err.contains("only a pharmacist sets a policy"), "{err}");
+    let (err, t) = ran_in(
+        t.args(["policy", "set", "controlled-substance", "Gabapentin=c5"])
+            .args(["--by", RP.0])
+            .pins(&[RP.1]),
+    );
+    assert!(
+        err.contains("controlled-substance:gabapentin CV, set by RP"),
+        "{err}"
+    );
+    let t = t.args(["policy", "list"]);
+    let list = t.run().stdout;
+    assert!(
+        list.contains("controlled-substance:gabapentin = CV (set by RP at "),
+        "{list}"
+    );
+    // A formula of it that states no schedule is refused by every command entering a batch.
+    let t = t.again().file(
+        "gaba.toml",
+        &renamed("Gabapentin, USP", "gabapentin-troche"),
+    );
+    let (formula, out, sheet) = (t.at("gaba.toml"), t.at("out"), t.at("w.pdf"));
+    let gaba = |t: Test, command: &str, more: [&str; 2]| {
+        t.args([command, formula.as_str(), "--strength", "100 mg"])
+            .args(["--quantity", "30", "--rx", "RX-G", "--by", TK.0])
+            .args(["--date", DATE, "--backdate", "--config", &config()])
+            .args(more)
+            .pins(&[TK.1])
+    };
+    let mut t = t;
+    for (command, more) in [
+        ("make", ["--out", out.as_str()]),
+        ("worksheet", ["-o", sheet.as_str()]),
+        ("label", ["-o", sheet.as_str()]),
+    ] {
+        let (err, next) = refused_in(gaba(t, command, more));
+        assert!(
+            err.contains(
+                "Gabapentin, USP is in CV in this pharmacy's state (policy \
+                 controlled-substance:gabapentin = CV, set by RP at "
+            ) && err.contains("states no schedule for it; add schedule = \"CV\""),
+            "{command}: {err}"
+        );
+        t = next;
+    }
+    assert!(!std::path::Path::new(&out).exists());
+    assert!(!std::path::Path::new(&sheet).exists());
+    // A state raising ketamine to CII refuses the library's CIII troche ...
+    let (_, t) = ran_in(
+        t.args(["policy", "set", "controlled-substance", "ketamine=CII"])
+            .args(["--by", RP.0])
+            .pins(&[RP.1]),
+    );
+    let (err, t) = refused_in(ketamine(t, &["make"], "0").args(["--out", out.as_str()]));
+    assert!(
+        err.contains("is in CII in this pharmacy's state") && err.contains("states CIII"),
+        "{err}"
+    );
+    let t = t.args(["log", "--format", "json"]);
+    let log = t.run().stdout;
+    assert_eq!(log.trim(), "[]", "{log}");
+    let t = t.again();
+    // ... until the listing is withdrawn; then federal law alone applies.
+    let (_, t) = ran_in(
+        t.args(["policy", "set", "controlled-substance", "ketamine=none"])
+            .args(["--by", RP.0])
+            .pins(&[RP.1]),
+    );
+    ketamine(t, &["make"], "0")
+        .args(["--out", out.as_str()])
+        .run();
+}

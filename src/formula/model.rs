@@ -48,7 +48,7 @@ pub enum Schedule {
 }
 
 impl Schedule {
-    pub(super) fn parse(text: &str) -> Option<Schedule> {
+    pub fn parse(text: &str) -> Option<Schedule> {
         let t: String = text
             .chars()
             .filter(|c| *c != '-' && !c.is_whitespace())
