@@ -347,6 +347,11 @@ fn a_substance_the_state_lists_is_held_to_its_schedule_where_a_batch_is_entered(
         &renamed("Gabapentin, USP", "gabapentin-troche"),
     );
     let (formula, out, sheet) = (t.at("gaba.toml"), t.at("out"), t.at("w.pdf"));
+    // Approved as a master formulation record: what refuses it below is the state's listing.
+    let (_, t) = ran_in(
+        t.args(["formula", "approve", formula.as_str(), "--by", RP.0])
+            .pins(&[RP.1]),
+    );
     let gaba = |t: Test, command: &str, more: [&str; 2]| {
         t.args([command, formula.as_str(), "--strength", "100 mg"])
             .args(["--quantity", "30", "--rx", "RX-G", "--by", TK.0])
