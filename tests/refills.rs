@@ -402,3 +402,50 @@ fn a_substance_the_state_lists_is_held_to_its_schedule_where_a_batch_is_entered(
         .args(["--out", out.as_str()])
         .run();
 }
+
+#[test]
+fn batch_format_json_carries_every_warning_of_every_entry() {
+    let entry = |rx: &str, quantity: u32, extra: &str| {
+        format!(
+            "[[batch]]\nformula = \"progesterone-troche\"\nstrength = \"100 mg\"\n\
+             quantity = {quantity}\nrx = \"{rx}\"\n{extra}\n"
+        )
+    };
+    let body = format!(
+        "date = {DATE}\n\n{}{}{}",
+        entry("RX-9", 30, ""),
+        entry("RX-9", 30, ""),
+        entry("RX-11", 30, "overage = 15\n")
+    );
+    let t = Test::new().file("recipe.toml", &body);
+    let (recipe, out) = (t.at("recipe.toml"), t.at("out"));
+    let t = t
+        .args(["batch", recipe.as_str(), "--out", out.as_str()])
+        .args(["--config", &config(), "--backdate", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&t.run().stdout).unwrap();
+    assert_eq!(v["made"], 3, "{v}");
+    assert_eq!(v["failed"], 0, "{v}");
+    let entries = v["entries"].as_array().unwrap();
+    assert_eq!(entries[0]["status"], "made", "{v}");
+    assert_eq!(entries[0]["warnings"].as_array().unwrap().len(), 0, "{v}");
+    // The same Rx again within the BUD: in the entry's warnings and the run's, by lot.
+    let dup = entries[1]["warnings"].to_string();
+    let first = entries[0]["lot"].as_str().unwrap();
+    assert!(
+        dup.contains(&format!("Rx RX-9: lot {first} of progesterone-troche"))
+            && dup.contains("duplicate or an early refill"),
+        "{v}"
+    );
+    let run = v["warnings"].to_string();
+    assert!(
+        run.contains("batch[2]") && run.contains("early refill"),
+        "{v}"
+    );
+    // The other plausibility warnings too: an overage above 10 %.
+    let over = entries[2]["warnings"].to_string();
+    assert!(
+        over.contains("Overage: 15 % is above the usual 10 %"),
+        "{v}"
+    );
+    assert_eq!(entries[2]["message"], serde_json::Value::Null, "{v}");
+}
