@@ -116,7 +116,7 @@ pub(super) fn run(ctx: &Context, a: &FormulaArgs) -> Result<i32> {
                     f.id,
                     f.version,
                     f.text.sha256().get(..16).unwrap_or_default(),
-                    state(db.as_mut(), f)?
+                    state(db.as_mut(), f)?.1
                 );
                 out.push_str(&line);
             }
@@ -126,15 +126,22 @@ pub(super) fn run(ctx: &Context, a: &FormulaArgs) -> Result<i32> {
     Ok(0)
 }
 
-/// A formula's approval in words: who and when, or NOT APPROVED (and why, when the log knows
-/// another text under its id and version).
-pub(super) fn state(db: &mut dyn crate::store::Db, f: &Formula) -> Result<String> {
+/// A formula's approval, and in words: who and when, or NOT APPROVED (and why, when the log
+/// knows another text under its id and version).
+pub(super) fn state(
+    db: &mut dyn crate::store::Db,
+    f: &Formula,
+) -> Result<(Option<approval::Approval>, String)> {
     Ok(match approval::of(db, f) {
-        Ok(Some(a)) => format!("approved by {} at {}", a.by, a.at),
-        Ok(None) => "NOT APPROVED".into(),
-        Err(Error::Input { .. }) => {
-            "NOT APPROVED: the log knows another text under this version".into()
+        Ok(Some(a)) => {
+            let words = format!("approved by {} at {}", a.by, a.at);
+            (Some(a), words)
         }
+        Ok(None) => (None, "NOT APPROVED".into()),
+        Err(Error::Input { .. }) => (
+            None,
+            "NOT APPROVED: the log knows another text under this version".into(),
+        ),
         Err(e) => return Err(e),
     })
 }

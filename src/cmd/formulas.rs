@@ -55,9 +55,7 @@ pub(super) fn show(ctx: &super::context::Context, a: &ShowArgs) -> Result<i32> {
         let f = library::load(formula)?;
         let settings = config::load(a.config.as_deref())?;
         let mut db = ctx.read_with_config(a.config.as_deref())?;
-        let state = super::approve::state(db.as_mut(), &f)?;
-        let approval = crate::logbook::approval::approval(db.as_mut(), &f.id, f.version)?
-            .filter(|ap| ap.sha256 == f.text.sha256() && !state.starts_with("NOT"));
+        let (approval, state) = super::approve::state(db.as_mut(), &f)?;
         let approved = crate::render::worksheet::Approved {
             by_at: approval.as_ref().map(|ap| (ap.by.as_str(), ap.at.as_str())),
         };
