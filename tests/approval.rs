@@ -149,6 +149,28 @@ fn another_text_under_an_approved_id_and_version_is_refused_bump_the_version() {
         .pins(&[RP.1])
         .refused();
     assert!(err.contains("bump the version"), "{err}");
+    // Its printed record says why it cannot be made.
+    let t = crate::test::Test::new()
+        .people()
+        .again()
+        .file("copy.toml", &changed_copy());
+    let (copy, pdf) = (t.at("copy.toml"), t.at("copy.pdf"));
+    let t = t
+        .args([
+            "show",
+            copy.as_str(),
+            "--pdf",
+            pdf.as_str(),
+            "--config",
+            &config(),
+        ])
+        .stderr_contains("NOT APPROVED: the log knows another text under this id and version");
+    t.run();
+    let text = pdf_text(&fs::read(&pdf).unwrap());
+    assert!(
+        has(&text, "NOT APPROVED") && has(&text, "bump the version"),
+        "{text}"
+    );
     // With its version raised it is a new master formulation record, approved on its own.
     let raised = changed_copy().replace("\nversion = 3\n", "\nversion = 4\n");
     let t = crate::test::Test::new()

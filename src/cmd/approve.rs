@@ -140,7 +140,9 @@ pub(super) fn state(
         Ok(None) => (None, "NOT APPROVED".into()),
         Err(Error::Input { .. }) => (
             None,
-            "NOT APPROVED: the log knows another text under this version".into(),
+            "NOT APPROVED: the log knows another text under this id and version; bump the \
+             version"
+                .into(),
         ),
         Err(e) => return Err(e),
     })

@@ -58,6 +58,7 @@ pub(super) fn show(ctx: &super::context::Context, a: &ShowArgs) -> Result<i32> {
         let (approval, state) = super::approve::state(db.as_mut(), &f)?;
         let approved = crate::render::worksheet::Approved {
             by_at: approval.as_ref().map(|ap| (ap.by.as_str(), ap.at.as_str())),
+            why_not: state.strip_prefix("NOT APPROVED: "),
         };
         let bytes = crate::render::worksheet::master_record(&f, &approved, settings.paper)?;
         crate::publish::write(out, &bytes, a.force, settings.file_mode)?;

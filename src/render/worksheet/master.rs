@@ -18,6 +18,9 @@ use super::{BODY, LEAD, MARGIN_BOTTOM, MARGIN_TOP, MARGIN_X, bold, regular, sche
 pub struct Approved<'a> {
     /// "RP" and when, or `None`: NOT APPROVED.
     pub by_at: Option<(&'a str, &'a str)>,
+    /// Why it is not approved, when there is more to say than that no one approved it (the
+    /// log knows another text under its id and version).
+    pub why_not: Option<&'a str>,
 }
 
 /// Renders the master formulation record of `formula`.
@@ -134,6 +137,9 @@ fn identity(sheet: &mut Sheet, formula: &Formula, approved: &Approved<'_>) {
                 "NOT APPROVED: not to be compounded until a pharmacist approves it",
             )],
         );
+        if let Some(why) = approved.why_not {
+            line(sheet, "Why", why);
+        }
     }
     if let Some(note) = &formula.change_note {
         line(sheet, "Change from the previous version", note);
