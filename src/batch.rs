@@ -81,6 +81,9 @@ pub struct Row {
     pub quantity: String,
     pub bud: String,
     pub status: Status,
+    /// The warnings of the batch made (its record's notes, which its worksheet prints): the
+    /// plausibility warnings, the same Rx filled again, the confirmed strengths.
+    pub warnings: Vec<String>,
 }
 
 /// One ingredient to pull from stock, summed over the batches made.
@@ -487,7 +490,7 @@ impl<'a> Run<'a> {
             {
                 match crate::prescription::check_in_log(tx, &mut c.record, &fills) {
                     Ok(w) => warning = w,
-                    Err(e @ Error::Order { .. }) => {
+                    Err(e @ (Error::Order { .. } | Error::Input { .. })) => {
                         row.status =
                             Status::Failed(locate(&self.recipe_name, &row, entry_error(e)));
                         computed = None;
@@ -511,6 +514,10 @@ impl<'a> Run<'a> {
                     (None, None) => counter.next_in_dir(date).map(|l| (l.clone(), l)),
                 },
             );
+            let mut row = row;
+            if let Some(j) = job.as_ref().filter(|j| !j.resume) {
+                row.warnings.clone_from(&j.record.calc.warnings);
+            }
             if let (Some(w), Some(j)) = (warning, &job) {
                 let w = format!("lot {}: {w}", j.record.lot);
                 self.report
@@ -783,6 +790,7 @@ fn compute(
         quantity: String::new(),
         bud: String::new(),
         status: Status::Valid,
+        warnings: Vec::new(),
     };
     let recipe_name = recipe.path.display().to_string();
     let fail = |mut row: Row, msg: String| {

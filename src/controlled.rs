@@ -2,10 +2,13 @@
 //! made of, so that a formula cannot drop or lower an active's schedule and with it the
 //! prescription checks, the controlled-substance record and the transfer warning. The table
 //! holds single-entity substances as the Controlled Substances Act lists them in 21 CFR 1308;
-//! a state may schedule more, which the pharmacy states in its formulas. The list and its
-//! sources are in docs/method.md.
+//! a state may schedule more, which a pharmacist lists as a signed policy in the log and
+//! [`check_state`] holds formulas to where a batch is entered. The list and its sources are in
+//! docs/method.md.
 
-use crate::formula::{Schedule, short_name};
+use crate::error::{Error, Result};
+use crate::formula::{Formula, Schedule, short_name};
+use crate::logbook::policy::StateListing;
 
 /// Where a substance stands federally.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,6 +120,51 @@ pub fn check(ingredient: &str, stated: Option<Schedule>) -> Option<String> {
             )),
         },
     }
+}
+
+/// Whether `substance` (one lower-case word, as a state listing holds it) is named by an
+/// ingredient's name, matched as the federal table is.
+pub fn names(ingredient: &str, substance: &str) -> bool {
+    short_name(ingredient)
+        .to_lowercase()
+        .split(|c: char| !c.is_alphanumeric())
+        .any(|w| w.starts_with(substance))
+}
+
+/// Why a formula cannot stand against the substances the pharmacy's state lists (a signed
+/// policy in the log), if it cannot: an active the state lists whose schedule the formula
+/// leaves out or states laxer. Checked where a batch is entered, in its transaction.
+pub fn check_state(formula: &Formula, listings: &[StateListing]) -> Result<()> {
+    for active in &formula.actives {
+        let Some(l) = listings.iter().find(|l| names(&active.name, &l.substance)) else {
+            continue;
+        };
+        let stated = match active.schedule {
+            Some(st) if st <= l.schedule => continue,
+            Some(st) => format!("states {}", st.as_str()),
+            None => "states no schedule".to_string(),
+        };
+        return Err(Error::Input {
+            file: formula.origin.clone(),
+            line: None,
+            key: None,
+            message: format!(
+                "{} is in {} in this pharmacy's state (policy {} = {}, set by {} at {}), but \
+                 formula {} version {} {stated} for it; add schedule = \"{}\" to this active \
+                 and raise the version, or ask a pharmacist to change the policy",
+                active.name,
+                l.schedule.as_str(),
+                l.policy_name(),
+                l.schedule.as_str(),
+                l.set_by,
+                l.at,
+                formula.id,
+                formula.version,
+                l.schedule.as_str()
+            ),
+        });
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -141,17 +141,28 @@ pub fn check(formula: &Formula, order: &Order, date: Date) -> Result<()> {
     Ok(())
 }
 
-/// The checks of a batch's prescription against the log, made in the transaction that
-/// assigns its lot (the log is the truth): refills above the pharmacy's own limit are
-/// refused, and a batch of the same Rx number and formula still within its BUD (in the log,
-/// or in `this_run`: batches the same transaction enters before this one) is warned of.
-/// The warning is added to the record's notes, which the worksheet prints, and returned for
-/// the terminal.
+/// The checks of a batch against the log, made in the transaction that assigns its lot (the
+/// log is the truth). Refused: a formula whose text the log knows under another SHA-256, or
+/// that no pharmacist approved in a log with people; one that leaves out or lowers the
+/// schedule of a substance the pharmacy's state lists; refills above the pharmacy's own limit.
+/// Warned of: a batch of the same Rx number and formula still within its BUD (in the log, or
+/// in `this_run`: batches the same transaction enters before this one). The warning is added
+/// to the record's notes, which the worksheet prints, and returned for the terminal.
 pub fn check_in_log(
     db: &mut dyn Db,
     record: &mut Record,
     this_run: &[Fill],
 ) -> Result<Option<String>> {
+    // A practice batch (stamped so on every page) needs no approved formula: a technician in
+    // training walks the whole life of a batch without a pharmacist's approval first.
+    if !record
+        .stamps
+        .contains(&crate::batch_record::Stamp::Practice)
+    {
+        crate::logbook::approval::check(db, &record.formula)?;
+    }
+    let listings = crate::logbook::policy::state_listings(db)?;
+    crate::controlled::check_state(&record.formula, &listings)?;
     if let Some(schedule) = record.formula.schedule() {
         let limit = crate::logbook::policy::refill_limit(db, schedule)?;
         check_refill_limit(&record.order, limit.as_ref())?;

@@ -1,6 +1,7 @@
 //! The integration tests, one binary (as casey/just keeps them): the real `troche` run end to
 //! end through the [`test::Test`] builder, and property tests of the library.
 
+mod approval;
 mod bad_inputs;
 mod batch;
 mod calc;

@@ -64,8 +64,15 @@ impl Log {
         child
     }
 
-    /// Two pharmacists (RP, PH) and a technician (TK), each with a PIN (as `Test::people`).
+    /// Two pharmacists (RP, PH) and a technician (TK), each with a PIN, and the embedded
+    /// formulas approved by RP (as `Test::people`).
     pub(crate) fn people(&self) {
+        self.people_only();
+        self.signed(&["formula", "approve", "--library", "--by", RP.0], &[RP.1]);
+    }
+
+    /// [`Log::people`] without the approval of the embedded formulas.
+    pub(crate) fn people_only(&self) {
         self.signed(
             &[
                 "user",

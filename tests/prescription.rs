@@ -270,8 +270,9 @@ fn a_slip_in_an_order_file_is_refused_at_its_line_by_every_command() {
 
 #[test]
 fn a_formula_without_usual_strengths_keeps_its_old_checks() {
-    // Progesterone states none: a low strength is computed as before.
-    let v = calc("progesterone-troche", "1 mg", "30").json();
+    // The testosterone RDT states none (docs/library-sources.md says why): a low strength is
+    // computed as before.
+    let v = calc("testosterone-rdt", "1 mg", "30").json();
     assert_eq!(v["units_dispensed"], 30);
 }
 

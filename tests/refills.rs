@@ -295,3 +295,157 @@ fn a_recipe_that_fills_one_rx_twice_is_warned_of_at_the_second_entry() {
     assert!(!has(&text(0), "duplicate or an early refill"));
     assert!(has(&text(2), "duplicate or an early refill"));
 }
+
+/// The progesterone troche's text with its active renamed `active`, as formula `id`.
+fn renamed(active: &str, id: &str) -> String {
+    let text = fs::read_to_string(repo("formulas/progesterone-troche.toml")).unwrap();
+    text.replace("Progesterone, USP (micronized)", active)
+        .replace("id = \"progesterone-troche\"", &format!("id = \"{id}\""))
+}
+
+#[test]
+fn a_substance_the_state_lists_is_held_to_its_schedule_where_a_batch_is_entered() {
+    let t = Test::new().people().again();
+    // Only add or raise; signed by a pharmacist.
+    for (value, says) in [
+        ("ketamine=CIV", "never lower it"),
+        ("dronabinol=CIII", "Schedule I"),
+        ("gabapentin", "SUBSTANCE=SCHEDULE"),
+    ] {
+        let err = Test::new()
+            .people()
+            .again()
+            .args(["policy", "set", "controlled-substance", value, "--by", RP.0])
+            .pins(&[RP.1])
+            .refused();
+        assert!(err.contains(says), "{value}: {err}");
+    }
+    let (err, t) = refused_in(
+        t.args(["policy", "set", "controlled-substance", "gabapentin=CV"])
+            .args(["--by", TK.0])
+            .pins(&[TK.1]),
+    );
+    assert!(err.contains("only a pharmacist sets a policy"), "{err}");
+    let (err, t) = ran_in(
+        t.args(["policy", "set", "controlled-substance", "Gabapentin=c5"])
+            .args(["--by", RP.0])
+            .pins(&[RP.1]),
+    );
+    assert!(
+        err.contains("controlled-substance:gabapentin CV, set by RP"),
+        "{err}"
+    );
+    let t = t.args(["policy", "list"]);
+    let list = t.run().stdout;
+    assert!(
+        list.contains("controlled-substance:gabapentin = CV (set by RP at "),
+        "{list}"
+    );
+    // A formula of it that states no schedule is refused by every command entering a batch.
+    let t = t.again().file(
+        "gaba.toml",
+        &renamed("Gabapentin, USP", "gabapentin-troche"),
+    );
+    let (formula, out, sheet) = (t.at("gaba.toml"), t.at("out"), t.at("w.pdf"));
+    // Approved as a master formulation record: what refuses it below is the state's listing.
+    let (_, t) = ran_in(
+        t.args(["formula", "approve", formula.as_str(), "--by", RP.0])
+            .pins(&[RP.1]),
+    );
+    let gaba = |t: Test, command: &str, more: [&str; 2]| {
+        t.args([command, formula.as_str(), "--strength", "100 mg"])
+            .args(["--quantity", "30", "--rx", "RX-G", "--by", TK.0])
+            .args(["--date", DATE, "--backdate", "--config", &config()])
+            .args(more)
+            .pins(&[TK.1])
+    };
+    let mut t = t;
+    for (command, more) in [
+        ("make", ["--out", out.as_str()]),
+        ("worksheet", ["-o", sheet.as_str()]),
+        ("label", ["-o", sheet.as_str()]),
+    ] {
+        let (err, next) = refused_in(gaba(t, command, more));
+        assert!(
+            err.contains(
+                "Gabapentin, USP is in CV in this pharmacy's state (policy \
+                 controlled-substance:gabapentin = CV, set by RP at "
+            ) && err.contains("states no schedule for it; add schedule = \"CV\""),
+            "{command}: {err}"
+        );
+        t = next;
+    }
+    assert!(!std::path::Path::new(&out).exists());
+    assert!(!std::path::Path::new(&sheet).exists());
+    // A state raising ketamine to CII refuses the library's CIII troche ...
+    let (_, t) = ran_in(
+        t.args(["policy", "set", "controlled-substance", "ketamine=CII"])
+            .args(["--by", RP.0])
+            .pins(&[RP.1]),
+    );
+    let (err, t) = refused_in(ketamine(t, &["make"], "0").args(["--out", out.as_str()]));
+    assert!(
+        err.contains("is in CII in this pharmacy's state") && err.contains("states CIII"),
+        "{err}"
+    );
+    let t = t.args(["log", "--format", "json"]);
+    let log = t.run().stdout;
+    assert_eq!(log.trim(), "[]", "{log}");
+    let t = t.again();
+    // ... until the listing is withdrawn; then federal law alone applies.
+    let (_, t) = ran_in(
+        t.args(["policy", "set", "controlled-substance", "ketamine=none"])
+            .args(["--by", RP.0])
+            .pins(&[RP.1]),
+    );
+    ketamine(t, &["make"], "0")
+        .args(["--out", out.as_str()])
+        .run();
+}
+
+#[test]
+fn batch_format_json_carries_every_warning_of_every_entry() {
+    let entry = |rx: &str, quantity: u32, extra: &str| {
+        format!(
+            "[[batch]]\nformula = \"progesterone-troche\"\nstrength = \"100 mg\"\n\
+             quantity = {quantity}\nrx = \"{rx}\"\n{extra}\n"
+        )
+    };
+    let body = format!(
+        "date = {DATE}\n\n{}{}{}",
+        entry("RX-9", 30, ""),
+        entry("RX-9", 30, ""),
+        entry("RX-11", 30, "overage = 15\n")
+    );
+    let t = Test::new().file("recipe.toml", &body);
+    let (recipe, out) = (t.at("recipe.toml"), t.at("out"));
+    let t = t
+        .args(["batch", recipe.as_str(), "--out", out.as_str()])
+        .args(["--config", &config(), "--backdate", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&t.run().stdout).unwrap();
+    assert_eq!(v["made"], 3, "{v}");
+    assert_eq!(v["failed"], 0, "{v}");
+    let entries = v["entries"].as_array().unwrap();
+    assert_eq!(entries[0]["status"], "made", "{v}");
+    assert_eq!(entries[0]["warnings"].as_array().unwrap().len(), 0, "{v}");
+    // The same Rx again within the BUD: in the entry's warnings and the run's, by lot.
+    let dup = entries[1]["warnings"].to_string();
+    let first = entries[0]["lot"].as_str().unwrap();
+    assert!(
+        dup.contains(&format!("Rx RX-9: lot {first} of progesterone-troche"))
+            && dup.contains("duplicate or an early refill"),
+        "{v}"
+    );
+    let run = v["warnings"].to_string();
+    assert!(
+        run.contains("batch[2]") && run.contains("early refill"),
+        "{v}"
+    );
+    // The other plausibility warnings too: an overage above 10 %.
+    let over = entries[2]["warnings"].to_string();
+    assert!(
+        over.contains("Overage: 15 % is above the usual 10 %"),
+        "{v}"
+    );
+    assert_eq!(entries[2]["message"], serde_json::Value::Null, "{v}");
+}

@@ -46,8 +46,18 @@ impl Test {
     }
 
     /// Puts two pharmacists (RP, PH) and a technician (TK) in the scratch directory's
-    /// compounding log, so that commands which sign can be run (with [`Test::pins`]).
+    /// compounding log, so that commands which sign can be run (with [`Test::pins`]), and has
+    /// RP approve the embedded formulas, as a pharmacy does once per log before its first
+    /// batch.
     pub(crate) fn people(self) -> Test {
+        let t = self.people_only();
+        let mut cmd = t.command_with(&["formula", "approve", "--library", "--by", RP.0]);
+        cmd.write_stdin(format!("{}\n", RP.1)).assert().success();
+        t
+    }
+
+    /// [`Test::people`] without the approval of the embedded formulas.
+    pub(crate) fn people_only(self) -> Test {
         for (who, name, role, by) in [
             (RP, "Rita Park", "pharmacist", None),
             (PH, "Paul Hart", "pharmacist", Some(RP)),

@@ -45,6 +45,9 @@ pub(super) struct BatchArgs {
     /// Pharmacy settings file (default: the recipe's `config`, else ./troche.toml, else the user's).
     #[arg(long, value_name = "FILE")]
     pub(super) config: Option<PathBuf>,
+    /// Output format of the run's report (the table, or JSON: docs/json-format.md).
+    #[arg(long, value_enum, default_value_t)]
+    pub(super) format: super::Format,
     #[command(flatten)]
     pub(super) sign: SignArgs,
 }
@@ -111,7 +114,10 @@ pub(super) fn run(ctx: &Context, a: &BatchArgs) -> Result<i32> {
     )?;
     // Every entry's outcome and the pick list reach the terminal first, whatever the disk does
     // with the files below.
-    print(&Text(&report).to_string())?;
+    print(&match a.format {
+        super::Format::Table => Text(&report).to_string(),
+        super::Format::Json => report_json(&report)?,
+    })?;
     let mut code = if report.io_failures > 0 {
         Kind::Io.exit_code()
     } else if report.failed() > 0 {
@@ -134,6 +140,61 @@ pub(super) fn run(ctx: &Context, a: &BatchArgs) -> Result<i32> {
         }
     }
     Ok(code)
+}
+
+/// The run's report for a program: every entry with its outcome and the warnings of the
+/// batch it made, the run's warnings and the pick list (docs/json-format.md, batch).
+fn report_json(report: &Report) -> Result<String> {
+    let entries: Vec<serde_json::Value> = report
+        .rows
+        .iter()
+        .map(|r| {
+            serde_json::json!({
+                "entry": r.index,
+                "line": r.line,
+                "lot": r.lot,
+                "rx": r.rx,
+                "formula": r.formula,
+                "strength": r.strength,
+                "quantity": r.quantity,
+                "bud": r.bud,
+                "status": r.status.word(),
+                "message": match &r.status {
+                    Status::Failed(m) => Some(m.as_str()),
+                    _ => None,
+                },
+                "warnings": r.warnings,
+            })
+        })
+        .collect();
+    let count = |s: &Status| report.rows.iter().filter(|r| r.status == *s).count();
+    let picks: Vec<serde_json::Value> = report
+        .picks
+        .iter()
+        .map(|p| {
+            serde_json::json!({
+                "name": p.name,
+                "schedule": p.schedule.map(Schedule::as_str),
+                "total": p.total.normalize().to_string(),
+                "unit": p.unit,
+                "batches": p.batches,
+            })
+        })
+        .collect();
+    let v = serde_json::json!({
+        "entries": entries,
+        "made": count(&Status::Made),
+        "done_earlier": count(&Status::DoneEarlier),
+        "valid": count(&Status::Valid),
+        "failed": report.failed(),
+        "warnings": report.warnings,
+        "interrupted": report.interrupted,
+        "picks": picks,
+    });
+    let mut text = serde_json::to_string_pretty(&v)
+        .map_err(|e| Error::internal("writing the run's report as JSON", e))?;
+    text.push('\n');
+    Ok(text)
 }
 
 /// `summary.csv`: one line per entry, with its lot and outcome.

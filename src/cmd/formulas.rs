@@ -33,7 +33,43 @@ pub(super) fn formulas() -> Result<i32> {
     Ok(0)
 }
 
-pub(super) fn show(formula: &str) -> Result<i32> {
+#[derive(clap::Args)]
+pub(super) struct ShowArgs {
+    /// Library id or path to a formula file.
+    formula: String,
+    /// Print the master formulation record as a PDF to this file, with its approval in the
+    /// log, instead of the formula's text.
+    #[arg(long, value_name = "OUT.pdf")]
+    pdf: Option<PathBuf>,
+    /// Replace an existing PDF.
+    #[arg(long, requires = "pdf")]
+    force: bool,
+    /// Pharmacy settings file (for `database` and `paper`).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+}
+
+pub(super) fn show(ctx: &super::context::Context, a: &ShowArgs) -> Result<i32> {
+    let formula = a.formula.as_str();
+    if let Some(out) = &a.pdf {
+        let f = library::load(formula)?;
+        let settings = config::load(a.config.as_deref())?;
+        let mut db = ctx.read_with_config(a.config.as_deref())?;
+        let (approval, state) = super::approve::state(db.as_mut(), &f)?;
+        let approved = crate::render::worksheet::Approved {
+            by_at: approval.as_ref().map(|ap| (ap.by.as_str(), ap.at.as_str())),
+            why_not: state.strip_prefix("NOT APPROVED: "),
+        };
+        let bytes = crate::render::worksheet::master_record(&f, &approved, settings.paper)?;
+        crate::publish::write(out, &bytes, a.force, settings.file_mode)?;
+        crate::escape::eprintln(&format!(
+            "{}: master formulation record of {} version {}, {state}",
+            out.display(),
+            f.id,
+            f.version
+        ));
+        return Ok(0);
+    }
     let text = if let Some(t) = library::get(formula) {
         t.to_string()
     } else {

@@ -4,6 +4,7 @@
 //! Every argument that carries a number is taken as text and parsed by the library, so that a
 //! bad value gets the same message here as in a file, naming the flag.
 
+mod approve;
 mod batch;
 mod calc;
 mod context;
@@ -75,11 +76,11 @@ enum Command {
     Factor(factor::FactorArgs),
     /// List the formulas embedded in the program.
     Formulas,
-    /// Print one formula (library id or file) as its master record.
-    Show {
-        /// Library id or path to a formula file.
-        formula: String,
-    },
+    /// Print one formula (library id or file) as its master record; --pdf prints the master
+    /// formulation record with its approval.
+    Show(formulas::ShowArgs),
+    /// Master formulation records: approve (signed by a pharmacist), list.
+    Formula(approve::FormulaArgs),
     /// List the batches in the compounding log, with filters.
     Log(log::LogArgs),
     /// One batch's whole record in the log, with its events.
@@ -174,7 +175,8 @@ where
         Command::Batch(a) => batch::run(ctx, &a),
         Command::Factor(a) => factor::run(&a),
         Command::Formulas => formulas::formulas(),
-        Command::Show { formula } => formulas::show(&formula),
+        Command::Show(a) => formulas::show(ctx, &a),
+        Command::Formula(a) => approve::run(ctx, &a),
         Command::Check { files } => formulas::check(&files),
         Command::Log(a) => log::run(ctx, &a),
         Command::Lot(a) => lot::run(ctx, &a),

@@ -48,7 +48,7 @@ pub enum Schedule {
 }
 
 impl Schedule {
-    pub(super) fn parse(text: &str) -> Option<Schedule> {
+    pub fn parse(text: &str) -> Option<Schedule> {
         let t: String = text
             .chars()
             .filter(|c| *c != '-' && !c.is_whitespace())
@@ -307,6 +307,8 @@ pub struct Formula {
     pub route: String,
     pub version: u32,
     pub description: String,
+    /// What changed from the previous version, for the master formulation record.
+    pub change_note: Option<String>,
     /// The fixed ratio of the actives' strengths, in the order of the actives (Bi-Est 80:20).
     pub ratio: Option<Vec<Decimal>>,
     /// The units a prescription usually asks for; more of a controlled substance is warned of.

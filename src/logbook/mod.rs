@@ -9,10 +9,12 @@
 //! One part a job: [`lots`] numbers batches, [`snapshot`] keeps the order and settings a batch
 //! was made with, [`batches`] enters a new batch, [`events`] appends to its history,
 //! [`queries`] reads the log back, [`import`] enters records made before the log, [`people`]
-//! keeps who signs and [`policy`] the pharmacy's signed decisions. Everything
+//! keeps who signs, [`policy`] the pharmacy's signed decisions and [`approval`] the
+//! pharmacists' approvals of master formulation records. Everything
 //! that writes takes a [`Transaction`](crate::store::Transaction).
 
 mod actor;
+pub mod approval;
 pub mod audit;
 mod batches;
 pub mod chain;

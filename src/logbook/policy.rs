@@ -81,7 +81,7 @@ impl Policy {
                 Error::arg(
                     "POLICY",
                     format!(
-                        "no policy {:?}; the policies: {}",
+                        "no policy {:?}; the policies: {}, {STATE_SUBSTANCE}",
                         name.trim(),
                         Policy::ALL
                             .iter()
@@ -253,6 +253,163 @@ pub fn set(
     Ok(())
 }
 
+/// The policy that lists a substance the pharmacy's state controls beyond federal law, or in a
+/// stricter schedule; one row per substance, stored under `controlled-substance:NAME`, the
+/// latest in force.
+pub const STATE_SUBSTANCE: &str = "controlled-substance";
+
+/// The value that withdraws a state listing (federal law alone then applies).
+pub const UNLISTED: &str = "none";
+
+/// A substance the pharmacy's state lists, as set in the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StateListing {
+    /// Lower case letters and digits, found in an ingredient's name as a word or the start of
+    /// one, as the federal table is (`controlled::lookup`).
+    pub substance: String,
+    pub schedule: Schedule,
+    pub set_by: String,
+    pub at: String,
+}
+
+impl StateListing {
+    /// The policy's name as stored and shown.
+    pub fn policy_name(&self) -> String {
+        format!("{STATE_SUBSTANCE}:{}", self.substance)
+    }
+}
+
+/// Reads `NAME=SCHEDULE` (or `NAME=none` to withdraw a listing): the substance as one word of
+/// letters and digits, the schedule CII to CV. A state may add a substance or list a federal
+/// one in a stricter schedule, never a laxer one, and cannot list what federal law puts in
+/// Schedule I as a bulk substance.
+pub fn state_listing_value(text: &str) -> Result<(String, Option<Schedule>)> {
+    let shape = "the value is SUBSTANCE=SCHEDULE, e.g. \"gabapentin=CV\" (a schedule CII to CV, \
+                 or none to withdraw the state's listing)";
+    let refuse = |why: String| Error::arg("VALUE", format!("{why}; {shape}"));
+    let Some((name, schedule)) = text.split_once('=') else {
+        return Err(refuse(format!(
+            "\"{}\" names no schedule",
+            crate::escape::escape(text.trim())
+        )));
+    };
+    let substance = name.trim().to_lowercase();
+    let ok_name = (3..=40).contains(&substance.chars().count())
+        && substance.starts_with(|c: char| c.is_ascii_lowercase())
+        && substance
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    if !ok_name {
+        return Err(refuse(format!(
+            "\"{}\" is not a substance's name: one word of 3 to 40 letters and digits, \
+             starting with a letter, as it begins in the ingredient's name (\"gabapentin\" \
+             for \"Gabapentin, USP\")",
+            crate::escape::escape(name.trim())
+        )));
+    }
+    let schedule = schedule.trim();
+    if schedule.eq_ignore_ascii_case(UNLISTED) {
+        return Ok((substance, None));
+    }
+    let Some(schedule) = Schedule::parse(schedule) else {
+        return Err(refuse(format!(
+            "\"{}\" is not a schedule",
+            crate::escape::escape(schedule)
+        )));
+    };
+    if let Some(federal) = crate::controlled::lookup(&substance) {
+        match federal.control {
+            crate::controlled::Control::ScheduleOne(why) => {
+                return Err(refuse(format!(
+                    "{substance} is federally in Schedule I as a bulk substance ({why}; {}) \
+                     and is refused as an active whatever a state lists",
+                    federal.source
+                )));
+            }
+            crate::controlled::Control::Scheduled(f) if schedule > f => {
+                return Err(refuse(format!(
+                    "{substance} is federally in {} ({}); a state listing may only add a \
+                     substance or raise its schedule, never lower it, so {} is not allowed: \
+                     give {} or stricter",
+                    f.as_str(),
+                    federal.source,
+                    schedule.as_str(),
+                    f.as_str()
+                )));
+            }
+            crate::controlled::Control::Scheduled(_) => {}
+        }
+    }
+    Ok((substance, Some(schedule)))
+}
+
+/// Lists (or with `None` withdraws) a substance the pharmacy's state controls, signed by a
+/// pharmacist (authenticated; re-read here).
+pub fn set_state_listing(
+    tx: &mut Transaction<'_>,
+    substance: &str,
+    schedule: Option<Schedule>,
+    by: &Person,
+    actor: &Actor,
+) -> Result<()> {
+    require_pharmacist(tx, "--by", by, "sets a policy")?;
+    let seq = next_seq(tx, "policies")?;
+    tx.execute(
+        "INSERT INTO policies (seq, at, name, value, by_initials, workstation, os_user) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        &[
+            Value::int(seq),
+            Value::text(now()),
+            Value::text(format!("{STATE_SUBSTANCE}:{substance}")),
+            Value::text(schedule.map_or(UNLISTED, Schedule::as_str)),
+            Value::text(by.initials.as_str()),
+            Value::text(actor.workstation.clone()),
+            Value::text(actor.os_user.clone()),
+        ],
+    )?;
+    Ok(())
+}
+
+/// The substances the pharmacy's state lists, as in force now: each one's latest row, those
+/// withdrawn left out; in the order of their names.
+pub fn state_listings(db: &mut dyn Db) -> Result<Vec<StateListing>> {
+    let rows = db.query(
+        "SELECT name, value, by_initials, at FROM policies WHERE name LIKE $1 ORDER BY seq",
+        &[Value::text(format!("{STATE_SUBSTANCE}:%"))],
+    )?;
+    let mut latest = std::collections::BTreeMap::new();
+    for mut r in rows {
+        let name = r.text("name")?;
+        let value = r.text("value")?;
+        let substance = name
+            .strip_prefix(STATE_SUBSTANCE)
+            .and_then(|n| n.strip_prefix(':'))
+            .unwrap_or(&name)
+            .to_string();
+        let schedule = if value == UNLISTED {
+            None
+        } else {
+            Some(Schedule::parse(&value).ok_or_else(|| {
+                Error::stored(format!(
+                    "the log holds {value:?} as the schedule of the policy {name}, which is \
+                     not a schedule"
+                ))
+            })?)
+        };
+        let (set_by, at) = (r.text("by_initials")?, r.text("at")?);
+        latest.insert(
+            substance.clone(),
+            schedule.map(|schedule| StateListing {
+                substance,
+                schedule,
+                set_by,
+                at,
+            }),
+        );
+    }
+    Ok(latest.into_values().flatten().collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -317,5 +474,33 @@ mod tests {
         let mut log = Log::new();
         assert_eq!(refill_limit(log.db(), Schedule::CIII).unwrap(), None);
         assert_eq!(refill_limit(log.db(), Schedule::CII).unwrap(), None);
+    }
+
+    #[test]
+    fn a_state_listing_adds_or_raises_never_lowers() {
+        assert_eq!(
+            state_listing_value(" Gabapentin = cv ").unwrap(),
+            ("gabapentin".into(), Some(Schedule::CV))
+        );
+        assert_eq!(
+            state_listing_value("ketamine=CII").unwrap(),
+            ("ketamine".into(), Some(Schedule::CII))
+        );
+        assert_eq!(
+            state_listing_value("gabapentin=none").unwrap(),
+            ("gabapentin".into(), None)
+        );
+        for bad in [
+            "ketamine=CIV",
+            "dronabinol=CIII",
+            "gabapentin",
+            "gabapentin=CVI",
+            "gaba pentin=CV",
+            "ga=CV",
+        ] {
+            assert!(state_listing_value(bad).is_err(), "{bad}");
+        }
+        let mut log = Log::new();
+        assert!(state_listings(log.db()).unwrap().is_empty());
     }
 }

@@ -26,6 +26,7 @@ pub(super) fn validate(src: &mut Source, raw: &RawFormula, text: SourceText) -> 
     let route = src.text(&raw.route, "route");
     let version = src.count(&raw.version, "version", 1, 1_000_000);
     let description = src.text(&raw.description, "description");
+    let change_note = raw.change_note.as_ref().map(|n| src.text(n, "change_note"));
     let mold = mold::mold(src, &raw.mold);
     let base = base::base(src, &raw.base);
     let diluent = raw.aliquot.as_ref().map(|a| base::diluent(src, a));
@@ -55,6 +56,7 @@ pub(super) fn validate(src: &mut Source, raw: &RawFormula, text: SourceText) -> 
         route,
         version: version?,
         description,
+        change_note,
         ratio,
         usual_quantity,
         mold: mold?,

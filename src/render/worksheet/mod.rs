@@ -17,6 +17,7 @@ mod components;
 mod estimates;
 mod flow;
 mod header;
+mod master;
 mod procedure;
 mod quality;
 mod reconciliation;
@@ -33,6 +34,8 @@ use header::header;
 use procedure::procedure;
 use quality::quality;
 use reconciliation::reconciliation;
+
+pub use master::{Approved, master_record};
 
 use std::fmt::Write as _;
 
