@@ -364,7 +364,7 @@ fn maximum_strength_is_checked_on_what_is_weighed() {
     let err = calc("ketamine-hcl-troche", "198 mg", "30")
         .args(["--assay", "95"])
         .refused();
-    assert!(err.starts_with("troche: error: --assay:"), "{err}");
+    assert!(err.starts_with("error: --assay:"), "{err}");
     assert!(err.contains("because the assay of 95 % raises"), "{err}");
     assert!(err.contains("above the maximum of 200 mg"), "{err}");
 }
@@ -392,7 +392,7 @@ fn basis_comes_from_the_order_or_the_formula_never_a_default() {
     )
     .args(["--strength", "Beta=20 mg"])
     .refused();
-    assert!(err.starts_with("troche: error: --basis:"), "{err}");
+    assert!(err.starts_with("error: --basis:"), "{err}");
     assert!(err.contains("Say which: salt or moiety"), "{err}");
     // The order overrides the formula.
     let v = calc("sildenafil-citrate-troche", "100 mg", "30")

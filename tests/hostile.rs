@@ -690,7 +690,7 @@ fn control_characters_in_arguments_and_paths_are_escaped_on_every_status_line() 
     let (code, err) = run(&["log", "import", old.to_str().unwrap()]);
     assert_eq!(code, Some(0), "{err}");
     assert!(
-        err.contains("troche: skipped") && err.contains("bad\\u001b[31m.json"),
+        err.contains("warning: skipped") && err.contains("bad\\u001b[31m.json"),
         "{err}"
     );
 

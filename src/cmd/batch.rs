@@ -22,11 +22,13 @@ use super::pins::{self, SignArgs};
 use super::{print, today};
 
 #[derive(Args)]
+// The usage line says that one of the two is required: `<--out <DIR>|--check>`.
+#[group(id = "run", required = true, multiple = true, args = ["out", "check"])]
 pub(super) struct BatchArgs {
     /// Recipe file (docs/recipe-format.md).
     pub(super) recipes: PathBuf,
     /// Output directory (created if missing).
-    #[arg(long, value_name = "DIR", required_unless_present = "check")]
+    #[arg(long, value_name = "DIR", help_heading = "Output")]
     pub(super) out: Option<PathBuf>,
     /// Validate every entry (and lay out its documents) without writing anything.
     #[arg(long)]
@@ -37,10 +39,10 @@ pub(super) struct BatchArgs {
     pub(super) jobs: Option<usize>,
     /// Allow compounding dates more than 30 days before today or after it, and BUDs already
     /// past.
-    #[arg(long)]
+    #[arg(long, help_heading = "Order")]
     pub(super) backdate: bool,
     /// Replace existing files of a batch whose lot is given explicitly.
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     pub(super) force: bool,
     /// Pharmacy settings file (default: the recipe's `config`, else ./troche.toml, else the user's).
     #[arg(long, value_name = "FILE")]
@@ -123,7 +125,7 @@ pub(super) fn run(ctx: &Context, a: &BatchArgs) -> Result<i32> {
             (picklist, picklist_csv(&report)?),
         ] {
             if let Err(e) = publish::write(&path, text.as_bytes(), true, mode) {
-                escape::eprintln(&format!("troche: error: {e}"));
+                escape::eprintln(&format!("error: {e}"));
                 code = Kind::Io.exit_code();
             }
         }

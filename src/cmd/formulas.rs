@@ -206,7 +206,7 @@ pub(super) fn check(files: &[PathBuf]) -> Result<i32> {
     }
     if failed > 0 {
         crate::escape::eprintln(&format!(
-            "troche: {failed} of {} {} problems",
+            "error: {failed} of {} {} problems",
             plural(files.len(), "file", "files"),
             if failed == 1 { "has" } else { "have" }
         ));

@@ -139,7 +139,7 @@ fn import(ctx: &Context, dir: &std::path::Path, config: Option<&std::path::Path>
             Ok(Some(r)) => checked.push(r),
             Ok(None) => {
                 escape::eprintln(&format!(
-                    "troche: skipped {}: not a troche record",
+                    "warning: skipped {}: not a troche record",
                     p.display()
                 ));
                 skipped += 1;
@@ -147,7 +147,7 @@ fn import(ctx: &Context, dir: &std::path::Path, config: Option<&std::path::Path>
             Err(problems) => {
                 bad += 1;
                 for m in problems {
-                    escape::eprintln(&format!("troche: {}: {m}", p.display()));
+                    escape::eprintln(&format!("error: {}: {m}", p.display()));
                 }
             }
         }
