@@ -99,7 +99,7 @@ impl Settings {
                 "--config",
                 format!(
                     "a label must show the pharmacy's name, address and phone, and none is configured \
-                     (settings: {}). Run `troche init` to write a settings file to fill in, or \
+                     (settings: {}). Run `troche init` to write a troche.toml to fill in, or \
                      add a [pharmacy] table with name, address and phone to the settings file \
                      in use, or pass --config FILE",
                     self.origin

@@ -539,7 +539,10 @@ fn factor_table_shows_its_arithmetic() {
             "250 mg",
         ])
         .stdout(
-            "base displaced per unit = A - C + B = 2 g - 2.1 g + 0.25 g = 0.15 g\n\
+            "A = 2 g, the average weight of a blank (plain base) unit (--blank)\n\
+             B = 0.25 g, the ingredient in each medicated unit (--per-unit)\n\
+             C = 2.1 g, the average weight of a medicated unit (--medicated)\n\
+             base displaced per unit = A - C + B = 2 g - 2.1 g + 0.25 g = 0.15 g\n\
              density factor     = B / (A - C + B) = 0.25 / 0.15 = ≈1.666667\n\
              replacement factor = (A - C + B) / B = 0.15 / 0.25 = 0.6\n\
              (density factor: grams of ingredient that displace 1 g of base; replacement factor: \

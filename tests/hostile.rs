@@ -1026,8 +1026,8 @@ fn a_batch_whose_files_cannot_be_written_is_void_and_its_lot_never_reused() {
     let o = run(&tmp.path().join("out"));
     assert!(o.status.success(), "{}", text(&o.stderr));
     assert!(
-        !text(&o.stderr).contains(&format!("lot {void_lot},")),
+        !text(&o.stdout).contains(&format!("lot {void_lot},")),
         "{}",
-        text(&o.stderr)
+        text(&o.stdout)
     );
 }

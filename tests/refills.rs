@@ -46,10 +46,11 @@ fn refused_in(t: Test) -> (String, Test) {
     (err, t.again())
 }
 
-/// Runs `t`, which must succeed; its standard error, and the next run in its directory.
+/// Runs `t`, which must succeed; its standard output (the lot) and error (the warnings),
+/// and the next run in its directory.
 fn ran_in(t: Test) -> (String, Test) {
-    let err = t.run().stderr;
-    (err, t.again())
+    let ran = t.run();
+    (format!("{}{}", ran.stdout, ran.stderr), t.again())
 }
 
 #[test]

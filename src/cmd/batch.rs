@@ -81,10 +81,13 @@ pub(super) fn run(ctx: &Context, a: &BatchArgs) -> Result<i32> {
         backdate: a.backdate,
         prepared_by: None,
     };
-    // The log is opened only to make batches; `--check` writes nothing anywhere.
+    // `--check` writes nothing anywhere: it reads the log, when there is one, for the lots it
+    // would give now.
     let mut mode = crate::publish::FileMode::default();
     let mut log = if a.check {
-        None
+        let settings =
+            crate::config::load(a.config.as_deref().or(recipe.shared.config.as_deref()))?;
+        ctx.read_if_there(&settings)?
     } else {
         let settings =
             crate::config::load(a.config.as_deref().or(recipe.shared.config.as_deref()))?;
@@ -231,6 +234,20 @@ impl fmt::Display for Text<'_> {
             count(&Status::Valid),
             report.failed()
         )?;
+        // A check's lots are the next free ones now; the log gives them only when the batches
+        // are made, and a batch made in between takes one first.
+        if let Some(first) = report
+            .rows
+            .iter()
+            .find(|r| r.status == Status::Valid && !r.lot.is_empty())
+        {
+            writeln!(
+                f,
+                "Lots are provisional (next free: {} ...): the log gives them when the batches \
+                 are made.",
+                first.lot
+            )?;
+        }
         if !report.warnings.is_empty() {
             writeln!(f, "\nWarnings:")?;
             for w in &report.warnings {

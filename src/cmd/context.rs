@@ -34,6 +34,18 @@ impl Context {
         self.open_as(settings, Access::Write)
     }
 
+    /// Opens the log to read it when it is there; `None` for a SQLite log not yet created
+    /// (a check before the first batch), in which every lot is free.
+    pub(super) fn read_if_there(&self, settings: &Settings) -> Result<Option<Box<dyn Db>>> {
+        let loc = store::locate(self.db.as_deref(), settings.database.as_deref())?;
+        if let store::Location::Sqlite(p) = &loc
+            && !p.exists()
+        {
+            return Ok(None);
+        }
+        store::open_with(&loc, Access::Read, settings.ca_file.as_deref()).map(Some)
+    }
+
     /// Opens an existing log to read it: read-only when the user may only read it.
     pub(super) fn read_with_config(&self, config_file: Option<&Path>) -> Result<Box<dyn Db>> {
         self.open_as(&config::load(config_file)?, Access::Read)

@@ -233,6 +233,12 @@ pub(super) fn all<T>(
     values.iter().map(|v| arg(flag, parse(v))).collect()
 }
 
+/// A lot as typed, as the log holds it: lots are upper-cased when given (`k240117` is
+/// K240117), so a lookup compares upper-cased too.
+pub(super) fn lot(typed: &str) -> String {
+    typed.trim().to_ascii_uppercase()
+}
+
 /// Today in the machine's time zone: the pharmacy's date, not UTC's.
 pub(super) fn today() -> jiff::civil::Date {
     jiff::Zoned::now().date()
@@ -286,17 +292,10 @@ where
             return Ok(code);
         }
     };
-    // `--db` before the command name is the command's own, and refused for a command that
-    // never opens the log.
+    // `--db` before the command name names the log for the command that follows, when it
+    // opens one (as `TROCHE_DATABASE_URL` does); its own `--db` comes first.
     let before = cli.db;
     let log = |log: LogOption| Context::new(log.db.or_else(|| before.clone()));
-    if before.is_some() && !cli.command.opens_log() {
-        return Err(Error::arg(
-            "--db",
-            "this command does not open the compounding log; --db goes with those that do \
-             (make, batch, worksheet, label, log, lot, recall, record, verify, ...)",
-        ));
-    }
     match cli.command {
         Command::Calc(a) => calc::run(&a),
         Command::Worksheet { args, log: l } => document::worksheet(&log(l), &args),
@@ -322,23 +321,6 @@ where
         Command::Init(a) => init::run(&a),
         Command::Completions(a) => completions::run(&a, &mut Cli::command()),
         Command::Man(a) => man::run(&a, &Cli::command()),
-    }
-}
-
-impl Command {
-    /// Whether the command opens the compounding log (and so takes `--db`).
-    fn opens_log(&self) -> bool {
-        !matches!(
-            self,
-            Command::Calc(_)
-                | Command::Factor(_)
-                | Command::Formulas
-                | Command::Show { .. }
-                | Command::Check { .. }
-                | Command::Init(_)
-                | Command::Completions(_)
-                | Command::Man(_)
-        )
     }
 }
 

@@ -104,14 +104,32 @@ fn percent_off(actual: Decimal, want: Decimal) -> Option<Decimal> {
     round_to(d, Decimal::new(1, 2))
 }
 
+/// Reads a `--from` file (`troche check` reads it the same way): what it holds, in a line.
+pub(super) fn check_file(text: &str, file: &str) -> Result<String> {
+    let r = parse_file(text, file)?;
+    Ok(format!(
+        "a bench record: {} ingredient weights, {} unit weights{}{}",
+        r.weights.len(),
+        r.unit_weights.len(),
+        r.made.map(|n| format!(", {n} made")).unwrap_or_default(),
+        r.by.map(|b| format!(", by {b}")).unwrap_or_default()
+    ))
+}
+
+fn parse_file(text: &str, file: &str) -> Result<RecordFile> {
+    toml::from_str(text).map_err(|e| Error::Input {
+        file: file.to_string(),
+        line: e
+            .span()
+            .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1),
+        key: None,
+        message: e.message().to_string(),
+    })
+}
+
 pub(super) fn run(ctx: &Context, a: &RecordArgs) -> Result<i32> {
     let file: RecordFile = match &a.from {
-        Some(p) => toml::from_str(&library::read_text(p)?).map_err(|e| Error::Input {
-            file: p.display().to_string(),
-            line: None,
-            key: None,
-            message: e.message().to_string(),
-        })?,
+        Some(p) => parse_file(&library::read_text(p)?, &p.display().to_string())?,
         None => RecordFile::default(),
     };
     let settings = crate::config::load(a.config.as_deref())?;
@@ -141,7 +159,7 @@ pub(super) fn run(ctx: &Context, a: &RecordArgs) -> Result<i32> {
             "tolerance",
         ),
     )?;
-    let lot = a.lot.trim();
+    let lot = &super::lot(&a.lot);
     let mut db = ctx.open_existing(&settings)?;
     logbook::require_status(
         db.as_mut(),
