@@ -248,7 +248,7 @@ pub fn run_logged(
     mut progress: impl FnMut(&Row, usize, usize),
 ) -> Result<Report> {
     let settings = run_settings(recipe, opts)?;
-    // A check reads the log (opened read-only) for the lots it would give, and writes nothing.
+    // A check reads the log for the lots it would give, and writes nothing to it.
     if let Some(db) = log.as_deref_mut().filter(|_| !opts.check_only) {
         refuse_unknown_lots(db, &opts.out)?;
     }

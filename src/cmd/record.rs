@@ -121,7 +121,8 @@ fn parse_file(text: &str, file: &str) -> Result<RecordFile> {
         file: file.to_string(),
         line: e
             .span()
-            .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1),
+            .and_then(|s| text.get(..s.start))
+            .map(|before| before.matches('\n').count() + 1),
         key: None,
         message: e.message().to_string(),
     })
