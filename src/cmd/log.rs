@@ -33,7 +33,7 @@ pub(super) struct FilterArgs {
     #[arg(long, value_name = "ID")]
     pub(super) formula: Option<String>,
     /// Output format: a table to read, JSON or CSV for other programs.
-    #[arg(long, value_enum, default_value_t)]
+    #[arg(long, value_enum, default_value_t, help_heading = "Output")]
     pub(super) format: ListFormat,
     /// Pharmacy settings file (for `database`).
     #[arg(long, value_name = "FILE")]

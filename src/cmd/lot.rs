@@ -17,7 +17,7 @@ pub(super) struct LotArgs {
     /// The batch's lot.
     lot: String,
     /// Output format: the record to read, or JSON.
-    #[arg(long, value_enum, default_value_t)]
+    #[arg(long, value_enum, default_value_t, help_heading = "Output")]
     format: Format,
     /// Show only the batch's seal: the log's hash chain as it stood when its lot was
     /// assigned, as its worksheet prints it.
