@@ -85,9 +85,11 @@ pub(super) fn run(ctx: &Context, a: &BatchArgs) -> Result<i32> {
     // would give now.
     let mut mode = crate::publish::FileMode::default();
     let mut log = if a.check {
-        let settings =
-            crate::config::load(a.config.as_deref().or(recipe.shared.config.as_deref()))?;
-        ctx.read_if_there(&settings)?
+        // Settings that cannot be read are reported by the run, as the recipe's.
+        match crate::config::load(a.config.as_deref().or(recipe.shared.config.as_deref())) {
+            Ok(settings) => ctx.read_if_there(&settings)?,
+            Err(_) => None,
+        }
     } else {
         let settings =
             crate::config::load(a.config.as_deref().or(recipe.shared.config.as_deref()))?;
