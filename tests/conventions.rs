@@ -401,6 +401,10 @@ fn check_knows_bench_records_and_shows_each_orders_calculation() {
         )
         .file("bad-bench.toml", "by = \"TK\"\nmade = \"thirty\"\n")
         .file(
+            "bad-mass.toml",
+            "by = \"TK\"\nunit_weights = [\"0.9 g\", \"0,91 g\"]\n",
+        )
+        .file(
             "order.toml",
             "formula = \"progesterone-troche\"\nstrength = \"100 mg\"\nquantity = 30\n",
         );
@@ -430,9 +434,14 @@ fn check_knows_bench_records_and_shows_each_orders_calculation() {
     assert!(ran.stdout.contains("units, unit weight "), "{}", ran.stdout);
     let t = t.again();
     let bad = t.at("bad-bench.toml");
-    let err = t.args(["check", &bad]).refused();
+    let t = t.args(["check", &bad]).status(2);
+    let err = t.run().stderr;
     assert!(err.contains(&format!("{bad}:2: ")), "{err}");
     assert!(!err.contains("missing"), "{err}");
+    let t = t.again();
+    let bad = t.at("bad-mass.toml");
+    let err = t.args(["check", &bad]).refused();
+    assert!(err.contains(&format!("{bad}: `unit_weights`: ")), "{err}");
 }
 
 #[test]

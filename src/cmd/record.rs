@@ -107,6 +107,31 @@ fn percent_off(actual: Decimal, want: Decimal) -> Option<Decimal> {
 /// Reads a `--from` file (`troche check` reads it the same way): what it holds, in a line.
 pub(super) fn check_file(text: &str, file: &str) -> Result<String> {
     let r = parse_file(text, file)?;
+    // Every value as `record` reads it, named by its key in the file.
+    let at = |key: String| {
+        move |e: Error| match e {
+            Error::Argument { message, .. } => Error::Input {
+                file: file.to_string(),
+                line: None,
+                key: Some(key),
+                message,
+            },
+            e => e,
+        }
+    };
+    for (name, w) in &r.weights {
+        mass("weights", w).map_err(at(format!("weights.\"{name}\"")))?;
+    }
+    for w in r.unit_weights.iter().flat_map(|s| s.split(',')) {
+        mass("unit_weights", w).map_err(at("unit_weights".into()))?;
+    }
+    if let Some(t) = &r.tolerance {
+        arg(
+            "tolerance",
+            quantity::parse_positive(t.trim_end_matches('%').trim(), "tolerance"),
+        )
+        .map_err(at("tolerance".into()))?;
+    }
     Ok(format!(
         "a bench record: {} ingredient weights, {} unit weights{}{}",
         r.weights.len(),
