@@ -253,11 +253,9 @@ pub fn run_logged(
     mut log: Option<&mut (dyn Db + '_)>,
     mut progress: impl FnMut(&Row, usize, usize),
 ) -> Result<Report> {
-    if opts.check_only {
-        log = None;
-    }
     let settings = run_settings(recipe, opts)?;
-    if let Some(db) = log.as_deref_mut() {
+    // A check reads the log for the lots it would give, and writes nothing to it.
+    if let Some(db) = log.as_deref_mut().filter(|_| !opts.check_only) {
         refuse_unknown_lots(db, &opts.out)?;
     }
     if !opts.check_only {
@@ -393,7 +391,7 @@ impl<'a> Run<'a> {
         let rendered = self.lots_and_records(computed, log.as_deref_mut())?;
         // Written only now that the records are committed.
         let written = self.write(rendered);
-        if let Some(db) = log {
+        if let Some(db) = log.filter(|_| !self.opts.check_only) {
             self.void_unwritten(db, &written)?;
         }
         self.tally(written)
@@ -413,7 +411,8 @@ impl<'a> Run<'a> {
         };
         let jobs = self.assign_lots(computed, tx.as_mut())?;
         let rendered = self.render(jobs);
-        if let Some(mut tx) = tx {
+        // A check's transaction only read: it is rolled back on drop.
+        if let Some(mut tx) = tx.filter(|_| !self.opts.check_only) {
             enter_chunk(&mut tx, &rendered, self.settings, self.opts, &self.actor)?;
             tx.commit()?;
         }

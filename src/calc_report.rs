@@ -134,6 +134,38 @@ pub fn table(formula: &Formula, calc: &Calculation) -> String {
     out
 }
 
+/// An order's calculation in a few lines, for `troche check`: what to weigh, the batch and
+/// unit weights to the balance's readability, and the warnings; `indent` before each line.
+pub fn summary(calc: &Calculation, indent: &str) -> String {
+    let mut out = String::new();
+    let grams = |g: Decimal| {
+        round_to(g, calc.balance.readability).map_or_else(|| show(g), |r| r.to_string())
+    };
+    // Writing to a `String` cannot fail: each `let _ =` below drops an `Ok(())`.
+    for i in &calc.ingredients {
+        let _ = writeln!(
+            out,
+            "{indent}{:>11} {:<2}  {}",
+            i.amount.to_string(),
+            i.dimension.base_unit(),
+            i.name
+        );
+    }
+    let _ = writeln!(
+        out,
+        "{indent}batch {} g for {} units, unit weight {} g (accepted {} g to {} g)",
+        grams(calc.batch_weight),
+        calc.units_prepared,
+        grams(calc.unit_weight),
+        grams(calc.unit_weight_low),
+        grams(calc.unit_weight_high)
+    );
+    for w in &calc.warnings {
+        let _ = writeln!(out, "{indent}! {w}");
+    }
+    out
+}
+
 /// One active's reconciliation in a line: weighed = into units + wasted.
 pub fn reconciliation_line(r: &Reconciliation) -> String {
     let mut waste = Vec::new();

@@ -102,8 +102,9 @@ impl Settings {
                 "--config",
                 format!(
                     "a label must show the pharmacy's name, address and phone, and none is configured \
-                     (settings: {}). Add a [pharmacy] table with name, address and phone to \
-                     troche.toml in this directory (see troche.example.toml), or pass --config FILE",
+                     (settings: {}). Run `troche init` to write a troche.toml to fill in, or \
+                     add a [pharmacy] table with name, address and phone to the settings file \
+                     in use, or pass --config FILE",
                     self.origin
                 ),
             )
@@ -422,7 +423,7 @@ pub fn parse(text: &str, file: &str) -> Result<Settings> {
 /// The settings file in the user's configuration directory, as the platform names it
 /// (`$XDG_CONFIG_HOME` or `~/.config` on Linux, Application Support on macOS, `%APPDATA%` on
 /// Windows).
-fn user_config_file() -> Option<PathBuf> {
+pub(crate) fn user_config_file() -> Option<PathBuf> {
     Some(dirs::config_dir()?.join("troche").join("troche.toml"))
 }
 
@@ -435,8 +436,8 @@ pub fn load(explicit: Option<&Path>) -> Result<Settings> {
             return Err(Error::arg(
                 "--config",
                 format!(
-                    "{}: no such file; give the pharmacy's settings file (see \
-                     troche.example.toml)",
+                    "{}: no such file; give the pharmacy's settings file (`troche init \
+                     --path FILE` writes one to fill in)",
                     p.display()
                 ),
             ));

@@ -75,7 +75,10 @@ impl Factors {
             per_unit: b,
         } = self.trial;
         format!(
-            "base displaced per unit = A - C + B = {a} g - {c} g + {b} g = {d} g\n\
+            "A = {a} g, the average weight of a blank (plain base) unit (--blank)\n\
+             B = {b} g, the ingredient in each medicated unit (--per-unit)\n\
+             C = {c} g, the average weight of a medicated unit (--medicated)\n\
+             base displaced per unit = A - C + B = {a} g - {c} g + {b} g = {d} g\n\
              density factor     = B / (A - C + B) = {b} / {d} = {df}\n\
              replacement factor = (A - C + B) / B = {d} / {b} = {rf}\n\
              (density factor: grams of ingredient that displace 1 g of base; replacement factor: \

@@ -64,7 +64,7 @@ fn message_lines(kind: &str, r: &Run) -> Vec<String> {
         .lines()
         .filter(|l| {
             // `troche check`'s closing count and a recipe's progress lines are not messages.
-            !l.starts_with("troche: 1 of 1 file has problems") && !l.starts_with('[')
+            !l.starts_with("error: 1 of 1 file has problems") && !l.starts_with('[')
         })
         .map(String::from)
         .collect();

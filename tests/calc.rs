@@ -364,7 +364,7 @@ fn maximum_strength_is_checked_on_what_is_weighed() {
     let err = calc("ketamine-hcl-troche", "198 mg", "30")
         .args(["--assay", "95"])
         .refused();
-    assert!(err.starts_with("troche: error: --assay:"), "{err}");
+    assert!(err.starts_with("error: --assay:"), "{err}");
     assert!(err.contains("because the assay of 95 % raises"), "{err}");
     assert!(err.contains("above the maximum of 200 mg"), "{err}");
 }
@@ -392,7 +392,7 @@ fn basis_comes_from_the_order_or_the_formula_never_a_default() {
     )
     .args(["--strength", "Beta=20 mg"])
     .refused();
-    assert!(err.starts_with("troche: error: --basis:"), "{err}");
+    assert!(err.starts_with("error: --basis:"), "{err}");
     assert!(err.contains("Say which: salt or moiety"), "{err}");
     // The order overrides the formula.
     let v = calc("sildenafil-citrate-troche", "100 mg", "30")
@@ -539,7 +539,10 @@ fn factor_table_shows_its_arithmetic() {
             "250 mg",
         ])
         .stdout(
-            "base displaced per unit = A - C + B = 2 g - 2.1 g + 0.25 g = 0.15 g\n\
+            "A = 2 g, the average weight of a blank (plain base) unit (--blank)\n\
+             B = 0.25 g, the ingredient in each medicated unit (--per-unit)\n\
+             C = 2.1 g, the average weight of a medicated unit (--medicated)\n\
+             base displaced per unit = A - C + B = 2 g - 2.1 g + 0.25 g = 0.15 g\n\
              density factor     = B / (A - C + B) = 0.25 / 0.15 = ≈1.666667\n\
              replacement factor = (A - C + B) / B = 0.15 / 0.25 = 0.6\n\
              (density factor: grams of ingredient that displace 1 g of base; replacement factor: \

@@ -16,7 +16,7 @@
 //!   the lines shown, as for a troche command;
 //! - in other blocks, every `$ troche ...` line, whose output is the lines below it up to the
 //!   next `$ ` line. A shown output is compared line by line (trailing spaces aside); `...`
-//!   stands for lines left out. Output with a `troche: error:` line (or `troche check`'s
+//!   stands for lines left out. Output with a `error:` line (or `troche check`'s
 //!   closing "... has problems") must come with exit status 2, any other with 0;
 //! - `$ cat FILE` writes FILE with the lines shown when the scratch directory does not have it
 //!   (the document says that is what it holds), and checks them when it does (a file a command
@@ -477,7 +477,7 @@ fn every_documented_command_runs_as_written() {
                         .collect();
                     let fails = ex.shown.as_ref().is_some_and(|s| {
                         s.iter().any(|l| {
-                            l.starts_with("troche: error:")
+                            l.starts_with("error:")
                                 || (l.starts_with("troche: ") && l.ends_with(" problems"))
                         })
                     });

@@ -229,5 +229,5 @@ fn check_reports_every_structural_problem_too() {
     ] {
         assert!(err.contains(needle), "missing {needle:?} in\n{err}");
     }
-    assert!(err.contains("troche: 1 of 1 file has problems"), "{err}");
+    assert!(err.contains("error: 1 of 1 file has problems"), "{err}");
 }

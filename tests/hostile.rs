@@ -690,7 +690,7 @@ fn control_characters_in_arguments_and_paths_are_escaped_on_every_status_line() 
     let (code, err) = run(&["log", "import", old.to_str().unwrap()]);
     assert_eq!(code, Some(0), "{err}");
     assert!(
-        err.contains("troche: skipped") && err.contains("bad\\u001b[31m.json"),
+        err.contains("warning: skipped") && err.contains("bad\\u001b[31m.json"),
         "{err}"
     );
 
@@ -1026,8 +1026,8 @@ fn a_batch_whose_files_cannot_be_written_is_void_and_its_lot_never_reused() {
     let o = run(&tmp.path().join("out"));
     assert!(o.status.success(), "{}", text(&o.stderr));
     assert!(
-        !text(&o.stderr).contains(&format!("lot {void_lot},")),
+        !text(&o.stdout).contains(&format!("lot {void_lot},")),
         "{}",
-        text(&o.stderr)
+        text(&o.stdout)
     );
 }

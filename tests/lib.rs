@@ -6,6 +6,7 @@ mod bad_inputs;
 mod batch;
 mod calc;
 mod common;
+mod conventions;
 mod crash;
 mod database;
 mod docs;

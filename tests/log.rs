@@ -742,7 +742,7 @@ fn import_enters_records_made_before_the_log() {
         &cfg,
         &[],
     ));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("lot 261130-002"));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("lot 261130-002"));
 }
 
 /// Regression: after the record became the last file of a batch's set, `batch` stored the

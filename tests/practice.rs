@@ -88,7 +88,7 @@ fn a_batch_lives_its_whole_life_in_practice_without_a_pin() {
     let t = practice();
     let lot = first_lot();
     let t = make(t, "TK")
-        .stderr_contains(&format!("lot {lot}"))
+        .stdout_contains(&format!("lot {lot}"))
         .stderr_contains(NOTICE);
     t.run();
     let record = t
@@ -237,7 +237,7 @@ fn practice_lots_and_real_lots_never_meet() {
             "100 mg",
         ])
         .args(["--quantity", "30", "--out", "p", "--config", &config()])
-        .stderr_contains(&first_lot());
+        .stdout_contains(&first_lot());
     t.run();
     let t = t.again().args(["log", "--format", "csv"]);
     let ran = t.run();
@@ -266,7 +266,7 @@ fn practice_true_in_the_settings_is_the_flag() {
         ])
         .args(["--out", "batch"])
         .stderr_contains(NOTICE)
-        .stderr_contains(&first_lot());
+        .stdout_contains(&first_lot());
     t.run();
     stamped_on_every_page(&t.at(&format!("batch/{}-label.pdf", first_lot())));
     // One document at a time, the same.
@@ -383,7 +383,7 @@ fn beside_a_postgresql_log_practice_is_in_the_data_directory() {
     let (log, _schema) = crate::log::postgres_log("practice");
     let url = log.env_url.clone().expect("a PostgreSQL log");
     let t = make(practice().env("TROCHE_DATABASE_URL", &url), "TK")
-        .stderr_contains(&first_lot())
+        .stdout_contains(&first_lot())
         .stderr_contains(NOTICE);
     t.run();
     assert!(std::path::Path::new(&t.at("troche/practice.sqlite3")).is_file());

@@ -74,7 +74,7 @@ fn a_unit_slip_is_refused_naming_the_strength_meant() {
     let err = calc("ketamine-hcl-troche", "50 mcg", "30")
         .args(["--basis", "salt"])
         .refused();
-    assert!(err.starts_with("troche: error: --strength:"), "{err}");
+    assert!(err.starts_with("error: --strength:"), "{err}");
     assert!(err.contains("50 mcg of Ketamine hydrochloride"), "{err}");
     assert!(err.contains("was 50 mg meant?"), "{err}");
     assert!(err.contains("the usual 25 mg to 200 mg"), "{err}");
@@ -104,7 +104,7 @@ fn a_strength_ten_times_below_the_usual_range_is_refused() {
 #[test]
 fn an_unusual_strength_needs_the_prescribers_confirmation() {
     let err = calc("ketamine-hcl-troche", "10 mg", "30").refused();
-    assert!(err.starts_with("troche: error: --strength:"), "{err}");
+    assert!(err.starts_with("error: --strength:"), "{err}");
     assert!(
         err.contains("10 mg of Ketamine hydrochloride is below the usual 25 mg to 200 mg"),
         "{err}"
@@ -137,10 +137,7 @@ fn an_unusual_strength_needs_the_prescribers_confirmation() {
     let err = calc("ketamine-hcl-troche", "10 mg", "30")
         .args(["--confirm-strength", " "])
         .refused();
-    assert!(
-        err.starts_with("troche: error: --confirm-strength:"),
-        "{err}"
-    );
+    assert!(err.starts_with("error: --confirm-strength:"), "{err}");
 }
 
 #[test]
@@ -158,10 +155,7 @@ fn with_several_actives_the_confirmation_names_its_active() {
         "{err}"
     );
     let err = low(&["--confirm-strength", "low dose, per Dr Ng"]).refused();
-    assert!(
-        err.starts_with("troche: error: --confirm-strength:"),
-        "{err}"
-    );
+    assert!(err.starts_with("error: --confirm-strength:"), "{err}");
     assert!(err.contains("\"Estradiol=REASON\""), "{err}");
     let err = low(&["--confirm-strength", "Estriol=low dose, per Dr Ng"]).refused();
     assert!(err.contains("0.1 mg of Estradiol is below"), "{err}");
@@ -284,7 +278,7 @@ fn swapped_strengths_of_a_fixed_ratio_are_named_as_swapped() {
     let err = calc("bi-est-troche", "Estriol=0.4 mg", "30")
         .args(["--strength", "Estradiol=1.6 mg"])
         .refused();
-    assert!(err.starts_with("troche: error: --strength:"), "{err}");
+    assert!(err.starts_with("error: --strength:"), "{err}");
     assert!(err.contains("are swapped"), "{err}");
     assert!(err.contains("ratio 80:20"), "{err}");
     assert!(
@@ -433,11 +427,7 @@ fn a_controlled_substance_order_needs_the_prescriptions_particulars() {
         ],
         2,
     );
-    assert!(
-        ran.stderr.starts_with("troche: error: --rx:"),
-        "{}",
-        ran.stderr
-    );
+    assert!(ran.stderr.starts_with("error: --rx:"), "{}", ran.stderr);
     assert!(
         ran.stderr.contains(
             "missing: the Rx number, the patient, the prescriber, the date written, the \
@@ -468,7 +458,7 @@ fn a_controlled_substance_order_needs_the_prescriptions_particulars() {
     args.extend(["--date-written", WRITTEN]);
     let ran = make_status(&out, &db, &args, 2);
     assert!(
-        ran.stderr.starts_with("troche: error: --prescriber-dea:")
+        ran.stderr.starts_with("error: --prescriber-dea:")
             && ran.stderr.contains("missing: the prescriber's DEA number."),
         "{}",
         ran.stderr
@@ -482,7 +472,7 @@ fn a_controlled_substance_order_needs_the_prescriptions_particulars() {
         let err = dated(command, "ketamine-hcl-troche", "50 mg", "30")
             .args(["-o", "x.pdf"])
             .refused();
-        assert!(err.starts_with("troche: error: --rx:"), "{command}: {err}");
+        assert!(err.starts_with("error: --rx:"), "{command}: {err}");
     }
     calc("testosterone-rdt", "20 mg", "30").json();
 }
@@ -505,7 +495,7 @@ fn dea_numbers_are_checked() {
         t
     };
     let err = base("AB1234564").refused();
-    assert!(err.starts_with("troche: error: --prescriber-dea:"), "{err}");
+    assert!(err.starts_with("error: --prescriber-dea:"), "{err}");
     assert!(err.contains("its last digit must be 3"), "{err}");
     let err = base("A12345678").refused();
     assert!(err.contains("is not a DEA number"), "{err}");
@@ -549,7 +539,7 @@ fn refills_follow_the_schedule() {
         t.args(["-o", &out])
     };
     let err = ketamine("11").refused();
-    assert!(err.starts_with("troche: error: --refills:"), "{err}");
+    assert!(err.starts_with("error: --refills:"), "{err}");
     assert!(err.contains("at most 5"), "{err}");
     assert!(err.contains("21 CFR 1306.22"), "{err}");
     ketamine("5").run();
@@ -591,7 +581,7 @@ fn a_schedule_iii_fill_is_within_six_months_of_the_date_written() {
         t.args(["-o", &out])
     };
     let err = fill("2026-05-22").refused();
-    assert!(err.starts_with("troche: error: --date-written:"), "{err}");
+    assert!(err.starts_with("error: --date-written:"), "{err}");
     assert!(err.contains("only within 6 months"), "{err}");
     assert!(err.contains("until 2026-11-22"), "{err}");
     fill("2026-05-23").run();
@@ -661,9 +651,9 @@ fn a_large_controlled_batch_a_large_overage_and_a_short_bud_are_warned_of() {
     args.extend(["--component", "Polyethylene glycol 1450|P-1|2026-11-26"]);
     let ran = make_in(&out, &db, &args);
     for needle in [
-        "troche: warning: Quantity: 300 units of a CIII controlled substance is more than 90 units",
-        "troche: warning: Overage: 15 % is above the usual 10 % at most",
-        "troche: warning: Beyond-use date: 2026-11-26 is 3 days after the compounding date 2026-11-23, fewer than 7",
+        "warning: Quantity: 300 units of a CIII controlled substance is more than 90 units",
+        "warning: Overage: 15 % is above the usual 10 % at most",
+        "warning: Beyond-use date: 2026-11-26 is 3 days after the compounding date 2026-11-23, fewer than 7",
     ] {
         assert!(ran.stderr.contains(needle), "{needle}\n{}", ran.stderr);
     }

@@ -46,10 +46,11 @@ fn refused_in(t: Test) -> (String, Test) {
     (err, t.again())
 }
 
-/// Runs `t`, which must succeed; its standard error, and the next run in its directory.
+/// Runs `t`, which must succeed; its standard output (the lot) and error (the warnings),
+/// and the next run in its directory.
 fn ran_in(t: Test) -> (String, Test) {
-    let err = t.run().stderr;
-    (err, t.again())
+    let ran = t.run();
+    (format!("{}{}", ran.stdout, ran.stderr), t.again())
 }
 
 #[test]
@@ -214,7 +215,7 @@ fn the_same_rx_within_the_bud_of_its_earlier_batch_is_warned_of() {
     // On the terminal and in the worksheet's notes, for every command that enters a batch.
     let sheet = t.at("w.pdf");
     let (err, t) = ran_in(progesterone(t, "worksheet", "RX-7").args(["-o", sheet.as_str()]));
-    assert!(err.contains(&format!("troche: warning: {want}")), "{err}");
+    assert!(err.contains(&format!("warning: {want}")), "{err}");
     let text = pdf_text(&fs::read(&sheet).unwrap());
     assert!(has(&text, &want), "{text}");
     // Later fills name the latest earlier batch.

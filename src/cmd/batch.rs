@@ -22,11 +22,13 @@ use super::pins::{self, SignArgs};
 use super::{print, today};
 
 #[derive(Args)]
+// The usage line says that one of the two is required: `<--out <DIR>|--check>`.
+#[group(id = "run", required = true, multiple = true, args = ["out", "check"])]
 pub(super) struct BatchArgs {
     /// Recipe file (docs/recipe-format.md).
     pub(super) recipes: PathBuf,
     /// Output directory (created if missing).
-    #[arg(long, value_name = "DIR", required_unless_present = "check")]
+    #[arg(long, value_name = "DIR", help_heading = "Output")]
     pub(super) out: Option<PathBuf>,
     /// Validate every entry (and lay out its documents) without writing anything.
     #[arg(long)]
@@ -37,10 +39,10 @@ pub(super) struct BatchArgs {
     pub(super) jobs: Option<usize>,
     /// Allow compounding dates more than 30 days before today or after it, and BUDs already
     /// past.
-    #[arg(long)]
+    #[arg(long, help_heading = "Order")]
     pub(super) backdate: bool,
     /// Replace existing files of a batch whose lot is given explicitly.
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     pub(super) force: bool,
     /// Pharmacy settings file (default: the recipe's `config`, else ./troche.toml, else the user's).
     #[arg(long, value_name = "FILE")]
@@ -83,10 +85,15 @@ pub(super) fn run(ctx: &Context, a: &BatchArgs) -> Result<i32> {
         prepared_by: None,
         stamps: Vec::new(),
     };
-    // The log is opened only to make batches; `--check` writes nothing anywhere.
+    // `--check` writes nothing anywhere: it reads the log, when there is one, for the lots it
+    // would give now.
     let mut mode = crate::publish::FileMode::default();
     let mut log = if a.check {
-        None
+        // Settings that cannot be read are reported by the run, as the recipe's.
+        match crate::config::load(a.config.as_deref().or(recipe.shared.config.as_deref())) {
+            Ok(settings) => ctx.read_if_there(&settings)?,
+            Err(_) => None,
+        }
     } else {
         let settings =
             crate::config::load(a.config.as_deref().or(recipe.shared.config.as_deref()))?;
@@ -134,7 +141,7 @@ pub(super) fn run(ctx: &Context, a: &BatchArgs) -> Result<i32> {
             (picklist, picklist_csv(&report)?),
         ] {
             if let Err(e) = publish::write(&path, text.as_bytes(), true, mode) {
-                escape::eprintln(&format!("troche: error: {e}"));
+                escape::eprintln(&format!("error: {e}"));
                 code = Kind::Io.exit_code();
             }
         }
@@ -295,6 +302,20 @@ impl fmt::Display for Text<'_> {
             count(&Status::Valid),
             report.failed()
         )?;
+        // A check's lots are the next free ones now; the log gives them only when the batches
+        // are made, and a batch made in between takes one first.
+        if let Some(first) = report
+            .rows
+            .iter()
+            .find(|r| r.status == Status::Valid && !r.lot.is_empty())
+        {
+            writeln!(
+                f,
+                "Lots are provisional (next free: {} ...): the log gives them when the batches \
+                 are made.",
+                first.lot
+            )?;
+        }
         if !report.warnings.is_empty() {
             writeln!(f, "\nWarnings:")?;
             for w in &report.warnings {

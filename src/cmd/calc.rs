@@ -13,7 +13,7 @@ pub(super) struct CalcArgs {
     #[command(flatten)]
     pub(super) order: OrderArgs,
     /// Output format.
-    #[arg(long, value_enum, default_value_t)]
+    #[arg(long, value_enum, default_value_t, help_heading = "Output")]
     pub(super) format: Format,
 }
 

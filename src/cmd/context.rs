@@ -4,6 +4,7 @@
 
 use std::cell::Cell;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use crate::config::{self, Settings};
 use crate::error::{Error, Result};
@@ -17,8 +18,9 @@ pub(super) struct Context {
     db: Option<String>,
     /// `--practice`: the practice log instead of the log (settings may ask for it too).
     practice: bool,
-    /// Whether the practice notice is on the terminal already: said once per command.
-    told: Cell<bool>,
+    /// Whether the practice notice is on the terminal already: said once per command (shared
+    /// by [`Context::with_db`]'s contexts).
+    told: Rc<Cell<bool>>,
 }
 
 impl Context {
@@ -26,7 +28,16 @@ impl Context {
         Context {
             db,
             practice,
-            told: Cell::new(false),
+            told: Rc::new(Cell::new(false)),
+        }
+    }
+
+    /// This context for a command that takes `--db` after its name too: that one first.
+    pub(super) fn with_db(&self, db: Option<String>) -> Context {
+        Context {
+            db: db.or_else(|| self.db.clone()),
+            practice: self.practice,
+            told: Rc::clone(&self.told),
         }
     }
 
@@ -81,6 +92,18 @@ impl Context {
     /// Opens an existing log to add to it (events, records), never creating one.
     pub(super) fn open_existing(&self, settings: &Settings) -> Result<Box<dyn Db>> {
         self.open_as(settings, Access::Write)
+    }
+
+    /// Opens the log to read it when it is there; `None` for a SQLite log not yet created
+    /// (a check before the first batch), in which every lot is free.
+    pub(super) fn read_if_there(&self, settings: &Settings) -> Result<Option<Box<dyn Db>>> {
+        let loc = store::locate(self.db.as_deref(), settings.database.as_deref())?;
+        if let store::Location::Sqlite(p) = &loc
+            && !p.exists()
+        {
+            return Ok(None);
+        }
+        store::open_with(&loc, Access::Read, settings.ca_file.as_deref()).map(Some)
     }
 
     /// Opens an existing log to read it: read-only when the user may only read it.

@@ -56,7 +56,7 @@ pub(super) fn run(ctx: &Context, a: &DbArgs) -> Result<i32> {
             if !sound {
                 print(&report)?;
                 crate::escape::eprintln(&format!(
-                    "troche: the copy of {} failed its check and was not kept; {} was not \
+                    "error: the copy of {} failed its check and was not kept; {} was not \
                      written",
                     db.describe(),
                     file.display()

@@ -25,7 +25,7 @@ pub(super) struct DocArgs {
     #[command(flatten)]
     pub(super) sign: SignArgs,
     /// The PDF file to write.
-    #[arg(short, long, value_name = "FILE")]
+    #[arg(short, long, value_name = "FILE", help_heading = "Output")]
     pub(super) output: PathBuf,
 }
 
@@ -74,12 +74,13 @@ pub(super) fn one_document(
         a.paper.force,
         |record, _| Ok(vec![(a.output.clone(), render(record, &settings)?)]),
     )?;
-    crate::escape::eprintln(&format!(
-        "wrote {} (lot {}, BUD {})",
-        a.output.display(),
+    // The result, on standard output for a script to read.
+    crate::escape::print(&format!(
+        "lot {}, BUD {}\nwrote {}\n",
         record.lot,
-        record.bud.date
-    ));
+        record.bud.date,
+        a.output.display()
+    ))?;
     Ok(0)
 }
 

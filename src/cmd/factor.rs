@@ -19,7 +19,7 @@ pub(super) struct FactorArgs {
     #[arg(long, value_name = "MASS", allow_hyphen_values = true)]
     pub(super) per_unit: String,
     /// Output format: a table with the work shown, or JSON.
-    #[arg(long, value_enum, default_value_t)]
+    #[arg(long, value_enum, default_value_t, help_heading = "Output")]
     pub(super) format: Format,
 }
 

@@ -1,8 +1,9 @@
 //! `troche formulas`, `troche show` and `troche check`: the formula library and formula files.
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use crate::calc_report::plural;
+use crate::calc_report::{self, plural};
 use crate::error::Result;
 use crate::order::Order;
 use crate::{batch_record, calc, config, formula, library, order, recipe};
@@ -88,6 +89,8 @@ enum FileKind {
     Order,
     Recipe,
     Settings,
+    /// What happened at the bench (`troche record --from`).
+    BenchRecord,
 }
 
 /// The kind of file `text` holds, by the keys at its top. A file that is not TOML is checked
@@ -134,6 +137,16 @@ fn kind_of(text: &str) -> FileKind {
         "directions",
     ]) {
         FileKind::Order
+    } else if has(&[
+        "by",
+        "made",
+        "tolerance",
+        "weights",
+        "unit_weights",
+        "rejected",
+        "deviations",
+    ]) {
+        FileKind::BenchRecord
     } else if has(&["pharmacy", "balance", "paper", "label", "aliquot", "mold"]) {
         FileKind::Settings
     } else {
@@ -141,40 +154,45 @@ fn kind_of(text: &str) -> FileKind {
     }
 }
 
-/// Checks one file as what it is; returns what to say of it when it is sound.
-fn check_one(path: &Path) -> Result<String> {
+/// Checks one file as what it is; returns what to say of it when it is sound, and the
+/// calculation of each order it holds.
+fn check_one(path: &Path) -> Result<(String, String)> {
     let text = library::read_text(path)?;
     let file = path.display().to_string();
     match kind_of(&text) {
         FileKind::Formula => {
             let f = formula::parse(&text, &file)?;
-            Ok(format!("formula {} v{}", f.id, f.version))
+            Ok((format!("formula {} v{}", f.id, f.version), String::new()))
         }
+        FileKind::BenchRecord => Ok((super::record::check_file(&text, &file)?, String::new())),
         FileKind::Settings => {
             let s = config::parse(&text, &file)?;
-            Ok(match s.pharmacy {
+            let what = match s.pharmacy {
                 Some(p) => format!("pharmacy settings of {}", p.name),
                 None => "pharmacy settings, without a [pharmacy] (labels need it)".into(),
-            })
+            };
+            Ok((what, String::new()))
         }
         FileKind::Order => {
             let (named, order) = order::parse_file(&text, &file)?;
             let Some(named) = named else {
-                return Ok(
+                return Ok((
                     "an order; it names no formula: run it with troche calc FORMULA --order FILE"
                         .into(),
-                );
+                    String::new(),
+                ));
             };
             let formula = library::load(&library::relative_to(path, &named))?;
-            check_order(&formula, &order, &file)?;
-            Ok(format!(
-                "an order of {} units of {}",
-                order.quantity, formula.id
+            let calc = check_order(&formula, &order, &file)?;
+            Ok((
+                format!("an order of {} units of {}", order.quantity, formula.id),
+                calc_report::summary(&calc, "    "),
             ))
         }
         FileKind::Recipe => {
             let recipe = recipe::parse(&text, path)?;
             let mut problems = Vec::new();
+            let mut calcs = String::new();
             for e in &recipe.entries {
                 // An entry that cannot be read says so with its own line already.
                 let order = match &e.order {
@@ -187,17 +205,29 @@ fn check_one(path: &Path) -> Result<String> {
                 let named = e.formula.as_deref().unwrap_or_default();
                 let checked = library::load(&library::relative_to(path, named))
                     .and_then(|formula| check_order(&formula, order, &file));
-                if let Err(err) = checked {
-                    problems.push(crate::Error::calc(format!(
+                match checked {
+                    Ok(calc) => {
+                        // Writing to a `String` cannot fail.
+                        let _ = writeln!(
+                            calcs,
+                            "  [[batch]] {} (line {}): {} units of {named}",
+                            e.index, e.line, order.quantity
+                        );
+                        calcs.push_str(&calc_report::summary(&calc, "    "));
+                    }
+                    Err(err) => problems.push(crate::Error::calc(format!(
                         "{file}:{}: [[batch]] {}: {err}",
                         e.line, e.index
-                    )));
+                    ))),
                 }
             }
             match problems.len() {
-                0 => Ok(format!(
-                    "a recipe of {}",
-                    plural(recipe.entries.len(), "batch", "batches")
+                0 => Ok((
+                    format!(
+                        "a recipe of {}",
+                        plural(recipe.entries.len(), "batch", "batches")
+                    ),
+                    calcs,
                 )),
                 1 => Err(problems.remove(0)),
                 _ => Err(crate::Error::Many(problems)),
@@ -207,8 +237,8 @@ fn check_one(path: &Path) -> Result<String> {
 }
 
 /// An order is sound when its batch can be calculated with the pharmacy's balance (or the
-/// default one) and no component has expired.
-fn check_order(formula: &formula::Formula, order: &Order, file: &str) -> Result<()> {
+/// default one) and no component has expired; returns its calculation.
+fn check_order(formula: &formula::Formula, order: &Order, file: &str) -> Result<calc::Calculation> {
     let settings = config::load(None)?;
     let formula = formula
         .clone()
@@ -222,18 +252,18 @@ fn check_order(formula: &formula::Formula, order: &Order, file: &str) -> Result<
         },
         e => e,
     };
-    calc::calculate(&formula, order, &settings.balance).map_err(place)?;
+    let calc = calc::calculate(&formula, order, &settings.balance).map_err(place)?;
     if let Some(date) = order.date {
         batch_record::beyond_use_date(&formula, order, date).map_err(place)?;
     }
-    Ok(())
+    Ok(calc)
 }
 
 pub(super) fn check(files: &[PathBuf]) -> Result<i32> {
     let mut failed = 0;
     for f in files {
         match check_one(f) {
-            Ok(what) => print(&format!("ok: {} ({what})\n", f.display()))?,
+            Ok((what, calcs)) => print(&format!("ok: {} ({what})\n{calcs}", f.display()))?,
             Err(e) => {
                 failed += 1;
                 crate::escape::eprintln(&e.to_string());
@@ -242,7 +272,7 @@ pub(super) fn check(files: &[PathBuf]) -> Result<i32> {
     }
     if failed > 0 {
         crate::escape::eprintln(&format!(
-            "troche: {failed} of {} {} problems",
+            "error: {failed} of {} {} problems",
             plural(files.len(), "file", "files"),
             if failed == 1 { "has" } else { "have" }
         ));

@@ -33,7 +33,7 @@ pub(super) struct FilterArgs {
     #[arg(long, value_name = "ID")]
     pub(super) formula: Option<String>,
     /// Output format: a table to read, JSON or CSV for other programs.
-    #[arg(long, value_enum, default_value_t)]
+    #[arg(long, value_enum, default_value_t, help_heading = "Output")]
     pub(super) format: ListFormat,
     /// Pharmacy settings file (for `database`).
     #[arg(long, value_name = "FILE")]
@@ -63,11 +63,14 @@ pub(super) struct LogArgs {
     sub: Option<LogCommand>,
     #[command(flatten)]
     filters: FilterArgs,
-    /// Only batches for this patient (as written on the order).
-    #[arg(long)]
+    /// Only batches for this patient (as on the order, whatever the case).
+    #[arg(long, value_name = "NAME")]
     patient: Option<String>,
-    /// Only batches of this prescription (Rx) number.
-    #[arg(long)]
+    /// Only batches of this prescriber (as on the order, whatever the case).
+    #[arg(long, value_name = "NAME")]
+    prescriber: Option<String>,
+    /// Only batches of this prescription (Rx) number (whatever the case).
+    #[arg(long, value_name = "RX")]
     rx: Option<String>,
     /// prepared, recorded, released, rejected or void.
     #[arg(long)]
@@ -94,8 +97,10 @@ pub(super) fn run(ctx: &Context, a: &LogArgs) -> Result<i32> {
         return import(ctx, dir, config.as_deref());
     }
     let mut f = a.filters.filter()?;
-    f.patient.clone_from(&a.patient);
-    f.rx.clone_from(&a.rx);
+    let trimmed = |v: &Option<String>| v.as_deref().map(|v| v.trim().to_string());
+    f.patient = trimmed(&a.patient);
+    f.prescriber = trimmed(&a.prescriber);
+    f.rx = trimmed(&a.rx);
     if let Some(s) = &a.status {
         if !logbook::STATES.contains(&s.as_str()) {
             return Err(Error::arg(
@@ -139,7 +144,7 @@ fn import(ctx: &Context, dir: &std::path::Path, config: Option<&std::path::Path>
             Ok(Some(r)) => checked.push(r),
             Ok(None) => {
                 escape::eprintln(&format!(
-                    "troche: skipped {}: not a troche record",
+                    "warning: skipped {}: not a troche record",
                     p.display()
                 ));
                 skipped += 1;
@@ -147,7 +152,7 @@ fn import(ctx: &Context, dir: &std::path::Path, config: Option<&std::path::Path>
             Err(problems) => {
                 bad += 1;
                 for m in problems {
-                    escape::eprintln(&format!("troche: {}: {m}", p.display()));
+                    escape::eprintln(&format!("error: {}: {m}", p.display()));
                 }
             }
         }
@@ -203,6 +208,16 @@ fn import(ctx: &Context, dir: &std::path::Path, config: Option<&std::path::Path>
     Ok(0)
 }
 
+/// A cell as JSON: a count (`units`, `version`) as an integer, as in every JSON output
+/// (docs/json-format.md); anything else, an empty cell included, as text.
+fn json_cell(header: &str, value: &str) -> serde_json::Value {
+    match value.parse::<u64>() {
+        Ok(n) if matches!(header, "units" | "version") => n.into(),
+        _ if matches!(header, "units" | "version") && value.is_empty() => serde_json::Value::Null,
+        _ => value.into(),
+    }
+}
+
 /// Prints rows as a table, JSON (an array of objects) or CSV.
 pub(super) fn emit(headers: &[&str], rows: &[Vec<String>], format: ListFormat) -> Result<()> {
     match format {
@@ -213,7 +228,7 @@ pub(super) fn emit(headers: &[&str], rows: &[Vec<String>], format: ListFormat) -
                     headers
                         .iter()
                         .zip(r)
-                        .map(|(h, v)| ((*h).to_string(), serde_json::Value::String(v.clone())))
+                        .map(|(h, v)| ((*h).to_string(), json_cell(h, v)))
                         .collect()
                 })
                 .collect();

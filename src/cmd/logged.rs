@@ -91,14 +91,14 @@ pub(super) fn enter_and_write(
         let reason = format!("the files could not be written: {e}");
         if let Err(v) = logbook::void(db.as_mut(), &record.lot, &reason, &actor) {
             crate::escape::eprintln(&format!(
-                "troche: lot {} could not be voided: {v}",
+                "error: lot {} could not be voided: {v}",
                 record.lot
             ));
         }
         return Err(e);
     }
     if let Some(w) = notes {
-        crate::escape::eprintln(&format!("troche: warning: {w}"));
+        crate::escape::eprintln(&format!("warning: {w}"));
     }
     Ok((record, files))
 }

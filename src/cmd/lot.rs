@@ -17,7 +17,7 @@ pub(super) struct LotArgs {
     /// The batch's lot.
     lot: String,
     /// Output format: the record to read, or JSON.
-    #[arg(long, value_enum, default_value_t)]
+    #[arg(long, value_enum, default_value_t, help_heading = "Output")]
     format: Format,
     /// Show only the batch's seal: the log's hash chain as it stood when its lot was
     /// assigned, as its worksheet prints it.
@@ -31,7 +31,7 @@ pub(super) struct LotArgs {
 pub(super) fn run(ctx: &Context, a: &LotArgs) -> Result<i32> {
     let mut db = ctx.read_with_config(a.config.as_deref())?;
     let db = db.as_mut();
-    let lot = a.lot.trim();
+    let lot = &super::lot(&a.lot);
     let b = logbook::batch(db, lot)?;
     // Nothing is shown of a lot whose record does not verify.
     logbook::chain::verify_lot(db, &b.lot)?;

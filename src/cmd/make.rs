@@ -24,7 +24,7 @@ pub(super) struct MakeArgs {
     #[command(flatten)]
     pub(super) sign: SignArgs,
     /// Directory for LOT-worksheet.pdf, LOT-label.pdf and LOT.json (created if missing).
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", help_heading = "Output")]
     pub(super) out: PathBuf,
 }
 
@@ -55,9 +55,13 @@ fn make(ctx: &Context, a: &MakeArgs, settings: &Settings, record: Record) -> Res
         a.paper.force,
         |record, stem| batch_files::render_all(record, settings, &a.out, stem),
     )?;
+    // The results, on standard output for a script to read: the lot, then the files.
+    let mut out = format!("lot {}, BUD {}\n", record.lot, record.bud.date);
     for (p, _) in &files {
-        crate::escape::eprintln(&format!("wrote {}", p.display()));
+        out.push_str("wrote ");
+        out.push_str(&p.display().to_string());
+        out.push('\n');
     }
-    crate::escape::eprintln(&format!("lot {}, BUD {}", record.lot, record.bud.date));
+    crate::escape::print(&out)?;
     Ok(0)
 }

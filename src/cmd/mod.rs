@@ -7,15 +7,18 @@
 mod approve;
 mod batch;
 mod calc;
+mod completions;
 mod context;
 mod db;
 mod document;
 mod factor;
 mod formulas;
+mod init;
 mod log;
 mod logged;
 mod lot;
 mod make;
+mod man;
 mod order;
 mod pins;
 mod policy;
@@ -30,7 +33,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 
 use clap::error::ErrorKind;
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 use crate::error::{Error, Result};
 use crate::escape::{self, print};
@@ -48,16 +51,29 @@ use self::context::Context;
 struct Cli {
     #[command(subcommand)]
     command: Command,
-    /// The compounding log: a SQLite file, or a PostgreSQL URL without a password (default:
-    /// the environment's `TROCHE_DATABASE_URL`, else `database` in troche.toml, else the user's
-    /// data directory).
-    #[arg(long, global = true, value_name = "FILE|URL")]
+    /// The compounding log, for the command that follows (which may take it after its name
+    /// too): a SQLite file, or a PostgreSQL URL without a password.
+    #[arg(long, value_name = "FILE|URL", help_heading = "Log")]
     db: Option<String>,
+    /// When to colour help and messages: auto (a terminal, unless `NO_COLOR` is set), always,
+    /// never.
+    #[arg(long, global = true, value_name = "WHEN", default_value = "auto")]
+    color: clap::ColorChoice,
     /// Work in the practice log (practice.sqlite3 beside the log): no PINs, lots marked P-,
     /// every page stamped "PRACTICE - NOT FOR DISPENSING" (also `practice = true` in
     /// troche.toml).
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = "Log")]
     practice: bool,
+}
+
+/// `--db`, on the commands that open the compounding log and only on them.
+#[derive(clap::Args)]
+struct LogOption {
+    /// The compounding log: a SQLite file, or a PostgreSQL URL without a password (default:
+    /// the environment's `TROCHE_DATABASE_URL`, else `database` in troche.toml, else the user's
+    /// data directory).
+    #[arg(long, global = true, value_name = "FILE|URL", help_heading = "Log")]
+    db: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -65,54 +81,150 @@ enum Command {
     /// Work out every ingredient to weigh for one batch.
     Calc(calc::CalcArgs),
     /// Print the compounding worksheet (the batch's compounding record) as a PDF.
-    Worksheet(document::DocArgs),
+    Worksheet {
+        #[command(flatten)]
+        args: document::DocArgs,
+        #[command(flatten)]
+        log: LogOption,
+    },
     /// Print the container label as a PDF.
-    Label(document::DocArgs),
+    Label {
+        #[command(flatten)]
+        args: document::DocArgs,
+        #[command(flatten)]
+        log: LogOption,
+    },
     /// Write the worksheet, the label and the JSON record of one batch into a directory.
-    Make(make::MakeArgs),
+    Make {
+        #[command(flatten)]
+        args: make::MakeArgs,
+        #[command(flatten)]
+        log: LogOption,
+    },
     /// Make every batch of a recipe file: worksheets, labels, records, a summary and a pick list.
-    Batch(batch::BatchArgs),
+    Batch {
+        #[command(flatten)]
+        args: batch::BatchArgs,
+        #[command(flatten)]
+        log: LogOption,
+    },
     /// Derive displacement factors from trial units (blank and medicated average weights).
     Factor(factor::FactorArgs),
     /// List the formulas embedded in the program.
     Formulas,
     /// Print one formula (library id or file) as its master record; --pdf prints the master
     /// formulation record with its approval.
-    Show(formulas::ShowArgs),
+    Show {
+        #[command(flatten)]
+        args: formulas::ShowArgs,
+        #[command(flatten)]
+        log: LogOption,
+    },
     /// Master formulation records: approve (signed by a pharmacist), list.
-    Formula(approve::FormulaArgs),
+    Formula {
+        #[command(flatten)]
+        args: approve::FormulaArgs,
+        #[command(flatten)]
+        log: LogOption,
+    },
     /// List the batches in the compounding log, with filters.
-    Log(log::LogArgs),
+    Log {
+        #[command(flatten)]
+        args: log::LogArgs,
+        #[command(flatten)]
+        log: LogOption,
+    },
     /// One batch's whole record in the log, with its events.
-    Lot(lot::LotArgs),
+    Lot {
+        #[command(flatten)]
+        args: lot::LotArgs,
+        #[command(flatten)]
+        log: LogOption,
+    },
     /// Every batch that used a component lot.
-    Recall(recall::RecallArgs),
+    Recall {
+        #[command(flatten)]
+        args: recall::RecallArgs,
+        #[command(flatten)]
+        log: LogOption,
+    },
     /// Enter what happened at the bench: actual weights, unit weights, units made and rejected.
-    Record(record::RecordArgs),
+    Record {
+        #[command(flatten)]
+        args: record::RecordArgs,
+        #[command(flatten)]
+        log: LogOption,
+    },
     /// Release a batch (--by INITIALS) or reject it (--reject REASON).
-    Verify(verify::VerifyArgs),
+    Verify {
+        #[command(flatten)]
+        args: verify::VerifyArgs,
+        #[command(flatten)]
+        log: LogOption,
+    },
     /// Print a batch's worksheet and label again from its stored record, checked against the
     /// stored SHA-256.
-    Reprint(reprint::ReprintArgs),
+    Reprint {
+        #[command(flatten)]
+        args: reprint::ReprintArgs,
+        #[command(flatten)]
+        log: LogOption,
+    },
     /// The log's database: backup, check.
-    Db(db::DbArgs),
+    Db {
+        #[command(flatten)]
+        args: db::DbArgs,
+        #[command(flatten)]
+        log: LogOption,
+    },
     /// The pharmacy's people, who sign with their PINs: add, list, deactivate, pin, unlock.
-    User(user::UserArgs),
+    User {
+        #[command(flatten)]
+        args: user::UserArgs,
+        #[command(flatten)]
+        log: LogOption,
+    },
     /// The pharmacy's signed policies: set, list.
-    Policy(policy::PolicyArgs),
+    Policy {
+        #[command(flatten)]
+        args: policy::PolicyArgs,
+        #[command(flatten)]
+        log: LogOption,
+    },
     /// Hold a released batch back from dispensing, signed by a pharmacist.
-    Quarantine(state::HoldArgs),
+    Quarantine {
+        #[command(flatten)]
+        args: state::HoldArgs,
+        #[command(flatten)]
+        log: LogOption,
+    },
     /// Recall a released batch, signed by a pharmacist.
-    RecallBatch(state::HoldArgs),
+    RecallBatch {
+        #[command(flatten)]
+        args: state::HoldArgs,
+        #[command(flatten)]
+        log: LogOption,
+    },
     /// Record that a released batch was handed over (all of it, or --units N).
-    Dispense(state::DispenseArgs),
-    /// Validate formula, order, recipe and settings files (told apart by their keys) and report
-    /// every problem found.
+    Dispense {
+        #[command(flatten)]
+        args: state::DispenseArgs,
+        #[command(flatten)]
+        log: LogOption,
+    },
+    /// Validate formula, order, recipe, bench-record and settings files (told apart by their
+    /// keys), report every problem found, and show each order's calculation.
     Check {
         /// Files to check.
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Write a commented troche.toml (the pharmacy's settings) to fill in.
+    Init(init::InitArgs),
+    /// Print a completion script for a shell (bash, zsh, fish, powershell).
+    Completions(completions::CompletionsArgs),
+    /// Write a man page for troche and each of its commands into a directory.
+    Man(man::ManArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum, Default)]
@@ -137,9 +249,34 @@ pub(super) fn all<T>(
     values.iter().map(|v| arg(flag, parse(v))).collect()
 }
 
+/// A lot as typed, as the log holds it: lots are upper-cased when given (`k240117` is
+/// K240117), so a lookup compares upper-cased too.
+pub(super) fn lot(typed: &str) -> String {
+    typed.trim().to_ascii_uppercase()
+}
+
 /// Today in the machine's time zone: the pharmacy's date, not UTC's.
 pub(super) fn today() -> jiff::civil::Date {
     jiff::Zoned::now().date()
+}
+
+/// `--color WHEN` as given, read before the parser runs: the help and usage errors the
+/// parser prints are coloured (or not) by it. `NO_COLOR` is honoured when it is `auto`.
+fn color_choice(args: &[OsString]) -> clap::ColorChoice {
+    let mut words = args.iter().skip(1).map(|a| a.to_string_lossy());
+    let mut choice = clap::ColorChoice::Auto;
+    while let Some(w) = words.next() {
+        let value = match w.strip_prefix("--color") {
+            _ if w == "--" => break,
+            Some("") => words.next(),
+            Some(v) if v.starts_with('=') => Some(v[1..].to_string().into()),
+            _ => continue,
+        };
+        if let Some(c) = value.and_then(|v| clap::ColorChoice::from_str(&v, true).ok()) {
+            choice = c;
+        }
+    }
+    choice
 }
 
 /// Runs the program on the given arguments; returns the exit status.
@@ -148,7 +285,12 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    let cli = match Cli::try_parse_from(args) {
+    let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    let command = Cli::command().color(color_choice(&args));
+    let cli = match command
+        .try_get_matches_from(args)
+        .and_then(|m| Cli::from_arg_matches(&m))
+    {
         Ok(c) => c,
         Err(e) => {
             let code = e.exit_code();
@@ -166,30 +308,36 @@ where
             return Ok(code);
         }
     };
+    // `--db` before the command name names the log for the command that follows, when it
+    // opens one (as `TROCHE_DATABASE_URL` does); its own `--db` comes first.
     let ctx = &Context::new(cli.db, cli.practice);
+    let log = |log: LogOption| ctx.with_db(log.db);
     let code = match cli.command {
         Command::Calc(a) => calc::run(&a),
-        Command::Worksheet(a) => document::worksheet(ctx, &a),
-        Command::Label(a) => document::label(ctx, &a),
-        Command::Make(a) => make::run(ctx, &a),
-        Command::Batch(a) => batch::run(ctx, &a),
+        Command::Worksheet { args, log: l } => document::worksheet(&log(l), &args),
+        Command::Label { args, log: l } => document::label(&log(l), &args),
+        Command::Make { args, log: l } => make::run(&log(l), &args),
+        Command::Batch { args, log: l } => batch::run(&log(l), &args),
         Command::Factor(a) => factor::run(&a),
         Command::Formulas => formulas::formulas(),
-        Command::Show(a) => formulas::show(ctx, &a),
-        Command::Formula(a) => approve::run(ctx, &a),
+        Command::Show { args, log: l } => formulas::show(&log(l), &args),
+        Command::Formula { args, log: l } => approve::run(&log(l), &args),
         Command::Check { files } => formulas::check(&files),
-        Command::Log(a) => log::run(ctx, &a),
-        Command::Lot(a) => lot::run(ctx, &a),
-        Command::Recall(a) => recall::run(ctx, &a),
-        Command::Record(a) => record::run(ctx, &a),
-        Command::Verify(a) => verify::run(ctx, &a),
-        Command::Reprint(a) => reprint::run(ctx, &a),
-        Command::Db(a) => db::run(ctx, &a),
-        Command::User(a) => user::run(ctx, &a),
-        Command::Policy(a) => policy::run(ctx, &a),
-        Command::Quarantine(a) => state::quarantine(ctx, &a),
-        Command::RecallBatch(a) => state::recall(ctx, &a),
-        Command::Dispense(a) => state::dispense(ctx, &a),
+        Command::Log { args, log: l } => log::run(&log(l), &args),
+        Command::Lot { args, log: l } => lot::run(&log(l), &args),
+        Command::Recall { args, log: l } => recall::run(&log(l), &args),
+        Command::Record { args, log: l } => record::run(&log(l), &args),
+        Command::Verify { args, log: l } => verify::run(&log(l), &args),
+        Command::Reprint { args, log: l } => reprint::run(&log(l), &args),
+        Command::Db { args, log: l } => db::run(&log(l), &args),
+        Command::User { args, log: l } => user::run(&log(l), &args),
+        Command::Policy { args, log: l } => policy::run(&log(l), &args),
+        Command::Quarantine { args, log: l } => state::quarantine(&log(l), &args),
+        Command::RecallBatch { args, log: l } => state::recall(&log(l), &args),
+        Command::Dispense { args, log: l } => state::dispense(&log(l), &args),
+        Command::Init(a) => init::run(&a),
+        Command::Completions(a) => completions::run(&a, &mut Cli::command()),
+        Command::Man(a) => man::run(&a, &Cli::command()),
     };
     ctx.tell_anyway();
     code

@@ -19,15 +19,17 @@ use super::{all, arg, today};
 
 /// What defines one batch, shared by every command that computes one.
 #[derive(Args)]
+#[command(next_help_heading = "Order")]
 pub(super) struct OrderArgs {
     /// Library id (see `troche formulas`) or path to a formula file; may be given in --order instead.
+    #[arg(help_heading = Option::<&str>::None)]
     pub(super) formula: Option<String>,
     /// Order file (TOML) with the strength, quantity and prescription details (docs/order-format.md);
     /// flags given as well override its values.
     #[arg(long = "order", value_name = "FILE")]
     pub(super) order_file: Option<PathBuf>,
     /// Pharmacy settings file (default: ./troche.toml, else the user's config directory).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = Option::<&str>::None)]
     pub(super) config: Option<PathBuf>,
     /// Prescribed strength per unit, e.g. "50 mg"; with several actives "NAME=50 mg", once each.
     #[arg(long, value_name = "[ACTIVE=]AMOUNT", allow_hyphen_values = true)]
@@ -56,17 +58,32 @@ pub(super) struct OrderArgs {
     pub(super) assay: Vec<String>,
     /// Balance readability, a mass with its unit ("1 mg", "0.001 g"); amounts to weigh are
     /// rounded to it.
-    #[arg(long, value_name = "MASS", allow_hyphen_values = true)]
+    #[arg(
+        long,
+        value_name = "MASS",
+        allow_hyphen_values = true,
+        help_heading = "Balance"
+    )]
     pub(super) readability: Option<String>,
     /// Balance sensitivity requirement, a mass with its unit ("6 mg" for a Class III balance).
-    #[arg(long, value_name = "MASS", allow_hyphen_values = true)]
+    #[arg(
+        long,
+        value_name = "MASS",
+        allow_hyphen_values = true,
+        help_heading = "Balance"
+    )]
     pub(super) sensitivity: Option<String>,
     /// Minimum weight of the balance from its USP <41> check, a mass with its unit ("20 mg");
     /// replaces sensitivity ÷ acceptable error as the minimum weighable quantity.
-    #[arg(long, value_name = "MASS", allow_hyphen_values = true, conflicts_with_all = ["sensitivity", "acceptable_error"])]
+    #[arg(long, value_name = "MASS", allow_hyphen_values = true, conflicts_with_all = ["sensitivity", "acceptable_error"], help_heading = "Balance")]
     pub(super) minimum_weight: Option<String>,
     /// Acceptable weighing error in percent (minimum weighable quantity = sensitivity / error).
-    #[arg(long, value_name = "PERCENT", allow_hyphen_values = true)]
+    #[arg(
+        long,
+        value_name = "PERCENT",
+        allow_hyphen_values = true,
+        help_heading = "Balance"
+    )]
     pub(super) acceptable_error: Option<String>,
     /// How a strength outside the formula's usual range was confirmed with the prescriber
     /// ("NAME=REASON" for one active of several); recorded and printed on the worksheet.
@@ -76,12 +93,13 @@ pub(super) struct OrderArgs {
 
 /// The particulars of the prescription and the batch, for the worksheet and the label.
 #[derive(Args)]
+#[command(next_help_heading = "Order")]
 pub(super) struct PaperArgs {
     /// Compounding date, YYYY-MM-DD (default: today). Sets the BUD and the PDF dates.
     #[arg(long, value_name = "DATE")]
     pub(super) date: Option<String>,
-    /// Internal lot number (default: the next free YYMMDD-NNN in the output directory).
-    #[arg(long, value_name = "LOT")]
+    /// Internal lot number (default: the next free YYMMDD-NNN of the compounding log).
+    #[arg(long, value_name = "LOT", help_heading = "Log")]
     pub(super) lot: Option<String>,
     /// Prescription (Rx) or order number.
     #[arg(long, value_name = "RX")]
@@ -110,7 +128,7 @@ pub(super) struct PaperArgs {
     #[arg(long, value_name = "NAME|LOT|EXPIRY[|MFR]")]
     pub(super) component: Vec<String>,
     /// Replace output files that already exist.
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     pub(super) force: bool,
     /// Allow a compounding date more than 30 days before today or after it, and a BUD already
     /// past (a record typed up later, a label reprinted); each is still warned about.
@@ -333,7 +351,7 @@ pub(super) fn prepare_record(args: &OrderArgs, paper: &PaperArgs) -> Result<(Set
         &record.bud,
     );
     for w in warnings.iter().chain(&notes) {
-        crate::escape::eprintln(&format!("troche: warning: {w}"));
+        crate::escape::eprintln(&format!("warning: {w}"));
     }
     Ok((settings, record))
 }

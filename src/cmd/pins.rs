@@ -119,7 +119,7 @@ pub(super) fn sign(
 pub(super) struct SignArgs {
     /// Who prepares (or reprints) the batch, signing with their PIN (terminal, or a line of
     /// standard input); default `user` in troche.toml. Needed once the log has people.
-    #[arg(long, value_name = "INITIALS")]
+    #[arg(long, value_name = "INITIALS", help_heading = "Log")]
     pub(super) by: Option<String>,
 }
 

@@ -104,14 +104,58 @@ fn percent_off(actual: Decimal, want: Decimal) -> Option<Decimal> {
     round_to(d, Decimal::new(1, 2))
 }
 
+/// Reads a `--from` file (`troche check` reads it the same way): what it holds, in a line.
+pub(super) fn check_file(text: &str, file: &str) -> Result<String> {
+    let r = parse_file(text, file)?;
+    // Every value as `record` reads it, named by its key in the file.
+    let at = |key: String| {
+        move |e: Error| match e {
+            Error::Argument { message, .. } => Error::Input {
+                file: file.to_string(),
+                line: None,
+                key: Some(key),
+                message,
+            },
+            e => e,
+        }
+    };
+    for (name, w) in &r.weights {
+        mass("weights", w).map_err(at(format!("weights.\"{name}\"")))?;
+    }
+    for w in r.unit_weights.iter().flat_map(|s| s.split(',')) {
+        mass("unit_weights", w).map_err(at("unit_weights".into()))?;
+    }
+    if let Some(t) = &r.tolerance {
+        arg(
+            "tolerance",
+            quantity::parse_positive(t.trim_end_matches('%').trim(), "tolerance"),
+        )
+        .map_err(at("tolerance".into()))?;
+    }
+    Ok(format!(
+        "a bench record: {} ingredient weights, {} unit weights{}{}",
+        r.weights.len(),
+        r.unit_weights.len(),
+        r.made.map(|n| format!(", {n} made")).unwrap_or_default(),
+        r.by.map(|b| format!(", by {b}")).unwrap_or_default()
+    ))
+}
+
+fn parse_file(text: &str, file: &str) -> Result<RecordFile> {
+    toml::from_str(text).map_err(|e| Error::Input {
+        file: file.to_string(),
+        line: e
+            .span()
+            .and_then(|s| text.get(..s.start))
+            .map(|before| before.matches('\n').count() + 1),
+        key: None,
+        message: e.message().to_string(),
+    })
+}
+
 pub(super) fn run(ctx: &Context, a: &RecordArgs) -> Result<i32> {
     let file: RecordFile = match &a.from {
-        Some(p) => toml::from_str(&library::read_text(p)?).map_err(|e| Error::Input {
-            file: p.display().to_string(),
-            line: None,
-            key: None,
-            message: e.message().to_string(),
-        })?,
+        Some(p) => parse_file(&library::read_text(p)?, &p.display().to_string())?,
         None => RecordFile::default(),
     };
     let settings = crate::config::load(a.config.as_deref())?;
@@ -141,7 +185,7 @@ pub(super) fn run(ctx: &Context, a: &RecordArgs) -> Result<i32> {
             "tolerance",
         ),
     )?;
-    let lot = a.lot.trim();
+    let lot = &super::lot(&a.lot);
     let mut db = ctx.open_existing(&settings)?;
     logbook::require_status(
         db.as_mut(),

@@ -46,7 +46,7 @@ pub(super) fn run(ctx: &Context, a: &ReprintArgs) -> Result<i32> {
         &actor,
     )?;
     let by = signer.as_ref().map(|p| p.initials.as_str());
-    let lot = a.lot.trim();
+    let lot = &super::lot(&a.lot);
     let lot = &logbook::batch(db.as_mut(), lot)?.lot;
     logbook::chain::verify_lot(db.as_mut(), lot)?;
     let mode = settings.file_mode;

@@ -70,7 +70,7 @@ fn hold(ctx: &Context, a: &HoldArgs, what: &str, status: &str, from: &[&str]) ->
     if reason.is_empty() {
         return Err(Error::arg("--reason", "say why"));
     }
-    let lot = a.lot.trim();
+    let lot = &super::lot(&a.lot);
     let settings = config::load(a.config.as_deref())?;
     let by = pins::by(a.by.as_deref(), settings.user.as_deref())?;
     let mut db = ctx.open_existing(&settings)?;
@@ -98,7 +98,7 @@ fn hold(ctx: &Context, a: &HoldArgs, what: &str, status: &str, from: &[&str]) ->
 }
 
 pub(super) fn dispense(ctx: &Context, a: &DispenseArgs) -> Result<i32> {
-    let lot = a.lot.trim();
+    let lot = &super::lot(&a.lot);
     if a.units == Some(0) {
         return Err(Error::arg("--units", "give at least 1"));
     }

@@ -62,7 +62,7 @@ pub(super) fn run(ctx: &Context, a: &VerifyArgs) -> Result<i32> {
     let settings = config::load(a.config.as_deref())?;
     let by = pins::by(a.by.as_deref(), settings.user.as_deref())?;
     let by = by.as_str();
-    let lot = a.lot.trim();
+    let lot = &super::lot(&a.lot);
     let mut acks = Vec::new();
     for s in &a.acknowledge {
         match s.split_once('=') {

@@ -338,6 +338,7 @@ pub struct Filter {
     pub to: Option<Date>,
     pub formula: Option<String>,
     pub patient: Option<String>,
+    pub prescriber: Option<String>,
     pub rx: Option<String>,
     pub status: Option<String>,
     pub limit: Option<u64>,
@@ -350,7 +351,12 @@ impl Filter {
         let mut params = Vec::new();
         let mut add = |clause: &str, v: Value| {
             let n = first + params.len();
-            sql.push(format!(" AND {table}.{clause} ${n}"));
+            // `lower(`: names and numbers as typed at the counter, "robert smith" finding
+            // Robert Smith.
+            sql.push(match clause.strip_prefix("lower(") {
+                Some(column) => format!(" AND lower({table}.{column}) = lower(${n})"),
+                None => format!(" AND {table}.{clause} ${n}"),
+            });
             params.push(v);
         };
         if let Some(d) = self.from {
@@ -363,10 +369,13 @@ impl Filter {
             add("formula_id =", Value::text(f.clone()));
         }
         if let Some(p) = &self.patient {
-            add("patient =", Value::text(p.clone()));
+            add("lower(patient", Value::text(p.clone()));
+        }
+        if let Some(p) = &self.prescriber {
+            add("lower(prescriber", Value::text(p.clone()));
         }
         if let Some(r) = &self.rx {
-            add("rx =", Value::text(r.clone()));
+            add("lower(rx", Value::text(r.clone()));
         }
         if let Some(s) = &self.status {
             add("status =", Value::text(s.clone()));
@@ -540,7 +549,7 @@ pub fn recall(db: &mut dyn Db, component_lot: &str, f: &Filter) -> Result<Vec<Re
         &format!(
             "SELECT b.lot, b.compounding_date, b.formula_id, b.rx, b.patient, b.prescriber, \
              b.units, b.status, c.name, c.component_lot FROM components c \
-             JOIN batches b ON b.lot = c.lot WHERE c.component_lot = $1{clauses} \
+             JOIN batches b ON b.lot = c.lot WHERE upper(c.component_lot) = upper($1){clauses} \
              ORDER BY b.compounding_date, b.lot"
         ),
         &params,

@@ -238,7 +238,7 @@ impl Postgres {
                     database: &database,
                     user: &user,
                 },
-                &mut |m| crate::escape::eprintln(&format!("troche: warning: {m}")),
+                &mut |m| crate::escape::eprintln(&format!("warning: {m}")),
             ) {
                 config.password(p);
             }

@@ -111,7 +111,7 @@ impl Drop for Transaction<'_> {
         // database ends the transaction when the connection closes, which follows at once.)
         if let Err(e) = self.db.rollback() {
             crate::escape::eprintln(&format!(
-                "troche: warning: the compounding log's transaction could not be rolled back: {e}"
+                "warning: the compounding log's transaction could not be rolled back: {e}"
             ));
         }
     }
