@@ -126,6 +126,12 @@ fn link_sha(prev: &str, n: i64, event: &[J], covered: &J) -> String {
     sha256_hex(text.as_bytes())
 }
 
+/// The files and kept documents a batch's first event covers: those printed when it was
+/// entered. A filled-in record printed later (kind "record-N") is covered by the `recorded`
+/// event that printed it, whose details hold its SHA-256.
+const FIRST_FILES: &str = "(SELECT * FROM files WHERE kind NOT LIKE 'record-%')";
+const FIRST_DOCUMENTS: &str = "(SELECT * FROM documents WHERE kind NOT LIKE 'record-%')";
+
 /// What a batch's first event covers: its row, component lots, files and kept documents.
 #[derive(Default)]
 struct Covered {
@@ -166,14 +172,17 @@ fn covered(db: &mut dyn Db, clause: &str, params: &[Value]) -> Result<HashMap<St
         let lot = v[0].as_str().unwrap_or_default().to_string();
         by_lot.entry(lot).or_default().components.push(J::Array(v));
     }
-    for mut r in db.query(&select("files", &FILE_COLUMNS, ", t.kind"), params)? {
+    for mut r in db.query(&select(FIRST_FILES, &FILE_COLUMNS, ", t.kind"), params)? {
         let v = cols(&mut r, &FILE_COLUMNS)?;
         let lot = v[0].as_str().unwrap_or_default().to_string();
         by_lot.entry(lot).or_default().files.push(J::Array(v));
     }
     // A kept document's bytes are covered through their SHA-256, which its `files` row
     // holds ([`verify_documents`] compares them); the chain covers which were kept.
-    for mut r in db.query(&select("documents", &["lot", "kind"], ", t.kind"), params)? {
+    for mut r in db.query(
+        &select(FIRST_DOCUMENTS, &["lot", "kind"], ", t.kind"),
+        params,
+    )? {
         let lot = r.text("lot")?;
         let kind = r.text("kind")?;
         by_lot

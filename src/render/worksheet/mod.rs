@@ -121,8 +121,7 @@ pub fn worksheet(record: &Record, paper: Paper) -> Result<Vec<u8>> {
 }
 
 /// The filled-in compounding record (`troche record`): the worksheet, then pages of the
-/// actual values recorded for `lot` (the details the command logs: by, tolerance, weights,
-/// unit weights, made, rejected, deviations, flags).
+/// bench record of `lot` as the log keeps it (a correction says which record it supersedes).
 ///
 /// # Errors
 ///
@@ -131,9 +130,9 @@ pub fn filled_record(
     record: &Record,
     paper: Paper,
     lot: &str,
-    actual_values: &serde_json::Value,
+    bench: &crate::bench::BenchRecord,
 ) -> Result<Vec<u8>> {
-    let canvas = layout_with(record, paper, |s| actuals(s, lot, actual_values));
+    let canvas = layout_with(record, paper, |s| actuals(s, lot, bench));
     let f = &record.formula;
     let meta = meta(
         record,
@@ -142,7 +141,7 @@ pub fn filled_record(
             "Compounding record with actual values, master formulation record {} version {}",
             f.id, f.version
         ),
-        "record",
+        &crate::bench::BenchRecord::kind(bench.number),
     );
     canvas.into_pdf(&meta).map_err(Error::Render)
 }
