@@ -3,6 +3,7 @@
 
 mod bad_inputs;
 mod batch;
+mod bench_record;
 mod calc;
 mod common;
 mod crash;

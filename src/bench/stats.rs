@@ -35,7 +35,9 @@ pub(super) fn unit_figures(
         |v: Decimal, dp: u32| v.round_dp_with_strategy(dp, RoundingStrategy::MidpointAwayFromZero);
     let mut mean = round(mean, places + 1);
     mean.rescale(places + 1);
-    Some((mean, *lightest, *heaviest, round(rsd, 2)))
+    let mut rsd = round(rsd, 2);
+    rsd.rescale(2);
+    Some((mean, *lightest, *heaviest, rsd))
 }
 
 /// The square root by Newton's method, in decimals: converges in a few dozen steps for any

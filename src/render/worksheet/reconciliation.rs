@@ -32,7 +32,11 @@ pub(super) fn reconciliation(s: &mut Sheet, record: &Record) {
             moiety
                 .and_then(|(m, mw)| {
                     let g = v.checked_mul(m.mw)?.checked_div(mw)?;
-                    Some(format!(" (= {} {})", grams(record, g), m.name.to_lowercase()))
+                    Some(format!(
+                        " (= {} {})",
+                        grams(record, g),
+                        m.name.to_lowercase()
+                    ))
                 })
                 .unwrap_or_default()
         };
