@@ -237,6 +237,7 @@ pub struct Printed {
     pub kind: String,
     pub path: String,
     pub sha256: String,
+    pub bytes: u64,
 }
 
 /// A batch's bench record, as `record` stores it in its `recorded` event.

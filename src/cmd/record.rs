@@ -299,6 +299,7 @@ pub(super) fn run(ctx: &Context, a: &RecordArgs) -> Result<i32> {
         kind: kind.clone(),
         path: out.display().to_string(),
         sha256: logbook::sha256_hex(&pdf),
+        bytes: u64::try_from(pdf.len()).unwrap_or(u64::MAX),
     });
     let details = bench.to_json()?;
     // Signed last, once everything typed has been read: a mistake in it is told before

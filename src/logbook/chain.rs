@@ -462,6 +462,9 @@ pub fn verify(db: &mut dyn Db) -> Result<Verified> {
     if broken.is_none() {
         broken = unlinked_rows(db, last)?;
     }
+    if broken.is_none() {
+        broken = later_files(db, None, last)?;
+    }
     Ok(Verified {
         links,
         head: head_sha,
@@ -486,6 +489,52 @@ fn unlinked_rows(db: &mut dyn Db, last: i64) -> Result<Option<Broken>> {
                 lot: r.text("lot")?,
                 seq: 0,
                 why: format!("a row of {table} outside the chain"),
+            }));
+        }
+    }
+    Ok(None)
+}
+
+/// The files printed after a batch was entered (kind "record-N") against the events that
+/// printed them: each `files` row (path, SHA-256, size) is what its chained event's
+/// `printed` says, so a row changed outside troche is found although the batch's first
+/// event does not cover it. Of one lot, or of the whole log.
+fn later_files(db: &mut dyn Db, lot: Option<&str>, last: i64) -> Result<Option<Broken>> {
+    let rows = match lot {
+        Some(l) => db.query(
+            "SELECT lot, kind, path, sha256, bytes FROM files WHERE kind LIKE 'record-%' \
+             AND lot = $1 ORDER BY lot, kind",
+            &[Value::text(l)],
+        )?,
+        None => db.query(
+            "SELECT lot, kind, path, sha256, bytes FROM files WHERE kind LIKE 'record-%' \
+             ORDER BY lot, kind",
+            &[],
+        )?,
+    };
+    for mut r in rows {
+        let (lot, kind) = (r.text("lot")?, r.text("kind")?);
+        let (path, sha, bytes) = (r.text("path")?, r.text("sha256")?, r.int("bytes")?);
+        let mut printed = None;
+        for e in db.query(
+            "SELECT details FROM events WHERE lot = $1 AND what = 'recorded' ORDER BY seq",
+            &[Value::text(lot.clone())],
+        )? {
+            let mut e = e;
+            let d: J = serde_json::from_str(&e.text("details")?).unwrap_or(J::Null);
+            if d["printed"]["kind"] == kind.as_str() {
+                printed = Some(d["printed"].clone());
+            }
+        }
+        let same = printed.is_some_and(|p| {
+            p["path"] == path.as_str() && p["sha256"] == sha.as_str() && p["bytes"] == bytes
+        });
+        if !same {
+            return Ok(Some(Broken {
+                n: last + 1,
+                lot,
+                seq: 0,
+                why: format!("the {kind} file row differs from the event that printed it"),
             }));
         }
     }
@@ -520,6 +569,10 @@ pub fn verify_lot(db: &mut dyn Db, lot: &str) -> Result<()> {
         .into_iter()
         .next()
         .map_or(Ok(0), |mut r| r.int("n"))?;
+    let broken = match broken {
+        None => later_files(db, Some(lot), 0)?,
+        b => b,
+    };
     let broken = broken.or_else(|| {
         (count != events || count == 0).then(|| Broken {
             n: 0,

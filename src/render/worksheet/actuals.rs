@@ -28,12 +28,13 @@ pub(super) fn actuals(s: &mut Sheet, lot: &str, b: &BenchRecord) {
                 ],
             );
         }
-        let mut who = format!("Recorded by {}", b.by);
-        if let Some(w) = &b.witness {
-            who.push_str(&format!(
-                "; weighing of the controlled substance witnessed by {w}"
-            ));
-        }
+        let who = match &b.witness {
+            Some(w) => format!(
+                "Recorded by {}; weighing of the controlled substance witnessed by {w}",
+                b.by
+            ),
+            None => format!("Recorded by {}", b.by),
+        };
         line(s, &[regular(who)]);
         if let Some(t) = b.narrowed_to_percent {
             line(
@@ -78,16 +79,18 @@ pub(super) fn actuals(s: &mut Sheet, lot: &str, b: &BenchRecord) {
             line(s, &[regular("None entered")]);
         }
         for c in &b.components {
-            let mut entry = format!(
-                "{}: lot {}, expiry {}",
+            let maker = c
+                .manufacturer
+                .as_ref()
+                .map(|m| format!(", {m}"))
+                .unwrap_or_default();
+            let entry = format!(
+                "{}: lot {}, expiry {}{maker} (entered at {})",
                 c.ingredient,
                 c.lot,
-                c.expiry.as_deref().unwrap_or("not given")
+                c.expiry.as_deref().unwrap_or("not given"),
+                c.entered_at
             );
-            if let Some(m) = &c.manufacturer {
-                entry.push_str(&format!(", {m}"));
-            }
-            entry.push_str(&format!(" (entered at {})", c.entered_at));
             line(s, &[regular(entry)]);
         }
     });
