@@ -562,3 +562,85 @@ fn the_record_judges_by_the_limits_the_worksheet_prints() {
         .collect();
     assert_eq!(flagged, ["unit:1", "unit:4"]);
 }
+
+/// The formula states its tolerances and limits in `[qc]`: the record is judged by them, and
+/// a value out of range is refused when the formula is read.
+#[test]
+fn the_formula_states_its_weighing_tolerances() {
+    let tmp = tempfile::tempdir().unwrap();
+    let log = Log::sqlite(tmp.path());
+    let text = fs::read_to_string(crate::common::repo("formulas/progesterone-troche.toml"))
+        .unwrap()
+        .replace("id = \"progesterone-troche\"", "id = \"progesterone-qc\"")
+        .replace(
+            "weight_tolerance_percent = \"10\"",
+            "weight_tolerance_percent = \"10\"\nactive_weighing_tolerance_percent = \"1\"\n\
+             weighing_tolerance_percent = \"3\"\nunit_weight_sample = 10\n\
+             minimum_yield_percent = \"95\"",
+        );
+    let formula = tmp.path().join("progesterone-qc.toml");
+    fs::write(&formula, &text).unwrap();
+    let bad = tmp.path().join("bad.toml");
+    fs::write(
+        &bad,
+        text.replace(
+            "minimum_yield_percent = \"95\"",
+            "minimum_yield_percent = \"120\"",
+        ),
+    )
+    .unwrap();
+    log.fails(
+        &["check", bad.to_str().unwrap()],
+        2,
+        "qc.minimum_yield_percent",
+    );
+    let cfg = fixture("troche.toml");
+    let out = tmp.path().join("out").display().to_string();
+    log.people();
+    log.signed(
+        &[
+            "make",
+            formula.to_str().unwrap(),
+            "--strength",
+            "100 mg",
+            "--quantity",
+            "30",
+            "--date",
+            "2026-11-30",
+            "--backdate",
+            "--config",
+            &cfg,
+            "--out",
+            &out,
+            "--lot",
+            "Q1",
+            "--by",
+            TK.0,
+        ],
+        &[TK.1],
+    );
+    let mut args = complete_record(&log, "Q1", &["--by", TK.0]);
+    let units = args.iter().position(|a| a == "--unit-weight").unwrap() + 1;
+    args[units] = vec!["0.984 g"; 10].join(",");
+    for a in &mut args {
+        if a.starts_with("Stevia powder (stevioside)=") {
+            // 4 % over: within the default 5 %, outside this formula's 3 %.
+            *a = "Stevia powder=0.936 g".into();
+        } else if a == "30" {
+            *a = "28".into();
+        }
+    }
+    args.extend(["--rejected".into(), "2=chipped in the mold".into()]);
+    log.signed(&strs(&args), &[TK.1]);
+    let b = bench(&log, "Q1");
+    assert_eq!(b["amounts"][0]["tolerance_percent"], "1");
+    assert_eq!(b["unit_sample"], 10);
+    assert_eq!(b["missing"], serde_json::json!([]));
+    let flags: Vec<&str> = b["flags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(flags, ["weight:Stevia powder (stevioside)", "yield"]);
+}

@@ -39,15 +39,9 @@ pub(super) fn formula_tolerance(
             from: "the formula's active weighing tolerance".into(),
         };
     }
-    let sensitivity = (!i.amount.is_zero() && i.dimension == Dimension::Mass)
-        .then(|| {
-            calc.balance
-                .sensitivity
-                .checked_mul(Decimal::ONE_HUNDRED)?
-                .checked_div(i.amount)
-        })
-        .flatten()
-        .and_then(|p| round_to(p, Decimal::new(1, 1)));
+    let sensitivity = (i.dimension == Dimension::Mass)
+        .then(|| sensitivity_percent(calc.balance.sensitivity, i.amount))
+        .flatten();
     match sensitivity {
         Some(p) if p > ACTIVE_DEFAULT_PERCENT => Tolerance {
             percent: p,
@@ -61,6 +55,17 @@ pub(super) fn formula_tolerance(
             from: "default for an active".into(),
         },
     }
+}
+
+/// The balance's sensitivity as a percent of `amount`, to 0.1 %.
+fn sensitivity_percent(sensitivity: Decimal, amount: Decimal) -> Option<Decimal> {
+    if amount.is_zero() {
+        return None;
+    }
+    let p = sensitivity
+        .checked_mul(Decimal::ONE_HUNDRED)?
+        .checked_div(amount)?;
+    round_to(p, Decimal::new(1, 1))
 }
 
 /// The narrowest tolerance the formula gives any amount of the batch: a `--tolerance` wider
@@ -105,6 +110,19 @@ pub(super) fn off_percent(actual: Decimal, expected: Decimal) -> Option<Decimal>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_active_near_the_balances_sensitivity_is_judged_by_it() {
+        let six_mg = Decimal::new(6, 3);
+        assert_eq!(
+            sensitivity_percent(six_mg, Decimal::new(124, 3))
+                .unwrap()
+                .to_string(),
+            "4.8"
+        );
+        // 3 g: 0.2 %, so the 2 % default holds.
+        assert!(sensitivity_percent(six_mg, Decimal::from(3)).unwrap() < ACTIVE_DEFAULT_PERCENT);
+    }
 
     #[test]
     fn limits_are_rounded_once_to_the_balance() {
