@@ -107,15 +107,26 @@ pub(super) fn actuals(s: &mut Sheet, lot: &str, b: &BenchRecord) {
                 (Some(m), Some(g)) => format!(" (= {g} g {})", m.to_lowercase()),
                 _ => String::new(),
             };
+            let witness = b
+                .witness
+                .as_ref()
+                .map(|w| format!("; weighing and waste witnessed by {w}"))
+                .unwrap_or_default();
             line(
                 s,
                 &[
                     bold(format!("Weighed: {} g", r.weighed.grams)),
-                    regular(format!("{} ({basis})", moiety(r.weighed.moiety_grams))),
+                    regular(format!(
+                        "{} ({basis}){witness}",
+                        moiety(r.weighed.moiety_grams)
+                    )),
                 ],
             );
             for p in &r.parts {
-                let units = p.units.map(|n| format!(", {n} units")).unwrap_or_default();
+                let units = p
+                    .units
+                    .map(|n| format!(", {n} unit{}", if n == 1 { "" } else { "s" }))
+                    .unwrap_or_default();
                 line(
                     s,
                     &[regular(format!(
