@@ -621,7 +621,7 @@ fn the_formula_states_its_weighing_tolerances() {
     );
     let mut args = complete_record(&log, "Q1", &["--by", TK.0]);
     let units = args.iter().position(|a| a == "--unit-weight").unwrap() + 1;
-    args[units] = vec!["0.984 g"; 10].join(",");
+    args[units] = ["0.984 g"; 10].join(",");
     for a in &mut args {
         if a.starts_with("Stevia powder (stevioside)=") {
             // 4 % over: within the default 5 %, outside this formula's 3 %.
