@@ -36,6 +36,42 @@ pub struct Record {
     /// stood when the transaction that assigned the lot began (`logbook::chain`), for the
     /// worksheet's footer. `None` without a log.
     pub seal: Option<String>,
+    /// What is written across every page of the batch's documents when they are not a
+    /// compounding record to dispense from; empty for the documents of a batch as made.
+    pub stamps: Vec<Stamp>,
+}
+
+/// A statement written across every page (`render::canvas::Canvas::stamp`), so that a page
+/// printed for another purpose cannot be taken for the batch's own paperwork.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stamp {
+    /// Printed to look at an order before it is made: no lot is taken.
+    Preview,
+    /// Made in the practice log, for training.
+    Practice,
+    /// Reprinted while the batch may not be dispensed: its state, as the log names it
+    /// (rejected, void, quarantined, recalled).
+    NotReleasable(String),
+}
+
+impl Stamp {
+    /// The words written across the page.
+    pub fn text(&self) -> String {
+        match self {
+            Stamp::Preview => "PREVIEW - NOT A COMPOUNDING RECORD".to_owned(),
+            Stamp::Practice => "PRACTICE - NOT FOR DISPENSING".to_owned(),
+            Stamp::NotReleasable(state) => {
+                format!("{} - DO NOT DISPENSE", state.to_uppercase())
+            }
+        }
+    }
+}
+
+impl Record {
+    /// The lines of every stamp the record carries, for `Canvas::stamp`.
+    pub fn stamp_lines(&self) -> Vec<String> {
+        self.stamps.iter().map(Stamp::text).collect()
+    }
 }
 
 /// Where a batch came from in a recipe file.
@@ -132,6 +168,7 @@ impl Record {
             directions,
             origin: None,
             seal: None,
+            stamps: Vec::new(),
         })
     }
 

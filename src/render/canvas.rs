@@ -9,7 +9,7 @@
 
 use printpdf::{
     BuiltinFont, Color, FontId, Greyscale, Line, LinePoint, Op, PaintMode, PdfFontHandle, Point,
-    Pt, Rect, TextItem,
+    Pt, Rect, TextItem, TextMatrix, TextRenderingMode,
 };
 
 use super::error::Error;
@@ -364,6 +364,84 @@ impl Canvas {
         }
     }
 
+    /// Writes each of `lines` in large outlined capitals diagonally across every page, over
+    /// everything drawn on it (a filled table cell would hide a stamp beneath it), so that
+    /// the page cannot be taken for what it is not (a preview, a practice batch, a rejected
+    /// batch) and, the letters being only outlined in grey, still reads.
+    ///
+    /// Drawn last on each page, inside its own saved graphics state, after the page is
+    /// complete: call it once drawing is done.
+    pub fn stamp(&mut self, lines: &[&str]) {
+        let lines: Vec<String> = lines
+            .iter()
+            .map(|line| metrics::single_line(line).to_uppercase())
+            .filter(|line| !line.trim().is_empty())
+            .collect();
+        if lines.is_empty() {
+            return;
+        }
+        let (w, h) = (f64::from(self.width_pt), f64::from(self.height_pt));
+        let diagonal = w.hypot(h);
+        let widest = lines
+            .iter()
+            .map(|line| f64::from(metrics::text_width(Font::HelveticaBold, 1.0, line)))
+            .fold(1.0, f64::max);
+        // Four fifths of the diagonal for the widest line, never above 72 pt.
+        let size = (diagonal * 0.8 / widest).min(72.0);
+        let (cos, sin) = (w / diagonal, h / diagonal);
+        let rounded = |v: f64| from_milli(milli(coord(narrow(v))));
+        let mut ops = vec![
+            Op::SaveGraphicsState,
+            Op::SetOutlineColor {
+                col: Color::Greyscale(Greyscale {
+                    percent: 0.45,
+                    icc_profile: None,
+                }),
+            },
+            Op::SetOutlineThickness {
+                pt: Pt(rounded((size / 40.0).clamp(0.4, 1.5))),
+            },
+            Op::StartTextSection,
+            Op::SetTextRenderingMode {
+                mode: TextRenderingMode::Stroke,
+            },
+            Op::SetFont {
+                font: font_handle(Font::HelveticaBold, None),
+                size: Pt(rounded(size)),
+            },
+        ];
+        #[allow(clippy::cast_precision_loss, reason = "a stamp has a handful of lines")]
+        let middle = (lines.len() - 1) as f64 / 2.0;
+        for (i, line) in lines.into_iter().enumerate() {
+            let width = f64::from(metrics::text_width(Font::HelveticaBold, 1.0, &line)) * size;
+            // Each line centred on the diagonal, the lines stacked across it; the middle of
+            // the text (half its width along, a third of its size across) on the page's
+            // centre for a single line.
+            #[allow(clippy::cast_precision_loss, reason = "as above")]
+            let across = size / 3.0 - (i as f64 - middle) * size * 1.25;
+            let x = w / 2.0 - width / 2.0 * cos + across * sin;
+            let y = h / 2.0 - width / 2.0 * sin - across * cos;
+            ops.push(Op::SetTextMatrix {
+                matrix: TextMatrix::Raw([
+                    rounded(cos),
+                    rounded(sin),
+                    rounded(-sin),
+                    rounded(cos),
+                    rounded(x),
+                    rounded(y),
+                ]),
+            });
+            ops.push(Op::ShowText {
+                items: vec![TextItem::Text(line)],
+            });
+        }
+        ops.extend([Op::EndTextSection, Op::RestoreGraphicsState]);
+        for page in &mut self.pages {
+            page.graphics();
+            page.ops.extend(ops.iter().cloned());
+        }
+    }
+
     /// Serializes the canvas into PDF bytes with printpdf's writer (`render/pdf.rs`).
     ///
     /// # Errors
@@ -445,6 +523,15 @@ fn coord(v: f32) -> f32 {
     } else {
         0.0
     }
+}
+
+/// A stamp's geometry, worked out in `f64`, as the `f32` printpdf writes.
+#[allow(
+    clippy::cast_possible_truncation,
+    reason = "page geometry is a few thousand points at most"
+)]
+fn narrow(v: f64) -> f32 {
+    v as f32
 }
 
 fn page_dimension(v: f32) -> f32 {

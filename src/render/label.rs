@@ -208,6 +208,7 @@ pub fn label(record: &Record, pharmacy: &Pharmacy, size: LabelSize) -> Result<Ve
             record.formula.id, record.formula.version, record.lot
         ),
     };
+    super::worksheet::stamp(&mut canvas, record);
     canvas.into_pdf(&meta).map_err(Error::Render)
 }
 /// The label's text, gathered once so that every size tried lays out the same words.

@@ -117,7 +117,16 @@ pub fn worksheet(record: &Record, paper: Paper) -> Result<Vec<u8>> {
         ),
         "worksheet",
     );
-    layout(record, paper).into_pdf(&meta).map_err(Error::Render)
+    let mut canvas = layout(record, paper);
+    stamp(&mut canvas, record);
+    canvas.into_pdf(&meta).map_err(Error::Render)
+}
+
+/// Writes the record's stamps, if any, across every page.
+pub(crate) fn stamp(canvas: &mut crate::render::canvas::Canvas, record: &Record) {
+    let lines = record.stamp_lines();
+    let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+    canvas.stamp(&lines);
 }
 
 /// The filled-in compounding record (`troche record`): the worksheet, then pages of the
@@ -132,7 +141,8 @@ pub fn filled_record(
     lot: &str,
     bench: &crate::bench::BenchRecord,
 ) -> Result<Vec<u8>> {
-    let canvas = layout_with(record, paper, |s| actuals(s, lot, bench));
+    let mut canvas = layout_with(record, paper, |s| actuals(s, lot, bench));
+    stamp(&mut canvas, record);
     let f = &record.formula;
     let meta = meta(
         record,

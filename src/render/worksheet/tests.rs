@@ -243,3 +243,58 @@ fn filled_in_record_adds_numbered_pages_of_actual_values() {
         assert!(values.contains(&bare(expected)), "{expected}");
     }
 }
+
+#[test]
+fn a_stamp_crosses_every_page_and_changes_nothing_else() {
+    use crate::batch_record::Stamp;
+    use crate::config::LabelSize;
+    use crate::render::label::label;
+    use crate::render::test_support::pharmacy;
+    let plain = ketamine(300);
+    let mut stamped = plain.clone();
+    stamped.stamps = vec![Stamp::Practice, Stamp::Preview];
+    let before = pdf_text(&worksheet(&plain, Paper::Letter).unwrap());
+    let after = worksheet(&stamped, Paper::Letter).unwrap();
+    let text = pdf_text(&after);
+    let pages = text.matches(&bare("PRACTICE - NOT FOR DISPENSING")).count();
+    assert_eq!(pages, 5, "{text}");
+    assert_eq!(
+        pages,
+        text.matches(&bare("PREVIEW - NOT A COMPOUNDING RECORD"))
+            .count()
+    );
+    // The page's own text is all still there, in its order.
+    let own = bare(&text)
+        .replace(&bare("PRACTICE - NOT FOR DISPENSING"), "")
+        .replace(&bare("PREVIEW - NOT A COMPOUNDING RECORD"), "");
+    assert_eq!(own, bare(&before));
+    assert_eq!(
+        worksheet(&stamped, Paper::Letter).unwrap(),
+        after,
+        "a stamped document is as deterministic as any other"
+    );
+    let label = label(&stamped, pharmacy(&stamped), LabelSize::default()).unwrap();
+    assert!(pdf_text(&label).contains(&bare("PRACTICE - NOT FOR DISPENSING")));
+}
+
+/// Writes a stamped worksheet and label for looking at:
+/// `TROCHE_SAMPLES=/tmp cargo test --lib stamped_samples -- --ignored`.
+#[test]
+#[ignore = "writes files for visual review"]
+fn stamped_samples() {
+    use crate::batch_record::Stamp;
+    use crate::config::LabelSize;
+    use crate::render::test_support::pharmacy;
+    let Some(dir) = std::env::var_os("TROCHE_SAMPLES") else {
+        panic!("set TROCHE_SAMPLES to a folder");
+    };
+    let dir = std::path::PathBuf::from(dir);
+    let mut record = ketamine(30);
+    record.stamps = vec![Stamp::NotReleasable("rejected".into())];
+    let pdf = worksheet(&record, Paper::Letter).unwrap();
+    std::fs::write(dir.join("stamped-worksheet.pdf"), pdf).unwrap();
+    record.stamps = vec![Stamp::Practice, Stamp::Preview];
+    let pdf =
+        crate::render::label::label(&record, pharmacy(&record), LabelSize::default()).unwrap();
+    std::fs::write(dir.join("stamped-label.pdf"), pdf).unwrap();
+}
