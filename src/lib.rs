@@ -10,6 +10,7 @@
 pub mod batch;
 pub mod batch_files;
 pub mod batch_record;
+pub mod bench;
 pub mod bud;
 pub mod calc;
 pub mod calc_report;

@@ -252,6 +252,39 @@ fn publish(temp: NamedTempFile, target: &Path, force: bool, noclobber: NoClobber
     })
 }
 
+/// A file written and flushed under a hidden temporary name beside its target, named only
+/// once what it records is committed ([`Staged::publish`]): a command that fails before
+/// then leaves nothing (dropped unpublished, the temporary is removed).
+pub struct Staged {
+    temp: NamedTempFile,
+    target: PathBuf,
+}
+
+/// Stages `bytes` for `target`, whose folder is made if missing; refuses a `target` that
+/// exists already (a staged file never replaces one).
+pub fn stage_file(target: &Path, bytes: &[u8], mode: FileMode) -> Result<Staged> {
+    if target.exists() {
+        return Err(Error::Exists(target.to_path_buf()));
+    }
+    let dir = parent_of(target);
+    create_dir(dir, mode)?;
+    remove_stale(dir);
+    let temp = stage(target, bytes, true, None, mode)?;
+    Ok(Staged {
+        temp,
+        target: target.to_path_buf(),
+    })
+}
+
+impl Staged {
+    /// Gives the staged file its real name, never replacing a file that appeared meanwhile.
+    pub fn publish(self) -> Result<()> {
+        publish(self.temp, &self.target, false, persist_noclobber)?;
+        sync_dir(parent_of(&self.target));
+        Ok(())
+    }
+}
+
 /// Writes every file or none, each flushed to disk before it is named. On failure, files
 /// already published in this call are removed again (only ones this call created; with `force`
 /// nothing is rolled back, since the old contents are gone anyway).

@@ -4,6 +4,7 @@
 mod approval;
 mod bad_inputs;
 mod batch;
+mod bench_record;
 mod calc;
 mod common;
 mod conventions;

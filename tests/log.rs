@@ -47,11 +47,13 @@ impl Log {
     /// Starts troche with `pins` as the lines of its standard input, one per signer.
     pub(crate) fn spawn(&self, args: &[&str], pins: &[&str]) -> Child {
         let mut c = troche();
-        c.args(args);
+        // Before the command's name, where every command takes it (and one that opens no
+        // log, such as `check`, ignores it).
         match &self.env_url {
             Some(u) => c.env("TROCHE_DATABASE_URL", u),
             None => c.args(["--db", &self.db]),
         };
+        c.args(args);
         c.stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
@@ -366,21 +368,17 @@ fn make_record_recall_verify_reprint(log: &Log, tmp: &Path) {
         2,
         "is prepared",
     );
-    let record = [
-        "record",
-        "261130-001",
-        "--by",
-        TK.0,
-        "--witness",
-        RP.0,
-        "--weight",
-        "Ketamine=1.50 g",
-        "--unit-weight",
-        "0.975 g, 2 g",
-        "--made",
-        "30",
-    ];
-    log.signed(&record, &[TK.1, RP.1]);
+    // A complete record with two flags: a unit outside the range and the gelatin over.
+    let mut record =
+        crate::bench_record::complete_record(log, "261130-001", &["--by", TK.0, "--witness", RP.0]);
+    let units = record.iter().position(|a| a == "--unit-weight").unwrap() + 1;
+    record[units] = format!("1.2 g,{}", record[units].split_once(',').unwrap().1);
+    for a in &mut record {
+        if a.starts_with("Gelatin powder, USP (suspending agent)=") {
+            *a = "Gelatin powder=0.330 g".into();
+        }
+    }
+    log.signed(&crate::bench_record::strs(&record), &[TK.1, RP.1]);
     let rec = tmp.join("a/261130-001-record.pdf");
     assert!(page_count(&fs::read(&rec).unwrap()) >= 2);
     log.refused(
@@ -396,11 +394,11 @@ fn make_record_recall_verify_reprint(log: &Log, tmp: &Path) {
             "--by",
             RP.0,
             "--acknowledge",
-            "unit:2=weighed again",
+            "unit:1=weighed again, 1.001 g",
         ],
         &[RP.1],
         2,
-        "weight:Ketamine",
+        "weight:Gelatin powder, USP (suspending agent)",
     );
     log.signed(
         &[
@@ -409,9 +407,9 @@ fn make_record_recall_verify_reprint(log: &Log, tmp: &Path) {
             "--by",
             RP.0,
             "--acknowledge",
-            "unit:2=discarded",
+            "unit:1=discarded, weighed again",
             "--acknowledge",
-            "weight:Ketamine hydrochloride, USP=within assay, approved",
+            "weight:Gelatin powder=within the suspension's range, approved",
         ],
         &[RP.1],
     );

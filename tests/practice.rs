@@ -91,16 +91,15 @@ fn a_batch_lives_its_whole_life_in_practice_without_a_pin() {
         .stdout_contains(&format!("lot {lot}"))
         .stderr_contains(NOTICE);
     t.run();
-    let record = t
+    let shown = t
+        .again()
+        .args(["--practice", "lot", &lot, "--format", "json"]);
+    let complete =
+        crate::bench_record::complete_args(&serde_json::from_str(&shown.run().stdout).unwrap());
+    let record = shown
         .again()
         .args(["--practice", "record", &lot, "--by", "TK"])
-        .args([
-            "--weight",
-            "Progesterone=3.004 g",
-            "--unit-weight",
-            "0.982 g",
-        ])
-        .args(["--made", "30"])
+        .args(complete.iter().map(String::as_str))
         .stderr_contains("no flags");
     record.run();
     let verify = record

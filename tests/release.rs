@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use crate::bench_record::{complete_args, complete_record, strs};
 use crate::common::{PH, RP, TK, Test, fixture};
 use crate::log::{Log, make_args, postgres_log};
 
@@ -244,10 +245,13 @@ fn signed_release(log: &Log, out: &Path) {
         2,
         "only a pharmacist",
     );
-    log.signed(
-        &["record", "P1", "--by", RP.0, "--made", "30", "--force"],
-        &[RP.1],
+    // A correction, complete, by the pharmacist.
+    let correction = complete_record(
+        log,
+        "P1",
+        &["--by", RP.0, "--reason", "weighed again by RP"],
     );
+    log.signed(&strs(&correction), &[RP.1]);
     log.refused(
         &["verify", "P1", "--by", RP.0],
         &[RP.1],
@@ -500,10 +504,23 @@ fn race(log: &Log, tmp: &Path) {
     // The release trials start from a recorded batch (a second `record` is a correction).
     // Commands run in waves of WAVE trials at once, which also races them against each other.
     let lots: Vec<String> = (0..2 * TRIALS).map(|k| format!("R{k:03}")).collect();
+    let complete: std::collections::BTreeMap<&str, Vec<String>> = lots
+        .iter()
+        .map(|lot| (lot.as_str(), complete_args(&log.json(&["lot", lot]))))
+        .collect();
+    let record = |lot: &str, more: &[&str]| -> Vec<String> {
+        let mut v: Vec<String> = ["record", lot, "--by", TK.0]
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        v.extend(complete[lot].iter().cloned());
+        v.extend(more.iter().map(ToString::to_string));
+        v
+    };
     for wave in lots[..TRIALS].chunks(WAVE) {
         let running: Vec<_> = wave
             .iter()
-            .map(|lot| log.spawn(&["record", lot, "--by", TK.0, "--made", "30"], &[TK.1]))
+            .map(|lot| log.spawn(&strs(&record(lot, &[])), &[TK.1]))
             .collect();
         for r in running {
             let o = r.wait_with_output().unwrap();
@@ -520,8 +537,16 @@ fn race(log: &Log, tmp: &Path) {
                 if reject {
                     verify.extend(["--reject", "spilled"]);
                 }
-                let record = ["record", lot, "--by", TK.0, "--made", "30", "--force"];
-                (log.spawn(&record, &[TK.1]), log.spawn(&verify, &[RP.1]))
+                // The release trials' lots have a record: this one corrects it.
+                let again = if reject {
+                    record(lot, &[])
+                } else {
+                    record(lot, &["--reason", "a correction racing the release"])
+                };
+                (
+                    log.spawn(&strs(&again), &[TK.1]),
+                    log.spawn(&verify, &[RP.1]),
+                )
             })
             .collect();
         for (a, b) in running {
@@ -637,9 +662,11 @@ fn preparing_is_signed_once_the_log_has_people() {
         ))
         .pins(&[PH.1]);
     t.run();
+    let (t, p1) = lot(t, "P1");
     let t = t
         .again()
-        .args(["record", "P1", "--by", TK.0, "--made", "30"])
+        .args(["record", "P1", "--by", TK.0])
+        .args(complete_args(&p1))
         .pins(&[TK.1]);
     t.run();
     let t = t.again().args(["verify", "P1", "--by", RP.0]).pins(&[RP.1]);

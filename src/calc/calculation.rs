@@ -5,7 +5,7 @@ use rust_decimal::Decimal;
 
 use crate::formula::{Displacement, Schedule, short_name};
 use crate::order::Basis;
-use crate::quantity::{Dimension, Quantity};
+use crate::quantity::{Dimension, Quantity, round_to};
 
 use super::Balance;
 
@@ -202,6 +202,9 @@ pub struct Reconciliation {
     pub beaker_waste: Decimal,
     /// In the units dispensed.
     pub dispensed: Decimal,
+    /// In the extra units poured beyond those dispensed (kept as retained samples or
+    /// destroyed): in the units poured − in the units dispensed.
+    pub in_extra: Decimal,
 }
 
 impl Reconciliation {
@@ -253,6 +256,16 @@ impl Calculation {
             .iter()
             .filter_map(|i| i.active.as_ref()?.schedule)
             .min()
+    }
+
+    /// The accepted unit weight range as the worksheet prints it, rounded to the balance:
+    /// the limits every unit is judged by, so paper and program never disagree at the edge.
+    pub fn accepted_range(&self) -> (Decimal, Decimal) {
+        let r = self.balance.readability;
+        (
+            round_to(self.unit_weight_low, r).unwrap_or(self.unit_weight_low),
+            round_to(self.unit_weight_high, r).unwrap_or(self.unit_weight_high),
+        )
     }
 
     /// The base rows: one, or one per component.

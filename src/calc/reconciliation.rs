@@ -27,6 +27,7 @@ pub(super) fn reconciliation_step(
             u.n,
             what,
         )?;
+        let in_extra = sub(in_units, dispensed, what)?;
         out.push(Reconciliation {
             name: i.name.clone(),
             weighed,
@@ -35,6 +36,7 @@ pub(super) fn reconciliation_step(
             in_units,
             beaker_waste,
             dispensed,
+            in_extra,
         });
     }
     Ok(out)

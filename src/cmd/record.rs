@@ -1,25 +1,33 @@
 //! `troche record LOT`: what happened at the bench, entered by the compounder (flags or a
-//! small TOML file): the actual weight of each ingredient, flagged when it is off the
-//! theoretical amount by more than the tolerance; each unit's weight, flagged outside the
-//! accepted range; units made and rejected; deviations; initials. It appends a `recorded`
-//! event and prints the filled-in compounding record: the worksheet with the actual values.
+//! small TOML file): the actual amount of each component in the unit the worksheet measures
+//! it, component lots, each unit's weight, units made and rejected, what became of the extra
+//! units, deviations. The record is judged against the master formulation record's limits
+//! (`bench::judge`), stored as a typed bench record in a signed `recorded` event, and printed
+//! as the filled-in compounding record.
+//!
+//! A second `record` of a lot is a correction: it gives its reason, supersedes the one before
+//! and prints LOT-record-2.pdf; nothing is overwritten. The PDF is rendered and staged before
+//! the log is written, kept in the log with the event, and named after the commit, so a
+//! command that fails changes nothing and a record can always be printed again.
 
 use std::path::PathBuf;
 
 use clap::Args;
-use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::bench::{self, BenchRecord, Entered, ExtraUnits, Printed};
 use crate::error::{Error, Result};
-use crate::formula::name_matches;
 use crate::logbook::{self, Actor, NewEvent, people};
-use crate::quantity::{self, round_to};
-use crate::{library, lots, publish, render};
+use crate::store::Db;
+use crate::{library, lots, order, publish, quantity, render};
 
 use super::arg;
 use super::context::Context;
 use super::pins;
+
+/// The shortest reason a correction is entered with: a word or two says nothing.
+const MIN_REASON: usize = 10;
 
 #[derive(Args)]
 pub(super) struct RecordArgs {
@@ -33,9 +41,13 @@ pub(super) struct RecordArgs {
     /// a scheduled active); their PIN is read after the compounder's.
     #[arg(long, value_name = "INITIALS")]
     witness: Option<String>,
-    /// Actual weight of an ingredient: "NAME=1.846 g", once per ingredient.
-    #[arg(long, value_name = "NAME=MASS")]
+    /// Actual amount of a component, in the unit the worksheet measures it: "NAME=1.846 g",
+    /// or "NAME=0.32 mL" where it says "measure by volume"; once per component.
+    #[arg(long, value_name = "NAME=AMOUNT")]
     weight: Vec<String>,
+    /// A component's lot not given at make: "NAME|LOT|EXPIRY[|MANUFACTURER]".
+    #[arg(long, value_name = "NAME|LOT|EXPIRY")]
+    component: Vec<String>,
     /// Each unit's weight: "0.975 g" (repeat, or separate with commas).
     #[arg(long, value_name = "MASS")]
     unit_weight: Vec<String>,
@@ -45,22 +57,26 @@ pub(super) struct RecordArgs {
     /// Units rejected, with the reason: "N=REASON".
     #[arg(long, value_name = "N=REASON")]
     rejected: Vec<String>,
+    /// What became of the extra units poured beyond those dispensed: retained (kept as
+    /// retained samples) or destroyed.
+    #[arg(long, value_name = "retained|destroyed")]
+    extra_units: Option<String>,
     /// A deviation from the master formulation record.
     #[arg(long, value_name = "TEXT")]
     deviation: Vec<String>,
-    /// Percent an actual weight may be off the theoretical amount before it is flagged.
-    #[arg(long, value_name = "PERCENT", default_value = "5")]
-    tolerance: String,
-    /// The same values from a TOML file (docs/log.md: by, made, tolerance, weights, unit
-    /// weights, rejected, deviations); flags add to it.
+    /// Narrows the formula's weighing tolerances to PERCENT (it may never widen them).
+    #[arg(long, value_name = "PERCENT")]
+    tolerance: Option<String>,
+    /// Why this record corrects the one before (every record of a lot after the first).
+    #[arg(long, value_name = "TEXT")]
+    reason: Option<String>,
+    /// The same values from a TOML file (docs/log.md); flags add to it.
     #[arg(long = "from", value_name = "FILE")]
     from: Option<PathBuf>,
-    /// The filled-in compounding record PDF (default: LOT-record.pdf in the batch's folder).
+    /// The filled-in compounding record PDF (default: LOT-record.pdf in the batch's folder,
+    /// LOT-record-2.pdf for the first correction, ...).
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
-    /// Replace the PDF if it exists.
-    #[arg(long)]
-    force: bool,
     /// Pharmacy settings file (for `database` and `user`).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
@@ -72,8 +88,12 @@ struct RecordFile {
     by: Option<String>,
     made: Option<u32>,
     tolerance: Option<String>,
+    reason: Option<String>,
+    extra_units: Option<String>,
     #[serde(default)]
     weights: std::collections::BTreeMap<String, String>,
+    #[serde(default)]
+    components: Vec<String>,
     #[serde(default)]
     unit_weights: Vec<String>,
     #[serde(default)]
@@ -89,19 +109,126 @@ struct Rejected {
     reason: String,
 }
 
-fn mass(flag: &str, text: &str) -> Result<Decimal> {
-    Ok(arg(flag, quantity::parse_mass(text.trim()))?.in_base())
+/// The number of records `lot` has.
+fn records(db: &mut dyn Db, lot: &str) -> Result<u32> {
+    let n = logbook::events(db, lot)?
+        .iter()
+        .filter(|e| e.what == "recorded")
+        .count();
+    Ok(u32::try_from(n).unwrap_or(u32::MAX))
 }
 
-fn percent_off(actual: Decimal, want: Decimal) -> Option<Decimal> {
-    if want.is_zero() {
-        return None;
+/// Everything typed, read and checked before anyone signs.
+fn entered(
+    a: &RecordArgs,
+    file: RecordFile,
+    by: String,
+    witness: Option<String>,
+) -> Result<Entered> {
+    let mut e = Entered {
+        by,
+        witness,
+        made: a.made.or(file.made),
+        reason: a
+            .reason
+            .clone()
+            .or(file.reason)
+            .map(|r| r.trim().to_string()),
+        ..Entered::default()
+    };
+    if let Some(t) = a.tolerance.as_deref().or(file.tolerance.as_deref()) {
+        e.tolerance = Some(arg(
+            "--tolerance",
+            quantity::parse_positive(t.trim_end_matches('%').trim(), "tolerance"),
+        )?);
     }
-    let d = actual
-        .checked_sub(want)?
-        .checked_mul(Decimal::ONE_HUNDRED)?
-        .checked_div(want)?;
-    round_to(d, Decimal::new(1, 2))
+    if let Some(x) = a.extra_units.as_deref().or(file.extra_units.as_deref()) {
+        e.extra_were = Some(ExtraUnits::parse(x).ok_or_else(|| {
+            Error::arg(
+                "--extra-units",
+                format!("\"{x}\": write retained (kept as retained samples) or destroyed"),
+            )
+        })?);
+    }
+    let typed = file
+        .weights
+        .iter()
+        .map(|(n, m)| ("weights", n.clone(), m.clone()))
+        .chain(a.weight.iter().map(|w| {
+            let (n, m) = w.split_once('=').unwrap_or((w, ""));
+            ("--weight", n.to_string(), m.to_string())
+        }));
+    for (flag, name, amount) in typed {
+        if name.trim().is_empty() || amount.trim().is_empty() {
+            return Err(Error::arg(
+                flag,
+                "give NAME=AMOUNT, e.g. \"Gelatin=0.320 g\", or \"PEG 400=0.32 mL\" for a \
+                 liquid measured by volume",
+            ));
+        }
+        let q = arg(flag, quantity::parse_quantity(amount.trim()))?;
+        e.amounts.push((flag, name.trim().to_string(), q));
+    }
+    for c in file.components.iter().chain(&a.component) {
+        e.components
+            .push(arg("--component", order::parse_component(c))?);
+    }
+    for w in file
+        .unit_weights
+        .iter()
+        .chain(&a.unit_weight)
+        .flat_map(|s| s.split(','))
+        .filter(|s| !s.trim().is_empty())
+    {
+        e.unit_weights
+            .push(arg("--unit-weight", quantity::parse_mass(w.trim()))?.in_base());
+    }
+    e.rejected = file
+        .rejected
+        .into_iter()
+        .map(|r| (r.count, r.reason))
+        .collect();
+    for r in &a.rejected {
+        let (n, why) = r
+            .split_once('=')
+            .ok_or_else(|| Error::arg("--rejected", "give N=REASON"))?;
+        let n: u32 = n
+            .trim()
+            .parse()
+            .map_err(|_| Error::arg("--rejected", "N must be a whole number"))?;
+        if why.trim().is_empty() {
+            return Err(Error::arg("--rejected", "give the reason: N=REASON"));
+        }
+        e.rejected.push((n, why.trim().to_string()));
+    }
+    e.deviations = file
+        .deviations
+        .into_iter()
+        .chain(a.deviation.iter().cloned())
+        .collect();
+    Ok(e)
+}
+
+/// A correction's reason: required from the second record on, and only then.
+fn check_reason(lot: &str, number: u32, reason: Option<&str>) -> Result<()> {
+    match (number, reason) {
+        (1, Some(_)) => Err(Error::arg(
+            "--reason",
+            format!("lot {lot} has no record yet; --reason is for a correction of one"),
+        )),
+        (1, None) => Ok(()),
+        (_, Some(r)) if r.chars().count() >= MIN_REASON => Ok(()),
+        (n, _) => Err(Error::arg(
+            "--reason",
+            format!(
+                "lot {lot} has record {} already; another record is a correction of it: give \
+                 why with --reason TEXT (at least {MIN_REASON} characters). It supersedes \
+                 record {} and prints a PDF of its own; nothing is overwritten",
+                n - 1,
+                n - 1
+            ),
+        )),
+    }
 }
 
 /// Reads a `--from` file (`troche check` reads it the same way): what it holds, in a line.
@@ -120,10 +247,11 @@ pub(super) fn check_file(text: &str, file: &str) -> Result<String> {
         }
     };
     for (name, w) in &r.weights {
-        mass("weights", w).map_err(at(format!("weights.\"{name}\"")))?;
+        arg("weights", quantity::parse_quantity(w.trim()))
+            .map_err(at(format!("weights.\"{name}\"")))?;
     }
     for w in r.unit_weights.iter().flat_map(|s| s.split(',')) {
-        mass("unit_weights", w).map_err(at("unit_weights".into()))?;
+        arg("unit_weights", quantity::parse_mass(w.trim())).map_err(at("unit_weights".into()))?;
     }
     if let Some(t) = &r.tolerance {
         arg(
@@ -174,17 +302,7 @@ pub(super) fn run(ctx: &Context, a: &RecordArgs) -> Result<i32> {
             "the witness is a second person, not the compounder",
         ));
     }
-    let tolerance = arg(
-        "--tolerance",
-        quantity::parse_positive(
-            file.tolerance
-                .as_deref()
-                .unwrap_or(&a.tolerance)
-                .trim_end_matches('%')
-                .trim(),
-            "tolerance",
-        ),
-    )?;
+    let mut entered = entered(a, file, by.clone(), witness.clone())?;
     let lot = &super::lot(&a.lot);
     let mut db = ctx.open_existing(&settings)?;
     logbook::require_status(
@@ -195,7 +313,6 @@ pub(super) fn run(ctx: &Context, a: &RecordArgs) -> Result<i32> {
     )?;
     let rebuilt = logbook::rebuild(db.as_mut(), lot)?;
     let record = &rebuilt.record;
-    let calc = &record.calc;
     if let (Some(schedule), None) = (record.schedule(), &witness) {
         return Err(Error::arg(
             "--witness",
@@ -206,109 +323,30 @@ pub(super) fn run(ctx: &Context, a: &RecordArgs) -> Result<i32> {
             ),
         ));
     }
+    let number = records(db.as_mut(), lot)?.saturating_add(1);
+    check_reason(lot, number, entered.reason.as_deref())?;
+    entered.number = number;
+    let mut bench = bench::judge(record, entered)?;
 
-    let mut weights: Vec<(String, Decimal)> = Vec::new();
-    for (name, m) in &file.weights {
-        weights.push((name.clone(), mass("weights", m)?));
-    }
-    for w in &a.weight {
-        let (n, m) = w
-            .split_once('=')
-            .ok_or_else(|| Error::arg("--weight", "give NAME=MASS, e.g. \"Gelatin=0.320 g\""))?;
-        weights.push((n.trim().to_string(), mass("--weight", m)?));
-    }
-    let mut flags = Vec::new();
-    let mut rows = Vec::new();
-    for (name, actual) in &weights {
-        let lower = name.to_lowercase();
-        let Some(i) = calc
-            .ingredients
-            .iter()
-            .find(|i| name_matches(&i.name, name))
-            .or_else(|| {
-                calc.ingredients
-                    .iter()
-                    .find(|i| i.name.to_lowercase().starts_with(&lower))
-            })
-        else {
-            return Err(Error::arg(
-                "--weight",
-                format!(
-                    "no ingredient \"{name}\" in lot {lot}; its ingredients: {}",
-                    calc.ingredients
-                        .iter()
-                        .map(|i| i.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join("; ")
-                ),
-            ));
-        };
-        let off = percent_off(*actual, i.amount);
-        let flagged = off.is_some_and(|o| o.abs() > tolerance);
-        if flagged {
-            flags.push(format!("weight:{}", i.name));
-        }
-        rows.push(json!({"ingredient": i.name, "theoretical_g": i.amount.to_string(),
-            "actual_g": actual.to_string(), "off_percent": off.map(|o| o.to_string()), "flagged": flagged}));
-    }
-    let mut units = Vec::new();
-    for (k, w) in file
-        .unit_weights
-        .iter()
-        .chain(&a.unit_weight)
-        .flat_map(|s| s.split(','))
-        .filter(|s| !s.trim().is_empty())
-        .enumerate()
-    {
-        let m = mass("--unit-weight", w)?;
-        let flagged = m < calc.unit_weight_low || m > calc.unit_weight_high;
-        if flagged {
-            flags.push(format!("unit:{}", k + 1));
-        }
-        units.push(json!({"unit": k + 1, "weight_g": m.to_string(), "flagged": flagged}));
-    }
-    let mut rejected: Vec<(u32, String)> = file
-        .rejected
-        .iter()
-        .map(|r| (r.count, r.reason.clone()))
-        .collect();
-    for r in &a.rejected {
-        let (n, why) = r
-            .split_once('=')
-            .ok_or_else(|| Error::arg("--rejected", "give N=REASON"))?;
-        let n: u32 = n
-            .trim()
-            .parse()
-            .map_err(|_| Error::arg("--rejected", "N must be a whole number"))?;
-        rejected.push((n, why.trim().to_string()));
-    }
-    let made = a.made.or(file.made);
-    let deviations: Vec<String> = file
-        .deviations
-        .iter()
-        .chain(&a.deviation)
-        .cloned()
-        .collect();
-    if !deviations.is_empty() {
-        flags.push("deviation".into());
-    }
-    let details = json!({
-        "by": by, "tolerance_percent": tolerance.to_string(),
-        "unit_weight_range_g": [calc.unit_weight_low.to_string(), calc.unit_weight_high.to_string()],
-        "weights": rows, "unit_weights": units, "made": made,
-        "rejected": rejected.iter().map(|(n, r)| json!({"count": n, "reason": r})).collect::<Vec<_>>(),
-        "deviations": deviations, "flags": flags,
-    });
-
-    // The filled-in record: the worksheet, then a page of what was measured.
-    let pdf = render::worksheet::filled_record(record, rebuilt.settings.paper, lot, &details)?;
     let out = a.output.clone().unwrap_or_else(|| {
         rebuilt
             .out_dir
             .clone()
             .unwrap_or_else(|| PathBuf::from("."))
-            .join(format!("{}-record.pdf", lots::file_stem(lot)))
+            .join(BenchRecord::file_name(&lots::file_stem(lot), number))
     });
+    if out.exists() {
+        return Err(Error::Exists(out));
+    }
+    let pdf = render::worksheet::filled_record(record, rebuilt.settings.paper, lot, &bench)?;
+    let kind = BenchRecord::kind(number);
+    bench.printed = Some(Printed {
+        kind: kind.clone(),
+        path: out.display().to_string(),
+        sha256: logbook::sha256_hex(&pdf),
+        bytes: u64::try_from(pdf.len()).unwrap_or(u64::MAX),
+    });
+    let details = bench.to_json()?;
     // Signed last, once everything typed has been read: a mistake in it is told before
     // anyone types a PIN.
     let actor = Actor::current();
@@ -318,14 +356,31 @@ pub(super) fn run(ctx: &Context, a: &RecordArgs) -> Result<i32> {
         Some(w) => Some(pins::sign(db.as_mut(), &mut pins, "--witness", w, &actor)?),
         None => None,
     };
-    let mut details = details;
-    details["witness"] = json!(witness);
-    details["file"] =
-        json!({"path": out.display().to_string(), "sha256": logbook::sha256_hex(&pdf)});
+    // Written and flushed under a temporary name before the log is: a record in the log
+    // always has its PDF, and a failure here leaves the log as it was.
+    let staged = publish::stage_file(&out, &pdf, settings.file_mode)?;
     db.write(|tx| {
-        // The state is checked again inside the write: another command may have moved the
-        // batch on (released, rejected) since it was read above.
+        // The state and the record's number are checked again inside the write: another
+        // command may have moved the batch on, or entered a record, since they were read.
         people::require_signer(tx, "--by", &signer.initials)?;
+        logbook::require_status(
+            tx,
+            lot,
+            &[logbook::PREPARED, logbook::RECORDED],
+            "recording",
+        )?;
+        let now = records(tx, lot)?.saturating_add(1);
+        if now != number {
+            return Err(Error::arg(
+                "LOT",
+                format!(
+                    "record {} of lot {lot} was entered while this one was typed; nothing \
+                     was written: run the command again (as a correction, with --reason)",
+                    now - 1
+                ),
+            ));
+        }
+        logbook::keep_document(tx, lot, &kind, &out, &pdf)?;
         logbook::transition(
             tx,
             &[logbook::PREPARED, logbook::RECORDED],
@@ -350,26 +405,65 @@ pub(super) fn run(ctx: &Context, a: &RecordArgs) -> Result<i32> {
                     status: None,
                     who: Some(&w.initials),
                     meaning: Some("witnessed"),
-                    details: &json!({"witnessed": "the weighing of the controlled substance, recorded by the event before"}),
+                    details: &json!({"witnessed": "the weighing of the controlled substance, recorded by the event before", "record": number}),
                 },
                 &actor,
             )?;
         }
         Ok(())
     })?;
-    let file_mode = crate::config::load(a.config.as_deref())?.file_mode;
-    publish::write(&out, &pdf, a.force, file_mode)?;
+    staged.publish().map_err(|e| {
+        Error::stored(format!(
+            "record {number} of lot {lot} is in the log, but its PDF could not be written: \
+             {e}; `troche reprint {lot}` writes it from the log"
+        ))
+    })?;
+    report(lot, &by, &out, &bench);
+    Ok(0)
+}
+
+/// What the terminal is told: the file, then what stands between the record and release.
+fn report(lot: &str, by: &str, out: &std::path::Path, b: &BenchRecord) {
+    let supersedes = if b.number > 1 {
+        format!(" (record {}, supersedes record {})", b.number, b.number - 1)
+    } else {
+        String::new()
+    };
     crate::escape::eprintln(&format!(
-        "lot {lot} recorded by {by}; wrote {}",
+        "lot {lot} recorded by {by}{supersedes}; wrote {}",
         out.display()
     ));
-    if flags.is_empty() {
-        crate::escape::eprintln("no flags");
-    } else {
+    if !b.missing.is_empty() {
         crate::escape::eprintln(&format!(
-            "flags to resolve before release: {}",
-            flags.join(", ")
+            "incomplete, not releasable until it has: {}",
+            b.missing.join("; ")
         ));
     }
-    Ok(0)
+    if b.flags.is_empty() {
+        crate::escape::eprintln("no flags");
+    } else {
+        let ids: Vec<&str> = b.flags.iter().map(|f| f.id.as_str()).collect();
+        crate::escape::eprintln(&format!(
+            "flags to resolve before release: {}",
+            ids.join(", ")
+        ));
+        for f in b.flags.iter().filter(|f| !f.acknowledgeable()) {
+            crate::escape::eprintln(&format!("troche: {}", f.text));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_correction_needs_a_reason_and_a_first_record_none() {
+        assert!(check_reason("L", 1, None).is_ok());
+        assert!(check_reason("L", 1, Some("re-weighed the base")).is_err());
+        let e = check_reason("L", 2, None).unwrap_err().to_string();
+        assert!(e.contains("has record 1 already"), "{e}");
+        assert!(check_reason("L", 2, Some("typo")).is_err());
+        assert!(check_reason("L", 2, Some("unit 3 was typed as 9.75 g")).is_ok());
+    }
 }

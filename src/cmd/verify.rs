@@ -1,5 +1,8 @@
-//! `troche verify LOT --by INITIALS` releases a batch; `--reject REASON` rejects it. A batch
-//! whose record has flags is released only when each flag is acknowledged with a reason.
+//! `troche verify LOT --by INITIALS` releases a batch; `--reject REASON` rejects it. Release
+//! reads the lot's bench record in force (typed, `bench::BenchRecord`): an incomplete or
+//! unreadable record is refused, an active out of tolerance is never acknowledged, and every
+//! other flag is acknowledged by the releasing pharmacist with a reason, printed as a
+//! deviation.
 //! Both are signed with the pharmacist's PIN, and by a pharmacist who neither prepared nor
 //! recorded the batch, unless the pharmacy's `same-person-release` policy is on.
 
@@ -8,8 +11,10 @@ use std::path::PathBuf;
 use clap::Args;
 use serde_json::json;
 
+use crate::bench::{BenchRecord, Flag};
 use crate::config;
 use crate::error::{Error, Result};
+use crate::formula::name_matches;
 use crate::logbook::people::{self, Person};
 use crate::logbook::{self, Actor, NewEvent, policy};
 use crate::store::Transaction;
@@ -35,6 +40,112 @@ pub(super) struct VerifyArgs {
     /// Pharmacy settings file (for `database` and `user`).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+}
+
+/// The shortest reason a flag is accepted with: it is printed as a deviation.
+const MIN_REASON: usize = 10;
+
+/// The lot's bench record in force (its latest, which supersedes those before), read
+/// strictly inside the release's transaction; refuses release while it lacks anything,
+/// listing all of it.
+fn current_record(tx: &mut Transaction<'_>, lot: &str) -> Result<BenchRecord> {
+    let recorded = logbook::events(tx, lot)?
+        .into_iter()
+        .rev()
+        .find(|e| e.what == "recorded")
+        .ok_or_else(|| {
+            Error::arg(
+                "LOT",
+                format!("lot {lot} has no bench record; enter it with `troche record {lot}`"),
+            )
+        })?;
+    let bench = BenchRecord::read(lot, &recorded.details)?;
+    if !bench.missing.is_empty() {
+        return Err(Error::arg(
+            "LOT",
+            format!(
+                "lot {lot} cannot be released: its record (record {}) is incomplete; it lacks \
+                 {}. Enter them with a correction: troche record {lot} --reason TEXT ...",
+                bench.number,
+                bench.missing.join("; ")
+            ),
+        ));
+    }
+    Ok(bench)
+}
+
+/// Which flag of `bench` an acknowledgement names: its id exactly ("unit:3"), else
+/// "weight:NAME" with the ingredient's full or short name, in any letter case.
+fn flag_named<'a>(bench: &'a BenchRecord, named: &str) -> Option<&'a Flag> {
+    bench
+        .flags
+        .iter()
+        .find(|f| f.id.eq_ignore_ascii_case(named))
+        .or_else(|| {
+            let (kind, name) = named.split_once(':')?;
+            bench.flags.iter().find(|f| {
+                f.id.split_once(':').is_some_and(|(k, full)| {
+                    k.eq_ignore_ascii_case(kind.trim()) && name_matches(full, name)
+                })
+            })
+        })
+}
+
+/// Each acknowledgement resolved to the flag it names; refuses one that names no flag, an
+/// active out of tolerance (never acknowledged: rejected or remade), and any flag left open.
+fn resolve(
+    lot: &str,
+    bench: &BenchRecord,
+    acks: &[(String, String)],
+) -> Result<Vec<(String, String)>> {
+    let ids = || {
+        bench
+            .flags
+            .iter()
+            .map(|f| f.id.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut out: Vec<(String, String)> = Vec::new();
+    for (named, reason) in acks {
+        let Some(flag) = flag_named(bench, named) else {
+            return Err(Error::arg(
+                "--acknowledge",
+                format!("lot {lot} has no flag {named}; its flags: {}", ids()),
+            ));
+        };
+        if !flag.acknowledgeable() {
+            return Err(Error::arg(
+                "--acknowledge",
+                format!("{} cannot be acknowledged: {}", flag.id, flag.text),
+            ));
+        }
+        out.push((flag.id.clone(), reason.clone()));
+    }
+    if let Some(active) = bench.flags.iter().find(|f| !f.acknowledgeable()) {
+        return Err(Error::arg(
+            "--reject",
+            format!("lot {lot} cannot be released: {}", active.text),
+        ));
+    }
+    let open: Vec<&str> = bench
+        .flags
+        .iter()
+        .filter(|f| !out.iter().any(|(id, _)| *id == f.id))
+        .map(|f| f.id.as_str())
+        .collect();
+    if !open.is_empty() {
+        return Err(Error::arg(
+            "--acknowledge",
+            format!(
+                "lot {lot} has unresolved flags: {}; a pharmacist acknowledges each with \
+                 --acknowledge \"FLAG=REASON\" (at least {MIN_REASON} characters, printed as a \
+                 deviation), or rejects the batch with --reject REASON",
+                open.join(", ")
+            ),
+        ));
+    }
+    Ok(out)
 }
 
 /// Refuses a release or rejection by anyone but a pharmacist who neither prepared nor
@@ -66,8 +177,20 @@ pub(super) fn run(ctx: &Context, a: &VerifyArgs) -> Result<i32> {
     let mut acks = Vec::new();
     for s in &a.acknowledge {
         match s.split_once('=') {
-            Some((f, r)) if !f.trim().is_empty() && !r.trim().is_empty() => {
+            Some((f, r)) if !f.trim().is_empty() && r.trim().chars().count() >= MIN_REASON => {
                 acks.push((f.trim().to_string(), r.trim().to_string()));
+            }
+            Some((f, _)) if !f.trim().is_empty() => {
+                return Err(Error::arg(
+                    "--acknowledge",
+                    format!(
+                        "the reason for accepting {} is printed as a deviation: give it in at \
+                         least {MIN_REASON} characters, e.g. \"{}=re-weighed on balance 2, \
+                         within range\"",
+                        f.trim(),
+                        f.trim()
+                    ),
+                ));
             }
             _ => {
                 return Err(Error::arg(
@@ -83,6 +206,7 @@ pub(super) fn run(ctx: &Context, a: &VerifyArgs) -> Result<i32> {
     let mut db = ctx.open_existing(&settings)?;
     let actor = Actor::current();
     let signer = pins::sign(db.as_mut(), &mut ctx.pins(&settings), "--by", by, &actor)?;
+    let mut deviations = Vec::new();
     let (status, same) = db.write(|tx| {
         if let Some(reason) = &a.reject {
             // The state first: a batch already released is named as such, whoever signs.
@@ -120,31 +244,8 @@ pub(super) fn run(ctx: &Context, a: &VerifyArgs) -> Result<i32> {
                 e => e,
             })?;
         let same = separate(tx, lot, &signer, "releases it")?;
-        let recorded = logbook::latest_event(tx, lot, "recorded")?.unwrap_or_default();
-        let flags: Vec<String> = recorded["flags"]
-            .as_array()
-            .map(|v| v.iter().filter_map(|f| f.as_str().map(String::from)).collect())
-            .unwrap_or_default();
-        let open: Vec<&String> = flags
-            .iter()
-            .filter(|f| !acks.iter().any(|(a, _)| a == *f))
-            .collect();
-        if !open.is_empty() {
-            return Err(Error::arg(
-                "--acknowledge",
-                format!(
-                    "lot {lot} has unresolved flags: {}; acknowledge each with --acknowledge \
-                     \"FLAG=REASON\", or --reject REASON",
-                    open.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
-                ),
-            ));
-        }
-        if let Some((f, _)) = acks.iter().find(|(f, _)| !flags.contains(f)) {
-            return Err(Error::arg(
-                "--acknowledge",
-                format!("lot {lot} has no flag {f}; its flags: {}", flags.join(", ")),
-            ));
-        }
+        let bench = current_record(tx, lot)?;
+        let acks = resolve(lot, &bench, &acks)?;
         for (f, r) in &acks {
             logbook::append_event(
                 tx,
@@ -154,7 +255,7 @@ pub(super) fn run(ctx: &Context, a: &VerifyArgs) -> Result<i32> {
                     status: None,
                     who: Some(by),
                     meaning: Some("acknowledged"),
-                    details: &json!({"flag": f, "reason": r}),
+                    details: &json!({"flag": f, "reason": r, "deviation": true}),
                 },
                 &actor,
             )?;
@@ -170,15 +271,20 @@ pub(super) fn run(ctx: &Context, a: &VerifyArgs) -> Result<i32> {
                 who: Some(by),
                 meaning: Some("released"),
                 details: &json!({
+                    "record": bench.number,
                     "acknowledged": acks.iter().map(|(f, r)| json!({"flag": f, "reason": r})).collect::<Vec<_>>(),
                     "same_person": same,
                 }),
             },
             &actor,
         )?;
+        deviations = acks;
         Ok((logbook::RELEASED, same))
     })?;
     crate::escape::eprintln(&format!("lot {lot} {status} by {by}"));
+    for (f, r) in &deviations {
+        crate::escape::eprintln(&format!("deviation: {f}, acknowledged by {by}: {r}"));
+    }
     if same {
         crate::escape::eprintln(&format!(
             "prepared and {status} by the same pharmacist (policy same-person-release)"

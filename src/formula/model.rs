@@ -298,6 +298,37 @@ pub struct Procedure {
     pub steps: Vec<String>,
 }
 
+/// The limits a batch's bench record is judged by. They belong to the master formulation
+/// record, not to the bench: a command may narrow them, never widen them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Qc {
+    /// How far an active's actual weight may be off its amount, in percent; `None` takes
+    /// the default, 2 % or the balance's sensitivity as a percent of the amount, whichever
+    /// is larger.
+    pub active_weighing_percent: Option<Decimal>,
+    /// How far an excipient's, the diluent's or the base's actual amount may be off, in
+    /// percent.
+    pub weighing_percent: Decimal,
+    /// Units weighed one by one; `None` weighs every unit poured.
+    pub unit_weight_sample: Option<u32>,
+    /// Largest relative standard deviation of the unit weights, in percent.
+    pub unit_weight_rsd_percent: Decimal,
+    /// Smallest yield, units made ÷ units poured, in percent.
+    pub minimum_yield_percent: Decimal,
+}
+
+impl Default for Qc {
+    fn default() -> Self {
+        Qc {
+            active_weighing_percent: None,
+            weighing_percent: Decimal::from(5),
+            unit_weight_sample: None,
+            unit_weight_rsd_percent: Decimal::from(5),
+            minimum_yield_percent: Decimal::from(90),
+        }
+    }
+}
+
 /// One master formulation record.
 #[derive(Debug, Clone)]
 pub struct Formula {
@@ -322,6 +353,8 @@ pub struct Formula {
     pub procedure: Procedure,
     /// Accepted deviation of each unit's weight from the theoretical, in percent.
     pub weight_tolerance_percent: Decimal,
+    /// The limits the filled-in record is judged by (`[qc]`).
+    pub qc: Qc,
     /// The aliquot diluent the formula names; `None` takes the pharmacy's or the default.
     pub diluent: Option<Diluent>,
     /// Where the formula was read from: a path, or "library:ID" for an embedded one.

@@ -106,7 +106,14 @@ pub(crate) const KEYS: &[Field] = &[
     req("procedure", Kind::Table(PROCEDURE_KEYS)),
     opt(
         "qc",
-        Kind::Table(&[opt("weight_tolerance_percent", Kind::Num)]),
+        Kind::Table(&[
+            opt("weight_tolerance_percent", Kind::Num),
+            opt("active_weighing_tolerance_percent", Kind::Num),
+            opt("weighing_tolerance_percent", Kind::Num),
+            opt("unit_weight_sample", Kind::Num),
+            opt("unit_weight_rsd_percent", Kind::Num),
+            opt("minimum_yield_percent", Kind::Num),
+        ]),
     ),
     opt("aliquot", Kind::Table(ALIQUOT_KEYS)),
 ];
@@ -258,6 +265,11 @@ pub(super) struct RawProcedure {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawQc {
     pub(super) weight_tolerance_percent: Option<Num>,
+    pub(super) active_weighing_tolerance_percent: Option<Num>,
+    pub(super) weighing_tolerance_percent: Option<Num>,
+    pub(super) unit_weight_sample: Option<Num>,
+    pub(super) unit_weight_rsd_percent: Option<Num>,
+    pub(super) minimum_yield_percent: Option<Num>,
 }
 
 /// Checks each of the formula's key lists against its raw struct (see `source`'s tests).

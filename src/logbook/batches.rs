@@ -178,6 +178,39 @@ pub fn insert(db: &mut Transaction<'_>, b: &NewBatch<'_>, actor: &Actor) -> Resu
     )
 }
 
+/// Keeps a document printed for `lot` after it was entered (a filled-in record, kind
+/// "record-N"): its `files` row with its SHA-256 and its bytes in `documents`, so `reprint`
+/// writes it again. Such rows are chained through the event that prints them, whose details
+/// hold the same SHA-256, not through the batch's first event.
+pub fn keep_document(
+    tx: &mut Transaction<'_>,
+    lot: &str,
+    kind: &str,
+    path: &Path,
+    bytes: &[u8],
+) -> Result<String> {
+    let sha = sha256_hex(bytes);
+    tx.execute(
+        "INSERT INTO files (lot, kind, path, sha256, bytes) VALUES ($1, $2, $3, $4, $5)",
+        &[
+            Value::text(lot),
+            Value::text(kind),
+            Value::text(path.display().to_string()),
+            Value::text(sha.clone()),
+            Value::int(i64::try_from(bytes.len()).unwrap_or(i64::MAX)),
+        ],
+    )?;
+    tx.execute(
+        "INSERT INTO documents (lot, kind, content) VALUES ($1, $2, $3)",
+        &[
+            Value::text(lot),
+            Value::text(kind),
+            Value::text(BASE64.encode(bytes)),
+        ],
+    )?;
+    Ok(sha)
+}
+
 /// The bytes of a document printed for `lot` (its kind: "worksheet", "label", "json"), as the
 /// log keeps them, checked against the SHA-256 its `files` row holds; `None` when the log
 /// holds no bytes of it (a batch entered before they were kept).

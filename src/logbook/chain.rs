@@ -126,6 +126,12 @@ fn link_sha(prev: &str, n: i64, event: &[J], covered: &J) -> String {
     sha256_hex(text.as_bytes())
 }
 
+/// The files and kept documents a batch's first event covers: those printed when it was
+/// entered. A filled-in record printed later (kind "record-N") is covered by the `recorded`
+/// event that printed it, whose details hold its SHA-256.
+const FIRST_FILES: &str = "(SELECT * FROM files WHERE kind NOT LIKE 'record-%')";
+const FIRST_DOCUMENTS: &str = "(SELECT * FROM documents WHERE kind NOT LIKE 'record-%')";
+
 /// What a batch's first event covers: its row, component lots, files and kept documents.
 #[derive(Default)]
 struct Covered {
@@ -166,14 +172,17 @@ fn covered(db: &mut dyn Db, clause: &str, params: &[Value]) -> Result<HashMap<St
         let lot = v[0].as_str().unwrap_or_default().to_string();
         by_lot.entry(lot).or_default().components.push(J::Array(v));
     }
-    for mut r in db.query(&select("files", &FILE_COLUMNS, ", t.kind"), params)? {
+    for mut r in db.query(&select(FIRST_FILES, &FILE_COLUMNS, ", t.kind"), params)? {
         let v = cols(&mut r, &FILE_COLUMNS)?;
         let lot = v[0].as_str().unwrap_or_default().to_string();
         by_lot.entry(lot).or_default().files.push(J::Array(v));
     }
     // A kept document's bytes are covered through their SHA-256, which its `files` row
     // holds ([`verify_documents`] compares them); the chain covers which were kept.
-    for mut r in db.query(&select("documents", &["lot", "kind"], ", t.kind"), params)? {
+    for mut r in db.query(
+        &select(FIRST_DOCUMENTS, &["lot", "kind"], ", t.kind"),
+        params,
+    )? {
         let lot = r.text("lot")?;
         let kind = r.text("kind")?;
         by_lot
@@ -453,6 +462,9 @@ pub fn verify(db: &mut dyn Db) -> Result<Verified> {
     if broken.is_none() {
         broken = unlinked_rows(db, last)?;
     }
+    if broken.is_none() {
+        broken = later_files(db, None, last)?;
+    }
     Ok(Verified {
         links,
         head: head_sha,
@@ -477,6 +489,52 @@ fn unlinked_rows(db: &mut dyn Db, last: i64) -> Result<Option<Broken>> {
                 lot: r.text("lot")?,
                 seq: 0,
                 why: format!("a row of {table} outside the chain"),
+            }));
+        }
+    }
+    Ok(None)
+}
+
+/// The files printed after a batch was entered (kind "record-N") against the events that
+/// printed them: each `files` row (path, SHA-256, size) is what its chained event's
+/// `printed` says, so a row changed outside troche is found although the batch's first
+/// event does not cover it. Of one lot, or of the whole log.
+fn later_files(db: &mut dyn Db, lot: Option<&str>, last: i64) -> Result<Option<Broken>> {
+    let rows = match lot {
+        Some(l) => db.query(
+            "SELECT lot, kind, path, sha256, bytes FROM files WHERE kind LIKE 'record-%' \
+             AND lot = $1 ORDER BY lot, kind",
+            &[Value::text(l)],
+        )?,
+        None => db.query(
+            "SELECT lot, kind, path, sha256, bytes FROM files WHERE kind LIKE 'record-%' \
+             ORDER BY lot, kind",
+            &[],
+        )?,
+    };
+    for mut r in rows {
+        let (lot, kind) = (r.text("lot")?, r.text("kind")?);
+        let (path, sha, bytes) = (r.text("path")?, r.text("sha256")?, r.int("bytes")?);
+        let mut printed = None;
+        for e in db.query(
+            "SELECT details FROM events WHERE lot = $1 AND what = 'recorded' ORDER BY seq",
+            &[Value::text(lot.clone())],
+        )? {
+            let mut e = e;
+            let d: J = serde_json::from_str(&e.text("details")?).unwrap_or(J::Null);
+            if d["printed"]["kind"] == kind.as_str() {
+                printed = Some(d["printed"].clone());
+            }
+        }
+        let same = printed.is_some_and(|p| {
+            p["path"] == path.as_str() && p["sha256"] == sha.as_str() && p["bytes"] == bytes
+        });
+        if !same {
+            return Ok(Some(Broken {
+                n: last + 1,
+                lot,
+                seq: 0,
+                why: format!("the {kind} file row differs from the event that printed it"),
             }));
         }
     }
@@ -511,6 +569,10 @@ pub fn verify_lot(db: &mut dyn Db, lot: &str) -> Result<()> {
         .into_iter()
         .next()
         .map_or(Ok(0), |mut r| r.int("n"))?;
+    let broken = match broken {
+        None => later_files(db, Some(lot), 0)?,
+        b => b,
+    };
     let broken = broken.or_else(|| {
         (count != events || count == 0).then(|| Broken {
             n: 0,

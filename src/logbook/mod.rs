@@ -31,7 +31,7 @@ mod snapshot;
 mod testing;
 
 pub use actor::Actor;
-pub use batches::{NewBatch, document, insert};
+pub use batches::{NewBatch, document, insert, keep_document};
 pub use digest::sha256_hex;
 pub use events::{
     Event, NewEvent, append_event, dispensed_units, events, latest_event, signed_by, transition,

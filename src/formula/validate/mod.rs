@@ -49,6 +49,7 @@ pub(super) fn validate(src: &mut Source, raw: &RawFormula, text: SourceText) -> 
     ingredients.extend(base.components.iter().map(|c| c.name.clone()));
     let procedure = texts::procedure(src, &raw.procedure, &ingredients);
     let tolerance = texts::weight_tolerance(src, raw.qc.as_ref());
+    let qc = texts::qc(src, raw.qc.as_ref());
     Some(Formula {
         id,
         name,
@@ -67,6 +68,7 @@ pub(super) fn validate(src: &mut Source, raw: &RawFormula, text: SourceText) -> 
         label,
         procedure,
         weight_tolerance_percent: tolerance?,
+        qc: qc?,
         diluent,
         origin: src.file.to_string(),
         text,

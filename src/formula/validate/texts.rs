@@ -4,10 +4,11 @@ use rust_decimal::Decimal;
 
 use toml::Spanned;
 
+use crate::formula::Qc;
 use crate::formula::raw::{RawLabel, RawProcedure, RawQc};
 use crate::formula::steps::{self, StepPart, StepProblem};
 use crate::formula::{LabelText, Procedure, name_matches, short_name};
-use crate::input::toml::Source;
+use crate::input::toml::{Num, Source};
 use crate::quantity;
 
 pub(super) fn label(src: &mut Source, raw: &RawLabel) -> LabelText {
@@ -134,4 +135,75 @@ pub(super) fn weight_tolerance(src: &mut Source, qc: Option<&RawQc>) -> Option<D
         }
         None => Some(Decimal::TEN),
     }
+}
+
+/// The bench record's limits from `[qc]`, each a percent above 0 and below 100 (the yield's
+/// up to 100), or the defaults of [`Qc`].
+pub(super) fn qc(src: &mut Source, qc: Option<&RawQc>) -> Option<Qc> {
+    let mut out = Qc::default();
+    let Some(qc) = qc else {
+        return Some(out);
+    };
+    let mut ok = true;
+    let mut percent = |src: &mut Source, n: Option<&Num>, key: &str, max: Decimal| {
+        let n = n?;
+        let v = src.positive(n, key);
+        match v {
+            Some(v) if v > max => {
+                src.push(
+                    Some(n.span()),
+                    key,
+                    format!("must be above 0 and at most {max}"),
+                );
+                ok = false;
+                None
+            }
+            None => {
+                ok = false;
+                None
+            }
+            v => v,
+        }
+    };
+    let below = Decimal::from(99);
+    out.active_weighing_percent = percent(
+        src,
+        qc.active_weighing_tolerance_percent.as_ref(),
+        "qc.active_weighing_tolerance_percent",
+        below,
+    );
+    if let Some(v) = percent(
+        src,
+        qc.weighing_tolerance_percent.as_ref(),
+        "qc.weighing_tolerance_percent",
+        below,
+    ) {
+        out.weighing_percent = v;
+    }
+    if let Some(v) = percent(
+        src,
+        qc.unit_weight_rsd_percent.as_ref(),
+        "qc.unit_weight_rsd_percent",
+        below,
+    ) {
+        out.unit_weight_rsd_percent = v;
+    }
+    if let Some(v) = percent(
+        src,
+        qc.minimum_yield_percent.as_ref(),
+        "qc.minimum_yield_percent",
+        Decimal::ONE_HUNDRED,
+    ) {
+        out.minimum_yield_percent = v;
+    }
+    if let Some(n) = &qc.unit_weight_sample {
+        out.unit_weight_sample = src.count(
+            n,
+            "qc.unit_weight_sample",
+            1,
+            i64::from(crate::order::MAX_UNITS),
+        );
+        ok &= out.unit_weight_sample.is_some();
+    }
+    ok.then_some(out)
 }

@@ -1,81 +1,190 @@
 //! The filled-in record's own pages (`troche record`): what was measured at the bench, after
-//! the worksheet. Every line wraps to the page and the pages flow like the worksheet's.
+//! the worksheet, each value beside the limit it was judged by (the value printed is the
+//! value judged). Every line wraps to the page and the pages flow like the worksheet's.
 
-use serde_json::Value;
+use crate::bench::{BenchRecord, Dec};
 
 use super::{BODY, LEAD, Piece, Run, Sheet, bold, regular};
 
-/// The actual values recorded for `lot` (the details `troche record` logs): weights with their
-/// flags, unit weights, units made and rejected, deviations, the flags to resolve.
-pub(super) fn actuals(s: &mut Sheet, lot: &str, d: &Value) {
+/// The bench record `b` of `lot`: amounts, component lots, unit weights with their figures,
+/// units made and the yield, the reconciliation, deviations, flags and what is missing.
+pub(super) fn actuals(s: &mut Sheet, lot: &str, b: &BenchRecord) {
     s.break_page();
-    s.section(&format!("Actual values, lot {lot}"), |s| {
-        line(
-            s,
-            &[regular(format!(
-                "Recorded by {}; tolerance {} %; unit weight range {} g to {} g",
-                text(&d["by"]),
-                text(&d["tolerance_percent"]),
-                text(&d["unit_weight_range_g"][0]),
-                text(&d["unit_weight_range_g"][1])
-            ))],
-        );
-    });
-    s.section("Ingredient weights (g): theoretical, actual, off", |s| {
-        for w in list(&d["weights"]) {
-            let entry = format!(
-                "{}: {} / {} ({} %)",
-                text(&w["ingredient"]),
-                text(&w["theoretical_g"]),
-                text(&w["actual_g"]),
-                text(&w["off_percent"])
-            );
-            if flagged(w) {
-                line(s, &[bold(entry), bold("  ** FLAG **")]);
-            } else {
-                line(s, &[regular(entry)]);
-            }
-        }
-    });
-    s.section("Unit weights (g)", |s| {
-        for u in list(&d["unit_weights"]) {
-            let mut runs = vec![regular(format!(
-                "unit {}: {}",
-                text(&u["unit"]),
-                text(&u["weight_g"])
-            ))];
-            if flagged(u) {
-                runs.push(regular("  ** FLAG: outside range **"));
-            }
-            line(s, &runs);
-        }
-    });
-    s.section("Units made and rejected", |s| {
-        line(s, &[bold("Units made: "), regular(text(&d["made"]))]);
-        for r in list(&d["rejected"]) {
-            let why = format!("{} ({})", text(&r["count"]), text(&r["reason"]));
-            line(s, &[bold("Rejected: "), regular(why)]);
-        }
-    });
-    if list(&d["deviations"]).len() > 0 {
-        s.section("Deviations", |s| {
-            for dv in list(&d["deviations"]) {
-                line(s, &[bold("Deviation: "), regular(text(dv))]);
-            }
-        });
-    }
-    let flags: Vec<String> = list(&d["flags"]).map(text).collect();
-    s.section("Flags", |s| {
-        if flags.is_empty() {
-            line(s, &[regular("None")]);
-        } else {
+    let title = if b.number == 1 {
+        format!("Actual values, lot {lot}")
+    } else {
+        format!("Actual values, lot {lot}: record {}", b.number)
+    };
+    s.section(&title, |s| {
+        if b.number > 1 {
             line(
                 s,
                 &[
-                    bold("To resolve before release: "),
-                    regular(flags.join(", ")),
+                    bold(format!("Supersedes record {}. ", b.number - 1)),
+                    regular(format!(
+                        "Reason for the correction: {}",
+                        b.reason.as_deref().unwrap_or("")
+                    )),
                 ],
             );
+        }
+        let who = match &b.witness {
+            Some(w) => format!(
+                "Recorded by {}; weighing of the controlled substance witnessed by {w}",
+                b.by
+            ),
+            None => format!("Recorded by {}", b.by),
+        };
+        line(s, &[regular(who)]);
+        if let Some(t) = b.narrowed_to_percent {
+            line(
+                s,
+                &[regular(format!(
+                    "Weighing tolerances narrowed at the bench to {} %",
+                    t.0.normalize()
+                ))],
+            );
+        }
+    });
+    s.section(
+        "Amounts: worksheet, accepted (tolerance), actual, off",
+        |s| {
+            for a in &b.amounts {
+                let unit = a.measure.unit();
+                let actual = a
+                    .actual
+                    .map_or_else(|| "not recorded".to_owned(), |v| format!("{v} {unit}"));
+                let off = a
+                    .off_percent
+                    .map(|o| format!(" ({} %)", signed(o)))
+                    .unwrap_or_default();
+                let entry = format!(
+                    "{}: {} {unit}; accepted {} to {} {unit} (± {} %, {}); actual {actual}{off}",
+                    a.ingredient,
+                    a.expected,
+                    a.low,
+                    a.high,
+                    a.tolerance_percent.0.normalize(),
+                    a.tolerance_from
+                );
+                match a.within() {
+                    Some(false) => line(s, &[bold(entry), bold("  ** FLAG **")]),
+                    _ => line(s, &[regular(entry)]),
+                }
+            }
+        },
+    );
+    s.section("Component lots", |s| {
+        if b.components.is_empty() {
+            line(s, &[regular("None entered")]);
+        }
+        for c in &b.components {
+            let maker = c
+                .manufacturer
+                .as_ref()
+                .map(|m| format!(", {m}"))
+                .unwrap_or_default();
+            let entry = format!(
+                "{}: lot {}, expiry {}{maker} (entered at {})",
+                c.ingredient,
+                c.lot,
+                c.expiry.as_deref().unwrap_or("not given"),
+                c.entered_at
+            );
+            line(s, &[regular(entry)]);
+        }
+    });
+    units(s, b);
+    for r in &b.reconciliation {
+        let title = format!("Controlled-substance reconciliation: {}", r.active);
+        s.section(&title, |s| {
+            let basis = if r.from_actual {
+                "from the actual weight"
+            } else {
+                "theoretical: no actual weight recorded"
+            };
+            let moiety = |g: Option<Dec>| match (&r.moiety, g) {
+                (Some(m), Some(g)) => format!(" (= {g} g {})", m.to_lowercase()),
+                _ => String::new(),
+            };
+            let witness = b
+                .witness
+                .as_ref()
+                .map(|w| format!("; weighing and waste witnessed by {w}"))
+                .unwrap_or_default();
+            line(
+                s,
+                &[
+                    bold(format!("Weighed: {} g", r.weighed.grams)),
+                    regular(format!(
+                        "{} ({basis}){witness}",
+                        moiety(r.weighed.moiety_grams)
+                    )),
+                ],
+            );
+            for p in &r.parts {
+                let units = p
+                    .units
+                    .map(|n| format!(", {n} unit{}", if n == 1 { "" } else { "s" }))
+                    .unwrap_or_default();
+                line(
+                    s,
+                    &[regular(format!(
+                        "{}{units}: {} g{}",
+                        p.what,
+                        p.grams,
+                        moiety(p.moiety_grams)
+                    ))],
+                );
+            }
+            let verdict = if r.balances {
+                format!(
+                    "Balances: weighed minus the above = {} g (within the balance's {} g)",
+                    r.difference, r.readability
+                )
+            } else {
+                format!(
+                    "DOES NOT BALANCE: {} g not accounted for (more than the balance's {} g)",
+                    r.difference, r.readability
+                )
+            };
+            line(s, &[bold(verdict)]);
+        });
+    }
+    if !b.deviations.is_empty() {
+        s.section("Deviations", |s| {
+            for dv in &b.deviations {
+                line(s, &[bold("Deviation: "), regular(dv.as_str())]);
+            }
+        });
+    }
+    s.section("Before release", |s| {
+        if b.missing.is_empty() {
+            line(s, &[regular("The record is complete.")]);
+        } else {
+            line(s, &[bold("INCOMPLETE: cannot be released until it has:")]);
+            for m in &b.missing {
+                line(s, &[regular(format!("- {m}"))]);
+            }
+        }
+        if b.flags.is_empty() {
+            line(s, &[regular("Flags: none")]);
+        } else {
+            line(s, &[bold("Flags to resolve before release:")]);
+            for f in &b.flags {
+                let how = if f.acknowledgeable() {
+                    " (a pharmacist acknowledges it with a reason)"
+                } else {
+                    ""
+                };
+                line(
+                    s,
+                    &[
+                        bold(format!("{}: ", f.id)),
+                        regular(format!("{}{how}", f.text)),
+                    ],
+                );
+            }
         }
         s.gap(4.0);
         s.form(&[
@@ -85,21 +194,119 @@ pub(super) fn actuals(s: &mut Sheet, lot: &str, d: &Value) {
     });
 }
 
+/// Unit weights with their figures, units made and rejected, and the yield.
+fn units(s: &mut Sheet, b: &BenchRecord) {
+    let (low, high) = b.unit_range;
+    s.section(
+        &format!("Unit weights (g): accepted {low} to {high}"),
+        |s| {
+            let weighed = b.unit_weights.len();
+            line(
+                s,
+                &[regular(format!(
+                    "{weighed} weighed of {} to weigh one by one ({} poured)",
+                    b.unit_sample, b.units_poured
+                ))],
+            );
+            let mut runs: Vec<Run> = Vec::new();
+            for (k, w) in b.unit_weights.iter().enumerate() {
+                let text = format!("{}: {w}", k + 1);
+                if *w < low || *w > high {
+                    runs.push(bold(format!("{text} (FLAG)")));
+                } else {
+                    runs.push(regular(text));
+                }
+                runs.push(regular(if k + 1 < weighed { ";  " } else { "" }));
+            }
+            if !runs.is_empty() {
+                line(s, &runs);
+            }
+            if let Some(st) = &b.unit_stats {
+                let judged = |ok: bool| if ok { "within" } else { "OUTSIDE" };
+                line(
+                    s,
+                    &[regular(format!(
+                        "Mean {} g ({} the range); lightest {} g, heaviest {} g ({}); RSD {} % \
+                         ({} the formula's {} %)",
+                        st.mean,
+                        judged(st.mean_within),
+                        st.lightest,
+                        st.heaviest,
+                        if st.all_within {
+                            "all within the range"
+                        } else {
+                            "NOT all within the range"
+                        },
+                        st.rsd_percent,
+                        judged(st.rsd_within),
+                        st.rsd_limit_percent.0.normalize()
+                    ))],
+                );
+            }
+        },
+    );
+    s.section("Units made and rejected", |s| {
+        let made = b
+            .made
+            .map_or_else(|| "not recorded".to_owned(), |m| m.to_string());
+        line(
+            s,
+            &[
+                bold("Units made: "),
+                regular(format!("{made} of {} poured", b.units_poured)),
+            ],
+        );
+        for r in &b.rejected {
+            line(
+                s,
+                &[
+                    bold("Rejected: "),
+                    regular(format!("{} ({})", r.count, r.reason)),
+                ],
+            );
+        }
+        if b.extra_units > 0 {
+            let were = b
+                .extra_units_were
+                .map_or("not said whether retained or destroyed", |e| e.as_str());
+            line(
+                s,
+                &[regular(format!(
+                    "Extra units beyond the {} dispensed: {} ({were})",
+                    b.units_dispensed, b.extra_units
+                ))],
+            );
+        }
+        if let Some(y) = &b.yields {
+            line(
+                s,
+                &[
+                    bold("Yield: "),
+                    regular(format!(
+                        "{} of {} = {} % ({} the formula's minimum {} %)",
+                        y.made,
+                        y.poured,
+                        y.percent,
+                        if y.within { "meets" } else { "BELOW" },
+                        y.minimum_percent.0.normalize()
+                    )),
+                ],
+            );
+        }
+    });
+}
+
+/// A percent with its sign: "+3.13", "-1.20".
+fn signed(d: Dec) -> String {
+    if d.0.is_sign_negative() {
+        format!("-{}", d.0.abs())
+    } else {
+        format!("+{}", d.0)
+    }
+}
+
 /// One entry, wrapped to the page's width.
 fn line(s: &mut Sheet, runs: &[Run]) {
     let (left, width) = (s.left, s.width());
     s.para(left, width, BODY, LEAD, runs);
-}
-
-fn list(v: &Value) -> impl ExactSizeIterator<Item = &Value> {
-    v.as_array().map_or(&[][..], Vec::as_slice).iter()
-}
-
-fn flagged(v: &Value) -> bool {
-    v["flagged"].as_bool() == Some(true)
-}
-
-/// A value as printed: a string as it is, anything else (a number, null) as JSON.
-fn text(v: &Value) -> String {
-    v.as_str().map_or_else(|| v.to_string(), String::from)
 }

@@ -133,8 +133,7 @@ pub(crate) fn stamp(canvas: &mut crate::render::canvas::Canvas, record: &Record)
 }
 
 /// The filled-in compounding record (`troche record`): the worksheet, then pages of the
-/// actual values recorded for `lot` (the details the command logs: by, tolerance, weights,
-/// unit weights, made, rejected, deviations, flags).
+/// bench record of `lot` as the log keeps it (a correction says which record it supersedes).
 ///
 /// # Errors
 ///
@@ -143,9 +142,9 @@ pub fn filled_record(
     record: &Record,
     paper: Paper,
     lot: &str,
-    actual_values: &serde_json::Value,
+    bench: &crate::bench::BenchRecord,
 ) -> Result<Vec<u8>> {
-    let mut canvas = layout_with(record, paper, |s| actuals(s, lot, actual_values));
+    let mut canvas = layout_with(record, paper, |s| actuals(s, lot, bench));
     stamp(&mut canvas, record);
     let f = &record.formula;
     let meta = meta(
@@ -155,7 +154,7 @@ pub fn filled_record(
             "Compounding record with actual values, master formulation record {} version {}",
             f.id, f.version
         ),
-        "record",
+        &crate::bench::BenchRecord::kind(bench.number),
     );
     canvas.into_pdf(&meta).map_err(Error::Render)
 }

@@ -8,8 +8,9 @@ use super::{
 
 pub(super) fn quality(s: &mut Sheet, record: &Record) {
     let c = &record.calc;
-    let low = grams(record, c.unit_weight_low);
-    let high = grams(record, c.unit_weight_high);
+    // The limits as `troche record` judges them: one rounding for paper and program.
+    let (low, high) = c.accepted_range();
+    let (low, high) = (format!("{low} g"), format!("{high} g"));
     let unit = grams(record, c.unit_weight);
     let tol = c.tolerance_percent.normalize();
     let range = format!("{low} to {high}");

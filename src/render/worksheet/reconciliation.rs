@@ -1,4 +1,8 @@
-//! The controlled-substance reconciliation: where every gram of a scheduled drug went.
+//! The controlled-substance reconciliation: where every gram of a scheduled drug went, in
+//! the form weighed with the moiety beside it: weighed = in the units dispensed + in the
+//! extra units (retained or destroyed) + aliquot remainder + beaker waste.
+
+use rust_decimal::Decimal;
 
 use super::{Ingredient, Record, Sheet, blank, bold, cell1, grams, regular, schedule_name};
 
@@ -17,9 +21,32 @@ pub(super) fn reconciliation(s: &mut Sheet, record: &Record) {
             .map(|l| l.lot.clone())
             .unwrap_or_default();
         let amount = format!("{} {}", i.amount, i.dimension.base_unit());
-        let per_unit = format!("{} {}", a.strength, a.strength_form);
+        // Everything in the form weighed; the moiety beside it where the active has one.
+        let moiety = record
+            .formula
+            .actives
+            .iter()
+            .find(|f| f.name == i.name)
+            .and_then(|f| Some((f.moiety.as_ref()?, f.mw)));
+        let as_moiety = |v: Decimal| {
+            moiety
+                .and_then(|(m, mw)| {
+                    let g = v.checked_mul(m.mw)?.checked_div(mw)?;
+                    Some(format!(
+                        " (= {} {})",
+                        grams(record, g),
+                        m.name.to_lowercase()
+                    ))
+                })
+                .unwrap_or_default()
+        };
+        let per_unit = format!(
+            "{}{}",
+            grams(record, a.per_unit_weighed),
+            as_moiety(a.per_unit_weighed)
+        );
         let rec = c.reconciliation.iter().find(|r| r.name == i.name);
-        let g = |v: Option<rust_decimal::Decimal>| v.map_or_else(String::new, |v| grams(record, v));
+        let g = |v: Option<Decimal>| v.map_or_else(String::new, |v| grams(record, v));
         let block = |s: &mut Sheet| {
             s.cells(
                 &[
@@ -54,11 +81,22 @@ pub(super) fn reconciliation(s: &mut Sheet, record: &Record) {
                         regular(g(rec.map(|r| r.beaker_waste))),
                         1.1,
                     ),
-                    cell1(
-                        "In the units poured",
-                        regular(g(rec.map(|r| r.in_units))),
-                        0.9,
-                    ),
+                    if c.extra_units > 0 {
+                        cell1(
+                            format!(
+                                "In the {} extra units (retained / destroyed: circle one)",
+                                c.extra_units
+                            ),
+                            regular(g(rec.map(|r| r.in_extra))),
+                            1.3,
+                        )
+                    } else {
+                        cell1(
+                            "In the units poured",
+                            regular(g(rec.map(|r| r.in_units))),
+                            0.9,
+                        )
+                    },
                     cell1(
                         "In the units dispensed",
                         regular(g(rec.map(|r| r.dispensed))),
@@ -92,9 +130,10 @@ pub(super) fn reconciliation(s: &mut Sheet, record: &Record) {
                     cell1(
                         "Theoretical yield",
                         regular(format!(
-                            "{} units, {}",
+                            "{} units, {}{}",
                             c.units_prepared,
-                            g(rec.map(|r| r.in_units))
+                            g(rec.map(|r| r.in_units)),
+                            rec.map(|r| as_moiety(r.in_units)).unwrap_or_default()
                         )),
                         1.2,
                     ),

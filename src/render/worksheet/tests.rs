@@ -197,14 +197,22 @@ fn filled_in_record_adds_numbered_pages_of_actual_values() {
     let deviation = "The water bath thermostat failed and the melt was held longer than allowed; \
                      each unit was inspected and weighed again. "
         .repeat(4);
-    let actual = serde_json::json!({
-        "by": "JD", "tolerance_percent": "5", "unit_weight_range_g": ["0.902", "1.102"],
-        "weights": [{"ingredient": "Ketamine", "theoretical_g": "1.600", "actual_g": "1.650",
-                     "off_percent": "3.13", "flagged": false}],
-        "unit_weights": [{"unit": 1, "weight_g": "2", "flagged": true}],
-        "made": 30, "rejected": [{"count": 1, "reason": "cracked"}],
-        "deviations": vec![deviation.clone(); 12], "flags": ["unit:1", "deviation"],
-    });
+    let entered = crate::bench::Entered {
+        number: 1,
+        by: "JD".into(),
+        witness: Some("RP".into()),
+        amounts: vec![(
+            "--weight",
+            "Ketamine".into(),
+            crate::quantity::parse_quantity("1.650 g").unwrap(),
+        )],
+        unit_weights: vec![Decimal::TWO],
+        made: Some(31),
+        rejected: vec![(1, "cracked".into())],
+        deviations: vec![deviation.clone(); 12],
+        ..crate::bench::Entered::default()
+    };
+    let actual = crate::bench::judge(&record, entered).unwrap();
     let pdf = filled_record(&record, Paper::Letter, &record.lot, &actual).unwrap();
     assert_eq!(
         pdf,
@@ -224,9 +232,12 @@ fn filled_in_record_adds_numbered_pages_of_actual_values() {
     let values = pages[worksheet_pages..].concat();
     for expected in [
         "Actual values, lot 261123-001",
-        "unit 1: 2 ** FLAG: outside range **",
+        "1: 2 (FLAG)",
         "Rejected: 1 (cracked)",
-        "To resolve before release: unit:1, deviation",
+        "Flags to resolve before release:",
+        "unit:1: unit 1: 2 g is outside",
+        "INCOMPLETE: cannot be released until it has:",
+        "Controlled-substance reconciliation: Ketamine",
         &format!("Deviation: {deviation}"),
     ] {
         assert!(values.contains(&bare(expected)), "{expected}");
