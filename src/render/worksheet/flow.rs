@@ -2,6 +2,8 @@
 //! lines and sections that are kept whole or moved to the next page, and page numbers written
 //! once the page count is known.
 
+use crate::render::column::{Baseline, Column, open_line, set_lines};
+
 use super::{
     BODY, Canvas, FORM_LEAD, Font, LEAD, Run, SMALL, baseline, bold, draw_runs, metrics, regular,
     wrap_count, wrap_runs, wrap_text,
@@ -242,12 +244,12 @@ impl Sheet {
             }
             return;
         }
-        for line in wrap_runs(runs, size, width) {
-            self.need(lead);
-            let b = baseline(self.y, size, lead);
-            self.runs(x, b, size, &line);
-            self.y += lead;
-        }
+        set_lines(
+            self,
+            x,
+            (size, lead, Baseline::Centred),
+            wrap_runs(runs, size, width),
+        );
     }
 
     /// A paragraph with a marker (bullet, number, tick box) hanging in the left `indent`.
@@ -264,14 +266,13 @@ impl Sheet {
             // An empty step still gets its number and tick box, so numbering has no gaps.
             lines.push(Vec::new());
         }
-        for (i, line) in lines.iter().enumerate() {
-            self.need(LEAD);
-            let b = baseline(self.y, BODY, LEAD);
+        for (i, line) in lines.into_iter().enumerate() {
+            let b = open_line(self, BODY, LEAD, Baseline::Centred);
             if i == 0 {
                 marker(self, b);
             }
-            self.runs(self.left + indent, b, BODY, line);
-            self.y += LEAD;
+            self.place(self.left + indent, b, BODY, line);
+            self.advance(LEAD);
         }
     }
 
@@ -473,5 +474,24 @@ impl Sheet {
         if !fresh {
             self.y += FORM_LEAD;
         }
+    }
+}
+
+/// The page flow sets text as a column that breaks to a new page when a line does not fit.
+impl Column for Sheet {
+    fn top(&self) -> f32 {
+        self.y
+    }
+
+    fn room(&mut self, lead: f32) {
+        self.need(lead);
+    }
+
+    fn place(&mut self, x: f32, baseline: f32, size: f32, line: Vec<Run>) {
+        self.runs(x, baseline, size, &line);
+    }
+
+    fn advance(&mut self, lead: f32) {
+        self.y += lead;
     }
 }
