@@ -639,12 +639,7 @@ impl Flow {
                     let mut x = self.margin + self.width - total;
                     for (_, field, w) in &placed {
                         let runs = field.wrap(field_size, self.width).pop().unwrap_or_default();
-                        self.items.push(Item::Line {
-                            x,
-                            baseline,
-                            size: field_size,
-                            runs,
-                        });
+                        self.place(x, baseline, field_size, runs);
                         x += w + gap;
                     }
                 }
@@ -693,24 +688,14 @@ impl Flow {
             if self.build {
                 let baseline = self.baseline(size);
                 let runs = lead.wrap(size, self.width).pop().unwrap_or_default();
-                self.items.push(Item::Line {
-                    x: self.margin,
-                    baseline,
-                    size,
-                    runs,
-                });
+                self.place(self.margin, baseline, size, runs);
                 if beside > 0 {
                     let words = body.get(..beside).unwrap_or(&[]).join(" ");
                     let runs = Words::new(&[regular(words)])
                         .wrap(body_size, self.width)
                         .pop()
                         .unwrap_or_default();
-                    self.items.push(Item::Line {
-                        x: self.margin + lead_w + space,
-                        baseline,
-                        size: body_size,
-                        runs,
-                    });
+                    self.place(self.margin + lead_w + space, baseline, body_size, runs);
                 }
             }
             self.y += size * LEADING;
@@ -743,14 +728,7 @@ impl Flow {
         let mut x = self.margin;
         let mut names = Vec::with_capacity(n);
         for (name, runs, w) in pending.drain(..) {
-            if self.build {
-                self.items.push(Item::Line {
-                    x,
-                    baseline,
-                    size,
-                    runs,
-                });
-            }
+            self.place(x, baseline, size, runs);
             names.push(name);
             x += w + spacing;
         }

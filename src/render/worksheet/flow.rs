@@ -5,8 +5,8 @@
 use crate::render::column::{Baseline, Column, open_line, set_lines};
 
 use super::{
-    BODY, Canvas, FORM_LEAD, Font, LEAD, Run, SMALL, baseline, bold, draw_runs, metrics, regular,
-    wrap_count, wrap_runs, wrap_text,
+    BODY, Canvas, FORM_LEAD, Font, LEAD, Run, SMALL, bold, draw_runs, metrics, regular, wrap_count,
+    wrap_runs, wrap_text,
 };
 
 /// One caption-and-value box of a form row; `weight` sets its share of the row's width.
@@ -385,7 +385,7 @@ impl Sheet {
         }
         self.need(h);
         let mut x = self.left;
-        for ((w, (caption, value)), _) in widths.iter().zip(&wrapped).zip(cells) {
+        for ((w, (caption, value)), _) in widths.iter().zip(wrapped).zip(cells) {
             let y = self.y;
             self.rect(x, y, *w, h, 0.6);
             for (i, l) in caption.iter().enumerate() {
@@ -397,12 +397,13 @@ impl Sheet {
                     l,
                 );
             }
-            let mut top = y + cap_h(caption.len());
-            for line in value {
-                let b = baseline(top, VALUE, VLEAD);
-                self.runs(x + PAD, b, VALUE, line);
-                top += VLEAD;
-            }
+            let top = y + cap_h(caption.len());
+            set_lines(
+                &mut Frame { sheet: self, top },
+                x + PAD,
+                (VALUE, VLEAD, Baseline::Centred),
+                value,
+            );
             x += w;
         }
         self.y += h;
@@ -493,5 +494,28 @@ impl Column for Sheet {
 
     fn advance(&mut self, lead: f32) {
         self.y += lead;
+    }
+}
+
+/// A box of fixed height on the page, sized before its lines are set: they never break
+/// the page.
+struct Frame<'a> {
+    sheet: &'a mut Sheet,
+    top: f32,
+}
+
+impl Column for Frame<'_> {
+    fn top(&self) -> f32 {
+        self.top
+    }
+
+    fn room(&mut self, _lead: f32) {}
+
+    fn place(&mut self, x: f32, baseline: f32, size: f32, line: Vec<Run>) {
+        self.sheet.runs(x, baseline, size, &line);
+    }
+
+    fn advance(&mut self, lead: f32) {
+        self.top += lead;
     }
 }
