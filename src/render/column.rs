@@ -70,3 +70,52 @@ pub(super) fn set_lines<C: Column + ?Sized>(
         column.advance(lead);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::text::regular;
+
+    /// A column that records what it was asked to do, breaking to a fresh "page" at 30.
+    #[derive(Default)]
+    struct Log {
+        y: f32,
+        calls: Vec<String>,
+    }
+
+    impl Column for Log {
+        fn top(&self) -> f32 {
+            self.y
+        }
+
+        fn room(&mut self, lead: f32) {
+            if self.y + lead > 30.0 {
+                self.calls.push("break".to_owned());
+                self.y = 0.0;
+            }
+        }
+
+        fn place(&mut self, x: f32, baseline: f32, size: f32, line: Vec<Run>) {
+            let text: String = line.into_iter().map(|(_, t)| t).collect();
+            self.calls.push(format!("{x} {baseline} {size} {text}"));
+        }
+
+        fn advance(&mut self, lead: f32) {
+            self.y += lead;
+        }
+    }
+
+    #[test]
+    fn each_line_gets_room_then_its_baseline_then_its_lead() {
+        let mut log = Log::default();
+        let lines = ["a", "b", "c"].map(|t| vec![regular(t)]);
+        set_lines(&mut log, 2.0, (10.0, 12.0, Baseline::Hung), lines);
+        assert_eq!(
+            log.calls,
+            ["2 8.5 10 a", "2 20.5 10 b", "break", "2 8.5 10 c"]
+        );
+        assert!((log.y - 12.0).abs() < f32::EPSILON);
+        // The worksheet's rule centres the glyphs: 1 pt of the 2 pt spare goes above.
+        assert!((Baseline::Centred.at(0.0, 10.0, 12.0) - 8.8).abs() < 1e-5);
+    }
+}
