@@ -23,6 +23,7 @@ use crate::error::{Error, Result};
 
 use super::DocMeta;
 use super::canvas::Canvas;
+use super::column::{Baseline, Column, open_line, set_lines};
 use super::metrics;
 use super::text::{
     BLANK, Run, Words, bold, date, doc_date, draw_runs, or_blank, regular, strength_runs,
@@ -549,22 +550,9 @@ impl Flow {
         self.marks.push((name, self.y));
     }
 
-    /// Baseline within a line box: room above for accented capitals, below for descenders.
+    /// Baseline of a line of `size` in the line box starting at the current position.
     fn baseline(&self, size: f32) -> f32 {
-        self.y + size * 0.85
-    }
-
-    fn line(&mut self, size: f32, lead: f32, runs: Vec<Run>) {
-        if self.build {
-            let baseline = self.baseline(size);
-            self.items.push(Item::Line {
-                x: self.margin,
-                baseline,
-                size,
-                runs,
-            });
-        }
-        self.y += lead;
+        Baseline::Hung.at(self.y, size, size * LEADING)
     }
 
     /// A wrapped paragraph; `leading` is the line spacing as a multiple of `size`.
@@ -574,9 +562,13 @@ impl Flow {
             self.y += metrics::count(words.measure(size, self.width).0) * lead;
             return;
         }
-        for line in words.wrap(size, self.width) {
-            self.line(size, lead, line);
-        }
+        let margin = self.margin;
+        set_lines(
+            self,
+            margin,
+            (size, lead, Baseline::Hung),
+            words.wrap(size, self.width),
+        );
     }
 
     /// Short fields packed onto as few lines as they fit, spread across each line; a field
@@ -639,19 +631,15 @@ impl Flow {
             let lines = words.wrap(size, self.width);
             let last = lines.len().saturating_sub(1);
             for (i, line) in lines.into_iter().enumerate() {
-                let baseline = self.baseline(size);
-                self.line(size, lead, line);
+                let baseline = open_line(self, size, lead, Baseline::Hung);
+                self.place(self.margin, baseline, size, line);
+                self.advance(lead);
                 if i == last && !placed.is_empty() {
                     let total: f32 = placed.iter().map(|(_, _, w)| w + gap).sum::<f32>() - gap;
                     let mut x = self.margin + self.width - total;
                     for (_, field, w) in &placed {
                         let runs = field.wrap(field_size, self.width).pop().unwrap_or_default();
-                        self.items.push(Item::Line {
-                            x,
-                            baseline,
-                            size: field_size,
-                            runs,
-                        });
+                        self.place(x, baseline, field_size, runs);
                         x += w + gap;
                     }
                 }
@@ -700,24 +688,14 @@ impl Flow {
             if self.build {
                 let baseline = self.baseline(size);
                 let runs = lead.wrap(size, self.width).pop().unwrap_or_default();
-                self.items.push(Item::Line {
-                    x: self.margin,
-                    baseline,
-                    size,
-                    runs,
-                });
+                self.place(self.margin, baseline, size, runs);
                 if beside > 0 {
                     let words = body.get(..beside).unwrap_or(&[]).join(" ");
                     let runs = Words::new(&[regular(words)])
                         .wrap(body_size, self.width)
                         .pop()
                         .unwrap_or_default();
-                    self.items.push(Item::Line {
-                        x: self.margin + lead_w + space,
-                        baseline,
-                        size: body_size,
-                        runs,
-                    });
+                    self.place(self.margin + lead_w + space, baseline, body_size, runs);
                 }
             }
             self.y += size * LEADING;
@@ -750,14 +728,7 @@ impl Flow {
         let mut x = self.margin;
         let mut names = Vec::with_capacity(n);
         for (name, runs, w) in pending.drain(..) {
-            if self.build {
-                self.items.push(Item::Line {
-                    x,
-                    baseline,
-                    size,
-                    runs,
-                });
-            }
+            self.place(x, baseline, size, runs);
             names.push(name);
             x += w + spacing;
         }
@@ -779,6 +750,32 @@ impl Flow {
             self.items.push(Item::Rule { y: self.y });
         }
         self.y += gap + 0.5;
+    }
+}
+
+/// A label is a column of fixed height: lines are set below its bottom margin too, and the
+/// label is refused (the main label) or continued on the next one (an auxiliary label) by
+/// whoever measured it.
+impl Column for Flow {
+    fn top(&self) -> f32 {
+        self.y
+    }
+
+    fn room(&mut self, _lead: f32) {}
+
+    fn place(&mut self, x: f32, baseline: f32, size: f32, runs: Vec<Run>) {
+        if self.build {
+            self.items.push(Item::Line {
+                x,
+                baseline,
+                size,
+                runs,
+            });
+        }
+    }
+
+    fn advance(&mut self, lead: f32) {
+        self.y += lead;
     }
 }
 
@@ -936,35 +933,88 @@ fn aux_pages(
         flow.rule(AUX_HEADING_PT * 0.3);
         (flow.y + lead <= flow.bottom).then_some(flow)
     };
-    let mut pages = Vec::new();
-    let mut flow = start(1)?;
-    let mut top = flow.y;
+    let flow = start(1)?;
+    let mut labels = AuxLabels {
+        top: flow.y,
+        flow,
+        pages: Vec::new(),
+        start: &start,
+        failed: false,
+    };
     for (i, words) in warnings.iter().enumerate() {
         if i > 0 {
-            flow.gap(warning_pt * 0.25);
+            labels.flow.gap(warning_pt * 0.25);
         }
         let lines: Vec<Vec<Run>> = if build {
-            words.wrap(warning_pt, flow.width)
+            words.wrap(warning_pt, labels.flow.width)
         } else {
-            vec![Vec::new(); words.measure(warning_pt, flow.width).0]
+            vec![Vec::new(); words.measure(warning_pt, labels.flow.width).0]
         };
         let height = metrics::count(lines.len()) * lead;
-        if flow.y > top && flow.y + height > flow.bottom {
-            pages.push(std::mem::take(&mut flow.items));
-            flow = start(pages.len() + 1)?;
-            top = flow.y;
+        let flow = &labels.flow;
+        if flow.y > labels.top && flow.y + height > flow.bottom {
+            labels.next_label();
         }
-        for line in lines {
-            if flow.y + lead > flow.bottom {
-                pages.push(std::mem::take(&mut flow.items));
-                flow = start(pages.len() + 1)?;
-                top = flow.y;
-            }
-            flow.line(warning_pt, lead, line);
+        let margin = labels.flow.margin;
+        set_lines(
+            &mut labels,
+            margin,
+            (warning_pt, lead, Baseline::Hung),
+            lines,
+        );
+        if labels.failed {
+            return None;
         }
     }
-    pages.push(flow.items);
-    Some(pages)
+    labels.pages.push(labels.flow.items);
+    Some(labels.pages)
+}
+
+/// Auxiliary labels being filled: a column that continues on the next label when a line
+/// does not fit on this one.
+struct AuxLabels<'a> {
+    /// The label being filled.
+    flow: Flow,
+    /// Where its first line starts, below its heading.
+    top: f32,
+    /// The labels filled before it.
+    pages: Vec<Vec<Item>>,
+    /// A fresh label with its heading, given its number; `None` if no line fits below it.
+    start: &'a dyn Fn(usize) -> Option<Flow>,
+    /// Whether a label was needed that could not hold a line.
+    failed: bool,
+}
+
+impl AuxLabels<'_> {
+    fn next_label(&mut self) {
+        let Some(next) = (self.start)(self.pages.len() + 2) else {
+            self.failed = true;
+            return;
+        };
+        self.top = next.y;
+        let done = std::mem::replace(&mut self.flow, next);
+        self.pages.push(done.items);
+    }
+}
+
+impl Column for AuxLabels<'_> {
+    fn top(&self) -> f32 {
+        self.flow.y
+    }
+
+    fn room(&mut self, lead: f32) {
+        if self.flow.y + lead > self.flow.bottom {
+            self.next_label();
+        }
+    }
+
+    fn place(&mut self, x: f32, baseline: f32, size: f32, line: Vec<Run>) {
+        self.flow.place(x, baseline, size, line);
+    }
+
+    fn advance(&mut self, lead: f32) {
+        self.flow.advance(lead);
+    }
 }
 
 /// Inches with at most two decimals, as a pharmacist would write the stock size.

@@ -2,6 +2,7 @@
 //! top-left-origin canvas of printpdf operations, and the PDF writer.
 
 pub mod canvas;
+mod column;
 mod error;
 mod font;
 pub mod label;

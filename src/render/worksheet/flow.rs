@@ -2,9 +2,11 @@
 //! lines and sections that are kept whole or moved to the next page, and page numbers written
 //! once the page count is known.
 
+use crate::render::column::{Baseline, Column, open_line, set_lines};
+
 use super::{
-    BODY, Canvas, FORM_LEAD, Font, LEAD, Run, SMALL, baseline, bold, draw_runs, metrics, regular,
-    wrap_count, wrap_runs, wrap_text,
+    BODY, Canvas, FORM_LEAD, Font, LEAD, Run, SMALL, bold, draw_runs, metrics, regular, wrap_count,
+    wrap_runs, wrap_text,
 };
 
 /// One caption-and-value box of a form row; `weight` sets its share of the row's width.
@@ -242,12 +244,12 @@ impl Sheet {
             }
             return;
         }
-        for line in wrap_runs(runs, size, width) {
-            self.need(lead);
-            let b = baseline(self.y, size, lead);
-            self.runs(x, b, size, &line);
-            self.y += lead;
-        }
+        set_lines(
+            self,
+            x,
+            (size, lead, Baseline::Centred),
+            wrap_runs(runs, size, width),
+        );
     }
 
     /// A paragraph with a marker (bullet, number, tick box) hanging in the left `indent`.
@@ -264,14 +266,13 @@ impl Sheet {
             // An empty step still gets its number and tick box, so numbering has no gaps.
             lines.push(Vec::new());
         }
-        for (i, line) in lines.iter().enumerate() {
-            self.need(LEAD);
-            let b = baseline(self.y, BODY, LEAD);
+        for (i, line) in lines.into_iter().enumerate() {
+            let b = open_line(self, BODY, LEAD, Baseline::Centred);
             if i == 0 {
                 marker(self, b);
             }
-            self.runs(self.left + indent, b, BODY, line);
-            self.y += LEAD;
+            self.place(self.left + indent, b, BODY, line);
+            self.advance(LEAD);
         }
     }
 
@@ -384,7 +385,7 @@ impl Sheet {
         }
         self.need(h);
         let mut x = self.left;
-        for ((w, (caption, value)), _) in widths.iter().zip(&wrapped).zip(cells) {
+        for ((w, (caption, value)), _) in widths.iter().zip(wrapped).zip(cells) {
             let y = self.y;
             self.rect(x, y, *w, h, 0.6);
             for (i, l) in caption.iter().enumerate() {
@@ -396,12 +397,13 @@ impl Sheet {
                     l,
                 );
             }
-            let mut top = y + cap_h(caption.len());
-            for line in value {
-                let b = baseline(top, VALUE, VLEAD);
-                self.runs(x + PAD, b, VALUE, line);
-                top += VLEAD;
-            }
+            let top = y + cap_h(caption.len());
+            set_lines(
+                &mut Frame { sheet: self, top },
+                x + PAD,
+                (VALUE, VLEAD, Baseline::Centred),
+                value,
+            );
             x += w;
         }
         self.y += h;
@@ -473,5 +475,47 @@ impl Sheet {
         if !fresh {
             self.y += FORM_LEAD;
         }
+    }
+}
+
+/// The page flow sets text as a column that breaks to a new page when a line does not fit.
+impl Column for Sheet {
+    fn top(&self) -> f32 {
+        self.y
+    }
+
+    fn room(&mut self, lead: f32) {
+        self.need(lead);
+    }
+
+    fn place(&mut self, x: f32, baseline: f32, size: f32, line: Vec<Run>) {
+        self.runs(x, baseline, size, &line);
+    }
+
+    fn advance(&mut self, lead: f32) {
+        self.y += lead;
+    }
+}
+
+/// A box of fixed height on the page, sized before its lines are set: they never break
+/// the page.
+struct Frame<'a> {
+    sheet: &'a mut Sheet,
+    top: f32,
+}
+
+impl Column for Frame<'_> {
+    fn top(&self) -> f32 {
+        self.top
+    }
+
+    fn room(&mut self, _lead: f32) {}
+
+    fn place(&mut self, x: f32, baseline: f32, size: f32, line: Vec<Run>) {
+        self.sheet.runs(x, baseline, size, &line);
+    }
+
+    fn advance(&mut self, lead: f32) {
+        self.top += lead;
     }
 }

@@ -83,7 +83,7 @@ pub(super) fn regular(text: impl Into<String>) -> Run {
 
 /// Where text sits in a line box: glyphs (accents and descenders included) stay inside it.
 pub(super) fn baseline(top: f32, size: f32, lead: f32) -> f32 {
-    top + (lead - size) * 0.5 + size * 0.78
+    crate::render::column::Baseline::Centred.at(top, size, lead)
 }
 
 /// Schedule as printed on a record: the DEA's own wording.
