@@ -22,6 +22,7 @@ mod recall;
 mod record;
 mod reprint;
 mod state;
+mod stock;
 mod user;
 mod verify;
 
@@ -100,6 +101,8 @@ enum Command {
     RecallBatch(state::HoldArgs),
     /// Record that a released batch was handed over (all of it, or --units N).
     Dispense(state::DispenseArgs),
+    /// Components on hand; receive, release, reject, adjust and recall stock lots.
+    Stock(stock::StockArgs),
     /// Validate formula, order, recipe and settings files (told apart by their keys) and report
     /// every problem found.
     Check {
@@ -183,6 +186,7 @@ where
         Command::Quarantine(a) => state::quarantine(ctx, &a),
         Command::RecallBatch(a) => state::recall(ctx, &a),
         Command::Dispense(a) => state::dispense(ctx, &a),
+        Command::Stock(a) => stock::run(ctx, &a),
     }
 }
 

@@ -296,6 +296,7 @@ pub(super) fn run(ctx: &Context, a: &RecordArgs) -> Result<i32> {
             },
             &actor,
         )?;
+        crate::stock::pick::take_off(tx, lot, &details["weights"], &by, &actor)?;
         if let Some(w) = &witnessed {
             people::require_signer(tx, "--witness", &w.initials)?;
             logbook::append_event(

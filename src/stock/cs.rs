@@ -1,0 +1,1 @@
+//! The controlled-substance perpetual inventory.
