@@ -7,6 +7,7 @@
 mod batch;
 mod calc;
 mod context;
+mod cs;
 mod db;
 mod document;
 mod factor;
@@ -103,6 +104,9 @@ enum Command {
     Dispense(state::DispenseArgs),
     /// Components on hand; receive, release, reject, adjust and recall stock lots.
     Stock(stock::StockArgs),
+    /// The controlled-substance perpetual inventory: waste, loss, count, resolve, inventory,
+    /// report.
+    Cs(cs::CsArgs),
     /// Validate formula, order, recipe and settings files (told apart by their keys) and report
     /// every problem found.
     Check {
@@ -187,6 +191,7 @@ where
         Command::RecallBatch(a) => state::recall(ctx, &a),
         Command::Dispense(a) => state::dispense(ctx, &a),
         Command::Stock(a) => stock::run(ctx, &a),
+        Command::Cs(a) => cs::run(ctx, &a),
     }
 }
 
