@@ -21,5 +21,6 @@ mod refills;
 mod release;
 #[path = "../benches/support/sample.rs"]
 mod sample;
+mod stock;
 mod tamper;
 mod test;

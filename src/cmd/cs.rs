@@ -545,7 +545,14 @@ fn report(
             .filter_map(|m| m.quantity)
             .sum();
         let show = |v: i64| stock::from_micro(v).to_string();
-        let row = |event: String, at: String, what: &str, change: String, balance: i64| {
+        // In and out as two columns of positive numbers: a spreadsheet sums them, where a
+        // cell starting with "-" is kept as text (the CSV writer's guard against formulas).
+        let row = |event: String, at: String, what: &str, change: Option<i64>, balance: i64| {
+            let (into, out) = match change {
+                Some(c) if c > 0 => (show(c), String::new()),
+                Some(c) if c < 0 => (String::new(), show(-c)),
+                _ => (String::new(), String::new()),
+            };
             vec![
                 l.lot.clone(),
                 l.schedule.clone().unwrap_or_default(),
@@ -553,7 +560,8 @@ fn report(
                 event,
                 at,
                 what.to_string(),
-                change,
+                into,
+                out,
                 show(balance),
                 String::new(),
                 String::new(),
@@ -565,7 +573,7 @@ fn report(
             String::new(),
             from_s.clone(),
             "opening balance",
-            String::new(),
+            None,
             balance,
         ));
         for m in moves.iter().filter(|m| day(m) >= from_s && day(m) <= to_s) {
@@ -577,20 +585,20 @@ fn report(
                 m.seq.to_string(),
                 seconds(&m.at),
                 &m.what,
-                m.quantity.map(show).unwrap_or_default(),
+                m.quantity,
                 balance,
             );
-            r[8] = m.batch.clone().unwrap_or_default();
-            r[9] = m.who.clone().unwrap_or_default();
-            r[10] = m.witness.clone().unwrap_or_default();
-            r[11] = m.note();
+            r[9] = m.batch.clone().unwrap_or_default();
+            r[10] = m.who.clone().unwrap_or_default();
+            r[11] = m.witness.clone().unwrap_or_default();
+            r[12] = m.note();
             rows.push(r);
         }
         rows.push(row(
             String::new(),
             to_s.clone(),
             "closing balance",
-            String::new(),
+            None,
             balance,
         ));
         for d in cs::open_discrepancies(&moves) {
@@ -599,19 +607,19 @@ fn report(
                 d.seq.to_string(),
                 seconds(&d.at),
                 "UNRESOLVED DISCREPANCY",
-                String::new(),
+                None,
                 balance,
             );
-            r[9] = d.who.clone().unwrap_or_default();
-            r[10] = d.witness.clone().unwrap_or_default();
-            r[11] = d.note();
+            r[10] = d.who.clone().unwrap_or_default();
+            r[11] = d.witness.clone().unwrap_or_default();
+            r[12] = d.note();
             rows.push(r);
         }
     }
     emit(
         &[
-            "lot", "schedule", "unit", "event", "at", "what", "change", "balance", "batch", "by",
-            "witness", "note",
+            "lot", "schedule", "unit", "event", "at", "what", "in", "out", "balance", "batch",
+            "by", "witness", "note",
         ],
         &rows,
         format,
