@@ -8,6 +8,7 @@ use std::path::Path;
 
 use proptest::prelude::*;
 use serde_json::Value;
+use troche::store::Db;
 
 use crate::common::*;
 use crate::log::{Log, NEEDS_POSTGRES, make_args, postgres_log};
@@ -61,7 +62,7 @@ fn lot(log: &Log, lot: &str) -> Value {
         .unwrap_or_else(|| panic!("no lot {lot}"))
 }
 
-/// `make` of the ketamine troche (1.5 g of ketamine HCl at 50 mg moiety x 30), signed by TK.
+/// `make` of the ketamine troche (about 1.7 g of ketamine hydrochloride), signed by TK.
 fn make(log: &Log, out: &str, extra: &[&str]) -> std::process::Output {
     let cfg = fixture("troche.toml");
     let mut args = make_args(out, &cfg, extra);
@@ -520,7 +521,6 @@ fn the_stock_history_is_append_only_and_chained() {
     release(&log, "ST-1");
     let path = tmp.path().join("log.sqlite3");
     let mut db = troche::store::sqlite::Sqlite::open(&path).unwrap();
-    use troche::store::Db;
     for sql in [
         "UPDATE stock_events SET quantity = 1",
         "DELETE FROM stock_events",
