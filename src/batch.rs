@@ -134,6 +134,8 @@ struct Job {
     resume: bool,
     /// The settings it was made with, when they come from the log rather than this run.
     settings: Option<Settings>,
+    /// The stock lots it draws on, reserved when it is entered.
+    picked: Vec<crate::stock::pick::Picked>,
 }
 
 /// The lot and date an earlier run gave an entry, read from its JSON record.
@@ -466,6 +468,8 @@ impl<'a> Run<'a> {
         let mut counter = LotCounter::new(&mut self.lots);
         // The chunk's new batches, not yet in the log when the next entry is checked.
         let mut fills = Vec::new();
+        // The stock they draw on, not yet reserved in the log.
+        let mut pending = Vec::new();
         for (mut row, mut computed) in computed {
             // Claimed inside the transaction that assigns lots: an entry another run of the
             // recipe entered since this one looked is found here, and not made again.
@@ -478,6 +482,22 @@ impl<'a> Run<'a> {
             }
             // Checked against the log in the transaction the batch is entered in.
             let mut warning = None;
+            let mut picked = Vec::new();
+            if let (Some(tx), Some(c)) = (tx.as_deref_mut(), computed.as_mut())
+                && c.previous.is_none()
+            {
+                // Stock lots first (they change the record); an entry short of stock fails
+                // and the run goes on.
+                match crate::stock::pick::choose_with(tx, &mut c.record, self.settings, &pending) {
+                    Ok(p) => picked = p,
+                    Err(e) if e.exit_code() == 2 => {
+                        row.status =
+                            Status::Failed(locate(&self.recipe_name, &row, entry_error(e)));
+                        computed = None;
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
             if let (Some(tx), Some(c)) = (tx.as_deref_mut(), computed.as_mut())
                 && c.previous.is_none()
             {
@@ -515,6 +535,11 @@ impl<'a> Run<'a> {
             }
             if let Some(j) = job.as_ref().filter(|j| !j.resume) {
                 fills.extend(crate::prescription::Fill::of(&j.record));
+            }
+            let mut job = job;
+            if let Some(j) = job.as_mut() {
+                pending.extend(picked.iter().cloned());
+                j.picked = picked;
             }
             self.report.rows.push(row);
             jobs.extend(job.map(|mut j| {
@@ -685,6 +710,13 @@ fn enter_chunk(
                 record_json: json,
                 prepared_by: opts.prepared_by.as_deref(),
             },
+            actor,
+        )?;
+        crate::stock::pick::reserve(
+            tx,
+            &job.record.lot,
+            &job.picked,
+            opts.prepared_by.as_deref(),
             actor,
         )?;
     }
@@ -889,6 +921,7 @@ fn assign_lot(
     (
         row,
         Some(Job {
+            picked: Vec::new(),
             row: row_index,
             record,
             stem,

@@ -42,6 +42,17 @@ pub fn choose(
     record: &mut Record,
     settings: &Settings,
 ) -> Result<Vec<Picked>> {
+    choose_with(tx, record, settings, &[])
+}
+
+/// [`choose`], with `pending` drawn on already by batches of the same transaction that are
+/// not yet reserved in the log (a recipe run's chunk).
+pub fn choose_with(
+    tx: &mut Transaction<'_>,
+    record: &mut Record,
+    settings: &Settings,
+    pending: &[Picked],
+) -> Result<Vec<Picked>> {
     if !super::any(tx)? {
         return Ok(Vec::new());
     }
@@ -58,7 +69,8 @@ pub fn choose(
         if let Some(c) = given {
             // A lot given by hand is drawn on when stock holds it; a scheduled active's must.
             match find(tx, &c.lot)? {
-                Some(l) => {
+                Some(mut l) => {
+                    held(&mut l, pending);
                     usable(&l, &ing.name, record.date)?;
                     picks.push((ing.name.clone(), l));
                 }
@@ -79,7 +91,10 @@ pub fn choose(
             }
             continue;
         }
-        let lots = by_name(tx, &ing.name)?;
+        let mut lots = by_name(tx, &ing.name)?;
+        for l in &mut lots {
+            held(l, pending);
+        }
         let mut names: Vec<&str> = lots.iter().map(|l| l.name.as_str()).collect();
         names.sort_unstable();
         names.dedup();
@@ -184,6 +199,13 @@ pub fn choose(
         });
     }
     Ok(out)
+}
+
+/// Counts what batches of this transaction drew on as reserved.
+fn held(l: &mut StockLot, pending: &[Picked]) {
+    for p in pending.iter().filter(|p| p.lot == l.lot) {
+        l.reserved = l.reserved.saturating_add(p.quantity);
+    }
 }
 
 /// Whether a lot given by hand may be used: released, not expired, of this ingredient.
