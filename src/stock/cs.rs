@@ -8,13 +8,13 @@ use serde_json::Value as J;
 use crate::error::{Error, Result};
 use crate::store::{Db, FromRow, Row, Value};
 
-use super::{StockLot, list};
+use super::{StockLot, scheduled};
 
 /// The lots of a controlled drug: those whose name names the same listed substance as
 /// `drug` ("ketamine" for "Ketamine hydrochloride, USP"), or whose name is `drug`.
 pub fn lots_of(db: &mut dyn Db, drug: &str) -> Result<Vec<StockLot>> {
     let wanted = crate::controlled::lookup(drug).map(|s| s.name);
-    let lots = list(db, true)?;
+    let lots = scheduled(db)?;
     Ok(lots
         .into_iter()
         .filter(|l| {
@@ -29,10 +29,7 @@ pub fn lots_of(db: &mut dyn Db, drug: &str) -> Result<Vec<StockLot>> {
 
 /// Every controlled lot.
 pub fn controlled(db: &mut dyn Db) -> Result<Vec<StockLot>> {
-    Ok(list(db, true)?
-        .into_iter()
-        .filter(|l| l.schedule.is_some())
-        .collect())
+    scheduled(db)
 }
 
 /// One lot of `drug`, or a refusal naming the flag and the lots there are.

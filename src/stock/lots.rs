@@ -87,23 +87,45 @@ impl FromRow for StockLot {
     }
 }
 
-/// The lot's columns with its balance: on hand is the sum of every movement; reserved the
-/// sum of reservations whose batch is neither void nor rejected (a batch that is, holds
-/// nothing back, with no event needed to say so).
-const SELECT: &str = "SELECT l.lot, l.name, l.manufacturer, l.expiry, l.unit, l.assay, \
-    l.assay_basis, l.water, l.potency, l.form, l.schedule, l.supplier, l.invoice, l.order_form, \
-    l.received_at, l.status, \
-    CAST(COALESCE((SELECT sum(e.quantity) FROM stock_events e WHERE e.lot = l.lot), 0) AS BIGINT) \
-    AS on_hand, \
-    CAST(COALESCE((SELECT sum(e.reserved) FROM stock_events e LEFT JOIN batches b ON b.lot = \
-    e.batch WHERE e.lot = l.lot AND e.reserved IS NOT NULL AND (b.status IS NULL OR b.status \
-    NOT IN ('void', 'rejected'))), 0) AS BIGINT) AS reserved \
-    FROM stock_lots l";
+/// The receipt's columns, read by [`StockLot`].
+const COLUMNS: &str = "l.lot, l.name, l.manufacturer, l.expiry, l.unit, l.assay, l.assay_basis, \
+    l.water, l.potency, l.form, l.schedule, l.supplier, l.invoice, l.order_form, l.received_at, \
+    l.status";
+
+/// A reservation counts while its batch is neither void nor rejected: a batch that is, holds
+/// nothing back, with no event needed to say so.
+const HOLDS: &str = "e.reserved IS NOT NULL AND e.batch IS NOT NULL AND (b.status IS NULL OR \
+    b.status NOT IN ('void', 'rejected'))";
+
+/// Some lots with their balances, each summed by its own indexed look-up: for a few lots.
+fn select_where(clause: &str) -> String {
+    format!(
+        "SELECT {COLUMNS}, \
+         CAST(COALESCE((SELECT sum(e.quantity) FROM stock_events e WHERE e.lot = l.lot), 0) \
+         AS BIGINT) AS on_hand, \
+         CAST(COALESCE((SELECT sum(e.reserved) FROM stock_events e LEFT JOIN batches b ON \
+         b.lot = e.batch WHERE e.lot = l.lot AND {HOLDS}), 0) AS BIGINT) AS reserved \
+         FROM stock_lots l WHERE {clause} ORDER BY l.expiry, l.lot"
+    )
+}
+
+/// Every lot with its balance: the movements summed in one pass, grouped by lot.
+fn select_all() -> String {
+    format!(
+        "SELECT {COLUMNS}, CAST(COALESCE(h.q, 0) AS BIGINT) AS on_hand, \
+         CAST(COALESCE(r.q, 0) AS BIGINT) AS reserved FROM stock_lots l \
+         LEFT JOIN (SELECT lot, sum(quantity) AS q FROM stock_events GROUP BY lot) h \
+         ON h.lot = l.lot \
+         LEFT JOIN (SELECT e.lot, sum(e.reserved) AS q FROM stock_events e LEFT JOIN batches b \
+         ON b.lot = e.batch WHERE {HOLDS} GROUP BY e.lot) r ON r.lot = l.lot \
+         ORDER BY l.expiry, l.lot"
+    )
+}
 
 /// One lot, found whatever the case it is typed in.
 pub fn find(db: &mut dyn Db, lot: &str) -> Result<Option<StockLot>> {
     db.query_one(
-        &format!("{SELECT} WHERE upper(l.lot) = $1"),
+        &select_where("upper(l.lot) = $1"),
         &[Value::text(lot.trim().to_uppercase())],
     )
 }
@@ -123,13 +145,25 @@ pub fn get(db: &mut dyn Db, flag: &str, lot: &str) -> Result<StockLot> {
 
 /// Every lot, soonest expiry first; with `all` false only those holding something.
 pub fn list(db: &mut dyn Db, all: bool) -> Result<Vec<StockLot>> {
-    let lots: Vec<StockLot> = db.query_as(&format!("{SELECT} ORDER BY l.expiry, l.lot"), &[])?;
+    let lots: Vec<StockLot> = db.query_as(&select_all(), &[])?;
     Ok(lots.into_iter().filter(|l| all || l.on_hand != 0).collect())
 }
 
-/// The lots whose name matches `name` by the stated link (see [`super::names_match`]).
+/// The lots of a controlled substance, of any name.
+pub fn scheduled(db: &mut dyn Db) -> Result<Vec<StockLot>> {
+    db.query_as(&select_where("l.schedule IS NOT NULL"), &[])
+}
+
+/// The lots whose name matches ingredient `name` by the stated link (see
+/// [`super::names_match`]): its full name or its short name, in any case. Looked up by the
+/// index on the lower-case name, then checked by the rule itself.
 pub fn by_name(db: &mut dyn Db, name: &str) -> Result<Vec<StockLot>> {
-    let lots: Vec<StockLot> = db.query_as(&format!("{SELECT} ORDER BY l.expiry, l.lot"), &[])?;
+    let full = name.trim().to_ascii_lowercase();
+    let short = crate::formula::short_name(name.trim()).to_ascii_lowercase();
+    let lots: Vec<StockLot> = db.query_as(
+        &select_where("lower(l.name) IN ($1, $2)"),
+        &[Value::text(full), Value::text(short)],
+    )?;
     Ok(lots
         .into_iter()
         .filter(|l| super::names_match(name, &l.name))

@@ -18,7 +18,7 @@ use crate::formula::name_matches;
 
 pub use events::{NewEvent, append};
 pub use lots::{
-    Receipt, StockLot, any, by_name, find, get, list, move_quantity, receive, transition,
+    Receipt, StockLot, any, by_name, find, get, list, move_quantity, receive, scheduled, transition,
 };
 
 /// The states of a stock lot.

@@ -291,6 +291,8 @@ CREATE TABLE stock_lots (
 );
 CREATE INDEX stock_lots_expiry ON stock_lots (expiry, lot);
 CREATE INDEX stock_lots_upper ON stock_lots (upper(lot));
+CREATE INDEX stock_lots_name ON stock_lots (lower(name));
+CREATE INDEX stock_lots_scheduled ON stock_lots (schedule);
 CREATE TABLE stock_events (
     seq BIGINT PRIMARY KEY,
     at TEXT NOT NULL,
@@ -310,6 +312,7 @@ CREATE TABLE stock_events (
     sha256 TEXT NOT NULL
 );
 CREATE INDEX stock_events_lot ON stock_events (lot, seq);
+CREATE INDEX stock_events_balance ON stock_events (lot, quantity, reserved, batch);
 CREATE INDEX stock_events_batch ON stock_events (batch);
 ";
     let columns = "lot, name, manufacturer, expiry, unit, assay, assay_basis, water, potency, \
