@@ -690,3 +690,46 @@ fn a_batch_run_reports_short_stock_per_entry_and_goes_on() {
     // 1.5 g at the lot's 99.5 % (1.508 g) reserved for each of the two made.
     assert_eq!(lot(&log, "K-1")["reserved"], "3.016");
 }
+
+/// A lot received in another form than the formula's ingredient name states is never drawn
+/// on: the amounts would be off by the water of hydration.
+#[test]
+fn a_lot_of_another_form_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let log = Log::sqlite(tmp.path());
+    log.people();
+    let name = "Lidocaine hydrochloride, USP (monohydrate)";
+    receive(&log, name, "L-1", "50 g", &["--form", "anhydrous"]);
+    release(&log, "L-1");
+    let out = tmp.path().join("out").display().to_string();
+    let cfg = fixture("troche.toml");
+    let make = |extra: &[&str]| {
+        let mut args = vec![
+            "make",
+            "lidocaine-hcl-lollipop",
+            "--strength",
+            "10 mg",
+            "--quantity",
+            "30",
+            "--config",
+            &cfg,
+            "--out",
+            &out,
+            "--date",
+            "2026-11-30",
+            "--backdate",
+            "--by",
+            TK.0,
+        ];
+        args.extend_from_slice(extra);
+        log.refused(&args, &[TK.1], 2, "anhydrous")
+    };
+    let said = make(&[]);
+    assert!(
+        said.contains("where the formula weighs another form"),
+        "{said}"
+    );
+    let component = format!("{name}|l-1|2027-06-30");
+    let said = make(&["--component", &component]);
+    assert!(said.contains("water of hydration"), "{said}");
+}

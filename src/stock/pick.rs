@@ -72,6 +72,13 @@ pub fn choose_with(
                 Some(mut l) => {
                     held(&mut l, pending);
                     usable(&l, &ing.name, record.date)?;
+                    form_fits(&l, &ing.name)?;
+                    // Entered as stock spells it, so `troche recall LOT` finds the batch.
+                    for k in &mut order.components {
+                        if k.lot == c.lot {
+                            k.lot.clone_from(&l.lot);
+                        }
+                    }
                     picks.push((ing.name.clone(), l));
                 }
                 None if scheduled.is_some() => {
@@ -129,7 +136,11 @@ pub fn choose_with(
         let prior = assay_for(&order.assays, &ing.name, record.formula.actives.len());
         let mut chosen = None;
         for l in &lots {
-            if l.status != RELEASED || l.expiry < record.date || l.unit != unit {
+            if l.status != RELEASED
+                || l.expiry < record.date
+                || l.unit != unit
+                || form_fits(l, &ing.name).is_err()
+            {
                 continue;
             }
             let need = need_from(ing.amount, ing.role, prior, l.potency())?;
@@ -235,6 +246,32 @@ fn usable(l: &StockLot, ingredient: &str, date: jiff::civil::Date) -> Result<()>
     Ok(())
 }
 
+/// Whether the form a lot was received in is the one the formula weighs, as far as the
+/// formula's ingredient name states it: a name that says a hydrate ("monohydrate",
+/// "hemihydrate") takes no lot received anhydrous, and one that says "anhydrous" no hydrate.
+/// A name that states neither, or a lot received without its form, is not judged.
+fn form_fits(l: &StockLot, ingredient: &str) -> Result<()> {
+    let Some(form) = l.form.as_deref() else {
+        return Ok(());
+    };
+    let name = ingredient.to_ascii_lowercase();
+    let says_anhydrous = name.contains("anhydrous");
+    let says_hydrate = !says_anhydrous && name.contains("hydrate");
+    let clash = (says_hydrate && form == "anhydrous") || (says_anhydrous && form == "hydrate");
+    if clash {
+        return Err(Error::arg(
+            FLAG,
+            format!(
+                "stock lot {} of {} was received {form}, and the formula weighs {ingredient}: \
+                 the amounts would be wrong by the water of hydration. Use a lot of the form \
+                 the formula weighs, or a formula written for this form",
+                l.lot, l.name
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// The assay the order gives an active (named, or unnamed with one active).
 fn assay_for(assays: &[AssaySpec], name: &str, actives: usize) -> Option<Decimal> {
     assays
@@ -277,6 +314,11 @@ fn short(
         .map(|l| {
             let why = if l.status != RELEASED {
                 format!(", {}", l.status)
+            } else if form_fits(l, name).is_err() {
+                format!(
+                    ", received {} where the formula weighs another form",
+                    l.form.as_deref().unwrap_or_default()
+                )
             } else if l.expiry < date {
                 format!(", expired {}", l.expiry)
             } else if l.reserved > 0 {
@@ -289,7 +331,7 @@ fn short(
         .collect();
     let usable: i64 = lots
         .iter()
-        .filter(|l| l.status == RELEASED && l.expiry >= date)
+        .filter(|l| l.status == RELEASED && l.expiry >= date && form_fits(l, name).is_ok())
         .map(StockLot::available)
         .max()
         .unwrap_or(0);
