@@ -312,6 +312,15 @@ fn flow(log: &Log, tmp: &Path) {
     );
     let csv = report("csv");
     assert!(!csv.contains("UNRESOLVED"), "{csv}");
+    // The finished units of the batches made from it: the rejected one made none.
+    assert!(
+        csv.contains("261130-001,CIII,units,,2026-11-30,units made,30,,30,261130-001"),
+        "{csv}"
+    );
+    assert!(
+        csv.contains("261130-002,CIII,units,,2026-11-30,units made,0,,0,"),
+        "{csv}"
+    );
     assert!(csv.contains("closing balance,,,22.9,"), "{csv}");
     assert_eq!(lot(log, "K-78")["on_hand"], "22.9");
     // Recall: the lot is blocked, the batch made with it held, its patient listed.

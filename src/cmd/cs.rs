@@ -616,6 +616,9 @@ fn report(
             rows.push(r);
         }
     }
+    let batches = finished_units(db, &lots, &from_s, &to_s)?;
+    let made = batches.len();
+    rows.extend(batches.into_iter().flatten());
     emit(
         &[
             "lot", "schedule", "unit", "event", "at", "what", "in", "out", "balance", "batch",
@@ -625,7 +628,7 @@ fn report(
         format,
     )?;
     eprintln(&format!(
-        "{drug}: {} lots, {from} to {to}{}",
+        "{drug}: {} lots and {made} batches made from them, {from} to {to}{}",
         lots.len(),
         if open > 0 {
             format!("; {open} unresolved discrepancies")
@@ -642,4 +645,123 @@ fn seconds(at: &str) -> String {
         Some(s) if at.ends_with('Z') => format!("{s}Z"),
         _ => at.to_string(),
     }
+}
+
+/// The finished units of every batch made from the drug's lots and compounded by `to`, in
+/// units: made, each dispensing, and what is left, as rows of the report (the batch's lot in
+/// the lot column).
+fn finished_units(
+    db: &mut dyn crate::store::Db,
+    lots: &[stock::StockLot],
+    from: &str,
+    to: &str,
+) -> Result<Vec<Vec<Vec<String>>>> {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut out = Vec::new();
+    for l in lots {
+        for b in crate::logbook::recall(db, &l.lot, &crate::logbook::Filter::default())? {
+            if b.date.as_str() > to || !seen.insert(b.lot.clone()) {
+                continue;
+            }
+            // A rejected or void batch was never stock to dispense.
+            let made = match b.status.as_str() {
+                "rejected" | "void" => 0,
+                _ => b.units.unwrap_or(0),
+            };
+            let row = |event: String,
+                       at: String,
+                       what: &str,
+                       into: String,
+                       out: String,
+                       balance: i64,
+                       by: String,
+                       note: String| {
+                vec![
+                    b.lot.clone(),
+                    l.schedule.clone().unwrap_or_default(),
+                    "units".to_string(),
+                    event,
+                    at,
+                    what.to_string(),
+                    into,
+                    out,
+                    balance.to_string(),
+                    b.lot.clone(),
+                    by,
+                    String::new(),
+                    note,
+                ]
+            };
+            let events = crate::logbook::events(db, &b.lot)?;
+            let day = |at: &str| at.chars().take(10).collect::<String>();
+            let dispensed = |e: &crate::logbook::Event| {
+                serde_json::from_str::<serde_json::Value>(&e.details)
+                    .ok()
+                    .and_then(|d| d["units"].as_i64())
+                    .unwrap_or(0)
+            };
+            let mut balance = if b.date.as_str() < from { made } else { 0 };
+            for e in events
+                .iter()
+                .filter(|e| e.what == "dispensed" && day(&e.at).as_str() < from)
+            {
+                balance -= dispensed(e);
+            }
+            let mut rows = vec![row(
+                String::new(),
+                from.to_string(),
+                "finished units, opening",
+                String::new(),
+                String::new(),
+                balance,
+                String::new(),
+                format!("{} from lot {}, now {}", b.formula, l.lot, b.status),
+            )];
+            if b.date.as_str() >= from {
+                balance += made;
+                rows.push(row(
+                    String::new(),
+                    b.date.clone(),
+                    "units made",
+                    made.to_string(),
+                    String::new(),
+                    balance,
+                    String::new(),
+                    format!(
+                        "Rx {} for {}",
+                        b.rx.clone().unwrap_or_default(),
+                        b.patient.clone().unwrap_or_default()
+                    ),
+                ));
+            }
+            for e in events.iter().filter(|e| {
+                e.what == "dispensed" && day(&e.at).as_str() >= from && day(&e.at).as_str() <= to
+            }) {
+                let n = dispensed(e);
+                balance -= n;
+                rows.push(row(
+                    e.seq.to_string(),
+                    seconds(&e.at),
+                    "units dispensed",
+                    String::new(),
+                    n.to_string(),
+                    balance,
+                    e.who.clone().unwrap_or_default(),
+                    String::new(),
+                ));
+            }
+            rows.push(row(
+                String::new(),
+                to.to_string(),
+                "finished units, closing",
+                String::new(),
+                String::new(),
+                balance,
+                String::new(),
+                String::new(),
+            ));
+            out.push(rows);
+        }
+    }
+    Ok(out)
 }
