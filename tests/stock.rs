@@ -348,6 +348,11 @@ fn flow(log: &Log, tmp: &Path) {
     let o = make(log, &out, &["--rx", "RX-3"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("recalled"));
+    // One lot's receipt and history.
+    let shown = log.ok(&["stock", "show", "k-78"]);
+    for want in ["lot K-78 of Ketamine hydrochloride, USP", "supplier Medisca", "recalled"] {
+        assert!(shown.contains(want), "{want}\n{shown}");
+    }
     // Every stock event is in the chain.
     let check = log.ok(&["db", "check"]);
     assert!(

@@ -81,6 +81,17 @@ enum Action {
         #[command(flatten)]
         signed: Signed,
     },
+    /// One lot: its receipt and every movement, with the running balance.
+    Show {
+        /// The lot.
+        lot: String,
+        /// Output format of the movements: a table to read, JSON or CSV for other programs.
+        #[arg(long, value_enum, default_value_t)]
+        format: ListFormat,
+        /// Pharmacy settings file (for `database`).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
     /// Block a lot, quarantine every batch made with it not yet dispensed, and list them all.
     Recall {
         /// The lot.
@@ -168,6 +179,11 @@ pub(super) fn run(ctx: &Context, a: &StockArgs) -> Result<i32> {
             reason,
             signed,
         }) => adjust(ctx, signed, lot, quantity, reason),
+        Some(Action::Show {
+            lot,
+            format,
+            config,
+        }) => show(ctx, lot, *format, config.as_deref()),
         Some(Action::Recall {
             lot,
             reason,
@@ -584,6 +600,71 @@ fn list(ctx: &Context, a: &StockArgs) -> Result<i32> {
         ],
         &rows,
         a.format,
+    )?;
+    Ok(0)
+}
+
+fn show(
+    ctx: &Context,
+    lot: &str,
+    format: ListFormat,
+    config: Option<&std::path::Path>,
+) -> Result<i32> {
+    let mut db = ctx.read_with_config(config)?;
+    let l = stock::get(db.as_mut(), "LOT", lot)?;
+    let moves = stock::cs::movements(db.as_mut(), &l.lot)?;
+    let mut balance: i64 = 0;
+    let rows: Vec<Vec<String>> = moves
+        .iter()
+        .map(|m| {
+            let q = m.quantity.unwrap_or(0);
+            balance = balance.saturating_add(q);
+            let show = |v: i64| stock::from_micro(v).to_string();
+            vec![
+                m.seq.to_string(),
+                m.at.clone(),
+                m.what.clone(),
+                if q > 0 { show(q) } else { String::new() },
+                if q < 0 { show(-q) } else { String::new() },
+                show(balance),
+                m.batch.clone().unwrap_or_default(),
+                m.who.clone().unwrap_or_default(),
+                m.witness.clone().unwrap_or_default(),
+                m.note(),
+            ]
+        })
+        .collect();
+    if matches!(format, ListFormat::Table) {
+        let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+        crate::escape::print(&format!(
+            "lot {} of {}\nmanufacturer {}, expiry {}, {}\npotency {} % as is (assay {} %, {} \
+             basis, water {} %), form {}\nschedule {}, supplier {}, invoice {}, order form {}\n\
+             received {}\non hand {}, reserved {}\n\n",
+            l.lot,
+            l.name,
+            l.manufacturer,
+            l.expiry,
+            l.status,
+            opt(&l.potency),
+            opt(&l.assay),
+            opt(&l.assay_basis),
+            opt(&l.water),
+            opt(&l.form),
+            opt(&l.schedule),
+            opt(&l.supplier),
+            opt(&l.invoice),
+            opt(&l.order_form),
+            l.received_at,
+            l.show(l.on_hand),
+            l.show(l.reserved),
+        ))?;
+    }
+    emit(
+        &[
+            "event", "at", "what", "in", "out", "balance", "batch", "by", "witness", "note",
+        ],
+        &rows,
+        format,
     )?;
     Ok(0)
 }
