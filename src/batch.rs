@@ -104,6 +104,9 @@ pub struct Report {
     /// What the log found unusual about the new batches (an Rx filled again within the BUD
     /// of its earlier batch), each placed in the recipe file.
     pub warnings: Vec<String>,
+    /// The stock lots the new batches draw on: (ingredient, lot, unit) → (millionths of the
+    /// unit reserved, batches). Empty where the log keeps no stock.
+    pub stock_lots: BTreeMap<(String, String, String), (i64, usize)>,
 }
 
 impl Report {
@@ -327,6 +330,8 @@ struct Run<'a> {
     staging: Option<publish::Staging>,
     report: Report,
     picks: BTreeMap<PickKey, (Decimal, usize)>,
+    /// The stock lots each new batch of the run draws on, by its lot, until it is written.
+    stock_picks: HashMap<String, Vec<crate::stock::pick::Picked>>,
 }
 
 /// A batch's outcome after its files were written: its row, the write's result, its record,
@@ -376,6 +381,7 @@ impl<'a> Run<'a> {
                 ..Report::default()
             },
             picks: BTreeMap::new(),
+            stock_picks: HashMap::new(),
         })
     }
 
@@ -537,8 +543,12 @@ impl<'a> Run<'a> {
                 fills.extend(crate::prescription::Fill::of(&j.record));
             }
             let mut job = job;
-            if let Some(j) = job.as_mut() {
+            if let Some(j) = job.as_mut()
+                && !picked.is_empty()
+            {
                 pending.extend(picked.iter().cloned());
+                self.stock_picks
+                    .insert(j.record.lot.clone(), picked.clone());
                 j.picked = picked;
             }
             self.report.rows.push(row);
@@ -621,6 +631,15 @@ impl<'a> Run<'a> {
                 Ok(()) => {
                     if self.report.rows[row].status == Status::Made {
                         self.pick(&record)?;
+                        for p in self.stock_picks.remove(&record.lot).unwrap_or_default() {
+                            let e = self
+                                .report
+                                .stock_lots
+                                .entry((p.ingredient, p.lot, p.unit))
+                                .or_insert((0, 0));
+                            e.0 = e.0.saturating_add(p.quantity);
+                            e.1 += 1;
+                        }
                     }
                 }
                 Err(e) => {

@@ -350,7 +350,11 @@ fn flow(log: &Log, tmp: &Path) {
     assert!(String::from_utf8_lossy(&o.stderr).contains("recalled"));
     // One lot's receipt and history.
     let shown = log.ok(&["stock", "show", "k-78"]);
-    for want in ["lot K-78 of Ketamine hydrochloride, USP", "supplier Medisca", "recalled"] {
+    for want in [
+        "lot K-78 of Ketamine hydrochloride, USP",
+        "supplier Medisca",
+        "recalled",
+    ] {
         assert!(shown.contains(want), "{want}\n{shown}");
     }
     // Every stock event is in the chain.
@@ -699,6 +703,10 @@ fn a_batch_run_reports_short_stock_per_entry_and_goes_on() {
     );
     assert!(
         said.contains("not enough Ketamine hydrochloride, USP on hand"),
+        "{said}"
+    );
+    assert!(
+        said.contains("3.016 g   Ketamine hydrochloride, USP: lot K-1  (2 batches)"),
         "{said}"
     );
     // 1.5 g at the lot's 99.5 % (1.508 g) reserved for each of the two made.
