@@ -348,6 +348,27 @@ fn flow(log: &Log, tmp: &Path) {
     let o = make(log, &out, &["--rx", "RX-3"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("recalled"));
+    // A count may find nothing, and is flagged against the book.
+    let o = log.run_in(
+        &[
+            "cs",
+            "count",
+            "--drug",
+            "ketamine",
+            "--lot",
+            "K-78",
+            "--counted",
+            "0 g",
+            "--by",
+            TK.0,
+            "--witness",
+            PH.0,
+        ],
+        &[TK.1, PH.1],
+    );
+    let said = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(o.status.success() && said.contains("counted 0 g"), "{said}");
+    assert!(said.contains("FLAGGED"), "{said}");
     // One lot's receipt and history.
     let shown = log.ok(&["stock", "show", "k-78"]);
     for want in [

@@ -397,6 +397,14 @@ fn state(
 
 /// A signed quantity: "-0.5 g", "+2 g", "2 g", in the lot's unit.
 pub(super) fn signed_quantity(flag: &str, v: &str, unit: &str) -> Result<i64> {
+    // A count may find nothing: "0 g" (the quantity parser refuses zero as an amount).
+    if flag == "--counted" {
+        let t = v.trim();
+        let number = t.trim_end_matches(|c: char| c.is_ascii_alphabetic() || c == ' ');
+        if number != t && quantity::parse_decimal(number).is_ok_and(|n| n.is_zero()) {
+            return Ok(0);
+        }
+    }
     let t = v.trim();
     let (sign, rest) = match t.strip_prefix('-') {
         Some(r) => (-1, r),
