@@ -110,6 +110,9 @@ pub struct Report {
     /// What the log found unusual about the new batches (an Rx filled again within the BUD
     /// of its earlier batch), each placed in the recipe file.
     pub warnings: Vec<String>,
+    /// The stock lots the new batches draw on: (ingredient, lot, unit) → (millionths of the
+    /// unit reserved, batches). Empty where the log keeps no stock.
+    pub stock_lots: BTreeMap<(String, String, String), (i64, usize)>,
 }
 
 impl Report {
@@ -140,6 +143,8 @@ struct Job {
     resume: bool,
     /// The settings it was made with, when they come from the log rather than this run.
     settings: Option<Settings>,
+    /// The stock lots it draws on, reserved when it is entered.
+    picked: Vec<crate::stock::pick::Picked>,
 }
 
 /// The lot and date an earlier run gave an entry, read from its JSON record.
@@ -329,6 +334,8 @@ struct Run<'a> {
     staging: Option<publish::Staging>,
     report: Report,
     picks: BTreeMap<PickKey, (Decimal, usize)>,
+    /// The stock lots each new batch of the run draws on, by its lot, until it is written.
+    stock_picks: HashMap<String, Vec<crate::stock::pick::Picked>>,
 }
 
 /// A batch's outcome after its files were written: its row, the write's result, its record,
@@ -378,6 +385,7 @@ impl<'a> Run<'a> {
                 ..Report::default()
             },
             picks: BTreeMap::new(),
+            stock_picks: HashMap::new(),
         })
     }
 
@@ -472,6 +480,8 @@ impl<'a> Run<'a> {
             .practice(opts.stamps.contains(&crate::batch_record::Stamp::Practice));
         // The chunk's new batches, not yet in the log when the next entry is checked.
         let mut fills = Vec::new();
+        // The stock they draw on, not yet reserved in the log.
+        let mut pending = Vec::new();
         for (mut row, mut computed) in computed {
             // Claimed inside the transaction that assigns lots: an entry another run of the
             // recipe entered since this one looked is found here, and not made again.
@@ -484,6 +494,22 @@ impl<'a> Run<'a> {
             }
             // Checked against the log in the transaction the batch is entered in.
             let mut warning = None;
+            let mut picked = Vec::new();
+            if let (Some(tx), Some(c)) = (tx.as_deref_mut(), computed.as_mut())
+                && c.previous.is_none()
+            {
+                // Stock lots first (they change the record); an entry short of stock fails
+                // and the run goes on.
+                match crate::stock::pick::choose_with(tx, &mut c.record, self.settings, &pending) {
+                    Ok(p) => picked = p,
+                    Err(e) if e.exit_code() == 2 => {
+                        row.status =
+                            Status::Failed(locate(&self.recipe_name, &row, entry_error(e)));
+                        computed = None;
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
             if let (Some(tx), Some(c)) = (tx.as_deref_mut(), computed.as_mut())
                 && c.previous.is_none()
             {
@@ -525,6 +551,15 @@ impl<'a> Run<'a> {
             }
             if let Some(j) = job.as_ref().filter(|j| !j.resume) {
                 fills.extend(crate::prescription::Fill::of(&j.record));
+            }
+            let mut job = job;
+            if let Some(j) = job.as_mut()
+                && !picked.is_empty()
+            {
+                pending.extend(picked.iter().cloned());
+                self.stock_picks
+                    .insert(j.record.lot.clone(), picked.clone());
+                j.picked = picked;
             }
             self.report.rows.push(row);
             jobs.extend(job.map(|mut j| {
@@ -606,6 +641,15 @@ impl<'a> Run<'a> {
                 Ok(()) => {
                     if self.report.rows[row].status == Status::Made {
                         self.pick(&record)?;
+                        for p in self.stock_picks.remove(&record.lot).unwrap_or_default() {
+                            let e = self
+                                .report
+                                .stock_lots
+                                .entry((p.ingredient, p.lot, p.unit))
+                                .or_insert((0, 0));
+                            e.0 = e.0.saturating_add(p.quantity);
+                            e.1 += 1;
+                        }
                     }
                 }
                 Err(e) => {
@@ -695,6 +739,13 @@ fn enter_chunk(
                 record_json: json,
                 prepared_by: opts.prepared_by.as_deref(),
             },
+            actor,
+        )?;
+        crate::stock::pick::reserve(
+            tx,
+            &job.record.lot,
+            &job.picked,
+            opts.prepared_by.as_deref(),
             actor,
         )?;
     }
@@ -901,6 +952,7 @@ fn assign_lot(
     (
         row,
         Some(Job {
+            picked: Vec::new(),
             row: row_index,
             record,
             stem,

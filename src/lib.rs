@@ -31,6 +31,7 @@ pub mod quantity;
 pub mod recipe;
 pub mod render;
 mod spreadsheet;
+pub mod stock;
 pub mod store;
 pub mod trial;
 

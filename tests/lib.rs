@@ -25,5 +25,6 @@ mod refills;
 mod release;
 #[path = "../benches/support/sample.rs"]
 mod sample;
+mod stock;
 mod tamper;
 mod test;

@@ -346,6 +346,17 @@ impl fmt::Display for Text<'_> {
                 )?;
             }
         }
+        if !report.stock_lots.is_empty() {
+            writeln!(f, "\nStock lots to pull:")?;
+            for ((ingredient, lot, unit), (micro, batches)) in &report.stock_lots {
+                writeln!(
+                    f,
+                    "  {:>14} {unit:<2}  {ingredient}: lot {lot}  ({})",
+                    crate::stock::from_micro(*micro),
+                    plural(*batches, "batch", "batches")
+                )?;
+            }
+        }
         Ok(())
     }
 }

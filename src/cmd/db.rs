@@ -181,6 +181,23 @@ fn check(db: &mut dyn Db, files: Option<&Path>) -> Result<(String, bool)> {
             out.push(format!("chain: cannot be read: {e}"));
         }
     }
+    // The stock chain, said only where the log keeps stock.
+    match crate::stock::chain::verify(db) {
+        Ok(None) => {
+            let n = crate::stock::chain::length(db)?;
+            if n > 0 {
+                out.push(format!("stock chain: {n} events verified"));
+            }
+        }
+        Ok(Some(m)) => {
+            failed = true;
+            out.push(format!("stock chain: BROKEN: {m}"));
+        }
+        Err(e) => {
+            failed = true;
+            out.push(format!("stock chain: cannot be read: {e}"));
+        }
+    }
     match logbook::audit::stored_hashes(db) {
         Ok(None) => out.push("stored hashes: ok".into()),
         Ok(Some(m)) => {

@@ -50,6 +50,8 @@ pub(super) fn enter_and_write(
         if let Some(by) = prepared_by {
             logbook::people::require_signer(tx, "--by", by)?;
         }
+        // Stock lots first: they change the record (lots, potency, BUD) the checks read.
+        let picks = crate::stock::pick::choose(tx, &mut record, settings)?;
         notes = crate::prescription::check_in_log(tx, &mut record, &[])?;
         let mut lots = Lots::scan(dir)?;
         let mut counter = LotCounter::new(&mut lots).practice(practice);
@@ -85,6 +87,7 @@ pub(super) fn enter_and_write(
             },
             &actor,
         )?;
+        crate::stock::pick::reserve(tx, &record.lot, &picks, prepared_by, &actor)?;
         Ok(files)
     })?;
     if let Err(e) = publish::write_all(&files, force, settings.file_mode) {

@@ -9,6 +9,7 @@ mod batch;
 mod calc;
 mod completions;
 mod context;
+mod cs;
 mod db;
 mod document;
 mod factor;
@@ -26,6 +27,7 @@ mod recall;
 mod record;
 mod reprint;
 mod state;
+mod stock;
 mod user;
 mod verify;
 
@@ -212,6 +214,21 @@ enum Command {
         #[command(flatten)]
         log: LogOption,
     },
+    /// Components on hand; receive, release, reject, adjust and recall stock lots.
+    Stock {
+        #[command(flatten)]
+        args: stock::StockArgs,
+        #[command(flatten)]
+        log: LogOption,
+    },
+    /// The controlled-substance perpetual inventory: waste, loss, count, resolve, inventory,
+    /// report.
+    Cs {
+        #[command(flatten)]
+        args: cs::CsArgs,
+        #[command(flatten)]
+        log: LogOption,
+    },
     /// Validate formula, order, recipe, bench-record and settings files (told apart by their
     /// keys), report every problem found, and show each order's calculation.
     Check {
@@ -335,6 +352,8 @@ where
         Command::Quarantine { args, log: l } => state::quarantine(&log(l), &args),
         Command::RecallBatch { args, log: l } => state::recall(&log(l), &args),
         Command::Dispense { args, log: l } => state::dispense(&log(l), &args),
+        Command::Stock { args, log: l } => stock::run(&log(l), &args),
+        Command::Cs { args, log: l } => cs::run(&log(l), &args),
         Command::Init(a) => init::run(&a),
         Command::Completions(a) => completions::run(&a, &mut Cli::command()),
         Command::Man(a) => man::run(&a, &Cli::command()),

@@ -395,6 +395,15 @@ pub(super) fn run(ctx: &Context, a: &RecordArgs) -> Result<i32> {
             },
             &actor,
         )?;
+        // What stock takes off: each ingredient's actual amount, in the unit it was measured
+        // (the unit its stock lot is kept in).
+        let used: serde_json::Value = details["amounts"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|a| serde_json::json!({"ingredient": a["ingredient"], "actual_g": a["actual"]}))
+            .collect();
+        crate::stock::pick::take_off(tx, lot, &used, &by, &actor)?;
         if let Some(w) = &witnessed {
             people::require_signer(tx, "--witness", &w.initials)?;
             logbook::append_event(

@@ -5,7 +5,7 @@ use super::{Db, Dialect, Value};
 use crate::error::{Error, Result};
 
 /// The schema version this program writes.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// Version 1: batches, their component lots, printed files and events.
 const V1: &str = "
@@ -261,6 +261,102 @@ CREATE TRIGGER batches_append_only BEFORE UPDATE OR DELETE ON batches
     s.concat()
 }
 
+/// Version 4: component stock. A stock lot's receipt (`stock_lots`, never changed but for
+/// its status, which moves only with its status event) and every movement or state change of
+/// it (`stock_events`, append-only, each a link of the stock chain in its own row:
+/// `crate::stock::chain`). Quantities are whole millionths of the lot's unit (µg of a gram,
+/// µL of a millilitre), so a balance is an exact integer sum in SQL.
+fn v4(dialect: Dialect) -> String {
+    let tables = "
+CREATE TABLE stock_lots (
+    lot TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    manufacturer TEXT NOT NULL,
+    expiry TEXT NOT NULL,
+    unit TEXT NOT NULL,
+    assay TEXT,
+    assay_basis TEXT,
+    water TEXT,
+    potency TEXT,
+    form TEXT,
+    schedule TEXT,
+    supplier TEXT,
+    invoice TEXT,
+    order_form TEXT,
+    certificate_sha256 TEXT,
+    received_at TEXT NOT NULL,
+    workstation TEXT NOT NULL,
+    os_user TEXT NOT NULL,
+    status TEXT NOT NULL
+);
+CREATE INDEX stock_lots_expiry ON stock_lots (expiry, lot);
+CREATE INDEX stock_lots_upper ON stock_lots (upper(lot));
+CREATE INDEX stock_lots_name ON stock_lots (lower(name));
+CREATE INDEX stock_lots_scheduled ON stock_lots (schedule);
+CREATE TABLE stock_events (
+    seq BIGINT PRIMARY KEY,
+    at TEXT NOT NULL,
+    lot TEXT NOT NULL REFERENCES stock_lots (lot),
+    what TEXT NOT NULL,
+    status TEXT,
+    quantity BIGINT,
+    reserved BIGINT,
+    batch TEXT,
+    who TEXT,
+    meaning TEXT,
+    witness TEXT,
+    workstation TEXT NOT NULL,
+    os_user TEXT NOT NULL,
+    details TEXT NOT NULL,
+    prev_sha256 TEXT NOT NULL,
+    sha256 TEXT NOT NULL
+);
+CREATE INDEX stock_events_lot ON stock_events (lot, seq);
+CREATE INDEX stock_events_balance ON stock_events (lot, quantity, reserved, batch);
+CREATE INDEX stock_events_batch ON stock_events (batch);
+";
+    let columns = "lot, name, manufacturer, expiry, unit, assay, assay_basis, water, potency, \
+        form, schedule, supplier, invoice, order_form, certificate_sha256, received_at, \
+        workstation, os_user";
+    let guard = match dialect {
+        Dialect::Sqlite => format!(
+            "CREATE TRIGGER stock_events_no_update BEFORE UPDATE ON stock_events
+    BEGIN SELECT RAISE(ABORT, 'stock_events are append-only'); END;
+CREATE TRIGGER stock_events_no_delete BEFORE DELETE ON stock_events
+    BEGIN SELECT RAISE(ABORT, 'stock_events are append-only'); END;
+CREATE TRIGGER stock_lots_no_delete BEFORE DELETE ON stock_lots
+    BEGIN SELECT RAISE(ABORT, 'stock_lots are append-only'); END;
+CREATE TRIGGER stock_lots_no_update BEFORE UPDATE OF {columns} ON stock_lots
+    BEGIN SELECT RAISE(ABORT, 'stock_lots are append-only'); END;
+CREATE TRIGGER stock_lots_status_with_event BEFORE UPDATE OF status ON stock_lots
+    WHEN NEW.status IS NOT (SELECT e.status FROM stock_events e WHERE e.lot = OLD.lot \
+    AND e.status IS NOT NULL ORDER BY e.seq DESC LIMIT 1)
+    BEGIN SELECT RAISE(ABORT, 'a stock lot''s status moves only with its event'); END;
+"
+        ),
+        Dialect::Postgres => String::from(
+            "CREATE TRIGGER stock_events_append_only BEFORE UPDATE OR DELETE ON stock_events
+    FOR EACH ROW EXECUTE FUNCTION troche_append_only();
+CREATE FUNCTION troche_stock_status() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF TG_OP = 'DELETE' THEN RAISE EXCEPTION 'stock_lots are append-only'; END IF;
+        IF (to_jsonb(NEW) - 'status') <> (to_jsonb(OLD) - 'status') THEN
+            RAISE EXCEPTION 'stock_lots are append-only';
+        END IF;
+        IF NEW.status IS DISTINCT FROM (SELECT e.status FROM stock_events e WHERE e.lot = OLD.lot
+                AND e.status IS NOT NULL ORDER BY e.seq DESC LIMIT 1) THEN
+            RAISE EXCEPTION 'a stock lot''s status moves only with its event';
+        END IF;
+        RETURN NEW;
+    END $$;
+CREATE TRIGGER stock_lots_append_only BEFORE UPDATE OR DELETE ON stock_lots
+    FOR EACH ROW EXECUTE FUNCTION troche_stock_status();
+",
+        ),
+    };
+    format!("{tables}{guard}")
+}
+
 fn migration(version: i64, dialect: Dialect) -> String {
     match version {
         1 => {
@@ -284,6 +380,7 @@ fn migration(version: i64, dialect: Dialect) -> String {
             };
             format!("{V3}{extra}")
         }
+        4 => v4(dialect),
         _ => unreachable!("no migration {version}"),
     }
 }

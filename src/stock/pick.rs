@@ -1,0 +1,459 @@
+//! Making a batch from stock: for each ingredient the order gives no component lot for, the
+//! released lot that expires first and holds enough (first expiry, first out), never one that
+//! is expired, quarantined, rejected or recalled. Its lot, expiry, manufacturer and potency go
+//! into the order, so the worksheet prints them, the potency corrects the amount and the lot's
+//! expiry caps the BUD. The quantities are reserved in the transaction that enters the batch,
+//! taken off when its weights are recorded, and no longer held once it is void or rejected.
+//!
+//! A log that keeps no stock is not looked at further: batches are made as they always were.
+
+use rust_decimal::Decimal;
+use serde_json::json;
+
+use crate::batch_record::Record;
+use crate::calc::Role;
+use crate::config::Settings;
+use crate::error::{Error, Result};
+use crate::formula::name_matches;
+use crate::logbook::Actor;
+use crate::order::{AssaySpec, ComponentLot};
+use crate::store::{Transaction, Value};
+
+use super::events::{NewEvent, append};
+use super::{RELEASED, StockLot, by_name, find, from_micro, to_micro_up};
+
+/// A lot drawn on by a batch.
+#[derive(Debug, Clone)]
+pub struct Picked {
+    pub ingredient: String,
+    pub lot: String,
+    /// Reserved, in millionths of the lot's unit.
+    pub quantity: i64,
+    pub unit: String,
+}
+
+/// The flag a stock refusal names: the component lots of the order.
+const FLAG: &str = "--component";
+
+/// Chooses the stock lots of a batch about to be entered, inside its transaction, and
+/// rebuilds its record with them. Nothing when the log keeps no stock.
+pub fn choose(
+    tx: &mut Transaction<'_>,
+    record: &mut Record,
+    settings: &Settings,
+) -> Result<Vec<Picked>> {
+    choose_with(tx, record, settings, &[])
+}
+
+/// [`choose`], with `pending` drawn on already by batches of the same transaction that are
+/// not yet reserved in the log (a recipe run's chunk).
+pub fn choose_with(
+    tx: &mut Transaction<'_>,
+    record: &mut Record,
+    settings: &Settings,
+    pending: &[Picked],
+) -> Result<Vec<Picked>> {
+    if !super::any(tx)? {
+        return Ok(Vec::new());
+    }
+    let mut order = record.order.clone();
+    let mut picks: Vec<(String, StockLot)> = Vec::new();
+    for ing in &record.calc.ingredients {
+        let scheduled = ing.active.as_ref().and_then(|a| a.schedule);
+        let given = order
+            .components
+            .iter()
+            .find(|c| name_matches(&ing.name, &c.name))
+            .cloned();
+        let unit = ing.dimension.base_unit();
+        if let Some(c) = given {
+            // A lot given by hand is drawn on when stock holds it; a scheduled active's must.
+            match find(tx, &c.lot)? {
+                Some(mut l) => {
+                    held(&mut l, pending);
+                    usable(&l, &ing.name, record.date)?;
+                    form_fits(&l, &ing.name)?;
+                    // Entered as stock spells it, so `troche recall LOT` finds the batch.
+                    for k in &mut order.components {
+                        if k.lot == c.lot {
+                            k.lot.clone_from(&l.lot);
+                        }
+                    }
+                    picks.push((ing.name.clone(), l));
+                }
+                None if scheduled.is_some() => {
+                    return Err(Error::arg(
+                        FLAG,
+                        format!(
+                            "{} is a controlled substance (Schedule {}) and lot {} is not in \
+                             stock: every lot of it is received first (`troche stock receive`), \
+                             so that its perpetual inventory holds what this batch uses",
+                            ing.name,
+                            scheduled.map_or("", |s| s.as_str()),
+                            c.lot
+                        ),
+                    ));
+                }
+                None => {}
+            }
+            continue;
+        }
+        let mut lots = by_name(tx, &ing.name)?;
+        for l in &mut lots {
+            held(l, pending);
+        }
+        let mut names: Vec<&str> = lots.iter().map(|l| l.name.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        if names.len() > 1 {
+            return Err(Error::arg(
+                FLAG,
+                format!(
+                    "{} matches stock under more than one name ({}); give the lot with \
+                     --component \"{}|LOT|EXPIRY\"",
+                    ing.name,
+                    names.join("; "),
+                    ing.name
+                ),
+            ));
+        }
+        if lots.is_empty() {
+            if let Some(s) = scheduled {
+                return Err(Error::arg(
+                    FLAG,
+                    format!(
+                        "{} is a controlled substance (Schedule {}) and stock holds no lot of \
+                         it: receive one (`troche stock receive \"{}\" ...`) or give the lot \
+                         with --component",
+                        ing.name,
+                        s.as_str(),
+                        ing.name
+                    ),
+                ));
+            }
+            continue;
+        }
+        let prior = assay_for(&order.assays, &ing.name, record.formula.actives.len());
+        let mut chosen = None;
+        for l in &lots {
+            if l.status != RELEASED
+                || l.expiry < record.date
+                || l.unit != unit
+                || form_fits(l, &ing.name).is_err()
+            {
+                continue;
+            }
+            let need = need_from(ing.amount, ing.role, prior, l.potency())?;
+            if l.available() >= need {
+                chosen = Some(l.clone());
+                break;
+            }
+        }
+        let Some(l) = chosen else {
+            return Err(short(&ing.name, ing.amount, unit, &lots, record.date));
+        };
+        order.components.push(ComponentLot {
+            name: ing.name.clone(),
+            manufacturer: Some(l.manufacturer.clone()),
+            lot: l.lot.clone(),
+            expiry: Some(l.expiry),
+        });
+        if ing.role == Role::Active
+            && prior.is_none()
+            && let Some(p) = l.potency()
+        {
+            order.assays.push(AssaySpec {
+                active: Some(ing.name.clone()),
+                percent: p,
+            });
+        }
+        picks.push((ing.name.clone(), l));
+    }
+    if picks.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut rebuilt = Record::new(
+        record.formula.clone(),
+        order,
+        settings,
+        record.date,
+        record.lot.clone(),
+    )
+    .map_err(|e| {
+        Error::calc(format!(
+            "with the stock lots chosen ({}): {e}",
+            picks
+                .iter()
+                .map(|(n, l)| format!("{n}: {}", l.lot))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ))
+    })?;
+    rebuilt.origin = record.origin.take();
+    rebuilt.seal = record.seal.take();
+    *record = rebuilt;
+    let mut out = Vec::new();
+    for (name, l) in picks {
+        let Some(ing) = record.calc.ingredients.iter().find(|i| i.name == name) else {
+            continue;
+        };
+        let need = to_micro_up(FLAG, ing.amount)?;
+        if l.available() < need {
+            let unit = l.unit.clone();
+            return Err(short(&name, ing.amount, &unit, &[l], record.date));
+        }
+        out.push(Picked {
+            ingredient: name,
+            lot: l.lot,
+            quantity: need,
+            unit: l.unit,
+        });
+    }
+    Ok(out)
+}
+
+/// Counts what batches of this transaction drew on as reserved.
+fn held(l: &mut StockLot, pending: &[Picked]) {
+    for p in pending.iter().filter(|p| p.lot == l.lot) {
+        l.reserved = l.reserved.saturating_add(p.quantity);
+    }
+}
+
+/// Whether a lot given by hand may be used: released, not expired, of this ingredient.
+fn usable(l: &StockLot, ingredient: &str, date: jiff::civil::Date) -> Result<()> {
+    if !super::names_match(ingredient, &l.name) {
+        return Err(Error::arg(
+            FLAG,
+            format!("stock lot {} is {}, not {ingredient}", l.lot, l.name),
+        ));
+    }
+    if l.status != RELEASED {
+        return Err(Error::arg(
+            FLAG,
+            format!(
+                "stock lot {} of {} is {}: only a released lot is used (`troche stock release \
+                 {}` by a pharmacist)",
+                l.lot, l.name, l.status, l.lot
+            ),
+        ));
+    }
+    if l.expiry < date {
+        return Err(Error::arg(
+            FLAG,
+            format!("stock lot {} of {} expired on {}", l.lot, l.name, l.expiry),
+        ));
+    }
+    Ok(())
+}
+
+/// Whether the form a lot was received in is the one the formula weighs, as far as the
+/// formula's ingredient name states it: a name that says a hydrate ("monohydrate",
+/// "hemihydrate") takes no lot received anhydrous, and one that says "anhydrous" no hydrate.
+/// A name that states neither, or a lot received without its form, is not judged.
+fn form_fits(l: &StockLot, ingredient: &str) -> Result<()> {
+    let Some(form) = l.form.as_deref() else {
+        return Ok(());
+    };
+    let name = ingredient.to_ascii_lowercase();
+    let says_anhydrous = name.contains("anhydrous");
+    let says_hydrate = !says_anhydrous && name.contains("hydrate");
+    let clash = (says_hydrate && form == "anhydrous") || (says_anhydrous && form == "hydrate");
+    if clash {
+        return Err(Error::arg(
+            FLAG,
+            format!(
+                "stock lot {} of {} was received {form}, and the formula weighs {ingredient}: \
+                 the amounts would be wrong by the water of hydration. Use a lot of the form \
+                 the formula weighs, or a formula written for this form",
+                l.lot, l.name
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The assay the order gives an active (named, or unnamed with one active).
+fn assay_for(assays: &[AssaySpec], name: &str, actives: usize) -> Option<Decimal> {
+    assays
+        .iter()
+        .find(|a| match &a.active {
+            Some(n) => name_matches(name, n),
+            None => actives == 1,
+        })
+        .map(|a| a.percent)
+}
+
+/// What an ingredient needs from a lot of `potency`, when the amount was worked out at
+/// `prior` (the order's assay, else 100 %).
+fn need_from(
+    amount: Decimal,
+    role: Role,
+    prior: Option<Decimal>,
+    potency: Option<Decimal>,
+) -> Result<i64> {
+    let amount = match (role, prior, potency) {
+        (Role::Active, None, Some(p)) if p > Decimal::ZERO => amount
+            .checked_mul(Decimal::ONE_HUNDRED)
+            .and_then(|x| x.checked_div(p))
+            .ok_or_else(|| crate::error::overflow("the amount needed"))?,
+        _ => amount,
+    };
+    to_micro_up(FLAG, amount)
+}
+
+/// "Not enough on hand", naming the ingredient, what is needed and what each lot holds.
+fn short(
+    name: &str,
+    amount: Decimal,
+    unit: &str,
+    lots: &[StockLot],
+    date: jiff::civil::Date,
+) -> Error {
+    let held: Vec<String> = lots
+        .iter()
+        .map(|l| {
+            let why = if l.status != RELEASED {
+                format!(", {}", l.status)
+            } else if form_fits(l, name).is_err() {
+                format!(
+                    ", received {} where the formula weighs another form",
+                    l.form.as_deref().unwrap_or_default()
+                )
+            } else if l.expiry < date {
+                format!(", expired {}", l.expiry)
+            } else if l.reserved > 0 {
+                format!(", {} reserved", l.show(l.reserved))
+            } else {
+                String::new()
+            };
+            format!("lot {} holds {}{why}", l.lot, l.show(l.on_hand))
+        })
+        .collect();
+    let usable: i64 = lots
+        .iter()
+        .filter(|l| l.status == RELEASED && l.expiry >= date && form_fits(l, name).is_ok())
+        .map(StockLot::available)
+        .max()
+        .unwrap_or(0);
+    Error::arg(
+        FLAG,
+        format!(
+            "not enough {name} on hand: the batch needs {} {unit}, and no released, unexpired \
+             lot has that much (the most one has free is {} {unit}; {}). Nothing was printed",
+            amount.normalize(),
+            from_micro(usable),
+            held.join("; ")
+        ),
+    )
+}
+
+/// Reserves the lots chosen for batch `batch`, in the transaction that enters it.
+pub fn reserve(
+    tx: &mut Transaction<'_>,
+    batch: &str,
+    picks: &[Picked],
+    by: Option<&str>,
+    actor: &Actor,
+) -> Result<()> {
+    for p in picks {
+        append(
+            tx,
+            &NewEvent {
+                lot: &p.lot,
+                what: "reserved",
+                reserved: Some(p.quantity),
+                batch: Some(batch),
+                who: by,
+                details: json!({ "ingredient": p.ingredient }),
+                ..NewEvent::default()
+            },
+            actor,
+        )?;
+    }
+    Ok(())
+}
+
+/// Takes what batch `batch` used off its stock lots, when its weights are recorded:
+/// `weights` is the record's list (`ingredient`, `actual_g`); an ingredient not weighed is
+/// taken off at the amount reserved. A record entered again takes off only the difference.
+pub fn take_off(
+    tx: &mut Transaction<'_>,
+    batch: &str,
+    weights: &serde_json::Value,
+    by: &str,
+    actor: &Actor,
+) -> Result<()> {
+    let rows = tx.query(
+        "SELECT lot, details, \
+         CAST(COALESCE(sum(reserved), 0) AS BIGINT) AS outstanding, \
+         CAST(COALESCE(sum(CASE WHEN what = 'reserved' THEN reserved ELSE 0 END), 0) AS BIGINT) \
+         AS first_reserved, \
+         CAST(COALESCE(sum(CASE WHEN what = 'used' THEN quantity ELSE 0 END), 0) AS BIGINT) \
+         AS used \
+         FROM stock_events WHERE batch = $1 GROUP BY lot, details ORDER BY lot",
+        &[Value::text(batch)],
+    )?;
+    let mut by_lot: std::collections::BTreeMap<String, (String, i64, i64, i64)> =
+        std::collections::BTreeMap::new();
+    for mut r in rows {
+        let lot = r.text("lot")?;
+        let details: serde_json::Value =
+            serde_json::from_str(&r.text("details")?).unwrap_or_default();
+        let e = by_lot.entry(lot).or_default();
+        if let Some(i) = details["ingredient"].as_str() {
+            e.0 = i.to_string();
+        }
+        e.1 += r.int("outstanding")?;
+        e.2 += r.int("first_reserved")?;
+        e.3 += r.int("used")?;
+    }
+    for (lot, (ingredient, outstanding, reserved, used)) in by_lot {
+        if reserved == 0 {
+            continue;
+        }
+        let actual = weights
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|w| w["ingredient"].as_str() == Some(ingredient.as_str()))
+            .and_then(|w| w["actual_g"].as_str())
+            .and_then(|a| a.parse::<Decimal>().ok());
+        let actual = match actual {
+            Some(a) => to_micro_up("--weight", a)?,
+            None => reserved,
+        };
+        let change = -(actual - (-used));
+        if change == 0 && outstanding == 0 {
+            continue;
+        }
+        let l = super::get(tx, "LOT", &lot)?;
+        if l.on_hand + change < 0 {
+            return Err(Error::arg(
+                "--weight",
+                format!(
+                    "{ingredient}: {} recorded, but stock lot {} holds only {}; count the lot \
+                     (`troche stock adjust` or `troche cs count`) before recording",
+                    l.show(actual),
+                    l.lot,
+                    l.show(l.on_hand - used)
+                ),
+            ));
+        }
+        append(
+            tx,
+            &NewEvent {
+                lot: &lot,
+                what: "used",
+                quantity: Some(change),
+                reserved: (outstanding != 0).then_some(-outstanding),
+                batch: Some(batch),
+                who: Some(by),
+                meaning: Some("recorded"),
+                details: json!({ "ingredient": ingredient }),
+                ..NewEvent::default()
+            },
+            actor,
+        )?;
+    }
+    Ok(())
+}
