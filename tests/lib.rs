@@ -4,6 +4,7 @@
 mod bad_inputs;
 mod batch;
 mod calc;
+mod claims;
 mod common;
 mod crash;
 mod database;

@@ -45,8 +45,20 @@ pub(super) struct BatchArgs {
     /// Pharmacy settings file (default: the recipe's `config`, else ./troche.toml, else the user's).
     #[arg(long, value_name = "FILE")]
     pub(super) config: Option<PathBuf>,
+    /// Make an entry again that the log holds as this lot (a rejected batch, say): a new lot,
+    /// linked to the old one in the log. Repeat for more lots.
+    #[arg(long, value_name = "LOT", value_parser = remake_lot)]
+    pub(super) remake: Vec<String>,
     #[command(flatten)]
     pub(super) sign: SignArgs,
+}
+
+/// A `--remake` lot, as the log keeps lots.
+fn remake_lot(text: &str) -> std::result::Result<String, String> {
+    crate::logbook::normalize_lot(text).map_err(|e| match e {
+        Error::Argument { message, .. } => message,
+        other => other.to_string(),
+    })
 }
 
 pub(super) fn run(ctx: &Context, a: &BatchArgs) -> Result<i32> {
@@ -78,6 +90,7 @@ pub(super) fn run(ctx: &Context, a: &BatchArgs) -> Result<i32> {
         today: today(),
         backdate: a.backdate,
         prepared_by: None,
+        remake: a.remake.clone(),
     };
     // The log is opened only to make batches; `--check` writes nothing anywhere.
     let mut mode = crate::publish::FileMode::default();
@@ -139,7 +152,7 @@ fn summary_csv(report: &Report) -> Result<String> {
     .map(String::from);
     let rows = report.rows.iter().map(|r| {
         let msg = match &r.status {
-            Status::Failed(m) => m.as_str(),
+            Status::Failed(m) | Status::MadeEarlier(m) => m.as_str(),
             _ => "",
         };
         [
@@ -215,14 +228,25 @@ impl fmt::Display for Text<'_> {
                 r.status.word(),
                 r.bud
             )?;
-            if let Status::Failed(m) = &r.status {
+            if let Status::Failed(m) | Status::MadeEarlier(m) = &r.status {
                 writeln!(f, "       {m}")?;
             }
         }
         let count = |status: &Status| report.rows.iter().filter(|r| r.status == *status).count();
+        let elsewhere = report
+            .rows
+            .iter()
+            .filter(|r| matches!(r.status, Status::MadeEarlier(_)))
+            .count();
+        // Shown only when there are some, so the usual line stays as it was.
+        let elsewhere = if elsewhere > 0 {
+            format!(", {elsewhere} made earlier")
+        } else {
+            String::new()
+        };
         writeln!(
             f,
-            "\n{}: {} made, {} done earlier, {} valid, {} failed",
+            "\n{}: {} made, {} done earlier{elsewhere}, {} valid, {} failed",
             plural(report.rows.len(), "entry", "entries"),
             count(&Status::Made),
             count(&Status::DoneEarlier),

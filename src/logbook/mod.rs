@@ -16,6 +16,7 @@ mod actor;
 pub mod audit;
 mod batches;
 pub mod chain;
+pub mod claim;
 mod digest;
 mod events;
 mod import;

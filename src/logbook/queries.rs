@@ -212,7 +212,7 @@ pub fn earlier_fill(
     Ok(Some(EarlierFill { lot, bud }))
 }
 
-fn stored_date(lot: &str, text: &str) -> Result<Date> {
+pub(super) fn stored_date(lot: &str, text: &str) -> Result<Date> {
     text.parse().map_err(|e| {
         Error::database(
             format!("lot {lot}: its stored compounding date {text:?}"),
