@@ -338,6 +338,27 @@ fn a_log_from_before_the_claims_reads_as_it_was_made() {
         ["made-earlier", "done-earlier", "made-earlier"]
     );
     assert_eq!(batches(&log).len(), 3);
+    // Migrated: the person added and the policy set before are links of the chain now,
+    // after the two batches, then the batch made since.
     let check = log.ok(&["db", "check"]);
-    assert!(check.contains("chain: "), "{check}");
+    assert!(check.contains("schema version: 4"), "{check}");
+    assert!(check.contains("chain: 5 links verified"), "{check}");
+    let c = rusqlite::Connection::open(&log.db).unwrap();
+    let links: Vec<String> = c
+        .prepare("SELECT lot || '/' || seq FROM chain ORDER BY n")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(
+        links,
+        [
+            "261123-001/1",
+            "261123-002/1",
+            "people_events/-1",
+            "policies/-1",
+            "261123-003/1"
+        ]
+    );
 }

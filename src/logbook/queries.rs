@@ -271,9 +271,10 @@ pub fn rebuild(db: &mut dyn Db, lot: &str) -> Result<Rebuilt> {
             record.calc.warnings.push(w);
         }
     }
-    if let Some(fingerprint) = b.fingerprint {
+    // A batch `make` entered holds a claim too (`super::claim`), but came from no recipe.
+    if let (Some(fingerprint), Some(recipe)) = (b.fingerprint, b.recipe) {
         record.origin = Some(Origin {
-            recipe: b.recipe.unwrap_or_default(),
+            recipe,
             entry: b
                 .recipe_entry
                 .and_then(|e| usize::try_from(e).ok())

@@ -5,7 +5,7 @@ use super::{Db, Dialect, Value};
 use crate::error::{Error, Result};
 
 /// The schema version this program writes.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// Version 1: batches, their component lots, printed files and events.
 const V1: &str = "
@@ -261,6 +261,16 @@ CREATE TRIGGER batches_append_only BEFORE UPDATE OR DELETE ON batches
     s.concat()
 }
 
+/// Version 4: people's events and policy decisions join the hash chain. No table changes;
+/// the rows written before are chained, in the order they were written, by
+/// [`v4_chain_histories`] when the log migrates.
+const V4: &str = "";
+
+/// The step of version 4 after its SQL.
+fn v4_chain_histories(tx: &mut super::Transaction<'_>) -> Result<()> {
+    crate::logbook::chain::link_histories(tx)
+}
+
 fn migration(version: i64, dialect: Dialect) -> String {
     match version {
         1 => {
@@ -284,6 +294,7 @@ fn migration(version: i64, dialect: Dialect) -> String {
             };
             format!("{V3}{extra}")
         }
+        4 => V4.to_string(),
         _ => unreachable!("no migration {version}"),
     }
 }
@@ -376,11 +387,17 @@ pub(crate) fn migrate_to(db: &mut dyn Db, last: i64) -> Result<()> {
         let v = current(db)?.unwrap_or(0);
         refuse_newer(db, v)?;
         for next in (v + 1)..=last {
-            db.batch(&migration(next, dialect))?;
+            let sql = migration(next, dialect);
+            if !sql.is_empty() {
+                db.batch(&sql)?;
+            }
             if next == 3 {
                 // The events written before the chain are chained in the order they were
                 // written.
                 crate::logbook::chain::link_unchained(db)?;
+            }
+            if next == 4 {
+                v4_chain_histories(db)?;
             }
             db.execute(
                 "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
