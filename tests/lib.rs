@@ -22,5 +22,6 @@ mod refills;
 mod release;
 #[path = "../benches/support/sample.rs"]
 mod sample;
+mod sequences;
 mod tamper;
 mod test;

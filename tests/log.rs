@@ -456,7 +456,7 @@ fn make_record_recall_verify_reprint(log: &Log, tmp: &Path) {
         "is rejected",
     );
     let check = log.ok(&["db", "check"]);
-    assert!(check.contains("schema version: 3"), "{check}");
+    assert!(check.contains("schema version: 4"), "{check}");
     assert!(check.contains(" links verified, seal "), "{check}");
 }
 

@@ -40,8 +40,8 @@ pub use import::{CheckedRecord, check_record, import_record};
 pub use lots::{LotCounter, exists, lot_number, normalize as normalize_lot};
 pub use queries::{
     Batch, Check, Component, EarlierFill, Filter, LIST_COLUMNS, Listed, PrintedFile,
-    RECALL_COLUMNS, Rebuilt, Recalled, batch, by_fingerprint, check, components, earlier_fill,
-    files, list, rebuild, recall, require_status,
+    RECALL_COLUMNS, Rebuilt, Recalled, batch, check, components, earlier_fill, files, list,
+    rebuild, recall, require_status,
 };
 pub use snapshot::{OrderSnapshot, SettingsSnapshot};
 
