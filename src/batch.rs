@@ -387,10 +387,12 @@ impl Claims<'_> {
                 .get(&key)
                 .map_or(Found::New, |e| Found::Here(e.lot.clone())));
         };
-        let found = match logbook::claim::holder(tx, &key)? {
-            Some(h) => Some(h),
-            None => logbook::claim::legacy_holder(tx, &c.legacy, c.date, &self.answered)?,
-        };
+        // A log from before the claims holds the fingerprint of the entry's text instead.
+        let mut found = logbook::claim::holder(tx, &key)?;
+        if found.is_none() {
+            let answered = &self.answered;
+            found = logbook::claim::legacy_holder(tx, &c.legacy, c.date, |l| answered.contains(l))?;
+        }
         let Some(h) = found else {
             return Ok(Found::New);
         };
@@ -679,12 +681,11 @@ impl<'a> Run<'a> {
         self.pool.install(|| {
             jobs.into_par_iter()
                 .map(|mut job| {
-                    let r = match job.stored.take() {
-                        Some(files) => Ok(files),
-                        None => {
-                            let s = job.settings.as_ref().unwrap_or(settings);
-                            batch_files::render_all(&job.record, s, out, &job.stem)
-                        }
+                    let r = if let Some(files) = job.stored.take() {
+                        Ok(files)
+                    } else {
+                        let s = job.settings.as_ref().unwrap_or(settings);
+                        batch_files::render_all(&job.record, s, out, &job.stem)
                     };
                     (job, r)
                 })

@@ -119,7 +119,7 @@ fn identical_entries_are_distinct_batches_postgres() {
 /// refill on another day is a new batch.
 fn made_earlier_unless_remade(log: &Log, tmp: &Path) {
     let cfg = fixture("troche.toml");
-    let a = tmp.join("a");
+    let made_into = tmp.join("a");
     log.ok(&[
         "make",
         "progesterone-troche",
@@ -139,24 +139,24 @@ fn made_earlier_unless_remade(log: &Log, tmp: &Path) {
         "--config",
         &cfg,
         "--out",
-        a.to_str().unwrap(),
+        made_into.to_str().unwrap(),
     ]);
     let made = batches(log);
     assert_eq!(made.len(), 1);
-    let r = tmp.join("recipe.toml");
+    let rcp = tmp.join("recipe.toml");
     fs::write(
-        &r,
+        &rcp,
         recipe(
             "2026-11-23",
             &[entry("RX-7", "100 mg"), entry("RX-8", "100 mg")],
         ),
     )
     .unwrap();
-    let b = tmp.join("b");
-    let run = batch(log, &r, &b, &[]);
+    let out_b = tmp.join("b");
+    let run = batch(log, &rcp, &out_b, &[]);
     assert_eq!(statuses(&run), ["made-earlier", "made"]);
     assert_eq!(run[0].1, made[0]);
-    let csv = fs::read_to_string(b.join("summary.csv")).unwrap();
+    let csv = fs::read_to_string(out_b.join("summary.csv")).unwrap();
     assert!(
         csv.contains(&format!(
             "made earlier as {} (prepared) by `troche make`",
@@ -164,14 +164,14 @@ fn made_earlier_unless_remade(log: &Log, tmp: &Path) {
         )),
         "{csv}"
     );
-    assert!(!b.join(format!("{}.json", made[0])).exists());
+    assert!(!out_b.join(format!("{}.json", made[0])).exists());
     // The same recipe into another folder: both made earlier, nothing written.
-    let c = tmp.join("c");
+    let out_c = tmp.join("c");
     assert_eq!(
-        statuses(&batch(log, &r, &c, &[])),
+        statuses(&batch(log, &rcp, &out_c, &[])),
         ["made-earlier", "made-earlier"]
     );
-    assert!(fs::read_dir(&c).unwrap().all(|e| {
+    assert!(fs::read_dir(&out_c).unwrap().all(|e| {
         let n = e.unwrap().file_name();
         n == "summary.csv" || n == "picklist.csv"
     }));
@@ -180,9 +180,9 @@ fn made_earlier_unless_remade(log: &Log, tmp: &Path) {
     log.fails(
         &[
             "batch",
-            r.to_str().unwrap(),
+            rcp.to_str().unwrap(),
             "--out",
-            b.to_str().unwrap(),
+            out_b.to_str().unwrap(),
             "--config",
             &cfg,
             "--backdate",
@@ -195,7 +195,7 @@ fn made_earlier_unless_remade(log: &Log, tmp: &Path) {
     assert_eq!(batches(log), before);
     // Remade: a new lot, linked to the old in the log both ways.
     let old = made[0].clone();
-    let remade = batch(log, &r, &b, &["--remake", &old.to_lowercase()]);
+    let remade = batch(log, &rcp, &out_b, &["--remake", &old.to_lowercase()]);
     assert_eq!(statuses(&remade), ["made", "done-earlier"]);
     let new = remade[0].1.clone();
     assert_ne!(new, old);
@@ -204,19 +204,19 @@ fn made_earlier_unless_remade(log: &Log, tmp: &Path) {
     assert!(events(&old).contains(&new), "{}", events(&old));
     assert!(events(&new).contains(&old), "{}", events(&new));
     // The remake answers for the entry now; naming the old lot again remakes nothing.
-    let again = batch(log, &r, &b, &["--remake", &old]);
+    let again = batch(log, &rcp, &out_b, &["--remake", &old]);
     assert_eq!(statuses(&again), ["done-earlier", "done-earlier"]);
     assert_eq!(again[0].1, new);
     // A refill on another day is a new batch.
     fs::write(
-        &r,
+        &rcp,
         recipe(
             "2026-11-24",
             &[entry("RX-7", "100 mg"), entry("RX-8", "100 mg")],
         ),
     )
     .unwrap();
-    assert_eq!(statuses(&batch(log, &r, &b, &[])), ["made", "made"]);
+    assert_eq!(statuses(&batch(log, &rcp, &out_b, &[])), ["made", "made"]);
     assert_eq!(batches(log).len(), 5);
     log.ok(&["db", "check"]);
 }

@@ -81,12 +81,12 @@ pub fn holder(db: &mut dyn Db, key: &str) -> Result<Option<Claimed>> {
 }
 
 /// A batch of a log from before the claims, made for the entry whose text has fingerprint
-/// `legacy` on `date`, that is not in `taken` (an earlier entry of this run answered it).
+/// `legacy` on `date`, that `taken` does not hold (an earlier entry of this run answered it).
 pub fn legacy_holder(
     db: &mut dyn Db,
     legacy: &str,
     date: Date,
-    taken: &std::collections::HashSet<String>,
+    taken: impl Fn(&str) -> bool,
 ) -> Result<Option<Claimed>> {
     let rows = db.query(
         "SELECT b.lot FROM batches b WHERE b.fingerprint = $1 AND b.compounding_date = $2 \
@@ -99,7 +99,7 @@ pub fn legacy_holder(
     )?;
     for mut r in rows {
         let lot = r.text("lot")?;
-        if !taken.contains(&lot) {
+        if !taken(&lot) {
             return find(db, "b.lot = $1", &[Value::text(lot), Value::text(VOID)]);
         }
     }
