@@ -125,6 +125,18 @@ fn people_and_policies_in_the_chain(log: &Log, tmp: &Path, edit: &dyn Fn(&str)) 
     );
     let check = log.ok(&["db", "check"]);
     assert!(check.contains("chain: 5 links verified"), "{check}");
+    // The state of a person follows their chained history: a technician made a pharmacist
+    // in `people` is found, though `people` itself is not chained.
+    edit("UPDATE people SET role = 'pharmacist' WHERE initials = 'TK'");
+    let o = log.run(&["db", "check"]);
+    let said = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains("person differs from their history: TK (role)"),
+        "{said}"
+    );
+    edit("UPDATE people SET role = 'technician' WHERE initials = 'TK'");
+    log.ok(&["db", "check"]);
     // The last link first, so each check finds the edit just made.
     for (sql, says) in [
         (

@@ -123,6 +123,11 @@ fn check(db: &mut dyn Db, files: Option<&Path>) -> Result<(String, bool)> {
         failed = true;
         out.push(format!("status differs from its events: {lot}"));
     }
+    // So is a person's state, their (chained) history's.
+    for who in logbook::audit::people_differ(db)? {
+        failed = true;
+        out.push(format!("person differs from their history: {who}"));
+    }
     for (lot, path) in logbook::audit::missing_files(db)? {
         out.push(format!("prepared lot {lot}: file missing: {path}"));
     }
