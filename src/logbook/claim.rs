@@ -111,7 +111,7 @@ fn find(db: &mut dyn Db, clause: &str, params: &[Value]) -> Result<Option<Claime
         &format!(
             "SELECT b.lot, b.compounding_date, b.status, b.recipe, b.out_dir FROM batches b \
              LEFT JOIN chain c ON c.lot = b.lot AND c.seq = 1 WHERE {clause} \
-             AND b.status <> $2 ORDER BY c.n DESC LIMIT 1"
+             AND b.status <> $2 ORDER BY COALESCE(c.n, 0) DESC LIMIT 1"
         ),
         params,
     )?;
