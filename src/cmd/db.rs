@@ -32,7 +32,8 @@ enum DbCommand {
         force: bool,
     },
     /// Verify the log: the database's integrity, the hash chain over every event and stored
-    /// record, every stored hash, the batch statuses, and prepared batches' files.
+    /// record, people's event and policy decision, every stored hash, the batch statuses and
+    /// people's states, and prepared batches' files.
     Check {
         /// Also compare this folder's worksheets, labels and records with the log.
         #[arg(long, value_name = "DIR")]
