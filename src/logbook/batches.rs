@@ -83,9 +83,7 @@ pub fn insert(db: &mut Transaction<'_>, b: &NewBatch<'_>, actor: &Actor) -> Resu
     // so a recipe run later that day finds the batch made.
     let claim = match origin {
         Some(o) => Some(o.fingerprint.clone()),
-        None if b.kind == "batch" => {
-            Some(super::claim::next_free(db, &super::claim::content_of(r))?)
-        }
+        None if b.kind == "batch" => Some(super::claim::next_free(db, r)?),
         None => None,
     };
     let order_json = serde_json::to_string(&OrderSnapshot::of(&r.order))

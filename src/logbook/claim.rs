@@ -130,16 +130,37 @@ fn find(db: &mut dyn Db, clause: &str, params: &[Value]) -> Result<Option<Claime
 }
 
 /// The key a batch made outside a recipe (`make`) holds: the first occurrence of its content
-/// that no batch holds yet, so a recipe run later that day finds it made.
-pub fn next_free(tx: &mut Transaction<'_>, content: &str) -> Result<String> {
-    let mut occurrence = 1;
-    loop {
-        let k = key(content, occurrence);
-        if holder(tx, &k)?.is_none() {
-            return Ok(k);
+/// that no batch holds yet, so a recipe run later that day finds it made. The batches of
+/// the formula that day are read at once (by the index on formula and date): one query
+/// however many there are.
+pub fn next_free(tx: &mut Transaction<'_>, record: &Record) -> Result<String> {
+    let content = content_of(record);
+    let prefix = format!("{PREFIX}{content}-");
+    let rows = tx.query(
+        "SELECT fingerprint FROM batches WHERE formula_id = $1 AND compounding_date = $2 \
+         AND status <> $3 AND fingerprint IS NOT NULL",
+        &[
+            Value::text(record.formula.id.clone()),
+            Value::text(record.date.to_string()),
+            Value::text(VOID),
+        ],
+    )?;
+    let mut held = std::collections::HashSet::new();
+    for mut r in rows {
+        if let Some(n) = r
+            .text("fingerprint")?
+            .strip_prefix(&prefix)
+            .and_then(|n| n.parse::<u32>().ok())
+        {
+            held.insert(n);
         }
-        occurrence += 1;
     }
+    // Among the first `held.len() + 1` one is free.
+    let last = u32::try_from(held.len())
+        .unwrap_or(u32::MAX)
+        .saturating_add(1);
+    let first = (1..=last).find(|n| !held.contains(n)).unwrap_or(last);
+    Ok(key(&content, first))
 }
 
 /// Links a remake to the batch it replaces, in the transaction that entered it: an event on
@@ -203,5 +224,9 @@ mod tests {
         )
         .unwrap();
         assert_eq!(holder(log.db(), &key(&content, 1)).unwrap(), None);
+        // The next takes the first occurrence free again.
+        enter(log.db(), "261130-003", date);
+        let again = holder(log.db(), &key(&content, 1)).unwrap().unwrap();
+        assert_eq!(again.lot, "261130-003");
     }
 }
