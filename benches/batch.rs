@@ -58,6 +58,7 @@ fn run(entries: usize, jobs: Option<usize>, bencher: divan::Bencher) {
                 today: jiff::civil::date(2026, 11, 23),
                 prepared_by: None,
                 stamps: Vec::new(),
+                remake: Vec::new(),
             };
             let report = batch::run(&recipe, &opts, |_, _, _| {}).expect("batch");
             assert_eq!(report.failed(), 0);

@@ -45,6 +45,9 @@ pub struct Options {
     /// Written across every page of every batch of the run: the practice log's stamp, whose
     /// lots are also marked `P-`.
     pub stamps: Vec<crate::batch_record::Stamp>,
+    /// Lots the log holds that are made again when an entry of the recipe finds them (a
+    /// rejected batch, say): each remake is a new lot, linked to the old in the log.
+    pub remake: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,8 +56,12 @@ pub enum Status {
     Made,
     /// Valid (with `--check`: nothing written).
     Valid,
-    /// Made by an earlier run of the same recipe entry; its files are complete.
+    /// Made by an earlier run of the same recipe into the same folder; its files are
+    /// complete.
     DoneEarlier,
+    /// Made earlier that day from another recipe, into another folder or by `make`: not made
+    /// again, nothing written. The message names the lot and its state.
+    MadeEarlier(String),
     Failed(String),
 }
 
@@ -64,6 +71,7 @@ impl Status {
             Status::Made => "made",
             Status::Valid => "valid",
             Status::DoneEarlier => "done-earlier",
+            Status::MadeEarlier(_) => "made-earlier",
             Status::Failed(_) => "failed",
         }
     }
@@ -145,12 +153,16 @@ struct Job {
     settings: Option<Settings>,
     /// The stock lots it draws on, reserved when it is entered.
     picked: Vec<crate::stock::pick::Picked>,
+    /// Its files as the log keeps them (a batch made earlier): written as they are, never
+    /// laid out again.
+    stored: Option<Files>,
+    /// The lot this batch is a remake of.
+    remake_of: Option<String>,
 }
 
-/// The lot and date an earlier run gave an entry, read from its JSON record.
+/// The lot an earlier run gave an entry, read from its JSON record.
 struct Earlier {
     lot: String,
-    date: Date,
 }
 
 /// The largest JSON record read back from the output folder; troche's are 10 to 30 KB.
@@ -178,20 +190,13 @@ fn earlier_runs(dir: &Path) -> HashMap<String, Earlier> {
         let Ok(v) = serde_json::from_slice::<serde_json::Value>(&text) else {
             continue;
         };
-        let (Some(fp), Some(lot), Some(date)) = (
-            v["origin"]["fingerprint"].as_str(),
-            v["lot"].as_str(),
-            v["compounding_date"]
-                .as_str()
-                .and_then(|d| d.parse::<Date>().ok()),
-        ) else {
+        let (Some(fp), Some(lot)) = (v["origin"]["fingerprint"].as_str(), v["lot"].as_str()) else {
             continue;
         };
         map.insert(
             fp.to_string(),
             Earlier {
                 lot: lot.to_string(),
-                date,
             },
         );
     }
@@ -224,6 +229,23 @@ fn refuse_unknown_lots(db: &mut dyn Db, out: &Path) -> Result<()> {
             crate::escape::escape(&unknown.join(", "))
         ),
     ))
+}
+
+/// Refuses, before anything is made, a `--remake` lot the log does not hold.
+fn refuse_unknown_remakes(db: &mut dyn Db, remake: &[String]) -> Result<()> {
+    for lot in remake {
+        if !logbook::exists(db, lot)? {
+            return Err(Error::arg(
+                "--remake",
+                format!(
+                    "the compounding log ({}) holds no lot {lot}; --remake names a batch made \
+                     earlier (`troche log` lists them). Nothing was made",
+                    db.describe()
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn strength_text(record: &Record) -> String {
@@ -262,6 +284,7 @@ pub fn run_logged(
     // A check reads the log for the lots it would give, and writes nothing to it.
     if let Some(db) = log.as_deref_mut().filter(|_| !opts.check_only) {
         refuse_unknown_lots(db, &opts.out)?;
+        refuse_unknown_remakes(db, &opts.remake)?;
     }
     if !opts.check_only {
         prepare_folder(&opts.out, settings.file_mode)?;
@@ -277,6 +300,9 @@ pub fn run_logged(
     }
     if !opts.check_only {
         publish::sync_dir(&opts.out);
+    }
+    if !opts.check_only {
+        run.unused_remakes();
     }
     Ok(run.finish())
 }
@@ -326,8 +352,8 @@ struct Run<'a> {
     actor: Actor,
     /// Lots whose files lie in the output folder.
     lots: Lots,
-    /// Entries made by an earlier run, by fingerprint.
-    earlier: HashMap<String, Earlier>,
+    /// Who made each entry before.
+    claims: Claims<'a>,
     /// Each formula the recipe names, loaded once.
     formulas: HashMap<String, std::result::Result<Formula, String>>,
     pool: rayon::ThreadPool,
@@ -336,6 +362,90 @@ struct Run<'a> {
     picks: BTreeMap<PickKey, (Decimal, usize)>,
     /// The stock lots each new batch of the run draws on, by its lot, until it is written.
     stock_picks: HashMap<String, Vec<crate::stock::pick::Picked>>,
+}
+
+/// What a run knows of the batches made before it, and of the claims its entries made.
+struct Claims<'a> {
+    recipe: &'a Path,
+    remake: &'a [String],
+    /// Entries made by an earlier run into the folder, by their claim (read from its JSON
+    /// records: only without a log, which otherwise decides).
+    earlier: HashMap<String, Earlier>,
+    /// How many entries of each content (see `logbook::claim`) the run has met so far.
+    occurrences: HashMap<String, u32>,
+    /// Lots of the log that answered an entry of this run.
+    answered: std::collections::HashSet<String>,
+    /// The `--remake` lots an entry found, and remade.
+    remade: std::collections::HashSet<String>,
+    /// The output folder as the log stores it.
+    out_abs: String,
+}
+
+impl Claims<'_> {
+    /// Finds who holds the entry's claim: its occurrence among the run's entries of the same
+    /// content is counted here, in file order.
+    fn claim(&mut self, c: &mut Computed, tx: Option<&mut Transaction<'_>>) -> Result<Found> {
+        let n = self.occurrences.entry(c.content.clone()).or_insert(0);
+        *n += 1;
+        let key = logbook::claim::key(&c.content, *n);
+        if let Some(o) = c.record.origin.as_mut() {
+            o.fingerprint.clone_from(&key);
+        }
+        let Some(tx) = tx else {
+            // Without a log (a run that writes no log): the folder's records.
+            return Ok(self
+                .earlier
+                .get(&key)
+                .map_or(Found::New, |e| Found::Here(e.lot.clone())));
+        };
+        // A log from before the claims holds the fingerprint of the entry's text instead.
+        let mut found = logbook::claim::holder(tx, &key)?;
+        if found.is_none() {
+            let answered = &self.answered;
+            found = logbook::claim::legacy_holder(tx, &c.legacy, c.date, |l| answered.contains(l))?;
+        }
+        let Some(h) = found else {
+            return Ok(Found::New);
+        };
+        self.answered.insert(h.lot.clone());
+        if self.remake.contains(&h.lot) {
+            self.remade.insert(h.lot.clone());
+            return Ok(Found::Remake(h.lot));
+        }
+        if self.same_run_place(&h) {
+            return Ok(Found::Here(h.lot));
+        }
+        let source = match &h.recipe {
+            Some(r) => format!("from the recipe {r}"),
+            None => "by `troche make`".to_string(),
+        };
+        let into = h
+            .out_dir
+            .as_deref()
+            .map(|d| format!(" into {d}"))
+            .unwrap_or_default();
+        let message = format!(
+            "made earlier as {lot} ({status}) {source}{into}; not made again (`--remake {lot}` \
+             makes a new batch in its place)",
+            lot = h.lot,
+            status = h.status,
+        );
+        Ok(Found::Elsewhere(h.lot, message))
+    }
+
+    /// Whether a batch made earlier came from this recipe into this folder (a rerun).
+    fn same_run_place(&self, h: &logbook::claim::Claimed) -> bool {
+        let same = |a: &str, b: &Path| {
+            Path::new(a) == b
+                || matches!((std::fs::canonicalize(a), std::fs::canonicalize(b)), (Ok(x), Ok(y)) if x == y)
+        };
+        let recipe = h.recipe.as_deref().is_some_and(|r| same(r, self.recipe));
+        let out = h
+            .out_dir
+            .as_deref()
+            .is_some_and(|d| same(d, Path::new(&self.out_abs)));
+        recipe && out
+    }
 }
 
 /// A batch's outcome after its files were written: its row, the write's result, its record,
@@ -375,7 +485,18 @@ impl<'a> Run<'a> {
             settings,
             actor: Actor::current(),
             lots: Lots::scan(&opts.out)?,
-            earlier: earlier_runs(&opts.out),
+            claims: Claims {
+                recipe: &recipe.path,
+                remake: &opts.remake,
+                earlier: earlier_runs(&opts.out),
+                occurrences: HashMap::new(),
+                answered: std::collections::HashSet::new(),
+                remade: std::collections::HashSet::new(),
+                out_abs: std::path::absolute(&opts.out)
+                    .unwrap_or_else(|_| opts.out.clone())
+                    .display()
+                    .to_string(),
+            },
             formulas: HashMap::new(),
             pool,
             staging,
@@ -392,9 +513,6 @@ impl<'a> Run<'a> {
     /// One chunk of entries, from their formulas to their files and rows.
     fn chunk(&mut self, chunk: &[Entry], mut log: Option<&mut (dyn Db + '_)>) -> Result<()> {
         self.load_formulas(chunk);
-        if let Some(db) = log.as_deref_mut() {
-            self.find_made(db, chunk)?;
-        }
         let computed = self.compute(chunk);
         let rendered = self.lots_and_records(computed, log.as_deref_mut())?;
         // Written only now that the records are committed.
@@ -442,25 +560,14 @@ impl<'a> Run<'a> {
         }
     }
 
-    /// Marks the chunk's entries the log holds as made (by their fingerprint) as done.
-    fn find_made(&mut self, db: &mut dyn Db, chunk: &[Entry]) -> Result<()> {
-        for entry in chunk {
-            if let Some((lot, date, _)) = logbook::by_fingerprint(db, &entry.fingerprint)? {
-                self.earlier
-                    .insert(entry.fingerprint.clone(), Earlier { lot, date });
-            }
-        }
-        Ok(())
-    }
-
     /// The chunk's calculations, independent of each other: in parallel.
     fn compute(&self, chunk: &[Entry]) -> Vec<(Row, Option<Computed>)> {
         let (recipe, opts, settings) = (self.recipe, self.opts, self.settings);
-        let (earlier, formulas) = (&self.earlier, &self.formulas);
+        let formulas = &self.formulas;
         self.pool.install(|| {
             chunk
                 .par_iter()
-                .map(|entry| compute(entry, recipe, opts, settings, earlier, formulas))
+                .map(|entry| compute(entry, recipe, opts, settings, formulas))
                 .collect()
         })
     }
@@ -483,14 +590,29 @@ impl<'a> Run<'a> {
         // The stock they draw on, not yet reserved in the log.
         let mut pending = Vec::new();
         for (mut row, mut computed) in computed {
-            // Claimed inside the transaction that assigns lots: an entry another run of the
-            // recipe entered since this one looked is found here, and not made again.
-            if let (Some(tx), Some(c)) = (tx.as_deref_mut(), computed.as_mut())
-                && c.previous.is_none()
-                && let Some(o) = &c.record.origin
-                && let Some((lot, _, _)) = logbook::by_fingerprint(tx, &o.fingerprint)?
+            // Claimed inside the transaction that assigns lots: an entry another run entered
+            // since this one began is found here, and not made again.
+            if let Some(c) = computed.as_mut() {
+                match self.claims.claim(c, tx.as_deref_mut())? {
+                    Found::New => {}
+                    Found::Here(lot) => c.previous = Some(lot),
+                    Found::Remake(lot) => c.remake_of = Some(lot),
+                    Found::Elsewhere(lot, message) => {
+                        row.lot = lot;
+                        row.status = Status::MadeEarlier(message);
+                        computed = None;
+                    }
+                }
+            }
+            // A new batch must be dated plausibly; one made earlier keeps its date.
+            if let Some(m) = computed
+                .as_ref()
+                .filter(|c| c.previous.is_none())
+                .and_then(|c| c.date_error.clone())
             {
-                c.previous = Some(lot);
+                row.status =
+                    Status::Failed(locate(&self.recipe_name, &row, format!("`date`: {m}")));
+                computed = None;
             }
             // Checked against the log in the transaction the batch is entered in.
             let mut warning = None;
@@ -571,9 +693,13 @@ impl<'a> Run<'a> {
         }
         if let Some(tx) = tx {
             for job in jobs.iter_mut().filter(|j| j.resume) {
-                // A batch the log cannot rebuild (imported without its formula text) is
-                // completed from the recipe, as before the log.
-                if let Ok(r) = logbook::rebuild(tx, &job.record.lot) {
+                // Its files as first printed; a batch the log keeps no bytes of (entered
+                // before they were kept) is laid out again from its stored record, and one it
+                // cannot rebuild (imported without its formula text) from the recipe.
+                job.stored = stored_files(tx, &job.record.lot, &opts.out)?;
+                if job.stored.is_none()
+                    && let Ok(r) = logbook::rebuild(tx, &job.record.lot)
+                {
                     job.record = r.record;
                     job.settings = Some(r.settings);
                 }
@@ -582,14 +708,30 @@ impl<'a> Run<'a> {
         Ok(jobs)
     }
 
+    /// Warns of each `--remake` lot no entry of the recipe found.
+    fn unused_remakes(&mut self) {
+        for lot in &self.opts.remake {
+            if !self.claims.remade.contains(lot) {
+                self.report.warnings.push(format!(
+                    "--remake {lot}: no entry of {} is that batch's, so it was not made again",
+                    self.recipe_name
+                ));
+            }
+        }
+    }
+
     /// Lays out every job's documents in parallel; results come back in entry order.
     fn render(&self, jobs: Vec<Job>) -> Vec<(Job, Result<Files>)> {
         let (settings, out) = (self.settings, &self.opts.out);
         self.pool.install(|| {
             jobs.into_par_iter()
-                .map(|job| {
-                    let s = job.settings.as_ref().unwrap_or(settings);
-                    let r = batch_files::render_all(&job.record, s, out, &job.stem);
+                .map(|mut job| {
+                    let r = if let Some(files) = job.stored.take() {
+                        Ok(files)
+                    } else {
+                        let s = job.settings.as_ref().unwrap_or(settings);
+                        batch_files::render_all(&job.record, s, out, &job.stem)
+                    };
                     (job, r)
                 })
                 .collect()
@@ -748,8 +890,42 @@ fn enter_chunk(
             opts.prepared_by.as_deref(),
             actor,
         )?;
+        if let Some(old) = &job.remake_of {
+            logbook::claim::link_remake(
+                tx,
+                old,
+                &job.record.lot,
+                opts.prepared_by.as_deref(),
+                actor,
+            )?;
+        }
     }
     Ok(())
+}
+
+/// A batch's files as the log keeps the bytes first printed, named in `out` as they were;
+/// `None` when the log keeps no bytes of one of them. The record comes last, as it is
+/// published last.
+fn stored_files(tx: &mut Transaction<'_>, lot: &str, out: &Path) -> Result<Option<Files>> {
+    let printed = logbook::files(tx, lot)?;
+    if printed.is_empty() {
+        return Ok(None);
+    }
+    let mut files = Vec::with_capacity(printed.len());
+    for f in printed {
+        let (Some(bytes), Some(name)) = (
+            logbook::document(tx, lot, &f.kind)?,
+            Path::new(&f.path).file_name(),
+        ) else {
+            return Ok(None);
+        };
+        files.push((out.join(name), bytes));
+    }
+    files.sort_by_key(|(p, _)| {
+        p.extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+    });
+    Ok(Some(files))
 }
 
 /// Stems of the worksheets and labels in `dir` that have no JSON record beside them, sorted.
@@ -818,6 +994,26 @@ struct Computed {
     previous: Option<String>,
     explicit_lot: Option<String>,
     date: Date,
+    /// What identical entries share (`logbook::claim::content_of`).
+    content: String,
+    /// The fingerprint of the entry's text, which logs from before the claims hold.
+    legacy: String,
+    /// Why its date does not do for a new batch (it does for one made earlier).
+    date_error: Option<String>,
+    /// The lot it is made again in place of (`--remake`).
+    remake_of: Option<String>,
+}
+
+/// Who holds an entry's claim.
+enum Found {
+    /// No batch: the entry is made now.
+    New,
+    /// A batch this recipe made into this folder: its missing files are written.
+    Here(String),
+    /// A batch made elsewhere (another recipe or folder, `make`), and why it is not made.
+    Elsewhere(String, String),
+    /// A batch `--remake` names: the entry is made again, as a new lot.
+    Remake(String),
 }
 
 /// Everything about an entry that does not depend on the others: its order, formula,
@@ -827,7 +1023,6 @@ fn compute(
     recipe: &Recipe,
     opts: &Options,
     settings: &Settings,
-    earlier: &HashMap<String, Earlier>,
     formulas: &HashMap<String, std::result::Result<Formula, String>>,
 ) -> (Row, Option<Computed>) {
     let mut row = Row {
@@ -862,16 +1057,12 @@ fn compute(
     row.formula.clone_from(&formula.id);
     row.quantity = order.quantity.to_string();
 
-    let previous = earlier.get(&entry.fingerprint);
-    let date = previous
-        .map(|p| p.date)
-        .or(order.date)
-        .or(recipe.shared.date)
-        .unwrap_or(opts.today);
+    let date = order.date.or(recipe.shared.date).unwrap_or(opts.today);
+    // Its claim, once its occurrence is known (`Run::claim`).
     let origin = Origin {
         recipe: recipe_name.clone(),
         entry: entry.index,
-        fingerprint: entry.fingerprint.clone(),
+        fingerprint: String::new(),
     };
     let explicit_lot = order.lot.clone();
     let mut record = match Record::new(formula, order, settings, date, String::new()) {
@@ -883,24 +1074,25 @@ fn compute(
     if let Err(e) = crate::prescription::check(&record.formula, &record.order, record.date) {
         return fail(row, entry_error(e));
     }
-    // A batch made by an earlier run keeps its date; a new one must be dated plausibly.
-    if previous.is_none()
-        && let Err(m) = crate::batch_record::check_dates(
-            record.date,
-            Some(record.bud.date),
-            opts.today,
-            opts.backdate,
-        )
-    {
-        return fail(row, format!("`date`: {m}"));
-    }
+    // Refused for a new batch only: one made earlier keeps its date (`Run::assign_lots`).
+    let date_error = crate::batch_record::check_dates(
+        record.date,
+        Some(record.bud.date),
+        opts.today,
+        opts.backdate,
+    )
+    .err();
     record.origin = Some(origin);
     record.stamps.extend(opts.stamps.iter().cloned());
     let computed = Computed {
+        content: logbook::claim::content_of(&record),
+        legacy: entry.fingerprint.clone(),
         record,
-        previous: previous.map(|p| p.lot.clone()),
+        previous: None,
         explicit_lot,
         date,
+        date_error,
+        remake_of: None,
     };
     (row, Some(computed))
 }
@@ -920,6 +1112,8 @@ fn assign_lot(
         previous,
         explicit_lot,
         date,
+        remake_of,
+        ..
     }) = computed
     else {
         return (row, None);
@@ -958,6 +1152,8 @@ fn assign_lot(
             stem,
             resume,
             settings: None,
+            stored: None,
+            remake_of,
         }),
     )
 }

@@ -67,6 +67,15 @@ fn temp_prefix() -> String {
     )
 }
 
+/// A new, empty temporary file in `dir` (owner-only), named like every other temporary so a
+/// later run can tell whether its process is gone ([`remove_stale`]).
+pub fn temporary_in(dir: &Path) -> std::io::Result<NamedTempFile> {
+    tempfile::Builder::new()
+        .prefix(&temp_prefix())
+        .suffix(SUFFIX)
+        .tempfile_in(dir)
+}
+
 /// The process id and host name in a temporary's name; `None` for any other name (one of an
 /// older troche without a host name included).
 fn owner(name: &str) -> Option<(u32, &str)> {

@@ -486,6 +486,95 @@ fn staging_folders_of_another_host_are_never_removed() {
     assert!(theirs.join("261205-001-worksheet.pdf").exists());
 }
 
+/// This machine's host name as troche writes it into a temporary's name.
+fn host_in_names() -> String {
+    fs::read_to_string("/proc/sys/kernel/hostname")
+        .unwrap()
+        .trim()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// The hidden temporaries in `dir`.
+fn partials(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".partial"))
+        .collect();
+    v.sort();
+    v
+}
+
+/// A `db backup` killed while it copies or checks leaves its hidden temporary; the next backup
+/// into that folder removes it (this host's, its process gone), and never a live process's
+/// or another host's.
+#[test]
+fn a_killed_backup_leaves_nothing_the_next_one_does_not_remove() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("log.sqlite3");
+    let d = db.to_str().unwrap().to_string();
+    let out = tmp.path().join("out");
+    for n in 0..6 {
+        make(&d, &out, &format!("RX-{n}"));
+    }
+    let backups = tmp.path().join("backups");
+    fs::create_dir(&backups).unwrap();
+    let copy = backups.join("log-copy.sqlite3");
+    // Killed as soon as its temporary appears (the copy and its check take a while); a
+    // backup that finished first is taken away and tried again.
+    let mut left = None;
+    for _ in 0..50 {
+        let mut child = troche()
+            .args(["--db", &d, "db", "backup"])
+            .arg(&copy)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        loop {
+            if !partials(&backups).is_empty() {
+                child.kill().unwrap();
+                child.wait().unwrap();
+                break;
+            }
+            if child.try_wait().unwrap().is_some() {
+                break;
+            }
+        }
+        let _ = fs::remove_file(&copy);
+        let p = partials(&backups);
+        if !p.is_empty() {
+            left = Some(p);
+            break;
+        }
+    }
+    let left = left.expect("no backup was caught before it finished");
+    assert_eq!(left.len(), 1, "{left:?}");
+    let host = host_in_names();
+    assert!(left[0].contains(&format!("@{host}-")), "{left:?}");
+    // A live process's temporary (this test's own) and another host's stay.
+    let live = format!(".troche-{}@{host}-Ab3xYz.partial", std::process::id());
+    let theirs = ".troche-4194999@pharmacy2.local-Ab3xYz.partial".to_string();
+    for name in [&live, &theirs] {
+        fs::write(backups.join(name), b"half").unwrap();
+    }
+    let o = run(&d, &["db", "backup", copy.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    let mut want = vec![live, theirs];
+    want.sort();
+    assert_eq!(partials(&backups), want);
+    ok(copy.to_str().unwrap(), &["db", "check"]);
+}
+
 /// The log on a PostgreSQL server (a troche built with the `postgres` feature, the default).
 #[cfg(feature = "postgres")]
 mod postgres {

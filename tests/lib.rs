@@ -6,6 +6,7 @@ mod bad_inputs;
 mod batch;
 mod bench_record;
 mod calc;
+mod claims;
 mod common;
 mod conventions;
 mod crash;
@@ -25,6 +26,7 @@ mod refills;
 mod release;
 #[path = "../benches/support/sample.rs"]
 mod sample;
+mod sequences;
 mod stock;
 mod tamper;
 mod test;

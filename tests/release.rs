@@ -691,7 +691,8 @@ fn preparing_is_signed_once_the_log_has_people() {
     let t = t
         .file(
             "r.toml",
-            "[[batch]]\nformula = \"progesterone-troche\"\nstrength = \"100 mg\"\nquantity = 30\n\
+            // Not P1's order: the same order that day is P1, made earlier.
+            "[[batch]]\nformula = \"progesterone-troche\"\nstrength = \"100 mg\"\nquantity = 60\n\
              lot = \"B1\"\n",
         )
         .again()

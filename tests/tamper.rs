@@ -4,7 +4,7 @@
 
 use crate::common::*;
 use crate::log::{Log, make_args, postgres_log};
-use crate::test::{PH, TK};
+use crate::test::{PH, RP, TK};
 use std::fs;
 use std::path::Path;
 
@@ -66,8 +66,9 @@ fn chain_and_seal(log: &Log, tmp: &Path) {
         &["record", &first, "--by", TK.0, "--witness", PH.0],
         &[TK.1, PH.1],
     );
+    // Two batch events, a record, and the three people added.
     let check = log.ok(&["db", "check"]);
-    assert!(check.contains("chain: 4 links verified"), "{check}");
+    assert!(check.contains("chain: 7 links verified"), "{check}");
     assert!(check.contains("stored hashes: ok"), "{check}");
     // Reprint writes the bytes first printed.
     let label = tmp.join(format!("out/{first}-label.pdf"));
@@ -108,6 +109,88 @@ fn every_event_is_chained_and_each_batch_sealed_postgres() {
                 "{sql} was allowed"
             );
         }
+    }
+}
+
+/// People's events and policy decisions are in the chain: who was added with which role,
+/// and each policy set, edited with a database tool (the triggers dropped) or a row deleted,
+/// breaks it, and `db check` names the table and row.
+fn people_and_policies_in_the_chain(log: &Log, tmp: &Path, edit: &dyn Fn(&str)) {
+    let out = tmp.join("out").display().to_string();
+    make(log, &out, &[]);
+    log.people();
+    log.signed(
+        &["policy", "set", "same-person-release", "on", "--by", RP.0],
+        &[RP.1],
+    );
+    let check = log.ok(&["db", "check"]);
+    assert!(check.contains("chain: 5 links verified"), "{check}");
+    // The state of a person follows their chained history: a technician made a pharmacist
+    // in `people` is found, though `people` itself is not chained.
+    edit("UPDATE people SET role = 'pharmacist' WHERE initials = 'TK'");
+    let o = log.run(&["db", "check"]);
+    let said = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains("person differs from their history: TK (role)"),
+        "{said}"
+    );
+    edit("UPDATE people SET role = 'technician' WHERE initials = 'TK'");
+    log.ok(&["db", "check"]);
+    // The last link first, so each check finds the edit just made.
+    for (sql, says) in [
+        (
+            "DELETE FROM policies",
+            "(policies row 1): its row of policies is missing",
+        ),
+        (
+            "UPDATE people_events SET details = replace(details, 'technician', 'pharmacist')",
+            "(people_events row 3): the row differs from what was chained",
+        ),
+    ] {
+        edit(sql);
+        let o = log.run(&["db", "check"]);
+        let said = String::from_utf8_lossy(&o.stdout);
+        assert_eq!(o.status.code(), Some(1), "{sql}: {said}");
+        assert!(said.contains("chain: BROKEN at link "), "{said}");
+        assert!(said.contains(says), "{sql}: {said}");
+    }
+}
+
+#[test]
+fn people_and_policies_in_the_chain_sqlite() {
+    let tmp = tempfile::tempdir().unwrap();
+    let log = Log::sqlite(tmp.path());
+    let db = log.db.clone();
+    people_and_policies_in_the_chain(&log, tmp.path(), &|sql| {
+        let c = rusqlite::Connection::open(&db).unwrap();
+        c.execute_batch(&format!(
+            "DROP TRIGGER IF EXISTS people_events_no_update; \
+             DROP TRIGGER IF EXISTS policies_no_delete; {sql}"
+        ))
+        .unwrap();
+    });
+}
+
+#[test]
+#[ignore = "needs a PostgreSQL server: TROCHE_TEST_POSTGRES_URL (.ci/run starts one)"]
+fn people_and_policies_in_the_chain_postgres() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (log, _schema) = postgres_log("histories");
+    #[cfg(feature = "postgres")]
+    {
+        let url = log.env_url.clone().unwrap();
+        people_and_policies_in_the_chain(&log, tmp.path(), &|sql| {
+            let mut c = troche::store::postgres::Postgres::connect(&url).unwrap();
+            troche::store::Db::batch(
+                &mut c,
+                &format!(
+                    "DROP TRIGGER IF EXISTS people_events_append_only ON people_events; \
+                     DROP TRIGGER IF EXISTS policies_append_only ON policies; {sql}"
+                ),
+            )
+            .unwrap();
+        });
     }
 }
 
@@ -201,6 +284,8 @@ fn dump(path: &Path) -> Option<Vec<String>> {
         "formula_texts",
         "events",
         "chain",
+        "people_events",
+        "policies",
     ] {
         let mut s = c
             .prepare(&format!("SELECT * FROM {t} ORDER BY 1, 2"))
@@ -235,13 +320,17 @@ fn db_check_finds_every_flipped_byte_in_the_record() {
         &["record", &first, "--by", TK.0, "--witness", PH.0],
         &[TK.1, PH.1],
     );
+    log.signed(
+        &["policy", "set", "same-person-release", "on", "--by", RP.0],
+        &[RP.1],
+    );
     let c = rusqlite::Connection::open(&log.db).unwrap();
     c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)").unwrap();
     drop(c);
     let original = fs::read(&log.db).unwrap();
     let before = dump(Path::new(&log.db)).unwrap();
     // The places: inside the stored values the record is made of.
-    let needles: [&[u8]; 10] = [
+    let needles: [&[u8]; 12] = [
         b"Ann Lee",
         b"RX-2",
         b"K-77",
@@ -252,6 +341,8 @@ fn db_check_finds_every_flipped_byte_in_the_record() {
         b"\"quantity\"",
         b"261130-00",
         b"Dr. Who",
+        b"same-person-release",
+        b"\"role\":\"technician\"",
     ];
     let mut places = Vec::new();
     for needle in needles {

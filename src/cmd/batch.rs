@@ -50,8 +50,20 @@ pub(super) struct BatchArgs {
     /// Output format of the run's report (the table, or JSON: docs/json-format.md).
     #[arg(long, value_enum, default_value_t)]
     pub(super) format: super::Format,
+    /// Make an entry again that the log holds as this lot (a rejected batch, say): a new lot,
+    /// linked to the old one in the log. Repeat for more lots.
+    #[arg(long, value_name = "LOT", value_parser = remake_lot)]
+    pub(super) remake: Vec<String>,
     #[command(flatten)]
     pub(super) sign: SignArgs,
+}
+
+/// A `--remake` lot, as the log keeps lots.
+fn remake_lot(text: &str) -> std::result::Result<String, String> {
+    crate::logbook::normalize_lot(text).map_err(|e| match e {
+        Error::Argument { message, .. } => message,
+        other => other.to_string(),
+    })
 }
 
 pub(super) fn run(ctx: &Context, a: &BatchArgs) -> Result<i32> {
@@ -84,6 +96,7 @@ pub(super) fn run(ctx: &Context, a: &BatchArgs) -> Result<i32> {
         backdate: a.backdate,
         prepared_by: None,
         stamps: Vec::new(),
+        remake: a.remake.clone(),
     };
     // `--check` writes nothing anywhere: it reads the log, when there is one, for the lots it
     // would give now.
@@ -192,6 +205,11 @@ fn report_json(report: &Report) -> Result<String> {
         "entries": entries,
         "made": count(&Status::Made),
         "done_earlier": count(&Status::DoneEarlier),
+        "made_earlier": report
+            .rows
+            .iter()
+            .filter(|r| matches!(r.status, Status::MadeEarlier(_)))
+            .count(),
         "valid": count(&Status::Valid),
         "failed": report.failed(),
         "warnings": report.warnings,
@@ -212,7 +230,7 @@ fn summary_csv(report: &Report) -> Result<String> {
     .map(String::from);
     let rows = report.rows.iter().map(|r| {
         let msg = match &r.status {
-            Status::Failed(m) => m.as_str(),
+            Status::Failed(m) | Status::MadeEarlier(m) => m.as_str(),
             _ => "",
         };
         [
@@ -288,14 +306,25 @@ impl fmt::Display for Text<'_> {
                 r.status.word(),
                 r.bud
             )?;
-            if let Status::Failed(m) = &r.status {
+            if let Status::Failed(m) | Status::MadeEarlier(m) = &r.status {
                 writeln!(f, "       {m}")?;
             }
         }
         let count = |status: &Status| report.rows.iter().filter(|r| r.status == *status).count();
+        let elsewhere = report
+            .rows
+            .iter()
+            .filter(|r| matches!(r.status, Status::MadeEarlier(_)))
+            .count();
+        // Shown only when there are some, so the usual line stays as it was.
+        let elsewhere = if elsewhere > 0 {
+            format!(", {elsewhere} made earlier")
+        } else {
+            String::new()
+        };
         writeln!(
             f,
-            "\n{}: {} made, {} done earlier, {} valid, {} failed",
+            "\n{}: {} made, {} done earlier{elsewhere}, {} valid, {} failed",
             plural(report.rows.len(), "entry", "entries"),
             count(&Status::Made),
             count(&Status::DoneEarlier),

@@ -33,7 +33,8 @@ enum DbCommand {
         force: bool,
     },
     /// Verify the log: the database's integrity, the hash chain over every event and stored
-    /// record, every stored hash, the batch statuses, and prepared batches' files.
+    /// record, people's event and policy decision, every stored hash, the batch statuses and
+    /// people's states, and prepared batches' files.
     Check {
         /// Also compare this folder's worksheets, labels and records with the log.
         #[arg(long, value_name = "DIR")]
@@ -213,6 +214,11 @@ fn check(db: &mut dyn Db, files: Option<&Path>) -> Result<(String, bool)> {
     for lot in &records.status_differs {
         failed = true;
         out.push(format!("status differs from its events: {lot}"));
+    }
+    // So is a person's state, their (chained) history's.
+    for who in logbook::audit::people_differ(db)? {
+        failed = true;
+        out.push(format!("person differs from their history: {who}"));
     }
     for (lot, path) in logbook::audit::missing_files(db)? {
         out.push(format!("prepared lot {lot}: file missing: {path}"));

@@ -16,6 +16,74 @@ use super::{PREPARED, sha256_hex};
 /// How many rows are read per query.
 const PAGE: i64 = 500;
 
+/// Each person whose state in `people` is not what their (chained) history says: the name and
+/// role they were added with, inactive once deactivated, locked by their latest `locked` or
+/// `unlocked` event. The PIN's hash and the count of wrong PINs in a row are not in the
+/// history; a changed PIN hash shows as the person's PIN no longer working.
+pub fn people_differ(db: &mut dyn Db) -> Result<Vec<String>> {
+    #[derive(Default)]
+    struct Told {
+        added: Option<(String, String)>,
+        active: bool,
+        locked: bool,
+    }
+    let mut told: std::collections::HashMap<String, Told> = std::collections::HashMap::new();
+    for mut r in db.query(
+        "SELECT initials, what, details FROM people_events ORDER BY seq",
+        &[],
+    )? {
+        let t = told.entry(r.text("initials")?).or_default();
+        match r.text("what")?.as_str() {
+            "added" => {
+                let d: serde_json::Value =
+                    serde_json::from_str(&r.text("details")?).unwrap_or_default();
+                let field = |k: &str| d[k].as_str().unwrap_or_default().to_string();
+                t.added = Some((field("name"), field("role")));
+                t.active = true;
+            }
+            "deactivated" => t.active = false,
+            "locked" => t.locked = true,
+            "unlocked" => t.locked = false,
+            _ => {}
+        }
+    }
+    let mut differ = Vec::new();
+    for mut r in db.query(
+        "SELECT initials, name, role, active, locked FROM people ORDER BY initials",
+        &[],
+    )? {
+        let initials = r.text("initials")?;
+        let now = (
+            r.text("name")?,
+            r.text("role")?,
+            r.int("active")? != 0,
+            r.int("locked")? != 0,
+        );
+        let what = match told.get(&initials) {
+            Some(Told {
+                added: Some((name, role)),
+                active,
+                locked,
+            }) => [
+                (now.0 != *name, "name"),
+                (now.1 != *role, "role"),
+                (now.2 != *active, "active"),
+                (now.3 != *locked, "locked"),
+            ]
+            .iter()
+            .filter(|(d, _)| *d)
+            .map(|(_, w)| *w)
+            .collect::<Vec<_>>()
+            .join(", "),
+            _ => "no history".to_string(),
+        };
+        if !what.is_empty() {
+            differ.push(format!("{initials} ({what})"));
+        }
+    }
+    Ok(differ)
+}
+
 /// The first stored text whose SHA-256 is not the one stored with it, in words.
 pub fn stored_hashes(db: &mut dyn Db) -> Result<Option<String>> {
     for mut r in db.query(

@@ -79,6 +79,13 @@ pub fn insert(db: &mut Transaction<'_>, b: &NewBatch<'_>, actor: &Actor) -> Resu
     // A lot given by hand is not numbered: it never moves the automatic count.
     let number = r.order.lot.is_none().then(|| lot_number(&r.lot)).flatten();
     let origin = r.origin.as_ref();
+    // A batch run gives each entry its claim; `make` takes the first free one of its content,
+    // so a recipe run later that day finds the batch made.
+    let claim = match origin {
+        Some(o) => Some(o.fingerprint.clone()),
+        None if b.kind == "batch" => Some(super::claim::next_free(db, r)?),
+        None => None,
+    };
     let order_json = serde_json::to_string(&OrderSnapshot::of(&r.order))
         .map_err(|e| Error::database("storing the order", e))?;
     let settings_json = serde_json::to_string(&SettingsSnapshot::of(b.settings))
@@ -111,7 +118,7 @@ pub fn insert(db: &mut Transaction<'_>, b: &NewBatch<'_>, actor: &Actor) -> Resu
             Value::text(b.record_json),
             Value::opt(origin.map(|o| o.recipe.as_str())),
             Value::Int(origin.and_then(|o| i64::try_from(o.entry).ok())),
-            Value::opt(origin.map(|o| o.fingerprint.as_str())),
+            Value::Text(claim),
             Value::Text(b.out_dir.map(|d| {
                 std::path::absolute(d)
                     .unwrap_or_else(|_| d.to_path_buf())

@@ -6,6 +6,10 @@
 //! rewriting every link after it, and the seal printed on each worksheet (the head of the
 //! chain when its lot was assigned) no longer matches.
 //!
+//! The pharmacy's other histories, people's events and policy decisions, are links of the same
+//! chain ([`link_history`]): a link's `lot` names the table and its `seq` is minus the row's
+//! number, which no batch's event (numbered from 1) can share.
+//!
 //! The serialization hashed is JSON arrays of the stored values in a fixed order: text is
 //! escaped one way only, so the same rows always give the same bytes.
 
@@ -120,6 +124,43 @@ const COMPONENT_COLUMNS: [&str; 6] = [
 ];
 const FILE_COLUMNS: [&str; 5] = ["lot", "kind", "path", "sha256", "bytes"];
 
+/// The histories chained beside the batches' events, with their columns (all of them).
+const HISTORIES: [(&str, &[&str]); 2] = [
+    (
+        "people_events",
+        &[
+            "seq",
+            "at",
+            "initials",
+            "what",
+            "by_initials",
+            "workstation",
+            "os_user",
+            "details",
+        ],
+    ),
+    (
+        "policies",
+        &[
+            "seq",
+            "at",
+            "name",
+            "value",
+            "by_initials",
+            "workstation",
+            "os_user",
+        ],
+    ),
+];
+
+fn history_columns(table: &str) -> Result<&'static [&'static str]> {
+    HISTORIES
+        .iter()
+        .find(|(t, _)| *t == table)
+        .map(|(_, c)| *c)
+        .ok_or_else(|| Error::stored(format!("{table} is not a history of the log")))
+}
+
 /// The SHA-256 of a link: the link before, the event, and what the event covers.
 fn link_sha(prev: &str, n: i64, event: &[J], covered: &J) -> String {
     let text = json!(["troche-chain-1", prev, n, event, covered]).to_string();
@@ -229,6 +270,84 @@ pub(super) fn link(tx: &mut Transaction<'_>, lot: &str, seq: i64) -> Result<()> 
     Ok(())
 }
 
+/// Appends the link of row `seq` of `table` (`people_events`, `policies`), just inserted,
+/// inside its transaction.
+pub(super) fn link_history(tx: &mut Transaction<'_>, table: &str, seq: i64) -> Result<()> {
+    let columns = history_columns(table)?;
+    let (last, prev) = head(tx)?;
+    let rows = tx.query(
+        &format!("SELECT {} FROM {table} WHERE seq = $1", columns.join(", ")),
+        &[Value::int(seq)],
+    )?;
+    let mut r = rows
+        .into_iter()
+        .next()
+        .ok_or_else(|| Error::stored(format!("row {seq} of {table} to chain is missing")))?;
+    let row = cols(&mut r, columns)?;
+    let n = last + 1;
+    let sha = link_sha(&prev, n, &row, &J::String(table.to_string()));
+    tx.execute(
+        "INSERT INTO chain (n, lot, seq, prev_sha256, sha256) VALUES ($1, $2, $3, $4, $5)",
+        &[
+            Value::int(n),
+            Value::text(table),
+            Value::int(-seq),
+            Value::text(prev),
+            Value::text(sha),
+        ],
+    )?;
+    Ok(())
+}
+
+/// Chains the rows of people's events and policy decisions written before they were chained,
+/// in the order they were written: run by the migration that chains them.
+pub fn link_histories(tx: &mut Transaction<'_>) -> Result<()> {
+    let mut todo = Vec::new();
+    for (table, _) in HISTORIES {
+        let rows = tx.query(
+            &format!(
+                "SELECT t.at, t.seq FROM {table} t WHERE NOT EXISTS (SELECT 1 FROM chain c \
+                 WHERE c.lot = '{table}' AND c.seq = -t.seq)"
+            ),
+            &[],
+        )?;
+        for mut r in rows {
+            todo.push((r.text("at")?, table, r.int("seq")?));
+        }
+    }
+    todo.sort();
+    for (_, table, seq) in todo {
+        link_history(tx, table, seq)?;
+    }
+    Ok(())
+}
+
+/// The rows of the histories the links named by `clause` chain, by (table, link seq).
+fn histories(
+    db: &mut dyn Db,
+    clause: &str,
+    params: &[Value],
+) -> Result<HashMap<(String, i64), Vec<J>>> {
+    let mut rows_by_link = HashMap::new();
+    for (table, columns) in HISTORIES {
+        let list: Vec<String> = columns.iter().map(|c| format!("t.{c}")).collect();
+        let rows = db.query(
+            &format!(
+                "SELECT {} FROM chain c JOIN {table} t ON c.lot = '{table}' AND t.seq = -c.seq \
+                 WHERE {clause}",
+                list.join(", ")
+            ),
+            params,
+        )?;
+        for mut r in rows {
+            let row = cols(&mut r, columns)?;
+            let seq = row[0].as_i64().unwrap_or_default();
+            rows_by_link.insert((table.to_string(), -seq), row);
+        }
+    }
+    Ok(rows_by_link)
+}
+
 /// What a batch's first event covers, read before its link exists.
 fn fresh_covered(db: &mut dyn Db, lot: &str) -> Result<Covered> {
     let mut c = Covered::default();
@@ -292,6 +411,14 @@ pub struct Broken {
 
 impl std::fmt::Display for Broken {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.seq < 0 {
+            // A link of a history: its table and row.
+            return write!(
+                f,
+                "link {} ({} row {}): {}",
+                self.n, self.lot, -self.seq, self.why
+            );
+        }
         write!(
             f,
             "link {} (lot {}, event {}): {}",
@@ -322,13 +449,18 @@ fn verify_links(
     prev: &mut Option<(i64, String)>,
 ) -> Result<(i64, Option<Broken>)> {
     let (clause, mut params) = match lot {
-        Some(l) => ("c.lot = $1".to_string(), vec![Value::text(l)]),
+        Some(l) => ("c.lot = $1 AND c.seq > 0".to_string(), vec![Value::text(l)]),
         None => (
             "c.n BETWEEN $1 AND $2".to_string(),
             vec![Value::int(from), Value::int(to)],
         ),
     };
     let mut covered = covered(db, &clause, &params)?;
+    let mut history = if lot.is_none() {
+        histories(db, &clause, &params)?
+    } else {
+        HashMap::new()
+    };
     let event_list: Vec<String> = EVENT_COLUMNS.iter().map(|c| format!("e.{c}")).collect();
     let rows = db.query(
         &format!(
@@ -354,8 +486,18 @@ fn verify_links(
             seq: chain_seq,
             why,
         };
-        let event = cols(&mut r, &EVENT_COLUMNS)?;
-        if event[0].is_null() {
+        let mut event = cols(&mut r, &EVENT_COLUMNS)?;
+        if chain_seq < 0 {
+            match history.remove(&(chain_lot.clone(), chain_seq)) {
+                Some(row) => event = row,
+                None => {
+                    return Ok((
+                        count,
+                        Some(broken(format!("its row of {chain_lot} is missing"))),
+                    ));
+                }
+            }
+        } else if event[0].is_null() {
             return Ok((count, Some(broken("its event is missing".into()))));
         }
         // The link before: the previous row when walking the whole chain, else read.
@@ -383,12 +525,16 @@ fn verify_links(
         }
         let covered_json = if chain_seq == 1 {
             covered.remove(&chain_lot).unwrap_or_default().json()
+        } else if chain_seq < 0 {
+            J::String(chain_lot.clone())
         } else {
             J::Null
         };
         if link_sha(&stored_prev, n, &event, &covered_json) != stored {
             let what = if chain_seq == 1 {
                 "the event or the batch's stored record differs from what was chained"
+            } else if chain_seq < 0 {
+                "the row differs from what was chained"
             } else {
                 "the event differs from what was chained"
             };
@@ -465,6 +611,9 @@ pub fn verify(db: &mut dyn Db) -> Result<Verified> {
     if broken.is_none() {
         broken = later_files(db, None, last)?;
     }
+    if broken.is_none() {
+        broken = unchained_history(db, last)?;
+    }
     Ok(Verified {
         links,
         head: head_sha,
@@ -535,6 +684,28 @@ fn later_files(db: &mut dyn Db, lot: Option<&str>, last: i64) -> Result<Option<B
                 lot,
                 seq: 0,
                 why: format!("the {kind} file row differs from the event that printed it"),
+            }));
+        }
+    }
+    Ok(None)
+}
+
+/// A row of people's events or policy decisions outside the chain.
+fn unchained_history(db: &mut dyn Db, last: i64) -> Result<Option<Broken>> {
+    for (table, _) in HISTORIES {
+        let rows = db.query(
+            &format!(
+                "SELECT t.seq FROM {table} t WHERE NOT EXISTS (SELECT 1 FROM chain c \
+                 WHERE c.lot = '{table}' AND c.seq = -t.seq) ORDER BY t.seq LIMIT 1"
+            ),
+            &[],
+        )?;
+        if let Some(mut r) = rows.into_iter().next() {
+            return Ok(Some(Broken {
+                n: last + 1,
+                lot: table.to_string(),
+                seq: -r.int("seq")?,
+                why: format!("a row of {table} outside the chain"),
             }));
         }
     }
@@ -723,6 +894,84 @@ mod tests {
             .unwrap()
             .unwrap();
         assert!(m.contains("formula text"), "{m}");
+    }
+
+    /// People's events and policy decisions are links of the chain: an edit behind the
+    /// triggers' back, a deleted row or one slipped in unchained is found, naming the table.
+    #[test]
+    fn peoples_events_and_policies_are_chained() {
+        use crate::logbook::people::{self, NewPerson, Role};
+        let tampered = |sql: &str| {
+            let mut log = Log::new();
+            let hash = people::hash_pin("correct horse").unwrap();
+            log.db()
+                .write(|tx| {
+                    people::add(
+                        tx,
+                        &NewPerson {
+                            initials: "RP",
+                            name: "R P",
+                            role: Role::Pharmacist,
+                            pin_hash: &hash,
+                        },
+                        None,
+                        &actor(),
+                    )
+                })
+                .unwrap();
+            enter(log.db(), "261130-001", date());
+            let rp = people::person(log.db(), "RP").unwrap().unwrap();
+            let p = crate::logbook::policy::Policy::parse("same-person-release").unwrap();
+            log.db()
+                .write(|tx| crate::logbook::policy::set(tx, p, "on", &rp, &actor()))
+                .unwrap();
+            let v = verify(log.db()).unwrap();
+            assert_eq!((v.links, v.broken), (3, None));
+            let order = log
+                .db()
+                .query("SELECT lot, seq FROM chain ORDER BY n", &[])
+                .unwrap()
+                .into_iter()
+                .map(|mut r| format!("{}/{}", r.text("lot").unwrap(), r.int("seq").unwrap()))
+                .collect::<Vec<_>>();
+            assert_eq!(order, ["people_events/-1", "261130-001/1", "policies/-1"]);
+            for t in [
+                "people_events_no_update",
+                "people_events_no_delete",
+                "policies_no_update",
+                "policies_no_delete",
+            ] {
+                log.db().batch(&format!("DROP TRIGGER {t}")).unwrap();
+            }
+            log.db().batch(sql).unwrap();
+            verify(log.db()).unwrap().broken
+        };
+        for (sql, says) in [
+            (
+                "UPDATE people_events SET details = '{}'",
+                "link 1 (people_events row 1): the row differs",
+            ),
+            (
+                "UPDATE people_events SET by_initials = 'PH'",
+                "link 1 (people_events row 1)",
+            ),
+            (
+                "UPDATE policies SET value = 'off'",
+                "link 3 (policies row 1): the row differs",
+            ),
+            (
+                "DELETE FROM policies",
+                "link 3 (policies row 1): its row of policies is missing",
+            ),
+            (
+                "INSERT INTO policies (seq, at, name, value, by_initials, workstation, os_user) \
+                 VALUES (2, 't', 'same-person-release', 'off', 'RP', 'w', 'u')",
+                "link 4 (policies row 2): a row of policies outside the chain",
+            ),
+        ] {
+            let broken = tampered(sql).unwrap_or_else(|| panic!("{sql} was not found"));
+            assert!(broken.to_string().starts_with(says), "{sql}: {broken}");
+        }
     }
 
     /// A log written before the chain: its events are chained, in the order they were

@@ -18,6 +18,7 @@ pub mod approval;
 pub mod audit;
 mod batches;
 pub mod chain;
+pub mod claim;
 mod digest;
 mod events;
 mod import;
@@ -41,8 +42,8 @@ pub use import::{CheckedRecord, check_record, import_record};
 pub use lots::{LotCounter, exists, is_practice, lot_number, normalize as normalize_lot};
 pub use queries::{
     Batch, Check, Component, EarlierFill, Filter, LIST_COLUMNS, Listed, PrintedFile,
-    RECALL_COLUMNS, Rebuilt, Recalled, batch, by_fingerprint, check, components, earlier_fill,
-    files, list, rebuild, recall, require_status,
+    RECALL_COLUMNS, Rebuilt, Recalled, batch, check, components, earlier_fill, files, list,
+    rebuild, recall, require_status,
 };
 pub use snapshot::{OrderSnapshot, SettingsSnapshot};
 

@@ -203,7 +203,7 @@ fn append(
             Value::text(details.to_string()),
         ],
     )?;
-    Ok(())
+    super::chain::link_history(tx, "people_events", seq)
 }
 
 /// Who may sign: known, active and not locked. Checked again inside the transaction a

@@ -250,7 +250,7 @@ pub fn set(
             Value::text(actor.os_user.clone()),
         ],
     )?;
-    Ok(())
+    super::chain::link_history(tx, "policies", seq)
 }
 
 /// The policy that lists a substance the pharmacy's state controls beyond federal law, or in a

@@ -158,24 +158,6 @@ pub fn files(db: &mut dyn Db, lot: &str) -> Result<Vec<PrintedFile>> {
     )
 }
 
-/// The batch a recipe entry made earlier, by the entry's fingerprint: lot, date, status.
-pub fn by_fingerprint(
-    db: &mut dyn Db,
-    fingerprint: &str,
-) -> Result<Option<(String, Date, String)>> {
-    let rows = db.query(
-        "SELECT lot, compounding_date, status FROM batches WHERE fingerprint = $1 \
-         AND status <> 'void' ORDER BY created_at DESC LIMIT 1",
-        &[Value::text(fingerprint)],
-    )?;
-    let Some(mut r) = rows.into_iter().next() else {
-        return Ok(None);
-    };
-    let lot = r.text("lot")?;
-    let date = stored_date(&lot, &r.text("compounding_date")?)?;
-    Ok(Some((lot, date, r.text("status")?)))
-}
-
 /// An earlier batch of the same prescription and formula still within its BUD.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EarlierFill {
@@ -212,7 +194,7 @@ pub fn earlier_fill(
     Ok(Some(EarlierFill { lot, bud }))
 }
 
-fn stored_date(lot: &str, text: &str) -> Result<Date> {
+pub(super) fn stored_date(lot: &str, text: &str) -> Result<Date> {
     text.parse().map_err(|e| {
         Error::database(
             format!("lot {lot}: its stored compounding date {text:?}"),
@@ -275,9 +257,10 @@ pub fn rebuild(db: &mut dyn Db, lot: &str) -> Result<Rebuilt> {
             record.calc.warnings.push(w);
         }
     }
-    if let Some(fingerprint) = b.fingerprint {
+    // A batch `make` entered holds a claim too (`super::claim`), but came from no recipe.
+    if let (Some(fingerprint), Some(recipe)) = (b.fingerprint, b.recipe) {
         record.origin = Some(Origin {
-            recipe: b.recipe.unwrap_or_default(),
+            recipe,
             entry: b
                 .recipe_entry
                 .and_then(|e| usize::try_from(e).ok())

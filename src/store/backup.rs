@@ -1,7 +1,10 @@
 //! `troche db backup`: a copy of the log that is complete before it has its name. The copy is
 //! made into a hidden temporary file in the target's folder, checked there, and only then
 //! renamed into place, so a backup that failed or was killed leaves no file that looks like
-//! one, and an existing file is replaced only when asked.
+//! one, and an existing file is replaced only when asked. The temporary is named like every
+//! other (`.troche-PID@HOST-XXXXXX.partial`), so the next backup into the folder removes one
+//! a killed backup left, under the rule for staging folders: only this host's, and only when
+//! its process is gone.
 
 use std::path::{Path, PathBuf};
 
@@ -36,10 +39,9 @@ pub fn stage_backup(db: &mut dyn Db, target: &Path, force: bool) -> Result<Stage
             ),
         ));
     }
-    let temp = tempfile::Builder::new()
-        .prefix(".troche-backup-")
-        .suffix(".partial")
-        .tempfile_in(parent_of(target))
+    let folder = parent_of(target);
+    crate::publish::remove_stale(folder);
+    let temp = crate::publish::temporary_in(folder)
         .map_err(|e| Error::io(target, std::io::Error::new(e.kind(), e.kind().to_string())))?;
     db.backup(temp.path())?;
     temp.as_file()

@@ -5,7 +5,7 @@ use super::{Db, Dialect, Value};
 use crate::error::{Error, Result};
 
 /// The schema version this program writes.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// Version 1: batches, their component lots, printed files and events.
 const V1: &str = "
@@ -357,6 +357,16 @@ CREATE TRIGGER stock_lots_append_only BEFORE UPDATE OR DELETE ON stock_lots
     format!("{tables}{guard}")
 }
 
+/// Version 5: people's events and policy decisions join the hash chain. No table changes;
+/// the rows written before are chained, in the order they were written, by
+/// [`v5_chain_histories`] when the log migrates.
+const V5: &str = "";
+
+/// The step of version 5 after its SQL.
+fn v5_chain_histories(tx: &mut super::Transaction<'_>) -> Result<()> {
+    crate::logbook::chain::link_histories(tx)
+}
+
 fn migration(version: i64, dialect: Dialect) -> String {
     match version {
         1 => {
@@ -381,6 +391,7 @@ fn migration(version: i64, dialect: Dialect) -> String {
             format!("{V3}{extra}")
         }
         4 => v4(dialect),
+        5 => V5.to_string(),
         _ => unreachable!("no migration {version}"),
     }
 }
@@ -473,11 +484,17 @@ pub(crate) fn migrate_to(db: &mut dyn Db, last: i64) -> Result<()> {
         let v = current(db)?.unwrap_or(0);
         refuse_newer(db, v)?;
         for next in (v + 1)..=last {
-            db.batch(&migration(next, dialect))?;
+            let sql = migration(next, dialect);
+            if !sql.is_empty() {
+                db.batch(&sql)?;
+            }
             if next == 3 {
                 // The events written before the chain are chained in the order they were
                 // written.
                 crate::logbook::chain::link_unchained(db)?;
+            }
+            if next == 5 {
+                v5_chain_histories(db)?;
             }
             db.execute(
                 "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
