@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::error::{Error, Result};
-use crate::formula::name_matches;
+use crate::formula::names::Names;
 use crate::logbook::{self, Actor, NewEvent, people};
 use crate::quantity::{self, round_to};
 use crate::{library, lots, publish, render};
@@ -175,28 +175,16 @@ pub(super) fn run(ctx: &Context, a: &RecordArgs) -> Result<i32> {
     }
     let mut flags = Vec::new();
     let mut rows = Vec::new();
+    let names = Names::rows(
+        &record.formula,
+        calc.ingredients.iter().map(|i| i.name.as_str()),
+    );
     for (name, actual) in &weights {
-        let lower = name.to_lowercase();
-        let Some(i) = calc
-            .ingredients
-            .iter()
-            .find(|i| name_matches(&i.name, name))
-            .or_else(|| {
-                calc.ingredients
-                    .iter()
-                    .find(|i| i.name.to_lowercase().starts_with(&lower))
-            })
-        else {
+        let k = names.resolve_arg("--weight", name, &format!("lot {lot}"))?;
+        let Some(i) = calc.ingredients.iter().find(|i| i.name == names.full(k)) else {
             return Err(Error::arg(
                 "--weight",
-                format!(
-                    "no ingredient \"{name}\" in lot {lot}; its ingredients: {}",
-                    calc.ingredients
-                        .iter()
-                        .map(|i| i.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join("; ")
-                ),
+                format!("no ingredient \"{name}\" in lot {lot}"),
             ));
         };
         let off = percent_off(*actual, i.amount);
