@@ -16,6 +16,7 @@ mod log;
 mod names;
 mod pages;
 mod prescription;
+mod preview;
 mod properties;
 mod refills;
 mod release;
