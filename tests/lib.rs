@@ -14,6 +14,7 @@ mod first_hour;
 mod hostile;
 mod log;
 mod names;
+mod names_resolver;
 mod pages;
 mod prescription;
 mod preview;
