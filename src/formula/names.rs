@@ -81,17 +81,14 @@ impl Names {
     /// The rows of a calculated batch (`rows`, the ingredients weighed or measured), each
     /// answering also to its moiety's name where it is an active of `formula`.
     pub fn rows<'a>(formula: &Formula, rows: impl IntoIterator<Item = &'a str>) -> Names {
+        let moieties: HashMap<&str, &str> = formula
+            .actives
+            .iter()
+            .filter_map(|a| Some((a.name.as_str(), a.moiety.as_ref()?.name.as_str())))
+            .collect();
         let rows: Vec<(&str, Option<&str>)> = rows
             .into_iter()
-            .map(|r| {
-                let moiety = formula
-                    .actives
-                    .iter()
-                    .find(|a| a.name == r)
-                    .and_then(|a| a.moiety.as_ref())
-                    .map(|m| m.name.as_str());
-                (r, moiety)
-            })
+            .map(|r| (r, moieties.get(r).copied()))
             .collect();
         Names::new(rows)
     }
@@ -104,18 +101,17 @@ impl Names {
             aliases: Vec::new(),
             by_key: HashMap::new(),
         };
+        // One look-up per name, not a scan: a formula may have thousands of actives.
+        let mut seen: HashMap<&str, usize> = HashMap::new();
         for (name, moiety) in ingredients {
             let name = name.trim();
             if name.is_empty() {
                 continue;
             }
-            let i = match names.full.iter().position(|f| f == name) {
-                Some(i) => i,
-                None => {
-                    names.full.push(name.to_owned());
-                    names.full.len() - 1
-                }
-            };
+            let i = *seen.entry(name).or_insert_with(|| {
+                names.full.push(name.to_owned());
+                names.full.len() - 1
+            });
             names.alias(name, i, true);
             names.alias(short_name(name), i, false);
             if let Some(m) = moiety.map(str::trim).filter(|m| !m.is_empty()) {
