@@ -256,6 +256,9 @@ fn join(items: impl Iterator<Item = String>, sep: &str) -> String {
 /// reason when the formula has one active. A confirmation naming no active of the formula, or
 /// a bare one with several actives, is refused.
 fn confirmation(formula: &Formula, order: &Order, i: usize) -> Result<Option<String>> {
+    if order.confirm_strength.is_empty() {
+        return Ok(None);
+    }
     let single = formula.actives.len() == 1;
     let names = Names::actives(formula);
     let mut found = None;

@@ -152,22 +152,24 @@ impl Names {
     /// A [`Miss`] when it names none or several.
     pub fn resolve(&self, given: &str) -> Result<usize, Miss> {
         let k = key(given);
-        if let Some(at) = self.by_key.get(&k) {
-            let full: Vec<usize> = at
-                .iter()
-                .filter(|&&a| self.aliases[a].2)
-                .map(|&a| self.aliases[a].1)
-                .collect();
-            let all: Vec<usize> = at.iter().map(|&a| self.aliases[a].1).collect();
-            let found = if full.is_empty() { all } else { full };
-            return match found.as_slice() {
-                [i] => Ok(*i),
-                many => Err(Miss::Ambiguous(
-                    many.iter().map(|&i| self.full[i].clone()).collect(),
-                )),
-            };
+        let Some(at) = self.by_key.get(&k) else {
+            return Err(self.near(&k));
+        };
+        // A full name wins; otherwise every ingredient with this name is a candidate.
+        let full = at.iter().any(|&a| self.aliases[a].2);
+        let mut found = at
+            .iter()
+            .filter(|&&a| !full || self.aliases[a].2)
+            .map(|&a| self.aliases[a].1);
+        match (found.next(), found.next()) {
+            (Some(i), None) => Ok(i),
+            _ => Err(Miss::Ambiguous(
+                at.iter()
+                    .filter(|&&a| !full || self.aliases[a].2)
+                    .map(|&a| self.full[self.aliases[a].1].clone())
+                    .collect(),
+            )),
         }
-        Err(self.near(&k))
     }
 
     /// The names `k` (a compared form that answers to nothing) is close to: the closest
@@ -252,8 +254,33 @@ impl Names {
 /// The form names are compared in: composed (NFC), lower case, runs of white space as one
 /// space, trimmed.
 pub(super) fn key(name: &str) -> String {
-    let lower: String = name.nfc().collect::<String>().to_lowercase();
-    lower.split_whitespace().collect::<Vec<_>>().join(" ")
+    // Most names are ASCII, trimmed and singly spaced: lower case is all they need.
+    // (White space as `split_whitespace` takes it, the vertical tab included.)
+    let ws = |c: &u8| c.is_ascii_whitespace() || *c == 0x0b;
+    let b = name.as_bytes();
+    if name.is_ascii()
+        && !b.first().is_some_and(ws)
+        && !b.last().is_some_and(ws)
+        && !b
+            .windows(2)
+            .any(|w| ws(&w[0]) && (ws(&w[1]) || w[0] != b' '))
+    {
+        return name.to_ascii_lowercase();
+    }
+    // ASCII is composed already.
+    let composed: std::borrow::Cow<'_, str> = if name.is_ascii() {
+        name.into()
+    } else {
+        name.nfc().collect::<String>().into()
+    };
+    let mut out = String::with_capacity(composed.len());
+    for word in composed.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.extend(word.chars().flat_map(char::to_lowercase));
+    }
+    out
 }
 
 #[cfg(test)]
@@ -319,6 +346,21 @@ mod tests {
             "\"Drug\" names more than one active of f (Drug hydrochloride; Drug sulfate); \
              write the full name"
         );
+    }
+
+    #[test]
+    fn the_compared_form_is_the_same_on_the_fast_path_and_the_slow_one() {
+        for (given, want) in [
+            ("Ketamine HCl", "ketamine hcl"),
+            (" Ketamine  HCl\t", "ketamine hcl"),
+            ("Ketamine\tHCl", "ketamine hcl"),
+            ("Ketamine\u{b}HCl", "ketamine hcl"),
+            ("", ""),
+            ("   ", ""),
+            ("CRE\u{300}ME", "cr\u{e8}me"),
+        ] {
+            assert_eq!(key(given), want, "{given:?}");
+        }
     }
 
     #[test]
