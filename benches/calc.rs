@@ -76,7 +76,7 @@ fn many_actives(n: usize) -> (troche::formula::Formula, Order) {
 fn calculate_many_actives(bencher: divan::Bencher, n: usize) {
     let (f, o) = many_actives(n);
     let b = Balance {
-        minimum_weight: Some(rust_decimal::Decimal::new(1, 6)),
+        minimum_weight: Some(rust_decimal::Decimal::new(1, 3)),
         ..Balance::default()
     };
     bencher.bench(|| calc::calculate(&f, &o, &b).expect("calc"));

@@ -8,7 +8,8 @@ use crate::bud::{self, Bud, Expiry};
 use crate::calc::{self, Calculation, StrengthStyle};
 use crate::config::{Pharmacy, Settings};
 use crate::error::Result;
-use crate::formula::{Formula, Schedule, name_matches};
+use crate::formula::names::Names;
+use crate::formula::{Formula, Schedule};
 use crate::order::{ComponentLot, Order};
 
 /// The federal transfer warning for Schedule II–IV drugs, word for word (21 CFR 290.5).
@@ -213,11 +214,22 @@ impl Record {
     }
 
     /// The component lot recorded for an ingredient, if the order gave one.
+    /// The order may name the ingredient any way [`Names`] resolves ("Ketamine" for
+    /// ketamine hydrochloride).
     pub fn component(&self, name: &str) -> Option<&ComponentLot> {
-        self.order
-            .components
-            .iter()
-            .find(|c| name_matches(name, &c.name))
+        let components = &self.order.components;
+        if components.is_empty() {
+            return None;
+        }
+        if let Some(c) = components.iter().find(|c| c.name == name) {
+            return Some(c);
+        }
+        let names = Names::ingredients(&self.formula);
+        components.iter().find(|c| {
+            names
+                .resolve(&c.name)
+                .is_ok_and(|i| names.full(i) == name.trim())
+        })
     }
 }
 

@@ -261,37 +261,11 @@ fn publish(temp: NamedTempFile, target: &Path, force: bool, noclobber: NoClobber
     })
 }
 
-/// A file written and flushed under a hidden temporary name beside its target, named only
-/// once what it records is committed ([`Staged::publish`]): a command that fails before
-/// then leaves nothing (dropped unpublished, the temporary is removed).
-pub struct Staged {
-    temp: NamedTempFile,
-    target: PathBuf,
-}
-
-/// Stages `bytes` for `target`, whose folder is made if missing; refuses a `target` that
-/// exists already (a staged file never replaces one).
+/// Stages one file for `target` (see [`Staged`]), whose folder is made if missing; refuses a
+/// `target` that exists already (a staged file never replaces one).
 pub fn stage_file(target: &Path, bytes: &[u8], mode: FileMode) -> Result<Staged> {
-    if target.exists() {
-        return Err(Error::Exists(target.to_path_buf()));
-    }
-    let dir = parent_of(target);
-    create_dir(dir, mode)?;
-    remove_stale(dir);
-    let temp = stage(target, bytes, true, None, mode)?;
-    Ok(Staged {
-        temp,
-        target: target.to_path_buf(),
-    })
-}
-
-impl Staged {
-    /// Gives the staged file its real name, never replacing a file that appeared meanwhile.
-    pub fn publish(self) -> Result<()> {
-        publish(self.temp, &self.target, false, persist_noclobber)?;
-        sync_dir(parent_of(&self.target));
-        Ok(())
-    }
+    create_dir(parent_of(target), mode)?;
+    stage_all(&[(target.to_path_buf(), bytes.to_vec())], false, mode)
 }
 
 /// Writes every file or none, each flushed to disk before it is named. On failure, files
@@ -395,6 +369,54 @@ pub fn remove_stale(dir: &Path) {
     }
 }
 
+/// A set of files written and flushed under hidden temporary names beside their real ones,
+/// not yet published: what can fail in writing them (a folder that cannot be written, a full
+/// disk, a name taken without `force`) has failed already, so a command can stage its files
+/// before it commits what they record, and publish them after. Dropped unpublished, the
+/// temporaries are removed.
+pub struct Staged {
+    files: Vec<(NamedTempFile, PathBuf)>,
+    force: bool,
+}
+
+/// Stages every file of a set (see [`Staged`]); a target that exists is refused now unless
+/// `force` (publishing refuses it again should one appear in between).
+pub fn stage_all(files: &[(PathBuf, Vec<u8>)], force: bool, mode: FileMode) -> Result<Staged> {
+    if let Some((p, _)) = files.first() {
+        remove_stale(parent_of(p));
+    }
+    let mut staged = Vec::with_capacity(files.len());
+    for (p, b) in files {
+        if !force && fs::symlink_metadata(p).is_ok() {
+            return Err(Error::Exists(p.clone()));
+        }
+        staged.push((stage(p, b, true, None, mode)?, p.clone()));
+    }
+    Ok(Staged {
+        files: staged,
+        force,
+    })
+}
+
+impl Staged {
+    /// Gives every staged file its real name, or none (as [`write_all`]).
+    pub fn publish(self) -> Result<()> {
+        let targets: Vec<PathBuf> = self.files.iter().map(|(_, p)| p.clone()).collect();
+        publish_all(
+            self.files
+                .into_iter()
+                .zip(&targets)
+                .map(|((t, _), p)| (t, p.as_path())),
+            self.force,
+            persist_noclobber,
+        )?;
+        if let Some(p) = targets.first() {
+            sync_dir(parent_of(p));
+        }
+        Ok(())
+    }
+}
+
 fn write_files(
     files: &[(PathBuf, Vec<u8>)],
     force: bool,
@@ -405,8 +427,23 @@ fn write_files(
 ) -> Result<()> {
     let mut staged = Vec::with_capacity(files.len());
     for (p, b) in files {
-        staged.push((stage(p, b, sync, staging, mode)?, p));
+        staged.push((stage(p, b, sync, staging, mode)?, p.as_path()));
     }
+    publish_all(staged, force, noclobber)?;
+    if sync && let Some((p, _)) = files.first() {
+        // Make the new names durable too; a failure here loses nothing already written.
+        sync_dir(parent_of(p));
+    }
+    Ok(())
+}
+
+/// Publishes staged files in order; on a failure removes the ones this call published
+/// (unless `force`: the old contents are gone anyway).
+fn publish_all<'a>(
+    staged: impl IntoIterator<Item = (NamedTempFile, &'a Path)>,
+    force: bool,
+    noclobber: NoClobber,
+) -> Result<()> {
     let mut done: Vec<&Path> = Vec::new();
     for (temp, target) in staged {
         if let Err(e) = publish(temp, target, force, noclobber) {
@@ -420,10 +457,6 @@ fn write_files(
             return Err(e);
         }
         done.push(target);
-    }
-    if sync && let Some((p, _)) = files.first() {
-        // Make the new names durable too; a failure here loses nothing already written.
-        sync_dir(parent_of(p));
     }
     Ok(())
 }

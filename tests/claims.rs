@@ -321,7 +321,12 @@ fn a_log_from_before_the_claims_reads_as_it_was_made() {
         "--by",
         "RP",
     ];
-    // The log has a person, so the run is signed (the fixture's PIN).
+    // The log has a person, so the formula is approved first and the run is signed (the
+    // fixture's PIN).
+    log.signed(
+        &["formula", "approve", "progesterone-troche", "--by", "RP"],
+        &["pin-rp-12345"],
+    );
     log.signed(&args, &["pin-rp-12345"]);
     let run = summary(&out);
     assert_eq!(
@@ -339,7 +344,7 @@ fn a_log_from_before_the_claims_reads_as_it_was_made() {
     );
     assert_eq!(batches(&log).len(), 3);
     // Migrated: the person added and the policy set before are links of the chain now,
-    // after the two batches, then the batch made since.
+    // after the two batches, then the approval and the batch made since.
     let check = log.ok(&["db", "check"]);
     assert!(
         check.contains(&format!(
@@ -348,7 +353,7 @@ fn a_log_from_before_the_claims_reads_as_it_was_made() {
         )),
         "{check}"
     );
-    assert!(check.contains("chain: 5 links verified"), "{check}");
+    assert!(check.contains("chain: 6 links verified"), "{check}");
     let c = rusqlite::Connection::open(&log.db).unwrap();
     let links: Vec<String> = c
         .prepare("SELECT lot || '/' || seq FROM chain ORDER BY n")
@@ -364,6 +369,7 @@ fn a_log_from_before_the_claims_reads_as_it_was_made() {
             "261123-002/1",
             "people_events/-1",
             "policies/-1",
+            "policies/-2",
             "261123-003/1"
         ]
     );

@@ -61,7 +61,7 @@ fn chain_and_seal(log: &Log, tmp: &Path) {
     assert_eq!(log.ok(&["lot", &second, "--seal"]), format!("{before}\n"));
     assert_eq!(log.json(&["lot", &second])["seal"], before.as_str());
     // A controlled batch is recorded by one person and witnessed by another, each signing.
-    log.people();
+    log.people_only();
     log.signed(
         &["record", &first, "--by", TK.0, "--witness", PH.0],
         &[TK.1, PH.1],
@@ -118,7 +118,7 @@ fn every_event_is_chained_and_each_batch_sealed_postgres() {
 fn people_and_policies_in_the_chain(log: &Log, tmp: &Path, edit: &dyn Fn(&str)) {
     let out = tmp.join("out").display().to_string();
     make(log, &out, &[]);
-    log.people();
+    log.people_only();
     log.signed(
         &["policy", "set", "same-person-release", "on", "--by", RP.0],
         &[RP.1],

@@ -7,7 +7,7 @@ use rust_decimal::Decimal;
 use crate::batch_record::Record;
 use crate::calc::{Ingredient, Role};
 use crate::error::{Error, Result, overflow};
-use crate::formula::name_matches;
+use crate::formula::names::Names;
 use crate::order;
 use crate::quantity::{Dimension, Quantity, round_to};
 
@@ -38,33 +38,35 @@ pub struct Entered {
     pub deviations: Vec<String>,
 }
 
-/// The ingredient of the batch `name` names: its full or short name, else the one name it
-/// begins (as `--weight "Ketamine=..."` always could).
+/// The batch's ingredients by name, as every command resolves them (full, short or moiety
+/// name, in any case; a near miss refused with "did you mean").
+fn names(record: &Record) -> Names {
+    Names::rows(
+        &record.formula,
+        record.calc.ingredients.iter().map(|i| i.name.as_str()),
+    )
+}
+
+/// The ingredient of the batch `name` names; else the refusal, naming `flag`.
 fn ingredient<'a>(record: &'a Record, flag: &str, name: &str) -> Result<&'a Ingredient> {
-    let all = &record.calc.ingredients;
-    let lower = name.trim().to_lowercase();
-    all.iter()
-        .find(|i| name_matches(&i.name, name))
-        .or_else(|| {
-            let mut starts = all
-                .iter()
-                .filter(|i| i.name.to_lowercase().starts_with(&lower));
-            let first = starts.next()?;
-            starts.next().is_none().then_some(first)
-        })
+    let names = names(record);
+    let k = names.resolve_arg(flag, name, &format!("lot {}", record.lot))?;
+    record
+        .calc
+        .ingredients
+        .iter()
+        .find(|i| i.name == names.full(k))
         .ok_or_else(|| {
             Error::arg(
                 flag,
-                format!(
-                    "no ingredient \"{name}\" in lot {}; its ingredients: {}",
-                    record.lot,
-                    all.iter()
-                        .map(|i| i.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join("; ")
-                ),
+                format!("no ingredient \"{name}\" in lot {}", record.lot),
             )
         })
+}
+
+/// Whether `given` (a name as typed at `make` or `record`) names the ingredient `full`.
+fn names_it(names: &Names, full: &str, given: &str) -> bool {
+    names.resolve(given).is_ok_and(|k| names.full(k) == full)
 }
 
 /// What judging finds: flags to resolve and what is missing.
@@ -300,6 +302,7 @@ fn components(
     entered: &[order::ComponentLot],
     found: &mut Findings,
 ) -> Result<Vec<ComponentLot>> {
+    let names = names(record);
     let mut components: Vec<ComponentLot> = record
         .order
         .components
@@ -316,7 +319,7 @@ fn components(
         let i = ingredient(record, "--component", &l.name)?;
         if let Some(had) = components
             .iter()
-            .find(|h| name_matches(&i.name, &h.ingredient))
+            .find(|h| names_it(&names, &i.name, &h.ingredient))
         {
             return Err(Error::arg(
                 "--component",
@@ -337,7 +340,7 @@ fn components(
     for i in &record.calc.ingredients {
         match components
             .iter()
-            .find(|l| name_matches(&i.name, &l.ingredient))
+            .find(|l| names_it(&names, &i.name, &l.ingredient))
         {
             None => found
                 .missing

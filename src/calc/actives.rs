@@ -9,10 +9,11 @@ use crate::order::{Basis, Order};
 use crate::quantity::{self, Dimension, Quantity, show, show_mass};
 
 use super::guards;
-use super::names::{ActiveNames, check_names};
+use super::names::{check_names, pick};
 use super::{
     ActiveDetail, BasisSource, DisplacementSource, Ingredient, Role, div, mul, units_text,
 };
+use crate::formula::names::Names;
 
 /// Step 3: every active, with its basis decided (never assumed) and its assay checked.
 pub(super) fn actives_step(
@@ -21,7 +22,7 @@ pub(super) fn actives_step(
     n: Decimal,
     warnings: &mut Vec<String>,
 ) -> Result<Vec<Ingredient>> {
-    let index = ActiveNames::new(formula);
+    let index = Names::actives(formula);
     check_names(
         &order.strengths,
         |s| s.active.as_deref(),
@@ -47,10 +48,9 @@ pub(super) fn actives_step(
         true,
     )?;
     let single = formula.actives.len() == 1;
-    let n_actives = formula.actives.len();
-    let strengths = index.pick(n_actives, &order.strengths, |s| s.active.as_deref(), single);
-    let assays = index.pick(n_actives, &order.assays, |s| s.active.as_deref(), single);
-    let basis_given = index.pick(n_actives, &order.bases, |s| s.active.as_deref(), true);
+    let strengths = pick(&index, &order.strengths, |s| s.active.as_deref(), single);
+    let assays = pick(&index, &order.assays, |s| s.active.as_deref(), single);
+    let basis_given = pick(&index, &order.bases, |s| s.active.as_deref(), true);
     // Every strength first: a missing one is the more basic mistake than a missing basis.
     let mut specs = Vec::with_capacity(formula.actives.len());
     for (active, spec) in formula.actives.iter().zip(&strengths) {

@@ -3,7 +3,8 @@
 use rust_decimal::Decimal;
 
 use crate::error::{Error, Field, Result};
-use crate::formula::{Formula, name_matches};
+use crate::formula::Formula;
+use crate::formula::names::Names;
 use crate::order::{Order, Preparation};
 
 use super::Balance;
@@ -33,31 +34,19 @@ pub(super) fn check_order(formula: &Formula, order: &Order, balance: &Balance) -
         }
     }
     // A component lot must be an ingredient, so a typo cannot leave a lot unrecorded.
-    let diluent = formula.diluent();
-    let names: Vec<&str> = formula
-        .actives
-        .iter()
-        .map(|a| a.name.as_str())
-        .chain(formula.excipients.iter().map(|e| e.name.as_str()))
-        .chain(std::iter::once(formula.base.name.as_str()))
-        .chain(formula.base.components.iter().map(|c| c.name.as_str()))
-        .chain(std::iter::once(diluent.name.as_str()))
-        .collect();
-    if let Some(c) = order
-        .components
-        .iter()
-        .find(|c| !names.iter().any(|n| name_matches(n, &c.name)))
-    {
-        return Err(Error::order(
-            Field::Component,
-            format!(
-                "\"{}\" (lot {}) is not an ingredient of {}; ingredients: {}",
-                c.name,
-                c.lot,
-                formula.id,
-                names.join("; ")
-            ),
-        ));
+    let names = Names::ingredients(formula);
+    for c in &order.components {
+        if let Err(miss) = names.resolve(&c.name) {
+            return Err(Error::order(
+                Field::Component,
+                names.refusal(
+                    &miss,
+                    &format!("\"{}\" (lot {})", c.name, c.lot),
+                    "ingredient",
+                    &formula.id,
+                ),
+            ));
+        }
     }
     if balance.readability <= Decimal::ZERO || balance.volume_readability <= Decimal::ZERO {
         return Err(Error::order(

@@ -7,7 +7,8 @@
 use rust_decimal::Decimal;
 
 use crate::error::{Error, Field, Result, overflow};
-use crate::formula::{Active, Formula, name_matches, short_name};
+use crate::formula::names::{Miss, Names};
+use crate::formula::{Active, Formula, short_name};
 use crate::order::Order;
 use crate::quantity::{Quantity, Unit, show, show_mass};
 
@@ -255,19 +256,40 @@ fn join(items: impl Iterator<Item = String>, sep: &str) -> String {
 /// reason when the formula has one active. A confirmation naming no active of the formula, or
 /// a bare one with several actives, is refused.
 fn confirmation(formula: &Formula, order: &Order, i: usize) -> Result<Option<String>> {
+    if order.confirm_strength.is_empty() {
+        return Ok(None);
+    }
     let single = formula.actives.len() == 1;
-    let answers = |a: &Active, n: &str| {
-        name_matches(&a.name, n) || a.moiety.as_ref().is_some_and(|m| name_matches(&m.name, n))
-    };
+    let names = Names::actives(formula);
     let mut found = None;
     for c in &order.confirm_strength {
-        let for_active = c.split_once('=').and_then(|(n, r)| {
-            formula
-                .actives
-                .iter()
-                .position(|a| answers(a, n))
-                .map(|k| (k, r.trim()))
-        });
+        let for_active = match c.split_once('=') {
+            Some((n, r)) => match names.resolve(n) {
+                Ok(k) => Some((k, r.trim())),
+                // A near miss is refused even with one active: it was meant as a name.
+                Err(miss @ (Miss::Near(_) | Miss::Ambiguous(_))) => {
+                    let hint = if single {
+                        " (a confirmation that names no active may not hold \"=\")"
+                    } else {
+                        ""
+                    };
+                    return Err(Error::order(
+                        Field::ConfirmStrength,
+                        format!(
+                            "{}{hint}",
+                            names.refusal(
+                                &miss,
+                                &format!("\"{}\"", n.trim()),
+                                "active",
+                                &formula.id
+                            )
+                        ),
+                    ));
+                }
+                Err(Miss::Unknown) => None,
+            },
+            None => None,
+        };
         match for_active {
             Some((k, reason)) if k == i => found = Some(reason.to_string()),
             Some(_) => {}

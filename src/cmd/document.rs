@@ -1,11 +1,13 @@
 //! `troche worksheet` and `troche label`: one document of one batch, written to `-o`; its lot
-//! is reserved in the compounding log like a batch's.
+//! is reserved in the compounding log like a batch's. With `--preview`, the same pages to
+//! look at an order before it is made: stamped across every page, with no lot, no signature
+//! and no log.
 
 use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::batch_record::Record;
+use crate::batch_record::{Record, Stamp};
 use crate::config::Settings;
 use crate::error::{Error, Result};
 use crate::publish;
@@ -27,6 +29,11 @@ pub(super) struct DocArgs {
     /// The PDF file to write.
     #[arg(short, long, value_name = "FILE", help_heading = "Output")]
     pub(super) output: PathBuf,
+    /// Print the pages only to look at them, stamped "PREVIEW - NOT A COMPOUNDING RECORD"
+    /// across every page: every check of the order is made, but no lot is taken, no one
+    /// signs and the compounding log is not opened.
+    #[arg(long, conflicts_with = "by")]
+    pub(super) preview: bool,
 }
 
 /// Prepares the batch, reserves its lot in the log, renders one document with `render` and
@@ -63,7 +70,10 @@ pub(super) fn one_document(
             ),
         ));
     }
-    let (settings, record) = prepare_record(&a.order, &a.paper)?;
+    let (settings, mut record) = prepare_record(&a.order, &a.paper)?;
+    if a.preview {
+        return preview(a, &settings, &mut record, &render);
+    }
     let (record, _) = logged::enter_and_write(
         ctx,
         record,
@@ -81,6 +91,35 @@ pub(super) fn one_document(
         record.bud.date,
         a.output.display()
     ))?;
+    Ok(0)
+}
+
+/// The lot a preview shows where a batch's would be.
+const PREVIEW_LOT: &str = "PREVIEW";
+
+/// A document to look at: the order's own checks (a lot it gives included), then the pages
+/// as the batch would have them, stamped, with [`PREVIEW_LOT`] for the lot. The checks that
+/// need the log (a pharmacy's refill policy, the same Rx within an earlier batch's BUD) are
+/// made when the batch is made.
+fn preview(
+    a: &DocArgs,
+    settings: &Settings,
+    record: &mut Record,
+    render: &impl Fn(&Record, &Settings) -> Result<Vec<u8>>,
+) -> Result<i32> {
+    if let Some(lot) = &record.order.lot {
+        let lot = crate::logbook::normalize_lot(lot)?;
+        crate::lots::check_lot(&lot).map_err(|m| Error::arg("lot", m))?;
+    }
+    crate::prescription::check_refill_limit(&record.order, None)?;
+    PREVIEW_LOT.clone_into(&mut record.lot);
+    record.stamps.push(Stamp::Preview);
+    let bytes = render(record, settings)?;
+    publish::write(&a.output, &bytes, a.paper.force, settings.file_mode)?;
+    crate::escape::eprintln(&format!(
+        "wrote {} (a preview: no lot taken, nothing entered in the compounding log)",
+        a.output.display()
+    ));
     Ok(0)
 }
 

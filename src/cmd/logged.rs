@@ -19,7 +19,9 @@ pub(super) type Files = Vec<(PathBuf, Vec<u8>)>;
 /// Enters one batch: in one write transaction its lot is decided (explicit, or the next free
 /// in the whole log), its files rendered and hashed, and its record inserted with its
 /// `prepared` event, signed by `by` (or the workstation's `user`) once the log has people.
-/// The files are written after the commit; if that fails the batch is voided with the reason.
+/// The files are written under temporary names before the commit, so a file that cannot be
+/// written takes no lot, and given their names after it; should that last step fail (a name
+/// taken in between), the batch is voided with the reason.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn enter_and_write(
     ctx: &Context,
@@ -46,7 +48,7 @@ pub(super) fn enter_and_write(
     )?;
     let prepared_by = signer.as_ref().map(|p| p.initials.as_str());
     let mut notes = None;
-    let files = db.write(|tx| {
+    let (files, staged) = db.write(|tx| {
         if let Some(by) = prepared_by {
             logbook::people::require_signer(tx, "--by", by)?;
         }
@@ -88,9 +90,10 @@ pub(super) fn enter_and_write(
             &actor,
         )?;
         crate::stock::pick::reserve(tx, &record.lot, &picks, prepared_by, &actor)?;
-        Ok(files)
+        let staged = publish::stage_all(&files, force, settings.file_mode)?;
+        Ok((files, staged))
     })?;
-    if let Err(e) = publish::write_all(&files, force, settings.file_mode) {
+    if let Err(e) = staged.publish() {
         let reason = format!("the files could not be written: {e}");
         if let Err(v) = logbook::void(db.as_mut(), &record.lot, &reason, &actor) {
             crate::escape::eprintln(&format!(

@@ -3,12 +3,18 @@
 //! print), once the lot's hash chain verifies. A batch entered before the log kept bytes is
 //! made again from its stored record (formula text, order, settings) and checked byte for
 //! byte against the SHA-256 stored when it was first printed.
+//!
+//! A batch that may not be dispensed (void, rejected, quarantined, recalled) is not printed
+//! again as if it could be: the reprint is refused unless `--force`, which prints its pages
+//! anew from the stored record with the state written across every page ("REJECTED - DO NOT
+//! DISPENSE"). Such pages are never kept as the batch's documents.
 
 use std::path::{Path, PathBuf};
 
 use clap::Args;
 use serde_json::json;
 
+use crate::batch_record::Stamp;
 use crate::error::{Error, Result};
 use crate::logbook::{self, Actor, NewEvent};
 use crate::store::Db;
@@ -17,6 +23,15 @@ use crate::{batch_files, lots, publish, render};
 use super::context::Context;
 use super::pins::{self, SignArgs};
 
+/// The states of a batch that may not be dispensed, whose paperwork is reprinted only
+/// stamped with the state.
+const NOT_RELEASABLE: [&str; 4] = [
+    logbook::VOID,
+    logbook::REJECTED,
+    logbook::QUARANTINED,
+    logbook::RECALLED,
+];
+
 #[derive(Args)]
 pub(super) struct ReprintArgs {
     /// The batch's lot.
@@ -24,7 +39,8 @@ pub(super) struct ReprintArgs {
     /// Folder to write into (default: the folder the batch was made in).
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
-    /// Replace the files if they exist.
+    /// Replace the files if they exist; for a batch that may not be dispensed (void,
+    /// rejected, quarantined, recalled), print its pages stamped with its state.
     #[arg(long)]
     force: bool,
     /// Pharmacy settings file (for `database` and `user`).
@@ -32,6 +48,13 @@ pub(super) struct ReprintArgs {
     config: Option<PathBuf>,
     #[command(flatten)]
     sign: SignArgs,
+}
+
+/// What a reprint wrote, for its messages.
+struct Reprint {
+    files: Vec<(PathBuf, Vec<u8>)>,
+    missing: Vec<PathBuf>,
+    stamp: Option<String>,
 }
 
 pub(super) fn run(ctx: &Context, a: &ReprintArgs) -> Result<i32> {
@@ -50,21 +73,45 @@ pub(super) fn run(ctx: &Context, a: &ReprintArgs) -> Result<i32> {
     let lot = &logbook::batch(db.as_mut(), lot)?.lot;
     logbook::chain::verify_lot(db.as_mut(), lot)?;
     let mode = settings.file_mode;
-    let (files, checked, dir) = match kept(db.as_mut(), lot, a.out.as_deref(), mode)? {
-        Some(kept) => kept,
-        None => made_again(db.as_mut(), lot, a.out.as_deref(), mode)?,
-    };
-    // Files still there and identical are left alone; missing ones are written.
-    let missing: Vec<_> = files
-        .iter()
-        .filter(|(p, bytes)| a.force || std::fs::read(p).map_or(true, |b| b != *bytes))
-        .cloned()
-        .collect();
-    publish::write_all(&missing, a.force, settings.file_mode)?;
-    let mut db2 = db;
-    db2.write(|tx| {
+    // The state is read, the pages chosen and the files written inside the transaction that
+    // records the reprint: a batch rejected meanwhile is never printed as if it were good.
+    let done = db.write(|tx| {
         if let Some(by) = by {
             logbook::people::require_signer(tx, "--by", by)?;
+        }
+        let status = logbook::batch(tx, lot)?.status;
+        let stamp = NOT_RELEASABLE
+            .contains(&status.as_str())
+            .then(|| Stamp::NotReleasable(status.clone()));
+        let (files, checked, dir) = match &stamp {
+            Some(stamp) if !a.force => {
+                return Err(Error::arg(
+                    "LOT",
+                    format!(
+                        "lot {lot} is {status}: it may not be dispensed, and its paperwork is \
+                         not printed again as if it could be; `troche reprint {lot} --force` \
+                         prints it with \"{}\" across every page",
+                        stamp.text()
+                    ),
+                ));
+            }
+            Some(stamp) => stamped(tx, lot, a.out.as_deref(), mode, stamp)?,
+            None => match kept(tx, lot, a.out.as_deref(), mode)? {
+                Some(kept) => kept,
+                None => made_again(tx, lot, a.out.as_deref(), mode)?,
+            },
+        };
+        // Files still there and identical are left alone; missing ones are written.
+        let missing: Vec<_> = files
+            .iter()
+            .filter(|(p, bytes)| a.force || std::fs::read(p).map_or(true, |b| b != *bytes))
+            .cloned()
+            .collect();
+        publish::write_all(&missing, a.force, settings.file_mode)?;
+        let stamp = stamp.map(|s| s.text());
+        let mut details = json!({"dir": dir.display().to_string(), "files": checked});
+        if let Some(s) = &stamp {
+            details["stamp"] = json!(s);
         }
         logbook::append_event(
             tx,
@@ -74,23 +121,24 @@ pub(super) fn run(ctx: &Context, a: &ReprintArgs) -> Result<i32> {
                 status: None,
                 who: by,
                 meaning: by.map(|_| "reprinted"),
-                details: &json!({"dir": dir.display().to_string(), "files": checked}),
+                details: &details,
             },
             &actor,
-        )
+        )?;
+        Ok(Reprint {
+            files,
+            missing: missing.into_iter().map(|(p, _)| p).collect(),
+            stamp,
+        })
     })?;
-    for (p, _) in &files {
-        if missing.iter().any(|(m, _)| m == p) {
-            crate::escape::eprintln(&format!(
-                "wrote {} (identical to the first print)",
-                p.display()
-            ));
-        } else {
-            crate::escape::eprintln(&format!(
-                "{} is there and identical to the first print",
-                p.display()
-            ));
-        }
+    for (p, _) in &done.files {
+        let written = done.missing.contains(p);
+        let line = match (&done.stamp, written) {
+            (Some(s), _) => format!("wrote {} (printed anew, stamped \"{s}\")", p.display()),
+            (None, true) => format!("wrote {} (identical to the first print)", p.display()),
+            (None, false) => format!("{} is there and identical to the first print", p.display()),
+        };
+        crate::escape::eprintln(&line);
     }
     Ok(0)
 }
@@ -194,5 +242,52 @@ fn made_again(
             None => {}
         }
     }
+    Ok((files, checked, dir))
+}
+
+/// The pages of a batch that may not be dispensed, rendered anew from its stored record with
+/// `stamp` across every page: the worksheet and the label it was printed with. Its record
+/// JSON is data, not a page, and is not written again.
+fn stamped(
+    db: &mut dyn Db,
+    lot: &str,
+    out: Option<&Path>,
+    mode: publish::FileMode,
+    stamp: &Stamp,
+) -> Result<Reprinted> {
+    let seal = logbook::batch(db, lot)?.seal;
+    let mut rebuilt = logbook::rebuild(db, lot)?;
+    let dir = out
+        .map(Path::to_path_buf)
+        .or(rebuilt.out_dir.clone())
+        .unwrap_or_else(|| PathBuf::from("."));
+    let r = &mut rebuilt.record;
+    r.seal = seal;
+    r.stamps.push(stamp.clone());
+    let s = &rebuilt.settings;
+    let stem = lots::file_stem(lot);
+    let mut files = Vec::new();
+    let mut checked = Vec::new();
+    for f in &rebuilt.files {
+        let bytes = match f.kind.as_str() {
+            "worksheet" => render::worksheet::worksheet(r, s.paper)?,
+            "label" => render::label::label(r, s.require_pharmacy()?, s.label)?,
+            _ => continue,
+        };
+        let name = Path::new(&f.path).file_name().map_or_else(
+            || format!("{stem}-{}.pdf", f.kind).into(),
+            ToOwned::to_owned,
+        );
+        checked
+            .push(json!({"kind": f.kind, "sha256": logbook::sha256_hex(&bytes), "stamped": true}));
+        files.push((dir.join(name), bytes));
+    }
+    if files.is_empty() {
+        return Err(Error::arg(
+            "LOT",
+            format!("lot {lot} has no worksheet or label to print again"),
+        ));
+    }
+    publish::create_dir(&dir, mode)?;
     Ok((files, checked, dir))
 }

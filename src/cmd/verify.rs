@@ -15,6 +15,7 @@ use crate::bench::{BenchRecord, Flag};
 use crate::config;
 use crate::error::{Error, Result};
 use crate::formula::name_matches;
+use crate::formula::names::Names;
 use crate::logbook::people::{self, Person};
 use crate::logbook::{self, Actor, NewEvent, policy};
 use crate::store::Transaction;
@@ -169,6 +170,14 @@ fn separate(tx: &mut Transaction<'_>, lot: &str, signer: &Person, what: &str) ->
     ))
 }
 
+/// The ingredient an acknowledged weight flag ("weight:NAME") names, which resolves as every
+/// command's ingredient names do ("weight:Ketamine" is ketamine hydrochloride's).
+fn weight_flag(flag: &str) -> Option<&str> {
+    flag.split_once(':')
+        .filter(|(kind, _)| kind.trim().eq_ignore_ascii_case("weight"))
+        .map(|(_, name)| name)
+}
+
 pub(super) fn run(ctx: &Context, a: &VerifyArgs) -> Result<i32> {
     let settings = config::load(a.config.as_deref())?;
     let by = pins::by(a.by.as_deref(), settings.user.as_deref())?;
@@ -204,6 +213,20 @@ pub(super) fn run(ctx: &Context, a: &VerifyArgs) -> Result<i32> {
         return Err(Error::arg("--reject", "give the reason"));
     }
     let mut db = ctx.open_existing(&settings)?;
+    if acks.iter().any(|(f, _)| weight_flag(f).is_some()) {
+        let rebuilt = logbook::rebuild(db.as_mut(), lot)?;
+        let calc = &rebuilt.record.calc;
+        let names = Names::rows(
+            &rebuilt.record.formula,
+            calc.ingredients.iter().map(|i| i.name.as_str()),
+        );
+        for (f, _) in &mut acks {
+            if let Some(name) = weight_flag(f) {
+                let k = names.resolve_arg("--acknowledge", name, &format!("lot {lot}"))?;
+                *f = format!("weight:{}", names.full(k));
+            }
+        }
+    }
     let actor = Actor::current();
     let signer = pins::sign(db.as_mut(), &mut ctx.pins(&settings), "--by", by, &actor)?;
     let mut deviations = Vec::new();

@@ -7,6 +7,7 @@
 //! `troche check` can list them. The formula keeps the text it was parsed from (`text`).
 
 mod model;
+pub mod names;
 mod raw;
 pub mod steps;
 mod text;

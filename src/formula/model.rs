@@ -401,10 +401,10 @@ pub fn short_name(name: &str) -> &str {
 }
 
 /// Whether `given` names the ingredient `full`: the full name, or its [`short_name`],
-/// ignoring case.
+/// compared as [`super::names::Names`] compares them (a formula's own placeholders; what a
+/// command names goes through `Names`, which knows moieties and near misses too).
 pub fn name_matches(full: &str, given: &str) -> bool {
-    let given = given.trim();
+    let given = super::names::key(given);
     let short = short_name(full);
-    given.eq_ignore_ascii_case(full.trim())
-        || (!short.is_empty() && given.eq_ignore_ascii_case(short))
+    given == super::names::key(full) || (!short.is_empty() && given == super::names::key(short))
 }

@@ -10,8 +10,8 @@ use crate::error::{Error, Result};
 use crate::formula::Formula;
 use crate::store::{Db, Transaction, Value};
 
+use super::Actor;
 use super::people::{self, Person, require_pharmacist};
-use super::{Actor, next_seq, now};
 
 /// The prefix of an approval's name among the policies.
 const PREFIX: &str = "formula-approval";
@@ -122,19 +122,12 @@ pub fn approve(
     if let Some(earlier) = of(tx, formula)? {
         return Ok(Some(earlier));
     }
-    let seq = next_seq(tx, "policies")?;
-    tx.execute(
-        "INSERT INTO policies (seq, at, name, value, by_initials, workstation, os_user) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        &[
-            Value::int(seq),
-            Value::text(now()),
-            Value::text(name(&formula.id, formula.version)),
-            Value::text(formula.text.sha256().to_string()),
-            Value::text(by.initials.as_str()),
-            Value::text(actor.workstation.clone()),
-            Value::text(actor.os_user.clone()),
-        ],
+    super::policy::record(
+        tx,
+        &name(&formula.id, formula.version),
+        formula.text.sha256(),
+        by,
+        actor,
     )?;
     Ok(None)
 }

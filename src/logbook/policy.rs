@@ -236,6 +236,18 @@ pub fn set(
 ) -> Result<()> {
     require_pharmacist(tx, "--by", by, "sets a policy")?;
     let value = policy.value(value)?;
+    record(tx, policy.name(), &value, by, actor)
+}
+
+/// Writes one decision of the pharmacy (a policy, a state's listing, a formula's approval)
+/// as the next row of `policies`, linked into the hash chain in the same transaction.
+pub(super) fn record(
+    tx: &mut Transaction<'_>,
+    name: &str,
+    value: &str,
+    by: &Person,
+    actor: &Actor,
+) -> Result<()> {
     let seq = next_seq(tx, "policies")?;
     tx.execute(
         "INSERT INTO policies (seq, at, name, value, by_initials, workstation, os_user) \
@@ -243,7 +255,7 @@ pub fn set(
         &[
             Value::int(seq),
             Value::text(now()),
-            Value::text(policy.name()),
+            Value::text(name),
             Value::text(value),
             Value::text(by.initials.as_str()),
             Value::text(actor.workstation.clone()),
@@ -353,21 +365,13 @@ pub fn set_state_listing(
     actor: &Actor,
 ) -> Result<()> {
     require_pharmacist(tx, "--by", by, "sets a policy")?;
-    let seq = next_seq(tx, "policies")?;
-    tx.execute(
-        "INSERT INTO policies (seq, at, name, value, by_initials, workstation, os_user) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        &[
-            Value::int(seq),
-            Value::text(now()),
-            Value::text(format!("{STATE_SUBSTANCE}:{substance}")),
-            Value::text(schedule.map_or(UNLISTED, Schedule::as_str)),
-            Value::text(by.initials.as_str()),
-            Value::text(actor.workstation.clone()),
-            Value::text(actor.os_user.clone()),
-        ],
-    )?;
-    Ok(())
+    record(
+        tx,
+        &format!("{STATE_SUBSTANCE}:{substance}"),
+        schedule.map_or(UNLISTED, Schedule::as_str),
+        by,
+        actor,
+    )
 }
 
 /// The substances the pharmacy's state lists, as in force now: each one's latest row, those

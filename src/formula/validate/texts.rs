@@ -5,6 +5,7 @@ use rust_decimal::Decimal;
 use toml::Spanned;
 
 use crate::formula::Qc;
+use crate::formula::names::{Miss, Names};
 use crate::formula::raw::{RawLabel, RawProcedure, RawQc};
 use crate::formula::steps::{self, StepPart, StepProblem};
 use crate::formula::{LabelText, Procedure, name_matches, short_name};
@@ -105,16 +106,14 @@ fn step_problems(
     }
 }
 
-/// The ingredient name (short, as a step would write it) closest to `given`.
-fn closest<'a>(given: &str, ingredients: &'a [String]) -> Option<&'a str> {
-    let given = given.to_lowercase();
-    ingredients
-        .iter()
-        .map(|i| short_name(i))
-        .map(|s| (strsim::jaro_winkler(&given, &s.to_lowercase()), s))
-        .filter(|(score, _)| *score >= 0.75)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, s)| s)
+/// The ingredient name (as a step would write it) closest to `given`, by the resolver every
+/// command names ingredients with.
+fn closest(given: &str, ingredients: &[String]) -> Option<String> {
+    let names = Names::new(ingredients.iter().map(|i| (i.as_str(), None)));
+    match names.resolve(given) {
+        Err(Miss::Near(close)) => close.into_iter().next(),
+        _ => None,
+    }
 }
 
 /// Accepted deviation of a unit's weight, percent: 10 unless `[qc]` says otherwise.
