@@ -140,7 +140,6 @@ fn short(sha: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::logbook::people::{NewPerson, Role};
     use crate::logbook::testing::{Log, actor};
 
     #[test]
@@ -149,25 +148,9 @@ mod tests {
         let f = crate::library::load("progesterone-troche").unwrap();
         // No people: nothing is asked for.
         check(log.db(), &f).unwrap();
-        let hash = people::hash_pin("correct horse").unwrap();
-        log.db()
-            .write(|tx| {
-                people::add(
-                    tx,
-                    &NewPerson {
-                        initials: "RP",
-                        name: "R P",
-                        role: Role::Pharmacist,
-                        pin_hash: &hash,
-                    },
-                    None,
-                    &actor(),
-                )
-            })
-            .unwrap();
+        let rp = log.pharmacist();
         let err = check(log.db(), &f).unwrap_err().to_string();
         assert!(err.contains("NOT APPROVED"), "{err}");
-        let rp = people::person(log.db(), "RP").unwrap().unwrap();
         assert_eq!(
             log.db().write(|tx| approve(tx, &f, &rp, &actor())).unwrap(),
             None

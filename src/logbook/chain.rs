@@ -900,27 +900,10 @@ mod tests {
     /// triggers' back, a deleted row or one slipped in unchained is found, naming the table.
     #[test]
     fn peoples_events_and_policies_are_chained() {
-        use crate::logbook::people::{self, NewPerson, Role};
         let tampered = |sql: &str| {
             let mut log = Log::new();
-            let hash = people::hash_pin("correct horse").unwrap();
-            log.db()
-                .write(|tx| {
-                    people::add(
-                        tx,
-                        &NewPerson {
-                            initials: "RP",
-                            name: "R P",
-                            role: Role::Pharmacist,
-                            pin_hash: &hash,
-                        },
-                        None,
-                        &actor(),
-                    )
-                })
-                .unwrap();
+            let rp = log.pharmacist();
             enter(log.db(), "261130-001", date());
-            let rp = people::person(log.db(), "RP").unwrap().unwrap();
             let p = crate::logbook::policy::Policy::parse("same-person-release").unwrap();
             log.db()
                 .write(|tx| crate::logbook::policy::set(tx, p, "on", &rp, &actor()))

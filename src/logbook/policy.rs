@@ -417,30 +417,13 @@ pub fn state_listings(db: &mut dyn Db) -> Result<Vec<StateListing>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::logbook::people::{self, NewPerson, Role};
     use crate::logbook::testing::{Log, actor};
 
     #[test]
     fn a_policy_is_off_until_a_pharmacist_sets_it() {
         let mut log = Log::new();
         assert!(!same_person_release(log.db()).unwrap());
-        let hash = people::hash_pin("correct horse").unwrap();
-        log.db()
-            .write(|tx| {
-                people::add(
-                    tx,
-                    &NewPerson {
-                        initials: "RP",
-                        name: "R P",
-                        role: Role::Pharmacist,
-                        pin_hash: &hash,
-                    },
-                    None,
-                    &actor(),
-                )
-            })
-            .unwrap();
-        let rp = people::person(log.db(), "RP").unwrap().unwrap();
+        let rp = log.pharmacist();
         assert!(Policy::parse("nope").is_err());
         let p = Policy::parse("same-person-release").unwrap();
         assert!(

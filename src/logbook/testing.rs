@@ -33,6 +33,28 @@ impl Log {
     pub(super) fn out(&self) -> PathBuf {
         self.dir.path().join("out")
     }
+
+    /// Adds the pharmacist RP (PIN "correct horse") as the log's first person.
+    pub(super) fn pharmacist(&mut self) -> super::people::Person {
+        use super::people::{self, NewPerson, Role};
+        let hash = people::hash_pin("correct horse").unwrap();
+        self.db()
+            .write(|tx| {
+                people::add(
+                    tx,
+                    &NewPerson {
+                        initials: "RP",
+                        name: "R P",
+                        role: Role::Pharmacist,
+                        pin_hash: &hash,
+                    },
+                    None,
+                    &actor(),
+                )
+            })
+            .unwrap();
+        people::person(self.db(), "RP").unwrap().unwrap()
+    }
 }
 
 pub(super) fn actor() -> Actor {
