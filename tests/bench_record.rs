@@ -65,43 +65,6 @@ pub(crate) fn strs(v: &[String]) -> Vec<&str> {
     v.iter().map(String::as_str).collect()
 }
 
-/// A progesterone batch (no controlled substance) with lot `lot`, into `out`.
-fn progesterone(log: &Log, out: &Path, lot: &str) {
-    let cfg = fixture("troche.toml");
-    let out = out.display().to_string();
-    log.signed(
-        &[
-            "make",
-            "progesterone-troche",
-            "--strength",
-            "100 mg",
-            "--quantity",
-            "30",
-            "--date",
-            "2026-11-30",
-            "--backdate",
-            "--config",
-            &cfg,
-            "--out",
-            &out,
-            "--lot",
-            lot,
-            "--by",
-            TK.0,
-        ],
-        &[TK.1],
-    );
-}
-
-fn events(log: &Log, lot: &str) -> Vec<String> {
-    log.json(&["lot", lot])["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["what"].as_str().unwrap().to_string())
-        .collect()
-}
-
 /// The bench record in force: the latest `recorded` event's details.
 fn bench(log: &Log, lot: &str) -> serde_json::Value {
     log.json(&["lot", lot])["events"]
@@ -123,7 +86,7 @@ fn tolerances_are_the_formulas_and_an_active_out_of_them_is_never_acknowledged()
     let tmp = tempfile::tempdir().unwrap();
     let log = Log::sqlite(tmp.path());
     log.people();
-    progesterone(&log, &tmp.path().join("out"), "P1");
+    log.progesterone(&tmp.path().join("out"), "P1");
     let base = complete_record(&log, "P1", &["--by", TK.0]);
     let short = |args: &[String]| -> Vec<String> {
         args.iter()
@@ -139,7 +102,7 @@ fn tolerances_are_the_formulas_and_an_active_out_of_them_is_never_acknowledged()
     let mut wide = short(&base);
     wide.extend(["--tolerance".into(), "25".into()]);
     log.refused(&strs(&wide), &[TK.1], 2, "may only narrow");
-    assert_eq!(events(&log, "P1"), ["prepared"]);
+    assert_eq!(log.events("P1"), ["prepared"]);
     log.signed(&strs(&short(&base)), &[TK.1]);
     let b = bench(&log, "P1");
     assert_eq!(b["flags"][0]["kind"], "active");
@@ -221,7 +184,7 @@ fn tolerances_are_the_formulas_and_an_active_out_of_them_is_never_acknowledged()
 /// record still lacks.
 fn incomplete_records_are_not_released(log: &Log, tmp: &Path) {
     log.people();
-    progesterone(log, &tmp.join("out"), "P1");
+    log.progesterone(&tmp.join("out"), "P1");
     log.refused(
         &[
             "record",
@@ -237,7 +200,7 @@ fn incomplete_records_are_not_released(log: &Log, tmp: &Path) {
         2,
         "35 made + 40 rejected = 75 units, but 30 were poured",
     );
-    assert_eq!(events(log, "P1"), ["prepared"]);
+    assert_eq!(log.events("P1"), ["prepared"]);
     log.signed(&["record", "P1", "--by", TK.0, "--made", "30"], &[TK.1]);
     let err = log.refused(&["verify", "P1", "--by", RP.0], &[RP.1], 2, "is incomplete");
     for lacks in [
@@ -282,7 +245,7 @@ fn incomplete_records_are_not_released_postgres() {
 fn corrections_never_overwrite(log: &Log, tmp: &Path) {
     log.people();
     let out = tmp.join("out");
-    progesterone(log, &out, "P1");
+    log.progesterone(&out, "P1");
     log.signed(&["record", "P1", "--by", TK.0, "--made", "30"], &[TK.1]);
     let first = fs::read(out.join("P1-record.pdf")).unwrap();
     let before = log.json(&["lot", "P1"]);
@@ -337,7 +300,7 @@ fn corrections_never_overwrite(log: &Log, tmp: &Path) {
         (b["number"].as_u64(), b["version"].as_u64()),
         (Some(2), Some(1))
     );
-    assert_eq!(events(log, "P1"), ["prepared", "recorded", "recorded"]);
+    assert_eq!(log.events("P1"), ["prepared", "recorded", "recorded"]);
     // Both PDFs come back from the log, checked against their SHA-256.
     fs::remove_file(out.join("P1-record.pdf")).unwrap();
     fs::remove_file(out.join("P1-record-2.pdf")).unwrap();
@@ -379,7 +342,7 @@ fn an_unreadable_record_refuses_release() {
     let tmp = tempfile::tempdir().unwrap();
     let log = Log::sqlite(tmp.path());
     log.people();
-    progesterone(&log, &tmp.path().join("out"), "P1");
+    log.progesterone(&tmp.path().join("out"), "P1");
     let c = rusqlite::Connection::open(&log.db).unwrap();
     c.execute(
         "INSERT INTO events (lot, seq, at, what, status, who, meaning, workstation, os_user, \

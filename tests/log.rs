@@ -171,6 +171,45 @@ impl Log {
         err
     }
 
+    /// A progesterone batch (no controlled substance) with lot `lot`, into `out`, made by
+    /// TK on 2026-11-30.
+    pub(crate) fn progesterone(&self, out: &std::path::Path, lot: &str) {
+        let cfg = fixture("troche.toml");
+        let out = out.display().to_string();
+        self.signed(
+            &[
+                "make",
+                "progesterone-troche",
+                "--strength",
+                "100 mg",
+                "--quantity",
+                "30",
+                "--date",
+                "2026-11-30",
+                "--backdate",
+                "--config",
+                &cfg,
+                "--out",
+                &out,
+                "--lot",
+                lot,
+                "--by",
+                TK.0,
+            ],
+            &[TK.1],
+        );
+    }
+
+    /// The `what` of each event of `lot`, in order.
+    pub(crate) fn events(&self, lot: &str) -> Vec<String> {
+        self.json(&["lot", lot])["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["what"].as_str().unwrap().to_string())
+            .collect()
+    }
+
     pub(crate) fn json(&self, args: &[&str]) -> serde_json::Value {
         let mut a = args.to_vec();
         a.extend(["--format", "json"]);

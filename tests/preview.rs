@@ -9,8 +9,7 @@ use std::fs;
 use std::path::Path;
 
 use crate::common::{
-    PH, RP, TK, Test, assert_has_all, config, fixture, has, page_count, pdf_text, prescription,
-    today,
+    PH, RP, TK, Test, assert_has_all, config, has, page_count, pdf_text, prescription, today,
 };
 use crate::log::{Log, postgres_log};
 
@@ -221,34 +220,6 @@ fn a_document_that_cannot_be_written_takes_no_lot() {
     assert!(ran.stdout.contains(&first), "{}", ran.stdout);
 }
 
-/// A progesterone batch (no controlled substance) with lot `lot`, into `out`, by TK.
-fn make(log: &Log, out: &Path, lot: &str) {
-    let cfg = fixture("troche.toml");
-    let out = out.display().to_string();
-    log.signed(
-        &[
-            "make",
-            "progesterone-troche",
-            "--strength",
-            "100 mg",
-            "--quantity",
-            "30",
-            "--date",
-            "2026-11-30",
-            "--backdate",
-            "--config",
-            &cfg,
-            "--out",
-            &out,
-            "--lot",
-            lot,
-            "--by",
-            TK.0,
-        ],
-        &[TK.1],
-    );
-}
-
 /// The stored SHA-256 of each file of `lot`, by kind.
 fn stored(log: &Log, lot: &str) -> Vec<(String, String)> {
     log.json(&["lot", lot])["files"]
@@ -306,7 +277,7 @@ fn refused_then_stamped(log: &Log, out: &Path, lot: &str, state: &str) {
 fn reprints_say_what_the_batch_is(log: &Log, tmp: &Path) {
     log.people();
     let out = tmp.join("out");
-    make(log, &out, "P1");
+    log.progesterone(&out, "P1");
     // The prepared event names who prepared the batch.
     let prepared = log.json(&["lot", "P1"])["events"][0].clone();
     assert_eq!(
@@ -321,7 +292,7 @@ fn reprints_say_what_the_batch_is(log: &Log, tmp: &Path) {
     refused_then_stamped(log, &out, "P1", "rejected");
 
     // A released batch reprints byte for byte; quarantined or recalled, it is stamped.
-    make(log, &out, "P2");
+    log.progesterone(&out, "P2");
     let record = crate::bench_record::complete_record(log, "P2", &["--by", TK.0]);
     log.signed(&crate::bench_record::strs(&record), &[TK.1]);
     log.signed(&["verify", "P2", "--by", RP.0], &[RP.1]);

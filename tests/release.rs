@@ -8,44 +8,6 @@ use crate::bench_record::{complete_args, complete_record, strs};
 use crate::common::{PH, RP, TK, Test, fixture};
 use crate::log::{Log, make_args, postgres_log};
 
-/// A progesterone batch (no controlled substance) with lot `lot`, into `out`.
-fn make(log: &Log, out: &Path, lot: &str) {
-    let cfg = fixture("troche.toml");
-    let out = out.display().to_string();
-    log.signed(
-        &[
-            "make",
-            "progesterone-troche",
-            "--strength",
-            "100 mg",
-            "--quantity",
-            "30",
-            "--date",
-            "2026-11-30",
-            "--backdate",
-            "--config",
-            &cfg,
-            "--out",
-            &out,
-            "--lot",
-            lot,
-            "--by",
-            TK.0,
-        ],
-        &[TK.1],
-    );
-}
-
-/// The `what` of each event of `lot`.
-fn events(log: &Log, lot: &str) -> Vec<String> {
-    log.json(&["lot", lot])["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["what"].as_str().unwrap().to_string())
-        .collect()
-}
-
 fn status(log: &Log, lot: &str) -> String {
     log.json(&["lot", lot])["status"]
         .as_str()
@@ -220,8 +182,8 @@ fn people_and_pins(log: &Log) {
 }
 
 fn signed_release(log: &Log, out: &Path) {
-    make(log, out, "P1");
-    let before = events(log, "P1");
+    log.progesterone(out, "P1");
+    let before = log.events("P1");
     // Unknown, inactive and wrongly signed initials are refused, and change nothing.
     for (by, pin, says) in [
         ("ZZ", TK.1, "no person ZZ"),
@@ -236,7 +198,7 @@ fn signed_release(log: &Log, out: &Path) {
         );
     }
     log.refused(&["record", "P1", "--made", "30"], &[TK.1], 2, "--by");
-    assert_eq!(events(log, "P1"), before);
+    assert_eq!(log.events("P1"), before);
     log.signed(&["record", "P1", "--by", TK.0, "--made", "30"], &[TK.1]);
     // A technician cannot release; nor can the one who recorded.
     log.refused(
@@ -299,7 +261,7 @@ fn signed_release(log: &Log, out: &Path) {
 
     // After release: dispense (only a released batch, never more than it has), quarantine
     // and recall (a pharmacist's).
-    make(log, out, "P2");
+    log.progesterone(out, "P2");
     log.refused(&["dispense", "P2", "--by", TK.0], &[TK.1], 2, "is prepared");
     log.signed(&["dispense", "P1", "--by", TK.0, "--units", "10"], &[TK.1]);
     log.refused(
@@ -350,7 +312,7 @@ fn signed_release(log: &Log, out: &Path) {
         "is prepared",
     );
     assert_eq!(
-        events(log, "P1"),
+        log.events("P1"),
         [
             "prepared",
             "recorded",
@@ -411,7 +373,7 @@ fn a_scheduled_active_needs_a_signed_witness() {
     let mut with = record.to_vec();
     with.extend(["--witness", PH.0]);
     log.refused(&with, &[TK.1, RP.1], 2, "wrong PIN for PH");
-    assert_eq!(events(&log, lot), ["prepared"]);
+    assert_eq!(log.events(lot), ["prepared"]);
     log.signed(&with, &[TK.1, PH.1]);
     let e = log.json(&["lot", lot])["events"].clone();
     assert_eq!(e[2]["what"], "witnessed");
@@ -427,7 +389,7 @@ fn the_workstation_user_fills_in_by() {
     let tmp = tempfile::tempdir().unwrap();
     let log = Log::sqlite(tmp.path());
     log.people();
-    make(&log, tmp.path(), "P1");
+    log.progesterone(tmp.path(), "P1");
     let cfg = tmp.path().join("bench.toml");
     std::fs::write(&cfg, "user = \"TK\"\n").unwrap();
     let cfg = cfg.display().to_string();
