@@ -8,7 +8,7 @@
 //!
 //! What is run:
 //! - in `sh` code blocks, every line that runs troche (`troche ...`, `./target/release/troche ...`,
-//!   `cargo run --release -- ...`, run with the built binary) and `cp A B`; other tools
+//!   `cargo run --release -- ...`, `cargo run --locked -- ...`, run with the built binary) and `cp A B`; other tools
 //!   (`cargo test`, `pdftoppm`, `hyperfine`) are not run here;
 //! - in other blocks, every `$ troche ...` line, whose output is the lines below it up to the
 //!   next `$ ` line. A shown output is compared line by line (trailing spaces aside); `...`
@@ -273,7 +273,7 @@ fn troche_args(words: &[String]) -> Option<Vec<String>> {
         "troche" | "./target/release/troche" | "target/release/troche",
         rest @ ..,
     ]
-    | ["cargo", "run", "--release", "--", rest @ ..]) = w.as_slice()
+    | ["cargo", "run", "--release" | "--locked", "--", rest @ ..]) = w.as_slice()
     else {
         return None;
     };
