@@ -8,7 +8,7 @@
 //!
 //! What is run:
 //! - in `sh` code blocks, every line that runs troche (`troche ...`, `./target/release/troche ...`,
-//!   `cargo run --release -- ...`, run with the built binary), `cp A B` and `pdftotext`; other
+//!   `cargo run --release -- ...`, `cargo run --locked -- ...`, run with the built binary), `cp A B` and `pdftotext`; other
 //!   tools (`cargo test`, `pdftoppm`, `hyperfine`) are not run here;
 //! - `pdftotext [-layout] FILE -`, wherever it is: the text shown must be the PDF's. Every run
 //!   of text the document shows (a line, split where it has two spaces or more) must be in the
@@ -336,7 +336,7 @@ fn troche_args(words: &[String]) -> Option<Vec<String>> {
         "troche" | "./target/release/troche" | "target/release/troche",
         rest @ ..,
     ]
-    | ["cargo", "run", "--release", "--", rest @ ..]) = w.as_slice()
+    | ["cargo", "run", "--release" | "--locked", "--", rest @ ..]) = w.as_slice()
     else {
         return None;
     };

@@ -554,16 +554,7 @@ fn line_width(v: f32) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn meta() -> DocMeta {
-        DocMeta {
-            title: "Worksheet ± µg".to_owned(),
-            subject: Some("Batch 2025-001".to_owned()),
-            author: None,
-            date: (2025, 3, 14),
-            document_id: "batch-2025-001/worksheet".to_owned(),
-        }
-    }
+    use crate::render::test_support::meta;
 
     /// The page's content stream as printpdf writes it, uncompressed.
     fn content(canvas: &Canvas, page: usize) -> String {

@@ -269,16 +269,7 @@ mod tests {
     use super::*;
     use crate::render::canvas::Canvas;
     use crate::render::metrics::Font;
-
-    fn meta() -> DocMeta {
-        DocMeta {
-            title: "Worksheet ± µg".to_owned(),
-            subject: Some("Batch 2025-001".to_owned()),
-            author: None,
-            date: (2025, 3, 14),
-            document_id: "batch-2025-001/worksheet".to_owned(),
-        }
-    }
+    use crate::render::test_support::meta;
 
     fn sample() -> Canvas {
         let mut canvas = Canvas::new(612.0, 792.0);

@@ -1,14 +1,15 @@
-//! Test helpers shared by the worksheet and label tests: the example batch, PDF text
-//! extraction, and a writer of sample documents for looking at.
+//! Test helpers shared by the render tests: the example batch, a document's metadata, PDF
+//! text extraction, and a writer of sample documents for looking at.
 
 use crate::config::{LabelSize, Paper, Pharmacy, Settings};
 use crate::order::{self, Order, Preparation};
 use crate::{batch_record::Record, library};
 
+use super::DocMeta;
 use super::label::{label, label_layout};
 use super::worksheet::worksheet;
 
-/// The example batch of the brief: ketamine `HCl` 50 mg troches, #30 + 2 extra.
+/// The example batch: ketamine `HCl` 50 mg troches, #30 + 2 extra.
 pub(crate) fn ketamine(quantity: u32) -> Record {
     let formula = library::load("ketamine-hcl-troche").expect("embedded formula");
     let order = Order {
@@ -32,6 +33,17 @@ pub(crate) fn ketamine(quantity: u32) -> Record {
     };
     let date = jiff::civil::date(2026, 11, 23);
     Record::new(formula, order, &settings, date, "261123-001".to_owned()).expect("record")
+}
+
+/// Metadata of a test document, with text outside ASCII in the title.
+pub(crate) fn meta() -> DocMeta {
+    DocMeta {
+        title: "Worksheet ± µg".to_owned(),
+        subject: Some("Batch 2025-001".to_owned()),
+        author: None,
+        date: (2025, 3, 14),
+        document_id: "batch-2025-001/worksheet".to_owned(),
+    }
 }
 
 /// The pharmacy of a test record (which always has one).

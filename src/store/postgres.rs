@@ -4,26 +4,25 @@
 //! `BEGIN IMMEDIATE` serialises it across processes; the unique key on the lot stays as the
 //! last line of defence.
 //!
-//! The connection is encrypted with rustls as the URL's `sslmode` says (`disable`, `prefer`,
+//! The connection is encrypted with the system's OpenSSL as the URL's `sslmode` says (`disable`, `prefer`,
 //! the client's default, or `require`); with a CA certificate (`sslrootcert` in the URL, else
 //! `ca_file` in the settings) the server's certificate must be signed by it and name the host
 //! connected to. The password comes from the URL, `PGPASSWORD` or the password file
 //! ([`pgpass`](super::pgpass)).
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
+
+use openssl::ssl::{SslConnector, SslMethod, SslVerifyMode, SslVersion};
+use openssl::x509::store::{X509Store, X509StoreBuilder};
+use openssl::x509::{X509, X509VerifyResult};
 
 use postgres::config::{Host, SslMode};
 use postgres::error::SqlState;
 use postgres::types::{ToSql, Type};
 use postgres::{Client, Config};
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::crypto::WebPkiSupportedAlgorithms;
-use rustls::pki_types::pem::PemObject as _;
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{DigitallySignedStruct, SignatureScheme};
-use tokio_postgres_rustls::MakeRustlsConnect;
+use postgres_openssl::MakeTlsConnector;
 
 use super::pgpass;
 use super::{Db, Dialect, Row, Value, machine, redact};
@@ -94,8 +93,9 @@ fn percent_decode(v: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// The CA certificates of `path` (PEM), which the server's certificate must chain to.
-fn roots(path: &Path) -> Result<rustls::RootCertStore> {
+/// The CA certificates of `path` (PEM), which the server's certificate must chain to: the
+/// only ones trusted (not the system's).
+fn roots(path: &Path) -> Result<X509Store> {
     let bad = |m: String| {
         Error::arg(
             "ca_file",
@@ -106,82 +106,70 @@ fn roots(path: &Path) -> Result<rustls::RootCertStore> {
         )
     };
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    let certs = CertificateDer::pem_slice_iter(&bytes)
-        .collect::<std::result::Result<Vec<_>, _>>()
+    let certs = X509::stack_from_pem(&bytes)
         .map_err(|e| bad(format!("not a PEM certificate file ({e})")))?;
     if certs.is_empty() {
         return Err(bad("holds no certificate".into()));
     }
-    let mut store = rustls::RootCertStore::empty();
+    let mut store = X509StoreBuilder::new().map_err(setup_failed)?;
     for c in certs {
         store
-            .add(c)
+            .add_cert(c)
             .map_err(|e| bad(format!("a certificate in it cannot be used ({e})")))?;
     }
-    Ok(store)
+    Ok(store.build())
 }
 
-/// Encryption without authentication: what libpq's `sslmode=require` gives without a CA.
-/// The handshake's signatures are still checked (the session is the certificate holder's);
-/// who holds the certificate is not.
-#[derive(Debug)]
-struct Unverified(WebPkiSupportedAlgorithms);
+fn setup_failed(e: openssl::error::ErrorStack) -> Error {
+    Error::internal("cannot set up TLS", e)
+}
 
-impl ServerCertVerifier for Unverified {
-    fn verify_server_cert(
-        &self,
-        _: &CertificateDer<'_>,
-        _: &[CertificateDer<'_>],
-        _: &ServerName<'_>,
-        _: &[u8],
-        _: UnixTime,
-    ) -> std::result::Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
+/// Why the server's certificate was refused, as the check found it: OpenSSL's handshake
+/// error says only that verification failed.
+#[derive(Clone, Default)]
+struct Verdict(Arc<Mutex<Option<X509VerifyResult>>>);
 
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.supported_schemes()
+impl Verdict {
+    fn get(&self) -> Option<X509VerifyResult> {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
-/// The TLS connector: verifying the server against `ca` when one is given.
-fn connector(ca: Option<&Path>) -> Result<MakeRustlsConnect> {
-    // ring, not aws-lc-rs: rustls marks ring's provider deprecated for its lack of a
-    // post-quantum key exchange, which only aws-lc-rs has, at the cost of cmake and a large C
-    // build; a pharmacy's log on its own network is not what that protects first.
-    #[allow(deprecated)]
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
-        .with_safe_default_protocol_versions()
-        .map_err(|e| Error::internal("cannot set up TLS", e))?;
-    let config = match ca {
-        Some(ca) => builder.with_root_certificates(roots(ca)?),
-        None => builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(Unverified(
-                provider.signature_verification_algorithms,
-            ))),
+/// The TLS connector: TLS 1.2 or later, verifying the server against `ca` when one is given
+/// (signed by it, and naming the host connected to). Without a CA it is what libpq's
+/// `sslmode=require` gives: encryption without authentication. The handshake's signatures
+/// are still checked (the session is the certificate holder's); who holds the certificate
+/// is not.
+fn connector(ca: Option<&Path>) -> Result<(MakeTlsConnector, Verdict)> {
+    let mut builder = SslConnector::builder(SslMethod::tls_client()).map_err(setup_failed)?;
+    builder
+        .set_min_proto_version(Some(SslVersion::TLS1_2))
+        .map_err(setup_failed)?;
+    let verdict = Verdict::default();
+    match ca {
+        Some(ca) => {
+            builder.set_cert_store(roots(ca)?);
+            let seen = verdict.clone();
+            builder.set_verify_callback(SslVerifyMode::PEER, move |ok, ctx| {
+                if !ok {
+                    seen.0
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .get_or_insert(ctx.error());
+                }
+                ok
+            });
+        }
+        None => builder.set_verify(SslVerifyMode::NONE),
     }
-    .with_no_client_auth();
-    Ok(MakeRustlsConnect::new(config))
+    let mut make = MakeTlsConnector::new(builder.build());
+    if ca.is_none() {
+        make.set_callback(|config, _| {
+            config.set_verify_hostname(false);
+            Ok(())
+        });
+    }
+    Ok((make, verdict))
 }
 
 /// Where the client connects: the first host and port, for messages and the password file.
@@ -246,8 +234,7 @@ impl Postgres {
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(Duration::from_secs(5));
         }
-        let tls = connector(ca.as_deref())?;
-        let verified = ca.is_some();
+        let (tls, verdict) = connector(ca.as_deref())?;
         let mut client = config.connect(tls).map_err(|e| {
             connect_error(
                 &e,
@@ -257,7 +244,7 @@ impl Postgres {
                     port,
                     user: &user,
                     database: &database,
-                    verified,
+                    refused: verdict.get(),
                 },
             )
         })?;
@@ -290,7 +277,8 @@ struct Endpoint<'a> {
     port: u16,
     user: &'a str,
     database: &'a str,
-    verified: bool,
+    /// Why the server's certificate was refused, if it was.
+    refused: Option<X509VerifyResult>,
 }
 
 /// Tells apart why a connection failed: a wrong or missing password, a server that cannot
@@ -320,19 +308,15 @@ fn connect_error(e: &postgres::Error, at: &Endpoint<'_>) -> Error {
         }
     } else {
         let chain = chain(e);
-        let tls = rustls_error(e);
-        if let Some(t) = tls {
-            if let rustls::Error::InvalidCertificate(c) = t {
-                let verified = if at.verified { "" } else { " (no CA given)" };
-                format!(
-                    "the server's certificate at {host}:{port} is not trusted{verified}: {}; \
-                     check the CA certificate (ca_file, sslrootcert) and that the \
-                     certificate names the host connected to",
-                    cert_problem(c)
-                )
-            } else {
-                format!("the TLS handshake with {host}:{port} failed: {t}")
-            }
+        if let Some(c) = at.refused {
+            format!(
+                "the server's certificate at {host}:{port} is not trusted: {}; check the CA \
+                 certificate (ca_file, sslrootcert) and that the certificate names the host \
+                 connected to",
+                cert_problem(c)
+            )
+        } else if let Some(t) = tls_error(e) {
+            format!("the TLS handshake with {host}:{port} failed: {t}")
         } else if chain.contains("server does not support TLS") {
             format!(
                 "the server at {host}:{port} refused TLS, and the URL asks for it \
@@ -373,13 +357,16 @@ impl std::fmt::Display for Plain {
 
 impl std::error::Error for Plain {}
 
+/// A cause that repeats what is already said (OpenSSL's error is its handshake error's
+/// text and its own source's) is said once.
 fn chain_text(e: &postgres::Error) -> String {
     let mut out = e.to_string();
-    let mut next = std::error::Error::source(e);
-    while let Some(s) = next {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        next = s.source();
+    for s in sources(e) {
+        let text = s.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
     }
     out
 }
@@ -392,30 +379,28 @@ fn sources(e: &postgres::Error) -> impl Iterator<Item = &(dyn std::error::Error 
     std::iter::successors(std::error::Error::source(e), |s| s.source())
 }
 
-fn rustls_error(e: &postgres::Error) -> Option<&rustls::Error> {
-    sources(e).find_map(|s| {
-        s.downcast_ref::<rustls::Error>().or_else(|| {
-            s.downcast_ref::<std::io::Error>()
-                .and_then(|io| io.get_ref())
-                .and_then(|i| i.downcast_ref::<rustls::Error>())
-        })
-    })
+fn tls_error(e: &postgres::Error) -> Option<&openssl::ssl::Error> {
+    sources(e).find_map(|s| s.downcast_ref::<openssl::ssl::Error>())
 }
 
 fn io_error(e: &postgres::Error) -> Option<&std::io::Error> {
     sources(e).find_map(|s| s.downcast_ref::<std::io::Error>())
 }
 
-fn cert_problem(c: &rustls::CertificateError) -> String {
-    use rustls::CertificateError as C;
-    match c {
-        C::UnknownIssuer => "it is not signed by the CA given".into(),
-        C::NotValidForName | C::NotValidForNameContext { .. } => {
+fn cert_problem(c: X509VerifyResult) -> String {
+    use openssl_sys as ffi;
+    match c.as_raw() {
+        ffi::X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY
+        | ffi::X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT
+        | ffi::X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT
+        | ffi::X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN
+        | ffi::X509_V_ERR_CERT_UNTRUSTED => "it is not signed by the CA given".into(),
+        ffi::X509_V_ERR_HOSTNAME_MISMATCH | ffi::X509_V_ERR_IP_ADDRESS_MISMATCH => {
             "it does not name the host connected to".into()
         }
-        C::Expired | C::ExpiredContext { .. } => "it has expired".into(),
-        C::NotValidYet | C::NotValidYetContext { .. } => "it is not valid yet".into(),
-        other => format!("{other:?}"),
+        ffi::X509_V_ERR_CERT_HAS_EXPIRED => "it has expired".into(),
+        ffi::X509_V_ERR_CERT_NOT_YET_VALID => "it is not valid yet".into(),
+        _ => c.error_string().to_owned(),
     }
 }
 
