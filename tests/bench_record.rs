@@ -621,3 +621,25 @@ fn the_formula_states_its_weighing_tolerances() {
         .collect();
     assert_eq!(flags, ["weight:Stevia powder (stevioside)", "yield"]);
 }
+
+/// A component lot entered at the bench is found by `recall` like one entered at `make`:
+/// the record holds it, and a recall must not miss the batch made with it.
+#[test]
+fn a_component_lot_entered_at_the_bench_is_recalled() {
+    let tmp = tempfile::tempdir().unwrap();
+    let log = Log::sqlite(tmp.path());
+    log.people();
+    log.progesterone(&tmp.path().join("out"), "P1");
+    let record = complete_record(&log, "P1", &["--by", TK.0]);
+    // complete_args gives each component the order left out the lot C-<row>.
+    assert!(
+        record.iter().any(|a| a.ends_with("|C-1|2030-01-01")),
+        "{record:?}"
+    );
+    log.signed(&strs(&record), &[TK.1]);
+    let found = log.ok(&["recall", "c-1", "--format", "csv"]);
+    assert!(found.contains("P1"), "{found}");
+    assert!(found.contains("C-1"), "{found}");
+    let none = log.ok(&["recall", "C-10", "--format", "csv"]);
+    assert!(!none.contains("P1"), "{none}");
+}

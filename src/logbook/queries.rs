@@ -528,7 +528,7 @@ impl Recalled {
 pub fn recall(db: &mut dyn Db, component_lot: &str, f: &Filter) -> Result<Vec<Recalled>> {
     let (clauses, mut params) = f.clauses("b", 2);
     params.insert(0, Value::text(component_lot));
-    db.query_as(
+    let mut found: Vec<Recalled> = db.query_as(
         &format!(
             "SELECT b.lot, b.compounding_date, b.formula_id, b.rx, b.patient, b.prescriber, \
              b.units, b.status, c.name, c.component_lot FROM components c \
@@ -536,7 +536,59 @@ pub fn recall(db: &mut dyn Db, component_lot: &str, f: &Filter) -> Result<Vec<Re
              ORDER BY b.compounding_date, b.lot"
         ),
         &params,
-    )
+    )?;
+    // Component lots entered at the bench (`record`) are in the bench records, the events
+    // that hold them, not in `components` (whose rows the batch's first event covers): a
+    // batch any record of which names the lot is found too. The text match only narrows;
+    // each record's components are read and compared exactly.
+    let mut params = params;
+    params[0] = Value::text(format!("%{}%", component_lot.to_uppercase()));
+    let rows = db.query(
+        &format!(
+            "SELECT b.lot, b.compounding_date, b.formula_id, b.rx, b.patient, b.prescriber, \
+             b.units, b.status, e.details FROM events e JOIN batches b ON b.lot = e.lot \
+             WHERE e.what = 'recorded' AND upper(e.details) LIKE $1{clauses} \
+             ORDER BY b.compounding_date, b.lot, e.seq"
+        ),
+        &params,
+    )?;
+    for mut r in rows {
+        let details: serde_json::Value =
+            serde_json::from_str(&r.text("details")?).unwrap_or_default();
+        let named = details["components"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|c| c["entered_at"] == "record")
+            .find(|c| {
+                c["lot"]
+                    .as_str()
+                    .is_some_and(|l| l.eq_ignore_ascii_case(component_lot))
+            });
+        let Some(c) = named else { continue };
+        let lot = r.text("lot")?;
+        let component = c["ingredient"].as_str().unwrap_or_default().to_owned();
+        if found
+            .iter()
+            .any(|f| f.lot == lot && f.component == component)
+        {
+            continue;
+        }
+        found.push(Recalled {
+            lot,
+            date: r.text("compounding_date")?,
+            formula: r.text("formula_id")?,
+            rx: r.opt_text("rx")?,
+            patient: r.opt_text("patient")?,
+            prescriber: r.opt_text("prescriber")?,
+            units: r.opt_int("units")?,
+            status: r.text("status")?,
+            component,
+            component_lot: c["lot"].as_str().unwrap_or_default().to_owned(),
+        });
+    }
+    found.sort_by(|a, b| (&a.date, &a.lot).cmp(&(&b.date, &b.lot)));
+    Ok(found)
 }
 
 /// What `troche db check` reports of the log's records (beside the database's own check).
