@@ -541,7 +541,6 @@ pub fn recall(db: &mut dyn Db, component_lot: &str, f: &Filter) -> Result<Vec<Re
     // that hold them, not in `components` (whose rows the batch's first event covers): a
     // batch any record of which names the lot is found too. The text match only narrows;
     // each record's components are read and compared exactly.
-    let mut params = params;
     params[0] = Value::text(format!("%{}%", component_lot.to_uppercase()));
     let rows = db.query(
         &format!(
