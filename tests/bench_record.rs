@@ -81,12 +81,12 @@ fn bench(log: &Log, lot: &str) -> serde_json::Value {
 /// out of tolerance was acknowledged with "ok". Tolerances are the formula's; `--tolerance`
 /// only narrows; an active outside its tolerance is rejected or remade; any other flag is
 /// acknowledged by a pharmacist with a reason of at least 10 characters.
-#[test]
-fn tolerances_are_the_formulas_and_an_active_out_of_them_is_never_acknowledged() {
-    let tmp = tempfile::tempdir().unwrap();
-    let log = Log::sqlite(tmp.path());
+fn tolerances_are_the_formulas_and_an_active_out_of_them_is_never_acknowledged(
+    log: &Log,
+    tmp: &Path,
+) {
     log.people();
-    log.progesterone(&tmp.path().join("out"), "P1");
+    log.progesterone(&tmp.join("out"), "P1");
     let base = complete_record(&log, "P1", &["--by", TK.0]);
     let short = |args: &[String]| -> Vec<String> {
         args.iter()
@@ -177,6 +177,23 @@ fn tolerances_are_the_formulas_and_an_active_out_of_them_is_never_acknowledged()
         err.contains("deviation: weight:Polyethylene glycol 1450, NF, acknowledged by RP"),
         "{err}"
     );
+}
+
+#[test]
+fn tolerances_are_the_formulas_and_an_active_out_of_them_is_never_acknowledged_sqlite() {
+    let tmp = tempfile::tempdir().unwrap();
+    tolerances_are_the_formulas_and_an_active_out_of_them_is_never_acknowledged(
+        &Log::sqlite(tmp.path()),
+        tmp.path(),
+    );
+}
+
+#[test]
+#[ignore = "needs a PostgreSQL server: TROCHE_TEST_POSTGRES_URL (.ci/run starts one)"]
+fn tolerances_are_the_formulas_and_an_active_out_of_them_is_never_acknowledged_postgres() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (log, _schema) = postgres_log("tolerances");
+    tolerances_are_the_formulas_and_an_active_out_of_them_is_never_acknowledged(&log, tmp.path());
 }
 
 /// Problem: `record --made 30` alone was released, and 35 made + 40 rejected of 30 poured
@@ -367,12 +384,9 @@ fn an_unreadable_record_refuses_release() {
 
 /// Problem: a liquid the worksheet measures by volume could not be recorded in mL, and its
 /// mass was judged against the mL figure read as grams.
-#[test]
-fn a_liquid_measured_by_volume_is_recorded_in_ml() {
-    let tmp = tempfile::tempdir().unwrap();
-    let log = Log::sqlite(tmp.path());
+fn a_liquid_measured_by_volume_is_recorded_in_ml(log: &Log, tmp: &Path) {
     let cfg = fixture("troche.toml");
-    let out = tmp.path().join("out").display().to_string();
+    let out = tmp.join("out").display().to_string();
     log.ok(&make_args(
         &out,
         &cfg,
@@ -413,16 +427,27 @@ fn a_liquid_measured_by_volume_is_recorded_in_ml() {
     assert_eq!(peg["off_percent"], "6.67");
 }
 
+#[test]
+fn a_liquid_measured_by_volume_is_recorded_in_ml_sqlite() {
+    let tmp = tempfile::tempdir().unwrap();
+    a_liquid_measured_by_volume_is_recorded_in_ml(&Log::sqlite(tmp.path()), tmp.path());
+}
+
+#[test]
+#[ignore = "needs a PostgreSQL server: TROCHE_TEST_POSTGRES_URL (.ci/run starts one)"]
+fn a_liquid_measured_by_volume_is_recorded_in_ml_postgres() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (log, _schema) = postgres_log("liquid_ml");
+    a_liquid_measured_by_volume_is_recorded_in_ml(&log, tmp.path());
+}
+
 /// Problem: ketamine 50 mg × 30 with 2 extra weighed 1.845 g, of which the 0.115 g in the
 /// extra troches was nowhere. Weighed = in the units dispensed + in the extra units (said
 /// retained or destroyed) + aliquot remainder + beaker waste, in the salt weighed with the
 /// base beside it; release waits until the extra units are accounted for.
-#[test]
-fn the_reconciliation_accounts_for_the_extra_units() {
-    let tmp = tempfile::tempdir().unwrap();
-    let log = Log::sqlite(tmp.path());
+fn the_reconciliation_accounts_for_the_extra_units(log: &Log, tmp: &Path) {
     let cfg = fixture("troche.toml");
-    let out = tmp.path().join("out").display().to_string();
+    let out = tmp.join("out").display().to_string();
     log.ok(&make_args(
         &out,
         &cfg,
@@ -486,14 +511,25 @@ fn the_reconciliation_accounts_for_the_extra_units() {
     log.signed(&["verify", lot, "--by", RP.0], &[RP.1]);
 }
 
+#[test]
+fn the_reconciliation_accounts_for_the_extra_units_sqlite() {
+    let tmp = tempfile::tempdir().unwrap();
+    the_reconciliation_accounts_for_the_extra_units(&Log::sqlite(tmp.path()), tmp.path());
+}
+
+#[test]
+#[ignore = "needs a PostgreSQL server: TROCHE_TEST_POSTGRES_URL (.ci/run starts one)"]
+fn the_reconciliation_accounts_for_the_extra_units_postgres() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (log, _schema) = postgres_log("reconciliation");
+    the_reconciliation_accounts_for_the_extra_units(&log, tmp.path());
+}
+
 /// Problem: the worksheet printed 0.902-1.102 g and the record judged 0.9018-1.1022 g, so
 /// 0.9018 g passed in the program and failed on paper. The record judges by the printed value.
-#[test]
-fn the_record_judges_by_the_limits_the_worksheet_prints() {
-    let tmp = tempfile::tempdir().unwrap();
-    let log = Log::sqlite(tmp.path());
+fn the_record_judges_by_the_limits_the_worksheet_prints(log: &Log, tmp: &Path) {
     let cfg = fixture("troche.toml");
-    let out = tmp.path().join("out");
+    let out = tmp.join("out");
     // Salt basis: 0.9018 g to 1.1022 g before rounding.
     let mut make = make_args(out.to_str().unwrap(), &cfg, &[]);
     let basis = make.iter().position(|a| *a == "--basis").unwrap();
@@ -528,6 +564,20 @@ fn the_record_judges_by_the_limits_the_worksheet_prints() {
         .filter(|id| id.starts_with("unit:"))
         .collect();
     assert_eq!(flagged, ["unit:1", "unit:4"]);
+}
+
+#[test]
+fn the_record_judges_by_the_limits_the_worksheet_prints_sqlite() {
+    let tmp = tempfile::tempdir().unwrap();
+    the_record_judges_by_the_limits_the_worksheet_prints(&Log::sqlite(tmp.path()), tmp.path());
+}
+
+#[test]
+#[ignore = "needs a PostgreSQL server: TROCHE_TEST_POSTGRES_URL (.ci/run starts one)"]
+fn the_record_judges_by_the_limits_the_worksheet_prints_postgres() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (log, _schema) = postgres_log("one_rounding");
+    the_record_judges_by_the_limits_the_worksheet_prints(&log, tmp.path());
 }
 
 /// The formula states its tolerances and limits in `[qc]`: the record is judged by them, and
