@@ -87,7 +87,7 @@ fn tolerances_are_the_formulas_and_an_active_out_of_them_is_never_acknowledged(
 ) {
     log.people();
     log.progesterone(&tmp.join("out"), "P1");
-    let base = complete_record(&log, "P1", &["--by", TK.0]);
+    let base = complete_record(log, "P1", &["--by", TK.0]);
     let short = |args: &[String]| -> Vec<String> {
         args.iter()
             .map(|a| {
