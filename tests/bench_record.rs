@@ -104,7 +104,7 @@ fn tolerances_are_the_formulas_and_an_active_out_of_them_is_never_acknowledged(
     log.refused(&strs(&wide), &[TK.1], 2, "may only narrow");
     assert_eq!(log.events("P1"), ["prepared"]);
     log.signed(&strs(&short(&base)), &[TK.1]);
-    let b = bench(&log, "P1");
+    let b = bench(log, "P1");
     assert_eq!(b["flags"][0]["kind"], "active");
     assert_eq!(b["amounts"][0]["tolerance_percent"], "2");
     assert_eq!(
@@ -395,7 +395,7 @@ fn a_liquid_measured_by_volume_is_recorded_in_ml(log: &Log, tmp: &Path) {
     log.people();
     let lot = "261130-001";
     let record = |peg: &str| {
-        let mut args = complete_record(&log, lot, &["--by", TK.0, "--witness", PH.0]);
+        let mut args = complete_record(log, lot, &["--by", TK.0, "--witness", PH.0]);
         for a in &mut args {
             if a.starts_with("Polyethylene glycol 400, NF=") {
                 *a = format!("Polyethylene glycol 400=0.{peg}");
@@ -410,7 +410,7 @@ fn a_liquid_measured_by_volume_is_recorded_in_ml(log: &Log, tmp: &Path) {
         "Polyethylene glycol 400, NF is measured by volume on the worksheet (0.30 mL)",
     );
     log.signed(&strs(&record("32 mL")), &[TK.1, PH.1]);
-    let peg = bench(&log, lot)["amounts"]
+    let peg = bench(log, lot)["amounts"]
         .as_array()
         .unwrap()
         .iter()
@@ -460,11 +460,11 @@ fn the_reconciliation_accounts_for_the_extra_units(log: &Log, tmp: &Path) {
     ));
     log.people();
     let lot = "261130-001";
-    let mut args = complete_record(&log, lot, &["--by", TK.0, "--witness", PH.0]);
+    let mut args = complete_record(log, lot, &["--by", TK.0, "--witness", PH.0]);
     let k = args.iter().position(|a| a == "--extra-units").unwrap();
     args.drain(k..k + 2);
     log.signed(&strs(&args), &[TK.1, PH.1]);
-    let r = bench(&log, lot)["reconciliation"][0].clone();
+    let r = bench(log, lot)["reconciliation"][0].clone();
     assert_eq!(r["weighed"]["grams"], "1.845");
     assert_eq!(r["weighed"]["moiety_grams"], "1.600");
     let parts: Vec<(String, String)> = r["parts"]
@@ -506,7 +506,7 @@ fn the_reconciliation_accounts_for_the_extra_units(log: &Log, tmp: &Path) {
         ],
     );
     log.signed(&strs(&complete), &[TK.1, PH.1]);
-    let r = bench(&log, lot)["reconciliation"][0].clone();
+    let r = bench(log, lot)["reconciliation"][0].clone();
     assert_eq!(r["parts"][1]["what"], "in the extra units (retained)");
     log.signed(&["verify", lot, "--by", RP.0], &[RP.1]);
 }
@@ -554,7 +554,7 @@ fn the_record_judges_by_the_limits_the_worksheet_prints(log: &Log, tmp: &Path) {
         ],
         &[TK.1, PH.1],
     );
-    let b = bench(&log, "261130-001");
+    let b = bench(log, "261130-001");
     assert_eq!(b["unit_range"], serde_json::json!(["0.902", "1.102"]));
     let flagged: Vec<&str> = b["flags"]
         .as_array()
