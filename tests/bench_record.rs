@@ -494,7 +494,7 @@ fn the_reconciliation_accounts_for_the_extra_units(log: &Log, tmp: &Path) {
         "what became of the 2 extra units of a controlled substance",
     );
     let complete = complete_record(
-        &log,
+        log,
         lot,
         &[
             "--by",
