@@ -79,14 +79,23 @@ pub(crate) fn bare(s: &str) -> String {
     s.split_whitespace().collect()
 }
 
+/// The folder sample documents for looking at are written to: `TROCHE_SAMPLES`, else a
+/// temporary folder (kept for as long as the returned guard lives), so that a run of the
+/// ignored tests without it still writes and checks every sample.
+pub(crate) fn samples_dir() -> (std::path::PathBuf, Option<tempfile::TempDir>) {
+    if let Some(dir) = std::env::var_os("TROCHE_SAMPLES") {
+        (std::path::PathBuf::from(dir), None)
+    } else {
+        let tmp = tempfile::tempdir().expect("a temporary folder");
+        (tmp.path().to_path_buf(), Some(tmp))
+    }
+}
+
 /// Writes sample documents for looking at: `TROCHE_SAMPLES=/tmp cargo test -- --ignored`.
 #[test]
 #[ignore = "writes files for visual review"]
 fn write_samples() {
-    let Some(dir) = std::env::var_os("TROCHE_SAMPLES") else {
-        return;
-    };
-    let dir = std::path::PathBuf::from(dir);
+    let (dir, _tmp) = samples_dir();
     let record = ketamine(30);
     write_labels(&dir, "label", &record);
     std::fs::write(

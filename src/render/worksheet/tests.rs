@@ -285,10 +285,7 @@ fn stamped_samples() {
     use crate::batch_record::Stamp;
     use crate::config::LabelSize;
     use crate::render::test_support::pharmacy;
-    let Some(dir) = std::env::var_os("TROCHE_SAMPLES") else {
-        panic!("set TROCHE_SAMPLES to a folder");
-    };
-    let dir = std::path::PathBuf::from(dir);
+    let (dir, _tmp) = crate::render::test_support::samples_dir();
     let mut record = ketamine(30);
     record.stamps = vec![Stamp::NotReleasable("rejected".into())];
     let pdf = worksheet(&record, Paper::Letter).unwrap();
