@@ -746,35 +746,18 @@ Q0gz/1gF0N+scklHQ1pLyNX+PzYcMEyU
             .to_string()
     }
 
-    /// A fresh schema of the test database, its URL, dropped when the guard goes.
+    /// A fresh schema of the test database (dropped with the guard) and the URL that uses it.
     struct PgSchema {
         pg: Pg,
-        name: String,
+        schema: crate::log::Schema,
     }
 
     impl PgSchema {
         fn new(pg: &Pg, name: &str) -> PgSchema {
-            let name = format!("t_{name}_{}", std::process::id());
-            let mut c = troche::store::postgres::Postgres::connect(&pg.url()).unwrap();
-            troche::store::Db::batch(
-                &mut c,
-                &format!("DROP SCHEMA IF EXISTS {name} CASCADE; CREATE SCHEMA {name}"),
-            )
-            .unwrap();
+            let schema = crate::log::Schema::create(&pg.url(), name);
             PgSchema {
-                pg: pg.with("options", &format!("-c%20search_path%3D{name}")),
-                name,
-            }
-        }
-    }
-
-    impl Drop for PgSchema {
-        fn drop(&mut self) {
-            if let Ok(mut c) = troche::store::postgres::Postgres::connect(&self.pg.url()) {
-                let _ = troche::store::Db::batch(
-                    &mut c,
-                    &format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name),
-                );
+                pg: pg.with("options", &format!("-c%20search_path%3D{}", schema.name())),
+                schema,
             }
         }
     }
@@ -854,7 +837,7 @@ Q0gz/1gF0N+scklHQ1pLyNX+PzYcMEyU
             "options",
             &format!(
                 "-c%20search_path%3D{}%20-c%20lock_timeout%3D2s",
-                schema.name
+                schema.schema.name()
             ),
         );
         let mut db = troche::store::open(&Location::Postgres(schema.pg.url())).unwrap();

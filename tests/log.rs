@@ -247,6 +247,33 @@ impl Drop for Schema {
     }
 }
 
+#[cfg(feature = "postgres")]
+impl Schema {
+    /// A new schema named for the test (`name`, the process, the time) in the database at
+    /// `url`.
+    pub(crate) fn create(url: &str, name: &str) -> Schema {
+        let schema = format!(
+            "t_{name}_{}_{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos()
+                % 1_000_000_000
+        );
+        let mut client = troche::store::postgres::Postgres::connect(url).expect("test PostgreSQL");
+        troche::store::Db::batch(&mut client, &format!("CREATE SCHEMA {schema}")).unwrap();
+        Schema {
+            url: url.to_string(),
+            name: schema,
+        }
+    }
+
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
+}
+
 #[cfg(not(feature = "postgres"))]
 pub(crate) fn postgres_log(_: &str) -> (Log, Schema) {
     panic!("{NEEDS_POSTGRES}, and a troche built with the `postgres` feature");
@@ -260,23 +287,16 @@ pub(crate) fn postgres_log(name: &str) -> (Log, Schema) {
         .ok()
         .filter(|u| !u.trim().is_empty())
         .unwrap_or_else(|| panic!("{NEEDS_POSTGRES}"));
-    let schema = format!(
-        "t_{name}_{}_{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-            % 1_000_000_000
-    );
-    let mut client = troche::store::postgres::Postgres::connect(&url).expect("test PostgreSQL");
-    troche::store::Db::batch(&mut client, &format!("CREATE SCHEMA {schema}")).unwrap();
+    let schema = Schema::create(&url, name);
     let sep = if url.contains('?') { '&' } else { '?' };
     let log = Log {
         db: String::new(),
-        env_url: Some(format!("{url}{sep}options=-c%20search_path%3D{schema}")),
+        env_url: Some(format!(
+            "{url}{sep}options=-c%20search_path%3D{}",
+            schema.name()
+        )),
     };
-    (log, Schema { url, name: schema })
+    (log, schema)
 }
 
 pub(crate) fn make_args<'a>(out: &'a str, cfg: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
