@@ -545,7 +545,8 @@ pub fn recall(db: &mut dyn Db, component_lot: &str, f: &Filter) -> Result<Vec<Re
     let rows = db.query(
         &format!(
             "SELECT b.lot, b.compounding_date, b.formula_id, b.rx, b.patient, b.prescriber, \
-             b.units, b.status, e.details FROM events e JOIN batches b ON b.lot = e.lot \
+             b.units, b.status, '' AS name, '' AS component_lot, e.details \
+             FROM events e JOIN batches b ON b.lot = e.lot \
              WHERE e.what = 'recorded' AND upper(e.details) LIKE $1{clauses} \
              ORDER BY b.compounding_date, b.lot, e.seq"
         ),
@@ -565,26 +566,21 @@ pub fn recall(db: &mut dyn Db, component_lot: &str, f: &Filter) -> Result<Vec<Re
                     .is_some_and(|l| l.eq_ignore_ascii_case(component_lot))
             });
         let Some(c) = named else { continue };
-        let lot = r.text("lot")?;
-        let component = c["ingredient"].as_str().unwrap_or_default().to_owned();
-        if found
+        let mut batch = Recalled::from_row(r)?;
+        c["ingredient"]
+            .as_str()
+            .unwrap_or_default()
+            .clone_into(&mut batch.component);
+        c["lot"]
+            .as_str()
+            .unwrap_or_default()
+            .clone_into(&mut batch.component_lot);
+        if !found
             .iter()
-            .any(|f| f.lot == lot && f.component == component)
+            .any(|f| f.lot == batch.lot && f.component == batch.component)
         {
-            continue;
+            found.push(batch);
         }
-        found.push(Recalled {
-            lot,
-            date: r.text("compounding_date")?,
-            formula: r.text("formula_id")?,
-            rx: r.opt_text("rx")?,
-            patient: r.opt_text("patient")?,
-            prescriber: r.opt_text("prescriber")?,
-            units: r.opt_int("units")?,
-            status: r.text("status")?,
-            component,
-            component_lot: c["lot"].as_str().unwrap_or_default().to_owned(),
-        });
     }
     found.sort_by(|a, b| (&a.date, &a.lot).cmp(&(&b.date, &b.lot)));
     Ok(found)
