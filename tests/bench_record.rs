@@ -241,19 +241,7 @@ fn incomplete_records_are_not_released(log: &Log, tmp: &Path) {
     log.signed(&["verify", "P1", "--by", RP.0], &[RP.1]);
 }
 
-#[test]
-fn incomplete_records_are_not_released_sqlite() {
-    let tmp = tempfile::tempdir().unwrap();
-    incomplete_records_are_not_released(&Log::sqlite(tmp.path()), tmp.path());
-}
-
-#[test]
-#[ignore = "needs a PostgreSQL server: TROCHE_TEST_POSTGRES_URL (.ci/run starts one)"]
-fn incomplete_records_are_not_released_postgres() {
-    let tmp = tempfile::tempdir().unwrap();
-    let (log, _schema) = postgres_log("incomplete");
-    incomplete_records_are_not_released(&log, tmp.path());
-}
+crate::log::on_both_logs!(incomplete_records_are_not_released, "incomplete");
 
 /// Problem: a second `record` without `--force` failed after committing its event, so log
 /// and paper disagreed, and a killed `record` left a record no one could print. A second
@@ -337,19 +325,7 @@ fn corrections_never_overwrite(log: &Log, tmp: &Path) {
     assert_eq!(released["details"]["record"], 2);
 }
 
-#[test]
-fn corrections_never_overwrite_sqlite() {
-    let tmp = tempfile::tempdir().unwrap();
-    corrections_never_overwrite(&Log::sqlite(tmp.path()), tmp.path());
-}
-
-#[test]
-#[ignore = "needs a PostgreSQL server: TROCHE_TEST_POSTGRES_URL (.ci/run starts one)"]
-fn corrections_never_overwrite_postgres() {
-    let tmp = tempfile::tempdir().unwrap();
-    let (log, _schema) = postgres_log("correction");
-    corrections_never_overwrite(&log, tmp.path());
-}
+crate::log::on_both_logs!(corrections_never_overwrite, "correction");
 
 /// Problem: release read `flags` out of untyped JSON with a default of none, so a record it
 /// could not read released the batch. A `recorded` event that is not a bench record of this
@@ -427,19 +403,7 @@ fn a_liquid_measured_by_volume_is_recorded_in_ml(log: &Log, tmp: &Path) {
     assert_eq!(peg["off_percent"], "6.67");
 }
 
-#[test]
-fn a_liquid_measured_by_volume_is_recorded_in_ml_sqlite() {
-    let tmp = tempfile::tempdir().unwrap();
-    a_liquid_measured_by_volume_is_recorded_in_ml(&Log::sqlite(tmp.path()), tmp.path());
-}
-
-#[test]
-#[ignore = "needs a PostgreSQL server: TROCHE_TEST_POSTGRES_URL (.ci/run starts one)"]
-fn a_liquid_measured_by_volume_is_recorded_in_ml_postgres() {
-    let tmp = tempfile::tempdir().unwrap();
-    let (log, _schema) = postgres_log("liquid_ml");
-    a_liquid_measured_by_volume_is_recorded_in_ml(&log, tmp.path());
-}
+crate::log::on_both_logs!(a_liquid_measured_by_volume_is_recorded_in_ml, "liquid_ml");
 
 /// Problem: ketamine 50 mg × 30 with 2 extra weighed 1.845 g, of which the 0.115 g in the
 /// extra troches was nowhere. Weighed = in the units dispensed + in the extra units (said
@@ -511,19 +475,10 @@ fn the_reconciliation_accounts_for_the_extra_units(log: &Log, tmp: &Path) {
     log.signed(&["verify", lot, "--by", RP.0], &[RP.1]);
 }
 
-#[test]
-fn the_reconciliation_accounts_for_the_extra_units_sqlite() {
-    let tmp = tempfile::tempdir().unwrap();
-    the_reconciliation_accounts_for_the_extra_units(&Log::sqlite(tmp.path()), tmp.path());
-}
-
-#[test]
-#[ignore = "needs a PostgreSQL server: TROCHE_TEST_POSTGRES_URL (.ci/run starts one)"]
-fn the_reconciliation_accounts_for_the_extra_units_postgres() {
-    let tmp = tempfile::tempdir().unwrap();
-    let (log, _schema) = postgres_log("reconciliation");
-    the_reconciliation_accounts_for_the_extra_units(&log, tmp.path());
-}
+crate::log::on_both_logs!(
+    the_reconciliation_accounts_for_the_extra_units,
+    "reconciliation"
+);
 
 /// Problem: the worksheet printed 0.902-1.102 g and the record judged 0.9018-1.1022 g, so
 /// 0.9018 g passed in the program and failed on paper. The record judges by the printed value.
@@ -566,19 +521,10 @@ fn the_record_judges_by_the_limits_the_worksheet_prints(log: &Log, tmp: &Path) {
     assert_eq!(flagged, ["unit:1", "unit:4"]);
 }
 
-#[test]
-fn the_record_judges_by_the_limits_the_worksheet_prints_sqlite() {
-    let tmp = tempfile::tempdir().unwrap();
-    the_record_judges_by_the_limits_the_worksheet_prints(&Log::sqlite(tmp.path()), tmp.path());
-}
-
-#[test]
-#[ignore = "needs a PostgreSQL server: TROCHE_TEST_POSTGRES_URL (.ci/run starts one)"]
-fn the_record_judges_by_the_limits_the_worksheet_prints_postgres() {
-    let tmp = tempfile::tempdir().unwrap();
-    let (log, _schema) = postgres_log("one_rounding");
-    the_record_judges_by_the_limits_the_worksheet_prints(&log, tmp.path());
-}
+crate::log::on_both_logs!(
+    the_record_judges_by_the_limits_the_worksheet_prints,
+    "one_rounding"
+);
 
 /// The formula states its tolerances and limits in `[qc]`: the record is judged by them, and
 /// a value out of range is refused when the formula is read.

@@ -5,7 +5,7 @@
 //! marked `#[ignore]`.
 
 use crate::common::*;
-use crate::log::{Log, postgres_log};
+use crate::log::Log;
 use std::fs;
 use std::path::Path;
 
@@ -100,19 +100,7 @@ fn identical_entries_are_distinct_batches(log: &Log, tmp: &Path) {
     log.ok(&["db", "check"]);
 }
 
-#[test]
-fn identical_entries_are_distinct_batches_sqlite() {
-    let tmp = tempfile::tempdir().unwrap();
-    identical_entries_are_distinct_batches(&Log::sqlite(tmp.path()), tmp.path());
-}
-
-#[test]
-#[ignore = "needs a PostgreSQL server: TROCHE_TEST_POSTGRES_URL (.ci/run starts one)"]
-fn identical_entries_are_distinct_batches_postgres() {
-    let tmp = tempfile::tempdir().unwrap();
-    let (log, _schema) = postgres_log("identical");
-    identical_entries_are_distinct_batches(&log, tmp.path());
-}
+crate::log::on_both_logs!(identical_entries_are_distinct_batches, "identical");
 
 /// An entry `make` made that day, or another recipe into another folder, is "made earlier"
 /// and nothing of it is written; `--remake LOT` makes a new lot linked to the old one; a
@@ -221,19 +209,7 @@ fn made_earlier_unless_remade(log: &Log, tmp: &Path) {
     log.ok(&["db", "check"]);
 }
 
-#[test]
-fn made_earlier_unless_remade_sqlite() {
-    let tmp = tempfile::tempdir().unwrap();
-    made_earlier_unless_remade(&Log::sqlite(tmp.path()), tmp.path());
-}
-
-#[test]
-#[ignore = "needs a PostgreSQL server: TROCHE_TEST_POSTGRES_URL (.ci/run starts one)"]
-fn made_earlier_unless_remade_postgres() {
-    let tmp = tempfile::tempdir().unwrap();
-    let (log, _schema) = postgres_log("remade");
-    made_earlier_unless_remade(&log, tmp.path());
-}
+crate::log::on_both_logs!(made_earlier_unless_remade, "remade");
 
 /// An entry that failed (a typo in its formula) is fixed and the recipe run again: only that
 /// entry is made; the others are done, and files deleted since are written again from the
@@ -278,19 +254,7 @@ fn a_fixed_typo_makes_only_its_entry(log: &Log, tmp: &Path) {
     log.ok(&["db", "check", "--files", out.to_str().unwrap()]);
 }
 
-#[test]
-fn a_fixed_typo_makes_only_its_entry_sqlite() {
-    let tmp = tempfile::tempdir().unwrap();
-    a_fixed_typo_makes_only_its_entry(&Log::sqlite(tmp.path()), tmp.path());
-}
-
-#[test]
-#[ignore = "needs a PostgreSQL server: TROCHE_TEST_POSTGRES_URL (.ci/run starts one)"]
-fn a_fixed_typo_makes_only_its_entry_postgres() {
-    let tmp = tempfile::tempdir().unwrap();
-    let (log, _schema) = postgres_log("typo");
-    a_fixed_typo_makes_only_its_entry(&log, tmp.path());
-}
+crate::log::on_both_logs!(a_fixed_typo_makes_only_its_entry, "typo");
 
 /// A log written by troche before the claims (schema 3, tests/fixtures/v3-log): `one.toml`
 /// made its entry, then `recipe.toml` (that entry twice, and another) took the second

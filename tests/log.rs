@@ -217,6 +217,33 @@ impl Log {
     }
 }
 
+/// Makes `$run(log, folder)` two tests, `$test::sqlite` and `$test::postgres` (ignored: it
+/// needs the server `.ci/run` starts), the second in a schema of its own named for `$schema`;
+/// `$run` is `$test` unless named.
+macro_rules! on_both_logs {
+    ($test:ident, $schema:literal) => {
+        crate::log::on_both_logs!($test, $test, $schema);
+    };
+    ($test:ident, $run:ident, $schema:literal) => {
+        mod $test {
+            #[test]
+            fn sqlite() {
+                let tmp = tempfile::tempdir().unwrap();
+                super::$run(&crate::log::Log::sqlite(tmp.path()), tmp.path());
+            }
+
+            #[test]
+            #[ignore = "needs a PostgreSQL server: TROCHE_TEST_POSTGRES_URL (.ci/run starts one)"]
+            fn postgres() {
+                let tmp = tempfile::tempdir().unwrap();
+                let (log, _schema) = crate::log::postgres_log($schema);
+                super::$run(&log, tmp.path());
+            }
+        }
+    };
+}
+pub(crate) use on_both_logs;
+
 /// Why the PostgreSQL tests are ignored, and what a run of them without a server says.
 pub(crate) const NEEDS_POSTGRES: &str =
     "needs a PostgreSQL server: TROCHE_TEST_POSTGRES_URL (.ci/run starts one)";
@@ -612,19 +639,11 @@ fn concurrent_makes(log: &Log, tmp: &Path) {
     assert!(lots.contains(&"261130-016".to_string()), "{lots:?}");
 }
 
-#[test]
-fn sixteen_processes_at_once_get_sixteen_lots_sqlite() {
-    let tmp = tempfile::tempdir().unwrap();
-    concurrent_makes(&Log::sqlite(tmp.path()), tmp.path());
-}
-
-#[test]
-#[ignore = "needs a PostgreSQL server: TROCHE_TEST_POSTGRES_URL (.ci/run starts one)"]
-fn sixteen_processes_at_once_get_sixteen_lots_postgres() {
-    let (log, _schema) = postgres_log("concurrent");
-    let tmp = tempfile::tempdir().unwrap();
-    concurrent_makes(&log, tmp.path());
-}
+crate::log::on_both_logs!(
+    sixteen_processes_at_once_get_sixteen_lots,
+    concurrent_makes,
+    "concurrent"
+);
 
 /// Lots whose files lie in `dir`.
 fn printed_lots(dir: &Path) -> BTreeSet<String> {

@@ -11,7 +11,7 @@ use std::path::Path;
 use crate::common::{
     PH, RP, TK, Test, assert_has_all, config, has, page_count, pdf_text, prescription, today,
 };
-use crate::log::{Log, postgres_log};
+use crate::log::Log;
 
 const PREVIEW: &str = "PREVIEW - NOT A COMPOUNDING RECORD";
 
@@ -329,16 +329,4 @@ fn reprints_say_what_the_batch_is(log: &Log, tmp: &Path) {
     assert!(check.contains(" links verified"), "{check}");
 }
 
-#[test]
-fn reprints_say_what_the_batch_is_sqlite() {
-    let tmp = tempfile::tempdir().unwrap();
-    reprints_say_what_the_batch_is(&Log::sqlite(tmp.path()), tmp.path());
-}
-
-#[test]
-#[ignore = "needs a PostgreSQL server: TROCHE_TEST_POSTGRES_URL (.ci/run starts one)"]
-fn reprints_say_what_the_batch_is_postgres() {
-    let (log, _schema) = postgres_log("reprint_states");
-    let tmp = tempfile::tempdir().unwrap();
-    reprints_say_what_the_batch_is(&log, tmp.path());
-}
+crate::log::on_both_logs!(reprints_say_what_the_batch_is, "reprint_states");

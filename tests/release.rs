@@ -418,22 +418,10 @@ fn goes_back(whats: &[String]) -> bool {
     false
 }
 
-/// `record` run at the same moment as `verify`, and as `verify --reject`, 50 times each, as
-/// real processes: whichever wins, no state ever goes back, and every batch ends released
-/// (or rejected).
-#[test]
-fn record_racing_verify_never_moves_a_state_back_sqlite() {
-    let tmp = tempfile::tempdir().unwrap();
-    race(&Log::sqlite(tmp.path()), tmp.path());
-}
-
-#[test]
-#[ignore = "needs a PostgreSQL server: TROCHE_TEST_POSTGRES_URL (.ci/run starts one)"]
-fn record_racing_verify_never_moves_a_state_back_postgres() {
-    let tmp = tempfile::tempdir().unwrap();
-    let (log, _schema) = postgres_log("race");
-    race(&log, tmp.path());
-}
+// `record` run at the same moment as `verify`, and as `verify --reject`, 50 times each, as
+// real processes: whichever wins, no state ever goes back, and every batch ends released
+// (or rejected).
+crate::log::on_both_logs!(record_racing_verify_never_moves_a_state_back, race, "race");
 
 fn race(log: &Log, tmp: &Path) {
     const TRIALS: usize = 50;

@@ -446,19 +446,7 @@ fn lots(log: &Log, tmp: &Path) {
     log.ok(&["db", "check"]);
 }
 
-#[test]
-fn lots_are_unambiguous_and_never_block_numbering_sqlite() {
-    let tmp = tempfile::tempdir().unwrap();
-    lots(&Log::sqlite(tmp.path()), tmp.path());
-}
-
-#[test]
-#[ignore = "needs a PostgreSQL server: TROCHE_TEST_POSTGRES_URL (.ci/run starts one)"]
-fn lots_are_unambiguous_and_never_block_numbering_postgres() {
-    let tmp = tempfile::tempdir().unwrap();
-    let (log, _schema) = postgres_log("lots");
-    lots(&log, tmp.path());
-}
+crate::log::on_both_logs!(lots_are_unambiguous_and_never_block_numbering, lots, "lots");
 
 /// `log import` checks every record as `make` checks its own, and refuses the folder, naming
 /// each bad record, before entering any.
@@ -540,19 +528,7 @@ fn import_refuses_bad_records(log: &Log, tmp: &Path) {
     log.ok(&["db", "check"]);
 }
 
-#[test]
-fn import_refuses_bad_records_sqlite() {
-    let tmp = tempfile::tempdir().unwrap();
-    import_refuses_bad_records(&Log::sqlite(tmp.path()), tmp.path());
-}
-
-#[test]
-#[ignore = "needs a PostgreSQL server: TROCHE_TEST_POSTGRES_URL (.ci/run starts one)"]
-fn import_refuses_bad_records_postgres() {
-    let tmp = tempfile::tempdir().unwrap();
-    let (log, _schema) = postgres_log("import");
-    import_refuses_bad_records(&log, tmp.path());
-}
+crate::log::on_both_logs!(import_refuses_bad_records, "import");
 
 /// Two runs of one recipe at once, into two folders, against one log: each entry is claimed
 /// inside the transaction that assigns its lot, so each is made once (several trials, real
