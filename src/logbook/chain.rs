@@ -60,10 +60,16 @@ const INTEGER_COLUMNS: [&str; 7] = [
 
 /// Columns `names` of a row, as JSON values in that order.
 fn cols(r: &mut Row, names: &[&str]) -> Result<Vec<J>> {
+    row_values(r, names, &INTEGER_COLUMNS)
+}
+
+/// Columns `names` of a row as JSON values in that order, the ones in `integers` as numbers
+/// and the rest as text: what a link of a chain hashes (this one, and the stock chain's).
+pub(crate) fn row_values(r: &mut Row, names: &[&str], integers: &[&str]) -> Result<Vec<J>> {
     names
         .iter()
         .map(|n| {
-            Ok(if INTEGER_COLUMNS.contains(n) {
+            Ok(if integers.contains(n) {
                 r.opt_int(n)?.map_or(J::Null, |v| json!(v))
             } else {
                 r.opt_text(n)?.map_or(J::Null, J::String)

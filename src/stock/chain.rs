@@ -52,16 +52,7 @@ pub(super) const LOT_COLUMNS: [&str; 18] = [
 const INTEGER_COLUMNS: [&str; 3] = ["seq", "quantity", "reserved"];
 
 fn cols(r: &mut Row, names: &[&str]) -> Result<Vec<J>> {
-    names
-        .iter()
-        .map(|n| {
-            Ok(if INTEGER_COLUMNS.contains(n) {
-                r.opt_int(n)?.map_or(J::Null, |v| json!(v))
-            } else {
-                r.opt_text(n)?.map_or(J::Null, J::String)
-            })
-        })
-        .collect()
+    crate::logbook::chain::row_values(r, names, &INTEGER_COLUMNS)
 }
 
 fn link_sha(prev: &str, event: &[J], covered: &J) -> String {
