@@ -524,15 +524,6 @@ fn report(
         return Err(Error::arg("--to", format!("{to} is before --from {from}")));
     }
     let lots = cs::lots_of(db, drug)?;
-    if lots.is_empty() {
-        return Err(Error::arg(
-            "--drug",
-            format!(
-                "stock holds no lot of a controlled substance called {}",
-                crate::escape::escape(drug.trim())
-            ),
-        ));
-    }
     let (from_s, to_s) = (from.to_string(), to.to_string());
     let mut rows = Vec::new();
     let mut open = 0;

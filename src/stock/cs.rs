@@ -11,11 +11,11 @@ use crate::store::{Db, FromRow, Row, Value};
 use super::{StockLot, scheduled};
 
 /// The lots of a controlled drug: those whose name names the same listed substance as
-/// `drug` ("ketamine" for "Ketamine hydrochloride, USP"), or whose name is `drug`.
+/// `drug` ("ketamine" for "Ketamine hydrochloride, USP"), or whose name is `drug`; a refusal
+/// naming `--drug` when stock holds none.
 pub fn lots_of(db: &mut dyn Db, drug: &str) -> Result<Vec<StockLot>> {
     let wanted = crate::controlled::lookup(drug).map(|s| s.name);
-    let lots = scheduled(db)?;
-    Ok(lots
+    let lots: Vec<StockLot> = scheduled(db)?
         .into_iter()
         .filter(|l| {
             l.schedule.is_some()
@@ -24,7 +24,17 @@ pub fn lots_of(db: &mut dyn Db, drug: &str) -> Result<Vec<StockLot>> {
                         crate::controlled::lookup(&l.name).is_some_and(|s| s.name == w)
                     }))
         })
-        .collect())
+        .collect();
+    if lots.is_empty() {
+        return Err(Error::arg(
+            "--drug",
+            format!(
+                "stock holds no lot of a controlled substance called {}",
+                crate::escape::escape(drug.trim())
+            ),
+        ));
+    }
+    Ok(lots)
 }
 
 /// Every controlled lot.
@@ -35,15 +45,6 @@ pub fn controlled(db: &mut dyn Db) -> Result<Vec<StockLot>> {
 /// One lot of `drug`, or a refusal naming the flag and the lots there are.
 pub fn lot_of(db: &mut dyn Db, drug: &str, lot: &str) -> Result<StockLot> {
     let lots = lots_of(db, drug)?;
-    if lots.is_empty() {
-        return Err(Error::arg(
-            "--drug",
-            format!(
-                "stock holds no lot of a controlled substance called {}",
-                crate::escape::escape(drug.trim())
-            ),
-        ));
-    }
     let want = lot.trim().to_uppercase();
     lots.iter().find(|l| l.lot == want).cloned().ok_or_else(|| {
         Error::arg(
