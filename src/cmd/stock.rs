@@ -7,7 +7,7 @@ use clap::{Args, Subcommand};
 use rust_decimal::Decimal;
 use serde_json::json;
 
-use crate::config;
+use crate::config::{self, Settings};
 use crate::error::{Error, Result};
 use crate::escape::eprintln;
 use crate::logbook::{self, Actor, people};
@@ -16,7 +16,7 @@ use crate::stock::{self, NewEvent, Receipt, potency};
 
 use super::context::Context;
 use super::log::{ListFormat, emit};
-use super::pins::{self, Pins};
+use super::pins;
 use super::{arg, today};
 
 #[derive(Args)]
@@ -209,14 +209,14 @@ fn opt_text(flag: &str, v: Option<&String>) -> Result<Option<String>> {
 
 /// The signer: initials and PIN, read before the write.
 fn signer(
+    ctx: &Context,
+    settings: &Settings,
     db: &mut dyn crate::store::Db,
     s: &Signed,
-    mut pins: Pins,
-    user: Option<&str>,
 ) -> Result<(people::Person, Actor)> {
-    let by = pins::by(s.by.as_deref(), user)?;
+    let by = pins::by(s.by.as_deref(), settings.user.as_deref())?;
     let actor = Actor::current();
-    let p = pins::sign(db, &mut pins, "--by", &by, &actor)?;
+    let p = pins::sign(db, &mut ctx.pins(settings), "--by", &by, &actor)?;
     Ok((p, actor))
 }
 
@@ -343,12 +343,7 @@ fn receive(ctx: &Context, r: &ReceiveArgs) -> Result<i32> {
     };
     let settings = config::load(r.signed.config.as_deref())?;
     let mut db = ctx.open_existing(&settings)?;
-    let (p, actor) = signer(
-        db.as_mut(),
-        &r.signed,
-        ctx.pins(&settings),
-        settings.user.as_deref(),
-    )?;
+    let (p, actor) = signer(ctx, &settings, db.as_mut(), &r.signed)?;
     db.write(|tx| {
         people::require_signer(tx, "--by", &p.initials)?;
         stock::receive(tx, &receipt, &p.initials, &actor)
@@ -376,12 +371,7 @@ fn state(
     let reason = opt_text("--reason", reason)?;
     let settings = config::load(s.config.as_deref())?;
     let mut db = ctx.open_existing(&settings)?;
-    let (p, actor) = signer(
-        db.as_mut(),
-        s,
-        ctx.pins(&settings),
-        settings.user.as_deref(),
-    )?;
+    let (p, actor) = signer(ctx, &settings, db.as_mut(), s)?;
     let l = db.write(|tx| {
         people::require_pharmacist(tx, "--by", &p, &format!("signs a stock lot {what}"))?;
         stock::transition(
@@ -441,12 +431,7 @@ fn adjust(ctx: &Context, s: &Signed, lot: &str, quantity: &str, reason: &str) ->
     let mut db = ctx.open_existing(&settings)?;
     let l = stock::get(db.as_mut(), "LOT", lot)?;
     let q = signed_quantity("--quantity", quantity, &l.unit)?;
-    let (p, actor) = signer(
-        db.as_mut(),
-        s,
-        ctx.pins(&settings),
-        settings.user.as_deref(),
-    )?;
+    let (p, actor) = signer(ctx, &settings, db.as_mut(), s)?;
     let (l, after) = db.write(|tx| {
         people::require_signer(tx, "--by", &p.initials)?;
         if l.schedule.is_some() {
@@ -481,12 +466,7 @@ fn recall(ctx: &Context, s: &Signed, lot: &str, reason: &str, format: ListFormat
     let reason = text("--reason", reason)?;
     let settings = config::load(s.config.as_deref())?;
     let mut db = ctx.open_existing(&settings)?;
-    let (p, actor) = signer(
-        db.as_mut(),
-        s,
-        ctx.pins(&settings),
-        settings.user.as_deref(),
-    )?;
+    let (p, actor) = signer(ctx, &settings, db.as_mut(), s)?;
     let (l, held, rows) = db.write(|tx| {
         people::require_pharmacist(tx, "--by", &p, "recalls a stock lot")?;
         let l = stock::transition(
