@@ -8,7 +8,7 @@ use std::fs;
 use std::path::Path;
 
 use crate::common::{PH, RP, TK, fixture};
-use crate::log::{Log, make_args, postgres_log};
+use crate::log::{Log, make_args};
 
 /// The arguments of a complete record of `lot`, from what the log holds of it (`troche lot
 /// LOT --format json`): every amount as the worksheet states it (in its unit), a lot and
@@ -179,22 +179,10 @@ fn tolerances_are_the_formulas_and_an_active_out_of_them_is_never_acknowledged(
     );
 }
 
-#[test]
-fn tolerances_are_the_formulas_and_an_active_out_of_them_is_never_acknowledged_sqlite() {
-    let tmp = tempfile::tempdir().unwrap();
-    tolerances_are_the_formulas_and_an_active_out_of_them_is_never_acknowledged(
-        &Log::sqlite(tmp.path()),
-        tmp.path(),
-    );
-}
-
-#[test]
-#[ignore = "needs a PostgreSQL server: TROCHE_TEST_POSTGRES_URL (.ci/run starts one)"]
-fn tolerances_are_the_formulas_and_an_active_out_of_them_is_never_acknowledged_postgres() {
-    let tmp = tempfile::tempdir().unwrap();
-    let (log, _schema) = postgres_log("tolerances");
-    tolerances_are_the_formulas_and_an_active_out_of_them_is_never_acknowledged(&log, tmp.path());
-}
+crate::log::on_both_logs!(
+    tolerances_are_the_formulas_and_an_active_out_of_them_is_never_acknowledged,
+    "tolerances"
+);
 
 /// Problem: `record --made 30` alone was released, and 35 made + 40 rejected of 30 poured
 /// was accepted. Units made and rejected are the units poured; release lists everything the
