@@ -6,7 +6,7 @@ use std::path::Path;
 
 use crate::bench_record::{complete_args, complete_record, strs};
 use crate::common::{PH, RP, TK, Test, fixture};
-use crate::log::{Log, make_args, postgres_log};
+use crate::log::{Log, make_args};
 
 fn status(log: &Log, lot: &str) -> String {
     log.json(&["lot", lot])["status"]
@@ -325,35 +325,21 @@ fn signed_release(log: &Log, out: &Path) {
     );
 }
 
-#[test]
-fn people_sign_with_pins_that_lock_sqlite() {
-    let tmp = tempfile::tempdir().unwrap();
-    people_and_pins(&Log::sqlite(tmp.path()));
+fn people_sign_with_pins_that_lock(log: &Log, _: &Path) {
+    people_and_pins(log);
 }
 
-#[test]
-#[ignore = "needs a PostgreSQL server: TROCHE_TEST_POSTGRES_URL (.ci/run starts one)"]
-fn people_sign_with_pins_that_lock_postgres() {
-    let (log, _schema) = postgres_log("people");
-    people_and_pins(&log);
+crate::log::on_both_logs!(people_sign_with_pins_that_lock, "people");
+
+fn release_is_signed_separated_and_followed_by_dispense_quarantine_recall(log: &Log, tmp: &Path) {
+    people_and_pins(log);
+    signed_release(log, tmp);
 }
 
-#[test]
-fn release_is_signed_separated_and_followed_by_dispense_quarantine_recall_sqlite() {
-    let tmp = tempfile::tempdir().unwrap();
-    let log = Log::sqlite(tmp.path());
-    people_and_pins(&log);
-    signed_release(&log, tmp.path());
-}
-
-#[test]
-#[ignore = "needs a PostgreSQL server: TROCHE_TEST_POSTGRES_URL (.ci/run starts one)"]
-fn release_is_signed_separated_and_followed_by_dispense_quarantine_recall_postgres() {
-    let tmp = tempfile::tempdir().unwrap();
-    let (log, _schema) = postgres_log("release");
-    people_and_pins(&log);
-    signed_release(&log, tmp.path());
-}
+crate::log::on_both_logs!(
+    release_is_signed_separated_and_followed_by_dispense_quarantine_recall,
+    "release"
+);
 
 /// A controlled substance's weighing is witnessed by a second person, who signs second.
 #[test]

@@ -3,7 +3,7 @@
 //! the database or in a folder. SQLite always; PostgreSQL in the tests marked `#[ignore]`.
 
 use crate::common::*;
-use crate::log::{Log, make_args, postgres_log};
+use crate::log::{Log, make_args};
 use crate::test::{PH, RP, TK};
 use std::fs;
 use std::path::Path;
@@ -76,46 +76,40 @@ fn chain_and_seal(log: &Log, tmp: &Path) {
     fs::remove_file(&label).unwrap();
     log.signed(&["reprint", &first, "--by", TK.0], &[TK.1]);
     assert_eq!(fs::read(&label).unwrap(), printed);
-}
-
-#[test]
-fn every_event_is_chained_and_each_batch_sealed_sqlite() {
-    let tmp = tempfile::tempdir().unwrap();
-    chain_and_seal(&Log::sqlite(tmp.path()), tmp.path());
-}
-
-#[test]
-#[ignore = "needs a PostgreSQL server: TROCHE_TEST_POSTGRES_URL (.ci/run starts one)"]
-fn every_event_is_chained_and_each_batch_sealed_postgres() {
-    let tmp = tempfile::tempdir().unwrap();
-    let (log, _schema) = postgres_log("chain");
-    chain_and_seal(&log, tmp.path());
-    #[cfg(feature = "postgres")]
-    {
-        // The database refuses to change the record.
-        let url = log.env_url.clone().unwrap();
-        // Troche's own connection: the test server takes TLS with a CA (the URL says so).
-        let mut c = troche::store::postgres::Postgres::connect(&url).unwrap();
-        for sql in [
-            "UPDATE batches SET patient = 'X'",
-            "DELETE FROM files",
-            "DELETE FROM documents",
-            "UPDATE chain SET sha256 = 'x'",
-            "UPDATE formula_texts SET text = 'x'",
-            "UPDATE batches SET status = 'released'",
-        ] {
-            assert!(
-                troche::store::Db::batch(&mut c, sql).is_err(),
-                "{sql} was allowed"
-            );
-        }
+    if !log.is_postgres() {
+        return;
+    }
+    // On PostgreSQL, the database refuses to change the record.
+    for sql in [
+        "UPDATE batches SET patient = 'X'",
+        "DELETE FROM files",
+        "DELETE FROM documents",
+        "UPDATE chain SET sha256 = 'x'",
+        "UPDATE formula_texts SET text = 'x'",
+        "UPDATE batches SET status = 'released'",
+    ] {
+        assert!(log.execute(sql).is_err(), "{sql} was allowed");
     }
 }
+
+crate::log::on_both_logs!(
+    every_event_is_chained_and_each_batch_sealed,
+    chain_and_seal,
+    "chain"
+);
 
 /// People's events and policy decisions are in the chain: who was added with which role,
 /// and each policy set, edited with a database tool (the triggers dropped) or a row deleted,
 /// breaks it, and `db check` names the table and row.
-fn people_and_policies_in_the_chain(log: &Log, tmp: &Path, edit: &dyn Fn(&str)) {
+fn people_and_policies_in_the_chain(log: &Log, tmp: &Path) {
+    let triggers = if log.is_postgres() {
+        "DROP TRIGGER IF EXISTS people_events_append_only ON people_events; \
+         DROP TRIGGER IF EXISTS policies_append_only ON policies;"
+    } else {
+        "DROP TRIGGER IF EXISTS people_events_no_update; \
+         DROP TRIGGER IF EXISTS policies_no_delete;"
+    };
+    let edit = |sql: &str| log.execute(&format!("{triggers} {sql}")).unwrap();
     let out = tmp.join("out").display().to_string();
     make(log, &out, &[]);
     log.people_only();
@@ -157,42 +151,7 @@ fn people_and_policies_in_the_chain(log: &Log, tmp: &Path, edit: &dyn Fn(&str)) 
     }
 }
 
-#[test]
-fn people_and_policies_in_the_chain_sqlite() {
-    let tmp = tempfile::tempdir().unwrap();
-    let log = Log::sqlite(tmp.path());
-    let db = log.db.clone();
-    people_and_policies_in_the_chain(&log, tmp.path(), &|sql| {
-        let c = rusqlite::Connection::open(&db).unwrap();
-        c.execute_batch(&format!(
-            "DROP TRIGGER IF EXISTS people_events_no_update; \
-             DROP TRIGGER IF EXISTS policies_no_delete; {sql}"
-        ))
-        .unwrap();
-    });
-}
-
-#[test]
-#[ignore = "needs a PostgreSQL server: TROCHE_TEST_POSTGRES_URL (.ci/run starts one)"]
-fn people_and_policies_in_the_chain_postgres() {
-    let tmp = tempfile::tempdir().unwrap();
-    let (log, _schema) = postgres_log("histories");
-    #[cfg(feature = "postgres")]
-    {
-        let url = log.env_url.clone().unwrap();
-        people_and_policies_in_the_chain(&log, tmp.path(), &|sql| {
-            let mut c = troche::store::postgres::Postgres::connect(&url).unwrap();
-            troche::store::Db::batch(
-                &mut c,
-                &format!(
-                    "DROP TRIGGER IF EXISTS people_events_append_only ON people_events; \
-                     DROP TRIGGER IF EXISTS policies_append_only ON policies; {sql}"
-                ),
-            )
-            .unwrap();
-        });
-    }
-}
+crate::log::on_both_logs!(people_and_policies_in_the_chain, "histories");
 
 /// An edit made with a database tool, triggers dropped: another patient's name in the order
 /// and the files rows made to match. `db check` names the broken link, and `lot` and
