@@ -2,11 +2,8 @@
 //! signs a formula's text (its id, version and SHA-256) before its first batch; `list` shows
 //! what the log has approved (docs/log.md, approvals).
 
-use std::path::PathBuf;
-
 use clap::{Args, Subcommand};
 
-use crate::config;
 use crate::error::{Error, Result};
 use crate::escape::{eprintln, print};
 use crate::formula::Formula;
@@ -20,9 +17,8 @@ use super::pins;
 pub(super) struct FormulaArgs {
     #[command(subcommand)]
     action: Action,
-    /// Pharmacy settings file (for `database` and `user`).
-    #[arg(long, global = true, value_name = "FILE")]
-    config: Option<PathBuf>,
+    #[command(flatten)]
+    config: super::SigningConfig,
 }
 
 #[derive(Subcommand)]
@@ -49,7 +45,7 @@ enum Action {
 }
 
 pub(super) fn run(ctx: &Context, a: &FormulaArgs) -> Result<i32> {
-    let settings = config::load(a.config.as_deref())?;
+    let settings = a.config.load()?;
     match &a.action {
         Action::Approve {
             formula,

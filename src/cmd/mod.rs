@@ -78,6 +78,21 @@ struct LogOption {
     db: Option<String>,
 }
 
+/// `--config` of the commands that sign in the log (and of their subcommands, where they
+/// have some): the settings they read are the log's location and the workstation's user.
+#[derive(clap::Args)]
+struct SigningConfig {
+    /// Pharmacy settings file (for `database` and `user`).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+}
+
+impl SigningConfig {
+    fn load(&self) -> Result<crate::config::Settings> {
+        crate::config::load(self.config.as_deref())
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Work out every ingredient to weigh for one batch.

@@ -1,11 +1,8 @@
 //! `troche policy`: the pharmacy's decisions kept in the log, each signed by a pharmacist
 //! (docs/log.md), never a workstation's setting.
 
-use std::path::PathBuf;
-
 use clap::{Args, Subcommand};
 
-use crate::config;
 use crate::error::Result;
 use crate::escape::{eprintln, print};
 use crate::logbook::Actor;
@@ -18,9 +15,8 @@ use super::pins;
 pub(super) struct PolicyArgs {
     #[command(subcommand)]
     action: Action,
-    /// Pharmacy settings file (for `database` and `user`).
-    #[arg(long, global = true, value_name = "FILE")]
-    config: Option<PathBuf>,
+    #[command(flatten)]
+    config: super::SigningConfig,
 }
 
 #[derive(Subcommand)]
@@ -43,7 +39,7 @@ enum Action {
 }
 
 pub(super) fn run(ctx: &Context, a: &PolicyArgs) -> Result<i32> {
-    let settings = config::load(a.config.as_deref())?;
+    let settings = a.config.load()?;
     let mut db = ctx.open_existing(&settings)?;
     match &a.action {
         Action::Set { policy, value, by }

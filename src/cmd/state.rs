@@ -2,12 +2,9 @@
 //! pharmacist's, with the reason) and `troche dispense LOT` (who handed it over). Each checks
 //! the batch's state inside its own write transaction (`logbook::transition`).
 
-use std::path::PathBuf;
-
 use clap::Args;
 use serde_json::json;
 
-use crate::config;
 use crate::error::{Error, Result};
 use crate::escape::eprintln;
 use crate::logbook::{self, Actor, NewEvent, people};
@@ -25,9 +22,8 @@ pub(super) struct HoldArgs {
     /// Why.
     #[arg(long, value_name = "TEXT")]
     reason: String,
-    /// Pharmacy settings file (for `database` and `user`).
-    #[arg(long, value_name = "FILE")]
-    config: Option<PathBuf>,
+    #[command(flatten)]
+    config: super::SigningConfig,
 }
 
 #[derive(Args)]
@@ -40,9 +36,8 @@ pub(super) struct DispenseArgs {
     /// Units handed over (default: every unit not yet dispensed).
     #[arg(long, value_name = "N")]
     units: Option<u32>,
-    /// Pharmacy settings file (for `database` and `user`).
-    #[arg(long, value_name = "FILE")]
-    config: Option<PathBuf>,
+    #[command(flatten)]
+    config: super::SigningConfig,
 }
 
 pub(super) fn quarantine(ctx: &Context, a: &HoldArgs) -> Result<i32> {
@@ -71,7 +66,7 @@ fn hold(ctx: &Context, a: &HoldArgs, what: &str, status: &str, from: &[&str]) ->
         return Err(Error::arg("--reason", "say why"));
     }
     let lot = &super::lot(&a.lot);
-    let settings = config::load(a.config.as_deref())?;
+    let settings = a.config.load()?;
     let by = pins::by(a.by.as_deref(), settings.user.as_deref())?;
     let mut db = ctx.open_existing(&settings)?;
     let actor = Actor::current();
@@ -102,7 +97,7 @@ pub(super) fn dispense(ctx: &Context, a: &DispenseArgs) -> Result<i32> {
     if a.units == Some(0) {
         return Err(Error::arg("--units", "give at least 1"));
     }
-    let settings = config::load(a.config.as_deref())?;
+    let settings = a.config.load()?;
     let by = pins::by(a.by.as_deref(), settings.user.as_deref())?;
     let mut db = ctx.open_existing(&settings)?;
     let actor = Actor::current();

@@ -1,11 +1,8 @@
 //! `troche user`: the pharmacy's people, who sign with their PINs (docs/log.md). Adding,
 //! deactivating and unlocking are a pharmacist's acts; each is an event of the log.
 
-use std::path::PathBuf;
-
 use clap::{Args, Subcommand};
 
-use crate::config;
 use crate::error::Result;
 use crate::escape::{eprintln, print};
 use crate::logbook::Actor;
@@ -18,9 +15,8 @@ use super::pins;
 pub(super) struct UserArgs {
     #[command(subcommand)]
     action: Action,
-    /// Pharmacy settings file (for `database` and `user`).
-    #[arg(long, global = true, value_name = "FILE")]
-    config: Option<PathBuf>,
+    #[command(flatten)]
+    config: super::SigningConfig,
 }
 
 #[derive(Subcommand)]
@@ -67,7 +63,7 @@ enum Action {
 }
 
 pub(super) fn run(ctx: &Context, a: &UserArgs) -> Result<i32> {
-    let settings = config::load(a.config.as_deref())?;
+    let settings = a.config.load()?;
     // The first pharmacist starts a new pharmacy's log with `user add`; the other actions
     // need a log that exists.
     let mut db = if matches!(a.action, Action::Add { .. }) {
