@@ -36,30 +36,32 @@ fn refused(o: &Output, code: i32) -> String {
     err
 }
 
-/// A batch that needs no prescription particulars beyond the Rx, patient and prescriber.
+/// `make` of a batch that needs no prescription particulars beyond the Rx, patient and
+/// prescriber, into `out` with the settings `cfg`.
+fn make_args<'a>(cfg: &'a str, out: &'a Path, rx: &'a str) -> Vec<&'a str> {
+    vec![
+        "make",
+        "progesterone-troche",
+        "--strength",
+        "100 mg",
+        "--quantity",
+        "30",
+        "--config",
+        cfg,
+        "--out",
+        out.to_str().unwrap(),
+        "--rx",
+        rx,
+        "--patient",
+        "Ann Lee",
+        "--prescriber",
+        "Dr. Who",
+    ]
+}
+
+/// Makes a batch of [`make_args`] with the test settings.
 fn make(db: &str, out: &Path, rx: &str) {
-    let cfg = fixture("troche.toml");
-    ok(
-        db,
-        &[
-            "make",
-            "progesterone-troche",
-            "--strength",
-            "100 mg",
-            "--quantity",
-            "30",
-            "--config",
-            &cfg,
-            "--out",
-            out.to_str().unwrap(),
-            "--rx",
-            rx,
-            "--patient",
-            "Ann Lee",
-            "--prescriber",
-            "Dr. Who",
-        ],
-    );
+    ok(db, &make_args(&fixture("troche.toml"), out, rx));
 }
 
 /// A mistyped setting never becomes a file name: a URL of another scheme, a PostgreSQL
@@ -173,30 +175,7 @@ fn another_programs_database_and_special_files_are_refused() {
     }
     let cfg = fixture("troche.toml");
     let out = tmp.path().join("out");
-    let err = refused(
-        &run(
-            o,
-            &[
-                "make",
-                "progesterone-troche",
-                "--strength",
-                "100 mg",
-                "--quantity",
-                "30",
-                "--config",
-                &cfg,
-                "--out",
-                out.to_str().unwrap(),
-                "--rx",
-                "R",
-                "--patient",
-                "P",
-                "--prescriber",
-                "D",
-            ],
-        ),
-        2,
-    );
+    let err = refused(&run(o, &make_args(&cfg, &out, "R")), 2);
     assert!(err.contains("another program"), "{err}");
     assert_eq!(fs::read(&other).unwrap(), before);
     assert!(!Path::new(&format!("{}-wal", other.display())).exists());
@@ -394,57 +373,16 @@ fn output_files_are_the_owners_unless_the_settings_say_otherwise() {
     let group_cfg = tmp.path().join("group.toml");
     fs::write(&group_cfg, format!("file_mode = \"0640\"\n{base}")).unwrap();
     let shared = tmp.path().join("shared");
-    let o = troche()
-        .args([
-            "--db",
-            &d,
-            "make",
-            "progesterone-troche",
-            "--strength",
-            "100 mg",
-        ])
-        .args([
-            "--quantity",
-            "30",
-            "--rx",
-            "RX-2",
-            "--patient",
-            "P",
-            "--prescriber",
-            "D",
-        ])
-        .arg("--config")
-        .arg(&group_cfg)
-        .arg("--out")
-        .arg(&shared)
-        .output()
-        .unwrap();
-    refused_ok(&o);
+    let group = group_cfg.to_str().unwrap();
+    refused_ok(&run(&d, &make_args(group, &shared, "RX-2")));
     assert_eq!(mode(&shared), 0o750);
     for f in fs::read_dir(&shared).unwrap() {
         assert_eq!(mode(&f.unwrap().path()), 0o640);
     }
     for bad in ["0666", "0755", "0400", "0602", "rw-r-----", "01640"] {
         fs::write(&group_cfg, format!("file_mode = \"{bad}\"\n{base}")).unwrap();
-        let err = refused(
-            &troche()
-                .args([
-                    "--db",
-                    &d,
-                    "make",
-                    "progesterone-troche",
-                    "--strength",
-                    "100 mg",
-                ])
-                .args(["--quantity", "30", "--rx", "RX-3", "--patient", "P"])
-                .args(["--prescriber", "D", "--config"])
-                .arg(&group_cfg)
-                .arg("--out")
-                .arg(tmp.path().join("never"))
-                .output()
-                .unwrap(),
-            2,
-        );
+        let never = tmp.path().join("never");
+        let err = refused(&run(&d, &make_args(group, &never, "RX-3")), 2);
         assert!(err.contains("file_mode"), "{bad}: {err}");
         assert!(!tmp.path().join("never").exists());
     }
@@ -458,18 +396,7 @@ fn staging_folders_of_another_host_are_never_removed() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
     fs::create_dir(&out).unwrap();
-    let host: String = fs::read_to_string("/proc/sys/kernel/hostname")
-        .unwrap()
-        .trim()
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '.' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
+    let host = host_in_names();
     // Process ids above the kernel's maximum never run here.
     let ours = out.join(format!(".troche-4194999@{host}-Ab3xYz.partial"));
     let theirs = out.join(".troche-4194999@pharmacy2.local-Ab3xYz.partial");
@@ -790,27 +717,7 @@ Q0gz/1gF0N+scklHQ1pLyNX+PzYcMEyU
         assert!(err.contains("holds no compounding log"), "{err}");
         let out = tmp.path().join("out");
         let cfg = fixture("troche.toml");
-        let made = no_password.run(
-            &[
-                "make",
-                "progesterone-troche",
-                "--strength",
-                "100 mg",
-                "--quantity",
-                "30",
-                "--config",
-                &cfg,
-                "--out",
-                out.to_str().unwrap(),
-                "--rx",
-                "RX-1",
-                "--patient",
-                "P",
-                "--prescriber",
-                "D",
-            ],
-            &env,
-        );
+        let made = no_password.run(&make_args(&cfg, &out, "RX-1"), &env);
         refused_ok(&made);
         let check =
             String::from_utf8(refused_ok(&no_password.run(&["db", "check"], &env))).unwrap();
@@ -845,27 +752,8 @@ Q0gz/1gF0N+scklHQ1pLyNX+PzYcMEyU
         let tmp = tempfile::tempdir().unwrap();
         let cfg = fixture("troche.toml");
         let started = std::time::Instant::now();
-        let o = schema.pg.run(
-            &[
-                "make",
-                "progesterone-troche",
-                "--strength",
-                "100 mg",
-                "--quantity",
-                "30",
-                "--config",
-                &cfg,
-                "--out",
-                tmp.path().join("out").to_str().unwrap(),
-                "--rx",
-                "RX-1",
-                "--patient",
-                "P",
-                "--prescriber",
-                "D",
-            ],
-            &[],
-        );
+        let out = tmp.path().join("out");
+        let o = schema.pg.run(&make_args(&cfg, &out, "RX-1"), &[]);
         let waited = started.elapsed();
         let err = refused(&o, 1);
         assert!(err.contains("held the log's lock"), "{err}");
