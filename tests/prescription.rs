@@ -59,6 +59,20 @@ fn lots(db: &Path) -> Vec<String> {
         .collect()
 }
 
+/// `troche check` of the formula `text` (written as `name`), which must refuse it: its
+/// standard error.
+fn check_refused(name: &str, text: &str) -> String {
+    let t = Test::new().file(name, text);
+    let path = t.at(name);
+    t.args(["check", &path]).refused()
+}
+
+/// The run with `-o w.pdf` in its scratch directory: where `worksheet` and `label` print.
+fn to_pdf(t: Test) -> Test {
+    let out = t.at("w.pdf");
+    t.args(["-o", &out])
+}
+
 /// A library formula's text with `from` replaced by `to` (which must occur).
 fn edited(id: &str, from: &str, to: &str) -> String {
     let text = fs::read_to_string(repo(&format!("formulas/{id}.toml"))).unwrap();
@@ -120,18 +134,12 @@ fn an_unusual_strength_needs_the_prescribers_confirmation() {
         "{v}"
     );
     // Above the range but within the maximum: the same.
-    let t = Test::new().file(
-        "k.toml",
-        &edited(
-            "ketamine-hcl-troche",
-            "usual_strength = [\"25 mg\", \"200 mg\"]",
-            "usual_strength = [\"25 mg\", \"100 mg\"]",
-        ),
+    let narrower = edited(
+        "ketamine-hcl-troche",
+        "usual_strength = [\"25 mg\", \"200 mg\"]",
+        "usual_strength = [\"25 mg\", \"100 mg\"]",
     );
-    let k = t.at("k.toml");
-    let err = t
-        .args(["calc", &k, "--strength", "150 mg", "--quantity", "30"])
-        .refused();
+    let err = calc_file("k.toml", &narrower, "150 mg", "30").refused();
     assert!(err.contains("is above the usual 25 mg to 100 mg"), "{err}");
     // An empty reason is no confirmation.
     let err = calc("ketamine-hcl-troche", "10 mg", "30")
@@ -180,14 +188,12 @@ fn with_several_actives_the_confirmation_names_its_active() {
 fn a_confirmation_is_recorded_and_printed_on_the_worksheet() {
     let tmp = tempfile::tempdir().unwrap();
     let (out, db) = (tmp.path().join("out"), tmp.path().join("log.sqlite3"));
-    let mut args = vec![
+    let mut args = order(
         "ketamine-hcl-troche",
-        "--strength",
         "10 mg",
-        "--quantity",
         "30",
-    ];
-    args.extend(["--confirm-strength", "confirmed with Dr Ng 2026-11-20"]);
+        &["--confirm-strength", "confirmed with Dr Ng 2026-11-20"],
+    );
     let rx = prescription(WRITTEN);
     args.extend(rx.iter().map(String::as_str));
     make_in(&out, &db, &args);
@@ -309,12 +315,10 @@ fn strengths_off_a_fixed_ratio_by_more_than_one_percent_are_refused() {
 
 #[test]
 fn a_ratio_must_have_one_part_per_active() {
-    let t = Test::new().file(
+    let err = check_refused(
         "b.toml",
         &edited("bi-est-troche", "ratio = \"80:20\"", "ratio = \"80:10:10\""),
     );
-    let b = t.at("b.toml");
-    let err = t.args(["check", &b]).status(2).run().stderr;
     assert!(
         err.contains("`ratio`: gives 3 parts for 2 actives"),
         "{err}"
@@ -327,45 +331,26 @@ fn a_ratio_must_have_one_part_per_active() {
 #[test]
 fn a_controlled_substance_without_its_schedule_is_refused_everywhere() {
     let text = edited("ketamine-hcl-troche", "schedule = \"CIII\"\n", "");
-    let t = Test::new().file("k.toml", &text);
-    let k = t.at("k.toml");
-    let err = t.args(["check", &k]).status(2).run().stderr;
+    let err = check_refused("k.toml", &text);
     assert!(
         err.contains("`active[1].schedule`: Ketamine hydrochloride, USP is a controlled substance, federally in CIII (21 CFR 1308.13(c))"),
         "{err}"
     );
-    let t = Test::new().file("k.toml", &text);
-    let k = t.at("k.toml");
-    let err = t
-        .args(["calc", &k, "--strength", "50 mg", "--quantity", "30"])
-        .refused();
+    let err = calc_file("k.toml", &text, "50 mg", "30").refused();
     assert!(err.contains("k.toml:"), "{err}");
     assert!(err.contains("add schedule = \"CIII\""), "{err}");
     // A lower schedule is refused; a stricter one (a state's) is not.
-    let t = Test::new().file(
-        "k.toml",
-        &edited(
+    let scheduled = |schedule: &str| {
+        let text = edited(
             "ketamine-hcl-troche",
             "schedule = \"CIII\"",
-            "schedule = \"CV\"",
-        ),
-    );
-    let k = t.at("k.toml");
-    let err = t
-        .args(["calc", &k, "--strength", "50 mg", "--quantity", "30"])
-        .refused();
+            &format!("schedule = \"{schedule}\""),
+        );
+        calc_file("k.toml", &text, "50 mg", "30")
+    };
+    let err = scheduled("CV").refused();
     assert!(err.contains("but the formula states CV"), "{err}");
-    let t = Test::new().file(
-        "k.toml",
-        &edited(
-            "ketamine-hcl-troche",
-            "schedule = \"CIII\"",
-            "schedule = \"CII\"",
-        ),
-    );
-    let k = t.at("k.toml");
-    t.args(["calc", &k, "--strength", "50 mg", "--quantity", "30"])
-        .run();
+    scheduled("CII").run();
 }
 
 #[test]
@@ -381,9 +366,7 @@ fn testosterone_esters_and_opioids_are_known_by_name() {
             "name = \"Testosterone, USP (micronized)\"\nmw = \"288.42\"\nschedule = \"CIII\"",
             &format!("name = \"{name}\"\nmw = \"288.42\""),
         );
-        let t = Test::new().file("f.toml", &text);
-        let f = t.at("f.toml");
-        let err = t.args(["check", &f]).status(2).run().stderr;
+        let err = check_refused("f.toml", &text);
         assert!(
             err.contains(&format!("federally in {schedule}")),
             "{name}: {err}"
@@ -398,9 +381,7 @@ fn dronabinol_as_a_bulk_active_is_refused() {
         "name = \"Testosterone, USP (micronized)\"",
         "name = \"Dronabinol\"",
     );
-    let t = Test::new().file("f.toml", &text);
-    let f = t.at("f.toml");
-    let err = t.args(["check", &f]).status(2).run().stderr;
+    let err = check_refused("f.toml", &text);
     assert!(
         err.contains("Dronabinol is in Schedule I as a bulk substance"),
         "{err}"
@@ -415,18 +396,8 @@ fn dronabinol_as_a_bulk_active_is_refused() {
 fn a_controlled_substance_order_needs_the_prescriptions_particulars() {
     let tmp = tempfile::tempdir().unwrap();
     let (out, db) = (tmp.path().join("out"), tmp.path().join("log.sqlite3"));
-    let ran = make_status(
-        &out,
-        &db,
-        &[
-            "testosterone-rdt",
-            "--strength",
-            "20 mg",
-            "--quantity",
-            "30",
-        ],
-        2,
-    );
+    let testosterone = order("testosterone-rdt", "20 mg", "30", &[]);
+    let ran = make_status(&out, &db, &testosterone, 2);
     assert!(ran.stderr.starts_with("error: --rx:"), "{}", ran.stderr);
     assert!(
         ran.stderr.contains(
@@ -440,21 +411,8 @@ fn a_controlled_substance_order_needs_the_prescriptions_particulars() {
     // Nothing left behind: no folder, no lot taken.
     assert!(!out.exists());
     // Only the DEA number missing: named alone.
-    let mut args = vec![
-        "testosterone-rdt",
-        "--strength",
-        "20 mg",
-        "--quantity",
-        "30",
-    ];
-    args.extend([
-        "--rx",
-        "RX-1",
-        "--patient",
-        "Ann Lee",
-        "--prescriber",
-        "Dr. Who",
-    ]);
+    let mut args = testosterone;
+    args.extend(RX_PATIENT_PRESCRIBER);
     args.extend(["--date-written", WRITTEN]);
     let ran = make_status(&out, &db, &args, 2);
     assert!(
@@ -469,9 +427,7 @@ fn a_controlled_substance_order_needs_the_prescriptions_particulars() {
     assert_eq!(lots(&db), ["261123-001"]);
     // label and worksheet refuse alike; calc needs none of it.
     for command in ["label", "worksheet"] {
-        let err = dated(command, "ketamine-hcl-troche", "50 mg", "30")
-            .args(["-o", "x.pdf"])
-            .refused();
+        let err = to_pdf(dated(command, "ketamine-hcl-troche", "50 mg", "30")).refused();
         assert!(err.starts_with("error: --rx:"), "{command}: {err}");
     }
     calc("testosterone-rdt", "20 mg", "30").json();
@@ -480,19 +436,11 @@ fn a_controlled_substance_order_needs_the_prescriptions_particulars() {
 #[test]
 fn dea_numbers_are_checked() {
     let base = |dea: &str| {
-        let mut t = dated("worksheet", "ketamine-hcl-troche", "50 mg", "30")
-            .args([
-                "--rx",
-                "RX-1",
-                "--patient",
-                "Ann Lee",
-                "--prescriber",
-                "Dr. Who",
-            ])
-            .args(["--date-written", WRITTEN, "--prescriber-dea", dea]);
-        let out = t.at("w.pdf");
-        t = t.args(["-o", &out]);
-        t
+        to_pdf(
+            dated("worksheet", "ketamine-hcl-troche", "50 mg", "30")
+                .args(RX_PATIENT_PRESCRIBER)
+                .args(["--date-written", WRITTEN, "--prescriber-dea", dea]),
+        )
     };
     let err = base("AB1234564").refused();
     assert!(err.starts_with("error: --prescriber-dea:"), "{err}");
@@ -532,11 +480,11 @@ fn dea_numbers_are_checked() {
 #[test]
 fn refills_follow_the_schedule() {
     let ketamine = |refills: &str| {
-        let t = dated("worksheet", "ketamine-hcl-troche", "50 mg", "30")
-            .args(prescription(WRITTEN))
-            .args(["--refills", refills]);
-        let out = t.at("w.pdf");
-        t.args(["-o", &out])
+        to_pdf(
+            dated("worksheet", "ketamine-hcl-troche", "50 mg", "30")
+                .args(prescription(WRITTEN))
+                .args(["--refills", refills]),
+        )
     };
     let err = ketamine("11").refused();
     assert!(err.starts_with("error: --refills:"), "{err}");
@@ -552,11 +500,13 @@ fn refills_follow_the_schedule() {
     let cii_order = |refills: &str| {
         let t = Test::new().file("k.toml", &cii);
         let k = t.at("k.toml");
-        let out = t.at("w.pdf");
-        t.args(["worksheet", &k, "--strength", "50 mg", "--quantity", "30"])
-            .args(["--date", DATE, "--backdate", "--config", &config()])
-            .args(prescription(WRITTEN))
-            .args(["--refills", refills, "-o", &out])
+        to_pdf(
+            t.arg("worksheet")
+                .args(order(&k, "50 mg", "30", &[]))
+                .args(["--date", DATE, "--backdate", "--config", &config()])
+                .args(prescription(WRITTEN))
+                .args(["--refills", refills]),
+        )
     };
     let err = cii_order("3").refused();
     assert!(
@@ -566,19 +516,18 @@ fn refills_follow_the_schedule() {
     assert!(err.contains("21 CFR 1306.12"), "{err}");
     cii_order("0").run();
     // Not scheduled: up to 99, as before.
-    let t = dated("worksheet", "progesterone-troche", "100 mg", "30").args(["--refills", "11"]);
-    let out = t.at("w.pdf");
-    t.args(["-o", &out]).run();
+    to_pdf(dated("worksheet", "progesterone-troche", "100 mg", "30").args(["--refills", "11"]))
+        .run();
 }
 
 #[test]
 fn a_schedule_iii_fill_is_within_six_months_of_the_date_written() {
     let fill = |written: &str| {
-        let t = dated("worksheet", "ketamine-hcl-troche", "50 mg", "30")
-            .args(prescription(written))
-            .args(["--refills", "5"]);
-        let out = t.at("w.pdf");
-        t.args(["-o", &out])
+        to_pdf(
+            dated("worksheet", "ketamine-hcl-troche", "50 mg", "30")
+                .args(prescription(written))
+                .args(["--refills", "5"]),
+        )
     };
     let err = fill("2026-05-22").refused();
     assert!(err.starts_with("error: --date-written:"), "{err}");
@@ -638,13 +587,7 @@ fn a_large_controlled_batch_a_large_overage_and_a_short_bud_are_warned_of() {
     let tmp = tempfile::tempdir().unwrap();
     let (out, db) = (tmp.path().join("out"), tmp.path().join("log.sqlite3"));
     let rx = prescription(WRITTEN);
-    let mut args = vec![
-        "ketamine-hcl-troche",
-        "--strength",
-        "50 mg",
-        "--quantity",
-        "300",
-    ];
+    let mut args = order("ketamine-hcl-troche", "50 mg", "300", &[]);
     args.extend(rx.iter().map(String::as_str));
     args.extend(["--overage", "15"]);
     // The PEG lot expires three days after compounding: the BUD is cut to it.
@@ -674,26 +617,13 @@ fn a_large_controlled_batch_a_large_overage_and_a_short_bud_are_warned_of() {
         "{v}"
     );
     // A formula's own usual quantity replaces the 90.
-    let t = Test::new().file(
-        "k.toml",
-        &edited(
-            "ketamine-hcl-troche",
-            "route = \"buccal\"\n",
-            "route = \"buccal\"\nusual_quantity = 30\n",
-        ),
+    let usual_30 = edited(
+        "ketamine-hcl-troche",
+        "route = \"buccal\"\n",
+        "route = \"buccal\"\nusual_quantity = 30\n",
     );
-    let k = t.at("k.toml");
-    let v = t
-        .args([
-            "calc",
-            &k,
-            "--strength",
-            "50 mg",
-            "--quantity",
-            "31",
-            "--format",
-            "json",
-        ])
+    let v = calc_file("k.toml", &usual_30, "50 mg", "31")
+        .args(["--format", "json"])
         .run()
         .stdout;
     assert!(
@@ -711,13 +641,7 @@ fn ordinary_orders_pass_every_check_without_a_word() {
     let (out, db) = (tmp.path().join("out"), tmp.path().join("log.sqlite3"));
     let rx = prescription(WRITTEN);
     for strength in ["25 mg", "50 mg", "100 mg"] {
-        let mut args = vec![
-            "ketamine-hcl-troche",
-            "--strength",
-            strength,
-            "--quantity",
-            "30",
-        ];
+        let mut args = order("ketamine-hcl-troche", strength, "30", &[]);
         args.extend(rx.iter().map(String::as_str));
         let ran = make_in(&out, &db, &args);
         for rule in ["Quantity:", "Overage:", "Beyond-use date:", "usual"] {
@@ -725,27 +649,15 @@ fn ordinary_orders_pass_every_check_without_a_word() {
         }
     }
     // Bi-Est 2 mg at 80:20.
-    make_in(
-        &out,
-        &db,
-        &[
-            "bi-est-troche",
-            "--strength",
-            "Estriol=1.6 mg",
-            "--strength",
-            "Estradiol=0.4 mg",
-            "--quantity",
-            "30",
-        ],
-    );
-    // Five refills of a Schedule III, written six months less a day before.
-    let mut args = vec![
-        "testosterone-rdt",
-        "--strength",
-        "20 mg",
-        "--quantity",
+    let bi_est = order(
+        "bi-est-troche",
+        "Estriol=1.6 mg",
         "30",
-    ];
+        &["--strength", "Estradiol=0.4 mg"],
+    );
+    make_in(&out, &db, &bi_est);
+    // Five refills of a Schedule III, written six months less a day before.
+    let mut args = order("testosterone-rdt", "20 mg", "30", &[]);
     let rx = prescription("2026-05-24");
     args.extend(rx.iter().map(String::as_str));
     args.extend(["--refills", "5"]);
@@ -755,12 +667,6 @@ fn ordinary_orders_pass_every_check_without_a_word() {
     make_in(
         &out,
         &db,
-        &[
-            "progesterone-troche",
-            "--strength",
-            "100 mg",
-            "--quantity",
-            "30",
-        ],
+        &order("progesterone-troche", "100 mg", "30", &[]),
     );
 }

@@ -113,16 +113,20 @@ pub(crate) fn unchecked_formula(id: &str) -> String {
 /// `troche calc` of [`unchecked_formula`] `id` (written as `ID.toml` into the scratch
 /// directory) with `--strength S --quantity N`.
 pub(crate) fn calc_unchecked(id: &str, strength: &str, quantity: &str) -> Test {
-    let name = format!("{id}.toml");
-    let t = Test::new().file(&name, &unchecked_formula(id));
-    let path = t.at(&name);
-    t.arg("calc").args([
-        path.as_str(),
-        "--strength",
+    calc_file(
+        &format!("{id}.toml"),
+        &unchecked_formula(id),
         strength,
-        "--quantity",
         quantity,
-    ])
+    )
+}
+
+/// `troche calc` of the formula `text`, written as `name` into the scratch directory, with
+/// `--strength S --quantity N`.
+pub(crate) fn calc_file(name: &str, text: &str, strength: &str, quantity: &str) -> Test {
+    let t = Test::new().file(name, text);
+    let path = t.at(name);
+    t.arg("calc").args(order(&path, strength, quantity, &[]))
 }
 
 /// The prescriber's DEA number the tests give (its check digit holds).
@@ -141,19 +145,20 @@ pub(crate) fn dea(written: &str) -> Vec<String> {
         .to_vec()
 }
 
+/// The Rx number, patient and prescriber the tests give.
+pub(crate) const RX_PATIENT_PRESCRIBER: [&str; 6] = [
+    "--rx",
+    "RX-1",
+    "--patient",
+    "Ann Lee",
+    "--prescriber",
+    "Dr. Who",
+];
+
 /// Everything a controlled-substance order must carry, for tests that give none of it, the
 /// prescription written on `written`.
 pub(crate) fn prescription(written: &str) -> Vec<String> {
-    let mut v: Vec<String> = [
-        "--rx",
-        "RX-1",
-        "--patient",
-        "Ann Lee",
-        "--prescriber",
-        "Dr. Who",
-    ]
-    .map(String::from)
-    .to_vec();
+    let mut v: Vec<String> = RX_PATIENT_PRESCRIBER.map(String::from).to_vec();
     v.extend(dea(written));
     v
 }
