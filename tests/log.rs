@@ -75,44 +75,14 @@ impl Log {
 
     /// [`Log::people`] without the approval of the embedded formulas.
     pub(crate) fn people_only(&self) {
+        self.signed(&user_add(RP.0, "Rita Park", "pharmacist", &[]), &[RP.1]);
+        let by_rp = ["--by", RP.0];
         self.signed(
-            &[
-                "user",
-                "add",
-                RP.0,
-                "--name",
-                "Rita Park",
-                "--role",
-                "pharmacist",
-            ],
-            &[RP.1],
-        );
-        self.signed(
-            &[
-                "user",
-                "add",
-                PH.0,
-                "--name",
-                "Paul Hart",
-                "--role",
-                "pharmacist",
-                "--by",
-                RP.0,
-            ],
+            &user_add(PH.0, "Paul Hart", "pharmacist", &by_rp),
             &[PH.1, RP.1],
         );
         self.signed(
-            &[
-                "user",
-                "add",
-                TK.0,
-                "--name",
-                "Tom King",
-                "--role",
-                "technician",
-                "--by",
-                RP.0,
-            ],
+            &user_add(TK.0, "Tom King", "technician", &by_rp),
             &[TK.1, RP.1],
         );
     }
@@ -243,6 +213,18 @@ fn postgres_execute(url: &str, sql: &str) -> Result<(), String> {
 #[cfg(not(feature = "postgres"))]
 fn postgres_execute(_: &str, _: &str) -> Result<(), String> {
     panic!("{NEEDS_POSTGRES}, and a troche built with the `postgres` feature");
+}
+
+/// `user add INITIALS --name NAME --role ROLE`, then `more` (who signs: `--by`).
+pub(crate) fn user_add<'a>(
+    initials: &'a str,
+    name: &'a str,
+    role: &'a str,
+    more: &[&'a str],
+) -> Vec<&'a str> {
+    let mut v = vec!["user", "add", initials, "--name", name, "--role", role];
+    v.extend_from_slice(more);
+    v
 }
 
 /// Makes `$run(log, folder)` two tests, `$test::sqlite` and `$test::postgres` (ignored: it

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use crate::bench_record::{complete_args, complete_record, strs};
 use crate::common::{PH, RP, TK, Test, fixture};
-use crate::log::{Log, make_args};
+use crate::log::{Log, make_args, user_add};
 
 fn status(log: &Log, lot: &str) -> String {
     log.json(&["lot", lot])["status"]
@@ -18,29 +18,13 @@ fn status(log: &Log, lot: &str) -> String {
 fn people_and_pins(log: &Log) {
     // The first person is a pharmacist, with a PIN of at least 8 characters.
     log.refused(
-        &[
-            "user",
-            "add",
-            "TK",
-            "--name",
-            "Tom King",
-            "--role",
-            "technician",
-        ],
+        &user_add("TK", "Tom King", "technician", &[]),
         &[TK.1],
         2,
         "first person of a compounding log is a pharmacist",
     );
     log.refused(
-        &[
-            "user",
-            "add",
-            "RP",
-            "--name",
-            "Rita Park",
-            "--role",
-            "pharmacist",
-        ],
+        &user_add("RP", "Rita Park", "pharmacist", &[]),
         &["short"],
         2,
         "at least 8 characters",
@@ -57,80 +41,32 @@ fn people_and_pins(log: &Log) {
     );
     // After the first, a pharmacist adds people, signing with the second line.
     log.refused(
-        &[
-            "user",
-            "add",
-            "T2",
-            "--name",
-            "T Two",
-            "--role",
-            "technician",
-        ],
+        &user_add("T2", "T Two", "technician", &[]),
         &["t2-pin-0004"],
         2,
         "a pharmacist adds the next",
     );
     log.refused(
-        &[
-            "user",
-            "add",
-            "T2",
-            "--name",
-            "T",
-            "--role",
-            "technician",
-            "--by",
-            TK.0,
-        ],
+        &user_add("T2", "T", "technician", &["--by", TK.0]),
         &["t2-pin-0004", TK.1],
         2,
         "TK is a technician; only a pharmacist adds people",
     );
     log.refused(
-        &[
-            "user",
-            "add",
-            "T2",
-            "--name",
-            "T",
-            "--role",
-            "technician",
-            "--by",
-            RP.0,
-        ],
+        &user_add("T2", "T", "technician", &["--by", RP.0]),
         &["t2-pin-0004", PH.1],
         2,
         "wrong PIN for RP",
     );
     // A PIN comes from standard input, one line per signer: a missing line is refused.
     log.refused(
-        &[
-            "user",
-            "add",
-            "T2",
-            "--name",
-            "T",
-            "--role",
-            "technician",
-            "--by",
-            RP.0,
-        ],
+        &user_add("T2", "T", "technician", &["--by", RP.0]),
         &["t2-pin-0004"],
         2,
         "standard input ended before PIN of RP",
     );
     log.signed(
-        &[
-            "user",
-            "add",
-            "t2",
-            "--name",
-            "T Two",
-            "--role",
-            "technician",
-            "--by",
-            RP.0,
-        ],
+        &user_add("t2", "T Two", "technician", &["--by", RP.0]),
         &["t2-pin-0004", RP.1],
     );
     // One's own PIN: old, then new.
