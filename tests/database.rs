@@ -39,24 +39,11 @@ fn refused(o: &Output, code: i32) -> String {
 /// `make` of a batch that needs no prescription particulars beyond the Rx, patient and
 /// prescriber, into `out` with the settings `cfg`.
 fn make_args<'a>(cfg: &'a str, out: &'a Path, rx: &'a str) -> Vec<&'a str> {
-    vec![
-        "make",
-        "progesterone-troche",
-        "--strength",
-        "100 mg",
-        "--quantity",
-        "30",
-        "--config",
-        cfg,
-        "--out",
-        out.to_str().unwrap(),
-        "--rx",
-        rx,
-        "--patient",
-        "Ann Lee",
-        "--prescriber",
-        "Dr. Who",
-    ]
+    let mut v = vec!["make"];
+    v.extend(PROGESTERONE);
+    v.extend(["--config", cfg, "--out", out.to_str().unwrap(), "--rx", rx]);
+    v.extend(["--patient", "Ann Lee", "--prescriber", "Dr. Who"]);
+    v
 }
 
 /// Makes a batch of [`make_args`] with the test settings.

@@ -4,22 +4,11 @@
 
 use crate::common::*;
 
-const ORDER: [&str; 8] = [
-    "ketamine-hcl-troche",
-    "--strength",
-    "50 mg",
-    "--quantity",
-    "30",
-    "--basis",
-    "moiety",
-    "--date",
-];
-
 #[test]
 fn a_missing_config_file_is_an_input_error() {
     Test::new()
         .arg("calc")
-        .args(&ORDER[..7])
+        .args(KETAMINE)
         .args(["--config", "nope.toml"])
         .status(2)
         .stderr_contains("--config: nope.toml: no such file")
@@ -53,8 +42,8 @@ fn a_recipes_missing_config_is_reported_as_the_recipes() {
 fn an_unwritable_output_names_the_users_file_not_a_temporary() {
     let ran = Test::new()
         .arg("worksheet")
-        .args(ORDER)
-        .args(["2026-11-23", "--backdate", "-o", "/proc/w.pdf"])
+        .args(KETAMINE)
+        .args(["--date", "2026-11-23", "--backdate", "-o", "/proc/w.pdf"])
         .args(prescription("2026-11-23"))
         // The kernel answers "no such file" for a new file in /proc: a path that cannot be.
         .status(2)
@@ -71,8 +60,8 @@ fn dash_o_does_not_invent_folders() {
     let no = t.at("no");
     let t = t
         .arg("worksheet")
-        .args(ORDER)
-        .args(["2026-11-23", "--backdate", "-o", &out])
+        .args(KETAMINE)
+        .args(["--date", "2026-11-23", "--backdate", "-o", &out])
         .status(2)
         .stderr_contains("does not exist; create it first");
     t.run();
@@ -86,8 +75,8 @@ fn a_failed_make_leaves_no_empty_directory_behind() {
     // No pharmacy configured: the label cannot be made, so nothing is written.
     let t = t
         .arg("make")
-        .args(ORDER)
-        .args(["2026-11-23", "--backdate", "--out", &out])
+        .args(KETAMINE)
+        .args(["--date", "2026-11-23", "--backdate", "--out", &out])
         .args(prescription("2026-11-23"))
         .status(2)
         .stderr_contains("a label must show the pharmacy's name");
@@ -101,8 +90,8 @@ fn a_failed_make_keeps_a_directory_that_was_there() {
     let out = t.at("out");
     let t = t
         .arg("make")
-        .args(ORDER)
-        .args(["2026-11-23", "--backdate", "--out", &out])
+        .args(KETAMINE)
+        .args(["--date", "2026-11-23", "--backdate", "--out", &out])
         .status(2);
     t.run();
     assert!(std::path::Path::new(&out).join("keep.txt").exists());
@@ -153,23 +142,13 @@ fn counts_have_their_plurals() {
 
 #[test]
 fn the_basis_is_shown_only_for_actives_with_a_distinct_moiety() {
-    let out = Test::new()
-        .args([
-            "calc",
-            "progesterone-troche",
-            "--strength",
-            "100 mg",
-            "--quantity",
-            "30",
-        ])
-        .run()
-        .stdout;
+    let out = Test::new().arg("calc").args(PROGESTERONE).run().stdout;
     assert!(!out.contains("basis"), "{out}");
 }
 
 #[test]
 fn json_says_which_exact_values_are_rounded() {
-    let v = calc_json(&ORDER[..7]);
+    let v = calc_json(&KETAMINE);
     let ketamine = ingredient(&v, "Ketamine hydrochloride, USP");
     assert_eq!(ketamine["exact_is_rounded"], true, "{ketamine}");
     let gelatin = ingredient(&v, "Gelatin powder, USP (suspending agent)");

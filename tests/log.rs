@@ -146,28 +146,11 @@ impl Log {
     pub(crate) fn progesterone(&self, out: &std::path::Path, lot: &str) {
         let cfg = fixture("troche.toml");
         let out = out.display().to_string();
-        self.signed(
-            &[
-                "make",
-                "progesterone-troche",
-                "--strength",
-                "100 mg",
-                "--quantity",
-                "30",
-                "--date",
-                "2026-11-30",
-                "--backdate",
-                "--config",
-                &cfg,
-                "--out",
-                &out,
-                "--lot",
-                lot,
-                "--by",
-                TK.0,
-            ],
-            &[TK.1],
-        );
+        let mut args = vec!["make"];
+        args.extend(PROGESTERONE);
+        args.extend(["--date", "2026-11-30", "--backdate", "--config", &cfg]);
+        args.extend(["--out", &out, "--lot", lot, "--by", TK.0]);
+        self.signed(&args, &[TK.1]);
     }
 
     /// The `what` of each event of `lot`, in order.

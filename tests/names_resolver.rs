@@ -5,7 +5,7 @@
 
 use std::fs;
 
-use crate::common::{RP, TK, Test, calc, config, fixture, has, ingredient, pdf_text, prescription};
+use crate::common::{RP, TK, Test, calc, fixture, has, ingredient, ketamine_document, pdf_text};
 use crate::log::{Log, make_args};
 
 #[test]
@@ -46,28 +46,11 @@ fn a_component_lot_is_named_like_any_ingredient() {
     let t = Test::new();
     let out = t.at("ws.pdf");
     let order = |component: &str| {
-        let mut v: Vec<String> = [
+        ketamine_document(
             "worksheet",
-            "ketamine-hcl-troche",
-            "--strength",
-            "50 mg",
-            "--quantity",
-            "30",
-            "--basis",
-            "moiety",
-            "--config",
-            &config(),
-            "-o",
             &out,
-            "--preview",
-            "--force",
-            "--component",
-            component,
-        ]
-        .map(String::from)
-        .to_vec();
-        v.extend(prescription(&crate::common::today()));
-        v
+            &["--preview", "--force", "--component", component],
+        )
     };
     // Refused before this change; its moiety's name names the salt weighed.
     let t = t.args(order("Ketamine|K240117|2027-06-01"));
@@ -186,26 +169,7 @@ fn a_misspelt_weight_is_refused_not_matched() {
     let tmp = tempfile::tempdir().unwrap();
     let log = Log::sqlite(tmp.path());
     log.people();
-    let out = tmp.path().join("out").display().to_string();
-    log.signed(
-        &[
-            "make",
-            "progesterone-troche",
-            "--strength",
-            "100 mg",
-            "--quantity",
-            "30",
-            "--config",
-            &fixture("troche.toml"),
-            "--out",
-            &out,
-            "--lot",
-            "P1",
-            "--by",
-            TK.0,
-        ],
-        &[TK.1],
-    );
+    log.progesterone(&tmp.path().join("out"), "P1");
     log.refused(
         &[
             "record",

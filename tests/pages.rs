@@ -54,15 +54,9 @@ fn a_long_deviation_wraps_inside_the_filled_in_record() {
     let t = Test::new().people().again();
     let out = t.at("out");
     let t = t
+        .arg("make")
+        .args(KETAMINE)
         .args([
-            "make",
-            "ketamine-hcl-troche",
-            "--strength",
-            "50 mg",
-            "--quantity",
-            "30",
-            "--basis",
-            "moiety",
             "--date",
             "2026-11-30",
             "--backdate",

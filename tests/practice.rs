@@ -2,7 +2,7 @@
 //! without PINs in `practice.sqlite3`, every page it prints stamped, its lots marked `P-`, the
 //! real log never touched, and `db reset-practice` deleting it and nothing else.
 
-use crate::common::{Test, config, today};
+use crate::common::{PROGESTERONE, Test, config, today};
 
 const NOTICE: &str = " - nothing here is for dispensing";
 const STAMP: &str = "PRACTICE-NOTFORDISPENSING";
@@ -32,31 +32,19 @@ fn practice() -> Test {
 
 /// `troche --practice make` of a progesterone batch into `batch/`, prepared by `by`.
 fn make(t: Test, by: &str) -> Test {
-    t.args([
-        "--practice",
-        "make",
-        "progesterone-troche",
-        "--strength",
-        "100 mg",
-    ])
-    .args([
-        "--quantity",
-        "30",
-        "--rx",
-        "RX-1001",
-        "--patient",
-        "Jane Q. Patient",
-    ])
-    .args([
-        "--prescriber",
-        "Dr Alan Smith",
-        "--out",
-        "batch",
-        "--by",
-        by,
-    ])
-    .args(["--component", "Progesterone|PG2611|2099-10-31"])
-    .args(["--config", &config()])
+    t.args(["--practice", "make"])
+        .args(PROGESTERONE)
+        .args(["--rx", "RX-1001", "--patient", "Jane Q. Patient"])
+        .args([
+            "--prescriber",
+            "Dr Alan Smith",
+            "--out",
+            "batch",
+            "--by",
+            by,
+        ])
+        .args(["--component", "Progesterone|PG2611|2099-10-31"])
+        .args(["--config", &config()])
 }
 
 /// Runs `args` in `t`'s scratch directory, which must be refused: the directory for the next
@@ -182,60 +170,36 @@ fn the_rules_of_who_signs_what_hold_in_practice() {
 
 #[test]
 fn practice_lots_and_real_lots_never_meet() {
-    let t = Test::new()
-        .args([
-            "make",
-            "progesterone-troche",
-            "--strength",
-            "100 mg",
-            "--quantity",
-            "30",
-        ])
-        .args([
-            "--lot",
-            &first_lot(),
-            "--out",
-            "real",
-            "--config",
-            &config(),
-        ]);
+    let t = Test::new().arg("make").args(PROGESTERONE).args([
+        "--lot",
+        &first_lot(),
+        "--out",
+        "real",
+        "--config",
+        &config(),
+    ]);
     let e = t.refused();
     assert!(e.contains("is a practice lot"), "{e}");
     let t = Test::new()
-        .args([
-            "--practice",
-            "make",
-            "progesterone-troche",
-            "--strength",
-            "100 mg",
-        ])
-        .args(["--quantity", "30", "--lot", "261205-001", "--out", "p"])
+        .args(["--practice", "make"])
+        .args(PROGESTERONE)
+        .args(["--lot", "261205-001", "--out", "p"])
         .args(["--config", &config()]);
     let e = t.refused();
     assert!(e.contains("a practice lot starts with P-"), "{e}");
     // A real batch is not in the practice log, nor a practice batch in the real one.
-    let real = Test::new()
-        .args([
-            "make",
-            "progesterone-troche",
-            "--strength",
-            "100 mg",
-            "--quantity",
-            "30",
-        ])
-        .args(["--out", "real", "--config", &config()]);
+    let real =
+        Test::new()
+            .arg("make")
+            .args(PROGESTERONE)
+            .args(["--out", "real", "--config", &config()]);
     let ran = real.run();
     assert!(!ran.stderr.contains(NOTICE), "{}", ran.stderr);
     let t = real
         .again()
-        .args([
-            "--practice",
-            "make",
-            "progesterone-troche",
-            "--strength",
-            "100 mg",
-        ])
-        .args(["--quantity", "30", "--out", "p", "--config", &config()])
+        .args(["--practice", "make"])
+        .args(PROGESTERONE)
+        .args(["--out", "p", "--config", &config()])
         .stdout_contains(&first_lot());
     t.run();
     let t = t.again().args(["log", "--format", "csv"]);
@@ -255,14 +219,8 @@ fn practice_true_in_the_settings_is_the_flag() {
     let settings = "practice = true\n".to_owned() + &std::fs::read_to_string(config()).unwrap();
     let t = Test::new()
         .file("troche.toml", &settings)
-        .args([
-            "make",
-            "progesterone-troche",
-            "--strength",
-            "100 mg",
-            "--quantity",
-            "30",
-        ])
+        .arg("make")
+        .args(PROGESTERONE)
         .args(["--out", "batch"])
         .stderr_contains(NOTICE)
         .stdout_contains(&first_lot());
@@ -271,15 +229,17 @@ fn practice_true_in_the_settings_is_the_flag() {
     // One document at a time, the same.
     let t = t
         .again()
-        .args(["worksheet", "progesterone-troche", "--strength", "100 mg"])
-        .args(["--quantity", "30", "-o", "w.pdf"])
+        .arg("worksheet")
+        .args(PROGESTERONE)
+        .args(["-o", "w.pdf"])
         .stderr_contains(NOTICE);
     t.run();
     stamped_on_every_page(&t.at("w.pdf"));
     let t = t
         .again()
-        .args(["label", "progesterone-troche", "--strength", "100 mg"])
-        .args(["--quantity", "30", "-o", "l.pdf"])
+        .arg("label")
+        .args(PROGESTERONE)
+        .args(["-o", "l.pdf"])
         .stderr_contains(NOTICE);
     t.run();
     stamped_on_every_page(&t.at("l.pdf"));
@@ -295,17 +255,11 @@ fn practice_true_in_the_settings_is_the_flag() {
 fn reset_practice_deletes_the_practice_log_and_nothing_else() {
     let t = make(practice(), "TK");
     t.run();
-    let real = t
-        .again()
-        .args([
-            "make",
-            "progesterone-troche",
-            "--strength",
-            "100 mg",
-            "--quantity",
-            "30",
-        ])
-        .args(["--out", "real", "--config", &config()]);
+    let real =
+        t.again()
+            .arg("make")
+            .args(PROGESTERONE)
+            .args(["--out", "real", "--config", &config()]);
     real.run();
     let log = real.at("troche/log.sqlite3");
     let before = std::fs::read(&log).unwrap();

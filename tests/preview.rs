@@ -9,35 +9,12 @@ use std::fs;
 use std::path::Path;
 
 use crate::common::{
-    PH, RP, TK, Test, assert_has_all, config, has, page_count, pdf_text, prescription, today,
+    KETAMINE, PH, RP, TK, Test, assert_has_all, config, has, ketamine_document, page_count,
+    pdf_text, today,
 };
 use crate::log::Log;
 
 const PREVIEW: &str = "PREVIEW - NOT A COMPOUNDING RECORD";
-
-/// `COMMAND ketamine-hcl-troche` for 30 troches of 50 mg (moiety) today, with its
-/// prescription, to `-o OUT`.
-fn ketamine(command: &str, out: &str, more: &[&str]) -> Vec<String> {
-    let mut v: Vec<String> = [
-        command,
-        "ketamine-hcl-troche",
-        "--strength",
-        "50 mg",
-        "--quantity",
-        "30",
-        "--basis",
-        "moiety",
-        "--config",
-        &config(),
-        "-o",
-        out,
-    ]
-    .map(String::from)
-    .to_vec();
-    v.extend(prescription(&today()));
-    v.extend(more.iter().map(|s| (*s).to_string()));
-    v
-}
 
 /// The lots in the scratch directory's log (`--db LOG`).
 fn lots(t: Test, log: &str) -> (Test, Vec<String>) {
@@ -61,7 +38,11 @@ fn a_preview_is_stamped_takes_no_lot_and_never_creates_the_log() {
     let log = t.at("log.sqlite3");
     let (ws, label) = (t.at("ws.pdf"), t.at("label.pdf"));
     let t = t
-        .args(ketamine("worksheet", &ws, &["--preview", "--db", &log]))
+        .args(ketamine_document(
+            "worksheet",
+            &ws,
+            &["--preview", "--db", &log],
+        ))
         .stderr_contains("a preview: no lot taken");
     let ran = t.run();
     assert!(!ran.stderr.contains("lot 2"), "{}", ran.stderr);
@@ -82,9 +63,11 @@ fn a_preview_is_stamped_takes_no_lot_and_never_creates_the_log() {
         pages,
         "{text}"
     );
-    let t = t
-        .again()
-        .args(ketamine("label", &label, &["--preview", "--db", &log]));
+    let t = t.again().args(ketamine_document(
+        "label",
+        &label,
+        &["--preview", "--db", &log],
+    ));
     t.run();
     let text = pdf_text(&fs::read(&label).unwrap());
     assert!(has(&text, PREVIEW), "{text}");
@@ -97,17 +80,23 @@ fn a_preview_is_the_worksheet_with_its_stamp_and_is_deterministic() {
     let t = Test::new();
     let (a, b, real) = (t.at("a.pdf"), t.at("b.pdf"), t.at("real.pdf"));
     let date = today();
-    let t = t.args(ketamine("worksheet", &a, &["--preview", "--date", &date]));
+    let t = t.args(ketamine_document(
+        "worksheet",
+        &a,
+        &["--preview", "--date", &date],
+    ));
     t.run();
-    let t = t
-        .again()
-        .args(ketamine("worksheet", &b, &["--preview", "--date", &date]));
+    let t = t.again().args(ketamine_document(
+        "worksheet",
+        &b,
+        &["--preview", "--date", &date],
+    ));
     t.run();
     assert_eq!(fs::read(&a).unwrap(), fs::read(&b).unwrap());
     // The same pages a batch gets, its lot and the log's seal aside.
     let t = t
         .again()
-        .args(ketamine("worksheet", &real, &["--date", &date]));
+        .args(ketamine_document("worksheet", &real, &["--date", &date]));
     let ran = t.run();
     let lot = ran
         .stdout
@@ -140,7 +129,9 @@ fn a_preview_needs_no_signature_and_leaves_a_log_with_people_as_it_was() {
     let before = fs::read(&log).unwrap();
     let out = t.at("ws.pdf");
     // No --by, no PIN on standard input, although the log has people.
-    let t = t.again().args(ketamine("worksheet", &out, &["--preview"]));
+    let t = t
+        .again()
+        .args(ketamine_document("worksheet", &out, &["--preview"]));
     t.run();
     assert!(Path::new(&out).exists());
     assert_eq!(fs::read(&log).unwrap(), before, "a preview changed the log");
@@ -148,7 +139,7 @@ fn a_preview_needs_no_signature_and_leaves_a_log_with_people_as_it_was() {
     let l = t.at("l.pdf");
     let t = t
         .again()
-        .args(ketamine("label", &l, &["--preview", "--by", RP.0]))
+        .args(ketamine_document("label", &l, &["--preview", "--by", RP.0]))
         .status(2);
     let err = t.run().stderr;
     assert!(err.contains("--preview") && err.contains("--by"), "{err}");
@@ -161,15 +152,7 @@ fn a_preview_makes_every_check_of_the_order() {
     let folder = Test::new();
     let out = folder.at("ws.pdf");
     // A controlled substance without the prescriber's DEA number.
-    let t = Test::new().args([
-        "worksheet",
-        "ketamine-hcl-troche",
-        "--strength",
-        "50 mg",
-        "--quantity",
-        "30",
-        "--basis",
-        "moiety",
+    let t = Test::new().arg("worksheet").args(KETAMINE).args([
         "--config",
         &config(),
         "-o",
@@ -187,7 +170,7 @@ fn a_preview_makes_every_check_of_the_order() {
         (&["--lot", "LOT 1"][..], "is not a lot"),
         (&["--refills", "6"][..], "refills"),
     ] {
-        let mut args = ketamine("worksheet", &out, &["--preview"]);
+        let mut args = ketamine_document("worksheet", &out, &["--preview"]);
         if more[0] == "--strength" {
             let at = args.iter().position(|a| a == "--strength").unwrap();
             args.drain(at..at + 2);
@@ -206,7 +189,7 @@ fn a_document_that_cannot_be_written_takes_no_lot() {
     let taken = t.at("taken.pdf");
     let label = t.at("label.pdf");
     let t = t
-        .args(ketamine("worksheet", &taken, &["--db", &log]))
+        .args(ketamine_document("worksheet", &taken, &["--db", &log]))
         .status(2);
     let err = t.run().stderr;
     assert!(err.contains("taken.pdf"), "{err}");
@@ -214,7 +197,9 @@ fn a_document_that_cannot_be_written_takes_no_lot() {
     let (t, lots) = lots(t, &log);
     assert!(lots.is_empty(), "{lots:?}");
     // The next document gets the first lot of the day.
-    let t = t.again().args(ketamine("label", &label, &["--db", &log]));
+    let t = t
+        .again()
+        .args(ketamine_document("label", &label, &["--db", &log]));
     let ran = t.run();
     let first = format!("lot {}-001,", today().replace('-', "")[2..].to_owned());
     assert!(ran.stdout.contains(&first), "{}", ran.stdout);

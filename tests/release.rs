@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use crate::bench_record::{complete_args, complete_record, strs};
-use crate::common::{PH, RP, TK, Test, fixture};
+use crate::common::{PH, PROGESTERONE, RP, TK, Test, fixture};
 use crate::log::{Log, make_args, user_add};
 
 fn status(log: &Log, lot: &str) -> String {
@@ -465,16 +465,9 @@ fn race(log: &Log, tmp: &Path) {
 
 /// `troche ARGS` for a progesterone batch with the fixture pharmacy, then `more`.
 fn progesterone<'a>(command: &'a str, cfg: &'a str, more: &[&'a str]) -> Vec<&'a str> {
-    let mut v = vec![
-        command,
-        "progesterone-troche",
-        "--strength",
-        "100 mg",
-        "--quantity",
-        "30",
-        "--config",
-        cfg,
-    ];
+    let mut v = vec![command];
+    v.extend(PROGESTERONE);
+    v.extend(["--config", cfg]);
     v.extend_from_slice(more);
     v
 }

@@ -39,6 +39,38 @@ pub(crate) fn order<'a>(
     args
 }
 
+/// The order of a batch of no controlled substance: 30 progesterone troches of 100 mg.
+pub(crate) const PROGESTERONE: [&str; 5] = [
+    "progesterone-troche",
+    "--strength",
+    "100 mg",
+    "--quantity",
+    "30",
+];
+
+/// The controlled-substance order most tests give: 30 ketamine troches of 50 mg, on the
+/// moiety basis.
+pub(crate) const KETAMINE: [&str; 7] = [
+    "ketamine-hcl-troche",
+    "--strength",
+    "50 mg",
+    "--quantity",
+    "30",
+    "--basis",
+    "moiety",
+];
+
+/// `COMMAND` (`worksheet`, `label`) of [`KETAMINE`] today, with its prescription and the
+/// fixture pharmacy, to `-o OUT`, then `more`.
+pub(crate) fn ketamine_document(command: &str, out: &str, more: &[&str]) -> Vec<String> {
+    let mut v = vec![command.to_string()];
+    v.extend(KETAMINE.map(String::from));
+    v.extend(["--config".into(), config(), "-o".into(), out.into()]);
+    v.extend(prescription(&today()));
+    v.extend(more.iter().map(|s| (*s).to_string()));
+    v
+}
+
 /// `troche ARGS`, which must fail with exit status 2 and print nothing: its stderr.
 pub(crate) fn fails(args: &[&str]) -> String {
     Test::new().args(args).status(2).run().stderr
