@@ -5,7 +5,7 @@
 //! marked `#[ignore]`.
 
 use crate::common::*;
-use crate::log::Log;
+use crate::log::{Log, batch_args};
 use std::fs;
 use std::path::Path;
 
@@ -26,17 +26,7 @@ pub(crate) fn recipe(date: &str, entries: &[String]) -> String {
 /// lot, from `summary.csv`.
 pub(crate) fn batch(log: &Log, recipe: &Path, out: &Path, more: &[&str]) -> Vec<(String, String)> {
     let cfg = fixture("troche.toml");
-    let mut args = vec![
-        "batch",
-        recipe.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--config",
-        &cfg,
-        "--backdate",
-    ];
-    args.extend_from_slice(more);
-    log.ok(&args);
+    log.ok(&batch_args(recipe.to_str().unwrap(), out, &cfg, more));
     summary(out)
 }
 
@@ -108,27 +98,19 @@ crate::log::on_both_logs!(identical_entries_are_distinct_batches, "identical");
 fn made_earlier_unless_remade(log: &Log, tmp: &Path) {
     let cfg = fixture("troche.toml");
     let made_into = tmp.join("a");
-    log.ok(&[
-        "make",
-        "progesterone-troche",
-        "--strength",
-        "0.1 g",
-        "--quantity",
-        "30",
+    let mut make = vec!["make"];
+    make.extend(order("progesterone-troche", "0.1 g", "30", &[]));
+    make.extend([
         "--rx",
         "RX-7",
         "--patient",
         "Mary Major",
         "--prescriber",
         "Dr. Other",
-        "--date",
-        "2026-11-23",
-        "--backdate",
-        "--config",
-        &cfg,
-        "--out",
-        made_into.to_str().unwrap(),
     ]);
+    make.extend(["--date", "2026-11-23", "--backdate", "--config", &cfg]);
+    make.extend(["--out", made_into.to_str().unwrap()]);
+    log.ok(&make);
     let made = batches(log);
     assert_eq!(made.len(), 1);
     let rcp = tmp.join("recipe.toml");
@@ -165,18 +147,9 @@ fn made_earlier_unless_remade(log: &Log, tmp: &Path) {
     }));
     // A lot the log does not hold: refused, nothing made.
     let before = batches(log);
+    let remake = ["--remake", "261123-999"];
     log.fails(
-        &[
-            "batch",
-            rcp.to_str().unwrap(),
-            "--out",
-            out_b.to_str().unwrap(),
-            "--config",
-            &cfg,
-            "--backdate",
-            "--remake",
-            "261123-999",
-        ],
+        &batch_args(rcp.to_str().unwrap(), &out_b, &cfg, &remake),
         2,
         "holds no lot 261123-999",
     );
@@ -224,15 +197,7 @@ fn a_fixed_typo_makes_only_its_entry(log: &Log, tmp: &Path) {
     fs::write(&r, recipe("2026-11-23", &entries)).unwrap();
     let out = tmp.join("out");
     let cfg = fixture("troche.toml");
-    let o = log.run(&[
-        "batch",
-        r.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--config",
-        &cfg,
-        "--backdate",
-    ]);
+    let o = log.run(&batch_args(r.to_str().unwrap(), &out, &cfg, &[]));
     assert_eq!(o.status.code(), Some(2));
     let first = summary(&out);
     assert_eq!(statuses(&first), ["made", "failed", "made"]);
@@ -274,17 +239,7 @@ fn a_log_from_before_the_claims_reads_as_it_was_made() {
     assert!(check.contains("stored hashes: ok"), "{check}");
     let out = tmp.path().join("out");
     let cfg = fixture("troche.toml");
-    let args = [
-        "batch",
-        r.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--config",
-        &cfg,
-        "--backdate",
-        "--by",
-        "RP",
-    ];
+    let args = batch_args(r.to_str().unwrap(), &out, &cfg, &["--by", "RP"]);
     // The log has a person, so the formula is approved first and the run is signed (the
     // fixture's PIN).
     log.signed(

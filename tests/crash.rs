@@ -60,20 +60,12 @@ fn killed_batch_leaves_complete_files_and_rerun_finishes_without_duplicates() {
     fs::write(&recipe, crate::sample::recipe(ENTRIES)).unwrap();
     let out = tmp.path().join("out");
     let db = tmp.path().join("log.sqlite3");
-    let args = [
-        "batch",
-        recipe.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--config",
-        &config(),
-        "--db",
-        db.to_str().unwrap(),
-        "--backdate",
-    ];
+    let cfg = config();
+    let db = ["--db", db.to_str().unwrap()];
+    let args = crate::log::batch_args(recipe.to_str().unwrap(), &out, &cfg, &db);
 
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("troche"))
-        .args(args)
+        .args(&args)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -104,7 +96,7 @@ fn killed_batch_leaves_complete_files_and_rerun_finishes_without_duplicates() {
         "killed mid-run: {made_before} records"
     );
 
-    let o = Test::new().args(args).output();
+    let o = Test::new().args(&args).output();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
     let stdout = String::from_utf8(o.stdout).unwrap();
     assert!(stdout.contains(&format!("{ENTRIES} entries:")), "{stdout}");

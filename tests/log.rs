@@ -353,6 +353,19 @@ pub(crate) fn make_args<'a>(out: &'a str, cfg: &'a str, extra: &[&'a str]) -> Ve
     v
 }
 
+/// `batch RECIPE --out OUT --config CFG --backdate`, then `more`.
+pub(crate) fn batch_args<'a>(
+    recipe: &'a str,
+    out: &'a Path,
+    cfg: &'a str,
+    more: &[&'a str],
+) -> Vec<&'a str> {
+    let out = out.to_str().unwrap();
+    let mut v = vec!["batch", recipe, "--out", out, "--config", cfg, "--backdate"];
+    v.extend_from_slice(more);
+    v
+}
+
 /// Whether a killed run got as far as making the log (its file may exist, still empty: a
 /// command that only reads refuses that as no log at all).
 fn started(log: &Log) -> bool {
@@ -658,19 +671,11 @@ fn killed_at_random_points_never_prints_a_lot_without_its_record() {
     fs::write(&recipe, crate::sample::recipe(150)).unwrap();
     let out = tmp.path().join("out");
     let cfg = fixture("troche.toml");
-    let args = [
-        "batch",
-        recipe.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--config",
-        &cfg,
-        "--backdate",
-    ];
+    let args = batch_args(recipe.to_str().unwrap(), &out, &cfg, &[]);
     // Kill after different delays: before the log exists, mid-chunk, between chunks.
     for delay_ms in [0u64, 15, 40, 90, 160] {
         let mut child = troche()
-            .args(args)
+            .args(&args)
             .args(["--db", &log.db])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -819,15 +824,7 @@ fn batch_stores_each_entrys_own_record() {
     let log = Log::sqlite(tmp.path());
     let out = tmp.path().join("out");
     let recipe = format!("{}/docs/examples/recipe.toml", env!("CARGO_MANIFEST_DIR"));
-    log.ok(&[
-        "batch",
-        &recipe,
-        "--out",
-        out.to_str().unwrap(),
-        "--config",
-        &config(),
-        "--backdate",
-    ]);
+    log.ok(&batch_args(&recipe, &out, &config(), &[]));
     for lot in lots_in(&log) {
         let stored = log.json(&["lot", &lot]);
         let file: serde_json::Value =

@@ -3,7 +3,7 @@
 //! the database or in a folder. SQLite always; PostgreSQL in the tests marked `#[ignore]`.
 
 use crate::common::*;
-use crate::log::{Log, make_args};
+use crate::log::{Log, batch_args, make_args};
 use crate::test::{PH, RP, TK};
 use std::fs;
 use std::path::Path;
@@ -540,17 +540,8 @@ fn a_folder_of_lots_the_log_does_not_hold_stops_the_run() {
     let tmp = tempfile::tempdir().unwrap();
     let recipe = format!("{}/docs/examples/recipe.toml", env!("CARGO_MANIFEST_DIR"));
     let out = tmp.path().join("out");
-    let batch = |log: &Log| {
-        log.run(&[
-            "batch",
-            &recipe,
-            "--out",
-            out.to_str().unwrap(),
-            "--config",
-            &config(),
-            "--backdate",
-        ])
-    };
+    let cfg = config();
+    let batch = |log: &Log| log.run(&batch_args(&recipe, &out, &cfg, &[]));
     fs::create_dir_all(tmp.path().join("first")).unwrap();
     let first = Log::sqlite(&tmp.path().join("first"));
     assert!(batch(&first).status.success());
