@@ -400,22 +400,6 @@ fn staging_folders_of_another_host_are_never_removed() {
     assert!(theirs.join("261205-001-worksheet.pdf").exists());
 }
 
-/// This machine's host name as troche writes it into a temporary's name.
-fn host_in_names() -> String {
-    fs::read_to_string("/proc/sys/kernel/hostname")
-        .unwrap()
-        .trim()
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '.' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
-}
-
 /// The hidden temporaries in `dir`.
 fn partials(dir: &Path) -> Vec<String> {
     let mut v: Vec<String> = fs::read_dir(dir)

@@ -106,6 +106,17 @@ fn batch_flags(lot: &str) -> Vec<String> {
     .collect()
 }
 
+/// `troche DOC` (`worksheet`, `label`) of [`batch_flags`] printed to `pdf`.
+fn document(doc: &str, lot: &str, pdf: &Path) -> Output {
+    troche()
+        .arg(doc)
+        .args(batch_flags(lot))
+        .arg("-o")
+        .arg(pdf)
+        .output()
+        .unwrap()
+}
+
 fn make(out: &Path, lot: &str) -> Command {
     let mut c = troche();
     c.arg("make")
@@ -140,18 +151,7 @@ fn links_named_like_staging_or_temporaries_are_neither_followed_nor_removed() {
     symlink(&elsewhere, &staging).unwrap();
     // Named as this host's temporaries are (`.troche-PID@HOST-...`), so they would be removed
     // were they not links.
-    let host: String = fs::read_to_string("/proc/sys/kernel/hostname")
-        .unwrap()
-        .trim()
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '.' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
+    let host = host_in_names();
     let planted = out.join(format!(".troche-4194999@{host}-abcdef.partial"));
     symlink(elsewhere.join("victim.txt"), &planted).unwrap();
     let planted_dir = out.join(format!(".troche-4194998@{host}-abcdef.partial"));
@@ -160,13 +160,7 @@ fn links_named_like_staging_or_temporaries_are_neither_followed_nor_removed() {
     let o = make(&out, "L1").output().unwrap();
     assert!(o.status.success(), "{}", text(&o.stderr));
     for doc in ["worksheet", "label"] {
-        let o = troche()
-            .arg(doc)
-            .args(batch_flags("L2"))
-            .arg("-o")
-            .arg(out.join(format!("{doc}.pdf")))
-            .output()
-            .unwrap();
+        let o = document(doc, "L2", &out.join(format!("{doc}.pdf")));
         assert!(o.status.success(), "{}", text(&o.stderr));
     }
     let o = one_entry_batch(tmp.path(), &out);
@@ -203,6 +197,13 @@ fn ketamine(written: &str) -> String {
     )
 }
 
+/// Writes the recipe `text` as `r.toml` in `dir`: its path.
+fn recipe_in(dir: &Path, text: &str) -> std::path::PathBuf {
+    let recipe = dir.join("r.toml");
+    fs::write(&recipe, text).unwrap();
+    recipe
+}
+
 /// `troche batch RECIPE` with the fixture pharmacy, run in `dir`: into `out`, or with
 /// `--check` when there is none; then `more`.
 fn batch_in(dir: &Path, recipe: &Path, out: Option<&Path>, more: &[&str]) -> Output {
@@ -218,9 +219,8 @@ fn batch_in(dir: &Path, recipe: &Path, out: Option<&Path>, more: &[&str]) -> Out
 
 /// `troche batch` of a one-entry recipe written in `dir`, into `out`.
 fn one_entry_batch(dir: &Path, out: &Path) -> Output {
-    let recipe = dir.join("r.toml");
     let ketamine = ketamine(&today().to_string());
-    fs::write(&recipe, format!("{ketamine}rx = \"RX-2\"\n")).unwrap();
+    let recipe = recipe_in(dir, &format!("{ketamine}rx = \"RX-2\"\n"));
     batch_in(dir, &recipe, Some(out), &[])
 }
 
@@ -396,16 +396,14 @@ fn devices_and_fifos_as_inputs_are_refused_at_once() {
 #[test]
 fn a_recipe_naming_dev_zero_as_formula_fails_that_entry_only() {
     let tmp = tempfile::tempdir().unwrap();
-    let recipe = tmp.path().join("r.toml");
     let ketamine = ketamine(&today().to_string());
-    fs::write(
-        &recipe,
-        format!(
+    let recipe = recipe_in(
+        tmp.path(),
+        &format!(
             "[[batch]]\nformula = \"/dev/zero\"\nstrength = \"50 mg\"\nquantity = 30\nrx = \"RX-1\"\n\n\
-             {ketamine}rx = \"RX-2\"\n"
+                 {ketamine}rx = \"RX-2\"\n"
         ),
-    )
-    .unwrap();
+    );
     let o = batch_in(tmp.path(), &recipe, None, &[]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
     let stdout = text(&o.stdout);
@@ -502,10 +500,9 @@ fn full_disk_batch_reports_every_entry_and_leaves_no_stale_summary() {
     fs::write(out.join("summary.csv"), "entry,OLD RUN\n").unwrap();
     fs::write(out.join("picklist.csv"), "ingredient,OLD RUN\n").unwrap();
     let tmp = tempfile::tempdir().unwrap();
-    let recipe = tmp.path().join("r.toml");
     let ketamine = ketamine(&today().to_string());
     let entry = |i: usize| format!("{ketamine}rx = \"RX-{i:02}\"\n\n");
-    fs::write(&recipe, (1..=12).map(entry).collect::<String>()).unwrap();
+    let recipe = recipe_in(tmp.path(), &(1..=12).map(entry).collect::<String>());
     let o = batch_in(tmp.path(), &recipe, Some(out), &["--jobs", "1"]);
     let stdout = text(&o.stdout);
     let stderr = text(&o.stderr);
@@ -625,18 +622,16 @@ fn control_characters_in_order_and_recipe_files_are_refused_and_echoed_escaped()
     assert!(stderr.contains("order.toml:5: `patient`"), "{stderr}");
     assert_no_raw_controls("stderr", &stderr);
 
-    let recipe = tmp.path().join("r.toml");
     let ketamine = ketamine(&today().to_string());
-    fs::write(
-        &recipe,
-        format!(
+    let recipe = recipe_in(
+        tmp.path(),
+        &format!(
             "{ketamine}rx = \"\\u0007bell\\u001b[31mred\"\n\n\
-             {ketamine}rx = \"RX-2\"\n\n\
-             [[batch.component]]\nname = \"Ketamine hydrochloride\"\nlot = \"K\\u009b1\"\n\n\
-             {ketamine}lot = \"\\u0000\"\n"
+                 {ketamine}rx = \"RX-2\"\n\n\
+                 [[batch.component]]\nname = \"Ketamine hydrochloride\"\nlot = \"K\\u009b1\"\n\n\
+                 {ketamine}lot = \"\\u0000\"\n"
         ),
-    )
-    .unwrap();
+    );
     let out = tmp.path().join("out");
     let o = batch_in(tmp.path(), &recipe, Some(&out), &[]);
     let (stdout, stderr) = (text(&o.stdout), text(&o.stderr));
@@ -728,18 +723,16 @@ fn formula_leads_are_defused_in_every_csv() {
         "-2+3",
         "@SUM(A1:A9)",
     ];
-    let recipe = tmp.path().join("r.toml");
     let dea = dea_keys(&today().to_string());
-    fs::write(
-        &recipe,
-        format!(
+    let recipe = recipe_in(
+        tmp.path(),
+        &format!(
             "{KETAMINE}{dea}rx = \"{}\"\npatient = \"{}\"\nprescriber = \"{}\"\n\
-             directions = \"{}\"\n\n[[batch.component]]\nname = \"Ketamine hydrochloride\"\n\
-             lot = \"{}\"\nexpiry = 2030-01-01\n",
+                 directions = \"{}\"\n\n[[batch.component]]\nname = \"Ketamine hydrochloride\"\n\
+                 lot = \"{}\"\nexpiry = 2030-01-01\n",
             hostile[3], hostile[0], hostile[1], hostile[2], hostile[2]
         ),
-    )
-    .unwrap();
+    );
     let out = tmp.path().join("out");
     let troche = |args: &[&str]| {
         let o = with_log(tmp.path(), &db, args);
@@ -862,15 +855,13 @@ fn compounding_dates_far_from_today_and_past_buds_need_backdate() {
 #[test]
 fn a_recipe_date_far_from_today_is_refused_at_its_line_and_entry_dates_per_entry() {
     let tmp = tempfile::tempdir().unwrap();
-    let recipe = tmp.path().join("r.toml");
-    fs::write(
-        &recipe,
-        format!(
+    let recipe = recipe_in(
+        tmp.path(),
+        &format!(
             "# a comment\ndate = 2020-01-01\n\n{}rx = \"RX-1\"\n",
             ketamine("2020-01-01")
         ),
-    )
-    .unwrap();
+    );
     let o = batch_in(tmp.path(), &recipe, None, &[]);
     assert_eq!(o.status.code(), Some(2));
     let stderr = text(&o.stderr);
@@ -914,30 +905,14 @@ fn absurd_extra_units_and_batch_masses_are_refused() {
     let (code, stderr) = make_with(&["--extra", "30"]);
     assert_eq!(code, Some(0), "{stderr}");
     // 30,000 troches of about 1 g: 30 kg, over the 25 kg a batch may weigh.
-    let o = Test::new()
-        .args([
-            "calc",
-            "ketamine-hcl-troche",
-            "--strength",
-            "50 mg",
-            "--basis",
-            "salt",
-            "--quantity",
-            "30000",
-        ])
+    let salt = ["--basis", "salt"];
+    let o = calc("ketamine-hcl-troche", "50 mg", "30000")
+        .args(salt)
         .status(2)
         .run();
     assert!(o.stderr.contains("at most 25 kg"), "{}", o.stderr);
     // 2,000 troches, about 2 kg: made, with a warning.
-    let v = calc_json(&[
-        "ketamine-hcl-troche",
-        "--strength",
-        "50 mg",
-        "--basis",
-        "salt",
-        "--quantity",
-        "2000",
-    ]);
+    let v = calc_json(&order("ketamine-hcl-troche", "50 mg", "2000", &salt));
     assert!(v.to_string().contains("a large batch"), "{v}");
 }
 
@@ -949,13 +924,7 @@ fn lots_and_file_names_that_cannot_name_a_batch_are_refused() {
         assert!(stderr.contains("lot"), "{lot}: {stderr}");
     }
     let tmp = tempfile::tempdir().unwrap();
-    let o = troche()
-        .arg("worksheet")
-        .args(batch_flags("W1"))
-        .arg("-o")
-        .arg(tmp.path().join("CON.pdf"))
-        .output()
-        .unwrap();
+    let o = document("worksheet", "W1", &tmp.path().join("CON.pdf"));
     assert_eq!(o.status.code(), Some(2));
     assert!(
         text(&o.stderr).contains("device name on Windows"),
@@ -967,12 +936,8 @@ fn lots_and_file_names_that_cannot_name_a_batch_are_refused() {
 #[test]
 fn jobs_are_bounded_by_cores_and_entries() {
     let tmp = tempfile::tempdir().unwrap();
-    let recipe = tmp.path().join("r.toml");
-    fs::write(
-        &recipe,
-        format!("{}rx = \"RX-1\"\n", ketamine(&today().to_string())),
-    )
-    .unwrap();
+    let ketamine = ketamine(&today().to_string());
+    let recipe = recipe_in(tmp.path(), &format!("{ketamine}rx = \"RX-1\"\n"));
     let start = Instant::now();
     let o = batch_in(tmp.path(), &recipe, None, &["--jobs", "5000"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));

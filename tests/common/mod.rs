@@ -161,6 +161,22 @@ pub(crate) fn calc_file(name: &str, text: &str, strength: &str, quantity: &str) 
     t.arg("calc").args(order(&path, strength, quantity, &[]))
 }
 
+/// This machine's host name as troche writes it into a temporary's name.
+pub(crate) fn host_in_names() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .unwrap()
+        .trim()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
 /// The prescriber's DEA number the tests give (its check digit holds).
 pub(crate) const DEA: &str = "AB1234563";
 
