@@ -172,62 +172,26 @@ fn powder_load_too_high_is_refused() {
 
 #[test]
 fn bad_arguments_name_the_flag() {
-    for (args, flag) in [
-        (
-            vec!["--strength", "50 mg", "--quantity", "30.5"],
-            "--quantity",
-        ),
-        (vec!["--strength", "50 mg", "--quantity", "0"], "--quantity"),
-        (
-            vec!["--strength", "50 mg", "--quantity", "-3"],
-            "--quantity",
-        ),
-        (
-            vec!["--strength", "fifty", "--quantity", "30"],
-            "--strength",
-        ),
-        (
-            vec!["--strength", "50 mL", "--quantity", "30"],
-            "--strength",
-        ),
-        (
-            vec!["--strength", "5 mg/mL", "--quantity", "30"],
-            "--strength",
-        ),
-        (
-            vec!["--strength", "1,5 mg", "--quantity", "30"],
-            "--strength",
-        ),
-        (
-            vec!["--strength", "50 mg", "--quantity", "30", "--assay", "0"],
-            "--assay",
-        ),
-        (
-            vec!["--strength", "50 mg", "--quantity", "30", "--assay", "111"],
-            "--assay",
-        ),
-        (
-            vec![
-                "--strength",
-                "50 mg",
-                "--quantity",
-                "30",
-                "--basis",
-                "ester",
-            ],
-            "--basis",
-        ),
-        (
-            vec!["--strength", "50 mg", "--quantity", "99999999999"],
-            "--quantity",
-        ),
-        (vec!["--quantity", "30"], "--strength"),
+    for (strength, quantity, more, flag) in [
+        ("50 mg", "30.5", &[][..], "--quantity"),
+        ("50 mg", "0", &[], "--quantity"),
+        ("50 mg", "-3", &[], "--quantity"),
+        ("fifty", "30", &[], "--strength"),
+        ("50 mL", "30", &[], "--strength"),
+        ("5 mg/mL", "30", &[], "--strength"),
+        ("1,5 mg", "30", &[], "--strength"),
+        ("50 mg", "30", &["--assay", "0"], "--assay"),
+        ("50 mg", "30", &["--assay", "111"], "--assay"),
+        ("50 mg", "30", &["--basis", "ester"], "--basis"),
+        ("50 mg", "99999999999", &[], "--quantity"),
     ] {
-        let mut full = vec!["calc", "ketamine-hcl-troche"];
-        full.extend(args.iter());
-        let err = fails(&full);
-        assert!(err.contains(flag), "{args:?}: {err}");
+        let err = calc("ketamine-hcl-troche", strength, quantity)
+            .args(more)
+            .refused();
+        assert!(err.contains(flag), "{strength} {quantity} {more:?}: {err}");
     }
+    let err = fails(&["calc", "ketamine-hcl-troche", "--quantity", "30"]);
+    assert!(err.contains("--strength"), "{err}");
 }
 
 #[test]
