@@ -115,30 +115,14 @@ impl Log {
         err
     }
 
+    /// Runs a command that signs nothing, which must succeed; returns its standard output.
     pub(crate) fn ok(&self, args: &[&str]) -> String {
-        let o = self.run(args);
-        assert!(
-            o.status.success(),
-            "troche {}\n{}{}",
-            args.join(" "),
-            String::from_utf8_lossy(&o.stdout),
-            String::from_utf8_lossy(&o.stderr)
-        );
-        String::from_utf8(o.stdout).unwrap()
+        self.signed(args, &[])
     }
 
+    /// Runs a command that signs nothing, which must be refused with `code`, saying `says`.
     pub(crate) fn fails(&self, args: &[&str], code: i32, says: &str) -> String {
-        let o = self.run(args);
-        let err = String::from_utf8_lossy(&o.stderr).into_owned();
-        assert_eq!(
-            o.status.code(),
-            Some(code),
-            "troche {}\n{err}",
-            args.join(" ")
-        );
-        assert!(err.contains(says), "stderr lacks {says:?}: {err}");
-        assert!(!err.contains("panicked"), "{err}");
-        err
+        self.refused(args, &[], code, says)
     }
 
     /// A progesterone batch (no controlled substance) with lot `lot`, into `out`, made by
@@ -319,25 +303,14 @@ pub(crate) fn postgres_log(name: &str) -> (Log, Schema) {
     (log, schema)
 }
 
+/// `make` of [`KETAMINE`] on 2026-11-30 into `out` with the settings `cfg`, then `extra`,
+/// then what of its prescription `extra` does not give.
 pub(crate) fn make_args<'a>(out: &'a str, cfg: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
-    let mut v = vec![
-        "make",
-        "ketamine-hcl-troche",
-        "--strength",
-        "50 mg",
-        "--quantity",
-        "30",
-        "--basis",
-        "moiety",
-        "--date",
-        "2026-11-30",
-        // A fixed date stops being recent: the tests must not start failing a month on.
-        "--backdate",
-        "--config",
-        cfg,
-        "--out",
-        out,
-    ];
+    let mut v = vec!["make"];
+    v.extend(KETAMINE);
+    // A fixed date stops being recent: the tests must not start failing a month on.
+    v.extend(["--date", "2026-11-30", "--backdate"]);
+    v.extend(["--config", cfg, "--out", out]);
     v.extend_from_slice(extra);
     // A controlled substance: the prescription's particulars, unless the test gives its own.
     for (flag, value) in [
