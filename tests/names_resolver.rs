@@ -83,8 +83,8 @@ fn record_and_verify_name_ingredients_as_every_other_command() {
     log.signed(&make_args(&out, &cfg, &["--by", TK.0]), &[TK.1]);
     let lot = "261130-001";
     // A misspelt ingredient is refused before anyone signs, never matched to the nearest.
-    let err = log.refused(
-        &[
+    let weighed = |weight| {
+        [
             "record",
             lot,
             "--by",
@@ -92,24 +92,18 @@ fn record_and_verify_name_ingredients_as_every_other_command() {
             "--witness",
             RP.0,
             "--weight",
-            "Ketamin=1.730 g",
-        ],
+            weight,
+        ]
+    };
+    let err = log.refused(
+        &weighed("Ketamin=1.730 g"),
         &[],
         2,
         "--weight: \"Ketamin\" is not an ingredient of lot 261130-001; did you mean \"Ketamine\"?",
     );
     assert!(err.contains("Ketamine hydrochloride, USP; "), "{err}");
     log.refused(
-        &[
-            "record",
-            lot,
-            "--by",
-            TK.0,
-            "--witness",
-            RP.0,
-            "--weight",
-            "Gelatin=0.3 g",
-        ],
+        &weighed("Gelatin=0.3 g"),
         &[],
         2,
         "did you mean \"Gelatin powder\"?",

@@ -483,24 +483,20 @@ fn preparing_is_signed_once_the_log_has_people() {
         .args(progesterone("make", &cfg, &["--out", "a", "--lot", "P1"]))
         .refused();
     assert!(e.contains("--by: give the signer's initials"), "{e}");
-    let t = Test::new().people();
-    let e = t
-        .args(progesterone(
-            "make",
-            &cfg,
-            &["--out", "a", "--lot", "P1", "--by", TK.0],
-        ))
-        .pins(&[RP.1])
-        .refused();
+    // P1 made in a new log, signed by `by` with `pin`.
+    let make_p1 = |by: &str, pin: &str| {
+        Test::new()
+            .people()
+            .args(progesterone(
+                "make",
+                &cfg,
+                &["--out", "a", "--lot", "P1", "--by", by],
+            ))
+            .pins(&[pin])
+    };
+    let e = make_p1(TK.0, RP.1).refused();
     assert!(e.contains("wrong PIN for TK"), "{e}");
-    let t = Test::new().people();
-    let t = t
-        .args(progesterone(
-            "make",
-            &cfg,
-            &["--out", "a", "--lot", "P1", "--by", PH.0],
-        ))
-        .pins(&[PH.1]);
+    let t = make_p1(PH.0, PH.1);
     t.run();
     let lot = |t: Test, lot: &str| -> (Test, serde_json::Value) {
         let t = t.again().args(["lot", lot, "--format", "json"]);
@@ -518,14 +514,7 @@ fn preparing_is_signed_once_the_log_has_people() {
     t.run();
     let t = t.again().args(["verify", "P1", "--by", PH.0]).pins(&[PH.1]);
     assert!(t.refused().contains("PH prepared or recorded lot P1"));
-    let t = Test::new().people();
-    let t = t
-        .args(progesterone(
-            "make",
-            &cfg,
-            &["--out", "a", "--lot", "P1", "--by", PH.0],
-        ))
-        .pins(&[PH.1]);
+    let t = make_p1(PH.0, PH.1);
     t.run();
     let (t, p1) = lot(t, "P1");
     let t = t
