@@ -13,7 +13,8 @@ const DATE: &str = "2026-11-23";
 
 /// `troche make progesterone-troche` (or `formula`) into `out`, signed by TK.
 fn make(t: crate::test::Test, formula: &str, out: &str) -> crate::test::Test {
-    t.args(["make", formula, "--strength", "100 mg", "--quantity", "30"])
+    t.arg("make")
+        .args(order(formula, "100 mg", "30", &[]))
         .args(["--out", out, "--by", TK.0])
         .args(["--date", DATE, "--backdate", "--config", &config()])
         .pins(&[TK.1])

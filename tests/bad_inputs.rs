@@ -97,15 +97,7 @@ fn read_as_meant(kind: &str, file: &Path) -> Option<String> {
     let (got, want) = match kind {
         // Every accepted formula is the same formula spelt differently.
         "formula" => (
-            batch_of(&[
-                f,
-                "--strength",
-                "50 mg",
-                "--quantity",
-                "30",
-                "--basis",
-                "salt",
-            ]),
+            batch_of(&order(f, "50 mg", "30", &["--basis", "salt"])),
             batch_of(&[
                 &corpus()
                     .join("accepted/formula/crlf.toml")
@@ -122,15 +114,12 @@ fn read_as_meant(kind: &str, file: &Path) -> Option<String> {
         // Every accepted order is ketamine 50 mg, 30 troches and 2 extra.
         "order" => (
             batch_of(&["--order", f]),
-            batch_of(&[
+            batch_of(&order(
                 "ketamine-hcl-troche",
-                "--strength",
                 "50 mg",
-                "--quantity",
                 "30",
-                "--extra",
-                "2",
-            ]),
+                &["--extra", "2"],
+            )),
         ),
         _ => return None,
     };

@@ -352,23 +352,10 @@ fn the_log_stores_the_formula_as_loaded() {
     let formula = tmp.path().join("hc.toml").display().to_string();
     let made = tmp.path().join("made").display().to_string();
     Test::new()
-        .args([
-            "make",
-            &formula,
-            "--strength",
-            "100 mg",
-            "--quantity",
-            "12",
-            "--date",
-            "2026-11-23",
-            "--backdate",
-            "--config",
-            &config(),
-            "--out",
-            &made,
-            "--db",
-            &db,
-        ])
+        .arg("make")
+        .args(order(&formula, "100 mg", "12", &[]))
+        .args(["--date", "2026-11-23", "--backdate", "--config", &config()])
+        .args(["--out", &made, "--db", &db])
         .run();
     assert_eq!(stored("261123-002"), sha);
 }

@@ -474,14 +474,8 @@ fn calc_uses_the_pharmacy_diluent() {
     let formula = t.at("ketamine-hcl-troche.toml");
     let v = t
         .env("XDG_CONFIG_HOME", &xdg)
-        .args([
-            "calc",
-            formula.as_str(),
-            "--strength",
-            "2 mg",
-            "--quantity",
-            "30",
-        ])
+        .arg("calc")
+        .args(order(formula.as_str(), "2 mg", "30", &[]))
         .json();
     assert_eq!(
         ingredient(&v, "Microcrystalline cellulose, NF")["role"],

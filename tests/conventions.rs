@@ -276,15 +276,7 @@ fn every_number_of_every_json_output_is_as_documented() {
         walk(&v, "", what, &counts, &mut seen);
     };
     // A calculation with an aliquot (`multiple`) and extra units.
-    let calc = Test::new()
-        .args([
-            "calc",
-            "ketamine-hcl-troche",
-            "--strength",
-            "50 mg",
-            "--quantity",
-            "30",
-        ])
+    let calc = calc("ketamine-hcl-troche", "50 mg", "30")
         .args(["--basis", "moiety", "--extra", "2", "--format", "json"])
         .run();
     check("calc", &calc.stdout);

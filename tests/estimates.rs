@@ -1,7 +1,7 @@
 //! What a formula states without having measured it is printed as what it is, and an amount in
 //! a procedure step is the batch's own, never a number fixed in the master record.
 
-use crate::common::{Test, assert_has_all, has, pdf_text, prescription, repo, today};
+use crate::common::{Test, assert_has_all, calc, has, order, pdf_text, prescription, repo, today};
 
 /// `troche worksheet ARGS -o w.pdf` in a scratch directory: the PDF's text.
 fn worksheet(args: &[String]) -> String {
@@ -19,13 +19,12 @@ fn args(v: &[&str]) -> Vec<String> {
 
 #[test]
 fn the_progesterone_insert_worksheet_says_nominal_and_estimated_with_the_steps_and_boxes() {
-    let text = worksheet(&args(&[
+    let text = worksheet(&args(&order(
         "progesterone-vaginal-suppository",
-        "--strength",
         "200 mg",
-        "--quantity",
         "12",
-    ]));
+        &[],
+    )));
     assert_has_all(
         &text,
         "progesterone insert worksheet",
@@ -50,30 +49,15 @@ fn the_progesterone_insert_worksheet_says_nominal_and_estimated_with_the_steps_a
 
 #[test]
 fn a_calibrated_blank_weight_is_printed_as_calibrated_with_nothing_to_verify() {
-    let text = worksheet(&args(&[
-        "lidocaine-hcl-lollipop",
-        "--strength",
-        "40 mg",
-        "--quantity",
-        "12",
-    ]));
+    let text = worksheet(&args(&order("lidocaine-hcl-lollipop", "40 mg", "12", &[])));
     assert!(has(&text, "Calibrated blank weight"), "{text}");
     assert!(!has(&text, "Not measured: verify"), "{text}");
 }
 
 #[test]
 fn the_ketamine_procedure_measures_what_its_component_row_asks_for_32_units() {
-    let calc = Test::new()
-        .args([
-            "calc",
-            "ketamine-hcl-troche",
-            "--strength",
-            "50 mg",
-            "--quantity",
-            "30",
-            "--extra",
-            "2",
-        ])
+    let calc = calc("ketamine-hcl-troche", "50 mg", "30")
+        .args(["--extra", "2"])
         .json();
     let peg = crate::common::ingredient(&calc, "Polyethylene glycol 400, NF");
     let flavor = crate::common::ingredient(&calc, "Flavor, tutti-frutti");
@@ -87,15 +71,12 @@ fn the_ketamine_procedure_measures_what_its_component_row_asks_for_32_units() {
     assert_eq!(row(peg), "0.32 mL");
     assert_eq!(row(flavor), "1.06 mL");
 
-    let mut a = args(&[
+    let mut a = args(&order(
         "ketamine-hcl-troche",
-        "--strength",
         "50 mg",
-        "--quantity",
         "30",
-        "--extra",
-        "2",
-    ]);
+        &["--extra", "2"],
+    ));
     a.extend(prescription(&today()));
     let text = worksheet(&a);
     assert_has_all(

@@ -17,8 +17,7 @@ fn a_missing_config_file_is_an_input_error() {
 
 #[test]
 fn a_missing_formula_file_is_an_input_error() {
-    Test::new()
-        .args(["calc", "nope.toml", "--strength", "1 mg", "--quantity", "3"])
+    calc("nope.toml", "1 mg", "3")
         .status(2)
         .stderr_contains("nope.toml: No such file or directory")
         .run();

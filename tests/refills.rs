@@ -26,13 +26,7 @@ fn limited() -> Test {
 /// `troche COMMAND` of a ketamine (CIII) batch with `refills`, signed by TK.
 fn ketamine(t: Test, command: &[&str], refills: &str) -> Test {
     t.args(command)
-        .args([
-            "ketamine-hcl-troche",
-            "--strength",
-            "50 mg",
-            "--quantity",
-            "30",
-        ])
+        .args(order("ketamine-hcl-troche", "50 mg", "30", &[]))
         .args(prescription(WRITTEN))
         .args(["--refills", refills, "--by", TK.0])
         .args(["--date", DATE, "--backdate", "--config", &config()])
@@ -126,14 +120,10 @@ fn the_limit_allows_what_it_allows_and_calc_ignores_it() {
     let (_, t) = ran_in(ketamine(t, &["make"], "2").args(["--out", out.as_str()]));
     assert!(fs::read_dir(&out).unwrap().count() >= 3);
     // `calc` opens no log and takes no refills: the limit is not its business.
-    let (_, t) = ran_in(t.args([
-        "calc",
-        "ketamine-hcl-troche",
-        "--strength",
-        "50 mg",
-        "--quantity",
-        "30",
-    ]));
+    let (_, t) = ran_in(
+        t.arg("calc")
+            .args(order("ketamine-hcl-troche", "50 mg", "30", &[])),
+    );
     // Setting it back to the federal limit lifts it.
     let (_, t) = ran_in(
         t.args([
