@@ -15,17 +15,12 @@ use crate::render;
 
 use super::context::Context;
 use super::logged;
-use super::order::{OrderArgs, PaperArgs, prepare_record};
-use super::pins::SignArgs;
+use super::order::{OneBatchArgs, prepare_record};
 
 #[derive(Args)]
 pub(super) struct DocArgs {
     #[command(flatten)]
-    pub(super) order: OrderArgs,
-    #[command(flatten)]
-    pub(super) paper: PaperArgs,
-    #[command(flatten)]
-    pub(super) sign: SignArgs,
+    pub(super) batch: OneBatchArgs,
     /// The PDF file to write.
     #[arg(short, long, value_name = "FILE", help_heading = "Output")]
     pub(super) output: PathBuf,
@@ -70,7 +65,7 @@ pub(super) fn one_document(
             ),
         ));
     }
-    let (settings, mut record) = prepare_record(&a.order, &a.paper)?;
+    let (settings, mut record) = prepare_record(&a.batch)?;
     if a.preview {
         return preview(a, &settings, &mut record, &render);
     }
@@ -78,10 +73,10 @@ pub(super) fn one_document(
         ctx,
         record,
         &settings,
-        a.sign.by.as_deref(),
+        a.batch.sign.by.as_deref(),
         dir,
         kind,
-        a.paper.force,
+        a.batch.paper.force,
         |record, _| Ok(vec![(a.output.clone(), render(record, &settings)?)]),
     )?;
     // The result, on standard output for a script to read.
@@ -115,7 +110,7 @@ fn preview(
     PREVIEW_LOT.clone_into(&mut record.lot);
     record.stamps.push(Stamp::Preview);
     let bytes = render(record, settings)?;
-    publish::write(&a.output, &bytes, a.paper.force, settings.file_mode)?;
+    publish::write(&a.output, &bytes, a.batch.paper.force, settings.file_mode)?;
     crate::escape::eprintln(&format!(
         "wrote {} (a preview: no lot taken, nothing entered in the compounding log)",
         a.output.display()

@@ -12,24 +12,19 @@ use crate::error::Result;
 
 use super::context::Context;
 use super::logged;
-use super::order::{OrderArgs, PaperArgs, prepare_record};
-use super::pins::SignArgs;
+use super::order::{OneBatchArgs, prepare_record};
 
 #[derive(Args)]
 pub(super) struct MakeArgs {
     #[command(flatten)]
-    pub(super) order: OrderArgs,
-    #[command(flatten)]
-    pub(super) paper: PaperArgs,
-    #[command(flatten)]
-    pub(super) sign: SignArgs,
+    pub(super) batch: OneBatchArgs,
     /// Directory for LOT-worksheet.pdf, LOT-label.pdf and LOT.json (created if missing).
     #[arg(long, value_name = "DIR", help_heading = "Output")]
     pub(super) out: PathBuf,
 }
 
 pub(super) fn run(ctx: &Context, a: &MakeArgs) -> Result<i32> {
-    let (settings, record) = prepare_record(&a.order, &a.paper)?;
+    let (settings, record) = prepare_record(&a.batch)?;
     settings.require_pharmacy()?;
     let created = !a.out.exists();
     crate::publish::create_dir(&a.out, settings.file_mode)?;
@@ -49,10 +44,10 @@ fn make(ctx: &Context, a: &MakeArgs, settings: &Settings, record: Record) -> Res
         ctx,
         record,
         settings,
-        a.sign.by.as_deref(),
+        a.batch.sign.by.as_deref(),
         &a.out,
         "batch",
-        a.paper.force,
+        a.batch.paper.force,
         |record, stem| batch_files::render_all(record, settings, &a.out, stem),
     )?;
     // The results, on standard output for a script to read: the lot, then the files.

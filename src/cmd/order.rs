@@ -15,6 +15,7 @@ use crate::order::{self, Order, Preparation};
 use crate::prescription;
 use crate::quantity;
 
+use super::pins::SignArgs;
 use super::{all, arg, today};
 
 /// What defines one batch, shared by every command that computes one.
@@ -322,8 +323,21 @@ pub(super) fn compute(args: &OrderArgs) -> Result<(Formula, calc::Calculation)> 
     Ok((formula, calc))
 }
 
+/// One batch's order, the particulars of its paper and who signs: what `make`, `worksheet`
+/// and `label` each take.
+#[derive(Args)]
+pub(super) struct OneBatchArgs {
+    #[command(flatten)]
+    pub(super) order: OrderArgs,
+    #[command(flatten)]
+    pub(super) paper: PaperArgs,
+    #[command(flatten)]
+    pub(super) sign: SignArgs,
+}
+
 /// Builds the batch record without its lot (the compounding log gives it, see `logged`).
-pub(super) fn prepare_record(args: &OrderArgs, paper: &PaperArgs) -> Result<(Settings, Record)> {
+pub(super) fn prepare_record(batch: &OneBatchArgs) -> Result<(Settings, Record)> {
+    let (args, paper) = (&batch.order, &batch.paper);
     let mut settings = config::load(args.config.as_deref())?;
     settings.balance = balance_from(args, settings.balance.clone())?;
     let (formula, order) = order_from(args, Some(paper))?;
