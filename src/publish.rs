@@ -202,6 +202,7 @@ fn stage(
             .set_permissions(fs::Permissions::from_mode(mode.file()))
             .map_err(|e| Error::io(target, e))?;
     }
+    // Elsewhere a file has no mode bits to set.
     #[cfg(not(unix))]
     let _ = mode;
     temp.write_all(bytes).map_err(|e| Error::io(target, e))?;
