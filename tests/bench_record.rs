@@ -87,6 +87,8 @@ fn tolerances_are_the_formulas_and_an_active_out_of_them_is_never_acknowledged(
 ) {
     log.people();
     log.progesterone(&tmp.join("out"), "P1");
+    // RP's release of P1, acknowledging `flag`.
+    let acknowledged = |flag| ["verify", "P1", "--by", RP.0, "--acknowledge", flag];
     let base = complete_record(log, "P1", &["--by", TK.0]);
     let short = |args: &[String]| -> Vec<String> {
         args.iter()
@@ -115,14 +117,7 @@ fn tolerances_are_the_formulas_and_an_active_out_of_them_is_never_acknowledged(
         (Some("2.940"), Some("3.060"))
     );
     log.refused(
-        &[
-            "verify",
-            "P1",
-            "--by",
-            RP.0,
-            "--acknowledge",
-            "weight:Progesterone=assay retest pending",
-        ],
+        &acknowledged("weight:Progesterone=assay retest pending"),
         &[RP.1],
         2,
         "cannot be acknowledged",
@@ -148,27 +143,13 @@ fn tolerances_are_the_formulas_and_an_active_out_of_them_is_never_acknowledged(
     correction.extend(["--reason".into(), "progesterone re-weighed".into()]);
     log.signed(&strs(&correction), &[TK.1]);
     log.refused(
-        &[
-            "verify",
-            "P1",
-            "--by",
-            RP.0,
-            "--acknowledge",
-            "weight:Polyethylene glycol 1450=ok",
-        ],
+        &acknowledged("weight:Polyethylene glycol 1450=ok"),
         &[RP.1],
         2,
         "at least 10 characters",
     );
     let o = log.run_in(
-        &[
-            "verify",
-            "P1",
-            "--by",
-            RP.0,
-            "--acknowledge",
-            "weight:polyethylene glycol 1450=melt topped up, unit weights within range",
-        ],
+        &acknowledged("weight:polyethylene glycol 1450=melt topped up, unit weights within range"),
         &[RP.1],
     );
     let err = String::from_utf8_lossy(&o.stderr);

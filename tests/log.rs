@@ -636,6 +636,20 @@ fn printed_lots(dir: &Path) -> BTreeSet<String> {
         .unwrap_or_default()
 }
 
+/// After a killed run: every lot whose files are in `out` has its record, and the log is
+/// sound; or the run was killed before it made the log, and printed nothing.
+fn every_printed_lot_has_its_record(log: &Log, out: &Path) {
+    if !started(log) {
+        assert!(printed_lots(out).is_empty(), "lots printed without a log");
+        return;
+    }
+    let in_log: BTreeSet<String> = lots_in(log).into_iter().collect();
+    for lot in printed_lots(out) {
+        assert!(in_log.contains(&lot), "printed lot {lot} has no record");
+    }
+    log.ok(&["db", "check"]);
+}
+
 #[test]
 fn killed_at_random_points_never_prints_a_lot_without_its_record() {
     let tmp = tempfile::tempdir().unwrap();
@@ -657,15 +671,7 @@ fn killed_at_random_points_never_prints_a_lot_without_its_record() {
         std::thread::sleep(Duration::from_millis(delay_ms));
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
-        if !started(&log) {
-            assert!(printed_lots(&out).is_empty(), "lots printed without a log");
-            continue;
-        }
-        let in_log: BTreeSet<String> = lots_in(&log).into_iter().collect();
-        for lot in printed_lots(&out) {
-            assert!(in_log.contains(&lot), "printed lot {lot} has no record");
-        }
-        log.ok(&["db", "check"]);
+        every_printed_lot_has_its_record(&log, &out);
     }
     // A rerun finishes: every entry once, every file there.
     let o = log.ok(&args);
@@ -847,15 +853,7 @@ fn killed_makes_never_print_a_lot_without_its_record() {
         std::thread::sleep(Duration::from_micros(delay_us));
         let _ = child.kill(); // SIGKILL; it may have finished already
         child.wait().unwrap();
-        if !started(&log) {
-            assert!(printed_lots(&out).is_empty(), "lots printed without a log");
-            continue;
-        }
-        let in_log: BTreeSet<String> = lots_in(&log).into_iter().collect();
-        for lot in printed_lots(&out) {
-            assert!(in_log.contains(&lot), "printed lot {lot} has no record");
-        }
-        log.ok(&["db", "check"]);
+        every_printed_lot_has_its_record(&log, &out);
     }
 }
 
