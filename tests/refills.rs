@@ -23,6 +23,15 @@ fn limited() -> Test {
     t.again()
 }
 
+/// `troche batch` of the recipe `body` (written into `t`'s scratch directory) into `out`,
+/// with the fixture pharmacy and `--backdate`.
+fn batch(t: Test, body: &str) -> Test {
+    let t = t.file("recipe.toml", body);
+    let (recipe, out) = (t.at("recipe.toml"), t.at("out"));
+    t.args(["batch", recipe.as_str(), "--out", out.as_str()])
+        .args(["--config", &config(), "--backdate"])
+}
+
 /// `troche COMMAND` of a ketamine (CIII) batch with `refills`, signed by TK.
 fn ketamine(t: Test, command: &[&str], refills: &str) -> Test {
     t.args(command)
@@ -150,20 +159,7 @@ fn a_batch_entry_above_the_limit_fails_naming_the_policy() {
          quantity = 30\nrx = \"RX-B\"\npatient = \"P\"\nprescriber = \"Dr\"\nrefills = 4\n{}\n",
         dea_keys(WRITTEN)
     );
-    let t = t.file("recipe.toml", &body);
-    let (recipe, out) = (t.at("recipe.toml"), t.at("out"));
-    let o = t
-        .args([
-            "batch",
-            recipe.as_str(),
-            "--out",
-            out.as_str(),
-            "--config",
-            &config(),
-        ])
-        .args(["--backdate", "--by", TK.0])
-        .pins(&[TK.1])
-        .output();
+    let o = batch(t, &body).args(["--by", TK.0]).pins(&[TK.1]).output();
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert_eq!(o.status.code(), Some(2), "{stdout}");
     assert!(
@@ -253,18 +249,8 @@ fn a_recipe_that_fills_one_rx_twice_is_warned_of_at_the_second_entry() {
         entry("RX-10"),
         entry("RX-9")
     );
-    let t = Test::new().file("recipe.toml", &body);
-    let (recipe, out) = (t.at("recipe.toml"), t.at("out"));
-    let t = t
-        .args([
-            "batch",
-            recipe.as_str(),
-            "--out",
-            out.as_str(),
-            "--config",
-            &config(),
-        ])
-        .arg("--backdate");
+    let t = batch(Test::new(), &body);
+    let out = t.at("out");
     let ran = t.run();
     let warnings: Vec<&str> = ran
         .stdout
@@ -408,12 +394,7 @@ fn batch_format_json_carries_every_warning_of_every_entry() {
         entry("RX-9", 30, ""),
         entry("RX-11", 30, "overage = 15\n")
     );
-    let t = Test::new().file("recipe.toml", &body);
-    let (recipe, out) = (t.at("recipe.toml"), t.at("out"));
-    let t = t
-        .args(["batch", recipe.as_str(), "--out", out.as_str()])
-        .args(["--config", &config(), "--backdate", "--format", "json"]);
-    let v: serde_json::Value = serde_json::from_str(&t.run().stdout).unwrap();
+    let v = batch(Test::new(), &body).json();
     assert_eq!(v["made"], 3, "{v}");
     assert_eq!(v["failed"], 0, "{v}");
     let entries = v["entries"].as_array().unwrap();
