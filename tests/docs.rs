@@ -396,11 +396,7 @@ fn every_documented_command_runs_as_written() {
     let mut problems = Vec::new();
     let mut ran = 0;
     for doc in &docs {
-        let name = doc
-            .strip_prefix(root())
-            .expect("in the repo")
-            .display()
-            .to_string();
+        let name = in_repo(doc);
         let text = std::fs::read_to_string(doc).expect("read doc");
         let steps = steps(&name, &text);
         // A document may show a file after the commands that use it.
@@ -516,11 +512,7 @@ fn every_documented_command_runs_as_written() {
     }
     // No document's examples wrote to the log a pharmacy would use.
     for doc in &docs {
-        let name = doc
-            .strip_prefix(root())
-            .expect("in the repo")
-            .display()
-            .to_string();
+        let name = in_repo(doc);
         let log = dir
             .join(".logs")
             .join(doc_log(&name))
@@ -539,6 +531,14 @@ fn every_documented_command_runs_as_written() {
         problems.len(),
         problems.join("\n\n")
     );
+}
+
+/// A document's path from the top of the repository.
+fn in_repo(doc: &std::path::Path) -> String {
+    doc.strip_prefix(root())
+        .expect("in the repo")
+        .display()
+        .to_string()
 }
 
 #[test]

@@ -4,25 +4,26 @@
 use crate::common::*;
 use std::fs;
 
-/// The example order's `command` document ("worksheet" or "label") for `patient`, as bytes.
-fn document(command: &str, patient: &str) -> Vec<u8> {
+/// `troche COMMAND` ("worksheet" or "label") of the example order for `patient`, to
+/// `doc.pdf` in its scratch directory.
+fn for_patient(command: &str, patient: &str) -> Test {
     let t = Test::new();
     let out = t.at("doc.pdf");
-    // The scratch directory lives as long as the test value does: read before it goes.
-    let t = t.args([
+    t.args([
         command,
         "--backdate",
         "--order",
         &repo("docs/examples/order.toml"),
-        "--config",
-        &config(),
-        "--patient",
-        patient,
-        "-o",
-        &out,
-    ]);
+    ])
+    .args(["--config", &config(), "--patient", patient, "-o", &out])
+}
+
+/// The example order's `command` document for `patient`, as bytes.
+fn document(command: &str, patient: &str) -> Vec<u8> {
+    let t = for_patient(command, patient);
     t.run();
-    fs::read(out).unwrap()
+    // The scratch directory lives as long as the test value does: read before it goes.
+    fs::read(t.at("doc.pdf")).unwrap()
 }
 
 /// The names of the fonts a PDF embeds.
@@ -90,22 +91,10 @@ fn latin_1_documents_embed_no_font() {
 fn scripts_the_documents_cannot_print_are_refused_by_name() {
     for (name, script) in [("محمد", "Arabic"), ("王小明", "CJK")] {
         for command in ["label", "worksheet"] {
-            let t = Test::new();
+            // Kept until the end: its scratch directory goes with it.
+            let t = for_patient(command, name).status(2);
+            let err = t.run().stderr;
             let out = t.at("doc.pdf");
-            let err = t
-                .args([
-                    command,
-                    "--backdate",
-                    "--order",
-                    &repo("docs/examples/order.toml"),
-                    "--config",
-                    &config(),
-                    "--patient",
-                    name,
-                    "-o",
-                    &out,
-                ])
-                .refused();
             assert!(
                 err.contains("--patient")
                     && err.contains(script)
