@@ -60,7 +60,7 @@ impl SettingsSnapshot {
     pub fn settings(&self) -> Result<Settings> {
         let dec = |s: &str| {
             s.parse::<rust_decimal::Decimal>()
-                .map_err(|e| Error::stored(format!("a stored setting {s:?} is unreadable: {e}")))
+                .map_err(|e| Error::database(format!("a stored setting {s:?} is unreadable"), e))
         };
         let mut s = Settings {
             origin: "the compounding log".into(),
