@@ -98,19 +98,18 @@ crate::log::on_both_logs!(identical_entries_are_distinct_batches, "identical");
 fn made_earlier_unless_remade(log: &Log, tmp: &Path) {
     let cfg = fixture("troche.toml");
     let made_into = tmp.join("a");
-    let mut make = vec!["make"];
-    make.extend(order("progesterone-troche", "0.1 g", "30", &[]));
-    make.extend([
-        "--rx",
-        "RX-7",
-        "--patient",
-        "Mary Major",
+    let mut by_make = vec!["make"];
+    by_make.extend(order("progesterone-troche", "0.1 g", "30", &[]));
+    by_make.extend(["--rx", "RX-7", "--patient", "Mary Major"]);
+    by_make.extend([
         "--prescriber",
         "Dr. Other",
+        "--date",
+        "2026-11-23",
+        "--backdate",
     ]);
-    make.extend(["--date", "2026-11-23", "--backdate", "--config", &cfg]);
-    make.extend(["--out", made_into.to_str().unwrap()]);
-    log.ok(&make);
+    by_make.extend(["--config", &cfg, "--out", made_into.to_str().unwrap()]);
+    log.ok(&by_make);
     let made = batches(log);
     assert_eq!(made.len(), 1);
     let rcp = tmp.join("recipe.toml");
@@ -147,9 +146,9 @@ fn made_earlier_unless_remade(log: &Log, tmp: &Path) {
     }));
     // A lot the log does not hold: refused, nothing made.
     let before = batches(log);
-    let remake = ["--remake", "261123-999"];
+    let unknown_lot = ["--remake", "261123-999"];
     log.fails(
-        &batch_args(rcp.to_str().unwrap(), &out_b, &cfg, &remake),
+        &batch_args(rcp.to_str().unwrap(), &out_b, &cfg, &unknown_lot),
         2,
         "holds no lot 261123-999",
     );
