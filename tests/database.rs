@@ -3,15 +3,10 @@
 //! and a backup taken while others write is complete and checked before it has its name.
 
 use crate::common::*;
+use crate::log::troche;
 use std::fs;
 use std::path::Path;
 use std::process::{Command, Output};
-
-fn troche() -> Command {
-    let mut c = Command::new(assert_cmd::cargo::cargo_bin("troche"));
-    c.env_remove("TROCHE_DATABASE_URL");
-    c
-}
 
 fn run(db: &str, args: &[&str]) -> Output {
     troche().arg("--db").arg(db).args(args).output().unwrap()
