@@ -116,11 +116,25 @@ impl Movement {
                 }
             ));
         }
+        if self.what == "report signed" {
+            parts.push(format!(
+                "report {} to {} signed, SHA-256 {}",
+                d["from"].as_str().unwrap_or_default(),
+                d["to"].as_str().unwrap_or_default(),
+                d["sha256"].as_str().unwrap_or_default()
+            ));
+        }
         if let Some(c) = d["count"].as_i64() {
             parts.push(format!("resolves count {c}"));
         }
         parts.join("; ")
     }
+}
+
+/// The stock chain's last event: its number and SHA-256, what a signed report was drawn
+/// from.
+pub fn chain_head(db: &mut dyn Db) -> Result<(i64, String)> {
+    super::chain::head(db)
 }
 
 /// A lot's events, in order.
