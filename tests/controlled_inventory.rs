@@ -213,3 +213,276 @@ fn a_signed_report_is_deterministic() {
     assert!(report_pdf(&other, &b, RP, &[]).status.success());
     assert_eq!(std::fs::read(a).unwrap(), std::fs::read(b).unwrap());
 }
+
+/// A ketamine troche batch (30 units) made from stock lot K-1, recorded and released.
+fn released_batch(log: &Log, tmp: &Path) -> String {
+    ketamine(log, "K-1", "25 g", "Medisca");
+    let out = tmp.join("out").display().to_string();
+    let cfg = fixture("troche.toml");
+    let mut args = crate::log::make_args(&out, &cfg, &[]);
+    args.extend(["--by", TK.0]);
+    let o = log.run_in(&args, &[TK.1]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let lot = "261130-001".to_string();
+    let record =
+        crate::bench_record::complete_record(log, &lot, &["--by", TK.0, "--witness", PH.0]);
+    log.signed(&crate::bench_record::strs(&record), &[TK.1, PH.1]);
+    log.signed(&["verify", &lot, "--by", RP.0], &[RP.1]);
+    lot
+}
+
+fn units(log: &Log, lot: &str) -> String {
+    let o = log.run(&["cs", "units", lot, "--format", "csv"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// The last row of `cs units`: balance, on hand, retained, returned.
+fn held(log: &Log, lot: &str) -> Vec<String> {
+    let csv = units(log, lot);
+    let last = csv.lines().last().unwrap();
+    last.split(',')
+        .skip(5)
+        .take(4)
+        .map(str::to_string)
+        .collect()
+}
+
+fn finished_units(log: &Log, tmp: &Path) {
+    log.people();
+    let lot = released_batch(log, tmp);
+    assert_eq!(held(log, &lot), ["30", "30", "0", "0"]);
+    // Dispensed, some kept as retained samples.
+    log.signed(&["dispense", &lot, "--units", "20", "--by", RP.0], &[RP.1]);
+    log.signed(
+        &[
+            "cs",
+            "keep",
+            &lot,
+            "--units",
+            "2",
+            "--reason",
+            "retained sample",
+            "--by",
+            TK.0,
+        ],
+        &[TK.1],
+    );
+    assert_eq!(held(log, &lot), ["10", "8", "2", "0"]);
+    // What was kept is not dispensed: 8 are left, not 10.
+    log.refused(
+        &["dispense", &lot, "--units", "9", "--by", RP.0],
+        &[RP.1],
+        2,
+        "8 of its 30 units left",
+    );
+    // Destroyed: witnessed by a second person, never below nothing, from the pool named.
+    let destroy = |units: &str, pool: &str, witness: (&str, &str)| {
+        vec![
+            "cs".to_string(),
+            "destroy".into(),
+            lot.clone(),
+            "--units".into(),
+            units.into(),
+            "--pool".into(),
+            pool.into(),
+            "--reason".into(),
+            "expired, rendered non-retrievable".into(),
+            "--by".into(),
+            TK.0.into(),
+            "--witness".into(),
+            witness.0.into(),
+        ]
+    };
+    let args = destroy("1", "retained", TK);
+    log.refused(
+        &crate::bench_record::strs(&args),
+        &[TK.1, TK.1],
+        2,
+        "cannot witness their own",
+    );
+    let args = destroy("3", "retained", PH);
+    log.refused(
+        &crate::bench_record::strs(&args),
+        &[TK.1, PH.1],
+        2,
+        "has 2 retained samples retained",
+    );
+    let args = destroy("1", "retained", PH);
+    log.signed(&crate::bench_record::strs(&args), &[TK.1, PH.1]);
+    assert_eq!(held(log, &lot), ["9", "8", "1", "0"]);
+    // A patient's return: a pharmacist's, never more than was dispensed, held apart.
+    let ret = |units: &str, by: (&str, &str)| {
+        log.run_in(
+            &[
+                "cs",
+                "return",
+                &lot,
+                "--units",
+                units,
+                "--reason",
+                "patient stopped therapy",
+                "--by",
+                by.0,
+            ],
+            &[by.1],
+        )
+    };
+    let o = ret("1", TK);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("only a pharmacist"));
+    let o = ret("21", RP);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("has dispensed 20 units"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(ret("3", RP).status.success());
+    assert_eq!(held(log, &lot), ["12", "8", "1", "3"]);
+    // Returned units are destroyed from the returns; the balance is the sum of the events.
+    let args = destroy("3", "returned", PH);
+    log.signed(&crate::bench_record::strs(&args), &[TK.1, PH.1]);
+    assert_eq!(held(log, &lot), ["9", "8", "1", "0"]);
+    let csv = units(log, &lot);
+    assert!(
+        csv.starts_with("event,at,what,in,out,balance,on_hand,retained,returned,by,witness"),
+        "{csv}"
+    );
+    for want in [
+        ",dispensed,,20,10,10,0,0,RP,",
+        ",kept (2),,,10,8,2,0,TK,,retained sample",
+        ",destroyed (retained),,1,9,8,1,0,TK,PH,",
+        ",returned,3,,12,8,1,3,RP,,patient stopped therapy",
+        ",destroyed (returned),,3,9,8,1,0,TK,PH,",
+    ] {
+        assert!(csv.contains(want), "{want}\n{csv}");
+    }
+    // The report's section for the batch: each movement and the closing count.
+    let csv = log.ok(&[
+        "cs",
+        "report",
+        "--drug",
+        "ketamine",
+        "--from",
+        "2000-01-01",
+        "--to",
+        "2099-12-31",
+        "--format",
+        "csv",
+    ]);
+    for want in [
+        ",units made,30,,30,261130-001",
+        ",units dispensed,,20,10,261130-001,RP",
+        ",units kept,,,10,261130-001,TK,,retained sample; 2 set aside as retained samples",
+        ",units destroyed,,1,9,261130-001,TK,PH,",
+        ",units returned,3,,12,261130-001,RP",
+        "\"finished units, closing\",,,9,261130-001,,,\"8 on hand, 1 retained, 0 returned\"",
+    ] {
+        assert!(csv.contains(want), "{want}\n{csv}");
+    }
+    // The dated inventory lists the batch's units, and records them in its history.
+    let listed = log.signed(
+        &["cs", "inventory", "--at", "closing", "--by", RP.0],
+        &[RP.1],
+    );
+    assert!(
+        listed.contains("261130-001  ketamine-hcl-troche          CIII      9 units"),
+        "{listed}"
+    );
+    assert!(log.events(&lot).contains(&"inventory".to_string()));
+    // A batch that is no controlled preparation keeps no such book.
+    log.progesterone(&tmp.join("out2"), "P1");
+    log.refused(
+        &[
+            "cs", "keep", "P1", "--units", "1", "--reason", "sample", "--by", TK.0,
+        ],
+        &[TK.1],
+        2,
+        "no controlled stock lot",
+    );
+    assert!(log.ok(&["db", "check"]).contains("stock chain: "));
+}
+on_both_logs!(finished_units, "cs_finished_units");
+
+#[derive(Debug, Clone)]
+enum Op {
+    Dispense(i64),
+    Keep(i64),
+    Destroy(i64, usize),
+    Return(i64),
+}
+
+fn op() -> impl proptest::strategy::Strategy<Value = Op> {
+    use proptest::prelude::*;
+    prop_oneof![
+        (0i64..12).prop_map(Op::Dispense),
+        (0i64..6).prop_map(Op::Keep),
+        (0i64..6, 0usize..3).prop_map(|(n, p)| Op::Destroy(n, p)),
+        (0i64..8).prop_map(Op::Return),
+    ]
+}
+
+/// A log holding one dispensed controlled batch (30 units, 1 dispensed), made once and
+/// copied for each case.
+fn template() -> &'static Path {
+    static DIR: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let tmp = tempfile::tempdir().unwrap().keep();
+        let log = Log::sqlite(&tmp);
+        log.people();
+        let lot = released_batch(&log, &tmp);
+        log.signed(&["dispense", &lot, "--units", "1", "--by", RP.0], &[RP.1]);
+        tmp
+    })
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+
+    /// Random dispensings, retained samples, destructions from each pool and returns: the
+    /// batch's balance is made − dispensed − destroyed + returned, no pool goes below zero,
+    /// a refusal changes nothing, and the log's chain holds.
+    #[test]
+    fn finished_units_balance_and_never_go_negative(ops in proptest::collection::vec(op(), 1..30)) {
+        use troche::logbook::Actor;
+        use troche::stock::units::{self, Move, Pool};
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("log.sqlite3");
+        std::fs::copy(template().join("log.sqlite3"), &path).unwrap();
+        let mut db = troche::store::open(&troche::store::Location::Sqlite(path)).unwrap();
+        let actor = Actor { workstation: "w".into(), os_user: "u".into() };
+        let lot = "261130-001";
+        for op in &ops {
+            let before = units::of(db.as_mut(), lot).unwrap().1;
+            let (what, n, pool) = match op {
+                Op::Dispense(n) => (troche::logbook::DISPENSED, *n, Pool::Stock),
+                Op::Keep(n) => (units::KEPT, *n, Pool::Stock),
+                Op::Destroy(n, p) => {
+                    (units::DESTROYED, *n, [Pool::Stock, Pool::Retained, Pool::Returned][*p])
+                }
+                Op::Return(n) => (units::RETURNED, *n, Pool::Stock),
+            };
+            let r = db.write(|tx| units::enter(tx, lot, &Move {
+                what, units: n, pool, reason: "test", who: "TK", witness: None,
+            }, &actor));
+            let (_, now, _) = units::of(db.as_mut(), lot).unwrap();
+            match r {
+                Ok(after) => proptest::prop_assert_eq!(&after, &now),
+                Err(e) => {
+                    proptest::prop_assert_eq!(e.exit_code(), 2, "{}", e);
+                    proptest::prop_assert_eq!(&before, &now);
+                }
+            }
+            proptest::prop_assert_eq!(
+                now.balance(),
+                now.made - now.dispensed - now.destroyed + now.returned
+            );
+            proptest::prop_assert!(now.on_hand >= 0 && now.retained >= 0 && now.held_returns >= 0,
+                "{:?}", now);
+            proptest::prop_assert!(now.returned <= now.dispensed, "{:?}", now);
+        }
+        let checked = troche::logbook::chain::verify(db.as_mut()).unwrap();
+        proptest::prop_assert!(checked.broken.is_none(), "{:?}", checked.broken);
+    }
+}

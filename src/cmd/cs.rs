@@ -21,6 +21,9 @@ use super::stock::{signed_quantity, text};
 use super::{arg, today};
 
 mod report;
+mod units;
+
+use crate::stock::units::{DESTROYED, KEPT, Pool, RETURNED};
 
 #[derive(Args)]
 pub(super) struct CsArgs {
@@ -39,6 +42,18 @@ struct Which {
     /// The stock lot.
     #[arg(long, value_name = "LOT")]
     lot: String,
+}
+
+/// Where destroyed units come from.
+#[derive(Clone, Copy, Default, ValueEnum)]
+enum PoolArg {
+    /// Units on hand to dispense.
+    #[default]
+    Stock,
+    /// Retained samples (`cs keep`).
+    Retained,
+    /// Units a patient returned (`cs return`).
+    Returned,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -126,6 +141,64 @@ enum Action {
         #[arg(long, value_name = "INITIALS")]
         by: Option<String>,
     },
+    /// The finished units of a controlled batch: made, dispensed, kept, destroyed, returned,
+    /// and what it holds.
+    Units {
+        /// The batch's lot.
+        lot: String,
+        /// A table to read, JSON or CSV for other programs.
+        #[arg(long, value_enum, default_value_t)]
+        format: ListFormat,
+    },
+    /// Units of a controlled batch set aside as retained samples, signed.
+    Keep {
+        /// The batch's lot.
+        lot: String,
+        /// How many units.
+        #[arg(long, value_name = "N")]
+        units: u32,
+        /// Why (e.g. "retained sample").
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
+        /// Who sets them aside.
+        #[arg(long, value_name = "INITIALS")]
+        by: Option<String>,
+    },
+    /// Units of a controlled batch destroyed, signed by who destroyed them and a witness.
+    Destroy {
+        /// The batch's lot.
+        lot: String,
+        /// How many units.
+        #[arg(long, value_name = "N")]
+        units: u32,
+        /// Which units: on hand, retained samples, or a patient's return.
+        #[arg(long, value_enum, default_value_t)]
+        pool: PoolArg,
+        /// Why, and how.
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
+        /// Who destroyed them (first PIN).
+        #[arg(long, value_name = "INITIALS")]
+        by: Option<String>,
+        /// Who saw it done (second PIN).
+        #[arg(long, value_name = "INITIALS")]
+        witness: String,
+    },
+    /// Units of a dispensed controlled batch a patient brought back, received by a
+    /// pharmacist; held for destruction, never dispensed again.
+    Return {
+        /// The batch's lot.
+        lot: String,
+        /// How many units.
+        #[arg(long, value_name = "N")]
+        units: u32,
+        /// Why they came back.
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
+        /// The pharmacist receiving them.
+        #[arg(long, value_name = "INITIALS")]
+        by: Option<String>,
+    },
     /// A drug's movements by lot between two dates: opening balance, each movement, closing.
     Report {
         /// The drug: its name in stock, or the controlled substance ("ketamine").
@@ -178,6 +251,10 @@ pub(super) fn run(ctx: &Context, args: &CsArgs) -> Result<i32> {
             },
         );
     }
+    if let Action::Units { lot, format } = &args.action {
+        let mut db = ctx.read_with_config(args.config.as_deref())?;
+        return units::show(db.as_mut(), lot, *format);
+    }
     let settings = config::load(args.config.as_deref())?;
     let mut db = ctx.open_existing(&settings)?;
     let actor = Actor::current();
@@ -192,7 +269,70 @@ pub(super) fn run(ctx: &Context, args: &CsArgs) -> Result<i32> {
     };
     let readability = settings.balance.readability;
     match &args.action {
-        Action::Report { .. } => Ok(0),
+        Action::Report { .. } | Action::Units { .. } => Ok(0),
+        Action::Keep {
+            lot,
+            units: n,
+            reason,
+            by,
+        }
+        | Action::Return {
+            lot,
+            units: n,
+            reason,
+            by,
+        } => {
+            let reason = text("--reason", reason)?;
+            let what = if matches!(args.action, Action::Keep { .. }) {
+                KEPT
+            } else {
+                RETURNED
+            };
+            let p = sign(db.as_mut(), "--by", by.as_deref())?;
+            units::enter(
+                db.as_mut(),
+                &units::Asked {
+                    lot,
+                    what,
+                    units: *n,
+                    pool: Pool::Stock,
+                    reason: &reason,
+                },
+                &p,
+                None,
+                &actor,
+            )
+        }
+        Action::Destroy {
+            lot,
+            units: n,
+            pool,
+            reason,
+            by,
+            witness,
+        } => {
+            let reason = text("--reason", reason)?;
+            let p = sign(db.as_mut(), "--by", by.as_deref())?;
+            let w = sign(db.as_mut(), "--witness", Some(witness))?;
+            distinct(&p.initials, &w.initials)?;
+            units::enter(
+                db.as_mut(),
+                &units::Asked {
+                    lot,
+                    what: DESTROYED,
+                    units: *n,
+                    pool: match pool {
+                        PoolArg::Stock => Pool::Stock,
+                        PoolArg::Retained => Pool::Retained,
+                        PoolArg::Returned => Pool::Returned,
+                    },
+                    reason: &reason,
+                },
+                &p,
+                Some(&w),
+                &actor,
+            )
+        }
         Action::Waste {
             which,
             quantity,
@@ -477,6 +617,43 @@ pub(super) fn run(ctx: &Context, args: &CsArgs) -> Result<i32> {
                         },
                     ]);
                 }
+                // The finished units of every controlled batch that holds any, from its
+                // book: an event of the batch records what the inventory found.
+                for (lot, schedule) in crate::stock::units::controlled_batches(tx)? {
+                    let (b, u, _) = crate::stock::units::of(tx, &lot)?;
+                    if u.balance() == 0 {
+                        continue;
+                    }
+                    crate::logbook::append_event(
+                        tx,
+                        &crate::logbook::NewEvent {
+                            lot: &lot,
+                            what: "inventory",
+                            status: None,
+                            who: Some(&p.initials),
+                            meaning: Some("inventoried"),
+                            details: &json!({
+                                "date": date.to_string(),
+                                "at": at,
+                                "units": u.balance(),
+                                "on_hand": u.on_hand,
+                                "retained": u.retained,
+                                "returned": u.held_returns,
+                            }),
+                        },
+                        &actor,
+                    )?;
+                    rows.push(vec![
+                        String::new(),
+                        lot,
+                        b.formula_id,
+                        schedule,
+                        format!("{} units", u.balance()),
+                        String::new(),
+                        String::new(),
+                        String::new(),
+                    ]);
+                }
                 Ok(rows)
             })?;
             emit(
@@ -494,7 +671,7 @@ pub(super) fn run(ctx: &Context, args: &CsArgs) -> Result<i32> {
                 ListFormat::Table,
             )?;
             eprintln(&format!(
-                "{at} inventory of {date}: {} controlled lots, taken by {}",
+                "{at} inventory of {date}: {} controlled lots and batches, taken by {}",
                 rows.len(),
                 p.initials
             ));

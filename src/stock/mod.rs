@@ -10,6 +10,7 @@ mod events;
 mod lots;
 pub mod pick;
 pub mod potency;
+pub mod units;
 
 use rust_decimal::Decimal;
 

@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::escape::eprintln;
 use crate::logbook::{Actor, people};
 use crate::render::cs_report::{Book, Line, Report, Signature};
-use crate::stock::{self, NewEvent, cs};
+use crate::stock::{self, NewEvent, cs, units};
 use crate::store::Db;
 
 use super::super::log::{ListFormat, emit};
@@ -382,7 +382,8 @@ fn draw(db: &mut dyn Db, drug: &str, from: Date, to: Date) -> Result<Drawn> {
 }
 
 /// The finished units of every batch made from the drug's lots and compounded by `to`, in
-/// units: made, each dispensing, and what is left (the batch's lot in the lot column).
+/// units: made, dispensed, kept as retained samples, destroyed, returned, and what the batch
+/// holds (`crate::stock::units`; the batch's lot in the lot column).
 fn finished_units(
     db: &mut dyn Db,
     lots: &[stock::StockLot],
@@ -392,16 +393,12 @@ fn finished_units(
     let mut seen = std::collections::BTreeSet::new();
     let mut out = Vec::new();
     for l in lots {
-        for b in crate::logbook::recall(db, &l.lot, &crate::logbook::Filter::default())? {
-            if b.date.as_str() > to || !seen.insert(b.lot.clone()) {
+        for r in crate::logbook::recall(db, &l.lot, &crate::logbook::Filter::default())? {
+            if r.date.as_str() > to || !seen.insert(r.lot.clone()) {
                 continue;
             }
-            // A rejected or void batch was never stock to dispense.
-            let made = match b.status.as_str() {
-                "rejected" | "void" => 0,
-                _ => b.units.unwrap_or(0),
-            };
-            let events = crate::logbook::events(db, &b.lot)?;
+            let (b, _, events) = units::of(db, &r.lot)?;
+            let made = units::made(&b);
             let line = |event: String, at: String, what: &str, into: String, out: String| Line {
                 event,
                 at,
@@ -411,22 +408,31 @@ fn finished_units(
                 batch: b.lot.clone(),
                 ..Line::default()
             };
-            let dispensed = |e: &crate::logbook::Event| {
-                serde_json::from_str::<serde_json::Value>(&e.details)
-                    .ok()
-                    .and_then(|d| d["units"].as_i64())
-                    .unwrap_or(0)
+            let moves = |e: &crate::logbook::Event| {
+                [
+                    crate::logbook::DISPENSED,
+                    units::KEPT,
+                    units::DESTROYED,
+                    units::RETURNED,
+                ]
+                .contains(&e.what.as_str())
             };
-            let mut balance = if b.date.as_str() < from { made } else { 0 };
-            for e in events
-                .iter()
-                .filter(|e| e.what == "dispensed" && day(&e.at) < from)
-            {
-                balance -= dispensed(e);
+            let mut held = units::Units::default();
+            let apply = |held: &units::Units, e: &crate::logbook::Event| {
+                let (n, pool) = units::units_of(e);
+                held.apply(&e.what, n, pool)
+                    .ok_or_else(|| crate::error::overflow("the units of a batch"))
+            };
+            if r.date.as_str() < from {
+                held.made = made;
+                held.on_hand = made;
+            }
+            for e in events.iter().filter(|e| moves(e) && day(&e.at) < from) {
+                held = apply(&held, e)?;
             }
             let mut lines = vec![Line {
-                balance: balance.to_string(),
-                note: format!("{} from lot {}, now {}", b.formula, l.lot, b.status),
+                balance: held.balance().to_string(),
+                note: format!("{} from lot {}, now {}", r.formula, l.lot, r.status),
                 total: true,
                 ..line(
                     String::new(),
@@ -436,18 +442,22 @@ fn finished_units(
                     String::new(),
                 )
             }];
-            if b.date.as_str() >= from {
-                balance += made;
+            if r.date.as_str() >= from {
+                held.made = made;
+                held.on_hand = held
+                    .on_hand
+                    .checked_add(made)
+                    .ok_or_else(|| crate::error::overflow("the units of a batch"))?;
                 lines.push(Line {
-                    balance: balance.to_string(),
+                    balance: held.balance().to_string(),
                     note: format!(
                         "Rx {} for {}",
-                        b.rx.clone().unwrap_or_default(),
-                        b.patient.clone().unwrap_or_default()
+                        r.rx.clone().unwrap_or_default(),
+                        r.patient.clone().unwrap_or_default()
                     ),
                     ..line(
                         String::new(),
-                        b.date.clone(),
+                        r.date.clone(),
                         "units made",
                         made.to_string(),
                         String::new(),
@@ -456,24 +466,59 @@ fn finished_units(
             }
             for e in events
                 .iter()
-                .filter(|e| e.what == "dispensed" && day(&e.at) >= from && day(&e.at) <= to)
+                .filter(|e| moves(e) && day(&e.at) >= from && day(&e.at) <= to)
             {
-                let n = dispensed(e);
-                balance -= n;
-                lines.push(Line {
-                    balance: balance.to_string(),
-                    by: e.who.clone().unwrap_or_default(),
-                    ..line(
-                        e.seq.to_string(),
-                        seconds(&e.at),
-                        "units dispensed",
+                let (n, pool) = units::units_of(e);
+                held = apply(&held, e)?;
+                let d: serde_json::Value = serde_json::from_str(&e.details).unwrap_or_default();
+                let (what, into, out, note) = match e.what.as_str() {
+                    units::KEPT => (
+                        "units kept".to_string(),
+                        String::new(),
+                        String::new(),
+                        format!(
+                            "{n} set aside as retained samples ({} retained)",
+                            held.retained
+                        ),
+                    ),
+                    units::DESTROYED => (
+                        "units destroyed".to_string(),
                         String::new(),
                         n.to_string(),
-                    )
+                        format!("from {}", pool.as_str()),
+                    ),
+                    units::RETURNED => (
+                        "units returned".to_string(),
+                        n.to_string(),
+                        String::new(),
+                        "held for destruction".to_string(),
+                    ),
+                    _ => (
+                        "units dispensed".to_string(),
+                        String::new(),
+                        n.to_string(),
+                        String::new(),
+                    ),
+                };
+                let reason = d["reason"].as_str().unwrap_or_default();
+                lines.push(Line {
+                    balance: held.balance().to_string(),
+                    by: e.who.clone().unwrap_or_default(),
+                    witness: d["witness"].as_str().unwrap_or_default().to_string(),
+                    note: [reason, note.as_str()]
+                        .into_iter()
+                        .filter(|s| !s.is_empty())
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                    ..line(e.seq.to_string(), seconds(&e.at), &what, into, out)
                 });
             }
             lines.push(Line {
-                balance: balance.to_string(),
+                balance: held.balance().to_string(),
+                note: format!(
+                    "{} on hand, {} retained, {} returned",
+                    held.on_hand, held.retained, held.held_returns
+                ),
                 total: true,
                 ..line(
                     String::new(),
@@ -490,7 +535,7 @@ fn finished_units(
                 book: Book {
                     title: format!(
                         "Batch {}: {}, made {} from stock lot {} (units)",
-                        b.lot, b.formula, b.date, l.lot
+                        b.lot, r.formula, r.date, l.lot
                     ),
                     lines,
                 },
