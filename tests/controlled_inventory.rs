@@ -486,3 +486,67 @@ proptest::proptest! {
         proptest::prop_assert!(checked.broken.is_none(), "{:?}", checked.broken);
     }
 }
+
+/// The run's picklist.csv names the stock lots to pull, one row per lot, the ingredient's
+/// totals on its first row only.
+fn picklist_names_the_lots(log: &Log, tmp: &Path) {
+    log.people();
+    ketamine(log, "K-1", "4 g", "Medisca");
+    ketamine(log, "K-2", "10 g", "PCCA");
+    let entry = |n: usize| {
+        format!(
+            "[[batch]]\nformula = \"ketamine-hcl-troche\"\nstrength = \"50 mg\"\nquantity = 30\n\
+             basis = \"salt\"\nrx = \"RX-{n}\"\npatient = \"Jane Q. Patient\"\n\
+             prescriber = \"Alan Smith, MD\"\nprescriber_dea = \"AS1234563\"\n\
+             date_written = 2026-11-20\n"
+        )
+    };
+    let recipe = tmp.join("recipe.toml");
+    std::fs::write(
+        &recipe,
+        format!(
+            "date = 2026-11-30\n{}",
+            (0..3).map(entry).collect::<String>()
+        ),
+    )
+    .unwrap();
+    let out = tmp.join("out");
+    let cfg = fixture("troche.toml");
+    let o = log.run_in(
+        &[
+            "batch",
+            recipe.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--config",
+            &cfg,
+            "--backdate",
+            "--by",
+            TK.0,
+        ],
+        &[TK.1],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let csv = std::fs::read_to_string(out.join("picklist.csv")).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "ingredient,schedule,total,unit,exact,batches,stock_lot,lot_quantity,lot_unit,lot_batches"
+    );
+    // 1.508 g for each batch: two from K-1 (first expiry, first out), the third from K-2.
+    assert!(
+        lines[1].starts_with("\"Ketamine hydrochloride, USP\",CIII,")
+            && lines[1].ends_with(",3,K-1,3.016,g,2"),
+        "{csv}"
+    );
+    assert_eq!(
+        lines[2], "\"Ketamine hydrochloride, USP\",CIII,,,,,K-2,1.508,g,1",
+        "{csv}"
+    );
+    // An ingredient no stock lot holds: no lot named.
+    assert!(
+        lines[3..].iter().all(|l| l.ends_with(",,,,")),
+        "{csv}"
+    );
+}
+on_both_logs!(picklist_names_the_lots, "cs_picklist");
