@@ -544,9 +544,169 @@ fn picklist_names_the_lots(log: &Log, tmp: &Path) {
         "{csv}"
     );
     // An ingredient no stock lot holds: no lot named.
-    assert!(
-        lines[3..].iter().all(|l| l.ends_with(",,,,")),
-        "{csv}"
-    );
+    assert!(lines[3..].iter().all(|l| l.ends_with(",,,,")), "{csv}");
 }
 on_both_logs!(picklist_names_the_lots, "cs_picklist");
+
+fn receive_as(log: &Log, name: &str, lot: &str, manufacturer: &str) -> std::process::Output {
+    log.run_in(
+        &[
+            "stock",
+            "receive",
+            name,
+            "--lot",
+            lot,
+            "--expiry",
+            "2027-06-30",
+            "--manufacturer",
+            manufacturer,
+            "--quantity",
+            "10 g",
+            "--assay",
+            "99.5",
+            "--supplier",
+            "S",
+            "--invoice",
+            "I-1",
+            "--by",
+            TK.0,
+        ],
+        &[TK.1],
+    )
+}
+
+/// A lot number is the manufacturer's: two manufacturers' lots, or two ingredients', may share
+/// one. Each stock lot has an id; a number naming several is refused, naming each.
+fn a_lot_number_shared_is_told_apart(log: &Log, tmp: &Path) {
+    log.people();
+    ketamine(log, "K-78", "25 g", "Medisca");
+    // Another ingredient with the same number, and another manufacturer of the same drug.
+    let o = receive_as(log, "Methylcobalamin", "k-78", "Sweet Co");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("this one's id is K-78.2"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(receive_as(log, KETAMINE, "K-78", "PCCA").status.success());
+    // The same ingredient's lot from the same manufacturer is received once.
+    let o = receive_as(log, KETAMINE, "K-78", "medisca");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("received once"));
+    // Listed by id.
+    let listed = log.json(&["stock", "--all"]);
+    let mut ids: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["lot"].as_str().unwrap())
+        .collect();
+    ids.sort_unstable();
+    assert_eq!(ids, ["K-78", "K-78.2", "K-78.3"]);
+    // The number alone names three: refused, each named by its id.
+    let said = log.refused(
+        &["stock", "release", "K-78", "--by", RP.0],
+        &[RP.1],
+        2,
+        "names 3 stock lots",
+    );
+    for want in [
+        "K-78.1 (Ketamine hydrochloride, USP, Medisca)",
+        "K-78.2 (Methylcobalamin, Sweet Co)",
+        "K-78.3 (Ketamine hydrochloride, USP, PCCA)",
+    ] {
+        assert!(said.contains(want), "{want}\n{said}");
+    }
+    log.signed(&["stock", "release", "k-78.3", "--by", RP.0], &[RP.1]);
+    let status = |id: &str| {
+        log.json(&["stock", "--all"])
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["lot"] == id)
+            .unwrap()["status"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(status("K-78.3"), "released");
+    assert_eq!(status("K-78.2"), "quarantined");
+    // A drug's lots only: the methylcobalamin lot is no candidate for ketamine's waste.
+    let waste = |lot: &str| {
+        vec![
+            "cs".to_string(),
+            "waste".into(),
+            "--drug".into(),
+            "ketamine".into(),
+            "--lot".into(),
+            lot.into(),
+            "--quantity".into(),
+            "0.5 g".into(),
+            "--reason".into(),
+            "spill".into(),
+            "--by".into(),
+            TK.0.into(),
+            "--witness".into(),
+            PH.0.into(),
+        ]
+    };
+    let said = log.refused(
+        &crate::bench_record::strs(&waste("K-78")),
+        &[TK.1, PH.1],
+        2,
+        "names 2 stock lots",
+    );
+    assert!(!said.contains("Methylcobalamin"), "{said}");
+    log.signed(&crate::bench_record::strs(&waste("K-78.3")), &[TK.1, PH.1]);
+    let on_hand = |id: &str| {
+        log.json(&["stock", "--all"])
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["lot"] == id)
+            .unwrap()["on_hand"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(
+        (on_hand("K-78"), on_hand("K-78.3")),
+        ("25".to_string(), "9.5".to_string())
+    );
+    // A lot given with --component is told apart by its ingredient and manufacturer; with
+    // neither telling, it is refused.
+    let out = tmp.join("out").display().to_string();
+    let cfg = fixture("troche.toml");
+    let make = |component: &str| {
+        let mut args = crate::log::make_args(&out, &cfg, &["--component", component]);
+        args.extend(["--by", TK.0]);
+        log.run_in(&args, &[TK.1])
+    };
+    let o = make("Ketamine hydrochloride, USP|K-78|2027-06-30");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("names 2 stock lots"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let o = make("Ketamine hydrochloride, USP|K-78|2027-06-30|PCCA");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_ne!(on_hand("K-78.3"), "0");
+    let reserved = |id: &str| {
+        log.json(&["stock", "--all"])
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["lot"] == id)
+            .unwrap()["reserved"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_ne!(reserved("K-78.3"), "0");
+    assert_eq!(reserved("K-78"), "0");
+    let shown = log.json(&["lot", "261130-001"]).to_string();
+    assert!(shown.contains("K-78.3"), "{shown}");
+    assert!(log.ok(&["db", "check"]).contains("stock chain: "));
+}
+on_both_logs!(a_lot_number_shared_is_told_apart, "cs_lot_identity");

@@ -427,7 +427,9 @@ pub(super) fn run(ctx: &Context, args: &CsArgs) -> Result<i32> {
             let (seq, book, flagged) = db.write(|tx| {
                 people::require_signer(tx, "--by", &p.initials)?;
                 people::require_signer(tx, "--witness", &w.initials)?;
-                let l = stock::get(tx, "--lot", &l.lot)?;
+                let l = stock::identity::by_id(tx, &l.lot)?.ok_or_else(|| {
+                    Error::stored(format!("stock lot {} is not in the log", l.lot))
+                })?;
                 let (details, flagged) = compared(&l, found, readability)?;
                 let seq = stock::append(
                     tx,

@@ -42,21 +42,22 @@ pub fn controlled(db: &mut dyn Db) -> Result<Vec<StockLot>> {
     scheduled(db)
 }
 
-/// One lot of `drug`, or a refusal naming the flag and the lots there are.
+/// One lot of `drug` (its id, or a lot number naming one of the drug's lots), or a refusal
+/// naming the flag and the lots there are.
 pub fn lot_of(db: &mut dyn Db, drug: &str, lot: &str) -> Result<StockLot> {
     let lots = lots_of(db, drug)?;
-    let want = lot.trim().to_uppercase();
-    lots.iter().find(|l| l.lot == want).cloned().ok_or_else(|| {
+    let ids = lots
+        .iter()
+        .map(|l| l.lot.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    super::identity::one_of("--lot", lot, lots.clone())?.ok_or_else(|| {
         Error::arg(
             "--lot",
             format!(
-                "{} is not a lot of {}; its lots: {}",
+                "{} is not a lot of {}; its lots: {ids}",
                 crate::escape::escape(lot.trim()),
                 drug.trim(),
-                lots.iter()
-                    .map(|l| l.lot.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
             ),
         )
     })
