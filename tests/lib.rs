@@ -8,6 +8,7 @@ mod bench_record;
 mod calc;
 mod claims;
 mod common;
+mod controlled_inventory;
 mod conventions;
 mod crash;
 mod database;

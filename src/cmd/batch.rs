@@ -249,7 +249,9 @@ fn summary_csv(report: &Report) -> Result<String> {
     spreadsheet::csv(std::iter::once(header).chain(rows))
 }
 
-/// `picklist.csv`: what to pull from stock for the batches made.
+/// `picklist.csv`: what to pull from stock for the batches made, and, where the log keeps
+/// stock, the stock lots to pull it from: one row per lot, the ingredient's totals on its
+/// first row only, so that a spreadsheet's sum of `total` counts each ingredient once.
 fn picklist_csv(report: &Report) -> Result<String> {
     let header = [
         "ingredient",
@@ -258,19 +260,83 @@ fn picklist_csv(report: &Report) -> Result<String> {
         "unit",
         "exact",
         "batches",
+        "stock_lot",
+        "lot_quantity",
+        "lot_unit",
+        "lot_batches",
     ]
     .map(String::from);
-    let rows = report.picks.iter().map(|p| {
+    let mut rows = Vec::new();
+    let mut listed = std::collections::BTreeSet::new();
+    let lot_cells = |lot: &str, unit: &str, micro: i64, batches: usize| {
         [
+            lot.to_string(),
+            crate::stock::from_micro(micro).to_string(),
+            unit.to_string(),
+            batches.to_string(),
+        ]
+    };
+    for p in &report.picks {
+        let totals = [
             p.name.clone(),
             p.schedule.map_or("", Schedule::as_str).to_string(),
             pick_amount(p, report.readability),
             p.unit.to_string(),
             p.total.normalize().to_string(),
             p.batches.to_string(),
-        ]
-    });
-    spreadsheet::csv(std::iter::once(header).chain(rows))
+        ];
+        let lots: Vec<_> = report
+            .stock_lots
+            .iter()
+            .filter(|((ingredient, _, _), _)| *ingredient == p.name)
+            .collect();
+        if lots.is_empty() {
+            rows.push(
+                totals
+                    .iter()
+                    .cloned()
+                    .chain(std::iter::repeat_n(String::new(), 4))
+                    .collect::<Vec<_>>(),
+            );
+        }
+        for (i, (key, (micro, batches))) in lots.into_iter().enumerate() {
+            listed.insert(key.clone());
+            let (_, lot, unit) = key;
+            let mut first = totals.clone();
+            if i > 0 {
+                for cell in &mut first[2..] {
+                    cell.clear();
+                }
+            }
+            rows.push(
+                first
+                    .into_iter()
+                    .chain(lot_cells(lot, unit, *micro, *batches))
+                    .collect(),
+            );
+        }
+    }
+    // A lot drawn on for an ingredient the pick list names otherwise: still named.
+    for (key, (micro, batches)) in &report.stock_lots {
+        if listed.contains(key) {
+            continue;
+        }
+        let (ingredient, lot, unit) = key;
+        rows.push(
+            [
+                ingredient.clone(),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+            ]
+            .into_iter()
+            .chain(lot_cells(lot, unit, *micro, *batches))
+            .collect(),
+        );
+    }
+    spreadsheet::csv(std::iter::once(header.to_vec()).chain(rows))
 }
 
 /// A pick's total as weighed: a mass to the balance's readability, anything else to 0.01.

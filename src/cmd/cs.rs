@@ -20,6 +20,11 @@ use super::pins;
 use super::stock::{signed_quantity, text};
 use super::{arg, today};
 
+mod report;
+mod units;
+
+use crate::stock::units::{DESTROYED, KEPT, Pool, RETURNED};
+
 #[derive(Args)]
 pub(super) struct CsArgs {
     #[command(subcommand)]
@@ -37,6 +42,18 @@ struct Which {
     /// The stock lot.
     #[arg(long, value_name = "LOT")]
     lot: String,
+}
+
+/// Where destroyed units come from.
+#[derive(Clone, Copy, Default, ValueEnum)]
+enum PoolArg {
+    /// Units on hand to dispense.
+    #[default]
+    Stock,
+    /// Retained samples (`cs keep`).
+    Retained,
+    /// Units a patient returned (`cs return`).
+    Returned,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -124,6 +141,64 @@ enum Action {
         #[arg(long, value_name = "INITIALS")]
         by: Option<String>,
     },
+    /// The finished units of a controlled batch: made, dispensed, kept, destroyed, returned,
+    /// and what it holds.
+    Units {
+        /// The batch's lot.
+        lot: String,
+        /// A table to read, JSON or CSV for other programs.
+        #[arg(long, value_enum, default_value_t)]
+        format: ListFormat,
+    },
+    /// Units of a controlled batch set aside as retained samples, signed.
+    Keep {
+        /// The batch's lot.
+        lot: String,
+        /// How many units.
+        #[arg(long, value_name = "N")]
+        units: u32,
+        /// Why (e.g. "retained sample").
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
+        /// Who sets them aside.
+        #[arg(long, value_name = "INITIALS")]
+        by: Option<String>,
+    },
+    /// Units of a controlled batch destroyed, signed by who destroyed them and a witness.
+    Destroy {
+        /// The batch's lot.
+        lot: String,
+        /// How many units.
+        #[arg(long, value_name = "N")]
+        units: u32,
+        /// Which units: on hand, retained samples, or a patient's return.
+        #[arg(long, value_enum, default_value_t)]
+        pool: PoolArg,
+        /// Why, and how.
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
+        /// Who destroyed them (first PIN).
+        #[arg(long, value_name = "INITIALS")]
+        by: Option<String>,
+        /// Who saw it done (second PIN).
+        #[arg(long, value_name = "INITIALS")]
+        witness: String,
+    },
+    /// Units of a dispensed controlled batch a patient brought back, received by a
+    /// pharmacist; held for destruction, never dispensed again.
+    Return {
+        /// The batch's lot.
+        lot: String,
+        /// How many units.
+        #[arg(long, value_name = "N")]
+        units: u32,
+        /// Why they came back.
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
+        /// The pharmacist receiving them.
+        #[arg(long, value_name = "INITIALS")]
+        by: Option<String>,
+    },
     /// A drug's movements by lot between two dates: opening balance, each movement, closing.
     Report {
         /// The drug: its name in stock, or the controlled substance ("ketamine").
@@ -138,21 +213,49 @@ enum Action {
         /// A table to read, JSON or CSV for other programs.
         #[arg(long, value_enum, default_value_t)]
         format: ListFormat,
+        /// Write the report as a PDF to FILE instead, signed by the pharmacist `--by`: the
+        /// signature is entered in the log with the file's SHA-256.
+        #[arg(long, value_name = "FILE")]
+        pdf: Option<PathBuf>,
+        /// Replace FILE if it exists.
+        #[arg(long, requires = "pdf")]
+        force: bool,
+        /// The pharmacist signing the PDF (their PIN is asked for).
+        #[arg(long, value_name = "INITIALS", requires = "pdf")]
+        by: Option<String>,
     },
 }
 
 pub(super) fn run(ctx: &Context, args: &CsArgs) -> Result<i32> {
-    let settings = config::load(args.config.as_deref())?;
     if let Action::Report {
         drug,
         from,
         to,
         format,
+        pdf,
+        force,
+        by,
     } = &args.action
     {
-        let mut db = ctx.read_with_config(args.config.as_deref())?;
-        return report(db.as_mut(), drug, from, to, *format);
+        return report::run(
+            ctx,
+            args.config.as_deref(),
+            &report::Ask {
+                drug,
+                from,
+                to,
+                format: *format,
+                pdf: pdf.as_deref(),
+                force: *force,
+                by: by.as_deref(),
+            },
+        );
     }
+    if let Action::Units { lot, format } = &args.action {
+        let mut db = ctx.read_with_config(args.config.as_deref())?;
+        return units::show(db.as_mut(), lot, *format);
+    }
+    let settings = config::load(args.config.as_deref())?;
     let mut db = ctx.open_existing(&settings)?;
     let actor = Actor::current();
     let user = settings.user.as_deref();
@@ -166,7 +269,70 @@ pub(super) fn run(ctx: &Context, args: &CsArgs) -> Result<i32> {
     };
     let readability = settings.balance.readability;
     match &args.action {
-        Action::Report { .. } => Ok(0),
+        Action::Report { .. } | Action::Units { .. } => Ok(0),
+        Action::Keep {
+            lot,
+            units: n,
+            reason,
+            by,
+        }
+        | Action::Return {
+            lot,
+            units: n,
+            reason,
+            by,
+        } => {
+            let reason = text("--reason", reason)?;
+            let what = if matches!(args.action, Action::Keep { .. }) {
+                KEPT
+            } else {
+                RETURNED
+            };
+            let p = sign(db.as_mut(), "--by", by.as_deref())?;
+            units::enter(
+                db.as_mut(),
+                &units::Asked {
+                    lot,
+                    what,
+                    units: *n,
+                    pool: Pool::Stock,
+                    reason: &reason,
+                },
+                &p,
+                None,
+                &actor,
+            )
+        }
+        Action::Destroy {
+            lot,
+            units: n,
+            pool,
+            reason,
+            by,
+            witness,
+        } => {
+            let reason = text("--reason", reason)?;
+            let p = sign(db.as_mut(), "--by", by.as_deref())?;
+            let w = sign(db.as_mut(), "--witness", Some(witness))?;
+            distinct(&p.initials, &w.initials)?;
+            units::enter(
+                db.as_mut(),
+                &units::Asked {
+                    lot,
+                    what: DESTROYED,
+                    units: *n,
+                    pool: match pool {
+                        PoolArg::Stock => Pool::Stock,
+                        PoolArg::Retained => Pool::Retained,
+                        PoolArg::Returned => Pool::Returned,
+                    },
+                    reason: &reason,
+                },
+                &p,
+                Some(&w),
+                &actor,
+            )
+        }
         Action::Waste {
             which,
             quantity,
@@ -261,7 +427,9 @@ pub(super) fn run(ctx: &Context, args: &CsArgs) -> Result<i32> {
             let (seq, book, flagged) = db.write(|tx| {
                 people::require_signer(tx, "--by", &p.initials)?;
                 people::require_signer(tx, "--witness", &w.initials)?;
-                let l = stock::get(tx, "--lot", &l.lot)?;
+                let l = stock::identity::by_id(tx, &l.lot)?.ok_or_else(|| {
+                    Error::stored(format!("stock lot {} is not in the log", l.lot))
+                })?;
                 let (details, flagged) = compared(&l, found, readability)?;
                 let seq = stock::append(
                     tx,
@@ -451,6 +619,43 @@ pub(super) fn run(ctx: &Context, args: &CsArgs) -> Result<i32> {
                         },
                     ]);
                 }
+                // The finished units of every controlled batch that holds any, from its
+                // book: an event of the batch records what the inventory found.
+                for (lot, schedule) in crate::stock::units::controlled_batches(tx)? {
+                    let (b, u, _) = crate::stock::units::of(tx, &lot)?;
+                    if u.balance() == 0 {
+                        continue;
+                    }
+                    crate::logbook::append_event(
+                        tx,
+                        &crate::logbook::NewEvent {
+                            lot: &lot,
+                            what: "inventory",
+                            status: None,
+                            who: Some(&p.initials),
+                            meaning: Some("inventoried"),
+                            details: &json!({
+                                "date": date.to_string(),
+                                "at": at,
+                                "units": u.balance(),
+                                "on_hand": u.on_hand,
+                                "retained": u.retained,
+                                "returned": u.held_returns,
+                            }),
+                        },
+                        &actor,
+                    )?;
+                    rows.push(vec![
+                        String::new(),
+                        lot,
+                        b.formula_id,
+                        schedule,
+                        format!("{} units", u.balance()),
+                        String::new(),
+                        String::new(),
+                        String::new(),
+                    ]);
+                }
                 Ok(rows)
             })?;
             emit(
@@ -468,7 +673,7 @@ pub(super) fn run(ctx: &Context, args: &CsArgs) -> Result<i32> {
                 ListFormat::Table,
             )?;
             eprintln(&format!(
-                "{at} inventory of {date}: {} controlled lots, taken by {}",
+                "{at} inventory of {date}: {} controlled lots and batches, taken by {}",
                 rows.len(),
                 p.initials
             ));
@@ -509,250 +714,4 @@ fn compared(
         }),
         flagged,
     ))
-}
-
-fn report(
-    db: &mut dyn crate::store::Db,
-    drug: &str,
-    from: &str,
-    to: &str,
-    format: ListFormat,
-) -> Result<i32> {
-    let from = arg("--from", crate::order::parse_date(from))?;
-    let to = arg("--to", crate::order::parse_date(to))?;
-    if to < from {
-        return Err(Error::arg("--to", format!("{to} is before --from {from}")));
-    }
-    let lots = cs::lots_of(db, drug)?;
-    let (from_s, to_s) = (from.to_string(), to.to_string());
-    let mut rows = Vec::new();
-    let mut open = 0;
-    for l in &lots {
-        let moves = cs::movements(db, &l.lot)?;
-        let day = |m: &cs::Movement| m.at.chars().take(10).collect::<String>();
-        let mut balance: i64 = moves
-            .iter()
-            .filter(|m| day(m) < from_s)
-            .filter_map(|m| m.quantity)
-            .sum();
-        let show = |v: i64| stock::from_micro(v).to_string();
-        // In and out as two columns of positive numbers: a spreadsheet sums them, where a
-        // cell starting with "-" is kept as text (the CSV writer's guard against formulas).
-        let row = |event: String, at: String, what: &str, change: Option<i64>, balance: i64| {
-            let (into, out) = match change {
-                Some(c) if c > 0 => (show(c), String::new()),
-                Some(c) if c < 0 => (String::new(), show(-c)),
-                _ => (String::new(), String::new()),
-            };
-            vec![
-                l.lot.clone(),
-                l.schedule.clone().unwrap_or_default(),
-                l.unit.clone(),
-                event,
-                at,
-                what.to_string(),
-                into,
-                out,
-                show(balance),
-                String::new(),
-                String::new(),
-                String::new(),
-                String::new(),
-            ]
-        };
-        rows.push(row(
-            String::new(),
-            from_s.clone(),
-            "opening balance",
-            None,
-            balance,
-        ));
-        for m in moves.iter().filter(|m| day(m) >= from_s && day(m) <= to_s) {
-            if m.what == "reserved" {
-                continue;
-            }
-            balance += m.quantity.unwrap_or(0);
-            let mut r = row(
-                m.seq.to_string(),
-                seconds(&m.at),
-                &m.what,
-                m.quantity,
-                balance,
-            );
-            r[9] = m.batch.clone().unwrap_or_default();
-            r[10] = m.who.clone().unwrap_or_default();
-            r[11] = m.witness.clone().unwrap_or_default();
-            r[12] = m.note();
-            rows.push(r);
-        }
-        rows.push(row(
-            String::new(),
-            to_s.clone(),
-            "closing balance",
-            None,
-            balance,
-        ));
-        for d in cs::open_discrepancies(&moves) {
-            open += 1;
-            let mut r = row(
-                d.seq.to_string(),
-                seconds(&d.at),
-                "UNRESOLVED DISCREPANCY",
-                None,
-                balance,
-            );
-            r[10] = d.who.clone().unwrap_or_default();
-            r[11] = d.witness.clone().unwrap_or_default();
-            r[12] = d.note();
-            rows.push(r);
-        }
-    }
-    let batches = finished_units(db, &lots, &from_s, &to_s)?;
-    let made = batches.len();
-    rows.extend(batches.into_iter().flatten());
-    emit(
-        &[
-            "lot", "schedule", "unit", "event", "at", "what", "in", "out", "balance", "batch",
-            "by", "witness", "note",
-        ],
-        &rows,
-        format,
-    )?;
-    eprintln(&format!(
-        "{drug}: {} lots and {made} batches made from them, {from} to {to}{}",
-        lots.len(),
-        if open > 0 {
-            format!("; {open} unresolved discrepancies")
-        } else {
-            String::new()
-        }
-    ));
-    Ok(0)
-}
-
-/// An event's time to the second, as a report shows it: "2026-12-05T18:46:12Z".
-fn seconds(at: &str) -> String {
-    match at.get(..19) {
-        Some(s) if at.ends_with('Z') => format!("{s}Z"),
-        _ => at.to_string(),
-    }
-}
-
-/// The finished units of every batch made from the drug's lots and compounded by `to`, in
-/// units: made, each dispensing, and what is left, as rows of the report (the batch's lot in
-/// the lot column).
-fn finished_units(
-    db: &mut dyn crate::store::Db,
-    lots: &[stock::StockLot],
-    from: &str,
-    to: &str,
-) -> Result<Vec<Vec<Vec<String>>>> {
-    let mut seen = std::collections::BTreeSet::new();
-    let mut out = Vec::new();
-    for l in lots {
-        for b in crate::logbook::recall(db, &l.lot, &crate::logbook::Filter::default())? {
-            if b.date.as_str() > to || !seen.insert(b.lot.clone()) {
-                continue;
-            }
-            // A rejected or void batch was never stock to dispense.
-            let made = match b.status.as_str() {
-                "rejected" | "void" => 0,
-                _ => b.units.unwrap_or(0),
-            };
-            let row = |event: String,
-                       at: String,
-                       what: &str,
-                       into: String,
-                       out: String,
-                       balance: i64,
-                       by: String,
-                       note: String| {
-                vec![
-                    b.lot.clone(),
-                    l.schedule.clone().unwrap_or_default(),
-                    "units".to_string(),
-                    event,
-                    at,
-                    what.to_string(),
-                    into,
-                    out,
-                    balance.to_string(),
-                    b.lot.clone(),
-                    by,
-                    String::new(),
-                    note,
-                ]
-            };
-            let events = crate::logbook::events(db, &b.lot)?;
-            let day = |at: &str| at.chars().take(10).collect::<String>();
-            let dispensed = |e: &crate::logbook::Event| {
-                serde_json::from_str::<serde_json::Value>(&e.details)
-                    .ok()
-                    .and_then(|d| d["units"].as_i64())
-                    .unwrap_or(0)
-            };
-            let mut balance = if b.date.as_str() < from { made } else { 0 };
-            for e in events
-                .iter()
-                .filter(|e| e.what == "dispensed" && day(&e.at).as_str() < from)
-            {
-                balance -= dispensed(e);
-            }
-            let mut rows = vec![row(
-                String::new(),
-                from.to_string(),
-                "finished units, opening",
-                String::new(),
-                String::new(),
-                balance,
-                String::new(),
-                format!("{} from lot {}, now {}", b.formula, l.lot, b.status),
-            )];
-            if b.date.as_str() >= from {
-                balance += made;
-                rows.push(row(
-                    String::new(),
-                    b.date.clone(),
-                    "units made",
-                    made.to_string(),
-                    String::new(),
-                    balance,
-                    String::new(),
-                    format!(
-                        "Rx {} for {}",
-                        b.rx.clone().unwrap_or_default(),
-                        b.patient.clone().unwrap_or_default()
-                    ),
-                ));
-            }
-            for e in events.iter().filter(|e| {
-                e.what == "dispensed" && day(&e.at).as_str() >= from && day(&e.at).as_str() <= to
-            }) {
-                let n = dispensed(e);
-                balance -= n;
-                rows.push(row(
-                    e.seq.to_string(),
-                    seconds(&e.at),
-                    "units dispensed",
-                    String::new(),
-                    n.to_string(),
-                    balance,
-                    e.who.clone().unwrap_or_default(),
-                    String::new(),
-                ));
-            }
-            rows.push(row(
-                String::new(),
-                to.to_string(),
-                "finished units, closing",
-                String::new(),
-                String::new(),
-                balance,
-                String::new(),
-                String::new(),
-            ));
-            out.push(rows);
-        }
-    }
-    Ok(out)
 }

@@ -104,9 +104,10 @@ pub(super) fn dispense(ctx: &Context, a: &DispenseArgs) -> Result<i32> {
     let signer = pins::sign(db.as_mut(), &mut ctx.pins(&settings), "--by", &by, &actor)?;
     let (units, left) = db.write(|tx| {
         people::require_signer(tx, "--by", &signer.initials)?;
-        let made = logbook::batch(tx, lot)?.units.unwrap_or(0);
-        let before = logbook::dispensed_units(tx, lot)?;
-        let left = made.saturating_sub(before);
+        // What is on hand to dispense: made less dispensed, and, for a controlled
+        // preparation, less what was kept or destroyed (docs/stock.md).
+        let (_, held, _) = crate::stock::units::of(tx, lot)?;
+        let (made, before, left) = (held.made, held.dispensed, held.on_hand.max(0));
         let units = a.units.map_or(left, i64::from);
         if units == 0 || units > left {
             return Err(Error::arg(

@@ -344,7 +344,7 @@ fn receive(ctx: &Context, r: &ReceiveArgs) -> Result<i32> {
     let settings = config::load(r.signed.config.as_deref())?;
     let mut db = ctx.open_existing(&settings)?;
     let (p, actor) = signer(ctx, &settings, db.as_mut(), &r.signed)?;
-    db.write(|tx| {
+    let id = db.write(|tx| {
         people::require_signer(tx, "--by", &p.initials)?;
         stock::receive(tx, &receipt, &p.initials, &actor)
     })?;
@@ -358,6 +358,14 @@ fn receive(ctx: &Context, r: &ReceiveArgs) -> Result<i32> {
         stock::from_micro(micro),
         p.initials
     ));
+    if id != receipt.lot {
+        // Another ingredient's or manufacturer's lot has this number: this one is named apart.
+        eprintln(&format!(
+            "stock holds another lot numbered {} (`troche stock show {}.1`): this one's id is \
+             {id}, which every command takes; the number alone names both and is refused",
+            receipt.lot, receipt.lot
+        ));
+    }
     Ok(0)
 }
 

@@ -3,6 +3,7 @@
 
 pub mod canvas;
 mod column;
+pub mod cs_report;
 mod error;
 mod font;
 pub mod label;

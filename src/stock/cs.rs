@@ -42,21 +42,22 @@ pub fn controlled(db: &mut dyn Db) -> Result<Vec<StockLot>> {
     scheduled(db)
 }
 
-/// One lot of `drug`, or a refusal naming the flag and the lots there are.
+/// One lot of `drug` (its id, or a lot number naming one of the drug's lots), or a refusal
+/// naming the flag and the lots there are.
 pub fn lot_of(db: &mut dyn Db, drug: &str, lot: &str) -> Result<StockLot> {
     let lots = lots_of(db, drug)?;
-    let want = lot.trim().to_uppercase();
-    lots.iter().find(|l| l.lot == want).cloned().ok_or_else(|| {
+    let ids = lots
+        .iter()
+        .map(|l| l.lot.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    super::identity::one_of("--lot", lot, lots.clone())?.ok_or_else(|| {
         Error::arg(
             "--lot",
             format!(
-                "{} is not a lot of {}; its lots: {}",
+                "{} is not a lot of {}; its lots: {ids}",
                 crate::escape::escape(lot.trim()),
                 drug.trim(),
-                lots.iter()
-                    .map(|l| l.lot.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
             ),
         )
     })
@@ -116,11 +117,25 @@ impl Movement {
                 }
             ));
         }
+        if self.what == "report signed" {
+            parts.push(format!(
+                "report {} to {} signed, SHA-256 {}",
+                d["from"].as_str().unwrap_or_default(),
+                d["to"].as_str().unwrap_or_default(),
+                d["sha256"].as_str().unwrap_or_default()
+            ));
+        }
         if let Some(c) = d["count"].as_i64() {
             parts.push(format!("resolves count {c}"));
         }
         parts.join("; ")
     }
+}
+
+/// The stock chain's last event: its number and SHA-256, what a signed report was drawn
+/// from.
+pub fn chain_head(db: &mut dyn Db) -> Result<(i64, String)> {
+    super::chain::head(db)
 }
 
 /// A lot's events, in order.

@@ -98,7 +98,7 @@ const HOLDS: &str = "e.reserved IS NOT NULL AND e.batch IS NOT NULL AND (b.statu
     b.status NOT IN ('void', 'rejected'))";
 
 /// Some lots with their balances, each summed by its own indexed look-up: for a few lots.
-fn select_where(clause: &str) -> String {
+pub(super) fn select_where(clause: &str) -> String {
     format!(
         "SELECT {COLUMNS}, \
          CAST(COALESCE((SELECT sum(e.quantity) FROM stock_events e WHERE e.lot = l.lot), 0) \
@@ -122,17 +122,15 @@ fn select_all() -> String {
     )
 }
 
-/// One lot, found whatever the case it is typed in.
+/// The lot a typed lot string names (its id, or a lot number naming one: see
+/// [`super::identity`]), whatever the case; a number naming several is refused.
 pub fn find(db: &mut dyn Db, lot: &str) -> Result<Option<StockLot>> {
-    db.query_one(
-        &select_where("upper(l.lot) = $1"),
-        &[Value::text(lot.trim().to_uppercase())],
-    )
+    super::identity::find_where(db, "LOT", lot, |_| true)
 }
 
 /// One lot, or "no such lot" naming the flag.
 pub fn get(db: &mut dyn Db, flag: &str, lot: &str) -> Result<StockLot> {
-    find(db, lot)?.ok_or_else(|| {
+    super::identity::find_where(db, flag, lot, |_| true)?.ok_or_else(|| {
         Error::arg(
             flag,
             format!(
@@ -141,6 +139,12 @@ pub fn get(db: &mut dyn Db, flag: &str, lot: &str) -> Result<StockLot> {
             ),
         )
     })
+}
+
+/// The lot of an id the log itself holds (an event's lot), exactly.
+fn by_id(db: &mut dyn Db, id: &str) -> Result<StockLot> {
+    super::identity::by_id(db, id)?
+        .ok_or_else(|| Error::stored(format!("stock lot {id} is not in the log")))
 }
 
 /// Every lot, soonest expiry first; with `all` false only those holding something.
@@ -200,18 +204,11 @@ pub struct Receipt {
     pub potency_step: Option<String>,
 }
 
-/// Enters a received lot, in quarantine, with its `received` movement.
-pub fn receive(tx: &mut Transaction<'_>, r: &Receipt, by: &str, actor: &Actor) -> Result<()> {
-    if let Some(l) = find(tx, &r.lot)? {
-        return Err(Error::arg(
-            "--lot",
-            format!(
-                "stock lot {} is in the log already ({}, received {}); a lot is received \
-                 once: more of it is `troche stock adjust {} --quantity ... --reason ...`",
-                l.lot, l.name, l.received_at, l.lot
-            ),
-        ));
-    }
+/// Enters a received lot, in quarantine, with its `received` movement; returns the id it is
+/// entered under (its lot number, or the number and its place when another ingredient's or
+/// manufacturer's lot has that number: [`super::identity`]).
+pub fn receive(tx: &mut Transaction<'_>, r: &Receipt, by: &str, actor: &Actor) -> Result<String> {
+    let id = super::identity::new_id(tx, &r.lot, &r.name, &r.manufacturer)?;
     let s = |v: &Option<String>| Value::opt(v.as_deref());
     let d = |v: Option<Decimal>| Value::opt(v.map(|x| x.normalize().to_string()).as_deref());
     tx.execute(
@@ -220,7 +217,7 @@ pub fn receive(tx: &mut Transaction<'_>, r: &Receipt, by: &str, actor: &Actor) -
          received_at, workstation, os_user, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
          $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
         &[
-            Value::text(r.lot.clone()),
+            Value::text(id.clone()),
             Value::text(r.name.clone()),
             Value::text(r.manufacturer.clone()),
             Value::text(r.expiry.to_string()),
@@ -244,7 +241,7 @@ pub fn receive(tx: &mut Transaction<'_>, r: &Receipt, by: &str, actor: &Actor) -
     append(
         tx,
         &NewEvent {
-            lot: &r.lot,
+            lot: &id,
             what: "received",
             status: Some(QUARANTINED),
             quantity: Some(r.quantity),
@@ -255,7 +252,7 @@ pub fn receive(tx: &mut Transaction<'_>, r: &Receipt, by: &str, actor: &Actor) -
         },
         actor,
     )?;
-    Ok(())
+    Ok(id)
 }
 
 /// Moves a lot to `status` with an event, if its status now (read inside the transaction)
@@ -315,7 +312,7 @@ pub fn move_quantity(
     e: &NewEvent<'_>,
     actor: &Actor,
 ) -> Result<(StockLot, i64)> {
-    let l = get(tx, "--lot", lot)?;
+    let l = by_id(tx, lot)?;
     let q = e.quantity.unwrap_or(0);
     let after = l
         .on_hand

@@ -7,9 +7,11 @@
 pub mod chain;
 pub mod cs;
 mod events;
+pub mod identity;
 mod lots;
 pub mod pick;
 pub mod potency;
+pub mod units;
 
 use rust_decimal::Decimal;
 

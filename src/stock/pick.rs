@@ -20,7 +20,7 @@ use crate::order::{AssaySpec, ComponentLot};
 use crate::store::{Transaction, Value};
 
 use super::events::{NewEvent, append};
-use super::{RELEASED, StockLot, by_name, find, from_micro, to_micro_up};
+use super::{RELEASED, StockLot, by_name, from_micro, to_micro_up};
 
 /// A lot drawn on by a batch.
 #[derive(Debug, Clone)]
@@ -68,7 +68,15 @@ pub fn choose_with(
         let unit = ing.dimension.base_unit();
         if let Some(c) = given {
             // A lot given by hand is drawn on when stock holds it; a scheduled active's must.
-            match find(tx, &c.lot)? {
+            // The lot of this ingredient (and of the manufacturer, when given) that the
+            // string names: two ingredients' or manufacturers' lots may share a number.
+            let named = super::identity::find_where(tx, FLAG, &c.lot, |l| {
+                super::names_match(&ing.name, &l.name)
+                    && c.manufacturer
+                        .as_deref()
+                        .is_none_or(|m| m.trim().eq_ignore_ascii_case(&l.manufacturer))
+            })?;
+            match named {
                 Some(mut l) => {
                     held(&mut l, pending);
                     usable(&l, &ing.name, record.date)?;
@@ -426,7 +434,8 @@ pub fn take_off(
         if change == 0 && outstanding == 0 {
             continue;
         }
-        let l = super::get(tx, "LOT", &lot)?;
+        let l = super::identity::by_id(tx, &lot)?
+            .ok_or_else(|| Error::stored(format!("stock lot {lot} is not in the log")))?;
         if l.on_hand + change < 0 {
             return Err(Error::arg(
                 "--weight",
