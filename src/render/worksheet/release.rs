@@ -172,21 +172,21 @@ fn title(s: &mut Sheet, record: &Record, d: &Decision<'_>) {
         runs.extend(strength_runs(&l));
         line(s, &runs);
     }
-    let c = &record.calc;
+    let calc = &record.calc;
     line(
         s,
         &[
             bold("Quantity: "),
             regular(format!(
                 "{} units dispensed, {} prepared; compounded {}",
-                c.units_dispensed,
-                c.units_prepared,
+                calc.units_dispensed,
+                calc.units_prepared,
                 date(record.date)
             )),
         ],
     );
-    let o = &record.order;
-    let rx: Vec<String> = [("Rx", &o.rx), ("patient", &o.patient)]
+    let order = &record.order;
+    let rx: Vec<String> = [("Rx", &order.rx), ("patient", &order.patient)]
         .into_iter()
         .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k} {v}")))
         .collect();
