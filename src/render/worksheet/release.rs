@@ -418,7 +418,7 @@ fn reconciliation(s: &mut Sheet, record: &Record, b: &BenchRecord) {
     }
     let schedule = record.schedule().map(schedule_name).unwrap_or_default();
     s.section(
-        &format!("Controlled-substance reconciliation ({schedule})"),
+        &format!("Controlled-substance reconciliation, {schedule}"),
         |s| {
             for r in &b.reconciliation {
                 let basis = if r.from_actual {
