@@ -307,13 +307,15 @@ fn judged(s: &mut Sheet, d: &Decision<'_>) {
     });
 }
 
-/// Every flag of the record judged and how it was handled.
+/// Every flag of the record judged and how it was handled: the heading kept with the first,
+/// each flag kept on a page with its handling.
 fn flags(s: &mut Sheet, d: &Decision<'_>) {
     let Judged::Record(b) = d.judged else {
         return;
     };
-    s.section("Flags and how each was handled", |s| {
-        if b.flags.is_empty() {
+    let title = "Flags and how each was handled";
+    let Some((first, rest)) = b.flags.split_first() else {
+        s.section(title, |s| {
             line(
                 s,
                 &[regular(
@@ -321,31 +323,40 @@ fn flags(s: &mut Sheet, d: &Decision<'_>) {
                      formulation record's limits.",
                 )],
             );
-        }
-        for f in &b.flags {
-            line(s, &[bold(format!("{}: ", f.id)), regular(f.text.clone())]);
-            let how: Vec<Run> = match d.acknowledged.iter().find(|a| a.flag == f.id) {
-                Some(a) => vec![
-                    bold("Deviation, acknowledged "),
-                    regular(format!("by {} at {}: ", a.by, when(&a.at))),
-                    regular(format!("\u{201c}{}\u{201d}", a.reason)),
-                ],
-                None if !f.acknowledgeable() => vec![bold(
-                    "An active outside its tolerance: never acknowledged; the batch is \
-                     rejected or remade.",
-                )],
-                None => vec![bold("Not acknowledged: open when the batch was rejected.")],
-            };
-            indented(s, &how);
-        }
-        if !b.deviations.is_empty() {
+        });
+        return;
+    };
+    s.section(title, |s| flag(s, d, first));
+    for f in rest {
+        s.keep(|s| flag(s, d, f));
+    }
+    if !b.deviations.is_empty() {
+        s.keep(|s| {
             s.gap(2.0);
             line(s, &[bold("Deviations entered at the bench:")]);
-            for dv in &b.deviations {
-                indented(s, &[regular(dv.clone())]);
-            }
+        });
+        for dv in &b.deviations {
+            s.keep(|s| indented(s, &[regular(dv.clone())]));
         }
-    });
+    }
+}
+
+/// One flag, and how it was handled.
+fn flag(s: &mut Sheet, d: &Decision<'_>, f: &crate::bench::Flag) {
+    line(s, &[bold(format!("{}: ", f.id)), regular(f.text.clone())]);
+    let how: Vec<Run> = match d.acknowledged.iter().find(|a| a.flag == f.id) {
+        Some(a) => vec![
+            bold("Deviation, acknowledged "),
+            regular(format!("by {} at {}: ", a.by, when(&a.at))),
+            regular(format!("\u{201c}{}\u{201d}", a.reason)),
+        ],
+        None if !f.acknowledgeable() => vec![bold(
+            "An active outside its tolerance: never acknowledged; the batch is rejected or \
+             remade.",
+        )],
+        None => vec![bold("Not acknowledged: open when the batch was rejected.")],
+    };
+    indented(s, &how);
 }
 
 /// The yield and the unit weights' figures, each with its verdict.
@@ -554,4 +565,143 @@ fn line(s: &mut Sheet, runs: &[Run]) {
 fn indented(s: &mut Sheet, runs: &[Run]) {
     let (left, width) = (s.left + 14.0, s.width() - 14.0);
     s.para(left, width, BODY, LEAD, runs);
+}
+
+#[cfg(test)]
+mod tests {
+    use rust_decimal::Decimal;
+
+    use super::*;
+    use crate::batch_record::Stamp;
+    use crate::render::test_support::{bare, ketamine, pdf_text};
+
+    fn signed(meaning: &str, initials: &str, at: &str) -> Signed {
+        Signed {
+            meaning: meaning.into(),
+            initials: initials.into(),
+            name: None,
+            at: at.into(),
+        }
+    }
+
+    /// A bench record with many deviations and units off: enough flags for a second page.
+    fn flagged(record: &Record) -> BenchRecord {
+        let deviation = "The water bath thermostat failed and the melt was held longer than \
+                         allowed; each unit was inspected and weighed again.";
+        let entered = crate::bench::Entered {
+            number: 1,
+            by: "TK".into(),
+            witness: Some("PH".into()),
+            unit_weights: vec![Decimal::TWO; 32],
+            made: Some(32),
+            deviations: vec![deviation.into(); 8],
+            ..crate::bench::Entered::default()
+        };
+        crate::bench::judge(record, entered).unwrap()
+    }
+
+    /// The long release record of [`flagged`], every flag acknowledged.
+    fn long_decision<'a>(bench: &'a BenchRecord, at: &str) -> Decision<'a> {
+        Decision {
+            outcome: Outcome::Released,
+            judged: Judged::Record(bench),
+            acknowledged: bench
+                .flags
+                .iter()
+                .map(|f| Acknowledged {
+                    flag: f.id.clone(),
+                    reason: "inspected and weighed again, within the range".into(),
+                    by: "RP".into(),
+                    at: at.into(),
+                })
+                .collect(),
+            signatures: vec![signed("prepared", "TK", "2026-12-05T20:00:00Z")],
+            decided: signed("released", "RP", at),
+            same_person: false,
+        }
+    }
+
+    /// Writes a long release record for looking at:
+    /// `TROCHE_SAMPLES=/tmp cargo test --lib release_samples -- --ignored`.
+    #[test]
+    #[ignore = "writes files for visual review"]
+    fn release_samples() {
+        let (dir, _tmp) = crate::render::test_support::samples_dir();
+        let record = ketamine(30);
+        let bench = flagged(&record);
+        let decision = long_decision(&bench, "2026-12-05T21:14:28Z");
+        let pdf = release_record(&record, Paper::Letter, &decision).unwrap();
+        std::fs::write(dir.join("release-long.pdf"), pdf).unwrap();
+    }
+
+    #[test]
+    fn a_long_release_record_flows_onto_numbered_pages_and_is_reproducible() {
+        let mut record = ketamine(30);
+        let bench = flagged(&record);
+        let decision = long_decision(&bench, "2026-12-05T21:14:28.123456789Z");
+        let pdf = release_record(&record, Paper::Letter, &decision).unwrap();
+        assert_eq!(
+            pdf,
+            release_record(&record, Paper::Letter, &decision).unwrap(),
+            "the same decision gives the same bytes"
+        );
+        let text = pdf_text(&pdf);
+        let pages: Vec<&str> = text.split('\u{c}').collect();
+        assert!(pages.len() >= 2, "{} pages: {text}", pages.len());
+        for (i, page) in pages.iter().enumerate() {
+            assert!(
+                page.contains(&bare(&format!("Page {} of {}", i + 1, pages.len()))),
+                "page {i}"
+            );
+        }
+        assert!(text.contains(&bare("Released by RP at 2026-12-05 21:14:28 UTC")));
+        assert!(text.contains(&bare("unit:1:")));
+        assert_eq!(
+            text.matches(&bare("Deviation, acknowledged by RP")).count(),
+            bench.flags.len()
+        );
+        // The practice stamp crosses every page, as on the batch's other documents.
+        record.stamps.push(Stamp::Practice);
+        let stamped = pdf_text(&release_record(&record, Paper::Letter, &decision).unwrap());
+        assert_eq!(
+            stamped
+                .matches(&bare("PRACTICE - NOT FOR DISPENSING"))
+                .count(),
+            pages.len()
+        );
+    }
+
+    #[test]
+    fn a_rejection_without_a_record_says_so() {
+        let record = ketamine(30);
+        let decision = Decision {
+            outcome: Outcome::Rejected("mold cracked".into()),
+            judged: Judged::None,
+            acknowledged: Vec::new(),
+            signatures: Vec::new(),
+            decided: signed("rejected", "RP", "2026-12-05T21:14:28Z"),
+            same_person: true,
+        };
+        let text = pdf_text(&release_record(&record, Paper::A4, &decision).unwrap());
+        for expected in [
+            "BATCH REJECTED - DO NOT DISPENSE",
+            "Reason: mold cracked",
+            "No bench record was entered",
+            "Prepared and rejected by the same pharmacist:",
+            "Prepared: not signed",
+            "rejection record",
+        ] {
+            assert!(text.contains(&bare(expected)), "{expected}: {text}");
+        }
+    }
+
+    #[test]
+    fn times_are_printed_to_the_second_in_utc() {
+        assert_eq!(
+            when("2026-12-05T21:14:28.123456789Z"),
+            "2026-12-05 21:14:28 UTC"
+        );
+        assert_eq!(when("not a time"), "not a time");
+        assert_eq!(date_of("2026-12-05T23:59:59Z"), (2026, 12, 5));
+    }
 }
