@@ -318,7 +318,7 @@ crate::log::on_both_logs!(corrections_never_overwrite, "correction");
 /// Runs `sql` on the log directly, as a database tool would, not through troche: the
 /// SQLite file with rusqlite, the PostgreSQL schema with troche's own client (the test
 /// server may take TLS with a CA, which the URL names).
-fn edit(log: &Log, sql: &str) {
+pub(crate) fn edit(log: &Log, sql: &str) {
     match &log.env_url {
         None => rusqlite::Connection::open(&log.db)
             .unwrap()

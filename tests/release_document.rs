@@ -162,6 +162,25 @@ fn the_release_record_holds_the_decision_and_what_it_rested_on(log: &Log, tmp: &
     let check = log.ok(&["db", "check"]);
     assert!(check.contains("stored hashes: ok"), "{check}");
     assert!(check.contains("links verified"), "{check}");
+
+    // The chain covers it through the event that printed it: its row edited past troche
+    // (the triggers dropped) is found.
+    let unguard = if log.env_url.is_some() {
+        "DROP TRIGGER IF EXISTS files_append_only ON files;"
+    } else {
+        "DROP TRIGGER IF EXISTS files_no_update;"
+    };
+    crate::bench_record::edit(
+        log,
+        &format!("{unguard} UPDATE files SET path = '/elsewhere/x.pdf' WHERE kind = 'release'"),
+    );
+    let o = log.run(&["db", "check"]);
+    let said = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains("the release file row differs from the event that printed it"),
+        "{said}"
+    );
 }
 
 crate::log::on_both_logs!(
