@@ -163,6 +163,23 @@ fn the_release_record_holds_the_decision_and_what_it_rested_on(log: &Log, tmp: &
     assert!(check.contains("stored hashes: ok"), "{check}");
     assert!(check.contains("links verified"), "{check}");
 
+    // A folder check compares it, and the record PDF, with the bytes the log printed.
+    let o = out.display().to_string();
+    let check = log.ok(&["db", "check", "--files", &o]);
+    assert!(check.contains("5 identical to the log"), "{check}");
+    fs::write(&release, b"%PDF-forged").unwrap();
+    let r = log.run(&["db", "check", "--files", &o]);
+    let said = String::from_utf8_lossy(&r.stdout);
+    assert_eq!(r.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains(&format!(
+            "differs from what the log printed: {}",
+            release.display()
+        )),
+        "{said}"
+    );
+    fs::write(&release, &pdf).unwrap();
+
     // The chain covers it through the event that printed it: its row edited past troche
     // (the triggers dropped) is found.
     let unguard = if log.env_url.is_some() {
