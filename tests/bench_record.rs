@@ -296,36 +296,86 @@ fn corrections_never_overwrite(log: &Log, tmp: &Path) {
 
 crate::log::on_both_logs!(corrections_never_overwrite, "correction");
 
+/// Runs `sql` on the log directly, as a database tool would, not through troche: the
+/// SQLite file with rusqlite, the PostgreSQL schema with troche's own client (the test
+/// server may take TLS with a CA, which the URL names).
+pub(crate) fn edit(log: &Log, sql: &str) {
+    match &log.env_url {
+        None => rusqlite::Connection::open(&log.db)
+            .unwrap()
+            .execute_batch(sql)
+            .unwrap(),
+        Some(url) => edit_postgres(url, sql),
+    }
+}
+
+#[cfg(feature = "postgres")]
+fn edit_postgres(url: &str, sql: &str) {
+    let mut c = troche::store::postgres::Postgres::connect(url).unwrap();
+    troche::store::Db::batch(&mut c, sql).unwrap();
+}
+
+#[cfg(not(feature = "postgres"))]
+fn edit_postgres(_: &str, _: &str) {
+    panic!("{}", crate::log::NEEDS_POSTGRES);
+}
+
 /// Problem: release read `flags` out of untyped JSON with a default of none, so a record it
 /// could not read released the batch. A `recorded` event that is not a bench record of this
-/// version refuses release.
-#[test]
-fn an_unreadable_record_refuses_release() {
-    let tmp = tempfile::tempdir().unwrap();
-    let log = Log::sqlite(tmp.path());
+/// version refuses release. The event is written past troche, as the database allows (events
+/// are appended; a batch's status moves with its latest event's, as the triggers require).
+fn an_unreadable_record_refuses_release(log: &Log, tmp: &Path) {
     log.people();
-    log.progesterone(&tmp.path().join("out"), "P1");
-    let c = rusqlite::Connection::open(&log.db).unwrap();
-    c.execute(
+    log.progesterone(&tmp.join("out"), "P1");
+    edit(
+        log,
         "INSERT INTO events (lot, seq, at, what, status, who, meaning, workstation, os_user, \
          details) VALUES ('P1', 2, '2026-11-30T12:00:00Z', 'recorded', 'recorded', 'TK', \
-         'recorded', 'w', 'u', '{\"flagz\": [], \"made\": 30}')",
-        [],
-    )
-    .unwrap();
-    c.execute(
-        "UPDATE batches SET status = 'recorded' WHERE lot = 'P1'",
-        [],
-    )
-    .unwrap();
-    drop(c);
+         'recorded', 'w', 'u', '{\"flagz\": [], \"made\": 30}'); \
+         UPDATE batches SET status = 'recorded' WHERE lot = 'P1';",
+    );
     log.refused(
         &["verify", "P1", "--by", RP.0],
         &[RP.1],
         1,
         "its bench record cannot be read (it has no version)",
     );
+    // Another version, or a key it does not know, refuses it too.
+    edit(
+        log,
+        "INSERT INTO events (lot, seq, at, what, status, who, meaning, workstation, os_user, \
+         details) VALUES ('P1', 3, '2026-11-30T12:01:00Z', 'recorded', 'recorded', 'TK', \
+         'recorded', 'w', 'u', '{\"version\": 2, \"flags\": []}');",
+    );
+    log.refused(
+        &["verify", "P1", "--by", RP.0],
+        &[RP.1],
+        1,
+        "its bench record cannot be read (version 2, this troche reads 1)",
+    );
+    // (`troche lot` would refuse to show it: the events written past troche are not in the
+    // hash chain.)
+    assert!(!tmp.join("out").join("P1-release.pdf").exists());
+    // It can still be rejected: the rejection record says the record could not be read.
+    log.signed(
+        &[
+            "verify",
+            "P1",
+            "--by",
+            RP.0,
+            "--reject",
+            "bench record unreadable",
+        ],
+        &[RP.1],
+    );
+    let text = crate::common::pdf_text(&fs::read(tmp.join("out").join("P1-release.pdf")).unwrap());
+    assert!(
+        text.contains("Thebenchrecordinforcecouldnotberead:"),
+        "{text}"
+    );
 }
+
+crate::log::on_both_logs!(an_unreadable_record_refuses_release, "unreadable");
 
 /// Problem: a liquid the worksheet measures by volume could not be recorded in mL, and its
 /// mass was judged against the mL figure read as grams.

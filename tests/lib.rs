@@ -27,6 +27,7 @@ mod preview;
 mod properties;
 mod refills;
 mod release;
+mod release_document;
 #[path = "../benches/support/sample.rs"]
 mod sample;
 mod sequences;

@@ -5,7 +5,9 @@
 
 use std::fs;
 
-use crate::common::{RP, TK, Test, calc, fixture, has, ingredient, ketamine_document, pdf_text};
+use crate::common::{
+    PH, RP, TK, Test, calc, fixture, has, ingredient, ketamine_document, pdf_text,
+};
 use crate::log::{Log, make_args};
 
 #[test]
@@ -73,18 +75,78 @@ fn a_component_lot_is_named_like_any_ingredient() {
     );
 }
 
-#[test]
-fn record_and_verify_name_ingredients_as_every_other_command() {
-    let tmp = tempfile::tempdir().unwrap();
-    let log = Log::sqlite(tmp.path());
+/// The flags of the bench record in force of `lot`, by id.
+fn flag_ids(log: &Log, lot: &str) -> Vec<String> {
+    let events = log.json(&["lot", lot])["events"].clone();
+    let recorded = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .rev()
+        .find(|e| e["what"] == "recorded")
+        .unwrap()
+        .clone();
+    recorded["details"]["flags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// A complete record of `lot`, the active named by its moiety ("Ketamine=AMOUNT") and the
+/// gelatin by its short name in lower case ("gelatin powder=AMOUNT").
+fn record_by_other_names(log: &Log, lot: &str, ketamine: &str, gelatin: &str, more: &[&str]) {
+    let mut signers = vec!["--by", TK.0, "--witness", RP.0];
+    signers.extend_from_slice(more);
+    let args: Vec<String> = crate::bench_record::complete_record(log, lot, &signers)
+        .into_iter()
+        .map(|a| {
+            if a.starts_with("Ketamine hydrochloride, USP=") {
+                format!("Ketamine={ketamine}")
+            } else if a.starts_with("Gelatin powder, USP (suspending agent)=") {
+                format!("gelatin powder={gelatin}")
+            } else {
+                a
+            }
+        })
+        .collect();
+    // No component of the active at record: the order gave it, by its moiety's name.
+    assert!(
+        !args
+            .iter()
+            .any(|a| a.starts_with("Ketamine hydrochloride, USP|")),
+        "{args:?}"
+    );
+    log.signed(&crate::bench_record::strs(&args), &[TK.1, RP.1]);
+}
+
+/// Problem: names were matched differently by each command. `--component "Ketamine|K1|..."`
+/// was refused while `--weight "Ketamine=..."` was accepted, `--acknowledge
+/// "weight:Ketamine=..."` was ignored, and a misspelt name was matched to the nearest. Every
+/// command takes the full, short or moiety name in any case, and refuses a near miss with
+/// "did you mean", before anyone signs.
+fn record_and_verify_name_ingredients_as_every_other_command(log: &Log, tmp: &std::path::Path) {
     log.people();
-    let out = tmp.path().join("out").display().to_string();
+    let out = tmp.join("out").display().to_string();
     let cfg = fixture("troche.toml");
-    log.signed(&make_args(&out, &cfg, &["--by", TK.0]), &[TK.1]);
+    log.signed(
+        &make_args(
+            &out,
+            &cfg,
+            &["--component", "Ketamine|K1|2030-01-01", "--by", TK.0],
+        ),
+        &[TK.1],
+    );
     let lot = "261130-001";
+    assert_eq!(
+        log.json(&["lot", lot])["components"][0]["lot"],
+        "K1",
+        "the active's lot, named by its moiety"
+    );
     // A misspelt ingredient is refused before anyone signs, never matched to the nearest.
-    let weighed = |weight| {
-        [
+    let err = log.refused(
+        &[
             "record",
             lot,
             "--by",
@@ -92,53 +154,76 @@ fn record_and_verify_name_ingredients_as_every_other_command() {
             "--witness",
             RP.0,
             "--weight",
-            weight,
-        ]
-    };
-    let err = log.refused(
-        &weighed("Ketamin=1.730 g"),
+            "Ketamin=1.730 g",
+        ],
         &[],
         2,
         "--weight: \"Ketamin\" is not an ingredient of lot 261130-001; did you mean \"Ketamine\"?",
     );
     assert!(err.contains("Ketamine hydrochloride, USP; "), "{err}");
     log.refused(
-        &weighed("Gelatin=0.3 g"),
+        &[
+            "record",
+            lot,
+            "--by",
+            TK.0,
+            "--witness",
+            RP.0,
+            "--weight",
+            "Gelatin=0.3 g",
+        ],
         &[],
         2,
         "did you mean \"Gelatin powder\"?",
     );
-    // The moiety's name and a short name are the ingredient's: a complete record, the
-    // active named by its moiety, the gelatin by its short name in lower case (and off).
-    let args: Vec<String> =
-        crate::bench_record::complete_record(&log, lot, &["--by", TK.0, "--witness", RP.0])
-            .into_iter()
-            .map(|a| {
-                if let Some(amount) = a.strip_prefix("Ketamine hydrochloride, USP=") {
-                    format!("Ketamine={amount}")
-                } else if a.starts_with("Gelatin powder, USP (suspending agent)=") {
-                    "gelatin powder=0.350 g".to_string()
-                } else {
-                    a
-                }
-            })
-            .collect();
-    log.signed(&crate::bench_record::strs(&args), &[TK.1, RP.1]);
-    let flags = log.json(&["lot", lot])["events"][1]["details"]["flags"].clone();
-    let ids: Vec<&str> = flags
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["id"].as_str().unwrap())
-        .collect();
+    log.refused(
+        &[
+            "record",
+            lot,
+            "--by",
+            TK.0,
+            "--witness",
+            RP.0,
+            "--component",
+            "Ketamin|K2|2030-01-01",
+        ],
+        &[],
+        2,
+        "did you mean \"Ketamine\"?",
+    );
+    assert_eq!(log.events(lot), ["prepared"]);
+    // The active 7.5 % low, weighed as "Ketamine": its flag is the active's, and
+    // "weight:Ketamine" names it (never acknowledged), rather than being ignored.
+    record_by_other_names(log, lot, "1.600 g", "0.300 g", &[]);
+    assert_eq!(flag_ids(log, lot), ["weight:Ketamine hydrochloride, USP"]);
+    log.refused(
+        &[
+            "verify",
+            lot,
+            "--by",
+            PH.0,
+            "--acknowledge",
+            "weight:Ketamine=re-weighed, balance checked",
+        ],
+        &[PH.1],
+        2,
+        "weight:Ketamine hydrochloride, USP cannot be acknowledged",
+    );
+    // A correction: the active right, the gelatin off by its short name in lower case.
+    record_by_other_names(
+        log,
+        lot,
+        "1.730 g",
+        "0.350 g",
+        &["--reason", "active re-weighed and remade"],
+    );
     assert_eq!(
-        ids,
-        ["weight:Gelatin powder, USP (suspending agent)"],
-        "{flags}"
+        flag_ids(log, lot),
+        ["weight:Gelatin powder, USP (suspending agent)"]
     );
     log.refused(
-        &["verify", lot, "--by", RP.0, "--acknowledge", "weight:Gelatine=re-weighed, balance checked"],
-        &[RP.1],
+        &["verify", lot, "--by", PH.0, "--acknowledge", "weight:Gelatine=re-weighed, balance checked"],
+        &[PH.1],
         2,
         "--acknowledge: \"Gelatine\" is not an ingredient of lot 261130-001; did you mean \"Gelatin powder\"?",
     );
@@ -148,22 +233,30 @@ fn record_and_verify_name_ingredients_as_every_other_command() {
             "verify",
             lot,
             "--by",
-            crate::common::PH.0,
+            PH.0,
             "--acknowledge",
             "weight:GELATIN POWDER=re-weighed, balance checked",
         ],
-        &[crate::common::PH.1],
+        &[PH.1],
     );
-    let last = log.json(&["lot", lot])["events"].as_array().unwrap().len();
-    assert_eq!(log.json(&["lot", lot])["status"], "released", "{last}");
+    assert_eq!(log.json(&["lot", lot])["status"], "released");
+    let text = pdf_text(&fs::read(tmp.join("out").join(format!("{lot}-release.pdf"))).unwrap());
+    assert!(
+        has(&text, "weight:Gelatin powder, USP (suspending agent):"),
+        "{text}"
+    );
+    assert!(has(&text, "re-weighed, balance checked"), "{text}");
 }
 
-#[test]
-fn a_misspelt_weight_is_refused_not_matched() {
-    let tmp = tempfile::tempdir().unwrap();
-    let log = Log::sqlite(tmp.path());
+crate::log::on_both_logs!(
+    record_and_verify_name_ingredients_as_every_other_command,
+    "names"
+);
+
+/// Problem: a misspelt `--weight "Progesteron=6.4 g"` was quietly matched to progesterone.
+fn a_misspelt_weight_is_refused_not_matched(log: &Log, tmp: &std::path::Path) {
     log.people();
-    log.progesterone(&tmp.path().join("out"), "P1");
+    log.progesterone(&tmp.join("out"), "P1");
     log.refused(
         &[
             "record",
@@ -178,4 +271,7 @@ fn a_misspelt_weight_is_refused_not_matched() {
         "did you mean \"Progesterone\"?",
     );
     assert_eq!(log.json(&["lot", "P1"])["status"], "prepared");
+    assert_eq!(log.events("P1"), ["prepared"]);
 }
+
+crate::log::on_both_logs!(a_misspelt_weight_is_refused_not_matched, "misspelt");

@@ -123,7 +123,9 @@ fn a_batch_lives_its_whole_life_in_practice_without_a_pin() {
         format!("batch/{lot}-worksheet.pdf"),
         format!("batch/{lot}-label.pdf"),
         format!("batch/{lot}-record.pdf"),
+        format!("batch/{lot}-release.pdf"),
         format!("again/{lot}-worksheet.pdf"),
+        format!("again/{lot}-release.pdf"),
         format!("again/{lot}-label.pdf"),
     ] {
         stamped_on_every_page(&hold.at(&f));

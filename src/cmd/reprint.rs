@@ -246,8 +246,9 @@ fn made_again(
 }
 
 /// The pages of a batch that may not be dispensed, rendered anew from its stored record with
-/// `stamp` across every page: the worksheet and the label it was printed with. Its record
-/// JSON is data, not a page, and is not written again.
+/// `stamp` across every page: the worksheet and the label it was printed with; a rejected
+/// batch's rejection record too, as kept. Its record JSON is data, not a page, and is not
+/// written again.
 fn stamped(
     db: &mut dyn Db,
     lot: &str,
@@ -268,10 +269,23 @@ fn stamped(
     let stem = lots::file_stem(lot);
     let mut files = Vec::new();
     let mut checked = Vec::new();
+    let rejected = *stamp == Stamp::NotReleasable(logbook::REJECTED.to_string());
     for f in &rebuilt.files {
         let bytes = match f.kind.as_str() {
             "worksheet" => render::worksheet::worksheet(r, s.paper)?,
             "label" => render::label::label(r, s.require_pharmacy()?, s.label)?,
+            // The rejection record says what the batch is already: the bytes kept.
+            render::worksheet::RELEASE_KIND if rejected => {
+                let Some(kept) = logbook::document(db, lot, &f.kind)? else {
+                    continue;
+                };
+                checked.push(json!({"kind": f.kind, "sha256": f.sha256}));
+                let name = Path::new(&f.path)
+                    .file_name()
+                    .ok_or_else(|| Error::stored(format!("lot {lot}: a file without a name")))?;
+                files.push((dir.join(name), kept));
+                continue;
+            }
             _ => continue,
         };
         let name = Path::new(&f.path).file_name().map_or_else(

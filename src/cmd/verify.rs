@@ -5,6 +5,12 @@
 //! deviation.
 //! Both are signed with the pharmacist's PIN, and by a pharmacist who neither prepared nor
 //! recorded the batch, unless the pharmacy's `same-person-release` policy is on.
+//!
+//! Either prints the release record, LOT-release.pdf (a rejection titled as one): the
+//! decision and what it rested on, rendered inside the deciding transaction from the log as
+//! it stands there, staged before the commit and kept in the log with the deciding event
+//! (whose details hold its SHA-256), so a failed write changes nothing and `reprint` writes
+//! it again byte for byte.
 
 use std::path::PathBuf;
 
@@ -12,13 +18,14 @@ use clap::Args;
 use serde_json::json;
 
 use crate::bench::{BenchRecord, Flag};
-use crate::config;
 use crate::error::{Error, Result};
 use crate::formula::name_matches;
 use crate::formula::names::Names;
 use crate::logbook::people::{self, Person};
-use crate::logbook::{self, Actor, NewEvent, policy};
+use crate::logbook::{self, Actor, NewEvent, Rebuilt, policy};
+use crate::render::worksheet::{Acknowledged, Decision, Judged, Outcome, RELEASE_KIND, Signed};
 use crate::store::Transaction;
+use crate::{config, lots, publish, render};
 
 use super::context::Context;
 use super::pins;
@@ -38,6 +45,9 @@ pub(super) struct VerifyArgs {
     /// per flag.
     #[arg(long, value_name = "FLAG=REASON")]
     acknowledge: Vec<String>,
+    /// The release record PDF (default: LOT-release.pdf in the batch's folder).
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
     /// Pharmacy settings file (for `database` and `user`).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
@@ -178,6 +188,71 @@ fn weight_flag(flag: &str) -> Option<&str> {
         .map(|(_, name)| name)
 }
 
+/// The signatures of the batch before its release or rejection, as the log holds them: who
+/// prepared it, who entered the bench record judged (`number`) and who witnessed that one.
+fn hands(tx: &mut Transaction<'_>, lot: &str, number: Option<u32>) -> Result<Vec<Signed>> {
+    let events = logbook::events(tx, lot)?;
+    let mut recorded = 0;
+    let mut hands = Vec::new();
+    for e in events {
+        let Some(who) = &e.who else { continue };
+        let judged = match e.what.as_str() {
+            "prepared" => true,
+            "recorded" => {
+                recorded += 1;
+                number == Some(recorded)
+            }
+            "witnessed" => number == Some(recorded),
+            _ => false,
+        };
+        if judged {
+            hands.push(signed(tx, &e.what, who, &e.at)?);
+        }
+    }
+    Ok(hands)
+}
+
+/// A signature, with the person's name and role as the log's people hold them.
+fn signed(tx: &mut Transaction<'_>, meaning: &str, initials: &str, at: &str) -> Result<Signed> {
+    let name = people::person(tx, initials)?.map(|p| format!("{}, {}", p.name, p.role.as_str()));
+    Ok(Signed {
+        meaning: meaning.to_string(),
+        initials: initials.to_string(),
+        name,
+        at: at.to_string(),
+    })
+}
+
+/// Renders the release record and stages it beside `out`, keeping its bytes in the log;
+/// returns the file staged and what the deciding event says was printed.
+fn print(
+    tx: &mut Transaction<'_>,
+    lot: &str,
+    rebuilt: &Rebuilt,
+    decision: &Decision<'_>,
+    out: &std::path::Path,
+    mode: publish::FileMode,
+) -> Result<(publish::Staged, serde_json::Value)> {
+    let pdf = render::worksheet::release_record(&rebuilt.record, rebuilt.settings.paper, decision)?;
+    let staged = publish::stage_file(out, &pdf, mode)?;
+    let sha = logbook::keep_document(tx, lot, RELEASE_KIND, out, &pdf)?;
+    let printed = json!({
+        "kind": RELEASE_KIND,
+        "path": out.display().to_string(),
+        "sha256": sha,
+        "bytes": pdf.len(),
+    });
+    Ok((staged, printed))
+}
+
+/// What a release or rejection did, for its messages.
+struct Decided {
+    status: &'static str,
+    same: bool,
+    deviations: Vec<(String, String)>,
+    staged: publish::Staged,
+}
+
 pub(super) fn run(ctx: &Context, a: &VerifyArgs) -> Result<i32> {
     let settings = config::load(a.config.as_deref())?;
     let by = pins::by(a.by.as_deref(), settings.user.as_deref())?;
@@ -213,8 +288,9 @@ pub(super) fn run(ctx: &Context, a: &VerifyArgs) -> Result<i32> {
         return Err(Error::arg("--reject", "give the reason"));
     }
     let mut db = ctx.open_existing(&settings)?;
+    // The batch's own record, for the release record's pages and the names it resolves.
+    let rebuilt = logbook::rebuild(db.as_mut(), lot)?;
     if acks.iter().any(|(f, _)| weight_flag(f).is_some()) {
-        let rebuilt = logbook::rebuild(db.as_mut(), lot)?;
         let calc = &rebuilt.record.calc;
         let names = Names::rows(
             &rebuilt.record.formula,
@@ -227,10 +303,21 @@ pub(super) fn run(ctx: &Context, a: &VerifyArgs) -> Result<i32> {
             }
         }
     }
+    let out = a.output.clone().unwrap_or_else(|| {
+        rebuilt
+            .out_dir
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("."))
+            .join(format!("{}-release.pdf", lots::file_stem(lot)))
+    });
+    // A file in the way is refused where it is staged, inside the transaction, once the
+    // batch's state has been checked: a batch released already is named as such.
     let actor = Actor::current();
     let signer = pins::sign(db.as_mut(), &mut ctx.pins(&settings), "--by", by, &actor)?;
-    let mut deviations = Vec::new();
-    let (status, same) = db.write(|tx| {
+    let mode = settings.file_mode;
+    let done = db.write(|tx| {
+        // One time for every event of the decision, the one its record prints.
+        let at = logbook::now();
         if let Some(reason) = &a.reject {
             // The state first: a batch already released is named as such, whoever signs.
             logbook::require_status(
@@ -240,21 +327,53 @@ pub(super) fn run(ctx: &Context, a: &VerifyArgs) -> Result<i32> {
                 "rejecting",
             )?;
             let same = separate(tx, lot, &signer, "rejects it")?;
-            logbook::transition(
+            // The record in force, if any, as it is: a rejection needs none, nor a readable one.
+            let latest = logbook::events(tx, lot)?
+                .into_iter()
+                .rev()
+                .find(|e| e.what == "recorded")
+                .map(|e| BenchRecord::read(lot, &e.details).map_err(|e| e.to_string()));
+            let judged = match &latest {
+                None => Judged::None,
+                Some(Ok(b)) => Judged::Record(b),
+                Some(Err(why)) => Judged::Unreadable(why),
+            };
+            let number = match &latest {
+                Some(Ok(b)) => Some(b.number),
+                _ => None,
+            };
+            let decision = Decision {
+                outcome: Outcome::Rejected(reason.trim().to_string()),
+                judged,
+                acknowledged: Vec::new(),
+                signatures: hands(tx, lot, number)?,
+                decided: signed(tx, "rejected", by, &at)?,
+                same_person: same,
+            };
+            let (staged, printed) = print(tx, lot, &rebuilt, &decision, &out, mode)?;
+            logbook::append_event_at(
                 tx,
-                &[logbook::PREPARED, logbook::RECORDED],
-                "rejecting",
                 &NewEvent {
                     lot,
                     what: "rejected",
                     status: Some(logbook::REJECTED),
                     who: Some(by),
                     meaning: Some("rejected"),
-                    details: &json!({"reason": reason.trim(), "same_person": same}),
+                    details: &json!({
+                        "reason": reason.trim(),
+                        "same_person": same,
+                        "printed": printed,
+                    }),
                 },
                 &actor,
+                &at,
             )?;
-            return Ok((logbook::REJECTED, same));
+            return Ok(Decided {
+                status: logbook::REJECTED,
+                same,
+                deviations: Vec::new(),
+                staged,
+            });
         }
         logbook::require_status(tx, lot, &[logbook::RECORDED], "release")
             .map_err(|e| match e {
@@ -270,7 +389,7 @@ pub(super) fn run(ctx: &Context, a: &VerifyArgs) -> Result<i32> {
         let bench = current_record(tx, lot)?;
         let acks = resolve(lot, &bench, &acks)?;
         for (f, r) in &acks {
-            logbook::append_event(
+            logbook::append_event_at(
                 tx,
                 &NewEvent {
                     lot,
@@ -281,12 +400,28 @@ pub(super) fn run(ctx: &Context, a: &VerifyArgs) -> Result<i32> {
                     details: &json!({"flag": f, "reason": r, "deviation": true}),
                 },
                 &actor,
+                &at,
             )?;
         }
-        logbook::transition(
+        let decision = Decision {
+            outcome: Outcome::Released,
+            judged: Judged::Record(&bench),
+            acknowledged: acks
+                .iter()
+                .map(|(f, r)| Acknowledged {
+                    flag: f.clone(),
+                    reason: r.clone(),
+                    by: by.to_string(),
+                    at: at.clone(),
+                })
+                .collect(),
+            signatures: hands(tx, lot, Some(bench.number))?,
+            decided: signed(tx, "released", by, &at)?,
+            same_person: same,
+        };
+        let (staged, printed) = print(tx, lot, &rebuilt, &decision, &out, mode)?;
+        logbook::append_event_at(
             tx,
-            &[logbook::RECORDED],
-            "release",
             &NewEvent {
                 lot,
                 what: "released",
@@ -297,18 +432,34 @@ pub(super) fn run(ctx: &Context, a: &VerifyArgs) -> Result<i32> {
                     "record": bench.number,
                     "acknowledged": acks.iter().map(|(f, r)| json!({"flag": f, "reason": r})).collect::<Vec<_>>(),
                     "same_person": same,
+                    "printed": printed,
                 }),
             },
             &actor,
+            &at,
         )?;
-        deviations = acks;
-        Ok((logbook::RELEASED, same))
+        Ok(Decided {
+            status: logbook::RELEASED,
+            same,
+            deviations: acks,
+            staged,
+        })
     })?;
-    crate::escape::eprintln(&format!("lot {lot} {status} by {by}"));
-    for (f, r) in &deviations {
+    let status = done.status;
+    done.staged.publish().map_err(|e| {
+        Error::stored(format!(
+            "lot {lot} is {status} in the log, but its release record could not be written: \
+             {e}; `troche reprint {lot}` writes it from the log"
+        ))
+    })?;
+    crate::escape::eprintln(&format!(
+        "lot {lot} {status} by {by}; wrote {}",
+        out.display()
+    ));
+    for (f, r) in &done.deviations {
         crate::escape::eprintln(&format!("deviation: {f}, acknowledged by {by}: {r}"));
     }
-    if same {
+    if done.same {
         crate::escape::eprintln(&format!(
             "prepared and {status} by the same pharmacist (policy same-person-release)"
         ));

@@ -180,7 +180,29 @@ pub struct Folder {
     pub missing: Vec<String>,
 }
 
-/// Compares the worksheets, labels and JSON records in `dir` with the log.
+/// The lot (as the file names it) and the kind of a file troche prints, by its name:
+/// LOT-worksheet.pdf, LOT-label.pdf, LOT.json, LOT-record.pdf, LOT-record-N.pdf and
+/// LOT-release.pdf; `None` for another file.
+fn printed_kind(name: &str) -> Option<(&str, String)> {
+    let suffixes = [
+        ("-worksheet.pdf", "worksheet"),
+        ("-label.pdf", "label"),
+        (".json", "json"),
+        ("-record.pdf", "record-1"),
+        ("-release.pdf", "release"),
+    ];
+    for (suffix, kind) in suffixes {
+        if let Some(stem) = name.strip_suffix(suffix) {
+            return Some((stem, kind.to_string()));
+        }
+    }
+    let (stem, n) = name.strip_suffix(".pdf")?.rsplit_once("-record-")?;
+    let n: u32 = n.parse().ok().filter(|n| *n > 1)?;
+    Some((stem, format!("record-{n}")))
+}
+
+/// Compares the worksheets, labels, JSON records, filled-in records and release records in
+/// `dir` with the log.
 pub fn compare_folder(db: &mut dyn Db, dir: &Path) -> Result<Folder> {
     let mut f = Folder::default();
     let abs = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
@@ -193,13 +215,7 @@ pub fn compare_folder(db: &mut dyn Db, dir: &Path) -> Result<Folder> {
     }
     names.sort();
     for name in &names {
-        let (stem, kind) = if let Some(s) = name.strip_suffix("-worksheet.pdf") {
-            (s, "worksheet")
-        } else if let Some(s) = name.strip_suffix("-label.pdf") {
-            (s, "label")
-        } else if let Some(s) = name.strip_suffix(".json") {
-            (s, "json")
-        } else {
+        let Some((stem, kind)) = printed_kind(name) else {
             continue;
         };
         let rows = db.query(
@@ -236,4 +252,29 @@ pub fn compare_folder(db: &mut dyn Db, dir: &Path) -> Result<Folder> {
         }
     }
     Ok(f)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::printed_kind;
+
+    #[test]
+    fn every_document_troche_prints_is_known_by_its_name() {
+        let kind = |n: &str| printed_kind(n).map(|(s, k)| (s.to_string(), k));
+        let is = |s: &str, k: &str| Some((s.to_string(), k.to_string()));
+        assert_eq!(
+            kind("261130-001-worksheet.pdf"),
+            is("261130-001", "worksheet")
+        );
+        assert_eq!(kind("261130-001.json"), is("261130-001", "json"));
+        assert_eq!(kind("261130-001-record.pdf"), is("261130-001", "record-1"));
+        assert_eq!(
+            kind("261130-001-record-12.pdf"),
+            is("261130-001", "record-12")
+        );
+        assert_eq!(kind("261130-001-release.pdf"), is("261130-001", "release"));
+        assert_eq!(kind("261130-001-record-1.pdf"), None);
+        assert_eq!(kind("261130-001-record-x.pdf"), None);
+        assert_eq!(kind("notes.txt"), None);
+    }
 }

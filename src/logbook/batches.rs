@@ -186,9 +186,10 @@ pub fn insert(db: &mut Transaction<'_>, b: &NewBatch<'_>, actor: &Actor) -> Resu
 }
 
 /// Keeps a document printed for `lot` after it was entered (a filled-in record, kind
-/// "record-N"): its `files` row with its SHA-256 and its bytes in `documents`, so `reprint`
-/// writes it again. Such rows are chained through the event that prints them, whose details
-/// hold the same SHA-256, not through the batch's first event.
+/// "record-N"; the release record, kind "release"): its `files` row with its SHA-256 and its
+/// bytes in `documents`, so `reprint` writes it again. Such rows are chained through the
+/// event that prints them, whose details hold the same SHA-256, not through the batch's first
+/// event.
 pub fn keep_document(
     tx: &mut Transaction<'_>,
     lot: &str,

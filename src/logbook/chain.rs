@@ -174,10 +174,15 @@ fn link_sha(prev: &str, n: i64, event: &[J], covered: &J) -> String {
 }
 
 /// The files and kept documents a batch's first event covers: those printed when it was
-/// entered. A filled-in record printed later (kind "record-N") is covered by the `recorded`
-/// event that printed it, whose details hold its SHA-256.
-const FIRST_FILES: &str = "(SELECT * FROM files WHERE kind NOT LIKE 'record-%')";
-const FIRST_DOCUMENTS: &str = "(SELECT * FROM documents WHERE kind NOT LIKE 'record-%')";
+/// entered. A document printed later (a filled-in record, kind "record-N"; the release
+/// record, kind "release") is covered by the event that printed it (`recorded`; `released`
+/// or `rejected`), whose details hold its SHA-256.
+const FIRST_FILES: &str =
+    "(SELECT * FROM files WHERE kind NOT LIKE 'record-%' AND kind <> 'release')";
+const FIRST_DOCUMENTS: &str =
+    "(SELECT * FROM documents WHERE kind NOT LIKE 'record-%' AND kind <> 'release')";
+/// The kinds of [`later_files`], as a condition on `kind`.
+const LATER_KINDS: &str = "(kind LIKE 'record-%' OR kind = 'release')";
 
 /// What a batch's first event covers: its row, component lots, files and kept documents.
 #[derive(Default)]
@@ -650,20 +655,24 @@ fn unlinked_rows(db: &mut dyn Db, last: i64) -> Result<Option<Broken>> {
     Ok(None)
 }
 
-/// The files printed after a batch was entered (kind "record-N") against the events that
-/// printed them: each `files` row (path, SHA-256, size) is what its chained event's
-/// `printed` says, so a row changed outside troche is found although the batch's first
-/// event does not cover it. Of one lot, or of the whole log.
+/// The files printed after a batch was entered (kinds "record-N" and "release") against the
+/// events that printed them: each `files` row (path, SHA-256, size) is what its chained
+/// event's `printed` says, so a row changed outside troche is found although the batch's
+/// first event does not cover it. Of one lot, or of the whole log.
 fn later_files(db: &mut dyn Db, lot: Option<&str>, last: i64) -> Result<Option<Broken>> {
     let rows = match lot {
         Some(l) => db.query(
-            "SELECT lot, kind, path, sha256, bytes FROM files WHERE kind LIKE 'record-%' \
-             AND lot = $1 ORDER BY lot, kind",
+            &format!(
+                "SELECT lot, kind, path, sha256, bytes FROM files WHERE {LATER_KINDS} \
+                 AND lot = $1 ORDER BY lot, kind"
+            ),
             &[Value::text(l)],
         )?,
         None => db.query(
-            "SELECT lot, kind, path, sha256, bytes FROM files WHERE kind LIKE 'record-%' \
-             ORDER BY lot, kind",
+            &format!(
+                "SELECT lot, kind, path, sha256, bytes FROM files WHERE {LATER_KINDS} \
+                 ORDER BY lot, kind"
+            ),
             &[],
         )?,
     };
@@ -672,7 +681,8 @@ fn later_files(db: &mut dyn Db, lot: Option<&str>, last: i64) -> Result<Option<B
         let (path, sha, bytes) = (r.text("path")?, r.text("sha256")?, r.int("bytes")?);
         let mut printed = None;
         for e in db.query(
-            "SELECT details FROM events WHERE lot = $1 AND what = 'recorded' ORDER BY seq",
+            "SELECT details FROM events WHERE lot = $1 AND what IN ('recorded', 'released', \
+             'rejected') ORDER BY seq",
             &[Value::text(lot.clone())],
         )? {
             let mut e = e;

@@ -59,6 +59,17 @@ impl FromRow for Event {
 /// Appends an event, and sets the batch's status when the event changes it: the only code
 /// that writes `batches.status`, in the event's own transaction.
 pub fn append_event(tx: &mut Transaction<'_>, e: &NewEvent<'_>, actor: &Actor) -> Result<()> {
+    append_event_at(tx, e, actor, &now())
+}
+
+/// [`append_event`] at the time `at` ([`now`](super::now), read inside the same transaction):
+/// for an event whose document prints its time and is kept with it.
+pub fn append_event_at(
+    tx: &mut Transaction<'_>,
+    e: &NewEvent<'_>,
+    actor: &Actor,
+    at: &str,
+) -> Result<()> {
     let rows = tx.query(
         "SELECT max(seq) AS seq FROM events WHERE lot = $1",
         &[Value::text(e.lot)],
@@ -75,7 +86,7 @@ pub fn append_event(tx: &mut Transaction<'_>, e: &NewEvent<'_>, actor: &Actor) -
         &[
             Value::text(e.lot),
             Value::int(seq),
-            Value::text(now()),
+            Value::text(at),
             Value::text(e.what),
             Value::opt(e.status),
             Value::opt(e.who),

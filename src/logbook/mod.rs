@@ -35,8 +35,8 @@ pub use actor::Actor;
 pub use batches::{NewBatch, document, insert, keep_document};
 pub use digest::sha256_hex;
 pub use events::{
-    Event, NewEvent, append_event, dispensed_units, events, latest_event, signed_by, transition,
-    void,
+    Event, NewEvent, append_event, append_event_at, dispensed_units, events, latest_event,
+    signed_by, transition, void,
 };
 pub use import::{CheckedRecord, check_record, import_record};
 pub use lots::{LotCounter, exists, is_practice, lot_number, normalize as normalize_lot};
@@ -69,7 +69,7 @@ pub const STATES: &[&str] = &[
 ];
 
 /// The time of an entry in the log: UTC, RFC 3339.
-fn now() -> String {
+pub fn now() -> String {
     jiff::Timestamp::now().to_string()
 }
 

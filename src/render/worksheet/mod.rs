@@ -21,6 +21,7 @@ mod master;
 mod procedure;
 mod quality;
 mod reconciliation;
+mod release;
 #[cfg(test)]
 mod tests;
 
@@ -36,6 +37,9 @@ use quality::quality;
 use reconciliation::reconciliation;
 
 pub use master::{Approved, master_record};
+pub use release::{
+    Acknowledged, Decision, Judged, Outcome, RELEASE_KIND, Signed, release_record, when,
+};
 
 use std::fmt::Write as _;
 
