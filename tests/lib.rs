@@ -32,3 +32,4 @@ mod sequences;
 mod stock;
 mod tamper;
 mod test;
+mod trituration;

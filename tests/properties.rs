@@ -93,6 +93,7 @@ fn order(
         }],
         assays: assay
             .map(|p| AssaySpec {
+                certificate: None,
                 active: None,
                 percent: p,
             })

@@ -5,7 +5,7 @@ use rust_decimal::Decimal;
 
 use crate::error::{Error, Field, Result};
 use crate::formula::{Active, Formula, short_name};
-use crate::order::{Basis, Order};
+use crate::order::{AssaySpec, Basis, Order};
 use crate::quantity::{self, Dimension, Quantity, show, show_mass};
 
 use super::guards;
@@ -76,7 +76,7 @@ pub(super) fn actives_step(
     warnings.extend(super::usual::check_strengths(formula, order, &amounts)?);
     let mut out = Vec::new();
     for (i, (active, spec)) in formula.actives.iter().zip(specs).enumerate() {
-        let assay = assays[i].map(|a| a.percent);
+        let assay = assays[i];
         let (basis, source) = match basis_given[i] {
             Some(b) => (b.basis, BasisSource::Order),
             None => match active.label_basis {
@@ -151,13 +151,14 @@ fn active_ingredient(
     active: &Active,
     strength: Quantity,
     (basis, basis_source): (Basis, BasisSource),
-    assay: Option<Decimal>,
+    assay_spec: Option<&AssaySpec>,
     n: Decimal,
     warnings: &mut Vec<String>,
 ) -> Result<Ingredient> {
     let s = strength.in_base();
     let (salt, strength_form) = salt_factor(formula, active, basis)?;
-    guards::check_assay(formula, active, assay)?;
+    let judged = guards::check_assay(formula, active, assay_spec)?;
+    let assay = assay_spec.map(|a| a.percent);
     let mut detail = ActiveDetail {
         strength,
         basis,
@@ -171,7 +172,8 @@ fn active_ingredient(
     };
     guards::check_max_strength(formula, active, &detail)?;
     let exact = weighed(mul(s, n, &active.name)?, salt, assay, &active.name)?;
-    let steps = describe(active, &detail, n, exact)?;
+    let mut steps = describe(active, &detail, n, exact)?;
+    steps.extend(judged);
     if let Some(w) = guards::assay_warning(active, &detail)? {
         warnings.push(w);
     }

@@ -5,6 +5,7 @@ use rust_decimal::Decimal;
 use crate::bud::BudCategory;
 use crate::order::Basis;
 use crate::quantity::{self, Dimension, Quantity};
+pub use crate::stock::potency::Basis as AssayBasis;
 
 use super::SourceText;
 
@@ -240,8 +241,12 @@ pub struct Active {
     /// states no basis takes it. An active with a distinct moiety and no `label_basis` needs
     /// the basis on every order.
     pub label_basis: Option<Basis>,
-    /// Accepted as-is assay, in percent (low, high).
+    /// Accepted assay, in percent (low, high), on `assay_basis`.
     pub assay_range: (Decimal, Decimal),
+    /// The basis the accepted range is on: the monograph's (as is unless the formula says
+    /// dried or anhydrous). A certificate's assay is judged on it; the as-is potency is what
+    /// corrects the amount weighed.
+    pub assay_basis: AssayBasis,
     /// The strengths per unit usually prescribed (low, high), written as prescriptions write
     /// them: outside it a strength is a unit or decimal slip, or needs the prescriber's
     /// confirmation.

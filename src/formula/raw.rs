@@ -59,6 +59,7 @@ const ACTIVE_KEYS: &[Field] = &[
     opt("label_basis", Kind::Text),
     opt("assay_min", Kind::Num),
     opt("assay_max", Kind::Num),
+    opt("assay_basis", Kind::Text),
     opt("usual_strength", Kind::TextList),
 ];
 const EXCIPIENT_KEYS: &[Field] = &[
@@ -218,6 +219,7 @@ pub(super) struct RawActive {
     pub(super) label_basis: Option<Spanned<String>>,
     pub(super) assay_min: Option<Num>,
     pub(super) assay_max: Option<Num>,
+    pub(super) assay_basis: Option<Spanned<String>>,
     pub(super) usual_strength: Option<Spanned<Vec<Spanned<String>>>>,
 }
 

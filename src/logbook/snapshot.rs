@@ -157,7 +157,7 @@ impl OrderSnapshot {
             assays: o
                 .assays
                 .iter()
-                .map(|a| named(a.active.as_ref(), a.percent.to_string()))
+                .map(|a| named(a.active.as_ref(), a.text()))
                 .collect(),
             date: o.date.map(|d| d.to_string()),
             lot: o.lot.clone(),

@@ -165,6 +165,7 @@ pub fn choose_with(
             order.assays.push(AssaySpec {
                 active: Some(ing.name.clone()),
                 percent: p,
+                certificate: l.certificate(),
             });
         }
         picks.push((ing.name.clone(), l));

@@ -4,7 +4,7 @@ use rust_decimal::Decimal;
 use toml::Spanned;
 
 use crate::formula::raw::RawActive;
-use crate::formula::{Active, DEFAULT_ASSAY_RANGE, Moiety, Schedule};
+use crate::formula::{Active, AssayBasis, DEFAULT_ASSAY_RANGE, Moiety, Schedule};
 use crate::input::toml::Source;
 use crate::order::Basis;
 use crate::quantity::{self, Quantity};
@@ -59,6 +59,7 @@ fn active(src: &mut Source, a: &RawActive, key: &str, names: &mut Names) -> Acti
     );
     let label_basis = label_basis(src, a, key, moiety.is_some());
     let assay_range = assay_range(src, a, key);
+    let assay_basis = assay_basis(src, a, key);
     let usual_strength = usual_strength(src, a, key, max_strength);
     Active {
         name,
@@ -71,6 +72,7 @@ fn active(src: &mut Source, a: &RawActive, key: &str, names: &mut Names) -> Acti
         factor_is,
         label_basis,
         assay_range,
+        assay_basis,
         usual_strength,
     }
 }
@@ -320,4 +322,25 @@ fn assay_range(src: &mut Source, a: &RawActive, key: &str) -> (Decimal, Decimal)
         })
         .unwrap_or(dhigh);
     (low, high)
+}
+
+/// The basis of the accepted assay range, as the monograph states its limits; as is when
+/// the formula says nothing.
+fn assay_basis(src: &mut Source, a: &RawActive, key: &str) -> AssayBasis {
+    let Some(b) = a.assay_basis.as_ref() else {
+        return AssayBasis::AsIs;
+    };
+    AssayBasis::from_text(b.get_ref()).unwrap_or_else(|| {
+        src.push(
+            Some(b.span()),
+            &format!("{key}.assay_basis"),
+            format!(
+                "\"{}\" is not a basis; write \"dried\" (the monograph's limits are on the dried \
+                 substance, with a loss on drying), \"anhydrous\" (with a water content) or \
+                 \"as-is\"",
+                b.get_ref()
+            ),
+        );
+        AssayBasis::AsIs
+    })
 }
