@@ -89,6 +89,33 @@ impl AssaySpec {
     }
 }
 
+/// A stock lot of another form than the formula weighs, which the formula allows
+/// (`accepts_forms`): the active's amount is converted by the molecular weight of the lot's
+/// form. Written "NAME=anhydrous 272.38".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FormSpec {
+    pub active: String,
+    pub form: String,
+    pub mw: Decimal,
+}
+
+impl FormSpec {
+    pub fn text(&self) -> String {
+        format!("{}={} {}", self.active, self.form, self.mw.normalize())
+    }
+
+    pub fn parse(text: &str) -> Result<FormSpec, ParseError> {
+        let bad = || ParseError(format!("\"{}\" is not NAME=FORM MW", quantity::echo(text)));
+        let (active, rest) = text.rsplit_once('=').ok_or_else(bad)?;
+        let (form, mw) = rest.trim().split_once(' ').ok_or_else(bad)?;
+        Ok(FormSpec {
+            active: active.trim().to_string(),
+            form: form.to_string(),
+            mw: quantity::parse_decimal(mw.trim())?,
+        })
+    }
+}
+
 /// A component lot pulled from stock, for the record and for capping the BUD.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ComponentLot {
@@ -106,6 +133,8 @@ pub struct Order {
     /// Empty means every strength is of the salt (the form weighed).
     pub bases: Vec<BasisSpec>,
     pub assays: Vec<AssaySpec>,
+    /// Stock lots of another form than the formula weighs, converted (set by the stock pick).
+    pub forms: Vec<FormSpec>,
     pub date: Option<Date>,
     pub lot: Option<String>,
     pub rx: Option<String>,

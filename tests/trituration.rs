@@ -10,21 +10,18 @@ use crate::common::{RP, TK, fixture};
 use crate::log::Log;
 
 fn receive(log: &Log, name: &str, lot: &str, quantity: &str, extra: &[&str]) {
-    let mut args = vec![
-        "stock",
-        "receive",
-        name,
-        "--lot",
-        lot,
-        "--expiry",
-        "2027-06-30",
+    let mut args = vec!["stock", "receive", name, "--lot", lot];
+    if !extra.contains(&"--expiry") {
+        args.extend(["--expiry", "2027-06-30"]);
+    }
+    args.extend([
         "--manufacturer",
         "PCCA",
         "--quantity",
         quantity,
         "--by",
         TK.0,
-    ];
+    ]);
     args.extend_from_slice(extra);
     log.signed(&args, &[TK.1]);
     log.signed(&["stock", "release", lot, "--by", RP.0], &[RP.1]);
@@ -156,3 +153,116 @@ fn assay_on_the_monographs_basis(log: &Log, tmp: &Path) {
 }
 
 crate::log::on_both_logs!(assay_on_the_monographs_basis, "trit_assay");
+
+/// The Bi-Est troche with its estradiol's form stated, and `extra` lines after it.
+/// Each variant has a version of its own (the log keeps one text per id and version), approved
+/// by a pharmacist.
+fn bi_est_weighing_the_hemihydrate(
+    log: &Log,
+    dir: &Path,
+    file: &str,
+    version: u32,
+    extra: &str,
+) -> String {
+    let text = std::fs::read_to_string("formulas/bi-est-troche.toml").unwrap();
+    let text = text.replacen("\nversion = 2\n", &format!("\nversion = {version}\n"), 1);
+    let text = text.replacen(
+        "moiety_mw = \"272.38\"\n",
+        &format!("moiety_mw = \"272.38\"\nform = \"hemihydrate\"\n{extra}"),
+        1,
+    );
+    assert!(text.contains("form = \"hemihydrate\""));
+    let path = dir.join(file);
+    std::fs::write(&path, text).unwrap();
+    let path = path.display().to_string();
+    log.signed(&["formula", "approve", &path, "--by", RP.0], &[RP.1]);
+    path
+}
+
+/// A formula that states the form it weighs (`form = "hemihydrate"`) refuses a lot received
+/// in another form, naming the lot, its form, what the formula weighs and how to allow it;
+/// once the formula allows that form with its molecular weight, the amount is converted.
+fn the_form_received_against_the_form_weighed(log: &Log, tmp: &Path) {
+    log.people();
+    let cfg = fixture("troche.toml");
+    let out = tmp.join("out").display().to_string();
+    let estradiol = "Estradiol hemihydrate, USP (micronized)";
+    receive(
+        log,
+        estradiol,
+        "E-1",
+        "5 g",
+        &["--assay", "99.5", "--form", "anhydrous"],
+    );
+    let strict = bi_est_weighing_the_hemihydrate(log, tmp, "strict.toml", 90, "");
+    let strengths = [
+        "--strength",
+        "Estriol=1.6 mg",
+        "--strength",
+        "Estradiol=0.4 mg",
+    ];
+    let said = log.refused(
+        &make_args(&strict, &out, &cfg, &strengths),
+        &[TK.1],
+        2,
+        "stock lot E-1 was received anhydrous",
+    );
+    assert!(
+        said.contains(
+            "weighs Estradiol hemihydrate, USP (micronized) as the hemihydrate (MW 281.39)"
+        ) && said.contains("accepts_forms = [{ form = \"anhydrous\", mw = \"...\" }]"),
+        "{said}"
+    );
+    // A lot given by hand is judged the same way.
+    let mut given = strengths.to_vec();
+    given.extend(["--component", "Estradiol|E-1|2027-06-30"]);
+    log.refused(
+        &make_args(&strict, &out, &cfg, &given),
+        &[TK.1],
+        2,
+        "stock lot E-1 was received anhydrous",
+    );
+    // Allowed with its molecular weight: 0.4 mg estradiol × 24 × 272.38/272.38 (the lot's form
+    // over the moiety's) × 100/99.5 = 9.648241 mg, where the hemihydrate would be 9.966 mg.
+    let lenient = bi_est_weighing_the_hemihydrate(
+        log,
+        tmp,
+        "lenient.toml",
+        91,
+        "accepts_forms = [{ form = \"anhydrous\", mw = \"272.38\" }]\n",
+    );
+    let o = log.run_in(&make_args(&lenient, &out, &cfg, &strengths), &[TK.1]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let record = std::fs::read_to_string(tmp.join("out").join("261130-001.json")).unwrap();
+    assert!(
+        record.contains(
+            "weighed from a lot of the anhydrous form, which bi-est-troche allows in place of \
+             the hemihydrate: × 272.38/272.38"
+        ),
+        "{record}"
+    );
+    // A lot of the form weighed is drawn on as it is.
+    receive(
+        log,
+        estradiol,
+        "E-2",
+        "5 g",
+        &[
+            "--assay",
+            "99.5",
+            "--form",
+            "hemihydrate",
+            "--expiry",
+            "2027-01-31",
+        ],
+    );
+    let o = log.run_in(&make_args(&strict, &out, &cfg, &strengths), &[TK.1]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let record = std::fs::read_to_string(tmp.join("out").join("261130-002.json")).unwrap();
+    assert!(
+        record.contains("E-2") && !record.contains("weighed from a lot"),
+        "{record}"
+    );
+}
+
+crate::log::on_both_logs!(the_form_received_against_the_form_weighed, "trit_form");

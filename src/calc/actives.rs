@@ -5,7 +5,7 @@ use rust_decimal::Decimal;
 
 use crate::error::{Error, Field, Result};
 use crate::formula::{Active, Formula, short_name};
-use crate::order::{AssaySpec, Basis, Order};
+use crate::order::{AssaySpec, Basis, FormSpec, Order};
 use crate::quantity::{self, Dimension, Quantity, show, show_mass};
 
 use super::guards;
@@ -87,12 +87,13 @@ pub(super) fn actives_step(
                 None => (Basis::Salt, BasisSource::Only),
             },
         };
+        let form = order.forms.iter().find(|f| f.active == active.name);
         out.push(active_ingredient(
             formula,
             active,
             spec.amount,
             (basis, source),
-            assay,
+            (assay, form),
             n,
             warnings,
         )?);
@@ -151,12 +152,32 @@ fn active_ingredient(
     active: &Active,
     strength: Quantity,
     (basis, basis_source): (Basis, BasisSource),
-    assay_spec: Option<&AssaySpec>,
+    (assay_spec, form): (Option<&AssaySpec>, Option<&FormSpec>),
     n: Decimal,
     warnings: &mut Vec<String>,
 ) -> Result<Ingredient> {
     let s = strength.in_base();
     let (salt, strength_form) = salt_factor(formula, active, basis)?;
+    // A lot of another form the formula allows is weighed by its own molecular weight over
+    // that of the form the strength is of.
+    let (salt, form_step) = match form {
+        Some(f) => {
+            let of = salt.map_or(active.mw, |(_, m)| m);
+            (
+                Some((f.mw, of)),
+                Some(format!(
+                    "weighed from a lot of the {} form, which {} allows in place of the {}: \
+                     × {}/{} (MW of the lot's form / MW of {strength_form})",
+                    f.form,
+                    formula.id,
+                    active.form.as_deref().unwrap_or("form weighed"),
+                    f.mw.normalize(),
+                    of.normalize()
+                )),
+            )
+        }
+        None => (salt, None),
+    };
     let judged = guards::check_assay(formula, active, assay_spec)?;
     let assay = assay_spec.map(|a| a.percent);
     let mut detail = ActiveDetail {
@@ -173,6 +194,7 @@ fn active_ingredient(
     guards::check_max_strength(formula, active, &detail)?;
     let exact = weighed(mul(s, n, &active.name)?, salt, assay, &active.name)?;
     let mut steps = describe(active, &detail, n, exact)?;
+    steps.extend(form_step);
     steps.extend(judged);
     if let Some(w) = guards::assay_warning(active, &detail)? {
         warnings.push(w);

@@ -132,7 +132,8 @@ struct ReceiveArgs {
     /// Water content or loss on drying, percent, for an assay on the dried or anhydrous basis.
     #[arg(long, value_name = "PERCENT", requires = "assay")]
     water: Option<String>,
-    /// The form received: salt, hydrate or anhydrous.
+    /// The form received: anhydrous, a hydrate (hemihydrate, monohydrate, sesquihydrate,
+    /// dihydrate, trihydrate, or hydrate when the certificate does not say which) or salt.
     #[arg(long, value_name = "FORM")]
     form: Option<String>,
     /// The supplier (a controlled substance: required).
@@ -273,18 +274,18 @@ fn receive(ctx: &Context, r: &ReceiveArgs) -> Result<i32> {
             )
         }
     };
-    let form = match r.form.as_deref().map(|f| f.trim().to_ascii_lowercase()) {
+    let form = match r.form.as_deref() {
         None => None,
-        Some(f) if ["salt", "hydrate", "anhydrous"].contains(&f.as_str()) => Some(f),
-        Some(f) => {
-            return Err(Error::arg(
+        Some(f) => Some(crate::stock::form::parse(f).ok_or_else(|| {
+            Error::arg(
                 "--form",
                 format!(
-                    "\"{}\" is not a form; write salt, hydrate or anhydrous",
-                    crate::escape::escape(&f)
+                    "\"{}\" is not a form; write one of {}",
+                    crate::escape::escape(f.trim()),
+                    crate::stock::form::FORMS.join(", ")
                 ),
-            ));
-        }
+            )
+        })?),
     };
     let schedule = crate::controlled::lookup(&name).and_then(|s| match s.control {
         crate::controlled::Control::Scheduled(s) => Some(s),

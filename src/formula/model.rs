@@ -251,6 +251,12 @@ pub struct Active {
     /// them: outside it a strength is a unit or decimal slip, or needs the prescriber's
     /// confirmation.
     pub usual_strength: Option<(Quantity, Quantity)>,
+    /// The form weighed (anhydrous, hemihydrate, ...), which `mw` is of, when the formula
+    /// states it: a stock lot of another form is refused unless `accepts_forms` allows it.
+    pub form: Option<String>,
+    /// Other forms a lot may be received in, each with its molecular weight: the amount is
+    /// converted by it.
+    pub accepts_forms: Vec<(String, Decimal)>,
 }
 
 impl Active {

@@ -61,6 +61,11 @@ const ACTIVE_KEYS: &[Field] = &[
     opt("assay_max", Kind::Num),
     opt("assay_basis", Kind::Text),
     opt("usual_strength", Kind::TextList),
+    opt("form", Kind::Text),
+    opt(
+        "accepts_forms",
+        Kind::Tables(&[req("form", Kind::Text), req("mw", Kind::Num)]),
+    ),
 ];
 const EXCIPIENT_KEYS: &[Field] = &[
     req("name", Kind::Text),
@@ -221,6 +226,16 @@ pub(super) struct RawActive {
     pub(super) assay_max: Option<Num>,
     pub(super) assay_basis: Option<Spanned<String>>,
     pub(super) usual_strength: Option<Spanned<Vec<Spanned<String>>>>,
+    pub(super) form: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) accepts_forms: Vec<Spanned<RawAcceptedForm>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawAcceptedForm {
+    pub(super) form: Spanned<String>,
+    pub(super) mw: Num,
 }
 
 #[derive(Deserialize)]
@@ -293,6 +308,10 @@ pub(crate) fn check_key_lists(table: impl Fn(&'static [Field], &str) -> &'static
         (base, serde_fields::<RawBase>()),
         (table(base, "component"), serde_fields::<RawBaseComponent>()),
         (table(KEYS, "active"), serde_fields::<RawActive>()),
+        (
+            table(table(KEYS, "active"), "accepts_forms"),
+            serde_fields::<RawAcceptedForm>(),
+        ),
         (table(KEYS, "excipient"), serde_fields::<RawExcipient>()),
         (table(KEYS, "bud"), serde_fields::<RawBud>()),
         (table(KEYS, "label"), serde_fields::<RawLabel>()),

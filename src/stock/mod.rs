@@ -7,6 +7,7 @@
 pub mod chain;
 pub mod cs;
 mod events;
+pub mod form;
 mod lots;
 pub mod pick;
 pub mod potency;

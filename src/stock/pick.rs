@@ -16,10 +16,11 @@ use crate::config::Settings;
 use crate::error::{Error, Result};
 use crate::formula::name_matches;
 use crate::logbook::Actor;
-use crate::order::{AssaySpec, ComponentLot};
+use crate::order::{AssaySpec, ComponentLot, FormSpec};
 use crate::store::{Transaction, Value};
 
 use super::events::{NewEvent, append};
+use super::form;
 use super::{RELEASED, StockLot, by_name, find, from_micro, to_micro_up};
 
 /// A lot drawn on by a batch.
@@ -58,6 +59,11 @@ pub fn choose_with(
     }
     let mut order = record.order.clone();
     let mut picks: Vec<(String, StockLot)> = Vec::new();
+    let formula = record.formula.clone();
+    let fits = |l: &StockLot, name: &str| {
+        let active = formula.actives.iter().find(|a| a.name == name);
+        form::fits(FLAG, &l.lot, l.form.as_deref(), name, active, &formula.id)
+    };
     for ing in &record.calc.ingredients {
         let scheduled = ing.active.as_ref().and_then(|a| a.schedule);
         let given = order
@@ -72,7 +78,9 @@ pub fn choose_with(
                 Some(mut l) => {
                     held(&mut l, pending);
                     usable(&l, &ing.name, record.date)?;
-                    form_fits(&l, &ing.name)?;
+                    if let Some(mw) = fits(&l, &ing.name)? {
+                        converted(&mut order, &ing.name, &l, mw);
+                    }
                     // Entered as stock spells it, so `troche recall LOT` finds the batch.
                     for k in &mut order.components {
                         if k.lot == c.lot {
@@ -136,22 +144,46 @@ pub fn choose_with(
         let prior = assay_for(&order.assays, &ing.name, record.formula.actives.len());
         let mut chosen = None;
         for l in &lots {
-            if l.status != RELEASED
-                || l.expiry < record.date
-                || l.unit != unit
-                || form_fits(l, &ing.name).is_err()
-            {
+            if l.status != RELEASED || l.expiry < record.date || l.unit != unit {
                 continue;
             }
-            let need = need_from(ing.amount, ing.role, prior, l.potency())?;
+            let Ok(conversion) = fits(l, &ing.name) else {
+                continue;
+            };
+            let amount = match conversion {
+                Some(mw) => convert(ing.amount, mw, formula_mw(&formula, &ing.name))?,
+                None => ing.amount,
+            };
+            let need = need_from(amount, ing.role, prior, l.potency())?;
             if l.available() >= need {
-                chosen = Some(l.clone());
+                chosen = Some((l.clone(), conversion));
                 break;
             }
         }
-        let Some(l) = chosen else {
-            return Err(short(&ing.name, ing.amount, unit, &lots, record.date));
+        let Some((l, conversion)) = chosen else {
+            // Lots that would serve but for their form: the refusal says how to allow it.
+            let released =
+                |l: &&StockLot| l.status == RELEASED && l.expiry >= record.date && l.unit == unit;
+            if lots
+                .iter()
+                .filter(released)
+                .all(|l| fits(l, &ing.name).is_err())
+                && let Some(Err(e)) = lots.iter().find(released).map(|l| fits(l, &ing.name))
+            {
+                return Err(e);
+            }
+            return Err(short(
+                &ing.name,
+                ing.amount,
+                unit,
+                &lots,
+                record.date,
+                &fits,
+            ));
         };
+        if let Some(mw) = conversion {
+            converted(&mut order, &ing.name, &l, mw);
+        }
         order.components.push(ComponentLot {
             name: ing.name.clone(),
             manufacturer: Some(l.manufacturer.clone()),
@@ -201,7 +233,7 @@ pub fn choose_with(
         let need = to_micro_up(FLAG, ing.amount)?;
         if l.available() < need {
             let unit = l.unit.clone();
-            return Err(short(&name, ing.amount, &unit, &[l], record.date));
+            return Err(short(&name, ing.amount, &unit, &[l], record.date, &fits));
         }
         out.push(Picked {
             ingredient: name,
@@ -247,30 +279,32 @@ fn usable(l: &StockLot, ingredient: &str, date: jiff::civil::Date) -> Result<()>
     Ok(())
 }
 
-/// Whether the form a lot was received in is the one the formula weighs, as far as the
-/// formula's ingredient name states it: a name that says a hydrate ("monohydrate",
-/// "hemihydrate") takes no lot received anhydrous, and one that says "anhydrous" no hydrate.
-/// A name that states neither, or a lot received without its form, is not judged.
-fn form_fits(l: &StockLot, ingredient: &str) -> Result<()> {
-    let Some(form) = l.form.as_deref() else {
-        return Ok(());
-    };
-    let name = ingredient.to_ascii_lowercase();
-    let says_anhydrous = name.contains("anhydrous");
-    let says_hydrate = !says_anhydrous && name.contains("hydrate");
-    let clash = (says_hydrate && form == "anhydrous") || (says_anhydrous && form == "hydrate");
-    if clash {
-        return Err(Error::arg(
-            FLAG,
-            format!(
-                "stock lot {} of {} was received {form}, and the formula weighs {ingredient}: \
-                 the amounts would be wrong by the water of hydration. Use a lot of the form \
-                 the formula weighs, or a formula written for this form",
-                l.lot, l.name
-            ),
-        ));
-    }
-    Ok(())
+/// Enters in the order that `name` is weighed from lot `l`, of another form the formula
+/// allows, converted by the molecular weight `mw` of that form.
+fn converted(order: &mut crate::order::Order, name: &str, l: &StockLot, mw: Decimal) {
+    order.forms.retain(|f| f.active != name);
+    order.forms.push(FormSpec {
+        active: name.to_string(),
+        form: l.form.clone().unwrap_or_default(),
+        mw,
+    });
+}
+
+/// The molecular weight of the form the formula weighs for `name`.
+fn formula_mw(formula: &crate::formula::Formula, name: &str) -> Decimal {
+    formula
+        .actives
+        .iter()
+        .find(|a| a.name == name)
+        .map_or(Decimal::ONE, |a| a.mw)
+}
+
+/// `amount` of the form weighed as the mass of a form of molecular weight `mw`.
+fn convert(amount: Decimal, mw: Decimal, weighed_mw: Decimal) -> Result<Decimal> {
+    amount
+        .checked_mul(mw)
+        .and_then(|x| x.checked_div(weighed_mw))
+        .ok_or_else(|| crate::error::overflow("the amount needed"))
 }
 
 /// The assay the order gives an active (named, or unnamed with one active).
@@ -309,13 +343,14 @@ fn short(
     unit: &str,
     lots: &[StockLot],
     date: jiff::civil::Date,
+    fits: &dyn Fn(&StockLot, &str) -> Result<Option<Decimal>>,
 ) -> Error {
     let held: Vec<String> = lots
         .iter()
         .map(|l| {
             let why = if l.status != RELEASED {
                 format!(", {}", l.status)
-            } else if form_fits(l, name).is_err() {
+            } else if fits(l, name).is_err() {
                 format!(
                     ", received {} where the formula weighs another form",
                     l.form.as_deref().unwrap_or_default()
@@ -332,7 +367,7 @@ fn short(
         .collect();
     let usable: i64 = lots
         .iter()
-        .filter(|l| l.status == RELEASED && l.expiry >= date && form_fits(l, name).is_ok())
+        .filter(|l| l.status == RELEASED && l.expiry >= date && fits(l, name).is_ok())
         .map(StockLot::available)
         .max()
         .unwrap_or(0);
