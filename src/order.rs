@@ -76,15 +76,19 @@ pub struct AssaySpec {
     pub active: Option<String>,
     pub percent: Decimal,
     pub certificate: Option<Certificate>,
+    /// The stock trituration weighed in place of the drug (its lot), of which `percent` is
+    /// the concentration of the drug: the drug's own assay was judged when it was made.
+    pub trituration: Option<String>,
 }
 
 impl AssaySpec {
     /// As an order writes it (without the active's name): "99.5", or "98.1 % dried, 12 %
     /// water"; [`parse_assay`] reads it back to the same value.
     pub fn text(&self) -> String {
-        match &self.certificate {
-            Some(c) => c.text(),
-            None => self.percent.to_string(),
+        match (&self.certificate, &self.trituration) {
+            (Some(c), _) => c.text(),
+            (None, Some(t)) => format!("{} % trituration {t}", self.percent.normalize()),
+            (None, None) => self.percent.to_string(),
         }
     }
 }
@@ -242,8 +246,13 @@ pub fn parse_assay(text: &str) -> Result<AssaySpec, ParseError> {
             ))
         })
     };
+    let mut trituration = None;
     let (v, certificate) = match words.as_slice() {
         [a] => (percent(a)?, None),
+        [a, "trituration", lot] => {
+            trituration = Some((*lot).to_string());
+            (percent(a)?, None)
+        }
         [a, b] if basis_of(b)? == potency::Basis::AsIs => (percent(a)?, None),
         [a, b, w] | [a, b, w, "water" | "lod"] if basis_of(b)? != potency::Basis::AsIs => {
             let water = quantity::parse_decimal(w)?;
@@ -273,6 +282,7 @@ pub fn parse_assay(text: &str) -> Result<AssaySpec, ParseError> {
         active,
         percent: v,
         certificate,
+        trituration,
     })
 }
 
@@ -460,6 +470,9 @@ mod tests {
         assert!(parse_assay("98.1 dried 100").is_err());
         assert!(parse_assay("98.1 moist 12").is_err());
         assert!(parse_assay("99.5 as-is").unwrap().certificate.is_none());
+        let t = parse_assay("9.95 % trituration 261130-001").unwrap();
+        assert_eq!(t.trituration.as_deref(), Some("261130-001"));
+        assert_eq!(t.text(), "9.95 % trituration 261130-001");
     }
 }
 

@@ -94,6 +94,7 @@ fn order(
         assays: assay
             .map(|p| AssaySpec {
                 certificate: None,
+                trituration: None,
                 active: None,
                 percent: p,
             })

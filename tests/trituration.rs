@@ -6,7 +6,8 @@
 
 use std::path::Path;
 
-use crate::common::{RP, TK, fixture};
+use crate::bench_record::{complete_record, strs};
+use crate::common::{PH, RP, TK, fixture};
 use crate::log::Log;
 
 fn receive(log: &Log, name: &str, lot: &str, quantity: &str, extra: &[&str]) {
@@ -27,13 +28,16 @@ fn receive(log: &Log, name: &str, lot: &str, quantity: &str, extra: &[&str]) {
     log.signed(&["stock", "release", lot, "--by", RP.0], &[RP.1]);
 }
 
-/// `make FORMULA` on 2026-11-30 into `out`, signed by TK.
+/// `make FORMULA` of 24 units on 2026-11-30 into `out`, signed by TK.
 fn make_args<'a>(formula: &'a str, out: &'a str, cfg: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
-    let mut args = vec![
-        "make",
-        formula,
-        "--quantity",
-        "24",
+    let quantity = if extra.contains(&"--quantity") {
+        &[][..]
+    } else {
+        &["--quantity", "24"][..]
+    };
+    let mut args = vec!["make", formula];
+    args.extend_from_slice(quantity);
+    args.extend([
         "--date",
         "2026-11-30",
         "--backdate",
@@ -43,7 +47,7 @@ fn make_args<'a>(formula: &'a str, out: &'a str, cfg: &'a str, extra: &[&'a str]
         out,
         "--by",
         TK.0,
-    ];
+    ]);
     args.extend_from_slice(extra);
     args
 }
@@ -215,7 +219,7 @@ fn the_form_received_against_the_form_weighed(log: &Log, tmp: &Path) {
     );
     // A lot given by hand is judged the same way.
     let mut given = strengths.to_vec();
-    given.extend(["--component", "Estradiol|E-1|2027-06-30"]);
+    given.extend(["--component", "Estradiol hemihydrate|E-1|2027-06-30"]);
     log.refused(
         &make_args(&strict, &out, &cfg, &given),
         &[TK.1],
@@ -266,3 +270,151 @@ fn the_form_received_against_the_form_weighed(log: &Log, tmp: &Path) {
 }
 
 crate::log::on_both_logs!(the_form_received_against_the_form_weighed, "trit_form");
+
+const ESTRADIOL: &str = "Estradiol hemihydrate, USP (micronized)";
+
+/// The record JSON of batch `lot` made into `out`.
+fn record_of(out: &Path, lot: &str) -> String {
+    std::fs::read_to_string(out.join(format!("{lot}.json"))).unwrap()
+}
+
+/// A trituration is made like a batch (its own lot, BUD and record); its release enters it
+/// in stock under that lot, its potency the concentration worked out from the weights
+/// recorded; a later batch weighs it in place of the drug where that avoids an aliquot, and
+/// the drug itself otherwise (first expiry, first out).
+fn a_trituration_made_released_and_weighed(log: &Log, tmp: &Path) {
+    log.people();
+    let cfg = fixture("troche.toml");
+    let dir = tmp.join("out");
+    let out = dir.display().to_string();
+    receive(
+        log,
+        ESTRADIOL,
+        "E-1",
+        "5 g",
+        &["--assay", "99.5", "--form", "hemihydrate"],
+    );
+    // 20 g of 1:10: 100 mg × 20 × 100/99.5 = 2.010 g of estradiol, 17.990 g of lactose.
+    let o = log.run_in(
+        &make_args(
+            "estradiol-trituration",
+            &out,
+            &cfg,
+            &["--strength", "100 mg", "--quantity", "20"],
+        ),
+        &[TK.1],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let made = record_of(&dir, "261130-001");
+    assert!(made.contains("E-1") && made.contains("2.010"), "{made}");
+    // Recorded as weighed at the bench: 2.015 g of estradiol, 17.985 g of lactose.
+    let args: Vec<String> = complete_record(log, "261130-001", &["--by", TK.0])
+        .into_iter()
+        .map(|a| {
+            if a.starts_with(&format!("{ESTRADIOL}=")) {
+                format!("{ESTRADIOL}=2.015 g")
+            } else if a.starts_with("Lactose monohydrate, NF=") {
+                "Lactose monohydrate, NF=17.985 g".to_string()
+            } else {
+                a
+            }
+        })
+        .collect();
+    log.signed(&strs(&args), &[TK.1]);
+    // Not in stock before its release.
+    assert!(
+        !log.ok(&["stock", "--all"]).contains("261130-001"),
+        "a trituration entered stock before its release"
+    );
+    // Released by a pharmacist: 2.015 g × 99.5 % / 20 g = 10.024625 %, kept to 4 places.
+    let o = log.run_in(&["verify", "261130-001", "--by", RP.0], &[RP.1]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let said = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        said.contains(
+            "stock trituration 261130-001: 20 g of Estradiol hemihydrate, USP (micronized) at \
+             10.0246 % entered in stock, released"
+        ) && said.contains("2.015 g of Estradiol hemihydrate, USP (micronized) (assay 99.5 % as is) in 20 g of trituration = 10.0246 %"),
+        "{said}"
+    );
+    let lots = log.json(&["stock", "--all"]);
+    let t = lots
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["lot"] == "261130-001")
+        .unwrap();
+    assert_eq!(
+        (
+            t["potency"].as_str(),
+            t["status"].as_str(),
+            t["on_hand"].as_str()
+        ),
+        (Some("10.0246"), Some("released"), Some("20"))
+    );
+    assert_eq!(t["manufacturer"], "compounded in house", "{t}");
+    assert_eq!(t["expiry"], "2027-05-29", "{t}");
+    // Bi-Est 2.5 mg (estriol 2 mg, estradiol 0.5 mg) × 24: the estradiol, 12.396944 mg of the
+    // hemihydrate, is below the 120 mg minimum weighable quantity (an aliquot), and
+    // 123.665 mg of the trituration is above it: the trituration is weighed.
+    let bi_est = [
+        "--strength",
+        "Estriol=2 mg",
+        "--strength",
+        "Estradiol=0.5 mg",
+    ];
+    let o = log.run_in(&make_args("bi-est-troche", &out, &cfg, &bi_est), &[TK.1]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let batch = record_of(&dir, "261130-002");
+    assert!(
+        batch.contains("of stock trituration 261130-001 at 10.02 %"),
+        "{batch}"
+    );
+    assert!(
+        batch.contains(
+            "Estradiol hemihydrate ≈12.396945 mg = ≈123.665238 mg of stock trituration \
+             261130-001 at 10.02 %"
+        ),
+        "{batch}"
+    );
+    // Half as many: 61.8 mg of trituration would need an aliquot too, so the drug's own lot
+    // serves, first expiry first out.
+    let o = log.run_in(
+        &make_args(
+            "bi-est-troche",
+            &out,
+            &cfg,
+            &[&bi_est[..], &["--quantity", "12"]].concat(),
+        ),
+        &[TK.1],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let batch = record_of(&dir, "261130-003");
+    assert!(
+        !batch.contains("stock trituration") && batch.contains("E-1"),
+        "{batch}"
+    );
+    // A trituration is not made from another.
+    let said = log.refused(
+        &make_args(
+            "estradiol-trituration",
+            &out,
+            &cfg,
+            &[
+                "--strength",
+                "100 mg",
+                "--quantity",
+                "20",
+                "--component",
+                "Estradiol hemihydrate|261130-001|2027-05-29",
+            ],
+        ),
+        &[TK.1],
+        2,
+        "is a trituration",
+    );
+    assert!(said.contains("from the drug itself"), "{said}");
+    let _ = PH;
+}
+
+crate::log::on_both_logs!(a_trituration_made_released_and_weighed, "trit_stock");

@@ -187,6 +187,7 @@ fn active_ingredient(
         strength_form,
         salt_factor: salt,
         assay_percent: assay,
+        trituration: assay_spec.and_then(|a| a.trituration.clone()),
         equivalent: None,
         per_unit_weighed: weighed(s, salt, assay, &active.name)?,
         schedule: active.schedule,
@@ -195,6 +196,21 @@ fn active_ingredient(
     let exact = weighed(mul(s, n, &active.name)?, salt, assay, &active.name)?;
     let mut steps = describe(active, &detail, n, exact)?;
     steps.extend(form_step);
+    if let (Some(lot), Some(c)) = (&detail.trituration, detail.assay_percent) {
+        let drug = div(
+            mul(exact, c, &active.name)?,
+            Decimal::ONE_HUNDRED,
+            &active.name,
+        )?;
+        steps.push(format!(
+            "{} {} = {} of stock trituration {lot} at {} % (its drug's assay was judged when \
+             it was made)",
+            short_name(&active.name),
+            show_mass(drug),
+            show_mass(exact),
+            c.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+        ));
+    }
     steps.extend(judged);
     if let Some(w) = guards::assay_warning(active, &detail)? {
         warnings.push(w);
@@ -274,6 +290,12 @@ fn describe(active: &Active, d: &ActiveDetail, n: Decimal, exact: Decimal) -> Re
         None => String::new(),
     };
     let potency_text = match d.assay_percent {
+        Some(a) if d.trituration.is_some() => format!(
+            " × 100/{} (trituration {} at {} %)",
+            a.normalize(),
+            d.trituration.as_deref().unwrap_or_default(),
+            a.normalize()
+        ),
         Some(a) => format!(
             " × 100/{} (potency factor {}, assay {} %)",
             a.normalize(),

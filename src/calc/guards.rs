@@ -24,6 +24,10 @@ pub(super) fn check_assay(
     let Some(spec) = assay else {
         return Ok(None);
     };
+    // A trituration's concentration is no assay: its drug's was judged when it was made.
+    if spec.trituration.is_some() {
+        return Ok(None);
+    }
     let (low, high) = active.assay_range;
     let basis = active.assay_basis;
     let Some((a, how)) = on_basis(spec.percent, spec.certificate.as_ref(), basis) else {
@@ -118,7 +122,16 @@ pub(super) fn check_max_strength(
         return Ok(());
     };
     let (strength, strength_form, per_unit) = (d.strength, &d.strength_form, d.per_unit_weighed);
-    if per_unit <= max.in_base() {
+    // Of a trituration, what counts is the drug it holds.
+    let drug = match (&d.trituration, d.assay_percent) {
+        (Some(_), Some(c)) => div(
+            mul(per_unit, c, "the limit")?,
+            Decimal::ONE_HUNDRED,
+            "the limit",
+        )?,
+        _ => per_unit,
+    };
+    if drug <= max.in_base() {
         return Ok(());
     }
     let s = strength.in_base();
@@ -157,7 +170,10 @@ pub(super) fn check_max_strength(
 /// An assay other than 100 % is accepted, with a warning of how much it changes what is
 /// weighed.
 pub(super) fn assay_warning(active: &Active, d: &ActiveDetail) -> Result<Option<String>> {
-    let Some(a) = d.assay_percent.filter(|a| *a != Decimal::ONE_HUNDRED) else {
+    let Some(a) = d
+        .assay_percent
+        .filter(|a| *a != Decimal::ONE_HUNDRED && d.trituration.is_none())
+    else {
         return Ok(None);
     };
     let (strength, strength_form, per_unit) = (d.strength, &d.strength_form, d.per_unit_weighed);

@@ -230,6 +230,7 @@ pub(super) fn run(ctx: &Context, a: &VerifyArgs) -> Result<i32> {
     let actor = Actor::current();
     let signer = pins::sign(db.as_mut(), &mut ctx.pins(&settings), "--by", by, &actor)?;
     let mut deviations = Vec::new();
+    let mut stocked = None;
     let (status, same) = db.write(|tx| {
         if let Some(reason) = &a.reject {
             // The state first: a batch already released is named as such, whoever signs.
@@ -302,11 +303,16 @@ pub(super) fn run(ctx: &Context, a: &VerifyArgs) -> Result<i32> {
             &actor,
         )?;
         deviations = acks;
+        // A stock trituration enters stock with its release.
+        stocked = crate::stock::trituration::enter(tx, lot, &bench, by, &actor)?;
         Ok((logbook::RELEASED, same))
     })?;
     crate::escape::eprintln(&format!("lot {lot} {status} by {by}"));
     for (f, r) in &deviations {
         crate::escape::eprintln(&format!("deviation: {f}, acknowledged by {by}: {r}"));
+    }
+    if let Some(s) = &stocked {
+        crate::escape::eprintln(s);
     }
     if same {
         crate::escape::eprintln(&format!(

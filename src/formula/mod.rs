@@ -21,7 +21,8 @@ pub(crate) use crate::input::toml::{count_newlines, is_empty_toml, strip_bom};
 pub use self::model::{
     Active, AssayBasis, Base, BaseComponent, BudRule, DEFAULT_ASSAY_RANGE, DEFAULT_DILUENT,
     DerivedBlank, DerivedIngredient, Diluent, Displacement, Excipient, ExcipientAmount, Formula,
-    LabelText, Moiety, Mold, Procedure, Qc, Schedule, Stated, Unmeasured, name_matches, short_name,
+    FormulaKind, LabelText, Moiety, Mold, Procedure, Qc, Schedule, Stated, Unmeasured,
+    name_matches, short_name,
 };
 pub(crate) use self::raw::KEYS;
 #[cfg(test)]

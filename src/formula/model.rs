@@ -340,6 +340,16 @@ impl Default for Qc {
     }
 }
 
+/// What a formula makes: a preparation for a patient, or a stock trituration (a drug diluted
+/// in an inert powder, entered in stock at its release and weighed by other batches in place
+/// of the drug).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FormulaKind {
+    #[default]
+    Preparation,
+    Trituration,
+}
+
 /// One master formulation record.
 #[derive(Debug, Clone)]
 pub struct Formula {
@@ -351,6 +361,7 @@ pub struct Formula {
     pub description: String,
     /// What changed from the previous version, for the master formulation record.
     pub change_note: Option<String>,
+    pub kind: FormulaKind,
     /// The fixed ratio of the actives' strengths, in the order of the actives (Bi-Est 80:20).
     pub ratio: Option<Vec<Decimal>>,
     /// The units a prescription usually asks for; more of a controlled substance is warned of.

@@ -51,7 +51,7 @@ pub fn fits(
     active: Option<&Active>,
     formula: &str,
 ) -> Result<Option<Decimal>> {
-    let Some(form) = form.filter(|f| *f != "salt") else {
+    let Some(form) = form.filter(|f| *f != "salt" && *f != super::trituration::FORM) else {
         return Ok(None);
     };
     let Some((active, weighed)) = active.and_then(|a| a.form.as_deref().map(|w| (a, w))) else {

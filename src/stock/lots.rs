@@ -53,6 +53,13 @@ impl StockLot {
         self.potency.as_deref().and_then(|p| p.parse().ok())
     }
 
+    /// Whether the lot is a stock trituration the pharmacy made (a batch of a `trituration`
+    /// formula, entered at its release under the batch's lot), whose potency is the drug's
+    /// concentration in it.
+    pub fn is_trituration(&self) -> bool {
+        self.form.as_deref() == Some(super::trituration::FORM)
+    }
+
     /// The certificate's figures when it stated the assay on the dried or anhydrous basis.
     pub fn certificate(&self) -> Option<Certificate> {
         let basis = Basis::from_text(self.assay_basis.as_deref()?)?;

@@ -11,6 +11,7 @@ pub mod form;
 mod lots;
 pub mod pick;
 pub mod potency;
+pub mod trituration;
 
 use rust_decimal::Decimal;
 

@@ -14,7 +14,7 @@ use crate::batch_record::Record;
 use crate::calc::Role;
 use crate::config::Settings;
 use crate::error::{Error, Result};
-use crate::formula::name_matches;
+use crate::formula::{FormulaKind, name_matches};
 use crate::logbook::Actor;
 use crate::order::{AssaySpec, ComponentLot, FormSpec};
 use crate::store::{Transaction, Value};
@@ -81,6 +81,9 @@ pub fn choose_with(
                     if let Some(mw) = fits(&l, &ing.name)? {
                         converted(&mut order, &ing.name, &l, mw);
                     }
+                    if l.is_trituration() {
+                        weigh_trituration(&mut order, &formula, &ing.name, &l)?;
+                    }
                     // Entered as stock spells it, so `troche recall LOT` finds the batch.
                     for k in &mut order.components {
                         if k.lot == c.lot {
@@ -142,9 +145,35 @@ pub fn choose_with(
             continue;
         }
         let prior = assay_for(&order.assays, &ing.name, record.formula.actives.len());
-        let mut chosen = None;
+        // First expiry first out among the lots that serve; a stock trituration is preferred
+        // where weighing it avoids the aliquot the drug itself would need (docs/stock.md).
+        let making_trituration = formula.kind == FormulaKind::Trituration;
+        let mwq = settings
+            .balance
+            .mwq()
+            .map(|m| to_micro_up(FLAG, m))
+            .transpose()?;
+        let (mut drug, mut avoiding, mut trituration) = (None, None, None);
         for l in &lots {
             if l.status != RELEASED || l.expiry < record.date || l.unit != unit {
+                continue;
+            }
+            if l.is_trituration() {
+                // Not into another trituration; not against an assay the order gives.
+                if making_trituration || ing.role != Role::Active || prior.is_some() {
+                    continue;
+                }
+                let need = need_from(ing.exact, ing.role, None, l.potency())?;
+                if l.available() < need {
+                    continue;
+                }
+                let avoids = ing.aliquot.is_some() && mwq.is_some_and(|m| need >= m);
+                if avoids && avoiding.is_none() {
+                    avoiding = Some((l.clone(), None));
+                }
+                if trituration.is_none() {
+                    trituration = Some((l.clone(), None));
+                }
                 continue;
             }
             let Ok(conversion) = fits(l, &ing.name) else {
@@ -155,11 +184,11 @@ pub fn choose_with(
                 None => ing.amount,
             };
             let need = need_from(amount, ing.role, prior, l.potency())?;
-            if l.available() >= need {
-                chosen = Some((l.clone(), conversion));
-                break;
+            if l.available() >= need && drug.is_none() {
+                drug = Some((l.clone(), conversion));
             }
         }
+        let chosen = avoiding.or(drug).or(trituration);
         let Some((l, conversion)) = chosen else {
             // Lots that would serve but for their form: the refusal says how to allow it.
             let released =
@@ -198,6 +227,7 @@ pub fn choose_with(
                 active: Some(ing.name.clone()),
                 percent: p,
                 certificate: l.certificate(),
+                trituration: l.is_trituration().then(|| l.lot.clone()),
             });
         }
         picks.push((ing.name.clone(), l));
@@ -275,6 +305,46 @@ fn usable(l: &StockLot, ingredient: &str, date: jiff::civil::Date) -> Result<()>
             FLAG,
             format!("stock lot {} of {} expired on {}", l.lot, l.name, l.expiry),
         ));
+    }
+    Ok(())
+}
+
+/// Enters in the order that `name` is weighed as stock trituration `l` given by hand: its
+/// concentration is the potency. Refused into another trituration, and beside an assay the
+/// order gives (the trituration's concentration is the only potency that applies).
+fn weigh_trituration(
+    order: &mut crate::order::Order,
+    formula: &crate::formula::Formula,
+    name: &str,
+    l: &StockLot,
+) -> Result<()> {
+    if formula.kind == FormulaKind::Trituration {
+        return Err(Error::arg(
+            FLAG,
+            format!(
+                "stock lot {} is a trituration; {} makes one, from the drug itself",
+                l.lot, formula.id
+            ),
+        ));
+    }
+    if assay_for(&order.assays, name, formula.actives.len()).is_some() {
+        return Err(Error::arg(
+            "--assay",
+            format!(
+                "{name} is weighed as stock trituration {}, whose potency is its concentration \
+                 ({} %); leave the assay out",
+                l.lot,
+                l.potency.as_deref().unwrap_or_default()
+            ),
+        ));
+    }
+    if let Some(p) = l.potency() {
+        order.assays.push(AssaySpec {
+            active: Some(name.to_string()),
+            percent: p,
+            certificate: None,
+            trituration: Some(l.lot.clone()),
+        });
     }
     Ok(())
 }
