@@ -414,7 +414,116 @@ fn a_trituration_made_released_and_weighed(log: &Log, tmp: &Path) {
         "is a trituration",
     );
     assert!(said.contains("from the drug itself"), "{said}");
-    let _ = PH;
 }
 
 crate::log::on_both_logs!(a_trituration_made_released_and_weighed, "trit_stock");
+
+/// A ketamine 1:10 trituration: a controlled drug in lactose, for stock.
+const KETAMINE_TRITURATION: &str = r#"
+id = "ketamine-trituration"
+name = "Ketamine HCl 1:10 trituration in lactose monohydrate"
+dosage_form = "trituration"
+route = "for compounding (not for dispensing)"
+version = 1
+kind = "trituration"
+description = "White, fine powder"
+
+[mold]
+name = "Trituration, by the gram (1 g per unit)"
+cavities = 1
+blank_weight = "1 g"
+
+[base]
+name = "Lactose monohydrate, NF"
+replacement_factor = "1"
+
+[[active]]
+name = "Ketamine hydrochloride, USP"
+mw = "274.19"
+schedule = "CIII"
+max_strength = "110 mg"
+
+[bud]
+category = "nonaqueous"
+storage = "Store at 20-25 °C in a locked cabinet"
+reference = "USP <795> (2023), Table 4: other nonaqueous dosage forms, 180 days"
+
+[label]
+directions = "Stock trituration for compounding only."
+
+[procedure]
+steps = ["Triturate by geometric dilution."]
+
+[qc]
+unit_weight_sample = 1
+"#;
+
+/// A controlled drug's trituration is made for stock without a prescription, and once
+/// released is in the drug's perpetual inventory: the book lists its lot beside the drug's.
+fn a_controlled_trituration_is_in_the_book(log: &Log, tmp: &Path) {
+    log.people();
+    let cfg = fixture("troche.toml");
+    let dir = tmp.join("out");
+    let out = dir.display().to_string();
+    let formula = tmp.join("ketamine-trituration.toml");
+    std::fs::write(&formula, KETAMINE_TRITURATION).unwrap();
+    let formula = formula.display().to_string();
+    log.signed(&["formula", "approve", &formula, "--by", RP.0], &[RP.1]);
+    receive(
+        log,
+        "Ketamine hydrochloride, USP",
+        "K-1",
+        "25 g",
+        &[
+            "--assay",
+            "100",
+            "--supplier",
+            "Medisca",
+            "--invoice",
+            "INV-1",
+        ],
+    );
+    // 10 g: 1 g of ketamine hydrochloride, 9 g of lactose; no Rx, patient or DEA number.
+    let o = log.run_in(
+        &make_args(
+            &formula,
+            &out,
+            &cfg,
+            &["--strength", "100 mg", "--quantity", "10"],
+        ),
+        &[TK.1],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // Weighed with a witness, as any controlled substance.
+    let args = complete_record(log, "261130-001", &["--by", TK.0, "--witness", PH.0]);
+    log.signed(&strs(&args), &[TK.1, PH.1]);
+    let o = log.run_in(&["verify", "261130-001", "--by", RP.0], &[RP.1]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("at 10 % entered in stock"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let book = log.ok(&[
+        "cs",
+        "report",
+        "--drug",
+        "ketamine",
+        "--from",
+        "2026-01-01",
+        "--to",
+        "2099-12-31",
+        "--format",
+        "csv",
+    ]);
+    // The drug's lot gave 1 g to the trituration; the trituration's lot received 10 g.
+    assert!(
+        book.contains("261130-001,CIII,g,5,") && book.contains(",received,10,,10,"),
+        "{book}"
+    );
+    assert!(book.contains(",used,,1,24,261130-001,"), "{book}");
+    // Not counted again as finished units: it is stock, in grams.
+    assert!(!book.contains("units made"), "{book}");
+}
+
+crate::log::on_both_logs!(a_controlled_trituration_is_in_the_book, "trit_cs");

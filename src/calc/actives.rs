@@ -321,10 +321,13 @@ fn describe(active: &Active, d: &ActiveDetail, n: Decimal, exact: Decimal) -> Re
         show_mass(exact)
     )];
     if d.salt_factor.is_some() || d.assay_percent.is_some() {
+        let weighed = match &d.trituration {
+            Some(lot) => format!("stock trituration {lot}"),
+            None => active.name.clone(),
+        };
         steps.push(format!(
-            "per unit: {} of {} as weighed",
-            show_mass(d.per_unit_weighed),
-            active.name
+            "per unit: {} of {weighed} as weighed",
+            show_mass(d.per_unit_weighed)
         ));
     }
     Ok(steps)

@@ -651,7 +651,9 @@ fn finished_units(
     let mut out = Vec::new();
     for l in lots {
         for b in crate::logbook::recall(db, &l.lot, &crate::logbook::Filter::default())? {
-            if b.date.as_str() > to || !seen.insert(b.lot.clone()) {
+            // A stock trituration's batch is in the book as its stock lot, in grams.
+            let trituration = lots.iter().any(|s| s.lot == b.lot && s.is_trituration());
+            if b.date.as_str() > to || trituration || !seen.insert(b.lot.clone()) {
                 continue;
             }
             // A rejected or void batch was never stock to dispense.
