@@ -414,6 +414,36 @@ fn a_trituration_made_released_and_weighed(log: &Log, tmp: &Path) {
         "is a trituration",
     );
     assert!(said.contains("from the drug itself"), "{said}");
+    // Recalling the drug's lot reaches through the trituration: its batch, the batch that
+    // weighed it and the one that weighed the drug are quarantined, and the trituration's
+    // stock lot is recalled with it.
+    let listed = log.signed(
+        &[
+            "stock",
+            "recall",
+            "E-1",
+            "--reason",
+            "supplier recall",
+            "--by",
+            RP.0,
+            "--format",
+            "csv",
+        ],
+        &[RP.1],
+    );
+    for lot in ["261130-001", "261130-002", "261130-003"] {
+        assert!(listed.contains(lot), "{lot} not recalled: {listed}");
+    }
+    let lots = log.json(&["stock", "--all"]);
+    let t = lots
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["lot"] == "261130-001")
+        .unwrap();
+    assert_eq!(t["status"], "recalled", "{t}");
+    let o = log.run_in(&make_args("bi-est-troche", &out, &cfg, &bi_est), &[TK.1]);
+    assert!(!o.status.success(), "a recalled trituration was drawn on");
 }
 
 crate::log::on_both_logs!(a_trituration_made_released_and_weighed, "trit_stock");

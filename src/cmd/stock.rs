@@ -485,6 +485,28 @@ fn recall(ctx: &Context, s: &Signed, lot: &str, reason: &str, format: ListFormat
             &actor,
         )?;
         let batches = logbook::recall(tx, &l.lot, &logbook::Filter::default())?;
+        // A stock trituration made with the lot is recalled with it: no batch draws on it.
+        for b in &batches {
+            if stock::find(tx, &b.lot)?.is_some_and(|t| {
+                t.is_trituration()
+                    && [stock::QUARANTINED, stock::RELEASED].contains(&t.status.as_str())
+            }) {
+                stock::transition(
+                    tx,
+                    &b.lot,
+                    &[stock::QUARANTINED, stock::RELEASED],
+                    &NewEvent {
+                        what: "recalled",
+                        status: Some(stock::RECALLED),
+                        who: Some(&p.initials),
+                        meaning: Some("recalled"),
+                        details: json!({ "reason": reason, "component_lot": l.lot }),
+                        ..NewEvent::default()
+                    },
+                    &actor,
+                )?;
+            }
+        }
         let mut held = Vec::new();
         let mut rows = Vec::new();
         for b in batches {
