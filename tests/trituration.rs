@@ -287,14 +287,25 @@ fn a_trituration_made_released_and_weighed(log: &Log, tmp: &Path) {
     let cfg = fixture("troche.toml");
     let dir = tmp.join("out");
     let out = dir.display().to_string();
+    // The certificate on the anhydrous basis, as the USP monograph states it, with 3.3 % water:
+    // 99.5 × 96.7 / 100 = 96.2165 % as is.
     receive(
         log,
         ESTRADIOL,
         "E-1",
         "5 g",
-        &["--assay", "99.5", "--form", "hemihydrate"],
+        &[
+            "--assay",
+            "99.5",
+            "--assay-basis",
+            "anhydrous",
+            "--water",
+            "3.3",
+            "--form",
+            "hemihydrate",
+        ],
     );
-    // 20 g of 1:10: 100 mg × 20 × 100/99.5 = 2.010 g of estradiol, 17.990 g of lactose.
+    // 20 g of 1:10: 100 mg × 20 × 100/96.2165 = 2.079 g of estradiol, 17.921 g of lactose.
     let o = log.run_in(
         &make_args(
             "estradiol-trituration",
@@ -306,15 +317,19 @@ fn a_trituration_made_released_and_weighed(log: &Log, tmp: &Path) {
     );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let made = record_of(&dir, "261130-001");
-    assert!(made.contains("E-1") && made.contains("2.010"), "{made}");
-    // Recorded as weighed at the bench: 2.015 g of estradiol, 17.985 g of lactose.
+    assert!(made.contains("E-1") && made.contains("2.079"), "{made}");
+    assert!(
+        made.contains("assay judged on the anhydrous basis, as estradiol-trituration states its range: 99.5 % on the anhydrous basis"),
+        "{made}"
+    );
+    // Recorded as weighed at the bench: 2.080 g of estradiol, 17.920 g of lactose.
     let args: Vec<String> = complete_record(log, "261130-001", &["--by", TK.0])
         .into_iter()
         .map(|a| {
             if a.starts_with(&format!("{ESTRADIOL}=")) {
-                format!("{ESTRADIOL}=2.015 g")
+                format!("{ESTRADIOL}=2.080 g")
             } else if a.starts_with("Lactose monohydrate, NF=") {
-                "Lactose monohydrate, NF=17.985 g".to_string()
+                "Lactose monohydrate, NF=17.920 g".to_string()
             } else {
                 a
             }
@@ -326,15 +341,15 @@ fn a_trituration_made_released_and_weighed(log: &Log, tmp: &Path) {
         !log.ok(&["stock", "--all"]).contains("261130-001"),
         "a trituration entered stock before its release"
     );
-    // Released by a pharmacist: 2.015 g × 99.5 % / 20 g = 10.024625 %, kept to 4 places.
+    // Released by a pharmacist: 2.080 g × 96.2165 % / 20 g = 10.006516 %, kept to 4 places.
     let o = log.run_in(&["verify", "261130-001", "--by", RP.0], &[RP.1]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let said = String::from_utf8_lossy(&o.stderr);
     assert!(
         said.contains(
             "stock trituration 261130-001: 20 g of Estradiol hemihydrate, USP (micronized) at \
-             10.0246 % entered in stock, released"
-        ) && said.contains("2.015 g of Estradiol hemihydrate, USP (micronized) (assay 99.5 % as is) in 20 g of trituration = 10.0246 %"),
+             10.0065 % entered in stock, released"
+        ) && said.contains("2.08 g of Estradiol hemihydrate, USP (micronized) (assay 96.2165 % as is) in 20 g of trituration = 10.0065 %"),
         "{said}"
     );
     let lots = log.json(&["stock", "--all"]);
@@ -350,13 +365,13 @@ fn a_trituration_made_released_and_weighed(log: &Log, tmp: &Path) {
             t["status"].as_str(),
             t["on_hand"].as_str()
         ),
-        (Some("10.0246"), Some("released"), Some("20"))
+        (Some("10.0065"), Some("released"), Some("20"))
     );
     assert_eq!(t["manufacturer"], "compounded in house", "{t}");
     assert_eq!(t["expiry"], "2027-05-29", "{t}");
     // Bi-Est 2.5 mg (estriol 2 mg, estradiol 0.5 mg) × 24: the estradiol, 12.396944 mg of the
     // hemihydrate, is below the 120 mg minimum weighable quantity (an aliquot), and
-    // 123.665 mg of the trituration is above it: the trituration is weighed.
+    // 123.889 mg of the trituration is above it: the trituration is weighed.
     let bi_est = [
         "--strength",
         "Estriol=2 mg",
@@ -367,17 +382,17 @@ fn a_trituration_made_released_and_weighed(log: &Log, tmp: &Path) {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let batch = record_of(&dir, "261130-002");
     assert!(
-        batch.contains("of stock trituration 261130-001 at 10.02 %"),
+        batch.contains("of stock trituration 261130-001 at 10.01 %"),
         "{batch}"
     );
     assert!(
         batch.contains(
-            "Estradiol hemihydrate ≈12.396945 mg = ≈123.665238 mg of stock trituration \
-             261130-001 at 10.02 %"
+            "Estradiol hemihydrate ≈12.396945 mg = ≈123.888927 mg of stock trituration \
+             261130-001 at 10.01 %"
         ),
         "{batch}"
     );
-    // Half as many: 61.8 mg of trituration would need an aliquot too, so the drug's own lot
+    // Half as many: 61.9 mg of trituration would need an aliquot too, so the drug's own lot
     // serves, first expiry first out.
     let o = log.run_in(
         &make_args(
@@ -557,3 +572,40 @@ fn a_controlled_trituration_is_in_the_book(log: &Log, tmp: &Path) {
 }
 
 crate::log::on_both_logs!(a_controlled_trituration_is_in_the_book, "trit_cs");
+
+/// A trituration is one drug in its diluent, weighed mass for mass: anything else in a
+/// formula of that kind is refused where it is read, naming the key.
+#[test]
+fn a_trituration_formula_is_one_drug_in_its_diluent_mass_for_mass() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            "replacement_factor = \"1\"\n\n[[active]]",
+            "replacement_factor = \"0.7\"\n\n[[active]]",
+            "its base (the diluent) needs replacement_factor = \"1\"",
+        ),
+        (
+            "[bud]",
+            "[[excipient]]\nname = \"Silica\"\nper_unit = \"1 mg\"\n\n[bud]",
+            "no [[excipient]]",
+        ),
+        (
+            "kind = \"trituration\"",
+            "kind = \"powder\"",
+            "is not a kind",
+        ),
+    ];
+    for (from, to, says) in cases {
+        let text = KETAMINE_TRITURATION.replacen(from, to, 1);
+        assert_ne!(text, KETAMINE_TRITURATION, "{from}");
+        let path = tmp.path().join("t.toml");
+        std::fs::write(&path, text).unwrap();
+        let o = crate::log::troche()
+            .args(["check", path.to_str().unwrap()])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(err.contains("`kind`") && err.contains(says), "{err}");
+    }
+}
