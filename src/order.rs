@@ -6,6 +6,7 @@ use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 
 use crate::quantity::{self, ParseError, Quantity};
+use crate::stock::potency::{self, Certificate};
 
 /// Largest batch accepted. Far above any compounding batch; it bounds the arithmetic.
 pub const MAX_UNITS: u32 = 1_000_000;
@@ -66,11 +67,57 @@ pub struct BasisSpec {
     pub basis: Basis,
 }
 
-/// An assay (percent, as-is basis) from a lot's certificate of analysis.
+/// An assay from a lot's certificate of analysis: `percent` is the as-is potency, which
+/// corrects the amount weighed; `certificate` keeps the certificate's figures when it states
+/// the assay on the dried or anhydrous basis, so that the formula's accepted range can be
+/// applied on the basis its monograph uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AssaySpec {
     pub active: Option<String>,
     pub percent: Decimal,
+    pub certificate: Option<Certificate>,
+    /// The stock trituration weighed in place of the drug (its lot), of which `percent` is
+    /// the concentration of the drug: the drug's own assay was judged when it was made.
+    pub trituration: Option<String>,
+}
+
+impl AssaySpec {
+    /// As an order writes it (without the active's name): "99.5", or "98.1 % dried, 12 %
+    /// water"; [`parse_assay`] reads it back to the same value.
+    pub fn text(&self) -> String {
+        match (&self.certificate, &self.trituration) {
+            (Some(c), _) => c.text(),
+            (None, Some(t)) => format!("{} % trituration {t}", self.percent.normalize()),
+            (None, None) => self.percent.to_string(),
+        }
+    }
+}
+
+/// A stock lot of another form than the formula weighs, which the formula allows
+/// (`accepts_forms`): the active's amount is converted by the molecular weight of the lot's
+/// form. Written "NAME=anhydrous 272.38".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FormSpec {
+    pub active: String,
+    pub form: String,
+    pub mw: Decimal,
+}
+
+impl FormSpec {
+    pub fn text(&self) -> String {
+        format!("{}={} {}", self.active, self.form, self.mw.normalize())
+    }
+
+    pub fn parse(text: &str) -> Result<FormSpec, ParseError> {
+        let bad = || ParseError(format!("\"{}\" is not NAME=FORM MW", quantity::echo(text)));
+        let (active, rest) = text.rsplit_once('=').ok_or_else(bad)?;
+        let (form, mw) = rest.trim().split_once(' ').ok_or_else(bad)?;
+        Ok(FormSpec {
+            active: active.trim().to_string(),
+            form: form.to_string(),
+            mw: quantity::parse_decimal(mw.trim())?,
+        })
+    }
 }
 
 /// A component lot pulled from stock, for the record and for capping the BUD.
@@ -90,6 +137,8 @@ pub struct Order {
     /// Empty means every strength is of the salt (the form weighed).
     pub bases: Vec<BasisSpec>,
     pub assays: Vec<AssaySpec>,
+    /// Stock lots of another form than the formula weighs, converted (set by the stock pick).
+    pub forms: Vec<FormSpec>,
     pub date: Option<Date>,
     pub lot: Option<String>,
     pub rx: Option<String>,
@@ -170,18 +219,71 @@ pub fn parse_basis(text: &str) -> Result<BasisSpec, ParseError> {
     })
 }
 
-/// Parses "99.5" or "Name=99.5": an assay percent above 0 and at most 200. Whether it is
-/// plausible for the active is the formula's to say (its accepted range, checked in `calc`).
+/// Parses "99.5" or "Name=99.5" (as is), or the certificate's figure on another basis with
+/// its water content or loss on drying, "98.1 % dried, 12 % water" (or "anhydrous"): an
+/// assay percent above 0 and at most 200. Whether it is plausible for the active is the
+/// formula's to say (its accepted range, on its basis, checked in `calc`).
 pub fn parse_assay(text: &str) -> Result<AssaySpec, ParseError> {
     let (active, value) = split_named(text);
-    let v = quantity::parse_decimal(value.trim().trim_end_matches('%'))?;
-    if v <= Decimal::ZERO || v > Decimal::from(200) {
-        return Err(ParseError(format!(
-            "an assay of {v} % is not possible; enter the lot's assay (as-is) from its \
-             certificate of analysis, a percent such as 99.5"
-        )));
-    }
-    Ok(AssaySpec { active, percent: v })
+    let cleaned = value.replace(['%', ','], " ");
+    let words: Vec<&str> = cleaned.split_whitespace().collect();
+    let percent = |t: &str| -> Result<Decimal, ParseError> {
+        let v = quantity::parse_decimal(t)?;
+        if v <= Decimal::ZERO || v > Decimal::from(200) {
+            return Err(ParseError(format!(
+                "an assay of {v} % is not possible; enter the lot's assay from its \
+                 certificate of analysis, a percent such as 99.5"
+            )));
+        }
+        Ok(v)
+    };
+    let basis_of = |t: &str| {
+        potency::Basis::from_text(t).ok_or_else(|| {
+            ParseError(format!(
+                "\"{}\" is not an assay basis; {}",
+                quantity::echo(t),
+                potency::ALLOWED
+            ))
+        })
+    };
+    let mut trituration = None;
+    let (v, certificate) = match words.as_slice() {
+        [a] => (percent(a)?, None),
+        [a, "trituration", lot] => {
+            trituration = Some((*lot).to_string());
+            (percent(a)?, None)
+        }
+        [a, b] if basis_of(b)? == potency::Basis::AsIs => (percent(a)?, None),
+        [a, b, w] | [a, b, w, "water" | "lod"] if basis_of(b)? != potency::Basis::AsIs => {
+            let water = quantity::parse_decimal(w)?;
+            if water < Decimal::ZERO || water >= Decimal::ONE_HUNDRED {
+                return Err(ParseError(format!(
+                    "{} % is not a water content or loss on drying: give 0 to below 100",
+                    water.normalize()
+                )));
+            }
+            let c = Certificate {
+                assay: percent(a)?,
+                basis: basis_of(b)?,
+                water,
+            };
+            (c.as_is().map_err(|e| ParseError(e.to_string()))?.0, Some(c))
+        }
+        _ => {
+            return Err(ParseError(format!(
+                "\"{}\" is not an assay; give the as-is percent (99.5), or the certificate's \
+                 figure on the dried or anhydrous basis with its water, \"98.1 % dried, 12 % \
+                 water\"",
+                quantity::echo(value.trim())
+            )));
+        }
+    };
+    Ok(AssaySpec {
+        active,
+        percent: v,
+        certificate,
+        trituration,
+    })
 }
 
 /// Parses an overage percent: more than 0, at most 100.
@@ -355,6 +457,22 @@ mod tests {
         assert!(parse_assay("200.1").is_err());
         assert_eq!(parse_assay("110").unwrap().percent, Decimal::from(110));
         assert_eq!(parse_assay("X=99.5%").unwrap().active.as_deref(), Some("X"));
+        // The certificate's figure on another basis, with its water: as is worked out, and
+        // written back the same way.
+        let a = parse_assay("Methylcobalamin=98.1 % dried, 12 % water").unwrap();
+        assert_eq!(a.percent, "86.328".parse::<Decimal>().unwrap());
+        assert_eq!(a.text(), "98.1 % dried, 12 % water");
+        assert_eq!(
+            parse_assay(&a.text()).unwrap(),
+            AssaySpec { active: None, ..a }
+        );
+        assert!(parse_assay("98.1 dried").is_err());
+        assert!(parse_assay("98.1 dried 100").is_err());
+        assert!(parse_assay("98.1 moist 12").is_err());
+        assert!(parse_assay("99.5 as-is").unwrap().certificate.is_none());
+        let t = parse_assay("9.95 % trituration 261130-001").unwrap();
+        assert_eq!(t.trituration.as_deref(), Some("261130-001"));
+        assert_eq!(t.text(), "9.95 % trituration 261130-001");
     }
 }
 

@@ -49,6 +49,11 @@ pub fn check(formula: &Formula, order: &Order, date: Date) -> Result<()> {
             ),
         ));
     }
+    // A stock trituration is made for the pharmacy's stock, not for a patient: its controlled
+    // drug is accounted for in the book, and each batch that weighs it needs its prescription.
+    if formula.kind == crate::formula::FormulaKind::Trituration {
+        return Ok(());
+    }
     let Some(schedule) = formula.schedule() else {
         return Ok(());
     };

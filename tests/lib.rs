@@ -34,3 +34,4 @@ mod sequences;
 mod stock;
 mod tamper;
 mod test;
+mod trituration;

@@ -93,6 +93,8 @@ fn order(
         }],
         assays: assay
             .map(|p| AssaySpec {
+                certificate: None,
+                trituration: None,
                 active: None,
                 percent: p,
             })

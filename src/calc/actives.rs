@@ -5,7 +5,7 @@ use rust_decimal::Decimal;
 
 use crate::error::{Error, Field, Result};
 use crate::formula::{Active, Formula, short_name};
-use crate::order::{Basis, Order};
+use crate::order::{AssaySpec, Basis, FormSpec, Order};
 use crate::quantity::{self, Dimension, Quantity, show, show_mass};
 
 use super::guards;
@@ -76,7 +76,7 @@ pub(super) fn actives_step(
     warnings.extend(super::usual::check_strengths(formula, order, &amounts)?);
     let mut out = Vec::new();
     for (i, (active, spec)) in formula.actives.iter().zip(specs).enumerate() {
-        let assay = assays[i].map(|a| a.percent);
+        let assay = assays[i];
         let (basis, source) = match basis_given[i] {
             Some(b) => (b.basis, BasisSource::Order),
             None => match active.label_basis {
@@ -87,12 +87,13 @@ pub(super) fn actives_step(
                 None => (Basis::Salt, BasisSource::Only),
             },
         };
+        let form = order.forms.iter().find(|f| f.active == active.name);
         out.push(active_ingredient(
             formula,
             active,
             spec.amount,
             (basis, source),
-            assay,
+            (assay, form),
             n,
             warnings,
         )?);
@@ -151,13 +152,34 @@ fn active_ingredient(
     active: &Active,
     strength: Quantity,
     (basis, basis_source): (Basis, BasisSource),
-    assay: Option<Decimal>,
+    (assay_spec, form): (Option<&AssaySpec>, Option<&FormSpec>),
     n: Decimal,
     warnings: &mut Vec<String>,
 ) -> Result<Ingredient> {
     let s = strength.in_base();
     let (salt, strength_form) = salt_factor(formula, active, basis)?;
-    guards::check_assay(formula, active, assay)?;
+    // A lot of another form the formula allows is weighed by its own molecular weight over
+    // that of the form the strength is of.
+    let (salt, form_step) = match form {
+        Some(f) => {
+            let of = salt.map_or(active.mw, |(_, m)| m);
+            (
+                Some((f.mw, of)),
+                Some(format!(
+                    "weighed from a lot of the {} form, which {} allows in place of the {}: \
+                     × {}/{} (MW of the lot's form / MW of {strength_form})",
+                    f.form,
+                    formula.id,
+                    active.form.as_deref().unwrap_or("form weighed"),
+                    f.mw.normalize(),
+                    of.normalize()
+                )),
+            )
+        }
+        None => (salt, None),
+    };
+    let judged = guards::check_assay(formula, active, assay_spec)?;
+    let assay = assay_spec.map(|a| a.percent);
     let mut detail = ActiveDetail {
         strength,
         basis,
@@ -165,13 +187,31 @@ fn active_ingredient(
         strength_form,
         salt_factor: salt,
         assay_percent: assay,
+        trituration: assay_spec.and_then(|a| a.trituration.clone()),
         equivalent: None,
         per_unit_weighed: weighed(s, salt, assay, &active.name)?,
         schedule: active.schedule,
     };
     guards::check_max_strength(formula, active, &detail)?;
     let exact = weighed(mul(s, n, &active.name)?, salt, assay, &active.name)?;
-    let steps = describe(active, &detail, n, exact)?;
+    let mut steps = describe(active, &detail, n, exact)?;
+    steps.extend(form_step);
+    if let (Some(lot), Some(c)) = (&detail.trituration, detail.assay_percent) {
+        let drug = div(
+            mul(exact, c, &active.name)?,
+            Decimal::ONE_HUNDRED,
+            &active.name,
+        )?;
+        steps.push(format!(
+            "{} {} = {} of stock trituration {lot} at {} % (its drug's assay was judged when \
+             it was made)",
+            short_name(&active.name),
+            show_mass(drug),
+            show_mass(exact),
+            c.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+        ));
+    }
+    steps.extend(judged);
     if let Some(w) = guards::assay_warning(active, &detail)? {
         warnings.push(w);
     }
@@ -250,6 +290,12 @@ fn describe(active: &Active, d: &ActiveDetail, n: Decimal, exact: Decimal) -> Re
         None => String::new(),
     };
     let potency_text = match d.assay_percent {
+        Some(a) if d.trituration.is_some() => format!(
+            " × 100/{} (trituration {} at {} %)",
+            a.normalize(),
+            d.trituration.as_deref().unwrap_or_default(),
+            a.normalize()
+        ),
         Some(a) => format!(
             " × 100/{} (potency factor {}, assay {} %)",
             a.normalize(),
@@ -275,10 +321,13 @@ fn describe(active: &Active, d: &ActiveDetail, n: Decimal, exact: Decimal) -> Re
         show_mass(exact)
     )];
     if d.salt_factor.is_some() || d.assay_percent.is_some() {
+        let weighed = match &d.trituration {
+            Some(lot) => format!("stock trituration {lot}"),
+            None => active.name.clone(),
+        };
         steps.push(format!(
-            "per unit: {} of {} as weighed",
-            show_mass(d.per_unit_weighed),
-            active.name
+            "per unit: {} of {weighed} as weighed",
+            show_mass(d.per_unit_weighed)
         ));
     }
     Ok(steps)

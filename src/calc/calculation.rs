@@ -99,6 +99,9 @@ pub struct ActiveDetail {
     /// (MW weighed, MW of the moiety), when the strength is of the moiety.
     pub salt_factor: Option<(Decimal, Decimal)>,
     pub assay_percent: Option<Decimal>,
+    /// The stock trituration weighed in place of the drug, whose concentration is
+    /// `assay_percent`.
+    pub trituration: Option<String>,
     /// The same strength in the other form, per unit (name, grams), when the active has a
     /// distinct moiety: the moiety's equivalent of a salt strength, or the salt weighed for a
     /// moiety strength.

@@ -5,30 +5,85 @@
 use rust_decimal::Decimal;
 
 use crate::error::{Error, Field, Result};
-use crate::formula::{Active, Formula};
+use crate::formula::{Active, AssayBasis, Formula};
+use crate::order::AssaySpec;
 use crate::quantity::{show, show_mass};
+use crate::stock::potency::on_basis;
 
 use super::{ActiveDetail, div, mul, sub};
 
-/// The assay must lie within the active's accepted range.
+/// The assay must lie within the active's accepted range, judged on the basis the range is
+/// on (the monograph's): the as-is potency for an as-is range, else the certificate's figure
+/// on that basis. Returns the step that shows it, when the range is not on the as-is basis
+/// or the certificate's was not.
 pub(super) fn check_assay(
     formula: &Formula,
     active: &Active,
-    assay: Option<Decimal>,
-) -> Result<()> {
-    let Some(a) = assay else {
-        return Ok(());
+    assay: Option<&AssaySpec>,
+) -> Result<Option<String>> {
+    let Some(spec) = assay else {
+        return Ok(None);
     };
+    // A trituration's concentration is no assay: its drug's was judged when it was made.
+    if spec.trituration.is_some() {
+        return Ok(None);
+    }
     let (low, high) = active.assay_range;
-    if a < low || a > high {
+    let basis = active.assay_basis;
+    let Some((a, how)) = on_basis(spec.percent, spec.certificate.as_ref(), basis) else {
+        let have = spec.certificate.as_ref().map_or_else(
+            || format!("an as-is assay of {} %", spec.percent.normalize()),
+            |c| format!("the certificate's {}", c.text()),
+        );
         return Err(Error::order(
             Field::Assay,
             format!(
-                "an assay of {} % for {} is outside the {}-{} % that {} accepts. A certificate \
-                 of analysis gives the as-is assay of a USP drug substance, usually 98-102 %; a \
-                 value this far off is a typing error until shown otherwise{}. \
+                "{} accepts {} at {}-{} % on the {} basis, as its monograph states the limits, \
+                 and {have} cannot be judged on it without the {}: give the certificate's \
+                 assay on the {} basis with it, e.g. \"{}=98.1 % {}, 12 % water\"",
+                formula.id,
+                active.name,
+                low.normalize(),
+                high.normalize(),
+                basis.as_str(),
+                if basis == AssayBasis::Dried {
+                    "loss on drying"
+                } else {
+                    "water content"
+                },
+                basis.as_str(),
+                active.name,
+                basis.as_str()
+            ),
+        ));
+    };
+    if a < low || a > high {
+        let on = if basis == AssayBasis::AsIs {
+            String::new()
+        } else {
+            format!(" on the {} basis", basis.as_str())
+        };
+        let shown = if spec.certificate.is_some() || basis != AssayBasis::AsIs {
+            format!(" ({how})")
+        } else {
+            String::new()
+        };
+        let (gives, keys) = if basis == AssayBasis::AsIs {
+            ("the as-is assay", "assay_min or assay_max")
+        } else {
+            (
+                "the assay on its monograph's basis",
+                "assay_min or assay_max (and assay_basis, the basis the monograph's limits are on)",
+            )
+        };
+        return Err(Error::order(
+            Field::Assay,
+            format!(
+                "an assay of {} %{on} for {}{shown} is outside the {}-{} % that {} accepts. A \
+                 certificate of analysis gives {gives} of a USP drug substance, usually \
+                 98-102 %; a value this far off is a typing error until shown otherwise{}. \
                  If the lot truly assays so, the master formulation record must say it: set \
-                 assay_min or assay_max for this active in a new version of the formula",
+                 {keys} for this active in a new version of the formula",
                 a.normalize(),
                 active.name,
                 low.normalize(),
@@ -38,7 +93,21 @@ pub(super) fn check_assay(
             ),
         ));
     }
-    Ok(())
+    if basis == AssayBasis::AsIs && spec.certificate.is_none() {
+        return Ok(None);
+    }
+    let as_is = match &spec.certificate {
+        Some(c) => c.as_is()?.1,
+        None => format!("{} % as is", spec.percent.normalize()),
+    };
+    Ok(Some(format!(
+        "assay judged on the {} basis, as {} states its range: {how}, within {}-{} %; the \
+         potency corrected for is the as-is figure, {as_is}",
+        basis.as_str(),
+        formula.id,
+        low.normalize(),
+        high.normalize()
+    )))
 }
 
 /// What is weighed per unit (strength × salt factor × potency factor) must not exceed the
@@ -53,7 +122,16 @@ pub(super) fn check_max_strength(
         return Ok(());
     };
     let (strength, strength_form, per_unit) = (d.strength, &d.strength_form, d.per_unit_weighed);
-    if per_unit <= max.in_base() {
+    // Of a trituration, what counts is the drug it holds.
+    let drug = match (&d.trituration, d.assay_percent) {
+        (Some(_), Some(c)) => div(
+            mul(per_unit, c, "the limit")?,
+            Decimal::ONE_HUNDRED,
+            "the limit",
+        )?,
+        _ => per_unit,
+    };
+    if drug <= max.in_base() {
         return Ok(());
     }
     let s = strength.in_base();
@@ -92,7 +170,10 @@ pub(super) fn check_max_strength(
 /// An assay other than 100 % is accepted, with a warning of how much it changes what is
 /// weighed.
 pub(super) fn assay_warning(active: &Active, d: &ActiveDetail) -> Result<Option<String>> {
-    let Some(a) = d.assay_percent.filter(|a| *a != Decimal::ONE_HUNDRED) else {
+    let Some(a) = d
+        .assay_percent
+        .filter(|a| *a != Decimal::ONE_HUNDRED && d.trituration.is_none())
+    else {
         return Ok(None);
     };
     let (strength, strength_form, per_unit) = (d.strength, &d.strength_form, d.per_unit_weighed);

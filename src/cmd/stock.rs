@@ -132,7 +132,8 @@ struct ReceiveArgs {
     /// Water content or loss on drying, percent, for an assay on the dried or anhydrous basis.
     #[arg(long, value_name = "PERCENT", requires = "assay")]
     water: Option<String>,
-    /// The form received: salt, hydrate or anhydrous.
+    /// The form received: anhydrous, a hydrate (hemihydrate, monohydrate, sesquihydrate,
+    /// dihydrate, trihydrate, or hydrate when the certificate does not say which) or salt.
     #[arg(long, value_name = "FORM")]
     form: Option<String>,
     /// The supplier (a controlled substance: required).
@@ -273,18 +274,18 @@ fn receive(ctx: &Context, r: &ReceiveArgs) -> Result<i32> {
             )
         }
     };
-    let form = match r.form.as_deref().map(|f| f.trim().to_ascii_lowercase()) {
+    let form = match r.form.as_deref() {
         None => None,
-        Some(f) if ["salt", "hydrate", "anhydrous"].contains(&f.as_str()) => Some(f),
-        Some(f) => {
-            return Err(Error::arg(
+        Some(f) => Some(crate::stock::form::parse(f).ok_or_else(|| {
+            Error::arg(
                 "--form",
                 format!(
-                    "\"{}\" is not a form; write salt, hydrate or anhydrous",
-                    crate::escape::escape(&f)
+                    "\"{}\" is not a form; write one of {}",
+                    crate::escape::escape(f.trim()),
+                    crate::stock::form::FORMS.join(", ")
                 ),
-            ));
-        }
+            )
+        })?),
     };
     let schedule = crate::controlled::lookup(&name).and_then(|s| match s.control {
         crate::controlled::Control::Scheduled(s) => Some(s),
@@ -492,6 +493,28 @@ fn recall(ctx: &Context, s: &Signed, lot: &str, reason: &str, format: ListFormat
             &actor,
         )?;
         let batches = logbook::recall(tx, &l.lot, &logbook::Filter::default())?;
+        // A stock trituration made with the lot is recalled with it: no batch draws on it.
+        for b in &batches {
+            if stock::find(tx, &b.lot)?.is_some_and(|t| {
+                t.is_trituration()
+                    && [stock::QUARANTINED, stock::RELEASED].contains(&t.status.as_str())
+            }) {
+                stock::transition(
+                    tx,
+                    &b.lot,
+                    &[stock::QUARANTINED, stock::RELEASED],
+                    &NewEvent {
+                        what: "recalled",
+                        status: Some(stock::RECALLED),
+                        who: Some(&p.initials),
+                        meaning: Some("recalled"),
+                        details: json!({ "reason": reason, "component_lot": l.lot }),
+                        ..NewEvent::default()
+                    },
+                    &actor,
+                )?;
+            }
+        }
         let mut held = Vec::new();
         let mut rows = Vec::new();
         for b in batches {

@@ -251,6 +251,8 @@ struct Decided {
     same: bool,
     deviations: Vec<(String, String)>,
     staged: publish::Staged,
+    /// What a stock trituration's release put into stock, to say so.
+    stocked: Option<String>,
 }
 
 pub(super) fn run(ctx: &Context, a: &VerifyArgs) -> Result<i32> {
@@ -373,6 +375,7 @@ pub(super) fn run(ctx: &Context, a: &VerifyArgs) -> Result<i32> {
                 same,
                 deviations: Vec::new(),
                 staged,
+                stocked: None,
             });
         }
         logbook::require_status(tx, lot, &[logbook::RECORDED], "release")
@@ -438,11 +441,14 @@ pub(super) fn run(ctx: &Context, a: &VerifyArgs) -> Result<i32> {
             &actor,
             &at,
         )?;
+        // A stock trituration enters stock with its release.
+        let stocked = crate::stock::trituration::enter(tx, lot, &bench, by, &actor)?;
         Ok(Decided {
             status: logbook::RELEASED,
             same,
             deviations: acks,
             staged,
+            stocked,
         })
     })?;
     let status = done.status;
@@ -458,6 +464,9 @@ pub(super) fn run(ctx: &Context, a: &VerifyArgs) -> Result<i32> {
     ));
     for (f, r) in &done.deviations {
         crate::escape::eprintln(&format!("deviation: {f}, acknowledged by {by}: {r}"));
+    }
+    if let Some(s) = &done.stocked {
+        crate::escape::eprintln(s);
     }
     if done.same {
         crate::escape::eprintln(&format!(

@@ -19,9 +19,10 @@ use crate::input::toml::Source;
 pub(crate) use crate::input::toml::{count_newlines, is_empty_toml, strip_bom};
 
 pub use self::model::{
-    Active, Base, BaseComponent, BudRule, DEFAULT_ASSAY_RANGE, DEFAULT_DILUENT, DerivedBlank,
-    DerivedIngredient, Diluent, Displacement, Excipient, ExcipientAmount, Formula, LabelText,
-    Moiety, Mold, Procedure, Qc, Schedule, Stated, Unmeasured, name_matches, short_name,
+    Active, AssayBasis, Base, BaseComponent, BudRule, DEFAULT_ASSAY_RANGE, DEFAULT_DILUENT,
+    DerivedBlank, DerivedIngredient, Diluent, Displacement, Excipient, ExcipientAmount, Formula,
+    FormulaKind, LabelText, Moiety, Mold, Procedure, Qc, Schedule, Stated, Unmeasured,
+    name_matches, short_name,
 };
 pub(crate) use self::raw::KEYS;
 #[cfg(test)]

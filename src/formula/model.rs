@@ -5,6 +5,7 @@ use rust_decimal::Decimal;
 use crate::bud::BudCategory;
 use crate::order::Basis;
 use crate::quantity::{self, Dimension, Quantity};
+pub use crate::stock::potency::Basis as AssayBasis;
 
 use super::SourceText;
 
@@ -240,12 +241,22 @@ pub struct Active {
     /// states no basis takes it. An active with a distinct moiety and no `label_basis` needs
     /// the basis on every order.
     pub label_basis: Option<Basis>,
-    /// Accepted as-is assay, in percent (low, high).
+    /// Accepted assay, in percent (low, high), on `assay_basis`.
     pub assay_range: (Decimal, Decimal),
+    /// The basis the accepted range is on: the monograph's (as is unless the formula says
+    /// dried or anhydrous). A certificate's assay is judged on it; the as-is potency is what
+    /// corrects the amount weighed.
+    pub assay_basis: AssayBasis,
     /// The strengths per unit usually prescribed (low, high), written as prescriptions write
     /// them: outside it a strength is a unit or decimal slip, or needs the prescriber's
     /// confirmation.
     pub usual_strength: Option<(Quantity, Quantity)>,
+    /// The form weighed (anhydrous, hemihydrate, ...), which `mw` is of, when the formula
+    /// states it: a stock lot of another form is refused unless `accepts_forms` allows it.
+    pub form: Option<String>,
+    /// Other forms a lot may be received in, each with its molecular weight: the amount is
+    /// converted by it.
+    pub accepts_forms: Vec<(String, Decimal)>,
 }
 
 impl Active {
@@ -329,6 +340,16 @@ impl Default for Qc {
     }
 }
 
+/// What a formula makes: a preparation for a patient, or a stock trituration (a drug diluted
+/// in an inert powder, entered in stock at its release and weighed by other batches in place
+/// of the drug).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FormulaKind {
+    #[default]
+    Preparation,
+    Trituration,
+}
+
 /// One master formulation record.
 #[derive(Debug, Clone)]
 pub struct Formula {
@@ -340,6 +361,7 @@ pub struct Formula {
     pub description: String,
     /// What changed from the previous version, for the master formulation record.
     pub change_note: Option<String>,
+    pub kind: FormulaKind,
     /// The fixed ratio of the actives' strengths, in the order of the actives (Bi-Est 80:20).
     pub ratio: Option<Vec<Decimal>>,
     /// The units a prescription usually asks for; more of a controlled substance is warned of.

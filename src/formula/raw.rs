@@ -59,7 +59,13 @@ const ACTIVE_KEYS: &[Field] = &[
     opt("label_basis", Kind::Text),
     opt("assay_min", Kind::Num),
     opt("assay_max", Kind::Num),
+    opt("assay_basis", Kind::Text),
     opt("usual_strength", Kind::TextList),
+    opt("form", Kind::Text),
+    opt(
+        "accepts_forms",
+        Kind::Tables(&[req("form", Kind::Text), req("mw", Kind::Num)]),
+    ),
 ];
 const EXCIPIENT_KEYS: &[Field] = &[
     req("name", Kind::Text),
@@ -95,6 +101,7 @@ pub(crate) const KEYS: &[Field] = &[
     req("version", Kind::Num),
     req("description", Kind::Text),
     opt("change_note", Kind::Text),
+    opt("kind", Kind::Text),
     opt("ratio", Kind::Text),
     opt("usual_quantity", Kind::Num),
     req("mold", Kind::Table(MOLD_KEYS)),
@@ -128,6 +135,7 @@ pub(super) struct RawFormula {
     pub(super) version: Num,
     pub(super) description: Spanned<String>,
     pub(super) change_note: Option<Spanned<String>>,
+    pub(super) kind: Option<Spanned<String>>,
     pub(super) ratio: Option<Spanned<String>>,
     pub(super) usual_quantity: Option<Num>,
     pub(super) mold: RawMold,
@@ -218,7 +226,18 @@ pub(super) struct RawActive {
     pub(super) label_basis: Option<Spanned<String>>,
     pub(super) assay_min: Option<Num>,
     pub(super) assay_max: Option<Num>,
+    pub(super) assay_basis: Option<Spanned<String>>,
     pub(super) usual_strength: Option<Spanned<Vec<Spanned<String>>>>,
+    pub(super) form: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) accepts_forms: Vec<Spanned<RawAcceptedForm>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawAcceptedForm {
+    pub(super) form: Spanned<String>,
+    pub(super) mw: Num,
 }
 
 #[derive(Deserialize)]
@@ -291,6 +310,10 @@ pub(crate) fn check_key_lists(table: impl Fn(&'static [Field], &str) -> &'static
         (base, serde_fields::<RawBase>()),
         (table(base, "component"), serde_fields::<RawBaseComponent>()),
         (table(KEYS, "active"), serde_fields::<RawActive>()),
+        (
+            table(table(KEYS, "active"), "accepts_forms"),
+            serde_fields::<RawAcceptedForm>(),
+        ),
         (table(KEYS, "excipient"), serde_fields::<RawExcipient>()),
         (table(KEYS, "bud"), serde_fields::<RawBud>()),
         (table(KEYS, "label"), serde_fields::<RawLabel>()),

@@ -582,6 +582,20 @@ pub fn recall(db: &mut dyn Db, component_lot: &str, f: &Filter) -> Result<Vec<Re
             found.push(batch);
         }
     }
+    // A stock trituration made with the lot carries it into every batch that weighs it.
+    let mut via = Vec::new();
+    for b in &found {
+        if crate::stock::find(db, &b.lot)?.is_some_and(|t| t.is_trituration()) {
+            via.push(b.lot.clone());
+        }
+    }
+    for t in via {
+        for b in recall(db, &t, f)? {
+            if !found.iter().any(|x| x.lot == b.lot) {
+                found.push(b);
+            }
+        }
+    }
     found.sort_by(|a, b| (&a.date, &a.lot).cmp(&(&b.date, &b.lot)));
     Ok(found)
 }

@@ -123,6 +123,9 @@ pub struct OrderSnapshot {
     date_written: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     prescriber_dea: Option<String>,
+    // Stock lots of another form than the formula weighs; absent from orders before them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    forms: Vec<String>,
 }
 
 fn named(active: Option<&String>, v: String) -> String {
@@ -157,7 +160,7 @@ impl OrderSnapshot {
             assays: o
                 .assays
                 .iter()
-                .map(|a| named(a.active.as_ref(), a.percent.to_string()))
+                .map(|a| named(a.active.as_ref(), a.text()))
                 .collect(),
             date: o.date.map(|d| d.to_string()),
             lot: o.lot.clone(),
@@ -181,6 +184,7 @@ impl OrderSnapshot {
             confirm_strength: o.confirm_strength.clone(),
             date_written: o.date_written.map(|d| d.to_string()),
             prescriber_dea: o.prescriber_dea.clone(),
+            forms: o.forms.iter().map(order::FormSpec::text).collect(),
         }
     }
 
@@ -210,6 +214,10 @@ impl OrderSnapshot {
         for a in &self.assays {
             o.assays
                 .push(order::parse_assay(a).map_err(|e| bad("assay", e))?);
+        }
+        for f in &self.forms {
+            o.forms
+                .push(order::FormSpec::parse(f).map_err(|e| bad("form", e))?);
         }
         o.date = self
             .date

@@ -12,6 +12,7 @@ use crate::logbook::Actor;
 use crate::store::{Db, FromRow, Row, Transaction, Value};
 
 use super::events::{NewEvent, append};
+use super::potency::{Basis, Certificate};
 use super::{QUARANTINED, from_micro};
 
 /// A stock lot as the log holds it, with its balance.
@@ -50,6 +51,24 @@ impl StockLot {
 
     pub fn potency(&self) -> Option<Decimal> {
         self.potency.as_deref().and_then(|p| p.parse().ok())
+    }
+
+    /// Whether the lot is a stock trituration the pharmacy made (a batch of a `trituration`
+    /// formula, entered at its release under the batch's lot), whose potency is the drug's
+    /// concentration in it.
+    pub fn is_trituration(&self) -> bool {
+        self.form.as_deref() == Some(super::trituration::FORM)
+    }
+
+    /// The certificate's figures when it stated the assay on the dried or anhydrous basis.
+    pub fn certificate(&self) -> Option<Certificate> {
+        let basis = Basis::from_text(self.assay_basis.as_deref()?)?;
+        (basis != Basis::AsIs).then_some(())?;
+        Some(Certificate {
+            assay: self.assay.as_deref()?.parse().ok()?,
+            basis,
+            water: self.water.as_deref()?.parse().ok()?,
+        })
     }
 
     /// A quantity of this lot for a reader: "12.5 g".

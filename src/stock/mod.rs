@@ -7,10 +7,12 @@
 pub mod chain;
 pub mod cs;
 mod events;
+pub mod form;
 pub mod identity;
 mod lots;
 pub mod pick;
 pub mod potency;
+pub mod trituration;
 pub mod units;
 
 use rust_decimal::Decimal;

@@ -14,12 +14,13 @@ use crate::batch_record::Record;
 use crate::calc::Role;
 use crate::config::Settings;
 use crate::error::{Error, Result};
-use crate::formula::name_matches;
+use crate::formula::{FormulaKind, name_matches};
 use crate::logbook::Actor;
-use crate::order::{AssaySpec, ComponentLot};
+use crate::order::{AssaySpec, ComponentLot, FormSpec};
 use crate::store::{Transaction, Value};
 
 use super::events::{NewEvent, append};
+use super::form;
 use super::{RELEASED, StockLot, by_name, from_micro, to_micro_up};
 
 /// A lot drawn on by a batch.
@@ -58,6 +59,11 @@ pub fn choose_with(
     }
     let mut order = record.order.clone();
     let mut picks: Vec<(String, StockLot)> = Vec::new();
+    let formula = record.formula.clone();
+    let fits = |l: &StockLot, name: &str| {
+        let active = formula.actives.iter().find(|a| a.name == name);
+        form::fits(FLAG, &l.lot, l.form.as_deref(), name, active, &formula.id)
+    };
     for ing in &record.calc.ingredients {
         let scheduled = ing.active.as_ref().and_then(|a| a.schedule);
         let given = order
@@ -80,7 +86,12 @@ pub fn choose_with(
                 Some(mut l) => {
                     held(&mut l, pending);
                     usable(&l, &ing.name, record.date)?;
-                    form_fits(&l, &ing.name)?;
+                    if let Some(mw) = fits(&l, &ing.name)? {
+                        converted(&mut order, &ing.name, &l, mw);
+                    }
+                    if l.is_trituration() {
+                        weigh_trituration(&mut order, &formula, &ing.name, &l)?;
+                    }
                     // Entered as stock spells it, so `troche recall LOT` finds the batch.
                     for k in &mut order.components {
                         if k.lot == c.lot {
@@ -142,24 +153,74 @@ pub fn choose_with(
             continue;
         }
         let prior = assay_for(&order.assays, &ing.name, record.formula.actives.len());
-        let mut chosen = None;
+        // First expiry first out among the lots that serve; a stock trituration is preferred
+        // where weighing it avoids the aliquot the drug itself would need (docs/stock.md).
+        let making_trituration = formula.kind == FormulaKind::Trituration;
+        let mwq = settings
+            .balance
+            .mwq()
+            .map(|m| to_micro_up(FLAG, m))
+            .transpose()?;
+        let (mut drug, mut avoiding, mut trituration) = (None, None, None);
         for l in &lots {
-            if l.status != RELEASED
-                || l.expiry < record.date
-                || l.unit != unit
-                || form_fits(l, &ing.name).is_err()
-            {
+            if l.status != RELEASED || l.expiry < record.date || l.unit != unit {
                 continue;
             }
-            let need = need_from(ing.amount, ing.role, prior, l.potency())?;
-            if l.available() >= need {
-                chosen = Some(l.clone());
-                break;
+            if l.is_trituration() {
+                // Not into another trituration; not against an assay the order gives.
+                if making_trituration || ing.role != Role::Active || prior.is_some() {
+                    continue;
+                }
+                let need = need_from(ing.exact, ing.role, None, l.potency())?;
+                if l.available() < need {
+                    continue;
+                }
+                let avoids = ing.aliquot.is_some() && mwq.is_some_and(|m| need >= m);
+                if avoids && avoiding.is_none() {
+                    avoiding = Some((l.clone(), None));
+                }
+                if trituration.is_none() {
+                    trituration = Some((l.clone(), None));
+                }
+                continue;
+            }
+            let Ok(conversion) = fits(l, &ing.name) else {
+                continue;
+            };
+            let amount = match conversion {
+                Some(mw) => convert(ing.amount, mw, formula_mw(&formula, &ing.name))?,
+                None => ing.amount,
+            };
+            let need = need_from(amount, ing.role, prior, l.potency())?;
+            if l.available() >= need && drug.is_none() {
+                drug = Some((l.clone(), conversion));
             }
         }
-        let Some(l) = chosen else {
-            return Err(short(&ing.name, ing.amount, unit, &lots, record.date));
+        let chosen = avoiding.or(drug).or(trituration);
+        let Some((l, conversion)) = chosen else {
+            // Lots that would serve but for their form: the refusal says how to allow it.
+            let released =
+                |l: &&StockLot| l.status == RELEASED && l.expiry >= record.date && l.unit == unit;
+            if lots
+                .iter()
+                .filter(released)
+                .all(|l| fits(l, &ing.name).is_err())
+                && let Some(Err(e)) = lots.iter().find(released).map(|l| fits(l, &ing.name))
+            {
+                return Err(e);
+            }
+            return Err(short(
+                &ing.name,
+                ing.amount,
+                unit,
+                &lots,
+                record.date,
+                &fits,
+            ));
         };
+        if let Some(mw) = conversion {
+            converted(&mut order, &ing.name, &l, mw);
+        }
         order.components.push(ComponentLot {
             name: ing.name.clone(),
             manufacturer: Some(l.manufacturer.clone()),
@@ -173,6 +234,8 @@ pub fn choose_with(
             order.assays.push(AssaySpec {
                 active: Some(ing.name.clone()),
                 percent: p,
+                certificate: l.certificate(),
+                trituration: l.is_trituration().then(|| l.lot.clone()),
             });
         }
         picks.push((ing.name.clone(), l));
@@ -208,7 +271,7 @@ pub fn choose_with(
         let need = to_micro_up(FLAG, ing.amount)?;
         if l.available() < need {
             let unit = l.unit.clone();
-            return Err(short(&name, ing.amount, &unit, &[l], record.date));
+            return Err(short(&name, ing.amount, &unit, &[l], record.date, &fits));
         }
         out.push(Picked {
             ingredient: name,
@@ -254,30 +317,72 @@ fn usable(l: &StockLot, ingredient: &str, date: jiff::civil::Date) -> Result<()>
     Ok(())
 }
 
-/// Whether the form a lot was received in is the one the formula weighs, as far as the
-/// formula's ingredient name states it: a name that says a hydrate ("monohydrate",
-/// "hemihydrate") takes no lot received anhydrous, and one that says "anhydrous" no hydrate.
-/// A name that states neither, or a lot received without its form, is not judged.
-fn form_fits(l: &StockLot, ingredient: &str) -> Result<()> {
-    let Some(form) = l.form.as_deref() else {
-        return Ok(());
-    };
-    let name = ingredient.to_ascii_lowercase();
-    let says_anhydrous = name.contains("anhydrous");
-    let says_hydrate = !says_anhydrous && name.contains("hydrate");
-    let clash = (says_hydrate && form == "anhydrous") || (says_anhydrous && form == "hydrate");
-    if clash {
+/// Enters in the order that `name` is weighed as stock trituration `l` given by hand: its
+/// concentration is the potency. Refused into another trituration, and beside an assay the
+/// order gives (the trituration's concentration is the only potency that applies).
+fn weigh_trituration(
+    order: &mut crate::order::Order,
+    formula: &crate::formula::Formula,
+    name: &str,
+    l: &StockLot,
+) -> Result<()> {
+    if formula.kind == FormulaKind::Trituration {
         return Err(Error::arg(
             FLAG,
             format!(
-                "stock lot {} of {} was received {form}, and the formula weighs {ingredient}: \
-                 the amounts would be wrong by the water of hydration. Use a lot of the form \
-                 the formula weighs, or a formula written for this form",
-                l.lot, l.name
+                "stock lot {} is a trituration; {} makes one, from the drug itself",
+                l.lot, formula.id
             ),
         ));
     }
+    if assay_for(&order.assays, name, formula.actives.len()).is_some() {
+        return Err(Error::arg(
+            "--assay",
+            format!(
+                "{name} is weighed as stock trituration {}, whose potency is its concentration \
+                 ({} %); leave the assay out",
+                l.lot,
+                l.potency.as_deref().unwrap_or_default()
+            ),
+        ));
+    }
+    if let Some(p) = l.potency() {
+        order.assays.push(AssaySpec {
+            active: Some(name.to_string()),
+            percent: p,
+            certificate: None,
+            trituration: Some(l.lot.clone()),
+        });
+    }
     Ok(())
+}
+
+/// Enters in the order that `name` is weighed from lot `l`, of another form the formula
+/// allows, converted by the molecular weight `mw` of that form.
+fn converted(order: &mut crate::order::Order, name: &str, l: &StockLot, mw: Decimal) {
+    order.forms.retain(|f| f.active != name);
+    order.forms.push(FormSpec {
+        active: name.to_string(),
+        form: l.form.clone().unwrap_or_default(),
+        mw,
+    });
+}
+
+/// The molecular weight of the form the formula weighs for `name`.
+fn formula_mw(formula: &crate::formula::Formula, name: &str) -> Decimal {
+    formula
+        .actives
+        .iter()
+        .find(|a| a.name == name)
+        .map_or(Decimal::ONE, |a| a.mw)
+}
+
+/// `amount` of the form weighed as the mass of a form of molecular weight `mw`.
+fn convert(amount: Decimal, mw: Decimal, weighed_mw: Decimal) -> Result<Decimal> {
+    amount
+        .checked_mul(mw)
+        .and_then(|x| x.checked_div(weighed_mw))
+        .ok_or_else(|| crate::error::overflow("the amount needed"))
 }
 
 /// The assay the order gives an active (named, or unnamed with one active).
@@ -316,13 +421,14 @@ fn short(
     unit: &str,
     lots: &[StockLot],
     date: jiff::civil::Date,
+    fits: &dyn Fn(&StockLot, &str) -> Result<Option<Decimal>>,
 ) -> Error {
     let held: Vec<String> = lots
         .iter()
         .map(|l| {
             let why = if l.status != RELEASED {
                 format!(", {}", l.status)
-            } else if form_fits(l, name).is_err() {
+            } else if fits(l, name).is_err() {
                 format!(
                     ", received {} where the formula weighs another form",
                     l.form.as_deref().unwrap_or_default()
@@ -339,7 +445,7 @@ fn short(
         .collect();
     let usable: i64 = lots
         .iter()
-        .filter(|l| l.status == RELEASED && l.expiry >= date && form_fits(l, name).is_ok())
+        .filter(|l| l.status == RELEASED && l.expiry >= date && fits(l, name).is_ok())
         .map(StockLot::available)
         .max()
         .unwrap_or(0);

@@ -7,6 +7,9 @@ use rust_decimal::Decimal;
 
 use crate::error::{Error, Result};
 
+/// What a basis may be written as, for refusals.
+pub const ALLOWED: &str = "write dried (loss on drying), anhydrous (water content) or as-is";
+
 /// The basis a certificate states its assay on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Basis {
@@ -17,18 +20,24 @@ pub enum Basis {
 
 impl Basis {
     pub fn parse(text: &str) -> Result<Basis> {
-        match text.trim().to_ascii_lowercase().as_str() {
-            "as-is" | "asis" | "as is" => Ok(Basis::AsIs),
-            "dried" => Ok(Basis::Dried),
-            "anhydrous" => Ok(Basis::Anhydrous),
-            other => Err(Error::arg(
+        Basis::from_text(text).ok_or_else(|| {
+            Error::arg(
                 "--assay-basis",
                 format!(
-                    "\"{}\" is not a basis; write dried (loss on drying), anhydrous (water \
-                     content) or as-is",
-                    crate::escape::escape(other)
+                    "\"{}\" is not a basis; {ALLOWED}",
+                    crate::escape::escape(text.trim())
                 ),
-            )),
+            )
+        })
+    }
+
+    /// The basis a text names, if any: "as-is" (or "as is"), "dried", "anhydrous".
+    pub fn from_text(text: &str) -> Option<Basis> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "as-is" | "asis" | "as is" => Some(Basis::AsIs),
+            "dried" => Some(Basis::Dried),
+            "anhydrous" => Some(Basis::Anhydrous),
+            _ => None,
         }
     }
 
@@ -38,6 +47,57 @@ impl Basis {
             Basis::Dried => "dried",
             Basis::Anhydrous => "anhydrous",
         }
+    }
+}
+
+/// A certificate's assay on a basis other than as is, with the water content or loss on
+/// drying that brings it to as is: what an order keeps so that the formula's accepted range
+/// can be applied on the basis its monograph uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Certificate {
+    pub assay: Decimal,
+    pub basis: Basis,
+    pub water: Decimal,
+}
+
+impl Certificate {
+    /// As the order and the log write it: "98.1 % dried, 12 % water".
+    pub fn text(&self) -> String {
+        format!(
+            "{} % {}, {} % water",
+            self.assay.normalize(),
+            self.basis.as_str(),
+            self.water.normalize()
+        )
+    }
+
+    /// The as-is potency it gives, and the step.
+    pub fn as_is(&self) -> Result<(Decimal, String)> {
+        as_is(self.assay, self.basis, Some(self.water))
+    }
+}
+
+/// The figure of an assay on `basis`, from the as-is potency and, when the certificate
+/// stated another basis, its figures; `None` when the conversion needs a figure the
+/// certificate did not give (an as-is assay and no water, or water content where the
+/// loss on drying is needed). Returns the figure and how it was reached.
+pub fn on_basis(
+    as_is: Decimal,
+    certificate: Option<&Certificate>,
+    basis: Basis,
+) -> Option<(Decimal, String)> {
+    match (basis, certificate) {
+        (Basis::AsIs, None) => Some((as_is, format!("{} % as is", as_is.normalize()))),
+        (Basis::AsIs, Some(c)) => c.as_is().ok(),
+        (_, Some(c)) if c.basis == basis => Some((
+            c.assay,
+            format!(
+                "{} % on the {} basis, as the certificate states it",
+                c.assay.normalize(),
+                basis.as_str()
+            ),
+        )),
+        _ => None,
     }
 }
 
@@ -113,5 +173,27 @@ mod tests {
         assert!(as_is(d("99"), Basis::Anhydrous, None).is_err());
         assert!(as_is(d("99"), Basis::AsIs, Some(d("1"))).is_err());
         assert!(as_is(d("99"), Basis::Dried, Some(d("100"))).is_err());
+    }
+
+    #[test]
+    fn an_assay_is_put_on_the_basis_asked_for_only_from_figures_given() {
+        let c = Certificate {
+            assay: d("98.1"),
+            basis: Basis::Dried,
+            water: d("12"),
+        };
+        assert_eq!(c.text(), "98.1 % dried, 12 % water");
+        assert_eq!(
+            on_basis(d("86.328"), Some(&c), Basis::Dried).unwrap().0,
+            d("98.1")
+        );
+        assert_eq!(
+            on_basis(d("86.328"), Some(&c), Basis::AsIs).unwrap().0,
+            d("86.328")
+        );
+        // A loss on drying is not a water content, and an as-is figure has neither.
+        assert!(on_basis(d("86.328"), Some(&c), Basis::Anhydrous).is_none());
+        assert!(on_basis(d("88"), None, Basis::Dried).is_none());
+        assert_eq!(on_basis(d("99.5"), None, Basis::AsIs).unwrap().0, d("99.5"));
     }
 }

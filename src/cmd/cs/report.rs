@@ -394,7 +394,9 @@ fn finished_units(
     let mut out = Vec::new();
     for l in lots {
         for r in crate::logbook::recall(db, &l.lot, &crate::logbook::Filter::default())? {
-            if r.date.as_str() > to || !seen.insert(r.lot.clone()) {
+            // A stock trituration's batch is in the book as its stock lot, in grams.
+            let trituration = lots.iter().any(|s| s.lot == r.lot && s.is_trituration());
+            if r.date.as_str() > to || trituration || !seen.insert(r.lot.clone()) {
                 continue;
             }
             let (b, _, events) = units::of(db, &r.lot)?;

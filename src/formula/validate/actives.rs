@@ -4,7 +4,7 @@ use rust_decimal::Decimal;
 use toml::Spanned;
 
 use crate::formula::raw::RawActive;
-use crate::formula::{Active, DEFAULT_ASSAY_RANGE, Moiety, Schedule};
+use crate::formula::{Active, AssayBasis, DEFAULT_ASSAY_RANGE, Moiety, Schedule};
 use crate::input::toml::Source;
 use crate::order::Basis;
 use crate::quantity::{self, Quantity};
@@ -59,6 +59,8 @@ fn active(src: &mut Source, a: &RawActive, key: &str, names: &mut Names) -> Acti
     );
     let label_basis = label_basis(src, a, key, moiety.is_some());
     let assay_range = assay_range(src, a, key);
+    let assay_basis = assay_basis(src, a, key);
+    let (form, accepts_forms) = forms(src, a, key);
     let usual_strength = usual_strength(src, a, key, max_strength);
     Active {
         name,
@@ -71,7 +73,10 @@ fn active(src: &mut Source, a: &RawActive, key: &str, names: &mut Names) -> Acti
         factor_is,
         label_basis,
         assay_range,
+        assay_basis,
         usual_strength,
+        form,
+        accepts_forms,
     }
 }
 
@@ -320,4 +325,74 @@ fn assay_range(src: &mut Source, a: &RawActive, key: &str) -> (Decimal, Decimal)
         })
         .unwrap_or(dhigh);
     (low, high)
+}
+
+/// The basis of the accepted assay range, as the monograph states its limits; as is when
+/// the formula says nothing.
+fn assay_basis(src: &mut Source, a: &RawActive, key: &str) -> AssayBasis {
+    let Some(b) = a.assay_basis.as_ref() else {
+        return AssayBasis::AsIs;
+    };
+    AssayBasis::from_text(b.get_ref()).unwrap_or_else(|| {
+        src.push(
+            Some(b.span()),
+            &format!("{key}.assay_basis"),
+            format!(
+                "\"{}\" is not a basis; write \"dried\" (the monograph's limits are on the dried \
+                 substance, with a loss on drying), \"anhydrous\" (with a water content) or \
+                 \"as-is\"",
+                b.get_ref()
+            ),
+        );
+        AssayBasis::AsIs
+    })
+}
+
+/// The form weighed and the other forms allowed, each from the stock's forms; another form
+/// needs its molecular weight, and the form weighed stated.
+fn forms(src: &mut Source, a: &RawActive, key: &str) -> (Option<String>, Vec<(String, Decimal)>) {
+    let allowed = crate::stock::form::FORMS.join(", ");
+    let read = |src: &mut Source, f: &Spanned<String>, k: &str| {
+        let v = crate::stock::form::parse(f.get_ref());
+        if v.is_none() {
+            src.push(
+                Some(f.span()),
+                k,
+                format!("\"{}\" is not a form; write one of {allowed}", f.get_ref()),
+            );
+        }
+        v
+    };
+    let form = a
+        .form
+        .as_ref()
+        .and_then(|f| read(src, f, &format!("{key}.form")));
+    let mut accepts = Vec::new();
+    for (i, raw) in a.accepts_forms.iter().enumerate() {
+        let k = format!("{key}.accepts_forms[{}]", i + 1);
+        let r = raw.get_ref();
+        let Some(f) = read(src, &r.form, &format!("{k}.form")) else {
+            continue;
+        };
+        let Some(mw) = src.positive(&r.mw, &format!("{k}.mw")) else {
+            continue;
+        };
+        if a.form.is_none() {
+            src.push(
+                Some(raw.span()),
+                &k,
+                "allows a form other than the one weighed, but the active does not say which \
+                 form it weighs: add form = \"...\" (the form its mw is of)",
+            );
+        } else if form.as_deref() == Some(f.as_str()) {
+            src.push(
+                Some(r.form.span()),
+                &format!("{k}.form"),
+                format!("is the form the active weighs already ({f})"),
+            );
+        } else {
+            accepts.push((f, mw));
+        }
+    }
+    (form, accepts)
 }

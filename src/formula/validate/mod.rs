@@ -50,6 +50,7 @@ pub(super) fn validate(src: &mut Source, raw: &RawFormula, text: SourceText) -> 
     let procedure = texts::procedure(src, &raw.procedure, &ingredients);
     let tolerance = texts::weight_tolerance(src, raw.qc.as_ref());
     let qc = texts::qc(src, raw.qc.as_ref());
+    let kind = kind(src, raw, &actives, &excipients, &base);
     Some(Formula {
         id,
         name,
@@ -58,6 +59,7 @@ pub(super) fn validate(src: &mut Source, raw: &RawFormula, text: SourceText) -> 
         version: version?,
         description,
         change_note,
+        kind,
         ratio,
         usual_quantity,
         mold: mold?,
@@ -73,6 +75,52 @@ pub(super) fn validate(src: &mut Source, raw: &RawFormula, text: SourceText) -> 
         origin: src.file.to_string(),
         text,
     })
+}
+
+/// What the formula makes. A trituration is one drug in one diluent (the base), weighed mass
+/// for mass (replacement factor 1 throughout), so that the drug's share of each unit is its
+/// strength over the blank weight: no excipients, and nothing displacing otherwise.
+fn kind(
+    src: &mut Source,
+    raw: &RawFormula,
+    actives: &[super::Active],
+    excipients: &[super::Excipient],
+    base: &super::Base,
+) -> super::FormulaKind {
+    let Some(k) = raw.kind.as_ref() else {
+        return super::FormulaKind::Preparation;
+    };
+    match k.get_ref().trim() {
+        "preparation" => return super::FormulaKind::Preparation,
+        "trituration" => {}
+        other => {
+            src.push(
+                Some(k.span()),
+                "kind",
+                format!("\"{other}\" is not a kind; write \"preparation\" or \"trituration\""),
+            );
+            return super::FormulaKind::Preparation;
+        }
+    }
+    let one = Displacement::Replacement(Decimal::ONE);
+    let problem = if actives.len() != 1 {
+        Some("a trituration dilutes one drug: give exactly one [[active]]")
+    } else if !excipients.is_empty() {
+        Some("a trituration is its drug and its diluent (the base) only: no [[excipient]]")
+    } else if base.default_displacement != Some(one) || !base.components.is_empty() {
+        Some(
+            "a trituration is weighed mass for mass: its base (the diluent) needs \
+             replacement_factor = \"1\", and no components",
+        )
+    } else if actives[0].displacement.is_some_and(|d| d != one) {
+        Some("a trituration is weighed mass for mass: its active's factor, if any, is 1")
+    } else {
+        None
+    };
+    if let Some(p) = problem {
+        src.push(Some(k.span()), "kind", p);
+    }
+    super::FormulaKind::Trituration
 }
 
 /// The formula's id, which names its files and its records: lowercase letters, digits and

@@ -123,12 +123,16 @@ pub(super) fn role_note(
                 ),
                 None => format!("weighed as {weighed}; strength is of the form weighed"),
             });
-            lines.push(match a.assay_percent {
-                Some(assay) => format!(
+            lines.push(match (a.assay_percent, &a.trituration) {
+                (Some(c), Some(lot)) => format!(
+                    "stock trituration {lot} at {} %, weighed in place of the drug",
+                    c.normalize()
+                ),
+                (Some(assay), None) => format!(
                     "assay (CoA) {} %: amount potency-corrected",
                     assay.normalize()
                 ),
-                None => "Assay (CoA) ________ % (100 % assumed)".to_owned(),
+                (None, _) => "Assay (CoA) ________ % (100 % assumed)".to_owned(),
             });
             if i.aliquot.is_some() {
                 lines.push(into_aliquot());
