@@ -1620,6 +1620,77 @@ mod tests {
         assert!(label(&record, pharmacy(&record), LabelSize::default()).is_err());
     }
 
+    /// Every embedded formula's record at the low and high ends of its usual strengths (or
+    /// its default strength), for the example patient and pharmacy.
+    fn library_records() -> Vec<(String, Record)> {
+        let example = ketamine(30);
+        let settings = crate::config::Settings {
+            pharmacy: example.pharmacy.clone(),
+            ..Default::default()
+        };
+        let mut records = Vec::new();
+        for formula in crate::library::all().unwrap() {
+            for end in 0..2 {
+                let strengths = formula
+                    .actives
+                    .iter()
+                    .filter_map(|a| {
+                        let amount = match (a.usual_strength, end) {
+                            (Some((low, _)), 0) => low,
+                            (Some((_, high)), _) => high,
+                            (None, _) => a.default_strength?,
+                        };
+                        Some(crate::order::StrengthSpec {
+                            active: (formula.actives.len() > 1).then(|| a.name.clone()),
+                            amount,
+                        })
+                    })
+                    .collect();
+                let order = crate::order::Order {
+                    strengths,
+                    quantity: 30,
+                    ..example.order.clone()
+                };
+                let id = format!("{} end {end}", formula.id);
+                let record = Record::new(
+                    formula.clone(),
+                    order,
+                    &settings,
+                    example.date,
+                    "L-1".into(),
+                );
+                records.push((id, record.unwrap()));
+            }
+        }
+        records
+    }
+
+    #[test]
+    fn every_embedded_formula_labels_at_its_usual_strengths() {
+        for (id, record) in library_records() {
+            for stock in stocks() {
+                let layout = label_layout(&record, pharmacy(&record), stock)
+                    .unwrap_or_else(|e| panic!("{id} on {stock:?}: {e}"));
+                assert_laid_out_cleanly(&layout);
+                assert!(layout.key_size_pt >= MIN_KEY_PT, "{id}");
+                if std::env::var_os("TROCHE_LABEL_DUMP").is_some() {
+                    eprintln!(
+                        "LAYOUT {id} {}x{}: key {} detail {} warnings {} description {} aux {:?} pages {} used {:.2}",
+                        stock.width_pt,
+                        stock.height_pt,
+                        layout.key_size_pt,
+                        layout.detail_size_pt,
+                        layout.warnings_on_main,
+                        layout.description_on_main,
+                        layout.aux_size_pt,
+                        layout.page_count(),
+                        layout.used_height_pt
+                    );
+                }
+            }
+        }
+    }
+
     #[test]
     fn stock_sizes_print_as_a_pharmacist_writes_them() {
         assert_eq!(inches(288.0), "4");
