@@ -23,10 +23,10 @@ use crate::error::{Error, Result};
 
 use super::DocMeta;
 use super::canvas::Canvas;
-use super::column::{Baseline, Column, open_line, set_lines};
+use super::frame::{Column, Frame, open_line, paragraph, set_lines};
 use super::metrics;
 use super::text::{
-    BLANK, Run, Words, bold, date, doc_date, draw_runs, or_blank, regular, strength_runs,
+    BLANK, Run, Words, Wrap as _, bold, date, doc_date, draw_runs, or_blank, regular, strength_runs,
 };
 
 /// Sizes tried for the patient's name, the drug and strength, and the directions while
@@ -159,9 +159,9 @@ pub fn label_layout(record: &Record, pharmacy: &Pharmacy, size: LabelSize) -> Re
         warnings_on_main: plan.warnings,
         description_on_main: plan.description,
         aux_size_pt: aux_size,
-        used_height_pt: main.y + main.margin,
+        used_height_pt: main.frame.y + main.frame.left,
         size,
-        margin: main.margin,
+        margin: main.frame.left,
         pages,
     })
 }
@@ -509,12 +509,12 @@ fn margin(size: LabelSize) -> f32 {
     (size.height_pt / 24.0).clamp(5.0, 9.0)
 }
 
-/// Places lines top to bottom inside the margins and remembers what it drew.
+/// Places lines top to bottom in a label's frame, inside its margins, and remembers what it
+/// drew. A label never breaks: lines are set below its bottom margin too, and the label is
+/// refused (the main label) or continued on the next one (an auxiliary label) by whoever
+/// measured it.
 struct Flow {
-    margin: f32,
-    width: f32,
-    y: f32,
-    bottom: f32,
+    frame: Frame,
     items: Vec<Item>,
     /// Where each named field of the main label ends, top down, for the message of a label
     /// that does not fit.
@@ -527,48 +527,38 @@ impl Flow {
     /// A flow over the whole label inside its margins, or `None` if nothing fits on it.
     fn new(size: LabelSize, build: bool) -> Option<Flow> {
         let margin = margin(size);
-        let width = size.width_pt - 2.0 * margin;
-        let bottom = size.height_pt - margin;
-        let usable = width.is_finite() && bottom.is_finite() && width > 0.0 && bottom > margin;
-        usable.then_some(Flow {
+        let frame = Frame::new(
             margin,
-            width,
-            y: margin,
-            bottom,
+            margin,
+            size.width_pt - margin,
+            size.height_pt - margin,
+        )?;
+        Some(Flow {
+            frame,
             items: Vec::new(),
             marks: Vec::new(),
             build,
         })
     }
 
-    fn fits(&self) -> bool {
-        self.y <= self.bottom
+    fn width(&self) -> f32 {
+        self.frame.width()
     }
 
     /// Notes that the field `name` ends here.
     fn mark(&mut self, name: &'static str) {
-        self.marks.push((name, self.y));
+        self.marks.push((name, self.frame.y));
     }
 
-    /// Baseline of a line of `size` in the line box starting at the current position.
+    /// Baseline of a single line of `size` at the current position.
     fn baseline(&self, size: f32) -> f32 {
-        Baseline::Hung.at(self.y, size, size * LEADING)
+        self.frame.baseline(size, size * LEADING)
     }
 
     /// A wrapped paragraph; `leading` is the line spacing as a multiple of `size`.
     fn para(&mut self, words: &Words, size: f32, leading: f32) {
-        let lead = size * leading;
-        if !self.build {
-            self.y += metrics::count(words.measure(size, self.width).0) * lead;
-            return;
-        }
-        let margin = self.margin;
-        set_lines(
-            self,
-            margin,
-            (size, lead, Baseline::Hung),
-            words.wrap(size, self.width),
-        );
+        let at = (self.frame.left, self.width());
+        paragraph(self, at, (size, size * leading), words);
     }
 
     /// Short fields packed onto as few lines as they fit, spread across each line; a field
@@ -577,7 +567,7 @@ impl Flow {
         let gap = size * FIELD_GAP;
         let mut pending: Vec<(&'static str, Vec<Run>, f32)> = Vec::new();
         for (name, group) in groups {
-            let (count, w) = group.measure(size, self.width);
+            let (count, w) = group.measure(size, self.width());
             if count > 1 {
                 self.flush(&mut pending, size);
                 self.para(group, size, LEADING);
@@ -588,11 +578,11 @@ impl Flow {
                 continue;
             }
             let used: f32 = pending.iter().map(|(_, _, w)| w + gap).sum();
-            if !pending.is_empty() && used + w > self.width {
+            if !pending.is_empty() && used + w > self.width() {
                 self.flush(&mut pending, size);
             }
             let line = if self.build {
-                group.wrap(size, self.width).pop().unwrap_or_default()
+                group.wrap(size, self.width()).pop().unwrap_or_default()
             } else {
                 Vec::new()
             };
@@ -612,14 +602,14 @@ impl Flow {
         field_size: f32,
     ) {
         let gap = field_size * FIELD_GAP;
-        let (count, last_w) = words.measure(size, self.width);
+        let (count, last_w) = words.measure(size, self.width());
         let mut placed: Vec<(&'static str, &Words, f32)> = Vec::new();
         let mut used = last_w + gap;
         for (name, field) in queue.get(*next..).unwrap_or(&[]) {
-            let (1, w) = field.measure(field_size, self.width) else {
+            let (1, w) = field.measure(field_size, self.width()) else {
                 break;
             };
-            if count == 0 || used + gap + w > self.width {
+            if count == 0 || used + gap + w > self.width() {
                 break;
             }
             used += gap + w;
@@ -628,24 +618,27 @@ impl Flow {
         *next += placed.len();
         let lead = size * leading;
         if self.build {
-            let lines = words.wrap(size, self.width);
+            let lines = words.wrap(size, self.width());
             let last = lines.len().saturating_sub(1);
             for (i, line) in lines.into_iter().enumerate() {
-                let baseline = open_line(self, size, lead, Baseline::Hung);
-                self.place(self.margin, baseline, size, line);
-                self.advance(lead);
+                let baseline = open_line(self, size, lead);
+                self.place(self.frame.left, baseline, size, line);
+                self.frame.y += lead;
                 if i == last && !placed.is_empty() {
                     let total: f32 = placed.iter().map(|(_, _, w)| w + gap).sum::<f32>() - gap;
-                    let mut x = self.margin + self.width - total;
+                    let mut x = self.frame.right - total;
                     for (_, field, w) in &placed {
-                        let runs = field.wrap(field_size, self.width).pop().unwrap_or_default();
+                        let runs = field
+                            .wrap(field_size, self.width())
+                            .pop()
+                            .unwrap_or_default();
                         self.place(x, baseline, field_size, runs);
                         x += w + gap;
                     }
                 }
             }
         } else {
-            self.y += metrics::count(count) * lead;
+            self.frame.y += metrics::count(count) * lead;
         }
         for (name, _, _) in placed {
             self.mark(name);
@@ -663,14 +656,14 @@ impl Flow {
         queue: &[&(&'static str, Words)],
         next: &mut usize,
     ) {
-        let (count, lead_w) = lead.measure(size, self.width);
+        let (count, lead_w) = lead.measure(size, self.width());
         let space = body_size * 0.6;
-        let room = self.width - lead_w - space;
+        let room = self.width() - lead_w - space;
         // The most words of the body that fit beside the lead: a prefix fits if its one
         // line is no wider than the room, and longer prefixes are never narrower.
         let fits = |k: usize| {
             let prefix = Words::new(&[regular(body.get(..k).unwrap_or(&[]).join(" "))]);
-            matches!(prefix.measure(body_size, self.width), (1, w) if w <= room)
+            matches!(prefix.measure(body_size, self.width()), (1, w) if w <= room)
         };
         let (mut low, mut high) = (0, body.len());
         if count == 1 && room > 0.0 {
@@ -687,18 +680,18 @@ impl Flow {
         if count == 1 {
             if self.build {
                 let baseline = self.baseline(size);
-                let runs = lead.wrap(size, self.width).pop().unwrap_or_default();
-                self.place(self.margin, baseline, size, runs);
+                let runs = lead.wrap(size, self.width()).pop().unwrap_or_default();
+                self.place(self.frame.left, baseline, size, runs);
                 if beside > 0 {
                     let words = body.get(..beside).unwrap_or(&[]).join(" ");
                     let runs = Words::new(&[regular(words)])
-                        .wrap(body_size, self.width)
+                        .wrap(body_size, self.width())
                         .pop()
                         .unwrap_or_default();
-                    self.place(self.margin + lead_w + space, baseline, body_size, runs);
+                    self.place(self.frame.left + lead_w + space, baseline, body_size, runs);
                 }
             }
-            self.y += size * LEADING;
+            self.frame.y += size * LEADING;
         } else {
             self.para(lead, size, LEADING);
         }
@@ -720,19 +713,19 @@ impl Flow {
         let n = pending.len();
         let total: f32 = pending.iter().map(|(_, _, w)| w).sum();
         let spacing = if n > 1 {
-            (self.width - total) / metrics::count(n - 1)
+            (self.width() - total) / metrics::count(n - 1)
         } else {
             0.0
         };
         let baseline = self.baseline(size);
-        let mut x = self.margin;
+        let mut x = self.frame.left;
         let mut names = Vec::with_capacity(n);
         for (name, runs, w) in pending.drain(..) {
             self.place(x, baseline, size, runs);
             names.push(name);
             x += w + spacing;
         }
-        self.y += size * LEADING;
+        self.frame.y += size * LEADING;
         for name in names {
             self.mark(name);
         }
@@ -740,28 +733,32 @@ impl Flow {
 
     /// Vertical space.
     fn gap(&mut self, height: f32) {
-        self.y += height;
+        self.frame.y += height;
     }
 
     /// A hairline with `gap` of space above and below.
     fn rule(&mut self, gap: f32) {
-        self.y += gap;
+        self.frame.y += gap;
         if self.build {
-            self.items.push(Item::Rule { y: self.y });
+            self.items.push(Item::Rule { y: self.frame.y });
         }
-        self.y += gap + 0.5;
+        self.frame.y += gap + 0.5;
     }
 }
 
-/// A label is a column of fixed height: lines are set below its bottom margin too, and the
-/// label is refused (the main label) or continued on the next one (an auxiliary label) by
-/// whoever measured it.
+/// A label is a column of fixed height: it makes no room.
 impl Column for Flow {
-    fn top(&self) -> f32 {
-        self.y
+    fn frame(&self) -> &Frame {
+        &self.frame
     }
 
-    fn room(&mut self, _lead: f32) {}
+    fn frame_mut(&mut self) -> &mut Frame {
+        &mut self.frame
+    }
+
+    fn measuring(&self) -> bool {
+        !self.build
+    }
 
     fn place(&mut self, x: f32, baseline: f32, size: f32, runs: Vec<Run>) {
         if self.build {
@@ -773,17 +770,13 @@ impl Column for Flow {
             });
         }
     }
-
-    fn advance(&mut self, lead: f32) {
-        self.y += lead;
-    }
 }
 
 /// The main label laid out by `plan`, or `None` if it does not fit. Without `build` only
 /// the height is worked out and the flow has no items.
 fn main_label(text: &Prepared, size: LabelSize, plan: &Plan, build: bool) -> Option<Flow> {
     let flow = main_flow(text, size, plan, build)?;
-    flow.fits().then_some(flow)
+    flow.frame.fits().then_some(flow)
 }
 
 /// The main label laid out by `plan` whether or not it fits, with where each field ends;
@@ -799,7 +792,7 @@ fn main_flow(text: &Prepared, size: LabelSize, plan: &Plan, build: bool) -> Opti
     let mut next = 0;
     let small = pharmacy_size(detail);
     let [full, address, phone] = &text.pharmacy;
-    if full.measure(small, flow.width).0 <= 1 {
+    if full.measure(small, flow.width()).0 <= 1 {
         flow.para_beside((full, small, LEADING), &queue, &mut next, detail);
     } else {
         flow.para(address, small, LEADING);
@@ -931,11 +924,12 @@ fn aux_pages(
         let mut flow = Flow::new(size, build)?;
         flow.para(&heading(page), AUX_HEADING_PT, LEADING);
         flow.rule(AUX_HEADING_PT * 0.3);
-        (flow.y + lead <= flow.bottom).then_some(flow)
+        // Warnings are set below the heading.
+        flow.frame.top = flow.frame.y;
+        (flow.frame.y + lead <= flow.frame.bottom).then_some(flow)
     };
     let flow = start(1)?;
     let mut labels = AuxLabels {
-        top: flow.y,
         flow,
         pages: Vec::new(),
         start: &start,
@@ -946,22 +940,18 @@ fn aux_pages(
             labels.flow.gap(warning_pt * 0.25);
         }
         let lines: Vec<Vec<Run>> = if build {
-            words.wrap(warning_pt, labels.flow.width)
+            words.wrap(warning_pt, labels.flow.width())
         } else {
-            vec![Vec::new(); words.measure(warning_pt, labels.flow.width).0]
+            vec![Vec::new(); words.measure(warning_pt, labels.flow.width()).0]
         };
+        // A warning is kept whole on one label.
         let height = metrics::count(lines.len()) * lead;
-        let flow = &labels.flow;
-        if flow.y > labels.top && flow.y + height > flow.bottom {
+        let frame = &labels.flow.frame;
+        if frame.breaks_at(frame.y, height) {
             labels.next_label();
         }
-        let margin = labels.flow.margin;
-        set_lines(
-            &mut labels,
-            margin,
-            (warning_pt, lead, Baseline::Hung),
-            lines,
-        );
+        let left = labels.flow.frame.left;
+        set_lines(&mut labels, left, (warning_pt, lead), lines);
         if labels.failed {
             return None;
         }
@@ -973,10 +963,8 @@ fn aux_pages(
 /// Auxiliary labels being filled: a column that continues on the next label when a line
 /// does not fit on this one.
 struct AuxLabels<'a> {
-    /// The label being filled.
+    /// The label being filled; its frame's top is below its heading.
     flow: Flow,
-    /// Where its first line starts, below its heading.
-    top: f32,
     /// The labels filled before it.
     pages: Vec<Vec<Item>>,
     /// A fresh label with its heading, given its number; `None` if no line fits below it.
@@ -991,29 +979,33 @@ impl AuxLabels<'_> {
             self.failed = true;
             return;
         };
-        self.top = next.y;
         let done = std::mem::replace(&mut self.flow, next);
         self.pages.push(done.items);
     }
 }
 
 impl Column for AuxLabels<'_> {
-    fn top(&self) -> f32 {
-        self.flow.y
+    fn frame(&self) -> &Frame {
+        &self.flow.frame
+    }
+
+    fn frame_mut(&mut self) -> &mut Frame {
+        &mut self.flow.frame
+    }
+
+    fn measuring(&self) -> bool {
+        self.flow.measuring()
     }
 
     fn room(&mut self, lead: f32) {
-        if self.flow.y + lead > self.flow.bottom {
+        let frame = &self.flow.frame;
+        if frame.breaks_at(frame.y, lead) {
             self.next_label();
         }
     }
 
     fn place(&mut self, x: f32, baseline: f32, size: f32, line: Vec<Run>) {
         self.flow.place(x, baseline, size, line);
-    }
-
-    fn advance(&mut self, lead: f32) {
-        self.flow.advance(lead);
     }
 }
 
@@ -1073,12 +1065,12 @@ fn refusal(content: &Content, text: &Prepared, size: LabelSize) -> String {
     };
     let mut off: Vec<String> = Vec::new();
     for &(name, y) in &flow.marks {
-        if y > flow.bottom && !off.iter().any(|n| n == name) {
+        if y > flow.frame.bottom && !off.iter().any(|n| n == name) {
             off.push(name.to_owned());
         }
     }
-    let needed = flow.y - flow.margin;
-    let room = flow.bottom - flow.margin;
+    let needed = flow.frame.y - flow.frame.top;
+    let room = flow.frame.height();
     let strength: usize = content.strengths.iter().map(|s| s.chars().count()).sum();
     let chars = |s: &str| s.chars().count();
     let mut fields = [

@@ -2,9 +2,9 @@
 //! top-left-origin canvas of printpdf operations, and the PDF writer.
 
 pub mod canvas;
-mod column;
 mod error;
 mod font;
+mod frame;
 pub mod label;
 pub mod metrics;
 mod pdf;

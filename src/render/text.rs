@@ -64,15 +64,33 @@ impl Words {
             (font, self.text.get(start..end).unwrap_or(""), units)
         })
     }
+}
 
-    /// [`wrap_runs`] of the runs these words came from.
-    pub(super) fn wrap(&self, size_pt: f32, width_pt: f32) -> Vec<Vec<Run>> {
+/// Text that wraps: runs as they come, or [`Words`] prepared once for many sizes.
+pub(super) trait Wrap {
+    /// The lines [`wrap_runs`] gives.
+    fn wrap(&self, size_pt: f32, width_pt: f32) -> Vec<Vec<Run>>;
+    /// What [`Wrap::wrap`] would give without building it: the number of lines, and the
+    /// [`runs_width`] of the last one.
+    fn measure(&self, size_pt: f32, width_pt: f32) -> (usize, f32);
+}
+
+impl Wrap for [Run] {
+    fn wrap(&self, size_pt: f32, width_pt: f32) -> Vec<Vec<Run>> {
+        wrap_runs(self, size_pt, width_pt)
+    }
+
+    fn measure(&self, size_pt: f32, width_pt: f32) -> (usize, f32) {
+        with_words(self, |words| measure_words(words, size_pt, width_pt))
+    }
+}
+
+impl Wrap for Words {
+    fn wrap(&self, size_pt: f32, width_pt: f32) -> Vec<Vec<Run>> {
         wrap_words(self.iter(), size_pt, width_pt)
     }
 
-    /// What [`Words::wrap`] would give without building it: the number of lines, and the
-    /// [`runs_width`] of the last one.
-    pub(super) fn measure(&self, size_pt: f32, width_pt: f32) -> (usize, f32) {
+    fn measure(&self, size_pt: f32, width_pt: f32) -> (usize, f32) {
         measure_words(self.iter(), size_pt, width_pt)
     }
 }

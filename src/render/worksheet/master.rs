@@ -8,11 +8,10 @@ use crate::error::{Error, Result};
 use crate::formula::{Active, Displacement, ExcipientAmount, Formula, Stated};
 use crate::quantity::show;
 use crate::render::DocMeta;
-use crate::render::canvas::Canvas;
 use crate::render::metrics::Font;
 
 use super::flow::Sheet;
-use super::{BODY, LEAD, MARGIN_BOTTOM, MARGIN_TOP, MARGIN_X, bold, regular, schedule_name};
+use super::{BODY, LEAD, MARGIN_BOTTOM, bold, regular, schedule_name};
 
 /// Who approved the text printed, as the log says.
 pub struct Approved<'a> {
@@ -30,21 +29,13 @@ pub struct Approved<'a> {
 /// `Error::Render` if the PDF cannot be written.
 pub fn master_record(formula: &Formula, approved: &Approved<'_>, paper: Paper) -> Result<Vec<u8>> {
     let (width, height) = paper.size_pt();
-    let mut sheet = Sheet {
-        canvas: Canvas::new(width, height),
-        left: MARGIN_X,
-        right: width - MARGIN_X,
-        first_y: MARGIN_TOP + 20.0,
-        bottom: height - MARGIN_BOTTOM,
-        y: MARGIN_TOP,
-        dry: false,
-        trial: false,
-        would_break: false,
-        running: format!(
+    let mut sheet = Sheet::new(
+        (width, height),
+        format!(
             "{} — master formulation record, version {} (continued)",
             formula.name, formula.version
         ),
-    };
+    );
     identity(&mut sheet, formula, approved);
     ingredients(&mut sheet, formula);
     rules(&mut sheet, formula);

@@ -83,7 +83,7 @@ pub(super) fn regular(text: impl Into<String>) -> Run {
 
 /// Where text sits in a line box: glyphs (accents and descenders included) stay inside it.
 pub(super) fn baseline(top: f32, size: f32, lead: f32) -> f32 {
-    crate::render::column::Baseline::Centred.at(top, size, lead)
+    crate::render::frame::baseline(top, size, lead)
 }
 
 /// Schedule as printed on a record: the DEA's own wording.
@@ -181,21 +181,13 @@ pub(super) fn layout(record: &Record, paper: Paper) -> Canvas {
 fn layout_with(record: &Record, paper: Paper, more: impl FnOnce(&mut Sheet)) -> Canvas {
     let (w, h) = paper.size_pt();
     let f = &record.formula;
-    let mut s = Sheet {
-        canvas: Canvas::new(w, h),
-        left: MARGIN_X,
-        right: w - MARGIN_X,
-        first_y: MARGIN_TOP + 20.0,
-        bottom: h - MARGIN_BOTTOM,
-        y: MARGIN_TOP,
-        dry: false,
-        trial: false,
-        would_break: false,
-        running: format!(
+    let mut s = Sheet::new(
+        (w, h),
+        format!(
             "{} — compounding record, lot {} (continued)",
             f.name, record.lot
         ),
-    };
+    );
 
     header(&mut s, record);
     estimates(&mut s, record);
