@@ -95,11 +95,6 @@ impl Wrap for Words {
     }
 }
 
-/// How many lines [`wrap_runs`] gives, without building them.
-pub(super) fn wrap_count(runs: &[Run], size_pt: f32, width_pt: f32) -> usize {
-    with_words(runs, |words| measure_words(words, size_pt, width_pt).0)
-}
-
 /// Runs `f` over the words of `runs`, each converted to `WinAnsi` and measured once in font
 /// units: (font, word, width).
 fn with_words<R>(

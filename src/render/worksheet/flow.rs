@@ -5,10 +5,11 @@
 use std::ops::{Deref, DerefMut};
 
 use crate::render::frame::{Column, Frame, open_line, paragraph, set_lines};
+use crate::render::text::Wrap as _;
 
 use super::{
     BODY, Canvas, FORM_LEAD, Font, LEAD, MARGIN_BOTTOM, MARGIN_TOP, MARGIN_X, Run, SMALL, bold,
-    draw_runs, metrics, regular, wrap_count, wrap_runs, wrap_text,
+    draw_runs, metrics, regular, wrap_runs, wrap_text,
 };
 
 /// One caption-and-value box of a form row; `weight` sets its share of the row's width.
@@ -269,7 +270,7 @@ impl Sheet {
     pub(super) fn hanging(&mut self, marker: impl Fn(&mut Sheet, f32), indent: f32, runs: &[Run]) {
         if self.dry {
             // Measuring only needs the number of lines; an empty step still takes one.
-            for _ in 0..wrap_count(runs, BODY, self.width() - indent).max(1) {
+            for _ in 0..runs.measure(BODY, self.width() - indent).0.max(1) {
                 self.y += LEAD;
             }
             return;
@@ -354,7 +355,7 @@ impl Sheet {
                         .iter()
                         .filter(|l| !l.is_empty())
                         .count();
-                    let value: usize = c.value.iter().map(|p| wrap_count(p, VALUE, inner)).sum();
+                    let value: usize = c.value.iter().map(|p| p.measure(VALUE, inner).0).sum();
                     cap_h(caption) + metrics::count(value) * VLEAD + PAD
                 })
                 .fold(min_h, f32::max);

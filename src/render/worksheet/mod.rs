@@ -53,7 +53,7 @@ use crate::render::DocMeta;
 use crate::render::canvas::Canvas;
 use crate::render::metrics::{self, Font};
 use crate::render::text::{
-    Run, date, doc_date, draw_runs, or_blank, strength_runs, wrap_count, wrap_runs, wrap_text,
+    Run, date, doc_date, draw_runs, or_blank, strength_runs, wrap_runs, wrap_text,
 };
 
 pub(super) const MARGIN_X: f32 = 40.0;
