@@ -148,6 +148,33 @@ impl Sheet {
         self.y = self.top;
     }
 
+    /// The pages, with `footer` (its first line, if it is longer) and "Page n of m" under a
+    /// rule at the foot of every page, written once the page count is known.
+    pub(super) fn finish(mut self, footer: &str) -> Canvas {
+        let pages = self.canvas.page_count();
+        let footer = wrap_text(Font::Helvetica, 8.0, footer, self.width() - 80.0)
+            .into_iter()
+            .next()
+            .unwrap_or_default();
+        let rule_y = self.bottom + 16.0;
+        for page in 0..pages {
+            if self.canvas.set_page(page).is_err() {
+                break;
+            }
+            self.canvas.line(self.left, rule_y, self.right, rule_y, 0.5);
+            self.canvas
+                .text(self.left, rule_y + 11.0, Font::Helvetica, 8.0, &footer);
+            self.canvas.text_right(
+                self.right,
+                rule_y + 11.0,
+                Font::HelveticaBold,
+                8.0,
+                &format!("Page {} of {pages}", page + 1),
+            );
+        }
+        self.canvas
+    }
+
     /// Height `f` takes when drawn from the current position, without drawing it.
     pub(super) fn measure(&self, f: &impl Fn(&mut Sheet)) -> f32 {
         let mut probe = Sheet {

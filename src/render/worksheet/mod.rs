@@ -207,7 +207,6 @@ fn layout_with(record: &Record, paper: Paper, more: impl FnOnce(&mut Sheet)) -> 
     });
     more(&mut s);
 
-    let pages = s.canvas.page_count();
     let mut footer = format!(
         "Lot {} · {} version {} · compounded {}",
         record.lot,
@@ -221,27 +220,7 @@ fn layout_with(record: &Record, paper: Paper, more: impl FnOnce(&mut Sheet)) -> 
         footer.push_str(" · seal ");
         footer.push_str(seal);
     }
-    let footer = wrap_text(Font::Helvetica, 8.0, &footer, s.width() - 80.0)
-        .into_iter()
-        .next()
-        .unwrap_or_default();
-    let rule_y = h - MARGIN_BOTTOM + 16.0;
-    for page in 0..pages {
-        if s.canvas.set_page(page).is_err() {
-            break;
-        }
-        s.canvas.line(s.left, rule_y, s.right, rule_y, 0.5);
-        s.canvas
-            .text(s.left, rule_y + 11.0, Font::Helvetica, 8.0, &footer);
-        s.canvas.text_right(
-            s.right,
-            rule_y + 11.0,
-            Font::HelveticaBold,
-            8.0,
-            &format!("Page {} of {pages}", page + 1),
-        );
-    }
-    s.canvas
+    s.finish(&footer)
 }
 
 /// A value from the order, or nothing (the box itself is the blank to fill in).
