@@ -17,16 +17,16 @@
 //! required text does not fit at the smallest sizes, the label is refused, naming what ran
 //! off the label and the common label sizes that take it.
 
-use crate::batch_record::Record;
-use crate::config::{LabelSize, Pharmacy};
-use crate::error::{Error, Result};
-
 mod auxiliary;
 mod content;
 mod fit;
 mod layout;
 #[cfg(test)]
 mod tests;
+
+use crate::batch_record::Record;
+use crate::config::{LabelSize, Pharmacy};
+use crate::error::{Error, Result};
 
 use super::DocMeta;
 use super::canvas::Canvas;
