@@ -100,21 +100,14 @@ impl Sheet {
     /// started at the top margin (continuation pages start below their running header,
     /// `running`).
     pub(super) fn new((width, height): (f32, f32), running: String) -> Sheet {
-        let frame = Frame::new(
-            MARGIN_X,
-            MARGIN_TOP + 20.0,
-            width - MARGIN_X,
-            height - MARGIN_BOTTOM,
-        );
         // Letter and A4, the only papers, leave room inside the margins.
-        let mut frame = frame.unwrap_or(Frame {
+        let frame = Frame {
             left: MARGIN_X,
             right: width - MARGIN_X,
             top: MARGIN_TOP + 20.0,
             bottom: height - MARGIN_BOTTOM,
             y: MARGIN_TOP,
-        });
-        frame.y = MARGIN_TOP;
+        };
         Sheet {
             canvas: Canvas::new(width, height),
             frame,
