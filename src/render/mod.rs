@@ -2,10 +2,10 @@
 //! top-left-origin canvas of printpdf operations, and the PDF writer.
 
 pub mod canvas;
-mod column;
 pub mod cs_report;
 mod error;
 mod font;
+mod frame;
 pub mod label;
 pub mod metrics;
 mod pdf;

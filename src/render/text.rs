@@ -64,22 +64,35 @@ impl Words {
             (font, self.text.get(start..end).unwrap_or(""), units)
         })
     }
+}
 
-    /// [`wrap_runs`] of the runs these words came from.
-    pub(super) fn wrap(&self, size_pt: f32, width_pt: f32) -> Vec<Vec<Run>> {
-        wrap_words(self.iter(), size_pt, width_pt)
+/// Text that wraps: runs as they come, or [`Words`] prepared once for many sizes.
+pub(super) trait Wrap {
+    /// The lines [`wrap_runs`] gives.
+    fn wrap(&self, size_pt: f32, width_pt: f32) -> Vec<Vec<Run>>;
+    /// What [`Wrap::wrap`] would give without building it: the number of lines, and the
+    /// [`runs_width`] of the last one.
+    fn measure(&self, size_pt: f32, width_pt: f32) -> (usize, f32);
+}
+
+impl Wrap for [Run] {
+    fn wrap(&self, size_pt: f32, width_pt: f32) -> Vec<Vec<Run>> {
+        wrap_runs(self, size_pt, width_pt)
     }
 
-    /// What [`Words::wrap`] would give without building it: the number of lines, and the
-    /// [`runs_width`] of the last one.
-    pub(super) fn measure(&self, size_pt: f32, width_pt: f32) -> (usize, f32) {
-        measure_words(self.iter(), size_pt, width_pt)
+    fn measure(&self, size_pt: f32, width_pt: f32) -> (usize, f32) {
+        with_words(self, |words| measure_words(words, size_pt, width_pt))
     }
 }
 
-/// How many lines [`wrap_runs`] gives, without building them.
-pub(super) fn wrap_count(runs: &[Run], size_pt: f32, width_pt: f32) -> usize {
-    with_words(runs, |words| measure_words(words, size_pt, width_pt).0)
+impl Wrap for Words {
+    fn wrap(&self, size_pt: f32, width_pt: f32) -> Vec<Vec<Run>> {
+        wrap_words(self.iter(), size_pt, width_pt)
+    }
+
+    fn measure(&self, size_pt: f32, width_pt: f32) -> (usize, f32) {
+        measure_words(self.iter(), size_pt, width_pt)
+    }
 }
 
 /// Runs `f` over the words of `runs`, each converted to `WinAnsi` and measured once in font
@@ -106,111 +119,157 @@ fn measure_words<'a>(
     size_pt: f32,
     width_pt: f32,
 ) -> (usize, f32) {
-    let limit = width_pt - WIDTH_SLACK_PT;
-    let width = |units: u64| metrics::units_to_pt(units, size_pt);
-    let mut lines = 0;
-    let mut used = 0.0_f32;
-    // The current line: widths of its finished runs, summed in order as
-    // `runs_width` sums them, and the font and units of the run being extended.
-    let mut finished = 0.0_f32;
-    let mut open: Option<(Font, u64)> = None;
-    let push = |finished: &mut f32, open: &mut Option<(Font, u64)>, font, units| match open {
-        Some((f, u)) if *f == font => *u += units,
-        _ => {
-            if let Some((_, u)) = *open {
-                *finished += width(u);
-            }
-            *open = Some((font, units));
-        }
+    let mut count = Count {
+        size_pt,
+        lines: 0,
+        last: 0.0,
+        finished: 0.0,
+        open: None,
     };
-    for (font, word, units) in words {
-        if open.is_some() {
-            let spaced = metrics::char_units(font, ' ') + units;
-            let w = width(spaced);
-            if used + w <= limit {
-                push(&mut finished, &mut open, font, spaced);
-                used += w;
-                continue;
-            }
-            lines += 1;
-            (finished, open) = (0.0, None);
-        }
-        let w = width(units);
-        if w <= limit {
-            push(&mut finished, &mut open, font, units);
-            used = w;
-            continue;
-        }
-        let mut pieces = metrics::break_word(font, size_pt, word, limit);
-        let last = pieces.pop().unwrap_or_default();
-        lines += pieces.len();
-        let last_units = metrics::units(font, &last);
-        used = width(last_units);
-        push(&mut finished, &mut open, font, last_units);
-    }
-    match open {
-        Some((_, u)) => (lines + 1, finished + width(u)),
-        None => (lines, 0.0),
-    }
+    break_lines(words, size_pt, width_pt, &mut count);
+    (count.lines, count.last)
 }
 
-/// The greedy line breaking behind [`wrap_runs`], over converted words with their widths
-/// in 1/1000 em.
+/// The lines of converted words with their widths in 1/1000 em, as [`wrap_runs`] gives them.
 fn wrap_words<'a>(
     words: impl Iterator<Item = (Font, &'a str, u64)>,
     size_pt: f32,
     width_pt: f32,
 ) -> Vec<Vec<Run>> {
+    let mut build = Build::default();
+    break_lines(words, size_pt, width_pt, &mut build);
+    build.lines
+}
+
+/// What the line breaking makes of the words it places: [`Build`] builds the lines, [`Count`]
+/// only counts them and measures the last, so measuring and wrapping cannot disagree.
+trait Lines {
+    /// Adds a word (after a space, if `space`), `units` wide with that space, to the line.
+    fn push(&mut self, font: Font, space: bool, word: &str, units: u64);
+    /// A piece of a word too wide for any line, on a line of its own.
+    fn piece(&mut self, font: Font, piece: String);
+    /// Ends the line.
+    fn end(&mut self);
+}
+
+/// The one word wrapper: greedy line breaking of converted words, each with its width in
+/// 1/1000 em; a word wider than the line is broken between characters.
+fn break_lines<'a>(
+    words: impl Iterator<Item = (Font, &'a str, u64)>,
+    size_pt: f32,
+    width_pt: f32,
+    lines: &mut impl Lines,
+) {
     let limit = width_pt - WIDTH_SLACK_PT;
-    let mut lines: Vec<Vec<Run>> = Vec::new();
-    let mut line: Vec<Run> = Vec::new();
-    let mut used = 0.0_f32;
-    let push = |line: &mut Vec<Run>, font: Font, space: bool, text: &str| match line.last_mut() {
-        Some((f, t)) if *f == font => {
-            if space {
-                t.push(' ');
-            }
-            t.push_str(text);
-        }
-        _ => {
-            // Room for the rest of the line, so that it does not grow by copying.
-            let mut t = String::with_capacity(metrics::LINE_CAPACITY.max(text.len() + 1));
-            if space {
-                t.push(' ');
-            }
-            t.push_str(text);
-            line.push((font, t));
-        }
-    };
+    // The width of the line so far, when it has anything on it.
+    let mut used: Option<f32> = None;
     for (font, word, units) in words {
-        if !line.is_empty() {
+        if let Some(so_far) = used {
             // As wide as " word" measured on its own: widths are exact integer sums.
-            let w = metrics::units_to_pt(metrics::char_units(font, ' ') + units, size_pt);
-            if used + w <= limit {
-                push(&mut line, font, true, word);
-                used += w;
+            let spaced = metrics::char_units(font, ' ') + units;
+            let w = metrics::units_to_pt(spaced, size_pt);
+            if so_far + w <= limit {
+                lines.push(font, true, word, spaced);
+                used = Some(so_far + w);
                 continue;
             }
-            lines.push(std::mem::take(&mut line));
+            lines.end();
         }
         let w = metrics::units_to_pt(units, size_pt);
         if w <= limit {
-            push(&mut line, font, false, word);
-            used = w;
+            lines.push(font, false, word, units);
+            used = Some(w);
             continue;
         }
         let mut pieces = metrics::break_word(font, size_pt, word, limit);
         let last = pieces.pop().unwrap_or_default();
         for piece in pieces {
-            lines.push(vec![(font, piece)]);
+            lines.piece(font, piece);
         }
-        used = metrics::text_width(font, size_pt, &last);
-        push(&mut line, font, false, &last);
+        let last_units = metrics::units(font, &last);
+        lines.push(font, false, &last, last_units);
+        used = Some(metrics::units_to_pt(last_units, size_pt));
     }
-    if !line.is_empty() {
-        lines.push(line);
+    if used.is_some() {
+        lines.end();
     }
-    lines
+}
+
+/// Lines built as runs, a run per change of font.
+#[derive(Default)]
+struct Build {
+    lines: Vec<Vec<Run>>,
+    line: Vec<Run>,
+}
+
+impl Lines for Build {
+    fn push(&mut self, font: Font, space: bool, word: &str, _units: u64) {
+        match self.line.last_mut() {
+            Some((f, t)) if *f == font => {
+                if space {
+                    t.push(' ');
+                }
+                t.push_str(word);
+            }
+            _ => {
+                // Room for the rest of the line, so that it does not grow by copying.
+                let mut t = String::with_capacity(metrics::LINE_CAPACITY.max(word.len() + 1));
+                if space {
+                    t.push(' ');
+                }
+                t.push_str(word);
+                self.line.push((font, t));
+            }
+        }
+    }
+
+    fn piece(&mut self, font: Font, piece: String) {
+        self.lines.push(vec![(font, piece)]);
+    }
+
+    fn end(&mut self) {
+        self.lines.push(std::mem::take(&mut self.line));
+    }
+}
+
+/// Lines counted, and the last one measured as [`runs_width`] measures it: the widths of
+/// its runs summed in order.
+struct Count {
+    size_pt: f32,
+    lines: usize,
+    last: f32,
+    /// Widths of the current line's finished runs.
+    finished: f32,
+    /// The font and units of the run being extended.
+    open: Option<(Font, u64)>,
+}
+
+impl Lines for Count {
+    fn push(&mut self, font: Font, _space: bool, _word: &str, units: u64) {
+        match &mut self.open {
+            Some((f, u)) if *f == font => *u += units,
+            _ => {
+                if let Some((_, u)) = self.open {
+                    self.finished += metrics::units_to_pt(u, self.size_pt);
+                }
+                self.open = Some((font, units));
+            }
+        }
+    }
+
+    fn piece(&mut self, _font: Font, _piece: String) {
+        self.lines += 1;
+    }
+
+    fn end(&mut self) {
+        let open = self
+            .open
+            .take()
+            .map_or(0.0, |(_, u)| metrics::units_to_pt(u, self.size_pt));
+        self.last = self.finished + open;
+        self.finished = 0.0;
+        self.lines += 1;
+    }
 }
 
 /// Drawn width of one wrapped line, the way [`draw_runs`] advances along it.

@@ -326,10 +326,10 @@ pub(super) fn ingredients(s: &mut Sheet, record: &Record) {
         .map_or(0.0, |g| rows[g.clone()].iter().map(|r| r.h).sum::<f32>());
     s.heading(
         "Components: weigh, record and check each",
-        (header_h + first_h).min(s.body_height() * 0.5),
+        (header_h + first_h).min(s.height() * 0.5),
     );
     table_header(s);
-    let body_h = s.body_height();
+    let body_h = s.height();
     for g in groups {
         let group_h: f32 = rows[g.clone()].iter().map(|r| r.h).sum();
         for (n, row) in rows[g.clone()].iter().enumerate() {

@@ -2,11 +2,14 @@
 //! lines and sections that are kept whole or moved to the next page, and page numbers written
 //! once the page count is known.
 
-use crate::render::column::{Baseline, Column, open_line, set_lines};
+use std::ops::{Deref, DerefMut};
+
+use crate::render::frame::{Column, Frame, open_line, paragraph, set_lines};
+use crate::render::text::Wrap as _;
 
 use super::{
-    BODY, Canvas, FORM_LEAD, Font, LEAD, Run, SMALL, bold, draw_runs, metrics, regular, wrap_count,
-    wrap_runs, wrap_text,
+    BODY, Canvas, FORM_LEAD, Font, LEAD, MARGIN_BOTTOM, MARGIN_TOP, MARGIN_X, Run, SMALL, bold,
+    draw_runs, metrics, regular, wrap_runs, wrap_text,
 };
 
 /// One caption-and-value box of a form row; `weight` sets its share of the row's width.
@@ -62,15 +65,11 @@ pub(super) const BAND: f32 = 15.0;
 /// Room a heading takes: the gap above it, the band and the gap below.
 pub(super) const HEADING: f32 = 8.0 + BAND + 5.0;
 
-/// The page being filled and the position on it.
+/// The page being filled, and its frame: the content area (its top below a continuation
+/// page's running header) and the position in it.
 pub(super) struct Sheet {
     pub(super) canvas: Canvas,
-    pub(super) left: f32,
-    pub(super) right: f32,
-    /// Top of the content area on a continuation page (below the running header).
-    pub(super) first_y: f32,
-    pub(super) bottom: f32,
-    pub(super) y: f32,
+    frame: Frame,
     /// Measuring: nothing is drawn and pages never break.
     pub(super) dry: bool,
     /// Drawing a block that may be taken back (see [`Sheet::keep`]): pages never break,
@@ -80,22 +79,43 @@ pub(super) struct Sheet {
     pub(super) running: String,
 }
 
+/// A sheet is its frame with a canvas to draw on: `s.left`, `s.y` and `s.breaks_at(..)` are
+/// the frame's.
+impl Deref for Sheet {
+    type Target = Frame;
+
+    fn deref(&self) -> &Frame {
+        &self.frame
+    }
+}
+
+impl DerefMut for Sheet {
+    fn deref_mut(&mut self) -> &mut Frame {
+        &mut self.frame
+    }
+}
+
 impl Sheet {
-    pub(super) fn width(&self) -> f32 {
-        self.right - self.left
-    }
-
-    pub(super) fn body_height(&self) -> f32 {
-        self.bottom - self.first_y
-    }
-
-    pub(super) fn at_top(&self) -> bool {
-        self.y <= self.first_y + 0.5
-    }
-
-    /// Whether [`Sheet::need`] of `h` at `y` starts a new page.
-    pub(super) fn breaks_at(&self, y: f32, h: f32) -> bool {
-        y + h > self.bottom && y > self.first_y + 0.5
+    /// A sheet of `(width, height)` points within the worksheet's margins, its first page
+    /// started at the top margin (continuation pages start below their running header,
+    /// `running`).
+    pub(super) fn new((width, height): (f32, f32), running: String) -> Sheet {
+        // Letter and A4, the only papers, leave room inside the margins.
+        let frame = Frame {
+            left: MARGIN_X,
+            right: width - MARGIN_X,
+            top: MARGIN_TOP + 20.0,
+            bottom: height - MARGIN_BOTTOM,
+            y: MARGIN_TOP,
+        };
+        Sheet {
+            canvas: Canvas::new(width, height),
+            frame,
+            dry: false,
+            trial: false,
+            would_break: false,
+            running,
+        }
     }
 
     /// Starts a new page unless `h` more points fit on this one. A block taller than a whole
@@ -113,23 +133,49 @@ impl Sheet {
 
     pub(super) fn break_page(&mut self) {
         self.canvas.new_page();
-        let top = self.first_y - 20.0;
+        let top = self.top - 20.0;
         self.canvas
             .text(self.left, top + 8.0, Font::Helvetica, 8.0, &self.running);
         self.canvas
             .line(self.left, top + 12.0, self.right, top + 12.0, 0.5);
-        self.y = self.first_y;
+        self.y = self.top;
+    }
+
+    /// The pages, with `footer` (its first line, if it is longer) and "Page n of m" under a
+    /// rule at the foot of every page, written once the page count is known.
+    pub(super) fn finish(mut self, footer: &str) -> Canvas {
+        let pages = self.canvas.page_count();
+        let footer = wrap_text(Font::Helvetica, 8.0, footer, self.width() - 80.0)
+            .into_iter()
+            .next()
+            .unwrap_or_default();
+        let rule_y = self.bottom + 16.0;
+        for page in 0..pages {
+            if self.canvas.set_page(page).is_err() {
+                break;
+            }
+            self.canvas.line(self.left, rule_y, self.right, rule_y, 0.5);
+            self.canvas
+                .text(self.left, rule_y + 11.0, Font::Helvetica, 8.0, &footer);
+            self.canvas.text_right(
+                self.right,
+                rule_y + 11.0,
+                Font::HelveticaBold,
+                8.0,
+                &format!("Page {} of {pages}", page + 1),
+            );
+        }
+        self.canvas
     }
 
     /// Height `f` takes when drawn from the current position, without drawing it.
     pub(super) fn measure(&self, f: &impl Fn(&mut Sheet)) -> f32 {
         let mut probe = Sheet {
             canvas: Canvas::new(3.0, 3.0),
-            left: self.left,
-            right: self.right,
-            first_y: self.first_y,
-            bottom: f32::INFINITY,
-            y: self.y,
+            frame: Frame {
+                bottom: f32::INFINITY,
+                ..self.frame
+            },
             dry: true,
             trial: false,
             would_break: false,
@@ -237,26 +283,14 @@ impl Sheet {
     /// A wrapped paragraph starting at `x`, at most `width` wide; may break across pages
     /// between lines.
     pub(super) fn para(&mut self, x: f32, width: f32, size: f32, lead: f32, runs: &[Run]) {
-        if self.dry {
-            // Measuring only needs the number of lines.
-            for _ in 0..wrap_count(runs, size, width) {
-                self.y += lead;
-            }
-            return;
-        }
-        set_lines(
-            self,
-            x,
-            (size, lead, Baseline::Centred),
-            wrap_runs(runs, size, width),
-        );
+        paragraph(self, (x, width), (size, lead), runs);
     }
 
     /// A paragraph with a marker (bullet, number, tick box) hanging in the left `indent`.
     pub(super) fn hanging(&mut self, marker: impl Fn(&mut Sheet, f32), indent: f32, runs: &[Run]) {
         if self.dry {
             // Measuring only needs the number of lines; an empty step still takes one.
-            for _ in 0..wrap_count(runs, BODY, self.width() - indent).max(1) {
+            for _ in 0..runs.measure(BODY, self.width() - indent).0.max(1) {
                 self.y += LEAD;
             }
             return;
@@ -267,12 +301,12 @@ impl Sheet {
             lines.push(Vec::new());
         }
         for (i, line) in lines.into_iter().enumerate() {
-            let b = open_line(self, BODY, LEAD, Baseline::Centred);
+            let b = open_line(self, BODY, LEAD);
             if i == 0 {
                 marker(self, b);
             }
             self.place(self.left + indent, b, BODY, line);
-            self.advance(LEAD);
+            self.y += LEAD;
         }
     }
 
@@ -296,7 +330,7 @@ impl Sheet {
     /// new page unless it fits there with the block (or half a page of it, if longer), and
     /// the block as in [`Sheet::keep`].
     pub(super) fn section(&mut self, title: &str, first: impl Fn(&mut Sheet)) {
-        let keep_with = |s: &Sheet, h: f32| h.min(s.body_height() * 0.5);
+        let keep_with = |s: &Sheet, h: f32| h.min(s.height() * 0.5);
         self.attempt(
             |s| {
                 let start = s.y;
@@ -341,11 +375,11 @@ impl Sheet {
                         .iter()
                         .filter(|l| !l.is_empty())
                         .count();
-                    let value: usize = c.value.iter().map(|p| wrap_count(p, VALUE, inner)).sum();
+                    let value: usize = c.value.iter().map(|p| p.measure(VALUE, inner).0).sum();
                     cap_h(caption) + metrics::count(value) * VLEAD + PAD
                 })
                 .fold(min_h, f32::max);
-            if h <= self.body_height() {
+            if h <= self.height() {
                 self.y += h;
                 return;
             }
@@ -371,7 +405,7 @@ impl Sheet {
             .iter()
             .map(|(c, v)| cap_h(c.len()) + metrics::count(v.len()) * VLEAD + PAD)
             .fold(min_h, f32::max);
-        if h > self.body_height() {
+        if h > self.height() {
             // Only absurd input gets here; flow it as text rather than clip a box.
             for (c, (_, value)) in cells.iter().zip(&wrapped) {
                 let mut runs = vec![bold(format!("{}:", c.caption))];
@@ -398,10 +432,15 @@ impl Sheet {
                 );
             }
             let top = y + cap_h(caption.len());
+            let frame = Frame {
+                top,
+                y: top,
+                ..self.frame
+            };
             set_lines(
-                &mut Frame { sheet: self, top },
+                &mut CellBox { sheet: self, frame },
                 x + PAD,
-                (VALUE, VLEAD, Baseline::Centred),
+                (VALUE, VLEAD),
                 value,
             );
             x += w;
@@ -480,8 +519,16 @@ impl Sheet {
 
 /// The page flow sets text as a column that breaks to a new page when a line does not fit.
 impl Column for Sheet {
-    fn top(&self) -> f32 {
-        self.y
+    fn frame(&self) -> &Frame {
+        &self.frame
+    }
+
+    fn frame_mut(&mut self) -> &mut Frame {
+        &mut self.frame
+    }
+
+    fn measuring(&self) -> bool {
+        self.dry
     }
 
     fn room(&mut self, lead: f32) {
@@ -491,31 +538,29 @@ impl Column for Sheet {
     fn place(&mut self, x: f32, baseline: f32, size: f32, line: Vec<Run>) {
         self.runs(x, baseline, size, &line);
     }
-
-    fn advance(&mut self, lead: f32) {
-        self.y += lead;
-    }
 }
 
 /// A box of fixed height on the page, sized before its lines are set: they never break
 /// the page.
-struct Frame<'a> {
+struct CellBox<'a> {
     sheet: &'a mut Sheet,
-    top: f32,
+    frame: Frame,
 }
 
-impl Column for Frame<'_> {
-    fn top(&self) -> f32 {
-        self.top
+impl Column for CellBox<'_> {
+    fn frame(&self) -> &Frame {
+        &self.frame
     }
 
-    fn room(&mut self, _lead: f32) {}
+    fn frame_mut(&mut self) -> &mut Frame {
+        &mut self.frame
+    }
+
+    fn measuring(&self) -> bool {
+        self.sheet.dry
+    }
 
     fn place(&mut self, x: f32, baseline: f32, size: f32, line: Vec<Run>) {
         self.sheet.runs(x, baseline, size, &line);
-    }
-
-    fn advance(&mut self, lead: f32) {
-        self.top += lead;
     }
 }

@@ -8,11 +8,10 @@ use crate::error::{Error, Result};
 use crate::formula::{Active, Displacement, ExcipientAmount, Formula, Stated};
 use crate::quantity::show;
 use crate::render::DocMeta;
-use crate::render::canvas::Canvas;
 use crate::render::metrics::Font;
 
 use super::flow::Sheet;
-use super::{BODY, LEAD, MARGIN_BOTTOM, MARGIN_TOP, MARGIN_X, bold, regular, schedule_name};
+use super::{BODY, LEAD, bold, regular, schedule_name};
 
 /// Who approved the text printed, as the log says.
 pub struct Approved<'a> {
@@ -30,21 +29,13 @@ pub struct Approved<'a> {
 /// `Error::Render` if the PDF cannot be written.
 pub fn master_record(formula: &Formula, approved: &Approved<'_>, paper: Paper) -> Result<Vec<u8>> {
     let (width, height) = paper.size_pt();
-    let mut sheet = Sheet {
-        canvas: Canvas::new(width, height),
-        left: MARGIN_X,
-        right: width - MARGIN_X,
-        first_y: MARGIN_TOP + 20.0,
-        bottom: height - MARGIN_BOTTOM,
-        y: MARGIN_TOP,
-        dry: false,
-        trial: false,
-        would_break: false,
-        running: format!(
+    let mut sheet = Sheet::new(
+        (width, height),
+        format!(
             "{} — master formulation record, version {} (continued)",
             formula.name, formula.version
         ),
-    };
+    );
     identity(&mut sheet, formula, approved);
     ingredients(&mut sheet, formula);
     rules(&mut sheet, formula);
@@ -70,7 +61,7 @@ pub fn master_record(formula: &Formula, approved: &Approved<'_>, paper: Paper) -
             "NOT APPROVED in this log: troche formula approve",
         ),
     }
-    footers(&mut sheet, formula, height);
+    let canvas = sheet.finish(&footer(formula));
     let meta = DocMeta {
         title: format!(
             "Master formulation record {} version {} — {}",
@@ -86,7 +77,7 @@ pub fn master_record(formula: &Formula, approved: &Approved<'_>, paper: Paper) -
             formula.text.sha256()
         ),
     };
-    sheet.canvas.into_pdf(&meta).map_err(Error::Render)
+    canvas.into_pdf(&meta).map_err(Error::Render)
 }
 
 /// A caption and its value, wrapped to the width.
@@ -283,34 +274,14 @@ fn procedure(sheet: &mut Sheet, formula: &Formula) {
     }
 }
 
-/// Every page's footer: the text's id, version and hash, and the page number.
-fn footers(sheet: &mut Sheet, formula: &Formula, height: f32) {
-    let pages = sheet.canvas.page_count();
-    let footer = format!(
+/// The footer of every page: the formula, its version and the start of its SHA-256.
+fn footer(formula: &Formula) -> String {
+    format!(
         "Master formulation record {} version {} · SHA-256 {}",
         formula.id,
         formula.version,
         formula.text.sha256().get(..16).unwrap_or_default()
-    );
-    let rule_y = height - MARGIN_BOTTOM + 16.0;
-    for page in 0..pages {
-        if sheet.canvas.set_page(page).is_err() {
-            break;
-        }
-        sheet
-            .canvas
-            .line(sheet.left, rule_y, sheet.right, rule_y, 0.5);
-        sheet
-            .canvas
-            .text(sheet.left, rule_y + 11.0, Font::Helvetica, 8.0, &footer);
-        sheet.canvas.text_right(
-            sheet.right,
-            rule_y + 11.0,
-            Font::HelveticaBold,
-            8.0,
-            &format!("Page {} of {pages}", page + 1),
-        );
-    }
+    )
 }
 
 fn bullet(s: &mut Sheet, text: &str) {

@@ -57,7 +57,7 @@ use crate::render::DocMeta;
 use crate::render::canvas::Canvas;
 use crate::render::metrics::{self, Font};
 use crate::render::text::{
-    Run, date, doc_date, draw_runs, or_blank, strength_runs, wrap_count, wrap_runs, wrap_text,
+    Run, date, doc_date, draw_runs, or_blank, strength_runs, wrap_runs, wrap_text,
 };
 
 pub(super) const MARGIN_X: f32 = 40.0;
@@ -87,7 +87,7 @@ pub(super) fn regular(text: impl Into<String>) -> Run {
 
 /// Where text sits in a line box: glyphs (accents and descenders included) stay inside it.
 pub(super) fn baseline(top: f32, size: f32, lead: f32) -> f32 {
-    crate::render::column::Baseline::Centred.at(top, size, lead)
+    crate::render::frame::baseline(top, size, lead)
 }
 
 /// Schedule as printed on a record: the DEA's own wording.
@@ -185,21 +185,13 @@ pub(super) fn layout(record: &Record, paper: Paper) -> Canvas {
 fn layout_with(record: &Record, paper: Paper, more: impl FnOnce(&mut Sheet)) -> Canvas {
     let (w, h) = paper.size_pt();
     let f = &record.formula;
-    let mut s = Sheet {
-        canvas: Canvas::new(w, h),
-        left: MARGIN_X,
-        right: w - MARGIN_X,
-        first_y: MARGIN_TOP + 20.0,
-        bottom: h - MARGIN_BOTTOM,
-        y: MARGIN_TOP,
-        dry: false,
-        trial: false,
-        would_break: false,
-        running: format!(
+    let mut s = Sheet::new(
+        (w, h),
+        format!(
             "{} — compounding record, lot {} (continued)",
             f.name, record.lot
         ),
-    };
+    );
 
     header(&mut s, record);
     estimates(&mut s, record);
@@ -219,7 +211,6 @@ fn layout_with(record: &Record, paper: Paper, more: impl FnOnce(&mut Sheet)) -> 
     });
     more(&mut s);
 
-    let pages = s.canvas.page_count();
     let mut footer = format!(
         "Lot {} · {} version {} · compounded {}",
         record.lot,
@@ -233,27 +224,7 @@ fn layout_with(record: &Record, paper: Paper, more: impl FnOnce(&mut Sheet)) -> 
         footer.push_str(" · seal ");
         footer.push_str(seal);
     }
-    let footer = wrap_text(Font::Helvetica, 8.0, &footer, s.width() - 80.0)
-        .into_iter()
-        .next()
-        .unwrap_or_default();
-    let rule_y = h - MARGIN_BOTTOM + 16.0;
-    for page in 0..pages {
-        if s.canvas.set_page(page).is_err() {
-            break;
-        }
-        s.canvas.line(s.left, rule_y, s.right, rule_y, 0.5);
-        s.canvas
-            .text(s.left, rule_y + 11.0, Font::Helvetica, 8.0, &footer);
-        s.canvas.text_right(
-            s.right,
-            rule_y + 11.0,
-            Font::HelveticaBold,
-            8.0,
-            &format!("Page {} of {pages}", page + 1),
-        );
-    }
-    s.canvas
+    s.finish(&footer)
 }
 
 /// A value from the order, or nothing (the box itself is the blank to fill in).

@@ -14,14 +14,10 @@ use crate::bench::BenchRecord;
 use crate::config::Paper;
 use crate::error::{Error, Result};
 use crate::render::DocMeta;
-use crate::render::canvas::Canvas;
 use crate::render::metrics::Font;
 
 use super::flow::Sheet;
-use super::{
-    BODY, LEAD, MARGIN_BOTTOM, MARGIN_TOP, MARGIN_X, Run, bold, date, regular, schedule_name,
-    stamp, strength_runs,
-};
+use super::{BODY, LEAD, Run, bold, date, regular, schedule_name, stamp, strength_runs};
 
 /// What the pharmacist decided.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,18 +84,10 @@ pub fn release_record(record: &Record, paper: Paper, d: &Decision<'_>) -> Result
         Outcome::Released => "release record",
         Outcome::Rejected(_) => "rejection record",
     };
-    let mut s = Sheet {
-        canvas: Canvas::new(width, height),
-        left: MARGIN_X,
-        right: width - MARGIN_X,
-        first_y: MARGIN_TOP + 20.0,
-        bottom: height - MARGIN_BOTTOM,
-        y: MARGIN_TOP,
-        dry: false,
-        trial: false,
-        would_break: false,
-        running: format!("{} — {what}, lot {} (continued)", f.name, record.lot),
-    };
+    let mut s = Sheet::new(
+        (width, height),
+        format!("{} — {what}, lot {} (continued)", f.name, record.lot),
+    );
     title(&mut s, record, d);
     decision(&mut s, d);
     judged(&mut s, d);
@@ -109,8 +97,11 @@ pub fn release_record(record: &Record, paper: Paper, d: &Decision<'_>) -> Result
         reconciliation(&mut s, record, b);
     }
     signatures(&mut s, d);
-    footers(&mut s, record, what, height);
-    stamp(&mut s.canvas, record);
+    let mut canvas = s.finish(&format!(
+        "Lot {} · {} version {} · {what}",
+        record.lot, f.id, f.version
+    ));
+    stamp(&mut canvas, record);
     let title = match d.outcome {
         Outcome::Released => "Release record",
         Outcome::Rejected(_) => "Rejection record",
@@ -128,7 +119,7 @@ pub fn release_record(record: &Record, paper: Paper, d: &Decision<'_>) -> Result
             f.id, f.version, record.lot
         ),
     };
-    s.canvas.into_pdf(&meta).map_err(Error::Render)
+    canvas.into_pdf(&meta).map_err(Error::Render)
 }
 
 /// The pharmacy, what the document is, the preparation and the batch it names.
@@ -493,33 +484,6 @@ fn signatures(s: &mut Sheet, d: &Decision<'_>) {
         },
     );
 }
-
-/// Every page's footer: the lot, formula and version, what the document is, the page.
-fn footers(s: &mut Sheet, record: &Record, what: &str, height: f32) {
-    let pages = s.canvas.page_count();
-    let f = &record.formula;
-    let footer = format!(
-        "Lot {} · {} version {} · {what}",
-        record.lot, f.id, f.version
-    );
-    let rule_y = height - MARGIN_BOTTOM + 16.0;
-    for page in 0..pages {
-        if s.canvas.set_page(page).is_err() {
-            break;
-        }
-        s.canvas.line(s.left, rule_y, s.right, rule_y, 0.5);
-        s.canvas
-            .text(s.left, rule_y + 11.0, Font::Helvetica, 8.0, &footer);
-        s.canvas.text_right(
-            s.right,
-            rule_y + 11.0,
-            Font::HelveticaBold,
-            8.0,
-            &format!("Page {} of {pages}", page + 1),
-        );
-    }
-}
-
 /// "RP (Rita Park, pharmacist)", or the initials alone.
 fn who(g: &Signed) -> String {
     match &g.name {
