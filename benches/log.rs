@@ -1,5 +1,5 @@
 //! `troche log` and `troche recall` queries over a log of 100,000 made-up batches
-//! (docs/performance.md). The log is generated once, in a temporary SQLite file.
+//! (docs/performance.md). The log is generated once a run, in a SQLite file under the target directory.
 
 use std::sync::OnceLock;
 
@@ -15,15 +15,19 @@ fn main() {
     divan::main();
 }
 
+/// The generated log, under the target directory (a `static` is never dropped, so a temporary
+/// folder would outlive every run); made anew by each run.
 fn log() -> &'static std::path::Path {
-    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
-    let dir = DIR.get_or_init(|| {
-        let d = tempfile::tempdir().expect("temp dir");
-        let mut db = store::open(&Location::Sqlite(d.path().join("log.sqlite3"))).expect("log");
+    static DIR: OnceLock<std::path::PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let d = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("bench-log");
+        // Nothing there yet is as good as an old log removed.
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).expect("bench folder");
+        let mut db = store::open(&Location::Sqlite(d.join("log.sqlite3"))).expect("log");
         generate::generate(db.as_mut(), BATCHES).expect("generate");
         d
-    });
-    dir.path()
+    })
 }
 
 fn open() -> Box<dyn Db> {
