@@ -599,8 +599,9 @@ fn list(ctx: &Context, a: &StockArgs) -> Result<i32> {
         .checked_add(jiff::Span::new().days(30))
         .unwrap_or(today);
     let lots = stock::list(db.as_mut(), a.all)?;
+    // The lots are moved into the rows, not copied: a listing holds thousands of them.
     let rows: Vec<Vec<String>> = lots
-        .iter()
+        .into_iter()
         .map(|l| {
             let flag = if l.expiry < today {
                 "EXPIRED".to_string()
@@ -610,17 +611,17 @@ fn list(ctx: &Context, a: &StockArgs) -> Result<i32> {
                 String::new()
             };
             vec![
-                l.lot.clone(),
-                l.name.clone(),
+                l.lot,
+                l.name,
                 stock::from_micro(l.on_hand).to_string(),
                 stock::from_micro(l.reserved).to_string(),
-                l.unit.clone(),
+                l.unit,
                 l.expiry.to_string(),
-                l.status.clone(),
+                l.status,
                 flag,
-                l.potency.clone().unwrap_or_default(),
-                l.schedule.clone().unwrap_or_default(),
-                l.manufacturer.clone(),
+                l.potency.unwrap_or_default(),
+                l.schedule.unwrap_or_default(),
+                l.manufacturer,
             ]
         })
         .collect();
