@@ -134,18 +134,16 @@ pub fn hash_pin(pin: &str) -> Result<String> {
         ));
     }
     let mut salt = [0u8; 16];
-    getrandom::fill(&mut salt).map_err(|e| {
-        Error::internal(
-            "drawing a salt for the PIN's hash",
-            std::io::Error::other(e.to_string()),
-        )
-    })?;
+    getrandom::fill(&mut salt)
+        .map_err(|e| Error::internal("drawing a salt for the PIN's hash", e))?;
+    // password-hash's errors are std errors only with its `std` feature, which is left off
+    // (Cargo.toml says why): their text is the cause.
     let salt = SaltString::encode_b64(&salt)
-        .map_err(|e| Error::internal("encoding the salt", std::io::Error::other(e.to_string())))?;
+        .map_err(|e| Error::internal("encoding the salt", e.to_string()))?;
     hasher()
         .hash_password(pin.as_bytes(), &salt)
         .map(|h| h.to_string())
-        .map_err(|e| Error::internal("hashing the PIN", std::io::Error::other(e.to_string())))
+        .map_err(|e| Error::internal("hashing the PIN", e.to_string()))
 }
 
 fn pin_matches(pin: &str, hash: &str) -> Result<bool> {

@@ -7,16 +7,17 @@
 //!
 //! A log that keeps no stock is not looked at further: batches are made as they always were.
 
+use jiff::civil::Date;
 use rust_decimal::Decimal;
 use serde_json::json;
 
 use crate::batch_record::Record;
-use crate::calc::Role;
+use crate::calc::{Ingredient, Role};
 use crate::config::Settings;
 use crate::error::{Error, Result};
-use crate::formula::{FormulaKind, name_matches};
+use crate::formula::{Formula, FormulaKind, name_matches};
 use crate::logbook::Actor;
-use crate::order::{AssaySpec, ComponentLot, FormSpec};
+use crate::order::{AssaySpec, ComponentLot, FormSpec, Order};
 use crate::store::{Transaction, Value};
 
 use super::events::{NewEvent, append};
@@ -60,66 +61,127 @@ pub fn choose_with(
     let mut order = record.order.clone();
     let mut picks: Vec<(String, StockLot)> = Vec::new();
     let formula = record.formula.clone();
-    let fits = |l: &StockLot, name: &str| {
-        let active = formula.actives.iter().find(|a| a.name == name);
-        form::fits(FLAG, &l.lot, l.form.as_deref(), name, active, &formula.id)
+    let batch = Batch {
+        formula: &formula,
+        date: record.date,
+        pending,
     };
     for ing in &record.calc.ingredients {
-        let scheduled = ing.active.as_ref().and_then(|a| a.schedule);
         let given = order
             .components
             .iter()
             .find(|c| name_matches(&ing.name, &c.name))
             .cloned();
-        let unit = ing.dimension.base_unit();
-        if let Some(c) = given {
-            // A lot given by hand is drawn on when stock holds it; a scheduled active's must.
-            // The lot of this ingredient (and of the manufacturer, when given) that the
-            // string names: two ingredients' or manufacturers' lots may share a number.
-            let named = super::identity::find_where(tx, FLAG, &c.lot, |l| {
-                super::names_match(&ing.name, &l.name)
-                    && c.manufacturer
-                        .as_deref()
-                        .is_none_or(|m| m.trim().eq_ignore_ascii_case(&l.manufacturer))
-            })?;
-            match named {
-                Some(mut l) => {
-                    held(&mut l, pending);
-                    usable(&l, &ing.name, record.date)?;
-                    if let Some(mw) = fits(&l, &ing.name)? {
-                        converted(&mut order, &ing.name, &l, mw);
-                    }
-                    if l.is_trituration() {
-                        weigh_trituration(&mut order, &formula, &ing.name, &l)?;
-                    }
-                    // Entered as stock spells it, so `troche recall LOT` finds the batch.
-                    for k in &mut order.components {
-                        if k.lot == c.lot {
-                            k.lot.clone_from(&l.lot);
-                        }
-                    }
-                    picks.push((ing.name.clone(), l));
-                }
-                None if scheduled.is_some() => {
-                    return Err(Error::arg(
-                        FLAG,
-                        format!(
-                            "{} is a controlled substance (Schedule {}) and lot {} is not in \
-                             stock: every lot of it is received first (`troche stock receive`), \
-                             so that its perpetual inventory holds what this batch uses",
-                            ing.name,
-                            scheduled.map_or("", |s| s.as_str()),
-                            c.lot
-                        ),
-                    ));
-                }
-                None => {}
-            }
-            continue;
+        let picked = match given {
+            Some(c) => batch.given(tx, &mut order, ing, &c)?,
+            None => batch.stock_lot(tx, &mut order, settings, ing)?,
+        };
+        if let Some(l) = picked {
+            picks.push((ing.name.clone(), l));
         }
+    }
+    if picks.is_empty() {
+        return Ok(Vec::new());
+    }
+    rebuild(record, order, settings, &picks)?;
+    reservations(record, &formula, picks)
+}
+
+/// What every lot of a batch is judged by: its formula, its compounding date, and what other
+/// batches of the same transaction hold already.
+struct Batch<'a> {
+    formula: &'a Formula,
+    date: Date,
+    pending: &'a [Picked],
+}
+
+impl Batch<'_> {
+    /// The form conversion lot `l` needs to serve as `name` (its molecular weight), or why it
+    /// cannot.
+    fn fits(&self, l: &StockLot, name: &str) -> Result<Option<Decimal>> {
+        fits(self.formula, l, name)
+    }
+
+    /// A lot given by hand is drawn on when stock holds it; a scheduled active's must be, so
+    /// that its perpetual inventory holds what the batch uses.
+    fn given(
+        &self,
+        tx: &mut Transaction<'_>,
+        order: &mut Order,
+        ing: &Ingredient,
+        c: &ComponentLot,
+    ) -> Result<Option<StockLot>> {
+        let scheduled = ing.active.as_ref().and_then(|a| a.schedule);
+        // The lot of this ingredient (and of the manufacturer, when given) that the string
+        // names: two ingredients' or manufacturers' lots may share a number.
+        let named = super::identity::find_where(tx, FLAG, &c.lot, |l| {
+            super::names_match(&ing.name, &l.name)
+                && c.manufacturer
+                    .as_deref()
+                    .is_none_or(|m| m.trim().eq_ignore_ascii_case(&l.manufacturer))
+        })?;
+        match named {
+            Some(mut l) => {
+                held(&mut l, self.pending);
+                usable(&l, &ing.name, self.date)?;
+                if let Some(mw) = self.fits(&l, &ing.name)? {
+                    converted(order, &ing.name, &l, mw);
+                }
+                if l.is_trituration() {
+                    weigh_trituration(order, self.formula, &ing.name, &l)?;
+                }
+                // Entered as stock spells it, so `troche recall LOT` finds the batch.
+                for k in &mut order.components {
+                    if k.lot == c.lot {
+                        k.lot.clone_from(&l.lot);
+                    }
+                }
+                Ok(Some(l))
+            }
+            None if scheduled.is_some() => Err(Error::arg(
+                FLAG,
+                format!(
+                    "{} is a controlled substance (Schedule {}) and lot {} is not in \
+                     stock: every lot of it is received first (`troche stock receive`), \
+                     so that its perpetual inventory holds what this batch uses",
+                    ing.name,
+                    scheduled.map_or("", |s| s.as_str()),
+                    c.lot
+                ),
+            )),
+            None => Ok(None),
+        }
+    }
+
+    /// The lot stock gives an ingredient the order gives none for, entered in the order;
+    /// nothing when stock holds none of it (and it is not scheduled).
+    fn stock_lot(
+        &self,
+        tx: &mut Transaction<'_>,
+        order: &mut Order,
+        settings: &Settings,
+        ing: &Ingredient,
+    ) -> Result<Option<StockLot>> {
+        let Some(lots) = self.candidates(tx, ing)? else {
+            return Ok(None);
+        };
+        let prior = assay_for(&order.assays, &ing.name, self.formula.actives.len());
+        let (l, conversion) = self.first_expiry(settings, ing, &lots, prior)?;
+        enter(order, ing, &l, conversion, prior);
+        Ok(Some(l))
+    }
+
+    /// Stock's lots of `ing`, with what this transaction holds of them already. Refused when
+    /// the name matches stock under several names (which one is meant is the pharmacist's
+    /// call), and for a scheduled active stock holds no lot of.
+    fn candidates(
+        &self,
+        tx: &mut Transaction<'_>,
+        ing: &Ingredient,
+    ) -> Result<Option<Vec<StockLot>>> {
         let mut lots = by_name(tx, &ing.name)?;
         for l in &mut lots {
-            held(l, pending);
+            held(l, self.pending);
         }
         let mut names: Vec<&str> = lots.iter().map(|l| l.name.as_str()).collect();
         names.sort_unstable();
@@ -137,7 +199,7 @@ pub fn choose_with(
             ));
         }
         if lots.is_empty() {
-            if let Some(s) = scheduled {
+            if let Some(s) = ing.active.as_ref().and_then(|a| a.schedule) {
                 return Err(Error::arg(
                     FLAG,
                     format!(
@@ -150,20 +212,31 @@ pub fn choose_with(
                     ),
                 ));
             }
-            continue;
+            return Ok(None);
         }
-        let prior = assay_for(&order.assays, &ing.name, record.formula.actives.len());
-        // First expiry first out among the lots that serve; a stock trituration is preferred
-        // where weighing it avoids the aliquot the drug itself would need (docs/stock.md).
-        let making_trituration = formula.kind == FormulaKind::Trituration;
+        Ok(Some(lots))
+    }
+
+    /// First expiry first out among the lots that serve; a stock trituration is preferred
+    /// where weighing it avoids the aliquot the drug itself would need (docs/stock.md). With
+    /// the form conversion the lot chosen needs, or the refusal that says why none serves.
+    fn first_expiry(
+        &self,
+        settings: &Settings,
+        ing: &Ingredient,
+        lots: &[StockLot],
+        prior: Option<Decimal>,
+    ) -> Result<(StockLot, Option<Decimal>)> {
+        let unit = ing.dimension.base_unit();
+        let making_trituration = self.formula.kind == FormulaKind::Trituration;
         let mwq = settings
             .balance
             .mwq()
             .map(|m| to_micro_up(FLAG, m))
             .transpose()?;
         let (mut drug, mut avoiding, mut trituration) = (None, None, None);
-        for l in &lots {
-            if l.status != RELEASED || l.expiry < record.date || l.unit != unit {
+        for l in lots {
+            if l.status != RELEASED || l.expiry < self.date || l.unit != unit {
                 continue;
             }
             if l.is_trituration() {
@@ -184,11 +257,11 @@ pub fn choose_with(
                 }
                 continue;
             }
-            let Ok(conversion) = fits(l, &ing.name) else {
+            let Ok(conversion) = self.fits(l, &ing.name) else {
                 continue;
             };
             let amount = match conversion {
-                Some(mw) => convert(ing.amount, mw, formula_mw(&formula, &ing.name))?,
+                Some(mw) => convert(ing.amount, mw, formula_mw(self.formula, &ing.name))?,
                 None => ing.amount,
             };
             let need = need_from(amount, ing.role, prior, l.potency())?;
@@ -196,53 +269,78 @@ pub fn choose_with(
                 drug = Some((l.clone(), conversion));
             }
         }
-        let chosen = avoiding.or(drug).or(trituration);
-        let Some((l, conversion)) = chosen else {
-            // Lots that would serve but for their form: the refusal says how to allow it.
-            let released =
-                |l: &&StockLot| l.status == RELEASED && l.expiry >= record.date && l.unit == unit;
-            if lots
-                .iter()
-                .filter(released)
-                .all(|l| fits(l, &ing.name).is_err())
-                && let Some(Err(e)) = lots.iter().find(released).map(|l| fits(l, &ing.name))
-            {
-                return Err(e);
-            }
-            return Err(short(
-                &ing.name,
-                ing.amount,
-                unit,
-                &lots,
-                record.date,
-                &fits,
-            ));
-        };
-        if let Some(mw) = conversion {
-            converted(&mut order, &ing.name, &l, mw);
+        if let Some(chosen) = avoiding.or(drug).or(trituration) {
+            return Ok(chosen);
         }
-        order.components.push(ComponentLot {
-            name: ing.name.clone(),
-            manufacturer: Some(l.manufacturer.clone()),
-            lot: l.lot.clone(),
-            expiry: Some(l.expiry),
-        });
-        if ing.role == Role::Active
-            && prior.is_none()
-            && let Some(p) = l.potency()
+        // Lots that would serve but for their form: the refusal says how to allow it.
+        let released =
+            |l: &&StockLot| l.status == RELEASED && l.expiry >= self.date && l.unit == unit;
+        if lots
+            .iter()
+            .filter(released)
+            .all(|l| self.fits(l, &ing.name).is_err())
+            && let Some(Err(e)) = lots.iter().find(released).map(|l| self.fits(l, &ing.name))
         {
-            order.assays.push(AssaySpec {
-                active: Some(ing.name.clone()),
-                percent: p,
-                certificate: l.certificate(),
-                trituration: l.is_trituration().then(|| l.lot.clone()),
-            });
+            return Err(e);
         }
-        picks.push((ing.name.clone(), l));
+        Err(short(
+            &ing.name,
+            ing.amount,
+            unit,
+            lots,
+            self.date,
+            self.formula,
+        ))
     }
-    if picks.is_empty() {
-        return Ok(Vec::new());
+}
+
+/// The form conversion lot `l` needs to serve as `name` in `formula` (the molecular weight of
+/// its form), or why it cannot.
+fn fits(formula: &Formula, l: &StockLot, name: &str) -> Result<Option<Decimal>> {
+    let active = formula.actives.iter().find(|a| a.name == name);
+    form::fits(FLAG, &l.lot, l.form.as_deref(), name, active, &formula.id)
+}
+
+/// Enters the lot chosen from stock in the order, so the worksheet prints it: its form, its
+/// lot, expiry and manufacturer, and its potency as the active's assay unless the order gives
+/// one.
+fn enter(
+    order: &mut Order,
+    ing: &Ingredient,
+    l: &StockLot,
+    conversion: Option<Decimal>,
+    prior: Option<Decimal>,
+) {
+    if let Some(mw) = conversion {
+        converted(order, &ing.name, l, mw);
     }
+    order.components.push(ComponentLot {
+        name: ing.name.clone(),
+        manufacturer: Some(l.manufacturer.clone()),
+        lot: l.lot.clone(),
+        expiry: Some(l.expiry),
+    });
+    if ing.role == Role::Active
+        && prior.is_none()
+        && let Some(p) = l.potency()
+    {
+        order.assays.push(AssaySpec {
+            active: Some(ing.name.clone()),
+            percent: p,
+            certificate: l.certificate(),
+            trituration: l.is_trituration().then(|| l.lot.clone()),
+        });
+    }
+}
+
+/// Calculates the batch again with the lots chosen (their potency corrects the amounts, their
+/// expiry caps the BUD), keeping where it came from and its seal.
+fn rebuild(
+    record: &mut Record,
+    order: Order,
+    settings: &Settings,
+    picks: &[(String, StockLot)],
+) -> Result<()> {
     let mut rebuilt = Record::new(
         record.formula.clone(),
         order,
@@ -263,6 +361,16 @@ pub fn choose_with(
     rebuilt.origin = record.origin.take();
     rebuilt.seal = record.seal.take();
     *record = rebuilt;
+    Ok(())
+}
+
+/// What to reserve of each lot: the amounts of the record as calculated again, which a lot
+/// must still hold (a potency below 100 % raises them).
+fn reservations(
+    record: &Record,
+    formula: &Formula,
+    picks: Vec<(String, StockLot)>,
+) -> Result<Vec<Picked>> {
     let mut out = Vec::new();
     for (name, l) in picks {
         let Some(ing) = record.calc.ingredients.iter().find(|i| i.name == name) else {
@@ -271,7 +379,7 @@ pub fn choose_with(
         let need = to_micro_up(FLAG, ing.amount)?;
         if l.available() < need {
             let unit = l.unit.clone();
-            return Err(short(&name, ing.amount, &unit, &[l], record.date, &fits));
+            return Err(short(&name, ing.amount, &unit, &[l], record.date, formula));
         }
         out.push(Picked {
             ingredient: name,
@@ -291,7 +399,7 @@ fn held(l: &mut StockLot, pending: &[Picked]) {
 }
 
 /// Whether a lot given by hand may be used: released, not expired, of this ingredient.
-fn usable(l: &StockLot, ingredient: &str, date: jiff::civil::Date) -> Result<()> {
+fn usable(l: &StockLot, ingredient: &str, date: Date) -> Result<()> {
     if !super::names_match(ingredient, &l.name) {
         return Err(Error::arg(
             FLAG,
@@ -320,12 +428,7 @@ fn usable(l: &StockLot, ingredient: &str, date: jiff::civil::Date) -> Result<()>
 /// Enters in the order that `name` is weighed as stock trituration `l` given by hand: its
 /// concentration is the potency. Refused into another trituration, and beside an assay the
 /// order gives (the trituration's concentration is the only potency that applies).
-fn weigh_trituration(
-    order: &mut crate::order::Order,
-    formula: &crate::formula::Formula,
-    name: &str,
-    l: &StockLot,
-) -> Result<()> {
+fn weigh_trituration(order: &mut Order, formula: &Formula, name: &str, l: &StockLot) -> Result<()> {
     if formula.kind == FormulaKind::Trituration {
         return Err(Error::arg(
             FLAG,
@@ -359,7 +462,7 @@ fn weigh_trituration(
 
 /// Enters in the order that `name` is weighed from lot `l`, of another form the formula
 /// allows, converted by the molecular weight `mw` of that form.
-fn converted(order: &mut crate::order::Order, name: &str, l: &StockLot, mw: Decimal) {
+fn converted(order: &mut Order, name: &str, l: &StockLot, mw: Decimal) {
     order.forms.retain(|f| f.active != name);
     order.forms.push(FormSpec {
         active: name.to_string(),
@@ -369,7 +472,7 @@ fn converted(order: &mut crate::order::Order, name: &str, l: &StockLot, mw: Deci
 }
 
 /// The molecular weight of the form the formula weighs for `name`.
-fn formula_mw(formula: &crate::formula::Formula, name: &str) -> Decimal {
+fn formula_mw(formula: &Formula, name: &str) -> Decimal {
     formula
         .actives
         .iter()
@@ -420,15 +523,15 @@ fn short(
     amount: Decimal,
     unit: &str,
     lots: &[StockLot],
-    date: jiff::civil::Date,
-    fits: &dyn Fn(&StockLot, &str) -> Result<Option<Decimal>>,
+    date: Date,
+    formula: &Formula,
 ) -> Error {
     let held: Vec<String> = lots
         .iter()
         .map(|l| {
             let why = if l.status != RELEASED {
                 format!(", {}", l.status)
-            } else if fits(l, name).is_err() {
+            } else if fits(formula, l, name).is_err() {
                 format!(
                     ", received {} where the formula weighs another form",
                     l.form.as_deref().unwrap_or_default()
@@ -445,7 +548,7 @@ fn short(
         .collect();
     let usable: i64 = lots
         .iter()
-        .filter(|l| l.status == RELEASED && l.expiry >= date && fits(l, name).is_ok())
+        .filter(|l| l.status == RELEASED && l.expiry >= date && fits(formula, l, name).is_ok())
         .map(StockLot::available)
         .max()
         .unwrap_or(0);

@@ -2,7 +2,7 @@
 //! the worksheet, each value beside the limit it was judged by (the value printed is the
 //! value judged). Every line wraps to the page and the pages flow like the worksheet's.
 
-use crate::bench::{BenchRecord, Dec};
+use crate::bench::{BenchRecord, Dec, Reconciled};
 
 use super::{BODY, LEAD, Piece, Run, Sheet, bold, regular};
 
@@ -10,6 +10,20 @@ use super::{BODY, LEAD, Piece, Run, Sheet, bold, regular};
 /// units made and the yield, the reconciliation, deviations, flags and what is missing.
 pub(super) fn actuals(s: &mut Sheet, lot: &str, b: &BenchRecord) {
     s.break_page();
+    identity(s, lot, b);
+    amounts(s, b);
+    component_lots(s, b);
+    units(s, b);
+    for r in &b.reconciliation {
+        reconciliation(s, b, r);
+    }
+    deviations(s, b);
+    before_release(s, b);
+}
+
+/// Which record this is, who made it and under what tolerances: a correction says what it
+/// supersedes and why, so a reader never takes it for the first.
+fn identity(s: &mut Sheet, lot: &str, b: &BenchRecord) {
     let title = if b.number == 1 {
         format!("Actual values, lot {lot}")
     } else {
@@ -46,6 +60,10 @@ pub(super) fn actuals(s: &mut Sheet, lot: &str, b: &BenchRecord) {
             );
         }
     });
+}
+
+/// Each amount beside the limits it was judged by, so the reader can check the verdict.
+fn amounts(s: &mut Sheet, b: &BenchRecord) {
     s.section(
         "Amounts: worksheet, accepted (tolerance), actual, off",
         |s| {
@@ -74,6 +92,10 @@ pub(super) fn actuals(s: &mut Sheet, lot: &str, b: &BenchRecord) {
             }
         },
     );
+}
+
+/// The lots entered at the bench, which a recall is traced through.
+fn component_lots(s: &mut Sheet, b: &BenchRecord) {
     s.section("Component lots", |s| {
         if b.components.is_empty() {
             line(s, &[regular("None entered")]);
@@ -94,63 +116,68 @@ pub(super) fn actuals(s: &mut Sheet, lot: &str, b: &BenchRecord) {
             line(s, &[regular(entry)]);
         }
     });
-    units(s, b);
-    for r in &b.reconciliation {
-        let title = format!("Controlled-substance reconciliation: {}", r.active);
-        s.section(&title, |s| {
-            let basis = if r.from_actual {
-                "from the actual weight"
-            } else {
-                "theoretical: no actual weight recorded"
-            };
-            let moiety = |g: Option<Dec>| match (&r.moiety, g) {
-                (Some(m), Some(g)) => format!(" (= {g} g {})", m.to_lowercase()),
-                _ => String::new(),
-            };
-            let witness = b
-                .witness
-                .as_ref()
-                .map(|w| format!("; weighing and waste witnessed by {w}"))
+}
+
+/// Where every gram of one controlled substance went, with the verdict the witness signs.
+fn reconciliation(s: &mut Sheet, b: &BenchRecord, rec: &Reconciled) {
+    let title = format!("Controlled-substance reconciliation: {}", rec.active);
+    s.section(&title, |s| {
+        let basis = if rec.from_actual {
+            "from the actual weight"
+        } else {
+            "theoretical: no actual weight recorded"
+        };
+        let moiety = |g: Option<Dec>| match (&rec.moiety, g) {
+            (Some(m), Some(g)) => format!(" (= {g} g {})", m.to_lowercase()),
+            _ => String::new(),
+        };
+        let witness = b
+            .witness
+            .as_ref()
+            .map(|w| format!("; weighing and waste witnessed by {w}"))
+            .unwrap_or_default();
+        line(
+            s,
+            &[
+                bold(format!("Weighed: {} g", rec.weighed.grams)),
+                regular(format!(
+                    "{} ({basis}){witness}",
+                    moiety(rec.weighed.moiety_grams)
+                )),
+            ],
+        );
+        for p in &rec.parts {
+            let units = p
+                .units
+                .map(|n| format!(", {n} unit{}", if n == 1 { "" } else { "s" }))
                 .unwrap_or_default();
             line(
                 s,
-                &[
-                    bold(format!("Weighed: {} g", r.weighed.grams)),
-                    regular(format!(
-                        "{} ({basis}){witness}",
-                        moiety(r.weighed.moiety_grams)
-                    )),
-                ],
+                &[regular(format!(
+                    "{}{units}: {} g{}",
+                    p.what,
+                    p.grams,
+                    moiety(p.moiety_grams)
+                ))],
             );
-            for p in &r.parts {
-                let units = p
-                    .units
-                    .map(|n| format!(", {n} unit{}", if n == 1 { "" } else { "s" }))
-                    .unwrap_or_default();
-                line(
-                    s,
-                    &[regular(format!(
-                        "{}{units}: {} g{}",
-                        p.what,
-                        p.grams,
-                        moiety(p.moiety_grams)
-                    ))],
-                );
-            }
-            let verdict = if r.balances {
-                format!(
-                    "Balances: weighed minus the above = {} g (within the balance's {} g)",
-                    r.difference, r.readability
-                )
-            } else {
-                format!(
-                    "DOES NOT BALANCE: {} g not accounted for (more than the balance's {} g)",
-                    r.difference, r.readability
-                )
-            };
-            line(s, &[bold(verdict)]);
-        });
-    }
+        }
+        let verdict = if rec.balances {
+            format!(
+                "Balances: weighed minus the above = {} g (within the balance's {} g)",
+                rec.difference, rec.readability
+            )
+        } else {
+            format!(
+                "DOES NOT BALANCE: {} g not accounted for (more than the balance's {} g)",
+                rec.difference, rec.readability
+            )
+        };
+        line(s, &[bold(verdict)]);
+    });
+}
+
+/// Deviations in bold, so none is read past; no section when there are none.
+fn deviations(s: &mut Sheet, b: &BenchRecord) {
     if !b.deviations.is_empty() {
         s.section("Deviations", |s| {
             for dv in &b.deviations {
@@ -158,6 +185,10 @@ pub(super) fn actuals(s: &mut Sheet, lot: &str, b: &BenchRecord) {
             }
         });
     }
+}
+
+/// What still stands between the record and its release, and where the verifier signs.
+fn before_release(s: &mut Sheet, b: &BenchRecord) {
     s.section("Before release", |s| {
         if b.missing.is_empty() {
             line(s, &[regular("The record is complete.")]);
@@ -196,6 +227,13 @@ pub(super) fn actuals(s: &mut Sheet, lot: &str, b: &BenchRecord) {
 
 /// Unit weights with their figures, units made and rejected, and the yield.
 fn units(s: &mut Sheet, b: &BenchRecord) {
+    unit_weights(s, b);
+    units_made(s, b);
+}
+
+/// Each unit weighed, flagged where it falls outside the range, then the figures the
+/// uniformity is judged by.
+fn unit_weights(s: &mut Sheet, b: &BenchRecord) {
     let (low, high) = b.unit_range;
     s.section(
         &format!("Unit weights (g): accepted {low} to {high}"),
@@ -245,6 +283,11 @@ fn units(s: &mut Sheet, b: &BenchRecord) {
             }
         },
     );
+}
+
+/// What the batch gave: units made and rejected, extra units and the yield against the
+/// formula's minimum.
+fn units_made(s: &mut Sheet, b: &BenchRecord) {
     s.section("Units made and rejected", |s| {
         let made = b
             .made

@@ -1,6 +1,8 @@
 //! The components table: every weighing with its lot, expiry and initials, the aliquot
 //! portion, and the theoretical batch weight.
 
+use crate::calc::Calculation;
+
 use super::*;
 
 /// Column layout of the ingredient table.
@@ -208,16 +210,39 @@ pub(super) enum Line<'a> {
     Portion(&'a Ingredient, &'a Aliquot),
 }
 
-#[allow(
-    clippy::many_single_char_names,
-    reason = "s, f, c, o name the sheet, formula, calculation and order throughout this module"
-)]
+/// The table: its heading, the rows page by page under a repeated header, the batch's total
+/// and the notes that explain it.
 pub(super) fn ingredients(s: &mut Sheet, record: &Record) {
     let c = &record.calc;
     let cols = Columns::new(s.left, s.right);
     let total = grams(record, c.batch_weight);
+    let lines = lines(c);
+    let rows = rows(record, &cols, &lines);
+    let mut amounts: Vec<(String, &str)> = rows
+        .iter()
+        .map(|r| (r.amount.0.clone(), r.amount.1))
+        .collect();
+    amounts.push((total.trim_end_matches(" g").to_owned(), "g"));
+    let amount_col = AmountColumn::new(&cols, &amounts);
+    let header = Header::new(&cols);
+    let groups = groups(&lines);
 
-    // An aliquot's drug row, its diluent row and the portion row stand together.
+    let first_h = groups
+        .first()
+        .map_or(0.0, |g| rows[g.clone()].iter().map(|r| r.h).sum::<f32>());
+    s.heading(
+        "Components: weigh, record and check each",
+        (header.h + first_h).min(s.height() * 0.5),
+    );
+    header.draw(s, &cols);
+    body(s, &cols, &header, &amount_col, &rows, groups);
+    total_row(s, &cols, &amount_col, &total);
+    notes(s, record, &lines);
+}
+
+/// The table's lines in order. An aliquot's drug row, its diluent row and the portion row
+/// stand together, so the portion follows the diluent it is mixed from.
+fn lines(c: &Calculation) -> Vec<Line<'_>> {
     let mut lines: Vec<Line> = Vec::new();
     for i in &c.ingredients {
         lines.push(Line::Ingredient(i));
@@ -231,6 +256,12 @@ pub(super) fn ingredients(s: &mut Sheet, record: &Record) {
             lines.push(Line::Portion(active, a));
         }
     }
+    lines
+}
+
+/// Each line wrapped and measured, with the row numbers its notes refer to (an aliquot's
+/// drug and diluent name the portion row, the portion names both).
+fn rows(record: &Record, cols: &Columns, lines: &[Line]) -> Vec<Row> {
     let number_of = |name: &str| {
         lines
             .iter()
@@ -243,7 +274,7 @@ pub(super) fn ingredients(s: &mut Sheet, record: &Record) {
             .position(|l| matches!(l, Line::Portion(i, _) if i.name == active))
             .map(|p| p + 1)
     };
-    let rows: Vec<Row> = lines
+    lines
         .iter()
         .enumerate()
         .map(|(n, l)| match l {
@@ -253,7 +284,7 @@ pub(super) fn ingredients(s: &mut Sheet, record: &Record) {
                     _ if i.aliquot.is_some() => portion_of(&i.name),
                     _ => None,
                 };
-                Row::new(record, &cols, n + 1, i, portion)
+                Row::new(record, cols, n + 1, i, portion)
             }
             Line::Portion(active, a) => {
                 let diluent_row = lines
@@ -265,33 +296,39 @@ pub(super) fn ingredients(s: &mut Sheet, record: &Record) {
                     .map_or(0, |p| p + 1);
                 Row::portion(
                     record,
-                    &cols,
+                    cols,
                     n + 1,
                     portion_runs(record, active, a, (number_of(&active.name), diluent_row)),
                     a,
                 )
             }
         })
-        .collect();
+        .collect()
+}
 
-    let mut amounts: Vec<(String, &str)> = rows
-        .iter()
-        .map(|r| (r.amount.0.clone(), r.amount.1))
-        .collect();
-    amounts.push((total.trim_end_matches(" g").to_owned(), "g"));
-    let amount_col = AmountColumn::new(&cols, &amounts);
+/// The column titles, wrapped to their columns; drawn again at the top of every page the
+/// table continues on.
+struct Header {
+    lines: Vec<Vec<String>>,
+    h: f32,
+}
 
-    let header_lines: Vec<Vec<String>> = TITLES
-        .iter()
-        .enumerate()
-        .map(|(i, t)| wrap_text(Font::HelveticaBold, 7.0, t, cols.w(i) - 4.0))
-        .collect();
-    let header_h = metrics::count(header_lines.iter().map(Vec::len).max().unwrap_or(1)) * 8.5 + 6.0;
-    let table_header = |s: &mut Sheet| {
+impl Header {
+    fn new(cols: &Columns) -> Header {
+        let lines: Vec<Vec<String>> = TITLES
+            .iter()
+            .enumerate()
+            .map(|(i, t)| wrap_text(Font::HelveticaBold, 7.0, t, cols.w(i) - 4.0))
+            .collect();
+        let h = metrics::count(lines.iter().map(Vec::len).max().unwrap_or(1)) * 8.5 + 6.0;
+        Header { lines, h }
+    }
+
+    fn draw(&self, s: &mut Sheet, cols: &Columns) {
         let y = s.y;
         let width = s.width();
-        s.fill(cols.x[0], y, width, header_h, 0.88);
-        for (i, lines) in header_lines.iter().enumerate() {
+        s.fill(cols.x[0], y, width, self.h, 0.88);
+        for (i, lines) in self.lines.iter().enumerate() {
             for (k, l) in lines.iter().enumerate() {
                 s.text(
                     cols.x[i] + 2.5,
@@ -302,11 +339,14 @@ pub(super) fn ingredients(s: &mut Sheet, record: &Record) {
                 );
             }
         }
-        grid(s, &cols, y, header_h, false);
-        s.y += header_h;
-    };
+        grid(s, cols, y, self.h, false);
+        s.y += self.h;
+    }
+}
 
-    // Rows kept on one page together: an aliquot's drug, diluent and portion; others alone.
+/// Rows kept on one page together: an aliquot's drug, diluent and portion, so the mixture
+/// is never read across a page break; others alone.
+fn groups(lines: &[Line]) -> Vec<std::ops::Range<usize>> {
     let mut groups: Vec<std::ops::Range<usize>> = Vec::new();
     let mut k = 0;
     while k < lines.len() {
@@ -320,37 +360,45 @@ pub(super) fn ingredients(s: &mut Sheet, record: &Record) {
         groups.push(k..k + len);
         k += len;
     }
+    groups
+}
 
-    let first_h = groups
-        .first()
-        .map_or(0.0, |g| rows[g.clone()].iter().map(|r| r.h).sum::<f32>());
-    s.heading(
-        "Components: weigh, record and check each",
-        (header_h + first_h).min(s.height() * 0.5),
-    );
-    table_header(s);
+/// The rows, breaking the page before a group that does not fit (a group taller than a page
+/// breaks between its rows) and repeating the header; a row taller than any page is written
+/// as plain paragraphs instead.
+fn body(
+    s: &mut Sheet,
+    cols: &Columns,
+    header: &Header,
+    amount_col: &AmountColumn,
+    rows: &[Row],
+    groups: Vec<std::ops::Range<usize>>,
+) {
     let body_h = s.height();
     for g in groups {
         let group_h: f32 = rows[g.clone()].iter().map(|r| r.h).sum();
-        for (n, row) in rows[g.clone()].iter().enumerate() {
-            if row.h + header_h > body_h {
+        for (n, row) in rows[g].iter().enumerate() {
+            if row.h + header.h > body_h {
                 row.flow(s);
                 continue;
             }
-            let need = if n == 0 && group_h + header_h <= body_h {
+            let need = if n == 0 && group_h + header.h <= body_h {
                 group_h
             } else {
                 row.h
             };
             if s.y + need > s.bottom && !s.at_top() {
                 s.break_page();
-                table_header(s);
+                header.draw(s, cols);
             }
-            row.draw(s, &cols, &amount_col);
+            row.draw(s, cols, amount_col);
         }
     }
+}
 
-    // Total row.
+/// The theoretical batch weight, on the amounts' decimal point, beside where the melt's
+/// actual weight is written.
+fn total_row(s: &mut Sheet, cols: &Columns, amount_col: &AmountColumn, total: &str) {
     let h = 22.0;
     if s.y + h > s.bottom && !s.at_top() {
         s.break_page();
@@ -364,7 +412,7 @@ pub(super) fn ingredients(s: &mut Sheet, record: &Record) {
         BODY,
         "Theoretical batch weight",
     );
-    amount_col.draw(s, b, split_total(&total), "g");
+    amount_col.draw(s, b, split_total(total), "g");
     s.rect(cols.x[0], y, cols.x[9] - cols.x[0], h, 0.6);
     for i in [2, 3, 4] {
         s.line(cols.x[i], y, cols.x[i], y + h, 0.6);
@@ -377,6 +425,13 @@ pub(super) fn ingredients(s: &mut Sheet, record: &Record) {
         "Write the actual weight of the melt under Actual weighed",
     );
     s.y += h;
+}
+
+/// Why the rows do not simply add up to the batch weight (aliquots, a mixed base, liquids
+/// counted by mass) and how the amounts were rounded. They stay together, under the table or
+/// at the top of the next page.
+fn notes(s: &mut Sheet, record: &Record, lines: &[Line]) {
+    let c = &record.calc;
     let mut notes: Vec<String> = Vec::new();
     if lines.iter().any(|l| matches!(l, Line::Portion(..))) {
         notes.push(
@@ -414,7 +469,6 @@ pub(super) fn ingredients(s: &mut Sheet, record: &Record) {
          are in the calculation below."
             .to_owned(),
     );
-    // The notes stay together, under the table or at the top of the next page.
     let notes = [regular(notes.join(" "))];
     s.keep(|s| {
         s.gap(2.0);
