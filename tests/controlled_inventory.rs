@@ -710,3 +710,134 @@ fn a_lot_number_shared_is_told_apart(log: &Log, tmp: &Path) {
     assert!(log.ok(&["db", "check"]).contains("stock chain: "));
 }
 on_both_logs!(a_lot_number_shared_is_told_apart, "cs_lot_identity");
+
+/// `cs inventory --at closing --by RP` with `extra`.
+fn inventory<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["cs", "inventory", "--at", "closing", "--by", RP.0];
+    args.extend_from_slice(extra);
+    args
+}
+
+/// A dated inventory counts a controlled batch's finished units against its book: a
+/// difference of a unit is flagged and stays on every report until a pharmacist resolves it
+/// with a reason; a batch not counted is recorded from its book, as a lot is.
+fn inventory_counts_units(log: &Log, tmp: &Path) {
+    log.people();
+    let lot = released_batch(log, tmp);
+    log.signed(&["dispense", &lot, "--units", "20", "--by", RP.0], &[RP.1]);
+    let before = log.events(&lot).len();
+    log.refused(
+        &inventory(&["--units", "261130-001=nine"]),
+        &[RP.1],
+        2,
+        "--units",
+    );
+    log.refused(
+        &inventory(&["--units", "261130-001=9", "--units", "261130-001=8"]),
+        &[RP.1],
+        2,
+        "counted twice",
+    );
+    log.progesterone(&tmp.join("out2"), "P1");
+    log.refused(
+        &inventory(&["--units", "P1=1"]),
+        &[RP.1],
+        2,
+        "no controlled preparation",
+    );
+    // A refusal changed nothing.
+    assert_eq!(log.events(&lot).len(), before);
+    let o = log.run_in(&inventory(&["--units", "261130-001=9"]), &[RP.1]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (out, err) = (
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr),
+    );
+    let row = out.lines().find(|l| l.contains(&lot)).unwrap();
+    assert!(
+        row.contains("10 units") && row.contains("9 units") && row.contains("-1"),
+        "{out}"
+    );
+    assert!(row.contains("FLAGGED"), "{out}");
+    let seq = row.split_whitespace().next().unwrap().to_string();
+    assert!(
+        err.contains(&format!("troche cs resolve {seq} --batch {lot}")),
+        "{err}"
+    );
+    assert!(
+        err.contains("1 not counted, recorded from the book"),
+        "{err}"
+    );
+    // On every report until resolved.
+    let report = || {
+        log.run(&[
+            "cs",
+            "report",
+            "--drug",
+            "ketamine",
+            "--from",
+            "2000-01-01",
+            "--to",
+            "2099-12-31",
+            "--format",
+            "csv",
+        ])
+    };
+    let o = report();
+    let csv = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        csv.contains("UNRESOLVED DISCREPANCY,,,10,261130-001,RP,,\"counted 9 units, book 10, discrepancy -1 FLAGGED"),
+        "{csv}"
+    );
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("1 unresolved discrepancies"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let o = log.run(&["cs", "units", &lot]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("UNRESOLVED DISCREPANCY"));
+    let pdf = tmp.join("r.pdf");
+    assert!(report_pdf(log, &pdf, RP, &[]).status.success());
+    // Resolved by a pharmacist with a reason, only the inventory that differed.
+    let resolve = |n: &str, by: &str| {
+        vec![
+            "cs".to_string(),
+            "resolve".into(),
+            n.into(),
+            "--batch".into(),
+            lot.clone(),
+            "--reason".into(),
+            "one unit dispensed at the window and entered late".into(),
+            "--by".into(),
+            by.into(),
+        ]
+    };
+    log.refused(
+        &crate::bench_record::strs(&resolve(&seq, TK.0)),
+        &[TK.1],
+        2,
+        "pharmacist",
+    );
+    log.refused(
+        &crate::bench_record::strs(&resolve("1", RP.0)),
+        &[RP.1],
+        2,
+        "no inventory with an open discrepancy",
+    );
+    log.signed(&crate::bench_record::strs(&resolve(&seq, RP.0)), &[RP.1]);
+    log.refused(
+        &crate::bench_record::strs(&resolve(&seq, RP.0)),
+        &[RP.1],
+        2,
+        "no inventory with an open discrepancy",
+    );
+    let o = report();
+    assert!(!String::from_utf8_lossy(&o.stdout).contains("UNRESOLVED"));
+    assert!(!String::from_utf8_lossy(&o.stderr).contains("unresolved"));
+    // A count that agrees is no discrepancy.
+    let out = log.signed(&inventory(&["--units", "261130-001=10"]), &[RP.1]);
+    let row = out.lines().find(|l| l.contains(&lot)).unwrap();
+    assert!(!row.contains("FLAGGED"), "{out}");
+    assert!(log.ok(&["db", "check"]).contains("stock chain: "));
+}
+on_both_logs!(inventory_counts_units, "cs_inventory_units");

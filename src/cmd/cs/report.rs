@@ -372,26 +372,28 @@ fn draw(db: &mut dyn Db, drug: &str, from: Date, to: Date) -> Result<Drawn> {
             },
         });
     }
-    let units = finished_units(db, &lots, &from_s, &to_s)?;
+    let (units, open_units) = finished_units(db, &lots, &from_s, &to_s)?;
     Ok(Drawn {
         lots,
         books,
         units,
-        open,
+        open: open + open_units,
     })
 }
 
 /// The finished units of every batch made from the drug's lots and compounded by `to`, in
 /// units: made, dispensed, kept as retained samples, destroyed, returned, and what the batch
-/// holds (`crate::stock::units`; the batch's lot in the lot column).
+/// holds (`crate::stock::units`; the batch's lot in the lot column); and how many of the
+/// batches' inventories counted units that differ from the book, unresolved (each shown).
 fn finished_units(
     db: &mut dyn Db,
     lots: &[stock::StockLot],
     from: &str,
     to: &str,
-) -> Result<Vec<Section>> {
+) -> Result<(Vec<Section>, usize)> {
     let mut seen = std::collections::BTreeSet::new();
     let mut out = Vec::new();
+    let mut open = 0;
     for l in lots {
         for r in crate::logbook::recall(db, &l.lot, &crate::logbook::Filter::default())? {
             // A stock trituration's batch is in the book as its stock lot, in grams.
@@ -530,6 +532,27 @@ fn finished_units(
                     String::new(),
                 )
             });
+            for d in units::open_discrepancies(&events) {
+                open += 1;
+                lines.push(Line {
+                    balance: held.balance().to_string(),
+                    by: d.who.clone().unwrap_or_default(),
+                    note: format!(
+                        "{}; resolve: troche cs resolve {} --batch {}",
+                        units::count_note(d),
+                        d.seq,
+                        b.lot
+                    ),
+                    flagged: true,
+                    ..line(
+                        d.seq.to_string(),
+                        seconds(&d.at),
+                        "UNRESOLVED DISCREPANCY",
+                        String::new(),
+                        String::new(),
+                    )
+                });
+            }
             out.push(Section {
                 lot: b.lot.clone(),
                 schedule: l.schedule.clone().unwrap_or_default(),
@@ -544,5 +567,5 @@ fn finished_units(
             });
         }
     }
-    Ok(out)
+    Ok((out, open))
 }
