@@ -841,3 +841,64 @@ fn inventory_counts_units(log: &Log, tmp: &Path) {
     assert!(log.ok(&["db", "check"]).contains("stock chain: "));
 }
 on_both_logs!(inventory_counts_units, "cs_inventory_units");
+
+/// A recall by a lot number finds the batches of every stock lot received under it, and says
+/// which; a recall by an id, only that lot's.
+fn recall_by_number_finds_every_id(log: &Log, tmp: &Path) {
+    log.people();
+    ketamine(log, "K-78", "25 g", "Medisca");
+    assert!(receive_as(log, KETAMINE, "K-78", "PCCA").status.success());
+    log.signed(&["stock", "release", "K-78.2", "--by", RP.0], &[RP.1]);
+    let out = tmp.join("out").display().to_string();
+    let cfg = fixture("troche.toml");
+    let mut args = crate::log::make_args(
+        &out,
+        &cfg,
+        &[
+            "--component",
+            "Ketamine hydrochloride, USP|K-78|2027-06-30|PCCA",
+        ],
+    );
+    args.extend(["--by", TK.0]);
+    let o = log.run_in(&args, &[TK.1]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let recall = |lot: &str| {
+        let o = log.run(&["recall", lot, "--format", "json"]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let found: Value = serde_json::from_slice(&o.stdout).unwrap();
+        let lots: Vec<(String, String)> = found
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| {
+                (
+                    b["lot"].as_str().unwrap().to_string(),
+                    b["component_lot"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        (lots, String::from_utf8_lossy(&o.stderr).into_owned())
+    };
+    let batch = ("261130-001".to_string(), "K-78.2".to_string());
+    let (lots, said) = recall("K-78");
+    assert_eq!(lots, std::slice::from_ref(&batch), "{said}");
+    assert!(
+        said.contains("1 batches used component lot K-78 (stock ids K-78, K-78.2)"),
+        "{said}"
+    );
+    let (lots, said) = recall("k-78.2");
+    assert_eq!(lots, [batch], "{said}");
+    assert!(said.contains("(stock ids K-78.2)"), "{said}");
+    // The first lot under the number answers to K-78.1 too; it made nothing.
+    let (lots, said) = recall("K-78.1");
+    assert!(lots.is_empty(), "{lots:?}");
+    assert!(said.contains("(stock ids K-78)"), "{said}");
+    // A number stock never received is looked for as written.
+    let (lots, said) = recall("Z-1");
+    assert!(lots.is_empty(), "{lots:?}");
+    assert!(
+        said.contains("0 batches used component lot Z-1\n"),
+        "{said}"
+    );
+}
+on_both_logs!(recall_by_number_finds_every_id, "cs_recall_number");
