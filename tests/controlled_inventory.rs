@@ -902,3 +902,113 @@ fn recall_by_number_finds_every_id(log: &Log, tmp: &Path) {
     );
 }
 on_both_logs!(recall_by_number_finds_every_id, "cs_recall_number");
+
+/// A controlled trituration's book shows beside each movement and balance the drug it holds:
+/// grams of trituration × its potency, exactly, the step stated once.
+fn a_trituration_shows_the_drug_it_holds(log: &Log, tmp: &Path) {
+    use crate::trituration::{KETAMINE_TRITURATION, make_args, receive};
+    log.people();
+    let cfg = fixture("troche.toml");
+    let out = tmp.join("out").display().to_string();
+    let formula = tmp.join("ketamine-trituration.toml");
+    std::fs::write(&formula, KETAMINE_TRITURATION).unwrap();
+    let formula = formula.display().to_string();
+    log.signed(&["formula", "approve", &formula, "--by", RP.0], &[RP.1]);
+    receive(
+        log,
+        KETAMINE,
+        "K-1",
+        "25 g",
+        &[
+            "--assay",
+            "99.5",
+            "--supplier",
+            "Medisca",
+            "--invoice",
+            "INV-1",
+        ],
+    );
+    let o = log.run_in(
+        &make_args(
+            &formula,
+            &out,
+            &cfg,
+            &["--strength", "100 mg", "--quantity", "10"],
+        ),
+        &[TK.1],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let args =
+        crate::bench_record::complete_record(log, "261130-001", &["--by", TK.0, "--witness", PH.0]);
+    log.signed(&crate::bench_record::strs(&args), &[TK.1, PH.1]);
+    log.signed(&["verify", "261130-001", "--by", RP.0], &[RP.1]);
+    log.signed(
+        &[
+            "cs",
+            "waste",
+            "--drug",
+            "ketamine",
+            "--lot",
+            "261130-001",
+            "--quantity",
+            "0.37 g",
+            "--reason",
+            "spill",
+            "--by",
+            TK.0,
+            "--witness",
+            PH.0,
+        ],
+        &[TK.1, PH.1],
+    );
+    let report = [
+        "cs",
+        "report",
+        "--drug",
+        "ketamine",
+        "--from",
+        "2000-01-01",
+        "--to",
+        "2099-12-31",
+    ];
+    let csv = log.ok(&[&report[..], &["--format", "csv"]].concat());
+    // The trituration's potency (1.005 g of the drug at 99.5 % in 10 g), the step once; then
+    // 10 g received hold 0.99998 g, 0.37 g wasted 0.03699926 g, 9.63 g left 0.96298074 g.
+    assert!(
+        csv.starts_with(
+            "lot,schedule,unit,event,at,what,in,out,balance,batch,by,witness,note,drug_in,\
+             drug_out,drug_balance\n"
+        ),
+        "{csv}"
+    );
+    for want in [
+        "opening balance,,,0,,,,\"a trituration of Ketamine hydrochloride, USP at 9.9998 %: the \
+         drug it holds = g of trituration × 9.9998 / 100\",,,0\n",
+        ",received,10,,10,,RP,,,0.99998,,0.99998\n",
+        ",released,,,10,,RP,,,,,0.99998\n",
+        ",wasted,,0.37,9.63,,TK,PH,spill,,0.03699926,0.96298074\n",
+        "closing balance,,,9.63,,,,,,,0.96298074\n",
+    ] {
+        assert!(csv.contains(want), "{want}\n{csv}");
+    }
+    // The drug's own lot keeps its book in the drug: no such columns.
+    assert!(
+        csv.contains(",used,,1.005,23.995,261130-001,TK,,\"Ketamine hydrochloride, USP\",,,\n"),
+        "{csv}"
+    );
+    let json = log.json(&report);
+    let closing = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["lot"] == "261130-001" && r["what"] == "closing balance")
+        .unwrap();
+    assert_eq!(closing["drug_balance"], "0.96298074");
+    // The PDF shows it in each line's note.
+    assert!(
+        report_pdf(log, &tmp.join("a.pdf"), RP, &[])
+            .status
+            .success()
+    );
+}
+on_both_logs!(a_trituration_shows_the_drug_it_holds, "cs_trituration_drug");
