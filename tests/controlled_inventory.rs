@@ -710,3 +710,305 @@ fn a_lot_number_shared_is_told_apart(log: &Log, tmp: &Path) {
     assert!(log.ok(&["db", "check"]).contains("stock chain: "));
 }
 on_both_logs!(a_lot_number_shared_is_told_apart, "cs_lot_identity");
+
+/// `cs inventory --at closing --by RP` with `extra`.
+fn inventory<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["cs", "inventory", "--at", "closing", "--by", RP.0];
+    args.extend_from_slice(extra);
+    args
+}
+
+/// A dated inventory counts a controlled batch's finished units against its book: a
+/// difference of a unit is flagged and stays on every report until a pharmacist resolves it
+/// with a reason; a batch not counted is recorded from its book, as a lot is.
+fn inventory_counts_units(log: &Log, tmp: &Path) {
+    log.people();
+    let lot = released_batch(log, tmp);
+    log.signed(&["dispense", &lot, "--units", "20", "--by", RP.0], &[RP.1]);
+    let before = log.events(&lot).len();
+    log.refused(
+        &inventory(&["--units", "261130-001=nine"]),
+        &[RP.1],
+        2,
+        "--units",
+    );
+    log.refused(
+        &inventory(&["--units", "261130-001=9", "--units", "261130-001=8"]),
+        &[RP.1],
+        2,
+        "counted twice",
+    );
+    log.progesterone(&tmp.join("out2"), "P1");
+    log.refused(
+        &inventory(&["--units", "P1=1"]),
+        &[RP.1],
+        2,
+        "no controlled preparation",
+    );
+    // A refusal changed nothing.
+    assert_eq!(log.events(&lot).len(), before);
+    let o = log.run_in(&inventory(&["--units", "261130-001=9"]), &[RP.1]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (out, err) = (
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr),
+    );
+    let row = out.lines().find(|l| l.contains(&lot)).unwrap();
+    assert!(
+        row.contains("10 units") && row.contains("9 units") && row.contains("-1"),
+        "{out}"
+    );
+    assert!(row.contains("FLAGGED"), "{out}");
+    let seq = row.split_whitespace().next().unwrap().to_string();
+    assert!(
+        err.contains(&format!("troche cs resolve {seq} --batch {lot}")),
+        "{err}"
+    );
+    assert!(
+        err.contains("1 not counted, recorded from the book"),
+        "{err}"
+    );
+    // On every report until resolved.
+    let report = || {
+        log.run(&[
+            "cs",
+            "report",
+            "--drug",
+            "ketamine",
+            "--from",
+            "2000-01-01",
+            "--to",
+            "2099-12-31",
+            "--format",
+            "csv",
+        ])
+    };
+    let o = report();
+    let csv = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        csv.contains("UNRESOLVED DISCREPANCY,,,10,261130-001,RP,,\"counted 9 units, book 10, discrepancy -1 FLAGGED"),
+        "{csv}"
+    );
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("1 unresolved discrepancies"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let o = log.run(&["cs", "units", &lot]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("UNRESOLVED DISCREPANCY"));
+    let pdf = tmp.join("r.pdf");
+    assert!(report_pdf(log, &pdf, RP, &[]).status.success());
+    // Resolved by a pharmacist with a reason, only the inventory that differed.
+    let resolve = |n: &str, by: &str| {
+        vec![
+            "cs".to_string(),
+            "resolve".into(),
+            n.into(),
+            "--batch".into(),
+            lot.clone(),
+            "--reason".into(),
+            "one unit dispensed at the window and entered late".into(),
+            "--by".into(),
+            by.into(),
+        ]
+    };
+    log.refused(
+        &crate::bench_record::strs(&resolve(&seq, TK.0)),
+        &[TK.1],
+        2,
+        "pharmacist",
+    );
+    log.refused(
+        &crate::bench_record::strs(&resolve("1", RP.0)),
+        &[RP.1],
+        2,
+        "no inventory with an open discrepancy",
+    );
+    log.signed(&crate::bench_record::strs(&resolve(&seq, RP.0)), &[RP.1]);
+    log.refused(
+        &crate::bench_record::strs(&resolve(&seq, RP.0)),
+        &[RP.1],
+        2,
+        "no inventory with an open discrepancy",
+    );
+    let o = report();
+    assert!(!String::from_utf8_lossy(&o.stdout).contains("UNRESOLVED"));
+    assert!(!String::from_utf8_lossy(&o.stderr).contains("unresolved"));
+    // A count that agrees is no discrepancy.
+    let out = log.signed(&inventory(&["--units", "261130-001=10"]), &[RP.1]);
+    let row = out.lines().find(|l| l.contains(&lot)).unwrap();
+    assert!(!row.contains("FLAGGED"), "{out}");
+    assert!(log.ok(&["db", "check"]).contains("stock chain: "));
+}
+on_both_logs!(inventory_counts_units, "cs_inventory_units");
+
+/// A recall by a lot number finds the batches of every stock lot received under it, and says
+/// which; a recall by an id, only that lot's.
+fn recall_by_number_finds_every_id(log: &Log, tmp: &Path) {
+    log.people();
+    ketamine(log, "K-78", "25 g", "Medisca");
+    assert!(receive_as(log, KETAMINE, "K-78", "PCCA").status.success());
+    log.signed(&["stock", "release", "K-78.2", "--by", RP.0], &[RP.1]);
+    let out = tmp.join("out").display().to_string();
+    let cfg = fixture("troche.toml");
+    let mut args = crate::log::make_args(
+        &out,
+        &cfg,
+        &[
+            "--component",
+            "Ketamine hydrochloride, USP|K-78|2027-06-30|PCCA",
+        ],
+    );
+    args.extend(["--by", TK.0]);
+    let o = log.run_in(&args, &[TK.1]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let recall = |lot: &str| {
+        let o = log.run(&["recall", lot, "--format", "json"]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let found: Value = serde_json::from_slice(&o.stdout).unwrap();
+        let lots: Vec<(String, String)> = found
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| {
+                (
+                    b["lot"].as_str().unwrap().to_string(),
+                    b["component_lot"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        (lots, String::from_utf8_lossy(&o.stderr).into_owned())
+    };
+    let batch = ("261130-001".to_string(), "K-78.2".to_string());
+    let (lots, said) = recall("K-78");
+    assert_eq!(lots, std::slice::from_ref(&batch), "{said}");
+    assert!(
+        said.contains("1 batches used component lot K-78 (stock ids K-78, K-78.2)"),
+        "{said}"
+    );
+    let (lots, said) = recall("k-78.2");
+    assert_eq!(lots, [batch], "{said}");
+    assert!(said.contains("(stock ids K-78.2)"), "{said}");
+    // The first lot under the number answers to K-78.1 too; it made nothing.
+    let (lots, said) = recall("K-78.1");
+    assert!(lots.is_empty(), "{lots:?}");
+    assert!(said.contains("(stock ids K-78)"), "{said}");
+    // A number stock never received is looked for as written.
+    let (lots, said) = recall("Z-1");
+    assert!(lots.is_empty(), "{lots:?}");
+    assert!(
+        said.contains("0 batches used component lot Z-1\n"),
+        "{said}"
+    );
+}
+on_both_logs!(recall_by_number_finds_every_id, "cs_recall_number");
+
+/// A controlled trituration's book shows beside each movement and balance the drug it holds:
+/// grams of trituration × its potency, exactly, the step stated once.
+fn a_trituration_shows_the_drug_it_holds(log: &Log, tmp: &Path) {
+    use crate::trituration::{KETAMINE_TRITURATION, make_args, receive};
+    log.people();
+    let cfg = fixture("troche.toml");
+    let out = tmp.join("out").display().to_string();
+    let formula = tmp.join("ketamine-trituration.toml");
+    std::fs::write(&formula, KETAMINE_TRITURATION).unwrap();
+    let formula = formula.display().to_string();
+    log.signed(&["formula", "approve", &formula, "--by", RP.0], &[RP.1]);
+    receive(
+        log,
+        KETAMINE,
+        "K-1",
+        "25 g",
+        &[
+            "--assay",
+            "99.5",
+            "--supplier",
+            "Medisca",
+            "--invoice",
+            "INV-1",
+        ],
+    );
+    let o = log.run_in(
+        &make_args(
+            &formula,
+            &out,
+            &cfg,
+            &["--strength", "100 mg", "--quantity", "10"],
+        ),
+        &[TK.1],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let args =
+        crate::bench_record::complete_record(log, "261130-001", &["--by", TK.0, "--witness", PH.0]);
+    log.signed(&crate::bench_record::strs(&args), &[TK.1, PH.1]);
+    log.signed(&["verify", "261130-001", "--by", RP.0], &[RP.1]);
+    log.signed(
+        &[
+            "cs",
+            "waste",
+            "--drug",
+            "ketamine",
+            "--lot",
+            "261130-001",
+            "--quantity",
+            "0.37 g",
+            "--reason",
+            "spill",
+            "--by",
+            TK.0,
+            "--witness",
+            PH.0,
+        ],
+        &[TK.1, PH.1],
+    );
+    let report = [
+        "cs",
+        "report",
+        "--drug",
+        "ketamine",
+        "--from",
+        "2000-01-01",
+        "--to",
+        "2099-12-31",
+    ];
+    let csv = log.ok(&[&report[..], &["--format", "csv"]].concat());
+    // The trituration's potency (1.005 g of the drug at 99.5 % in 10 g), the step once; then
+    // 10 g received hold 0.99998 g, 0.37 g wasted 0.03699926 g, 9.63 g left 0.96298074 g.
+    assert!(
+        csv.starts_with(
+            "lot,schedule,unit,event,at,what,in,out,balance,batch,by,witness,note,drug_in,\
+             drug_out,drug_balance\n"
+        ),
+        "{csv}"
+    );
+    for want in [
+        "opening balance,,,0,,,,\"a trituration of Ketamine hydrochloride, USP at 9.9998 %: the \
+         drug it holds = g of trituration × 9.9998 / 100\",,,0\n",
+        ",received,10,,10,,RP,,,0.99998,,0.99998\n",
+        ",released,,,10,,RP,,,,,0.99998\n",
+        ",wasted,,0.37,9.63,,TK,PH,spill,,0.03699926,0.96298074\n",
+        "closing balance,,,9.63,,,,,,,0.96298074\n",
+    ] {
+        assert!(csv.contains(want), "{want}\n{csv}");
+    }
+    // The drug's own lot keeps its book in the drug: no such columns.
+    assert!(
+        csv.contains(",used,,1.005,23.995,261130-001,TK,,\"Ketamine hydrochloride, USP\",,,\n"),
+        "{csv}"
+    );
+    let json = log.json(&report);
+    let closing = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["lot"] == "261130-001" && r["what"] == "closing balance")
+        .unwrap();
+    assert_eq!(closing["drug_balance"], "0.96298074");
+    // The PDF shows it in each line's note.
+    assert!(
+        report_pdf(log, &tmp.join("a.pdf"), RP, &[])
+            .status
+            .success()
+    );
+}
+on_both_logs!(a_trituration_shows_the_drug_it_holds, "cs_trituration_drug");

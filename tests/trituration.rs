@@ -10,7 +10,7 @@ use crate::bench_record::{complete_record, strs};
 use crate::common::{PH, RP, TK, fixture};
 use crate::log::Log;
 
-fn receive(log: &Log, name: &str, lot: &str, quantity: &str, extra: &[&str]) {
+pub(crate) fn receive(log: &Log, name: &str, lot: &str, quantity: &str, extra: &[&str]) {
     let mut args = vec!["stock", "receive", name, "--lot", lot];
     if !extra.contains(&"--expiry") {
         args.extend(["--expiry", "2027-06-30"]);
@@ -29,7 +29,12 @@ fn receive(log: &Log, name: &str, lot: &str, quantity: &str, extra: &[&str]) {
 }
 
 /// `make FORMULA` of 24 units on 2026-11-30 into `out`, signed by TK.
-fn make_args<'a>(formula: &'a str, out: &'a str, cfg: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+pub(crate) fn make_args<'a>(
+    formula: &'a str,
+    out: &'a str,
+    cfg: &'a str,
+    extra: &[&'a str],
+) -> Vec<&'a str> {
     let quantity = if extra.contains(&"--quantity") {
         &[][..]
     } else {
@@ -464,7 +469,7 @@ fn a_trituration_made_released_and_weighed(log: &Log, tmp: &Path) {
 crate::log::on_both_logs!(a_trituration_made_released_and_weighed, "trit_stock");
 
 /// A ketamine 1:10 trituration: a controlled drug in lactose, for stock.
-const KETAMINE_TRITURATION: &str = r#"
+pub(crate) const KETAMINE_TRITURATION: &str = r#"
 id = "ketamine-trituration"
 name = "Ketamine HCl 1:10 trituration in lactose monohydrate"
 dosage_form = "trituration"

@@ -120,8 +120,12 @@ enum Action {
         #[arg(long, value_name = "TEXT")]
         reason: String,
         /// Adjust the book to what was counted.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "batch")]
         adjust: bool,
+        /// The count is a dated inventory of this batch's finished units (its event number
+        /// in the batch's history), not of a stock lot.
+        #[arg(long, value_name = "LOT")]
+        batch: Option<String>,
         /// The pharmacist signing.
         #[arg(long, value_name = "INITIALS")]
         by: Option<String>,
@@ -137,6 +141,9 @@ enum Action {
         /// What was counted of a lot, "LOT=12.345 g"; once per lot counted.
         #[arg(long, value_name = "LOT=QUANTITY")]
         counted: Vec<String>,
+        /// The finished units counted of a controlled batch, "BATCH=9"; once per batch.
+        #[arg(long, value_name = "BATCH=N")]
+        units: Vec<String>,
         /// Who takes it.
         #[arg(long, value_name = "INITIALS")]
         by: Option<String>,
@@ -473,9 +480,47 @@ pub(super) fn run(ctx: &Context, args: &CsArgs) -> Result<i32> {
             count,
             reason,
             adjust,
+            batch,
             by,
         } => {
             let reason = text("--reason", reason)?;
+            if let Some(batch) = batch {
+                let lot = crate::logbook::normalize_lot(batch)?;
+                let p = sign(db.as_mut(), "--by", by.as_deref())?;
+                db.write(|tx| {
+                    people::require_pharmacist(tx, "--by", &p, "resolves a count's discrepancy")?;
+                    let (_, _, events) = crate::stock::units::of(tx, &lot)?;
+                    if !crate::stock::units::open_discrepancies(&events)
+                        .iter()
+                        .any(|e| e.seq == *count)
+                    {
+                        return Err(Error::arg(
+                            "COUNT",
+                            format!(
+                                "event {count} of batch {lot} is no inventory with an open \
+                                 discrepancy"
+                            ),
+                        ));
+                    }
+                    crate::stock::units::append(
+                        tx,
+                        &crate::logbook::NewEvent {
+                            lot: &lot,
+                            what: crate::stock::units::RESOLVED,
+                            status: None,
+                            who: Some(&p.initials),
+                            meaning: Some("resolved"),
+                            details: &json!({ "reason": reason, "count": count }),
+                        },
+                        &actor,
+                    )
+                })?;
+                eprintln(&format!(
+                    "the count of event {count} of batch {lot} resolved by {}",
+                    p.initials
+                ));
+                return Ok(0);
+            }
             let p = sign(db.as_mut(), "--by", by.as_deref())?;
             let lot = db.write(|tx| {
                 people::require_pharmacist(tx, "--by", &p, "resolves a count's discrepancy")?;
@@ -544,6 +589,7 @@ pub(super) fn run(ctx: &Context, args: &CsArgs) -> Result<i32> {
             date,
             at,
             counted,
+            units: units_counted,
             by,
         } => {
             let date = match date {
@@ -571,9 +617,46 @@ pub(super) fn run(ctx: &Context, args: &CsArgs) -> Result<i32> {
                     signed_quantity("--counted", q, &l.unit)?.abs(),
                 ));
             }
+            let mut unit_counts: Vec<(String, i64)> = Vec::new();
+            for c in units_counted {
+                let (lot, n) = c
+                    .split_once('=')
+                    .ok_or_else(|| Error::arg("--units", "give BATCH=N, e.g. 261130-001=9"))?;
+                let lot = crate::logbook::normalize_lot(lot)?;
+                let n: u32 = n.trim().parse().map_err(|_| {
+                    Error::arg(
+                        "--units",
+                        format!(
+                            "{}: the units counted are a whole number, 0 or more",
+                            crate::escape::escape(c)
+                        ),
+                    )
+                })?;
+                if unit_counts.iter().any(|(l, _)| *l == lot) {
+                    return Err(Error::arg(
+                        "--units",
+                        format!("batch {lot} is counted twice; give each batch once"),
+                    ));
+                }
+                unit_counts.push((lot, i64::from(n)));
+            }
             let p = sign(db.as_mut(), "--by", by.as_deref())?;
+            let mut flagged_batches = Vec::new();
             let rows = db.write(|tx| {
                 people::require_signer(tx, "--by", &p.initials)?;
+                let batches = crate::stock::units::controlled_batches(tx)?;
+                if let Some((lot, _)) = unit_counts
+                    .iter()
+                    .find(|(lot, _)| !batches.iter().any(|(b, _)| b == lot))
+                {
+                    return Err(Error::arg(
+                        "--units",
+                        format!(
+                            "batch {lot} is no controlled preparation (made from no \
+                             controlled stock lot); finished units are counted for those"
+                        ),
+                    ));
+                }
                 let mut rows = Vec::new();
                 for l in cs::controlled(tx)? {
                     let count = counts.iter().find(|(lot, _)| *lot == l.lot).map(|c| c.1);
@@ -619,41 +702,65 @@ pub(super) fn run(ctx: &Context, args: &CsArgs) -> Result<i32> {
                         },
                     ]);
                 }
-                // The finished units of every controlled batch that holds any, from its
-                // book: an event of the batch records what the inventory found.
-                for (lot, schedule) in crate::stock::units::controlled_batches(tx)? {
+                // The finished units of every controlled batch that holds any (or was
+                // counted): an event of the batch records the book and what was counted; a
+                // batch not counted is recorded from its book, as a lot is.
+                for (lot, schedule) in batches {
                     let (b, u, _) = crate::stock::units::of(tx, &lot)?;
-                    if u.balance() == 0 {
+                    let count = unit_counts.iter().find(|(l, _)| *l == lot).map(|c| c.1);
+                    if u.balance() == 0 && count.is_none() {
                         continue;
                     }
-                    crate::logbook::append_event(
+                    let mut details = json!({
+                        "date": date.to_string(),
+                        "at": at,
+                        "units": u.balance(),
+                        "on_hand": u.on_hand,
+                        "retained": u.retained,
+                        "returned": u.held_returns,
+                    });
+                    let diff = match count {
+                        Some(n) => {
+                            let diff = n
+                                .checked_sub(u.balance())
+                                .ok_or_else(|| crate::error::overflow("the units of a batch"))?;
+                            details["counted"] = json!(n);
+                            details["book"] = json!(u.balance());
+                            details["discrepancy"] = json!(diff);
+                            details["flagged"] = json!(diff != 0);
+                            Some(diff)
+                        }
+                        None => None,
+                    };
+                    let seq = crate::stock::units::append(
                         tx,
                         &crate::logbook::NewEvent {
                             lot: &lot,
-                            what: "inventory",
+                            what: crate::stock::units::INVENTORY,
                             status: None,
                             who: Some(&p.initials),
                             meaning: Some("inventoried"),
-                            details: &json!({
-                                "date": date.to_string(),
-                                "at": at,
-                                "units": u.balance(),
-                                "on_hand": u.on_hand,
-                                "retained": u.retained,
-                                "returned": u.held_returns,
-                            }),
+                            details: &details,
                         },
                         &actor,
                     )?;
+                    let flagged = diff.is_some_and(|d| d != 0);
+                    if flagged {
+                        flagged_batches.push((lot.clone(), seq));
+                    }
                     rows.push(vec![
-                        String::new(),
+                        seq.to_string(),
                         lot,
                         b.formula_id,
                         schedule,
                         format!("{} units", u.balance()),
-                        String::new(),
-                        String::new(),
-                        String::new(),
+                        count.map(|n| format!("{n} units")).unwrap_or_default(),
+                        diff.map(|d| d.to_string()).unwrap_or_default(),
+                        if flagged {
+                            "FLAGGED".into()
+                        } else {
+                            String::new()
+                        },
                     ]);
                 }
                 Ok(rows)
@@ -672,11 +779,26 @@ pub(super) fn run(ctx: &Context, args: &CsArgs) -> Result<i32> {
                 &rows,
                 ListFormat::Table,
             )?;
+            let uncounted = rows.iter().filter(|r| r[5].is_empty()).count();
             eprintln(&format!(
-                "{at} inventory of {date}: {} controlled lots and batches, taken by {}",
+                "{at} inventory of {date}: {} controlled lots and batches, taken by {}{}",
                 rows.len(),
-                p.initials
+                p.initials,
+                if uncounted > 0 {
+                    format!(
+                        "; {uncounted} not counted, recorded from the book (--counted for a \
+                         lot, --units for a batch)"
+                    )
+                } else {
+                    String::new()
+                }
             ));
+            for (lot, seq) in &flagged_batches {
+                eprintln(&format!(
+                    "batch {lot}: the units counted differ from the book; FLAGGED until \
+                     resolved: `troche cs resolve {seq} --batch {lot} --reason ...`"
+                ));
+            }
             Ok(0)
         }
     }

@@ -43,7 +43,7 @@ pub use lots::{LotCounter, exists, is_practice, lot_number, normalize as normali
 pub use queries::{
     Batch, Check, Component, EarlierFill, Filter, LIST_COLUMNS, Listed, PrintedFile,
     RECALL_COLUMNS, Rebuilt, Recalled, batch, check, components, earlier_fill, files, list,
-    rebuild, recall, require_status,
+    rebuild, recall, recall_by_number, require_status,
 };
 pub use snapshot::{OrderSnapshot, SettingsSnapshot};
 

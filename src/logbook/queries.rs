@@ -600,6 +600,44 @@ pub fn recall(db: &mut dyn Db, component_lot: &str, f: &Filter) -> Result<Vec<Re
     Ok(found)
 }
 
+/// Every batch that used a component lot written `text`, and every stock lot received under
+/// it: a bare lot number (`K-78`) finds the batches of each stock id under the number
+/// (`K-78`, `K-78.2`, ...), an id (`K-78.2`) only that stock lot's. Returns the batches,
+/// oldest first, and the lots looked for (the ids, or `text` when stock holds none).
+pub fn recall_by_number(
+    db: &mut dyn Db,
+    text: &str,
+    f: &Filter,
+) -> Result<(Vec<Recalled>, Vec<String>)> {
+    let text = text.trim();
+    let under = crate::stock::identity::received_as(db, text)?;
+    let mut ids: Vec<String> = if text.contains('.') {
+        crate::stock::identity::one_of("COMPONENT_LOT", text, under)?
+            .map_or_else(|| vec![text.to_string()], |l| vec![l.lot])
+    } else {
+        let mut ids: Vec<String> = under.into_iter().map(|l| l.lot).collect();
+        // A lot written by hand under the number, never received into stock.
+        if !ids.iter().any(|i| i.eq_ignore_ascii_case(text)) {
+            ids.insert(0, text.to_string());
+        }
+        ids
+    };
+    ids.sort_by_key(|i| crate::stock::identity::place(i));
+    let mut found: Vec<Recalled> = Vec::new();
+    for id in &ids {
+        for b in recall(db, id, f)? {
+            if !found
+                .iter()
+                .any(|x| x.lot == b.lot && x.component_lot == b.component_lot)
+            {
+                found.push(b);
+            }
+        }
+    }
+    found.sort_by(|a, b| (&a.date, &a.lot).cmp(&(&b.date, &b.lot)));
+    Ok((found, ids))
+}
+
 /// What `troche db check` reports of the log's records (beside the database's own check).
 #[derive(Debug, Clone)]
 pub struct Check {

@@ -24,6 +24,11 @@ fn parts(id: &str) -> (&str, u32) {
     }
 }
 
+/// The place of an id under its number: 2 for `K-78.2`, 1 for `K-78`.
+pub fn place(id: &str) -> u32 {
+    parts(id).1
+}
+
 /// The id a lot answers to unambiguously: `K-78.1` for the first of several.
 pub fn full_id(l: &StockLot) -> String {
     match l.lot.rsplit_once('.') {

@@ -272,3 +272,52 @@ pub fn enter(tx: &mut Transaction<'_>, lot: &str, m: &Move<'_>, actor: &Actor) -
     )?;
     Ok(after)
 }
+
+/// The event of a dated inventory of a batch's units, and of a discrepancy's resolution.
+pub const INVENTORY: &str = "inventory";
+pub const RESOLVED: &str = "resolved";
+
+/// A batch's inventories whose count differed from the book and are not yet resolved (a
+/// later `resolved` event of the batch names the inventory's event number).
+pub fn open_discrepancies(events: &[Event]) -> Vec<&Event> {
+    let details = |e: &Event| serde_json::from_str::<J>(&e.details).unwrap_or(J::Null);
+    events
+        .iter()
+        .filter(|e| e.what == INVENTORY && details(e)["flagged"].as_bool() == Some(true))
+        .filter(|c| {
+            !events
+                .iter()
+                .any(|r| r.what == RESOLVED && details(r)["count"].as_i64() == Some(c.seq))
+        })
+        .collect()
+}
+
+/// What an inventory's note says of a batch's count: "counted 8 units, book 9, discrepancy
+/// -1 FLAGGED".
+pub fn count_note(e: &Event) -> String {
+    let d: J = serde_json::from_str(&e.details).unwrap_or(J::Null);
+    format!(
+        "counted {} units, book {}, discrepancy {}{}",
+        d["counted"],
+        d["book"],
+        d["discrepancy"],
+        if d["flagged"].as_bool() == Some(true) {
+            " FLAGGED"
+        } else {
+            ""
+        }
+    )
+}
+
+/// Appends an event of a batch and returns its number in the batch's history.
+pub fn append(tx: &mut Transaction<'_>, e: &NewEvent<'_>, actor: &Actor) -> Result<i64> {
+    logbook::append_event(tx, e, actor)?;
+    let rows = tx.query(
+        "SELECT max(seq) AS seq FROM events WHERE lot = $1",
+        &[Value::text(e.lot)],
+    )?;
+    rows.into_iter()
+        .next()
+        .map_or(Ok(None), |mut r| r.opt_int("seq"))?
+        .ok_or_else(|| Error::stored(format!("lot {} has no event", e.lot)))
+}

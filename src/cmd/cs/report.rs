@@ -22,10 +22,25 @@ use super::super::{arg, context::Context, today};
 /// What the stock event of a signed report is called.
 pub(crate) const SIGNED: &str = "report signed";
 
-/// The table's (and the CSV's) columns.
-const HEADERS: [&str; 13] = [
-    "lot", "schedule", "unit", "event", "at", "what", "in", "out", "balance", "batch", "by",
-    "witness", "note",
+/// The table's (and the CSV's) columns: the last three, for a stock trituration, are the
+/// drug its in, out and balance hold, in the lot's unit.
+const HEADERS: [&str; 16] = [
+    "lot",
+    "schedule",
+    "unit",
+    "event",
+    "at",
+    "what",
+    "in",
+    "out",
+    "balance",
+    "batch",
+    "by",
+    "witness",
+    "note",
+    "drug_in",
+    "drug_out",
+    "drug_balance",
 ];
 
 /// A lot's book or a batch's units, with what each row of the table repeats.
@@ -34,11 +49,34 @@ struct Section {
     schedule: String,
     unit: String,
     book: Book,
+    /// For a stock trituration, the drug each line's in, out and balance hold; else empty.
+    drug: Vec<[String; 3]>,
 }
 
 impl Section {
+    /// The book as the PDF shows it: a trituration's drug beside each line, in its note.
+    fn printed(&self) -> Book {
+        let mut book = self.book.clone();
+        for (l, [into, out, balance]) in book.lines.iter_mut().zip(&self.drug) {
+            let moved = match (into.is_empty(), out.is_empty()) {
+                (false, _) => format!("drug in {into} {}, ", self.unit),
+                (_, false) => format!("drug out {out} {}, ", self.unit),
+                _ => String::new(),
+            };
+            let held = format!("{moved}holds {balance} {} of drug", self.unit);
+            l.note = if l.note.is_empty() {
+                held
+            } else {
+                format!("{}; {held}", l.note)
+            };
+        }
+        book
+    }
+
     fn rows(&self) -> impl Iterator<Item = Vec<String>> + '_ {
-        self.book.lines.iter().map(|l| {
+        let none: [String; 3] = Default::default();
+        self.book.lines.iter().enumerate().map(move |(i, l)| {
+            let drug = self.drug.get(i).unwrap_or(&none);
             vec![
                 self.lot.clone(),
                 self.schedule.clone(),
@@ -53,6 +91,9 @@ impl Section {
                 l.by.clone(),
                 l.witness.clone(),
                 l.note.clone(),
+                drug[0].clone(),
+                drug[1].clone(),
+                drug[2].clone(),
             ]
         })
     }
@@ -165,8 +206,8 @@ fn signed_pdf(
             schedule: schedule.trim_start_matches('C').to_string(),
             from: from.to_string(),
             to: to.to_string(),
-            lots: d.books.iter().map(|s| s.book.clone()).collect(),
-            units: d.units.iter().map(|s| s.book.clone()).collect(),
+            lots: d.books.iter().map(Section::printed).collect(),
+            units: d.units.iter().map(Section::printed).collect(),
             facts: vec![
                 (
                     "stock chain, last event".into(),
@@ -359,10 +400,27 @@ fn draw(db: &mut dyn Db, drug: &str, from: Date, to: Date) -> Result<Drawn> {
                 )
             });
         }
+        let drug = match l.potency().filter(|_| l.is_trituration()) {
+            Some(p) => {
+                if let Some(first) = lines.first_mut() {
+                    first.note = format!(
+                        "a trituration of {} at {} %: the drug it holds = {} of trituration \
+                         × {} / 100",
+                        l.name,
+                        p.normalize(),
+                        l.unit,
+                        p.normalize()
+                    );
+                }
+                drug_held(&lines, p)?
+            }
+            None => Vec::new(),
+        };
         books.push(Section {
             lot: l.lot.clone(),
             schedule: l.schedule.clone().unwrap_or_default(),
             unit: l.unit.clone(),
+            drug,
             book: Book {
                 title: format!(
                     "Lot {}: {}, {}, expires {} ({})",
@@ -372,26 +430,49 @@ fn draw(db: &mut dyn Db, drug: &str, from: Date, to: Date) -> Result<Drawn> {
             },
         });
     }
-    let units = finished_units(db, &lots, &from_s, &to_s)?;
+    let (units, open_units) = finished_units(db, &lots, &from_s, &to_s)?;
     Ok(Drawn {
         lots,
         books,
         units,
-        open,
+        open: open + open_units,
     })
+}
+
+/// The drug a trituration's lines hold: each line's in, out and balance (exact decimals of
+/// the lot's unit, as the book writes them) × the potency / 100, exactly.
+fn drug_held(lines: &[Line], potency: rust_decimal::Decimal) -> Result<Vec<[String; 3]>> {
+    let of = |grams: &str| -> Result<String> {
+        if grams.is_empty() {
+            return Ok(String::new());
+        }
+        let g: rust_decimal::Decimal = grams
+            .parse()
+            .map_err(|_| Error::stored(format!("a book's quantity {grams} is no number")))?;
+        g.checked_mul(potency)
+            .and_then(|d| d.checked_div(rust_decimal::Decimal::ONE_HUNDRED))
+            .map(|d| d.normalize().to_string())
+            .ok_or_else(|| crate::error::overflow("the drug a trituration holds"))
+    };
+    lines
+        .iter()
+        .map(|l| Ok([of(&l.into)?, of(&l.out)?, of(&l.balance)?]))
+        .collect()
 }
 
 /// The finished units of every batch made from the drug's lots and compounded by `to`, in
 /// units: made, dispensed, kept as retained samples, destroyed, returned, and what the batch
-/// holds (`crate::stock::units`; the batch's lot in the lot column).
+/// holds (`crate::stock::units`; the batch's lot in the lot column); and how many of the
+/// batches' inventories counted units that differ from the book, unresolved (each shown).
 fn finished_units(
     db: &mut dyn Db,
     lots: &[stock::StockLot],
     from: &str,
     to: &str,
-) -> Result<Vec<Section>> {
+) -> Result<(Vec<Section>, usize)> {
     let mut seen = std::collections::BTreeSet::new();
     let mut out = Vec::new();
+    let mut open = 0;
     for l in lots {
         for r in crate::logbook::recall(db, &l.lot, &crate::logbook::Filter::default())? {
             // A stock trituration's batch is in the book as its stock lot, in grams.
@@ -530,10 +611,32 @@ fn finished_units(
                     String::new(),
                 )
             });
+            for d in units::open_discrepancies(&events) {
+                open += 1;
+                lines.push(Line {
+                    balance: held.balance().to_string(),
+                    by: d.who.clone().unwrap_or_default(),
+                    note: format!(
+                        "{}; resolve: troche cs resolve {} --batch {}",
+                        units::count_note(d),
+                        d.seq,
+                        b.lot
+                    ),
+                    flagged: true,
+                    ..line(
+                        d.seq.to_string(),
+                        seconds(&d.at),
+                        "UNRESOLVED DISCREPANCY",
+                        String::new(),
+                        String::new(),
+                    )
+                });
+            }
             out.push(Section {
                 lot: b.lot.clone(),
                 schedule: l.schedule.clone().unwrap_or_default(),
                 unit: "units".into(),
+                drug: Vec::new(),
                 book: Book {
                     title: format!(
                         "Batch {}: {}, made {} from stock lot {} (units)",
@@ -544,5 +647,5 @@ fn finished_units(
             });
         }
     }
-    Ok(out)
+    Ok((out, open))
 }

@@ -153,5 +153,14 @@ pub(super) fn show(db: &mut dyn Db, lot: &str, format: ListFormat) -> Result<i32
         format,
     )?;
     eprintln(&format!("lot {lot}: {}", holds(&held)));
+    for d in units::open_discrepancies(&events) {
+        eprintln(&format!(
+            "UNRESOLVED DISCREPANCY, inventory event {}: {}; resolve: `troche cs resolve {} \
+             --batch {lot} --reason ...`",
+            d.seq,
+            units::count_note(d),
+            d.seq
+        ));
+    }
     Ok(0)
 }
