@@ -346,3 +346,52 @@ fn beside_a_postgresql_log_practice_is_in_the_data_directory() {
     // The server's log was never even made.
     log.fails(&["lot", &first_lot()], 2, "holds no compounding log");
 }
+
+/// Regression: the signed controlled-substance report drawn from the practice log carried no
+/// practice stamp and said the pharmacist signed "with their PIN", which practice never asks.
+#[test]
+fn a_practice_controlled_substance_report_is_stamped_and_asks_no_pin() {
+    let t = practice()
+        .args([
+            "--practice",
+            "stock",
+            "receive",
+            "Ketamine hydrochloride, USP",
+        ])
+        .args([
+            "--lot",
+            "K-1",
+            "--expiry",
+            "2099-06-30",
+            "--manufacturer",
+            "Spectrum",
+        ])
+        .args(["--quantity", "25 g", "--assay", "99.6", "--form", "salt"])
+        .args([
+            "--supplier",
+            "Wholesale Co",
+            "--invoice",
+            "INV-9",
+            "--by",
+            "TK",
+        ])
+        .args(["--config", &config()]);
+    t.run();
+    let day = today();
+    let t = t
+        .again()
+        .args(["--practice", "cs", "report", "--drug", "ketamine"])
+        .args([
+            "--from", &day, "--to", &day, "--pdf", "cs.pdf", "--by", "RP",
+        ])
+        .args(["--config", &config()]);
+    t.run();
+    let path = t.at("cs.pdf");
+    stamped_on_every_page(&path);
+    let text = crate::common::pdf_text(&std::fs::read(&path).unwrap());
+    assert!(
+        crate::common::has(&text, "no PIN is asked in practice")
+            && !text.contains("with their PIN"),
+        "{text}"
+    );
+}

@@ -63,6 +63,8 @@ pub struct Report {
     pub facts: Vec<(String, String)>,
     pub open_discrepancies: usize,
     pub signature: Signature,
+    /// Drawn from the practice log: every page says so, and the signature asked no PIN.
+    pub practice: bool,
 }
 
 const MARGIN: f32 = 36.0;
@@ -332,6 +334,10 @@ pub fn cs_report(r: &Report, paper: (f32, f32)) -> Result<Vec<u8>, Error> {
                 .join("/")
         ),
     };
+    if r.practice {
+        p.canvas
+            .stamp(&[crate::batch_record::Stamp::Practice.text().as_str()]);
+    }
     p.canvas.into_pdf(&meta)
 }
 
@@ -357,10 +363,17 @@ fn signature(p: &mut Pages, r: &Report) {
         6.0,
         Font::HelveticaBold,
         10.0,
-        &format!(
-            "Signed electronically by {} ({}), {}, with their PIN, on {}.",
-            s.name, s.initials, s.role, s.date
-        ),
+        &if r.practice {
+            format!(
+                "Signed in the practice log by {} ({}), {}, on {}: no PIN is asked in practice.",
+                s.name, s.initials, s.role, s.date
+            )
+        } else {
+            format!(
+                "Signed electronically by {} ({}), {}, with their PIN, on {}.",
+                s.name, s.initials, s.role, s.date
+            )
+        },
     );
     p.para_in(
         6.0,
