@@ -233,7 +233,7 @@ fn signed_pdf(
                 role: p.role.to_string(),
                 date: today(),
             },
-            practice: ctx.practice(&settings),
+            practice: ctx.practice(settings),
         };
         let bytes = crate::render::cs_report::cs_report(&report, settings.paper.size_pt())?;
         let sha = crate::logbook::sha256_hex(&bytes);
