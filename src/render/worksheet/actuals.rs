@@ -2,7 +2,7 @@
 //! the worksheet, each value beside the limit it was judged by (the value printed is the
 //! value judged). Every line wraps to the page and the pages flow like the worksheet's.
 
-use crate::bench::{BenchRecord, Dec, Reconciled};
+use crate::bench::{BenchRecord, Dec, Reconciled, UnitStats};
 
 use super::{BODY, LEAD, Piece, Run, Sheet, bold, regular};
 
@@ -260,24 +260,13 @@ fn unit_weights(s: &mut Sheet, b: &BenchRecord) {
                 line(s, &runs);
             }
             if let Some(st) = &b.unit_stats {
-                let judged = |ok: bool| if ok { "within" } else { "OUTSIDE" };
                 line(
                     s,
                     &[regular(format!(
-                        "Mean {} g ({} the range); lightest {} g, heaviest {} g ({}); RSD {} % \
-                         ({} the formula's {} %)",
+                        "Mean {} g ({} the range); {}",
                         st.mean,
-                        judged(st.mean_within),
-                        st.lightest,
-                        st.heaviest,
-                        if st.all_within {
-                            "all within the range"
-                        } else {
-                            "NOT all within the range"
-                        },
-                        st.rsd_percent,
-                        judged(st.rsd_within),
-                        st.rsd_limit_percent.0.normalize()
+                        verdict(st.mean_within),
+                        spread(st)
                     ))],
                 );
             }
@@ -340,6 +329,29 @@ fn units_made(s: &mut Sheet, b: &BenchRecord) {
 }
 
 /// A percent with its sign: "+3.13", "-1.20".
+/// "within" or "OUTSIDE" a limit, as the record and the release record say it.
+pub(super) fn verdict(ok: bool) -> &'static str {
+    if ok { "within" } else { "OUTSIDE" }
+}
+
+/// The unit weights' spread and RSD, each judged: "lightest 1.004 g, heaviest 1.009 g (all
+/// within the range); RSD 0.09 % (within the formula's 5 %)".
+pub(super) fn spread(st: &UnitStats) -> String {
+    format!(
+        "lightest {} g, heaviest {} g ({}); RSD {} % ({} the formula's {} %)",
+        st.lightest,
+        st.heaviest,
+        if st.all_within {
+            "all within the range"
+        } else {
+            "NOT all within the range"
+        },
+        st.rsd_percent,
+        verdict(st.rsd_within),
+        st.rsd_limit_percent.0.normalize()
+    )
+}
+
 fn signed(d: Dec) -> String {
     if d.0.is_sign_negative() {
         format!("-{}", d.0.abs())

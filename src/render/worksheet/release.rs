@@ -16,6 +16,7 @@ use crate::error::{Error, Result};
 use crate::render::DocMeta;
 use crate::render::metrics::Font;
 
+use super::actuals::{spread, verdict};
 use super::flow::Sheet;
 use super::{BODY, LEAD, Run, bold, date, regular, schedule_name, stamp, strength_runs};
 
@@ -373,27 +374,16 @@ fn quality(s: &mut Sheet, b: &BenchRecord) {
         let (low, high) = b.unit_range;
         match &b.unit_stats {
             Some(st) => {
-                let judged = |ok: bool| if ok { "within" } else { "OUTSIDE" };
                 line(
                     s,
                     &[
                         bold("Unit weights: "),
                         regular(format!(
-                            "{} weighed; mean {} g ({} {low} to {high} g); lightest {} g, \
-                             heaviest {} g ({}); RSD {} % ({} the formula's {} %)",
+                            "{} weighed; mean {} g ({} {low} to {high} g); {}",
                             st.count,
                             st.mean,
-                            judged(st.mean_within),
-                            st.lightest,
-                            st.heaviest,
-                            if st.all_within {
-                                "all within the range"
-                            } else {
-                                "NOT all within the range"
-                            },
-                            st.rsd_percent,
-                            judged(st.rsd_within),
-                            st.rsd_limit_percent.0.normalize()
+                            verdict(st.mean_within),
+                            spread(st)
                         )),
                     ],
                 );
