@@ -248,25 +248,34 @@ pub(super) fn emit(headers: &[&str], rows: &[Vec<String>], format: ListFormat) -
                     *w = (*w).max(f.chars().count().min(30));
                 }
             }
+            // Each cell is written straight into the output: a listing of thousands of rows
+            // would otherwise make a string for every cell, twice.
             let mut out = String::new();
-            let line = |out: &mut String, fields: &mut dyn Iterator<Item = String>| {
-                let cells: Vec<String> = fields
-                    .zip(&widths)
-                    .map(|(f, w)| {
-                        let f: String = if f.chars().count() > 30 {
-                            f.chars().take(29).chain(std::iter::once('~')).collect()
-                        } else {
-                            f
-                        };
-                        format!("{f:<w$}")
-                    })
-                    .collect();
-                out.push_str(cells.join("  ").trim_end());
+            let line = |out: &mut String, fields: &mut dyn Iterator<Item = &str>| {
+                let start = out.len();
+                for (i, (f, w)) in fields.zip(&widths).enumerate() {
+                    if i > 0 {
+                        out.push_str("  ");
+                    }
+                    let n = f.chars().count();
+                    let shown = if n > 30 {
+                        out.extend(f.chars().take(29));
+                        out.push('~');
+                        30
+                    } else {
+                        out.push_str(f);
+                        n
+                    };
+                    out.extend(std::iter::repeat_n(' ', w.saturating_sub(shown)));
+                }
+                let kept = out[start..].trim_end().len();
+                out.truncate(start + kept);
                 out.push('\n');
             };
-            line(&mut out, &mut headers.iter().map(|h| h.to_uppercase()));
+            let upper: Vec<String> = headers.iter().map(|h| h.to_uppercase()).collect();
+            line(&mut out, &mut upper.iter().map(String::as_str));
             for r in rows {
-                line(&mut out, &mut r.iter().cloned());
+                line(&mut out, &mut r.iter().map(String::as_str));
             }
             if rows.is_empty() {
                 out.push_str("(no batches)\n");
