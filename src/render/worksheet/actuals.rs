@@ -4,7 +4,7 @@
 
 use crate::bench::{BenchRecord, Dec, Reconciled, UnitStats};
 
-use super::{BODY, LEAD, Piece, Run, Sheet, bold, regular};
+use super::{Piece, Run, Sheet, bold, regular};
 
 /// The bench record `b` of `lot`: amounts, component lots, unit weights with their figures,
 /// units made and the yield, the reconciliation, deviations, flags and what is missing.
@@ -31,16 +31,13 @@ fn identity(s: &mut Sheet, lot: &str, b: &BenchRecord) {
     };
     s.section(&title, |s| {
         if b.number > 1 {
-            line(
-                s,
-                &[
-                    bold(format!("Supersedes record {}. ", b.number - 1)),
-                    regular(format!(
-                        "Reason for the correction: {}",
-                        b.reason.as_deref().unwrap_or("")
-                    )),
-                ],
-            );
+            s.body(&[
+                bold(format!("Supersedes record {}. ", b.number - 1)),
+                regular(format!(
+                    "Reason for the correction: {}",
+                    b.reason.as_deref().unwrap_or("")
+                )),
+            ]);
         }
         let who = match &b.witness {
             Some(w) => format!(
@@ -49,15 +46,12 @@ fn identity(s: &mut Sheet, lot: &str, b: &BenchRecord) {
             ),
             None => format!("Recorded by {}", b.by),
         };
-        line(s, &[regular(who)]);
+        s.body(&[regular(who)]);
         if let Some(t) = b.narrowed_to_percent {
-            line(
-                s,
-                &[regular(format!(
-                    "Weighing tolerances narrowed at the bench to {} %",
-                    t.0.normalize()
-                ))],
-            );
+            s.body(&[regular(format!(
+                "Weighing tolerances narrowed at the bench to {} %",
+                t.0.normalize()
+            ))]);
         }
     });
 }
@@ -86,8 +80,8 @@ fn amounts(s: &mut Sheet, b: &BenchRecord) {
                     a.tolerance_from
                 );
                 match a.within() {
-                    Some(false) => line(s, &[bold(entry), bold("  ** FLAG **")]),
-                    _ => line(s, &[regular(entry)]),
+                    Some(false) => s.body(&[bold(entry), bold("  ** FLAG **")]),
+                    _ => s.body(&[regular(entry)]),
                 }
             }
         },
@@ -98,7 +92,7 @@ fn amounts(s: &mut Sheet, b: &BenchRecord) {
 fn component_lots(s: &mut Sheet, b: &BenchRecord) {
     s.section("Component lots", |s| {
         if b.components.is_empty() {
-            line(s, &[regular("None entered")]);
+            s.body(&[regular("None entered")]);
         }
         for c in &b.components {
             let maker = c
@@ -113,7 +107,7 @@ fn component_lots(s: &mut Sheet, b: &BenchRecord) {
                 c.expiry.as_deref().unwrap_or("not given"),
                 c.entered_at
             );
-            line(s, &[regular(entry)]);
+            s.body(&[regular(entry)]);
         }
     });
 }
@@ -136,30 +130,24 @@ fn reconciliation(s: &mut Sheet, b: &BenchRecord, rec: &Reconciled) {
             .as_ref()
             .map(|w| format!("; weighing and waste witnessed by {w}"))
             .unwrap_or_default();
-        line(
-            s,
-            &[
-                bold(format!("Weighed: {} g", rec.weighed.grams)),
-                regular(format!(
-                    "{} ({basis}){witness}",
-                    moiety(rec.weighed.moiety_grams)
-                )),
-            ],
-        );
+        s.body(&[
+            bold(format!("Weighed: {} g", rec.weighed.grams)),
+            regular(format!(
+                "{} ({basis}){witness}",
+                moiety(rec.weighed.moiety_grams)
+            )),
+        ]);
         for p in &rec.parts {
             let units = p
                 .units
                 .map(|n| format!(", {n} unit{}", if n == 1 { "" } else { "s" }))
                 .unwrap_or_default();
-            line(
-                s,
-                &[regular(format!(
-                    "{}{units}: {} g{}",
-                    p.what,
-                    p.grams,
-                    moiety(p.moiety_grams)
-                ))],
-            );
+            s.body(&[regular(format!(
+                "{}{units}: {} g{}",
+                p.what,
+                p.grams,
+                moiety(p.moiety_grams)
+            ))]);
         }
         let verdict = if rec.balances {
             format!(
@@ -172,7 +160,7 @@ fn reconciliation(s: &mut Sheet, b: &BenchRecord, rec: &Reconciled) {
                 rec.difference, rec.readability
             )
         };
-        line(s, &[bold(verdict)]);
+        s.body(&[bold(verdict)]);
     });
 }
 
@@ -181,7 +169,7 @@ fn deviations(s: &mut Sheet, b: &BenchRecord) {
     if !b.deviations.is_empty() {
         s.section("Deviations", |s| {
             for dv in &b.deviations {
-                line(s, &[bold("Deviation: "), regular(dv.as_str())]);
+                s.body(&[bold("Deviation: "), regular(dv.as_str())]);
             }
         });
     }
@@ -191,30 +179,27 @@ fn deviations(s: &mut Sheet, b: &BenchRecord) {
 fn before_release(s: &mut Sheet, b: &BenchRecord) {
     s.section("Before release", |s| {
         if b.missing.is_empty() {
-            line(s, &[regular("The record is complete.")]);
+            s.body(&[regular("The record is complete.")]);
         } else {
-            line(s, &[bold("INCOMPLETE: cannot be released until it has:")]);
+            s.body(&[bold("INCOMPLETE: cannot be released until it has:")]);
             for m in &b.missing {
-                line(s, &[regular(format!("- {m}"))]);
+                s.body(&[regular(format!("- {m}"))]);
             }
         }
         if b.flags.is_empty() {
-            line(s, &[regular("Flags: none")]);
+            s.body(&[regular("Flags: none")]);
         } else {
-            line(s, &[bold("Flags to resolve before release:")]);
+            s.body(&[bold("Flags to resolve before release:")]);
             for f in &b.flags {
                 let how = if f.acknowledgeable() {
                     " (a pharmacist acknowledges it with a reason)"
                 } else {
                     ""
                 };
-                line(
-                    s,
-                    &[
-                        bold(format!("{}: ", f.id)),
-                        regular(format!("{}{how}", f.text)),
-                    ],
-                );
+                s.body(&[
+                    bold(format!("{}: ", f.id)),
+                    regular(format!("{}{how}", f.text)),
+                ]);
             }
         }
         s.gap(4.0);
@@ -239,13 +224,10 @@ fn unit_weights(s: &mut Sheet, b: &BenchRecord) {
         &format!("Unit weights (g): accepted {low} to {high}"),
         |s| {
             let weighed = b.unit_weights.len();
-            line(
-                s,
-                &[regular(format!(
-                    "{weighed} weighed of {} to weigh one by one ({} poured)",
-                    b.unit_sample, b.units_poured
-                ))],
-            );
+            s.body(&[regular(format!(
+                "{weighed} weighed of {} to weigh one by one ({} poured)",
+                b.unit_sample, b.units_poured
+            ))]);
             let mut runs: Vec<Run> = Vec::new();
             for (k, w) in b.unit_weights.iter().enumerate() {
                 let text = format!("{}: {w}", k + 1);
@@ -257,18 +239,15 @@ fn unit_weights(s: &mut Sheet, b: &BenchRecord) {
                 runs.push(regular(if k + 1 < weighed { ";  " } else { "" }));
             }
             if !runs.is_empty() {
-                line(s, &runs);
+                s.body(&runs);
             }
             if let Some(st) = &b.unit_stats {
-                line(
-                    s,
-                    &[regular(format!(
-                        "Mean {} g ({} the range); {}",
-                        st.mean,
-                        verdict(st.mean_within),
-                        spread(st)
-                    ))],
-                );
+                s.body(&[regular(format!(
+                    "Mean {} g ({} the range); {}",
+                    st.mean,
+                    verdict(st.mean_within),
+                    spread(st)
+                ))]);
             }
         },
     );
@@ -281,49 +260,37 @@ fn units_made(s: &mut Sheet, b: &BenchRecord) {
         let made = b
             .made
             .map_or_else(|| "not recorded".to_owned(), |m| m.to_string());
-        line(
-            s,
-            &[
-                bold("Units made: "),
-                regular(format!("{made} of {} poured", b.units_poured)),
-            ],
-        );
+        s.body(&[
+            bold("Units made: "),
+            regular(format!("{made} of {} poured", b.units_poured)),
+        ]);
         for r in &b.rejected {
-            line(
-                s,
-                &[
-                    bold("Rejected: "),
-                    regular(format!("{} ({})", r.count, r.reason)),
-                ],
-            );
+            s.body(&[
+                bold("Rejected: "),
+                regular(format!("{} ({})", r.count, r.reason)),
+            ]);
         }
         if b.extra_units > 0 {
             let were = b
                 .extra_units_were
                 .map_or("not said whether retained or destroyed", |e| e.as_str());
-            line(
-                s,
-                &[regular(format!(
-                    "Extra units beyond the {} dispensed: {} ({were})",
-                    b.units_dispensed, b.extra_units
-                ))],
-            );
+            s.body(&[regular(format!(
+                "Extra units beyond the {} dispensed: {} ({were})",
+                b.units_dispensed, b.extra_units
+            ))]);
         }
         if let Some(y) = &b.yields {
-            line(
-                s,
-                &[
-                    bold("Yield: "),
-                    regular(format!(
-                        "{} of {} = {} % ({} the formula's minimum {} %)",
-                        y.made,
-                        y.poured,
-                        y.percent,
-                        if y.within { "meets" } else { "BELOW" },
-                        y.minimum_percent.0.normalize()
-                    )),
-                ],
-            );
+            s.body(&[
+                bold("Yield: "),
+                regular(format!(
+                    "{} of {} = {} % ({} the formula's minimum {} %)",
+                    y.made,
+                    y.poured,
+                    y.percent,
+                    if y.within { "meets" } else { "BELOW" },
+                    y.minimum_percent.0.normalize()
+                )),
+            ]);
         }
     });
 }
@@ -358,10 +325,4 @@ fn signed(d: Dec) -> String {
     } else {
         format!("+{}", d.0)
     }
-}
-
-/// One entry, wrapped to the page's width.
-fn line(s: &mut Sheet, runs: &[Run]) {
-    let (left, width) = (s.left, s.width());
-    s.para(left, width, BODY, LEAD, runs);
 }

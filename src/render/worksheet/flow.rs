@@ -279,6 +279,11 @@ impl Sheet {
     }
 
     // Blocks.
+    /// A paragraph of body text across the sheet, the records' line of facts.
+    pub(super) fn body(&mut self, runs: &[Run]) {
+        let (left, width) = (self.left, self.width());
+        self.para(left, width, BODY, LEAD, runs);
+    }
 
     /// A wrapped paragraph starting at `x`, at most `width` wide; may break across pages
     /// between lines.

@@ -144,52 +144,40 @@ fn title(s: &mut Sheet, record: &Record, d: &Decision<'_>) {
     s.para(left, width, 17.0, 21.0, &[bold(headline)]);
     s.para(left, width, 12.0, 16.0, &[bold(&f.name)]);
     s.gap(4.0);
-    line(s, &[bold("Lot: "), bold(&record.lot)]);
-    line(
-        s,
-        &[
-            bold("Master formulation record: "),
-            regular(format!("{} version {}", f.id, f.version)),
-        ],
-    );
-    line(
-        s,
-        &[
-            bold("SHA-256 of its text: "),
-            regular(f.text.sha256().to_owned()),
-        ],
-    );
+    s.body(&[bold("Lot: "), bold(&record.lot)]);
+    s.body(&[
+        bold("Master formulation record: "),
+        regular(format!("{} version {}", f.id, f.version)),
+    ]);
+    s.body(&[
+        bold("SHA-256 of its text: "),
+        regular(f.text.sha256().to_owned()),
+    ]);
     for l in record.strength_lines() {
         let mut runs = vec![bold("Strength: ")];
         runs.extend(strength_runs(&l));
-        line(s, &runs);
+        s.body(&runs);
     }
     let calc = &record.calc;
-    line(
-        s,
-        &[
-            bold("Quantity: "),
-            regular(format!(
-                "{} units dispensed, {} prepared; compounded {}",
-                calc.units_dispensed,
-                calc.units_prepared,
-                date(record.date)
-            )),
-        ],
-    );
+    s.body(&[
+        bold("Quantity: "),
+        regular(format!(
+            "{} units dispensed, {} prepared; compounded {}",
+            calc.units_dispensed,
+            calc.units_prepared,
+            date(record.date)
+        )),
+    ]);
     let order = &record.order;
     let rx: Vec<String> = [("Rx", &order.rx), ("patient", &order.patient)]
         .into_iter()
         .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k} {v}")))
         .collect();
     if !rx.is_empty() {
-        line(s, &[bold("Prescription: "), regular(rx.join(", "))]);
+        s.body(&[bold("Prescription: "), regular(rx.join(", "))]);
     }
     if let Some(sc) = record.schedule() {
-        line(
-            s,
-            &[bold("Controlled substance: "), regular(schedule_name(sc))],
-        );
+        s.body(&[bold("Controlled substance: "), regular(schedule_name(sc))]);
     }
     s.gap(4.0);
 }
@@ -201,34 +189,28 @@ fn decision(s: &mut Sheet, d: &Decision<'_>) {
         Outcome::Rejected(_) => ("Decision: rejected", "Rejected"),
     };
     s.section(heading, |s| {
-        line(
-            s,
-            &[
-                bold(format!("{verb} by {}", who(&d.decided))),
-                regular(format!(
-                    " at {}, signed in the log with their PIN.",
-                    when(&d.decided.at)
-                )),
-            ],
-        );
+        s.body(&[
+            bold(format!("{verb} by {}", who(&d.decided))),
+            regular(format!(
+                " at {}, signed in the log with their PIN.",
+                when(&d.decided.at)
+            )),
+        ]);
         if let Outcome::Rejected(reason) = &d.outcome {
-            line(s, &[bold("Reason: "), regular(reason.clone())]);
+            s.body(&[bold("Reason: "), regular(reason.clone())]);
         }
         if d.same_person {
             let what = match d.outcome {
                 Outcome::Released => "released",
                 Outcome::Rejected(_) => "rejected",
             };
-            line(
-                s,
-                &[
-                    bold(format!("Prepared and {what} by the same pharmacist: ")),
-                    regular(
-                        "allowed by the pharmacy's signed policy same-person-release (a \
+            s.body(&[
+                bold(format!("Prepared and {what} by the same pharmacist: ")),
+                regular(
+                    "allowed by the pharmacy's signed policy same-person-release (a \
                          pharmacy with one pharmacist).",
-                    ),
-                ],
-            );
+                ),
+            ]);
         }
     });
 }
@@ -236,19 +218,13 @@ fn decision(s: &mut Sheet, d: &Decision<'_>) {
 /// The bench record the decision was made on, and whether it was complete.
 fn judged(s: &mut Sheet, d: &Decision<'_>) {
     s.section("Bench record judged", |s| match d.judged {
-        Judged::None => line(
-            s,
-            &[regular(
-                "No bench record was entered: the batch was rejected before it was recorded.",
-            )],
-        ),
-        Judged::Unreadable(why) => line(
-            s,
-            &[
-                bold("The bench record in force could not be read: "),
-                regular(why.to_owned()),
-            ],
-        ),
+        Judged::None => s.body(&[regular(
+            "No bench record was entered: the batch was rejected before it was recorded.",
+        )]),
+        Judged::Unreadable(why) => s.body(&[
+            bold("The bench record in force could not be read: "),
+            regular(why.to_owned()),
+        ]),
         Judged::Record(b) => {
             let file = b
                 .printed
@@ -260,40 +236,28 @@ fn judged(s: &mut Sheet, d: &Decision<'_>) {
                     format!(" ({name}, SHA-256 {})", p.sha256)
                 })
                 .unwrap_or_default();
-            line(
-                s,
-                &[
-                    bold(format!("Record {}: ", b.number)),
-                    regular(format!("kept in the log as record-{}{file}", b.number)),
-                ],
-            );
+            s.body(&[
+                bold(format!("Record {}: ", b.number)),
+                regular(format!("kept in the log as record-{}{file}", b.number)),
+            ]);
             if b.number > 1 {
-                line(
-                    s,
-                    &[
-                        bold(format!("Supersedes record {}. ", b.number - 1)),
-                        regular(format!(
-                            "Reason for the correction: {}",
-                            b.reason.as_deref().unwrap_or("")
-                        )),
-                    ],
-                );
+                s.body(&[
+                    bold(format!("Supersedes record {}. ", b.number - 1)),
+                    regular(format!(
+                        "Reason for the correction: {}",
+                        b.reason.as_deref().unwrap_or("")
+                    )),
+                ]);
             }
             if b.missing.is_empty() {
-                line(
-                    s,
-                    &[regular(
-                        "Complete: every amount, component lot and unit weight the record needs.",
-                    )],
-                );
+                s.body(&[regular(
+                    "Complete: every amount, component lot and unit weight the record needs.",
+                )]);
             } else {
-                line(
-                    s,
-                    &[
-                        bold("Incomplete: "),
-                        regular(format!("it lacks {}", b.missing.join("; "))),
-                    ],
-                );
+                s.body(&[
+                    bold("Incomplete: "),
+                    regular(format!("it lacks {}", b.missing.join("; "))),
+                ]);
             }
         }
     });
@@ -308,13 +272,10 @@ fn flags(s: &mut Sheet, d: &Decision<'_>) {
     let title = "Flags and how each was handled";
     let Some((first, rest)) = b.flags.split_first() else {
         s.section(title, |s| {
-            line(
-                s,
-                &[regular(
-                    "None: every amount, unit weight and the yield within the master \
+            s.body(&[regular(
+                "None: every amount, unit weight and the yield within the master \
                      formulation record's limits.",
-                )],
-            );
+            )]);
         });
         return;
     };
@@ -325,7 +286,7 @@ fn flags(s: &mut Sheet, d: &Decision<'_>) {
     if !b.deviations.is_empty() {
         s.keep(|s| {
             s.gap(2.0);
-            line(s, &[bold("Deviations entered at the bench:")]);
+            s.body(&[bold("Deviations entered at the bench:")]);
         });
         for dv in &b.deviations {
             s.keep(|s| indented(s, &[regular(dv.clone())]));
@@ -335,7 +296,7 @@ fn flags(s: &mut Sheet, d: &Decision<'_>) {
 
 /// One flag, and how it was handled.
 fn flag(s: &mut Sheet, d: &Decision<'_>, f: &crate::bench::Flag) {
-    line(s, &[bold(format!("{}: ", f.id)), regular(f.text.clone())]);
+    s.body(&[bold(format!("{}: ", f.id)), regular(f.text.clone())]);
     let how: Vec<Run> = match d.acknowledged.iter().find(|a| a.flag == f.id) {
         Some(a) => vec![
             bold("Deviation, acknowledged "),
@@ -355,49 +316,40 @@ fn flag(s: &mut Sheet, d: &Decision<'_>, f: &crate::bench::Flag) {
 fn quality(s: &mut Sheet, b: &BenchRecord) {
     s.section("Yield and unit weights", |s| {
         match &b.yields {
-            Some(y) => line(
-                s,
-                &[
-                    bold("Yield: "),
-                    regular(format!(
-                        "{} of {} = {} %: {} the formula's minimum {} %",
-                        y.made,
-                        y.poured,
-                        y.percent,
-                        if y.within { "meets" } else { "BELOW" },
-                        y.minimum_percent.0.normalize()
-                    )),
-                ],
-            ),
-            None => line(s, &[bold("Yield: "), regular("not recorded")]),
+            Some(y) => s.body(&[
+                bold("Yield: "),
+                regular(format!(
+                    "{} of {} = {} %: {} the formula's minimum {} %",
+                    y.made,
+                    y.poured,
+                    y.percent,
+                    if y.within { "meets" } else { "BELOW" },
+                    y.minimum_percent.0.normalize()
+                )),
+            ]),
+            None => s.body(&[bold("Yield: "), regular("not recorded")]),
         }
         let (low, high) = b.unit_range;
         match &b.unit_stats {
             Some(st) => {
-                line(
-                    s,
-                    &[
-                        bold("Unit weights: "),
-                        regular(format!(
-                            "{} weighed; mean {} g ({} {low} to {high} g); {}",
-                            st.count,
-                            st.mean,
-                            verdict(st.mean_within),
-                            spread(st)
-                        )),
-                    ],
-                );
-            }
-            None => line(
-                s,
-                &[
+                s.body(&[
                     bold("Unit weights: "),
                     regular(format!(
-                        "{} weighed, too few for their figures",
-                        b.unit_weights.len()
+                        "{} weighed; mean {} g ({} {low} to {high} g); {}",
+                        st.count,
+                        st.mean,
+                        verdict(st.mean_within),
+                        spread(st)
                     )),
-                ],
-            ),
+                ]);
+            }
+            None => s.body(&[
+                bold("Unit weights: "),
+                regular(format!(
+                    "{} weighed, too few for their figures",
+                    b.unit_weights.len()
+                )),
+            ]),
         }
     });
 }
@@ -418,13 +370,10 @@ fn reconciliation(s: &mut Sheet, record: &Record, b: &BenchRecord) {
                 } else {
                     "the theoretical weight: none recorded"
                 };
-                line(
-                    s,
-                    &[
-                        bold(format!("{}: weighed {} g", r.active, r.weighed.grams)),
-                        regular(format!(" (from {basis})")),
-                    ],
-                );
+                s.body(&[
+                    bold(format!("{}: weighed {} g", r.active, r.weighed.grams)),
+                    regular(format!(" (from {basis})")),
+                ]);
                 let parts: Vec<String> = r
                     .parts
                     .iter()
@@ -455,21 +404,15 @@ fn signatures(s: &mut Sheet, d: &Decision<'_>) {
         |s| {
             for g in d.signatures.iter().chain(std::iter::once(&d.decided)) {
                 let meaning = capitalized(&g.meaning);
-                line(
-                    s,
-                    &[
-                        bold(format!("{meaning} by ")),
-                        regular(format!("{} at {}", who(g), when(&g.at))),
-                    ],
-                );
+                s.body(&[
+                    bold(format!("{meaning} by ")),
+                    regular(format!("{} at {}", who(g), when(&g.at))),
+                ]);
             }
             if !d.signatures.iter().any(|g| g.meaning == "prepared") {
-                line(
-                    s,
-                    &[regular(
-                        "Prepared: not signed (made before the log kept who prepared a batch).",
-                    )],
-                );
+                s.body(&[regular(
+                    "Prepared: not signed (made before the log kept who prepared a batch).",
+                )]);
             }
         },
     );
@@ -507,12 +450,6 @@ fn capitalized(s: &str) -> String {
     c.next()
         .map(|f| f.to_uppercase().chain(c).collect())
         .unwrap_or_default()
-}
-
-/// One entry, wrapped to the page's width.
-fn line(s: &mut Sheet, runs: &[Run]) {
-    let (left, width) = (s.left, s.width());
-    s.para(left, width, BODY, LEAD, runs);
 }
 
 /// An entry under the one before it.
